@@ -1,0 +1,30 @@
+#include "core/account_interner.h"
+
+namespace segmentd {
+
+AccountId AccountInterner::intern(std::string_view name) {
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = ids_.try_emplace(std::string(name), static_cast<AccountId>(names_.size()));
+  if (inserted) names_.emplace_back(name);
+  return it->second;
+}
+
+bool AccountInterner::find(std::string_view name, AccountId* id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = ids_.find(absl::string_view(name.data(), name.size()));
+  if (it == ids_.end()) return false;
+  *id = it->second;
+  return true;
+}
+
+const std::string& AccountInterner::name(AccountId id) const {
+  absl::MutexLock lock(&mu_);
+  return names_.at(id);
+}
+
+std::size_t AccountInterner::size() const {
+  absl::MutexLock lock(&mu_);
+  return names_.size();
+}
+
+}  // namespace segmentd

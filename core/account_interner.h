@@ -1,0 +1,36 @@
+#pragma once
+// Interns account names (venue account ids, wallet addresses, sub-account labels) to dense
+// AccountIds 0..N-1 in first-seen order, so that the same input always yields the same ids.
+//
+// Thread-safety: intern() and name() may be called from any thread. A striped lock keeps
+// contention low; ingest adapters should cache the id of their fixed account per session.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "core/types.h"
+
+namespace segmentd {
+
+class AccountInterner {
+ public:
+  AccountId intern(std::string_view name);
+  //! Returns the id of a known name, or false.
+  bool find(std::string_view name, AccountId* id) const;
+  //! Name of an id returned by intern(); the reference stays valid for the interner's lifetime.
+  const std::string& name(AccountId id) const;
+  std::size_t size() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, AccountId> ids_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> names_ ABSL_GUARDED_BY(mu_);  //!< deque: stable references
+};
+
+}  // namespace segmentd

@@ -1,0 +1,51 @@
+#pragma once
+// A Fill is one side of one execution, as the account experienced it. Venue quirks (inverse
+// contracts quoted in USD, contract multipliers, vol in percent) are resolved by the adapter that
+// builds the Fill; everything downstream sees base units, USD notional and vol as a fraction.
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "core/types.h"
+
+namespace segmentd {
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct Fill {
+  std::int64_t recv_ns = 0;   //!< receive time, ns since the Unix epoch (event time in replay)
+  std::int64_t venue_ns = 0;  //!< venue's execution time, ns since the Unix epoch (0 = unknown)
+  AccountId account = 0;
+  InstrumentId instrument = 0;
+  UnderlyingId underlying = 0;
+  Venue venue = Venue::kNative;
+  Side side = Side::kBuy;
+  Liquidity liquidity = Liquidity::kUnknown;
+  InstrumentKind kind = InstrumentKind::kSpot;
+  OptionType option_type = OptionType::kNone;
+  std::int64_t expiry_ns = 0;  //!< futures and options; 0 otherwise
+  double strike = 0.0;         //!< options; 0 otherwise
+  double qty = 0.0;            //!< > 0, in base units of the underlying (BTC, ETH, ...)
+  double price = 0.0;          //!< trade price in the instrument's quote units (BTC premium for
+                               //!< Deribit options, USD for linear and inverse futures)
+  double notional_usd = 0.0;   //!< qty × underlying price in USD
+  double fee_usd = kNaN;       //!< fee in USD, positive = paid; NaN when unknown
+  double iv = kNaN;            //!< implied vol as a fraction (0.55 = 55%); NaN when absent
+  double underlying_price = kNaN;  //!< index / underlying / forward price in USD; NaN when absent
+  double mark_price = kNaN;        //!< instrument mark price, quote units; NaN when absent
+  std::uint64_t trade_id = 0;      //!< stable 64-bit hash of the venue trade id (dedup key)
+
+  bool is_option() const { return kind == InstrumentKind::kOption; }
+};
+
+//! FNV-1a, 64 bit: a stable hash (same value on every run and machine) for trade ids.
+constexpr std::uint64_t stable_hash(const char* p, std::size_t n, std::uint64_t h = 1469598103934665603ULL) {
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(p[i]);
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+}  // namespace segmentd

@@ -1,0 +1,58 @@
+#pragma once
+// The instrument registry: (venue, symbol) -> dense InstrumentId and its Instrument, parsed from
+// the symbol on first sight and completed by contract-spec overrides from config.
+//
+// Thread-safety: every method may be called from any thread. Adapters keep a per-session cache
+// of symbol -> id so the lock is taken once per symbol, not once per fill.
+
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "core/instrument.h"
+
+namespace segmentd {
+
+//! A config override of the contract spec for symbols of one venue starting with a prefix.
+struct ContractOverride {
+  Venue venue = Venue::kNative;
+  std::string symbol_prefix;
+  double contract_value = 1.0;
+  bool inverse = false;
+};
+
+class InstrumentRegistry {
+ public:
+  InstrumentRegistry() = default;
+  explicit InstrumentRegistry(std::vector<ContractOverride> overrides);
+
+  //! Id of the symbol, parsing it on first sight. Error (not exception) for a bad symbol.
+  absl::StatusOr<InstrumentId> resolve(Venue venue, std::string_view symbol);
+  //! The instrument of an id returned by resolve(); stable reference.
+  const Instrument& get(InstrumentId id) const;
+  //! Dense id of an underlying asset name ("BTC"), interning it on first sight.
+  UnderlyingId underlying_id(std::string_view base);
+  const std::string& underlying_name(UnderlyingId id) const;
+  //! Underlying id of an instrument (set by resolve()).
+  UnderlyingId underlying_of(InstrumentId id) const;
+  std::size_t size() const;
+
+ private:
+  struct Entry {
+    Instrument instrument;
+    UnderlyingId underlying = 0;
+  };
+  mutable absl::Mutex mu_;
+  std::vector<ContractOverride> overrides_;
+  absl::flat_hash_map<std::string, InstrumentId> ids_ ABSL_GUARDED_BY(mu_);  //!< key: venue '|' symbol
+  std::deque<Entry> entries_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, UnderlyingId> underlying_ids_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> underlying_names_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace segmentd
