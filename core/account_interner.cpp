@@ -4,9 +4,13 @@ namespace segmentd {
 
 AccountId AccountInterner::intern(std::string_view name) {
   absl::MutexLock lock(&mu_);
-  auto [it, inserted] = ids_.try_emplace(std::string(name), static_cast<AccountId>(names_.size()));
-  if (inserted) names_.emplace_back(name);
-  return it->second;
+  // Look up before inserting: the common case (a known account) must not allocate.
+  auto it = ids_.find(absl::string_view(name.data(), name.size()));
+  if (it != ids_.end()) return it->second;
+  auto id = static_cast<AccountId>(names_.size());
+  names_.emplace_back(name);
+  ids_.emplace(std::string(name), id);
+  return id;
 }
 
 bool AccountInterner::find(std::string_view name, AccountId* id) const {

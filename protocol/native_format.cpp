@@ -1,0 +1,422 @@
+#include "protocol/native_format.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "simdjson.h"
+
+namespace segmentd {
+namespace {
+
+static_assert(kJsonPadding >= SIMDJSON_PADDING, "kJsonPadding must cover simdjson's padding");
+
+constexpr std::size_t kMaxAccountBytes = 128;
+constexpr std::size_t kMaxSymbolBytes = 64;
+
+bool fail(ParseError* err, ParseErrorReason reason, std::string detail) {
+  err->reason = reason;
+  err->detail = std::move(detail);
+  return false;
+}
+
+bool is_usd_like(std::string_view quote) {
+  return quote == "USD" || quote == "USDT" || quote == "USDC" || quote == "FDUSD" || quote == "BUSD" ||
+         quote == "USDE";
+}
+
+// Field bits: each known field once.
+enum FieldBit : std::uint32_t {
+  kTs = 1u << 0, kVenueTs = 1u << 1, kVenueF = 1u << 2, kAccount = 1u << 3, kSymbol = 1u << 4,
+  kSideF = 1u << 5, kQty = 1u << 6, kPrice = 1u << 7, kNotional = 1u << 8, kLiq = 1u << 9,
+  kFee = 1u << 10, kTradeId = 1u << 11, kIv = 1u << 12, kUnderlying = 1u << 13, kMark = 1u << 14,
+};
+
+}  // namespace
+
+NativeFillParser::NativeFillParser(AccountInterner& accounts, InstrumentRegistry& instruments)
+    : accounts_(accounts), instruments_(instruments), parser_(std::make_unique<simdjson::ondemand::parser>()) {}
+
+NativeFillParser::~NativeFillParser() = default;
+
+bool NativeFillParser::parse(std::string_view line, Fill* out, ParseError* err) {
+  return parse_document(line.data(), line.size(), line.size() + kJsonPadding, out, err);
+}
+
+bool NativeFillParser::parse_unpadded(std::string_view line, Fill* out, ParseError* err) {
+  scratch_.assign(line.data(), line.size());
+  scratch_.append(kJsonPadding, ' ');
+  return parse_document(scratch_.data(), line.size(), scratch_.size(), out, err);
+}
+
+bool NativeFillParser::lookup_instrument(Venue venue, std::string_view symbol, const CachedInstrument** out,
+                                         ParseError* err) {
+  key_scratch_.clear();
+  key_scratch_.push_back(static_cast<char>('0' + static_cast<int>(venue)));
+  key_scratch_.append(symbol);
+  auto it = symbol_cache_.find(absl::string_view(key_scratch_.data(), key_scratch_.size()));
+  if (it == symbol_cache_.end()) {
+    auto id = instruments_.resolve(venue, symbol);
+    if (!id.ok()) return fail(err, ParseErrorReason::kBadSymbol, std::string(id.status().message()));
+    const Instrument& ins = instruments_.get(*id);
+    CachedInstrument c;
+    c.id = *id;
+    c.underlying = instruments_.underlying_of(*id);
+    c.kind = ins.kind;
+    c.option_type = ins.option_type;
+    c.expiry_ns = ins.expiry_ns;
+    c.strike = ins.strike;
+    c.usd_quoted = is_usd_like(ins.quote) && ins.kind != InstrumentKind::kOption;
+    it = symbol_cache_.emplace(key_scratch_, c).first;
+  }
+  *out = &it->second;
+  return true;
+}
+
+bool NativeFillParser::parse_document(const char* data, std::size_t len, std::size_t capacity, Fill* out,
+                                      ParseError* err) {
+  using simdjson::ondemand::json_type;
+  simdjson::ondemand::document doc;
+  if (auto e = parser_->iterate(data, len, capacity).get(doc); e) {
+    return fail(err, ParseErrorReason::kMalformedJson, simdjson::error_message(e));
+  }
+  simdjson::ondemand::object obj;
+  if (auto e = doc.get_object().get(obj); e) {
+    if (e == simdjson::INCORRECT_TYPE) return fail(err, ParseErrorReason::kWrongType, "a fill line must be a JSON object");
+    return fail(err, ParseErrorReason::kMalformedJson, simdjson::error_message(e));
+  }
+
+  *out = Fill{};
+  std::uint32_t seen = 0;
+  std::string_view account, symbol;
+  Venue venue = Venue::kNative;
+  bool has_trade_id = false;
+
+  auto number = [&](simdjson::ondemand::value& v, std::string_view key, double* dst) {
+    if (auto e = v.get_double().get(*dst); e) {
+      if (e == simdjson::INCORRECT_TYPE) return fail(err, ParseErrorReason::kWrongType, absl::StrCat("'", key, "' must be a number"));
+      return fail(err, ParseErrorReason::kMalformedJson, absl::StrCat("'", key, "': ", simdjson::error_message(e)));
+    }
+    if (!std::isfinite(*dst)) return fail(err, ParseErrorReason::kBadValue, absl::StrCat("'", key, "' must be finite"));
+    return true;
+  };
+  auto positive = [&](simdjson::ondemand::value& v, std::string_view key, double* dst) {
+    if (!number(v, key, dst)) return false;
+    if (!(*dst > 0)) return fail(err, ParseErrorReason::kBadValue, absl::StrCat("'", key, "' must be > 0"));
+    return true;
+  };
+  auto text = [&](simdjson::ondemand::value& v, std::string_view key, std::string_view* dst) {
+    if (auto e = v.get_string().get(*dst); e) {
+      if (e == simdjson::INCORRECT_TYPE) return fail(err, ParseErrorReason::kWrongType, absl::StrCat("'", key, "' must be a string"));
+      return fail(err, ParseErrorReason::kMalformedJson, absl::StrCat("'", key, "': ", simdjson::error_message(e)));
+    }
+    return true;
+  };
+  auto timestamp = [&](simdjson::ondemand::value& v, std::string_view key, std::int64_t* dst) {
+    if (auto e = v.get_int64().get(*dst); e) {
+      if (e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_ERROR)
+        return fail(err, ParseErrorReason::kWrongType, absl::StrCat("'", key, "' must be an integer (ns since the Unix epoch)"));
+      return fail(err, ParseErrorReason::kMalformedJson, absl::StrCat("'", key, "': ", simdjson::error_message(e)));
+    }
+    if (*dst <= 0) return fail(err, ParseErrorReason::kBadValue, absl::StrCat("'", key, "' must be > 0"));
+    return true;
+  };
+
+  for (auto field_result : obj) {
+    simdjson::ondemand::field field;
+    if (auto e = std::move(field_result).get(field); e) return fail(err, ParseErrorReason::kMalformedJson, simdjson::error_message(e));
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key); e) return fail(err, ParseErrorReason::kMalformedJson, simdjson::error_message(e));
+    simdjson::ondemand::value v = field.value();
+    std::uint32_t bit = 0;
+    bool ok = true;
+    if (key == "ts_ns") {
+      bit = kTs;
+      ok = timestamp(v, key, &out->recv_ns);
+    } else if (key == "venue_ts_ns") {
+      bit = kVenueTs;
+      ok = timestamp(v, key, &out->venue_ns);
+    } else if (key == "venue") {
+      bit = kVenueF;
+      std::string_view s;
+      ok = text(v, key, &s);
+      if (ok) {
+        auto parsed = parse_venue(s);
+        if (!parsed) ok = fail(err, ParseErrorReason::kBadValue, absl::StrCat("'venue' must be one of native, deribit, binance, okx, bybit, hyperliquid"));
+        else venue = *parsed;
+      }
+    } else if (key == "account") {
+      bit = kAccount;
+      ok = text(v, key, &account);
+      if (ok && (account.empty() || account.size() > kMaxAccountBytes))
+        ok = fail(err, ParseErrorReason::kBadValue, "'account' must be 1..128 bytes");
+    } else if (key == "symbol") {
+      bit = kSymbol;
+      ok = text(v, key, &symbol);
+      if (ok && (symbol.empty() || symbol.size() > kMaxSymbolBytes))
+        ok = fail(err, ParseErrorReason::kBadValue, "'symbol' must be 1..64 bytes");
+    } else if (key == "side") {
+      bit = kSideF;
+      std::string_view s;
+      ok = text(v, key, &s);
+      if (ok) {
+        auto parsed = parse_side(s);
+        if (!parsed) ok = fail(err, ParseErrorReason::kBadValue, "'side' must be \"buy\" or \"sell\"");
+        else out->side = *parsed;
+      }
+    } else if (key == "qty") {
+      bit = kQty;
+      ok = positive(v, key, &out->qty);
+    } else if (key == "price") {
+      bit = kPrice;
+      ok = positive(v, key, &out->price);
+    } else if (key == "notional_usd") {
+      bit = kNotional;
+      ok = number(v, key, &out->notional_usd);
+      if (ok && out->notional_usd < 0) ok = fail(err, ParseErrorReason::kBadValue, "'notional_usd' must be >= 0");
+    } else if (key == "liquidity") {
+      bit = kLiq;
+      std::string_view s;
+      ok = text(v, key, &s);
+      if (ok) {
+        auto parsed = parse_liquidity(s);
+        if (!parsed) ok = fail(err, ParseErrorReason::kBadValue, "'liquidity' must be \"maker\", \"taker\" or \"unknown\"");
+        else out->liquidity = *parsed;
+      }
+    } else if (key == "fee_usd") {
+      bit = kFee;
+      ok = number(v, key, &out->fee_usd);
+    } else if (key == "trade_id") {
+      bit = kTradeId;
+      json_type t;
+      if (auto e = v.type().get(t); e) {
+        ok = fail(err, ParseErrorReason::kMalformedJson, simdjson::error_message(e));
+      } else if (t == json_type::string) {
+        std::string_view s;
+        ok = text(v, key, &s);
+        if (ok) out->trade_id = stable_hash(s.data(), s.size());
+      } else if (t == json_type::number) {
+        if (v.get_uint64().get(out->trade_id)) ok = fail(err, ParseErrorReason::kWrongType, "'trade_id' must be a string or an unsigned integer");
+      } else {
+        ok = fail(err, ParseErrorReason::kWrongType, "'trade_id' must be a string or an unsigned integer");
+      }
+      has_trade_id = ok;
+    } else if (key == "iv") {
+      bit = kIv;
+      ok = positive(v, key, &out->iv);
+      if (ok && out->iv > 10.0) ok = fail(err, ParseErrorReason::kBadValue, "'iv' is a fraction (0.55 = 55%) and must be in (0, 10]");
+    } else if (key == "underlying_price") {
+      bit = kUnderlying;
+      ok = positive(v, key, &out->underlying_price);
+    } else if (key == "mark_price") {
+      bit = kMark;
+      ok = positive(v, key, &out->mark_price);
+    } else {
+      return fail(err, ParseErrorReason::kUnknownField, absl::StrCat("unknown field '", key.substr(0, 64), "'"));
+    }
+    if (!ok) return false;
+    if (seen & bit) return fail(err, ParseErrorReason::kBadValue, absl::StrCat("duplicate field '", key, "'"));
+    seen |= bit;
+  }
+  if (!doc.at_end()) return fail(err, ParseErrorReason::kMalformedJson, "trailing content after the JSON object");
+
+  constexpr std::pair<std::uint32_t, const char*> kRequired[] = {
+      {kTs, "ts_ns"}, {kAccount, "account"}, {kSymbol, "symbol"}, {kSideF, "side"}, {kQty, "qty"}, {kPrice, "price"}};
+  for (auto [bit, name] : kRequired) {
+    if (!(seen & bit)) return fail(err, ParseErrorReason::kMissingField, absl::StrCat("missing required field '", name, "'"));
+  }
+
+  const CachedInstrument* ins = nullptr;
+  if (!lookup_instrument(venue, symbol, &ins, err)) return false;
+  out->venue = venue;
+  out->instrument = ins->id;
+  out->underlying = ins->underlying;
+  out->kind = ins->kind;
+  out->option_type = ins->option_type;
+  out->expiry_ns = ins->expiry_ns;
+  out->strike = ins->strike;
+  if (!(seen & kNotional)) {
+    if (seen & kUnderlying) {
+      out->notional_usd = out->qty * out->underlying_price;
+    } else if (ins->usd_quoted) {
+      out->notional_usd = out->qty * out->price;
+    } else {
+      return fail(err, ParseErrorReason::kMissingField,
+                  "missing 'notional_usd' (or 'underlying_price'): the price of this instrument is not in USD");
+    }
+  }
+  if (!has_trade_id) out->trade_id = 0;
+  out->account = accounts_.intern(account);
+  return true;
+}
+
+namespace {
+
+void append_double(std::string& out, double v) {
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, ec == std::errc() ? p : buf);
+}
+
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, p);
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out.append(buf);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+void append_native_fill(std::string& out, const Fill& f, std::string_view account, std::string_view symbol) {
+  out.append("{\"ts_ns\":");
+  append_int(out, f.recv_ns);
+  if (f.venue_ns > 0) {
+    out.append(",\"venue_ts_ns\":");
+    append_int(out, f.venue_ns);
+  }
+  out.append(",\"venue\":\"");
+  out.append(to_string(f.venue));
+  out.append("\",\"account\":");
+  append_json_string(out, account);
+  out.append(",\"symbol\":");
+  append_json_string(out, symbol);
+  out.append(",\"side\":\"");
+  out.append(to_string(f.side));
+  out.append("\",\"qty\":");
+  append_double(out, f.qty);
+  out.append(",\"price\":");
+  append_double(out, f.price);
+  out.append(",\"notional_usd\":");
+  append_double(out, f.notional_usd);
+  if (f.liquidity != Liquidity::kUnknown) {
+    out.append(",\"liquidity\":\"");
+    out.append(to_string(f.liquidity));
+    out.push_back('"');
+  }
+  if (!std::isnan(f.fee_usd)) {
+    out.append(",\"fee_usd\":");
+    append_double(out, f.fee_usd);
+  }
+  if (f.trade_id != 0) {
+    out.append(",\"trade_id\":");
+    char buf[24];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, f.trade_id);
+    out.append(buf, p);
+  }
+  if (!std::isnan(f.iv)) {
+    out.append(",\"iv\":");
+    append_double(out, f.iv);
+  }
+  if (!std::isnan(f.underlying_price)) {
+    out.append(",\"underlying_price\":");
+    append_double(out, f.underlying_price);
+  }
+  if (!std::isnan(f.mark_price)) {
+    out.append(",\"mark_price\":");
+    append_double(out, f.mark_price);
+  }
+  out.append("}\n");
+}
+
+absl::Status read_native_file(const std::string& path, NativeFillParser& parser, std::size_t max_line_bytes,
+                              const std::function<void(const Fill&)>& on_fill,
+                              const std::function<void(std::uint64_t line, const ParseError&)>& on_error,
+                              NativeReadStats* stats) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return absl::NotFoundError(absl::StrCat("cannot open '", path, "': ", std::strerror(errno)));
+  constexpr std::size_t kChunk = 1 << 22;
+  // buf holds [carry-over of a partial line][new chunk][padding]; lines are parsed in place.
+  std::vector<char> buf;
+  std::size_t have = 0;  // valid bytes in buf
+  std::uint64_t line_no = 0;
+  bool skipping_oversized = false;  // inside a line already reported as oversized
+  Fill fill;
+  ParseError err;
+  auto handle_line = [&](const char* p, std::size_t n) {
+    ++line_no;
+    if (n > 0 && p[n - 1] == '\r') --n;
+    bool blank = true;
+    for (std::size_t i = 0; i < n && blank; ++i) blank = (p[i] == ' ' || p[i] == '\t');
+    if (blank) return;
+    ++stats->lines;
+    if (parser.parse(std::string_view(p, n), &fill, &err)) {
+      ++stats->fills;
+      on_fill(fill);
+    } else {
+      stats->errors.add(err.reason);
+      on_error(line_no, err);
+    }
+  };
+  for (;;) {
+    if (buf.size() < have + kChunk + kJsonPadding) buf.resize(have + kChunk + kJsonPadding);
+    std::size_t got = std::fread(buf.data() + have, 1, kChunk, file);
+    stats->bytes += got;
+    bool eof = got < kChunk;
+    have += got;
+    std::size_t start = 0;
+    for (;;) {
+      const char* nl = static_cast<const char*>(std::memchr(buf.data() + start, '\n', have - start));
+      if (nl == nullptr) break;
+      std::size_t end = static_cast<std::size_t>(nl - buf.data());
+      if (skipping_oversized) {
+        skipping_oversized = false;  // the tail of a line already counted
+      } else if (end - start > max_line_bytes) {
+        ++line_no;
+        ++stats->lines;
+        err = {ParseErrorReason::kOversized, absl::StrCat("line longer than ", max_line_bytes, " bytes")};
+        stats->errors.add(err.reason);
+        on_error(line_no, err);
+      } else {
+        handle_line(buf.data() + start, end - start);
+      }
+      start = end + 1;
+    }
+    // Keep the partial last line; an over-long one is reported now and its tail skipped.
+    std::size_t rest = have - start;
+    if (rest > max_line_bytes && !skipping_oversized) {
+      ++line_no;
+      ++stats->lines;
+      err = {ParseErrorReason::kOversized, absl::StrCat("line longer than ", max_line_bytes, " bytes")};
+      stats->errors.add(err.reason);
+      on_error(line_no, err);
+      skipping_oversized = true;
+      rest = 0;
+    } else if (skipping_oversized) {
+      rest = 0;
+    }
+    std::memmove(buf.data(), buf.data() + have - rest, rest);
+    have = rest;
+    if (eof) break;
+  }
+  bool read_error = std::ferror(file) != 0;
+  std::fclose(file);
+  if (read_error) return absl::DataLossError(absl::StrCat("error reading '", path, "'"));
+  if (have > 0) {
+    std::memset(buf.data() + have, ' ', kJsonPadding);
+    handle_line(buf.data(), have);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace segmentd

@@ -1,0 +1,82 @@
+#pragma once
+// The native fill format: NDJSON, one fill per line (documented field by field in
+// protocol/README.md). The parser is strict: unknown or duplicate fields, wrong types and
+// out-of-range values are errors that name the field; a bad line never stops the stream.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "core/account_interner.h"
+#include "core/fill.h"
+#include "core/instrument_registry.h"
+#include "protocol/parse_error.h"
+
+namespace simdjson::ondemand {
+class parser;
+}
+
+namespace segmentd {
+
+//! Bytes that must be readable after a line handed to NativeFillParser::parse (simdjson padding).
+inline constexpr std::size_t kJsonPadding = 64;
+
+//! Parses native lines into Fills. One per thread (owns a simdjson parser and a symbol cache).
+class NativeFillParser {
+ public:
+  NativeFillParser(AccountInterner& accounts, InstrumentRegistry& instruments);
+  ~NativeFillParser();
+  NativeFillParser(const NativeFillParser&) = delete;
+  NativeFillParser& operator=(const NativeFillParser&) = delete;
+
+  //! Parses one line (no newline). `line` must be followed by kJsonPadding readable bytes.
+  //! Returns false and fills `err` on a bad line; `out` is then unspecified.
+  bool parse(std::string_view line, Fill* out, ParseError* err);
+  //! Same, for a line with no padding guarantee (copies it into a padded buffer).
+  bool parse_unpadded(std::string_view line, Fill* out, ParseError* err);
+
+ private:
+  bool parse_document(const char* data, std::size_t len, std::size_t capacity, Fill* out, ParseError* err);
+
+  AccountInterner& accounts_;
+  InstrumentRegistry& instruments_;
+  std::unique_ptr<simdjson::ondemand::parser> parser_;
+  std::string scratch_;
+  struct CachedInstrument {
+    InstrumentId id = 0;
+    UnderlyingId underlying = 0;
+    InstrumentKind kind = InstrumentKind::kSpot;
+    OptionType option_type = OptionType::kNone;
+    std::int64_t expiry_ns = 0;
+    double strike = 0.0;
+    bool usd_quoted = false;  //!< price is in USD (or a USD stablecoin): notional = qty × price
+  };
+  bool lookup_instrument(Venue venue, std::string_view symbol, const CachedInstrument** out, ParseError* err);
+  absl::flat_hash_map<std::string, CachedInstrument> symbol_cache_;  //!< key: venue byte + symbol
+  std::string key_scratch_;
+};
+
+//! Appends one native line (with '\n') for `fill`. Numbers use the shortest round-trip form,
+//! so encoding then parsing gives back the same Fill. `trade_id` is written as the 64-bit hash.
+void append_native_fill(std::string& out, const Fill& fill, std::string_view account, std::string_view symbol);
+
+struct NativeReadStats {
+  std::uint64_t lines = 0;   //!< non-empty lines seen
+  std::uint64_t fills = 0;   //!< lines turned into fills
+  std::uint64_t bytes = 0;
+  ParseErrorCounts errors;
+};
+
+//! Streams a native NDJSON file: calls on_fill for each good line and on_error (1-based line
+//! number) for each bad one, then goes on. Returns an error only when the file cannot be read.
+//! Lines longer than max_line_bytes are reported as kOversized and skipped.
+absl::Status read_native_file(const std::string& path, NativeFillParser& parser, std::size_t max_line_bytes,
+                              const std::function<void(const Fill&)>& on_fill,
+                              const std::function<void(std::uint64_t line, const ParseError&)>& on_error,
+                              NativeReadStats* stats);
+
+}  // namespace segmentd
