@@ -7,13 +7,14 @@
 #include <fstream>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
+#include "core/str_cat.h"
+#include "protocol/json_writer.h"
 #include "simdjson.h"
 
 namespace segmentd {
 namespace {
 
-static_assert(kJsonPadding >= SIMDJSON_PADDING, "kJsonPadding must cover simdjson's padding");
+static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING, "kJsonPadding must cover simdjson's padding");
 
 constexpr std::size_t kMaxAccountBytes = 128;
 constexpr std::size_t kMaxSymbolBytes = 64;
@@ -38,8 +39,12 @@ enum FieldBit : std::uint32_t {
 
 }  // namespace
 
+struct NativeFillParser::Json {
+  simdjson::ondemand::parser parser;
+};
+
 NativeFillParser::NativeFillParser(AccountInterner& accounts, InstrumentRegistry& instruments)
-    : accounts_(accounts), instruments_(instruments), parser_(std::make_unique<simdjson::ondemand::parser>()) {}
+    : accounts_(accounts), instruments_(instruments), json_(std::make_unique<Json>()) {}
 
 NativeFillParser::~NativeFillParser() = default;
 
@@ -81,7 +86,7 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
                                       ParseError* err) {
   using simdjson::ondemand::json_type;
   simdjson::ondemand::document doc;
-  if (auto e = parser_->iterate(data, len, capacity).get(doc); e) {
+  if (auto e = json_->parser.iterate(data, len, capacity).get(doc); e) {
     return fail(err, ParseErrorReason::kMalformedJson, simdjson::error_message(e));
   }
   simdjson::ondemand::object obj;
@@ -98,31 +103,31 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
 
   auto number = [&](simdjson::ondemand::value& v, std::string_view key, double* dst) {
     if (auto e = v.get_double().get(*dst); e) {
-      if (e == simdjson::INCORRECT_TYPE) return fail(err, ParseErrorReason::kWrongType, absl::StrCat("'", key, "' must be a number"));
-      return fail(err, ParseErrorReason::kMalformedJson, absl::StrCat("'", key, "': ", simdjson::error_message(e)));
+      if (e == simdjson::INCORRECT_TYPE) return fail(err, ParseErrorReason::kWrongType, str_cat("'", key, "' must be a number"));
+      return fail(err, ParseErrorReason::kMalformedJson, str_cat("'", key, "': ", simdjson::error_message(e)));
     }
-    if (!std::isfinite(*dst)) return fail(err, ParseErrorReason::kBadValue, absl::StrCat("'", key, "' must be finite"));
+    if (!std::isfinite(*dst)) return fail(err, ParseErrorReason::kBadValue, str_cat("'", key, "' must be finite"));
     return true;
   };
   auto positive = [&](simdjson::ondemand::value& v, std::string_view key, double* dst) {
     if (!number(v, key, dst)) return false;
-    if (!(*dst > 0)) return fail(err, ParseErrorReason::kBadValue, absl::StrCat("'", key, "' must be > 0"));
+    if (!(*dst > 0)) return fail(err, ParseErrorReason::kBadValue, str_cat("'", key, "' must be > 0"));
     return true;
   };
   auto text = [&](simdjson::ondemand::value& v, std::string_view key, std::string_view* dst) {
     if (auto e = v.get_string().get(*dst); e) {
-      if (e == simdjson::INCORRECT_TYPE) return fail(err, ParseErrorReason::kWrongType, absl::StrCat("'", key, "' must be a string"));
-      return fail(err, ParseErrorReason::kMalformedJson, absl::StrCat("'", key, "': ", simdjson::error_message(e)));
+      if (e == simdjson::INCORRECT_TYPE) return fail(err, ParseErrorReason::kWrongType, str_cat("'", key, "' must be a string"));
+      return fail(err, ParseErrorReason::kMalformedJson, str_cat("'", key, "': ", simdjson::error_message(e)));
     }
     return true;
   };
   auto timestamp = [&](simdjson::ondemand::value& v, std::string_view key, std::int64_t* dst) {
     if (auto e = v.get_int64().get(*dst); e) {
       if (e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_ERROR)
-        return fail(err, ParseErrorReason::kWrongType, absl::StrCat("'", key, "' must be an integer (ns since the Unix epoch)"));
-      return fail(err, ParseErrorReason::kMalformedJson, absl::StrCat("'", key, "': ", simdjson::error_message(e)));
+        return fail(err, ParseErrorReason::kWrongType, str_cat("'", key, "' must be an integer (ns since the Unix epoch)"));
+      return fail(err, ParseErrorReason::kMalformedJson, str_cat("'", key, "': ", simdjson::error_message(e)));
     }
-    if (*dst <= 0) return fail(err, ParseErrorReason::kBadValue, absl::StrCat("'", key, "' must be > 0"));
+    if (*dst <= 0) return fail(err, ParseErrorReason::kBadValue, str_cat("'", key, "' must be > 0"));
     return true;
   };
 
@@ -146,7 +151,7 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
       ok = text(v, key, &s);
       if (ok) {
         auto parsed = parse_venue(s);
-        if (!parsed) ok = fail(err, ParseErrorReason::kBadValue, absl::StrCat("'venue' must be one of native, deribit, binance, okx, bybit, hyperliquid"));
+        if (!parsed) ok = fail(err, ParseErrorReason::kBadValue, str_cat("'venue' must be one of native, deribit, binance, okx, bybit, hyperliquid"));
         else venue = *parsed;
       }
     } else if (key == "account") {
@@ -216,18 +221,19 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
       bit = kMark;
       ok = positive(v, key, &out->mark_price);
     } else {
-      return fail(err, ParseErrorReason::kUnknownField, absl::StrCat("unknown field '", key.substr(0, 64), "'"));
+      return fail(err, ParseErrorReason::kUnknownField, str_cat("unknown field '", key.substr(0, 64), "'"));
     }
     if (!ok) return false;
-    if (seen & bit) return fail(err, ParseErrorReason::kBadValue, absl::StrCat("duplicate field '", key, "'"));
+    if (seen & bit) return fail(err, ParseErrorReason::kBadValue, str_cat("duplicate field '", key, "'"));
     seen |= bit;
   }
-  if (!doc.at_end()) return fail(err, ParseErrorReason::kMalformedJson, "trailing content after the JSON object");
+  // simdjson 3.0 has no document::at_end(): a readable current location means trailing bytes.
+  if (const char* rest = nullptr; doc.current_location().get(rest) == simdjson::SUCCESS) return fail(err, ParseErrorReason::kMalformedJson, "trailing content after the JSON object");
 
   constexpr std::pair<std::uint32_t, const char*> kRequired[] = {
       {kTs, "ts_ns"}, {kAccount, "account"}, {kSymbol, "symbol"}, {kSideF, "side"}, {kQty, "qty"}, {kPrice, "price"}};
   for (auto [bit, name] : kRequired) {
-    if (!(seen & bit)) return fail(err, ParseErrorReason::kMissingField, absl::StrCat("missing required field '", name, "'"));
+    if (!(seen & bit)) return fail(err, ParseErrorReason::kMissingField, str_cat("missing required field '", name, "'"));
   }
 
   const CachedInstrument* ins = nullptr;
@@ -254,61 +260,27 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
   return true;
 }
 
-namespace {
-
-void append_double(std::string& out, double v) {
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, ec == std::errc() ? p : buf);
-}
-
-void append_int(std::string& out, std::int64_t v) {
-  char buf[24];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, p);
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out.append(buf);
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
-
-}  // namespace
-
 void append_native_fill(std::string& out, const Fill& f, std::string_view account, std::string_view symbol) {
   out.append("{\"ts_ns\":");
-  append_int(out, f.recv_ns);
+  json::append_int(out, f.recv_ns);
   if (f.venue_ns > 0) {
     out.append(",\"venue_ts_ns\":");
-    append_int(out, f.venue_ns);
+    json::append_int(out, f.venue_ns);
   }
   out.append(",\"venue\":\"");
   out.append(to_string(f.venue));
   out.append("\",\"account\":");
-  append_json_string(out, account);
+  json::append_string(out, account);
   out.append(",\"symbol\":");
-  append_json_string(out, symbol);
+  json::append_string(out, symbol);
   out.append(",\"side\":\"");
   out.append(to_string(f.side));
   out.append("\",\"qty\":");
-  append_double(out, f.qty);
+  json::append_double(out, f.qty);
   out.append(",\"price\":");
-  append_double(out, f.price);
+  json::append_double(out, f.price);
   out.append(",\"notional_usd\":");
-  append_double(out, f.notional_usd);
+  json::append_double(out, f.notional_usd);
   if (f.liquidity != Liquidity::kUnknown) {
     out.append(",\"liquidity\":\"");
     out.append(to_string(f.liquidity));
@@ -316,25 +288,23 @@ void append_native_fill(std::string& out, const Fill& f, std::string_view accoun
   }
   if (!std::isnan(f.fee_usd)) {
     out.append(",\"fee_usd\":");
-    append_double(out, f.fee_usd);
+    json::append_double(out, f.fee_usd);
   }
   if (f.trade_id != 0) {
     out.append(",\"trade_id\":");
-    char buf[24];
-    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, f.trade_id);
-    out.append(buf, p);
+    json::append_uint(out, f.trade_id);
   }
   if (!std::isnan(f.iv)) {
     out.append(",\"iv\":");
-    append_double(out, f.iv);
+    json::append_double(out, f.iv);
   }
   if (!std::isnan(f.underlying_price)) {
     out.append(",\"underlying_price\":");
-    append_double(out, f.underlying_price);
+    json::append_double(out, f.underlying_price);
   }
   if (!std::isnan(f.mark_price)) {
     out.append(",\"mark_price\":");
-    append_double(out, f.mark_price);
+    json::append_double(out, f.mark_price);
   }
   out.append("}\n");
 }
@@ -344,7 +314,7 @@ absl::Status read_native_file(const std::string& path, NativeFillParser& parser,
                               const std::function<void(std::uint64_t line, const ParseError&)>& on_error,
                               NativeReadStats* stats) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return absl::NotFoundError(absl::StrCat("cannot open '", path, "': ", std::strerror(errno)));
+  if (file == nullptr) return absl::NotFoundError(str_cat("cannot open '", path, "': ", std::strerror(errno)));
   constexpr std::size_t kChunk = 1 << 22;
   // buf holds [carry-over of a partial line][new chunk][padding]; lines are parsed in place.
   std::vector<char> buf;
@@ -384,7 +354,7 @@ absl::Status read_native_file(const std::string& path, NativeFillParser& parser,
       } else if (end - start > max_line_bytes) {
         ++line_no;
         ++stats->lines;
-        err = {ParseErrorReason::kOversized, absl::StrCat("line longer than ", max_line_bytes, " bytes")};
+        err = {ParseErrorReason::kOversized, str_cat("line longer than ", max_line_bytes, " bytes")};
         stats->errors.add(err.reason);
         on_error(line_no, err);
       } else {
@@ -397,7 +367,7 @@ absl::Status read_native_file(const std::string& path, NativeFillParser& parser,
     if (rest > max_line_bytes && !skipping_oversized) {
       ++line_no;
       ++stats->lines;
-      err = {ParseErrorReason::kOversized, absl::StrCat("line longer than ", max_line_bytes, " bytes")};
+      err = {ParseErrorReason::kOversized, str_cat("line longer than ", max_line_bytes, " bytes")};
       stats->errors.add(err.reason);
       on_error(line_no, err);
       skipping_oversized = true;
@@ -411,7 +381,7 @@ absl::Status read_native_file(const std::string& path, NativeFillParser& parser,
   }
   bool read_error = std::ferror(file) != 0;
   std::fclose(file);
-  if (read_error) return absl::DataLossError(absl::StrCat("error reading '", path, "'"));
+  if (read_error) return absl::DataLossError(str_cat("error reading '", path, "'"));
   if (have > 0) {
     std::memset(buf.data() + have, ' ', kJsonPadding);
     handle_line(buf.data(), have);

@@ -16,10 +16,6 @@
 #include "core/instrument_registry.h"
 #include "protocol/parse_error.h"
 
-namespace simdjson::ondemand {
-class parser;
-}
-
 namespace segmentd {
 
 //! Bytes that must be readable after a line handed to NativeFillParser::parse (simdjson padding).
@@ -44,7 +40,8 @@ class NativeFillParser {
 
   AccountInterner& accounts_;
   InstrumentRegistry& instruments_;
-  std::unique_ptr<simdjson::ondemand::parser> parser_;
+  struct Json;  //!< simdjson state, kept out of this header
+  std::unique_ptr<Json> json_;
   std::string scratch_;
   struct CachedInstrument {
     InstrumentId id = 0;

@@ -1,0 +1,85 @@
+#include "service/config.h"
+
+#include "core/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "service/config_reader.h"
+
+namespace segmentd {
+namespace {
+
+void read_log(ConfigSection s, LogConfig* c) {
+  s.choice("level", &c->level, {"trace", "debug", "info", "warn", "error"});
+  s.choice("format", &c->format, {"text", "json"});
+}
+
+void read_shards(ConfigSection s, ShardsConfig* c) {
+  s.integer("count", &c->shards, 1, 256);
+  std::int64_t cap = static_cast<std::int64_t>(c->ring_capacity);
+  s.integer("ring_capacity", &cap, 1024, 1LL << 24);
+  c->ring_capacity = static_cast<std::size_t>(cap);
+  std::string policy = c->full_policy == RingFullPolicy::kBlock ? "block" : "fail";
+  s.choice("ring_full_policy", &policy, {"block", "fail"});
+  c->full_policy = policy == "block" ? RingFullPolicy::kBlock : RingFullPolicy::kFail;
+}
+
+void read_replay(ConfigSection s, ReplayConfig* c) {
+  std::int64_t max = static_cast<std::int64_t>(c->max_line_bytes);
+  s.integer("max_line_bytes", &max, 256, 1LL << 26);
+  c->max_line_bytes = static_cast<std::size_t>(max);
+}
+
+void read_contracts(ConfigSection& root, std::vector<ContractOverride>* out) {
+  for (const toml::table* t : root.tables("contracts")) {
+    ConfigSection s(t, "contracts[]", root.errors());
+    ContractOverride o;
+    std::string venue = "native";
+    s.choice("venue", &venue, {"native", "deribit", "binance", "okx", "bybit", "hyperliquid"});
+    o.venue = parse_venue(venue).value_or(Venue::kNative);
+    s.string("symbol_prefix", &o.symbol_prefix, false);
+    if (!s.has("symbol_prefix")) s.error("symbol_prefix", "is required");
+    s.number("contract_value", &o.contract_value, 1e-12, 1e12);
+    s.boolean("inverse", &o.inverse);
+    out->push_back(std::move(o));
+  }
+}
+
+absl::StatusOr<Config> from_table(const toml::table& root_table, const std::string& name) {
+  ConfigErrors errors(name);
+  Config config;
+  config.path = name;
+  {
+    ConfigSection root(&root_table, "", &errors);
+    read_log(ConfigSection(root.table("log"), "log", &errors), &config.log);
+    read_shards(ConfigSection(root.table("shards"), "shards", &errors), &config.shards);
+    read_replay(ConfigSection(root.table("replay"), "replay", &errors), &config.replay);
+    read_contracts(root, &config.contracts);
+  }  // sections report unknown keys as they close
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors.messages(), "\n"));
+  return config;
+}
+
+}  // namespace
+
+absl::StatusOr<Config> load_config_text(const std::string& text, const std::string& display_name) {
+  toml::table table;
+  try {
+    table = toml::parse(text, display_name);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(
+        str_cat(display_name, ":", e.source().begin.line, ": ", e.description()));
+  }
+  return from_table(table, display_name);
+}
+
+absl::StatusOr<Config> load_config(const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    if (e.source().begin.line == 0) return absl::InvalidArgumentError(str_cat(path, ": ", e.description()));
+    return absl::InvalidArgumentError(str_cat(path, ":", e.source().begin.line, ": ", e.description()));
+  }
+  return from_table(table, path);
+}
+
+}  // namespace segmentd
