@@ -41,6 +41,7 @@ enum FieldBit : std::uint32_t {
 
 struct NativeFillParser::Json {
   simdjson::ondemand::parser parser;
+  simdjson::dom::parser validator;  //!< error path only: is the line JSON at all?
 };
 
 NativeFillParser::NativeFillParser(AccountInterner& accounts, InstrumentRegistry& instruments)
@@ -49,13 +50,28 @@ NativeFillParser::NativeFillParser(AccountInterner& accounts, InstrumentRegistry
 NativeFillParser::~NativeFillParser() = default;
 
 bool NativeFillParser::parse(std::string_view line, Fill* out, ParseError* err) {
-  return parse_document(line.data(), line.size(), line.size() + kJsonPadding, out, err);
+  if (parse_document(line.data(), line.size(), line.size() + kJsonPadding, out, err)) return true;
+  classify_error(line, err);
+  return false;
 }
 
 bool NativeFillParser::parse_unpadded(std::string_view line, Fill* out, ParseError* err) {
   scratch_.assign(line.data(), line.size());
   scratch_.append(kJsonPadding, ' ');
-  return parse_document(scratch_.data(), line.size(), scratch_.size(), out, err);
+  if (parse_document(scratch_.data(), line.size(), scratch_.size(), out, err)) return true;
+  classify_error(line, err);
+  return false;
+}
+
+void NativeFillParser::classify_error(std::string_view line, ParseError* err) {
+  // On-Demand parses lazily, so broken JSON can surface as a type error at the first bad
+  // value. On the (rare) error path, validate the whole line to report the true reason.
+  if (err->reason == ParseErrorReason::kMalformedJson) return;
+  simdjson::dom::element ignored;
+  if (auto e = json_->validator.parse(line.data(), line.size(), true).get(ignored); e) {
+    err->reason = ParseErrorReason::kMalformedJson;
+    err->detail = str_cat("not valid JSON: ", simdjson::error_message(e));
+  }
 }
 
 bool NativeFillParser::lookup_instrument(Venue venue, std::string_view symbol, const CachedInstrument** out,

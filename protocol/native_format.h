@@ -36,6 +36,7 @@ class NativeFillParser {
   bool parse_unpadded(std::string_view line, Fill* out, ParseError* err);
 
  private:
+  void classify_error(std::string_view line, ParseError* err);
   bool parse_document(const char* data, std::size_t len, std::size_t capacity, Fill* out, ParseError* err);
 
   AccountInterner& accounts_;

@@ -1,0 +1,194 @@
+#include "protocol/native_format.h"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <vector>
+
+using namespace segmentd;
+
+namespace {
+
+struct Fixture {
+  AccountInterner accounts;
+  InstrumentRegistry instruments;
+  NativeFillParser parser{accounts, instruments};
+
+  Fill parse_ok(const std::string& line) {
+    Fill f;
+    ParseError e;
+    INFO(line);
+    bool ok = parser.parse_unpadded(line, &f, &e);
+    INFO(e.detail);
+    REQUIRE(ok);
+    return f;
+  }
+  ParseError parse_bad(const std::string& line) {
+    Fill f;
+    ParseError e;
+    INFO(line);
+    REQUIRE_FALSE(parser.parse_unpadded(line, &f, &e));
+    return e;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("native: a full perpetual fill", "[native]") {
+  Fixture fx;
+  Fill f = fx.parse_ok(
+      R"({"ts_ns":1735286400000000000,"venue_ts_ns":1735286399999000000,"venue":"deribit","account":"acct-1",)"
+      R"("symbol":"BTC-PERPETUAL","side":"sell","qty":0.5,"price":95000.5,"notional_usd":47500.25,)"
+      R"("liquidity":"maker","fee_usd":-1.5,"trade_id":"BTC-123","mark_price":95001})");
+  CHECK(f.recv_ns == 1735286400000000000);
+  CHECK(f.venue_ns == 1735286399999000000);
+  CHECK(f.venue == Venue::kDeribit);
+  CHECK(fx.accounts.name(f.account) == "acct-1");
+  CHECK(f.kind == InstrumentKind::kPerpetual);
+  CHECK(f.side == Side::kSell);
+  CHECK(f.qty == 0.5);
+  CHECK(f.price == 95000.5);
+  CHECK(f.notional_usd == 47500.25);
+  CHECK(f.liquidity == Liquidity::kMaker);
+  CHECK(f.fee_usd == -1.5);
+  CHECK(f.trade_id == stable_hash("BTC-123", 7));
+  CHECK(f.mark_price == 95001);
+  CHECK(std::isnan(f.iv));
+  CHECK(std::isnan(f.underlying_price));
+}
+
+TEST_CASE("native: notional is derived when absent", "[native]") {
+  Fixture fx;
+  SECTION("USD-quoted linear instrument: qty × price") {
+    Fill f = fx.parse_ok(R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":2,"price":100})");
+    CHECK(f.notional_usd == 200);
+  }
+  SECTION("option with underlying price: qty × underlying") {
+    Fill f = fx.parse_ok(
+        R"({"ts_ns":1,"account":"a","symbol":"BTC-27DEC24-50000-C","venue":"deribit","side":"buy","qty":2,"price":0.05,"underlying_price":60000,"iv":0.6})");
+    CHECK(f.notional_usd == 120000);
+    CHECK(f.kind == InstrumentKind::kOption);
+    CHECK(f.option_type == OptionType::kCall);
+    CHECK(f.strike == 50000);
+    CHECK(f.expiry_ns == 1735286400LL * 1000000000LL);  // 2024-12-27 08:00 UTC
+    CHECK(f.iv == 0.6);
+  }
+  SECTION("option without underlying price or notional is an error") {
+    auto e = fx.parse_bad(R"({"ts_ns":1,"account":"a","symbol":"BTC-27DEC24-50000-C","venue":"deribit","side":"buy","qty":2,"price":0.05})");
+    CHECK(e.reason == ParseErrorReason::kMissingField);
+    CHECK_THAT(e.detail, Catch::Contains("notional_usd"));
+  }
+}
+
+TEST_CASE("native: trade ids as strings hash, as integers pass through", "[native]") {
+  Fixture fx;
+  Fill a = fx.parse_ok(R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":1,"trade_id":12345})");
+  CHECK(a.trade_id == 12345);
+  Fill b = fx.parse_ok(R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":1})");
+  CHECK(b.trade_id == 0);
+}
+
+TEST_CASE("native: every kind of bad line names its reason", "[native]") {
+  Fixture fx;
+  const std::string ok_tail = R"("account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":1})";
+  struct Case {
+    std::string line;
+    ParseErrorReason reason;
+    const char* mention;
+  };
+  std::vector<Case> cases = {
+      {"not json", ParseErrorReason::kMalformedJson, ""},
+      {R"({"ts_ns":1,"account":"a")", ParseErrorReason::kMalformedJson, ""},
+      {"[1,2,3]", ParseErrorReason::kWrongType, "object"},
+      {R"({"ts_ns":"1",)" + ok_tail, ParseErrorReason::kWrongType, "ts_ns"},
+      {R"({"ts_ns":1.5,)" + ok_tail, ParseErrorReason::kWrongType, "ts_ns"},
+      {R"({"ts_ns":-5,)" + ok_tail, ParseErrorReason::kBadValue, "ts_ns"},
+      {R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"long","qty":1,"price":1})",
+       ParseErrorReason::kBadValue, "side"},
+      {R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":0,"price":1})",
+       ParseErrorReason::kBadValue, "qty"},
+      {R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":"1","price":1})",
+       ParseErrorReason::kWrongType, "qty"},
+      {R"({"ts_ns":1,"account":"","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":1})",
+       ParseErrorReason::kBadValue, "account"},
+      {R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"kraken","side":"buy","qty":1,"price":1})",
+       ParseErrorReason::kBadValue, "venue"},
+      {R"({"ts_ns":1,"colour":"red",)" + ok_tail, ParseErrorReason::kUnknownField, "colour"},
+      {R"({"ts_ns":1,"ts_ns":2,)" + ok_tail, ParseErrorReason::kBadValue, "duplicate"},
+      {R"({"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":1})",
+       ParseErrorReason::kMissingField, "ts_ns"},
+      {R"({"ts_ns":1,"iv":55,)" + ok_tail, ParseErrorReason::kBadValue, "fraction"},
+      {R"({"ts_ns":1,"account":"a","symbol":"NOT A SYMBOL","venue":"deribit","side":"buy","qty":1,"price":1})",
+       ParseErrorReason::kBadSymbol, "NOT A SYMBOL"},
+      {R"({"ts_ns":1,)" + ok_tail + R"( {"x":1})", ParseErrorReason::kMalformedJson, "trailing"},
+  };
+  for (const auto& c : cases) {
+    auto e = fx.parse_bad(c.line);
+    INFO(c.line << " -> " << e.detail);
+    CHECK(e.reason == c.reason);
+    CHECK_THAT(e.detail, Catch::Contains(c.mention));
+  }
+}
+
+TEST_CASE("native: writer and parser round-trip exactly", "[native]") {
+  Fixture fx;
+  Fill f = fx.parse_ok(
+      R"({"ts_ns":1735286400123456789,"venue":"deribit","account":"we\"ird\\name","symbol":"BTC-27DEC24-50000-P",)"
+      R"("side":"buy","qty":0.1,"price":0.0123,"notional_usd":9512.345678901234,"liquidity":"taker","trade_id":"x-1",)"
+      R"("iv":0.5512,"underlying_price":95123.45678901234})");
+  std::string line;
+  append_native_fill(line, f, fx.accounts.name(f.account), "BTC-27DEC24-50000-P");
+  REQUIRE(line.back() == '\n');
+  line.pop_back();
+  Fill g = fx.parse_ok(line);
+  CHECK(g.recv_ns == f.recv_ns);
+  CHECK(g.account == f.account);
+  CHECK(g.instrument == f.instrument);
+  CHECK(g.qty == f.qty);
+  CHECK(g.price == f.price);
+  CHECK(g.notional_usd == f.notional_usd);
+  CHECK(g.trade_id == f.trade_id);
+  CHECK(g.iv == f.iv);
+  CHECK(g.underlying_price == f.underlying_price);
+  CHECK(g.option_type == OptionType::kPut);
+}
+
+TEST_CASE("native: a file with bad lines reports their numbers and keeps the rest", "[native]") {
+  Fixture fx;
+  std::string path = std::string(SEGMENTD_BINARY_DIR) + "/native_file_test.ndjson";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":10})" << "\n";
+    out << "{broken\n";
+    out << "\n";  // blank lines are not counted
+    out << R"({"ts_ns":2,"account":"b","symbol":"BTCUSDT","venue":"binance","side":"sell","qty":1,"price":10})" << "\r\n";
+    out << std::string(5000, 'x') << "\n";  // oversized for a 1000-byte limit
+    out << R"({"ts_ns":3,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":3,"price":10})";  // no final newline
+  }
+  std::vector<Fill> fills;
+  std::vector<std::pair<std::uint64_t, ParseErrorReason>> errors;
+  NativeReadStats stats;
+  auto st = read_native_file(
+      path, fx.parser, 1000, [&](const Fill& f) { fills.push_back(f); },
+      [&](std::uint64_t line, const ParseError& e) { errors.emplace_back(line, e.reason); }, &stats);
+  REQUIRE(st.ok());
+  REQUIRE(fills.size() == 3);
+  CHECK(fills[2].qty == 3);
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0] == std::make_pair<std::uint64_t, ParseErrorReason>(2, ParseErrorReason::kMalformedJson));
+  CHECK(errors[1] == std::make_pair<std::uint64_t, ParseErrorReason>(5, ParseErrorReason::kOversized));
+  CHECK(stats.lines == 5);
+  CHECK(stats.fills == 3);
+  CHECK(stats.errors.total() == 2);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("native: a missing file is an error, not a crash", "[native]") {
+  Fixture fx;
+  NativeReadStats stats;
+  auto st = read_native_file("/nonexistent/file.ndjson", fx.parser, 1000, [](const Fill&) {},
+                             [](std::uint64_t, const ParseError&) {}, &stats);
+  CHECK_FALSE(st.ok());
+  CHECK_THAT(std::string(st.message()), Catch::Contains("/nonexistent/file.ndjson"));
+}
