@@ -1,0 +1,183 @@
+#include "core/labels.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+
+namespace segmentd {
+namespace {
+
+LabelCondition cond(Feature f, CompareOp op, double v) { return {f, op, v}; }
+
+constexpr auto kLt = CompareOp::kLess;
+constexpr auto kGt = CompareOp::kGreater;
+
+bool holds(const LabelCondition& c, double x, double slack) {
+  switch (c.op) {
+    case CompareOp::kLess: return x < c.value + slack;
+    case CompareOp::kLessEqual: return x <= c.value + slack;
+    case CompareOp::kGreater: return x > c.value - slack;
+    case CompareOp::kGreaterEqual: return x >= c.value - slack;
+  }
+  return false;
+}
+
+bool rule_matches(const LabelRule& r, const FeatureVector& raw, double hysteresis) {
+  for (const auto& c : r.all_of) {
+    const double slack = hysteresis * std::max(1.0, std::abs(c.value));
+    if (!holds(c, raw[index(c.feature)], slack)) return false;
+  }
+  return true;
+}
+
+//! Whitespace-separated words of a string.
+std::vector<std::string_view> words(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    std::size_t j = i;
+    while (j < s.size() && s[j] != ' ' && s[j] != '\t') ++j;
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+std::string_view op_text(CompareOp op) {
+  switch (op) {
+    case CompareOp::kLess: return "<";
+    case CompareOp::kLessEqual: return "<=";
+    case CompareOp::kGreater: return ">";
+    case CompareOp::kGreaterEqual: return ">=";
+  }
+  return "?";
+}
+
+}  // namespace
+
+// Thresholds are in raw feature units (feature_vector.h). Reference points for the log features:
+// trade_rate log1p(fills/h): 2.4 ≈ 10/h, 6.9 ≈ 1000/h; ticket_size log1p(USD/fill): 8.5 ≈ $5k,
+// 10.5 ≈ $36k, 11.5 ≈ $100k; turnover log1p(notional per hour / gross position): 3 ≈ 20×/h.
+// Order matters (first match wins): the most specific behaviour comes first.
+LabelRules default_label_rules() {
+  LabelRules r;
+  r.rules = {
+      {"hft-scalper", {cond(Feature::kTradeRate, kGt, 6.9), cond(Feature::kTurnover, kGt, 3.0)}},
+      {"market-maker", {cond(Feature::kMakerRatio, kGt, 0.7), cond(Feature::kDirectionImbalance, kLt, 0.3)}},
+      {"delta-neutral", {cond(Feature::kDeltaNeutrality, kGt, 0.8), cond(Feature::kOptionShare, kGt, 0.4)}},
+      {"delta-neutral", {cond(Feature::kDeltaNeutrality, kGt, 0.8), cond(Feature::kFutureShare, kGt, 0.4)}},
+      {"option-premium-seller", {cond(Feature::kOptionShare, kGt, 0.4), cond(Feature::kVegaBias, kLt, -0.3)}},
+      {"retail-option-lottery",
+       {cond(Feature::kOptionShare, kGt, 0.5), cond(Feature::kTicketSize, kLt, 8.5),
+        cond(Feature::kMoneyness, kGt, 0.15), cond(Feature::kVegaBias, kGt, 0.2)}},
+      {"directional-whale", {cond(Feature::kTicketSize, kGt, 11.5), cond(Feature::kDirectionImbalance, kGt, 0.6)}},
+      {"institutional-hedger",
+       {cond(Feature::kFutureShare, kGt, 0.5), cond(Feature::kTicketSize, kGt, 10.5),
+        cond(Feature::kTradeRate, kLt, 2.4)}},
+      {"retail-perp-gambler",
+       {cond(Feature::kPerpShare, kGt, 0.6), cond(Feature::kTicketSize, kLt, 8.5),
+        cond(Feature::kMakerRatio, kLt, 0.3)}},
+  };
+  r.fallback = "mixed";
+  return r;
+}
+
+// Policies from the venue's point of view: margin multiplier on base initial margin, extra quoting
+// half-spread the market-making desk shows this flow, and a per-order notional cap (0 = none).
+PolicyRules default_policy_rules() {
+  PolicyRules p;
+  p.rules = {
+      {"hft-scalper", {1.0, 3.0, 250'000}},            // toxic, fast flow: widen quotes
+      {"market-maker", {0.8, 1.0, 0}},                 // provides liquidity, two-sided inventory
+      {"delta-neutral", {0.7, 0.5, 5'000'000}},        // hedged book: portfolio margin relief
+      {"option-premium-seller", {1.5, 1.0, 1'000'000}},  // short vol: tail risk
+      {"retail-option-lottery", {1.0, 0.0, 50'000}},   // benign flow: tightest quotes
+      {"directional-whale", {1.3, 2.0, 10'000'000}},   // large one-way risk, informed
+      {"institutional-hedger", {0.9, 0.5, 20'000'000}},
+      {"retail-perp-gambler", {1.2, 0.0, 100'000}},    // leveraged, benign for quoting
+  };
+  p.fallback = {1.0, 0.5, 1'000'000};
+  return p;
+}
+
+absl::StatusOr<LabelCondition> parse_condition(std::string_view text) {
+  const auto fail = [text](std::string_view why, std::string_view what) {
+    return absl::InvalidArgumentError(std::string("label condition '").append(text).append("': ").append(why).append(what));
+  };
+  const std::vector<std::string_view> parts = words(text);
+  if (parts.size() != 3) return fail("expected `feature op value`", "");
+  LabelCondition c;
+  const auto it = std::find(kFeatureNames.begin(), kFeatureNames.end(), parts[0]);
+  if (it == kFeatureNames.end()) return fail("unknown feature ", parts[0]);
+  c.feature = static_cast<Feature>(it - kFeatureNames.begin());
+  if (parts[1] == "<") c.op = CompareOp::kLess;
+  else if (parts[1] == "<=") c.op = CompareOp::kLessEqual;
+  else if (parts[1] == ">") c.op = CompareOp::kGreater;
+  else if (parts[1] == ">=") c.op = CompareOp::kGreaterEqual;
+  else return fail("unknown operator ", parts[1]);
+  const char* end = parts[2].data() + parts[2].size();
+  const auto [ptr, ec] = std::from_chars(parts[2].data(), end, c.value);
+  if (ec != std::errc() || ptr != end || !std::isfinite(c.value)) return fail("bad number ", parts[2]);
+  return c;
+}
+
+absl::StatusOr<LabelRule> parse_rule(std::string_view label, std::string_view conditions) {
+  LabelRule rule;
+  const std::vector<std::string_view> label_words = words(label);
+  if (label_words.size() != 1) return absl::InvalidArgumentError("label rule: the label must be one word");
+  rule.label = std::string(label_words[0]);
+  if (words(conditions).empty()) return rule;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t next = conditions.find(" and ", pos);
+    auto c = parse_condition(conditions.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
+    if (!c.ok()) return c.status();
+    rule.all_of.push_back(*c);
+    if (next == std::string_view::npos) break;
+    pos = next + 5;
+  }
+  return rule;
+}
+
+std::string format_condition(const LabelCondition& c) {
+  std::string out(feature_name(c.feature));
+  out.append(" ").append(op_text(c.op)).append(" ");
+  char buf[32];
+  const auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, c.value);
+  out.append(buf, ptr);
+  return out;
+}
+
+std::string match_label(const LabelRules& rules, const FeatureVector& centroid_raw, std::string_view previous_base) {
+  for (const auto& r : rules.rules) {
+    const double h = (!previous_base.empty() && r.label == previous_base) ? rules.hysteresis : 0.0;
+    if (rule_matches(r, centroid_raw, h)) return r.label;
+  }
+  return rules.fallback;
+}
+
+std::vector<SegmentLabel> assign_labels(const LabelRules& rules, std::span<const FeatureVector> centroids_raw,
+                                        std::span<const std::string> previous_bases) {
+  std::vector<SegmentLabel> out(centroids_raw.size());
+  for (std::size_t i = 0; i < centroids_raw.size(); ++i) {
+    const std::string_view prev = i < previous_bases.size() ? std::string_view(previous_bases[i]) : "";
+    out[i].base = match_label(rules, centroids_raw[i], prev);
+  }
+  // Suffix in order of segment id (the input order); the n-th holder of a base gets "-n".
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    int n = 1;
+    for (std::size_t k = 0; k < i; ++k) n += out[k].base == out[i].base;
+    out[i].unique = n == 1 ? out[i].base : out[i].base + "-" + std::to_string(n);
+  }
+  return out;
+}
+
+SegmentPolicy policy_for(const PolicyRules& rules, std::string_view base_label) {
+  for (const auto& r : rules.rules)
+    if (r.label == base_label) return r.policy;
+  return rules.fallback;
+}
+
+}  // namespace segmentd

@@ -1,0 +1,113 @@
+#include "core/labels.h"
+
+#include <catch2/catch.hpp>
+
+using namespace segmentd;
+
+namespace {
+
+//! A neutral centroid: matches no default rule.
+FeatureVector neutral() {
+  FeatureVector v{};
+  v[index(Feature::kTradeRate)] = 2.0;
+  v[index(Feature::kTicketSize)] = 9.5;
+  v[index(Feature::kMakerRatio)] = 0.4;
+  v[index(Feature::kDirectionImbalance)] = 0.45;
+  v[index(Feature::kDeltaNeutrality)] = 0.5;
+  v[index(Feature::kPerpShare)] = 0.4;
+  v[index(Feature::kFutureShare)] = 0.3;
+  v[index(Feature::kOptionShare)] = 0.3;
+  v[index(Feature::kTurnover)] = 1.0;
+  return v;
+}
+
+FeatureVector with(FeatureVector v, std::initializer_list<std::pair<Feature, double>> kv) {
+  for (const auto& [f, x] : kv) v[index(f)] = x;
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("default rules name the derivatives archetypes", "[labels]") {
+  const LabelRules r = default_label_rules();
+  CHECK(match_label(r, neutral(), "") == "mixed");
+  CHECK(match_label(r, with(neutral(), {{Feature::kMakerRatio, 0.9}, {Feature::kDirectionImbalance, 0.1}}), "") ==
+        "market-maker");
+  CHECK(match_label(r, with(neutral(), {{Feature::kTradeRate, 8.5}, {Feature::kTurnover, 5.0}}), "") == "hft-scalper");
+  CHECK(match_label(r, with(neutral(), {{Feature::kDeltaNeutrality, 0.95}, {Feature::kOptionShare, 0.7}}), "") ==
+        "delta-neutral");
+  CHECK(match_label(r, with(neutral(), {{Feature::kDeltaNeutrality, 0.95}, {Feature::kFutureShare, 0.6}}), "") ==
+        "delta-neutral");
+  CHECK(match_label(r, with(neutral(), {{Feature::kOptionShare, 0.8}, {Feature::kVegaBias, -0.7}}), "") ==
+        "option-premium-seller");
+  CHECK(match_label(r,
+                    with(neutral(), {{Feature::kOptionShare, 0.9},
+                                     {Feature::kTicketSize, 6.0},
+                                     {Feature::kMoneyness, 0.4},
+                                     {Feature::kVegaBias, 0.8}}),
+                    "") == "retail-option-lottery");
+  CHECK(match_label(r, with(neutral(), {{Feature::kTicketSize, 13.0}, {Feature::kDirectionImbalance, 0.85}}), "") ==
+        "directional-whale");
+  CHECK(match_label(r,
+                    with(neutral(), {{Feature::kFutureShare, 0.8}, {Feature::kTicketSize, 11.0}, {Feature::kTradeRate, 1.0}}),
+                    "") == "institutional-hedger");
+  CHECK(match_label(r,
+                    with(neutral(), {{Feature::kPerpShare, 0.9}, {Feature::kTicketSize, 6.0}, {Feature::kMakerRatio, 0.1}}),
+                    "") == "retail-perp-gambler");
+}
+
+TEST_CASE("labels are unique per model, older segments keep the plain label", "[labels]") {
+  const LabelRules r = default_label_rules();
+  const FeatureVector mm = with(neutral(), {{Feature::kMakerRatio, 0.9}, {Feature::kDirectionImbalance, 0.1}});
+  const std::vector<FeatureVector> cs = {mm, neutral(), mm, mm};
+  const auto labels = assign_labels(r, cs, {});
+  REQUIRE(labels.size() == 4);
+  CHECK(labels[0].unique == "market-maker");
+  CHECK(labels[1].unique == "mixed");
+  CHECK(labels[2].unique == "market-maker-2");
+  CHECK(labels[3].unique == "market-maker-3");
+  CHECK(labels[3].base == "market-maker");
+}
+
+TEST_CASE("the previous label is sticky within the hysteresis band, priority is kept", "[labels]") {
+  const LabelRules r = default_label_rules();
+  // maker_ratio just under the 0.7 threshold: a new segment is not a market maker...
+  const FeatureVector edge = with(neutral(), {{Feature::kMakerRatio, 0.69}, {Feature::kDirectionImbalance, 0.1}});
+  CHECK(match_label(r, edge, "") == "mixed");
+  // ...but one that was keeps its label inside the band (0.7 − 0.02).
+  CHECK(match_label(r, edge, "market-maker") == "market-maker");
+  CHECK(match_label(r, with(edge, {{Feature::kMakerRatio, 0.6}}), "market-maker") == "mixed");
+  // An earlier rule that matches strictly still wins over the sticky one.
+  CHECK(match_label(r, with(edge, {{Feature::kTradeRate, 8.0}, {Feature::kTurnover, 4.0}}), "market-maker") ==
+        "hft-scalper");
+}
+
+TEST_CASE("conditions and rules parse from config text", "[labels]") {
+  auto c = parse_condition("maker_ratio > 0.7");
+  REQUIRE(c.ok());
+  CHECK(c->feature == Feature::kMakerRatio);
+  CHECK(c->op == CompareOp::kGreater);
+  CHECK(c->value == 0.7);
+  CHECK(format_condition(*c) == "maker_ratio > 0.7");
+  CHECK_FALSE(parse_condition("maker_ratio >> 0.7").ok());
+  CHECK_FALSE(parse_condition("makers > 0.7").ok());
+  CHECK_FALSE(parse_condition("maker_ratio > x").ok());
+  CHECK_FALSE(parse_condition("maker_ratio >").ok());
+  auto rule = parse_rule("market-maker", "maker_ratio > 0.7 and delta_neutrality >= 0.8");
+  REQUIRE(rule.ok());
+  CHECK(rule->all_of.size() == 2);
+  CHECK(rule->all_of[1].op == CompareOp::kGreaterEqual);
+  CHECK_FALSE(parse_rule("", "maker_ratio > 0.7").ok());
+}
+
+TEST_CASE("policy comes from the base label, unknown labels get the fallback", "[labels]") {
+  const PolicyRules p = default_policy_rules();
+  CHECK(policy_for(p, "option-premium-seller").margin_multiplier == 1.5);
+  CHECK(policy_for(p, "hft-scalper").quote_width_bps == 3.0);
+  CHECK(policy_for(p, "no-such-label").margin_multiplier == p.fallback.margin_multiplier);
+  for (const auto& rule : default_label_rules().rules) {
+    bool found = false;
+    for (const auto& pr : p.rules) found |= pr.label == rule.label;
+    CHECK(found);  // every default label has a default policy
+  }
+}
