@@ -63,6 +63,7 @@ struct Model {
   std::vector<Segment> segments;  //!< live segments, ordered by id
   std::vector<ModelEvent> events; //!< what changed from the previous version
   ModelQuality quality;
+  std::uint64_t scaler_version = 0;  //!< bumped when a version freezes a new Scaler (rescale)
 
   bool ready() const { return !segments.empty(); }
   const Segment* find(SegmentId id) const {

@@ -1,0 +1,462 @@
+#include "core/clusterer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "core/kmeans.h"
+
+namespace segmentd {
+namespace {
+
+StandardizerConfig standardizer_config(const ClustererConfig& c) {
+  StandardizerConfig s;
+  s.half_life_ns = c.scaler_half_life_ns;
+  s.min_stddev = c.min_stddev;
+  s.weight = c.feature_weights;
+  return s;
+}
+
+bool finite(const FeatureVector& v) {
+  for (double x : v)
+    if (!std::isfinite(x)) return false;
+  return true;
+}
+
+double decay_factor(std::int64_t dt_ns, std::int64_t half_life_ns) {
+  if (half_life_ns <= 0 || dt_ns <= 0) return 1.0;
+  return std::exp2(-static_cast<double>(dt_ns) / static_cast<double>(half_life_ns));
+}
+
+constexpr double kHalfNormalMean = 0.7978845608028654;  // sqrt(2/π): split offset in σ
+
+}  // namespace
+
+absl::Status validate(const ClustererConfig& c) {
+  auto bad = [](std::string_view field, std::string_view why) {
+    return absl::InvalidArgumentError(std::string("clusterer.").append(field).append(": ").append(why));
+  };
+  if (c.k < 1) return bad("k", "must be at least 1");
+  if (c.batch_size < 1) return bad("batch_size", "must be at least 1");
+  if (c.batch_interval_ns <= 0) return bad("batch_interval", "must be positive");
+  if (c.min_accounts < static_cast<std::size_t>(c.k)) return bad("min_accounts", "must be at least k");
+  if (c.sample_size < c.min_accounts && c.sample_size < 2 * static_cast<std::size_t>(c.k))
+    return bad("sample_size", "must hold at least 2·k accounts");
+  if (!(c.reseed_ratio >= 0.0 && c.reseed_ratio < 1.0)) return bad("reseed_ratio", "must be in [0, 1)");
+  if (c.seeds < 1) return bad("seeds", "must be at least 1");
+  if (c.warmup_iterations < 1) return bad("warmup_iterations", "must be at least 1");
+  if (!(c.rescale_tolerance >= 0.0)) return bad("rescale_tolerance", "must be >= 0");
+  if (!(c.assigner.hysteresis_margin >= 0.0 && c.assigner.hysteresis_margin < 1.0))
+    return bad("hysteresis_margin", "must be in [0, 1)");
+  if (c.assigner.min_dwell_ns < 0) return bad("min_dwell", "must be >= 0");
+  bool any = false;
+  for (int j = 0; j < kFeatureCount; ++j) {
+    if (!(c.feature_weights[j] >= 0.0) || !std::isfinite(c.feature_weights[j]))
+      return bad(std::string("weights.").append(kFeatureNames[j]), "must be finite and >= 0");
+    if (!(c.min_stddev[j] > 0.0)) return bad(std::string("min_stddev.").append(kFeatureNames[j]), "must be > 0");
+    any |= c.feature_weights[j] > 0.0;
+  }
+  if (!any) return bad("weights", "at least one feature needs a non-zero weight");
+  for (const auto& r : c.labels.rules)
+    if (r.label.empty()) return bad("labels", "a rule has an empty label");
+  if (c.labels.fallback.empty()) return bad("labels.fallback", "must not be empty");
+  return absl::OkStatus();
+}
+
+std::size_t canonicalize_batch(std::vector<BatchItem>& items) {
+  const std::size_t before = items.size();
+  std::erase_if(items, [](const BatchItem& b) { return !finite(b.raw); });
+  // A total order on (account, fills, raw): equal keys are identical items, so the result does not
+  // depend on the input order even for duplicates.
+  const auto less = [](const BatchItem& a, const BatchItem& b) {
+    if (a.account != b.account) return a.account < b.account;
+    if (a.fills != b.fills) return a.fills < b.fills;
+    return a.raw < b.raw;
+  };
+  if (!std::is_sorted(items.begin(), items.end(), less)) std::sort(items.begin(), items.end(), less);
+  // One per account: the last of its run, i.e. the most fills (the newest vector).
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (out > 0 && items[out - 1].account == items[i].account) {
+      items[out - 1] = items[i];
+      continue;
+    }
+    items[out++] = items[i];
+  }
+  items.resize(out);
+  return before - out;
+}
+
+Clusterer::Clusterer(ClustererConfig config)
+    : config_(std::move(config)),
+      rng_(config_.seed),
+      standardizer_(standardizer_config(config_)),
+      sample_(config_.sample_size, config_.seed),
+      model_(std::make_shared<const Model>()) {}
+
+Clusterer::Clusterer(ClustererConfig config, const ClustererState& s)
+    : config_(std::move(config)),
+      rng_(config_.seed),
+      standardizer_(standardizer_config(config_), s.standardizer),
+      sample_(config_.sample_size, config_.seed, s.sample),
+      scaler_(s.scaler),
+      scaler_version_(s.scaler_version),
+      centres_(s.centres),
+      next_id_(s.next_id),
+      version_(s.version),
+      warm_(s.warm),
+      started_(s.started),
+      ts_ns_(s.ts_ns),
+      last_publish_ns_(s.last_publish_ns),
+      last_quality_ns_(s.last_quality_ns),
+      warmup_accounts_(s.warmup_accounts.begin(), s.warmup_accounts.end()),
+      inertia_(s.inertia),
+      quality_(s.quality),
+      pending_events_(s.pending_events),
+      published_(s.published) {
+  rng_.set_state(s.rng);
+  if (warm_) {
+    auto m = assemble();
+    m->version = version_;
+    m->ts_ns = last_publish_ns_;
+    model_ = std::move(m);
+  } else {
+    model_ = std::make_shared<const Model>();
+  }
+}
+
+ClustererState Clusterer::state() const {
+  ClustererState s;
+  s.warm = warm_;
+  s.started = started_;
+  s.next_id = next_id_;
+  s.version = version_;
+  s.scaler_version = scaler_version_;
+  s.ts_ns = ts_ns_;
+  s.last_publish_ns = last_publish_ns_;
+  s.last_quality_ns = last_quality_ns_;
+  s.rng = rng_.state();
+  s.standardizer = standardizer_.state();
+  s.scaler = scaler_;
+  s.centres = centres_;
+  s.sample = sample_.entries();
+  s.warmup_accounts.assign(warmup_accounts_.begin(), warmup_accounts_.end());
+  std::sort(s.warmup_accounts.begin(), s.warmup_accounts.end());
+  s.inertia = inertia_;
+  s.quality = quality_;
+  s.pending_events = pending_events_;
+  s.published = published_;
+  return s;
+}
+
+ModelPtr Clusterer::update(std::span<const BatchItem> batch, std::int64_t now_ns) {
+  ++stats_.updates;
+  batch_.clear();
+  for (const auto& b : batch) {
+    if (b.fills < config_.min_fills) {
+      ++stats_.items_few_fills;
+      continue;
+    }
+    batch_.push_back(b);
+  }
+  stats_.items_dropped += canonicalize_batch(batch_);
+  stats_.items_learned += batch_.size();
+
+  if (!started_) {
+    started_ = true;
+    ts_ns_ = now_ns;
+    last_publish_ns_ = now_ns;
+    last_quality_ns_ = now_ns;
+  }
+  now_ns = std::max(now_ns, ts_ns_);
+
+  standardizer_.decay_to(now_ns);
+  for (const auto& b : batch_) {
+    standardizer_.add(b.raw);
+    sample_.offer(b.account, b.raw, now_ns);
+  }
+
+  if (!warm_) {
+    for (const auto& b : batch_) warmup_accounts_.insert(b.account);
+    if (warmup_accounts_.size() >= config_.min_accounts && sample_.size() >= static_cast<std::size_t>(config_.k)) {
+      warm_start(now_ns);
+      publish(now_ns);
+    }
+    ts_ns_ = now_ns;
+    return model_;
+  }
+
+  train(now_ns);
+  retire_and_split(now_ns);
+  ts_ns_ = now_ns;
+  if (!pending_events_.empty() || (!batch_.empty() && now_ns - last_publish_ns_ >= config_.publish_interval_ns))
+    publish(now_ns);
+  return model_;
+}
+
+void Clusterer::warm_start(std::int64_t now_ns) {
+  scaler_ = standardizer_.freeze();
+  scaler_version_ = 1;
+  const auto& entries = sample_.entries();
+  std::vector<FeatureVector> pts(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) pts[i] = scale(scaler_, entries[i].raw);
+  const KMeansResult r = kmeans_best_of(pts, config_.k, config_.seeds, config_.warmup_iterations, rng_);
+
+  // Raw centroids are the raw means of their members (exact: scaling is affine per feature), which
+  // also gives features with weight 0 a meaningful value.
+  const std::size_t k = r.centres.size();
+  std::vector<FeatureVector> raw_sum(k, FeatureVector{});
+  std::vector<double> sse(k, 0.0);
+  for (std::size_t i = 0; i < pts.size(); ++i) {
+    const int l = r.labels[i];
+    for (int j = 0; j < kFeatureCount; ++j) raw_sum[l][j] += entries[i].raw[j];
+    sse[l] += squared_distance(pts[i], r.centres[l]);
+  }
+  centres_.clear();
+  for (std::size_t c = 0; c < k; ++c) {
+    CentreState cs;
+    cs.id = next_id_++;
+    if (r.counts[c] > 0.0) {
+      for (int j = 0; j < kFeatureCount; ++j) cs.raw[j] = raw_sum[c][j] / r.counts[c];
+    } else {
+      cs.raw = unscale(scaler_, r.centres[c], scaler_.mean);
+    }
+    cs.weight = r.counts[c];
+    cs.sse = sse[c];
+    cs.born_ns = now_ns;
+    centres_.push_back(std::move(cs));
+    ModelEvent e;
+    e.kind = ModelEvent::Kind::kBorn;
+    e.segment = centres_.back().id;
+    e.why = "warm-up";
+    pending_events_.push_back(std::move(e));
+  }
+  stats_.born += k;
+  inertia_ = {};
+  inertia_.add(r.inertia, static_cast<double>(pts.size()));
+  warm_ = true;
+  warmup_accounts_ = {};
+}
+
+std::vector<FeatureVector> Clusterer::scaled_centres() const {
+  std::vector<FeatureVector> out(centres_.size());
+  for (std::size_t i = 0; i < centres_.size(); ++i) out[i] = scale(scaler_, centres_[i].raw);
+  return out;
+}
+
+void Clusterer::train(std::int64_t now_ns) {
+  const double a = decay_factor(now_ns - ts_ns_, config_.half_life_ns);
+  for (auto& c : centres_) {
+    c.weight *= a;
+    c.sse *= a;
+  }
+  inertia_.decay(a);
+
+  const std::size_t k = centres_.size();
+  const std::vector<FeatureVector> cs = scaled_centres();
+  const std::size_t n = batch_.size();
+  scaled_.resize(n);
+  nearest_.resize(n);
+  std::vector<FeatureVector> sums(k, FeatureVector{});
+  std::vector<double> counts(k, 0.0);
+  double total_d2 = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const FeatureVector& raw = batch_[i].raw;
+    scaled_[i] = scale(scaler_, raw);
+    double d2 = 0.0;
+    const int c = nearest_index(cs, scaled_[i], &d2);
+    nearest_[i] = c;
+    for (int j = 0; j < kFeatureCount; ++j) sums[c][j] += raw[j];
+    counts[c] += 1.0;
+    centres_[c].sse += d2;
+    total_d2 += d2;
+  }
+  inertia_.add(total_d2, static_cast<double>(n));
+  for (std::size_t c = 0; c < k; ++c) {
+    if (counts[c] == 0.0) continue;
+    CentreState& ce = centres_[c];
+    const double w = ce.weight + counts[c];
+    for (int j = 0; j < kFeatureCount; ++j) ce.raw[j] = (ce.raw[j] * ce.weight + sums[c][j]) / w;
+    ce.weight = w;
+  }
+}
+
+void Clusterer::retire_and_split(std::int64_t now_ns) {
+  if (centres_.size() < 2 || config_.reseed_ratio <= 0.0) return;
+  // Each pass retires at most one centre and splits one; a newborn is exempt for one half-life, so
+  // the loop ends after at most k passes.
+  for (std::size_t pass = 0; pass < centres_.size(); ++pass) {
+    double max_w = 0.0;
+    for (const auto& c : centres_) max_w = std::max(max_w, c.weight);
+    const std::int64_t grace = std::max<std::int64_t>(config_.half_life_ns, 0);
+    std::size_t victim = centres_.size();
+    for (std::size_t i = 0; i < centres_.size(); ++i) {
+      if (centres_[i].weight < config_.reseed_ratio * max_w && now_ns - centres_[i].born_ns >= grace) {
+        victim = i;
+        break;
+      }
+    }
+    if (victim == centres_.size()) return;
+
+    ModelEvent e;
+    e.kind = ModelEvent::Kind::kRetired;
+    e.segment = centres_[victim].id;
+    e.label = centres_[victim].label;
+    e.why = "weight below reseed_ratio × largest";
+    pending_events_.push_back(std::move(e));
+    ++stats_.retired;
+    // The vectors the batch gave the victim no longer have a centre: mark them unassigned.
+    for (auto& l : nearest_) {
+      if (l == static_cast<int>(victim)) l = -1;
+      else if (l > static_cast<int>(victim)) --l;
+    }
+    centres_.erase(centres_.begin() + static_cast<std::ptrdiff_t>(victim));
+
+    std::size_t parent = 0;
+    for (std::size_t i = 1; i < centres_.size(); ++i)
+      if (centres_[i].sse > centres_[parent].sse) parent = i;
+    split(parent, now_ns);
+  }
+}
+
+void Clusterer::split(std::size_t parent, std::int64_t now_ns) {
+  const std::vector<FeatureVector> cs = scaled_centres();
+  const FeatureVector& c = cs[parent];
+  // Members of the parent: sample entries nearest to it now, and this batch's vectors it got.
+  std::vector<FeatureVector> members;
+  for (const auto& e : sample_.entries()) {
+    const FeatureVector x = scale(scaler_, e.raw);
+    if (nearest_index(cs, x, nullptr) == static_cast<int>(parent)) members.push_back(x);
+  }
+  for (std::size_t i = 0; i < nearest_.size(); ++i)
+    if (nearest_[i] == static_cast<int>(parent)) members.push_back(scaled_[i]);
+  PrincipalDirection pd = principal_direction(members, c, rng_);
+  CentreState& p = centres_[parent];
+  if (pd.variance <= 0.0) pd.variance = p.weight > 0.0 ? p.sse / p.weight : 1.0;
+  const double delta = kHalfNormalMean * std::sqrt(pd.variance);
+
+  // Offset in raw units: scaled offset / weight × stddev (features with weight 0 do not move).
+  FeatureVector offset_raw{};
+  for (int j = 0; j < kFeatureCount; ++j)
+    offset_raw[j] = scaler_.weight[j] != 0.0 ? delta * pd.direction[j] / scaler_.weight[j] * scaler_.stddev[j] : 0.0;
+
+  CentreState child;
+  child.id = next_id_++;
+  for (int j = 0; j < kFeatureCount; ++j) {
+    child.raw[j] = p.raw[j] - offset_raw[j];
+    p.raw[j] += offset_raw[j];
+  }
+  p.weight *= 0.5;
+  p.sse *= 0.25;
+  child.weight = p.weight;
+  child.sse = p.sse;
+  child.born_ns = now_ns;
+  ModelEvent e;
+  e.kind = ModelEvent::Kind::kBorn;
+  e.segment = child.id;
+  e.parent = p.id;
+  e.why = "split of highest-SSE segment";
+  pending_events_.push_back(std::move(e));
+  ++stats_.born;
+  centres_.push_back(std::move(child));  // the largest id: centres_ stays ordered by id
+}
+
+std::shared_ptr<Model> Clusterer::assemble() const {
+  auto m = std::make_shared<Model>();
+  m->ts_ns = ts_ns_;
+  m->scaler = scaler_;
+  m->scaler_version = scaler_version_;
+  m->segments.reserve(centres_.size());
+  for (const auto& c : centres_) {
+    Segment s;
+    s.id = c.id;
+    s.label = c.label;
+    s.centroid = scale(scaler_, c.raw);
+    s.centroid_raw = c.raw;
+    s.weight = c.weight;
+    s.size = c.size;
+    s.policy = policy_for(config_.policies, c.base_label);
+    m->segments.push_back(std::move(s));
+  }
+  m->quality = quality_;
+  m->quality.inertia = inertia_.value();
+  return m;
+}
+
+void Clusterer::publish(std::int64_t now_ns) {
+  // 1. A new scaler only at a version boundary, and only when the statistics drifted.
+  const Scaler fresh = standardizer_.freeze();
+  if (scaler_drifted(scaler_, fresh, config_.rescale_tolerance)) {
+    scaler_ = fresh;
+    ++scaler_version_;
+    ++stats_.rescales;
+  }
+
+  // 2. Labels from the raw centroids; a changed label of a segment that existed is an event.
+  std::vector<FeatureVector> raws(centres_.size());
+  std::vector<std::string> previous(centres_.size());
+  for (std::size_t i = 0; i < centres_.size(); ++i) {
+    raws[i] = centres_[i].raw;
+    previous[i] = centres_[i].base_label;
+  }
+  const std::vector<SegmentLabel> labels = assign_labels(config_.labels, raws, previous);
+  for (std::size_t i = 0; i < centres_.size(); ++i) {
+    CentreState& c = centres_[i];
+    if (!c.label.empty() && c.label != labels[i].unique) {
+      ModelEvent e;
+      e.kind = ModelEvent::Kind::kRelabelled;
+      e.segment = c.id;
+      e.label = labels[i].unique;
+      e.previous_label = c.label;
+      e.why = "centroid matched another label rule";
+      pending_events_.push_back(std::move(e));
+      ++stats_.relabelled;
+    }
+    c.base_label = labels[i].base;
+    c.label = labels[i].unique;
+  }
+  for (auto& e : pending_events_) {
+    if (e.kind != ModelEvent::Kind::kBorn) continue;
+    for (const auto& c : centres_)
+      if (c.id == e.segment) e.label = c.label;
+  }
+
+  // 3. The model, its quality signals and events.
+  std::shared_ptr<Model> m = assemble();
+  m->version = ++version_;
+  m->ts_ns = now_ns;
+  if (version_ == 1 || now_ns - last_quality_ns_ >= config_.quality_interval_ns) {
+    if (config_.sample_ttl_ns > 0) sample_.expire_before(now_ns - config_.sample_ttl_ns);
+    const double hours = static_cast<double>(now_ns - last_quality_ns_) / (3600.0 * kNanosPerSecond);
+    SampleQuality q = evaluate_sample(*m, sample_.mutable_entries(), hours, config_.silhouette_points,
+                                      sample_.estimated_population());
+    quality_.silhouette = q.silhouette;
+    quality_.churn_per_hour = q.churn_per_hour;
+    quality_.adjusted_rand = q.adjusted_rand;
+    for (std::size_t i = 0; i < centres_.size(); ++i) {
+      centres_[i].size = q.sizes[i];
+      m->segments[i].size = q.sizes[i];
+    }
+    last_quality_ns_ = now_ns;
+  }
+  Model previous_model;
+  for (const auto& [id, raw] : published_) {
+    Segment s;
+    s.id = id;
+    s.centroid_raw = raw;
+    previous_model.segments.push_back(std::move(s));
+  }
+  quality_.centroid_drift = centroid_drift(previous_model, *m);
+  m->quality = quality_;
+  m->quality.inertia = inertia_.value();
+  m->events = std::move(pending_events_);
+  pending_events_.clear();
+
+  published_.clear();
+  for (const auto& c : centres_) published_.emplace_back(c.id, c.raw);
+  last_publish_ns_ = now_ns;
+  ++stats_.models_published;
+  model_ = std::move(m);
+}
+
+}  // namespace segmentd
