@@ -1,0 +1,326 @@
+#include "core/account_state.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/black76.h"
+#include "core/price_tape.h"
+
+namespace segmentd {
+namespace {
+
+constexpr double kLn2 = 0.69314718055994530942;
+constexpr double kNsPerHour = 3600e9;
+constexpr double kNsPerDay = 86400e9;
+constexpr double kNsPerYear = 365.25 * 86400e9;
+
+double ratio01(double num, double den) { return den > 0 ? std::clamp(num / den, 0.0, 1.0) : 0.0; }
+
+//! The forward/underlying price of a fill in USD: the venue's when sent, else notional / qty
+//! (DESIGN.md §3: notional = |qty| × underlying price, for inverse and linear contracts alike).
+double forward_of(const Fill& f) {
+  if (std::isfinite(f.underlying_price) && f.underlying_price > 0) return f.underlying_price;
+  if (f.qty > 0 && f.notional_usd > 0) return f.notional_usd / f.qty;
+  return kNaN;
+}
+
+//! Moves the account's sums from last_ns to t (> last_ns): decays them, integrates the gross
+//! position held over (last_ns, t], and drops positions that expired in between.
+void advance(const FeatureParams& p, AccountRef a, std::int64_t t) {
+  AccountCore& c = *a.core;
+  const double hl = static_cast<double>(p.half_life_ns);
+  const double tau = hl / kLn2;  // ∫₀^∞ 2^(−s/hl) ds
+  const double d = decay_factor(t - c.last_ns, p.half_life_ns);
+
+  // ∫ over (last, end] of |delta| · 2^(−(t−s)/hl) ds = |delta|·tau·(2^(−(t−end)/hl) − d).
+  double gross_time = 0.0;
+  for (int i = 0; i < c.positions; ++i) {
+    const Position& pos = a.positions[i];
+    const double g = std::abs(pos.delta_usd());
+    if (pos.expiry_ns != 0 && pos.expiry_ns < t) {
+      const std::int64_t end = std::max(pos.expiry_ns, c.last_ns);
+      gross_time += g * tau * (decay_factor(t - end, p.half_life_ns) - d);
+    } else {
+      gross_time += g * tau * (1.0 - d);
+    }
+  }
+
+  DecayedSums& s = c.sums;
+  double* fields[] = {&s.fills,     &s.notional,      &s.maker,         &s.buy,           &s.sell,
+                      &s.option,    &s.future,        &s.perp,          &s.tenor_num,     &s.tenor_den,
+                      &s.moneyness_num, &s.moneyness_den, &s.markout_num, &s.markout_den, &s.gross_time,
+                      &s.time};
+  for (double* x : fields) *x *= d;
+  for (double& u : c.underlying_notional) u *= d;
+  s.gross_time += gross_time;
+  s.time += tau * (1.0 - d);
+
+  // Expired positions drop out (swap-remove keeps the used prefix dense).
+  for (int i = 0; i < c.positions;) {
+    if (a.positions[i].expiry_ns != 0 && a.positions[i].expiry_ns <= t) {
+      a.positions[i] = a.positions[c.positions - 1];
+      --c.positions;
+    } else {
+      ++i;
+    }
+  }
+  c.last_ns = t;
+}
+
+void add_underlying(AccountCore& c, UnderlyingId u, double x) {
+  for (int i = 0; i < c.underlying_count; ++i) {
+    if (c.underlyings[i] == u) {
+      c.underlying_notional[i] += x;
+      return;
+    }
+  }
+  if (c.underlying_count < kTrackedUnderlyings) {
+    c.underlyings[c.underlying_count] = u;
+    c.underlying_notional[c.underlying_count] = x;
+    ++c.underlying_count;
+    return;
+  }
+  // Full: the smallest tracked underlying makes way when the newcomer is larger; the untracked
+  // remainder counts as spread thinly (it adds nothing to the Herfindahl sum).
+  int min_i = 0;
+  for (int i = 1; i < kTrackedUnderlyings; ++i)
+    if (c.underlying_notional[i] < c.underlying_notional[min_i]) min_i = i;
+  if (c.underlying_notional[min_i] < x) {
+    c.underlyings[min_i] = u;
+    c.underlying_notional[min_i] = x;
+  }
+}
+
+void update_position(const FeatureParams& p, AccountRef a, const Fill& f, std::int64_t t, AccountStats* stats) {
+  if (f.expiry_ns != 0 && f.expiry_ns <= t) return;  // trades at or after expiry open nothing
+  AccountCore& c = *a.core;
+  const double dq = sign(f.side) * f.qty;
+  if (!(dq != 0.0) || !std::isfinite(dq)) return;
+
+  int idx = -1;
+  for (int i = 0; i < c.positions; ++i) {
+    if (a.positions[i].instrument == f.instrument) {
+      idx = i;
+      break;
+    }
+  }
+  const Position* old = idx >= 0 ? &a.positions[idx] : nullptr;
+
+  // Greeks per base unit at this fill; carried until the position's next fill.
+  Position next;
+  next.instrument = f.instrument;
+  next.expiry_ns = f.expiry_ns;
+  const double fwd = forward_of(f);
+  if (f.is_option()) {
+    const bool call = f.option_type != OptionType::kPut;
+    const double years = static_cast<double>(f.expiry_ns - t) / kNsPerYear;
+    if (std::isfinite(f.iv) && f.iv > 0 && std::isfinite(fwd)) {
+      const black76::Greeks g = black76::greeks(call, fwd, f.strike, years, f.iv);
+      next.delta_usd_per_unit = g.delta * fwd;
+      next.vega_per_unit = g.vega;
+      next.has_greeks = true;
+    } else if (old && old->has_greeks) {
+      // No vol on this fill: keep the greeks of the last fill that had one.
+      next.delta_usd_per_unit = old->delta_usd_per_unit;
+      next.vega_per_unit = old->vega_per_unit;
+      next.has_greeks = true;
+    } else if (std::isfinite(fwd)) {
+      // Never had a vol: intrinsic step delta, no vega (black76 with sigma = 0).
+      const black76::Greeks g = black76::greeks(call, fwd, f.strike, years, 0.0);
+      next.delta_usd_per_unit = g.delta * fwd;
+    } else if (old) {
+      next.delta_usd_per_unit = old->delta_usd_per_unit;
+    }
+  } else if (std::isfinite(fwd)) {
+    next.delta_usd_per_unit = fwd;  // linear or inverse alike: qty is in base units
+  } else if (old) {
+    next.delta_usd_per_unit = old->delta_usd_per_unit;
+  }
+
+  if (old) {
+    const double q = old->qty + dq;
+    // Flat (to rounding of the quantities): the position closes.
+    if (std::abs(q) <= 1e-9 * std::max(std::abs(old->qty), std::abs(dq))) {
+      a.positions[idx] = a.positions[c.positions - 1];
+      --c.positions;
+      return;
+    }
+    next.qty = q;
+    a.positions[idx] = next;
+    return;
+  }
+  next.qty = dq;
+  if (c.positions < p.max_positions) {
+    a.positions[c.positions++] = next;
+    return;
+  }
+  // Full: the smallest exposure makes way for a larger newcomer; either way one is not tracked.
+  ++stats->position_overflow;
+  int min_i = 0;
+  for (int i = 1; i < c.positions; ++i)
+    if (std::abs(a.positions[i].delta_usd()) < std::abs(a.positions[min_i].delta_usd())) min_i = i;
+  if (std::abs(a.positions[min_i].delta_usd()) < std::abs(next.delta_usd())) a.positions[min_i] = next;
+}
+
+bool add_markout(const FeatureParams& p, AccountRef a, const Fill& f, std::int64_t t, double notional,
+                 AccountStats* stats) {
+  if (!(f.price > 0) || !std::isfinite(f.price) || !(notional > 0)) return false;
+  AccountCore& c = *a.core;
+  const double sn = sign(f.side) * notional;
+  const int slots = p.markout_slots;
+  if (c.markout_count > 0) {
+    PendingMarkout& newest = a.markouts[(c.markout_head + c.markout_count - 1) % slots];
+    const std::int64_t start = newest.due_ns - p.markout_horizon_ns;
+    if (newest.instrument == f.instrument && t >= start && t - start <= p.markout_coalesce_ns) {
+      newest.a += sn / f.price;
+      newest.b += sn;
+      newest.w += notional;
+      return false;
+    }
+  }
+  if (c.markout_count >= slots) {
+    ++stats->markouts_skipped;
+    return false;
+  }
+  PendingMarkout& m = a.markouts[(c.markout_head + c.markout_count) % slots];
+  m.due_ns = t + p.markout_horizon_ns;
+  m.instrument = f.instrument;
+  m.a = sn / f.price;
+  m.b = sn;
+  m.w = notional;
+  ++c.markout_count;
+  return true;
+}
+
+}  // namespace
+
+double decay_factor(std::int64_t dt_ns, std::int64_t half_life_ns) {
+  if (dt_ns <= 0) return 1.0;
+  return std::exp2(-static_cast<double>(dt_ns) / static_cast<double>(half_life_ns));
+}
+
+double per_hour(double decayed_sum, std::int64_t half_life_ns) {
+  return decayed_sum * kLn2 * kNsPerHour / static_cast<double>(half_life_ns);
+}
+
+bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStats* stats) {
+  AccountCore& c = *a.core;
+  const std::int64_t t = f.recv_ns;
+  double w = 1.0;  // weight of this fill as of last_ns
+  if (c.fills == 0) {
+    c.last_ns = t;
+  } else if (t > c.last_ns) {
+    advance(p, a, t);
+  } else if (t < c.last_ns) {
+    // Late fill (out of order): it counts, decayed to the account's clock, which never goes back.
+    w = decay_factor(c.last_ns - t, p.half_life_ns);
+    ++stats->late_fills;
+  }
+
+  const double n = std::isfinite(f.notional_usd) && f.notional_usd > 0 ? f.notional_usd : 0.0;
+  const double wn = w * n;
+  DecayedSums& s = c.sums;
+  s.fills += w;
+  s.notional += wn;
+  if (f.liquidity == Liquidity::kMaker) s.maker += wn;
+  (f.side == Side::kBuy ? s.buy : s.sell) += wn;
+  switch (f.kind) {
+    case InstrumentKind::kOption: s.option += wn; break;
+    case InstrumentKind::kFuture: s.future += wn; break;
+    case InstrumentKind::kPerpetual: s.perp += wn; break;
+    case InstrumentKind::kSpot: break;
+  }
+  if (f.expiry_ns != 0 && (f.kind == InstrumentKind::kFuture || f.kind == InstrumentKind::kOption)) {
+    const double days = static_cast<double>(std::max<std::int64_t>(f.expiry_ns - t, 0)) / kNsPerDay;
+    s.tenor_num += wn * days;
+    s.tenor_den += wn;
+  }
+  if (f.is_option()) {
+    const double fwd = forward_of(f);
+    if (f.strike > 0 && std::isfinite(fwd) && fwd > 0) {
+      s.moneyness_num += wn * std::abs(std::log(f.strike / fwd));
+      s.moneyness_den += wn;
+    }
+  }
+  if (wn > 0) add_underlying(c, f.underlying, wn);
+  ++c.fills;
+  c.notional_usd += n;
+
+  update_position(p, a, f, t, stats);
+  return add_markout(p, a, f, t, n, stats);
+}
+
+int resolve_markouts(const FeatureParams& p, AccountRef a, std::int64_t now_ns, const PriceTape& tape,
+                     AccountStats* stats) {
+  AccountCore& c = *a.core;
+  int resolved = 0;
+  while (c.markout_count > 0) {
+    PendingMarkout& m = a.markouts[c.markout_head];
+    if (m.due_ns > now_ns) break;
+    if (auto px = tape.instrument(m.instrument)) {
+      // Weighted as of the fill: decayed from the group's first fill to the account's clock.
+      const std::int64_t start = m.due_ns - p.markout_horizon_ns;
+      const double w = decay_factor(c.last_ns - start, p.half_life_ns);
+      c.sums.markout_num += w * (px->price * m.a - m.b);
+      c.sums.markout_den += w * m.w;
+      ++stats->markouts_resolved;
+      ++resolved;
+    } else {
+      ++stats->markouts_unpriced;
+    }
+    c.markout_head = static_cast<std::uint8_t>((c.markout_head + 1) % p.markout_slots);
+    --c.markout_count;
+  }
+  return resolved;
+}
+
+Exposure exposure_of(std::span<const Position> positions) {
+  Exposure e;
+  for (const Position& pos : positions) {
+    const double d = pos.delta_usd();
+    const double v = pos.vega_usd();
+    e.net_delta_usd += d;
+    e.gross_delta_usd += std::abs(d);
+    e.net_vega += v;
+    e.gross_vega += std::abs(v);
+  }
+  return e;
+}
+
+FeatureVector compute_features(const FeatureParams& p, const AccountCore& c, std::span<const Position> positions) {
+  const DecayedSums& s = c.sums;
+  const Exposure e = exposure_of(positions.first(c.positions));
+  const double fills_h = per_hour(s.fills, p.half_life_ns);
+  const double notional_h = per_hour(s.notional, p.half_life_ns);
+
+  FeatureVector v{};
+  v[index(Feature::kTradeRate)] = std::log1p(fills_h);
+  v[index(Feature::kNotionalRate)] = std::log1p(notional_h);
+  v[index(Feature::kTicketSize)] = s.fills > 0 ? std::log1p(s.notional / s.fills) : 0.0;
+  v[index(Feature::kMakerRatio)] = ratio01(s.maker, s.notional);
+  v[index(Feature::kDirectionImbalance)] = ratio01(std::abs(s.buy - s.sell), s.notional);
+  // No open delta at all is no directional exposure: fully neutral.
+  v[index(Feature::kDeltaNeutrality)] =
+      e.gross_delta_usd > 0 ? std::clamp(1.0 - std::abs(e.net_delta_usd) / e.gross_delta_usd, 0.0, 1.0) : 1.0;
+  v[index(Feature::kVegaBias)] = e.gross_vega > 0 ? std::clamp(e.net_vega / e.gross_vega, -1.0, 1.0) : 0.0;
+  v[index(Feature::kOptionShare)] = ratio01(s.option, s.notional);
+  v[index(Feature::kFutureShare)] = ratio01(s.future, s.notional);
+  v[index(Feature::kPerpShare)] = ratio01(s.perp, s.notional);
+  v[index(Feature::kTenor)] = s.tenor_den > 0 ? std::log1p(s.tenor_num / s.tenor_den) : 0.0;
+  v[index(Feature::kMoneyness)] = s.moneyness_den > 0 ? s.moneyness_num / s.moneyness_den : 0.0;
+  double hhi = 0.0;
+  if (s.notional > 0) {
+    for (int i = 0; i < c.underlying_count; ++i) {
+      const double share = std::min(c.underlying_notional[i] / s.notional, 1.0);
+      hhi += share * share;
+    }
+  }
+  v[index(Feature::kConcentration)] = hhi;
+  const double mean_gross = s.time > 0 ? s.gross_time / s.time : e.gross_delta_usd;
+  v[index(Feature::kTurnover)] = std::log1p(notional_h / std::max(mean_gross, p.min_mean_gross_usd));
+  v[index(Feature::kMarkoutBps)] = s.markout_den > 0 ? 1e4 * s.markout_num / s.markout_den : 0.0;
+  v[index(Feature::kExposure)] = std::log1p(e.gross_delta_usd);
+  return v;
+}
+
+}  // namespace segmentd

@@ -1,0 +1,143 @@
+#pragma once
+// The state of one account (DESIGN.md §3) and the arithmetic on it: exponentially decayed sums in
+// event time, open positions with Black-76 greeks, pending markouts, and the 16 features of
+// feature vector v1. core/features.md defines every feature and every edge case precisely.
+//
+// Decay is lazy: the sums are stored as of `last_ns` and scaled by 2^(−Δt/half_life) on the next
+// touch. Every function here runs on the thread that owns the account (its shard); nothing here
+// is shared.
+
+#include <cstdint>
+#include <span>
+
+#include "core/feature_vector.h"
+#include "core/fill.h"
+#include "core/types.h"
+
+namespace segmentd {
+
+class PriceTape;
+
+struct FeatureParams {
+  std::int64_t half_life_ns = 3600LL * 1'000'000'000;  //!< of every decayed sum, in event time
+  std::int64_t markout_horizon_ns = 10LL * 1'000'000'000;  //!< h of markout_bps
+  //! A fill on the same instrument as the newest pending markout, at most this much later, joins
+  //! it (exactly: the markout of a group is a sum over its fills) instead of taking a new slot.
+  std::int64_t markout_coalesce_ns = 1'000'000'000;
+  int max_positions = 8;  //!< open positions tracked per account
+  int markout_slots = 8;  //!< pending markouts per account
+  //! Floor of the mean gross position in turnover, so an always-flat account stays finite.
+  double min_mean_gross_usd = 1.0;
+};
+
+inline constexpr int kMaxPositionsLimit = 64;
+inline constexpr int kMarkoutSlotsLimit = 64;
+inline constexpr int kTrackedUnderlyings = 4;
+
+//! One open position. 40 bytes.
+struct Position {
+  std::int64_t expiry_ns = 0;       //!< 0 = never expires (spot, perpetual)
+  double qty = 0.0;                 //!< signed, base units
+  double delta_usd_per_unit = 0.0;  //!< Black-76 delta × F (options) or F (the rest), at the last fill
+  double vega_per_unit = 0.0;       //!< Black-76 vega per base unit, USD per 1.00 of vol
+  InstrumentId instrument = 0;
+  bool has_greeks = false;  //!< options: greeks came from an implied vol at some fill
+
+  double delta_usd() const { return qty * delta_usd_per_unit; }
+  double vega_usd() const { return qty * vega_per_unit; }
+};
+
+//! Fills on one instrument waiting for their markout price. Sums make merging exact:
+//! Σ nᵢ·sᵢ·(P′ − Pᵢ)/Pᵢ = P′·a − b.  40 bytes.
+struct PendingMarkout {
+  std::int64_t due_ns = 0;  //!< first fill's time + h
+  double a = 0.0;           //!< Σ notional·side / fill price
+  double b = 0.0;           //!< Σ notional·side
+  double w = 0.0;           //!< Σ notional
+  InstrumentId instrument = 0;
+};
+
+//! Decayed sums, all valid as of AccountCore::last_ns.
+struct DecayedSums {
+  double fills = 0;            //!< count
+  double notional = 0;         //!< USD
+  double maker = 0;            //!< maker notional
+  double buy = 0;              //!< buy notional
+  double sell = 0;             //!< sell notional
+  double option = 0;           //!< option notional
+  double future = 0;           //!< dated-future notional
+  double perp = 0;             //!< perpetual notional
+  double tenor_num = 0;        //!< Σ notional·days to expiry (fills with an expiry)
+  double tenor_den = 0;        //!< Σ notional (fills with an expiry)
+  double moneyness_num = 0;    //!< Σ notional·|ln(K/F)| (option fills)
+  double moneyness_den = 0;    //!< Σ notional (option fills)
+  double markout_num = 0;      //!< Σ notional·side·(P′−P)/P, resolved markouts
+  double markout_den = 0;      //!< Σ notional, resolved markouts
+  double gross_time = 0;       //!< ∫ gross delta USD dt (decayed), ns·USD
+  double time = 0;             //!< ∫ dt (decayed) since the first fill, ns
+};
+
+//! The fixed-size part of an account's state. Positions and pending markouts live in parallel
+//! arrays of the store (their bounds come from config).
+struct AccountCore {
+  AccountId account = 0;
+  std::uint8_t positions = 0;      //!< open positions in use
+  std::uint8_t markout_head = 0;   //!< ring of pending markouts: oldest
+  std::uint8_t markout_count = 0;
+  std::uint8_t flags = 0;          //!< kInPendingList
+  std::int64_t last_ns = 0;        //!< event time the sums are valid at (latest fill)
+  std::uint64_t fills = 0;         //!< lifetime, not decayed
+  double notional_usd = 0.0;       //!< lifetime, not decayed
+  DecayedSums sums;
+  double underlying_notional[kTrackedUnderlyings] = {};  //!< decayed; the rest is "spread"
+  UnderlyingId underlyings[kTrackedUnderlyings] = {};
+  std::uint8_t underlying_count = 0;
+  // Owned by the assigner (DESIGN.md §4), kept here so an account is one record.
+  SegmentId segment = kNoSegment;
+  float confidence = 0.0f;
+  std::int64_t segment_since_ns = 0;
+
+  static constexpr std::uint8_t kInPendingList = 1;
+};
+
+//! An account's whole state, as spans into the store.
+struct AccountRef {
+  AccountCore* core;
+  std::span<Position> positions;          //!< capacity max_positions; first core->positions used
+  std::span<PendingMarkout> markouts;     //!< ring of capacity markout_slots
+};
+
+//! Counters of what the bounds cost (per store, owner thread).
+struct AccountStats {
+  std::uint64_t position_overflow = 0;  //!< a position not tracked or evicted: max_positions full
+  std::uint64_t markouts_skipped = 0;   //!< a fill with no markout slot free
+  std::uint64_t markouts_resolved = 0;
+  std::uint64_t markouts_unpriced = 0;  //!< due, but the tape had no price for the instrument
+  std::uint64_t late_fills = 0;         //!< older than the account's last fill (weighted down)
+};
+
+//! 2^(−Δ/half_life), Δ ≥ 0.
+double decay_factor(std::int64_t dt_ns, std::int64_t half_life_ns);
+//! Decayed sum → rate per hour: a steady rate r gives the sum r·half_life/ln 2, so the rate is
+//! sum·ln 2/half_life (core/features.md).
+double per_hour(double decayed_sum, std::int64_t half_life_ns);
+
+//! Applies one fill. Returns true when it opened a new pending markout (the caller tracks which
+//! accounts have pending markouts).
+bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStats* stats);
+
+//! Resolves pending markouts due at or before `now_ns` against the tape. Returns the number
+//! resolved (each changes markout_bps).
+int resolve_markouts(const FeatureParams& p, AccountRef a, std::int64_t now_ns, const PriceTape& tape,
+                     AccountStats* stats);
+
+//! The 16 features in raw units, as of core->last_ns.
+FeatureVector compute_features(const FeatureParams& p, const AccountCore& core, std::span<const Position> positions);
+
+//! Position aggregates used by the features (exposed for tests).
+struct Exposure {
+  double net_delta_usd = 0, gross_delta_usd = 0, net_vega = 0, gross_vega = 0;
+};
+Exposure exposure_of(std::span<const Position> positions);
+
+}  // namespace segmentd

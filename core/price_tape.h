@@ -1,0 +1,75 @@
+#pragma once
+// The price tape (DESIGN.md §3): the latest price of every instrument (trade or mark, in the
+// instrument's quote units) and of every underlying index (USD), shared by all shards.
+//
+// Ownership: the tape has one row per writer and every slot of a row has exactly one writer
+// thread — the ingest thread (producer) of that row. Producers record a fill into the tape
+// *before* they push it into a shard ring, so a shard that pops a fill from producer p's ring
+// sees every price p recorded before it (release/acquire through the ring). Writing from the
+// ingest side rather than from the shards is what makes replay deterministic: with one producer
+// the tape's contents at any point of the input do not depend on shard count or thread timing.
+//
+// Readers (any thread, typically shards resolving markouts) are lock-free: each slot is a
+// seqlock, and a read returns the newest observation across the writer rows (ties go to the
+// lower row, so the answer does not depend on timing once the writes are done).
+//
+// Out-of-order observations (ts older than the slot's) are ignored: the tape never goes back.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "core/fill.h"
+#include "core/types.h"
+
+namespace segmentd {
+
+struct TapePrice {
+  std::int64_t ts_ns = 0;
+  double price = 0.0;
+};
+
+class PriceTape {
+ public:
+  //! Instrument ids >= instruments and underlying ids >= underlyings are not recorded (counted).
+  PriceTape(std::size_t instruments, std::size_t underlyings, int writers);
+  PriceTape(const PriceTape&) = delete;
+  PriceTape& operator=(const PriceTape&) = delete;
+
+  // Writer `writer`'s thread only.
+  //! The instrument's price from a fill: its mark price when the venue sent one (no bid/ask
+  //! bounce), else its trade price; the underlying's index price when present.
+  void record(int writer, const Fill& fill);
+  void record_instrument(int writer, InstrumentId id, std::int64_t ts_ns, double price);
+  void record_index(int writer, UnderlyingId id, std::int64_t ts_ns, double usd);
+
+  // Any thread.
+  std::optional<TapePrice> instrument(InstrumentId id) const;
+  std::optional<TapePrice> index(UnderlyingId id) const;
+  //! Observations not recorded because their id was beyond the tape's capacity.
+  std::uint64_t out_of_range() const { return out_of_range_.load(std::memory_order_relaxed); }
+
+  std::size_t instrument_capacity() const { return instruments_; }
+  int writers() const { return writers_; }
+
+ private:
+  struct Slot {
+    std::atomic<std::uint64_t> seq{0};  //!< odd while a write is in progress
+    std::atomic<std::int64_t> ts_ns{0};
+    std::atomic<double> price{0.0};
+  };
+  void write(Slot& s, std::int64_t ts_ns, double price);
+  static std::optional<TapePrice> read(const Slot& s);
+  std::optional<TapePrice> newest(const Slot* rows, std::size_t stride, std::size_t id) const;
+
+  std::size_t instruments_;
+  std::size_t underlyings_;
+  int writers_;
+  std::unique_ptr<Slot[]> prices_;   //!< writers_ rows of instruments_ slots, row-major
+  std::unique_ptr<Slot[]> indices_;  //!< writers_ rows of underlyings_ slots
+  std::atomic<std::uint64_t> out_of_range_{0};
+};
+
+}  // namespace segmentd
