@@ -10,6 +10,8 @@ namespace {
 void read_log(ConfigSection s, LogConfig* c) {
   s.choice("level", &c->level, {"trace", "debug", "info", "warn", "error"});
   s.choice("format", &c->format, {"text", "json"});
+  s.integer("rate_limit_burst", &c->rate_limit_burst, 0, 1'000'000);
+  s.duration_ns("rate_limit_interval", &c->rate_limit_interval_ns, 1'000'000, 86400LL * 1'000'000'000);
 }
 
 void read_shards(ConfigSection s, ShardsConfig* c) {
@@ -26,6 +28,26 @@ void read_replay(ConfigSection s, ReplayConfig* c) {
   std::int64_t max = static_cast<std::int64_t>(c->max_line_bytes);
   s.integer("max_line_bytes", &max, 256, 1LL << 26);
   c->max_line_bytes = static_cast<std::size_t>(max);
+}
+
+void read_features(ConfigSection s, FeaturesConfig* c) {
+  FeatureParams& p = c->params;
+  constexpr std::int64_t kSecond = 1'000'000'000;
+  s.duration_ns("half_life", &p.half_life_ns, kSecond, 365LL * 86400 * kSecond);
+  s.duration_ns("markout_horizon", &p.markout_horizon_ns, 1'000'000, 86400 * kSecond);
+  s.duration_ns("markout_coalesce", &p.markout_coalesce_ns, 0, 86400 * kSecond);
+  s.duration_ns("markout_tick", &c->markout_tick_ns, 1'000'000, 86400 * kSecond);
+  s.integer("max_positions", &p.max_positions, 1, kMaxPositionsLimit);
+  s.integer("markout_slots", &p.markout_slots, 1, kMarkoutSlotsLimit);
+  s.number("min_mean_gross_usd", &p.min_mean_gross_usd, 1e-9, 1e12);
+  std::int64_t instruments = static_cast<std::int64_t>(c->tape_instruments);
+  s.integer("tape_instruments", &instruments, 16, 1LL << 24);
+  c->tape_instruments = static_cast<std::size_t>(instruments);
+  std::int64_t underlyings = static_cast<std::int64_t>(c->tape_underlyings);
+  s.integer("tape_underlyings", &underlyings, 16, 1LL << 16);
+  c->tape_underlyings = static_cast<std::size_t>(underlyings);
+  if (p.markout_coalesce_ns > p.markout_horizon_ns) s.error("markout_coalesce", "must not exceed markout_horizon");
+  if (c->markout_tick_ns > p.markout_horizon_ns) s.error("markout_tick", "must not exceed markout_horizon");
 }
 
 void read_contracts(ConfigSection& root, std::vector<ContractOverride>* out) {
@@ -52,6 +74,7 @@ absl::StatusOr<Config> from_table(const toml::table& root_table, const std::stri
     read_log(ConfigSection(root.table("log"), "log", &errors), &config.log);
     read_shards(ConfigSection(root.table("shards"), "shards", &errors), &config.shards);
     read_replay(ConfigSection(root.table("replay"), "replay", &errors), &config.replay);
+    read_features(ConfigSection(root.table("features"), "features", &errors), &config.features);
     read_contracts(root, &config.contracts);
   }  // sections report unknown keys as they close
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors.messages(), "\n"));

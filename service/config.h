@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/account_state.h"
 #include "core/instrument_registry.h"
 #include "service/shard_set.h"
 
@@ -15,6 +16,8 @@ namespace segmentd {
 struct LogConfig {
   std::string level = "info";  //!< trace, debug, info, warn, error
   std::string format = "text"; //!< text or json
+  int rate_limit_burst = 20;    //!< lines per (component, message) per interval; 0 = unlimited
+  std::int64_t rate_limit_interval_ns = 10'000'000'000;  //!< the window of rate_limit_burst
 };
 
 struct ShardsConfig {
@@ -27,11 +30,20 @@ struct ReplayConfig {
   std::size_t max_line_bytes = 1 << 16;
 };
 
+//! [features]: account state bounds, decay and markouts (core/features.md defines the features).
+struct FeaturesConfig {
+  FeatureParams params;                          //!< half_life, markout_horizon, bounds
+  std::int64_t markout_tick_ns = 1'000'000'000;  //!< markouts resolve at event-time ticks of this
+  std::size_t tape_instruments = 1 << 16;        //!< price tape capacity (instrument ids)
+  std::size_t tape_underlyings = 1 << 10;        //!< price tape capacity (underlying ids)
+};
+
 struct Config {
   std::string path;  //!< the file it was read from ("<embedded default>" for the default)
   LogConfig log;
   ShardsConfig shards;
   ReplayConfig replay;
+  FeaturesConfig features;
   std::vector<ContractOverride> contracts;
 };
 

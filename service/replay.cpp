@@ -5,6 +5,8 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <limits>
+#include <thread>
 #include <ostream>
 
 #include "absl/container/flat_hash_map.h"
@@ -14,28 +16,19 @@
 #include "core/instrument_registry.h"
 #include "protocol/json_writer.h"
 #include "protocol/native_format.h"
+#include "service/account_shard.h"
 #include "service/shard_set.h"
 
 namespace segmentd {
 namespace {
 
-// Per-account totals, owned by one shard thread.
-class TotalsHandler final : public ShardHandler {
- public:
-  struct Totals {
-    std::uint64_t fills = 0;
-    double notional_usd = 0.0;
-  };
-  void on_fill(const Fill& f) override {
-    Totals& t = totals_[f.account];
-    ++t.fills;
-    t.notional_usd += f.notional_usd;
-  }
-  const absl::flat_hash_map<AccountId, Totals>& totals() const { return totals_; }
+constexpr std::int64_t kNoTime = std::numeric_limits<std::int64_t>::min();
 
- private:
-  absl::flat_hash_map<AccountId, Totals> totals_;
-};
+std::int64_t floor_to(std::int64_t t, std::int64_t step) {
+  std::int64_t q = t / step;
+  if (t % step != 0 && t < 0) --q;
+  return q * step;
+}
 
 }  // namespace
 
@@ -50,21 +43,62 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   sc.producers = 1;
   sc.ring_capacity = config.shards.ring_capacity;
   sc.full_policy = RingFullPolicy::kBlock;  // a file can always wait for the shards
+  // The replay thread is the tape's only writer (row 0): it records each fill before pushing it.
+  PriceTape tape(config.features.tape_instruments, config.features.tape_underlyings, 1);
   std::vector<std::unique_ptr<ShardHandler>> handlers;
-  for (int i = 0; i < sc.shards; ++i) handlers.push_back(std::make_unique<TotalsHandler>());
+  for (int i = 0; i < sc.shards; ++i) {
+    AccountShardOptions o;
+    o.params = config.features.params;
+    o.tape = &tape;
+    o.auto_resolve = false;  // driven by the barrier below, for determinism
+    o.markout_tick_ns = config.features.markout_tick_ns;
+    handlers.push_back(std::make_unique<AccountShard>(i, std::move(o)));
+  }
   ShardSet shards(sc, std::move(handlers));
   shards.start();
+
+  // Markouts resolve at event-time ticks behind a barrier: wait until every shard has applied
+  // every fill pushed so far, then resolve on each shard. The tape then holds exactly the prices
+  // of the fills before the tick, and each account sees the same sequence of fills and
+  // resolutions whatever the shard count, so the output is byte-identical.
+  const std::int64_t tick = config.features.markout_tick_ns;
+  std::vector<std::uint64_t> pushed(static_cast<std::size_t>(shards.shards()), 0);
+  std::int64_t next_tick = kNoTime;
+  std::int64_t max_ts = kNoTime;
+  auto barrier = [&](std::int64_t t) {
+    for (int s = 0; s < shards.shards(); ++s) {
+      while (shards.processed(s) < pushed[static_cast<std::size_t>(s)]) std::this_thread::yield();
+    }
+    std::vector<std::future<void>> done;
+    for (int s = 0; s < shards.shards(); ++s)
+      done.push_back(shards.call(s, [t](ShardHandler& h) { static_cast<AccountShard&>(h).advance_to(t); }));
+    for (auto& d : done) d.get();
+  };
+  auto on_fill = [&](const Fill& f) {
+    if (next_tick != kNoTime && f.recv_ns >= next_tick) {
+      const std::int64_t t = floor_to(f.recv_ns, tick);
+      barrier(t);
+      next_tick = t + tick;
+    } else if (next_tick == kNoTime) {
+      next_tick = floor_to(f.recv_ns, tick) + tick;
+    }
+    if (f.recv_ns > max_ts) max_ts = f.recv_ns;
+    tape.record(0, f);
+    pushed[static_cast<std::size_t>(shard_of(f.account, shards.shards()))]++;
+    shards.push(0, f);
+  };
 
   ReplaySummary summary;
   NativeReadStats stats;
   std::size_t shown = 0;
   auto status = read_native_file(
-      options.input, parser, config.replay.max_line_bytes, [&](const Fill& f) { shards.push(0, f); },
+      options.input, parser, config.replay.max_line_bytes, on_fill,
       [&](std::uint64_t line, const ParseError& e) {
         if (shown++ < options.max_errors_shown)
           log << options.input << ":" << line << ": skipped (" << to_string(e.reason) << "): " << e.detail << "\n";
       },
       &stats);
+  if (max_ts != kNoTime) barrier(max_ts);  // what is due by the last fill resolves; the rest stays pending
   shards.stop();
   if (!status.ok()) return status;
   if (shown > options.max_errors_shown)
@@ -74,13 +108,13 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   // depends on shard count or thread timing.
   struct Row {
     const std::string* name;
-    TotalsHandler::Totals totals;
+    AccountSnapshot snap;
   };
   std::vector<Row> rows;
   rows.reserve(accounts.size());
   for (int s = 0; s < shards.shards(); ++s) {
-    auto& h = static_cast<TotalsHandler&>(shards.handler(s));
-    for (const auto& [id, t] : h.totals()) rows.push_back({&accounts.name(id), t});
+    auto& h = static_cast<AccountShard&>(shards.handler(s));
+    h.for_each_account([&](const AccountSnapshot& a) { rows.push_back({&accounts.name(a.account), a}); });
   }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return *a.name < *b.name; });
 
@@ -97,12 +131,19 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     line.append("{\"account\":");
     json::append_string(line, *r.name);
     line.append(",\"fills\":");
-    json::append_uint(line, r.totals.fills);
+    json::append_uint(line, r.snap.fills);
     line.append(",\"notional_usd\":");
-    json::append_double(line, r.totals.notional_usd);
-    line.append("}\n");
+    json::append_double(line, r.snap.notional_usd);
+    line.append(",\"features\":{");
+    for (int i = 0; i < kFeatureCount; ++i) {
+      if (i) line.push_back(',');
+      json::append_string(line, kFeatureNames[static_cast<std::size_t>(i)]);
+      line.push_back(':');
+      json::append_double(line, r.snap.raw[static_cast<std::size_t>(i)]);
+    }
+    line.append("}}\n");
     out->write(line.data(), static_cast<std::streamsize>(line.size()));
-    summary.notional_usd += r.totals.notional_usd;
+    summary.notional_usd += r.snap.notional_usd;
   }
   out->flush();
   if (!*out) return absl::DataLossError(str_cat("error writing '", options.output, "'"));

@@ -1,7 +1,8 @@
 #pragma once
 // `segmentd replay`: the deterministic batch path. Reads a native NDJSON file, routes every fill
 // through the same shards the live service uses, and writes one line per account, sorted by
-// account name. The same input and config give byte-identical output, whatever the shard count.
+// account name with its feature vector in raw units. The same input and config give
+// byte-identical output, whatever the shard count (markouts resolve behind a barrier).
 
 #include <cstdint>
 #include <iosfwd>

@@ -1,0 +1,115 @@
+#include "service/account_shard.h"
+
+#include <bit>
+#include <cstring>
+
+namespace segmentd {
+namespace {
+
+std::int64_t floor_to(std::int64_t t, std::int64_t step) {
+  std::int64_t q = t / step;
+  if (t % step != 0 && t < 0) --q;
+  return q * step;
+}
+
+std::uint64_t mix(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+}  // namespace
+
+std::uint64_t fill_hash(const Fill& f) {
+  std::uint64_t qty_bits;
+  std::memcpy(&qty_bits, &f.qty, sizeof qty_bits);
+  return mix(mix(mix(static_cast<std::uint64_t>(f.recv_ns)) ^ f.account) ^ f.trade_id ^ qty_bits);
+}
+
+AccountShard::AccountShard(int shard, AccountShardOptions options)
+    : shard_(shard), options_(std::move(options)), store_(options_.params) {}
+
+void AccountShard::touch(AccountStore::Slot slot) {
+  const std::size_t word = slot / 64;
+  if (word >= touched_bits_.size()) touched_bits_.resize(word + 1 + touched_bits_.size() / 2, 0);
+  const std::uint64_t bit = 1ULL << (slot % 64);
+  if (touched_bits_[word] & bit) return;
+  touched_bits_[word] |= bit;
+  touched_.push_back(slot);
+}
+
+void AccountShard::on_fill(const Fill& fill) {
+  touch(store_.apply(fill));
+  if (fill.recv_ns > max_event_ns_) max_event_ns_ = fill.recv_ns;
+  ++fills_;
+  checksum_ += fill_hash(fill);
+}
+
+void AccountShard::maybe_tick(std::int64_t now_ns) {
+  const std::int64_t tick = floor_to(now_ns, options_.markout_tick_ns);
+  if (tick <= resolved_to_ns_) return;
+  resolved_to_ns_ = tick;
+  store_.resolve_markouts(tick, *options_.tape, [this](AccountStore::Slot s) { touch(s); });
+}
+
+void AccountShard::publish() {
+  batch_.clear();
+  for (AccountStore::Slot s : touched_) {
+    const AccountCore& c = store_.core(s);
+    batch_.push_back(TouchedAccount{c.account, c.fills, c.last_ns, store_.features(s)});
+    touched_bits_[s / 64] &= ~(1ULL << (s % 64));
+  }
+  touched_.clear();
+  if (options_.on_batch && !batch_.empty()) options_.on_batch(shard_, batch_);
+}
+
+void AccountShard::on_burst_end() {
+  if (options_.auto_resolve && max_event_ns_ != INT64_MIN) maybe_tick(max_event_ns_);
+  publish();
+}
+
+void AccountShard::on_idle(std::int64_t now_ns) {
+  if (!options_.auto_resolve) return;
+  maybe_tick(now_ns);
+  if (!touched_.empty()) publish();
+}
+
+void AccountShard::on_stop() {
+  if (!touched_.empty()) publish();
+}
+
+void AccountShard::advance_to(std::int64_t t_ns) {
+  store_.resolve_markouts(t_ns, *options_.tape, [this](AccountStore::Slot s) { touch(s); });
+  if (t_ns > resolved_to_ns_) resolved_to_ns_ = t_ns;
+  if (!touched_.empty()) publish();
+}
+
+AccountSnapshot AccountShard::snapshot_of(AccountStore::Slot slot) const {
+  const AccountCore& c = store_.core(slot);
+  AccountSnapshot s;
+  s.account = c.account;
+  s.fills = c.fills;
+  s.notional_usd = c.notional_usd;
+  s.as_of_ns = c.last_ns;
+  s.raw = store_.features(slot);
+  s.open_positions = c.positions;
+  s.pending_markouts = c.markout_count;
+  return s;
+}
+
+std::optional<AccountSnapshot> AccountShard::snapshot(AccountId account) const {
+  auto slot = store_.find(account);
+  if (!slot) return std::nullopt;
+  return snapshot_of(*slot);
+}
+
+std::future<std::optional<AccountSnapshot>> read_account(ShardSet& shards, AccountId account) {
+  return shards.call(shard_of(account, shards.shards()), [account](ShardHandler& h) {
+    return static_cast<const AccountShard&>(h).snapshot(account);
+  });
+}
+
+}  // namespace segmentd
