@@ -1,0 +1,258 @@
+#include "protocol/adapter_support.h"
+
+#include <limits>
+#include <utility>
+
+#include "core/str_cat.h"
+
+
+namespace segmentd::adapter {
+
+bool fail(ParseError& err, ParseErrorReason reason, std::string_view detail) {
+  err.reason = reason;
+  err.detail.assign(detail.data(), detail.size());
+  return false;
+}
+
+bool fail_json(ParseError& err, simdjson::error_code e, std::string_view what) {
+  ParseErrorReason reason = ParseErrorReason::kMalformedJson;
+  std::string_view expected;
+  switch (e) {
+    case simdjson::INCORRECT_TYPE: reason = ParseErrorReason::kWrongType; expected = ": wrong JSON type"; break;
+    case simdjson::NUMBER_ERROR:
+    case simdjson::NUMBER_OUT_OF_RANGE:
+      reason = ParseErrorReason::kBadValue; expected = ": number out of range or malformed"; break;
+    case simdjson::NO_SUCH_FIELD: reason = ParseErrorReason::kMissingField; expected = ": missing"; break;
+    default: break;
+  }
+  err.reason = reason;
+  if (expected.empty()) {
+    err.detail = str_cat(what, ": ", simdjson::error_message(e));
+  } else {
+    err.detail = str_cat(what, expected);
+  }
+  return false;
+}
+
+bool get_string(od::value& v, std::string_view what, std::string_view& out, ParseError& err) {
+  if (auto e = v.get_string().get(out); e) return fail_json(err, e, str_cat("'", what, "' (string)"));
+  return true;
+}
+
+bool get_bool(od::value& v, std::string_view what, bool& out, ParseError& err) {
+  if (auto e = v.get_bool().get(out); e) return fail_json(err, e, str_cat("'", what, "' (boolean)"));
+  return true;
+}
+
+bool get_number(od::value& v, std::string_view what, double& out, ParseError& err) {
+  if (auto e = v.get_double().get(out); e) return fail_json(err, e, str_cat("'", what, "' (number)"));
+  if (!std::isfinite(out)) return fail(err, ParseErrorReason::kBadValue, str_cat("'", what, "' must be finite"));
+  return true;
+}
+
+bool get_int(od::value& v, std::string_view what, std::int64_t& out, ParseError& err) {
+  if (auto e = v.get_int64().get(out); e) return fail_json(err, e, str_cat("'", what, "' (integer)"));
+  return true;
+}
+
+bool parse_decimal(std::string_view s, double& out) {
+  if (s.empty() || s.size() > 64) return false;
+  const char* b = s.data();
+  const char* e = b + s.size();
+  if (*b == '+') return false;  // from_chars would refuse it anyway; keep the rule explicit
+  auto [p, ec] = std::from_chars(b, e, out, std::chars_format::general);
+  return ec == std::errc() && p == e && std::isfinite(out);
+}
+
+bool parse_int(std::string_view s, std::int64_t& out) {
+  if (s.empty() || s.size() > 19) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+bool get_decimal_string(od::value& v, std::string_view what, double& out, bool& present, ParseError& err) {
+  od::raw_json_string raw;
+  if (auto e = v.get_raw_json_string().get(raw); e) return fail_json(err, e, str_cat("'", what, "' (numeric string)"));
+  // A numeric string has no escapes, so its raw text ends at the first quote (which stage 1 of
+  // simdjson has already found, so the scan is bounded by the message).
+  const char* p = raw.raw();
+  const char* q = p;
+  while (*q != '"' && *q != '\\') ++q;
+  if (*q == '\\') return fail(err, ParseErrorReason::kBadValue, str_cat("'", what, "' is not a decimal number"));
+  const std::string_view text(p, static_cast<std::size_t>(q - p));
+  present = !text.empty();
+  if (!present) {
+    out = kNaN;
+    return true;
+  }
+  if (!parse_decimal(text, out)) return fail(err, ParseErrorReason::kBadValue, str_cat("'", what, "' is not a decimal number"));
+  return true;
+}
+
+bool get_ms_string(od::value& v, std::string_view what, std::int64_t& out_ns, ParseError& err) {
+  std::string_view s;
+  if (!get_string(v, what, s, err)) return false;
+  std::int64_t ms = 0;
+  if (!parse_int(s, ms)) return fail(err, ParseErrorReason::kBadValue, str_cat("'", what, "' is not a time in ms"));
+  return ms_to_ns(ms, what, out_ns, err);
+}
+
+bool find_field(od::object& obj, std::string_view key, od::value& out, bool& found, ParseError& err) {
+  auto e = obj.find_field_unordered(key).get(out);
+  found = e == simdjson::SUCCESS;
+  if (e == simdjson::NO_SUCH_FIELD) return true;
+  if (e) return fail_json(err, e, str_cat("'", key, "'"));
+  return true;
+}
+
+bool finish_object(od::object& obj, ParseError& err) {
+  if (auto e = obj.reset().error(); e) return fail_json(err, e, "message");
+  for (auto field : obj) {
+    if (auto e = field.error(); e) return fail_json(err, e, "message");
+  }
+  return true;
+}
+
+bool ms_to_ns(std::int64_t ms, std::string_view what, std::int64_t& out, ParseError& err) {
+  if (ms <= 0 || ms > kMaxMs) return fail(err, ParseErrorReason::kBadValue, str_cat("'", what, "' is not a time in ms"));
+  out = ms * kNsPerMs;
+  return true;
+}
+
+bool is_usd_like(std::string_view c) {
+  return c == "USD" || c == "USDT" || c == "USDC" || c == "FDUSD" || c == "BUSD" || c == "USDE";
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const InstrumentInfo* InstrumentCache::find(std::string_view symbol, ParseError& err) {
+  if (last_ != nullptr && symbol == last_symbol_) return last_;
+  auto it = map_.find(absl::string_view(symbol.data(), symbol.size()));
+  if (it == map_.end()) {
+    auto id = registry_.resolve(venue_, symbol);
+    if (!id.ok()) {
+      const auto message = id.status().message();
+      fail(err, ParseErrorReason::kBadSymbol, std::string_view(message.data(), message.size()));
+      return nullptr;
+    }
+    const Instrument& ins = registry_.get(*id);
+    InstrumentInfo info;
+    info.id = *id;
+    info.underlying = registry_.underlying_of(*id);
+    info.kind = ins.kind;
+    info.option_type = ins.option_type;
+    info.expiry_ns = ins.expiry_ns;
+    info.strike = ins.strike;
+    info.contract_value = ins.contract_value;
+    info.inverse = ins.inverse;
+    info.usd_quoted = is_usd_like(ins.quote);
+    info.base = ins.base;
+    info.quote = ins.quote;
+    if (map_.size() >= kMaxEntries) map_.clear();
+    it = map_.emplace(std::string(symbol), std::move(info)).first;
+  }
+  last_ = &it->second;  // valid until the next insertion, which resets it
+  last_symbol_.assign(symbol.data(), symbol.size());
+  return last_;
+}
+
+AccountId AccountCache::intern(std::string_view name) {
+  auto it = map_.find(absl::string_view(name.data(), name.size()));
+  if (it != map_.end()) return it->second;
+  const AccountId id = interner_.intern(name);
+  if (map_.size() >= kMaxEntries) map_.clear();
+  map_.emplace(std::string(name), id);
+  return id;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+JsonAdapter::JsonAdapter(Venue venue, AdapterContext ctx, bool needs_dedup)
+    : venue_(venue),
+      account_name_(std::move(ctx.account)),
+      instruments_(*ctx.instruments, venue),
+      accounts_(*ctx.accounts),
+      dedup_(ctx.dedup) {
+  prices_ = ctx.prices;
+  if (!account_name_.empty()) account_ = ctx.accounts->intern(account_name_);
+  if (dedup_ == nullptr && needs_dedup) {
+    own_dedup_ = std::make_unique<TradeDedup>();
+    dedup_ = own_dedup_.get();
+  }
+}
+
+JsonAdapter::~JsonAdapter() = default;
+
+bool JsonAdapter::decode(std::string_view message, std::int64_t recv_ns, std::vector<Fill>& out,
+                         DecodeOutcome& outcome, ParseError& error) {
+  outcome.reset();
+  if (decode_text(message, outcome)) return true;
+  const std::size_t start = out.size();
+  od::document doc;
+  bool ok = true;
+  if (auto e = parser_.iterate(message.data(), message.size(), message.size() + kJsonPadding).get(doc); e) {
+    ok = fail_json(error, e, "message");
+  } else {
+    ok = decode_document(doc, message, recv_ns, out, outcome, error);
+    // simdjson 3.0 has no document::at_end(): a readable current location means trailing bytes.
+    const char* rest = nullptr;
+    if (ok && doc.current_location().get(rest) == simdjson::SUCCESS) {
+      ok = fail(error, ParseErrorReason::kMalformedJson, "trailing content after the message");
+    }
+  }
+  if (!ok) {
+    out.resize(start);
+    outcome.reset();
+    return false;
+  }
+  // De-duplicate only now that the whole message is good, so a bad message records nothing.
+  std::size_t w = start;
+  for (std::size_t r = start; r < out.size(); ++r) {
+    if (dedup_ != nullptr && !dedup_->insert(out[r].trade_id)) {
+      ++outcome.duplicates;
+      continue;
+    }
+    if (w != r) out[w] = out[r];
+    ++w;
+  }
+  out.resize(w);
+  outcome.fills = static_cast<std::uint32_t>(w - start);
+  return true;
+}
+
+void JsonAdapter::set_instrument(Fill& f, const InstrumentInfo& ins) {
+  f.instrument = ins.id;
+  f.underlying = ins.underlying;
+  f.kind = ins.kind;
+  f.option_type = ins.option_type;
+  f.expiry_ns = ins.expiry_ns;
+  f.strike = ins.strike;
+}
+
+bool JsonAdapter::set_notional(Fill& f, const InstrumentInfo& ins) {
+  if (std::isfinite(f.underlying_price) && f.underlying_price > 0) {
+    f.notional_usd = f.qty * f.underlying_price;
+    return true;
+  }
+  if (ins.usd_quoted && ins.kind != InstrumentKind::kOption) {
+    f.notional_usd = f.qty * f.price;
+    return true;
+  }
+  return false;
+}
+
+double JsonAdapter::fee_to_usd(double fee, std::string_view currency, const InstrumentInfo& ins, double base_usd) {
+  if (!std::isfinite(fee)) return kNaN;
+  if (is_usd_like(currency)) return fee;
+  if (currency == ins.base && std::isfinite(base_usd) && base_usd > 0) return fee * base_usd;
+  return kNaN;
+}
+
+double JsonAdapter::base_usd_price(const Fill& f, const InstrumentInfo& ins, double index_price) {
+  if (std::isfinite(index_price) && index_price > 0) return index_price;
+  if (std::isfinite(f.underlying_price) && f.underlying_price > 0) return f.underlying_price;
+  if (ins.usd_quoted && ins.kind != InstrumentKind::kOption) return f.price;
+  return kNaN;
+}
+
+}  // namespace segmentd::adapter
