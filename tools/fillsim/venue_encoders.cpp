@@ -1,0 +1,357 @@
+#include "tools/fillsim/venue_encoders.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "core/str_cat.h"
+#include "protocol/json_writer.h"
+
+namespace fillsim {
+
+using segmentd::InstrumentKind;
+using segmentd::Liquidity;
+using segmentd::OptionType;
+using segmentd::Side;
+using segmentd::str_cat;
+using segmentd::Venue;
+
+namespace {
+
+struct Ymd {
+  int y, m, d;
+};
+
+Ymd civil_from_ns(std::int64_t ns) {
+  std::int64_t z = ns / 86'400'000'000'000 + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const int d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  const int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  return {static_cast<int>(yoe + era * 400 + (m <= 2)), m, d};
+}
+
+std::string yymmdd(std::int64_t ns) {
+  const Ymd t = civil_from_ns(ns);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d%02d%02d", t.y % 100, t.m, t.d);
+  return buf;
+}
+
+std::string dmmmyy(std::int64_t ns) {
+  static constexpr const char* kMonths[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                            "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+  const Ymd t = civil_from_ns(ns);
+  return str_cat(t.d, kMonths[t.m - 1], t.y % 100 < 10 ? "0" : "", t.y % 100);
+}
+
+std::string base_of(const VenueFill& f) { return f.symbol.substr(0, f.symbol.find('-')); }
+
+std::string strike_text(double k) { return str_cat(static_cast<std::int64_t>(std::llround(k))); }
+
+//! A decimal in a JSON string, shortest round-trip form ("2500.5").
+void dec(std::string& out, double v) {
+  out.push_back('"');
+  segmentd::json::append_double(out, v);
+  out.push_back('"');
+}
+
+double round_to(double v, double step) { return std::round(v / step) * step; }
+
+std::int64_t ms(const segmentd::Fill& f) { return f.venue_ns / 1'000'000; }
+
+// --- Deribit ---------------------------------------------------------------------------------
+
+void deribit_trade(std::string& m, const VenueFill& vf) {
+  const segmentd::Fill& f = vf.fill;
+  const bool option = f.kind == InstrumentKind::kOption;
+  const std::string base = base_of(vf);
+  const double index = f.underlying_price;
+  // Inverse futures: amount in USD (BTC 10 USD contracts, others 1 USD); options: the coin.
+  const double amount = option ? f.qty : std::max(1.0, std::round(f.notional_usd / (base == "BTC" ? 10.0 : 1.0))) * (base == "BTC" ? 10.0 : 1.0);
+  const double fee_coin = std::isnan(f.fee_usd) || index <= 0 ? 0.0 : f.fee_usd / index;
+  m += R"({"trade_seq":)";
+  segmentd::json::append_uint(m, vf.seq);
+  m += R"(,"trade_id":)";
+  segmentd::json::append_string(m, vf.trade_id);
+  m += str_cat(R"(,"timestamp":)", ms(f), R"(,"tick_direction":1,"state":"filled","reduce_only":false,"price":)");
+  segmentd::json::append_double(m, f.price);
+  m += R"(,"post_only":false,"order_type":"limit","order_id":)";
+  segmentd::json::append_string(m, str_cat(vf.seq + 9'000'000'000ULL));
+  m += R"(,"matching_id":null,"mark_price":)";
+  segmentd::json::append_double(m, std::isnan(f.mark_price) ? f.price : f.mark_price);
+  m += str_cat(R"(,"liquidity":")", f.liquidity == Liquidity::kMaker ? "M" : "T", R"(","instrument_name":)");
+  segmentd::json::append_string(m, vf.symbol);
+  m += R"(,"index_price":)";
+  segmentd::json::append_double(m, index);
+  if (option) {
+    m += R"(,"iv":)";
+    segmentd::json::append_double(m, round_to(f.iv * 100.0, 0.01));  // percent on the wire
+    m += R"(,"underlying_price":)";
+    segmentd::json::append_double(m, index);
+  }
+  m += str_cat(R"(,"fee_currency":")", base, R"(","fee":)");
+  segmentd::json::append_double(m, round_to(fee_coin, 1e-8));
+  m += str_cat(R"(,"direction":")", f.side == Side::kBuy ? "buy" : "sell", R"(","amount":)");
+  segmentd::json::append_double(m, option ? round_to(amount, 0.1) : amount);
+  m += "}";
+}
+
+// --- OKX -------------------------------------------------------------------------------------
+
+void okx_order(std::string& m, const VenueFill& vf) {
+  const segmentd::Fill& f = vf.fill;
+  const std::string base = base_of(vf);
+  const std::string inst = venue_symbol(Venue::kOkx, vf);
+  double contracts = 0;
+  const char* type = "SWAP";
+  std::string fee_ccy = "USDT";
+  double fee = std::isnan(f.fee_usd) ? 0.0 : f.fee_usd;
+  if (f.kind == InstrumentKind::kPerpetual) {
+    contracts = std::max(1.0, std::round(f.qty / (base == "BTC" ? 0.01 : 0.1)));
+  } else if (f.kind == InstrumentKind::kFuture) {
+    type = "FUTURES";
+    contracts = std::max(1.0, std::round(f.notional_usd / (base == "BTC" ? 100.0 : 10.0)));
+    fee_ccy = base;
+    fee = f.underlying_price > 0 ? fee / f.underlying_price : 0;
+  } else {
+    type = "OPTION";
+    contracts = std::max(1.0, std::round(f.qty / (base == "BTC" ? 0.01 : 0.1)));
+    fee_ccy = base;
+    fee = f.underlying_price > 0 ? fee / f.underlying_price : 0;
+  }
+  const std::string ord_id = str_cat(2'497'956'918'703'120'384ULL + vf.seq);
+  m += R"({"accFillSz":)";
+  dec(m, contracts);
+  m += R"(,"algoClOrdId":"","algoId":"","attachAlgoOrds":[],"avgPx":)";
+  dec(m, f.price);
+  m += str_cat(R"(,"cTime":")", ms(f) - 1, R"(","cancelSource":"","category":"normal","ccy":"","clOrdId":"","execType":")",
+               f.liquidity == Liquidity::kMaker ? "M" : "T", R"(","fee":)");
+  dec(m, round_to(-fee, 1e-9));
+  m += str_cat(R"(,"feeCcy":")", fee_ccy, R"(","fillFee":)");
+  dec(m, round_to(-fee, 1e-9));  // negative: charged
+  m += str_cat(R"(,"fillFeeCcy":")", fee_ccy, "\"");
+  if (f.kind == InstrumentKind::kOption) {
+    m += R"(,"fillFwdPx":)";
+    dec(m, f.underlying_price);
+    m += R"(,"fillMarkPx":)";
+    dec(m, std::isnan(f.mark_price) ? f.price : f.mark_price);
+    m += R"(,"fillPxVol":)";
+    dec(m, f.iv);
+  }
+  m += R"(,"fillPx":)";
+  dec(m, f.price);
+  m += R"(,"fillSz":)";
+  dec(m, contracts);
+  m += str_cat(R"(,"fillTime":")", ms(f), R"(","instId":)");
+  segmentd::json::append_string(m, inst);
+  m += str_cat(R"(,"instType":")", type, R"(","lever":"","ordId":")", ord_id,
+               R"(","ordType":"limit","pnl":"0","posSide":"net","px":)");
+  dec(m, f.price);
+  m += str_cat(R"(,"reduceOnly":"false","side":")", f.side == Side::kBuy ? "buy" : "sell",
+               R"(","source":"","state":"filled","sz":)");
+  dec(m, contracts);
+  m += R"(,"tag":"","tdMode":"cross","tradeId":)";
+  segmentd::json::append_string(m, vf.trade_id);
+  m += str_cat(R"(,"uTime":")", ms(f), "\"}");
+}
+
+// --- Binance ---------------------------------------------------------------------------------
+
+std::string binance_order(const VenueFill& vf) {
+  const segmentd::Fill& f = vf.fill;
+  std::string m = str_cat(R"({"e":"ORDER_TRADE_UPDATE","E":)", ms(f) + 1, R"(,"T":)", ms(f), R"(,"o":{"s":)");
+  segmentd::json::append_string(m, venue_symbol(Venue::kBinance, vf));
+  const double qty = round_to(f.qty, 0.001) > 0 ? round_to(f.qty, 0.001) : 0.001;
+  m += str_cat(R"(,"c":"sim)", vf.seq, R"(","S":")", f.side == Side::kBuy ? "BUY" : "SELL",
+               R"(","o":"LIMIT","f":"GTC","q":)");
+  dec(m, qty);
+  m += R"(,"p":)";
+  dec(m, f.price);
+  m += R"(,"ap":)";
+  dec(m, f.price);
+  m += str_cat(R"(,"sp":"0","x":"TRADE","X":"FILLED","i":)", 8'000'000'000ULL + vf.seq, R"(,"l":)");
+  dec(m, qty);
+  m += R"(,"z":)";
+  dec(m, qty);
+  m += R"(,"L":)";
+  dec(m, f.price);
+  m += R"(,"N":"USDT","n":)";
+  dec(m, round_to(std::isnan(f.fee_usd) ? 0.0 : f.fee_usd, 1e-8));
+  m += str_cat(R"(,"T":)", ms(f), R"(,"t":)", vf.trade_id, R"(,"b":"0","a":"0","m":)",
+               f.liquidity == Liquidity::kMaker ? "true" : "false",
+               R"(,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"rp":"0","pP":false,"si":0,"ss":0,"V":"NONE","pm":"NONE","gtd":0}})");
+  return m;
+}
+
+// --- Bybit -----------------------------------------------------------------------------------
+
+void bybit_execution(std::string& m, const VenueFill& vf) {
+  const segmentd::Fill& f = vf.fill;
+  const bool option = f.kind == InstrumentKind::kOption;
+  const double price = option ? round_to(f.price * f.underlying_price, 0.5) : f.price;  // options in USDC
+  const double qty = option ? round_to(f.qty, 0.01) : round_to(f.qty, 0.001);
+  m += str_cat(R"({"category":")", option ? "option" : "linear", R"(","symbol":)");
+  segmentd::json::append_string(m, venue_symbol(Venue::kBybit, vf));
+  m += R"(,"closedSize":"0","execFee":)";
+  dec(m, round_to(std::isnan(f.fee_usd) ? 0.0 : f.fee_usd, 1e-8));
+  m += R"(,"execId":)";
+  segmentd::json::append_string(m, vf.trade_id);
+  m += R"(,"execPrice":)";
+  dec(m, price);
+  m += R"(,"execQty":)";
+  dec(m, qty > 0 ? qty : 0.001);
+  m += R"(,"execType":"Trade","execValue":)";
+  dec(m, round_to(price * qty, 1e-8));
+  m += R"(,"feeRate":"0.00055","tradeIv":)";
+  if (option) dec(m, f.iv);
+  else m += "\"\"";
+  m += R"(,"markIv":"","blockTradeId":"","markPrice":)";
+  dec(m, option ? round_to((std::isnan(f.mark_price) ? f.price : f.mark_price) * f.underlying_price, 0.01)
+                : (std::isnan(f.mark_price) ? f.price : f.mark_price));
+  m += R"(,"indexPrice":)";
+  dec(m, f.underlying_price);
+  m += R"(,"underlyingPrice":)";
+  if (option) dec(m, f.underlying_price);
+  else m += "\"\"";
+  m += str_cat(R"(,"leavesQty":"0","orderId":"sim-order-)", vf.seq, R"(","orderLinkId":"","orderPrice":)");
+  dec(m, price);
+  m += R"(,"orderQty":)";
+  dec(m, qty > 0 ? qty : 0.001);
+  m += str_cat(R"(,"orderType":"Limit","stopOrderType":"UNKNOWN","side":")", f.side == Side::kBuy ? "Buy" : "Sell",
+               R"(","execTime":")", ms(f), R"(","isLeverage":"0","isMaker":)",
+               f.liquidity == Liquidity::kMaker ? "true" : "false", R"(,"seq":)", vf.seq,
+               R"(,"marketUnit":"","execPnl":"0","createType":"CreateByUser","feeCurrency":")", option ? "USDC" : "USDT",
+               "\"}");
+}
+
+// --- Hyperliquid -----------------------------------------------------------------------------
+
+void hyperliquid_fill(std::string& m, const VenueFill& vf) {
+  const segmentd::Fill& f = vf.fill;
+  const double sz = round_to(f.qty, 1e-5) > 0 ? round_to(f.qty, 1e-5) : 1e-5;
+  m += R"({"coin":)";
+  segmentd::json::append_string(m, base_of(vf));
+  m += R"(,"px":)";
+  dec(m, f.price);
+  m += R"(,"sz":)";
+  dec(m, sz);
+  m += str_cat(R"(,"side":")", f.side == Side::kBuy ? "B" : "A", R"(","time":)", ms(f),
+               R"(,"startPosition":"0.0","dir":")", f.side == Side::kBuy ? "Open Long" : "Open Short",
+               R"(","closedPnl":"0.0","hash":"0x)", str_cat(1'000'000'000'000ULL + vf.seq),
+               R"(","oid":)", 7'000'000'000ULL + vf.seq, R"(,"crossed":)",
+               f.liquidity == Liquidity::kMaker ? "false" : "true", R"(,"fee":)");
+  dec(m, round_to(std::isnan(f.fee_usd) ? 0.0 : f.fee_usd, 1e-6));
+  m += str_cat(R"(,"tid":)", vf.trade_id, R"(,"feeToken":"USDC"})");
+}
+
+}  // namespace
+
+bool venue_supports(Venue venue, const segmentd::Fill& f) {
+  switch (venue) {
+    case Venue::kDeribit: return true;
+    case Venue::kOkx: return true;
+    case Venue::kBinance: return f.kind == InstrumentKind::kPerpetual || f.kind == InstrumentKind::kFuture;
+    case Venue::kBybit: return f.kind == InstrumentKind::kPerpetual || f.kind == InstrumentKind::kOption;
+    case Venue::kHyperliquid: return f.kind == InstrumentKind::kPerpetual;
+    case Venue::kNative: return true;
+  }
+  return false;
+}
+
+std::string venue_symbol(Venue venue, const VenueFill& vf) {
+  const segmentd::Fill& f = vf.fill;
+  const std::string base = base_of(vf);
+  const char cp = f.option_type == OptionType::kPut ? 'P' : 'C';
+  switch (venue) {
+    case Venue::kDeribit:
+    case Venue::kNative: return vf.symbol;
+    case Venue::kOkx:
+      if (f.kind == InstrumentKind::kPerpetual) return base + "-USDT-SWAP";
+      if (f.kind == InstrumentKind::kFuture) return str_cat(base, "-USD-", yymmdd(f.expiry_ns));
+      return str_cat(base, "-USD-", yymmdd(f.expiry_ns), "-", strike_text(f.strike), "-", cp);
+    case Venue::kBinance:
+      if (f.kind == InstrumentKind::kFuture) return str_cat(base, "USDT_", yymmdd(f.expiry_ns));
+      return base + "USDT";
+    case Venue::kBybit:
+      if (f.kind == InstrumentKind::kOption) return str_cat(base, "-", dmmmyy(f.expiry_ns), "-", strike_text(f.strike), "-", cp);
+      return base + "USDT";
+    case Venue::kHyperliquid: return base;
+  }
+  return vf.symbol;
+}
+
+std::string encode_fill_message(Venue venue, std::span<const VenueFill> fills, std::string_view account, bool snapshot) {
+  std::string m;
+  switch (venue) {
+    case Venue::kDeribit:
+    case Venue::kNative:
+      m = R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.trades.any.any.raw","data":[)";
+      for (std::size_t i = 0; i < fills.size(); ++i) {
+        if (i > 0) m += ',';
+        deribit_trade(m, fills[i]);
+      }
+      m += "]}}";
+      return m;
+    case Venue::kOkx:
+      m = R"({"arg":{"channel":"orders","instType":"ANY","uid":"614488474791936"},"data":[)";
+      for (std::size_t i = 0; i < fills.size(); ++i) {
+        if (i > 0) m += ',';
+        okx_order(m, fills[i]);
+      }
+      m += "]}";
+      return m;
+    case Venue::kBinance:
+      // One ORDER_TRADE_UPDATE per execution: Binance does not batch user-data events.
+      return fills.empty() ? std::string() : binance_order(fills.front());
+    case Venue::kBybit: {
+      const std::int64_t t = fills.empty() ? 0 : ms(fills.front().fill);
+      m = str_cat(R"({"topic":"execution","id":"sim_)", fills.empty() ? 0 : fills.front().seq, R"(","creationTime":)", t,
+                  R"(,"data":[)");
+      for (std::size_t i = 0; i < fills.size(); ++i) {
+        if (i > 0) m += ',';
+        bybit_execution(m, fills[i]);
+      }
+      m += "]}";
+      return m;
+    }
+    case Venue::kHyperliquid:
+      m = str_cat(R"({"channel":"userFills","data":{)", snapshot ? R"("isSnapshot":true,)" : "", R"("user":)");
+      segmentd::json::append_string(m, account);
+      m += R"(,"fills":[)";
+      for (std::size_t i = 0; i < fills.size(); ++i) {
+        if (i > 0) m += ',';
+        hyperliquid_fill(m, fills[i]);
+      }
+      m += "]}}";
+      return m;
+  }
+  return m;
+}
+
+std::string encode_bad_message(Venue venue, int kind, const VenueFill& sample) {
+  const std::string good = encode_fill_message(venue, std::span<const VenueFill>(&sample, 1), "0x0");
+  switch (kind % 3) {
+    case 0: return good.substr(0, good.size() / 2);  // truncated mid-message
+    case 1: {
+      // The same message with the trade's price turned into an object: a wrong type.
+      std::string bad = good;
+      for (std::string_view key : {"\"price\":", "\"fillPx\":", "\"L\":", "\"execPrice\":", "\"px\":"}) {
+        const std::size_t at = bad.find(key);
+        if (at == std::string::npos) continue;
+        const std::size_t start = at + key.size();
+        std::size_t end = start;
+        if (bad[end] == '"') end = bad.find('"', end + 1) + 1;
+        else while (end < bad.size() && bad[end] != ',' && bad[end] != '}') ++end;
+        bad.replace(start, end - start, "{\"oops\":1}");
+        return bad;
+      }
+      return "[]";
+    }
+    default: return "this is not json at all";
+  }
+}
+
+}  // namespace fillsim

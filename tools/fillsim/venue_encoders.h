@@ -1,0 +1,48 @@
+#pragma once
+// Simulated fills in each venue's own wire format, as the venue pushes them to the account that
+// traded (the fixtures in ../shared/fixtures/exchanges show the real messages):
+//   Deribit      JSON-RPC "subscription" on user.trades.any.any.raw, batched `data`; inverse
+//                futures sized in USD (10 USD contracts for BTC), options in the coin with the
+//                premium in the coin, `iv` in percent
+//   OKX          `orders` channel pushes; fillSz in contracts (BTC-USDT-SWAP 0.01 BTC, BTC-USD-
+//                YYMMDD 100 USD, options 0.01 BTC), fillFee negative = charged, fillPxVol fraction
+//   Binance      USDⓈ-M ORDER_TRADE_UPDATE with x = "TRADE" (perpetuals and dated futures)
+//   Bybit        v5 `execution` topic, execType "Trade" (linear perps, USDC options)
+//   Hyperliquid  `userFills` (perpetuals), isSnapshot on the first push after a subscribe
+// A venue that does not list an instrument kind is not sent fills of that kind (venue_supports).
+//
+// Plain functions, no state; deterministic for the same input.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/fill.h"
+
+namespace fillsim {
+
+//! A simulated fill ready to encode: the Fill (base units, USD), its Deribit-style symbol, and
+//! the venue trade id this server gave it.
+struct VenueFill {
+  segmentd::Fill fill;
+  std::string symbol;    //!< the simulator's (Deribit) symbol
+  std::string trade_id;  //!< venue trade id text (decimal for most venues, UUID-like for Bybit)
+  std::uint64_t seq = 0; //!< position in the account's stream (order id, trade_seq)
+};
+
+bool venue_supports(segmentd::Venue venue, const segmentd::Fill& fill);
+
+//! The venue's symbol for a simulated instrument ("BTC-PERPETUAL" → "BTC-USDT-SWAP" on OKX).
+std::string venue_symbol(segmentd::Venue venue, const VenueFill& f);
+
+//! One push carrying `fills` (all of one account, all supported). `account` is the Hyperliquid
+//! user address (ignored elsewhere: private streams carry no account). `snapshot`: Hyperliquid's
+//! first userFills push after a subscribe.
+std::string encode_fill_message(segmentd::Venue venue, std::span<const VenueFill> fills, std::string_view account,
+                                bool snapshot = false);
+
+//! Fault frames, by kind: 0 truncated JSON, 1 a fill with a wrongly typed field, 2 not JSON.
+std::string encode_bad_message(segmentd::Venue venue, int kind, const VenueFill& sample);
+
+}  // namespace fillsim

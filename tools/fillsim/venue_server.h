@@ -1,0 +1,102 @@
+#pragma once
+// The venue server mode of the simulator: simulated fills served over websocket (ws:// or wss://)
+// in one venue's wire format (venue_encoders.h), behind that venue's control plane
+// (venue_control_server.h): logins verified against the configured secrets, subscription acks,
+// pings, Deribit heartbeat test requests, connections closed when they miss heartbeats, and
+// Binance's listenKey over REST on the same port. Fault injection for tests: drop connections,
+// stall, send malformed, wrongly typed and oversized frames.
+//
+// Each account's fills are generated up front (a fixed, finite stream) so that a test can compare
+// what a client received with expected_trade_ids(). A connection that subscribes resumes the
+// account's stream `replay_window` fills before where the last connection of that account
+// stopped: a reconnect re-sends a window (duplicates for the client to drop) and loses nothing.
+// Hyperliquid re-sends that window as its isSnapshot push, as the venue does.
+//
+// Threading: one I/O thread; every session on its own strand; shared state on that thread only.
+// start(), stop() and the accessors may be called from any thread.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/types.h"
+#include "tools/fillsim/config.h"
+#include "tools/fillsim/venue_control_server.h"
+
+namespace fillsim {
+
+struct VenueFaults {
+  int drop_after = 0;         //!< close a connection abruptly after this many fill messages (0: never)
+  int max_drops = 1;          //!< drops over the server's life
+  int bad_every = 0;          //!< every Nth fill message is preceded by a bad frame (truncated, wrong type, not JSON)
+  int oversized_every = 0;    //!< every Nth fill message is preceded by a frame of oversized_bytes
+  std::size_t oversized_bytes = 2 << 20;
+  int stall_after = 0;        //!< after this many fill messages on a connection, go silent...
+  int stall_ms = 0;           //!< ...for this long (no fills, no heartbeats), once
+};
+
+struct VenueServerOptions {
+  segmentd::Venue venue = segmentd::Venue::kDeribit;
+  std::string listen = "127.0.0.1:0";
+  std::string tls_cert_file;  //!< both set: wss:// and https://
+  std::string tls_key_file;
+  std::vector<ServerAccount> accounts;
+  Config sim;                           //!< the simulation the fills come from
+  std::size_t fills_per_account = 100;  //!< the stream of each account is this long
+  std::size_t batch = 4;                //!< fills per message (Binance: always 1)
+  double messages_per_second = 500;     //!< per connection
+  std::size_t replay_window = 10;       //!< fills re-sent when an account re-subscribes
+  std::int64_t heartbeat_timeout_ms = 30'000;  //!< OKX/Bybit/Hyperliquid: silent client → closed
+  VenueFaults faults;
+};
+
+struct VenueServerStats {
+  std::atomic<std::uint64_t> connections{0};
+  std::atomic<std::uint64_t> auth_ok{0};
+  std::atomic<std::uint64_t> auth_rejected{0};
+  std::atomic<std::uint64_t> subscriptions{0};
+  std::atomic<std::uint64_t> fill_messages{0};
+  std::atomic<std::uint64_t> fills_sent{0};
+  std::atomic<std::uint64_t> bad_frames{0};
+  std::atomic<std::uint64_t> oversized_frames{0};
+  std::atomic<std::uint64_t> drops{0};
+  std::atomic<std::uint64_t> stalls{0};
+  std::atomic<std::uint64_t> test_requests{0};
+  std::atomic<std::uint64_t> pings{0};            //!< application pings / public/test answered
+  std::atomic<std::uint64_t> heartbeat_closes{0}; //!< connections closed for a missed heartbeat
+  std::atomic<std::uint64_t> listen_keys{0};
+  std::atomic<std::uint64_t> listen_key_rejected{0};
+  std::atomic<std::uint64_t> keepalives{0};
+};
+
+class VenueServer {
+ public:
+  explicit VenueServer(VenueServerOptions options);
+  ~VenueServer();
+  VenueServer(const VenueServer&) = delete;
+  VenueServer& operator=(const VenueServer&) = delete;
+
+  //! Generates the fills (checking that the venue's own adapter decodes every one), binds, serves.
+  absl::Status start();
+  void stop();
+  std::uint16_t port() const { return port_.load(std::memory_order_acquire); }
+  const VenueServerStats& stats() const { return stats_; }
+  //! Fill::trade_id of every fill of `account`'s stream, as the venue's adapter computes it.
+  const std::vector<std::uint64_t>& expected_trade_ids(std::size_t account) const { return expected_[account]; }
+  //! Fills of an account's stream sent at least once so far; any thread.
+  std::size_t delivered(std::size_t account) const;
+
+  struct Shared;
+
+ private:
+  VenueServerOptions options_;
+  VenueServerStats stats_;
+  std::atomic<std::uint16_t> port_{0};
+  std::vector<std::vector<std::uint64_t>> expected_;
+  std::shared_ptr<Shared> shared_;
+};
+
+}  // namespace fillsim
