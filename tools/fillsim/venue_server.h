@@ -90,12 +90,14 @@ class VenueServer {
   std::size_t delivered(std::size_t account) const;
 
   struct Shared;
+  struct Io;
 
  private:
   VenueServerOptions options_;
   VenueServerStats stats_;
   std::atomic<std::uint16_t> port_{0};
   std::vector<std::vector<std::uint64_t>> expected_;
+  std::unique_ptr<Io> io_;  //!< the io_context and its thread; destroyed last
   std::shared_ptr<Shared> shared_;
 };
 

@@ -1,0 +1,11 @@
+# The venue server mode (fillsim-venue): simulated fills in each venue's wire format over
+# websocket, with the venue's control plane. A library of its own, so that the integration tests
+# link the server in-process; it reuses the service's signing functions, as tools may.
+add_library(fillsim_venue STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/venue_encoders.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/venue_control_server.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/venue_server.cpp)
+target_link_libraries(fillsim_venue PUBLIC fillsim_lib segmentd_service)
+
+add_executable(fillsim-venue ${CMAKE_CURRENT_LIST_DIR}/venue_server_main.cpp)
+target_link_libraries(fillsim-venue PRIVATE fillsim_venue Boost::program_options)
