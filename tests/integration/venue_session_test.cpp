@@ -1,0 +1,224 @@
+// End to end, per venue: segmentd's VenueSource against the simulator's venue server over TLS on
+// 127.0.0.1. Login with signatures (and a wrong secret refused), heartbeats and test requests
+// answered, a forced disconnect after which no fill is lost or duplicated, and bad frames
+// (truncated, wrongly typed, not JSON, oversized) counted by reason and skipped.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <set>
+
+#include "core/account_interner.h"
+#include "core/instrument_registry.h"
+#include "core/str_cat.h"
+#include "service/venue_source.h"
+#include "tests/integration/test_support.h"
+#include "tools/fillsim/venue_server.h"
+
+using namespace segmentd;
+using segmentd::testing::CollectingSink;
+using segmentd::testing::test_certificate;
+using segmentd::testing::wait_until;
+
+namespace {
+
+constexpr std::size_t kAccounts = 2;
+constexpr std::size_t kFills = 60;
+
+std::string account_name(Venue v, std::size_t i) {
+  if (v == Venue::kHyperliquid) return str_cat("0x15f43d1f2dee81424afd891943262aa90f22cc2", i);
+  return str_cat("sub", i);
+}
+
+fillsim::VenueServerOptions server_options(Venue venue) {
+  fillsim::VenueServerOptions o;
+  o.venue = venue;
+  o.tls_cert_file = test_certificate().cert;
+  o.tls_key_file = test_certificate().key;
+  for (std::size_t i = 0; i < kAccounts; ++i) {
+    fillsim::ServerAccount a;
+    a.name = account_name(venue, i);
+    if (venue != Venue::kHyperliquid) {
+      a.key = str_cat("key-", to_string(venue), "-", i);
+      a.secret = str_cat("secret-", to_string(venue), "-", i);
+      if (venue == Venue::kOkx) a.passphrase = str_cat("pass-", i);
+    }
+    o.accounts.push_back(a);
+  }
+  o.sim.accounts = 50;
+  o.sim.rate = 100;
+  o.sim.duration_s = 0;
+  o.sim.seed = 7;
+  o.fills_per_account = kFills;
+  o.batch = 3;
+  o.messages_per_second = 400;
+  o.replay_window = 8;
+  return o;
+}
+
+//! A source config pointing at the server, with credentials in environment variables.
+SourceConfig client_config(Venue venue, std::uint16_t port, const fillsim::VenueServerOptions& server, bool wrong_secret) {
+  SourceConfig c;
+  c.name = str_cat("test-", to_string(venue));
+  c.kind = SourceKind::kVenue;
+  c.venue = venue;
+  c.url = str_cat("wss://127.0.0.1:", port, venue == Venue::kBinance ? "/ws" : "/ws/api/v2");
+  if (venue == Venue::kBinance) c.rest_url = str_cat("https://127.0.0.1:", port);
+  c.ca_file = test_certificate().cert;
+  c.connect_timeout_ns = 5'000'000'000;
+  c.handshake_timeout_ns = 5'000'000'000;
+  c.heartbeat_interval_ns = 200'000'000;
+  c.auth_timeout_ns = 5'000'000'000;
+  c.backoff.initial_ns = 20'000'000;
+  c.backoff.max_ns = 200'000'000;
+  c.max_frame_bytes = 64 * 1024;
+  for (std::size_t i = 0; i < server.accounts.size(); ++i) {
+    SourceAccount a;
+    a.name = server.accounts[i].name;
+    if (venue != Venue::kHyperliquid) {
+      const std::string prefix = str_cat("SEGMENTD_TEST_", static_cast<int>(venue), "_", i, wrong_secret ? "_BAD" : "");
+      ::setenv((prefix + "_KEY").c_str(), server.accounts[i].key.c_str(), 1);
+      ::setenv((prefix + "_SECRET").c_str(), (server.accounts[i].secret + (wrong_secret ? "x" : "")).c_str(), 1);
+      a.key.env = prefix + "_KEY";
+      a.secret.env = prefix + "_SECRET";
+      if (venue == Venue::kOkx) {
+        ::setenv((prefix + "_PASS").c_str(), server.accounts[i].passphrase.c_str(), 1);
+        a.passphrase.env = prefix + "_PASS";
+      }
+      if (venue == Venue::kBinance && wrong_secret) {
+        ::setenv((prefix + "_KEY").c_str(), "not-a-key", 1);  // Binance checks the API key only
+      }
+    }
+    c.accounts.push_back(a);
+  }
+  return c;
+}
+
+void run_end_to_end(Venue venue) {
+  REQUIRE(test_certificate().ok);
+  auto options = server_options(venue);
+  options.faults.drop_after = 6;  // one forced disconnect mid-stream
+  options.faults.max_drops = 1;
+  options.faults.bad_every = 4;
+  options.faults.oversized_every = 9;
+  options.faults.oversized_bytes = 100 * 1024;  // > the client's 64 KiB max frame
+  fillsim::VenueServer server(options);
+  const auto started = server.start();
+  INFO(started.message());
+  REQUIRE(started.ok());
+
+  std::set<std::uint64_t> expected;
+  for (std::size_t a = 0; a < kAccounts; ++a) expected.insert(server.expected_trade_ids(a).begin(), server.expected_trade_ids(a).end());
+  REQUIRE(expected.size() == kAccounts * kFills);
+
+  AccountInterner accounts;
+  InstrumentRegistry instruments;
+  CollectingSink sink;
+  AdapterContext ctx;
+  ctx.accounts = &accounts;
+  ctx.instruments = &instruments;
+  VenueSource source(client_config(venue, server.port(), options, false), ctx, sink);
+  REQUIRE(source.start().ok());
+
+  auto received_all = [&] {
+    std::set<std::uint64_t> got;
+    for (const Fill& f : sink.fills()) got.insert(f.trade_id);
+    return got == expected;
+  };
+  const bool complete = wait_until(received_all);
+  source.stop();
+  server.stop();
+
+  const auto fills = sink.fills();
+  std::set<std::uint64_t> got;
+  for (const Fill& f : fills) got.insert(f.trade_id);
+  const SourceStats& s = source.stats();
+  INFO("venue " << to_string(venue) << ": fills " << fills.size() << ", unique " << got.size() << ", duplicates dropped "
+                << SourceStats::get(s.duplicates) << ", disconnects " << SourceStats::get(s.disconnects));
+  CHECK(complete);
+  CHECK(got == expected);           // nothing lost...
+  CHECK(fills.size() == got.size());  // ...nothing twice
+  CHECK(server.stats().drops.load() == 1);
+  CHECK(SourceStats::get(s.disconnects) >= 1);
+  CHECK(SourceStats::get(s.connects) >= kAccounts + 1);  // every account, plus the reconnect
+  CHECK(SourceStats::get(s.duplicates) >= 1);            // the replayed window was dropped
+  // Each fill is attributed to the account of its connection.
+  for (const Fill& f : fills) {
+    const std::string name(accounts.name(f.account));
+    CHECK((name == account_name(venue, 0) || name == account_name(venue, 1)));
+  }
+  // Bad frames: counted by reason, skipped, and the connection stayed up through them.
+  CHECK(server.stats().bad_frames.load() >= 2);
+  CHECK(s.error_count(ParseErrorReason::kMalformedJson) >= 1);
+  CHECK(s.error_count(ParseErrorReason::kWrongType) + s.error_count(ParseErrorReason::kBadValue) >= 1);
+  CHECK(s.error_count(ParseErrorReason::kOversized) >= 1);
+  CHECK(SourceStats::get(s.disconnects) <= 2 * kAccounts);  // bad frames do not cost the connection
+  if (venue != Venue::kHyperliquid && venue != Venue::kBinance) CHECK(server.stats().auth_ok.load() >= kAccounts);
+  if (venue == Venue::kBinance) CHECK(server.stats().listen_keys.load() >= kAccounts);
+  if (venue == Venue::kDeribit) {
+    CHECK(server.stats().test_requests.load() >= 1);
+    CHECK(SourceStats::get(s.test_requests_answered) >= 1);
+    CHECK(server.stats().heartbeat_closes.load() == 0);
+  }
+  if (venue == Venue::kOkx || venue == Venue::kBybit || venue == Venue::kHyperliquid) {
+    CHECK(SourceStats::get(s.pings_sent) >= 1);
+    CHECK(server.stats().pings.load() >= 1);
+  }
+}
+
+void run_wrong_secret(Venue venue) {
+  REQUIRE(test_certificate().ok);
+  auto options = server_options(venue);
+  fillsim::VenueServer server(options);
+  REQUIRE(server.start().ok());
+  AccountInterner accounts;
+  InstrumentRegistry instruments;
+  CollectingSink sink;
+  AdapterContext ctx;
+  ctx.accounts = &accounts;
+  ctx.instruments = &instruments;
+  VenueSource source(client_config(venue, server.port(), options, true), ctx, sink);
+  REQUIRE(source.start().ok());
+  CHECK(wait_until([&] { return SourceStats::get(source.stats().auth_failures) >= kAccounts; }));
+  source.stop();
+  server.stop();
+  CHECK(sink.size() == 0);
+  CHECK(source.ready_sessions() == 0);
+  if (venue == Venue::kBinance) CHECK(server.stats().listen_key_rejected.load() >= kAccounts);
+  else CHECK(server.stats().auth_rejected.load() >= kAccounts);
+}
+
+}  // namespace
+
+TEST_CASE("deribit session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kDeribit); }
+TEST_CASE("okx session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kOkx); }
+TEST_CASE("bybit session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kBybit); }
+TEST_CASE("binance session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kBinance); }
+TEST_CASE("hyperliquid session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kHyperliquid); }
+
+TEST_CASE("deribit refuses a wrong secret", "[integration][venue]") { run_wrong_secret(Venue::kDeribit); }
+TEST_CASE("okx refuses a wrong secret", "[integration][venue]") { run_wrong_secret(Venue::kOkx); }
+TEST_CASE("bybit refuses a wrong secret", "[integration][venue]") { run_wrong_secret(Venue::kBybit); }
+TEST_CASE("binance refuses a wrong API key", "[integration][venue]") { run_wrong_secret(Venue::kBinance); }
+
+TEST_CASE("okx server closes a client that misses its heartbeats, and the client comes back",
+          "[integration][venue]") {
+  REQUIRE(test_certificate().ok);
+  auto options = server_options(Venue::kOkx);
+  options.heartbeat_timeout_ms = 300;
+  options.messages_per_second = 20;
+  fillsim::VenueServer server(options);
+  REQUIRE(server.start().ok());
+  AccountInterner accounts;
+  InstrumentRegistry instruments;
+  CollectingSink sink;
+  AdapterContext ctx;
+  ctx.accounts = &accounts;
+  ctx.instruments = &instruments;
+  auto config = client_config(Venue::kOkx, server.port(), options, false);
+  config.heartbeat_interval_ns = 60'000'000'000;  // far slower than the server wants
+  VenueSource source(config, ctx, sink);
+  REQUIRE(source.start().ok());
+  CHECK(wait_until([&] { return server.stats().heartbeat_closes.load() >= 1 && SourceStats::get(source.stats().connects) > kAccounts; }));
+  source.stop();
+  server.stop();
+}
