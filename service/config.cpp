@@ -3,6 +3,7 @@
 #include "core/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "service/config_reader.h"
+#include "service/source_config.h"
 
 namespace segmentd {
 namespace {
@@ -76,6 +77,7 @@ absl::StatusOr<Config> from_table(const toml::table& root_table, const std::stri
     read_replay(ConfigSection(root.table("replay"), "replay", &errors), &config.replay);
     read_features(ConfigSection(root.table("features"), "features", &errors), &config.features);
     read_contracts(root, &config.contracts);
+    read_sources(root, &config.sources);
   }  // sections report unknown keys as they close
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors.messages(), "\n"));
   return config;

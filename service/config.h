@@ -10,6 +10,7 @@
 #include "core/account_state.h"
 #include "core/instrument_registry.h"
 #include "service/shard_set.h"
+#include "service/source_config.h"
 
 namespace segmentd {
 
@@ -45,6 +46,7 @@ struct Config {
   ReplayConfig replay;
   FeaturesConfig features;
   std::vector<ContractOverride> contracts;
+  std::vector<SourceConfig> sources;  //!< [[sources]]: where fills come from (service/source_config.h)
 };
 
 //! Loads and validates a config file. On error the status message lists every problem, one per
