@@ -78,6 +78,12 @@ absl::StatusOr<Config> from_table(const toml::table& root_table, const std::stri
     read_features(ConfigSection(root.table("features"), "features", &errors), &config.features);
     read_contracts(root, &config.contracts);
     read_sources(root, &config.sources);
+    {
+      ConfigSection publisher(root.table("publisher"), "publisher", &errors);
+      read_publisher_config(publisher, &config.publisher);
+      ConfigSection admin(root.table("admin"), "admin", &errors);
+      read_admin_config(admin, &config.admin);
+    }
   }  // sections report unknown keys as they close
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors.messages(), "\n"));
   return config;

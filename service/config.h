@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "core/account_state.h"
 #include "core/instrument_registry.h"
+#include "service/publisher_config.h"
 #include "service/shard_set.h"
 #include "service/source_config.h"
 
@@ -47,6 +48,8 @@ struct Config {
   FeaturesConfig features;
   std::vector<ContractOverride> contracts;
   std::vector<SourceConfig> sources;  //!< [[sources]]: where fills come from (service/source_config.h)
+  PublisherConfig publisher;          //!< [publisher]: websocket pub/sub (service/publisher_config.h)
+  AdminConfig admin;                  //!< [admin]: admin HTTP API
 };
 
 //! Loads and validates a config file. On error the status message lists every problem, one per
