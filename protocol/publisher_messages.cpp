@@ -44,15 +44,6 @@ void append_features(std::string& out, const FeatureVector& v) {
   out.push_back('}');
 }
 
-std::string_view cause_name(SegmentChange::Cause c) {
-  switch (c) {
-    case SegmentChange::Cause::kFirstAssignment: return "first_assignment";
-    case SegmentChange::Cause::kMoved: return "moved";
-    case SegmentChange::Cause::kSegmentRetired: return "segment_retired";
-  }
-  return "moved";
-}
-
 //! The fields a model message and a snapshot's model share (no braces).
 void append_model_fields(std::string& out, const Model& m) {
   out.append("\"version\":");
@@ -95,6 +86,41 @@ void append_model_fields(std::string& out, const Model& m) {
 
 }  // namespace
 
+std::string_view to_string(SegmentChange::Cause c) {
+  switch (c) {
+    case SegmentChange::Cause::kFirstAssignment: return "first_assignment";
+    case SegmentChange::Cause::kMoved: return "moved";
+    case SegmentChange::Cause::kSegmentRetired: return "segment_retired";
+  }
+  return "moved";
+}
+
+void append_model_object(std::string& out, const Model& m) {
+  out.push_back('{');
+  append_model_fields(out, m);
+  out.push_back('}');
+}
+
+void append_reasons(std::string& out, const std::array<ChangeReason, kMaxReasons>& reasons) {
+  out.push_back('[');
+  bool first = true;
+  for (const ChangeReason& r : reasons) {
+    if (r.feature < 0 || r.feature >= kFeatureCount) continue;
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("{\"feature\":");
+    append_string(out, kFeatureNames[r.feature]);
+    out.append(",\"value\":");
+    append_double(out, r.value);
+    out.append(",\"centroid_from\":");
+    append_double(out, r.centroid_from);
+    out.append(",\"centroid_to\":");
+    append_double(out, r.centroid_to);
+    out.push_back('}');
+  }
+  out.push_back(']');
+}
+
 void append_segment_change(std::string& out, std::uint64_t seq, const SegmentChange& c, std::string_view account,
                            const SegmentInfo& to) {
   out.append("{\"type\":\"segment_change\",\"seq\":");
@@ -115,23 +141,9 @@ void append_segment_change(std::string& out, std::uint64_t seq, const SegmentCha
   }
   out.append(",\"confidence\":");
   append_double(out, c.confidence);
-  out.append(",\"reason\":[");
-  bool first = true;
-  for (const ChangeReason& r : c.reasons) {
-    if (r.feature < 0 || r.feature >= kFeatureCount) continue;
-    if (!first) out.push_back(',');
-    first = false;
-    out.append("{\"feature\":");
-    append_string(out, kFeatureNames[r.feature]);
-    out.append(",\"value\":");
-    append_double(out, r.value);
-    out.append(",\"centroid_from\":");
-    append_double(out, r.centroid_from);
-    out.append(",\"centroid_to\":");
-    append_double(out, r.centroid_to);
-    out.push_back('}');
-  }
-  out.append("],\"policy\":");
+  out.append(",\"reason\":");
+  append_reasons(out, c.reasons);
+  out.append(",\"policy\":");
   if (to.known) {
     append_policy(out, to.policy);
   } else {
@@ -140,7 +152,7 @@ void append_segment_change(std::string& out, std::uint64_t seq, const SegmentCha
   out.append(",\"model_version\":");
   append_uint(out, c.model_version);
   out.append(",\"cause\":");
-  append_string(out, cause_name(c.cause));
+  append_string(out, to_string(c.cause));
   out.push_back('}');
 }
 
@@ -196,9 +208,7 @@ void append_snapshot_chunk(std::string& out, std::uint64_t seq, std::uint32_t ch
   if (chunk == 0) {
     out.append(",\"model\":");
     if (model != nullptr && model->version != 0) {
-      out.push_back('{');
-      append_model_fields(out, *model);
-      out.push_back('}');
+      append_model_object(out, *model);
     } else {
       out.append("null");
     }

@@ -8,6 +8,7 @@
 // inside, so a batch of messages can be framed as a JSON array) and is deterministic: the same
 // arguments give the same bytes.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -43,6 +44,14 @@ struct SegmentInfo {
   std::string_view label;
   SegmentPolicy policy;
 };
+
+//! The model as a JSON object (version, ts, scaler_version, segments with centroids in original
+//! units keyed by feature name, sizes, policies, quality): the body of `model` messages, of a
+//! snapshot's `model` and of the admin API's /v1/segments.
+void append_model_object(std::string& out, const Model& m);
+//! The `reason` array of a change: the features that moved it, in raw units.
+void append_reasons(std::string& out, const std::array<ChangeReason, kMaxReasons>& reasons);
+std::string_view to_string(SegmentChange::Cause c);
 
 void append_segment_change(std::string& out, std::uint64_t seq, const SegmentChange& c, std::string_view account,
                            const SegmentInfo& to);
