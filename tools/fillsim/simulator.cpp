@@ -564,6 +564,7 @@ bool Simulator::emit(std::uint32_t account, const Order& order, std::int64_t ts,
     f.notional_usd = round_to(f.qty * f.underlying_price, 100);
     f.iv = round_to(iv, 10'000);
     f.mark_price = round_to(fair, 1e8);
+    if (!(f.mark_price > 0)) f.mark_price = segmentd::kNaN;  // worthless far out: no mark, as on Deribit's 0 bid
     // Deribit: 0.03% of the underlying, capped at 12.5% of the premium; same for maker and taker.
     f.fee_usd = round_to(std::min(0.0003 * f.notional_usd, 0.125 * price * f.underlying_price * f.qty), 100);
     delta_usd = dir * f.qty * g.delta * fwd;
