@@ -68,6 +68,7 @@ struct SimStats {
   std::uint64_t follow_ups = 0;  //!< hedge and second-leg fills
   std::uint64_t drift_events_applied = 0;
   std::array<std::uint64_t, kArchetypeCount> fills_by_archetype{};
+  std::array<std::uint64_t, kArchetypeCount> arrivals_by_archetype{};
 };
 
 class Simulator {
