@@ -18,7 +18,7 @@ void AccountSample::offer(AccountId account, const FeatureVector& raw, std::int6
   const std::uint64_t key = mix64(account, seed_);
   const bool full = entries_.size() >= capacity_;
   // Fast reject: an account with a key above the current maximum cannot be in a full sample.
-  if (full && key > entries_[max_pos_].key) return;
+  if (full && key > heap_.front().first) return;
   if (auto it = index_.find(account); it != index_.end()) {
     SampleEntry& e = entries_[it->second];
     e.raw = raw;
@@ -26,16 +26,21 @@ void AccountSample::offer(AccountId account, const FeatureVector& raw, std::int6
     return;
   }
   SampleEntry e{account, key, ts_ns, raw, kNoSegment};
+  std::uint32_t slot;
   if (!full) {
-    index_[account] = static_cast<std::uint32_t>(entries_.size());
+    slot = static_cast<std::uint32_t>(entries_.size());
     entries_.push_back(e);
-    if (entries_.size() == 1 || key > entries_[max_pos_].key) max_pos_ = entries_.size() - 1;
-    return;
+  } else {
+    // Evict the largest key; the newcomer takes its slot.
+    std::pop_heap(heap_.begin(), heap_.end());
+    slot = heap_.back().second;
+    heap_.pop_back();
+    index_.erase(entries_[slot].account);
+    entries_[slot] = e;
   }
-  index_.erase(entries_[max_pos_].account);
-  index_[account] = static_cast<std::uint32_t>(max_pos_);
-  entries_[max_pos_] = e;
-  refresh_max();
+  index_[account] = slot;
+  heap_.emplace_back(key, slot);
+  std::push_heap(heap_.begin(), heap_.end());
 }
 
 void AccountSample::expire_before(std::int64_t cutoff_ns) {
@@ -48,21 +53,19 @@ void AccountSample::expire_before(std::int64_t cutoff_ns) {
 
 double AccountSample::estimated_population() const {
   if (entries_.size() < capacity_ || capacity_ < 2) return static_cast<double>(entries_.size());
-  const double max_key = static_cast<double>(entries_[max_pos_].key) * 0x1.0p-64;
+  const double max_key = static_cast<double>(heap_.front().first) * 0x1.0p-64;
   return max_key > 0.0 ? static_cast<double>(capacity_ - 1) / max_key : static_cast<double>(entries_.size());
 }
 
 void AccountSample::rebuild_index() {
   index_.clear();
   index_.reserve(entries_.size());
-  for (std::size_t i = 0; i < entries_.size(); ++i) index_[entries_[i].account] = static_cast<std::uint32_t>(i);
-  refresh_max();
-}
-
-void AccountSample::refresh_max() {
-  max_pos_ = 0;
-  for (std::size_t i = 1; i < entries_.size(); ++i)
-    if (entries_[i].key > entries_[max_pos_].key) max_pos_ = i;
+  heap_.clear();
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    index_[entries_[i].account] = static_cast<std::uint32_t>(i);
+    heap_.emplace_back(entries_[i].key, static_cast<std::uint32_t>(i));
+  }
+  std::make_heap(heap_.begin(), heap_.end());
 }
 
 }  // namespace segmentd

@@ -49,13 +49,13 @@ class AccountSample {
 
  private:
   void rebuild_index();
-  void refresh_max();
 
   std::size_t capacity_;
   std::uint64_t seed_;
   std::vector<SampleEntry> entries_;
   absl::flat_hash_map<AccountId, std::uint32_t> index_;  //!< lookup only, never iterated
-  std::size_t max_pos_ = 0;                              //!< entry with the largest key
+  //! Max-heap of (key, slot in entries_): the eviction candidate in O(log k).
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> heap_;
 };
 
 }  // namespace segmentd

@@ -81,7 +81,8 @@ std::size_t canonicalize_batch(std::vector<BatchItem>& items) {
       items[out - 1] = items[i];
       continue;
     }
-    items[out++] = items[i];
+    if (out != i) items[out] = items[i];
+    ++out;
   }
   items.resize(out);
   return before - out;
@@ -171,10 +172,21 @@ ModelPtr Clusterer::update(std::span<const BatchItem> batch, std::int64_t now_ns
   now_ns = std::max(now_ns, ts_ns_);
 
   standardizer_.decay_to(now_ns);
-  for (const auto& b : batch_) {
-    standardizer_.add(b.raw);
-    sample_.offer(b.account, b.raw, now_ns);
+  if (!batch_.empty()) {
+    // The batch's own moments (two passes, in canonical order), merged in one step.
+    FeatureVector mean{}, m2{};
+    for (const auto& b : batch_)
+      for (int j = 0; j < kFeatureCount; ++j) mean[j] += b.raw[j];
+    const double n = static_cast<double>(batch_.size());
+    for (auto& m : mean) m /= n;
+    for (const auto& b : batch_)
+      for (int j = 0; j < kFeatureCount; ++j) {
+        const double d = b.raw[j] - mean[j];
+        m2[j] += d * d;
+      }
+    standardizer_.merge(n, mean, m2);
   }
+  for (const auto& b : batch_) sample_.offer(b.account, b.raw, now_ns);
 
   if (!warm_) {
     for (const auto& b : batch_) warmup_accounts_.insert(b.account);
@@ -253,30 +265,30 @@ void Clusterer::train(std::int64_t now_ns) {
   inertia_.decay(a);
 
   const std::size_t k = centres_.size();
-  const std::vector<FeatureVector> cs = scaled_centres();
+  table_.assign(scaled_centres());
+  const FeatureVector factors = scale_factors(scaler_);
   const std::size_t n = batch_.size();
-  scaled_.resize(n);
   nearest_.resize(n);
-  std::vector<FeatureVector> sums(k, FeatureVector{});
-  std::vector<double> counts(k, 0.0);
+  sums_.assign(k, FeatureVector{});
+  counts_.assign(k, 0.0);
   double total_d2 = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     const FeatureVector& raw = batch_[i].raw;
-    scaled_[i] = scale(scaler_, raw);
     double d2 = 0.0;
-    const int c = nearest_index(cs, scaled_[i], &d2);
+    const int c = table_.nearest(scale(scaler_.mean, factors, raw), &d2);
     nearest_[i] = c;
-    for (int j = 0; j < kFeatureCount; ++j) sums[c][j] += raw[j];
-    counts[c] += 1.0;
+    FeatureVector& sum = sums_[c];
+    for (int j = 0; j < kFeatureCount; ++j) sum[j] += raw[j];
+    counts_[c] += 1.0;
     centres_[c].sse += d2;
     total_d2 += d2;
   }
   inertia_.add(total_d2, static_cast<double>(n));
   for (std::size_t c = 0; c < k; ++c) {
-    if (counts[c] == 0.0) continue;
+    if (counts_[c] == 0.0) continue;
     CentreState& ce = centres_[c];
-    const double w = ce.weight + counts[c];
-    for (int j = 0; j < kFeatureCount; ++j) ce.raw[j] = (ce.raw[j] * ce.weight + sums[c][j]) / w;
+    const double w = ce.weight + counts_[c];
+    for (int j = 0; j < kFeatureCount; ++j) ce.raw[j] = (ce.raw[j] * ce.weight + sums_[c][j]) / w;
     ce.weight = w;
   }
 }
@@ -329,7 +341,7 @@ void Clusterer::split(std::size_t parent, std::int64_t now_ns) {
     if (nearest_index(cs, x, nullptr) == static_cast<int>(parent)) members.push_back(x);
   }
   for (std::size_t i = 0; i < nearest_.size(); ++i)
-    if (nearest_[i] == static_cast<int>(parent)) members.push_back(scaled_[i]);
+    if (nearest_[i] == static_cast<int>(parent)) members.push_back(scale(scaler_, batch_[i].raw));
   PrincipalDirection pd = principal_direction(members, c, rng_);
   CentreState& p = centres_[parent];
   if (pd.variance <= 0.0) pd.variance = p.weight > 0.0 ? p.sse / p.weight : 1.0;

@@ -42,6 +42,7 @@
 #include "core/account_sample.h"
 #include "core/assigner.h"
 #include "core/feature_vector.h"
+#include "core/kmeans.h"
 #include "core/labels.h"
 #include "core/model.h"
 #include "core/quality.h"
@@ -81,7 +82,7 @@ struct ClustererConfig {
   //! A new Model is published at least this often while batches arrive, and always on events.
   std::int64_t publish_interval_ns = kNanosPerSecond;
   std::int64_t quality_interval_ns = 10 * kNanosPerSecond;
-  std::size_t silhouette_points = 512;  //!< O(n²): silhouette cost per quality evaluation
+  std::size_t silhouette_points = 256;  //!< O(n²): silhouette cost per quality evaluation
   FeatureVector feature_weights = StandardizerConfig::filled(1.0);
   FeatureVector min_stddev = StandardizerConfig::filled(1e-2);
   LabelRules labels = default_label_rules();
@@ -200,8 +201,10 @@ class Clusterer {
 
   // Scratch buffers reused across batches (no allocation in steady state).
   std::vector<BatchItem> batch_;
-  std::vector<FeatureVector> scaled_;
-  std::vector<int> nearest_;
+  std::vector<int> nearest_;  //!< centre index of each batch item (−1: its centre was retired)
+  CentreTable table_;
+  std::vector<FeatureVector> sums_;
+  std::vector<double> counts_;
 };
 
 }  // namespace segmentd

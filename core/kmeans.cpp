@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace segmentd {
 namespace {
@@ -33,6 +34,50 @@ FeatureVector random_unit(Rng& rng) {
 }
 
 }  // namespace
+
+void CentreTable::assign(std::span<const FeatureVector> centres) {
+  k_ = static_cast<int>(centres.size());
+  blocks_ = (k_ + kBlock - 1) / kBlock;
+  t_.assign(static_cast<std::size_t>(blocks_) * kFeatureCount * kBlock, 0.0);
+  for (int c = 0; c < k_; ++c)
+    for (int j = 0; j < kFeatureCount; ++j)
+      t_[(static_cast<std::size_t>(c / kBlock) * kFeatureCount + j) * kBlock + c % kBlock] = centres[c][j];
+}
+
+int CentreTable::nearest(const FeatureVector& x, double* d2) const {
+  // Two doubles per lane group, kBlock / 2 groups: plain SSE2 on the baseline x86-64 target.
+  typedef double V2 __attribute__((vector_size(16)));
+  static_assert(kBlock == 8);
+  int best = -1;
+  double bd = 0.0;
+  for (int b = 0; b < blocks_; ++b) {
+    const double* t = t_.data() + static_cast<std::size_t>(b) * kFeatureCount * kBlock;
+    V2 a0 = {0, 0}, a1 = {0, 0}, a2 = {0, 0}, a3 = {0, 0};
+    for (int j = 0; j < kFeatureCount; ++j) {
+      const V2 xj = {x[j], x[j]};
+      V2 c0, c1, c2, c3;
+      std::memcpy(&c0, t + j * kBlock + 0, sizeof c0);
+      std::memcpy(&c1, t + j * kBlock + 2, sizeof c1);
+      std::memcpy(&c2, t + j * kBlock + 4, sizeof c2);
+      std::memcpy(&c3, t + j * kBlock + 6, sizeof c3);
+      const V2 d0 = xj - c0, d1 = xj - c1, d2v = xj - c2, d3 = xj - c3;
+      a0 += d0 * d0;
+      a1 += d1 * d1;
+      a2 += d2v * d2v;
+      a3 += d3 * d3;
+    }
+    const double acc[kBlock] = {a0[0], a0[1], a1[0], a1[1], a2[0], a2[1], a3[0], a3[1]};
+    const int n = std::min(kBlock, k_ - b * kBlock);
+    for (int c = 0; c < n; ++c) {
+      if (best < 0 || acc[c] < bd) {
+        best = b * kBlock + c;
+        bd = acc[c];
+      }
+    }
+  }
+  if (d2 != nullptr) *d2 = bd;
+  return best;
+}
 
 std::vector<FeatureVector> kmeans_plus_plus(std::span<const FeatureVector> points, int k, Rng& rng) {
   const std::size_t n = points.size();
@@ -82,8 +127,9 @@ KMeansResult lloyd(std::span<const FeatureVector> points, std::vector<FeatureVec
   r.counts.assign(k, 0.0);
   for (int it = 0; it < std::max(1, max_iterations); ++it) {
     bool changed = false;
+    const CentreTable table(centres);
     for (std::size_t i = 0; i < n; ++i) {
-      const int l = nearest_index(centres, points[i], &d2[i]);
+      const int l = table.nearest(points[i], &d2[i]);
       changed |= l != r.labels[i];
       r.labels[i] = l;
     }
@@ -109,9 +155,10 @@ KMeansResult lloyd(std::span<const FeatureVector> points, std::vector<FeatureVec
   // Final labels, counts and inertia against the final centres.
   std::fill(r.counts.begin(), r.counts.end(), 0.0);
   r.inertia = 0.0;
+  const CentreTable table(centres);
   for (std::size_t i = 0; i < n; ++i) {
     double d = 0.0;
-    r.labels[i] = nearest_index(centres, points[i], &d);
+    r.labels[i] = table.nearest(points[i], &d);
     r.counts[r.labels[i]] += 1.0;
     r.inertia += d;
   }

@@ -37,6 +37,28 @@ inline int nearest_index(std::span<const FeatureVector> centres, const FeatureVe
   return best;
 }
 
+//! Centres laid out feature-major ([feature][centre], padded to blocks of kBlock) so the distances
+//! of one vector to a block of centres are computed side by side: the compiler vectorizes across
+//! centres, while each centre's sum still runs over the features in order, so the distances are
+//! bitwise the ones squared_distance() gives (no reassociation, no dependence on the ISA).
+class CentreTable {
+ public:
+  static constexpr int kBlock = 8;
+
+  CentreTable() = default;
+  explicit CentreTable(std::span<const FeatureVector> centres) { assign(centres); }
+  void assign(std::span<const FeatureVector> centres);
+
+  //! Index of the nearest centre (ties: lowest index) and its squared distance; −1 when empty.
+  int nearest(const FeatureVector& x, double* d2) const;
+  int size() const { return k_; }
+
+ private:
+  int k_ = 0;
+  int blocks_ = 0;
+  std::vector<double> t_;  //!< [block][feature][kBlock]
+};
+
 //! Greedy k-means++ (Arthur & Vassilvitskii 2007, with 2 + ⌊ln k⌋ candidates per step as in
 //! scikit-learn). Requires !points.empty() and k ≥ 1; returns min(k, n) centres.
 std::vector<FeatureVector> kmeans_plus_plus(std::span<const FeatureVector> points, int k, Rng& rng);

@@ -37,6 +37,19 @@ void Standardizer::add(const FeatureVector& raw, double w) {
   s_.weight = total;
 }
 
+void Standardizer::merge(double n, const FeatureVector& mean, const FeatureVector& m2) {
+  if (n <= 0.0) return;
+  const double total = s_.weight + n;
+  const double r = n / total;
+  const double cross = s_.weight * r;  // W·n / (W + n)
+  for (int j = 0; j < kFeatureCount; ++j) {
+    const double delta = mean[j] - s_.mean[j];
+    s_.mean[j] += r * delta;
+    s_.m2[j] += m2[j] + delta * delta * cross;
+  }
+  s_.weight = total;
+}
+
 FeatureVector Standardizer::stddev() const {
   FeatureVector sd{};
   // Reliability-weight correction: with decayed unit weights the effective sample size is about
@@ -57,10 +70,14 @@ Scaler Standardizer::freeze() const {
   return s;
 }
 
+FeatureVector scale_factors(const Scaler& s) {
+  FeatureVector f;
+  for (int j = 0; j < kFeatureCount; ++j) f[j] = s.weight[j] / s.stddev[j];
+  return f;
+}
+
 FeatureVector scale(const Scaler& s, const FeatureVector& raw) {
-  FeatureVector out;
-  for (int j = 0; j < kFeatureCount; ++j) out[j] = (raw[j] - s.mean[j]) / s.stddev[j] * s.weight[j];
-  return out;
+  return scale(s.mean, scale_factors(s), raw);
 }
 
 FeatureVector unscale(const Scaler& s, const FeatureVector& scaled, const FeatureVector& fallback) {

@@ -47,6 +47,9 @@ class Standardizer {
   void decay_to(std::int64_t now_ns);
   //! Adds one vector with weight w at the current decay time (call decay_to first).
   void add(const FeatureVector& raw, double w = 1.0);
+  //! Adds a whole batch given its own moments: n unit-weight vectors with mean `mean` and sum of
+  //! squared deviations `m2` (Chan et al.'s merge; one division per batch, not per vector).
+  void merge(double n, const FeatureVector& mean, const FeatureVector& m2);
 
   double weight() const { return s_.weight; }
   FeatureVector mean() const { return s_.mean; }
@@ -63,8 +66,16 @@ class Standardizer {
   StandardizerState s_;
 };
 
-//! scaled = (raw − mean) / stddev × weight.
+//! scaled = (raw − mean) × (weight / stddev).
 FeatureVector scale(const Scaler& s, const FeatureVector& raw);
+//! weight / stddev per feature: with it, scale() below is bitwise the same as scale(Scaler, raw)
+//! without a division per value (for loops over many vectors).
+FeatureVector scale_factors(const Scaler& s);
+inline FeatureVector scale(const FeatureVector& mean, const FeatureVector& factors, const FeatureVector& raw) {
+  FeatureVector out;
+  for (int j = 0; j < kFeatureCount; ++j) out[j] = (raw[j] - mean[j]) * factors[j];
+  return out;
+}
 //! Inverse of scale() for features with weight ≠ 0; features with weight 0 get `fallback`'s value.
 FeatureVector unscale(const Scaler& s, const FeatureVector& scaled, const FeatureVector& fallback);
 

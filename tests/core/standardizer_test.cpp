@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <vector>
 
 #include "core/rng.h"
 
@@ -88,4 +89,32 @@ TEST_CASE("scaler_drifted reacts to mean and stddev changes beyond the tolerance
   CHECK(scaler_drifted(a, b, 0.05));
   a.weight[7] = b.weight[7] = 0.0;  // switched-off features do not count
   CHECK_FALSE(scaler_drifted(a, b, 0.05));
+}
+
+TEST_CASE("merging a batch's moments equals adding its vectors one by one", "[standardizer]") {
+  StandardizerConfig cfg;
+  cfg.half_life_ns = kHour;
+  Standardizer one(cfg), merged(cfg);
+  Rng rng(11);
+  std::int64_t now = 0;
+  for (int b = 0; b < 5; ++b) {
+    now += kHour / 3;
+    one.decay_to(now);
+    merged.decay_to(now);
+    std::vector<FeatureVector> batch(200);
+    FeatureVector mean{}, m2{};
+    for (auto& v : batch) {
+      for (int j = 0; j < kFeatureCount; ++j) v[j] = rng.normal() * (j + 1) + b;
+      one.add(v);
+      for (int j = 0; j < kFeatureCount; ++j) mean[j] += v[j] / 200.0;
+    }
+    for (const auto& v : batch)
+      for (int j = 0; j < kFeatureCount; ++j) m2[j] += (v[j] - mean[j]) * (v[j] - mean[j]);
+    merged.merge(200.0, mean, m2);
+  }
+  CHECK(merged.weight() == Approx(one.weight()));
+  for (int j = 0; j < kFeatureCount; ++j) {
+    CHECK(merged.mean()[j] == Approx(one.mean()[j]).margin(1e-9));
+    CHECK(merged.stddev()[j] == Approx(one.stddev()[j]).epsilon(1e-9));
+  }
 }
