@@ -406,10 +406,10 @@ void Clusterer::publish(std::int64_t now_ns) {
 
   // 2. Labels from the raw centroids; a changed label of a segment that existed is an event.
   std::vector<FeatureVector> raws(centres_.size());
-  std::vector<std::string> previous(centres_.size());
+  std::vector<SegmentLabel> previous(centres_.size());
   for (std::size_t i = 0; i < centres_.size(); ++i) {
     raws[i] = centres_[i].raw;
-    previous[i] = centres_[i].base_label;
+    previous[i] = {centres_[i].base_label, centres_[i].label};
   }
   const std::vector<SegmentLabel> labels = assign_labels(config_.labels, raws, previous);
   for (std::size_t i = 0; i < centres_.size(); ++i) {

@@ -159,17 +159,28 @@ std::string match_label(const LabelRules& rules, const FeatureVector& centroid_r
 }
 
 std::vector<SegmentLabel> assign_labels(const LabelRules& rules, std::span<const FeatureVector> centroids_raw,
-                                        std::span<const std::string> previous_bases) {
-  std::vector<SegmentLabel> out(centroids_raw.size());
-  for (std::size_t i = 0; i < centroids_raw.size(); ++i) {
-    const std::string_view prev = i < previous_bases.size() ? std::string_view(previous_bases[i]) : "";
+                                        std::span<const SegmentLabel> previous) {
+  const std::size_t n = centroids_raw.size();
+  std::vector<SegmentLabel> out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string_view prev = i < previous.size() ? std::string_view(previous[i].base) : "";
     out[i].base = match_label(rules, centroids_raw[i], prev);
   }
-  // Suffix in order of segment id (the input order); the n-th holder of a base gets "-n".
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    int n = 1;
-    for (std::size_t k = 0; k < i; ++k) n += out[k].base == out[i].base;
-    out[i].unique = n == 1 ? out[i].base : out[i].base + "-" + std::to_string(n);
+  const auto taken = [&out](std::string_view label) {
+    for (const auto& l : out)
+      if (l.unique == label) return true;
+    return false;
+  };
+  // Keep: same base as before and the previous unique label still free.
+  for (std::size_t i = 0; i < n && i < previous.size(); ++i)
+    if (!previous[i].unique.empty() && previous[i].base == out[i].base && !taken(previous[i].unique))
+      out[i].unique = previous[i].unique;
+  // The rest, in order of segment id: the first free of base, base-2, base-3, ...
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!out[i].unique.empty()) continue;
+    std::string candidate = out[i].base;
+    for (int suffix = 2; taken(candidate); ++suffix) candidate = out[i].base + "-" + std::to_string(suffix);
+    out[i].unique = std::move(candidate);
   }
   return out;
 }

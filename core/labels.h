@@ -4,8 +4,8 @@
 // Label rules are an ordered list; a rule is a conjunction of conditions `feature op value` on the
 // segment's centroid in original units; the first rule that matches wins, else the fallback label.
 // Several rules may share a label (a disjunction). Two segments that land on the same label are
-// told apart by a suffix in order of segment id (`market-maker`, `market-maker-2`, ...), so labels
-// are unique within a model; the older segment keeps the plain label.
+// told apart by a suffix (`market-maker`, `market-maker-2`, ...), so labels are unique within a
+// model; a segment keeps its suffix as long as its base label does not change.
 //
 // Label hysteresis: the rules that gave a segment its previous label are evaluated with thresholds
 // relaxed by `hysteresis` (relative, see LabelRules), so a centroid hovering at a threshold does not
@@ -76,10 +76,12 @@ struct SegmentLabel {
   std::string unique;  //!< base plus "-N" when an older segment has the same base
 };
 
-//! Labels for the centroids of one model, given in order of segment id; previous_bases is
-//! parallel to it ("" for segments without a previous label).
+//! Labels for the centroids of one model, given in order of segment id; `previous` is parallel to
+//! it (empty strings for a new segment). A segment whose base is unchanged keeps its previous unique
+//! label, so one segment changing never renames another; the others get the first free of base,
+//! base-2, base-3, ... in order of segment id.
 std::vector<SegmentLabel> assign_labels(const LabelRules& rules, std::span<const FeatureVector> centroids_raw,
-                                        std::span<const std::string> previous_bases);
+                                        std::span<const SegmentLabel> previous);
 
 //! Policy of a base label.
 SegmentPolicy policy_for(const PolicyRules& rules, std::string_view base_label);

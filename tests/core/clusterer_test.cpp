@@ -222,6 +222,39 @@ TEST_CASE("after a regime change the model follows within a few half-lives", "[c
   }
 }
 
+TEST_CASE("a segment whose centroid crosses a rule threshold is relabelled with an event", "[clusterer]") {
+  ClustererConfig cfg = test_config();
+  cfg.labels.rules = {{"active", {{Feature::kTradeRate, CompareOp::kGreater, 0.0}}}};
+  cfg.labels.fallback = "quiet";
+  Clusterer c(cfg);
+  BlobWorld w(8, 8000, 1.0, 9);
+  for (auto& centre : w.centres) centre[0] = -5.0;
+  w.centres[0][0] = 5.0;
+  std::int64_t now = 0;
+  ModelPtr m;
+  for (int i = 0; i < 20; ++i) m = c.update(w.batch(1024), now += kSec);
+  REQUIRE(m->ready());
+  const SegmentId moving = blob_to_segment(w, *m).at(0);
+  REQUIRE(m->find(moving)->label == "active");
+  std::map<SegmentId, std::string> labels_before;
+  for (const auto& s : m->segments) labels_before[s.id] = s.label;
+
+  // Blob 0 slows down: trade_rate drifts from 5 to −5 over 200 s.
+  std::vector<ModelEvent> events;
+  for (int i = 0; i < 300; ++i) {
+    if (i < 200) w.centres[0][0] -= 10.0 / 200;
+    m = c.update(w.batch(1024), now += kSec);
+    events.insert(events.end(), m->events.begin(), m->events.end());
+  }
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].kind == ModelEvent::Kind::kRelabelled);
+  CHECK(events[0].segment == moving);
+  CHECK(events[0].previous_label == "active");
+  CHECK(events[0].label == "quiet-8");  // the first free name; the other seven keep theirs
+  for (const auto& s : m->segments)
+    if (s.id != moving) CHECK(s.label == labels_before[s.id]);
+}
+
 TEST_CASE("same input gives byte-identical models", "[clusterer]") {
   BlobWorld w1(8, 8000, 1.0, 6), w2(8, 8000, 1.0, 6);
   Clusterer a(test_config()), b(test_config());

@@ -69,6 +69,24 @@ TEST_CASE("labels are unique per model, older segments keep the plain label", "[
   CHECK(labels[3].base == "market-maker");
 }
 
+TEST_CASE("a segment keeps its suffix when another one changes label", "[labels]") {
+  const LabelRules r = default_label_rules();
+  const FeatureVector mm = with(neutral(), {{Feature::kMakerRatio, 0.9}, {Feature::kDirectionImbalance, 0.1}});
+  const FeatureVector hft = with(neutral(), {{Feature::kTradeRate, 8.5}, {Feature::kTurnover, 5.0}});
+  std::vector<FeatureVector> cs = {mm, mm};
+  auto labels = assign_labels(r, cs, {});
+  REQUIRE(labels[1].unique == "market-maker-2");
+  // The older market maker turns into a scalper: the younger keeps "market-maker-2" (no cascade).
+  cs[0] = hft;
+  labels = assign_labels(r, cs, labels);
+  CHECK(labels[0].unique == "hft-scalper");
+  CHECK(labels[1].unique == "market-maker-2");
+  // A newcomer takes the first free name.
+  cs.push_back(mm);
+  labels = assign_labels(r, cs, labels);
+  CHECK(labels[2].unique == "market-maker");
+}
+
 TEST_CASE("the previous label is sticky within the hysteresis band, priority is kept", "[labels]") {
   const LabelRules r = default_label_rules();
   // maker_ratio just under the 0.7 threshold: a new segment is not a market maker...
