@@ -3,7 +3,7 @@
 namespace segmentd {
 
 AccountId AccountInterner::intern(std::string_view name) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   // Look up before inserting: the common case (a known account) must not allocate.
   auto it = ids_.find(absl::string_view(name.data(), name.size()));
   if (it != ids_.end()) return it->second;
@@ -14,7 +14,7 @@ AccountId AccountInterner::intern(std::string_view name) {
 }
 
 bool AccountInterner::find(std::string_view name, AccountId* id) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = ids_.find(absl::string_view(name.data(), name.size()));
   if (it == ids_.end()) return false;
   *id = it->second;
@@ -22,12 +22,12 @@ bool AccountInterner::find(std::string_view name, AccountId* id) const {
 }
 
 const std::string& AccountInterner::name(AccountId id) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return names_.at(id);
 }
 
 std::size_t AccountInterner::size() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return names_.size();
 }
 

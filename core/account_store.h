@@ -39,6 +39,14 @@ class AccountStore {
   std::size_t resolve_markouts(std::int64_t now_ns, const PriceTape& tape, Fn&& on_resolved);
 
   std::optional<Slot> find(AccountId account) const;
+  //! Records the assigner's decision on the account (DESIGN.md §4: the account's segment,
+  //! confidence and the event time it entered the segment).
+  void set_segment(Slot slot, SegmentId segment, float confidence, std::int64_t since_ns) {
+    AccountCore& c = block(slot).cores[slot % kBlockAccounts];
+    c.segment = segment;
+    c.confidence = confidence;
+    c.segment_since_ns = since_ns;
+  }
   FeatureVector features(Slot slot) const;
   const AccountCore& core(Slot slot) const { return block(slot).cores[slot % kBlockAccounts]; }
   std::span<const Position> positions(Slot slot) const;

@@ -47,7 +47,7 @@ InstrumentRegistry::InstrumentRegistry(std::vector<ContractOverride> overrides) 
 absl::StatusOr<InstrumentId> InstrumentRegistry::resolve(Venue venue, std::string_view symbol) {
   std::string key = key_of(venue, symbol);
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (auto it = ids_.find(key); it != ids_.end()) return it->second;
   }
 
@@ -63,7 +63,7 @@ absl::StatusOr<InstrumentId> InstrumentRegistry::resolve(Venue venue, std::strin
     parsed->inverse = best->inverse;
   }
 
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (auto it = ids_.find(key); it != ids_.end()) return it->second;  // another thread won
   if (entries_.size() >= std::numeric_limits<InstrumentId>::max())
     return absl::ResourceExhaustedError("instrument registry is full");
@@ -79,12 +79,12 @@ absl::StatusOr<InstrumentId> InstrumentRegistry::resolve(Venue venue, std::strin
 }
 
 const Instrument& InstrumentRegistry::get(InstrumentId id) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return entries_.at(id).instrument;
 }
 
 UnderlyingId InstrumentRegistry::underlying_id(std::string_view base) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   UnderlyingId id = 0;
   if (!intern_underlying(underlying_ids_, underlying_names_, base, &id))
     return static_cast<UnderlyingId>(kMaxUnderlyings);
@@ -92,17 +92,17 @@ UnderlyingId InstrumentRegistry::underlying_id(std::string_view base) {
 }
 
 const std::string& InstrumentRegistry::underlying_name(UnderlyingId id) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return underlying_names_.at(id);
 }
 
 UnderlyingId InstrumentRegistry::underlying_of(InstrumentId id) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return entries_.at(id).underlying;
 }
 
 std::size_t InstrumentRegistry::size() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return entries_.size();
 }
 

@@ -10,10 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "core/instrument.h"
 
 namespace segmentd {
@@ -47,12 +46,12 @@ class InstrumentRegistry {
     Instrument instrument;
     UnderlyingId underlying = 0;
   };
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;  //!< std::mutex, not absl::Mutex: TSan sees only instrumented locks
   std::vector<ContractOverride> overrides_;
-  absl::flat_hash_map<std::string, InstrumentId> ids_ ABSL_GUARDED_BY(mu_);  //!< key: venue '|' symbol
-  std::deque<Entry> entries_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, UnderlyingId> underlying_ids_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::string> underlying_names_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, InstrumentId> ids_;  // guarded by mu_  //!< key: venue '|' symbol
+  std::deque<Entry> entries_;  // guarded by mu_
+  absl::flat_hash_map<std::string, UnderlyingId> underlying_ids_;  // guarded by mu_
+  std::deque<std::string> underlying_names_;  // guarded by mu_
 };
 
 }  // namespace segmentd

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "absl/strings/string_view.h"
+
 namespace segmentd {
 namespace detail {
 
@@ -16,6 +18,7 @@ inline void str_append(std::string& out, std::string_view s) { out.append(s.data
 inline void str_append(std::string& out, const char* s) { out.append(s); }
 inline void str_append(std::string& out, const std::string& s) { out.append(s); }
 inline void str_append(std::string& out, char c) { out.push_back(c); }
+inline void str_append(std::string& out, absl::string_view s) { out.append(s.data(), s.size()); }
 template <class T>
   requires(std::is_arithmetic_v<T> && !std::is_same_v<T, char> && !std::is_same_v<T, bool>)
 void str_append(std::string& out, T v) {

@@ -55,36 +55,76 @@ void AccountShard::maybe_tick(std::int64_t now_ns) {
   store_.resolve_markouts(tick, *options_.tape, [this](AccountStore::Slot s) { touch(s); });
 }
 
-void AccountShard::publish() {
+void AccountShard::publish(bool assign_now) {
   batch_.clear();
+  batch_slots_.clear();
   for (AccountStore::Slot s : touched_) {
     const AccountCore& c = store_.core(s);
     batch_.push_back(TouchedAccount{c.account, c.fills, c.last_ns, store_.features(s)});
+    batch_slots_.push_back(s);
     touched_bits_[s / 64] &= ~(1ULL << (s % 64));
   }
   touched_.clear();
+  if (options_.model != nullptr) {
+    if (options_.assign_only_on_advance) {
+      for (AccountStore::Slot s : batch_slots_) {
+        const std::size_t word = s / 64;
+        if (word >= unassigned_bits_.size()) unassigned_bits_.resize(word + 1 + unassigned_bits_.size() / 2, 0);
+        if (unassigned_bits_[word] & (1ULL << (s % 64))) continue;
+        unassigned_bits_[word] |= 1ULL << (s % 64);
+        unassigned_.push_back(s);
+      }
+      if (assign_now) assign_batch();
+    } else {
+      assign_batch();
+    }
+  }
   if (options_.on_batch && !batch_.empty()) options_.on_batch(shard_, batch_);
+}
+
+void AccountShard::assign_batch() {
+  const ModelPtr model = options_.model->load(std::memory_order_acquire);
+  if (!model || !model->ready()) return;
+  const std::vector<AccountStore::Slot>& slots = options_.assign_only_on_advance ? unassigned_ : batch_slots_;
+  changes_.clear();
+  for (AccountStore::Slot s : slots) {
+    const AccountCore& c = store_.core(s);
+    const FeatureVector raw = store_.features(s);
+    AssignDecision d = assign(*model, options_.assigner, c.account, raw, c.segment, c.segment_since_ns, c.last_ns);
+    const std::int64_t since = d.segment != c.segment ? c.last_ns : c.segment_since_ns;
+    store_.set_segment(s, d.segment, static_cast<float>(d.confidence), since);
+    if (d.changed) {
+      d.change.recv_ns = c.last_ns;
+      changes_.push_back(d.change);
+    }
+  }
+  if (options_.assign_only_on_advance) {
+    for (AccountStore::Slot s : unassigned_) unassigned_bits_[s / 64] &= ~(1ULL << (s % 64));
+    unassigned_.clear();
+  }
+  if (!changes_.empty() && options_.on_changes) options_.on_changes(shard_, changes_);
 }
 
 void AccountShard::on_burst_end() {
   if (options_.auto_resolve && max_event_ns_ != INT64_MIN) maybe_tick(max_event_ns_);
-  publish();
+  publish(!options_.assign_only_on_advance);
 }
 
 void AccountShard::on_idle(std::int64_t now_ns) {
   if (!options_.auto_resolve) return;
   maybe_tick(now_ns);
-  if (!touched_.empty()) publish();
+  if (!touched_.empty()) publish(!options_.assign_only_on_advance);
 }
 
 void AccountShard::on_stop() {
-  if (!touched_.empty()) publish();
+  if (!touched_.empty()) publish(!options_.assign_only_on_advance);
 }
 
 void AccountShard::advance_to(std::int64_t t_ns) {
   store_.resolve_markouts(t_ns, *options_.tape, [this](AccountStore::Slot s) { touch(s); });
   if (t_ns > resolved_to_ns_) resolved_to_ns_ = t_ns;
-  if (!touched_.empty()) publish();
+  if (!touched_.empty()) publish(true);
+  else if (options_.model != nullptr && !unassigned_.empty()) assign_batch();
 }
 
 AccountSnapshot AccountShard::snapshot_of(AccountStore::Slot slot) const {
@@ -97,6 +137,9 @@ AccountSnapshot AccountShard::snapshot_of(AccountStore::Slot slot) const {
   s.raw = store_.features(slot);
   s.open_positions = c.positions;
   s.pending_markouts = c.markout_count;
+  s.segment = c.segment;
+  s.confidence = c.confidence;
+  s.segment_since_ns = c.segment_since_ns;
   return s;
 }
 

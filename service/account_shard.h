@@ -16,6 +16,7 @@
 //    shards drained, so the tape holds exactly the prices up to T and the result does not depend
 //    on shard count or timing (service/replay.cpp).
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -24,6 +25,9 @@
 #include <vector>
 
 #include "core/account_store.h"
+#include "core/assigner.h"
+#include "core/model.h"
+#include "core/segment_change.h"
 #include "core/feature_vector.h"
 #include "core/price_tape.h"
 #include "service/shard_set.h"
@@ -47,6 +51,9 @@ struct AccountSnapshot {
   FeatureVector raw{};
   int open_positions = 0;
   int pending_markouts = 0;
+  SegmentId segment = kNoSegment;     //!< current segment (kNoSegment before the first model)
+  float confidence = 0.0f;
+  std::int64_t segment_since_ns = 0;  //!< event time it entered `segment`
 };
 
 struct AccountShardOptions {
@@ -58,6 +65,15 @@ struct AccountShardOptions {
   //! resolve) with the touched accounts' vectors, each account once. The span is valid only
   //! during the call; copy what you keep. May be empty (then only last_batch() has them).
   std::function<void(int shard, std::span<const TouchedAccount>)> on_batch;
+  //! Assignment (DESIGN.md §1.2, §4): when set, each touched account is assigned against the
+  //! model in this slot (read without locks, once per batch) with hysteresis, and the real
+  //! changes of segment are handed to on_changes (shard thread; span valid during the call).
+  const std::atomic<ModelPtr>* model = nullptr;
+  AssignerConfig assigner;
+  std::function<void(int shard, std::span<const SegmentChange>)> on_changes;
+  //! Replay: assign only in advance_to() (at barriers the driver places), never per burst, so
+  //! decisions do not depend on where bursts happen to end.
+  bool assign_only_on_advance = false;
 };
 
 class AccountShard final : public ShardHandler {
@@ -90,7 +106,8 @@ class AccountShard final : public ShardHandler {
 
  private:
   void touch(AccountStore::Slot slot);
-  void publish();
+  void publish(bool assign_now = true);
+  void assign_batch();
   void maybe_tick(std::int64_t now_ns);
   AccountSnapshot snapshot_of(AccountStore::Slot slot) const;
 
@@ -100,6 +117,11 @@ class AccountShard final : public ShardHandler {
   std::vector<std::uint64_t> touched_bits_;  //!< one bit per slot
   std::vector<AccountStore::Slot> touched_;
   std::vector<TouchedAccount> batch_;
+  std::vector<AccountStore::Slot> batch_slots_;  //!< slot of each batch_ entry
+  std::vector<SegmentChange> changes_;
+  //! Replay: accounts touched since the last assignment (assign_only_on_advance).
+  std::vector<AccountStore::Slot> unassigned_;
+  std::vector<std::uint64_t> unassigned_bits_;
   std::int64_t resolved_to_ns_ = INT64_MIN;  //!< last tick markouts were resolved at
   std::int64_t max_event_ns_ = INT64_MIN;
   std::uint64_t fills_ = 0;

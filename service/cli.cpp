@@ -6,7 +6,9 @@
 
 #include "core/str_cat.h"
 #include "service/config.h"
+#include "service/log.h"
 #include "service/replay.h"
+#include "service/run_command.h"
 
 namespace segmentd {
 namespace {
@@ -15,9 +17,10 @@ constexpr const char* kUsage = R"(segmentd - real-time customer segmentation for
 
 usage:
   segmentd [run] [--config FILE]          run the live service (default: embedded config)
-  segmentd replay --input FILE [--config FILE] [--out FILE]
-                                          deterministic batch run over a native NDJSON file;
-                                          writes one line per account (default: stdout)
+  segmentd replay --input FILE [--config FILE] [--out FILE] [--model-out FILE]
+                                          deterministic batch run over a native NDJSON file:
+                                          one line per account (features, segment, label,
+                                          confidence; default stdout) and the final model
   segmentd check-config --config FILE     validate a config file and exit
   segmentd --help | --version
 
@@ -75,13 +78,15 @@ absl::StatusOr<Config> config_for(const Parsed& p) {
   return load_config(it->second);
 }
 
+void configure_logging(const Config& config) { default_logger().configure(log_options_from(config.log)); }
+
 int config_error(const absl::Status& s, std::ostream& err) {
   err << "segmentd: invalid configuration:\n" << s.message() << "\n";
   return 2;
 }
 
 int cmd_replay(const Parsed& p, std::ostream& out, std::ostream& err) {
-  if (!check_known(p, {"input", "config", "out"}, err)) return 2;
+  if (!check_known(p, {"input", "config", "out", "model-out"}, err)) return 2;
   if (!p.options.count("input")) {
     err << "segmentd replay: --input FILE is required\n" << kUsage;
     return 2;
@@ -91,6 +96,7 @@ int cmd_replay(const Parsed& p, std::ostream& out, std::ostream& err) {
   ReplayOptions opts;
   opts.input = p.options.at("input");
   opts.output = p.options.count("out") ? p.options.at("out") : "-";
+  if (p.options.count("model-out")) opts.model_output = p.options.at("model-out");
   auto summary = run_replay(*config, opts, err);
   if (!summary.ok()) {
     err << "segmentd replay: " << summary.status().message() << "\n";
@@ -100,21 +106,13 @@ int cmd_replay(const Parsed& p, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-int cmd_run(const Parsed& p, std::ostream& out, std::ostream& err) {
+int cmd_run(const Parsed& p, std::ostream& out, std::ostream& err, const CliHooks& hooks) {
   if (!check_known(p, {"config"}, err)) return 2;
   auto config = config_for(p);
   if (!config.ok()) return config_error(config.status(), err);
-  // Until the live pipeline lands, `run` replays the bundled sample and prints its summary.
-  ReplayOptions opts;
-  opts.input = std::string(SEGMENTD_SOURCE_DIR) + "/config/samples/sample_fills.ndjson";
-  opts.output = "-";
-  auto summary = run_replay(*config, opts, err);
-  if (!summary.ok()) {
-    err << "segmentd run: " << summary.status().message() << "\n";
-    return 1;
-  }
-  print_summary(*summary, out);
-  return 0;
+  configure_logging(*config);
+  SourceMaker sim = hooks.simulator ? hooks.simulator(config->run.sim_speedup) : SourceMaker{};
+  return run_service(*std::move(config), std::move(sim), out, err, install_stop_signals());
 }
 
 int cmd_check_config(const Parsed& p, std::ostream& out, std::ostream& err) {
@@ -127,7 +125,7 @@ int cmd_check_config(const Parsed& p, std::ostream& out, std::ostream& err) {
 
 }  // namespace
 
-int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, const CliHooks& hooks) {
   auto parsed = parse_args(args, err);
   if (!parsed) return 2;
   if (parsed->options.count("help") || parsed->command == "help") {
@@ -138,7 +136,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     out << "segmentd " << SEGMENTD_VERSION << "\n";
     return 0;
   }
-  if (parsed->command == "run") return cmd_run(*parsed, out, err);
+  if (parsed->command == "run") return cmd_run(*parsed, out, err, hooks);
   if (parsed->command == "replay") return cmd_replay(*parsed, out, err);
   if (parsed->command == "check-config") return cmd_check_config(*parsed, out, err);
   err << "segmentd: unknown command '" << parsed->command << "'\n" << kUsage;

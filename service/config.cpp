@@ -2,6 +2,7 @@
 
 #include "core/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "service/clusterer_config.h"
 #include "service/config_reader.h"
 #include "service/source_config.h"
 
@@ -29,6 +30,18 @@ void read_replay(ConfigSection s, ReplayConfig* c) {
   std::int64_t max = static_cast<std::int64_t>(c->max_line_bytes);
   s.integer("max_line_bytes", &max, 256, 1LL << 26);
   c->max_line_bytes = static_cast<std::size_t>(max);
+}
+
+void read_run(ConfigSection s, RunConfig* c) {
+  s.duration_ns("summary_interval", &c->summary_interval_ns, 0, 86400LL * 1'000'000'000);
+  std::int64_t accounts = c->sim_accounts;
+  s.integer("sim_accounts", &accounts, 1, 1'000'000);
+  c->sim_accounts = static_cast<std::uint32_t>(accounts);
+  s.number("sim_rate", &c->sim_rate, 0.1, 10'000'000);
+  std::int64_t seed = static_cast<std::int64_t>(c->sim_seed);
+  s.integer("sim_seed", &seed, 0, INT64_MAX);
+  c->sim_seed = static_cast<std::uint64_t>(seed);
+  s.number("sim_speedup", &c->sim_speedup, 0.001, 1e6);
 }
 
 void read_features(ConfigSection s, FeaturesConfig* c) {
@@ -78,6 +91,8 @@ absl::StatusOr<Config> from_table(const toml::table& root_table, const std::stri
     read_features(ConfigSection(root.table("features"), "features", &errors), &config.features);
     read_contracts(root, &config.contracts);
     read_sources(root, &config.sources);
+    read_clusterer(root, &config.clusterer);
+    read_run(ConfigSection(root.table("run"), "run", &errors), &config.run);
     {
       ConfigSection publisher(root.table("publisher"), "publisher", &errors);
       read_publisher_config(publisher, &config.publisher);

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/account_state.h"
+#include "core/clusterer.h"
 #include "core/instrument_registry.h"
 #include "service/publisher_config.h"
 #include "service/shard_set.h"
@@ -40,12 +41,25 @@ struct FeaturesConfig {
   std::size_t tape_underlyings = 1 << 10;        //!< price tape capacity (underlying ids)
 };
 
+//! [run]: how `segmentd run` behaves.
+struct RunConfig {
+  std::int64_t summary_interval_ns = 5'000'000'000;  //!< console summary period; 0 = none
+  //! With no [[sources]], `run` serves the built-in venue simulator (tools/fillsim) so the
+  //! service runs with no external system: its accounts, rate and seed.
+  std::uint32_t sim_accounts = 2'000;
+  double sim_rate = 2'000;  //!< fills per second, wall clock
+  std::uint64_t sim_seed = 7;
+  double sim_speedup = 60;  //!< simulated seconds per wall-clock second: segments form in minutes
+};
+
 struct Config {
   std::string path;  //!< the file it was read from ("<embedded default>" for the default)
   LogConfig log;
   ShardsConfig shards;
   ReplayConfig replay;
   FeaturesConfig features;
+  ClustererConfig clusterer;          //!< [clusterer]: mini-batch k-means, labels, policy, hysteresis
+  RunConfig run;                      //!< [run]: the live service loop
   std::vector<ContractOverride> contracts;
   std::vector<SourceConfig> sources;  //!< [[sources]]: where fills come from (service/source_config.h)
   PublisherConfig publisher;          //!< [publisher]: websocket pub/sub (service/publisher_config.h)

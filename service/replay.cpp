@@ -10,12 +10,15 @@
 #include <ostream>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "core/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/account_interner.h"
 #include "core/instrument_registry.h"
 #include "protocol/json_writer.h"
 #include "protocol/native_format.h"
+#include "core/clusterer.h"
+#include "protocol/publisher_messages.h"
 #include "service/account_shard.h"
 #include "service/shard_set.h"
 
@@ -45,6 +48,13 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   sc.full_policy = RingFullPolicy::kBlock;  // a file can always wait for the shards
   // The replay thread is the tape's only writer (row 0): it records each fill before pushing it.
   PriceTape tape(config.features.tape_instruments, config.features.tape_underlyings, 1);
+  // The clusterer runs on this thread, between barriers; shards assign against the model only at
+  // barriers (assign_only_on_advance), so every decision sees the same model at the same point
+  // of the input whatever the shard count.
+  Clusterer clusterer(config.clusterer);
+  std::atomic<ModelPtr> model_slot{clusterer.model() ? clusterer.model() : std::make_shared<const Model>()};
+  std::vector<std::vector<TouchedAccount>> touched(static_cast<std::size_t>(sc.shards));  // shard s writes [s]
+  std::vector<std::vector<SegmentChange>> changes(static_cast<std::size_t>(sc.shards));   // shard s writes [s]
   std::vector<std::unique_ptr<ShardHandler>> handlers;
   for (int i = 0; i < sc.shards; ++i) {
     AccountShardOptions o;
@@ -52,6 +62,17 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     o.tape = &tape;
     o.auto_resolve = false;  // driven by the barrier below, for determinism
     o.markout_tick_ns = config.features.markout_tick_ns;
+    o.model = &model_slot;
+    o.assigner = config.clusterer.assigner;
+    o.assign_only_on_advance = true;
+    o.on_batch = [&touched](int shard, std::span<const TouchedAccount> t) {
+      auto& v = touched[static_cast<std::size_t>(shard)];
+      v.insert(v.end(), t.begin(), t.end());
+    };
+    o.on_changes = [&changes](int shard, std::span<const SegmentChange> c) {
+      auto& v = changes[static_cast<std::size_t>(shard)];
+      v.insert(v.end(), c.begin(), c.end());
+    };
     handlers.push_back(std::make_unique<AccountShard>(i, std::move(o)));
   }
   ShardSet shards(sc, std::move(handlers));
@@ -62,6 +83,12 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   // of the fills before the tick, and each account sees the same sequence of fills and
   // resolutions whatever the shard count, so the output is byte-identical.
   const std::int64_t tick = config.features.markout_tick_ns;
+  ReplaySummary summary;
+  absl::flat_hash_map<AccountId, TouchedAccount> pending;  // the open mini-batch, latest vector per account
+  absl::flat_hash_set<AccountId> batch_accounts;           // distinct accounts pushed since the batch opened
+  absl::flat_hash_map<AccountId, std::int64_t> last_change;
+  std::vector<BatchItem> batch;
+  std::int64_t batch_open = kNoTime;
   std::vector<std::uint64_t> pushed(static_cast<std::size_t>(shards.shards()), 0);
   std::int64_t next_tick = kNoTime;
   std::int64_t max_ts = kNoTime;
@@ -72,7 +99,33 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     std::vector<std::future<void>> done;
     for (int s = 0; s < shards.shards(); ++s)
       done.push_back(shards.call(s, [t](ShardHandler& h) { static_cast<AccountShard&>(h).advance_to(t); }));
-    for (auto& d : done) d.get();
+    for (auto& d : done) d.get();  // happens-before: the shards' touched/changes are ours to read
+    for (auto& v : touched) {
+      for (const TouchedAccount& a : v) {
+        auto [it, inserted] = pending.try_emplace(a.account, a);
+        if (!inserted && a.fills >= it->second.fills) it->second = a;  // later state of the account
+      }
+      v.clear();
+    }
+    for (auto& v : changes) {
+      summary.changes += v.size();
+      for (const SegmentChange& c : v) last_change[c.account] = c.ts_ns;
+      v.clear();
+    }
+    if (batch_open == kNoTime) batch_open = t;
+    if (!pending.empty() &&
+        (pending.size() >= config.clusterer.batch_size || t - batch_open >= config.clusterer.batch_interval_ns)) {
+      batch.clear();
+      for (const auto& [id, a] : pending)
+        batch.push_back(BatchItem{id, static_cast<std::uint32_t>(std::min<std::uint64_t>(a.fills, UINT32_MAX)), a.raw});
+      pending.clear();
+      batch_accounts.clear();
+      canonicalize_batch(batch);
+      ModelPtr m = clusterer.update(batch, t);
+      if (m) model_slot.store(m, std::memory_order_release);
+      ++summary.batches;
+      batch_open = t;
+    }
   };
   auto on_fill = [&](const Fill& f) {
     if (next_tick != kNoTime && f.recv_ns >= next_tick) {
@@ -81,14 +134,17 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
       next_tick = t + tick;
     } else if (next_tick == kNoTime) {
       next_tick = floor_to(f.recv_ns, tick) + tick;
+    } else if (batch_accounts.size() >= config.clusterer.batch_size && !batch_accounts.contains(f.account)) {
+      // batch_size distinct accounts since the batch opened: close it before this fill.
+      barrier(max_ts);
     }
+    batch_accounts.insert(f.account);
     if (f.recv_ns > max_ts) max_ts = f.recv_ns;
     tape.record(0, f);
     pushed[static_cast<std::size_t>(shard_of(f.account, shards.shards()))]++;
     shards.push(0, f);
   };
 
-  ReplaySummary summary;
   NativeReadStats stats;
   std::size_t shown = 0;
   auto status = read_native_file(
@@ -125,6 +181,17 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     if (!file) return absl::PermissionDeniedError(str_cat("cannot write '", options.output, "'"));
     out = &file;
   }
+  const ModelPtr final_model = model_slot.load();
+  summary.model = final_model;
+  if (!options.model_output.empty()) {
+    std::ofstream mf(options.model_output, std::ios::binary | std::ios::trunc);
+    std::string m;
+    if (final_model) pubmsg::append_model_object(m, *final_model);
+    else m = "null";
+    m.push_back('\n');
+    mf << m;
+    if (!mf) return absl::PermissionDeniedError(str_cat("cannot write '", options.model_output, "'"));
+  }
   std::string line;
   for (const Row& r : rows) {
     line.clear();
@@ -141,7 +208,17 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
       line.push_back(':');
       json::append_double(line, r.snap.raw[static_cast<std::size_t>(i)]);
     }
-    line.append("}}\n");
+    line.append("}");
+    const Segment* seg = final_model ? final_model->find(r.snap.segment) : nullptr;
+    line.append(",\"segment\":");
+    if (seg) json::append_uint(line, r.snap.segment);
+    else line.append("null");
+    line.append(",\"label\":");
+    if (seg) json::append_string(line, seg->label);
+    else line.append("null");
+    line.append(",\"confidence\":");
+    json::append_double(line, seg ? static_cast<double>(r.snap.confidence) : 0.0);
+    line.append("}\n");
     out->write(line.data(), static_cast<std::streamsize>(line.size()));
     summary.notional_usd += r.snap.notional_usd;
   }
@@ -163,6 +240,17 @@ void print_summary(const ReplaySummary& s, std::ostream& out) {
   for (int r = 0; r < kParseErrorReasonCount; ++r) {
     if (s.errors.by_reason[r] == 0) continue;
     out << absl::StrFormat("  bad lines, %s: %d\n", to_string(static_cast<ParseErrorReason>(r)), s.errors.by_reason[r]);
+  }
+  if (!s.model || !s.model->ready()) {
+    out << absl::StrFormat("  no model: warm-up not complete after %d batches\n", s.batches);
+    return;
+  }
+  out << absl::StrFormat("  model v%d after %d batches, %d segment changes; segments:\n", s.model->version, s.batches,
+                         s.changes);
+  for (const Segment& seg : s.model->segments) {
+    out << absl::StrFormat("    #%-4d %-26s weight %10.1f  margin %.2fx  quote +%.1f bps  max order %.0f USD\n", seg.id,
+                           seg.label, seg.weight, seg.policy.margin_multiplier, seg.policy.quote_width_bps,
+                           seg.policy.max_order_notional_usd);
   }
 }
 

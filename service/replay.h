@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <string>
 
+#include "core/model.h"
 #include "protocol/parse_error.h"
 #include "service/config.h"
 
@@ -16,6 +17,7 @@ namespace segmentd {
 struct ReplayOptions {
   std::string input;
   std::string output;          //!< "-" = stdout
+  std::string model_output;    //!< the final model as JSON; "" = not written
   std::size_t max_errors_shown = 20;  //!< bad lines printed to `log`; all are counted
 };
 
@@ -26,6 +28,9 @@ struct ReplaySummary {
   double notional_usd = 0.0;
   ParseErrorCounts errors;
   double seconds = 0.0;
+  std::uint64_t changes = 0;   //!< segment changes (first assignments included)
+  std::uint64_t batches = 0;   //!< clusterer mini-batches
+  ModelPtr model;              //!< the final model
 };
 
 //! Runs a replay. Bad lines are reported to `log` with their line number and counted.

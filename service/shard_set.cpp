@@ -67,7 +67,7 @@ std::size_t ShardSet::depth(int shard) const {
 void ShardSet::enqueue(int shard, std::function<void(ShardHandler&)> cmd) {
   Shard& s = *shards_[shard];
   {
-    absl::MutexLock lock(&s.mu);
+    std::lock_guard<std::mutex> lock(s.mu);
     s.commands.push_back(std::move(cmd));
   }
   s.has_commands.store(true, std::memory_order_release);
@@ -78,7 +78,7 @@ bool ShardSet::run_commands(Shard& shard) {
   if (!shard.has_commands.load(std::memory_order_acquire)) return false;
   std::deque<std::function<void(ShardHandler&)>> cmds;
   {
-    absl::MutexLock lock(&shard.mu);
+    std::lock_guard<std::mutex> lock(shard.mu);
     cmds.swap(shard.commands);
     shard.has_commands.store(false, std::memory_order_relaxed);
   }
