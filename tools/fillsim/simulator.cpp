@@ -165,12 +165,11 @@ void Simulator::rebuild_alias() {
     total_activity_ += w[i];
     activity_by_archetype_[static_cast<int>(acc.archetype)] += w[i];
   }
-  alias_threshold_.assign(n, 0);
-  alias_index_.resize(n);
+  alias_.assign(n, AliasEntry{0, 0});
   std::vector<std::uint32_t> small, large;
   for (std::uint32_t i = 0; i < n; ++i) {
     w[i] = w[i] * n / total_activity_;
-    alias_index_[i] = i;
+    alias_[i].alias = i;
     (w[i] < 1.0 ? small : large).push_back(i);
   }
   constexpr double kScale = 4294967296.0;  // thresholds in 1/2^32
@@ -178,22 +177,47 @@ void Simulator::rebuild_alias() {
     std::uint32_t s = small.back();
     small.pop_back();
     std::uint32_t l = large.back();
-    alias_threshold_[s] = static_cast<std::uint32_t>(std::min(w[s] * kScale, kScale - 1));
-    alias_index_[s] = l;
+    alias_[s].threshold = static_cast<std::uint32_t>(std::min(w[s] * kScale, kScale - 1));
+    alias_[s].alias = l;
     w[l] -= 1.0 - w[s];
     if (w[l] < 1.0) {
       large.pop_back();
       small.push_back(l);
     }
   }
-  for (std::uint32_t i : large) alias_threshold_[i] = 0xFFFFFFFFu;
-  for (std::uint32_t i : small) alias_threshold_[i] = 0xFFFFFFFFu;  // rounding leftovers
+  for (std::uint32_t i : large) alias_[i].threshold = 0xFFFFFFFFu;
+  for (std::uint32_t i : small) alias_[i].threshold = 0xFFFFFFFFu;  // rounding leftovers
+  reset_picks();
+}
+
+std::uint32_t Simulator::resolve_pick(std::uint64_t draw) const {
+  auto i = static_cast<std::uint32_t>(((draw >> 32) * alias_.size()) >> 32);
+  const AliasEntry& e = alias_[i];
+  return static_cast<std::uint32_t>(draw & 0xFFFFFFFFu) < e.threshold ? i : e.alias;
+}
+
+void Simulator::reset_picks() {
+  // After a rebuild of the table the queued picks are drawn again (deterministically).
+  for (std::size_t k = 0; k < kPickAhead; ++k) pick_draw_[k] = arrival_rng_.next();
+  for (std::size_t k = 0; k < kPickAhead / 2; ++k) pick_account_[k] = resolve_pick(pick_draw_[k]);
+  pick_head_ = 0;
 }
 
 std::uint32_t Simulator::pick_account() {
-  std::uint64_t r = arrival_rng_.next();
-  auto i = static_cast<std::uint32_t>(((r >> 32) * account_count()) >> 32);
-  return static_cast<std::uint32_t>(r & 0xFFFFFFFFu) < alias_threshold_[i] ? i : alias_index_[i];
+  constexpr std::size_t kMask = kPickAhead - 1;
+  static_assert((kPickAhead & kMask) == 0, "kPickAhead must be a power of two");
+  const std::size_t head = pick_head_;
+  std::uint32_t account = pick_account_[head];
+  // The slot freed by this pick takes a new draw; prefetch its alias entry.
+  std::uint64_t draw = arrival_rng_.next();
+  pick_draw_[head] = draw;
+  __builtin_prefetch(&alias_[((draw >> 32) * alias_.size()) >> 32]);
+  // The pick half-way ahead resolves now (its alias entry was prefetched); prefetch its account.
+  const std::size_t mid = (head + kPickAhead / 2) & kMask;
+  pick_account_[mid] = resolve_pick(pick_draw_[mid]);
+  __builtin_prefetch(&accounts_[pick_account_[mid]]);
+  pick_head_ = (head + 1) & kMask;
+  return account;
 }
 
 double Simulator::mean_gap_ns() const {

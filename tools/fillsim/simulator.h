@@ -167,8 +167,20 @@ class Simulator {
   Rng rng_;          //!< behaviour: what each account trades
   Rng arrival_rng_;  //!< arrival times and account picks
   std::vector<Account> accounts_;
-  std::vector<std::uint32_t> alias_threshold_;  //!< alias table over accounts, by activity
-  std::vector<std::uint32_t> alias_index_;
+  struct AliasEntry {
+    std::uint32_t threshold;  //!< keep the slot's own account when the coin is below this (1/2^32)
+    std::uint32_t alias;
+  };
+  std::vector<AliasEntry> alias_;  //!< alias table over accounts, by activity
+  // Account picks run a few arrivals ahead, so the random reads of the alias table and the account
+  // state are prefetched (with 1M accounts they miss the cache). Slot k holds the raw draw of the
+  // pick k ahead of the next one; picks are resolved kPickAhead/2 ahead.
+  static constexpr std::size_t kPickAhead = 16;
+  std::array<std::uint64_t, kPickAhead> pick_draw_{};
+  std::array<std::uint32_t, kPickAhead> pick_account_{};
+  std::size_t pick_head_ = 0;
+  void reset_picks();
+  std::uint32_t resolve_pick(std::uint64_t draw) const;
   double total_activity_ = 0;
   std::array<double, kArchetypeCount> activity_by_archetype_{};
   std::vector<std::int64_t> drift_ns_;  //!< absolute time of each drift event
