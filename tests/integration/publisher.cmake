@@ -1,0 +1,28 @@
+# Publisher and admin API: the real servers in a harness process, driven by Python clients
+# (Debian's python3-websockets, importable only by the system interpreter /usr/bin/python3).
+add_executable(publisher_harness ${CMAKE_CURRENT_LIST_DIR}/publisher_harness.cpp)
+target_link_libraries(publisher_harness PRIVATE segmentd_service)
+set_target_properties(publisher_harness PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+
+set(SEGMENTD_SYSTEM_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with python3-websockets (Debian's)")
+set(publisher_cases
+  test_snapshot_then_changes
+  test_resume_no_gap_no_duplicate
+  test_resume_beyond_ring_gets_snapshot
+  test_slow_consumer_closed_fast_keeps_up
+  test_auth_missing_or_wrong_token_401
+  test_malformed_subscribe_error_frame_connection_stays
+  test_filters
+  test_batch_mode
+  test_limits
+  test_schemas_validate_real_output
+  test_admin_api
+  test_tls)
+foreach(case ${publisher_cases})
+  add_test(NAME integration/publisher/${case}
+    COMMAND ${SEGMENTD_SYSTEM_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/publisher_test.py
+            --harness $<TARGET_FILE:publisher_harness>
+            --schemas ${PROJECT_SOURCE_DIR}/protocol/schemas
+            ${case})
+  set_tests_properties(integration/publisher/${case} PROPERTIES LABELS "integration" TIMEOUT 120)
+endforeach()

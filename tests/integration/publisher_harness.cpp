@@ -1,0 +1,276 @@
+// The real Publisher and AdminServer on 127.0.0.1 (ephemeral ports), fed by a deterministic
+// scripted stream of SegmentChanges and models, driven line by line on stdin by the Python
+// tests in this folder (publisher_test.py). Prints "READY <ws_port> <admin_port>" once serving.
+//
+// Commands (one per line; each answers one line):
+//   publish N [B]   publish the next N changes, B per publish_changes call (default N) → "OK <last_seq>"
+//   model           publish the next model version                          → "OK <last_seq>"
+//   sources 0|1     what the readiness check "sources" reports              → "OK"
+//   stats           → "STATS {json}" (publisher counters)
+//   quit            stop the servers and exit 0
+//
+// Options: --queue-limit BYTES --ring N --chunk N --heartbeat-ms MS --max-connections N
+//          --max-filter N --max-frame BYTES --tls CERT KEY
+// Tokens: SEGMENTD_TEST_TOKENS (environment), for both servers.
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/account_interner.h"
+#include "core/model.h"
+#include "core/segment_change.h"
+#include "core/str_cat.h"
+#include "service/admin_server.h"
+#include "service/publisher.h"
+
+using namespace segmentd;
+
+namespace {
+
+constexpr int kAccounts = 50;
+constexpr std::int64_t kT0 = 1'700'000'000'000'000'000;
+
+struct Script {
+  AccountInterner names;
+  std::mutex mu;  // guards everything below (stdin thread writes, admin thread reads)
+  std::uint64_t n = 0;
+  std::uint64_t version = 0;
+  std::vector<SegmentId> live;
+  SegmentId next_id = 1;
+  std::vector<SegmentId> current = std::vector<SegmentId>(kAccounts, kNoSegment);
+  std::vector<std::vector<SegmentChange>> history = std::vector<std::vector<SegmentChange>>(kAccounts);
+  ModelPtr model;
+  bool sources = true;
+
+  Script() {
+    for (int a = 0; a < kAccounts; ++a) names.intern(str_cat("acct-", a));
+  }
+
+  static std::string label_of(SegmentId id, std::uint64_t version) {
+    static const char* kLabels[] = {"market-maker", "hedger", "directional-taker", "vol-seller", "retail"};
+    return str_cat(kLabels[(id + (version >= 2 && id == 2 ? 1 : 0)) % 5]);
+  }
+
+  ModelPtr next_model() {
+    auto m = std::make_shared<Model>();
+    m->version = ++version;
+    m->ts_ns = kT0 + static_cast<std::int64_t>(n) * 1'000'000;
+    m->scaler_version = 1;
+    if (version == 1) {
+      for (int i = 0; i < 4; ++i) {
+        live.push_back(next_id);
+        m->events.push_back({ModelEvent::Kind::kBorn, next_id, kNoSegment, label_of(next_id, version), "", "warm-up"});
+        ++next_id;
+      }
+    } else if (version % 3 == 2) {
+      SegmentId s = live[1 % live.size()];
+      m->events.push_back({ModelEvent::Kind::kRelabelled, s, kNoSegment, label_of(s, version),
+                           label_of(s, version - 1), "centroid crossed a label rule"});
+    } else if (version % 3 == 0 && live.size() > 2) {
+      SegmentId gone = live.back();
+      live.pop_back();
+      m->events.push_back({ModelEvent::Kind::kRetired, gone, kNoSegment, "", "", "weight below reseed_ratio"});
+      live.push_back(next_id);
+      m->events.push_back({ModelEvent::Kind::kBorn, next_id, live.front(), label_of(next_id, version), "",
+                           "split of highest-SSE segment"});
+      ++next_id;
+    }
+    for (SegmentId id : live) {
+      Segment s;
+      s.id = id;
+      s.label = label_of(id, version);
+      for (int f = 0; f < kFeatureCount; ++f) {
+        s.centroid[f] = 0.1 * f + id;
+        s.centroid_raw[f] = 0.5 * f + 2.0 * id;
+      }
+      s.weight = 100.0 + id;
+      s.size = 10 + id;
+      s.policy = SegmentPolicy{1.0 + 0.25 * id, 0.5 * id, 1e6 * id};
+      m->segments.push_back(std::move(s));
+    }
+    m->quality = ModelQuality{1.5, 0.4, 0.01, 0.02, 0.95};
+    model = m;
+    return m;
+  }
+
+  SegmentChange next_change() {
+    const std::uint64_t i = n++;
+    const AccountId a = static_cast<AccountId>(i % kAccounts);
+    SegmentChange c;
+    c.ts_ns = kT0 + static_cast<std::int64_t>(i) * 1'000'000;
+    c.recv_ns = c.ts_ns;
+    c.account = a;
+    c.from = current[a];
+    SegmentId to = live[(i * 7 + a) % live.size()];
+    if (to == c.from) to = live[(i * 7 + a + 1) % live.size()];
+    c.to = to;
+    c.confidence = static_cast<double>((i * 37) % 100) / 100.0;
+    c.model_version = version;
+    c.cause = c.from == kNoSegment ? SegmentChange::Cause::kFirstAssignment : SegmentChange::Cause::kMoved;
+    for (int r = 0; r < 2; ++r) {
+      c.reasons[r].feature = static_cast<std::int8_t>((i + r * 5) % kFeatureCount);
+      c.reasons[r].value = 0.25 * static_cast<double>(i % 13);
+      c.reasons[r].centroid_from = 1.0 + r;
+      c.reasons[r].centroid_to = 2.0 + r;
+    }
+    current[a] = to;
+    auto& h = history[a];
+    h.push_back(c);
+    if (h.size() > 5) h.erase(h.begin());
+    return c;
+  }
+
+  std::optional<AccountView> view(std::string_view name) {
+    AccountId id = 0;
+    if (!names.find(name, &id)) return std::nullopt;
+    std::lock_guard lock(mu);
+    AccountView v;
+    v.account = std::string(name);
+    for (int f = 0; f < kFeatureCount; ++f) {
+      v.features_raw[f] = 0.5 * f + id;
+      v.features_scaled[f] = 0.1 * f - 0.01 * id;
+    }
+    v.segment = current[id];
+    v.confidence = 0.5;
+    v.fills = 10 + id;
+    v.model_version = version;
+    if (model)
+      for (const Segment& s : model->segments) v.distances.push_back({s.id, 1.0 + 0.1 * s.id + 0.01 * id});
+    v.recent_changes = history[id];
+    return v;
+  }
+};
+
+std::string stats_json(const PublisherStats& s) {
+  return str_cat("{\"last_seq\":", s.last_seq, ",\"ring_first_seq\":", s.ring_first_seq, ",\"ring_size\":", s.ring_size,
+                 ",\"connections\":", s.connections, ",\"subscribers\":", s.subscribers,
+                 ",\"queued_bytes\":", s.queued_bytes, ",\"slow_consumer_closes\":", s.slow_consumer_closes,
+                 ",\"rejected_connections\":", s.rejected_connections, ",\"auth_failures\":", s.auth_failures,
+                 ",\"snapshots\":", s.snapshots, ",\"replays\":", s.replays, ",\"bad_requests\":", s.bad_requests,
+                 ",\"messages_published\":", s.messages_published, "}");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  PublisherConfig pc;
+  pc.listen.port = 0;
+  pc.listen.tokens_env = "SEGMENTD_TEST_TOKENS";
+  pc.heartbeat_interval_ns = 200'000'000;
+  pc.close_timeout_ns = 30'000'000'000;  // slow-client test: the client drains after the close
+  AdminConfig ac;
+  ac.listen.port = 0;
+  ac.listen.tokens_env = "SEGMENTD_TEST_TOKENS";
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    auto next = [&]() -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", argv[i]);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--queue-limit") pc.queue_limit_bytes = std::strtoull(next(), nullptr, 10);
+    else if (a == "--ring") pc.replay_ring = std::strtoull(next(), nullptr, 10);
+    else if (a == "--chunk") pc.snapshot_chunk = std::strtoull(next(), nullptr, 10);
+    else if (a == "--heartbeat-ms") pc.heartbeat_interval_ns = std::strtoll(next(), nullptr, 10) * 1'000'000;
+    else if (a == "--max-connections") pc.listen.max_connections = std::atoi(next());
+    else if (a == "--max-filter") pc.max_filter_size = std::strtoull(next(), nullptr, 10);
+    else if (a == "--max-frame") pc.max_frame_bytes = std::strtoull(next(), nullptr, 10);
+    else if (a == "--tls") {
+      pc.listen.tls_cert = ac.listen.tls_cert = next();
+      pc.listen.tls_key = ac.listen.tls_key = next();
+    } else {
+      std::fprintf(stderr, "unknown option %s\n", argv[i]);
+      return 2;
+    }
+  }
+
+  Script script;
+  Publisher publisher(pc, script.names);
+  AdminHandlers handlers;
+  handlers.readiness = [&] {
+    std::lock_guard lock(script.mu);
+    return std::vector<ReadinessCheck>{{"sources", script.sources, script.sources ? "1/1 connected" : "0/1 connected"},
+                                       {"model", script.model != nullptr, script.model ? "ready" : "warming up"}};
+  };
+  handlers.model = [&] {
+    std::lock_guard lock(script.mu);
+    return script.model;
+  };
+  handlers.account = [&](std::string_view name) { return script.view(name); };
+  handlers.metrics = [&] {
+    PublisherStats s = publisher.stats();
+    return str_cat("segmentd_publisher_subscribers ", s.subscribers, "\nsegmentd_publisher_last_seq ", s.last_seq,
+                   "\nsegmentd_publisher_slow_consumer_closes_total ", s.slow_consumer_closes, "\n");
+  };
+  AdminServer admin(ac, handlers);
+  if (auto s = publisher.start(); !s.ok()) {
+    std::fprintf(stderr, "publisher: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  if (auto s = admin.start(); !s.ok()) {
+    std::fprintf(stderr, "admin: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  std::printf("READY %u %u\n", publisher.port(), admin.port());
+  std::fflush(stdout);
+
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    std::istringstream in(line);
+    std::string cmd;
+    in >> cmd;
+    if (cmd == "publish") {
+      std::size_t n = 0, b = 0;
+      in >> n >> b;
+      if (b == 0) b = n;
+      ModelPtr first;
+      {
+        std::lock_guard lock(script.mu);
+        if (!script.model) first = script.next_model();
+      }
+      if (first) publisher.publish_model(first);
+      std::vector<SegmentChange> batch;
+      for (std::size_t done = 0; done < n;) {
+        batch.clear();
+        {
+          std::lock_guard lock(script.mu);
+          for (std::size_t k = 0; k < b && done < n; ++k, ++done) batch.push_back(script.next_change());
+        }
+        publisher.publish_changes(batch);
+      }
+      std::printf("OK %llu\n", static_cast<unsigned long long>(publisher.stats().last_seq));
+    } else if (cmd == "model") {
+      ModelPtr m;
+      {
+        std::lock_guard lock(script.mu);
+        m = script.next_model();
+      }
+      publisher.publish_model(m);
+      std::printf("OK %llu\n", static_cast<unsigned long long>(publisher.stats().last_seq));
+    } else if (cmd == "sources") {
+      int v = 0;
+      in >> v;
+      std::lock_guard lock(script.mu);
+      script.sources = v != 0;
+      std::printf("OK\n");
+    } else if (cmd == "stats") {
+      std::printf("STATS %s\n", stats_json(publisher.stats()).c_str());
+    } else if (cmd == "quit") {
+      break;
+    } else {
+      std::printf("ERR unknown command\n");
+    }
+    std::fflush(stdout);
+  }
+  admin.stop();
+  publisher.stop();
+  return 0;
+}
