@@ -12,7 +12,7 @@ packages=(
   libsimdjson-dev libabsl-dev prometheus-cpp-dev libssl-dev libtomlplusplus-dev libnats-dev
   # tests and benchmarks
   catch2 libbenchmark-dev clang libclang-rt-14-dev openssl
-  python3 python3-numpy python3-sklearn python3-websockets python3-yaml
+  python3 python3-numpy python3-sklearn python3-websockets python3-yaml python3-jsonschema
   prometheus nats-server
 )
 
