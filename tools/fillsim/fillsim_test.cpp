@@ -17,6 +17,7 @@
 #include "tools/fillsim/config.h"
 #include "tools/fillsim/feature_probe.h"
 #include "tools/fillsim/simulator.h"
+#include "tools/fillsim/truth.h"
 
 namespace {
 
@@ -262,6 +263,24 @@ TEST_CASE("drift: the configured share switches archetype at the configured time
   std::string expect = sim.account_name(0) + "," + std::string(fillsim::to_string(r0.archetype)) + "," +
                        (r0.switch_ns ? std::to_string(r0.switch_ns) + "," + std::string(fillsim::to_string(r0.new_archetype)) : ",");
   CHECK(first_row == expect);
+  // And it reads back to the same truth.
+  auto parsed = fillsim::parse_truth_csv(csv);
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->size() == truth.size());
+  for (std::size_t i = 0; i < truth.size(); ++i) {
+    const auto& e = (*parsed)[i];
+    REQUIRE(e.account == sim.account_name(static_cast<std::uint32_t>(i)));
+    REQUIRE(e.archetype == truth[i].archetype);
+    REQUIRE(e.switch_ns == truth[i].switch_ns);
+    if (e.switch_ns != 0) {
+      REQUIRE(e.new_archetype == truth[i].new_archetype);
+      REQUIRE(e.at(e.switch_ns - 1) == e.archetype);
+      REQUIRE(e.at(e.switch_ns) == e.new_archetype);
+    }
+  }
+  CHECK(!fillsim::parse_truth_csv("account,archetype\n").ok());
+  CHECK(!fillsim::parse_truth_csv("account,archetype,switch_ts_ns,new_archetype\nacc1,trader,,\n").ok());
+  CHECK(!fillsim::parse_truth_csv("account,archetype,switch_ts_ns,new_archetype\nacc1,whale,5,\n").ok());
 }
 
 TEST_CASE("archetypes are distinct on simple statistics of their fills", "[fillsim]") {
