@@ -12,13 +12,13 @@ namespace fillsim {
 
 enum class Archetype : std::uint8_t {
   kMarketMaker = 0,
-  kVolArb,          //!< delta-neutral vol / basis trader
-  kWhale,           //!< directional whale
-  kOptionLottery,   //!< retail buyer of short-dated far-OTM options
+  kVolArb,         //!< delta-neutral vol / basis trader
+  kWhale,          //!< directional whale
+  kOptionLottery,  //!< retail buyer of short-dated far-OTM options
   kHftScalper,
-  kPremiumSeller,   //!< option premium seller (strangles, partly hedged)
-  kPerpGambler,     //!< retail perpetual gambler
-  kHedger,          //!< institutional hedger of a spot book
+  kPremiumSeller,  //!< option premium seller (strangles, partly hedged)
+  kPerpGambler,    //!< retail perpetual gambler
+  kHedger,         //!< institutional hedger of a spot book
 };
 inline constexpr int kArchetypeCount = 8;
 

@@ -53,11 +53,11 @@ std::int64_t days_from_civil(int year, int month, int day) {
   // Count from 0000-03-01 so that the leap day ends the year, in 400-year eras.
   std::int64_t y = year - (month <= 2 ? 1 : 0);
   std::int64_t era = floor_div(y, 400);
-  std::int64_t yoe = y - era * 400;                                    // [0, 399]
-  std::int64_t mp = (month + 9) % 12;                                  // March = 0
-  std::int64_t doy = (153 * mp + 2) / 5 + day - 1;                     // [0, 365]
-  std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;            // [0, 146096]
-  return era * 146097 + doe - 719468;                                  // 719468: 0000-03-01 .. 1970-01-01
+  std::int64_t yoe = y - era * 400;                          // [0, 399]
+  std::int64_t mp = (month + 9) % 12;                        // March = 0
+  std::int64_t doy = (153 * mp + 2) / 5 + day - 1;           // [0, 365]
+  std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;  // [0, 146096]
+  return era * 146097 + doe - 719468;                        // 719468: 0000-03-01 .. 1970-01-01
 }
 
 CivilDate civil_from_days(std::int64_t days) {

@@ -10,8 +10,10 @@ namespace fillsim {
 
 absl::Status validate(const Config& c) {
   if (c.accounts == 0 || c.accounts > 10'000'000) return absl::InvalidArgumentError("accounts must be in 1..10000000");
-  if (!(c.rate > 0) || !std::isfinite(c.rate) || c.rate > 1e8) return absl::InvalidArgumentError("rate must be in (0, 1e8] fills/s");
-  if (!(c.duration_s >= 0) || !std::isfinite(c.duration_s)) return absl::InvalidArgumentError("duration must be >= 0 s (0 = unbounded)");
+  if (!(c.rate > 0) || !std::isfinite(c.rate) || c.rate > 1e8)
+    return absl::InvalidArgumentError("rate must be in (0, 1e8] fills/s");
+  if (!(c.duration_s >= 0) || !std::isfinite(c.duration_s))
+    return absl::InvalidArgumentError("duration must be >= 0 s (0 = unbounded)");
   if (c.start_ns <= 0) return absl::InvalidArgumentError("start must be after the Unix epoch");
   double total = 0;
   for (double w : c.mix) {
@@ -25,15 +27,18 @@ absl::Status validate(const Config& c) {
     if (!(d.share >= 0 && d.share <= 1)) return absl::InvalidArgumentError("drift share must be in [0, 1]");
     shares += d.share;
   }
-  if (shares > 1.0 + 1e-9) return absl::InvalidArgumentError("drift shares add up to more than 1 (each account switches at most once)");
+  if (shares > 1.0 + 1e-9)
+    return absl::InvalidArgumentError("drift shares add up to more than 1 (each account switches at most once)");
   int positive = 0;
   for (double w : c.mix) positive += w > 0;
   if (!c.drift.empty() && shares > 0 && positive < 2)
     return absl::InvalidArgumentError("drift needs at least two archetypes with a positive mix weight");
-  if (c.account_prefix.empty() || c.account_prefix.size() > 64) return absl::InvalidArgumentError("account prefix must be 1..64 bytes");
+  if (c.account_prefix.empty() || c.account_prefix.size() > 64)
+    return absl::InvalidArgumentError("account prefix must be 1..64 bytes");
   for (char ch : c.account_prefix) {
     if (ch == '"' || ch == '\\' || ch == ',' || static_cast<unsigned char>(ch) < 0x20)
-      return absl::InvalidArgumentError("account prefix may not contain quotes, backslashes, commas or control characters");
+      return absl::InvalidArgumentError(
+          "account prefix may not contain quotes, backslashes, commas or control characters");
   }
   return absl::OkStatus();
 }

@@ -23,13 +23,13 @@ struct DriftEvent {
 
 struct Config {
   std::uint64_t seed = 1;
-  std::uint32_t accounts = 10'000;                      //!< 1 .. 10,000,000
-  double rate = 10'000;                                 //!< fills per second of event time
-  double duration_s = 3600;                             //!< event-time span; 0 = unbounded
-  std::int64_t start_ns = 1'730'678'400'000'000'000;    //!< 2024-11-04T00:00:00Z
+  std::uint32_t accounts = 10'000;                          //!< 1 .. 10,000,000
+  double rate = 10'000;                                     //!< fills per second of event time
+  double duration_s = 3600;                                 //!< event-time span; 0 = unbounded
+  std::int64_t start_ns = 1'730'678'400'000'000'000;        //!< 2024-11-04T00:00:00Z
   std::array<double, kArchetypeCount> mix = default_mix();  //!< population weights, normalised
   std::vector<DriftEvent> drift;
-  std::string account_prefix = "acc";                   //!< account names: prefix + 7 digits
+  std::string account_prefix = "acc";  //!< account names: prefix + 7 digits
 };
 
 absl::Status validate(const Config& config);

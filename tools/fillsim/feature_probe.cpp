@@ -11,9 +11,10 @@ namespace fillsim {
 using segmentd::InstrumentKind;
 
 const std::array<std::string_view, kFeatureCount> kFeatureNames = {
-    "trade_rate", "notional_rate", "ticket_size", "maker_ratio", "direction_imbalance", "delta_neutrality",
-    "vega_bias",  "option_share",  "future_share", "perp_share", "tenor",               "moneyness",
-    "concentration", "turnover",   "markout_bps",  "exposure",
+    "trade_rate",          "notional_rate",    "ticket_size", "maker_ratio",
+    "direction_imbalance", "delta_neutrality", "vega_bias",   "option_share",
+    "future_share",        "perp_share",       "tenor",       "moneyness",
+    "concentration",       "turnover",         "markout_bps", "exposure",
 };
 
 namespace {

@@ -41,12 +41,12 @@ class FeatureProbe {
   struct Acc {
     std::uint64_t fills = 0;
     double notional = 0, maker = 0, buy = 0, sell = 0, option = 0, future = 0, perp = 0;
-    double tenor_days = 0;     //!< Σ notional × days to expiry
-    double moneyness = 0;      //!< Σ option notional × |ln K/F|
+    double tenor_days = 0;  //!< Σ notional × days to expiry
+    double moneyness = 0;   //!< Σ option notional × |ln K/F|
     double by_underlying[Market::kUnderlyings] = {0, 0};
-    double markout = 0;        //!< Σ notional × markout bps
-    double gross_position = 0; //!< current Σ |position| USD
-    double gross_sum = 0;      //!< Σ over fills of gross_position (for the mean)
+    double markout = 0;         //!< Σ notional × markout bps
+    double gross_position = 0;  //!< current Σ |position| USD
+    double gross_sum = 0;       //!< Σ over fills of gross_position (for the mean)
   };
   struct BookGreeks {
     double net_delta = 0, gross_delta = 0, net_vega = 0, gross_vega = 0;

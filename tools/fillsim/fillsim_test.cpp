@@ -52,7 +52,9 @@ std::string truth_csv(const fillsim::Simulator& sim) {
   return s;
 }
 
-std::int64_t ymd(int y, int m, int d) { return fillsim::days_from_civil(y, m, d) * fillsim::kNsPerDay + 8 * 3600 * fillsim::kNsPerSecond; }
+std::int64_t ymd(int y, int m, int d) {
+  return fillsim::days_from_civil(y, m, d) * fillsim::kNsPerDay + 8 * 3600 * fillsim::kNsPerSecond;
+}
 
 std::string date_code(std::int64_t ns) {
   std::string s;
@@ -69,7 +71,7 @@ TEST_CASE("calendar: civil dates, listed expiries and Deribit date codes", "[fil
     auto c = fillsim::civil_from_days(d);
     CHECK(fillsim::days_from_civil(c.year, c.month, c.day) == d);
   }
-  CHECK(fillsim::weekday(fillsim::days_from_civil(2024, 12, 27)) == 5);  // a Friday
+  CHECK(fillsim::weekday(fillsim::days_from_civil(2024, 12, 27)) == 5);                    // a Friday
   const std::int64_t monday = fillsim::days_from_civil(2024, 11, 4) * fillsim::kNsPerDay;  // 00:00 UTC
   using fillsim::Tenor;
   CHECK(fillsim::listed_expiry(Tenor::kDaily, monday) == ymd(2024, 11, 4));
@@ -260,8 +262,9 @@ TEST_CASE("drift: the configured share switches archetype at the configured time
   std::string first_row = csv.substr(csv.find('\n') + 1);
   first_row = first_row.substr(0, first_row.find('\n'));
   const auto& r0 = truth[0];
-  std::string expect = sim.account_name(0) + "," + std::string(fillsim::to_string(r0.archetype)) + "," +
-                       (r0.switch_ns ? std::to_string(r0.switch_ns) + "," + std::string(fillsim::to_string(r0.new_archetype)) : ",");
+  std::string expect =
+      sim.account_name(0) + "," + std::string(fillsim::to_string(r0.archetype)) + "," +
+      (r0.switch_ns ? std::to_string(r0.switch_ns) + "," + std::string(fillsim::to_string(r0.new_archetype)) : ",");
   CHECK(first_row == expect);
   // And it reads back to the same truth.
   auto parsed = fillsim::parse_truth_csv(csv);
@@ -301,7 +304,9 @@ TEST_CASE("archetypes are distinct on simple statistics of their fills", "[fills
     s.notional += x;
     if (f.fill.liquidity == segmentd::Liquidity::kMaker) s.maker += x;
     if (f.fill.side == segmentd::Side::kBuy) s.buy += x;
-    (f.fill.kind == InstrumentKind::kOption ? s.option : f.fill.kind == InstrumentKind::kPerpetual ? s.perp : s.future) += x;
+    (f.fill.kind == InstrumentKind::kOption      ? s.option
+     : f.fill.kind == InstrumentKind::kPerpetual ? s.perp
+                                                 : s.future) += x;
   }
   auto at = [&](Archetype a) -> const Stat& { return st[static_cast<int>(a)]; };
   auto share = [&](Archetype a, double Stat::*m) { return at(a).*m / at(a).notional; };

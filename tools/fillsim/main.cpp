@@ -31,7 +31,8 @@ bool parse_start(const std::string& s, bool* now, std::int64_t* ns) {
   if (absl::SimpleAtoi(s, ns)) return *ns > 0;
   int y, mo, d, h, mi, sec;
   char z = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &z) != 7 || z != 'Z') return false;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &z) != 7 || z != 'Z')
+    return false;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return false;
   *ns = (fillsim::days_from_civil(y, mo, d) * 86'400 + h * 3600 + mi * 60 + sec) * fillsim::kNsPerSecond;
   return *ns > 0;
@@ -42,11 +43,12 @@ void print_stats(const fillsim::FeatureProbe& probe) {
   auto summary = probe.summarize(20);
   for (int a = 0; a < fillsim::kArchetypeCount; ++a) {
     const auto& s = summary[a];
-    std::fprintf(stderr, "%s: %u accounts, %llu fills\n", std::string(fillsim::to_string(static_cast<fillsim::Archetype>(a))).c_str(),
-                 s.accounts, static_cast<unsigned long long>(s.fills));
+    std::fprintf(stderr, "%s: %u accounts, %llu fills\n",
+                 std::string(fillsim::to_string(static_cast<fillsim::Archetype>(a))).c_str(), s.accounts,
+                 static_cast<unsigned long long>(s.fills));
     for (int k = 0; k < fillsim::kFeatureCount; ++k) {
-      std::fprintf(stderr, "  %-20s %10.3f [%9.3f %9.3f]\n", std::string(fillsim::kFeatureNames[k]).c_str(), s.mean[k], s.p10[k],
-                   s.p90[k]);
+      std::fprintf(stderr, "  %-20s %10.3f [%9.3f %9.3f]\n", std::string(fillsim::kFeatureNames[k]).c_str(), s.mean[k],
+                   s.p10[k], s.p90[k]);
     }
   }
 }
@@ -64,24 +66,30 @@ int main(int argc, char** argv) {
       "fillsim: simulated crypto-derivatives fills (Deribit symbols, segmentd native NDJSON)\n\n"
       "  fillsim --accounts 10000 --rate 10000 --duration 3600 --seed 7 --out fills.ndjson --truth truth.csv\n"
       "  fillsim --live --rate 2000 --duration 0 | segmentd ...\n\noptions");
-  opts.add_options()
-      ("help,h", "this help")
-      ("accounts,n", po::value(&config.accounts)->default_value(config.accounts), "number of accounts (up to 10,000,000)")
-      ("rate,r", po::value(&config.rate)->default_value(config.rate), "fills per second of event time (all accounts)")
-      ("duration,d", po::value(&config.duration_s)->default_value(config.duration_s), "event-time seconds to simulate; 0 = until stopped")
-      ("seed,s", po::value(&config.seed)->default_value(config.seed), "random seed: same config and seed, same bytes")
-      ("start", po::value(&start)->default_value(start), "event time of the first fill: YYYY-MM-DDTHH:MM:SSZ, ns since the epoch, or 'now' (default with --live)")
-      ("mix", po::value(&mix)->default_value(mix),
-       "population weights, e.g. market_maker=1,vol_arb=1,whale=1,option_lottery=2,hft_scalper=1,premium_seller=1,perp_gambler=3,hedger=1")
-      ("drift-share", po::value(&drift_share)->default_value(drift_share), "share of accounts that switch archetype at each --drift-at")
-      ("drift-at", po::value(&drift_at)->multitoken(), "seconds after the start at which drift-share of the accounts switch (repeatable)")
-      ("account-prefix", po::value(&config.account_prefix)->default_value(config.account_prefix), "account names: prefix + 7 digits")
-      ("out,o", po::value(&out_path)->default_value(out_path), "native NDJSON output file, '-' for stdout")
-      ("truth,t", po::value(&truth_path), "ground truth CSV: account,archetype,switch_ts_ns,new_archetype")
-      ("live", po::bool_switch(&live), "pace the fills in wall-clock time (event time = now unless --start is given)")
-      ("speed", po::value(&speed)->default_value(speed), "live mode: event seconds per wall-clock second")
-      ("stats", po::bool_switch(&stats), "print per-archetype feature estimates at the end (stderr; up to ~100k accounts)")
-      ("quiet,q", po::bool_switch(&quiet), "no summary on stderr");
+  opts.add_options()("help,h", "this help")("accounts,n", po::value(&config.accounts)->default_value(config.accounts),
+                                            "number of accounts (up to 10,000,000)")(
+      "rate,r", po::value(&config.rate)->default_value(config.rate), "fills per second of event time (all accounts)")(
+      "duration,d", po::value(&config.duration_s)->default_value(config.duration_s),
+      "event-time seconds to simulate; 0 = until stopped")(
+      "seed,s", po::value(&config.seed)->default_value(config.seed), "random seed: same config and seed, same bytes")(
+      "start", po::value(&start)->default_value(start),
+      "event time of the first fill: YYYY-MM-DDTHH:MM:SSZ, ns since the epoch, or 'now' (default with --live)")(
+      "mix", po::value(&mix)->default_value(mix),
+      "population weights, e.g. "
+      "market_maker=1,vol_arb=1,whale=1,option_lottery=2,hft_scalper=1,premium_seller=1,perp_gambler=3,hedger=1")(
+      "drift-share", po::value(&drift_share)->default_value(drift_share),
+      "share of accounts that switch archetype at each --drift-at")(
+      "drift-at", po::value(&drift_at)->multitoken(),
+      "seconds after the start at which drift-share of the accounts switch (repeatable)")(
+      "account-prefix", po::value(&config.account_prefix)->default_value(config.account_prefix),
+      "account names: prefix + 7 digits")("out,o", po::value(&out_path)->default_value(out_path),
+                                          "native NDJSON output file, '-' for stdout")(
+      "truth,t", po::value(&truth_path), "ground truth CSV: account,archetype,switch_ts_ns,new_archetype")(
+      "live", po::bool_switch(&live), "pace the fills in wall-clock time (event time = now unless --start is given)")(
+      "speed", po::value(&speed)->default_value(speed), "live mode: event seconds per wall-clock second")(
+      "stats", po::bool_switch(&stats),
+      "print per-archetype feature estimates at the end (stderr; up to ~100k accounts)")(
+      "quiet,q", po::bool_switch(&quiet), "no summary on stderr");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -91,7 +99,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (vm.count("help")) {
-    std::cout << opts << "\narchetypes: market_maker vol_arb whale option_lottery hft_scalper premium_seller perp_gambler hedger\n";
+    std::cout
+        << opts
+        << "\narchetypes: market_maker vol_arb whale option_lottery hft_scalper premium_seller perp_gambler hedger\n";
     return 0;
   }
   bool start_now = false;
@@ -174,9 +184,12 @@ int main(int argc, char** argv) {
   }
   const auto& st = sim.stats();
   if (!quiet) {
-    std::fprintf(stderr, "fillsim: %llu fills (%llu follow-ups), %.1f MB, %u accounts, %zu instruments in %.2f s: %.0f fills/s, %.1f MB/s\n",
+    std::fprintf(stderr,
+                 "fillsim: %llu fills (%llu follow-ups), %.1f MB, %u accounts, %zu instruments in %.2f s: %.0f "
+                 "fills/s, %.1f MB/s\n",
                  static_cast<unsigned long long>(st.fills), static_cast<unsigned long long>(st.follow_ups), bytes / 1e6,
-                 sim.account_count(), sim.instrument_count(), secs, st.fills / std::max(secs, 1e-9), bytes / 1e6 / std::max(secs, 1e-9));
+                 sim.account_count(), sim.instrument_count(), secs, st.fills / std::max(secs, 1e-9),
+                 bytes / 1e6 / std::max(secs, 1e-9));
   }
   if (probe) print_stats(*probe);
   return 0;

@@ -17,29 +17,29 @@
 namespace fillsim {
 
 struct UnderlyingSpec {
-  std::string name;            //!< "BTC", "ETH"
-  double spot = 0;             //!< index at the start, USD
-  double vol = 0;              //!< annualised diffusion vol of the index
-  double jumps_per_hour = 0;   //!< Poisson rate of jumps
-  double jump_sd = 0;          //!< log-size standard deviation of a jump
-  double basis = 0;            //!< annualised contango of futures over the index
-  double perp_premium = 0;     //!< perpetual over the index, as a fraction
-  double atm_vol_long = 0;     //!< implied ATM vol at long tenors
-  double atm_vol_short = 0;    //!< implied ATM vol for expiries within days
-  double skew = 0;             //!< d iv / d ln(K/F), relative (negative: puts richer)
-  double smile = 0;            //!< curvature in ln(K/F)^2, relative
-  double strike_step_near = 0; //!< listed strike spacing near the money (|ln K/F| < 0.15), USD
-  double strike_step_far = 0;  //!< listed strike spacing further out
-  double ticks_per_usd = 0;    //!< perp/future price grid: 2 = 0.5 USD tick
-  double option_lot = 0;       //!< option quantity step in base units
+  std::string name;             //!< "BTC", "ETH"
+  double spot = 0;              //!< index at the start, USD
+  double vol = 0;               //!< annualised diffusion vol of the index
+  double jumps_per_hour = 0;    //!< Poisson rate of jumps
+  double jump_sd = 0;           //!< log-size standard deviation of a jump
+  double basis = 0;             //!< annualised contango of futures over the index
+  double perp_premium = 0;      //!< perpetual over the index, as a fraction
+  double atm_vol_long = 0;      //!< implied ATM vol at long tenors
+  double atm_vol_short = 0;     //!< implied ATM vol for expiries within days
+  double skew = 0;              //!< d iv / d ln(K/F), relative (negative: puts richer)
+  double smile = 0;             //!< curvature in ln(K/F)^2, relative
+  double strike_step_near = 0;  //!< listed strike spacing near the money (|ln K/F| < 0.15), USD
+  double strike_step_far = 0;   //!< listed strike spacing further out
+  double ticks_per_usd = 0;     //!< perp/future price grid: 2 = 0.5 USD tick
+  double option_lot = 0;        //!< option quantity step in base units
 };
 
 class Market {
  public:
-  static constexpr int kUnderlyings = 2;  //!< 0 = BTC, 1 = ETH
-  static constexpr std::int64_t kStepNs = 100'000'000;               //!< 100 ms grid
-  static constexpr std::int64_t kLookaheadNs = 150'000'000'000;      //!< how far ahead prices are known
-  static constexpr double kCorrelation = 0.8;                        //!< BTC/ETH diffusion correlation
+  static constexpr int kUnderlyings = 2;                         //!< 0 = BTC, 1 = ETH
+  static constexpr std::int64_t kStepNs = 100'000'000;           //!< 100 ms grid
+  static constexpr std::int64_t kLookaheadNs = 150'000'000'000;  //!< how far ahead prices are known
+  static constexpr double kCorrelation = 0.8;                    //!< BTC/ETH diffusion correlation
 
   Market(std::uint64_t seed, std::int64_t start_ns);
 

@@ -9,7 +9,8 @@ Pacer::Pacer(std::int64_t event_start_ns, double speed)
     : wall_start_(std::chrono::steady_clock::now()), event_start_ns_(event_start_ns), speed_(speed > 0 ? speed : 1.0) {}
 
 std::int64_t Pacer::wait_ns(std::int64_t event_ns) const {
-  auto due = wall_start_ + std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(event_ns - event_start_ns_) / speed_));
+  auto due = wall_start_ + std::chrono::nanoseconds(
+                               static_cast<std::int64_t>(static_cast<double>(event_ns - event_start_ns_) / speed_));
   return std::chrono::duration_cast<std::chrono::nanoseconds>(due - std::chrono::steady_clock::now()).count();
 }
 

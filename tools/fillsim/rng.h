@@ -50,7 +50,7 @@ class Rng {
     return result;
   }
 
-  double uniform() { return to_unit(next()); }                              //!< [0, 1)
+  double uniform() { return to_unit(next()); }                                 //!< [0, 1)
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }  //!< [lo, hi)
   bool bernoulli(double p) { return uniform() < p; }
   //! Uniform integer in [0, n), n > 0 (multiply-shift; bias below 2^-32 for n < 2^32).

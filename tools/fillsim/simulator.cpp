@@ -53,8 +53,9 @@ bool Simulator::PendingLater::operator()(const Pending& a, const Pending& b) con
 
 Simulator::Simulator(Config config)
     : config_(std::move(config)),
-      end_ns_(config_.duration_s > 0 ? config_.start_ns + static_cast<std::int64_t>(std::llround(config_.duration_s * 1e9))
-                                     : std::numeric_limits<std::int64_t>::max()),
+      end_ns_(config_.duration_s > 0
+                  ? config_.start_ns + static_cast<std::int64_t>(std::llround(config_.duration_s * 1e9))
+                  : std::numeric_limits<std::int64_t>::max()),
       market_(config_.seed, config_.start_ns),
       rng_(mix64(config_.seed, 0x6265686176ULL)),
       arrival_rng_(mix64(config_.seed, 0x617272697665ULL)) {
@@ -63,7 +64,8 @@ Simulator::Simulator(Config config)
     std::abort();
   }
   assign_archetypes();
-  for (const auto& d : config_.drift) drift_ns_.push_back(config_.start_ns + static_cast<std::int64_t>(std::llround(d.at_s * 1e9)));
+  for (const auto& d : config_.drift)
+    drift_ns_.push_back(config_.start_ns + static_cast<std::int64_t>(std::llround(d.at_s * 1e9)));
   rebuild_alias();
   market_.advance_to(config_.start_ns);
   arrival_offset_ns_ = arrival_rng_.exponential(mean_gap_ns());
@@ -118,7 +120,8 @@ void Simulator::assign_archetypes() {
         acc.drift_event = static_cast<std::uint8_t>(e);
         // New archetype: drawn from the mix without the current one.
         double weights[kArchetypeCount];
-        for (int a = 0; a < kArchetypeCount; ++a) weights[a] = a == static_cast<int>(acc.initial) ? 0.0 : config_.mix[a];
+        for (int a = 0; a < kArchetypeCount; ++a)
+          weights[a] = a == static_cast<int>(acc.initial) ? 0.0 : config_.mix[a];
         acc.next = static_cast<Archetype>(shuffle.pick(weights));
       }
     }
@@ -255,7 +258,8 @@ void Simulator::schedule(std::int64_t ts, std::uint32_t account, const Order& or
 bool Simulator::next(SimFill* out) {
   for (;;) {
     const std::int64_t arrival = config_.start_ns + static_cast<std::int64_t>(arrival_offset_ns_);
-    const std::int64_t drift = next_drift_ < drift_ns_.size() ? drift_ns_[next_drift_] : std::numeric_limits<std::int64_t>::max();
+    const std::int64_t drift =
+        next_drift_ < drift_ns_.size() ? drift_ns_[next_drift_] : std::numeric_limits<std::int64_t>::max();
     const std::int64_t pend = pending_.empty() ? std::numeric_limits<std::int64_t>::max() : pending_.front().ts;
     const std::int64_t now = std::min({arrival, drift, pend});
     if (now >= end_ns_) return false;
@@ -487,8 +491,7 @@ void Simulator::after_fill(std::uint32_t account, const Order& order, std::int64
         schedule(ts + (1000 + rng_.below(9000)) * kMs, account, hedge, true);
       }
       break;
-    default:
-      break;
+    default: break;
   }
   (void)f;
 }
@@ -496,7 +499,8 @@ void Simulator::after_fill(std::uint32_t account, const Order& order, std::int64
 // ---------------------------------------------------------------------------------------------
 // Pricing and the Fill itself.
 
-std::uint32_t Simulator::instrument_id(int u, InstrumentKind kind, OptionType type, std::int64_t expiry, double strike) {
+std::uint32_t Simulator::instrument_id(int u, InstrumentKind kind, OptionType type, std::int64_t expiry,
+                                       double strike) {
   InstrumentKey key{expiry, std::llround(strike * 100), static_cast<std::uint8_t>(u), static_cast<std::uint8_t>(kind),
                     static_cast<std::uint8_t>(type)};
   auto [it, inserted] = instrument_ids_.try_emplace(key, static_cast<std::uint32_t>(instruments_.size()));
@@ -514,7 +518,9 @@ std::uint32_t Simulator::instrument_id(int u, InstrumentKind kind, OptionType ty
     } else {
       append_date_code(ins.symbol, expiry);
       if (kind == InstrumentKind::kOption) {
-        ins.symbol.append("-").append(std::to_string(std::llround(strike))).append(type == OptionType::kCall ? "-C" : "-P");
+        ins.symbol.append("-")
+            .append(std::to_string(std::llround(strike)))
+            .append(type == OptionType::kCall ? "-C" : "-P");
       }
     }
     instruments_.push_back(std::move(ins));
@@ -669,22 +675,28 @@ TruthRow Simulator::truth(std::uint32_t account) const {
 
 // ---------------------------------------------------------------------------------------------
 
-void append_native_line(std::string& out, const SimFill& f) { segmentd::append_native_fill(out, f.fill, f.account, f.symbol); }
+void append_native_line(std::string& out, const SimFill& f) {
+  segmentd::append_native_fill(out, f.fill, f.account, f.symbol);
+}
 
 absl::Status write_truth_csv(const Simulator& sim, std::FILE* out) {
   std::string buf = "account,archetype,switch_ts_ns,new_archetype\n";
   for (std::uint32_t i = 0; i < sim.account_count(); ++i) {
     TruthRow row = sim.truth(i);
     buf.append(sim.account_name(i)).append(",").append(to_string(row.archetype)).append(",");
-    if (row.switch_ns != 0) buf.append(std::to_string(row.switch_ns)).append(",").append(to_string(row.new_archetype));
-    else buf.push_back(',');
+    if (row.switch_ns != 0)
+      buf.append(std::to_string(row.switch_ns)).append(",").append(to_string(row.new_archetype));
+    else
+      buf.push_back(',');
     buf.push_back('\n');
     if (buf.size() > (1 << 20)) {
-      if (std::fwrite(buf.data(), 1, buf.size(), out) != buf.size()) return absl::DataLossError("cannot write the truth CSV");
+      if (std::fwrite(buf.data(), 1, buf.size(), out) != buf.size())
+        return absl::DataLossError("cannot write the truth CSV");
       buf.clear();
     }
   }
-  if (std::fwrite(buf.data(), 1, buf.size(), out) != buf.size()) return absl::DataLossError("cannot write the truth CSV");
+  if (std::fwrite(buf.data(), 1, buf.size(), out) != buf.size())
+    return absl::DataLossError("cannot write the truth CSV");
   return absl::OkStatus();
 }
 

@@ -40,16 +40,16 @@ namespace fillsim {
 //! keeps its own registries re-resolves them from `account` and `symbol` (venue Deribit).
 struct SimFill {
   segmentd::Fill fill;
-  std::string_view account;  //!< valid until the next call of next()
-  std::string_view symbol;   //!< Deribit symbol; valid for the simulator's lifetime
+  std::string_view account;                       //!< valid until the next call of next()
+  std::string_view symbol;                        //!< Deribit symbol; valid for the simulator's lifetime
   Archetype archetype = Archetype::kMarketMaker;  //!< the account's archetype when it traded
-  bool follow_up = false;    //!< a hedge or second leg of the account's previous trade
+  bool follow_up = false;                         //!< a hedge or second leg of the account's previous trade
 };
 
 //! Ground truth of one account.
 struct TruthRow {
   Archetype archetype = Archetype::kMarketMaker;  //!< from the start
-  std::int64_t switch_ns = 0;                      //!< 0: never switches
+  std::int64_t switch_ns = 0;                     //!< 0: never switches
   Archetype new_archetype = Archetype::kMarketMaker;
 };
 
@@ -101,13 +101,13 @@ class Simulator {
   // (seed, account, archetype) when the archetype is set, so drift re-draws them.
   struct Account {
     float delta_usd[Market::kUnderlyings] = {0, 0};  //!< net delta of what the account traded, USD
-    float ticket_factor = 1;                          //!< account's median ticket / archetype median
-    Archetype archetype = Archetype::kMarketMaker;    //!< current
+    float ticket_factor = 1;                         //!< account's median ticket / archetype median
+    Archetype archetype = Archetype::kMarketMaker;   //!< current
     Archetype initial = Archetype::kMarketMaker;
-    Archetype next = Archetype::kMarketMaker;         //!< after its drift event
-    std::uint8_t drift_event = 0xFF;                  //!< index into drift events; 0xFF: none
-    std::uint8_t btc_pref = 128;                      //!< P(trade BTC) × 255
-    std::int8_t bias = 1;                             //!< persistent direction (+1 long / -1 short)
+    Archetype next = Archetype::kMarketMaker;  //!< after its drift event
+    std::uint8_t drift_event = 0xFF;           //!< index into drift events; 0xFF: none
+    std::uint8_t btc_pref = 128;               //!< P(trade BTC) × 255
+    std::int8_t bias = 1;                      //!< persistent direction (+1 long / -1 short)
   };
 
   struct Order {
@@ -115,9 +115,9 @@ class Simulator {
     segmentd::InstrumentKind kind = segmentd::InstrumentKind::kPerpetual;
     Tenor tenor = Tenor::kWeekly;
     segmentd::OptionType option_type = segmentd::OptionType::kNone;
-    double k = 0;            //!< option log-moneyness target ln(K/F)
-    double dir = 1;          //!< +1 buy, -1 sell
-    double notional = 0;     //!< USD; for hedges 0 = "the account's whole delta on u"
+    double k = 0;         //!< option log-moneyness target ln(K/F)
+    double dir = 1;       //!< +1 buy, -1 sell
+    double notional = 0;  //!< USD; for hedges 0 = "the account's whole delta on u"
     bool maker = false;
     bool hedge_all = false;  //!< trade the account's current delta on u to zero
   };
@@ -185,8 +185,8 @@ class Simulator {
   std::array<double, kArchetypeCount> activity_by_archetype_{};
   std::vector<std::int64_t> drift_ns_;  //!< absolute time of each drift event
   std::size_t next_drift_ = 0;
-  double arrival_offset_ns_ = 0;        //!< next arrival, ns after the start
-  std::vector<Pending> pending_;        //!< min-heap by (ts, seq)
+  double arrival_offset_ns_ = 0;  //!< next arrival, ns after the start
+  std::vector<Pending> pending_;  //!< min-heap by (ts, seq)
   std::uint64_t pending_seq_ = 0;
   std::vector<SimInstrument> instruments_;
   absl::flat_hash_map<InstrumentKey, std::uint32_t> instrument_ids_;

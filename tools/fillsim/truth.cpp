@@ -22,7 +22,8 @@ absl::StatusOr<std::vector<TruthEntry>> parse_truth_csv(const std::string& text)
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
     if (line_no == 1) {
-      if (line != "account,archetype,switch_ts_ns,new_archetype") return bad("expected the header account,archetype,switch_ts_ns,new_archetype");
+      if (line != "account,archetype,switch_ts_ns,new_archetype")
+        return bad("expected the header account,archetype,switch_ts_ns,new_archetype");
       continue;
     }
     std::string_view f[4];

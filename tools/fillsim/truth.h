@@ -14,7 +14,7 @@ namespace fillsim {
 struct TruthEntry {
   std::string account;
   Archetype archetype = Archetype::kMarketMaker;  //!< from the start
-  std::int64_t switch_ns = 0;                      //!< 0: never switches
+  std::int64_t switch_ns = 0;                     //!< 0: never switches
   Archetype new_archetype = Archetype::kMarketMaker;
 
   //! The account's archetype at event time ts.
