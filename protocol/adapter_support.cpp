@@ -34,6 +34,28 @@ bool fail_json(ParseError& err, simdjson::error_code e, std::string_view what) {
   return false;
 }
 
+bool fail_root(od::document& doc, simdjson::error_code e, ParseError& err) {
+  if (e != simdjson::INCORRECT_TYPE) return fail_json(err, e, "message");
+  od::json_type type;
+  if (doc.type().get(type) == simdjson::SUCCESS) {
+    bool valid = false;
+    switch (type) {
+      case od::json_type::array: valid = true; break;
+      case od::json_type::string: valid = doc.get_string().error() == simdjson::SUCCESS; break;
+      case od::json_type::number: valid = doc.get_double().error() == simdjson::SUCCESS; break;
+      case od::json_type::boolean: valid = doc.get_bool().error() == simdjson::SUCCESS; break;
+      case od::json_type::null: {
+        bool is_null = false;
+        valid = doc.is_null().get(is_null) == simdjson::SUCCESS && is_null;
+        break;
+      }
+      default: break;
+    }
+    if (valid) return fail(err, ParseErrorReason::kUnknownMessage, "the message is not a JSON object");
+  }
+  return fail(err, ParseErrorReason::kMalformedJson, "the message is not JSON");
+}
+
 bool get_string(od::value& v, std::string_view what, std::string_view& out, ParseError& err) {
   if (auto e = v.get_string().get(out); e) return fail_json(err, e, str_cat("'", what, "' (string)"));
   return true;
@@ -174,7 +196,9 @@ JsonAdapter::JsonAdapter(Venue venue, AdapterContext ctx, bool needs_dedup)
       accounts_(*ctx.accounts),
       dedup_(ctx.dedup) {
   prices_ = ctx.prices;
-  if (!account_name_.empty()) account_ = ctx.accounts->intern(account_name_);
+  // Interned even when empty, so that every fill's AccountId names something; a private stream
+  // without a configured account is a config error the source reports, not the adapter.
+  account_ = ctx.accounts->intern(account_name_);
   if (dedup_ == nullptr && needs_dedup) {
     own_dedup_ = std::make_unique<TradeDedup>();
     dedup_ = own_dedup_.get();

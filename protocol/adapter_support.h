@@ -39,6 +39,9 @@ inline constexpr std::int64_t kMaxMs = 9'000'000'000'000;
 bool fail(ParseError& err, ParseErrorReason reason, std::string_view detail);
 //! Maps a simdjson error met while reading `what` to our reason and fills `err`.
 bool fail_json(ParseError& err, simdjson::error_code e, std::string_view what);
+//! The root of a message is not an object: kUnknownMessage when it is valid JSON (an array, a
+//! scalar), kMalformedJson otherwise. `e` is the error get_object() returned.
+bool fail_root(od::document& doc, simdjson::error_code e, ParseError& err);
 
 // ---------------------------------------------------------------------------------------------
 // Reading fields

@@ -15,10 +15,7 @@ class BinanceAdapter final : public JsonAdapter {
   bool decode_document(od::document& doc, std::string_view, std::int64_t recv_ns, std::vector<Fill>& out,
                        DecodeOutcome& outcome, ParseError& err) override {
     od::object root;
-    if (auto e = doc.get_object().get(root); e) {
-      if (e == simdjson::INCORRECT_TYPE) return fail(err, ParseErrorReason::kUnknownMessage, "not a JSON object");
-      return fail_json(err, e, "message");
-    }
+    if (auto e = doc.get_object().get(root); e) return fail_root(doc, e, err);
     od::value v;
     bool found = false;
     if (!find_field(root, "e", v, found, err)) return false;

@@ -17,10 +17,7 @@ class DeribitAdapter final : public JsonAdapter {
   bool decode_document(od::document& doc, std::string_view, std::int64_t recv_ns, std::vector<Fill>& out,
                        DecodeOutcome& outcome, ParseError& err) override {
     od::object root;
-    if (auto e = doc.get_object().get(root); e) {
-      if (e == simdjson::INCORRECT_TYPE) return fail(err, ParseErrorReason::kUnknownMessage, "not a JSON-RPC object");
-      return fail_json(err, e, "message");
-    }
+    if (auto e = doc.get_object().get(root); e) return fail_root(doc, e, err);
     std::string_view method;
     bool has_method = false;
     bool params_pending = false;  // params came before method: decode them after the first pass
