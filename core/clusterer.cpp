@@ -40,8 +40,8 @@ absl::Status validate(const ClustererConfig& c) {
   if (c.batch_size < 1) return bad("batch_size", "must be at least 1");
   if (c.batch_interval_ns <= 0) return bad("batch_interval", "must be positive");
   if (c.min_accounts < static_cast<std::size_t>(c.k)) return bad("min_accounts", "must be at least k");
-  if (c.sample_size < c.min_accounts && c.sample_size < 2 * static_cast<std::size_t>(c.k))
-    return bad("sample_size", "must hold at least 2·k accounts");
+  if (c.sample_size < 2 * static_cast<std::size_t>(c.k)) return bad("sample_size", "must hold at least 2·k accounts");
+  if (c.silhouette_points > 4096) return bad("silhouette_points", "at most 4096 (the silhouette is O(n²))");
   if (!(c.reseed_ratio >= 0.0 && c.reseed_ratio < 1.0)) return bad("reseed_ratio", "must be in [0, 1)");
   if (c.seeds < 1) return bad("seeds", "must be at least 1");
   if (c.warmup_iterations < 1) return bad("warmup_iterations", "must be at least 1");

@@ -338,4 +338,7 @@ TEST_CASE("config validation names the bad field", "[clusterer]") {
   c = {};
   c.assigner.hysteresis_margin = 1.0;
   CHECK_FALSE(validate(c).ok());
+  c = {};
+  c.sample_size = 15;
+  CHECK_FALSE(validate(c).ok());
 }
