@@ -56,9 +56,8 @@ bool fail_root(od::document& doc, simdjson::error_code e, ParseError& err) {
   return fail(err, ParseErrorReason::kMalformedJson, "the message is not JSON");
 }
 
-bool get_string(od::value& v, std::string_view what, std::string_view& out, ParseError& err) {
-  if (auto e = v.get_string().get(out); e) return fail_json(err, e, str_cat("'", what, "' (string)"));
-  return true;
+bool get_string_failed(simdjson::error_code e, std::string_view what, ParseError& err) {
+  return fail_json(err, e, str_cat("'", what, "' (string)"));
 }
 
 bool get_bool(od::value& v, std::string_view what, bool& out, ParseError& err) {
@@ -66,15 +65,13 @@ bool get_bool(od::value& v, std::string_view what, bool& out, ParseError& err) {
   return true;
 }
 
-bool get_number(od::value& v, std::string_view what, double& out, ParseError& err) {
-  if (auto e = v.get_double().get(out); e) return fail_json(err, e, str_cat("'", what, "' (number)"));
-  if (!std::isfinite(out)) return fail(err, ParseErrorReason::kBadValue, str_cat("'", what, "' must be finite"));
-  return true;
+bool get_number_failed(simdjson::error_code e, std::string_view what, ParseError& err) {
+  if (e) return fail_json(err, e, str_cat("'", what, "' (number)"));
+  return fail(err, ParseErrorReason::kBadValue, str_cat("'", what, "' must be finite"));
 }
 
-bool get_int(od::value& v, std::string_view what, std::int64_t& out, ParseError& err) {
-  if (auto e = v.get_int64().get(out); e) return fail_json(err, e, str_cat("'", what, "' (integer)"));
-  return true;
+bool get_int_failed(simdjson::error_code e, std::string_view what, ParseError& err) {
+  return fail_json(err, e, str_cat("'", what, "' (integer)"));
 }
 
 bool parse_decimal(std::string_view s, double& out) {

@@ -49,18 +49,49 @@ bool fail_root(od::document& doc, simdjson::error_code e, ParseError& err);
 //! The key of a field as written in the message, without unescaping. Venues never escape keys;
 //! a key with an escape yields "" so that it matches no known key (never a wrong one).
 inline std::string_view raw_key(od::field& f) {
+  // Keys are short: a plain loop beats a memchr call. The closing quote exists (stage 1 of
+  // simdjson validated the strings), so the scan is bounded by the message.
   const char* p = f.key().raw();
-  const char* q = static_cast<const char*>(std::memchr(p, '"', 256));
-  if (q == nullptr || (q > p && q[-1] == '\\')) return {};
+  const char* q = p;
+  while (*q != '"') ++q;
+  if (q > p && q[-1] == '\\') return {};
   return {p, static_cast<std::size_t>(q - p)};
 }
 
-bool get_string(od::value& v, std::string_view what, std::string_view& out, ParseError& err);
+bool get_string_failed(simdjson::error_code e, std::string_view what, ParseError& err);
+bool get_number_failed(simdjson::error_code e, std::string_view what, ParseError& err);
+bool get_int_failed(simdjson::error_code e, std::string_view what, ParseError& err);
+
+// The happy paths are inline: these run for every field of every fill.
+inline bool get_string(od::value& v, std::string_view what, std::string_view& out, ParseError& err) {
+  if (auto e = v.get_string().get(out); e) return get_string_failed(e, what, err);
+  return true;
+}
+//! The same, reading the value of a field (materialised only when the caller wants it).
+inline bool get_string(od::field& f, std::string_view what, std::string_view& out, ParseError& err) {
+  od::value v = f.value();
+  return get_string(v, what, out, err);
+}
 bool get_bool(od::value& v, std::string_view what, bool& out, ParseError& err);
 //! A JSON number (Deribit). Must be finite.
-bool get_number(od::value& v, std::string_view what, double& out, ParseError& err);
+inline bool get_number(od::value& v, std::string_view what, double& out, ParseError& err) {
+  const auto e = v.get_double().get(out);
+  if (e || !std::isfinite(out)) return get_number_failed(e, what, err);
+  return true;
+}
+inline bool get_number(od::field& f, std::string_view what, double& out, ParseError& err) {
+  od::value v = f.value();
+  return get_number(v, what, out, err);
+}
 //! A JSON integer.
-bool get_int(od::value& v, std::string_view what, std::int64_t& out, ParseError& err);
+inline bool get_int(od::value& v, std::string_view what, std::int64_t& out, ParseError& err) {
+  if (auto e = v.get_int64().get(out); e) return get_int_failed(e, what, err);
+  return true;
+}
+inline bool get_int(od::field& f, std::string_view what, std::int64_t& out, ParseError& err) {
+  od::value v = f.value();
+  return get_int(v, what, out, err);
+}
 //! A decimal number inside a JSON string ("2500.00"), as Binance, OKX, Bybit and Hyperliquid
 //! send them. `present` is false for "" (how those venues say "not applicable").
 bool get_decimal_string(od::value& v, std::string_view what, double& out, bool& present, ParseError& err);

@@ -165,47 +165,48 @@ class DeribitAdapter final : public JsonAdapter {
     double price = kNaN, amount = kNaN, fee = kNaN, index_price = kNaN, underlying_price = kNaN, mark_price = kNaN,
            iv = kNaN;
     std::int64_t timestamp = -1;
+    // The value of a field is only materialised for the keys we read: skipping the others is
+    // cheaper than building an ondemand::value for each (half of a trade's ~20 fields).
     for (auto field_result : obj) {
       od::field field;
       if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "user trade");
       const std::string_view key = raw_key(field);
-      od::value fv = field.value();
       bool ok = true;
       switch (key.size()) {
         case 2:
-          if (key == "iv") ok = get_number(fv, key, iv, err);
+          if (key == "iv") ok = get_number(field, key, iv, err);
           break;
         case 3:
-          if (key == "fee") ok = get_number(fv, key, fee, err);
+          if (key == "fee") ok = get_number(field, key, fee, err);
           break;
         case 5:
-          if (key == "price") ok = get_number(fv, key, price, err);
+          if (key == "price") ok = get_number(field, key, price, err);
           break;
         case 6:
-          if (key == "amount") ok = get_number(fv, key, amount, err);
+          if (key == "amount") ok = get_number(field, key, amount, err);
           break;
         case 8:
-          if (key == "trade_id") ok = get_string(fv, key, trade_id, err);
+          if (key == "trade_id") ok = get_string(field, key, trade_id, err);
           break;
         case 9:
-          if (key == "direction") ok = get_string(fv, key, direction, err);
-          else if (key == "liquidity") ok = get_string(fv, key, liquidity, err);
-          else if (key == "timestamp") ok = get_int(fv, key, timestamp, err);
+          if (key == "direction") ok = get_string(field, key, direction, err);
+          else if (key == "liquidity") ok = get_string(field, key, liquidity, err);
+          else if (key == "timestamp") ok = get_int(field, key, timestamp, err);
           break;
         case 10:
-          if (key == "mark_price") ok = get_number(fv, key, mark_price, err);
+          if (key == "mark_price") ok = get_number(field, key, mark_price, err);
           break;
         case 11:
-          if (key == "index_price") ok = get_number(fv, key, index_price, err);
+          if (key == "index_price") ok = get_number(field, key, index_price, err);
           break;
         case 12:
-          if (key == "fee_currency") ok = get_string(fv, key, fee_currency, err);
+          if (key == "fee_currency") ok = get_string(field, key, fee_currency, err);
           break;
         case 15:
-          if (key == "instrument_name") ok = get_string(fv, key, instrument, err);
+          if (key == "instrument_name") ok = get_string(field, key, instrument, err);
           break;
         case 16:
-          if (key == "underlying_price") ok = get_number(fv, key, underlying_price, err);
+          if (key == "underlying_price") ok = get_number(field, key, underlying_price, err);
           break;
         default:
           break;
