@@ -44,18 +44,8 @@ enum class LogFormat : std::uint8_t { kText, kJson };
 std::string_view to_string(LogLevel level);
 std::optional<LogLevel> parse_log_level(std::string_view name);
 
-//! A value that must never be printed (API keys, bearer tokens, HMAC secrets). It prints as
-//! "***" in logs and has no implicit conversion back to a string: reveal() says it on purpose.
-class Secret {
- public:
-  Secret() = default;
-  explicit Secret(std::string value) : value_(std::move(value)) {}
-  const std::string& reveal() const { return value_; }
-  bool empty() const { return value_.empty(); }
-
- private:
-  std::string value_;
-};
+//! A value that must never be printed (service/credentials.h): a Secret field always logs "***".
+class Secret;
 
 //! One value of a log field. Holds views: valid for the duration of the log call only.
 class LogValue {

@@ -9,6 +9,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "service/config.h"
+#include "service/credentials.h"
 
 using namespace segmentd;
 
