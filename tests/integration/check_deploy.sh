@@ -79,6 +79,11 @@ for f in deploy/install-deps.sh deploy/segmentd.docker.toml config/default.toml;
   [ -f "$src/$f" ] || bad "Dockerfile needs $f, which does not exist"
 done
 
+step "only probes see prometheus-cpp (STYLE.md 9)"
+offenders=$(grep -rlE '#include +[<"]prometheus/' "$src/core" "$src/protocol" "$src/service" "$src/tools" 2>/dev/null \
+  | grep -vE '/service/(metrics|[a-z_]+_probe)\.(h|cpp)$' || true)
+[ -z "$offenders" ] || bad "prometheus-cpp included outside service/metrics.* and service/*_probe.*: $offenders"
+
 step "container config loads"
 if [ -x "$segmentd" ]; then
   "$segmentd" check-config --config "$src/deploy/segmentd.docker.toml" || bad "deploy/segmentd.docker.toml"
