@@ -1,0 +1,352 @@
+// Every feature of v1 against a hand-computed expectation on short fill sequences, and the
+// properties that must hold on any sequence (core/features.md is the definition).
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/account_store.h"
+#include "core/black76.h"
+#include "core/price_tape.h"
+
+using namespace segmentd;
+
+namespace {
+
+constexpr std::int64_t kSec = 1'000'000'000;
+constexpr std::int64_t kHour = 3600 * kSec;
+constexpr std::int64_t kDay = 86400 * kSec;
+constexpr std::int64_t kT0 = 1'735'000'000LL * kSec;
+const double kLn2 = std::log(2.0);
+
+double feat(const FeatureVector& v, Feature f) { return v[static_cast<std::size_t>(index(f))]; }
+
+Fill perp(AccountId acct, std::int64_t t, Side side, double qty, double px, Liquidity liq = Liquidity::kTaker) {
+  Fill f;
+  f.recv_ns = t;
+  f.account = acct;
+  f.instrument = 1;
+  f.underlying = 0;
+  f.kind = InstrumentKind::kPerpetual;
+  f.side = side;
+  f.qty = qty;
+  f.price = px;
+  f.notional_usd = qty * px;
+  f.liquidity = liq;
+  return f;
+}
+
+Fill option(AccountId acct, std::int64_t t, Side side, double qty, double fwd, double strike, std::int64_t expiry,
+            OptionType type, double iv, InstrumentId inst = 10) {
+  Fill f;
+  f.recv_ns = t;
+  f.account = acct;
+  f.instrument = inst;
+  f.kind = InstrumentKind::kOption;
+  f.option_type = type;
+  f.side = side;
+  f.qty = qty;
+  f.price = 0.05;  // premium in BTC: markouts are ratios, units cancel
+  f.underlying_price = fwd;
+  f.notional_usd = qty * fwd;
+  f.strike = strike;
+  f.expiry_ns = expiry;
+  f.iv = iv;
+  return f;
+}
+
+FeatureParams hour_params() {
+  FeatureParams p;
+  p.half_life_ns = kHour;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("per_hour: a decayed count of a steady rate reads back that rate", "[features]") {
+  // One fill per second for ten half-lives (H = 10 min): the sum converges to r·H/ln2.
+  const std::int64_t hl = 600 * kSec;
+  double sum = 0;
+  for (int i = 0; i < 6000; ++i) sum = sum * decay_factor(kSec, hl) + 1.0;
+  CHECK(per_hour(sum, hl) == Approx(3600.0).epsilon(1e-3));
+}
+
+TEST_CASE("decay across a time gap: rates, ticket, maker ratio, imbalance, turnover", "[features]") {
+  AccountStore store(hour_params());
+  store.apply(perp(7, kT0, Side::kBuy, 1.0, 50000, Liquidity::kMaker));
+  auto slot = store.apply(perp(7, kT0 + kHour, Side::kSell, 1.0, 50000, Liquidity::kTaker));
+  const FeatureVector v = store.features(slot);
+  // After one half-life the first fill weighs 1/2.
+  const double fills = 1.5, notional = 75000;
+  CHECK(feat(v, Feature::kTradeRate) == Approx(std::log1p(fills * kLn2)));
+  CHECK(feat(v, Feature::kNotionalRate) == Approx(std::log1p(notional * kLn2)));
+  CHECK(feat(v, Feature::kTicketSize) == Approx(std::log1p(notional / fills)));
+  CHECK(feat(v, Feature::kMakerRatio) == Approx(25000.0 / 75000.0));
+  CHECK(feat(v, Feature::kDirectionImbalance) == Approx(25000.0 / 75000.0));
+  CHECK(feat(v, Feature::kPerpShare) == Approx(1.0));
+  CHECK(feat(v, Feature::kOptionShare) == 0.0);
+  CHECK(feat(v, Feature::kFutureShare) == 0.0);
+  CHECK(feat(v, Feature::kConcentration) == Approx(1.0));
+  // Flat after the sell: no exposure, fully neutral.
+  CHECK(store.positions(slot).empty());
+  CHECK(feat(v, Feature::kExposure) == 0.0);
+  CHECK(feat(v, Feature::kDeltaNeutrality) == 1.0);
+  // 50,000 USD held over the whole hour: the decayed mean gross position is exactly 50,000.
+  CHECK(feat(v, Feature::kTurnover) == Approx(std::log1p(notional * kLn2 / 50000.0)));
+  CHECK(feat(v, Feature::kMarkoutBps) == 0.0);
+}
+
+TEST_CASE("a position flips through zero", "[features]") {
+  AccountStore store(hour_params());
+  store.apply(perp(1, kT0, Side::kBuy, 2.0, 100));
+  auto slot = store.apply(perp(1, kT0, Side::kSell, 3.0, 110));
+  REQUIRE(store.positions(slot).size() == 1);
+  CHECK(store.positions(slot)[0].qty == Approx(-1.0));
+  const FeatureVector v = store.features(slot);
+  CHECK(feat(v, Feature::kExposure) == Approx(std::log1p(110.0)));  // delta at the last fill's price
+  CHECK(feat(v, Feature::kDeltaNeutrality) == Approx(0.0));
+  // Bought 200, sold 330: imbalance 130/530.
+  CHECK(feat(v, Feature::kDirectionImbalance) == Approx(130.0 / 530.0));
+}
+
+TEST_CASE("option greeks, tenor, moneyness, vega bias; the option expires and drops out", "[features]") {
+  AccountStore store(hour_params());
+  const std::int64_t expiry = kT0 + 30 * kDay;
+  const double years = 30.0 * kDay / (365.25 * kDay);
+  store.apply(option(2, kT0, Side::kBuy, 2.0, 50000, 60000, expiry, OptionType::kCall, 0.6));
+  auto slot = store.apply(perp(2, kT0, Side::kSell, 0.1, 50000));
+  const black76::Greeks g = black76::greeks(true, 50000, 60000, years, 0.6);
+  const double opt_delta = 2.0 * g.delta * 50000, perp_delta = -0.1 * 50000;
+
+  FeatureVector v = store.features(slot);
+  CHECK(feat(v, Feature::kExposure) == Approx(std::log1p(std::abs(opt_delta) + std::abs(perp_delta))));
+  CHECK(feat(v, Feature::kDeltaNeutrality) ==
+        Approx(1.0 - std::abs(opt_delta + perp_delta) / (std::abs(opt_delta) + std::abs(perp_delta))));
+  CHECK(feat(v, Feature::kVegaBias) == Approx(1.0));  // long vega only
+  CHECK(feat(v, Feature::kOptionShare) == Approx(100000.0 / 105000.0));
+  CHECK(feat(v, Feature::kPerpShare) == Approx(5000.0 / 105000.0));
+  CHECK(feat(v, Feature::kTenor) == Approx(std::log1p(30.0)));  // perps carry no tenor
+  CHECK(feat(v, Feature::kMoneyness) == Approx(std::log(60000.0 / 50000.0)));
+
+  // Sell a put too: vega bias is net over gross.
+  const black76::Greeks gp = black76::greeks(false, 50000, 45000, years, 0.7);
+  slot = store.apply(option(2, kT0, Side::kSell, 1.0, 50000, 45000, expiry, OptionType::kPut, 0.7, 11));
+  v = store.features(slot);
+  const double vega_c = 2.0 * g.vega, vega_p = -1.0 * gp.vega;
+  CHECK(feat(v, Feature::kVegaBias) == Approx((vega_c + vega_p) / (vega_c - vega_p)));
+
+  // A day after expiry both options are gone; only the perp remains.
+  slot = store.apply(perp(2, expiry + kDay, Side::kSell, 0.1, 50000));
+  REQUIRE(store.positions(slot).size() == 1);
+  v = store.features(slot);
+  CHECK(feat(v, Feature::kExposure) == Approx(std::log1p(0.2 * 50000)));
+  CHECK(feat(v, Feature::kVegaBias) == 0.0);
+  CHECK(feat(v, Feature::kDeltaNeutrality) == Approx(0.0));
+}
+
+TEST_CASE("inverse and linear futures give the same state from base units and USD notional", "[features]") {
+  // Deribit inverse BTC-27DEC24: $200,000 at 100,000 is 2 BTC (the adapter converts); OKX linear
+  // with a 0.01 BTC multiplier: 200 contracts is 2 BTC. Both arrive as qty 2, notional 200,000.
+  const std::int64_t expiry = kT0 + 10 * kDay;
+  auto future = [&](AccountId a, Venue venue) {
+    Fill f;
+    f.recv_ns = kT0;
+    f.account = a;
+    f.venue = venue;
+    f.instrument = 20;
+    f.kind = InstrumentKind::kFuture;
+    f.expiry_ns = expiry;
+    f.side = Side::kBuy;
+    f.qty = 2.0;
+    f.price = 100000;
+    f.notional_usd = 200000;
+    return f;
+  };
+  AccountStore store(hour_params());
+  auto inv = store.apply(future(1, Venue::kDeribit));
+  auto lin = store.apply(future(2, Venue::kOkx));
+  const FeatureVector vi = store.features(inv), vl = store.features(lin);
+  CHECK(vi == vl);
+  CHECK(feat(vi, Feature::kExposure) == Approx(std::log1p(200000.0)));
+  CHECK(feat(vi, Feature::kFutureShare) == 1.0);
+  CHECK(feat(vi, Feature::kTenor) == Approx(std::log1p(10.0)));
+  CHECK(feat(vi, Feature::kDeltaNeutrality) == Approx(0.0));
+}
+
+TEST_CASE("an option fill with no implied vol", "[features]") {
+  AccountStore store(hour_params());
+  const std::int64_t expiry = kT0 + 7 * kDay;
+  // Never had a vol: intrinsic step delta (in the money: 1), no vega.
+  auto slot = store.apply(option(3, kT0, Side::kBuy, 1.0, 50000, 40000, expiry, OptionType::kCall, kNaN));
+  REQUIRE(store.positions(slot).size() == 1);
+  CHECK(store.positions(slot)[0].delta_usd() == Approx(50000.0));
+  FeatureVector v = store.features(slot);
+  CHECK(feat(v, Feature::kVegaBias) == 0.0);
+  CHECK(feat(v, Feature::kMoneyness) == Approx(std::log(50000.0 / 40000.0)));
+
+  // A fill with a vol sets the greeks; a later one without keeps them per unit.
+  store.apply(option(3, kT0, Side::kBuy, 1.0, 50000, 40000, expiry, OptionType::kCall, 0.5));
+  const black76::Greeks g = black76::greeks(true, 50000, 40000, 7.0 / 365.25, 0.5);
+  slot = store.apply(option(3, kT0, Side::kBuy, 1.0, 51000, 40000, expiry, OptionType::kCall, kNaN));
+  REQUIRE(store.positions(slot).size() == 1);
+  CHECK(store.positions(slot)[0].delta_usd() == Approx(3.0 * g.delta * 50000));
+  CHECK(store.positions(slot)[0].vega_usd() == Approx(3.0 * g.vega));
+  CHECK(feat(store.features(slot), Feature::kVegaBias) == Approx(1.0));
+}
+
+TEST_CASE("concentration is the Herfindahl index across underlyings", "[features]") {
+  AccountStore store(hour_params());
+  Fill btc = perp(4, kT0, Side::kBuy, 3.0, 1000);
+  Fill eth = perp(4, kT0, Side::kBuy, 1.0, 1000);
+  eth.underlying = 1;
+  eth.instrument = 2;
+  store.apply(btc);
+  auto slot = store.apply(eth);
+  CHECK(feat(store.features(slot), Feature::kConcentration) == Approx(0.75 * 0.75 + 0.25 * 0.25));
+}
+
+TEST_CASE("markouts resolve from the tape at the horizon, coalesce, and are bounded", "[features]") {
+  FeatureParams p = hour_params();
+  p.markout_slots = 2;
+  AccountStore store(p);
+  PriceTape tape(64, 8, 1);
+
+  // Buy 1000 USD at 100 and, half a second later, 1000 USD at 102 on the same instrument (one
+  // group); sell 500 USD of instrument 2 at 50.
+  Fill a = perp(5, kT0, Side::kBuy, 10, 100);
+  Fill b = perp(5, kT0 + kSec / 2, Side::kBuy, 1000.0 / 102, 102);
+  Fill c = perp(5, kT0 + 2 * kSec, Side::kSell, 10, 50);
+  c.instrument = 2;
+  for (const Fill& f : {a, b, c}) {
+    tape.record(0, f);
+    store.apply(f);
+  }
+  auto slot = *store.find(5);
+  CHECK(store.pending_markouts(slot).size() == 2);
+  // A third instrument finds no slot.
+  Fill d = perp(5, kT0 + 3 * kSec, Side::kBuy, 1, 10);
+  d.instrument = 3;
+  store.apply(d);
+  CHECK(store.stats().markouts_skipped == 1);
+
+  tape.record_instrument(0, 1, kT0 + 5 * kSec, 101);
+  tape.record_instrument(0, 2, kT0 + 5 * kSec, 49);
+  int changed = 0;
+  CHECK(store.resolve_markouts(kT0 + 10 * kSec - 1, tape, [&](auto) { ++changed; }) == 0);
+  CHECK(store.resolve_markouts(kT0 + 10 * kSec, tape, [&](auto) { ++changed; }) == 1);
+  // Only the first group is due; weights decay from each group's first fill to the account's
+  // clock (the last fill, 3 s after the first).
+  const double w1 = std::exp2(-3.0 / 3600);
+  double num = w1 * (1000 * (101 - 100) / 100.0 + 1000 * (101 - 102) / 102.0), den = w1 * 2000;
+  CHECK(feat(store.features(slot), Feature::kMarkoutBps) == Approx(1e4 * num / den));
+  CHECK(store.resolve_markouts(kT0 + 12 * kSec, tape, [&](auto) { ++changed; }) == 1);
+  const double w2 = std::exp2(-1.0 / 3600);
+  num += w2 * -500 * (49 - 50) / 50.0;
+  den += w2 * 500;
+  CHECK(feat(store.features(slot), Feature::kMarkoutBps) == Approx(1e4 * num / den));
+  CHECK(changed == 2);
+  CHECK(store.pending_markouts(slot).empty());
+  CHECK(store.stats().markouts_resolved == 2);
+}
+
+TEST_CASE("property: features stay in range and finite on random sequences", "[features][property]") {
+  std::mt19937_64 rng(42);
+  FeatureParams p;
+  p.max_positions = 3;
+  p.markout_slots = 2;
+  AccountStore store(p);
+  PriceTape tape(64, 8, 1);
+  std::int64_t t = kT0;
+  for (int i = 0; i < 20000; ++i) {
+    t += static_cast<std::int64_t>(rng() % (60 * kSec));
+    const AccountId acct = static_cast<AccountId>(rng() % 50);
+    Fill f;
+    if (rng() % 3 == 0) {
+      f = option(acct, t, rng() % 2 ? Side::kBuy : Side::kSell, 0.1 + (rng() % 100) / 10.0, 40000 + rng() % 20000,
+                 30000 + 5000 * (rng() % 8), t + static_cast<std::int64_t>(rng() % (20 * kDay)),
+                 rng() % 2 ? OptionType::kCall : OptionType::kPut, rng() % 4 ? 0.3 + (rng() % 100) / 100.0 : kNaN,
+                 static_cast<InstrumentId>(10 + rng() % 20));
+    } else {
+      f = perp(acct, t - static_cast<std::int64_t>(rng() % (5 * kSec)), rng() % 2 ? Side::kBuy : Side::kSell,
+               0.01 + (rng() % 100) / 10.0, 40000 + rng() % 20000,
+               rng() % 2 ? Liquidity::kMaker : Liquidity::kTaker);
+      f.kind = rng() % 2 ? InstrumentKind::kPerpetual : InstrumentKind::kSpot;
+      f.instrument = static_cast<InstrumentId>(rng() % 6);
+      f.underlying = static_cast<UnderlyingId>(rng() % 6);
+    }
+    tape.record(0, f);
+    store.apply(f);
+    if (i % 100 == 0) store.resolve_markouts(t, tape, [](auto) {});
+  }
+  for (AccountStore::Slot s = 0; s < store.size(); ++s) {
+    const FeatureVector v = store.features(s);
+    for (double x : v) REQUIRE(std::isfinite(x));
+    for (Feature f : {Feature::kMakerRatio, Feature::kDirectionImbalance, Feature::kDeltaNeutrality,
+                      Feature::kOptionShare, Feature::kFutureShare, Feature::kPerpShare, Feature::kConcentration}) {
+      CHECK(feat(v, f) >= 0.0);
+      CHECK(feat(v, f) <= 1.0);
+    }
+    CHECK(feat(v, Feature::kVegaBias) >= -1.0);
+    CHECK(feat(v, Feature::kVegaBias) <= 1.0);
+    CHECK(feat(v, Feature::kOptionShare) + feat(v, Feature::kFutureShare) + feat(v, Feature::kPerpShare) <=
+          Approx(1.0));
+    for (Feature f : {Feature::kTradeRate, Feature::kNotionalRate, Feature::kTicketSize, Feature::kTenor,
+                      Feature::kMoneyness, Feature::kTurnover, Feature::kExposure})
+      CHECK(feat(v, f) >= 0.0);
+    CHECK(store.positions(s).size() <= 3u);
+  }
+}
+
+TEST_CASE("property: decay is monotone in the gap", "[features][property]") {
+  double prev_rate = INFINITY, prev_notional = INFINITY;
+  for (std::int64_t gap : {std::int64_t{0}, kSec, 60 * kSec, kHour, 5 * kHour, 100 * kHour}) {
+    AccountStore store(hour_params());
+    store.apply(perp(1, kT0, Side::kBuy, 1, 100));
+    const FeatureVector v = store.features(store.apply(perp(1, kT0 + gap, Side::kBuy, 1, 100)));
+    CHECK(feat(v, Feature::kTradeRate) <= prev_rate);
+    CHECK(feat(v, Feature::kNotionalRate) <= prev_notional);
+    prev_rate = feat(v, Feature::kTradeRate);
+    prev_notional = feat(v, Feature::kNotionalRate);
+  }
+  // A long gap forgets nearly everything: one fill's worth remains.
+  CHECK(prev_rate == Approx(std::log1p(kLn2)).epsilon(1e-6));
+}
+
+TEST_CASE("property: the order of accounts is irrelevant", "[features][property]") {
+  std::mt19937_64 rng(7);
+  std::vector<Fill> fills;
+  std::int64_t t = kT0;
+  for (int i = 0; i < 3000; ++i) {
+    t += static_cast<std::int64_t>(rng() % (10 * kSec));
+    fills.push_back(perp(static_cast<AccountId>(rng() % 40), t, rng() % 2 ? Side::kBuy : Side::kSell,
+                         0.1 + (rng() % 50) / 10.0, 50000 + rng() % 1000));
+  }
+  // Same per-account order, accounts interleaved differently: group by account, shuffled.
+  std::vector<Fill> grouped = fills;
+  std::vector<AccountId> order(40);
+  for (AccountId i = 0; i < 40; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  std::stable_sort(grouped.begin(), grouped.end(), [&](const Fill& x, const Fill& y) {
+    return std::find(order.begin(), order.end(), x.account) < std::find(order.begin(), order.end(), y.account);
+  });
+  AccountStore a(hour_params()), b(hour_params());
+  for (const Fill& f : fills) a.apply(f);
+  for (const Fill& f : grouped) b.apply(f);
+  REQUIRE(a.size() == b.size());
+  for (AccountId id = 0; id < 40; ++id) {
+    auto sa = a.find(id), sb = b.find(id);
+    REQUIRE(sa.has_value() == sb.has_value());
+    if (sa) CHECK(a.features(*sa) == b.features(*sb));
+  }
+}
+
+TEST_CASE("memory: account state and index fit in 1 KiB per account", "[features][memory]") {
+  AccountStore store(FeatureParams{});
+  CHECK(sizeof(Position) == 40);
+  CHECK(sizeof(PendingMarkout) == 40);
+  for (AccountId i = 0; i < 200000; ++i) store.apply(perp(i, kT0, Side::kBuy, 1, 100));
+  CHECK(store.memory_bytes() / store.size() <= 1024u);
+}
