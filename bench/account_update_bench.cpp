@@ -1,0 +1,170 @@
+// SEGMENTD_BENCH_OWN_MAIN: prints the memory per account before running the benchmarks.
+//
+// Account updates per second (one shard thread's work per fill: index lookup, lazy decay,
+// position and greeks, pending markout) on one hot account and on 1,000,000 accounts in random
+// order, and the memory per account of a store holding 1,000,000 accounts.
+//
+//   build/features/bench/account_update_bench --benchmark_min_time=1
+
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <unistd.h>
+#include <vector>
+
+#include "core/account_store.h"
+#include "core/price_tape.h"
+
+using namespace segmentd;
+
+namespace {
+
+constexpr std::int64_t kT0 = 1'735'000'000LL * 1'000'000'000;
+constexpr std::int64_t kDay = 86400LL * 1'000'000'000;
+constexpr AccountId kAccounts = 1'000'000;
+
+Fill base_fill(AccountId acct, std::int64_t t, std::uint64_t r) {
+  Fill f;
+  f.recv_ns = t;
+  f.account = acct;
+  f.instrument = static_cast<InstrumentId>(r % 4);
+  f.underlying = static_cast<UnderlyingId>(r % 2);
+  f.kind = InstrumentKind::kPerpetual;
+  f.side = (r >> 8) & 1 ? Side::kBuy : Side::kSell;
+  f.liquidity = (r >> 9) & 1 ? Liquidity::kMaker : Liquidity::kTaker;
+  f.qty = 0.01 * static_cast<double>(1 + (r >> 10) % 100);
+  f.price = 95000.0 + static_cast<double>((r >> 20) % 100);
+  f.notional_usd = f.qty * f.price;
+  return f;
+}
+
+//! A realistic mix: 1 fill in 4 is an option with an implied vol (Black-76 on the hot path).
+Fill mixed_fill(AccountId acct, std::int64_t t, std::uint64_t r) {
+  Fill f = base_fill(acct, t, r);
+  if ((r >> 30) % 4 == 0) {
+    f.kind = InstrumentKind::kOption;
+    f.instrument = static_cast<InstrumentId>(10 + (r >> 32) % 4);
+    f.option_type = (r >> 34) & 1 ? OptionType::kCall : OptionType::kPut;
+    f.strike = 80000.0 + 5000.0 * static_cast<double>((r >> 36) % 8);
+    f.expiry_ns = kT0 + 30 * kDay;
+    f.iv = 0.5;
+    f.underlying_price = f.price;
+    f.price = 0.02;
+  }
+  return f;
+}
+
+std::vector<Fill> make_fills(std::size_t n, AccountId accounts, bool mixed, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<Fill> fills(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto acct = static_cast<AccountId>(rng() % accounts);
+    const std::uint64_t r = rng();
+    // Event time advances 1 µs per fill: a 1M fills/s stream.
+    const std::int64_t t = kT0 + static_cast<std::int64_t>(i) * 1000;
+    fills[i] = mixed ? mixed_fill(acct, t, r) : base_fill(acct, t, r);
+  }
+  return fills;
+}
+
+//! Runs fills through a store the way a shard does, with markouts resolving at 1 s ticks.
+void run_updates(benchmark::State& state, AccountStore& store, const PriceTape& tape, const std::vector<Fill>& fills,
+                 std::int64_t& shift) {
+  std::size_t i = 0;
+  std::int64_t next_tick = 0;
+  for (auto _ : state) {
+    Fill f = fills[i];
+    f.recv_ns += shift;
+    benchmark::DoNotOptimize(store.apply(f));
+    if (f.recv_ns >= next_tick) {
+      store.resolve_markouts(f.recv_ns, tape, [](AccountStore::Slot) {});
+      next_tick = f.recv_ns + 1'000'000'000;
+    }
+    if (++i == fills.size()) {
+      i = 0;
+      shift += static_cast<std::int64_t>(fills.size()) * 1000;  // time keeps moving forward
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+const PriceTape& tape() {
+  static PriceTape* t = [] {
+    auto* tp = new PriceTape(64, 8, 1);
+    for (InstrumentId i = 0; i < 64; ++i) tp->record_instrument(0, i, kT0, 95000.0);
+    return tp;
+  }();
+  return *t;
+}
+
+void BM_HotAccount(benchmark::State& state) {
+  const bool mixed = state.range(0) != 0;
+  static const std::vector<Fill> perp_fills = make_fills(1 << 16, 1, false, 1);
+  static const std::vector<Fill> mixed_fills = make_fills(1 << 16, 1, true, 1);
+  AccountStore store{FeatureParams{}};
+  std::int64_t shift = 0;
+  run_updates(state, store, tape(), mixed ? mixed_fills : perp_fills, shift);
+  state.SetLabel(mixed ? "perp + 25% options" : "perps");
+}
+BENCHMARK(BM_HotAccount)->Arg(0)->Arg(1);
+
+void BM_MillionAccounts(benchmark::State& state) {
+  const bool mixed = state.range(0) != 0;
+  // Preloaded once with every account, so the timed loop measures updates, not creation.
+  static AccountStore* store = [] {
+    auto* s = new AccountStore(FeatureParams{});
+    for (AccountId a = 0; a < kAccounts; ++a) s->apply(base_fill(a, kT0 - 1, a * 0x9e3779b97f4a7c15ULL));
+    return s;
+  }();
+  static const std::vector<Fill> perp_fills = make_fills(1 << 22, kAccounts, false, 2);
+  static const std::vector<Fill> mixed_fills = make_fills(1 << 22, kAccounts, true, 2);
+  static std::int64_t shift = 0;
+  run_updates(state, *store, tape(), mixed ? mixed_fills : perp_fills, shift);
+  state.SetLabel(mixed ? "1M accounts, random order, perp + 25% options" : "1M accounts, random order, perps");
+}
+BENCHMARK(BM_MillionAccounts)->Arg(0)->Arg(1);
+
+std::size_t rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+void print_memory() {
+  const std::size_t before = rss_bytes();
+  {
+    AccountStore store{FeatureParams{}};
+    // Every account with all its bounded state in use: full positions and markout rings.
+    const FeatureParams p;
+    std::int64_t t = kT0;
+    for (AccountId a = 0; a < kAccounts; ++a) {
+      for (int k = 0; k < p.max_positions; ++k) {
+        Fill f = base_fill(a, t, static_cast<std::uint64_t>(k));
+        f.instrument = static_cast<InstrumentId>(k);
+        f.recv_ns = t + k * 2'000'000'000LL;  // 2 s apart: a new markout slot each
+        store.apply(f);
+      }
+    }
+    const std::size_t after = rss_bytes();
+    std::printf("accounts: %zu, state %zu B/account (core %zu + %d positions x %zu + %d markouts x %zu)\n",
+                store.size(), store.bytes_per_account_state(), sizeof(AccountCore), p.max_positions,
+                sizeof(Position), p.markout_slots, sizeof(PendingMarkout));
+    std::printf("memory per account incl. index: %.1f B (accounted), %.1f B (RSS growth); goal <= 1024 B\n",
+                static_cast<double>(store.memory_bytes()) / static_cast<double>(store.size()),
+                static_cast<double>(after - before) / static_cast<double>(store.size()));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  print_memory();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
