@@ -1,23 +1,10 @@
 #include "service/binance_listen_key.h"
 
 #include "core/str_cat.h"
+#include "protocol/binance_control.h"
 #include "service/http_client.h"
-#include "simdjson.h"
 
 namespace segmentd {
-namespace {
-
-//! The "listenKey" of a create answer; "" when absent.
-std::string parse_listen_key(const std::string& body) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(body).get(doc)) return {};
-  std::string_view key;
-  if (doc["listenKey"].get(key)) return {};
-  return std::string(key);
-}
-
-}  // namespace
 
 BinanceListenKey::BinanceListenKey(boost::asio::io_context& ioc, Options options, Secret api_key,
                                    std::function<void(std::function<void()>)> post)
@@ -27,7 +14,7 @@ void BinanceListenKey::create(std::function<void(absl::StatusOr<std::string>)> d
   HttpRequest req;
   req.method = "POST";
   req.url = options_.rest_url + options_.path;
-  req.headers.emplace_back("X-MBX-APIKEY", std::string(api_key_.reveal()));
+  req.headers.emplace_back(std::string(control::kBinanceApiKeyHeader), std::string(api_key_.reveal()));
   req.timeout_ns = options_.timeout_ns;
   req.tls_verify = options_.tls_verify;
   req.ca_file = options_.ca_file;
@@ -37,8 +24,10 @@ void BinanceListenKey::create(std::function<void(absl::StatusOr<std::string>)> d
       if (r->status == 401 || r->status == 403)
         return done(absl::PermissionDeniedError(str_cat("listenKey create: HTTP ", r->status, " (API key refused)")));
       if (r->status != 200) return done(absl::UnavailableError(str_cat("listenKey create: HTTP ", r->status)));
-      std::string key = parse_listen_key(r->body);
-      if (key.empty()) return done(absl::UnavailableError("listenKey create: no listenKey in the answer"));
+      std::string key;
+      ParseError err;
+      if (!control::parse_binance_listen_key_response(r->body, key, err) || key.empty())
+        return done(absl::UnavailableError("listenKey create: no listenKey in the answer"));
       key_ = key;
       done(std::move(key));
     });
@@ -49,7 +38,7 @@ void BinanceListenKey::keep_alive(std::function<void(bool)> done) {
   HttpRequest req;
   req.method = "PUT";
   req.url = options_.rest_url + options_.path;
-  req.headers.emplace_back("X-MBX-APIKEY", std::string(api_key_.reveal()));
+  req.headers.emplace_back(std::string(control::kBinanceApiKeyHeader), std::string(api_key_.reveal()));
   req.timeout_ns = options_.timeout_ns;
   req.tls_verify = options_.tls_verify;
   req.ca_file = options_.ca_file;

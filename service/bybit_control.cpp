@@ -1,9 +1,9 @@
 // Bybit v5 private websocket: auth (hex HMAC of "GET/realtime" + expires) → subscribe execution
 // → {"op":"ping"} every heartbeat interval (Bybit recommends 20 s).
-#include "core/str_cat.h"
-#include "protocol/json_writer.h"
+#include <algorithm>
+
+#include "protocol/bybit_control.h"
 #include "service/venue_control.h"
-#include "service/venue_signing.h"
 
 namespace segmentd {
 namespace {
@@ -17,10 +17,7 @@ class BybitControl final : public VenueControl {
     deadline_ns_ = now_ns + settings_.auth_timeout_ns;
     next_ping_ns_ = now_ns + settings_.heartbeat_interval_ns;
     const std::int64_t expires = now_ns / 1'000'000 + 10'000;
-    std::string m = R"({"req_id":"auth","op":"auth","args":[)";
-    json::append_string(m, creds_.key.reveal());
-    m += str_cat(",", expires, ",\"", bybit_signature(creds_.secret.reveal(), expires), "\"]}");
-    ch.send(std::move(m));
+    ch.send(control::bybit_auth_request(creds_.key.reveal(), creds_.secret.reveal(), expires));
   }
 
   void on_message(const DecodeOutcome& o, ControlChannel& ch, std::int64_t now_ns) override {
@@ -32,7 +29,7 @@ class BybitControl final : public VenueControl {
           return;
         }
         stage_ = Stage::kSubscribe;
-        ch.send(R"({"req_id":"sub","op":"subscribe","args":["execution"]})");
+        ch.send(control::bybit_subscribe_request({"execution"}));
         return;
       case MessageKind::kSubscriptionAck:
         if (!o.success) {
@@ -54,7 +51,7 @@ class BybitControl final : public VenueControl {
       return;
     }
     if (now_ns >= next_ping_ns_) {
-      ch.send(R"({"req_id":"ping","op":"ping"})");
+      ch.send(control::bybit_ping_request(next_ping_id_++));
       ch.count_ping();
       next_ping_ns_ = now_ns + settings_.heartbeat_interval_ns;
     }
@@ -70,6 +67,7 @@ class BybitControl final : public VenueControl {
   Stage stage_ = Stage::kAuth;
   std::int64_t deadline_ns_ = 0;
   std::int64_t next_ping_ns_ = 0;
+  std::int64_t next_ping_id_ = 1;
 };
 
 }  // namespace

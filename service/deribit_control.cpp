@@ -1,12 +1,12 @@
 // Deribit JSON-RPC: public/auth (client_signature) → public/set_heartbeat + private/subscribe
 // user.trades.any.any.raw; a heartbeat test_request is answered with public/test at once (Deribit
 // closes the connection when it is not).
+#include <algorithm>
 #include <random>
 
 #include "core/str_cat.h"
-#include "protocol/json_writer.h"
+#include "protocol/deribit_control.h"
 #include "service/venue_control.h"
-#include "service/venue_signing.h"
 
 namespace segmentd {
 namespace {
@@ -20,28 +20,21 @@ class DeribitControl final : public VenueControl {
     deadline_ns_ = now_ns + settings_.auth_timeout_ns;
     const std::int64_t ts_ms = now_ns / 1'000'000;
     const std::string nonce = str_cat(nonce_rng_() % 100'000'000);
-    std::string m = str_cat(R"({"jsonrpc":"2.0","id":)", kAuthId,
-                            R"(,"method":"public/auth","params":{"grant_type":"client_signature","client_id":)");
-    json::append_string(m, creds_.key.reveal());
-    m += str_cat(R"(,"timestamp":)", ts_ms, R"(,"nonce":")", nonce, R"(","data":"","signature":")",
-                 deribit_signature(creds_.secret.reveal(), ts_ms, nonce, ""), "\"}}");
-    ch.send(std::move(m));
+    ch.send(control::deribit_auth_request(kAuthId, creds_.key.reveal(), creds_.secret.reveal(), ts_ms, nonce));
   }
 
   void on_message(const DecodeOutcome& o, ControlChannel& ch, std::int64_t now_ns) override {
     switch (o.kind) {
       case MessageKind::kTestRequest:
-        ch.send(str_cat(R"({"jsonrpc":"2.0","id":)", next_id_++, R"(,"method":"public/test","params":{}})"));
+        ch.send(control::deribit_test_request(next_id_++));
         ch.count_test_request_answered();
         return;
       case MessageKind::kAuthResult:
         if (stage_ != Stage::kAuth) return;
         stage_ = Stage::kSubscribe;
-        ch.send(str_cat(R"({"jsonrpc":"2.0","id":)", kHeartbeatId,
-                        R"(,"method":"public/set_heartbeat","params":{"interval":)",
-                        std::max<std::int64_t>(10, settings_.heartbeat_interval_ns / 1'000'000'000), "}}"));
-        ch.send(str_cat(R"({"jsonrpc":"2.0","id":)", kSubscribeId,
-                        R"(,"method":"private/subscribe","params":{"channels":["user.trades.any.any.raw"]}})"));
+        ch.send(control::deribit_set_heartbeat_request(
+            kHeartbeatId, static_cast<int>(std::clamp<std::int64_t>(settings_.heartbeat_interval_ns / 1'000'000'000, 10, 3600))));
+        ch.send(control::deribit_subscribe_request(kSubscribeId, {"user.trades.any.any.raw"}));
         return;
       case MessageKind::kSubscriptionAck:
         if (stage_ == Stage::kSubscribe && o.request_id == kSubscribeId) {

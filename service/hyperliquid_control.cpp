@@ -1,8 +1,9 @@
 // Hyperliquid websocket: no login; subscribe userFills for the account's user address (and the
 // public trades of the configured coins) → {"method":"ping"} every heartbeat interval
 // (Hyperliquid closes connections silent for 60 s).
-#include "core/str_cat.h"
-#include "protocol/json_writer.h"
+#include <algorithm>
+
+#include "protocol/hyperliquid_control.h"
 #include "service/venue_control.h"
 
 namespace segmentd {
@@ -19,17 +20,11 @@ class HyperliquidControl final : public VenueControl {
     deadline_ns_ = now_ns + settings_.auth_timeout_ns;
     next_ping_ns_ = now_ns + settings_.heartbeat_interval_ns;
     if (!creds_.account.empty()) {
-      std::string m = R"({"method":"subscribe","subscription":{"type":"userFills","user":)";
-      json::append_string(m, creds_.account);
-      m += "}}";
-      ch.send(std::move(m));
+      ch.send(control::hyperliquid_subscribe_user_fills(creds_.account));
       ++expected_acks_;
     }
     for (const std::string& coin : settings_.coins) {
-      std::string m = R"({"method":"subscribe","subscription":{"type":"trades","coin":)";
-      json::append_string(m, coin);
-      m += "}}";
-      ch.send(std::move(m));
+      ch.send(control::hyperliquid_subscribe_trades(coin));
       ++expected_acks_;
     }
   }
@@ -50,7 +45,7 @@ class HyperliquidControl final : public VenueControl {
       return;
     }
     if (now_ns >= next_ping_ns_) {
-      ch.send(R"({"method":"ping"})");
+      ch.send(std::string(control::kHyperliquidPing));
       ch.count_ping();
       next_ping_ns_ = now_ns + settings_.heartbeat_interval_ns;
     }

@@ -1,10 +1,11 @@
 // OKX v5 private websocket: login (base64 HMAC of timestamp + GET/users/self/verify) → subscribe
 // the orders channel (instType ANY) → the text "ping" every heartbeat interval (OKX drops a
 // connection that is silent for 30 s). A notice event (64008, service upgrade) means reconnect.
+#include <algorithm>
+
 #include "core/str_cat.h"
-#include "protocol/json_writer.h"
+#include "protocol/okx_control.h"
 #include "service/venue_control.h"
-#include "service/venue_signing.h"
 
 namespace segmentd {
 namespace {
@@ -18,14 +19,7 @@ class OkxControl final : public VenueControl {
     deadline_ns_ = now_ns + settings_.auth_timeout_ns;
     next_ping_ns_ = now_ns + settings_.heartbeat_interval_ns;
     const std::string ts = str_cat(now_ns / 1'000'000'000);
-    std::string m = R"({"op":"login","args":[{"apiKey":)";
-    json::append_string(m, creds_.key.reveal());
-    m += R"(,"passphrase":)";
-    json::append_string(m, creds_.passphrase.reveal());
-    m += str_cat(R"(,"timestamp":")", ts, R"(","sign":)");
-    json::append_string(m, okx_signature(creds_.secret.reveal(), ts));
-    m += "}]}";
-    ch.send(std::move(m));
+    ch.send(control::okx_login_request(creds_.key.reveal(), creds_.passphrase.reveal(), creds_.secret.reveal(), ts));
   }
 
   void on_message(const DecodeOutcome& o, ControlChannel& ch, std::int64_t now_ns) override {
@@ -37,7 +31,7 @@ class OkxControl final : public VenueControl {
           return;
         }
         stage_ = Stage::kSubscribe;
-        ch.send(R"({"op":"subscribe","args":[{"channel":"orders","instType":"ANY"}]})");
+        ch.send(control::okx_subscribe_orders_request("ANY"));
         return;
       case MessageKind::kSubscriptionAck:
         if (stage_ == Stage::kSubscribe) {
@@ -67,7 +61,7 @@ class OkxControl final : public VenueControl {
       return;
     }
     if (now_ns >= next_ping_ns_) {
-      ch.send("ping");
+      ch.send(std::string(control::kOkxPing));
       ch.count_ping();
       next_ping_ns_ = now_ns + settings_.heartbeat_interval_ns;
     }

@@ -1,18 +1,20 @@
 #include "tools/fillsim/venue_control_server.h"
 
+#include <charconv>
 #include <cstdlib>
 
 #include "core/str_cat.h"
+#include "protocol/bybit_control.h"
+#include "protocol/deribit_control.h"
+#include "protocol/hyperliquid_control.h"
 #include "protocol/json_writer.h"
-#include "service/credentials.h"
-#include "service/venue_signing.h"
-#include "simdjson.h"
+#include "protocol/okx_control.h"
 
 namespace fillsim {
 
 using segmentd::str_cat;
 using segmentd::Venue;
-namespace dom = simdjson::dom;
+namespace control = segmentd::control;
 
 namespace {
 
@@ -24,33 +26,28 @@ int find_key(const std::vector<ServerAccount>& accounts, std::string_view key) {
   return -1;
 }
 
-std::string rpc_id(dom::element doc) {
-  std::int64_t id = 0;
-  if (doc["id"].get(id)) return "null";
-  return str_cat(id);
-}
+std::string rpc_id(std::int64_t id) { return id < 0 ? std::string("null") : str_cat(id); }
 
-ControlResult deribit(dom::element doc, const std::vector<ServerAccount>& accounts, std::int64_t now_ms, ControlState& s) {
+ControlResult deribit(std::string_view text, const std::vector<ServerAccount>& accounts, std::int64_t now_ms,
+                      ControlState& s) {
   ControlResult r;
-  std::string_view method;
-  const std::string id = rpc_id(doc);
-  if (doc["method"].get(method)) return r;
+  control::DeribitRequest req;
+  segmentd::ParseError err;
+  const bool parsed = control::parse_deribit_request(text, req, err);
+  if (!parsed && req.method.empty()) return r;  // not a request at all
+  const std::string id = rpc_id(req.id);
   auto error = [&](int code, std::string_view message) {
     r.replies.push_back(str_cat(R"({"jsonrpc":"2.0","id":)", id, R"(,"error":{"message":")", message, R"(","code":)", code, "}}"));
   };
-  dom::element params;
-  if (doc["params"].get(params)) params = doc;
-  if (method == "public/auth") {
-    std::string_view client_id, signature, nonce, data;
-    std::int64_t ts = 0;
-    (void)params["client_id"].get(client_id);
-    (void)params["signature"].get(signature);
-    (void)params["nonce"].get(nonce);
-    (void)params["data"].get(data);
-    (void)params["timestamp"].get(ts);
-    const int a = find_key(accounts, client_id);
-    const bool ok = a >= 0 && std::llabs(now_ms - ts) < kAllowedSkewMs &&
-                    segmentd::constant_time_equal(signature, segmentd::deribit_signature(accounts[a].secret, ts, nonce, data));
+  if (!parsed) {
+    if (req.method == "public/auth") r.auth_rejected = true;
+    error(11029, "invalid_arguments");
+    return r;
+  }
+  if (req.method == "public/auth") {
+    const int a = find_key(accounts, req.client_id);
+    const bool ok = a >= 0 && std::llabs(now_ms - req.timestamp_ms) < kAllowedSkewMs &&
+                    control::verify_deribit_auth(req, accounts[a].secret);
     if (!ok) {
       r.auth_rejected = true;
       error(13004, "invalid_credentials");
@@ -60,18 +57,21 @@ ControlResult deribit(dom::element doc, const std::vector<ServerAccount>& accoun
     r.auth_ok = true;
     r.replies.push_back(str_cat(R"({"jsonrpc":"2.0","id":)", id,
                                 R"(,"result":{"access_token":"sim-token","expires_in":31536000,"refresh_token":"sim-refresh","scope":"session:sim","token_type":"bearer"}})"));
-  } else if (method == "public/set_heartbeat") {
-    std::int64_t interval = 0;
-    if (params["interval"].get(interval) || interval < 1) return error(11029, "invalid_arguments"), r;
-    s.heartbeat_interval_ms = interval * 1000;
+  } else if (req.method == "public/set_heartbeat") {
+    s.heartbeat_interval_ms = std::int64_t{req.interval_seconds} * 1000;
     s.test_answered = true;
     r.replies.push_back(str_cat(R"({"jsonrpc":"2.0","id":)", id, R"(,"result":"ok"})"));
-  } else if (method == "private/subscribe") {
+  } else if (req.method == "private/subscribe") {
     if (s.account < 0) return error(13009, "unauthorized"), r;
     r.newly_subscribed = !s.subscribed;
     s.subscribed = true;
-    r.replies.push_back(str_cat(R"({"jsonrpc":"2.0","id":)", id, R"(,"result":["user.trades.any.any.raw"]})"));
-  } else if (method == "public/test") {
+    std::string channels;
+    for (const std::string& c : req.channels) {
+      if (!channels.empty()) channels.push_back(',');
+      segmentd::json::append_string(channels, c);
+    }
+    r.replies.push_back(str_cat(R"({"jsonrpc":"2.0","id":)", id, R"(,"result":[)", channels, "]}"));
+  } else if (req.method == "public/test") {
     s.test_answered = true;
     r.ping = true;
     r.replies.push_back(str_cat(R"({"jsonrpc":"2.0","id":)", id, R"(,"result":{"version":"1.2.26"}})"));
@@ -81,31 +81,27 @@ ControlResult deribit(dom::element doc, const std::vector<ServerAccount>& accoun
   return r;
 }
 
-ControlResult okx(std::string_view text, dom::element doc, const std::vector<ServerAccount>& accounts, std::int64_t now_ms,
+ControlResult okx(std::string_view text, const std::vector<ServerAccount>& accounts, std::int64_t now_ms,
                   ControlState& s) {
   ControlResult r;
-  if (text == "ping") {
+  control::OkxRequest req;
+  segmentd::ParseError err;
+  const bool parsed = control::parse_okx_request(text, req, err);
+  const std::string conn = str_cat("sim", s.conn);
+  if (parsed && req.op == "ping") {
     r.ping = true;
     r.replies.push_back("pong");
     return r;
   }
-  std::string_view op;
-  if (doc["op"].get(op)) return r;
-  const std::string conn = str_cat("sim", s.conn);
-  if (op == "login") {
-    dom::element arg;
-    std::string_view key, passphrase, ts, sign;
-    if (!doc["args"].at(0).get(arg)) {
-      (void)arg["apiKey"].get(key);
-      (void)arg["passphrase"].get(passphrase);
-      (void)arg["timestamp"].get(ts);
-      (void)arg["sign"].get(sign);
-    }
-    const int a = find_key(accounts, key);
-    const std::int64_t ts_s = std::atoll(std::string(ts).c_str());
-    const bool ok = a >= 0 && std::llabs(now_ms / 1000 - ts_s) < kAllowedSkewMs / 1000 &&
-                    segmentd::constant_time_equal(passphrase, accounts[a].passphrase) &&
-                    segmentd::constant_time_equal(sign, segmentd::okx_signature(accounts[a].secret, ts));
+  if (!parsed && req.op.empty()) return r;
+  if (req.op == "login") {
+    const int a = parsed ? find_key(accounts, req.api_key) : -1;
+    std::int64_t ts_s = 0;
+    const bool ts_ok = !req.timestamp.empty() &&
+                       std::from_chars(req.timestamp.data(), req.timestamp.data() + req.timestamp.size(), ts_s).ec ==
+                           std::errc{};
+    const bool ok = a >= 0 && ts_ok && std::llabs(now_ms / 1000 - ts_s) < kAllowedSkewMs / 1000 &&
+                    control::verify_okx_login(req, accounts[a].key, accounts[a].passphrase, accounts[a].secret);
     if (!ok) {
       r.auth_rejected = true;
       r.replies.push_back(str_cat(R"({"event":"error","code":"60009","msg":"Login failed.","connId":")", conn, "\"}"));
@@ -114,7 +110,7 @@ ControlResult okx(std::string_view text, dom::element doc, const std::vector<Ser
     s.account = a;
     r.auth_ok = true;
     r.replies.push_back(str_cat(R"({"event":"login","code":"0","msg":"","connId":")", conn, "\"}"));
-  } else if (op == "subscribe") {
+  } else if (req.op == "subscribe") {
     if (s.account < 0) {
       r.replies.push_back(str_cat(R"({"event":"error","code":"60011","msg":"Please log in","connId":")", conn, "\"}"));
       return r;
@@ -126,25 +122,23 @@ ControlResult okx(std::string_view text, dom::element doc, const std::vector<Ser
   return r;
 }
 
-ControlResult bybit(dom::element doc, const std::vector<ServerAccount>& accounts, std::int64_t now_ms, ControlState& s) {
+ControlResult bybit(std::string_view text, const std::vector<ServerAccount>& accounts, std::int64_t now_ms,
+                    ControlState& s) {
   ControlResult r;
-  std::string_view op, req_id;
-  if (doc["op"].get(op)) return r;
-  (void)doc["req_id"].get(req_id);
+  control::BybitRequest reqm;
+  segmentd::ParseError err;
+  const bool parsed = control::parse_bybit_request(text, reqm, err);
+  if (!parsed && reqm.op.empty()) return r;
   const std::string conn = str_cat("sim-", s.conn);
-  std::string req = req_id.empty() ? std::string() : str_cat(R"("req_id":")", req_id, "\",");
-  if (op == "auth") {
-    std::string_view key, sign;
-    std::int64_t expires = 0;
-    dom::array args;
-    if (!doc["args"].get(args)) {
-      (void)args.at(0).get(key);
-      (void)args.at(1).get(expires);
-      (void)args.at(2).get(sign);
-    }
-    const int a = find_key(accounts, key);
-    const bool ok = a >= 0 && expires > now_ms &&
-                    segmentd::constant_time_equal(sign, segmentd::bybit_signature(accounts[a].secret, expires));
+  std::string req;
+  if (!reqm.req_id.empty()) {
+    req = R"("req_id":)";
+    segmentd::json::append_string(req, reqm.req_id);
+    req += ",";
+  }
+  if (reqm.op == "auth") {
+    const int a = parsed ? find_key(accounts, reqm.api_key) : -1;
+    const bool ok = a >= 0 && reqm.expires_ms > now_ms && control::verify_bybit_auth(reqm, accounts[a].key, accounts[a].secret);
     if (!ok) {
       r.auth_rejected = true;
       r.replies.push_back(str_cat("{", req, R"("success":false,"ret_msg":"Invalid apikey or sign","op":"auth","conn_id":")", conn, "\"}"));
@@ -153,50 +147,49 @@ ControlResult bybit(dom::element doc, const std::vector<ServerAccount>& accounts
     s.account = a;
     r.auth_ok = true;
     r.replies.push_back(str_cat("{", req, R"("success":true,"ret_msg":"","op":"auth","conn_id":")", conn, "\"}"));
-  } else if (op == "subscribe") {
-    const bool ok = s.account >= 0;
+  } else if (reqm.op == "subscribe") {
+    const bool ok = parsed && s.account >= 0;
     r.newly_subscribed = ok && !s.subscribed;
     s.subscribed = s.subscribed || ok;
     r.replies.push_back(str_cat("{", req, R"("success":)", ok ? "true" : "false", R"(,"ret_msg":")",
                                 ok ? "" : "Request not authorized", R"(","op":"subscribe","conn_id":")", conn, "\"}"));
-  } else if (op == "ping") {
+  } else if (reqm.op == "ping") {
     r.ping = true;
     r.replies.push_back(str_cat("{", req, R"("op":"pong","args":[")", now_ms, R"("],"conn_id":")", conn, "\"}"));
   }
   return r;
 }
 
-ControlResult hyperliquid(dom::element doc, const std::vector<ServerAccount>& accounts, ControlState& s) {
+ControlResult hyperliquid(std::string_view text, const std::vector<ServerAccount>& accounts, ControlState& s) {
   ControlResult r;
-  std::string_view method;
-  if (doc["method"].get(method)) return r;
-  if (method == "ping") {
+  control::HyperliquidRequest req;
+  segmentd::ParseError err;
+  const bool parsed = control::parse_hyperliquid_request(text, req, err);
+  if (parsed && req.method == "ping") {
     r.ping = true;
     r.replies.push_back(R"({"channel":"pong"})");
     return r;
   }
-  if (method != "subscribe") return r;
-  std::string_view type, user, coin;
-  dom::element sub;
-  if (doc["subscription"].get(sub) || sub["type"].get(type)) {
+  if (req.method != "subscribe") return r;
+  if (!parsed) {
     r.replies.push_back(R"({"channel":"error","data":"Invalid subscription"})");
     return r;
   }
   std::string echo = R"({"type":)";
-  segmentd::json::append_string(echo, type);
-  if (!sub["user"].get(user)) {
+  segmentd::json::append_string(echo, req.type);
+  if (!req.user.empty()) {
     echo += R"(,"user":)";
-    segmentd::json::append_string(echo, user);
+    segmentd::json::append_string(echo, req.user);
   }
-  if (!sub["coin"].get(coin)) {
+  if (!req.coin.empty()) {
     echo += R"(,"coin":)";
-    segmentd::json::append_string(echo, coin);
+    segmentd::json::append_string(echo, req.coin);
   }
   echo += "}";
   r.replies.push_back(str_cat(R"({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":)", echo, "}}"));
-  if (type == "userFills") {
+  if (req.type == "userFills") {
     for (std::size_t i = 0; i < accounts.size(); ++i)
-      if (accounts[i].name == user) s.account = static_cast<int>(i);
+      if (accounts[i].name == req.user) s.account = static_cast<int>(i);
     r.newly_subscribed = s.account >= 0 && !s.subscribed;
     s.subscribed = s.subscribed || s.account >= 0;
   }
@@ -207,16 +200,11 @@ ControlResult hyperliquid(dom::element doc, const std::vector<ServerAccount>& ac
 
 ControlResult handle_client_message(Venue venue, std::string_view text, const std::vector<ServerAccount>& accounts,
                                     std::int64_t now_ms, ControlState& state) {
-  dom::parser parser;
-  dom::element doc;
-  const bool json_ok = !parser.parse(text.data(), text.size()).get(doc);
-  if (venue == Venue::kOkx && text == "ping") return okx(text, doc, accounts, now_ms, state);
-  if (!json_ok) return {};
   switch (venue) {
-    case Venue::kDeribit: return deribit(doc, accounts, now_ms, state);
-    case Venue::kOkx: return okx(text, doc, accounts, now_ms, state);
-    case Venue::kBybit: return bybit(doc, accounts, now_ms, state);
-    case Venue::kHyperliquid: return hyperliquid(doc, accounts, state);
+    case Venue::kDeribit: return deribit(text, accounts, now_ms, state);
+    case Venue::kOkx: return okx(text, accounts, now_ms, state);
+    case Venue::kBybit: return bybit(text, accounts, now_ms, state);
+    case Venue::kHyperliquid: return hyperliquid(text, accounts, state);
     default: return {};
   }
 }

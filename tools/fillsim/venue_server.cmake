@@ -1,6 +1,6 @@
 # The venue server mode (fillsim-venue): simulated fills in each venue's wire format over
 # websocket, with the venue's control plane. A library of its own, so that the integration tests
-# link the server in-process; it reuses the service's signing functions, as tools may.
+# link the server in-process; it verifies with the protocol control-plane parsers (protocol/*_control.h).
 add_library(fillsim_venue STATIC
   ${CMAKE_CURRENT_LIST_DIR}/venue_encoders.cpp
   ${CMAKE_CURRENT_LIST_DIR}/venue_control_server.cpp
