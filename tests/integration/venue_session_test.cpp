@@ -125,6 +125,12 @@ void run_end_to_end(Venue venue) {
     return got == expected;
   };
   const bool complete = wait_until(received_all);
+  // The stream can be over before the first heartbeat is due: wait for one (bounded), rather
+  // than assume the fills take longer than a heartbeat interval.
+  const bool pinging = venue == Venue::kOkx || venue == Venue::kBybit || venue == Venue::kHyperliquid;
+  if (pinging) wait_until([&] { return server.stats().pings.load() >= 1; }, std::chrono::seconds(10));
+  if (venue == Venue::kDeribit)
+    wait_until([&] { return SourceStats::get(source.stats().test_requests_answered) >= 1; }, std::chrono::seconds(10));
   source.stop();
   server.stop();
 
@@ -159,7 +165,7 @@ void run_end_to_end(Venue venue) {
     CHECK(SourceStats::get(s.test_requests_answered) >= 1);
     CHECK(server.stats().heartbeat_closes.load() == 0);
   }
-  if (venue == Venue::kOkx || venue == Venue::kBybit || venue == Venue::kHyperliquid) {
+  if (pinging) {
     CHECK(SourceStats::get(s.pings_sent) >= 1);
     CHECK(server.stats().pings.load() >= 1);
   }
