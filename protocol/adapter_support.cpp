@@ -186,11 +186,65 @@ AccountId AccountCache::intern(std::string_view name) {
 
 // ---------------------------------------------------------------------------------------------
 
-JsonAdapter::JsonAdapter(Venue venue, AdapterContext ctx, bool needs_dedup)
+namespace {
+
+constexpr int kMaxWalkDepth = 64;  //!< venue messages nest 4-5 levels; deeper is hostile input
+
+//! Walks a value sequentially, checking structure, keys and strings; values themselves are
+//! checked by whoever reads them.
+simdjson::error_code walk(od::value v, int depth) {
+  if (depth > kMaxWalkDepth) return simdjson::DEPTH_ERROR;
+  od::json_type type;
+  if (auto e = v.type().get(type); e) return e;
+  switch (type) {
+    case od::json_type::object: {
+      od::object o;
+      if (auto e = v.get_object().get(o); e) return e;
+      for (auto field_result : o) {
+        od::field field;
+        if (auto e = std::move(field_result).get(field); e) return e;
+        if (auto e = walk(field.value(), depth + 1); e) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::array: {
+      od::array a;
+      if (auto e = v.get_array().get(a); e) return e;
+      for (auto element : a) {
+        od::value x;
+        if (auto e = std::move(element).get(x); e) return e;
+        if (auto e = walk(x, depth + 1); e) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      return v.get_string().get(s);
+    }
+    default:
+      v.raw_json_token();  // scalars: consumed here, checked by whoever reads them
+      return simdjson::SUCCESS;
+  }
+}
+
+simdjson::error_code validate(od::document& doc) {
+  od::value root;
+  if (auto e = doc.get_value().get(root); e) return e;
+  if (auto e = walk(root, 0); e) return e;
+  const char* rest = nullptr;
+  if (doc.current_location().get(rest) == simdjson::SUCCESS) return simdjson::TRAILING_CONTENT;
+  doc.rewind();
+  return simdjson::SUCCESS;
+}
+
+}  // namespace
+
+JsonAdapter::JsonAdapter(Venue venue, AdapterContext ctx, bool needs_dedup, bool random_access)
     : venue_(venue),
       account_name_(std::move(ctx.account)),
       instruments_(*ctx.instruments, venue),
       accounts_(*ctx.accounts),
+      random_access_(random_access),
       dedup_(ctx.dedup) {
   prices_ = ctx.prices;
   // Interned even when empty, so that every fill's AccountId names something; a private stream
@@ -213,6 +267,10 @@ bool JsonAdapter::decode(std::string_view message, std::int64_t recv_ns, std::ve
   bool ok = true;
   if (auto e = parser_.iterate(message.data(), message.size(), message.size() + kJsonPadding).get(doc); e) {
     ok = fail_json(error, e, "message");
+  } else if (auto ve = random_access_ ? validate(doc) : simdjson::SUCCESS; ve) {
+    ok = ve == simdjson::INCORRECT_TYPE ? fail(error, ParseErrorReason::kMalformedJson, "the message is not JSON")
+                                        : fail_json(error, ve, "message");
+    if (ve == simdjson::TRAILING_CONTENT) error.reason = ParseErrorReason::kMalformedJson;
   } else {
     ok = decode_document(doc, message, recv_ns, out, outcome, error);
     // simdjson 3.0 has no document::at_end(): a readable current location means trailing bytes.

@@ -179,7 +179,10 @@ class AccountCache {
 
 class JsonAdapter : public VenueAdapter {
  public:
-  JsonAdapter(Venue venue, AdapterContext ctx, bool needs_dedup);
+  //! `random_access`: the adapter looks fields up with find_field() (any order). simdjson's
+  //! unordered lookup may read out of bounds on malformed input (found by fuzzing OKX), so such
+  //! adapters get the whole document validated by one sequential walk first.
+  JsonAdapter(Venue venue, AdapterContext ctx, bool needs_dedup, bool random_access = true);
   ~JsonAdapter() override;
 
   Venue venue() const final { return venue_; }
@@ -218,6 +221,7 @@ class JsonAdapter : public VenueAdapter {
 
  private:
   od::parser parser_;
+  bool random_access_ = true;
   std::unique_ptr<TradeDedup> own_dedup_;
   TradeDedup* dedup_ = nullptr;
 };

@@ -11,7 +11,7 @@ constexpr std::string_view kUserTrades = "user.trades.";
 
 class DeribitAdapter final : public JsonAdapter {
  public:
-  explicit DeribitAdapter(AdapterContext ctx) : JsonAdapter(Venue::kDeribit, std::move(ctx), false) {}
+  explicit DeribitAdapter(AdapterContext ctx) : JsonAdapter(Venue::kDeribit, std::move(ctx), false, /*random_access=*/false) {}
 
  protected:
   bool decode_document(od::document& doc, std::string_view, std::int64_t recv_ns, std::vector<Fill>& out,

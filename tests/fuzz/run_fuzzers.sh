@@ -37,6 +37,8 @@ for v in "${venues[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   # Seeds: every sample message of the venue (copied: the fuzzer writes new inputs here).
   find "$shared/fixtures/exchanges/$v" -type f -exec cp -n {} "$corpus/" \; 2>/dev/null || true
+  # Plus every input that once crashed an adapter, so that a regression shows at once.
+  find "$root/tests/fuzz/regressions/$v" -type f -exec cp -n {} "$corpus/" \; 2>/dev/null || true
   echo "== fuzz_${v}_adapter for ${seconds}s ($(ls "$corpus" | wc -l) corpus files)"
   if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$build/fuzz/fuzz_${v}_adapter" \
       -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
