@@ -57,28 +57,41 @@ std::string_view op_text(CompareOp op) {
 
 }  // namespace
 
-// Thresholds are in raw feature units (feature_vector.h). Reference points for the log features:
-// trade_rate log1p(fills/h): 2.4 ≈ 10/h, 6.9 ≈ 1000/h; ticket_size log1p(USD/fill): 8.5 ≈ $5k,
-// 10.5 ≈ $36k, 11.5 ≈ $100k; turnover log1p(notional per hour / gross position): 3 ≈ 20×/h.
+// Thresholds are in raw feature units (feature_vector.h), calibrated on the feature means the
+// simulator measures per archetype (tools/fillsim/README.md, "Expected values of the 16
+// features"): each rule uses the features that separate its archetype by a wide margin there,
+// and avoids trade_rate, whose level depends on the population and the venue's volume.
 // Order matters (first match wins): the most specific behaviour comes first.
 LabelRules default_label_rules() {
   LabelRules r;
   r.rules = {
-      {"hft-scalper", {cond(Feature::kTradeRate, kGt, 6.9), cond(Feature::kTurnover, kGt, 3.0)}},
-      {"market-maker", {cond(Feature::kMakerRatio, kGt, 0.7), cond(Feature::kDirectionImbalance, kLt, 0.3)}},
-      {"delta-neutral", {cond(Feature::kDeltaNeutrality, kGt, 0.8), cond(Feature::kOptionShare, kGt, 0.4)}},
-      {"delta-neutral", {cond(Feature::kDeltaNeutrality, kGt, 0.8), cond(Feature::kFutureShare, kGt, 0.4)}},
-      {"option-premium-seller", {cond(Feature::kOptionShare, kGt, 0.4), cond(Feature::kVegaBias, kLt, -0.3)}},
+      // Two-sided passive liquidity: maker 0.90, imbalance 0.01 (next highest maker: 0.61).
+      {"market-maker", {cond(Feature::kMakerRatio, kGt, 0.75), cond(Feature::kDirectionImbalance, kLt, 0.2)}},
+      // Perps both ways on a fast signal: perp 0.85, imbalance 0.00, maker 0.35, turnover 5.5.
+      {"hft-scalper",
+       {cond(Feature::kPerpShare, kGt, 0.6), cond(Feature::kDirectionImbalance, kLt, 0.1),
+        cond(Feature::kMakerRatio, kGt, 0.2)}},
+      {"hft-scalper", {cond(Feature::kTurnover, kGt, 4.5), cond(Feature::kOptionShare, kLt, 0.1)}},
+      // Short vol: options 0.90, vega bias −0.96.
+      {"option-premium-seller", {cond(Feature::kOptionShare, kGt, 0.6), cond(Feature::kVegaBias, kLt, -0.5)}},
+      // Long OTM options in small tickets: options 0.95, vega +0.93, ticket 9.5 (≈ 13k USD).
       {"retail-option-lottery",
-       {cond(Feature::kOptionShare, kGt, 0.5), cond(Feature::kTicketSize, kLt, 8.5),
-        cond(Feature::kMoneyness, kGt, 0.15), cond(Feature::kVegaBias, kGt, 0.2)}},
-      {"directional-whale", {cond(Feature::kTicketSize, kGt, 11.5), cond(Feature::kDirectionImbalance, kGt, 0.6)}},
-      {"institutional-hedger",
-       {cond(Feature::kFutureShare, kGt, 0.5), cond(Feature::kTicketSize, kGt, 10.5),
-        cond(Feature::kTradeRate, kLt, 2.4)}},
+       {cond(Feature::kOptionShare, kGt, 0.6), cond(Feature::kVegaBias, kGt, 0.3), cond(Feature::kTicketSize, kLt, 11.0)}},
+      // Hedged vol and basis books: delta neutrality 0.99 with options and futures both.
+      {"delta-neutral",
+       {cond(Feature::kDeltaNeutrality, kGt, 0.85), cond(Feature::kOptionShare, kGt, 0.15),
+        cond(Feature::kFutureShare, kGt, 0.15)}},
+      {"delta-neutral", {cond(Feature::kDeltaNeutrality, kGt, 0.9), cond(Feature::kFutureShare, kGt, 0.4)}},
+      // Large one-way tickets, mostly perps: ticket 14.4 (≈ 1.8M USD), imbalance 0.64, perp 0.60.
+      {"directional-whale",
+       {cond(Feature::kTicketSize, kGt, 12.5), cond(Feature::kDirectionImbalance, kGt, 0.4),
+        cond(Feature::kPerpShare, kGt, 0.3)}},
+      // Large dated-future hedges: future 0.65, ticket 13.7.
+      {"institutional-hedger", {cond(Feature::kFutureShare, kGt, 0.4), cond(Feature::kTicketSize, kGt, 12.0)}},
+      // Small taker perp punts: perp 0.95, ticket 8.3 (≈ 4k USD), maker 0.10.
       {"retail-perp-gambler",
-       {cond(Feature::kPerpShare, kGt, 0.6), cond(Feature::kTicketSize, kLt, 8.5),
-        cond(Feature::kMakerRatio, kLt, 0.3)}},
+       {cond(Feature::kPerpShare, kGt, 0.7), cond(Feature::kTicketSize, kLt, 10.0), cond(Feature::kMakerRatio, kLt, 0.3)}},
+      {"directional-whale", {cond(Feature::kTicketSize, kGt, 13.0), cond(Feature::kDirectionImbalance, kGt, 0.5)}},
   };
   r.fallback = "mixed";
   return r;

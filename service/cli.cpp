@@ -6,6 +6,7 @@
 
 #include "core/str_cat.h"
 #include "service/config.h"
+#include "service/decode_command.h"
 #include "service/log.h"
 #include "service/replay.h"
 #include "service/run_command.h"
@@ -21,6 +22,10 @@ usage:
                                           deterministic batch run over a native NDJSON file:
                                           one line per account (features, segment, label,
                                           confidence; default stdout) and the final model
+  segmentd decode --venue VENUE FILE [--account NAME]
+                                          print the fills a captured venue message file
+                                          (one JSON message or NDJSON) yields, in the native
+                                          format; name every message that is not a fill and why
   segmentd check-config --config FILE     validate a config file and exit
   segmentd --help | --version
 
@@ -115,6 +120,16 @@ int cmd_run(const Parsed& p, std::ostream& out, std::ostream& err, const CliHook
   return run_service(*std::move(config), std::move(sim), out, err, install_stop_signals());
 }
 
+int cmd_decode(const Parsed& p, std::ostream& out, std::ostream& err) {
+  if (!check_known(p, {"venue", "account"}, err)) return 2;
+  if (!p.options.count("venue") || p.positional.size() != 1) {
+    err << "segmentd decode: usage: segmentd decode --venue VENUE FILE [--account NAME]\n";
+    return 2;
+  }
+  const std::string account = p.options.count("account") ? p.options.at("account") : "decoded";
+  return run_decode(p.options.at("venue"), p.positional[0], account, out, err);
+}
+
 int cmd_check_config(const Parsed& p, std::ostream& out, std::ostream& err) {
   if (!check_known(p, {"config"}, err)) return 2;
   auto config = config_for(p);
@@ -138,6 +153,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   if (parsed->command == "run") return cmd_run(*parsed, out, err, hooks);
   if (parsed->command == "replay") return cmd_replay(*parsed, out, err);
+  if (parsed->command == "decode") return cmd_decode(*parsed, out, err);
   if (parsed->command == "check-config") return cmd_check_config(*parsed, out, err);
   err << "segmentd: unknown command '" << parsed->command << "'\n" << kUsage;
   return 2;

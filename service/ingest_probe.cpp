@@ -46,14 +46,14 @@ IngestProbe::IngestProbe(Metrics& m, const std::string& source, const std::strin
       hook_(m.on_collect([this] { collect(); })) {}
 
 void IngestProbe::sample_from(std::function<IngestSample()> sampler) {
-  absl::MutexLock lock(&sampler_mu_);
+  std::lock_guard<std::mutex> lock(sampler_mu_);
   sampler_ = std::move(sampler);
 }
 
 void IngestProbe::collect() {
   IngestSample s;
   {
-    absl::MutexLock lock(&sampler_mu_);
+    std::lock_guard<std::mutex> lock(sampler_mu_);
     if (sampler_) s = sampler_();
   }
   const std::uint64_t messages = messages_.value() + s.messages;

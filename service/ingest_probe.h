@@ -17,6 +17,9 @@
 // Threads: record_*() from the source's thread (any thread is safe; one writer keeps the cache
 // lines private). The probe must outlive neither its Metrics nor what its sampler reads.
 
+#include <mutex>
+
+#include "absl/base/thread_annotations.h"
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -70,7 +73,7 @@ class IngestProbe {
   std::atomic<bool> connected_{false};
 
   // Scrape side (collect hook only).
-  absl::Mutex sampler_mu_;
+  std::mutex sampler_mu_;
   std::function<IngestSample()> sampler_ ABSL_GUARDED_BY(sampler_mu_);
   std::uint64_t last_messages_ = 0;
   CounterExport messages_out_, bytes_out_, fills_out_, reconnects_out_;

@@ -11,14 +11,14 @@ LatencyProbe::LatencyProbe(Metrics& m)
 }
 
 HotHistogram& LatencyProbe::recorder() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   recorders_.push_back(std::make_unique<HotHistogram>(latency_buckets_seconds(), 1e-9));
   exports_.emplace_back(*recorders_.back(), series_);
   return *recorders_.back();
 }
 
 void LatencyProbe::collect() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (HistogramExport& e : exports_) e.sync();
 }
 

@@ -8,6 +8,9 @@
 // Threads: record() from any thread; a thread that records a lot takes its own recorder() so
 // that its counts sit on its own cache lines. Recorders feed the same series.
 
+#include <mutex>
+
+#include "absl/base/thread_annotations.h"
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -33,7 +36,7 @@ class LatencyProbe {
   void collect();
 
   prometheus::Histogram& series_;
-  absl::Mutex mu_;  //!< guards recorders_ (collect and recorder())
+  std::mutex mu_;  //!< guards recorders_ (collect and recorder())
   std::deque<std::unique_ptr<HotHistogram>> recorders_ ABSL_GUARDED_BY(mu_);
   std::deque<HistogramExport> exports_ ABSL_GUARDED_BY(mu_);
   HotHistogram* shared_;

@@ -210,7 +210,7 @@ Logger::Logger(LogOptions options, Sink sink, Clock clock) : sink_(std::move(sin
 }
 
 void Logger::configure(const LogOptions& options) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   options_ = options;
   json_.store(options.format == LogFormat::kJson, std::memory_order_relaxed);
   level_.store(static_cast<std::uint8_t>(options.level), std::memory_order_relaxed);
@@ -271,7 +271,7 @@ void Logger::write(LogLevel level, std::string_view component, std::string_view 
   if (!enabled(level)) return;
   const std::int64_t now = clock_();
   std::string line = format_line(now, level, component, msg, fields);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (options_.rate_limit_burst > 0) {
     std::string key = rate_key(component, msg);
     auto it = rate_.find(key);
@@ -307,7 +307,7 @@ void Logger::write(LogLevel level, std::string_view component, std::string_view 
 
 void Logger::flush_suppressed() {
   const std::int64_t now = clock_();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (auto& [key, st] : rate_) {
     if (st.suppressed > 0 && now - st.window_start_ns >= options_.rate_limit_interval_ns) {
       emit_summary_locked(now, key, st);

@@ -32,7 +32,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>  // std::mutex: Debian's Abseil is not TSan-instrumented
 
 namespace segmentd {
 
@@ -139,7 +139,7 @@ class Logger {
   std::atomic<std::uint64_t> suppressed_total_{0};
   Sink sink_;
   Clock clock_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   LogOptions options_ ABSL_GUARDED_BY(mu_);
   //! Key: component + '\0' + msg. Bounded: messages are literals; see kMaxRateKeys.
   absl::flat_hash_map<std::string, RateState> rate_ ABSL_GUARDED_BY(mu_);

@@ -22,7 +22,8 @@ segmentd::SourceMaker simulator_maker(double speedup) {
     o.name = sc.name;
     o.sim.seed = sc.seed;
     o.sim.accounts = sc.sim_accounts;
-    o.sim.rate = sc.rate;
+    // sc.rate is fills per wall-clock second; the simulator counts fills per simulated second.
+    o.sim.rate = speedup > 0 ? sc.rate / speedup : sc.rate;
     o.sim.duration_s = sc.duration_s;
     // Start the simulated market at the current time so event time tracks the wall clock.
     o.sim.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(

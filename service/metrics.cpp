@@ -48,7 +48,7 @@ Metrics::HookHandle& Metrics::HookHandle::operator=(HookHandle&& o) noexcept {
 
 void Metrics::HookHandle::reset() {
   if (owner_ == nullptr) return;
-  absl::MutexLock lock(&owner_->mu_);
+  std::lock_guard<std::mutex> lock(owner_->mu_);
   owner_->hooks_.erase(it_);
   owner_ = nullptr;
 }
@@ -56,18 +56,18 @@ void Metrics::HookHandle::reset() {
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {}
 
 Metrics::HookHandle Metrics::on_collect(Hook hook) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   hooks_.push_back(std::move(hook));
   return HookHandle(this, std::prev(hooks_.end()));
 }
 
 void Metrics::collect() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const Hook& h : hooks_) h();
 }
 
 std::string Metrics::render() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const Hook& h : hooks_) h();
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, registry_->Collect());

@@ -32,7 +32,7 @@
 #include <prometheus/registry.h>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>  // std::mutex: Debian's Abseil is not TSan-instrumented
 #include "core/spsc_ring.h"  // kCacheLine
 
 namespace segmentd {
@@ -141,7 +141,7 @@ class Metrics {
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
-  absl::Mutex mu_;  //!< one collect at a time; guards hooks_
+  std::mutex mu_;  //!< one collect at a time; guards hooks_
   std::list<Hook> hooks_ ABSL_GUARDED_BY(mu_);
 };
 

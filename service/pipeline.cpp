@@ -6,6 +6,13 @@
 
 #include "core/str_cat.h"
 #include "service/admin_server.h"
+#include "service/clusterer_probe.h"
+#include "service/ingest_probe.h"
+#include "service/latency_probe.h"
+#include "service/metrics.h"
+#include "service/process_probe.h"
+#include "service/publisher_probe.h"
+#include "service/shard_probe.h"
 #include "service/ingest_server.h"
 #include "service/log.h"
 #include "service/publisher.h"
@@ -40,7 +47,8 @@ absl::Status Pipeline::start() {
   ClustererLoopOptions lo;
   lo.config = config_.clusterer;
   lo.shards = config_.shards.shards;
-  lo.on_model = [this](const ModelPtr& model, const ClustererStats&, double, std::size_t) {
+  lo.on_model = [this](const ModelPtr& model, const ClustererStats&, double seconds, std::size_t items) {
+    if (clusterer_probe_) clusterer_probe_->record_batch(items, static_cast<std::int64_t>(seconds * 1e9));
     if (model) on_model(model);
   };
   clusterer_ = std::make_unique<ClustererLoop>(std::move(lo));
@@ -59,8 +67,12 @@ absl::Status Pipeline::start() {
     o.markout_tick_ns = config_.features.markout_tick_ns;
     o.model = &clusterer_->model_slot();
     o.assigner = config_.clusterer.assigner;
-    o.on_batch = [this](int shard, std::span<const TouchedAccount> touched) { clusterer_->offer(shard, touched); };
-    o.on_changes = [this](int, std::span<const SegmentChange> changes) { on_changes(changes); };
+    o.on_batch = [this](int shard, std::span<const TouchedAccount> touched) {
+      clusterer_->offer(shard, touched);
+      // On the shard's own thread, so its handler may be read here.
+      if (shard_probe_) shard_probe_->record_accounts(shard, static_cast<AccountShard&>(shards_->handler(shard)).store().size());
+    };
+    o.on_changes = [this](int shard, std::span<const SegmentChange> changes) { on_changes(shard, changes); };
     handlers.push_back(std::make_unique<AccountShard>(s, std::move(o)));
   }
   shards_ = std::make_unique<ShardSet>(sc, std::move(handlers));
@@ -98,10 +110,12 @@ absl::Status Pipeline::start() {
     publisher_ = std::make_unique<Publisher>(config_.publisher, accounts_);
     if (auto st = publisher_->start(); !st.ok()) return st;
   }
+  start_probes();
   if (config_.admin.enabled) {
     AdminHandlers h;
     h.model = [this] { return clusterer_->model(); };
     h.account = [this](std::string_view name) { return account_view(name); };
+    h.metrics = [this] { return render_metrics(); };
     h.readiness = [this] {
       std::vector<ReadinessCheck> checks;
       ModelPtr m = clusterer_->model();
@@ -126,14 +140,70 @@ absl::Status Pipeline::start() {
   return absl::OkStatus();
 }
 
+void Pipeline::start_probes() {
+  metrics_ = std::make_unique<Metrics>();
+  for (const auto& src : sources_) {
+    std::string venue = "native";
+    for (const auto& sc : config_.sources)
+      if (sc.name == src->name()) venue = sc.kind == SourceKind::kVenue ? std::string(to_string(sc.venue)) : std::string(to_string(sc.kind));
+    auto probe = std::make_unique<IngestProbe>(*metrics_, std::string(src->name()), venue);
+    const Source* s = src.get();
+    probe->sample_from([s] {
+      const SourceStats& st = s->stats();
+      IngestSample x;
+      x.messages = SourceStats::get(st.messages);
+      x.bytes = SourceStats::get(st.bytes);
+      x.fills = SourceStats::get(st.fills);
+      const std::uint64_t connects = SourceStats::get(st.connects);
+      x.reconnects = connects > 0 ? connects - 1 : 0;
+      for (int r = 0; r < kParseErrorReasonCount; ++r) x.parse_errors[r] = SourceStats::get(st.errors[r]);
+      x.connected = connects > SourceStats::get(st.disconnects) || (connects == 0 && x.fills > 0);
+      return x;
+    });
+    ingest_probes_.push_back(std::move(probe));
+  }
+  shard_probe_ = std::make_unique<ShardProbe>(*metrics_, shards_->shards(),
+                                              static_cast<std::size_t>(shards_->producers()) * config_.shards.ring_capacity);
+  shard_probe_->attach(shards_.get());
+  clusterer_probe_ = std::make_unique<ClustererProbe>(*metrics_, shards_->shards());
+  latency_probe_ = std::make_unique<LatencyProbe>(*metrics_);
+  process_probe_ = std::make_unique<ProcessProbe>(*metrics_, SEGMENTD_VERSION);
+  if (publisher_) {
+    publisher_probe_ = std::make_unique<PublisherProbe>(*metrics_);
+    Publisher* pub = publisher_.get();
+    publisher_probe_->sample_from([pub] {
+      const PublisherStats st = pub->stats();
+      PublisherSample x;
+      x.subscribers = st.subscribers;
+      x.connections = st.connections;
+      x.queued_bytes = st.queued_bytes;
+      x.slow_consumer_closes = st.slow_consumer_closes;
+      x.rejected_connections = st.rejected_connections;
+      x.auth_failures = st.auth_failures;
+      x.snapshots = st.snapshots;
+      x.replays = st.replays;
+      x.messages_published = st.messages_published;
+      x.last_seq = st.last_seq;
+      x.ring_first_seq = st.ring_first_seq;
+      x.ring_size = st.ring_size;
+      return x;
+    });
+  }
+}
+
+std::string Pipeline::render_metrics() { return metrics_ ? metrics_->render() : std::string(); }
+
 void Pipeline::stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
+  if (admin_) admin_->stop();  // no scrape runs while the probes go away
   for (auto& s : sources_) s->stop();
   if (shards_) shards_->stop();
   if (clusterer_) clusterer_->stop();
   if (publisher_) publisher_->stop();
-  if (admin_) admin_->stop();
+  publisher_probe_.reset();
+  shard_probe_.reset();
+  ingest_probes_.clear();
 }
 
 bool Pipeline::sources_finished() const {
@@ -143,8 +213,9 @@ bool Pipeline::sources_finished() const {
   return true;
 }
 
-void Pipeline::on_changes(std::span<const SegmentChange> changes) {
+void Pipeline::on_changes(int shard, std::span<const SegmentChange> changes) {
   if (changes.empty()) return;
+  if (clusterer_probe_) clusterer_probe_->record_segment_changes(shard, changes.size());
   {
     std::lock_guard<std::mutex> lock(changes_mu_);
     for (const SegmentChange& c : changes) {
@@ -155,7 +226,17 @@ void Pipeline::on_changes(std::span<const SegmentChange> changes) {
     }
   }
   change_count_.fetch_add(changes.size(), std::memory_order_relaxed);
+  std::uint64_t moves = 0;
+  for (const SegmentChange& c : changes) moves += c.from != kNoSegment ? 1 : 0;
+  move_count_.fetch_add(moves, std::memory_order_relaxed);
   if (publisher_) publisher_->publish_changes(changes);
+  if (latency_probe_) {
+    // Receive → published. Only where receive time is wall-clock time (a simulator running faster
+    // than real time stamps fills in its own future; replays stamp the past).
+    const std::int64_t now = wall_ns();
+    for (const SegmentChange& c : changes)
+      if (c.recv_ns <= now && now - c.recv_ns < 60'000'000'000LL) latency_probe_->record(c.recv_ns, now);
+  }
 }
 
 void Pipeline::on_model(const ModelPtr& model) {
@@ -186,6 +267,7 @@ PipelineSummary Pipeline::summary() const {
   s.rejected = shards_->rejected();
   s.accounts = accounts_.size();
   s.changes = change_count_.load(std::memory_order_relaxed);
+  s.moves = move_count_.load(std::memory_order_relaxed);
   s.model = clusterer_->model();
   s.model_version = s.model ? s.model->version : 0;
   s.warmup_progress = clusterer_->warmup_progress();

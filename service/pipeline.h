@@ -41,6 +41,13 @@ namespace segmentd {
 
 class Publisher;
 class AdminServer;
+class Metrics;
+class IngestProbe;
+class ShardProbe;
+class ClustererProbe;
+class PublisherProbe;
+class LatencyProbe;
+class ProcessProbe;
 
 //! Records a fill's prices on the tape, then pushes it into its shard. One per source (thread).
 class TapeSink final : public FillSink {
@@ -66,7 +73,8 @@ struct PipelineSummary {
   double seconds = 0;              //!< since start
   std::uint64_t fills = 0;         //!< processed by the shards
   std::uint64_t accounts = 0;
-  std::uint64_t changes = 0;       //!< segment changes emitted
+  std::uint64_t changes = 0;       //!< segment changes emitted (first assignments included)
+  std::uint64_t moves = 0;         //!< changes of accounts that already had a segment
   std::uint64_t model_version = 0;
   std::size_t warmup_progress = 0; //!< accounts with enough fills, while warming up
   std::size_t warmup_target = 0;
@@ -111,9 +119,12 @@ class Pipeline {
   std::vector<std::pair<AccountId, SegmentId>> assignments();
   //! One account as the admin API shows it; nullopt when unknown.
   std::optional<AccountView> account_view(std::string_view name);
+  //! The Prometheus exposition of this pipeline's metrics (GET /metrics).
+  std::string render_metrics();
 
  private:
-  void on_changes(std::span<const SegmentChange> changes);
+  void on_changes(int shard, std::span<const SegmentChange> changes);
+  void start_probes();
   void on_model(const ModelPtr& model);
 
   Config config_;
@@ -127,6 +138,15 @@ class Pipeline {
   std::vector<std::unique_ptr<Source>> sources_;
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<AdminServer> admin_;
+  // Metrics: this pipeline's own registry (tests run several pipelines in one process). The
+  // probes read the components above at scrape time, so they are destroyed first (stop()).
+  std::unique_ptr<Metrics> metrics_;
+  std::vector<std::unique_ptr<IngestProbe>> ingest_probes_;
+  std::unique_ptr<ShardProbe> shard_probe_;
+  std::unique_ptr<ClustererProbe> clusterer_probe_;
+  std::unique_ptr<PublisherProbe> publisher_probe_;
+  std::unique_ptr<LatencyProbe> latency_probe_;
+  std::unique_ptr<ProcessProbe> process_probe_;
   std::int64_t started_ns_ = 0;
   bool started_ = false;
   bool stopped_ = false;
@@ -136,6 +156,7 @@ class Pipeline {
   absl::flat_hash_map<SegmentId, std::int64_t> segment_sizes_;  // guarded by changes_mu_
   std::deque<SegmentChange> recent_;                            // guarded by changes_mu_
   std::atomic<std::uint64_t> change_count_{0};
+  std::atomic<std::uint64_t> move_count_{0};
 };
 
 }  // namespace segmentd

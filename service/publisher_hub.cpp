@@ -89,7 +89,7 @@ void PublisherHub::publish_changes(std::span<const SegmentChange> changes) {
   std::vector<std::shared_ptr<Subscriber>> alive;
   auto batch = std::make_shared<PublishBatch>();
   batch->entries.reserve(changes.size());
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const SegmentChange& c : changes) {
     PublishedEntry e;
     e.kind = PublishedEntry::Kind::kChange;
@@ -121,7 +121,7 @@ void PublisherHub::publish_model(ModelPtr model) {
   if (!model) return;
   std::vector<std::shared_ptr<Subscriber>> alive;  // see publish_changes
   auto batch = std::make_shared<PublishBatch>();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto table = std::make_shared<SegmentTable>(*segments_);
   for (const Segment& s : model->segments) (*table)[s.id] = PublishedSegment{s.label, s.policy};
   segments_ = std::move(table);
@@ -144,7 +144,7 @@ void PublisherHub::publish_model(ModelPtr model) {
 void PublisherHub::publish_heartbeat(std::int64_t now_ns) {
   std::vector<std::shared_ptr<Subscriber>> alive;  // see publish_changes
   auto batch = std::make_shared<PublishBatch>();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   PublishedEntry e;
   e.kind = PublishedEntry::Kind::kHeartbeat;
   e.seq = seq_;
@@ -167,14 +167,14 @@ bool PublisherHub::try_open_connection() {
 void PublisherHub::close_connection() { connections_.fetch_sub(1, std::memory_order_relaxed); }
 
 std::uint64_t PublisherHub::add_session(std::weak_ptr<Subscriber> session) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::uint64_t id = next_session_id_++;
   sessions_.push_back(Registration{id, std::move(session), false});
   return id;
 }
 
 void PublisherHub::remove_session(std::uint64_t id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (std::size_t i = 0; i < sessions_.size(); ++i) {
     if (sessions_[i].id != id) continue;
     if (sessions_[i].attached) subscribers_.fetch_sub(1, std::memory_order_relaxed);
@@ -186,7 +186,7 @@ void PublisherHub::remove_session(std::uint64_t id) {
 
 void PublisherHub::attach(std::uint64_t id, std::optional<std::uint64_t> since_seq, SubscriberFilter& filter,
                           SubscribeStart* start) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   start->since_seq = since_seq;
   start->seq = seq_;
   start->ring_first_seq = ring_.empty() ? 0 : ring_.front().seq;
@@ -235,7 +235,7 @@ void PublisherHub::attach(std::uint64_t id, std::optional<std::uint64_t> since_s
 }
 
 void PublisherHub::detach(std::uint64_t id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (Registration& r : sessions_) {
     if (r.id == id && r.attached) {
       r.attached = false;
@@ -247,7 +247,7 @@ void PublisherHub::detach(std::uint64_t id) {
 void PublisherHub::shutdown_all() {
   std::vector<std::shared_ptr<Subscriber>> live;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     for (const Registration& r : sessions_)
       if (auto s = r.session.lock()) live.push_back(std::move(s));
   }

@@ -27,7 +27,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>  // std::mutex: Debian's Abseil is not TSan-instrumented
 #include "core/account_interner.h"
 #include "core/model.h"
 #include "core/segment_change.h"
@@ -216,7 +216,7 @@ class PublisherHub {
   const PublisherHubOptions options_;
   const AccountInterner& names_;
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<PublishedEntry> ring_ ABSL_GUARDED_BY(mu_);           //!< consecutive seqs
   std::vector<PublishedAssignment> assignments_ ABSL_GUARDED_BY(mu_);  //!< by AccountId

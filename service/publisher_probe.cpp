@@ -34,14 +34,14 @@ PublisherProbe::PublisherProbe(Metrics& m)
       hook_(m.on_collect([this] { collect(); })) {}
 
 void PublisherProbe::sample_from(std::function<PublisherSample()> sampler) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   sampler_ = std::move(sampler);
 }
 
 void PublisherProbe::collect() {
   PublisherSample s;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (!sampler_) return;
     s = sampler_();
   }

@@ -16,6 +16,9 @@
 //
 // Threads: sample_from() from any thread; the sampler runs on the scraping thread.
 
+#include <mutex>
+
+#include "absl/base/thread_annotations.h"
 #include <cstdint>
 #include <functional>
 
@@ -57,7 +60,7 @@ class PublisherProbe {
   prometheus::Gauge& ring_messages_;
   prometheus::Gauge& ring_first_seq_;
   CounterExport slow_closes_, rejected_, auth_failures_, snapshots_, replays_, messages_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::function<PublisherSample()> sampler_ ABSL_GUARDED_BY(mu_);
   Metrics::HookHandle hook_;
 };

@@ -86,7 +86,6 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   ReplaySummary summary;
   absl::flat_hash_map<AccountId, TouchedAccount> pending;  // the open mini-batch, latest vector per account
   absl::flat_hash_set<AccountId> batch_accounts;           // distinct accounts pushed since the batch opened
-  absl::flat_hash_map<AccountId, std::int64_t> last_change;
   std::vector<BatchItem> batch;
   std::int64_t batch_open = kNoTime;
   std::vector<std::uint64_t> pushed(static_cast<std::size_t>(shards.shards()), 0);
@@ -109,7 +108,7 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     }
     for (auto& v : changes) {
       summary.changes += v.size();
-      for (const SegmentChange& c : v) last_change[c.account] = c.ts_ns;
+      if (options.keep_changes) summary.change_log.insert(summary.change_log.end(), v.begin(), v.end());
       v.clear();
     }
     if (batch_open == kNoTime) batch_open = t;
@@ -140,6 +139,7 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     }
     batch_accounts.insert(f.account);
     if (f.recv_ns > max_ts) max_ts = f.recv_ns;
+    if (summary.first_ns == 0) summary.first_ns = f.recv_ns;
     tape.record(0, f);
     pushed[static_cast<std::size_t>(shard_of(f.account, shards.shards()))]++;
     shards.push(0, f);
@@ -191,6 +191,12 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     m.push_back('\n');
     mf << m;
     if (!mf) return absl::PermissionDeniedError(str_cat("cannot write '", options.model_output, "'"));
+  }
+  summary.last_ns = max_ts == kNoTime ? 0 : max_ts;
+  if (options.keep_changes) {
+    for (const Row& r : rows) summary.assignments.emplace_back(*r.name, r.snap.segment);
+    summary.account_names.reserve(accounts.size());
+    for (AccountId id = 0; id < accounts.size(); ++id) summary.account_names.push_back(accounts.name(id));
   }
   std::string line;
   for (const Row& r : rows) {

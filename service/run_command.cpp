@@ -46,9 +46,9 @@ void add_default_sources(Config& config) {
 void print_pipeline_summary(const PipelineSummary& now, const PipelineSummary& before, std::ostream& out) {
   const double dt = now.seconds - before.seconds;
   const double fps = dt > 0 ? (now.fills - before.fills) / dt : 0.0;
-  const double cps = dt > 0 ? (now.changes - before.changes) / dt : 0.0;
-  out << absl::StrFormat("[%7.1fs] %10.0f fills/s  %9d fills  %7d accounts  %6.1f changes/s  model v%d", now.seconds,
-                         fps, now.fills, now.accounts, cps, now.model_version);
+  const double mps = dt > 0 ? (now.moves - before.moves) / dt : 0.0;
+  out << absl::StrFormat("[%7.1fs] %10.0f fills/s  %9d fills  %7d accounts  %6.1f moves/s  model v%d", now.seconds, fps,
+                         now.fills, now.accounts, mps, now.model_version);
   if (now.parse_errors) out << "  bad messages " << now.parse_errors;
   if (now.ring_full_events) out << "  ring-full " << now.ring_full_events;
   out << "\n";
@@ -57,7 +57,8 @@ void print_pipeline_summary(const PipelineSummary& now, const PipelineSummary& b
                            now.warmup_target);
     return;
   }
-  const double churn = now.accounts > 0 && dt > 0 ? (now.changes - before.changes) / double(now.accounts) / dt * 3600 : 0;
+  // Churn: accounts moving between segments per hour of wall-clock time (first assignments excluded).
+  const double churn = now.accounts > 0 && dt > 0 ? (now.moves - before.moves) / double(now.accounts) / dt * 3600 : 0;
   out << absl::StrFormat("           %-26s %8s %7s %10s %14s   churn %.1f%% of accounts/h\n", "segment", "accounts",
                          "margin", "quote bps", "max order USD", churn * 100);
   for (const auto& s : now.segments) {

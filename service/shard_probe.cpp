@@ -29,12 +29,12 @@ ShardProbe::ShardProbe(Metrics& m, int shards, std::size_t ring_capacity)
 }
 
 void ShardProbe::attach(const ShardSet* set) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   set_ = set;
 }
 
 void ShardProbe::collect() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (set_ == nullptr) return;
   const int n = std::min(shards_, set_->shards());
   for (int s = 0; s < n; ++s) {

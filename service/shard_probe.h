@@ -14,6 +14,9 @@
 // Threads: record_accounts(shard, n) from shard `shard`'s thread (once per burst or timer).
 // The probe must be destroyed before the ShardSet it is attached to.
 
+#include <mutex>
+
+#include "absl/base/thread_annotations.h"
 #include <cstdint>
 #include <vector>
 
@@ -43,7 +46,7 @@ class ShardProbe {
   std::vector<CounterExport> full_events_;
   std::vector<CounterExport> processed_;
   CounterExport dropped_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   const ShardSet* set_ ABSL_GUARDED_BY(mu_) = nullptr;
   Metrics::HookHandle hook_;
 };
