@@ -67,7 +67,7 @@ TEST_CASE("labels are unique per model, older segments keep the plain label", "[
 TEST_CASE("a segment keeps its suffix when another one changes label", "[labels]") {
   const LabelRules r = default_label_rules();
   const FeatureVector mm = with(neutral(), {{Feature::kMakerRatio, 0.9}, {Feature::kDirectionImbalance, 0.1}});
-  const FeatureVector hft = with(neutral(), {{Feature::kTradeRate, 8.5}, {Feature::kTurnover, 5.0}});
+  const FeatureVector hft = with(neutral(), {{Feature::kTurnover, 5.0}, {Feature::kOptionShare, 0.0}});
   std::vector<FeatureVector> cs = {mm, mm};
   auto labels = assign_labels(r, cs, {});
   REQUIRE(labels[1].unique == "market-maker-2");
@@ -84,15 +84,16 @@ TEST_CASE("a segment keeps its suffix when another one changes label", "[labels]
 
 TEST_CASE("the previous label is sticky within the hysteresis band, priority is kept", "[labels]") {
   const LabelRules r = default_label_rules();
-  // maker_ratio just under the 0.7 threshold: a new segment is not a market maker...
-  const FeatureVector edge = with(neutral(), {{Feature::kMakerRatio, 0.69}, {Feature::kDirectionImbalance, 0.1}});
+  // maker_ratio just under the 0.75 threshold: a new segment is not a market maker...
+  const FeatureVector edge = with(neutral(), {{Feature::kMakerRatio, 0.74}, {Feature::kDirectionImbalance, 0.1}});
   CHECK(match_label(r, edge, "") == "mixed");
-  // ...but one that was keeps its label inside the band (0.7 − 0.02).
+  // ...but one that was keeps its label inside the band (0.75 − 0.02).
   CHECK(match_label(r, edge, "market-maker") == "market-maker");
   CHECK(match_label(r, with(edge, {{Feature::kMakerRatio, 0.6}}), "market-maker") == "mixed");
-  // An earlier rule that matches strictly still wins over the sticky one.
-  CHECK(match_label(r, with(edge, {{Feature::kTradeRate, 8.0}, {Feature::kTurnover, 4.0}}), "market-maker") ==
-        "hft-scalper");
+  // An earlier rule that matches strictly still wins over the sticky one: a new centroid
+  // matching the first rule (market-maker) strictly beats a sticky later one.
+  const FeatureVector mm = with(neutral(), {{Feature::kMakerRatio, 0.9}, {Feature::kDirectionImbalance, 0.05}});
+  CHECK(match_label(r, mm, "retail-perp-gambler") == "market-maker");
 }
 
 TEST_CASE("conditions and rules parse from config text", "[labels]") {
