@@ -195,7 +195,7 @@ void run_wrong_secret(Venue venue) {
 
 }  // namespace
 
-TEST_CASE("deribit session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kDeribit); }
+TEST_CASE("deribit session end to end over TLS", "[integration][venue][tsan]") { run_end_to_end(Venue::kDeribit); }
 TEST_CASE("okx session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kOkx); }
 TEST_CASE("bybit session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kBybit); }
 TEST_CASE("binance session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kBinance); }
