@@ -68,7 +68,8 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   void on_connect(error_code ec) {
     if (ec) return fail("connect", ec);
     if (!tls_) return do_write();
-    if (!SSL_set_tlsext_host_name(tls_->native_handle(), url_.host.c_str())) return fail("TLS SNI", ec);
+    if (!SSL_set_tlsext_host_name(tls_->native_handle(), url_.host.c_str()))
+      return fail("TLS SNI", error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()));
     if (request_.tls_verify) tls_->set_verify_callback(ssl::host_name_verification(url_.host));
     tls_->async_handshake(ssl::stream_base::client, [self = shared_from_this()](error_code ec) {
       if (ec) return self->fail("TLS handshake", ec);
