@@ -185,10 +185,10 @@ void run_wrong_secret(Venue venue) {
   VenueSource source(client_config(venue, server.port(), options, true), ctx, sink);
   REQUIRE(source.start().ok());
   CHECK(wait_until([&] { return SourceStats::get(source.stats().auth_failures) >= kAccounts; }));
+  CHECK(source.ready_sessions() == 0);  // before stop(), which drops the sessions
   source.stop();
   server.stop();
   CHECK(sink.size() == 0);
-  CHECK(source.ready_sessions() == 0);
   if (venue == Venue::kBinance) CHECK(server.stats().listen_key_rejected.load() >= kAccounts);
   else CHECK(server.stats().auth_rejected.load() >= kAccounts);
 }
