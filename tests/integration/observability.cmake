@@ -18,3 +18,12 @@ add_test(NAME integration/prometheus_scrape
           --source-dir ${PROJECT_SOURCE_DIR} --work-dir ${CMAKE_CURRENT_BINARY_DIR}/prometheus_scrape
           -- $<TARGET_FILE:segmentd_metrics_catalog> --serve --port-file {port_file})
 set_tests_properties(integration/prometheus_scrape PROPERTIES LABELS "integration" SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+# The same, scraping segmentd itself (`segmentd run` on its built-in simulator): the metrics the
+# live pipeline really exports, read back through Prometheus.
+add_test(NAME integration/prometheus_scrape_segmentd
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/prometheus_scrape_test.py
+          --source-dir ${PROJECT_SOURCE_DIR} --work-dir ${CMAKE_CURRENT_BINARY_DIR}/prometheus_scrape_segmentd
+          --expect-model-version -1
+          -- bash ${CMAKE_CURRENT_LIST_DIR}/segmentd_on_port.sh $<TARGET_FILE:segmentd> {port})
+set_tests_properties(integration/prometheus_scrape_segmentd PROPERTIES LABELS "integration" SKIP_RETURN_CODE 77 TIMEOUT 120)

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the real segmentd (built-in simulator source, small population) with its admin API, and so
+# /metrics, on 127.0.0.1:PORT. For the Prometheus scrape test: segmentd_on_port.sh SEGMENTD PORT
+set -euo pipefail
+segmentd=$1
+port=$2
+cfg=$(mktemp /tmp/segmentd-scrape-XXXXXX.toml)
+trap 'rm -f "$cfg"' EXIT
+cat > "$cfg" <<TOML
+[admin]
+port = $port
+allow_anonymous = true
+[publisher]
+port = 0
+allow_anonymous = true
+[clusterer]
+min_accounts = 100
+[run]
+summary_interval = 0
+sim_accounts = 300
+sim_rate = 3000
+TOML
+# exec would lose the trap; run in the foreground and forward the stop signal.
+"$segmentd" run --config "$cfg" &
+child=$!
+trap 'kill -TERM $child 2>/dev/null; wait $child; rm -f "$cfg"' TERM INT EXIT
+wait $child
