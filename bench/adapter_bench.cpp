@@ -43,20 +43,23 @@ std::string deribit_trade(std::mt19937_64& rng, std::uint64_t id) {
   const int pick = static_cast<int>(rng() % 10);
   const bool option = pick == 9;
   const char* instrument = option ? "BTC-27DEC24-60000-C" : pick < 7 ? "BTC-PERPETUAL" : "ETH-PERPETUAL";
-  const double index = pick < 7 || option ? 60000.0 + static_cast<double>(rng() % 2000) : 3000.0 + static_cast<double>(rng() % 100);
-  const double price = option ? 0.0125 + static_cast<double>(rng() % 100) * 0.0005 : index + static_cast<double>(rng() % 40) - 20.0;
-  const double amount = option ? 0.1 * static_cast<double>(1 + rng() % 50) : 10.0 * static_cast<double>(1 + rng() % 500);
-  std::string t = str_cat(R"({"trade_seq":)", 100000000 + id, R"(,"trade_id":")", 219381310 + id,
-                          R"(","timestamp":)", 1655421193564 + static_cast<std::int64_t>(id),
-                          R"(,"tick_direction":)", rng() % 4,
-                          R"(,"state":"filled","self_trade":false,"reduce_only":false,"profit_loss":0,"price":)", price,
-                          R"(,"post_only":false,"order_type":"limit","order_id":")", 46108941243 + id / 3,
-                          R"(","matching_id":null,"mark_price":)", price + 1.5,
-                          R"(,"liquidity":")", (rng() & 1) ? "M" : "T", R"(","instrument_name":")", instrument,
-                          R"(","index_price":)", index, R"(,"fee_currency":")", pick < 7 || option ? "BTC" : "ETH",
-                          R"(","fee":)", 2.5e-7 * static_cast<double>(1 + rng() % 100),
-                          R"(,"direction":")", (rng() & 1) ? "buy" : "sell", R"(","amount":)", amount);
-  if (option) t += str_cat(R"(,"iv":)", 45.0 + static_cast<double>(rng() % 300) / 10.0, R"(,"underlying_price":)", index + 35.0);
+  const double index =
+      pick < 7 || option ? 60000.0 + static_cast<double>(rng() % 2000) : 3000.0 + static_cast<double>(rng() % 100);
+  const double price =
+      option ? 0.0125 + static_cast<double>(rng() % 100) * 0.0005 : index + static_cast<double>(rng() % 40) - 20.0;
+  const double amount =
+      option ? 0.1 * static_cast<double>(1 + rng() % 50) : 10.0 * static_cast<double>(1 + rng() % 500);
+  std::string t =
+      str_cat(R"({"trade_seq":)", 100000000 + id, R"(,"trade_id":")", 219381310 + id, R"(","timestamp":)",
+              1655421193564 + static_cast<std::int64_t>(id), R"(,"tick_direction":)", rng() % 4,
+              R"(,"state":"filled","self_trade":false,"reduce_only":false,"profit_loss":0,"price":)", price,
+              R"(,"post_only":false,"order_type":"limit","order_id":")", 46108941243 + id / 3,
+              R"(","matching_id":null,"mark_price":)", price + 1.5, R"(,"liquidity":")", (rng() & 1) ? "M" : "T",
+              R"(","instrument_name":")", instrument, R"(","index_price":)", index, R"(,"fee_currency":")",
+              pick < 7 || option ? "BTC" : "ETH", R"(","fee":)", 2.5e-7 * static_cast<double>(1 + rng() % 100),
+              R"(,"direction":")", (rng() & 1) ? "buy" : "sell", R"(","amount":)", amount);
+  if (option)
+    t += str_cat(R"(,"iv":)", 45.0 + static_cast<double>(rng() % 300) / 10.0, R"(,"underlying_price":)", index + 35.0);
   t += "}";
   return t;
 }
@@ -66,7 +69,8 @@ std::vector<Padded> deribit_frames(int trades_per_frame) {
   std::vector<Padded> out;
   std::uint64_t id = 0;
   for (int m = 0; m < kMessages; ++m) {
-    std::string s = R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.trades.any.any.raw","data":[)";
+    std::string s =
+        R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.trades.any.any.raw","data":[)";
     for (int i = 0; i < trades_per_frame; ++i) {
       if (i > 0) s += ",";
       s += deribit_trade(rng, id++);
@@ -85,9 +89,9 @@ std::vector<Padded> binance_messages() {
     out.push_back(pad(str_cat(
         R"({"e":"ORDER_TRADE_UPDATE","E":1709654401000,"T":1709654401000,"o":{"s":"ETHUSDT","c":"x-aHRE4BCj-T0000000000000","S":")",
         (rng() & 1) ? "BUY" : "SELL",
-        R"(","o":"LIMIT","f":"GTC","q":"1.000","p":"2500.00","ap":"2500.00","sp":"0.00","x":"TRADE","X":"FILLED","i":)", 12345678 + m,
-        R"(,"l":"1.000","z":"1.000","L":")", price, R"(","N":"USDT","n":"0.50000000","T":)", 1709654401000 + m, R"(,"t":)",
-        98765432 + m,
+        R"(","o":"LIMIT","f":"GTC","q":"1.000","p":"2500.00","ap":"2500.00","sp":"0.00","x":"TRADE","X":"FILLED","i":)",
+        12345678 + m, R"(,"l":"1.000","z":"1.000","L":")", price, R"(","N":"USDT","n":"0.50000000","T":)",
+        1709654401000 + m, R"(,"t":)", 98765432 + m,
         R"(,"b":"0","a":"0","m":true,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"pP":false,"rp":"0.50000000","V":"NONE","pm":"NONE"}})")));
   }
   return out;
@@ -114,8 +118,7 @@ std::vector<Padded> bybit_messages() {
   for (int m = 0; m < kMessages; ++m) {
     out.push_back(pad(str_cat(
         R"({"topic":"execution","id":"386825804_BTCUSDT_140612148849382","creationTime":1746270400355,"data":[{"category":"linear","symbol":"BTCUSDT","closedSize":"0.5","execFee":"26.3725275","execId":"0ab1bdf7-4219-438b-b30a-)",
-        100000000000 + m,
-        R"(","execPrice":")", 95900.1 + static_cast<double>(rng() % 100),
+        100000000000 + m, R"(","execPrice":")", 95900.1 + static_cast<double>(rng() % 100),
         R"(","execQty":"0.5","execType":"Trade","execValue":"47950.05","feeRate":"0.00055","tradeIv":"","markIv":"","blockTradeId":"","markPrice":"95901.48","indexPrice":"","underlyingPrice":"","leavesQty":"0","orderId":"9aac161b-8ed6-450d-9cab-c5cc67c21784","orderLinkId":"","orderPrice":"94942.5","orderQty":"0.5","orderType":"Market","stopOrderType":"UNKNOWN","side":"Sell","execTime":"1746270400353","isLeverage":"0","isMaker":false,"seq":140612148849382,"marketUnit":"","execPnl":"0.05","createType":"CreateByUser","extraFees":[{"feeCoin":"USDT","feeType":"GST","subFeeType":"IND_GST","feeRate":"0.0000675","fee":"0.006403779"}],"feeCurrency":"USDT"}]})")));
   }
   return out;

@@ -58,7 +58,8 @@ void BM_ClustererUpdate(benchmark::State& state) {
     i = (i + 1) % batches.size();
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
-  state.counters["batches/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["batches/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ClustererUpdate)->Arg(1024)->Arg(4096)->Unit(benchmark::kMicrosecond);
 

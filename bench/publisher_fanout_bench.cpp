@@ -80,7 +80,8 @@ std::atomic<std::int64_t> g_measure_from_ns{0};  // messages published before th
 // One subscriber: connects, subscribes, parses every frame for seq and ts. On its strand.
 class Client : public std::enable_shared_from_this<Client> {
  public:
-  Client(net::io_context& ioc, std::uint16_t port, bool batch) : ws_(net::make_strand(ioc)), port_(port), batch_(batch) {}
+  Client(net::io_context& ioc, std::uint16_t port, bool batch)
+      : ws_(net::make_strand(ioc)), port_(port), batch_(batch) {}
 
   void start() {
     beast::get_lowest_layer(ws_).async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_),
@@ -141,8 +142,10 @@ class Client : public std::enable_shared_from_this<Client> {
     }
   }
   void fail(beast::error_code ec) {
-    if (ws_.reason().code != websocket::close_code::none) close_reason = std::string(ws_.reason().reason);
-    else close_reason = ec.message();
+    if (ws_.reason().code != websocket::close_code::none)
+      close_reason = std::string(ws_.reason().reason);
+    else
+      close_reason = ec.message();
     closed = true;
   }
 
@@ -162,14 +165,22 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view k = argv[i];
     const char* v = argv[i + 1];
-    if (k == "--subscribers") subscribers = std::atoi(v);
-    else if (k == "--rate") rate = std::atof(v);
-    else if (k == "--seconds") seconds = std::atof(v);
-    else if (k == "--warmup") warmup = std::atof(v);
-    else if (k == "--batch") batch = std::atoi(v) != 0;
-    else if (k == "--per-call") per_call = std::atoi(v);
-    else if (k == "--threads") threads = std::atoi(v);
-    else if (k == "--client-threads") client_threads = std::atoi(v);
+    if (k == "--subscribers")
+      subscribers = std::atoi(v);
+    else if (k == "--rate")
+      rate = std::atof(v);
+    else if (k == "--seconds")
+      seconds = std::atof(v);
+    else if (k == "--warmup")
+      warmup = std::atof(v);
+    else if (k == "--batch")
+      batch = std::atoi(v) != 0;
+    else if (k == "--per-call")
+      per_call = std::atoi(v);
+    else if (k == "--threads")
+      threads = std::atoi(v);
+    else if (k == "--client-threads")
+      client_threads = std::atoi(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
@@ -277,15 +288,18 @@ int main(int argc, char** argv) {
     }
   }
   std::printf(
-      "subscribers=%d rate_offered=%.0f/s published=%llu in %.2fs (%.0f/s, %llu calls of %d) batch_mode=%d io_threads=%d\n",
+      "subscribers=%d rate_offered=%.0f/s published=%llu in %.2fs (%.0f/s, %llu calls of %d) batch_mode=%d "
+      "io_threads=%d\n",
       subscribers, rate, static_cast<unsigned long long>(expected), elapsed, expected / elapsed,
       static_cast<unsigned long long>(calls), per_call, batch ? 1 : 0, threads);
-  std::printf("delivered=%llu (%.0f msgs/s to all subscribers) complete_subscribers=%d cut=%d slow_consumer_closes=%llu "
-              "seq_gaps=%llu\n",
-              static_cast<unsigned long long>(received), received / elapsed, complete, closed,
-              static_cast<unsigned long long>(stats.slow_consumer_closes), static_cast<unsigned long long>(gaps));
-  std::printf("latency publish->parsed (after %.0fs warm-up, %llu samples): p50=%.0fus p99=%.0fus p99.9=%.0fus max=%.0fus\n",
-              warmup, static_cast<unsigned long long>(all.n), all.quantile_us(0.50), all.quantile_us(0.99),
-              all.quantile_us(0.999), static_cast<double>(all.max_ns) / 1000.0);
+  std::printf(
+      "delivered=%llu (%.0f msgs/s to all subscribers) complete_subscribers=%d cut=%d slow_consumer_closes=%llu "
+      "seq_gaps=%llu\n",
+      static_cast<unsigned long long>(received), received / elapsed, complete, closed,
+      static_cast<unsigned long long>(stats.slow_consumer_closes), static_cast<unsigned long long>(gaps));
+  std::printf(
+      "latency publish->parsed (after %.0fs warm-up, %llu samples): p50=%.0fus p99=%.0fus p99.9=%.0fus max=%.0fus\n",
+      warmup, static_cast<unsigned long long>(all.n), all.quantile_us(0.50), all.quantile_us(0.99),
+      all.quantile_us(0.999), static_cast<double>(all.max_ns) / 1000.0);
   return 0;
 }

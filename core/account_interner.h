@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "absl/container/flat_hash_map.h"
 #include <mutex>
+#include "absl/container/flat_hash_map.h"
 #include "core/types.h"
 
 namespace segmentd {
@@ -27,9 +27,9 @@ class AccountInterner {
   std::size_t size() const;
 
  private:
-  mutable std::mutex mu_;  //!< std::mutex, not absl::Mutex: TSan sees only instrumented locks
+  mutable std::mutex mu_;                            //!< std::mutex, not absl::Mutex: TSan sees only instrumented locks
   absl::flat_hash_map<std::string, AccountId> ids_;  // guarded by mu_
-  std::deque<std::string> names_;  // guarded by mu_  //!< deque: stable references
+  std::deque<std::string> names_;                    // guarded by mu_  //!< deque: stable references
 };
 
 }  // namespace segmentd

@@ -20,8 +20,8 @@ namespace segmentd {
 
 struct SampleEntry {
   AccountId account = 0;
-  std::uint64_t key = 0;            //!< mix64(account, seed)
-  std::int64_t seen_ns = 0;         //!< event time of the latest vector
+  std::uint64_t key = 0;     //!< mix64(account, seed)
+  std::int64_t seen_ns = 0;  //!< event time of the latest vector
   FeatureVector raw{};
   SegmentId last_nearest = kNoSegment;  //!< nearest segment at the previous quality evaluation
 };

@@ -46,10 +46,9 @@ void advance(const FeatureParams& p, AccountRef a, std::int64_t t) {
   }
 
   DecayedSums& s = c.sums;
-  double* fields[] = {&s.fills,     &s.notional,      &s.maker,         &s.buy,           &s.sell,
-                      &s.option,    &s.future,        &s.perp,          &s.tenor_num,     &s.tenor_den,
-                      &s.moneyness_num, &s.moneyness_den, &s.markout_num, &s.markout_den, &s.gross_time,
-                      &s.time};
+  double* fields[] = {&s.fills,       &s.notional,    &s.maker,      &s.buy,       &s.sell,          &s.option,
+                      &s.future,      &s.perp,        &s.tenor_num,  &s.tenor_den, &s.moneyness_num, &s.moneyness_den,
+                      &s.markout_num, &s.markout_den, &s.gross_time, &s.time};
   for (double* x : fields) *x *= d;
   for (double& u : c.underlying_notional) u *= d;
   s.gross_time += gross_time;

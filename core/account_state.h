@@ -19,7 +19,7 @@ namespace segmentd {
 class PriceTape;
 
 struct FeatureParams {
-  std::int64_t half_life_ns = 3600LL * 1'000'000'000;  //!< of every decayed sum, in event time
+  std::int64_t half_life_ns = 3600LL * 1'000'000'000;      //!< of every decayed sum, in event time
   std::int64_t markout_horizon_ns = 10LL * 1'000'000'000;  //!< h of markout_bps
   //! A fill on the same instrument as the newest pending markout, at most this much later, joins
   //! it (exactly: the markout of a group is a sum over its fills) instead of taking a new slot.
@@ -59,35 +59,35 @@ struct PendingMarkout {
 
 //! Decayed sums, all valid as of AccountCore::last_ns.
 struct DecayedSums {
-  double fills = 0;            //!< count
-  double notional = 0;         //!< USD
-  double maker = 0;            //!< maker notional
-  double buy = 0;              //!< buy notional
-  double sell = 0;             //!< sell notional
-  double option = 0;           //!< option notional
-  double future = 0;           //!< dated-future notional
-  double perp = 0;             //!< perpetual notional
-  double tenor_num = 0;        //!< Σ notional·days to expiry (fills with an expiry)
-  double tenor_den = 0;        //!< Σ notional (fills with an expiry)
-  double moneyness_num = 0;    //!< Σ notional·|ln(K/F)| (option fills)
-  double moneyness_den = 0;    //!< Σ notional (option fills)
-  double markout_num = 0;      //!< Σ notional·side·(P′−P)/P, resolved markouts
-  double markout_den = 0;      //!< Σ notional, resolved markouts
-  double gross_time = 0;       //!< ∫ gross delta USD dt (decayed), ns·USD
-  double time = 0;             //!< ∫ dt (decayed) since the first fill, ns
+  double fills = 0;          //!< count
+  double notional = 0;       //!< USD
+  double maker = 0;          //!< maker notional
+  double buy = 0;            //!< buy notional
+  double sell = 0;           //!< sell notional
+  double option = 0;         //!< option notional
+  double future = 0;         //!< dated-future notional
+  double perp = 0;           //!< perpetual notional
+  double tenor_num = 0;      //!< Σ notional·days to expiry (fills with an expiry)
+  double tenor_den = 0;      //!< Σ notional (fills with an expiry)
+  double moneyness_num = 0;  //!< Σ notional·|ln(K/F)| (option fills)
+  double moneyness_den = 0;  //!< Σ notional (option fills)
+  double markout_num = 0;    //!< Σ notional·side·(P′−P)/P, resolved markouts
+  double markout_den = 0;    //!< Σ notional, resolved markouts
+  double gross_time = 0;     //!< ∫ gross delta USD dt (decayed), ns·USD
+  double time = 0;           //!< ∫ dt (decayed) since the first fill, ns
 };
 
 //! The fixed-size part of an account's state. Positions and pending markouts live in parallel
 //! arrays of the store (their bounds come from config).
 struct AccountCore {
   AccountId account = 0;
-  std::uint8_t positions = 0;      //!< open positions in use
-  std::uint8_t markout_head = 0;   //!< ring of pending markouts: oldest
+  std::uint8_t positions = 0;     //!< open positions in use
+  std::uint8_t markout_head = 0;  //!< ring of pending markouts: oldest
   std::uint8_t markout_count = 0;
-  std::uint8_t flags = 0;          //!< kInPendingList
-  std::int64_t last_ns = 0;        //!< event time the sums are valid at (latest fill)
-  std::uint64_t fills = 0;         //!< lifetime, not decayed
-  double notional_usd = 0.0;       //!< lifetime, not decayed
+  std::uint8_t flags = 0;     //!< kInPendingList
+  std::int64_t last_ns = 0;   //!< event time the sums are valid at (latest fill)
+  std::uint64_t fills = 0;    //!< lifetime, not decayed
+  double notional_usd = 0.0;  //!< lifetime, not decayed
   DecayedSums sums;
   double underlying_notional[kTrackedUnderlyings] = {};  //!< decayed; the rest is "spread"
   UnderlyingId underlyings[kTrackedUnderlyings] = {};
@@ -103,8 +103,8 @@ struct AccountCore {
 //! An account's whole state, as spans into the store.
 struct AccountRef {
   AccountCore* core;
-  std::span<Position> positions;          //!< capacity max_positions; first core->positions used
-  std::span<PendingMarkout> markouts;     //!< ring of capacity markout_slots
+  std::span<Position> positions;       //!< capacity max_positions; first core->positions used
+  std::span<PendingMarkout> markouts;  //!< ring of capacity markout_slots
 };
 
 //! Counters of what the bounds cost (per store, owner thread).

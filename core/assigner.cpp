@@ -57,8 +57,8 @@ NearestCentres nearest_centres(const Model& model, const FeatureVector& scaled) 
   return n;
 }
 
-AssignDecision assign(const Model& model, const AssignerConfig& config, AccountId account,
-                      const FeatureVector& raw, SegmentId current, std::int64_t since_ns, std::int64_t now_ns) {
+AssignDecision assign(const Model& model, const AssignerConfig& config, AccountId account, const FeatureVector& raw,
+                      SegmentId current, std::int64_t since_ns, std::int64_t now_ns) {
   AssignDecision out;
   out.segment = current;
   if (!model.ready()) return out;

@@ -21,14 +21,14 @@
 namespace segmentd {
 
 struct AssignerConfig {
-  double hysteresis_margin = 0.1;                          //!< in [0, 1): 0 = plain nearest centre
-  std::int64_t min_dwell_ns = 60LL * 1'000'000'000LL;      //!< event time in a segment before a move
+  double hysteresis_margin = 0.1;                      //!< in [0, 1): 0 = plain nearest centre
+  std::int64_t min_dwell_ns = 60LL * 1'000'000'000LL;  //!< event time in a segment before a move
 };
 
 struct NearestCentres {
-  int first = -1;    //!< index into Model::segments of the nearest; −1 when the model has none
-  int second = -1;   //!< runner-up; −1 when the model has one segment
-  double d1 = 0.0;   //!< squared distances, scaled space
+  int first = -1;   //!< index into Model::segments of the nearest; −1 when the model has none
+  int second = -1;  //!< runner-up; −1 when the model has one segment
+  double d1 = 0.0;  //!< squared distances, scaled space
   double d2 = 0.0;
 };
 
@@ -53,7 +53,7 @@ struct AssignDecision {
 //! assignment or a move forced by retirement there is no old centroid in the model: the runner-up
 //! centre stands in for it (centroid_from is the runner-up's raw centroid, or equals
 //! centroid_to when the model has a single segment).
-AssignDecision assign(const Model& model, const AssignerConfig& config, AccountId account,
-                      const FeatureVector& raw, SegmentId current, std::int64_t since_ns, std::int64_t now_ns);
+AssignDecision assign(const Model& model, const AssignerConfig& config, AccountId account, const FeatureVector& raw,
+                      SegmentId current, std::int64_t since_ns, std::int64_t now_ns);
 
 }  // namespace segmentd

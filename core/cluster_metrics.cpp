@@ -22,8 +22,8 @@ std::vector<int> densify(std::span<const std::int64_t> labels, int* count) {
 
 struct Contingency {
   int rows = 0, cols = 0;
-  std::vector<double> n;      //!< rows × cols
-  std::vector<double> a, b;   //!< row and column sums
+  std::vector<double> n;     //!< rows × cols
+  std::vector<double> a, b;  //!< row and column sums
   double total = 0.0;
 };
 

@@ -319,8 +319,10 @@ void Clusterer::retire_and_split(std::int64_t now_ns) {
     ++stats_.retired;
     // The vectors the batch gave the victim no longer have a centre: mark them unassigned.
     for (auto& l : nearest_) {
-      if (l == static_cast<int>(victim)) l = -1;
-      else if (l > static_cast<int>(victim)) --l;
+      if (l == static_cast<int>(victim))
+        l = -1;
+      else if (l > static_cast<int>(victim))
+        --l;
     }
     centres_.erase(centres_.begin() + static_cast<std::ptrdiff_t>(victim));
 

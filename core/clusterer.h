@@ -74,8 +74,8 @@ struct ClustererConfig {
   std::int64_t scaler_half_life_ns = 4 * 3600 * kNanosPerSecond;
   double rescale_tolerance = 0.05;
   double reseed_ratio = 0.02;
-  int seeds = 4;                 //!< k-means++ restarts at warm-up; best inertia wins
-  int warmup_iterations = 50;    //!< Lloyd iterations per seed at warm-up
+  int seeds = 4;               //!< k-means++ restarts at warm-up; best inertia wins
+  int warmup_iterations = 50;  //!< Lloyd iterations per seed at warm-up
   std::size_t sample_size = 4096;
   std::int64_t sample_ttl_ns = 4 * 3600 * kNanosPerSecond;  //!< 0 = sample entries never expire
   std::uint64_t seed = 1;
@@ -102,13 +102,13 @@ std::size_t canonicalize_batch(std::vector<BatchItem>& items);
 //! Plain-data state of one centre.
 struct CentreState {
   SegmentId id = kNoSegment;
-  FeatureVector raw{};         //!< centroid, raw units
-  double weight = 0.0;         //!< decayed count of absorbed vectors
-  double sse = 0.0;            //!< decayed Σ d² (scaled) of absorbed vectors
+  FeatureVector raw{};  //!< centroid, raw units
+  double weight = 0.0;  //!< decayed count of absorbed vectors
+  double sse = 0.0;     //!< decayed Σ d² (scaled) of absorbed vectors
   std::int64_t born_ns = 0;
-  std::string base_label;      //!< rule label
-  std::string label;           //!< unique label (base + suffix)
-  std::uint64_t size = 0;      //!< estimated accounts, from the last quality evaluation
+  std::string base_label;  //!< rule label
+  std::string label;       //!< unique label (base + suffix)
+  std::uint64_t size = 0;  //!< estimated accounts, from the last quality evaluation
 };
 
 //! Everything the clusterer needs to continue exactly where it stopped (checkpoints).
@@ -117,21 +117,21 @@ struct ClustererState {
   std::uint32_t format_version = 1;
   bool warm = false;
   bool started = false;
-  SegmentId next_id = 1;           //!< id allocator: ids below it were handed out, never again
-  std::uint64_t version = 0;       //!< last published model version
+  SegmentId next_id = 1;      //!< id allocator: ids below it were handed out, never again
+  std::uint64_t version = 0;  //!< last published model version
   std::uint64_t scaler_version = 0;
-  std::int64_t ts_ns = 0;          //!< event time of the last update
+  std::int64_t ts_ns = 0;  //!< event time of the last update
   std::int64_t last_publish_ns = 0;
   std::int64_t last_quality_ns = 0;
   Rng::State rng{};
   StandardizerState standardizer;
-  Scaler scaler;                   //!< frozen scaler of the last published model
-  std::vector<CentreState> centres;                 //!< ordered by id
+  Scaler scaler;                     //!< frozen scaler of the last published model
+  std::vector<CentreState> centres;  //!< ordered by id
   std::vector<SampleEntry> sample;
-  std::vector<AccountId> warmup_accounts;           //!< sorted; empty once warm
+  std::vector<AccountId> warmup_accounts;  //!< sorted; empty once warm
   DecayedInertia inertia;
   ModelQuality quality;
-  std::vector<ModelEvent> pending_events;           //!< not yet published
+  std::vector<ModelEvent> pending_events;                      //!< not yet published
   std::vector<std::pair<SegmentId, FeatureVector>> published;  //!< raw centroids of the last model
 };
 
@@ -139,8 +139,8 @@ struct ClustererState {
 struct ClustererStats {
   std::uint64_t updates = 0;
   std::uint64_t items_learned = 0;
-  std::uint64_t items_few_fills = 0;   //!< below min_fills: not learned from
-  std::uint64_t items_dropped = 0;     //!< duplicates of an account in one batch, non-finite
+  std::uint64_t items_few_fills = 0;  //!< below min_fills: not learned from
+  std::uint64_t items_dropped = 0;    //!< duplicates of an account in one batch, non-finite
   std::uint64_t born = 0;
   std::uint64_t retired = 0;
   std::uint64_t relabelled = 0;

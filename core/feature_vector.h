@@ -30,9 +30,10 @@ inline constexpr int kFeatureCount = 16;
 using FeatureVector = std::array<double, kFeatureCount>;
 
 inline constexpr std::array<std::string_view, kFeatureCount> kFeatureNames = {
-    "trade_rate",   "notional_rate", "ticket_size", "maker_ratio",   "direction_imbalance", "delta_neutrality",
-    "vega_bias",    "option_share",  "future_share", "perp_share",   "tenor",               "moneyness",
-    "concentration", "turnover",     "markout_bps", "exposure"};
+    "trade_rate",          "notional_rate",    "ticket_size", "maker_ratio",
+    "direction_imbalance", "delta_neutrality", "vega_bias",   "option_share",
+    "future_share",        "perp_share",       "tenor",       "moneyness",
+    "concentration",       "turnover",         "markout_bps", "exposure"};
 
 constexpr std::string_view feature_name(Feature f) { return kFeatureNames[static_cast<int>(f)]; }
 constexpr int index(Feature f) { return static_cast<int>(f); }

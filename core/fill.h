@@ -24,14 +24,14 @@ struct Fill {
   Liquidity liquidity = Liquidity::kUnknown;
   InstrumentKind kind = InstrumentKind::kSpot;
   OptionType option_type = OptionType::kNone;
-  std::int64_t expiry_ns = 0;  //!< futures and options; 0 otherwise
-  double strike = 0.0;         //!< options; 0 otherwise
-  double qty = 0.0;            //!< > 0, in base units of the underlying (BTC, ETH, ...)
-  double price = 0.0;          //!< trade price in the instrument's quote units (BTC premium for
-                               //!< Deribit options, USD for linear and inverse futures)
-  double notional_usd = 0.0;   //!< qty × underlying price in USD
-  double fee_usd = kNaN;       //!< fee in USD, positive = paid; NaN when unknown
-  double iv = kNaN;            //!< implied vol as a fraction (0.55 = 55%); NaN when absent
+  std::int64_t expiry_ns = 0;      //!< futures and options; 0 otherwise
+  double strike = 0.0;             //!< options; 0 otherwise
+  double qty = 0.0;                //!< > 0, in base units of the underlying (BTC, ETH, ...)
+  double price = 0.0;              //!< trade price in the instrument's quote units (BTC premium for
+                                   //!< Deribit options, USD for linear and inverse futures)
+  double notional_usd = 0.0;       //!< qty × underlying price in USD
+  double fee_usd = kNaN;           //!< fee in USD, positive = paid; NaN when unknown
+  double iv = kNaN;                //!< implied vol as a fraction (0.55 = 55%); NaN when absent
   double underlying_price = kNaN;  //!< index / underlying / forward price in USD; NaN when absent
   double mark_price = kNaN;        //!< instrument mark price, quote units; NaN when absent
   std::uint64_t trade_id = 0;      //!< stable 64-bit hash of the venue trade id (dedup key)

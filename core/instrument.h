@@ -13,10 +13,10 @@ namespace segmentd {
 
 struct Instrument {
   Venue venue = Venue::kNative;
-  std::string symbol;        //!< exactly as the venue spells it
+  std::string symbol;  //!< exactly as the venue spells it
   InstrumentKind kind = InstrumentKind::kSpot;
-  std::string base;          //!< underlying asset: "BTC", "ETH", "HYPE"; "@107" for HL spot ids
-  std::string quote;         //!< "USD", "USDT", "USDC", ...
+  std::string base;            //!< underlying asset: "BTC", "ETH", "HYPE"; "@107" for HL spot ids
+  std::string quote;           //!< "USD", "USDT", "USDC", ...
   std::int64_t expiry_ns = 0;  //!< expiry instant (08:00 UTC on the expiry date); 0 if none
   double strike = 0.0;
   OptionType option_type = OptionType::kNone;

@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include <mutex>
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include <mutex>
 #include "core/instrument.h"
 
 namespace segmentd {
@@ -48,10 +48,10 @@ class InstrumentRegistry {
   };
   mutable std::mutex mu_;  //!< std::mutex, not absl::Mutex: TSan sees only instrumented locks
   std::vector<ContractOverride> overrides_;
-  absl::flat_hash_map<std::string, InstrumentId> ids_;  // guarded by mu_  //!< key: venue '|' symbol
-  std::deque<Entry> entries_;  // guarded by mu_
+  absl::flat_hash_map<std::string, InstrumentId> ids_;             // guarded by mu_  //!< key: venue '|' symbol
+  std::deque<Entry> entries_;                                      // guarded by mu_
   absl::flat_hash_map<std::string, UnderlyingId> underlying_ids_;  // guarded by mu_
-  std::deque<std::string> underlying_names_;  // guarded by mu_
+  std::deque<std::string> underlying_names_;                       // guarded by mu_
 };
 
 }  // namespace segmentd

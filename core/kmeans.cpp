@@ -103,7 +103,8 @@ std::vector<FeatureVector> kmeans_plus_plus(std::span<const FeatureVector> point
     for (int t = 0; t < trials; ++t) {
       const std::size_t c = pick(closest, potential, rng);
       double p = 0.0;
-      for (std::size_t i = 0; i < n; ++i) p += candidate[i] = std::min(closest[i], squared_distance(points[i], points[c]));
+      for (std::size_t i = 0; i < n; ++i)
+        p += candidate[i] = std::min(closest[i], squared_distance(points[i], points[c]));
       if (p < best_potential) {
         best_potential = p;
         best = c;

@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cmath>
 
-
 namespace segmentd {
 namespace {
 
@@ -76,7 +75,8 @@ LabelRules default_label_rules() {
       {"option-premium-seller", {cond(Feature::kOptionShare, kGt, 0.6), cond(Feature::kVegaBias, kLt, -0.5)}},
       // Long OTM options in small tickets: options 0.95, vega +0.93, ticket 9.5 (≈ 13k USD).
       {"retail-option-lottery",
-       {cond(Feature::kOptionShare, kGt, 0.6), cond(Feature::kVegaBias, kGt, 0.3), cond(Feature::kTicketSize, kLt, 11.0)}},
+       {cond(Feature::kOptionShare, kGt, 0.6), cond(Feature::kVegaBias, kGt, 0.3),
+        cond(Feature::kTicketSize, kLt, 11.0)}},
       // Hedged vol and basis books: delta neutrality 0.99 with options and futures both.
       {"delta-neutral",
        {cond(Feature::kDeltaNeutrality, kGt, 0.85), cond(Feature::kOptionShare, kGt, 0.15),
@@ -90,7 +90,8 @@ LabelRules default_label_rules() {
       {"institutional-hedger", {cond(Feature::kFutureShare, kGt, 0.4), cond(Feature::kTicketSize, kGt, 12.0)}},
       // Small taker perp punts: perp 0.95, ticket 8.3 (≈ 4k USD), maker 0.10.
       {"retail-perp-gambler",
-       {cond(Feature::kPerpShare, kGt, 0.7), cond(Feature::kTicketSize, kLt, 10.0), cond(Feature::kMakerRatio, kLt, 0.3)}},
+       {cond(Feature::kPerpShare, kGt, 0.7), cond(Feature::kTicketSize, kLt, 10.0),
+        cond(Feature::kMakerRatio, kLt, 0.3)}},
       {"directional-whale", {cond(Feature::kTicketSize, kGt, 13.0), cond(Feature::kDirectionImbalance, kGt, 0.5)}},
   };
   r.fallback = "mixed";
@@ -102,14 +103,14 @@ LabelRules default_label_rules() {
 PolicyRules default_policy_rules() {
   PolicyRules p;
   p.rules = {
-      {"hft-scalper", {1.0, 3.0, 250'000}},            // toxic, fast flow: widen quotes
-      {"market-maker", {0.8, 1.0, 0}},                 // provides liquidity, two-sided inventory
-      {"delta-neutral", {0.7, 0.5, 5'000'000}},        // hedged book: portfolio margin relief
+      {"hft-scalper", {1.0, 3.0, 250'000}},              // toxic, fast flow: widen quotes
+      {"market-maker", {0.8, 1.0, 0}},                   // provides liquidity, two-sided inventory
+      {"delta-neutral", {0.7, 0.5, 5'000'000}},          // hedged book: portfolio margin relief
       {"option-premium-seller", {1.5, 1.0, 1'000'000}},  // short vol: tail risk
-      {"retail-option-lottery", {1.0, 0.0, 50'000}},   // benign flow: tightest quotes
-      {"directional-whale", {1.3, 2.0, 10'000'000}},   // large one-way risk, informed
+      {"retail-option-lottery", {1.0, 0.0, 50'000}},     // benign flow: tightest quotes
+      {"directional-whale", {1.3, 2.0, 10'000'000}},     // large one-way risk, informed
       {"institutional-hedger", {0.9, 0.5, 20'000'000}},
-      {"retail-perp-gambler", {1.2, 0.0, 100'000}},    // leveraged, benign for quoting
+      {"retail-perp-gambler", {1.2, 0.0, 100'000}},  // leveraged, benign for quoting
   };
   p.fallback = {1.0, 0.5, 1'000'000};
   return p;
@@ -117,7 +118,8 @@ PolicyRules default_policy_rules() {
 
 absl::StatusOr<LabelCondition> parse_condition(std::string_view text) {
   const auto fail = [text](std::string_view why, std::string_view what) {
-    return absl::InvalidArgumentError(std::string("label condition '").append(text).append("': ").append(why).append(what));
+    return absl::InvalidArgumentError(
+        std::string("label condition '").append(text).append("': ").append(why).append(what));
   };
   const std::vector<std::string_view> parts = words(text);
   if (parts.size() != 3) return fail("expected `feature op value`", "");
@@ -125,11 +127,16 @@ absl::StatusOr<LabelCondition> parse_condition(std::string_view text) {
   const auto it = std::find(kFeatureNames.begin(), kFeatureNames.end(), parts[0]);
   if (it == kFeatureNames.end()) return fail("unknown feature ", parts[0]);
   c.feature = static_cast<Feature>(it - kFeatureNames.begin());
-  if (parts[1] == "<") c.op = CompareOp::kLess;
-  else if (parts[1] == "<=") c.op = CompareOp::kLessEqual;
-  else if (parts[1] == ">") c.op = CompareOp::kGreater;
-  else if (parts[1] == ">=") c.op = CompareOp::kGreaterEqual;
-  else return fail("unknown operator ", parts[1]);
+  if (parts[1] == "<")
+    c.op = CompareOp::kLess;
+  else if (parts[1] == "<=")
+    c.op = CompareOp::kLessEqual;
+  else if (parts[1] == ">")
+    c.op = CompareOp::kGreater;
+  else if (parts[1] == ">=")
+    c.op = CompareOp::kGreaterEqual;
+  else
+    return fail("unknown operator ", parts[1]);
   const char* end = parts[2].data() + parts[2].size();
   const auto [ptr, ec] = std::from_chars(parts[2].data(), end, c.value);
   if (ec != std::errc() || ptr != end || !std::isfinite(c.value)) return fail("bad number ", parts[2]);
@@ -145,7 +152,8 @@ absl::StatusOr<LabelRule> parse_rule(std::string_view label, std::string_view co
   std::size_t pos = 0;
   while (true) {
     const std::size_t next = conditions.find(" and ", pos);
-    auto c = parse_condition(conditions.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
+    auto c =
+        parse_condition(conditions.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
     if (!c.ok()) return c.status();
     rule.all_of.push_back(*c);
     if (next == std::string_view::npos) break;

@@ -15,9 +15,9 @@ namespace segmentd {
 
 //! What downstream systems do with a segment (config rules, DESIGN.md §4).
 struct SegmentPolicy {
-  double margin_multiplier = 1.0;        //!< margin engine: × base initial margin
-  double quote_width_bps = 0.0;          //!< quoting engine: extra half-spread for this flow
-  double max_order_notional_usd = 0.0;   //!< risk desk: 0 = no limit
+  double margin_multiplier = 1.0;       //!< margin engine: × base initial margin
+  double quote_width_bps = 0.0;         //!< quoting engine: extra half-spread for this flow
+  double max_order_notional_usd = 0.0;  //!< risk desk: 0 = no limit
 };
 
 //! Decayed standardization, frozen per model version: scaled = (raw − mean) / stddev × weight.
@@ -28,12 +28,12 @@ struct Scaler {
 };
 
 struct Segment {
-  SegmentId id = kNoSegment;      //!< never reused, never permuted
-  std::string label;              //!< from config label rules on centroid_raw
-  FeatureVector centroid{};       //!< in scaled space (what assignment uses)
-  FeatureVector centroid_raw{};   //!< in original units (what people read)
-  double weight = 0.0;            //!< decayed count of vectors the centre has absorbed
-  std::uint64_t size = 0;         //!< accounts assigned at the last count
+  SegmentId id = kNoSegment;     //!< never reused, never permuted
+  std::string label;             //!< from config label rules on centroid_raw
+  FeatureVector centroid{};      //!< in scaled space (what assignment uses)
+  FeatureVector centroid_raw{};  //!< in original units (what people read)
+  double weight = 0.0;           //!< decayed count of vectors the centre has absorbed
+  std::uint64_t size = 0;        //!< accounts assigned at the last count
   SegmentPolicy policy;
 };
 
@@ -49,19 +49,19 @@ struct ModelEvent {
 
 //! Quality signals of the clusterer (DESIGN.md §4), exported as metrics.
 struct ModelQuality {
-  double inertia = 0.0;           //!< decayed mean squared distance to the assigned centre
-  double silhouette = 0.0;        //!< on a reservoir sample, [−1, 1]
-  double churn_per_hour = 0.0;    //!< share of accounts changing segment per hour of event time
-  double centroid_drift = 0.0;    //!< max centre movement since the previous version, scaled units
-  double adjusted_rand = 1.0;     //!< ARI between consecutive assignments of the sample
+  double inertia = 0.0;         //!< decayed mean squared distance to the assigned centre
+  double silhouette = 0.0;      //!< on a reservoir sample, [−1, 1]
+  double churn_per_hour = 0.0;  //!< share of accounts changing segment per hour of event time
+  double centroid_drift = 0.0;  //!< max centre movement since the previous version, scaled units
+  double adjusted_rand = 1.0;   //!< ARI between consecutive assignments of the sample
 };
 
 struct Model {
-  std::uint64_t version = 0;      //!< 0 = no model yet (warm-up)
-  std::int64_t ts_ns = 0;         //!< event time of the batch that produced it
+  std::uint64_t version = 0;  //!< 0 = no model yet (warm-up)
+  std::int64_t ts_ns = 0;     //!< event time of the batch that produced it
   Scaler scaler;
-  std::vector<Segment> segments;  //!< live segments, ordered by id
-  std::vector<ModelEvent> events; //!< what changed from the previous version
+  std::vector<Segment> segments;   //!< live segments, ordered by id
+  std::vector<ModelEvent> events;  //!< what changed from the previous version
   ModelQuality quality;
   std::uint64_t scaler_version = 0;  //!< bumped when a version freezes a new Scaler (rescale)
 

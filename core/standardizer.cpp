@@ -7,8 +7,7 @@ namespace segmentd {
 
 Standardizer::Standardizer(StandardizerConfig config) : config_(config) {}
 
-Standardizer::Standardizer(StandardizerConfig config, const StandardizerState& state)
-    : config_(config), s_(state) {}
+Standardizer::Standardizer(StandardizerConfig config, const StandardizerState& state) : config_(config), s_(state) {}
 
 void Standardizer::decay_to(std::int64_t now_ns) {
   if (!s_.started) {
@@ -76,9 +75,7 @@ FeatureVector scale_factors(const Scaler& s) {
   return f;
 }
 
-FeatureVector scale(const Scaler& s, const FeatureVector& raw) {
-  return scale(s.mean, scale_factors(s), raw);
-}
+FeatureVector scale(const Scaler& s, const FeatureVector& raw) { return scale(s.mean, scale_factors(s), raw); }
 
 FeatureVector unscale(const Scaler& s, const FeatureVector& scaled, const FeatureVector& fallback) {
   FeatureVector out;

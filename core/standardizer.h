@@ -31,10 +31,10 @@ struct StandardizerConfig {
 
 //! Plain-data state for checkpoints.
 struct StandardizerState {
-  double weight = 0.0;          //!< decayed count
+  double weight = 0.0;  //!< decayed count
   FeatureVector mean{};
-  FeatureVector m2{};           //!< decayed sum of squared deviations (West's weighted update)
-  std::int64_t ts_ns = 0;       //!< event time the sums are decayed to
+  FeatureVector m2{};      //!< decayed sum of squared deviations (West's weighted update)
+  std::int64_t ts_ns = 0;  //!< event time the sums are decayed to
   bool started = false;
 };
 

@@ -20,8 +20,8 @@ inline void str_append(std::string& out, const std::string& s) { out.append(s); 
 inline void str_append(std::string& out, char c) { out.push_back(c); }
 inline void str_append(std::string& out, absl::string_view s) { out.append(s.data(), s.size()); }
 template <class T>
-  requires(std::is_arithmetic_v<T> && !std::is_same_v<T, char> && !std::is_same_v<T, bool>)
-void str_append(std::string& out, T v) {
+requires(std::is_arithmetic_v<T> && !std::is_same_v<T, char> &&
+         !std::is_same_v<T, bool>) void str_append(std::string& out, T v) {
   char buf[40];
   auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, p);

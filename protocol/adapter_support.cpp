@@ -5,7 +5,6 @@
 
 #include "core/str_cat.h"
 
-
 namespace segmentd::adapter {
 
 bool fail(ParseError& err, ParseErrorReason reason, std::string_view detail) {
@@ -18,11 +17,19 @@ bool fail_json(ParseError& err, simdjson::error_code e, std::string_view what) {
   ParseErrorReason reason = ParseErrorReason::kMalformedJson;
   std::string_view expected;
   switch (e) {
-    case simdjson::INCORRECT_TYPE: reason = ParseErrorReason::kWrongType; expected = ": wrong JSON type"; break;
+    case simdjson::INCORRECT_TYPE:
+      reason = ParseErrorReason::kWrongType;
+      expected = ": wrong JSON type";
+      break;
     case simdjson::NUMBER_ERROR:
     case simdjson::NUMBER_OUT_OF_RANGE:
-      reason = ParseErrorReason::kBadValue; expected = ": number out of range or malformed"; break;
-    case simdjson::NO_SUCH_FIELD: reason = ParseErrorReason::kMissingField; expected = ": missing"; break;
+      reason = ParseErrorReason::kBadValue;
+      expected = ": number out of range or malformed";
+      break;
+    case simdjson::NO_SUCH_FIELD:
+      reason = ParseErrorReason::kMissingField;
+      expected = ": missing";
+      break;
     default: break;
   }
   err.reason = reason;
@@ -104,7 +111,8 @@ bool get_decimal_string(od::value& v, std::string_view what, double& out, bool& 
     out = kNaN;
     return true;
   }
-  if (!parse_decimal(text, out)) return fail(err, ParseErrorReason::kBadValue, str_cat("'", what, "' is not a decimal number"));
+  if (!parse_decimal(text, out))
+    return fail(err, ParseErrorReason::kBadValue, str_cat("'", what, "' is not a decimal number"));
   return true;
 }
 
@@ -133,7 +141,8 @@ bool finish_object(od::object& obj, ParseError& err) {
 }
 
 bool ms_to_ns(std::int64_t ms, std::string_view what, std::int64_t& out, ParseError& err) {
-  if (ms <= 0 || ms > kMaxMs) return fail(err, ParseErrorReason::kBadValue, str_cat("'", what, "' is not a time in ms"));
+  if (ms <= 0 || ms > kMaxMs)
+    return fail(err, ParseErrorReason::kBadValue, str_cat("'", what, "' is not a time in ms"));
   out = ms * kNsPerMs;
   return true;
 }
@@ -258,8 +267,8 @@ JsonAdapter::JsonAdapter(Venue venue, AdapterContext ctx, bool needs_dedup, bool
 
 JsonAdapter::~JsonAdapter() = default;
 
-bool JsonAdapter::decode(std::string_view message, std::int64_t recv_ns, std::vector<Fill>& out,
-                         DecodeOutcome& outcome, ParseError& error) {
+bool JsonAdapter::decode(std::string_view message, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,
+                         ParseError& error) {
   outcome.reset();
   if (decode_text(message, outcome)) return true;
   const std::size_t start = out.size();

@@ -20,21 +20,21 @@ struct SegmentDistance {
 
 //! One account as its shard sees it now (a copy; the admin API never reads live shard state).
 struct AccountView {
-  std::string account;                 //!< name
-  FeatureVector features_raw{};        //!< original units
-  FeatureVector features_scaled{};     //!< (raw − mean) / stddev × weight of the model's scaler
+  std::string account;              //!< name
+  FeatureVector features_raw{};     //!< original units
+  FeatureVector features_scaled{};  //!< (raw − mean) / stddev × weight of the model's scaler
   SegmentId segment = kNoSegment;
-  double confidence = 0.0;             //!< 1 − d1/d2
-  std::int64_t segment_since_ns = 0;   //!< event time it entered `segment` (dwell start)
-  std::int64_t last_fill_ns = 0;       //!< event time of its last fill
-  std::uint64_t fills = 0;             //!< fills seen (not decayed)
-  std::uint64_t model_version = 0;     //!< the model the distances are computed against
+  double confidence = 0.0;                    //!< 1 − d1/d2
+  std::int64_t segment_since_ns = 0;          //!< event time it entered `segment` (dwell start)
+  std::int64_t last_fill_ns = 0;              //!< event time of its last fill
+  std::uint64_t fills = 0;                    //!< fills seen (not decayed)
+  std::uint64_t model_version = 0;            //!< the model the distances are computed against
   std::vector<SegmentDistance> distances;     //!< to every live centroid
   std::vector<SegmentChange> recent_changes;  //!< newest last
 };
 
 struct ReadinessCheck {
-  std::string name;    //!< e.g. "sources", "model"
+  std::string name;  //!< e.g. "sources", "model"
   bool ok = false;
   std::string detail;  //!< e.g. "3/4 connected; okx: reconnecting"
 };

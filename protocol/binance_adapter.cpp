@@ -100,7 +100,8 @@ class BinanceAdapter final : public JsonAdapter {
       }
       const bool any = out.size() > before;
       outcome.kind = any ? MessageKind::kFills : MessageKind::kOrderUpdate;
-      outcome.reason = any ? "ORDER_TRADE_UPDATE with executions" : "ORDER_TRADE_UPDATE without an execution (x != TRADE or no fills)";
+      outcome.reason = any ? "ORDER_TRADE_UPDATE with executions"
+                           : "ORDER_TRADE_UPDATE without an execution (x != TRADE or no fills)";
       return true;
     }
     if (type == "TRADE_LITE") {
@@ -151,7 +152,10 @@ class BinanceAdapter final : public JsonAdapter {
         case 'N': ok = get_string(v, "o.N", fee_asset, err); break;
         case 'T': ok = get_int(v, "o.T", trade_time, err); break;
         case 't': ok = get_int(v, "o.t", trade_id, err); break;
-        case 'm': ok = get_bool(v, "o.m", maker, err); has_maker = ok; break;
+        case 'm':
+          ok = get_bool(v, "o.m", maker, err);
+          has_maker = ok;
+          break;
         default: break;
       }
       if (!ok) return false;
@@ -167,7 +171,8 @@ class BinanceAdapter final : public JsonAdapter {
     }
     if (trade_id < 0) return fail(err, ParseErrorReason::kMissingField, "trade without trade id 'o.t'");
     if (trade_time < 0) return fail(err, ParseErrorReason::kMissingField, "trade without trade time 'o.T'");
-    if (!(last_qty > 0) || !(last_price > 0)) return fail(err, ParseErrorReason::kBadValue, "'o.l' and 'o.L' must be > 0");
+    if (!(last_qty > 0) || !(last_price > 0))
+      return fail(err, ParseErrorReason::kBadValue, "'o.l' and 'o.L' must be > 0");
 
     Fill f;
     f.recv_ns = recv_ns;
@@ -218,7 +223,8 @@ class BinanceAdapter final : public JsonAdapter {
     }
     if (fills_pending) {
       if (symbol.empty()) return fail(err, ParseErrorReason::kMissingField, "options order without symbol 's'");
-      if (std::isnan(order_qty)) return fail(err, ParseErrorReason::kMissingField, "options order without quantity 'q'");
+      if (std::isnan(order_qty))
+        return fail(err, ParseErrorReason::kMissingField, "options order without quantity 'q'");
       if (auto e = order.reset().error(); e) return fail_json(err, e, "options order");
       od::value v;
       if (auto e = order.find_field_unordered("fi").get(v); e) return fail_json(err, e, "'fi'");
@@ -249,18 +255,26 @@ class BinanceAdapter final : public JsonAdapter {
         const std::string_view key = raw_key(field);
         od::value fv = field.value();
         bool ok = true;
-        if (key == "t") ok = get_string(fv, "fi[].t", trade_id, err);
-        else if (key == "p") ok = get_decimal_string(fv, "fi[].p", price, present, err);
-        else if (key == "q") ok = get_decimal_string(fv, "fi[].q", qty, present, err);
-        else if (key == "T") ok = get_int(fv, "fi[].T", time, err);
-        else if (key == "m") ok = get_string(fv, "fi[].m", liquidity, err);
-        else if (key == "f") ok = get_decimal_string(fv, "fi[].f", fee, present, err);
+        if (key == "t")
+          ok = get_string(fv, "fi[].t", trade_id, err);
+        else if (key == "p")
+          ok = get_decimal_string(fv, "fi[].p", price, present, err);
+        else if (key == "q")
+          ok = get_decimal_string(fv, "fi[].q", qty, present, err);
+        else if (key == "T")
+          ok = get_int(fv, "fi[].T", time, err);
+        else if (key == "m")
+          ok = get_string(fv, "fi[].m", liquidity, err);
+        else if (key == "f")
+          ok = get_decimal_string(fv, "fi[].f", fee, present, err);
         if (!ok) return false;
       }
       if (trade_id.empty()) return fail(err, ParseErrorReason::kMissingField, "options fill without trade id 't'");
-      if (std::isnan(price) || std::isnan(qty)) return fail(err, ParseErrorReason::kMissingField, "options fill without 'p' and 'q'");
+      if (std::isnan(price) || std::isnan(qty))
+        return fail(err, ParseErrorReason::kMissingField, "options fill without 'p' and 'q'");
       if (time < 0) return fail(err, ParseErrorReason::kMissingField, "options fill without trade time 'T'");
-      if (!(price > 0) || !(qty > 0)) return fail(err, ParseErrorReason::kBadValue, "options fill 'p' and 'q' must be > 0");
+      if (!(price > 0) || !(qty > 0))
+        return fail(err, ParseErrorReason::kBadValue, "options fill 'p' and 'q' must be > 0");
 
       Fill f;
       f.recv_ns = recv_ns;

@@ -101,21 +101,39 @@ class BybitAdapter final : public JsonAdapter {
       const std::string_view key = raw_key(field);
       od::value v = field.value();
       bool ok = true;
-      if (key == "category") ok = get_string(v, key, category, err);
-      else if (key == "symbol") ok = get_string(v, key, symbol, err);
-      else if (key == "execId") ok = get_string(v, key, exec_id, err);
-      else if (key == "execType") { ok = get_string(v, key, exec_type, err); has_exec_type = true; }
-      else if (key == "side") ok = get_string(v, key, side, err);
-      else if (key == "execPrice") ok = get_decimal_string(v, key, price, present, err);
-      else if (key == "execQty") ok = get_decimal_string(v, key, qty, present, err);
-      else if (key == "execFee") ok = get_decimal_string(v, key, fee, present, err);
-      else if (key == "feeCurrency") ok = get_string(v, key, fee_currency, err);
-      else if (key == "tradeIv") ok = get_decimal_string(v, key, trade_iv, present, err);
-      else if (key == "markPrice") ok = get_decimal_string(v, key, mark, present, err);
-      else if (key == "indexPrice") ok = get_decimal_string(v, key, index, present, err);
-      else if (key == "underlyingPrice") ok = get_decimal_string(v, key, underlying, present, err);
-      else if (key == "execTime") ok = get_ms_string(v, key, exec_time, err);
-      else if (key == "isMaker") { ok = get_bool(v, key, maker, err); has_maker = true; }
+      if (key == "category")
+        ok = get_string(v, key, category, err);
+      else if (key == "symbol")
+        ok = get_string(v, key, symbol, err);
+      else if (key == "execId")
+        ok = get_string(v, key, exec_id, err);
+      else if (key == "execType") {
+        ok = get_string(v, key, exec_type, err);
+        has_exec_type = true;
+      } else if (key == "side")
+        ok = get_string(v, key, side, err);
+      else if (key == "execPrice")
+        ok = get_decimal_string(v, key, price, present, err);
+      else if (key == "execQty")
+        ok = get_decimal_string(v, key, qty, present, err);
+      else if (key == "execFee")
+        ok = get_decimal_string(v, key, fee, present, err);
+      else if (key == "feeCurrency")
+        ok = get_string(v, key, fee_currency, err);
+      else if (key == "tradeIv")
+        ok = get_decimal_string(v, key, trade_iv, present, err);
+      else if (key == "markPrice")
+        ok = get_decimal_string(v, key, mark, present, err);
+      else if (key == "indexPrice")
+        ok = get_decimal_string(v, key, index, present, err);
+      else if (key == "underlyingPrice")
+        ok = get_decimal_string(v, key, underlying, present, err);
+      else if (key == "execTime")
+        ok = get_ms_string(v, key, exec_time, err);
+      else if (key == "isMaker") {
+        ok = get_bool(v, key, maker, err);
+        has_maker = true;
+      }
       if (!ok) return false;
     }
     if (!has_exec_type && !fast) return fail(err, ParseErrorReason::kMissingField, "execution without 'execType'");
@@ -125,8 +143,10 @@ class BybitAdapter final : public JsonAdapter {
     }
     if (exec_id.empty()) return fail(err, ParseErrorReason::kMissingField, "execution without 'execId'");
     if (symbol.empty()) return fail(err, ParseErrorReason::kMissingField, "execution without 'symbol'");
-    if (std::isnan(price) || std::isnan(qty)) return fail(err, ParseErrorReason::kMissingField, "execution without 'execPrice' and 'execQty'");
-    if (!(price > 0) || !(qty > 0)) return fail(err, ParseErrorReason::kBadValue, "'execPrice' and 'execQty' must be > 0");
+    if (std::isnan(price) || std::isnan(qty))
+      return fail(err, ParseErrorReason::kMissingField, "execution without 'execPrice' and 'execQty'");
+    if (!(price > 0) || !(qty > 0))
+      return fail(err, ParseErrorReason::kBadValue, "'execPrice' and 'execQty' must be > 0");
 
     Fill f;
     f.recv_ns = recv_ns;
@@ -150,12 +170,14 @@ class BybitAdapter final : public JsonAdapter {
     f.qty = ins->inverse ? qty * ins->contract_value / price : qty * ins->contract_value;
     const double idx = index > 0 ? index : kNaN;
     f.underlying_price = ins->kind == InstrumentKind::kOption && underlying > 0 ? underlying : idx;
-    if (!set_notional(f, *ins)) return fail(err, ParseErrorReason::kMissingField, "option execution without 'underlyingPrice'");
+    if (!set_notional(f, *ins))
+      return fail(err, ParseErrorReason::kMissingField, "option execution without 'underlyingPrice'");
     if (trade_iv > 0) f.iv = trade_iv;  // already a fraction
     if (mark > 0) f.mark_price = mark;
     if (!std::isnan(fee)) {
       std::string_view currency = fee_currency;
-      if (currency.empty() && category != "spot") currency = ins->inverse ? std::string_view(ins->base) : std::string_view(ins->quote);
+      if (currency.empty() && category != "spot")
+        currency = ins->inverse ? std::string_view(ins->base) : std::string_view(ins->quote);
       f.fee_usd = fee_to_usd(fee, currency, *ins, base_usd_price(f, *ins, idx));
     }
     f.trade_id = TradeIdHasher("bybit").add(exec_id).value();

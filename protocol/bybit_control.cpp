@@ -48,7 +48,8 @@ bool parse_bybit_request(std::string_view message, BybitRequest& out, ParseError
   if (!control_json::get_string(root, "req_id", false, out.req_id, err)) return false;
   simdjson::dom::array args;
   bool present = false;
-  if (!control_json::get_array(root, "args", out.op == "auth" || out.op == "subscribe", args, present, err)) return false;
+  if (!control_json::get_array(root, "args", out.op == "auth" || out.op == "subscribe", args, present, err))
+    return false;
   if (!present) return true;
   if (out.op == "auth") {
     if (args.size() != 3) {

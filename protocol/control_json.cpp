@@ -32,7 +32,8 @@ bool Document::parse(std::string_view message, ParseError& err) {
   if (auto e = parser_.parse(message.data(), message.size()).get(el); e) {
     return fail(err, ParseErrorReason::kMalformedJson, str_cat("request: ", simdjson::error_message(e)));
   }
-  if (el.get_object().get(root_.obj)) return fail(err, ParseErrorReason::kUnknownMessage, "request is not a JSON object");
+  if (el.get_object().get(root_.obj))
+    return fail(err, ParseErrorReason::kUnknownMessage, "request is not a JSON object");
   root_.present = true;
   return true;
 }
@@ -53,7 +54,8 @@ bool get_int(const Object& o, std::string_view key, bool required, std::int64_t&
   bool present = false;
   if (!find(o, key, required, el, present, err)) return false;
   if (!present) return true;
-  if (el.get_int64().get(out)) return fail(err, ParseErrorReason::kWrongType, str_cat("'", key, "' must be an integer"));
+  if (el.get_int64().get(out))
+    return fail(err, ParseErrorReason::kWrongType, str_cat("'", key, "' must be an integer"));
   return true;
 }
 
@@ -63,7 +65,8 @@ bool get_object(const Object& o, std::string_view key, bool required, Object& ou
   out.present = false;
   if (!find(o, key, required, el, present, err)) return false;
   if (!present) return true;
-  if (el.get_object().get(out.obj)) return fail(err, ParseErrorReason::kWrongType, str_cat("'", key, "' must be an object"));
+  if (el.get_object().get(out.obj))
+    return fail(err, ParseErrorReason::kWrongType, str_cat("'", key, "' must be an object"));
   out.present = true;
   return true;
 }
@@ -84,7 +87,8 @@ bool get_string_array(const Object& o, std::string_view key, bool required, std:
   if (!get_array(o, key, required, a, present, err)) return false;
   for (simdjson::dom::element el : a) {
     std::string_view s;
-    if (el.get_string().get(s)) return fail(err, ParseErrorReason::kWrongType, str_cat("'", key, "' must hold strings"));
+    if (el.get_string().get(s))
+      return fail(err, ParseErrorReason::kWrongType, str_cat("'", key, "' must hold strings"));
     out.emplace_back(s);
   }
   return true;

@@ -11,7 +11,8 @@ constexpr std::string_view kUserTrades = "user.trades.";
 
 class DeribitAdapter final : public JsonAdapter {
  public:
-  explicit DeribitAdapter(AdapterContext ctx) : JsonAdapter(Venue::kDeribit, std::move(ctx), false, /*random_access=*/false) {}
+  explicit DeribitAdapter(AdapterContext ctx)
+      : JsonAdapter(Venue::kDeribit, std::move(ctx), false, /*random_access=*/false) {}
 
  protected:
   bool decode_document(od::document& doc, std::string_view, std::int64_t recv_ns, std::vector<Fill>& out,
@@ -64,7 +65,8 @@ class DeribitAdapter final : public JsonAdapter {
         outcome.kind = MessageKind::kUnknown;
         outcome.reason = "JSON-RPC method without params that we do not handle";
       } else {
-        return fail(err, ParseErrorReason::kUnknownMessage, "neither a notification (method) nor a response (result/error)");
+        return fail(err, ParseErrorReason::kUnknownMessage,
+                    "neither a notification (method) nor a response (result/error)");
       }
     }
     return true;
@@ -122,7 +124,8 @@ class DeribitAdapter final : public JsonAdapter {
         }
       }
     }
-    if (!has_channel) return fail(err, ParseErrorReason::kMissingField, "subscription notification without 'params.channel'");
+    if (!has_channel)
+      return fail(err, ParseErrorReason::kMissingField, "subscription notification without 'params.channel'");
     if (data_pending && is_user_trades(channel)) {
       if (auto e = params.reset().error(); e) return fail_json(err, e, "'params'");
       od::value dv;
@@ -147,7 +150,8 @@ class DeribitAdapter final : public JsonAdapter {
 
   static bool is_user_trades(std::string_view channel) { return channel.substr(0, kUserTrades.size()) == kUserTrades; }
 
-  bool decode_trades(od::value& v, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome, ParseError& err) {
+  bool decode_trades(od::value& v, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,
+                     ParseError& err) {
     od::array trades;
     if (auto e = v.get_array().get(trades); e) return fail_json(err, e, "'params.data' (array)");
     for (auto trade_result : trades) {
@@ -189,9 +193,12 @@ class DeribitAdapter final : public JsonAdapter {
           if (key == "trade_id") ok = get_string(field, key, trade_id, err);
           break;
         case 9:
-          if (key == "direction") ok = get_string(field, key, direction, err);
-          else if (key == "liquidity") ok = get_string(field, key, liquidity, err);
-          else if (key == "timestamp") ok = get_int(field, key, timestamp, err);
+          if (key == "direction")
+            ok = get_string(field, key, direction, err);
+          else if (key == "liquidity")
+            ok = get_string(field, key, liquidity, err);
+          else if (key == "timestamp")
+            ok = get_int(field, key, timestamp, err);
           break;
         case 10:
           if (key == "mark_price") ok = get_number(field, key, mark_price, err);
@@ -208,8 +215,7 @@ class DeribitAdapter final : public JsonAdapter {
         case 16:
           if (key == "underlying_price") ok = get_number(field, key, underlying_price, err);
           break;
-        default:
-          break;
+        default: break;
       }
       if (!ok) return false;
     }
@@ -297,8 +303,7 @@ class DeribitAdapter final : public JsonAdapter {
         if (s == "ok") outcome.reason = "request acknowledged with \"ok\" (e.g. public/set_heartbeat)";
         return true;
       }
-      default:
-        return true;
+      default: return true;
     }
   }
 

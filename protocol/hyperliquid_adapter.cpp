@@ -36,9 +36,10 @@ class HyperliquidAdapter final : public JsonAdapter {
       if (!found) return fail(err, ParseErrorReason::kMissingField, "no 'data'");
       if (!decode_user_fills(v, channel == "userFills", recv_ns, out, outcome, err)) return false;
       outcome.kind = out.size() > before || channel == "userFills" ? MessageKind::kFills : MessageKind::kIgnored;
-      outcome.reason = channel == "user" && out.size() == before ? "user event without fills (funding, liquidation, cancel)"
-                       : outcome.snapshot                        ? "userFills snapshot (recent fills re-sent on subscribe)"
-                                                                 : "user fills";
+      outcome.reason = channel == "user" && out.size() == before
+                           ? "user event without fills (funding, liquidation, cancel)"
+                       : outcome.snapshot ? "userFills snapshot (recent fills re-sent on subscribe)"
+                                          : "user fills";
     } else if (channel == "trades") {
       if (!find_field(root, "data", v, found, err)) return false;
       if (!found) return fail(err, ParseErrorReason::kMissingField, "no 'data'");
@@ -111,15 +112,27 @@ class HyperliquidAdapter final : public JsonAdapter {
       const std::string_view key = raw_key(field);
       od::value v = field.value();
       bool ok = true;
-      if (key == "coin") ok = get_string(v, key, coin, err);
-      else if (key == "px") ok = get_decimal_string(v, key, px, present, err);
-      else if (key == "sz") ok = get_decimal_string(v, key, sz, present, err);
-      else if (key == "side") ok = get_string(v, key, side, err);
-      else if (key == "time") ok = get_int(v, key, time, err);
-      else if (key == "fee") ok = get_decimal_string(v, key, fee, present, err);
-      else if (key == "feeToken") ok = get_string(v, key, fee_token, err);
-      else if (key == "crossed") { ok = get_bool(v, key, crossed, err); has_crossed = true; }
-      else if (key == "tid") { ok = get_tid(v, tid, err); has_tid = true; }
+      if (key == "coin")
+        ok = get_string(v, key, coin, err);
+      else if (key == "px")
+        ok = get_decimal_string(v, key, px, present, err);
+      else if (key == "sz")
+        ok = get_decimal_string(v, key, sz, present, err);
+      else if (key == "side")
+        ok = get_string(v, key, side, err);
+      else if (key == "time")
+        ok = get_int(v, key, time, err);
+      else if (key == "fee")
+        ok = get_decimal_string(v, key, fee, present, err);
+      else if (key == "feeToken")
+        ok = get_string(v, key, fee_token, err);
+      else if (key == "crossed") {
+        ok = get_bool(v, key, crossed, err);
+        has_crossed = true;
+      } else if (key == "tid") {
+        ok = get_tid(v, tid, err);
+        has_tid = true;
+      }
       if (!ok) return false;
     }
     Fill f;
@@ -160,13 +173,20 @@ class HyperliquidAdapter final : public JsonAdapter {
         const std::string_view key = raw_key(field);
         od::value fv = field.value();
         bool ok = true;
-        if (key == "coin") ok = get_string(fv, key, coin, err);
-        else if (key == "side") ok = get_string(fv, key, side, err);
-        else if (key == "px") ok = get_decimal_string(fv, key, px, present, err);
-        else if (key == "sz") ok = get_decimal_string(fv, key, sz, present, err);
-        else if (key == "time") ok = get_int(fv, key, time, err);
-        else if (key == "tid") { ok = get_tid(fv, tid, err); has_tid = true; }
-        else if (key == "users") {
+        if (key == "coin")
+          ok = get_string(fv, key, coin, err);
+        else if (key == "side")
+          ok = get_string(fv, key, side, err);
+        else if (key == "px")
+          ok = get_decimal_string(fv, key, px, present, err);
+        else if (key == "sz")
+          ok = get_decimal_string(fv, key, sz, present, err);
+        else if (key == "time")
+          ok = get_int(fv, key, time, err);
+        else if (key == "tid") {
+          ok = get_tid(fv, tid, err);
+          has_tid = true;
+        } else if (key == "users") {
           has_users = true;
           od::array a;
           if (auto e = fv.get_array().get(a); e) return fail_json(err, e, "'users' (array)");
@@ -208,12 +228,14 @@ class HyperliquidAdapter final : public JsonAdapter {
   bool common(std::string_view coin, std::string_view side, double px, double sz, std::int64_t time, bool has_tid,
               std::int64_t recv_ns, Fill& f, ParseError& err) {
     if (coin.empty()) return fail(err, ParseErrorReason::kMissingField, "fill without 'coin'");
-    if (std::isnan(px) || std::isnan(sz)) return fail(err, ParseErrorReason::kMissingField, "fill without 'px' and 'sz'");
+    if (std::isnan(px) || std::isnan(sz))
+      return fail(err, ParseErrorReason::kMissingField, "fill without 'px' and 'sz'");
     if (!(px > 0) || !(sz > 0)) return fail(err, ParseErrorReason::kBadValue, "'px' and 'sz' must be > 0");
     if (time < 0) return fail(err, ParseErrorReason::kMissingField, "fill without 'time'");
     if (!has_tid) return fail(err, ParseErrorReason::kMissingField, "fill without 'tid'");
     if (side != "A" && side != "B") {
-      return fail(err, side.empty() ? ParseErrorReason::kMissingField : ParseErrorReason::kBadValue, "'side' must be A or B");
+      return fail(err, side.empty() ? ParseErrorReason::kMissingField : ParseErrorReason::kBadValue,
+                  "'side' must be A or B");
     }
     f.recv_ns = recv_ns;
     if (!ms_to_ns(time, "time", f.venue_ns, err)) return false;

@@ -26,15 +26,26 @@ bool fail(ParseError* err, ParseErrorReason reason, std::string detail) {
 }
 
 bool is_usd_like(std::string_view quote) {
-  return quote == "USD" || quote == "USDT" || quote == "USDC" || quote == "FDUSD" || quote == "BUSD" ||
-         quote == "USDE";
+  return quote == "USD" || quote == "USDT" || quote == "USDC" || quote == "FDUSD" || quote == "BUSD" || quote == "USDE";
 }
 
 // Field bits: each known field once.
 enum FieldBit : std::uint32_t {
-  kTs = 1u << 0, kVenueTs = 1u << 1, kVenueF = 1u << 2, kAccount = 1u << 3, kSymbol = 1u << 4,
-  kSideF = 1u << 5, kQty = 1u << 6, kPrice = 1u << 7, kNotional = 1u << 8, kLiq = 1u << 9,
-  kFee = 1u << 10, kTradeId = 1u << 11, kIv = 1u << 12, kUnderlying = 1u << 13, kMark = 1u << 14,
+  kTs = 1u << 0,
+  kVenueTs = 1u << 1,
+  kVenueF = 1u << 2,
+  kAccount = 1u << 3,
+  kSymbol = 1u << 4,
+  kSideF = 1u << 5,
+  kQty = 1u << 6,
+  kPrice = 1u << 7,
+  kNotional = 1u << 8,
+  kLiq = 1u << 9,
+  kFee = 1u << 10,
+  kTradeId = 1u << 11,
+  kIv = 1u << 12,
+  kUnderlying = 1u << 13,
+  kMark = 1u << 14,
 };
 
 }  // namespace
@@ -107,7 +118,8 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
   }
   simdjson::ondemand::object obj;
   if (auto e = doc.get_object().get(obj); e) {
-    if (e == simdjson::INCORRECT_TYPE) return fail(err, ParseErrorReason::kWrongType, "a fill line must be a JSON object");
+    if (e == simdjson::INCORRECT_TYPE)
+      return fail(err, ParseErrorReason::kWrongType, "a fill line must be a JSON object");
     return fail(err, ParseErrorReason::kMalformedJson, simdjson::error_message(e));
   }
 
@@ -119,7 +131,8 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
 
   auto number = [&](simdjson::ondemand::value& v, std::string_view key, double* dst) {
     if (auto e = v.get_double().get(*dst); e) {
-      if (e == simdjson::INCORRECT_TYPE) return fail(err, ParseErrorReason::kWrongType, str_cat("'", key, "' must be a number"));
+      if (e == simdjson::INCORRECT_TYPE)
+        return fail(err, ParseErrorReason::kWrongType, str_cat("'", key, "' must be a number"));
       return fail(err, ParseErrorReason::kMalformedJson, str_cat("'", key, "': ", simdjson::error_message(e)));
     }
     if (!std::isfinite(*dst)) return fail(err, ParseErrorReason::kBadValue, str_cat("'", key, "' must be finite"));
@@ -132,7 +145,8 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
   };
   auto text = [&](simdjson::ondemand::value& v, std::string_view key, std::string_view* dst) {
     if (auto e = v.get_string().get(*dst); e) {
-      if (e == simdjson::INCORRECT_TYPE) return fail(err, ParseErrorReason::kWrongType, str_cat("'", key, "' must be a string"));
+      if (e == simdjson::INCORRECT_TYPE)
+        return fail(err, ParseErrorReason::kWrongType, str_cat("'", key, "' must be a string"));
       return fail(err, ParseErrorReason::kMalformedJson, str_cat("'", key, "': ", simdjson::error_message(e)));
     }
     return true;
@@ -140,7 +154,8 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
   auto timestamp = [&](simdjson::ondemand::value& v, std::string_view key, std::int64_t* dst) {
     if (auto e = v.get_int64().get(*dst); e) {
       if (e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_ERROR)
-        return fail(err, ParseErrorReason::kWrongType, str_cat("'", key, "' must be an integer (ns since the Unix epoch)"));
+        return fail(err, ParseErrorReason::kWrongType,
+                    str_cat("'", key, "' must be an integer (ns since the Unix epoch)"));
       return fail(err, ParseErrorReason::kMalformedJson, str_cat("'", key, "': ", simdjson::error_message(e)));
     }
     if (*dst <= 0) return fail(err, ParseErrorReason::kBadValue, str_cat("'", key, "' must be > 0"));
@@ -149,9 +164,11 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
 
   for (auto field_result : obj) {
     simdjson::ondemand::field field;
-    if (auto e = std::move(field_result).get(field); e) return fail(err, ParseErrorReason::kMalformedJson, simdjson::error_message(e));
+    if (auto e = std::move(field_result).get(field); e)
+      return fail(err, ParseErrorReason::kMalformedJson, simdjson::error_message(e));
     std::string_view key;
-    if (auto e = field.unescaped_key().get(key); e) return fail(err, ParseErrorReason::kMalformedJson, simdjson::error_message(e));
+    if (auto e = field.unescaped_key().get(key); e)
+      return fail(err, ParseErrorReason::kMalformedJson, simdjson::error_message(e));
     simdjson::ondemand::value v = field.value();
     std::uint32_t bit = 0;
     bool ok = true;
@@ -167,8 +184,11 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
       ok = text(v, key, &s);
       if (ok) {
         auto parsed = parse_venue(s);
-        if (!parsed) ok = fail(err, ParseErrorReason::kBadValue, str_cat("'venue' must be one of native, deribit, binance, okx, bybit, hyperliquid"));
-        else venue = *parsed;
+        if (!parsed)
+          ok = fail(err, ParseErrorReason::kBadValue,
+                    str_cat("'venue' must be one of native, deribit, binance, okx, bybit, hyperliquid"));
+        else
+          venue = *parsed;
       }
     } else if (key == "account") {
       bit = kAccount;
@@ -186,8 +206,10 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
       ok = text(v, key, &s);
       if (ok) {
         auto parsed = parse_side(s);
-        if (!parsed) ok = fail(err, ParseErrorReason::kBadValue, "'side' must be \"buy\" or \"sell\"");
-        else out->side = *parsed;
+        if (!parsed)
+          ok = fail(err, ParseErrorReason::kBadValue, "'side' must be \"buy\" or \"sell\"");
+        else
+          out->side = *parsed;
       }
     } else if (key == "qty") {
       bit = kQty;
@@ -205,8 +227,10 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
       ok = text(v, key, &s);
       if (ok) {
         auto parsed = parse_liquidity(s);
-        if (!parsed) ok = fail(err, ParseErrorReason::kBadValue, "'liquidity' must be \"maker\", \"taker\" or \"unknown\"");
-        else out->liquidity = *parsed;
+        if (!parsed)
+          ok = fail(err, ParseErrorReason::kBadValue, "'liquidity' must be \"maker\", \"taker\" or \"unknown\"");
+        else
+          out->liquidity = *parsed;
       }
     } else if (key == "fee_usd") {
       bit = kFee;
@@ -221,7 +245,8 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
         ok = text(v, key, &s);
         if (ok) out->trade_id = stable_hash(s.data(), s.size());
       } else if (t == json_type::number) {
-        if (v.get_uint64().get(out->trade_id)) ok = fail(err, ParseErrorReason::kWrongType, "'trade_id' must be a string or an unsigned integer");
+        if (v.get_uint64().get(out->trade_id))
+          ok = fail(err, ParseErrorReason::kWrongType, "'trade_id' must be a string or an unsigned integer");
       } else {
         ok = fail(err, ParseErrorReason::kWrongType, "'trade_id' must be a string or an unsigned integer");
       }
@@ -229,7 +254,8 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
     } else if (key == "iv") {
       bit = kIv;
       ok = positive(v, key, &out->iv);
-      if (ok && out->iv > 10.0) ok = fail(err, ParseErrorReason::kBadValue, "'iv' is a fraction (0.55 = 55%) and must be in (0, 10]");
+      if (ok && out->iv > 10.0)
+        ok = fail(err, ParseErrorReason::kBadValue, "'iv' is a fraction (0.55 = 55%) and must be in (0, 10]");
     } else if (key == "underlying_price") {
       bit = kUnderlying;
       ok = positive(v, key, &out->underlying_price);
@@ -244,12 +270,14 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
     seen |= bit;
   }
   // simdjson 3.0 has no document::at_end(): a readable current location means trailing bytes.
-  if (const char* rest = nullptr; doc.current_location().get(rest) == simdjson::SUCCESS) return fail(err, ParseErrorReason::kMalformedJson, "trailing content after the JSON object");
+  if (const char* rest = nullptr; doc.current_location().get(rest) == simdjson::SUCCESS)
+    return fail(err, ParseErrorReason::kMalformedJson, "trailing content after the JSON object");
 
   constexpr std::pair<std::uint32_t, const char*> kRequired[] = {
       {kTs, "ts_ns"}, {kAccount, "account"}, {kSymbol, "symbol"}, {kSideF, "side"}, {kQty, "qty"}, {kPrice, "price"}};
   for (auto [bit, name] : kRequired) {
-    if (!(seen & bit)) return fail(err, ParseErrorReason::kMissingField, str_cat("missing required field '", name, "'"));
+    if (!(seen & bit))
+      return fail(err, ParseErrorReason::kMissingField, str_cat("missing required field '", name, "'"));
   }
 
   const CachedInstrument* ins = nullptr;

@@ -63,8 +63,8 @@ class NativeFillParser {
 void append_native_fill(std::string& out, const Fill& fill, std::string_view account, std::string_view symbol);
 
 struct NativeReadStats {
-  std::uint64_t lines = 0;   //!< non-empty lines seen
-  std::uint64_t fills = 0;   //!< lines turned into fills
+  std::uint64_t lines = 0;  //!< non-empty lines seen
+  std::uint64_t fills = 0;  //!< lines turned into fills
   std::uint64_t bytes = 0;
   ParseErrorCounts errors;
 };

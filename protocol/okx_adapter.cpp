@@ -74,7 +74,8 @@ class OkxAdapter final : public JsonAdapter {
     if (found) {
       std::string_view code;
       if (!get_string(v, "code", code, err)) return false;
-      if (!parse_int(code, outcome.venue_code)) return fail(err, ParseErrorReason::kBadValue, "'code' is not an integer");
+      if (!parse_int(code, outcome.venue_code))
+        return fail(err, ParseErrorReason::kBadValue, "'code' is not an integer");
     }
     if (event == "login") {
       outcome.kind = MessageKind::kAuthResult;
@@ -120,23 +121,40 @@ class OkxAdapter final : public JsonAdapter {
       const std::string_view key = raw_key(field);
       od::value v = field.value();
       bool ok = true;
-      if (key == "instId") ok = get_string(v, key, inst_id, err);
-      else if (key == "side") ok = get_string(v, key, side, err);
-      else if (key == "tradeId") ok = get_string(v, key, trade_id, err);
-      else if (key == "execType") ok = get_string(v, key, exec_type, err);
-      else if (key == "fillSz") ok = get_decimal_string(v, key, fill_sz, present, err);
-      else if (key == "fillPx") ok = get_decimal_string(v, key, fill_px, present, err);
-      else if (key == "fillFee") ok = get_decimal_string(v, key, fill_fee, has_fill_fee, err);
-      else if (key == "fillFeeCcy") ok = get_string(v, key, fill_fee_ccy, err);
-      else if (key == "fee") ok = get_decimal_string(v, key, fee, has_fee, err);
-      else if (key == "feeCcy") ok = get_string(v, key, fee_ccy, err);
-      else if (key == "accFillSz") ok = get_decimal_string(v, key, acc_fill_sz, present, err);
-      else if (key == "fillPxVol") ok = get_decimal_string(v, key, px_vol, present, err);
-      else if (key == "fillFwdPx") ok = get_decimal_string(v, key, fwd_px, present, err);
-      else if (key == "fillMarkPx") ok = get_decimal_string(v, key, mark_px, present, err);
-      else if (key == "fillIdxPx") ok = get_decimal_string(v, key, idx_px, present, err);
-      else if (key == "fillTime") ok = get_optional_ms(v, key, fill_time, err);
-      else if (key == "uTime") ok = get_optional_ms(v, key, u_time, err);
+      if (key == "instId")
+        ok = get_string(v, key, inst_id, err);
+      else if (key == "side")
+        ok = get_string(v, key, side, err);
+      else if (key == "tradeId")
+        ok = get_string(v, key, trade_id, err);
+      else if (key == "execType")
+        ok = get_string(v, key, exec_type, err);
+      else if (key == "fillSz")
+        ok = get_decimal_string(v, key, fill_sz, present, err);
+      else if (key == "fillPx")
+        ok = get_decimal_string(v, key, fill_px, present, err);
+      else if (key == "fillFee")
+        ok = get_decimal_string(v, key, fill_fee, has_fill_fee, err);
+      else if (key == "fillFeeCcy")
+        ok = get_string(v, key, fill_fee_ccy, err);
+      else if (key == "fee")
+        ok = get_decimal_string(v, key, fee, has_fee, err);
+      else if (key == "feeCcy")
+        ok = get_string(v, key, fee_ccy, err);
+      else if (key == "accFillSz")
+        ok = get_decimal_string(v, key, acc_fill_sz, present, err);
+      else if (key == "fillPxVol")
+        ok = get_decimal_string(v, key, px_vol, present, err);
+      else if (key == "fillFwdPx")
+        ok = get_decimal_string(v, key, fwd_px, present, err);
+      else if (key == "fillMarkPx")
+        ok = get_decimal_string(v, key, mark_px, present, err);
+      else if (key == "fillIdxPx")
+        ok = get_decimal_string(v, key, idx_px, present, err);
+      else if (key == "fillTime")
+        ok = get_optional_ms(v, key, fill_time, err);
+      else if (key == "uTime")
+        ok = get_optional_ms(v, key, u_time, err);
       if (!ok) return false;
     }
     if (trade_id.empty() || !(fill_sz > 0)) {
@@ -160,8 +178,10 @@ class OkxAdapter final : public JsonAdapter {
       return fail(err, side.empty() ? ParseErrorReason::kMissingField : ParseErrorReason::kBadValue,
                   "'side' must be buy or sell");
     }
-    if (exec_type == "M") f.liquidity = Liquidity::kMaker;
-    else if (exec_type == "T") f.liquidity = Liquidity::kTaker;
+    if (exec_type == "M")
+      f.liquidity = Liquidity::kMaker;
+    else if (exec_type == "T")
+      f.liquidity = Liquidity::kTaker;
     const InstrumentInfo* ins = instruments_.find(inst_id, err);
     if (ins == nullptr) return false;
     set_instrument(f, *ins);

@@ -419,7 +419,8 @@ std::variant<ClientRequest, RequestError> parse_request(std::string_view text, c
     return RequestError{ErrorCode::kMalformedJson, str_cat("not valid JSON: ", simdjson::error_message(err))};
   }
   if (doc.type() != element_type::OBJECT) {
-    return RequestError{ErrorCode::kMalformedJson, str_cat("a request must be a JSON object, got ", type_name(doc.type()))};
+    return RequestError{ErrorCode::kMalformedJson,
+                        str_cat("a request must be a JSON object, got ", type_name(doc.type()))};
   }
   simdjson::dom::object obj = doc.get_object().value_unsafe();
 
@@ -430,12 +431,23 @@ std::variant<ClientRequest, RequestError> parse_request(std::string_view text, c
   for (auto [key, value] : obj) {
     unsigned bit = 0;
     element* slot = nullptr;
-    if (key == "op") { bit = kOp; slot = &op_e; }
-    else if (key == "filter") { bit = kFilter; slot = &filter_e; }
-    else if (key == "since_seq") { bit = kSince; slot = &since_e; }
-    else if (key == "batch") { bit = kBatch; slot = &batch_e; }
-    else if (key == "id") { bit = kId; slot = &id_e; }
-    else return bad(str_cat(excerpt(key), ": unknown field"));
+    if (key == "op") {
+      bit = kOp;
+      slot = &op_e;
+    } else if (key == "filter") {
+      bit = kFilter;
+      slot = &filter_e;
+    } else if (key == "since_seq") {
+      bit = kSince;
+      slot = &since_e;
+    } else if (key == "batch") {
+      bit = kBatch;
+      slot = &batch_e;
+    } else if (key == "id") {
+      bit = kId;
+      slot = &id_e;
+    } else
+      return bad(str_cat(excerpt(key), ": unknown field"));
     if (seen & bit) return bad(str_cat(std::string_view(key), ": given twice"));
     seen |= bit;
     *slot = value;
@@ -465,7 +477,8 @@ std::variant<ClientRequest, RequestError> parse_request(std::string_view text, c
       req.since_seq = v;
     }
     if (seen & kBatch) {
-      if (batch_e.type() != element_type::BOOL) return bad(str_cat("batch: must be a boolean, got ", type_name(batch_e.type())));
+      if (batch_e.type() != element_type::BOOL)
+        return bad(str_cat("batch: must be a boolean, got ", type_name(batch_e.type())));
       req.batch = batch_e.get_bool().value_unsafe();
     }
     return ClientRequest{std::move(req)};
@@ -478,15 +491,16 @@ std::variant<ClientRequest, RequestError> parse_request(std::string_view text, c
     if (auto e = only(kId, "ping")) return *e;
     PingRequest req;
     if (seen & kId) {
-      if (id_e.type() != element_type::STRING) return bad(str_cat("id: must be a string, got ", type_name(id_e.type())));
+      if (id_e.type() != element_type::STRING)
+        return bad(str_cat("id: must be a string, got ", type_name(id_e.type())));
       std::string_view id = id_e.get_string().value_unsafe();
       if (id.size() > limits.max_id_bytes) return bad(str_cat("id: at most ", limits.max_id_bytes, " bytes"));
       req.id = std::string(id);
     }
     return ClientRequest{std::move(req)};
   }
-  return RequestError{ErrorCode::kUnknownOp,
-                      str_cat("op: unknown \"", excerpt(op), "\" (expected \"subscribe\", \"unsubscribe\" or \"ping\")")};
+  return RequestError{ErrorCode::kUnknownOp, str_cat("op: unknown \"", excerpt(op),
+                                                     "\" (expected \"subscribe\", \"unsubscribe\" or \"ping\")")};
 }
 
 }  // namespace segmentd::pubmsg

@@ -28,12 +28,12 @@ namespace segmentd::pubmsg {
 
 //! What a snapshot says about one account: the last change the publisher published for it.
 struct AccountAssignment {
-  std::string_view account;       //!< account name
+  std::string_view account;  //!< account name
   SegmentId segment = kNoSegment;
-  std::string_view label;         //!< the segment's label (latest known)
+  std::string_view label;  //!< the segment's label (latest known)
   double confidence = 0.0;
-  std::int64_t ts_ns = 0;         //!< event time of the change that put it there
-  std::uint64_t seq = 0;          //!< seq of that change
+  std::int64_t ts_ns = 0;  //!< event time of the change that put it there
+  std::uint64_t seq = 0;   //!< seq of that change
 };
 
 //! The segment's label and policy as published with a change (from the latest model that knew
@@ -68,9 +68,9 @@ void append_heartbeat(std::string& out, std::uint64_t seq, std::int64_t now_ns);
 
 enum class StartMode : std::uint8_t { kSnapshot, kReplay };
 enum class SnapshotWhy : std::uint8_t {
-  kRequested,     //!< no since_seq
-  kNotInRing,     //!< since_seq older than the replay ring
-  kAhead,         //!< since_seq beyond the last seq (e.g. the server restarted)
+  kRequested,  //!< no since_seq
+  kNotInRing,  //!< since_seq older than the replay ring
+  kAhead,      //!< since_seq beyond the last seq (e.g. the server restarted)
 };
 //! The answer to subscribe: how the stream starts. mode snapshot: snapshot chunks at `seq`
 //! follow, then deltas from seq+1. mode replay: messages since_seq+1..seq follow from the ring,
@@ -85,14 +85,14 @@ void append_pong(std::string& out, std::int64_t now_ns, std::optional<std::strin
 
 //! Closed set of error codes (stable strings on the wire).
 enum class ErrorCode : std::uint8_t {
-  kMalformedJson,    //!< "malformed_json": not a JSON object
-  kBadRequest,       //!< "bad_request": missing/unknown field, wrong type, bad value
-  kUnknownOp,        //!< "unknown_op"
-  kFilterTooLarge,   //!< "filter_too_large"
-  kFrameTooLarge,    //!< "frame_too_large"
-  kAlreadySubscribed,//!< "already_subscribed"
-  kNotSubscribed,    //!< "not_subscribed"
-  kBinaryFrame,      //!< "binary_frame": requests are text frames
+  kMalformedJson,      //!< "malformed_json": not a JSON object
+  kBadRequest,         //!< "bad_request": missing/unknown field, wrong type, bad value
+  kUnknownOp,          //!< "unknown_op"
+  kFilterTooLarge,     //!< "filter_too_large"
+  kFrameTooLarge,      //!< "frame_too_large"
+  kAlreadySubscribed,  //!< "already_subscribed"
+  kNotSubscribed,      //!< "not_subscribed"
+  kBinaryFrame,        //!< "binary_frame": requests are text frames
 };
 std::string_view to_string(ErrorCode c);
 void append_error(std::string& out, ErrorCode code, std::string_view message);
@@ -102,14 +102,14 @@ void append_error(std::string& out, ErrorCode code, std::string_view message);
 struct Filter {
   enum class Kind : std::uint8_t { kAll, kSegments, kAccounts };
   Kind kind = Kind::kAll;
-  std::vector<SegmentId> segments;   //!< kSegments: sorted, unique
-  std::vector<std::string> accounts; //!< kAccounts: sorted, unique
+  std::vector<SegmentId> segments;    //!< kSegments: sorted, unique
+  std::vector<std::string> accounts;  //!< kAccounts: sorted, unique
 };
 
 struct SubscribeRequest {
   Filter filter;
   std::optional<std::uint64_t> since_seq;  //!< resume: the last seq the client has seen
-  bool batch = false;  //!< the client accepts frames holding a JSON array of messages
+  bool batch = false;                      //!< the client accepts frames holding a JSON array of messages
 };
 struct UnsubscribeRequest {};
 struct PingRequest {

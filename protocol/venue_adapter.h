@@ -96,12 +96,12 @@ class VenueAdapter {
   virtual Venue venue() const = 0;
 
   //! Decodes one message; see the contract at the top of this file.
-  virtual bool decode(std::string_view message, std::int64_t recv_ns, std::vector<Fill>& out,
-                      DecodeOutcome& outcome, ParseError& error) = 0;
+  virtual bool decode(std::string_view message, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,
+                      ParseError& error) = 0;
 
   //! Same, for a message with no padding guarantee (copies it once into a reused buffer).
-  bool decode_unpadded(std::string_view message, std::int64_t recv_ns, std::vector<Fill>& out,
-                       DecodeOutcome& outcome, ParseError& error);
+  bool decode_unpadded(std::string_view message, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,
+                       ParseError& error);
 
  private:
   std::string padded_;

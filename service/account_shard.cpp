@@ -123,8 +123,10 @@ void AccountShard::on_stop() {
 void AccountShard::advance_to(std::int64_t t_ns) {
   store_.resolve_markouts(t_ns, *options_.tape, [this](AccountStore::Slot s) { touch(s); });
   if (t_ns > resolved_to_ns_) resolved_to_ns_ = t_ns;
-  if (!touched_.empty()) publish(true);
-  else if (options_.model != nullptr && !unassigned_.empty()) assign_batch();
+  if (!touched_.empty())
+    publish(true);
+  else if (options_.model != nullptr && !unassigned_.empty())
+    assign_batch();
 }
 
 AccountSnapshot AccountShard::snapshot_of(AccountStore::Slot slot) const {
@@ -150,9 +152,8 @@ std::optional<AccountSnapshot> AccountShard::snapshot(AccountId account) const {
 }
 
 std::future<std::optional<AccountSnapshot>> read_account(ShardSet& shards, AccountId account) {
-  return shards.call(shard_of(account, shards.shards()), [account](ShardHandler& h) {
-    return static_cast<const AccountShard&>(h).snapshot(account);
-  });
+  return shards.call(shard_of(account, shards.shards()),
+                     [account](ShardHandler& h) { return static_cast<const AccountShard&>(h).snapshot(account); });
 }
 
 }  // namespace segmentd

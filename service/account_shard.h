@@ -26,10 +26,10 @@
 
 #include "core/account_store.h"
 #include "core/assigner.h"
-#include "core/model.h"
-#include "core/segment_change.h"
 #include "core/feature_vector.h"
+#include "core/model.h"
 #include "core/price_tape.h"
+#include "core/segment_change.h"
 #include "service/shard_set.h"
 
 namespace segmentd {
@@ -37,9 +37,9 @@ namespace segmentd {
 //! One account's vector after a batch: what the shard hands the clusterer (and the assigner).
 struct TouchedAccount {
   AccountId account = 0;
-  std::uint64_t fills = 0;     //!< lifetime fills of the account (the clusterer's min_fills)
-  std::int64_t as_of_ns = 0;   //!< event time the vector is valid at (the account's last fill)
-  FeatureVector raw{};         //!< raw (unstandardized) units
+  std::uint64_t fills = 0;    //!< lifetime fills of the account (the clusterer's min_fills)
+  std::int64_t as_of_ns = 0;  //!< event time the vector is valid at (the account's last fill)
+  FeatureVector raw{};        //!< raw (unstandardized) units
 };
 
 //! A consistent copy of one account, for readers outside the shard.
@@ -51,7 +51,7 @@ struct AccountSnapshot {
   FeatureVector raw{};
   int open_positions = 0;
   int pending_markouts = 0;
-  SegmentId segment = kNoSegment;     //!< current segment (kNoSegment before the first model)
+  SegmentId segment = kNoSegment;  //!< current segment (kNoSegment before the first model)
   float confidence = 0.0f;
   std::int64_t segment_since_ns = 0;  //!< event time it entered `segment`
 };

@@ -41,7 +41,8 @@ absl::Status AdminServer::start() {
   ctx.request_timeout_ns = config_.request_timeout_ns;
   ctx.max_connections = config_.listen.max_connections;
   auto tokens = TokenSet::load(config_.listen.tokens_file, config_.listen.tokens_env, config_.listen.allow_anonymous);
-  if (!tokens.ok()) return absl::Status(tokens.status().code(), str_cat("admin: ", std::string(tokens.status().message())));
+  if (!tokens.ok())
+    return absl::Status(tokens.status().code(), str_cat("admin: ", std::string(tokens.status().message())));
   ctx.tokens = *std::move(tokens);
   if (!config_.listen.tls_cert.empty()) {
     auto tls = make_server_tls_context(config_.listen.tls_cert, config_.listen.tls_key);
@@ -49,10 +50,9 @@ absl::Status AdminServer::start() {
     ctx.tls = *std::move(tls);
   }
   std::shared_ptr<const AdminContext> context = io_->context;
-  auto listener = Listener::open(io_->ioc, "admin", config_.listen.address, config_.listen.port,
-                                 [context](net::ip::tcp::socket socket) {
-                                   start_admin_connection(std::move(socket), context);
-                                 });
+  auto listener =
+      Listener::open(io_->ioc, "admin", config_.listen.address, config_.listen.port,
+                     [context](net::ip::tcp::socket socket) { start_admin_connection(std::move(socket), context); });
   if (!listener.ok()) return listener.status();
   io_->listener = *std::move(listener);
   io_->port = io_->listener->port();

@@ -31,10 +31,10 @@
 namespace segmentd {
 
 struct AdminHandlers {
-  std::function<std::vector<ReadinessCheck>()> readiness;  //!< unset → ready
-  std::function<ModelPtr()> model;                         //!< the current model (may return null)
+  std::function<std::vector<ReadinessCheck>()> readiness;                       //!< unset → ready
+  std::function<ModelPtr()> model;                                              //!< the current model (may return null)
   std::function<std::optional<AccountView>(std::string_view account)> account;  //!< nullopt → 404
-  std::function<std::string()> metrics;                    //!< Prometheus text format
+  std::function<std::string()> metrics;                                         //!< Prometheus text format
 };
 
 class AdminServer {

@@ -11,9 +11,9 @@
 namespace segmentd {
 
 struct BackoffConfig {
-  std::int64_t initial_ns = 250'000'000;    //!< first retry after about this
-  std::int64_t max_ns = 30'000'000'000;     //!< never wait longer than this
-  double factor = 2.0;                      //!< growth per failed attempt
+  std::int64_t initial_ns = 250'000'000;  //!< first retry after about this
+  std::int64_t max_ns = 30'000'000'000;   //!< never wait longer than this
+  double factor = 2.0;                    //!< growth per failed attempt
 };
 
 class Backoff {

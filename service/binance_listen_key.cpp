@@ -20,7 +20,8 @@ void BinanceListenKey::create(std::function<void(absl::StatusOr<std::string>)> d
   req.ca_file = options_.ca_file;
   async_http_request(ioc_, std::move(req), [this, done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
     post_([this, r = std::move(r), done = std::move(done)]() mutable {
-      if (!r.ok()) return done(absl::UnavailableError(str_cat("listenKey create: ", std::string(r.status().message()))));
+      if (!r.ok())
+        return done(absl::UnavailableError(str_cat("listenKey create: ", std::string(r.status().message()))));
       if (r->status == 401 || r->status == 403)
         return done(absl::PermissionDeniedError(str_cat("listenKey create: HTTP ", r->status, " (API key refused)")));
       if (r->status != 200) return done(absl::UnavailableError(str_cat("listenKey create: HTTP ", r->status)));

@@ -40,8 +40,7 @@ class BybitControl final : public VenueControl {
           ch.ready();
         }
         return;
-      default:
-        return;
+      default: return;
     }
   }
 

@@ -26,8 +26,8 @@ CheckpointProbe::CheckpointProbe(Metrics& m, Clock clock)
                           "Wall-clock time of the last successful checkpoint (0: none yet).")),
       age_(gauge(m, "segmentd_checkpoint_age_seconds",
                  "Seconds since the last successful checkpoint, or since start when there was none.")),
-      failures_(counter_family(m, "segmentd_checkpoint_failures_total", "Checkpoints that failed to be written.")
-                    .Add({})),
+      failures_(
+          counter_family(m, "segmentd_checkpoint_failures_total", "Checkpoints that failed to be written.").Add({})),
       duration_out_(duration_, histogram_family(m, "segmentd_checkpoint_duration_seconds",
                                                 "Time to write one checkpoint (serialize, fsync, rename).")
                                    .Add({}, duration_buckets_seconds())),

@@ -74,8 +74,10 @@ void read_clusterer(ConfigSection& root, ClustererConfig* c) {
         continue;
       }
       auto rule = parse_rule(label, when);
-      if (!rule.ok()) ls.error(ls.has("when") ? "when" : "label", std::string(rule.status().message()));
-      else rules.rules.push_back(*std::move(rule));
+      if (!rule.ok())
+        ls.error(ls.has("when") ? "when" : "label", std::string(rule.status().message()));
+      else
+        rules.rules.push_back(*std::move(rule));
     }
     c->labels = std::move(rules);
   }

@@ -58,7 +58,8 @@ std::size_t ClustererLoop::drain() {
   for (auto& in : inboxes_) {
     n += in.ring->pop_burst(4096, [this](const TouchedAccount& t) {
       auto [it, inserted] = pending_.try_emplace(t.account, t);
-      if (!inserted && (t.fills > it->second.fills || (t.fills == it->second.fills && t.as_of_ns >= it->second.as_of_ns)))
+      if (!inserted &&
+          (t.fills > it->second.fills || (t.fills == it->second.fills && t.as_of_ns >= it->second.as_of_ns)))
         it->second = t;
       event_ns_ = std::max(event_ns_, t.as_of_ns);
     });
@@ -69,7 +70,9 @@ std::size_t ClustererLoop::drain() {
 void ClustererLoop::close_batch() {
   batch_.clear();
   batch_.reserve(pending_.size());
-  for (const auto& [account, t] : pending_) batch_.push_back(BatchItem{account, static_cast<std::uint32_t>(std::min<std::uint64_t>(t.fills, UINT32_MAX)), t.raw});
+  for (const auto& [account, t] : pending_)
+    batch_.push_back(
+        BatchItem{account, static_cast<std::uint32_t>(std::min<std::uint64_t>(t.fills, UINT32_MAX)), t.raw});
   pending_.clear();
   canonicalize_batch(batch_);
   auto t0 = std::chrono::steady_clock::now();

@@ -68,9 +68,9 @@ class ClustererLoop {
   Clusterer clusterer_;  //!< clusterer thread only (after start)
   std::vector<ShardInbox> inboxes_;
   absl::flat_hash_map<AccountId, TouchedAccount> pending_;  //!< clusterer thread only
-  std::vector<BatchItem> batch_;                             //!< clusterer thread only
-  std::int64_t batch_opened_ns_ = 0;                         //!< wall clock, clusterer thread only
-  std::int64_t event_ns_ = 0;                                //!< latest event time seen
+  std::vector<BatchItem> batch_;                            //!< clusterer thread only
+  std::int64_t batch_opened_ns_ = 0;                        //!< wall clock, clusterer thread only
+  std::int64_t event_ns_ = 0;                               //!< latest event time seen
   std::atomic<ModelPtr> model_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;

@@ -25,12 +25,16 @@ ClustererProbe::ClustererProbe(Metrics& m, int shards)
       segment_family_(gauge_family(m, "segmentd_segment_accounts", "Accounts assigned to a live segment.")),
       version_(gauge(m, "segmentd_model_version", "Version of the published model; 0 while warming up.")),
       segments_(gauge(m, "segmentd_model_segments", "Live segments in the published model.")),
-      updated_(gauge(m, "segmentd_model_last_update_timestamp_seconds", "Wall-clock time the last model was published.")),
-      inertia_(gauge(m, "segmentd_model_inertia", "Decayed mean squared distance of vectors to their centre (scaled units).")),
+      updated_(
+          gauge(m, "segmentd_model_last_update_timestamp_seconds", "Wall-clock time the last model was published.")),
+      inertia_(gauge(m, "segmentd_model_inertia",
+                     "Decayed mean squared distance of vectors to their centre (scaled units).")),
       silhouette_(gauge(m, "segmentd_model_silhouette", "Silhouette coefficient on the reservoir sample, in [-1, 1].")),
       churn_(gauge(m, "segmentd_model_churn_per_hour", "Share of accounts changing segment per hour of event time.")),
-      drift_(gauge(m, "segmentd_model_centroid_drift", "Largest centre movement since the previous version (scaled units).")),
-      ari_(gauge(m, "segmentd_model_adjusted_rand_index", "Adjusted Rand index between consecutive assignments of the sample.")),
+      drift_(gauge(m, "segmentd_model_centroid_drift",
+                   "Largest centre movement since the previous version (scaled units).")),
+      ari_(gauge(m, "segmentd_model_adjusted_rand_index",
+                 "Adjusted Rand index between consecutive assignments of the sample.")),
       born_(model_events(m, "born")),
       retired_(model_events(m, "retired")),
       relabelled_(model_events(m, "relabelled")),
@@ -40,7 +44,8 @@ ClustererProbe::ClustererProbe(Metrics& m, int shards)
       batch_duration_out_(batch_duration_, histogram_family(m, "segmentd_clusterer_batch_duration_seconds",
                                                             "Time to apply one mini-batch to the model.")
                                                .Add({}, duration_buckets_seconds())),
-      changes_out_(counter_family(m, "segmentd_segment_changes_total", "Segment changes emitted by the shards.").Add({})),
+      changes_out_(
+          counter_family(m, "segmentd_segment_changes_total", "Segment changes emitted by the shards.").Add({})),
       hook_(m.on_collect([this] { collect(); })) {}
 
 void ClustererProbe::record_model(const Model& model) {

@@ -1,7 +1,7 @@
 #include "service/config.h"
 
-#include "core/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/str_cat.h"
 #include "service/clusterer_config.h"
 #include "service/config_reader.h"
 #include "service/source_config.h"
@@ -111,8 +111,7 @@ absl::StatusOr<Config> load_config_text(const std::string& text, const std::stri
   try {
     table = toml::parse(text, display_name);
   } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(
-        str_cat(display_name, ":", e.source().begin.line, ": ", e.description()));
+    return absl::InvalidArgumentError(str_cat(display_name, ":", e.source().begin.line, ": ", e.description()));
   }
   return from_table(table, display_name);
 }

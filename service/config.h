@@ -17,9 +17,9 @@
 namespace segmentd {
 
 struct LogConfig {
-  std::string level = "info";  //!< trace, debug, info, warn, error
-  std::string format = "text"; //!< text or json
-  int rate_limit_burst = 20;    //!< lines per (component, message) per interval; 0 = unlimited
+  std::string level = "info";                            //!< trace, debug, info, warn, error
+  std::string format = "text";                           //!< text or json
+  int rate_limit_burst = 20;                             //!< lines per (component, message) per interval; 0 = unlimited
   std::int64_t rate_limit_interval_ns = 10'000'000'000;  //!< the window of rate_limit_burst
 };
 
@@ -58,8 +58,8 @@ struct Config {
   ShardsConfig shards;
   ReplayConfig replay;
   FeaturesConfig features;
-  ClustererConfig clusterer;          //!< [clusterer]: mini-batch k-means, labels, policy, hysteresis
-  RunConfig run;                      //!< [run]: the live service loop
+  ClustererConfig clusterer;  //!< [clusterer]: mini-batch k-means, labels, policy, hysteresis
+  RunConfig run;              //!< [run]: the live service loop
   std::vector<ContractOverride> contracts;
   std::vector<SourceConfig> sources;  //!< [[sources]]: where fills come from (service/source_config.h)
   PublisherConfig publisher;          //!< [publisher]: websocket pub/sub (service/publisher_config.h)

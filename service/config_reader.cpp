@@ -41,9 +41,12 @@ const toml::node* ConfigSection::take(std::string_view key) {
 
 void ConfigSection::error(std::string_view key, std::string_view reason) {
   const toml::node* n = table_ ? table_->get(key) : nullptr;
-  if (n) errors_->add(n->source(), full(key), reason);
-  else if (table_) errors_->add(table_->source(), full(key), reason);
-  else errors_->add_file(str_cat(full(key), ": ", reason));
+  if (n)
+    errors_->add(n->source(), full(key), reason);
+  else if (table_)
+    errors_->add(table_->source(), full(key), reason);
+  else
+    errors_->add_file(str_cat(full(key), ": ", reason));
 }
 
 void ConfigSection::integer(std::string_view key, std::int64_t* dst, std::int64_t min, std::int64_t max) {
@@ -66,8 +69,10 @@ void ConfigSection::number(std::string_view key, double* dst, double min, double
   const toml::node* n = take(key);
   if (n == nullptr) return;
   std::optional<double> v;
-  if (n->is_floating_point()) v = n->as_floating_point()->get();
-  else if (n->is_integer()) v = static_cast<double>(n->as_integer()->get());
+  if (n->is_floating_point())
+    v = n->as_floating_point()->get();
+  else if (n->is_integer())
+    v = static_cast<double>(n->as_integer()->get());
   if (!v) return errors_->add(n->source(), full(key), "must be a number");
   if (!std::isfinite(*v) || *v < min || *v > max)
     return errors_->add(n->source(), full(key), str_cat("must be in ", min, "..", max, ", got ", *v));
@@ -109,14 +114,22 @@ std::optional<std::int64_t> parse_duration_ns(std::string_view s) {
   if (ec != std::errc() || p == s.data()) return std::nullopt;
   std::string_view unit(p, static_cast<std::size_t>(s.data() + s.size() - p));
   double scale = 0;
-  if (unit == "ns") scale = 1;
-  else if (unit == "us") scale = 1e3;
-  else if (unit == "ms") scale = 1e6;
-  else if (unit == "s") scale = 1e9;
-  else if (unit == "m") scale = 60e9;
-  else if (unit == "h") scale = 3600e9;
-  else if (unit == "d") scale = 86400e9;
-  else return std::nullopt;
+  if (unit == "ns")
+    scale = 1;
+  else if (unit == "us")
+    scale = 1e3;
+  else if (unit == "ms")
+    scale = 1e6;
+  else if (unit == "s")
+    scale = 1e9;
+  else if (unit == "m")
+    scale = 60e9;
+  else if (unit == "h")
+    scale = 3600e9;
+  else if (unit == "d")
+    scale = 86400e9;
+  else
+    return std::nullopt;
   double ns = value * scale;
   if (!std::isfinite(ns) || ns < 0 || ns > 9.2e18) return std::nullopt;
   return static_cast<std::int64_t>(std::llround(ns));
@@ -126,15 +139,20 @@ void ConfigSection::duration_ns(std::string_view key, std::int64_t* dst, std::in
   const toml::node* n = take(key);
   if (n == nullptr) return;
   std::optional<std::int64_t> ns;
-  if (n->is_integer()) ns = n->as_integer()->get() * 1'000'000'000LL;
-  else if (n->is_floating_point()) ns = static_cast<std::int64_t>(std::llround(n->as_floating_point()->get() * 1e9));
-  else if (n->is_string()) ns = parse_duration_ns(n->as_string()->get());
+  if (n->is_integer())
+    ns = n->as_integer()->get() * 1'000'000'000LL;
+  else if (n->is_floating_point())
+    ns = static_cast<std::int64_t>(std::llround(n->as_floating_point()->get() * 1e9));
+  else if (n->is_string())
+    ns = parse_duration_ns(n->as_string()->get());
   if (!ns)
-    return errors_->add(n->source(), full(key),
-                        "must be a duration: seconds as a number, or a string like \"250ms\", \"10s\", \"5m\", \"1h\", \"2d\"");
+    return errors_->add(
+        n->source(), full(key),
+        "must be a duration: seconds as a number, or a string like \"250ms\", \"10s\", \"5m\", \"1h\", \"2d\"");
   if (*ns < min_ns || *ns > max_ns)
-    return errors_->add(n->source(), full(key),
-                        str_cat("must be between ", min_ns / 1e9, " s and ", max_ns / 1e9, " s, got ", *ns / 1e9, " s"));
+    return errors_->add(
+        n->source(), full(key),
+        str_cat("must be between ", min_ns / 1e9, " s and ", max_ns / 1e9, " s, got ", *ns / 1e9, " s"));
   *dst = *ns;
 }
 

@@ -33,7 +33,8 @@ class DeribitControl final : public VenueControl {
         if (stage_ != Stage::kAuth) return;
         stage_ = Stage::kSubscribe;
         ch.send(control::deribit_set_heartbeat_request(
-            kHeartbeatId, static_cast<int>(std::clamp<std::int64_t>(settings_.heartbeat_interval_ns / 1'000'000'000, 10, 3600))));
+            kHeartbeatId,
+            static_cast<int>(std::clamp<std::int64_t>(settings_.heartbeat_interval_ns / 1'000'000'000, 10, 3600))));
         ch.send(control::deribit_subscribe_request(kSubscribeId, {"user.trades.any.any.raw"}));
         return;
       case MessageKind::kSubscriptionAck:
@@ -51,15 +52,16 @@ class DeribitControl final : public VenueControl {
           ch.reconnect("private/subscribe refused");
         }
         return;
-      default:
-        return;
+      default: return;
     }
   }
 
   void on_tick(ControlChannel& ch, std::int64_t now_ns) override {
     if (stage_ != Stage::kReady && now_ns > deadline_ns_) ch.reconnect("no answer to public/auth or private/subscribe");
   }
-  std::int64_t tick_interval_ns() const override { return std::min<std::int64_t>(1'000'000'000, settings_.auth_timeout_ns); }
+  std::int64_t tick_interval_ns() const override {
+    return std::min<std::int64_t>(1'000'000'000, settings_.auth_timeout_ns);
+  }
 
  private:
   enum class Stage { kAuth, kSubscribe, kReady };

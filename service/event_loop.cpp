@@ -4,7 +4,9 @@
 
 namespace segmentd {
 
-EventLoop::EventLoop() : work_(std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(ioc_.get_executor())) {}
+EventLoop::EventLoop()
+    : work_(std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+          ioc_.get_executor())) {}
 
 EventLoop::~EventLoop() { stop(0); }
 

@@ -52,9 +52,10 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
       plain_.emplace(strand_);
     }
     lowest().expires_after(std::chrono::nanoseconds(request_.timeout_ns));
-    resolver_.async_resolve(url_.host, url_.port, [self = shared_from_this()](error_code ec, tcp::resolver::results_type r) {
-      self->on_resolve(ec, std::move(r));
-    });
+    resolver_.async_resolve(url_.host, url_.port,
+                            [self = shared_from_this()](error_code ec, tcp::resolver::results_type r) {
+                              self->on_resolve(ec, std::move(r));
+                            });
   }
 
  private:
@@ -62,7 +63,8 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
 
   void on_resolve(error_code ec, tcp::resolver::results_type results) {
     if (ec) return fail("resolve", ec);
-    lowest().async_connect(results, [self = shared_from_this()](error_code ec, const tcp::endpoint&) { self->on_connect(ec); });
+    lowest().async_connect(results,
+                           [self = shared_from_this()](error_code ec, const tcp::endpoint&) { self->on_connect(ec); });
   }
 
   void on_connect(error_code ec) {
@@ -90,8 +92,10 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
       if (ec) return self->fail("write", ec);
       self->do_read();
     };
-    if (tls_) http::async_write(*tls_, req_, std::move(on_write));
-    else http::async_write(*plain_, req_, std::move(on_write));
+    if (tls_)
+      http::async_write(*tls_, req_, std::move(on_write));
+    else
+      http::async_write(*plain_, req_, std::move(on_write));
   }
 
   void do_read() {
@@ -104,8 +108,10 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
       self->finish(std::move(r));
       self->shutdown();
     };
-    if (tls_) http::async_read(*tls_, buffer_, parser_, std::move(on_read));
-    else http::async_read(*plain_, buffer_, parser_, std::move(on_read));
+    if (tls_)
+      http::async_read(*tls_, buffer_, parser_, std::move(on_read));
+    else
+      http::async_read(*plain_, buffer_, parser_, std::move(on_read));
   }
 
   void shutdown() {
@@ -114,7 +120,8 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   }
 
   void fail(std::string_view step, error_code ec) {
-    finish(absl::UnavailableError(str_cat("HTTP ", request_.method, " to ", url_.host, ": ", step, ": ", ec.message())));
+    finish(
+        absl::UnavailableError(str_cat("HTTP ", request_.method, " to ", url_.host, ": ", step, ": ", ec.message())));
   }
 
   void finish(absl::StatusOr<HttpResponse> result) {
@@ -139,7 +146,8 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
 
 }  // namespace
 
-void async_http_request(asio::io_context& ioc, HttpRequest request, std::function<void(absl::StatusOr<HttpResponse>)> done) {
+void async_http_request(asio::io_context& ioc, HttpRequest request,
+                        std::function<void(absl::StatusOr<HttpResponse>)> done) {
   auto url = parse_url(request.url);
   if (!url.ok()) {
     done(absl::InvalidArgumentError(str_cat("bad URL: ", std::string(url.status().message()))));

@@ -82,9 +82,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     res->keep_alive(false);
     res->body() = body;
     res->prepare_payload();
-    http::async_write(stream_, *res, [self = this->shared_from_this(), res](error_code, std::size_t) {
-      self->do_shutdown();
-    });
+    http::async_write(stream_, *res,
+                      [self = this->shared_from_this(), res](error_code, std::size_t) { self->do_shutdown(); });
   }
 
   void do_shutdown() {

@@ -65,7 +65,8 @@ void IngestProbe::collect() {
   bytes_out_.sync(bytes_.value() + s.bytes);
   fills_out_.sync(fills_.value() + s.fills);
   reconnects_out_.sync(reconnects_.value() + s.reconnects);
-  for (int r = 0; r < kParseErrorReasonCount; ++r) parse_errors_out_[r].sync(parse_errors_[r].value() + s.parse_errors[r]);
+  for (int r = 0; r < kParseErrorReasonCount; ++r)
+    parse_errors_out_[r].sync(parse_errors_[r].value() + s.parse_errors[r]);
   lag_out_.sync();
   connected_gauge_.Set(connected_.load(std::memory_order_relaxed) || s.connected ? 1.0 : 0.0);
 }

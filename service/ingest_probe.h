@@ -19,11 +19,11 @@
 
 #include <mutex>
 
-#include "absl/base/thread_annotations.h"
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include "absl/base/thread_annotations.h"
 
 #include "protocol/parse_error.h"
 #include "service/metrics.h"

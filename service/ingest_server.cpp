@@ -165,8 +165,10 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
         continue;
       }
       SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kFills)]);
-      if (s.sink.push(s.fill)) SourceStats::add(stats_.fills);
-      else SourceStats::add(stats_.sink_rejected);
+      if (s.sink.push(s.fill))
+        SourceStats::add(stats_.fills);
+      else
+        SourceStats::add(stats_.sink_rejected);
     }
   }
 
@@ -208,7 +210,8 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
 
 }  // namespace
 
-IngestServer::IngestServer(SourceConfig config, AccountInterner& accounts, InstrumentRegistry& instruments, FillSink& sink)
+IngestServer::IngestServer(SourceConfig config, AccountInterner& accounts, InstrumentRegistry& instruments,
+                           FillSink& sink)
     : config_(std::move(config)), accounts_(accounts), instruments_(instruments), sink_(sink) {}
 
 IngestServer::~IngestServer() { stop(); }
@@ -218,7 +221,8 @@ absl::Status IngestServer::start() {
   auto token = load_secret(config_.token, config_.name + ".token");
   if (!token.ok()) return token.status();
   auto where = parse_host_port(config_.listen);
-  if (!where.ok()) return absl::InvalidArgumentError(str_cat(config_.name, ".listen: ", std::string(where.status().message())));
+  if (!where.ok())
+    return absl::InvalidArgumentError(str_cat(config_.name, ".listen: ", std::string(where.status().message())));
   auto state = std::make_shared<State>(sink_, loop_.context());
   state->token = *std::move(token);
   state->parser = std::make_unique<NativeFillParser>(accounts_, instruments_);
@@ -227,7 +231,9 @@ absl::Status IngestServer::start() {
     error_code ec;
     state->tls->use_certificate_chain_file(config_.tls_cert_file, ec);
     if (!ec) state->tls->use_private_key_file(config_.tls_key_file, ssl::context::pem, ec);
-    if (ec) return absl::FailedPreconditionError(str_cat(config_.name, ": cannot load the TLS certificate or key: ", ec.message()));
+    if (ec)
+      return absl::FailedPreconditionError(
+          str_cat(config_.name, ": cannot load the TLS certificate or key: ", ec.message()));
   }
   error_code ec;
   const tcp::endpoint endpoint(asio::ip::make_address(where->first, ec), where->second);
@@ -236,7 +242,8 @@ absl::Status IngestServer::start() {
   if (!ec) state->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) state->acceptor.bind(endpoint, ec);
   if (!ec) state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return absl::UnavailableError(str_cat(config_.name, ": cannot listen on ", config_.listen, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(str_cat(config_.name, ": cannot listen on ", config_.listen, ": ", ec.message()));
   port_.store(state->acceptor.local_endpoint().port(), std::memory_order_release);
   state_ = state;
   do_accept();
@@ -245,20 +252,23 @@ absl::Status IngestServer::start() {
 }
 
 void IngestServer::do_accept() {
-  state_->acceptor.async_accept(asio::make_strand(loop_.context()), [this, state = state_](error_code ec, tcp::socket socket) {
-    if (ec || state->stopping) return;
-    if (open_sessions() >= static_cast<std::uint64_t>(config_.max_connections)) {
-      error_code ignored;
-      socket.close(ignored);  // over the limit: refused before any byte is read
-      SourceStats::add(stats_.connect_failures);
-    } else if (state->tls) {
-      std::make_shared<IngestSession<beast::ssl_stream<beast::tcp_stream>>>(state, stats_, open_sessions_, config_,
-                                                                            std::move(socket), *state->tls)->run();
-    } else {
-      std::make_shared<IngestSession<beast::tcp_stream>>(state, stats_, open_sessions_, config_, std::move(socket))->run();
-    }
-    do_accept();
-  });
+  state_->acceptor.async_accept(
+      asio::make_strand(loop_.context()), [this, state = state_](error_code ec, tcp::socket socket) {
+        if (ec || state->stopping) return;
+        if (open_sessions() >= static_cast<std::uint64_t>(config_.max_connections)) {
+          error_code ignored;
+          socket.close(ignored);  // over the limit: refused before any byte is read
+          SourceStats::add(stats_.connect_failures);
+        } else if (state->tls) {
+          std::make_shared<IngestSession<beast::ssl_stream<beast::tcp_stream>>>(state, stats_, open_sessions_, config_,
+                                                                                std::move(socket), *state->tls)
+              ->run();
+        } else {
+          std::make_shared<IngestSession<beast::tcp_stream>>(state, stats_, open_sessions_, config_, std::move(socket))
+              ->run();
+        }
+        do_accept();
+      });
 }
 
 void IngestServer::stop() {

@@ -10,10 +10,10 @@
 
 #include <mutex>
 
-#include "absl/base/thread_annotations.h"
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include "absl/base/thread_annotations.h"
 
 #include "service/metrics.h"
 

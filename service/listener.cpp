@@ -48,10 +48,10 @@ void Listener::stop() {
 
 void Listener::do_accept() {
   // Each connection gets its own strand: its handlers never run concurrently.
-  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](boost::system::error_code ec,
-                                                                             tcp::socket socket) {
-    self->on_accept(ec, std::move(socket));
-  });
+  acceptor_.async_accept(net::make_strand(ioc_),
+                         [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+                           self->on_accept(ec, std::move(socket));
+                         });
 }
 
 void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {

@@ -170,8 +170,8 @@ std::string_view to_string(LogLevel level) {
 }
 
 std::optional<LogLevel> parse_log_level(std::string_view name) {
-  for (LogLevel l : {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError,
-                     LogLevel::kOff}) {
+  for (LogLevel l :
+       {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError, LogLevel::kOff}) {
     if (to_string(l) == name) return l;
   }
   return std::nullopt;
@@ -195,15 +195,16 @@ LogOptions log_options_from(const LogConfig& config) {
 }
 
 Logger::Logger()
-    : Logger(LogOptions{},
-             [](std::string_view line) {
-               // Our mutex already orders our lines; the stream lock keeps other stderr writers out.
-               flockfile(stderr);
-               std::fwrite(line.data(), 1, line.size(), stderr);
-               std::fputc('\n', stderr);
-               funlockfile(stderr);
-             },
-             system_now_ns) {}
+    : Logger(
+          LogOptions{},
+          [](std::string_view line) {
+            // Our mutex already orders our lines; the stream lock keeps other stderr writers out.
+            flockfile(stderr);
+            std::fwrite(line.data(), 1, line.size(), stderr);
+            std::fputc('\n', stderr);
+            funlockfile(stderr);
+          },
+          system_now_ns) {}
 
 Logger::Logger(LogOptions options, Sink sink, Clock clock) : sink_(std::move(sink)), clock_(std::move(clock)) {
   configure(options);
@@ -216,8 +217,8 @@ void Logger::configure(const LogOptions& options) {
   level_.store(static_cast<std::uint8_t>(options.level), std::memory_order_relaxed);
 }
 
-std::string Logger::format_line(std::int64_t ts_ns, LogLevel level, std::string_view component,
-                                std::string_view msg, std::initializer_list<LogField> fields) const {
+std::string Logger::format_line(std::int64_t ts_ns, LogLevel level, std::string_view component, std::string_view msg,
+                                std::initializer_list<LogField> fields) const {
   const bool json = json_.load(std::memory_order_relaxed);
   std::string out;
   out.reserve(128);
@@ -261,7 +262,8 @@ void Logger::emit_summary_locked(std::int64_t now_ns, std::string_view key, cons
   std::string_view msg = key.substr(zero + 1);
   std::string text = str_cat("suppressed ", st.suppressed, " repeats");
   std::string line = format_line(now_ns, st.level, component, text,
-                                 {{"of", msg}, {"suppressed", st.suppressed},
+                                 {{"of", msg},
+                                  {"suppressed", st.suppressed},
                                   {"interval_s", static_cast<double>(options_.rate_limit_interval_ns) / 1e9}});
   sink_(line);
 }

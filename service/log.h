@@ -2,7 +2,8 @@
 // Structured logs: one line per event, either text
 //   2026-11-22T04:47:25.123456Z warn ingest "source disconnected" source=deribit attempt=3
 // or JSON lines
-//   {"ts":"2026-11-22T04:47:25.123456Z","level":"warn","component":"ingest","msg":"source disconnected","source":"deribit","attempt":3}
+//   {"ts":"2026-11-22T04:47:25.123456Z","level":"warn","component":"ingest","msg":"source
+//   disconnected","source":"deribit","attempt":3}
 //
 // Use the macros: they test the level before evaluating any argument, so a disabled
 // SEGMENTD_LOG_DEBUG costs one relaxed atomic load.
@@ -30,9 +31,9 @@
 #include <string_view>
 #include <type_traits>
 
+#include <mutex>  // std::mutex: Debian's Abseil is not TSan-instrumented
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include <mutex>  // std::mutex: Debian's Abseil is not TSan-instrumented
 
 namespace segmentd {
 
@@ -60,11 +61,12 @@ class LogValue {
   LogValue(float d) : kind_(Kind::kDouble), d_(d) {}
   LogValue(const Secret&) : kind_(Kind::kSecret) {}
   template <class T>
-    requires(std::is_integral_v<T> && std::is_signed_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char>)
-  LogValue(T v) : kind_(Kind::kInt), i_(v) {}
+  requires(std::is_integral_v<T>&& std::is_signed_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char>)
+      LogValue(T v)
+      : kind_(Kind::kInt), i_(v) {}
   template <class T>
-    requires(std::is_integral_v<T> && std::is_unsigned_v<T> && !std::is_same_v<T, bool>)
-  LogValue(T v) : kind_(Kind::kUint), u_(v) {}
+  requires(std::is_integral_v<T>&& std::is_unsigned_v<T> && !std::is_same_v<T, bool>) LogValue(T v)
+      : kind_(Kind::kUint), u_(v) {}
 
   Kind kind() const { return kind_; }
   std::string_view str() const { return s_; }
@@ -151,11 +153,10 @@ Logger& default_logger();
 }  // namespace segmentd
 
 // The level is tested before any argument is evaluated.
-#define SEGMENTD_LOG(level, component, msg, ...)                               \
-  do {                                                                         \
-    ::segmentd::Logger& segmentd_log_l_ = ::segmentd::default_logger();        \
-    if (segmentd_log_l_.enabled(level))                                        \
-      segmentd_log_l_.write(level, component, msg, {__VA_ARGS__});             \
+#define SEGMENTD_LOG(level, component, msg, ...)                                                     \
+  do {                                                                                               \
+    ::segmentd::Logger& segmentd_log_l_ = ::segmentd::default_logger();                              \
+    if (segmentd_log_l_.enabled(level)) segmentd_log_l_.write(level, component, msg, {__VA_ARGS__}); \
   } while (0)
 #define SEGMENTD_LOG_TRACE(component, msg, ...) SEGMENTD_LOG(::segmentd::LogLevel::kTrace, component, msg, __VA_ARGS__)
 #define SEGMENTD_LOG_DEBUG(component, msg, ...) SEGMENTD_LOG(::segmentd::LogLevel::kDebug, component, msg, __VA_ARGS__)

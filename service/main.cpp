@@ -26,9 +26,9 @@ segmentd::SourceMaker simulator_maker(double speedup) {
     o.sim.rate = speedup > 0 ? sc.rate / speedup : sc.rate;
     o.sim.duration_s = sc.duration_s;
     // Start the simulated market at the current time so event time tracks the wall clock.
-    o.sim.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    o.sim.start_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     o.speedup = speedup;
     return std::make_unique<fillsim::SimSource>(std::move(o), accounts, instruments, sink);
   };

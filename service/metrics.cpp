@@ -74,8 +74,7 @@ std::string Metrics::render() {
   return out.str();
 }
 
-prometheus::Family<prometheus::Counter>& counter_family(Metrics& m, const std::string& name,
-                                                        const std::string& help) {
+prometheus::Family<prometheus::Counter>& counter_family(Metrics& m, const std::string& name, const std::string& help) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(m.registry());
 }
 
@@ -96,9 +95,9 @@ Metrics& default_metrics() {
 std::string render_metrics() { return default_metrics().render(); }
 
 const std::vector<double>& latency_buckets_seconds() {
-  static const std::vector<double> b = {10e-6,  25e-6,  50e-6,  100e-6, 200e-6, 300e-6, 400e-6, 500e-6,
+  static const std::vector<double> b = {10e-6,  25e-6,  50e-6,  100e-6, 200e-6, 300e-6,  400e-6, 500e-6,
                                         600e-6, 700e-6, 800e-6, 900e-6, 1e-3,   1.25e-3, 1.5e-3, 2e-3,
-                                        3e-3,   5e-3,   10e-3,  25e-3,  50e-3,  100e-3, 250e-3, 1.0};
+                                        3e-3,   5e-3,   10e-3,  25e-3,  50e-3,  100e-3,  250e-3, 1.0};
   return b;
 }
 
@@ -115,7 +114,7 @@ const std::vector<double>& duration_buckets_seconds() {
 }
 
 const std::vector<double>& size_buckets() {
-  static const std::vector<double> b = {1,   2,   4,    8,    16,   32,    64,    128,  256,
+  static const std::vector<double> b = {1,   2,    4,    8,    16,   32,    64,    128,  256,
                                         512, 1024, 2048, 4096, 8192, 16384, 32768, 65536};
   return b;
 }

@@ -31,8 +31,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include "absl/base/thread_annotations.h"
 #include <mutex>  // std::mutex: Debian's Abseil is not TSan-instrumented
+#include "absl/base/thread_annotations.h"
 #include "core/spsc_ring.h"  // kCacheLine
 
 namespace segmentd {

@@ -50,8 +50,7 @@ class OkxControl final : public VenueControl {
           ch.reconnect("venue notice: service upgrade");
         }
         return;
-      default:
-        return;
+      default: return;
     }
   }
 

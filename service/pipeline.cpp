@@ -8,15 +8,15 @@
 #include "service/admin_server.h"
 #include "service/clusterer_probe.h"
 #include "service/ingest_probe.h"
+#include "service/ingest_server.h"
 #include "service/latency_probe.h"
+#include "service/log.h"
 #include "service/metrics.h"
 #include "service/process_probe.h"
-#include "service/publisher_probe.h"
-#include "service/shard_probe.h"
-#include "service/ingest_server.h"
-#include "service/log.h"
 #include "service/publisher.h"
+#include "service/publisher_probe.h"
 #include "service/replay_source.h"
+#include "service/shard_probe.h"
 #include "service/venue_source.h"
 
 namespace segmentd {
@@ -70,7 +70,8 @@ absl::Status Pipeline::start() {
     o.on_batch = [this](int shard, std::span<const TouchedAccount> touched) {
       clusterer_->offer(shard, touched);
       // On the shard's own thread, so its handler may be read here.
-      if (shard_probe_) shard_probe_->record_accounts(shard, static_cast<AccountShard&>(shards_->handler(shard)).store().size());
+      if (shard_probe_)
+        shard_probe_->record_accounts(shard, static_cast<AccountShard&>(shards_->handler(shard)).store().size());
     };
     o.on_changes = [this](int shard, std::span<const SegmentChange> changes) { on_changes(shard, changes); };
     handlers.push_back(std::make_unique<AccountShard>(s, std::move(o)));
@@ -97,7 +98,8 @@ absl::Status Pipeline::start() {
         sources_.push_back(std::make_unique<ReplaySource>(sc_i, accounts_, instruments_, sink));
         break;
       case SourceKind::kSimulator: {
-        if (!make_simulator_) return absl::InvalidArgumentError(str_cat("source '", sc_i.name, "': this binary has no simulator"));
+        if (!make_simulator_)
+          return absl::InvalidArgumentError(str_cat("source '", sc_i.name, "': this binary has no simulator"));
         auto src = make_simulator_(sc_i, accounts_, instruments_, sink);
         if (!src.ok()) return src.status();
         sources_.push_back(*std::move(src));
@@ -135,7 +137,8 @@ absl::Status Pipeline::start() {
   clusterer_->start();
   shards_->start();
   for (auto& s : sources_) {
-    if (auto st = s->start(); !st.ok()) return absl::Status(st.code(), str_cat("source '", s->name(), "': ", st.message()));
+    if (auto st = s->start(); !st.ok())
+      return absl::Status(st.code(), str_cat("source '", s->name(), "': ", st.message()));
   }
   return absl::OkStatus();
 }
@@ -145,7 +148,8 @@ void Pipeline::start_probes() {
   for (const auto& src : sources_) {
     std::string venue = "native";
     for (const auto& sc : config_.sources)
-      if (sc.name == src->name()) venue = sc.kind == SourceKind::kVenue ? std::string(to_string(sc.venue)) : std::string(to_string(sc.kind));
+      if (sc.name == src->name())
+        venue = sc.kind == SourceKind::kVenue ? std::string(to_string(sc.venue)) : std::string(to_string(sc.kind));
     auto probe = std::make_unique<IngestProbe>(*metrics_, std::string(src->name()), venue);
     const Source* s = src.get();
     probe->sample_from([s] {
@@ -162,8 +166,8 @@ void Pipeline::start_probes() {
     });
     ingest_probes_.push_back(std::move(probe));
   }
-  shard_probe_ = std::make_unique<ShardProbe>(*metrics_, shards_->shards(),
-                                              static_cast<std::size_t>(shards_->producers()) * config_.shards.ring_capacity);
+  shard_probe_ = std::make_unique<ShardProbe>(
+      *metrics_, shards_->shards(), static_cast<std::size_t>(shards_->producers()) * config_.shards.ring_capacity);
   shard_probe_->attach(shards_.get());
   clusterer_probe_ = std::make_unique<ClustererProbe>(*metrics_, shards_->shards());
   latency_probe_ = std::make_unique<LatencyProbe>(*metrics_);
@@ -290,13 +294,16 @@ PipelineSummary Pipeline::summary() const {
 std::vector<std::pair<AccountId, SegmentId>> Pipeline::assignments() {
   std::vector<std::pair<AccountId, SegmentId>> out;
   for (int s = 0; s < shards_->shards(); ++s) {
-    auto part = shards_->call(s, [](ShardHandler& h) {
-      std::vector<std::pair<AccountId, SegmentId>> v;
-      static_cast<AccountShard&>(h).for_each_account([&v](const AccountSnapshot& a) {
-        if (a.segment != kNoSegment) v.emplace_back(a.account, a.segment);
-      });
-      return v;
-    }).get();
+    auto part = shards_
+                    ->call(s,
+                           [](ShardHandler& h) {
+                             std::vector<std::pair<AccountId, SegmentId>> v;
+                             static_cast<AccountShard&>(h).for_each_account([&v](const AccountSnapshot& a) {
+                               if (a.segment != kNoSegment) v.emplace_back(a.account, a.segment);
+                             });
+                             return v;
+                           })
+                    .get();
     out.insert(out.end(), part.begin(), part.end());
   }
   std::sort(out.begin(), out.end());
@@ -323,7 +330,8 @@ std::optional<AccountView> Pipeline::account_view(std::string_view name) {
       v.features_scaled[j] = (snap->raw[j] - m->scaler.mean[j]) / m->scaler.stddev[j] * m->scaler.weight[j];
     for (const Segment& seg : m->segments) {
       double d2 = 0;
-      for (int j = 0; j < kFeatureCount; ++j) d2 += (v.features_scaled[j] - seg.centroid[j]) * (v.features_scaled[j] - seg.centroid[j]);
+      for (int j = 0; j < kFeatureCount; ++j)
+        d2 += (v.features_scaled[j] - seg.centroid[j]) * (v.features_scaled[j] - seg.centroid[j]);
       v.distances.push_back({seg.id, std::sqrt(d2)});
     }
   }

@@ -66,17 +66,17 @@ class TapeSink final : public FillSink {
 
 //! Makes a source for a config entry the service itself cannot build (kind = "simulator", which
 //! lives in tools/). Given the shared registries and the source's sink.
-using SourceMaker =
-    std::function<absl::StatusOr<std::unique_ptr<Source>>(const SourceConfig&, AccountInterner&, InstrumentRegistry&, FillSink&)>;
+using SourceMaker = std::function<absl::StatusOr<std::unique_ptr<Source>>(const SourceConfig&, AccountInterner&,
+                                                                          InstrumentRegistry&, FillSink&)>;
 
 struct PipelineSummary {
-  double seconds = 0;              //!< since start
-  std::uint64_t fills = 0;         //!< processed by the shards
+  double seconds = 0;       //!< since start
+  std::uint64_t fills = 0;  //!< processed by the shards
   std::uint64_t accounts = 0;
-  std::uint64_t changes = 0;       //!< segment changes emitted (first assignments included)
-  std::uint64_t moves = 0;         //!< changes of accounts that already had a segment
+  std::uint64_t changes = 0;  //!< segment changes emitted (first assignments included)
+  std::uint64_t moves = 0;    //!< changes of accounts that already had a segment
   std::uint64_t model_version = 0;
-  std::size_t warmup_progress = 0; //!< accounts with enough fills, while warming up
+  std::size_t warmup_progress = 0;  //!< accounts with enough fills, while warming up
   std::size_t warmup_target = 0;
   std::uint64_t parse_errors = 0;
   std::uint64_t ring_full_events = 0;
@@ -85,7 +85,7 @@ struct PipelineSummary {
   struct SegmentRow {
     SegmentId id = kNoSegment;
     std::string label;
-    std::int64_t accounts = 0;     //!< currently assigned (exact, from the change stream)
+    std::int64_t accounts = 0;  //!< currently assigned (exact, from the change stream)
     SegmentPolicy policy;
   };
   std::vector<SegmentRow> segments;

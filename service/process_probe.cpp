@@ -83,9 +83,9 @@ ProcessProbe::ProcessProbe(Metrics& m, const std::string& version)
       max_fds_(gauge(m, "process_max_fds", "Maximum number of open file descriptors.")),
       threads_(gauge(m, "process_threads", "Number of OS threads in the process.")),
       start_time_(gauge(m, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.")),
-      log_suppressed_(counter_family(m, "segmentd_log_suppressed_lines_total",
-                                     "Log lines dropped by the repeat rate limit.")
-                          .Add({})),
+      log_suppressed_(
+          counter_family(m, "segmentd_log_suppressed_lines_total", "Log lines dropped by the repeat rate limit.")
+              .Add({})),
       hook_(m.on_collect([this] { collect(); })) {
   gauge_family(m, "segmentd_build_info", "Always 1; the version is a label.").Add({{"version", version}}).Set(1);
 }

@@ -71,19 +71,20 @@ absl::Status Publisher::start() {
   s.request_limits.max_filter_size = config_.max_filter_size;
 
   auto tokens = TokenSet::load(config_.listen.tokens_file, config_.listen.tokens_env, config_.listen.allow_anonymous);
-  if (!tokens.ok()) return absl::Status(tokens.status().code(), str_cat("publisher: ", std::string(tokens.status().message())));
+  if (!tokens.ok())
+    return absl::Status(tokens.status().code(), str_cat("publisher: ", std::string(tokens.status().message())));
   context->tokens = *std::move(tokens);
   if (!config_.listen.tls_cert.empty()) {
     auto tls = make_server_tls_context(config_.listen.tls_cert, config_.listen.tls_key);
-    if (!tls.ok()) return absl::Status(tls.status().code(), str_cat("publisher: ", std::string(tls.status().message())));
+    if (!tls.ok())
+      return absl::Status(tls.status().code(), str_cat("publisher: ", std::string(tls.status().message())));
     context->tls = *std::move(tls);
   }
   io_->context = context;
 
-  auto listener = Listener::open(io_->ioc, "publisher", config_.listen.address, config_.listen.port,
-                                 [context](net::ip::tcp::socket socket) {
-                                   start_publisher_connection(std::move(socket), context);
-                                 });
+  auto listener = Listener::open(
+      io_->ioc, "publisher", config_.listen.address, config_.listen.port,
+      [context](net::ip::tcp::socket socket) { start_publisher_connection(std::move(socket), context); });
   if (!listener.ok()) return listener.status();
   io_->listener = *std::move(listener);
   io_->port = io_->listener->port();
@@ -107,8 +108,8 @@ void Publisher::stop() {
   io_->work.reset();
   // Sessions end by themselves once their close completes (or close_timeout passes); then the
   // io_context runs out of work and the threads return. Past that, stop it anyway.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(config_.close_timeout_ns) +
-                        std::chrono::seconds(1);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::nanoseconds(config_.close_timeout_ns) + std::chrono::seconds(1);
   while (hub_->stats().connections > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

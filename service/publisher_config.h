@@ -35,15 +35,15 @@ inline ListenConfig listen_defaults(int port, const char* tokens_env, int max_co
 struct PublisherConfig {
   bool enabled = true;
   ListenConfig listen = listen_defaults(8765, "SEGMENTD_PUBLISHER_TOKENS", 256);
-  int threads = 1;                                   //!< I/O threads serving the sessions
-  std::size_t replay_ring = 100'000;                 //!< messages kept for resume with since_seq
-  std::size_t queue_limit_bytes = 8u << 20;          //!< per subscriber; past it: close 1008
+  int threads = 1;                           //!< I/O threads serving the sessions
+  std::size_t replay_ring = 100'000;         //!< messages kept for resume with since_seq
+  std::size_t queue_limit_bytes = 8u << 20;  //!< per subscriber; past it: close 1008
   std::int64_t heartbeat_interval_ns = 1'000'000'000;
-  std::size_t max_frame_bytes = 64u << 10;           //!< largest client frame accepted
-  std::size_t max_filter_size = 10'000;              //!< entries in a subscribe filter
-  std::size_t snapshot_chunk = 1'000;                //!< accounts per snapshot message
-  std::size_t batch_frame_bytes = 64u << 10;         //!< batch mode: target bytes per frame
-  std::int64_t close_timeout_ns = 5'000'000'000;     //!< a closing peer that does not read is dropped after this
+  std::size_t max_frame_bytes = 64u << 10;        //!< largest client frame accepted
+  std::size_t max_filter_size = 10'000;           //!< entries in a subscribe filter
+  std::size_t snapshot_chunk = 1'000;             //!< accounts per snapshot message
+  std::size_t batch_frame_bytes = 64u << 10;      //!< batch mode: target bytes per frame
+  std::int64_t close_timeout_ns = 5'000'000'000;  //!< a closing peer that does not read is dropped after this
 };
 
 //! [admin]: the HTTP admin API (/healthz, /readyz, /metrics, /v1/...).

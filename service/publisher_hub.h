@@ -25,9 +25,9 @@
 #include <string>
 #include <vector>
 
+#include <mutex>  // std::mutex: Debian's Abseil is not TSan-instrumented
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include <mutex>  // std::mutex: Debian's Abseil is not TSan-instrumented
 #include "core/account_interner.h"
 #include "core/model.h"
 #include "core/segment_change.h"
@@ -39,10 +39,10 @@ namespace segmentd {
 struct PublishedEntry {
   enum class Kind : std::uint8_t { kChange, kModel, kHeartbeat };
   Kind kind = Kind::kChange;
-  std::uint64_t seq = 0;          //!< heartbeat: the last seq at the time
-  AccountId account = 0;          //!< kChange only
-  SegmentId from = kNoSegment;    //!< kChange only
-  SegmentId to = kNoSegment;      //!< kChange only
+  std::uint64_t seq = 0;                       //!< heartbeat: the last seq at the time
+  AccountId account = 0;                       //!< kChange only
+  SegmentId from = kNoSegment;                 //!< kChange only
+  SegmentId to = kNoSegment;                   //!< kChange only
   std::shared_ptr<const std::string> payload;  //!< serialized once, shared by every session
 };
 
@@ -85,10 +85,10 @@ class SubscriberFilter {
   bool matches_account(AccountId id);
 
   pubmsg::Filter::Kind kind_ = pubmsg::Filter::Kind::kAll;
-  std::vector<SegmentId> segments_;         //!< sorted
-  std::vector<AccountId> ids_;              //!< resolved account ids, sorted
-  std::vector<std::string> unresolved_;     //!< names not interned yet, sorted
-  AccountId first_unseen_id_ = 0;           //!< ids below this were checked when resolving
+  std::vector<SegmentId> segments_;      //!< sorted
+  std::vector<AccountId> ids_;           //!< resolved account ids, sorted
+  std::vector<std::string> unresolved_;  //!< names not interned yet, sorted
+  AccountId first_unseen_id_ = 0;        //!< ids below this were checked when resolving
   const AccountInterner* names_ = nullptr;
 };
 
@@ -129,18 +129,18 @@ struct PublisherHubOptions {
 //! Counters for metrics; each is a relaxed atomic read (no lock).
 struct PublisherStats {
   std::uint64_t last_seq = 0;
-  std::uint64_t ring_first_seq = 0;     //!< 0 when the ring is empty
-  std::uint64_t ring_size = 0;          //!< messages in the ring
-  std::uint64_t connections = 0;        //!< open websocket connections (subscribed or not)
-  std::uint64_t subscribers = 0;        //!< attached (subscribed) sessions
-  std::int64_t queued_bytes = 0;        //!< bytes waiting in every session's queue
+  std::uint64_t ring_first_seq = 0;  //!< 0 when the ring is empty
+  std::uint64_t ring_size = 0;       //!< messages in the ring
+  std::uint64_t connections = 0;     //!< open websocket connections (subscribed or not)
+  std::uint64_t subscribers = 0;     //!< attached (subscribed) sessions
+  std::int64_t queued_bytes = 0;     //!< bytes waiting in every session's queue
   std::uint64_t slow_consumer_closes = 0;
   std::uint64_t rejected_connections = 0;  //!< over max_connections
   std::uint64_t auth_failures = 0;
-  std::uint64_t snapshots = 0;          //!< subscriptions started by a snapshot
-  std::uint64_t replays = 0;            //!< subscriptions resumed from the ring
-  std::uint64_t bad_requests = 0;       //!< error frames sent
-  std::uint64_t messages_published = 0; //!< changes + models
+  std::uint64_t snapshots = 0;           //!< subscriptions started by a snapshot
+  std::uint64_t replays = 0;             //!< subscriptions resumed from the ring
+  std::uint64_t bad_requests = 0;        //!< error frames sent
+  std::uint64_t messages_published = 0;  //!< changes + models
   std::uint64_t model_version = 0;
 };
 
@@ -184,8 +184,8 @@ class PublisherHub {
   std::uint64_t add_session(std::weak_ptr<Subscriber> session) ABSL_LOCKS_EXCLUDED(mu_);
   void remove_session(std::uint64_t id) ABSL_LOCKS_EXCLUDED(mu_);
   //! Attaches session `id` with `filter`: fills `start` and from now on delivers every batch.
-  void attach(std::uint64_t id, std::optional<std::uint64_t> since_seq, SubscriberFilter& filter,
-              SubscribeStart* start) ABSL_LOCKS_EXCLUDED(mu_);
+  void attach(std::uint64_t id, std::optional<std::uint64_t> since_seq, SubscriberFilter& filter, SubscribeStart* start)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void detach(std::uint64_t id) ABSL_LOCKS_EXCLUDED(mu_);
   //! Asks every session to close (server stop).
   void shutdown_all() ABSL_LOCKS_EXCLUDED(mu_);
@@ -218,7 +218,7 @@ class PublisherHub {
 
   mutable std::mutex mu_;
   std::uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
-  std::deque<PublishedEntry> ring_ ABSL_GUARDED_BY(mu_);           //!< consecutive seqs
+  std::deque<PublishedEntry> ring_ ABSL_GUARDED_BY(mu_);               //!< consecutive seqs
   std::vector<PublishedAssignment> assignments_ ABSL_GUARDED_BY(mu_);  //!< by AccountId
   ModelPtr model_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const SegmentTable> segments_ ABSL_GUARDED_BY(mu_);  //!< copy-on-write per model

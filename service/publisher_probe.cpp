@@ -25,7 +25,8 @@ PublisherProbe::PublisherProbe(Metrics& m)
                            "Sessions closed with 1008 slow consumer because their queue passed its byte limit.")),
       rejected_(counter(m, "segmentd_publisher_rejected_connections_total",
                         "Connections refused because max_connections were open.")),
-      auth_failures_(counter(m, "segmentd_publisher_auth_failures_total", "Upgrades refused for a missing or bad token.")),
+      auth_failures_(
+          counter(m, "segmentd_publisher_auth_failures_total", "Upgrades refused for a missing or bad token.")),
       snapshots_(counter(m, "segmentd_publisher_subscriptions_total", "Subscriptions by how they started.",
                          {{"start", "snapshot"}})),
       replays_(counter(m, "segmentd_publisher_subscriptions_total", "Subscriptions by how they started.",

@@ -18,9 +18,9 @@
 
 #include <mutex>
 
-#include "absl/base/thread_annotations.h"
 #include <cstdint>
 #include <functional>
+#include "absl/base/thread_annotations.h"
 
 #include "service/metrics.h"
 

@@ -6,18 +6,18 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
-#include <thread>
 #include <ostream>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "core/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/account_interner.h"
+#include "core/clusterer.h"
 #include "core/instrument_registry.h"
+#include "core/str_cat.h"
 #include "protocol/json_writer.h"
 #include "protocol/native_format.h"
-#include "core/clusterer.h"
 #include "protocol/publisher_messages.h"
 #include "service/account_shard.h"
 #include "service/shard_set.h"
@@ -186,8 +186,10 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   if (!options.model_output.empty()) {
     std::ofstream mf(options.model_output, std::ios::binary | std::ios::trunc);
     std::string m;
-    if (final_model) pubmsg::append_model_object(m, *final_model);
-    else m = "null";
+    if (final_model)
+      pubmsg::append_model_object(m, *final_model);
+    else
+      m = "null";
     m.push_back('\n');
     mf << m;
     if (!mf) return absl::PermissionDeniedError(str_cat("cannot write '", options.model_output, "'"));
@@ -217,11 +219,15 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     line.append("}");
     const Segment* seg = final_model ? final_model->find(r.snap.segment) : nullptr;
     line.append(",\"segment\":");
-    if (seg) json::append_uint(line, r.snap.segment);
-    else line.append("null");
+    if (seg)
+      json::append_uint(line, r.snap.segment);
+    else
+      line.append("null");
     line.append(",\"label\":");
-    if (seg) json::append_string(line, seg->label);
-    else line.append("null");
+    if (seg)
+      json::append_string(line, seg->label);
+    else
+      line.append("null");
     line.append(",\"confidence\":");
     json::append_double(line, seg ? static_cast<double>(r.snap.confidence) : 0.0);
     line.append("}\n");
@@ -240,9 +246,9 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
 }
 
 void print_summary(const ReplaySummary& s, std::ostream& out) {
-  out << absl::StrFormat("replay: %d lines, %d fills, %d accounts, %.2f USD notional, %d bad lines, %.3f s (%.0f fills/s)\n",
-                         s.lines, s.fills, s.accounts, s.notional_usd, s.errors.total(), s.seconds,
-                         s.seconds > 0 ? s.fills / s.seconds : 0.0);
+  out << absl::StrFormat(
+      "replay: %d lines, %d fills, %d accounts, %.2f USD notional, %d bad lines, %.3f s (%.0f fills/s)\n", s.lines,
+      s.fills, s.accounts, s.notional_usd, s.errors.total(), s.seconds, s.seconds > 0 ? s.fills / s.seconds : 0.0);
   for (int r = 0; r < kParseErrorReasonCount; ++r) {
     if (s.errors.by_reason[r] == 0) continue;
     out << absl::StrFormat("  bad lines, %s: %d\n", to_string(static_cast<ParseErrorReason>(r)), s.errors.by_reason[r]);

@@ -19,9 +19,9 @@ namespace segmentd {
 
 struct ReplayOptions {
   std::string input;
-  std::string output;          //!< "-" = stdout
-  std::string model_output;    //!< the final model as JSON; "" = not written
-  bool keep_changes = false;   //!< fill ReplaySummary::change_log and assignments (precision report)
+  std::string output;                 //!< "-" = stdout
+  std::string model_output;           //!< the final model as JSON; "" = not written
+  bool keep_changes = false;          //!< fill ReplaySummary::change_log and assignments (precision report)
   std::size_t max_errors_shown = 20;  //!< bad lines printed to `log`; all are counted
 };
 
@@ -32,15 +32,15 @@ struct ReplaySummary {
   double notional_usd = 0.0;
   ParseErrorCounts errors;
   double seconds = 0.0;
-  std::uint64_t changes = 0;   //!< segment changes (first assignments included)
-  std::uint64_t batches = 0;   //!< clusterer mini-batches
-  ModelPtr model;              //!< the final model
-  std::int64_t first_ns = 0;   //!< event time of the first and last fill
+  std::uint64_t changes = 0;  //!< segment changes (first assignments included)
+  std::uint64_t batches = 0;  //!< clusterer mini-batches
+  ModelPtr model;             //!< the final model
+  std::int64_t first_ns = 0;  //!< event time of the first and last fill
   std::int64_t last_ns = 0;
   // With ReplayOptions::keep_changes:
-  std::vector<SegmentChange> change_log;                     //!< every change, in barrier order
+  std::vector<SegmentChange> change_log;                       //!< every change, in barrier order
   std::vector<std::pair<std::string, SegmentId>> assignments;  //!< final segment per account, by name
-  std::vector<std::string> account_names;                    //!< by AccountId (names in change_log)
+  std::vector<std::string> account_names;                      //!< by AccountId (names in change_log)
 };
 
 //! Runs a replay. Bad lines are reported to `log` with their line number and counted.

@@ -7,7 +7,8 @@
 
 namespace segmentd {
 
-ReplaySource::ReplaySource(SourceConfig config, AccountInterner& accounts, InstrumentRegistry& instruments, FillSink& sink)
+ReplaySource::ReplaySource(SourceConfig config, AccountInterner& accounts, InstrumentRegistry& instruments,
+                           FillSink& sink)
     : config_(std::move(config)), accounts_(accounts), instruments_(instruments), sink_(sink) {}
 
 ReplaySource::~ReplaySource() { stop(); }
@@ -46,8 +47,10 @@ void ReplaySource::run() {
       continue;
     }
     SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kFills)]);
-    if (sink_.push(fill)) SourceStats::add(stats_.fills);
-    else SourceStats::add(stats_.sink_rejected);
+    if (sink_.push(fill))
+      SourceStats::add(stats_.fills);
+    else
+      SourceStats::add(stats_.sink_rejected);
   }
   finished_.store(true, std::memory_order_release);
 }

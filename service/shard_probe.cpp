@@ -14,8 +14,9 @@ ShardProbe::ShardProbe(Metrics& m, int shards, std::size_t ring_capacity)
   auto& accounts = gauge_family(m, "segmentd_shard_accounts", "Accounts owned by the shard.");
   auto& depth = gauge_family(m, "segmentd_shard_ring_depth", "Fills queued for the shard, all its rings together.");
   auto& capacity = gauge_family(m, "segmentd_shard_ring_capacity", "Fills the shard's rings can hold together.");
-  auto& full = counter_family(m, "segmentd_shard_ring_full_events_total",
-                              "Pushes that found the shard's ring full (the producer blocked or the fill was refused).");
+  auto& full =
+      counter_family(m, "segmentd_shard_ring_full_events_total",
+                     "Pushes that found the shard's ring full (the producer blocked or the fill was refused).");
   auto& processed = counter_family(m, "segmentd_shard_fills_processed_total", "Fills applied to account state.");
   for (int s = 0; s < shards; ++s) {
     prometheus::Labels l{{"shard", std::to_string(s)}};

@@ -16,9 +16,9 @@
 
 #include <mutex>
 
-#include "absl/base/thread_annotations.h"
 #include <cstdint>
 #include <vector>
+#include "absl/base/thread_annotations.h"
 
 #include "service/metrics.h"
 

@@ -52,8 +52,10 @@ bool ShardSet::push(int producer, const Fill& fill) {
   }
   // Block: back off politely until the shard makes room. The shard always drains, so this ends.
   for (int spins = 0; !ring.try_push(fill); ++spins) {
-    if (spins < 64) cpu_relax();
-    else std::this_thread::yield();
+    if (spins < 64)
+      cpu_relax();
+    else
+      std::this_thread::yield();
   }
   return true;
 }
@@ -108,9 +110,12 @@ void ShardSet::run(Shard& shard) {
     handler.on_idle(wall_ns());
     // Back off: spin, then yield, then sleep briefly (bounded added latency of ~50 µs).
     ++idle_rounds;
-    if (idle_rounds < 64) cpu_relax();
-    else if (idle_rounds < 128) std::this_thread::yield();
-    else std::this_thread::sleep_for(std::chrono::microseconds(50));
+    if (idle_rounds < 64)
+      cpu_relax();
+    else if (idle_rounds < 128)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
   handler.on_stop();
 }

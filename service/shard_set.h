@@ -90,7 +90,9 @@ class ShardSet {
 
   // Counters, readable from any thread.
   std::uint64_t processed(int shard) const { return shards_[shard]->processed.load(std::memory_order_relaxed); }
-  std::uint64_t ring_full_events(int shard) const { return shards_[shard]->full_events.load(std::memory_order_relaxed); }
+  std::uint64_t ring_full_events(int shard) const {
+    return shards_[shard]->full_events.load(std::memory_order_relaxed);
+  }
   std::uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
   //! Fills queued for a shard across all its rings (approximate while running).
   std::size_t depth(int shard) const;
@@ -103,7 +105,7 @@ class ShardSet {
     alignas(kCacheLine) std::atomic<std::uint64_t> processed{0};
     alignas(kCacheLine) std::atomic<std::uint64_t> full_events{0};
     std::atomic<bool> has_commands{false};
-    std::mutex mu;  //!< std::mutex: Debian's Abseil is not TSan-instrumented
+    std::mutex mu;                                            //!< std::mutex: Debian's Abseil is not TSan-instrumented
     std::deque<std::function<void(ShardHandler&)>> commands;  // guarded by mu
   };
   void enqueue(int shard, std::function<void(ShardHandler&)> cmd);

@@ -52,13 +52,18 @@ void read_venue(ConfigSection& s, SourceConfig* c) {
   if (!s.has("venue")) s.error("venue", "is required for kind = \"venue\"");
   c->venue = parse_venue(venue).value_or(Venue::kNative);
   s.string("url", &c->url, false);
-  if (!s.has("url")) s.error("url", "is required for kind = \"venue\"");
-  else if (!url_scheme_ok(c->url, false)) s.error("url", "must start with ws:// or wss://");
+  if (!s.has("url"))
+    s.error("url", "is required for kind = \"venue\"");
+  else if (!url_scheme_ok(c->url, false))
+    s.error("url", "must start with ws:// or wss://");
   s.string("rest_url", &c->rest_url, false);
-  if (c->venue == Venue::kBinance && !s.has("rest_url")) s.error("rest_url", "Binance needs the REST base for its listenKey");
-  if (!c->rest_url.empty() && !url_scheme_ok(c->rest_url, true)) s.error("rest_url", "must start with http:// or https://");
+  if (c->venue == Venue::kBinance && !s.has("rest_url"))
+    s.error("rest_url", "Binance needs the REST base for its listenKey");
+  if (!c->rest_url.empty() && !url_scheme_ok(c->rest_url, true))
+    s.error("rest_url", "must start with http:// or https://");
   s.strings("coins", &c->coins);
-  if (!c->coins.empty() && c->venue != Venue::kHyperliquid) s.error("coins", "only Hyperliquid sources follow public trades");
+  if (!c->coins.empty() && c->venue != Venue::kHyperliquid)
+    s.error("coins", "only Hyperliquid sources follow public trades");
   s.duration_ns("connect_timeout", &c->connect_timeout_ns, 10 * kMs, 600 * kSecond);
   s.duration_ns("handshake_timeout", &c->handshake_timeout_ns, 10 * kMs, 600 * kSecond);
   s.duration_ns("idle_timeout", &c->idle_timeout_ns, 100 * kMs, 3600 * kSecond);
@@ -99,7 +104,8 @@ void read_ingest(ConfigSection& s, SourceConfig* c) {
   s.duration_ns("idle_timeout", &c->idle_timeout_ns, 100 * kMs, 3600 * kSecond);
   s.string("tls_cert_file", &c->tls_cert_file, false);
   s.string("tls_key_file", &c->tls_key_file, false);
-  if (c->tls_cert_file.empty() != c->tls_key_file.empty()) s.error("tls_cert_file", "set both tls_cert_file and tls_key_file, or neither");
+  if (c->tls_cert_file.empty() != c->tls_key_file.empty())
+    s.error("tls_cert_file", "set both tls_cert_file and tls_key_file, or neither");
 }
 
 void read_replay_source(ConfigSection& s, SourceConfig* c) {

@@ -37,10 +37,10 @@ struct SourceConfig {
   std::vector<SourceAccount> accounts;
   std::vector<std::string> coins;  //!< Hyperliquid: public `trades` channels to follow as well
   std::int64_t connect_timeout_ns = 10'000'000'000;
-  std::int64_t handshake_timeout_ns = 10'000'000'000;  //!< TLS + websocket handshake
-  std::int64_t idle_timeout_ns = 60'000'000'000;       //!< no traffic at all: websocket ping, then drop
-  std::int64_t heartbeat_interval_ns = 20'000'000'000; //!< venue heartbeat (Deribit set_heartbeat, app pings)
-  std::int64_t auth_timeout_ns = 10'000'000'000;       //!< login + subscribe must be acked within this
+  std::int64_t handshake_timeout_ns = 10'000'000'000;   //!< TLS + websocket handshake
+  std::int64_t idle_timeout_ns = 60'000'000'000;        //!< no traffic at all: websocket ping, then drop
+  std::int64_t heartbeat_interval_ns = 20'000'000'000;  //!< venue heartbeat (Deribit set_heartbeat, app pings)
+  std::int64_t auth_timeout_ns = 10'000'000'000;        //!< login + subscribe must be acked within this
   std::int64_t listen_key_keepalive_ns = 30LL * 60 * 1'000'000'000;  //!< Binance keep-alive PUT period
   BackoffConfig backoff;
   std::size_t max_frame_bytes = 1 << 20;  //!< larger messages are counted (oversized) and skipped

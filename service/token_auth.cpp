@@ -59,9 +59,9 @@ absl::StatusOr<TokenSet> TokenSet::load(const std::string& file, const std::stri
   }
   if (set.digests_.empty()) {
     if (!allow_anonymous) {
-      return absl::FailedPreconditionError(str_cat(
-          "no tokens: give a tokens file or set the environment variable ", env_var.empty() ? "(none configured)" : env_var,
-          ", or allow anonymous access explicitly"));
+      return absl::FailedPreconditionError(str_cat("no tokens: give a tokens file or set the environment variable ",
+                                                   env_var.empty() ? "(none configured)" : env_var,
+                                                   ", or allow anonymous access explicitly"));
     }
     set.anonymous_ = true;
   }

@@ -2,7 +2,8 @@
 
 namespace segmentd {
 
-std::unique_ptr<VenueControl> make_venue_control(Venue venue, ControlCredentials credentials, ControlSettings settings) {
+std::unique_ptr<VenueControl> make_venue_control(Venue venue, ControlCredentials credentials,
+                                                 ControlSettings settings) {
   switch (venue) {
     case Venue::kDeribit: return make_deribit_control(std::move(credentials), std::move(settings));
     case Venue::kOkx: return make_okx_control(std::move(credentials), std::move(settings));

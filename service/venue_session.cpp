@@ -84,8 +84,10 @@ void VenueSession::on_message(std::string_view message, std::int64_t recv_ns) {
   if (outcome_.kind == MessageKind::kPong) SourceStats::add(stats_.pongs);
   if (outcome_.kind == MessageKind::kVenueError) SourceStats::add(stats_.venue_errors);
   for (const Fill& f : fills_) {
-    if (sink_.push(f)) SourceStats::add(stats_.fills);
-    else SourceStats::add(stats_.sink_rejected);
+    if (sink_.push(f))
+      SourceStats::add(stats_.fills);
+    else
+      SourceStats::add(stats_.sink_rejected);
   }
   control_->on_message(outcome_, *this, recv_ns);
 }
@@ -96,8 +98,10 @@ void VenueSession::on_oversized(std::size_t) {
 }
 
 void VenueSession::on_close(bool opened, std::string_view) {
-  if (opened) SourceStats::add(stats_.disconnects);
-  else SourceStats::add(stats_.connect_failures);
+  if (opened)
+    SourceStats::add(stats_.disconnects);
+  else
+    SourceStats::add(stats_.connect_failures);
 }
 
 void VenueSession::on_tick(std::int64_t now_ns) {

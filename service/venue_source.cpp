@@ -37,7 +37,8 @@ absl::Status VenueSource::start() {
   }
   if (creds.empty() && !config_.coins.empty()) creds.emplace_back();  // Hyperliquid public trades only
   for (auto& c : creds)
-    sessions_.push_back(std::make_unique<VenueSession>(loop_.context(), config_, std::move(c), adapter_base_, sink_, stats_));
+    sessions_.push_back(
+        std::make_unique<VenueSession>(loop_.context(), config_, std::move(c), adapter_base_, sink_, stats_));
   for (auto& s : sessions_) s->start();
   loop_.start();
   started_ = true;

@@ -62,9 +62,8 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
   void run(http::request<http::string_body> request) {
     id_ = hub_.add_session(this->weak_from_this());
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-      res.set(http::field::server, "segmentd-publisher");
-    }));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "segmentd-publisher"); }));
     // Frames larger than max_frame_bytes are read and discarded (see on_read); this hard cap only
     // stops a client that never ends its message.
     ws_.read_message_max(std::max<std::size_t>(options_.max_frame_bytes * 16, 16u << 20));
@@ -74,7 +73,8 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
 
   // Subscriber (any thread, hub mutex held): only posts.
   void deliver(BatchPtr batch) override {
-    net::post(executor_, [self = this->shared_from_this(), b = std::move(batch)]() mutable { self->on_batch(std::move(b)); });
+    net::post(executor_,
+              [self = this->shared_from_this(), b = std::move(batch)]() mutable { self->on_batch(std::move(b)); });
   }
   void shutdown() override {
     net::post(executor_, [self = this->shared_from_this()] {
@@ -149,8 +149,10 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
       handle_request(std::string_view(static_cast<const char*>(data.data()), data.size()));
     }
     read_buffer_.clear();
-    if (state_ == State::kOpen) do_read();
-    else if (state_ == State::kClosing) do_read();  // keep reading to complete the close handshake
+    if (state_ == State::kOpen)
+      do_read();
+    else if (state_ == State::kClosing)
+      do_read();  // keep reading to complete the close handshake
   }
 
   void handle_request(std::string_view text) {
@@ -471,8 +473,9 @@ void run_websocket_session(Stream&& stream, http::request<http::string_body> req
 
 template void run_websocket_session<beast::tcp_stream>(beast::tcp_stream&&, http::request<http::string_body>,
                                                        std::shared_ptr<const PublisherContext>, ConnectionSlot);
-template void run_websocket_session<beast::ssl_stream<beast::tcp_stream>>(
-    beast::ssl_stream<beast::tcp_stream>&&, http::request<http::string_body>, std::shared_ptr<const PublisherContext>,
-    ConnectionSlot);
+template void run_websocket_session<beast::ssl_stream<beast::tcp_stream>>(beast::ssl_stream<beast::tcp_stream>&&,
+                                                                          http::request<http::string_body>,
+                                                                          std::shared_ptr<const PublisherContext>,
+                                                                          ConnectionSlot);
 
 }  // namespace segmentd

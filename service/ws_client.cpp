@@ -85,7 +85,9 @@ class LinkOf final : public Link {
     }
   }
 
-  void read_some(beast::flat_buffer& buffer, Handler h) override { ws_.async_read_some(buffer, kReadChunk, std::move(h)); }
+  void read_some(beast::flat_buffer& buffer, Handler h) override {
+    ws_.async_read_some(buffer, kReadChunk, std::move(h));
+  }
   void write(const std::string& text, Handler h) override {
     ws_.text(true);
     ws_.async_write(asio::buffer(text), std::move(h));
@@ -204,7 +206,8 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
     ++generation_;
     handler_.before_connect([self = shared_from_this(), gen = generation_](absl::StatusOr<std::string> url) {
       // May be called from another executor (an HTTP client): come back to the strand.
-      asio::post(self->strand_, [self, gen, url = std::move(url)]() mutable { self->on_before_connect(gen, std::move(url)); });
+      asio::post(self->strand_,
+                 [self, gen, url = std::move(url)]() mutable { self->on_before_connect(gen, std::move(url)); });
     });
   }
 
@@ -230,9 +233,8 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
       link_ = std::make_shared<LinkOf<beast::tcp_stream>>(strand_);
     }
     auto link = link_;
-    link->connect(results, options_.connect_timeout_ns, [self = shared_from_this(), link, gen](error_code ec, std::size_t) {
-      self->on_connect(gen, ec);
-    });
+    link->connect(results, options_.connect_timeout_ns,
+                  [self = shared_from_this(), link, gen](error_code ec, std::size_t) { self->on_connect(gen, ec); });
   }
 
   void on_connect(std::uint64_t gen, error_code ec) {

@@ -1,7 +1,7 @@
 #include "core/account_sample.h"
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <set>
 
 #include "core/rng.h"

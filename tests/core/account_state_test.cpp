@@ -271,8 +271,7 @@ TEST_CASE("property: features stay in range and finite on random sequences", "[f
                  static_cast<InstrumentId>(10 + rng() % 20));
     } else {
       f = perp(acct, t - static_cast<std::int64_t>(rng() % (5 * kSec)), rng() % 2 ? Side::kBuy : Side::kSell,
-               0.01 + (rng() % 100) / 10.0, 40000 + rng() % 20000,
-               rng() % 2 ? Liquidity::kMaker : Liquidity::kTaker);
+               0.01 + (rng() % 100) / 10.0, 40000 + rng() % 20000, rng() % 2 ? Liquidity::kMaker : Liquidity::kTaker);
       f.kind = rng() % 2 ? InstrumentKind::kPerpetual : InstrumentKind::kSpot;
       f.instrument = static_cast<InstrumentId>(rng() % 6);
       f.underlying = static_cast<UnderlyingId>(rng() % 6);

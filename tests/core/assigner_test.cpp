@@ -54,7 +54,7 @@ TEST_CASE("first assignment goes to the nearest centre with confidence and reaso
   CHECK(d.change.reasons[0].value == 0.8);
   CHECK(d.change.reasons[0].centroid_to == 1.0);
   CHECK(d.change.reasons[0].centroid_from == -1.0);  // runner-up stands in for "from"
-  CHECK(d.change.reasons[1].feature == -1);           // nothing else pulls toward 5
+  CHECK(d.change.reasons[1].feature == -1);          // nothing else pulls toward 5
 }
 
 TEST_CASE("an account at the boundary does not flap under hysteresis", "[assigner]") {

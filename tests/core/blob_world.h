@@ -53,10 +53,10 @@ struct BlobWorld {
   Rng rng;
   double stddev;
   std::vector<FeatureVector> centres;
-  std::vector<int> truth;         //!< blob of each account
+  std::vector<int> truth;  //!< blob of each account
   std::vector<AccountId> order;
   std::size_t cursor = 0;
-  std::vector<int> silent;        //!< blobs whose accounts stopped trading
+  std::vector<int> silent;  //!< blobs whose accounts stopped trading
 };
 
 //! Nearest segment id of every account (fresh draw), against `model`.

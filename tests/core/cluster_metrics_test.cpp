@@ -7,7 +7,9 @@ using namespace segmentd;
 
 namespace {
 using L = std::vector<std::int64_t>;
-double ari(const L& a, const L& b) { return adjusted_rand_index(std::span<const std::int64_t>(a), std::span<const std::int64_t>(b)); }
+double ari(const L& a, const L& b) {
+  return adjusted_rand_index(std::span<const std::int64_t>(a), std::span<const std::int64_t>(b));
+}
 double nmi(const L& a, const L& b) {
   return normalized_mutual_information(std::span<const std::int64_t>(a), std::span<const std::int64_t>(b));
 }
@@ -32,7 +34,8 @@ TEST_CASE("ARI and NMI match scikit-learn on a known example", "[cluster_metrics
 TEST_CASE("uint32 overloads agree with int64", "[cluster_metrics]") {
   const std::vector<std::uint32_t> a = {1, 1, 2, 2, 3, 3}, b = {5, 5, 5, 2, 3, 3};
   const L wa(a.begin(), a.end()), wb(b.begin(), b.end());
-  CHECK(adjusted_rand_index(std::span<const std::uint32_t>(a), std::span<const std::uint32_t>(b)) == Approx(ari(wa, wb)));
+  CHECK(adjusted_rand_index(std::span<const std::uint32_t>(a), std::span<const std::uint32_t>(b)) ==
+        Approx(ari(wa, wb)));
   CHECK(normalized_mutual_information(std::span<const std::uint32_t>(a), std::span<const std::uint32_t>(b)) ==
         Approx(nmi(wa, wb)));
 }

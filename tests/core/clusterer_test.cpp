@@ -4,7 +4,6 @@
 #include <map>
 #include <set>
 
-
 #include "core/cluster_metrics.h"
 #include "tests/core/blob_world.h"
 
@@ -136,7 +135,8 @@ TEST_CASE("segment ids stay put while clusters drift slowly", "[clusterer]") {
     for (std::size_t b = 0; b < w.centres.size(); ++b)
       for (int j = 0; j < kFeatureCount; ++j) w.centres[b][j] += 4.0 / 400 * dir[b][j];
     m = c.update(w.batch(512), now += kSec);
-    structural_events += count_events(m->events, ModelEvent::Kind::kBorn) + count_events(m->events, ModelEvent::Kind::kRetired);
+    structural_events +=
+        count_events(m->events, ModelEvent::Kind::kBorn) + count_events(m->events, ModelEvent::Kind::kRetired);
   }
   CHECK(structural_events == 0);
   std::set<SegmentId> ids_after;
@@ -219,7 +219,8 @@ TEST_CASE("after a regime change the model follows within a few half-lives", "[c
     const Segment* s = m->find(id);
     REQUIRE(s != nullptr);
     double d2 = 0.0;
-    for (int j = 0; j < kFeatureCount; ++j) d2 += (s->centroid_raw[j] - w.centres[blob][j]) * (s->centroid_raw[j] - w.centres[blob][j]);
+    for (int j = 0; j < kFeatureCount; ++j)
+      d2 += (s->centroid_raw[j] - w.centres[blob][j]) * (s->centroid_raw[j] - w.centres[blob][j]);
     CHECK(std::sqrt(d2) < 0.3);  // was 3 right after the jump
   }
 }

@@ -38,8 +38,10 @@ class Feed final : public WsClientHandler {
   }
   void on_oversized(std::size_t) override {}
   void on_close(bool opened, std::string_view) override {
-    if (opened) dropped_ = true;
-    else refused_ = true;
+    if (opened)
+      dropped_ = true;
+    else
+      refused_ = true;
   }
   std::vector<std::string> replies() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -110,7 +112,8 @@ TEST_CASE("ingest server takes native fills over wss and counts bad lines by rea
 
   const auto lines = native_lines(30, 3);
   std::vector<std::string> frames;
-  for (std::size_t i = 0; i < lines.size(); i += 3) frames.push_back(lines[i] + "\n" + lines[i + 1] + "\n" + lines[i + 2] + "\n");
+  for (std::size_t i = 0; i < lines.size(); i += 3)
+    frames.push_back(lines[i] + "\n" + lines[i + 1] + "\n" + lines[i + 2] + "\n");
   frames.push_back(lines[0].substr(0, lines[0].size() / 2) + "\n" + lines[1]);  // a truncated line, then a good one
   std::string wrong = lines[2];
   wrong.replace(wrong.find("\"qty\":") + 6, 0, "\"x\"+");  // not valid JSON any more
@@ -178,7 +181,8 @@ TEST_CASE("ingest server under concurrent feeds loses nothing", "[integration][i
       frames.push_back(frame);
     }
     loops.push_back(std::make_unique<EventLoop>());
-    feeds.push_back(std::make_unique<Feed>(*loops.back(), feed_options(server.port(), false, "feed-token-0123456789"), frames));
+    feeds.push_back(
+        std::make_unique<Feed>(*loops.back(), feed_options(server.port(), false, "feed-token-0123456789"), frames));
   }
   for (int i = 0; i < kFeeds; ++i) {
     feeds[i]->start();

@@ -70,8 +70,8 @@ struct Script {
       }
     } else if (version % 3 == 2) {
       SegmentId s = live[1 % live.size()];
-      m->events.push_back({ModelEvent::Kind::kRelabelled, s, kNoSegment, label_of(s, version),
-                           label_of(s, version - 1), "centroid crossed a label rule"});
+      m->events.push_back({ModelEvent::Kind::kRelabelled, s, kNoSegment, label_of(s, version), label_of(s, version - 1),
+                           "centroid crossed a label rule"});
     } else if (version % 3 == 0 && live.size() > 2) {
       SegmentId gone = live.back();
       live.pop_back();
@@ -176,13 +176,20 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--queue-limit") pc.queue_limit_bytes = std::strtoull(next(), nullptr, 10);
-    else if (a == "--ring") pc.replay_ring = std::strtoull(next(), nullptr, 10);
-    else if (a == "--chunk") pc.snapshot_chunk = std::strtoull(next(), nullptr, 10);
-    else if (a == "--heartbeat-ms") pc.heartbeat_interval_ns = std::strtoll(next(), nullptr, 10) * 1'000'000;
-    else if (a == "--max-connections") pc.listen.max_connections = std::atoi(next());
-    else if (a == "--max-filter") pc.max_filter_size = std::strtoull(next(), nullptr, 10);
-    else if (a == "--max-frame") pc.max_frame_bytes = std::strtoull(next(), nullptr, 10);
+    if (a == "--queue-limit")
+      pc.queue_limit_bytes = std::strtoull(next(), nullptr, 10);
+    else if (a == "--ring")
+      pc.replay_ring = std::strtoull(next(), nullptr, 10);
+    else if (a == "--chunk")
+      pc.snapshot_chunk = std::strtoull(next(), nullptr, 10);
+    else if (a == "--heartbeat-ms")
+      pc.heartbeat_interval_ns = std::strtoll(next(), nullptr, 10) * 1'000'000;
+    else if (a == "--max-connections")
+      pc.listen.max_connections = std::atoi(next());
+    else if (a == "--max-filter")
+      pc.max_filter_size = std::strtoull(next(), nullptr, 10);
+    else if (a == "--max-frame")
+      pc.max_frame_bytes = std::strtoull(next(), nullptr, 10);
     else if (a == "--tls") {
       pc.listen.tls_cert = ac.listen.tls_cert = next();
       pc.listen.tls_key = ac.listen.tls_key = next();

@@ -63,7 +63,7 @@ TEST_CASE("e2e: segments recover the simulator's archetypes", "[e2e]") {
   fillsim::Config c;
   c.seed = 11;
   c.accounts = 1500;
-  c.rate = 25;             // fills per simulated second: ~180 fills per account over the run
+  c.rate = 25;  // fills per simulated second: ~180 fills per account over the run
   c.duration_s = 3 * 3600;
   Run run = simulate_and_replay(c, "archetypes");
   REQUIRE(run.replay.model);

@@ -63,9 +63,10 @@ inline const TestCertificate& test_certificate() {
     std::filesystem::create_directories(dir);
     t.cert = (dir / "cert.pem").string();
     t.key = (dir / "key.pem").string();
-    const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-                            "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " + t.key + " -out " + t.cert +
-                            " >/dev/null 2>&1";
+    const std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+        "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
+        t.key + " -out " + t.cert + " >/dev/null 2>&1";
     t.ok = std::system(cmd.c_str()) == 0;
     return t;
   }();

@@ -56,7 +56,8 @@ fillsim::VenueServerOptions server_options(Venue venue) {
 }
 
 //! A source config pointing at the server, with credentials in environment variables.
-SourceConfig client_config(Venue venue, std::uint16_t port, const fillsim::VenueServerOptions& server, bool wrong_secret) {
+SourceConfig client_config(Venue venue, std::uint16_t port, const fillsim::VenueServerOptions& server,
+                           bool wrong_secret) {
   SourceConfig c;
   c.name = str_cat("test-", to_string(venue));
   c.kind = SourceKind::kVenue;
@@ -107,7 +108,8 @@ void run_end_to_end(Venue venue) {
   REQUIRE(started.ok());
 
   std::set<std::uint64_t> expected;
-  for (std::size_t a = 0; a < kAccounts; ++a) expected.insert(server.expected_trade_ids(a).begin(), server.expected_trade_ids(a).end());
+  for (std::size_t a = 0; a < kAccounts; ++a)
+    expected.insert(server.expected_trade_ids(a).begin(), server.expected_trade_ids(a).end());
   REQUIRE(expected.size() == kAccounts * kFills);
 
   AccountInterner accounts;
@@ -138,10 +140,11 @@ void run_end_to_end(Venue venue) {
   std::set<std::uint64_t> got;
   for (const Fill& f : fills) got.insert(f.trade_id);
   const SourceStats& s = source.stats();
-  INFO("venue " << to_string(venue) << ": fills " << fills.size() << ", unique " << got.size() << ", duplicates dropped "
-                << SourceStats::get(s.duplicates) << ", disconnects " << SourceStats::get(s.disconnects));
+  INFO("venue " << to_string(venue) << ": fills " << fills.size() << ", unique " << got.size()
+                << ", duplicates dropped " << SourceStats::get(s.duplicates) << ", disconnects "
+                << SourceStats::get(s.disconnects));
   CHECK(complete);
-  CHECK(got == expected);           // nothing lost...
+  CHECK(got == expected);             // nothing lost...
   CHECK(fills.size() == got.size());  // ...nothing twice
   CHECK(server.stats().drops.load() == 1);
   CHECK(SourceStats::get(s.disconnects) >= 1);
@@ -189,8 +192,10 @@ void run_wrong_secret(Venue venue) {
   source.stop();
   server.stop();
   CHECK(sink.size() == 0);
-  if (venue == Venue::kBinance) CHECK(server.stats().listen_key_rejected.load() >= kAccounts);
-  else CHECK(server.stats().auth_rejected.load() >= kAccounts);
+  if (venue == Venue::kBinance)
+    CHECK(server.stats().listen_key_rejected.load() >= kAccounts);
+  else
+    CHECK(server.stats().auth_rejected.load() >= kAccounts);
 }
 
 }  // namespace
@@ -206,8 +211,7 @@ TEST_CASE("okx refuses a wrong secret", "[integration][venue]") { run_wrong_secr
 TEST_CASE("bybit refuses a wrong secret", "[integration][venue]") { run_wrong_secret(Venue::kBybit); }
 TEST_CASE("binance refuses a wrong API key", "[integration][venue]") { run_wrong_secret(Venue::kBinance); }
 
-TEST_CASE("okx server closes a client that misses its heartbeats, and the client comes back",
-          "[integration][venue]") {
+TEST_CASE("okx server closes a client that misses its heartbeats, and the client comes back", "[integration][venue]") {
   REQUIRE(test_certificate().ok);
   auto options = server_options(Venue::kOkx);
   options.heartbeat_timeout_ms = 300;
@@ -224,7 +228,9 @@ TEST_CASE("okx server closes a client that misses its heartbeats, and the client
   config.heartbeat_interval_ns = 60'000'000'000;  // far slower than the server wants
   VenueSource source(config, ctx, sink);
   REQUIRE(source.start().ok());
-  CHECK(wait_until([&] { return server.stats().heartbeat_closes.load() >= 1 && SourceStats::get(source.stats().connects) > kAccounts; }));
+  CHECK(wait_until([&] {
+    return server.stats().heartbeat_closes.load() >= 1 && SourceStats::get(source.stats().connects) > kAccounts;
+  }));
   source.stop();
   server.stop();
 }

@@ -53,9 +53,7 @@ struct AdapterHarness {
   }
 
   //! Decodes one message (fills accumulate across calls); returns decode()'s result.
-  bool decode(const std::string& message) {
-    return adapter->decode_unpadded(message, kRecvNs, fills, outcome, error);
-  }
+  bool decode(const std::string& message) { return adapter->decode_unpadded(message, kRecvNs, fills, outcome, error); }
 
   //! Decodes a message that must be good and returns its outcome.
   DecodeOutcome ok(const std::string& message) {

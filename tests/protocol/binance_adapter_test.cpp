@@ -16,8 +16,10 @@ std::string strip_line_comments(const std::string& text) {
     const char c = text[i];
     if (in_string) {
       out.push_back(c);
-      if (c == '\\' && i + 1 < text.size()) out.push_back(text[++i]);
-      else if (c == '"') in_string = false;
+      if (c == '\\' && i + 1 < text.size())
+        out.push_back(text[++i]);
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
       out.push_back(c);
@@ -41,12 +43,12 @@ TEST_CASE("binance: USD-M ORDER_TRADE_UPDATE x=TRADE, filled", "[binance]") {
   e.symbol = "ETHUSDT";
   e.kind = InstrumentKind::kPerpetual;
   e.side = Side::kBuy;
-  e.liquidity = Liquidity::kMaker;  // "m": true
-  e.qty = 1.0;                      // "l": last filled quantity in ETH
-  e.price = 2500.0;                 // "L"
-  e.notional_usd = 1.0 * 2500.0;    // USDT-quoted: qty × price
-  e.fee_usd = 0.5;                  // "n" 0.5 in "N" USDT
-  e.venue_ns = 1709654401000 * kMs; // order "T"
+  e.liquidity = Liquidity::kMaker;   // "m": true
+  e.qty = 1.0;                       // "l": last filled quantity in ETH
+  e.price = 2500.0;                  // "L"
+  e.notional_usd = 1.0 * 2500.0;     // USDT-quoted: qty × price
+  e.fee_usd = 0.5;                   // "n" 0.5 in "N" USDT
+  e.venue_ns = 1709654401000 * kMs;  // order "T"
   e.trade_id = trade_hash("binance:ETHUSDT:98765432");
   check_fill(h, h.fills[0], e);
 }
@@ -61,9 +63,9 @@ TEST_CASE("binance: USD-M ORDER_TRADE_UPDATE x=TRADE, partially filled", "[binan
   e.kind = InstrumentKind::kPerpetual;
   e.side = Side::kBuy;
   e.liquidity = Liquidity::kMaker;
-  e.qty = 0.001;                       // "l" (not "q" 0.002, the order size, nor "z")
+  e.qty = 0.001;  // "l" (not "q" 0.002, the order size, nor "z")
   e.price = 7100.50;
-  e.notional_usd = 0.001 * 7100.50;    // = 7.1005 USD
+  e.notional_usd = 0.001 * 7100.50;  // = 7.1005 USD
   e.fee_usd = 0.01;
   e.venue_ns = 1568879465651 * kMs;
   e.trade_id = trade_hash("binance:BTCUSDT:12345678");

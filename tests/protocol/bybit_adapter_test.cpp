@@ -17,13 +17,13 @@ TEST_CASE("bybit: linear execution from the current docs", "[bybit]") {
   e.symbol = "BTCUSDT";
   e.kind = InstrumentKind::kPerpetual;
   e.side = Side::kSell;
-  e.liquidity = Liquidity::kTaker;     // isMaker false
-  e.qty = 0.5;                         // linear execQty is in BTC
+  e.liquidity = Liquidity::kTaker;  // isMaker false
+  e.qty = 0.5;                      // linear execQty is in BTC
   e.price = 95900.1;
-  e.notional_usd = 0.5 * 95900.1;      // = 47950.05 USD (= execValue)
-  e.fee_usd = 26.3725275;              // execFee in feeCurrency USDT (= 47950.05 × 0.055%)
+  e.notional_usd = 0.5 * 95900.1;  // = 47950.05 USD (= execValue)
+  e.fee_usd = 26.3725275;          // execFee in feeCurrency USDT (= 47950.05 × 0.055%)
   e.mark_price = 95901.48;
-  e.venue_ns = 1746270400353 * kMs;    // execTime
+  e.venue_ns = 1746270400353 * kMs;  // execTime
   e.trade_id = trade_hash("bybit:0ab1bdf7-4219-438b-b30a-32ec863018f7");
   check_fill(h, h.fills[0], e);
 }
@@ -40,8 +40,8 @@ TEST_CASE("bybit: older docs example without feeCurrency (fee in the settle coin
   e.liquidity = Liquidity::kTaker;
   e.qty = 25;
   e.price = 0.3374;
-  e.notional_usd = 25 * 0.3374;        // = 8.435 USD
-  e.fee_usd = 0.005061;                // settle coin of XRPUSDT is USDT
+  e.notional_usd = 25 * 0.3374;  // = 8.435 USD
+  e.fee_usd = 0.005061;          // settle coin of XRPUSDT is USDT
   e.mark_price = 0.3391;
   e.venue_ns = 1672364174443 * kMs;
   e.trade_id = trade_hash("bybit:7e2ae69c-4edf-5800-a352-893d52b446aa");
@@ -61,7 +61,7 @@ TEST_CASE("bybit: execution.fast has no execType, fee or mark: still a trade", "
   e.liquidity = Liquidity::kTaker;
   e.qty = 3000;
   e.price = 12.015;
-  e.notional_usd = 3000 * 12.015;      // = 36045 USD
+  e.notional_usd = 3000 * 12.015;  // = 36045 USD
   e.venue_ns = 1716800399334 * kMs;
   e.trade_id = trade_hash("bybit:3510f361-0add-5c7b-a2e7-9679810944fc");
   check_fill(h, h.fills[0], e);
@@ -92,9 +92,11 @@ TEST_CASE("bybit: inverse and option executions", "[bybit]") {
   AdapterHarness h(Venue::kBybit);
   // No verbatim option or inverse execution was found (SOURCES.md); these follow the documented
   // fields. Inverse: 100 USD at 50000 → 0.002 BTC; fee in BTC (settle coin) at the index.
-  h.ok(R"({"topic":"execution","creationTime":1,"data":[{"category":"inverse","symbol":"BTCUSD","execId":"i1","execPrice":"50000","execQty":"100","execType":"Trade","side":"Buy","execTime":"1700000000000","isMaker":true,"execFee":"0.0000006","indexPrice":"50010","markPrice":"50005","tradeIv":"","underlyingPrice":""}]})");
+  h.ok(
+      R"({"topic":"execution","creationTime":1,"data":[{"category":"inverse","symbol":"BTCUSD","execId":"i1","execPrice":"50000","execQty":"100","execType":"Trade","side":"Buy","execTime":"1700000000000","isMaker":true,"execFee":"0.0000006","indexPrice":"50010","markPrice":"50005","tradeIv":"","underlyingPrice":""}]})");
   // Option: 0.1 BTC, premium 1500 USDC, tradeIv 0.48 (a fraction), underlying 61000.
-  h.ok(R"({"topic":"execution.option","creationTime":1,"data":[{"category":"option","symbol":"BTC-27DEC24-60000-C","execId":"o1","execPrice":"1500","execQty":"0.1","execType":"Trade","side":"Sell","execTime":"1700000000001","isMaker":false,"execFee":"0.5","feeCurrency":"USDC","indexPrice":"60990","markPrice":"1490","tradeIv":"0.48","markIv":"0.47","underlyingPrice":"61000"}]})");
+  h.ok(
+      R"({"topic":"execution.option","creationTime":1,"data":[{"category":"option","symbol":"BTC-27DEC24-60000-C","execId":"o1","execPrice":"1500","execQty":"0.1","execType":"Trade","side":"Sell","execTime":"1700000000001","isMaker":false,"execFee":"0.5","feeCurrency":"USDC","indexPrice":"60990","markPrice":"1490","tradeIv":"0.48","markIv":"0.47","underlyingPrice":"61000"}]})");
   REQUIRE(h.fills.size() == 2);
   const Fill& inv = h.fills[0];
   check_close(inv.qty, 100.0 / 50000.0, "inverse qty");
@@ -134,7 +136,8 @@ TEST_CASE("bybit: control messages are recognised", "[bybit]") {
 TEST_CASE("bybit: bad messages are rejected by reason and append no fill", "[bybit]") {
   AdapterHarness h(Venue::kBybit);
   const std::string good = fixture("bybit/execution_linear__bybit_docs_current.json");
-  for (std::size_t cut : {good.size() / 2, good.size() - 4}) h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
+  for (std::size_t cut : {good.size() / 2, good.size() - 4})
+    h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
   auto with = [&](const std::string& from, const std::string& to) {
     std::string s = good;
     const auto at = s.find(from);

@@ -105,8 +105,8 @@ TEST_CASE("deribit: option trade, amount in BTC, premium in BTC, iv in percent",
   e.price = 0.028;                  // premium in BTC
   e.underlying_price = 8994.95;     // options use underlying_price (not index_price)
   e.notional_usd = 1.0 * 8994.95;
-  e.iv = 0.3851;                    // 38.51 % → 0.3851
-  e.fee_usd = 0.0004 * 8993.47;     // fee in BTC at index_price = 3.597388 USD
+  e.iv = 0.3851;                 // 38.51 % → 0.3851
+  e.fee_usd = 0.0004 * 8993.47;  // fee in BTC at index_price = 3.597388 USD
   e.mark_price = 0.03135383;
   e.venue_ns = 1590480620145 * kMs;
   e.trade_id = trade_hash("deribit:48078936");
@@ -140,7 +140,8 @@ TEST_CASE("deribit: control messages are recognised", "[deribit]") {
   out = h.ok(R"({"jsonrpc":"2.0","id":42,"result":["user.trades.any.any.raw"]})");
   CHECK(out.kind == MessageKind::kSubscriptionAck);
   CHECK(out.request_id == 42);
-  out = h.ok(R"({"jsonrpc":"2.0","id":7,"result":{"access_token":"x","expires_in":900,"refresh_token":"y","scope":"session:s","token_type":"bearer"}})");
+  out = h.ok(
+      R"({"jsonrpc":"2.0","id":7,"result":{"access_token":"x","expires_in":900,"refresh_token":"y","scope":"session:s","token_type":"bearer"}})");
   CHECK(out.kind == MessageKind::kAuthResult);
   CHECK(out.success);
   out = h.ok(R"({"jsonrpc":"2.0","id":8,"result":{"version":"1.2.26"}})");
@@ -149,7 +150,8 @@ TEST_CASE("deribit: control messages are recognised", "[deribit]") {
   CHECK(out.kind == MessageKind::kVenueError);
   CHECK(out.venue_code == 13004);
   CHECK_FALSE(out.success);
-  out = h.ok(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.orders.any.any.raw","data":[{"order_id":"1"}]}})");
+  out = h.ok(
+      R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.orders.any.any.raw","data":[{"order_id":"1"}]}})");
   CHECK(out.kind == MessageKind::kIgnored);
   CHECK(h.fills.empty());
 }
@@ -158,7 +160,8 @@ TEST_CASE("deribit: params before method and data before channel still decode", 
   AdapterHarness h(Venue::kDeribit);
   const std::string trade =
       R"({"trade_id":"1","instrument_name":"BTC-PERPETUAL","direction":"buy","price":50000,"amount":10,"timestamp":1700000000000,"index_price":50000})";
-  h.ok(R"({"params":{"data":[)" + trade + R"(],"channel":"user.trades.any.any.raw"},"method":"subscription","jsonrpc":"2.0"})");
+  h.ok(R"({"params":{"data":[)" + trade +
+       R"(],"channel":"user.trades.any.any.raw"},"method":"subscription","jsonrpc":"2.0"})");
   REQUIRE(h.fills.size() == 1);
   // 10 USD at 50000 USD/BTC = 0.0002 BTC; notional 0.0002 × 50000 = 10 USD.
   check_close(h.fills[0].qty, 0.0002, "qty");
@@ -175,22 +178,35 @@ TEST_CASE("deribit: bad messages are rejected by reason and append no fill", "[d
   h.rejects("not json", ParseErrorReason::kMalformedJson);
   h.rejects("[1,2,3]", ParseErrorReason::kUnknownMessage);
   h.rejects(R"({"jsonrpc":"2.0"})", ParseErrorReason::kUnknownMessage);
-  const std::string head = R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.trades.any.any.raw","data":[)";
+  const std::string head =
+      R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.trades.any.any.raw","data":[)";
   const std::string ok_trade =
       R"({"trade_id":"1","instrument_name":"BTC-PERPETUAL","direction":"buy","price":50000,"amount":10,"timestamp":1700000000000,"index_price":50000})";
   // A bad trade after a good one rejects the whole batch.
-  h.rejects(head + ok_trade + R"(,{"trade_id":"2","instrument_name":"BTC-PERPETUAL","direction":"buy","price":"50000","amount":10,"timestamp":1700000000000}]}})",
-            ParseErrorReason::kWrongType);
-  h.rejects(head + R"({"trade_id":"2","instrument_name":"BTC-PERPETUAL","direction":"buy","amount":10,"timestamp":1700000000000}]}})",
-            ParseErrorReason::kMissingField);
-  h.rejects(head + R"({"trade_id":"2","instrument_name":"BTC-PERPETUAL","direction":"up","price":1,"amount":10,"timestamp":1700000000000}]}})",
-            ParseErrorReason::kBadValue);
-  h.rejects(head + R"({"trade_id":"2","instrument_name":"NOT A SYMBOL","direction":"buy","price":1,"amount":10,"timestamp":1700000000000}]}})",
-            ParseErrorReason::kBadSymbol);
-  h.rejects(head + R"({"trade_id":"2","instrument_name":"BTC-PERPETUAL","direction":"buy","price":-5,"amount":10,"timestamp":1700000000000}]}})",
-            ParseErrorReason::kBadValue);
-  h.rejects(head + R"({"trade_id":2,"instrument_name":"BTC-PERPETUAL","direction":"buy","price":5,"amount":10,"timestamp":1700000000000}]}})",
-            ParseErrorReason::kWrongType);
+  h.rejects(
+      head + ok_trade +
+          R"(,{"trade_id":"2","instrument_name":"BTC-PERPETUAL","direction":"buy","price":"50000","amount":10,"timestamp":1700000000000}]}})",
+      ParseErrorReason::kWrongType);
+  h.rejects(
+      head +
+          R"({"trade_id":"2","instrument_name":"BTC-PERPETUAL","direction":"buy","amount":10,"timestamp":1700000000000}]}})",
+      ParseErrorReason::kMissingField);
+  h.rejects(
+      head +
+          R"({"trade_id":"2","instrument_name":"BTC-PERPETUAL","direction":"up","price":1,"amount":10,"timestamp":1700000000000}]}})",
+      ParseErrorReason::kBadValue);
+  h.rejects(
+      head +
+          R"({"trade_id":"2","instrument_name":"NOT A SYMBOL","direction":"buy","price":1,"amount":10,"timestamp":1700000000000}]}})",
+      ParseErrorReason::kBadSymbol);
+  h.rejects(
+      head +
+          R"({"trade_id":"2","instrument_name":"BTC-PERPETUAL","direction":"buy","price":-5,"amount":10,"timestamp":1700000000000}]}})",
+      ParseErrorReason::kBadValue);
+  h.rejects(
+      head +
+          R"({"trade_id":2,"instrument_name":"BTC-PERPETUAL","direction":"buy","price":5,"amount":10,"timestamp":1700000000000}]}})",
+      ParseErrorReason::kWrongType);
   h.rejects(head + R"("a trade"]}})", ParseErrorReason::kWrongType);
   h.rejects(head + ok_trade + "]}} trailing", ParseErrorReason::kMalformedJson);
   CHECK(h.fills.empty());

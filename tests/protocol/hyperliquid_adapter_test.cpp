@@ -16,15 +16,15 @@ TEST_CASE("hyperliquid: userFills snapshot", "[hyperliquid]") {
   CHECK(out.snapshot);
   REQUIRE(h.fills.size() == 1);
   ExpectedFill e;
-  e.account = kUser;                    // the user of the message, not a configured name
+  e.account = kUser;  // the user of the message, not a configured name
   e.symbol = "BTC";
   e.kind = InstrumentKind::kPerpetual;
-  e.side = Side::kSell;                 // "A" = ask side = sell
-  e.liquidity = Liquidity::kTaker;      // crossed: true
+  e.side = Side::kSell;             // "A" = ask side = sell
+  e.liquidity = Liquidity::kTaker;  // crossed: true
   e.qty = 0.11693;
   e.price = 72528.0;
-  e.notional_usd = 0.11693 * 72528.0;   // = 8480.69904 USD
-  e.fee_usd = 2.968244;                 // USDC (no feeToken in this older message)
+  e.notional_usd = 0.11693 * 72528.0;  // = 8480.69904 USD
+  e.fee_usd = 2.968244;                // USDC (no feeToken in this older message)
   e.venue_ns = 1710208712815 * kMs;
   e.trade_id = trade_hash(std::string("hyperliquid:567547935839686:") + kUser);
   check_fill(h, h.fills[0], e);
@@ -50,7 +50,7 @@ TEST_CASE("hyperliquid: user events (channel user) belong to the configured user
   e.symbol = "BTC";
   e.kind = InstrumentKind::kPerpetual;
   e.side = Side::kSell;
-  e.liquidity = Liquidity::kMaker;   // crossed: false
+  e.liquidity = Liquidity::kMaker;  // crossed: false
   e.qty = 0.001;
   e.price = 66653.0;
   e.notional_usd = 0.001 * 66653.0;  // = 66.653 USD
@@ -140,7 +140,8 @@ TEST_CASE("hyperliquid: control messages and trades without users", "[hyperliqui
 TEST_CASE("hyperliquid: bad messages are rejected by reason and append no fill", "[hyperliquid]") {
   AdapterHarness h(Venue::kHyperliquid, "");
   const std::string good = fixture("hyperliquid/userFills_snapshot__ccxt_comment.json");
-  for (std::size_t cut : {good.size() / 2, good.size() - 3}) h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
+  for (std::size_t cut : {good.size() / 2, good.size() - 3})
+    h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
   auto with = [&](const std::string& from, const std::string& to) {
     std::string s = good;
     const auto at = s.find(from);
@@ -152,8 +153,9 @@ TEST_CASE("hyperliquid: bad messages are rejected by reason and append no fill",
   h.rejects(with(R"("tid": 567547935839686)", R"("tid": "567547935839686")"), ParseErrorReason::kWrongType);
   h.rejects(with(R"("time": 1710208712815,)", ""), ParseErrorReason::kMissingField);
   h.rejects(with(R"("user": "0x15f43d1f2dee81424afd891943262aa90f22cc2a",)", ""), ParseErrorReason::kMissingField);
-  h.rejects(R"({"channel":"trades","data":[{"coin":"BTC","side":"A","px":"1","sz":"1","time":1,"tid":1,"users":["0xa"]}]})",
-            ParseErrorReason::kBadValue);
+  h.rejects(
+      R"({"channel":"trades","data":[{"coin":"BTC","side":"A","px":"1","sz":"1","time":1,"tid":1,"users":["0xa"]}]})",
+      ParseErrorReason::kBadValue);
   h.rejects(R"({"data":[]})", ParseErrorReason::kUnknownMessage);
   CHECK(h.fills.empty());
   // No configured user: a "user" channel message cannot be attributed.

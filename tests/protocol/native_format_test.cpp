@@ -61,7 +61,8 @@ TEST_CASE("native: a full perpetual fill", "[native]") {
 TEST_CASE("native: notional is derived when absent", "[native]") {
   Fixture fx;
   SECTION("USD-quoted linear instrument: qty × price") {
-    Fill f = fx.parse_ok(R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":2,"price":100})");
+    Fill f = fx.parse_ok(
+        R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":2,"price":100})");
     CHECK(f.notional_usd == 200);
   }
   SECTION("option with underlying price: qty × underlying") {
@@ -75,7 +76,8 @@ TEST_CASE("native: notional is derived when absent", "[native]") {
     CHECK(f.iv == 0.6);
   }
   SECTION("option without underlying price or notional is an error") {
-    auto e = fx.parse_bad(R"({"ts_ns":1,"account":"a","symbol":"BTC-27DEC24-50000-C","venue":"deribit","side":"buy","qty":2,"price":0.05})");
+    auto e = fx.parse_bad(
+        R"({"ts_ns":1,"account":"a","symbol":"BTC-27DEC24-50000-C","venue":"deribit","side":"buy","qty":2,"price":0.05})");
     CHECK(e.reason == ParseErrorReason::kMissingField);
     CHECK_THAT(e.detail, Catch::Contains("notional_usd"));
   }
@@ -83,9 +85,11 @@ TEST_CASE("native: notional is derived when absent", "[native]") {
 
 TEST_CASE("native: trade ids as strings hash, as integers pass through", "[native]") {
   Fixture fx;
-  Fill a = fx.parse_ok(R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":1,"trade_id":12345})");
+  Fill a = fx.parse_ok(
+      R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":1,"trade_id":12345})");
   CHECK(a.trade_id == 12345);
-  Fill b = fx.parse_ok(R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":1})");
+  Fill b =
+      fx.parse_ok(R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":1})");
   CHECK(b.trade_id == 0);
 }
 
@@ -159,12 +163,16 @@ TEST_CASE("native: a file with bad lines reports their numbers and keeps the res
   std::string path = std::string(SEGMENTD_BINARY_DIR) + "/native_file_test.ndjson";
   {
     std::ofstream out(path, std::ios::binary);
-    out << R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":10})" << "\n";
+    out << R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":10})"
+        << "\n";
     out << "{broken\n";
     out << "\n";  // blank lines are not counted
-    out << R"({"ts_ns":2,"account":"b","symbol":"BTCUSDT","venue":"binance","side":"sell","qty":1,"price":10})" << "\r\n";
+    out << R"({"ts_ns":2,"account":"b","symbol":"BTCUSDT","venue":"binance","side":"sell","qty":1,"price":10})"
+        << "\r\n";
     out << std::string(5000, 'x') << "\n";  // oversized for a 1000-byte limit
-    out << R"({"ts_ns":3,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":3,"price":10})";  // no final newline
+    out << R"({"ts_ns":3,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":3,"price":10})";  // no
+                                                                                                                 // final
+                                                                                                                 // newline
   }
   std::vector<Fill> fills;
   std::vector<std::pair<std::uint64_t, ParseErrorReason>> errors;
@@ -187,8 +195,8 @@ TEST_CASE("native: a file with bad lines reports their numbers and keeps the res
 TEST_CASE("native: a missing file is an error, not a crash", "[native]") {
   Fixture fx;
   NativeReadStats stats;
-  auto st = read_native_file("/nonexistent/file.ndjson", fx.parser, 1000, [](const Fill&) {},
-                             [](std::uint64_t, const ParseError&) {}, &stats);
+  auto st = read_native_file(
+      "/nonexistent/file.ndjson", fx.parser, 1000, [](const Fill&) {}, [](std::uint64_t, const ParseError&) {}, &stats);
   CHECK_FALSE(st.ok());
   CHECK_THAT(std::string(st.message()), Catch::Contains("/nonexistent/file.ndjson"));
 }

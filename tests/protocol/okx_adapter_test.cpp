@@ -16,12 +16,12 @@ ExpectedFill spot_maker_fill() {
   e.symbol = "BTC-USDT";
   e.kind = InstrumentKind::kSpot;
   e.side = Side::kSell;
-  e.liquidity = Liquidity::kMaker;      // execType "M"
-  e.qty = 0.001;                        // spot fillSz is in BTC
+  e.liquidity = Liquidity::kMaker;  // execType "M"
+  e.qty = 0.001;                    // spot fillSz is in BTC
   e.price = 31527.1;
-  e.notional_usd = 0.001 * 31527.1;     // = 31.5271 USD (USDT counted 1:1)
-  e.fee_usd = 0.02522168;               // fillFee -0.02522168 USDT: negative = charged
-  e.venue_ns = 1654084353263 * kMs;     // fillTime
+  e.notional_usd = 0.001 * 31527.1;  // = 31.5271 USD (USDT counted 1:1)
+  e.fee_usd = 0.02522168;            // fillFee -0.02522168 USDT: negative = charged
+  e.venue_ns = 1654084353263 * kMs;  // fillTime
   e.trade_id = trade_hash("okx:BTC-USDT:242589207");
   return e;
 }
@@ -32,8 +32,8 @@ ExpectedFill spot_taker_fill() {
   e.symbol = "BTC-USDT";
   e.kind = InstrumentKind::kSpot;
   e.side = Side::kSell;
-  e.liquidity = Liquidity::kTaker;        // execType "T"
-  e.qty = 0.00038128;                     // a quote_ccy market order still fills in BTC
+  e.liquidity = Liquidity::kTaker;  // execType "T"
+  e.qty = 0.00038128;               // a quote_ccy market order still fills in BTC
   e.price = 26228.1;
   e.notional_usd = 0.00038128 * 26228.1;  // = 10.00025 USD
   e.fee_usd = 0.010000249968;
@@ -90,9 +90,9 @@ TEST_CASE("okx: USDT swap fill converts contracts with ctVal", "[okx]") {
   e.kind = InstrumentKind::kPerpetual;
   e.side = Side::kBuy;
   e.liquidity = Liquidity::kMaker;
-  e.qty = 0.03 * 0.01;                  // 0.03 contracts × ctVal 0.01 BTC = 0.0003 BTC
+  e.qty = 0.03 * 0.01;  // 0.03 contracts × ctVal 0.01 BTC = 0.0003 BTC
   e.price = 103698.9;
-  e.notional_usd = 0.0003 * 103698.9;   // = 31.10967 USD
+  e.notional_usd = 0.0003 * 103698.9;  // = 31.10967 USD
   // No fillFee in this push; it is the order's first fill (accFillSz == fillSz == 0.03), so the
   // accumulated fee -0.021776769 USDT is this fill's: 0.021776769 USD paid (= 31.10967 × 0.07%).
   e.fee_usd = 0.021776769;
@@ -111,13 +111,13 @@ TEST_CASE("okx: coin-margined option fill with forward, iv and fee in BTC", "[ok
   e.kind = InstrumentKind::kOption;
   e.side = Side::kBuy;
   e.liquidity = Liquidity::kMaker;
-  e.qty = 1 * 0.01;                      // 1 contract × 0.01 BTC
-  e.price = 0.0325;                      // premium in BTC
-  e.underlying_price = 68500.5;          // fillFwdPx
-  e.notional_usd = 0.01 * 68500.5;       // = 685.005 USD
-  e.iv = 0.55;                           // fillPxVol is already a fraction
-  e.mark_price = 0.0320;                 // fillMarkPx
-  e.fee_usd = 0.0003 * 68500.5;          // fee -0.0003 BTC (first fill) at the forward = 20.55015 USD
+  e.qty = 1 * 0.01;                 // 1 contract × 0.01 BTC
+  e.price = 0.0325;                 // premium in BTC
+  e.underlying_price = 68500.5;     // fillFwdPx
+  e.notional_usd = 0.01 * 68500.5;  // = 685.005 USD
+  e.iv = 0.55;                      // fillPxVol is already a fraction
+  e.mark_price = 0.0320;            // fillMarkPx
+  e.fee_usd = 0.0003 * 68500.5;     // fee -0.0003 BTC (first fill) at the forward = 20.55015 USD
   e.venue_ns = 1746947317402 * kMs;
   e.trade_id = trade_hash("okx:BTC-USD-250328-50000-C:1518905600");
   check_fill(h, h.fills[0], e);
@@ -127,7 +127,8 @@ TEST_CASE("okx: coin-margined option fill with forward, iv and fee in BTC", "[ok
 
 TEST_CASE("okx: inverse swap converts USD contracts to BTC", "[okx]") {
   AdapterHarness h(Venue::kOkx, "okx-1");
-  h.ok(R"({"arg":{"channel":"orders","instType":"SWAP"},"data":[{"instId":"BTC-USD-SWAP","side":"sell","fillSz":"5","fillPx":"50000","tradeId":"9","execType":"T","fillFee":"-0.00001","fillFeeCcy":"BTC","fillIdxPx":"50010","fillTime":"1700000000000"}]})");
+  h.ok(
+      R"({"arg":{"channel":"orders","instType":"SWAP"},"data":[{"instId":"BTC-USD-SWAP","side":"sell","fillSz":"5","fillPx":"50000","tradeId":"9","execType":"T","fillFee":"-0.00001","fillFeeCcy":"BTC","fillIdxPx":"50010","fillTime":"1700000000000"}]})");
   REQUIRE(h.fills.size() == 1);
   // 5 contracts × 100 USD / 50000 USD per BTC = 0.01 BTC; notional at the index 0.01 × 50010.
   check_close(h.fills[0].qty, 5 * 100.0 / 50000.0, "qty");
@@ -163,7 +164,8 @@ TEST_CASE("okx: control messages are recognised", "[okx]") {
 TEST_CASE("okx: bad messages are rejected by reason and append no fill", "[okx]") {
   AdapterHarness h(Venue::kOkx, "okx-1");
   const std::string good = fixture("okx/orders_swap_maker_fill__nautilus.json");
-  for (std::size_t cut : {good.size() / 3, good.size() - 5}) h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
+  for (std::size_t cut : {good.size() / 3, good.size() - 5})
+    h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
   auto with = [&](const std::string& from, const std::string& to) {
     std::string s = good;
     const auto at = s.find(from);

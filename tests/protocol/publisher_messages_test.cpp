@@ -137,8 +137,9 @@ TEST_CASE("publisher messages: control messages", "[publisher_messages]") {
   CHECK(out == R"({"type":"heartbeat","seq":5,"ts":99})");
   out.clear();
   append_subscribed(out, StartMode::kSnapshot, SnapshotWhy::kNotInRing, 3, 50, 40);
-  CHECK(out ==
-        R"({"type":"subscribed","mode":"snapshot","why":"since_seq_not_in_ring","since_seq":3,"seq":50,"ring_first_seq":40})");
+  CHECK(
+      out ==
+      R"({"type":"subscribed","mode":"snapshot","why":"since_seq_not_in_ring","since_seq":3,"seq":50,"ring_first_seq":40})");
   out.clear();
   append_subscribed(out, StartMode::kReplay, SnapshotWhy::kRequested, 45, 50, 40);
   CHECK(out == R"({"type":"subscribed","mode":"replay","since_seq":45,"seq":50,"ring_first_seq":40})");
@@ -197,7 +198,8 @@ TEST_CASE("publisher messages: bad requests name the problem", "[publisher_messa
       {R"({"op":"subscribe","filter":{"segments":[]}})", ErrorCode::kBadRequest, "filter.segments: must not be empty"},
       {R"({"op":"subscribe","filter":{"segments":[0]}})", ErrorCode::kBadRequest, "filter.segments[0]"},
       {R"({"op":"subscribe","filter":{"segments":[4294967296]}})", ErrorCode::kBadRequest, "filter.segments[0]"},
-      {R"({"op":"subscribe","filter":{"accounts":[""]}})", ErrorCode::kBadRequest, "filter.accounts[0]: must be 1..128"},
+      {R"({"op":"subscribe","filter":{"accounts":[""]}})", ErrorCode::kBadRequest,
+       "filter.accounts[0]: must be 1..128"},
       {R"({"op":"subscribe","filter":{"accounts":["a",2]}})", ErrorCode::kBadRequest,
        "filter.accounts[1]: must be a string, got an integer"},
       {R"({"op":"subscribe","filter":{"segments":[1],"accounts":["a"]}})", ErrorCode::kBadRequest, "exactly one"},

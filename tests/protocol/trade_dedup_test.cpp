@@ -1,8 +1,8 @@
 #include "protocol/trade_dedup.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
-#include <algorithm>
 #include <random>
 #include <vector>
 

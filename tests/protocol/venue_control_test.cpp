@@ -64,7 +64,9 @@ TEST_CASE("deribit control: client_signature auth, heartbeat, test, subscribe", 
   CHECK(r.method == "private/subscribe");
   CHECK(r.channels == std::vector<std::string>{"user.trades.any.any.raw"});
 
-  CHECK_FALSE(parse_deribit_request(R"({"jsonrpc":"2.0","id":1,"method":"public/auth","params":{"grant_type":"client_signature","client_id":"c","timestamp":"soon","signature":"s"}})", r, err));
+  CHECK_FALSE(parse_deribit_request(
+      R"({"jsonrpc":"2.0","id":1,"method":"public/auth","params":{"grant_type":"client_signature","client_id":"c","timestamp":"soon","signature":"s"}})",
+      r, err));
   CHECK(err.reason == ParseErrorReason::kWrongType);
   CHECK_FALSE(parse_deribit_request(R"({"jsonrpc":"2.0","id":1})", r, err));
   CHECK(err.reason == ParseErrorReason::kMissingField);
@@ -77,7 +79,8 @@ TEST_CASE("okx control: login signature, login request, subscribe, ping", "[cont
   //   echo -n "1538054050GET/users/self/verify" | openssl dgst -sha256 -hmac "test-okx-secret" -binary | base64
   const std::string expected = "hI7jQZFjcCrxHA2qvm/nr300MGFoVs+bYFhzhdyUjog=";
   CHECK(okx_login_signature("test-okx-secret", "1538054050") == expected);
-  const std::string login = okx_login_request("985d5b66-57ce-40fb-b714-afc0b9787083", "123456", "test-okx-secret", "1538054050");
+  const std::string login =
+      okx_login_request("985d5b66-57ce-40fb-b714-afc0b9787083", "123456", "test-okx-secret", "1538054050");
   CHECK(login.find("test-okx-secret") == std::string::npos);
   OkxRequest r;
   ParseError err;
@@ -100,7 +103,7 @@ TEST_CASE("okx control: login signature, login request, subscribe, ping", "[cont
   CHECK_FALSE(parse_okx_request(R"({"op":"login","args":[{"apiKey":"k"}]})", r, err));
   CHECK(err.reason == ParseErrorReason::kMissingField);
   CHECK(err.detail.find("passphrase") != std::string::npos);  // names the missing field...
-  CHECK(err.detail.find("\"k\"") == std::string::npos);  // ...but never echoes values
+  CHECK(err.detail.find("\"k\"") == std::string::npos);       // ...but never echoes values
 }
 
 TEST_CASE("bybit control: auth signature and request, subscribe, ping", "[control][bybit]") {

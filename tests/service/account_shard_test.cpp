@@ -120,7 +120,7 @@ TEST_CASE("multi-producer multi-shard stress: every fill applied once, readers r
                            static_cast<InstrumentId>(rng() % 64), rng() % 2 ? Side::kBuy : Side::kSell,
                            0.01 * static_cast<double>(1 + rng() % 100), 100.0 + static_cast<double>(rng() % 10),
                            static_cast<std::uint64_t>(p) << 32 | static_cast<std::uint64_t>(i));
-        tape.record(p, f);  // this producer owns tape row p
+        tape.record(p, f);                             // this producer owns tape row p
         if (!shards.push(p, f)) refused.fetch_add(1);  // Catch2 assertions are not thread-safe
         sum += fill_hash(f);
       }
@@ -173,7 +173,8 @@ TEST_CASE("replay: byte-identical features for 1 and 4 shards", "[replay]") {
     REQUIRE(config.ok());
     ReplayOptions ro;
     ro.input = input;
-    ro.output = (std::filesystem::temp_directory_path() / ("segmentd_features_" + std::to_string(count) + ".jsonl")).string();
+    ro.output =
+        (std::filesystem::temp_directory_path() / ("segmentd_features_" + std::to_string(count) + ".jsonl")).string();
     std::ostringstream log;
     auto summary = run_replay(*config, ro, log);
     REQUIRE(summary.ok());
@@ -199,14 +200,14 @@ TEST_CASE("replay: byte-identical features for 1 and 4 shards", "[replay]") {
 
 TEST_CASE("config: [features] is read and validated", "[config]") {
   auto c = load_config_text(
-      "[features]\nhalf_life = \"30m\"\nmarkout_horizon = \"5s\"\nmax_positions = 4\nmarkout_slots = 6\n",
-      "t.toml");
+      "[features]\nhalf_life = \"30m\"\nmarkout_horizon = \"5s\"\nmax_positions = 4\nmarkout_slots = 6\n", "t.toml");
   REQUIRE(c.ok());
   CHECK(c->features.params.half_life_ns == 1800 * kSec);
   CHECK(c->features.params.markout_horizon_ns == 5 * kSec);
   CHECK(c->features.params.max_positions == 4);
   CHECK(c->features.params.markout_slots == 6);
-  auto bad = load_config_text("[features]\nmarkout_horizon = \"1s\"\nmarkout_tick = \"2s\"\nmax_positions = 0\n", "t.toml");
+  auto bad =
+      load_config_text("[features]\nmarkout_horizon = \"1s\"\nmarkout_tick = \"2s\"\nmax_positions = 0\n", "t.toml");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message().find("features.markout_tick") != std::string_view::npos);
   CHECK(bad.status().message().find("features.max_positions") != std::string_view::npos);

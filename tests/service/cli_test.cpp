@@ -62,8 +62,8 @@ TEST_CASE("cli: replay is byte-identical across runs and shard counts, bad lines
     for (int i = 0; i < 4000; ++i) {
       if (i == 2000) out << "{\"ts_ns\": oops}\n";
       out << "{\"ts_ns\":" << (1700000000000000000LL + i * 1000000LL) << ",\"venue\":\"binance\",\"account\":\"acct-"
-          << (i * 7919 % 20) << "\",\"symbol\":\"BTCUSDT\",\"side\":\"" << (i % 3 ? "buy" : "sell")
-          << "\",\"qty\":0." << (i % 9 + 1) << ",\"price\":" << (60000 + i % 100) << ".25}\n";
+          << (i * 7919 % 20) << "\",\"symbol\":\"BTCUSDT\",\"side\":\"" << (i % 3 ? "buy" : "sell") << "\",\"qty\":0."
+          << (i % 9 + 1) << ",\"price\":" << (60000 + i % 100) << ".25}\n";
     }
   }
   std::string cfg1 = tmp("s1.toml"), cfg4 = tmp("s4.toml");

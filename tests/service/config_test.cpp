@@ -23,18 +23,19 @@ TEST_CASE("config: config/default.toml on disk equals the embedded default", "[c
 TEST_CASE("config: errors name file, line, key and reason", "[config]") {
   auto c = load_config_text(
       "[shards]\n"
-      "count = 0\n"                      // line 2: out of range
-      "ring_full_policy = \"drop\"\n"    // line 3: not an allowed value
-      "ring_capacity = \"big\"\n"        // line 4: wrong type
-      "colour = 1\n"                     // line 5: unknown key
-      "[nonsense]\n"                     // line 6: unknown section
+      "count = 0\n"                    // line 2: out of range
+      "ring_full_policy = \"drop\"\n"  // line 3: not an allowed value
+      "ring_capacity = \"big\"\n"      // line 4: wrong type
+      "colour = 1\n"                   // line 5: unknown key
+      "[nonsense]\n"                   // line 6: unknown section
       "x = 1\n",
       "test.toml");
   REQUIRE_FALSE(c.ok());
   std::string msg(c.status().message());
   INFO(msg);
   CHECK_THAT(msg, Catch::Contains("test.toml:2: shards.count: must be in 1..256, got 0"));
-  CHECK_THAT(msg, Catch::Contains("test.toml:3: shards.ring_full_policy: must be one of \"block\", \"fail\", got \"drop\""));
+  CHECK_THAT(msg,
+             Catch::Contains("test.toml:3: shards.ring_full_policy: must be one of \"block\", \"fail\", got \"drop\""));
   CHECK_THAT(msg, Catch::Contains("test.toml:4: shards.ring_capacity: must be an integer"));
   CHECK_THAT(msg, Catch::Contains("test.toml:5: shards.colour: unknown key"));
   CHECK_THAT(msg, Catch::Contains("test.toml:6: nonsense: unknown key"));

@@ -1,7 +1,7 @@
 #include "service/decode_command.h"
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -9,15 +9,19 @@
 namespace segmentd {
 namespace {
 
-std::string shared(const std::string& relative) { return std::string(SEGMENTD_SHARED_DIR) + "/fixtures/exchanges/" + relative; }
+std::string shared(const std::string& relative) {
+  return std::string(SEGMENTD_SHARED_DIR) + "/fixtures/exchanges/" + relative;
+}
 
 TEST_CASE("decode: NDJSON of OKX order pushes prints the fills and names the rest", "[decode]") {
   std::ostringstream out, err;
-  const int rc = run_decode("okx", shared("okx/orders_spot_sequence__gocryptotrader_wsOrders.ndjson"), "okx-main", out, err);
+  const int rc =
+      run_decode("okx", shared("okx/orders_spot_sequence__gocryptotrader_wsOrders.ndjson"), "okx-main", out, err);
   CHECK(rc == 0);
   const std::string fills = out.str();
   CHECK(std::count(fills.begin(), fills.end(), '\n') == 2);
-  CHECK(fills.find(R"("venue":"okx","account":"okx-main","symbol":"BTC-USDT","side":"sell","qty":0.001,"price":31527.1)") !=
+  CHECK(fills.find(
+            R"("venue":"okx","account":"okx-main","symbol":"BTC-USDT","side":"sell","qty":0.001,"price":31527.1)") !=
         std::string::npos);
   const std::string notes = err.str();
   CHECK(notes.find("message 1: fills:") != std::string::npos);
@@ -38,7 +42,8 @@ TEST_CASE("decode: a pretty-printed single message, and control messages", "[dec
 
 TEST_CASE("decode: bad input and usage errors", "[decode]") {
   std::ostringstream out, err;
-  CHECK(run_decode("binance", shared("binance/usdm_order_trade_update_new__docs_with_comments.jsonc"), "", out, err) == 1);
+  CHECK(run_decode("binance", shared("binance/usdm_order_trade_update_new__docs_with_comments.jsonc"), "", out, err) ==
+        1);
   CHECK(err.str().find("error malformed_json") != std::string::npos);
   CHECK(run_decode("nasdaq", shared("binance/usdm_trade_lite__nautilus.json"), "", out, err) == 2);
   CHECK(run_decode("binance", "/nonexistent/file.json", "", out, err) == 2);

@@ -188,5 +188,6 @@ TEST_CASE("log: concurrent writers never interleave lines", "[log][tsan]") {
   for (auto& th : threads) th.join();
   absl::MutexLock lock(&c.mu);
   REQUIRE(c.lines.size() == 2000);
-  for (const std::string& line : c.lines) CHECK_THAT(line, Catch::StartsWith("2023-11-14T22:13:20.123456Z info t line thread="));
+  for (const std::string& line : c.lines)
+    CHECK_THAT(line, Catch::StartsWith("2023-11-14T22:13:20.123456Z info t line thread="));
 }

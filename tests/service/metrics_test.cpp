@@ -91,7 +91,8 @@ TEST_CASE("metrics: ingest probe adds recorded and sampled counts", "[metrics]")
   CHECK(has_line(text, "segmentd_ingest_bytes_total{source=\"okx-1\",venue=\"okx\"} 150"));
   CHECK(has_line(text, "segmentd_ingest_fills_total{source=\"okx-1\",venue=\"okx\"} 2"));
   CHECK(has_line(text, "segmentd_ingest_parse_errors_total{reason=\"bad_symbol\",source=\"okx-1\",venue=\"okx\"} 2"));
-  CHECK(has_line(text, "segmentd_ingest_parse_errors_total{reason=\"malformed_json\",source=\"okx-1\",venue=\"okx\"} 0"));
+  CHECK(
+      has_line(text, "segmentd_ingest_parse_errors_total{reason=\"malformed_json\",source=\"okx-1\",venue=\"okx\"} 0"));
   CHECK(has_line(text, "segmentd_ingest_source_connected{source=\"okx-1\",venue=\"okx\"} 1"));
   CHECK(has_line(text, "segmentd_ingest_source_lag_seconds_bucket{source=\"okx-1\",venue=\"okx\",le=\"0.001\"} 1"));
   CHECK(has_line(text, "segmentd_ingest_source_lag_seconds_bucket{source=\"okx-1\",venue=\"okx\",le=\"0.005\"} 2"));
@@ -209,19 +210,38 @@ TEST_CASE("metrics: the catalog exports every family with bounded labels", "[met
   Metrics m;
   MetricsCatalog catalog(m);
   std::string text = m.render();
-  for (const char* name :
-       {"segmentd_ingest_fills_total", "segmentd_ingest_messages_total", "segmentd_ingest_bytes_total",
-        "segmentd_ingest_parse_errors_total", "segmentd_ingest_reconnects_total", "segmentd_ingest_source_lag_seconds",
-        "segmentd_ingest_source_connected", "segmentd_shard_ring_depth", "segmentd_shard_ring_full_events_total",
-        "segmentd_shard_accounts", "segmentd_shard_fills_dropped_total", "segmentd_clusterer_batch_accounts",
-        "segmentd_clusterer_batch_duration_seconds", "segmentd_model_version", "segmentd_model_inertia",
-        "segmentd_model_silhouette", "segmentd_segment_accounts", "segmentd_segment_changes_total",
-        "segmentd_model_churn_per_hour", "segmentd_model_centroid_drift", "segmentd_model_adjusted_rand_index",
-        "segmentd_publisher_subscribers", "segmentd_publisher_queued_bytes",
-        "segmentd_publisher_slow_consumer_closes_total", "segmentd_publisher_replay_ring_messages",
-        "segmentd_publisher_last_seq", "segmentd_end_to_end_latency_seconds", "segmentd_checkpoint_duration_seconds",
-        "segmentd_checkpoint_age_seconds", "process_cpu_seconds_total", "process_resident_memory_bytes",
-        "process_open_fds"}) {
+  for (const char* name : {"segmentd_ingest_fills_total",
+                           "segmentd_ingest_messages_total",
+                           "segmentd_ingest_bytes_total",
+                           "segmentd_ingest_parse_errors_total",
+                           "segmentd_ingest_reconnects_total",
+                           "segmentd_ingest_source_lag_seconds",
+                           "segmentd_ingest_source_connected",
+                           "segmentd_shard_ring_depth",
+                           "segmentd_shard_ring_full_events_total",
+                           "segmentd_shard_accounts",
+                           "segmentd_shard_fills_dropped_total",
+                           "segmentd_clusterer_batch_accounts",
+                           "segmentd_clusterer_batch_duration_seconds",
+                           "segmentd_model_version",
+                           "segmentd_model_inertia",
+                           "segmentd_model_silhouette",
+                           "segmentd_segment_accounts",
+                           "segmentd_segment_changes_total",
+                           "segmentd_model_churn_per_hour",
+                           "segmentd_model_centroid_drift",
+                           "segmentd_model_adjusted_rand_index",
+                           "segmentd_publisher_subscribers",
+                           "segmentd_publisher_queued_bytes",
+                           "segmentd_publisher_slow_consumer_closes_total",
+                           "segmentd_publisher_replay_ring_messages",
+                           "segmentd_publisher_last_seq",
+                           "segmentd_end_to_end_latency_seconds",
+                           "segmentd_checkpoint_duration_seconds",
+                           "segmentd_checkpoint_age_seconds",
+                           "process_cpu_seconds_total",
+                           "process_resident_memory_bytes",
+                           "process_open_fds"}) {
     INFO(name);
     CHECK_THAT(text, Contains(std::string("# TYPE ") + name + " "));
   }

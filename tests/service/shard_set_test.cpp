@@ -25,7 +25,8 @@ class Recorder final : public ShardHandler {
   int index = 0;
   int shards = 1;
   std::uint64_t count = 0, checksum = 0, order_violations = 0, misrouted = 0;
-  std::vector<std::vector<std::uint64_t>> last_seq = std::vector<std::vector<std::uint64_t>>(64, std::vector<std::uint64_t>(4, 0));
+  std::vector<std::vector<std::uint64_t>> last_seq =
+      std::vector<std::vector<std::uint64_t>>(64, std::vector<std::uint64_t>(4, 0));
 };
 
 }  // namespace

@@ -7,8 +7,8 @@
 // Gaussian noise of --std, a uniformly random blob per row, like scikit-learn's make_blobs) and
 // writes DIR/data.csv (16 feature columns, then the true label). With --input it reads that same
 // format. It then feeds the rows in order, --batch rows per batch (row i is account i), to the
-// clusterer, timing only the update() calls (process CPU time, and wall time), and writes DIR/ours_centroids.csv (raw units, one row
-// per segment) and DIR/ours_labels.csv (nearest segment per row). It prints one JSON line with the
+// clusterer, timing only the update() calls (process CPU time, and wall time), and writes DIR/ours_centroids.csv (raw
+// units, one row per segment) and DIR/ours_labels.csv (nearest segment per row). It prints one JSON line with the
 // throughput, the inertia in raw units and the ARI against the true labels.
 
 #include <chrono>
@@ -56,14 +56,22 @@ Options parse(int argc, char** argv) {
     const std::string a = argv[i];
     if (i + 1 >= argc) usage(("missing value for " + a).c_str());
     const std::string v = argv[++i];
-    if (a == "--out") o.out = v;
-    else if (a == "--input") o.input = v;
-    else if (a == "--n") o.n = std::stoull(v);
-    else if (a == "--k") o.k = std::stoi(v);
-    else if (a == "--std") o.stddev = std::stod(v);
-    else if (a == "--seed") o.seed = std::stoull(v);
-    else if (a == "--batch") o.batch = std::stoull(v);
-    else usage(("unknown option " + a).c_str());
+    if (a == "--out")
+      o.out = v;
+    else if (a == "--input")
+      o.input = v;
+    else if (a == "--n")
+      o.n = std::stoull(v);
+    else if (a == "--k")
+      o.k = std::stoi(v);
+    else if (a == "--std")
+      o.stddev = std::stod(v);
+    else if (a == "--seed")
+      o.seed = std::stoull(v);
+    else if (a == "--batch")
+      o.batch = std::stoull(v);
+    else
+      usage(("unknown option " + a).c_str());
   }
   if (o.out.empty()) usage("--out is required");
   if (o.k < 1 || o.batch < 1 || o.n < 1) usage("k, batch and n must be positive");
@@ -198,7 +206,7 @@ int main(int argc, char** argv) {
       "\"batches_per_s\": %.1f, \"us_per_batch\": %.2f, \"segments\": %zu, \"model_version\": %llu, "
       "\"inertia\": %.6f, \"ari\": %.6f}\n",
       x.size(), o.batch, batches.size(), seconds, wall, x.size() / seconds, batches.size() / seconds,
-      seconds / batches.size() * 1e6, model->segments.size(), static_cast<unsigned long long>(model->version),
-      inertia, ari);
+      seconds / batches.size() * 1e6, model->segments.size(), static_cast<unsigned long long>(model->version), inertia,
+      ari);
   return 0;
 }

@@ -59,8 +59,10 @@ void SimSource::run() {
     f.underlying = underlying_ids_[ins];
     f.venue = segmentd::Venue::kDeribit;
     segmentd::SourceStats::add(stats_.messages);
-    if (sink_.push(f)) segmentd::SourceStats::add(stats_.fills);
-    else segmentd::SourceStats::add(stats_.sink_rejected);
+    if (sink_.push(f))
+      segmentd::SourceStats::add(stats_.fills);
+    else
+      segmentd::SourceStats::add(stats_.sink_rejected);
     event_ns_.store(f.recv_ns, std::memory_order_relaxed);
   }
   finished_.store(true, std::memory_order_release);

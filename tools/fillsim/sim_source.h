@@ -23,8 +23,8 @@
 namespace fillsim {
 
 struct SimSourceOptions {
-  Config sim;             //!< the simulation (accounts, rate, seed, mix, drift, start, duration)
-  double speedup = 1.0;   //!< simulated seconds per wall-clock second; <= 0: as fast as possible
+  Config sim;            //!< the simulation (accounts, rate, seed, mix, drift, start, duration)
+  double speedup = 1.0;  //!< simulated seconds per wall-clock second; <= 0: as fast as possible
   std::string name = "simulator";
 };
 

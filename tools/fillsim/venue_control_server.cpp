@@ -37,7 +37,8 @@ ControlResult deribit(std::string_view text, const std::vector<ServerAccount>& a
   if (!parsed && req.method.empty()) return r;  // not a request at all
   const std::string id = rpc_id(req.id);
   auto error = [&](int code, std::string_view message) {
-    r.replies.push_back(str_cat(R"({"jsonrpc":"2.0","id":)", id, R"(,"error":{"message":")", message, R"(","code":)", code, "}}"));
+    r.replies.push_back(
+        str_cat(R"({"jsonrpc":"2.0","id":)", id, R"(,"error":{"message":")", message, R"(","code":)", code, "}}"));
   };
   if (!parsed) {
     if (req.method == "public/auth") r.auth_rejected = true;
@@ -55,8 +56,9 @@ ControlResult deribit(std::string_view text, const std::vector<ServerAccount>& a
     }
     s.account = a;
     r.auth_ok = true;
-    r.replies.push_back(str_cat(R"({"jsonrpc":"2.0","id":)", id,
-                                R"(,"result":{"access_token":"sim-token","expires_in":31536000,"refresh_token":"sim-refresh","scope":"session:sim","token_type":"bearer"}})"));
+    r.replies.push_back(str_cat(
+        R"({"jsonrpc":"2.0","id":)", id,
+        R"(,"result":{"access_token":"sim-token","expires_in":31536000,"refresh_token":"sim-refresh","scope":"session:sim","token_type":"bearer"}})"));
   } else if (req.method == "public/set_heartbeat") {
     s.heartbeat_interval_ms = std::int64_t{req.interval_seconds} * 1000;
     s.test_answered = true;
@@ -97,9 +99,9 @@ ControlResult okx(std::string_view text, const std::vector<ServerAccount>& accou
   if (req.op == "login") {
     const int a = parsed ? find_key(accounts, req.api_key) : -1;
     std::int64_t ts_s = 0;
-    const bool ts_ok = !req.timestamp.empty() &&
-                       std::from_chars(req.timestamp.data(), req.timestamp.data() + req.timestamp.size(), ts_s).ec ==
-                           std::errc{};
+    const bool ts_ok =
+        !req.timestamp.empty() &&
+        std::from_chars(req.timestamp.data(), req.timestamp.data() + req.timestamp.size(), ts_s).ec == std::errc{};
     const bool ok = a >= 0 && ts_ok && std::llabs(now_ms / 1000 - ts_s) < kAllowedSkewMs / 1000 &&
                     control::verify_okx_login(req, accounts[a].key, accounts[a].passphrase, accounts[a].secret);
     if (!ok) {
@@ -117,7 +119,8 @@ ControlResult okx(std::string_view text, const std::vector<ServerAccount>& accou
     }
     r.newly_subscribed = !s.subscribed;
     s.subscribed = true;
-    r.replies.push_back(str_cat(R"({"event":"subscribe","arg":{"channel":"orders","instType":"ANY"},"connId":")", conn, "\"}"));
+    r.replies.push_back(
+        str_cat(R"({"event":"subscribe","arg":{"channel":"orders","instType":"ANY"},"connId":")", conn, "\"}"));
   }
   return r;
 }
@@ -138,10 +141,12 @@ ControlResult bybit(std::string_view text, const std::vector<ServerAccount>& acc
   }
   if (reqm.op == "auth") {
     const int a = parsed ? find_key(accounts, reqm.api_key) : -1;
-    const bool ok = a >= 0 && reqm.expires_ms > now_ms && control::verify_bybit_auth(reqm, accounts[a].key, accounts[a].secret);
+    const bool ok =
+        a >= 0 && reqm.expires_ms > now_ms && control::verify_bybit_auth(reqm, accounts[a].key, accounts[a].secret);
     if (!ok) {
       r.auth_rejected = true;
-      r.replies.push_back(str_cat("{", req, R"("success":false,"ret_msg":"Invalid apikey or sign","op":"auth","conn_id":")", conn, "\"}"));
+      r.replies.push_back(str_cat(
+          "{", req, R"("success":false,"ret_msg":"Invalid apikey or sign","op":"auth","conn_id":")", conn, "\"}"));
       return r;
     }
     s.account = a;
@@ -186,7 +191,8 @@ ControlResult hyperliquid(std::string_view text, const std::vector<ServerAccount
     segmentd::json::append_string(echo, req.coin);
   }
   echo += "}";
-  r.replies.push_back(str_cat(R"({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":)", echo, "}}"));
+  r.replies.push_back(
+      str_cat(R"({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":)", echo, "}}"));
   if (req.type == "userFills") {
     for (std::size_t i = 0; i < accounts.size(); ++i)
       if (accounts[i].name == req.user) s.account = static_cast<int>(i);

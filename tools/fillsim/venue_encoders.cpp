@@ -70,7 +70,9 @@ void deribit_trade(std::string& m, const VenueFill& vf) {
   const std::string base = base_of(vf);
   const double index = f.underlying_price;
   // Inverse futures: amount in USD (BTC 10 USD contracts, others 1 USD); options: the coin.
-  const double amount = option ? f.qty : std::max(1.0, std::round(f.notional_usd / (base == "BTC" ? 10.0 : 1.0))) * (base == "BTC" ? 10.0 : 1.0);
+  const double amount =
+      option ? f.qty
+             : std::max(1.0, std::round(f.notional_usd / (base == "BTC" ? 10.0 : 1.0))) * (base == "BTC" ? 10.0 : 1.0);
   const double fee_coin = std::isnan(f.fee_usd) || index <= 0 ? 0.0 : f.fee_usd / index;
   m += R"({"trade_seq":)";
   segmentd::json::append_uint(m, vf.seq);
@@ -127,7 +129,8 @@ void okx_order(std::string& m, const VenueFill& vf) {
   dec(m, contracts);
   m += R"(,"algoClOrdId":"","algoId":"","attachAlgoOrds":[],"avgPx":)";
   dec(m, f.price);
-  m += str_cat(R"(,"cTime":")", ms(f) - 1, R"(","cancelSource":"","category":"normal","ccy":"","clOrdId":"","execType":")",
+  m += str_cat(R"(,"cTime":")", ms(f) - 1,
+               R"(","cancelSource":"","category":"normal","ccy":"","clOrdId":"","execType":")",
                f.liquidity == Liquidity::kMaker ? "M" : "T", R"(","fee":)");
   dec(m, round_to(-fee, 1e-9));
   m += str_cat(R"(,"feeCcy":")", fee_ccy, R"(","fillFee":)");
@@ -180,9 +183,10 @@ std::string binance_order(const VenueFill& vf) {
   dec(m, f.price);
   m += R"(,"N":"USDT","n":)";
   dec(m, round_to(std::isnan(f.fee_usd) ? 0.0 : f.fee_usd, 1e-8));
-  m += str_cat(R"(,"T":)", ms(f), R"(,"t":)", vf.trade_id, R"(,"b":"0","a":"0","m":)",
-               f.liquidity == Liquidity::kMaker ? "true" : "false",
-               R"(,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"rp":"0","pP":false,"si":0,"ss":0,"V":"NONE","pm":"NONE","gtd":0}})");
+  m += str_cat(
+      R"(,"T":)", ms(f), R"(,"t":)", vf.trade_id, R"(,"b":"0","a":"0","m":)",
+      f.liquidity == Liquidity::kMaker ? "true" : "false",
+      R"(,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"rp":"0","pP":false,"si":0,"ss":0,"V":"NONE","pm":"NONE","gtd":0}})");
   return m;
 }
 
@@ -206,16 +210,20 @@ void bybit_execution(std::string& m, const VenueFill& vf) {
   m += R"(,"execType":"Trade","execValue":)";
   dec(m, round_to(price * qty, 1e-8));
   m += R"(,"feeRate":"0.00055","tradeIv":)";
-  if (option) dec(m, f.iv);
-  else m += "\"\"";
+  if (option)
+    dec(m, f.iv);
+  else
+    m += "\"\"";
   m += R"(,"markIv":"","blockTradeId":"","markPrice":)";
   dec(m, option ? round_to((std::isnan(f.mark_price) ? f.price : f.mark_price) * f.underlying_price, 0.01)
                 : (std::isnan(f.mark_price) ? f.price : f.mark_price));
   m += R"(,"indexPrice":)";
   dec(m, f.underlying_price);
   m += R"(,"underlyingPrice":)";
-  if (option) dec(m, f.underlying_price);
-  else m += "\"\"";
+  if (option)
+    dec(m, f.underlying_price);
+  else
+    m += "\"\"";
   m += str_cat(R"(,"leavesQty":"0","orderId":"sim-order-)", vf.seq, R"(","orderLinkId":"","orderPrice":)");
   dec(m, price);
   m += R"(,"orderQty":)";
@@ -223,8 +231,8 @@ void bybit_execution(std::string& m, const VenueFill& vf) {
   m += str_cat(R"(,"orderType":"Limit","stopOrderType":"UNKNOWN","side":")", f.side == Side::kBuy ? "Buy" : "Sell",
                R"(","execTime":")", ms(f), R"(","isLeverage":"0","isMaker":)",
                f.liquidity == Liquidity::kMaker ? "true" : "false", R"(,"seq":)", vf.seq,
-               R"(,"marketUnit":"","execPnl":"0","createType":"CreateByUser","feeCurrency":")", option ? "USDC" : "USDT",
-               "\"}");
+               R"(,"marketUnit":"","execPnl":"0","createType":"CreateByUser","feeCurrency":")",
+               option ? "USDC" : "USDT", "\"}");
 }
 
 // --- Hyperliquid -----------------------------------------------------------------------------
@@ -240,9 +248,9 @@ void hyperliquid_fill(std::string& m, const VenueFill& vf) {
   dec(m, sz);
   m += str_cat(R"(,"side":")", f.side == Side::kBuy ? "B" : "A", R"(","time":)", ms(f),
                R"(,"startPosition":"0.0","dir":")", f.side == Side::kBuy ? "Open Long" : "Open Short",
-               R"(","closedPnl":"0.0","hash":"0x)", str_cat(1'000'000'000'000ULL + vf.seq),
-               R"(","oid":)", 7'000'000'000ULL + vf.seq, R"(,"crossed":)",
-               f.liquidity == Liquidity::kMaker ? "false" : "true", R"(,"fee":)");
+               R"(","closedPnl":"0.0","hash":"0x)", str_cat(1'000'000'000'000ULL + vf.seq), R"(","oid":)",
+               7'000'000'000ULL + vf.seq, R"(,"crossed":)", f.liquidity == Liquidity::kMaker ? "false" : "true",
+               R"(,"fee":)");
   dec(m, round_to(std::isnan(f.fee_usd) ? 0.0 : f.fee_usd, 1e-6));
   m += str_cat(R"(,"tid":)", vf.trade_id, R"(,"feeToken":"USDC"})");
 }
@@ -276,14 +284,16 @@ std::string venue_symbol(Venue venue, const VenueFill& vf) {
       if (f.kind == InstrumentKind::kFuture) return str_cat(base, "USDT_", yymmdd(f.expiry_ns));
       return base + "USDT";
     case Venue::kBybit:
-      if (f.kind == InstrumentKind::kOption) return str_cat(base, "-", dmmmyy(f.expiry_ns), "-", strike_text(f.strike), "-", cp);
+      if (f.kind == InstrumentKind::kOption)
+        return str_cat(base, "-", dmmmyy(f.expiry_ns), "-", strike_text(f.strike), "-", cp);
       return base + "USDT";
     case Venue::kHyperliquid: return base;
   }
   return vf.symbol;
 }
 
-std::string encode_fill_message(Venue venue, std::span<const VenueFill> fills, std::string_view account, bool snapshot) {
+std::string encode_fill_message(Venue venue, std::span<const VenueFill> fills, std::string_view account,
+                                bool snapshot) {
   std::string m;
   switch (venue) {
     case Venue::kDeribit:
@@ -308,8 +318,8 @@ std::string encode_fill_message(Venue venue, std::span<const VenueFill> fills, s
       return fills.empty() ? std::string() : binance_order(fills.front());
     case Venue::kBybit: {
       const std::int64_t t = fills.empty() ? 0 : ms(fills.front().fill);
-      m = str_cat(R"({"topic":"execution","id":"sim_)", fills.empty() ? 0 : fills.front().seq, R"(","creationTime":)", t,
-                  R"(,"data":[)");
+      m = str_cat(R"({"topic":"execution","id":"sim_)", fills.empty() ? 0 : fills.front().seq, R"(","creationTime":)",
+                  t, R"(,"data":[)");
       for (std::size_t i = 0; i < fills.size(); ++i) {
         if (i > 0) m += ',';
         bybit_execution(m, fills[i]);
@@ -343,8 +353,10 @@ std::string encode_bad_message(Venue venue, int kind, const VenueFill& sample) {
         if (at == std::string::npos) continue;
         const std::size_t start = at + key.size();
         std::size_t end = start;
-        if (bad[end] == '"') end = bad.find('"', end + 1) + 1;
-        else while (end < bad.size() && bad[end] != ',' && bad[end] != '}') ++end;
+        if (bad[end] == '"')
+          end = bad.find('"', end + 1) + 1;
+        else
+          while (end < bad.size() && bad[end] != ',' && bad[end] != '}') ++end;
         bad.replace(start, end - start, "{\"oops\":1}");
         return bad;
       }

@@ -26,9 +26,9 @@ namespace fillsim {
 //! the venue trade id this server gave it.
 struct VenueFill {
   segmentd::Fill fill;
-  std::string symbol;    //!< the simulator's (Deribit) symbol
-  std::string trade_id;  //!< venue trade id text (decimal for most venues, UUID-like for Bybit)
-  std::uint64_t seq = 0; //!< position in the account's stream (order id, trade_seq)
+  std::string symbol;     //!< the simulator's (Deribit) symbol
+  std::string trade_id;   //!< venue trade id text (decimal for most venues, UUID-like for Bybit)
+  std::uint64_t seq = 0;  //!< position in the account's stream (order id, trade_seq)
 };
 
 bool venue_supports(segmentd::Venue venue, const segmentd::Fill& fill);

@@ -38,7 +38,8 @@ using segmentd::Venue;
 namespace {
 
 std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 void fail(error_code ec, std::string_view) {
@@ -56,16 +57,17 @@ struct VenueServer::Io {
 };
 
 struct VenueServer::Shared {
-  Shared(asio::io_context& ioc, VenueServerOptions& o, VenueServerStats& s) : ioc(ioc), options(o), stats(s), acceptor(asio::make_strand(ioc)) {}
+  Shared(asio::io_context& ioc, VenueServerOptions& o, VenueServerStats& s)
+      : ioc(ioc), options(o), stats(s), acceptor(asio::make_strand(ioc)) {}
   asio::io_context& ioc;
   VenueServerOptions& options;
   VenueServerStats& stats;
   tcp::acceptor acceptor;
   std::optional<ssl::context> tls;
-  std::vector<std::vector<VenueFill>> streams;                //!< per account
-  std::unique_ptr<std::atomic<std::size_t>[]> delivered;     //!< per account: fills sent at least once
-  std::vector<std::size_t> resume;                            //!< per account: where the last connection stopped
-  absl::flat_hash_map<std::string, int> listen_keys;          //!< Binance listenKey → account
+  std::vector<std::vector<VenueFill>> streams;            //!< per account
+  std::unique_ptr<std::atomic<std::size_t>[]> delivered;  //!< per account: fills sent at least once
+  std::vector<std::size_t> resume;                        //!< per account: where the last connection stopped
+  absl::flat_hash_map<std::string, int> listen_keys;      //!< Binance listenKey → account
   int drops = 0;
   std::uint64_t next_conn = 1;
   bool stopping = false;
@@ -115,7 +117,9 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       std::string_view target(req.target().data(), req.target().size());
       const std::size_t slash = target.rfind('/');
       auto it = sh_->listen_keys.find(std::string(target.substr(slash == std::string_view::npos ? 0 : slash + 1)));
-      if (it == sh_->listen_keys.end()) return respond(req, http::status::bad_request, R"({"code":-1125,"msg":"This listenKey does not exist."})", true);
+      if (it == sh_->listen_keys.end())
+        return respond(req, http::status::bad_request, R"({"code":-1125,"msg":"This listenKey does not exist."})",
+                       true);
       control_.account = it->second;
     }
     beast::get_lowest_layer(ws_).expires_never();
@@ -134,13 +138,15 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     if (opt().venue != Venue::kBinance || target.substr(0, 18) != "/fapi/v1/listenKey")
       return respond(req, http::status::not_found, R"({"code":-1,"msg":"not found"})", false);
     auto key_it = req.find("X-MBX-APIKEY");
-    std::string_view api_key = key_it == req.end() ? std::string_view() : std::string_view(key_it->value().data(), key_it->value().size());
+    std::string_view api_key =
+        key_it == req.end() ? std::string_view() : std::string_view(key_it->value().data(), key_it->value().size());
     int account = -1;
     for (std::size_t i = 0; i < opt().accounts.size(); ++i)
       if (opt().accounts[i].key == api_key) account = static_cast<int>(i);
     if (account < 0) {
       stats().listen_key_rejected.fetch_add(1);
-      return respond(req, http::status::unauthorized, R"({"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."})", false);
+      return respond(req, http::status::unauthorized,
+                     R"({"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."})", false);
     }
     const std::string key = str_cat("simListenKey", account, "x", 1000 + account * 7919);
     if (req.method() == http::verb::post) {
@@ -240,7 +246,8 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       control_.test_answered = false;
       next_test_ms_ = now + control_.heartbeat_interval_ms;
     }
-    if (opt().venue != Venue::kDeribit && opt().venue != Venue::kBinance && now - last_heard_ms_ > opt().heartbeat_timeout_ms) {
+    if (opt().venue != Venue::kDeribit && opt().venue != Venue::kBinance &&
+        now - last_heard_ms_ > opt().heartbeat_timeout_ms) {
       stats().heartbeat_closes.fetch_add(1);
       return close_now();
     }
@@ -339,8 +346,10 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
 void do_accept(std::shared_ptr<VenueServer::Shared> sh) {
   sh->acceptor.async_accept(asio::make_strand(sh->ioc), [sh](error_code ec, tcp::socket socket) {
     if (ec || sh->stopping) return;
-    if (sh->tls) std::make_shared<VenueSession<beast::ssl_stream<beast::tcp_stream>>>(sh, std::move(socket), *sh->tls)->run();
-    else std::make_shared<VenueSession<beast::tcp_stream>>(sh, std::move(socket))->run();
+    if (sh->tls)
+      std::make_shared<VenueSession<beast::ssl_stream<beast::tcp_stream>>>(sh, std::move(socket), *sh->tls)->run();
+    else
+      std::make_shared<VenueSession<beast::tcp_stream>>(sh, std::move(socket))->run();
     do_accept(sh);
   });
 }
@@ -407,12 +416,13 @@ absl::Status VenueServer::start() {
     vf.symbol = std::string(f.symbol);
     vf.seq = stream.size() + 1;
     vf.trade_id = trade_id_text(options_.venue, a, stream.size());
-    const std::string one = encode_fill_message(options_.venue, std::span<const VenueFill>(&vf, 1), options_.accounts[a].name);
+    const std::string one =
+        encode_fill_message(options_.venue, std::span<const VenueFill>(&vf, 1), options_.accounts[a].name);
     out.clear();
     outcome.reset();
     if (!adapters[a]->decode_unpadded(one, 1, out, outcome, err) || out.size() != 1)
-      return absl::InternalError(str_cat("the ", segmentd::to_string(options_.venue), " adapter refuses a simulated fill (",
-                                         err.detail, "): ", one.substr(0, 400)));
+      return absl::InternalError(str_cat("the ", segmentd::to_string(options_.venue),
+                                         " adapter refuses a simulated fill (", err.detail, "): ", one.substr(0, 400)));
     expected_[a].push_back(out.front().trade_id);
     stream.push_back(std::move(vf));
     if (stream.size() == options_.fills_per_account) ++filled;

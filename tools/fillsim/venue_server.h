@@ -29,13 +29,13 @@
 namespace fillsim {
 
 struct VenueFaults {
-  int drop_after = 0;         //!< close a connection abruptly after this many fill messages (0: never)
-  int max_drops = 1;          //!< drops over the server's life
-  int bad_every = 0;          //!< every Nth fill message is preceded by a bad frame (truncated, wrong type, not JSON)
-  int oversized_every = 0;    //!< every Nth fill message is preceded by a frame of oversized_bytes
+  int drop_after = 0;       //!< close a connection abruptly after this many fill messages (0: never)
+  int max_drops = 1;        //!< drops over the server's life
+  int bad_every = 0;        //!< every Nth fill message is preceded by a bad frame (truncated, wrong type, not JSON)
+  int oversized_every = 0;  //!< every Nth fill message is preceded by a frame of oversized_bytes
   std::size_t oversized_bytes = 2 << 20;
-  int stall_after = 0;        //!< after this many fill messages on a connection, go silent...
-  int stall_ms = 0;           //!< ...for this long (no fills, no heartbeats), once
+  int stall_after = 0;  //!< after this many fill messages on a connection, go silent...
+  int stall_ms = 0;     //!< ...for this long (no fills, no heartbeats), once
 };
 
 struct VenueServerOptions {
@@ -44,11 +44,11 @@ struct VenueServerOptions {
   std::string tls_cert_file;  //!< both set: wss:// and https://
   std::string tls_key_file;
   std::vector<ServerAccount> accounts;
-  Config sim;                           //!< the simulation the fills come from
-  std::size_t fills_per_account = 100;  //!< the stream of each account is this long
-  std::size_t batch = 4;                //!< fills per message (Binance: always 1)
-  double messages_per_second = 500;     //!< per connection
-  std::size_t replay_window = 10;       //!< fills re-sent when an account re-subscribes
+  Config sim;                                  //!< the simulation the fills come from
+  std::size_t fills_per_account = 100;         //!< the stream of each account is this long
+  std::size_t batch = 4;                       //!< fills per message (Binance: always 1)
+  double messages_per_second = 500;            //!< per connection
+  std::size_t replay_window = 10;              //!< fills re-sent when an account re-subscribes
   std::int64_t heartbeat_timeout_ms = 30'000;  //!< OKX/Bybit/Hyperliquid: silent client → closed
   VenueFaults faults;
 };
@@ -65,8 +65,8 @@ struct VenueServerStats {
   std::atomic<std::uint64_t> drops{0};
   std::atomic<std::uint64_t> stalls{0};
   std::atomic<std::uint64_t> test_requests{0};
-  std::atomic<std::uint64_t> pings{0};            //!< application pings / public/test answered
-  std::atomic<std::uint64_t> heartbeat_closes{0}; //!< connections closed for a missed heartbeat
+  std::atomic<std::uint64_t> pings{0};             //!< application pings / public/test answered
+  std::atomic<std::uint64_t> heartbeat_closes{0};  //!< connections closed for a missed heartbeat
   std::atomic<std::uint64_t> listen_keys{0};
   std::atomic<std::uint64_t> listen_key_rejected{0};
   std::atomic<std::uint64_t> keepalives{0};

@@ -24,25 +24,27 @@ int main(int argc, char** argv) {
   std::string venue;
   std::vector<std::string> accounts;
   po::options_description desc("fillsim-venue options");
-  desc.add_options()("help,h", "this help")
-      ("venue", po::value(&venue)->required(), "deribit | okx | bybit | binance | hyperliquid")
-      ("listen", po::value(&o.listen)->default_value("127.0.0.1:8443"), "host:port (127.0.0.1 unless you mean it)")
-      ("cert", po::value(&o.tls_cert_file), "TLS certificate chain (PEM); with --key serves wss://")
-      ("key", po::value(&o.tls_key_file), "TLS private key (PEM)")
-      ("account", po::value(&accounts)->composing(), "name:key:secret[:passphrase] (Hyperliquid: the user address)")
-      ("fills", po::value(&o.fills_per_account)->default_value(1000), "fills per account stream")
-      ("batch", po::value(&o.batch)->default_value(4), "fills per message")
-      ("rate", po::value(&o.messages_per_second)->default_value(100), "messages per second per connection")
-      ("replay-window", po::value(&o.replay_window)->default_value(10), "fills re-sent after a re-subscribe")
-      ("seed", po::value(&o.sim.seed)->default_value(1), "simulation seed")
-      ("heartbeat-timeout-ms", po::value(&o.heartbeat_timeout_ms)->default_value(30'000), "silent clients are closed after this")
-      ("drop-after", po::value(&o.faults.drop_after)->default_value(0), "drop a connection after N fill messages")
-      ("max-drops", po::value(&o.faults.max_drops)->default_value(1), "drops over the server's life")
-      ("bad-every", po::value(&o.faults.bad_every)->default_value(0), "a malformed frame before every Nth fill message")
-      ("oversized-every", po::value(&o.faults.oversized_every)->default_value(0), "an oversized frame before every Nth fill message")
-      ("oversized-bytes", po::value(&o.faults.oversized_bytes)->default_value(2 << 20), "size of oversized frames")
-      ("stall-after", po::value(&o.faults.stall_after)->default_value(0), "go silent after N fill messages...")
-      ("stall-ms", po::value(&o.faults.stall_ms)->default_value(0), "...for this long");
+  desc.add_options()("help,h", "this help")("venue", po::value(&venue)->required(),
+                                            "deribit | okx | bybit | binance | hyperliquid")(
+      "listen", po::value(&o.listen)->default_value("127.0.0.1:8443"), "host:port (127.0.0.1 unless you mean it)")(
+      "cert", po::value(&o.tls_cert_file), "TLS certificate chain (PEM); with --key serves wss://")(
+      "key", po::value(&o.tls_key_file), "TLS private key (PEM)")(
+      "account", po::value(&accounts)->composing(), "name:key:secret[:passphrase] (Hyperliquid: the user address)")(
+      "fills", po::value(&o.fills_per_account)->default_value(1000), "fills per account stream")(
+      "batch", po::value(&o.batch)->default_value(4), "fills per message")(
+      "rate", po::value(&o.messages_per_second)->default_value(100), "messages per second per connection")(
+      "replay-window", po::value(&o.replay_window)->default_value(10), "fills re-sent after a re-subscribe")(
+      "seed", po::value(&o.sim.seed)->default_value(1), "simulation seed")(
+      "heartbeat-timeout-ms", po::value(&o.heartbeat_timeout_ms)->default_value(30'000),
+      "silent clients are closed after this")("drop-after", po::value(&o.faults.drop_after)->default_value(0),
+                                              "drop a connection after N fill messages")(
+      "max-drops", po::value(&o.faults.max_drops)->default_value(1), "drops over the server's life")(
+      "bad-every", po::value(&o.faults.bad_every)->default_value(0), "a malformed frame before every Nth fill message")(
+      "oversized-every", po::value(&o.faults.oversized_every)->default_value(0),
+      "an oversized frame before every Nth fill message")(
+      "oversized-bytes", po::value(&o.faults.oversized_bytes)->default_value(2 << 20), "size of oversized frames")(
+      "stall-after", po::value(&o.faults.stall_after)->default_value(0), "go silent after N fill messages...")(
+      "stall-ms", po::value(&o.faults.stall_ms)->default_value(0), "...for this long");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);

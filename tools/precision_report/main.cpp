@@ -29,8 +29,8 @@ int main(int argc, char** argv) {
     opt[a.substr(2)] = argv[++i];
   }
   auto get = [&](const char* k, const char* def) { return opt.count(k) ? opt[k] : std::string(def); };
-  auto config = opt.count("config") ? segmentd::load_config(opt["config"])
-                                    : segmentd::load_config_text("", "<defaults>");
+  auto config =
+      opt.count("config") ? segmentd::load_config(opt["config"]) : segmentd::load_config_text("", "<defaults>");
   if (!config.ok()) {
     std::cerr << config.status().message() << "\n";
     return 2;
@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
     c.rate = std::stod(get("rate", "200"));
     c.duration_s = std::stod(get("duration", "14400"));
     c.seed = std::stoull(get("seed", "7"));
-    if (opt.count("drift-share")) c.drift.push_back({std::stod(get("drift-at", "7200")), std::stod(opt["drift-share"])});
+    if (opt.count("drift-share"))
+      c.drift.push_back({std::stod(get("drift-at", "7200")), std::stod(opt["drift-share"])});
     if (auto st = fillsim::validate(c); !st.ok()) {
       std::cerr << "simulator: " << st.message() << "\n";
       return 2;

@@ -38,7 +38,8 @@ Report evaluate(const segmentd::ReplaySummary& replay, const std::vector<fillsim
   }
   r.accounts = labels_truth.size();
   if (r.accounts > 0) {
-    r.purity = segmentd::purity(std::span<const std::uint32_t>(labels_truth), std::span<const std::uint32_t>(labels_seg));
+    r.purity =
+        segmentd::purity(std::span<const std::uint32_t>(labels_truth), std::span<const std::uint32_t>(labels_seg));
     r.ari = segmentd::adjusted_rand_index(std::span<const std::uint32_t>(labels_truth),
                                           std::span<const std::uint32_t>(labels_seg));
     r.nmi = segmentd::normalized_mutual_information(std::span<const std::uint32_t>(labels_truth),
@@ -108,13 +109,14 @@ Report evaluate(const segmentd::ReplaySummary& replay, const std::vector<fillsim
 
 void print(const Report& r, std::ostream& out) {
   out << absl::StrFormat("accounts %d (unassigned %d) over %.2f h of event time\n", r.accounts, r.unassigned, r.hours);
-  out << absl::StrFormat("purity %.4f   adjusted Rand index %.4f   normalized mutual information %.4f\n", r.purity, r.ari,
-                         r.nmi);
+  out << absl::StrFormat("purity %.4f   adjusted Rand index %.4f   normalized mutual information %.4f\n", r.purity,
+                         r.ari, r.nmi);
   out << absl::StrFormat("churn %.3f%% of accounts per hour (second half of the run)\n", r.churn_per_hour * 100);
   if (r.drifted > 0) {
     out << absl::StrFormat(
         "drift: %d accounts switched; %d re-segmented (%d within 2 half-lives = %.0f s); median %.0f s, p90 %.0f s\n",
-        r.drifted, r.resegmented, r.resegmented_within_2_half_lives, 2 * r.half_life_s, r.reseg_median_s, r.reseg_p90_s);
+        r.drifted, r.resegmented, r.resegmented_within_2_half_lives, 2 * r.half_life_s, r.reseg_median_s,
+        r.reseg_p90_s);
   }
   out << absl::StrFormat("%-8s %-26s %9s  %-16s %s\n", "segment", "label", "accounts", "majority", "share");
   for (const auto& s : r.segments) {

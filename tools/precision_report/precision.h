@@ -24,24 +24,24 @@ struct SegmentRow {
   segmentd::SegmentId id = segmentd::kNoSegment;
   std::string label;
   std::size_t accounts = 0;
-  std::string majority;    //!< archetype most of its accounts have at the end
+  std::string majority;  //!< archetype most of its accounts have at the end
   double majority_share = 0.0;
 };
 
 struct Report {
-  std::size_t accounts = 0;        //!< accounts with a truth row and a final segment
-  std::size_t unassigned = 0;      //!< accounts with a truth row but no segment
+  std::size_t accounts = 0;    //!< accounts with a truth row and a final segment
+  std::size_t unassigned = 0;  //!< accounts with a truth row but no segment
   double purity = 0.0;
   double ari = 0.0;
   double nmi = 0.0;
-  double churn_per_hour = 0.0;     //!< share of accounts moving per hour (0.01 = 1 %)
-  std::size_t drifted = 0;         //!< accounts whose archetype switched during the run
-  std::size_t resegmented = 0;     //!< ... and that moved to their new archetype's segment
-  double reseg_median_s = 0.0;     //!< event-time seconds from switch to the move
+  double churn_per_hour = 0.0;  //!< share of accounts moving per hour (0.01 = 1 %)
+  std::size_t drifted = 0;      //!< accounts whose archetype switched during the run
+  std::size_t resegmented = 0;  //!< ... and that moved to their new archetype's segment
+  double reseg_median_s = 0.0;  //!< event-time seconds from switch to the move
   double reseg_p90_s = 0.0;
-  double half_life_s = 0.0;        //!< the features' half-life, for reading the times above
+  double half_life_s = 0.0;  //!< the features' half-life, for reading the times above
   std::size_t resegmented_within_2_half_lives = 0;
-  double hours = 0.0;              //!< event-time span of the run
+  double hours = 0.0;  //!< event-time span of the run
   std::vector<SegmentRow> segments;
 };
 
