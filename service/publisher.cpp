@@ -24,6 +24,7 @@ struct Publisher::Io {
   std::shared_ptr<Listener> listener;
   std::shared_ptr<const PublisherContext> context;
   std::unique_ptr<net::steady_timer> heartbeat;
+  std::unique_ptr<net::steady_timer> flush_timer;  //!< on its own strand
   std::vector<std::thread> threads;
   std::uint16_t port = 0;
   bool running = false;
@@ -93,6 +94,32 @@ absl::Status Publisher::start() {
   io_->heartbeat = std::make_unique<net::steady_timer>(net::make_strand(io_->ioc));
   schedule_heartbeat(*io_->heartbeat, hub_, config_.heartbeat_interval_ns);
 
+  // Fan-out: publish_* only queue in the hub; this timer hands the pending messages to every
+  // session at most every flush_interval (the hub asks for an immediate flush past
+  // batch_frame_bytes). One post per session per flush instead of one per publish call.
+  io_->flush_timer = std::make_unique<net::steady_timer>(net::make_strand(io_->ioc));
+  {
+    net::steady_timer* timer = io_->flush_timer.get();
+    std::weak_ptr<PublisherHub> weak = hub_;
+    hub_->set_flush_scheduler(
+        [timer, weak](std::int64_t delay_ns) {
+          if (delay_ns <= 0) {
+            net::post(timer->get_executor(), [weak] {
+              if (auto hub = weak.lock()) hub->flush();
+            });
+            return;
+          }
+          net::post(timer->get_executor(), [timer, weak, delay_ns] {
+            timer->expires_after(std::chrono::nanoseconds(delay_ns));
+            timer->async_wait([weak](boost::system::error_code ec) {
+              if (ec) return;
+              if (auto hub = weak.lock()) hub->flush();
+            });
+          });
+        },
+        config_.flush_interval_ns, config_.batch_frame_bytes);
+  }
+
   io_->work.emplace(io_->ioc.get_executor());
   for (int i = 0; i < config_.threads; ++i) io_->threads.emplace_back([this] { io_->ioc.run(); });
   io_->running = true;
@@ -104,6 +131,8 @@ void Publisher::stop() {
   io_->running = false;
   io_->listener->stop();
   net::post(io_->heartbeat->get_executor(), [t = io_->heartbeat.get()] { t->cancel(); });
+  hub_->set_flush_scheduler(nullptr, 0, 0);  // delivers what is pending; later publishes flush at once
+  net::post(io_->flush_timer->get_executor(), [t = io_->flush_timer.get()] { t->cancel(); });
   hub_->shutdown_all();
   io_->work.reset();
   // Sessions end by themselves once their close completes (or close_timeout passes); then the
@@ -117,6 +146,7 @@ void Publisher::stop() {
   for (auto& t : io_->threads) t.join();
   io_->threads.clear();
   io_->listener.reset();
+  io_->flush_timer.reset();
 }
 
 }  // namespace segmentd

@@ -39,6 +39,7 @@ void read_publisher_config(ConfigSection& s, PublisherConfig* c) {
   read_size(s, "max_filter_size", &c->max_filter_size, 1, 10'000'000);
   read_size(s, "snapshot_chunk", &c->snapshot_chunk, 1, 1'000'000);
   read_size(s, "batch_frame_bytes", &c->batch_frame_bytes, 1024, 16LL << 20);
+  s.duration_ns("flush_interval", &c->flush_interval_ns, 0, 1 * kSecond);
   s.duration_ns("close_timeout", &c->close_timeout_ns, 10 * kMs, 600 * kSecond);
 }
 

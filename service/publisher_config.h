@@ -43,6 +43,7 @@ struct PublisherConfig {
   std::size_t max_filter_size = 10'000;           //!< entries in a subscribe filter
   std::size_t snapshot_chunk = 1'000;             //!< accounts per snapshot message
   std::size_t batch_frame_bytes = 64u << 10;      //!< batch mode: target bytes per frame
+  std::int64_t flush_interval_ns = 1'000'000;     //!< fan-out at most this often (sooner past batch_frame_bytes)
   std::int64_t close_timeout_ns = 5'000'000'000;  //!< a closing peer that does not read is dropped after this
 };
 

@@ -1,6 +1,7 @@
 #include "service/publisher_hub.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace segmentd {
 
@@ -63,7 +64,19 @@ void ConnectionSlot::release() {
 }
 
 PublisherHub::PublisherHub(const PublisherHubOptions& options, const AccountInterner& names)
-    : options_(options), names_(names), segments_(std::make_shared<SegmentTable>()) {}
+    : options_(options),
+      names_(names),
+      segments_(std::make_shared<SegmentTable>()),
+      pending_(std::make_shared<PublishBatch>()) {}
+
+namespace {
+
+std::int64_t mono_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 void PublisherHub::append_to_ring(const PublishedEntry& e) {
   if (ring_.size() >= options_.replay_ring) ring_.pop_front();
@@ -72,7 +85,62 @@ void PublisherHub::append_to_ring(const PublishedEntry& e) {
   ring_size_.store(ring_.size(), std::memory_order_relaxed);
 }
 
-void PublisherHub::fan_out(BatchPtr batch, std::vector<std::shared_ptr<Subscriber>>& alive) {
+PublishedAssignment& PublisherHub::assignment(AccountId account) {
+  const std::size_t page = account / kAssignmentPage;
+  if (page >= pages_.size()) pages_.resize(page + 1);
+  std::shared_ptr<AssignmentPage>& p = pages_[page];
+  if (!p) {
+    p = std::make_shared<AssignmentPage>();
+    p->generation = capture_generation_;
+  } else if (p->generation != capture_generation_) {
+    // A snapshot captured this page: it stays as it was for that snapshot; write to a copy.
+    p = std::make_shared<AssignmentPage>(*p);
+    p->generation = capture_generation_;
+  }
+  accounts_ = std::max<std::size_t>(accounts_, static_cast<std::size_t>(account) + 1);
+  return p->rows[account % kAssignmentPage];
+}
+
+void PublisherHub::set_flush_scheduler(FlushScheduler scheduler, std::int64_t interval_ns, std::size_t flush_bytes) {
+  std::vector<std::shared_ptr<Subscriber>> alive;
+  std::lock_guard<std::mutex> lock(mu_);
+  flush_locked(alive);  // nothing pending crosses a change of scheduler
+  scheduler_ = std::move(scheduler);
+  flush_interval_ns_ = interval_ns;
+  flush_bytes_ = flush_bytes;
+  flush_scheduled_ = false;
+  flush_now_scheduled_ = false;
+}
+
+void PublisherHub::enqueue(std::shared_ptr<const std::string> chunk, std::vector<PublishedEntry>& entries,
+                           std::vector<std::shared_ptr<Subscriber>>& alive) {
+  PublishBatch& p = *pending_;
+  for (PublishedEntry& e : entries) {
+    e.chunk = chunk;
+    p.add(std::move(e));
+  }
+  if (!scheduler_) return flush_locked(alive);
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    const std::int64_t due = last_flush_ns_ + flush_interval_ns_ - mono_ns();
+    if (due <= 0 || p.bytes >= flush_bytes_) flush_now_scheduled_ = true;
+    scheduler_(std::max<std::int64_t>(0, due));
+  } else if (!flush_now_scheduled_ && p.bytes >= flush_bytes_) {
+    flush_now_scheduled_ = true;
+    scheduler_(0);
+  }
+}
+
+void PublisherHub::flush_locked(std::vector<std::shared_ptr<Subscriber>>& alive) {
+  flush_scheduled_ = false;
+  flush_now_scheduled_ = false;
+  if (pending_->entries.empty()) return;
+  last_flush_ns_ = mono_ns();
+  BatchPtr batch = std::move(pending_);
+  pending_ = std::make_shared<PublishBatch>();
+  pending_->entries.reserve(batch->entries.size());
+  pending_->offsets.reserve(batch->entries.size());
+  pending_->joined.reserve(batch->joined.size());
   for (const Registration& r : sessions_) {
     if (!r.attached) continue;
     if (auto s = r.session.lock()) {
@@ -82,16 +150,24 @@ void PublisherHub::fan_out(BatchPtr batch, std::vector<std::shared_ptr<Subscribe
   }
 }
 
+void PublisherHub::flush() {
+  std::vector<std::shared_ptr<Subscriber>> alive;  // see publish_changes
+  std::lock_guard<std::mutex> lock(mu_);
+  flush_locked(alive);
+}
+
 void PublisherHub::publish_changes(std::span<const SegmentChange> changes) {
   if (changes.empty()) return;
   // Declared before the lock, released after it: the last reference to a session may drop
   // here, and its destructor takes mu_.
   std::vector<std::shared_ptr<Subscriber>> alive;
-  auto batch = std::make_shared<PublishBatch>();
-  batch->entries.reserve(changes.size());
+  std::vector<PublishedEntry> entries(changes.size());
+  auto chunk = std::make_shared<std::string>();
+  chunk->reserve(changes.size() * 512);
   std::lock_guard<std::mutex> lock(mu_);
-  for (const SegmentChange& c : changes) {
-    PublishedEntry e;
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const SegmentChange& c = changes[i];
+    PublishedEntry& e = entries[i];
     e.kind = PublishedEntry::Kind::kChange;
     e.seq = ++seq_;
     e.account = c.account;
@@ -103,57 +179,56 @@ void PublisherHub::publish_changes(std::span<const SegmentChange> changes) {
       info.label = it->second.label;
       info.policy = it->second.policy;
     }
-    scratch_.clear();
-    pubmsg::append_segment_change(scratch_, e.seq, c, names_.name(c.account), info);
-    e.payload = std::make_shared<const std::string>(scratch_);
+    e.offset = static_cast<std::uint32_t>(chunk->size());
+    pubmsg::append_segment_change(*chunk, e.seq, c, names_.name(c.account), info);
+    e.size = static_cast<std::uint32_t>(chunk->size() - e.offset);
+    assignment(c.account) = PublishedAssignment{c.to, static_cast<float>(c.confidence), c.ts_ns, e.seq};
+  }
+  std::shared_ptr<const std::string> text = std::move(chunk);
+  for (PublishedEntry& e : entries) {
+    e.chunk = text;
     append_to_ring(e);
-    if (c.account >= assignments_.size()) assignments_.resize(static_cast<std::size_t>(c.account) + 1);
-    assignments_[c.account] = PublishedAssignment{c.to, static_cast<float>(c.confidence), c.ts_ns, e.seq};
-    batch->bytes += e.payload->size();
-    batch->entries.push_back(std::move(e));
   }
   last_seq_.store(seq_, std::memory_order_relaxed);
   messages_published_.fetch_add(changes.size(), std::memory_order_relaxed);
-  fan_out(std::move(batch), alive);
+  enqueue(std::move(text), entries, alive);
 }
 
 void PublisherHub::publish_model(ModelPtr model) {
   if (!model) return;
   std::vector<std::shared_ptr<Subscriber>> alive;  // see publish_changes
-  auto batch = std::make_shared<PublishBatch>();
+  std::vector<PublishedEntry> entries(1);
+  auto chunk = std::make_shared<std::string>();
   std::lock_guard<std::mutex> lock(mu_);
   auto table = std::make_shared<SegmentTable>(*segments_);
   for (const Segment& s : model->segments) (*table)[s.id] = PublishedSegment{s.label, s.policy};
   segments_ = std::move(table);
   model_ = model;
-  PublishedEntry e;
+  PublishedEntry& e = entries[0];
   e.kind = PublishedEntry::Kind::kModel;
   e.seq = ++seq_;
-  scratch_.clear();
-  pubmsg::append_model(scratch_, e.seq, *model);
-  e.payload = std::make_shared<const std::string>(scratch_);
+  pubmsg::append_model(*chunk, e.seq, *model);
+  e.size = static_cast<std::uint32_t>(chunk->size());
+  std::shared_ptr<const std::string> text = std::move(chunk);
+  e.chunk = text;
   append_to_ring(e);
-  batch->bytes += e.payload->size();
-  batch->entries.push_back(std::move(e));
   last_seq_.store(seq_, std::memory_order_relaxed);
   model_version_.store(model->version, std::memory_order_relaxed);
   messages_published_.fetch_add(1, std::memory_order_relaxed);
-  fan_out(std::move(batch), alive);
+  enqueue(std::move(text), entries, alive);
 }
 
 void PublisherHub::publish_heartbeat(std::int64_t now_ns) {
   std::vector<std::shared_ptr<Subscriber>> alive;  // see publish_changes
-  auto batch = std::make_shared<PublishBatch>();
+  std::vector<PublishedEntry> entries(1);
+  auto chunk = std::make_shared<std::string>();
   std::lock_guard<std::mutex> lock(mu_);
-  PublishedEntry e;
+  PublishedEntry& e = entries[0];
   e.kind = PublishedEntry::Kind::kHeartbeat;
   e.seq = seq_;
-  scratch_.clear();
-  pubmsg::append_heartbeat(scratch_, seq_, now_ns);
-  e.payload = std::make_shared<const std::string>(scratch_);
-  batch->bytes += e.payload->size();
-  batch->entries.push_back(std::move(e));
-  fan_out(std::move(batch), alive);
+  pubmsg::append_heartbeat(*chunk, seq_, now_ns);
+  e.size = static_cast<std::uint32_t>(chunk->size());
+  enqueue(std::move(chunk), entries, alive);
 }
 
 bool PublisherHub::try_open_connection() {
@@ -186,51 +261,68 @@ void PublisherHub::remove_session(std::uint64_t id) {
 
 void PublisherHub::attach(std::uint64_t id, std::optional<std::uint64_t> since_seq, SubscriberFilter& filter,
                           SubscribeStart* start) {
-  std::lock_guard<std::mutex> lock(mu_);
-  start->since_seq = since_seq;
-  start->seq = seq_;
-  start->ring_first_seq = ring_.empty() ? 0 : ring_.front().seq;
-  bool replay = false;
-  if (since_seq) {
-    if (*since_seq > seq_) {
-      start->why = pubmsg::SnapshotWhy::kAhead;
-    } else if (*since_seq == seq_ || (!ring_.empty() && *since_seq + 1 >= ring_.front().seq)) {
-      replay = true;
+  std::vector<std::shared_ptr<Subscriber>> alive;  // see publish_changes
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Everything published so far goes to the sessions attached so far: this one starts after it.
+    flush_locked(alive);
+    start->since_seq = since_seq;
+    start->seq = seq_;
+    start->ring_first_seq = ring_.empty() ? 0 : ring_.front().seq;
+    bool replay = false;
+    if (since_seq) {
+      if (*since_seq > seq_) {
+        start->why = pubmsg::SnapshotWhy::kAhead;
+      } else if (*since_seq == seq_ || (!ring_.empty() && *since_seq + 1 >= ring_.front().seq)) {
+        replay = true;
+      } else {
+        start->why = pubmsg::SnapshotWhy::kNotInRing;
+      }
+    }
+    if (replay) {
+      start->mode = pubmsg::StartMode::kReplay;
+      auto batch = std::make_shared<PublishBatch>();
+      if (*since_seq < seq_) {
+        auto first = ring_.begin() + static_cast<std::ptrdiff_t>(*since_seq + 1 - ring_.front().seq);
+        const auto n = static_cast<std::size_t>(ring_.end() - first);
+        batch->entries.reserve(n);
+        batch->offsets.reserve(n);
+        for (auto it = first; it != ring_.end(); ++it) batch->add(*it);
+      }
+      start->replay = std::move(batch);
+      replays_.fetch_add(1, std::memory_order_relaxed);
     } else {
-      start->why = pubmsg::SnapshotWhy::kNotInRing;
+      start->mode = pubmsg::StartMode::kSnapshot;
+      start->model = model_;
+      start->segments = segments_;
+      // Capture: the pages as they are now. Publishers copy a page before writing to it from
+      // now on (its generation is older), so these stay the state at start->seq.
+      start->pages.assign(pages_.begin(), pages_.end());
+      start->accounts = accounts_;
+      ++capture_generation_;
+      snapshots_.fetch_add(1, std::memory_order_relaxed);
+    }
+    for (Registration& r : sessions_) {
+      if (r.id == id && !r.attached) {
+        r.attached = true;
+        subscribers_.fetch_add(1, std::memory_order_relaxed);
+      }
     }
   }
-  if (replay) {
-    start->mode = pubmsg::StartMode::kReplay;
-    auto batch = std::make_shared<PublishBatch>();
-    if (*since_seq < seq_) {
-      auto first = ring_.begin() + static_cast<std::ptrdiff_t>(*since_seq + 1 - ring_.front().seq);
-      batch->entries.assign(first, ring_.end());
-      for (const PublishedEntry& e : batch->entries) batch->bytes += e.payload->size();
-    }
-    start->replay = std::move(batch);
-    replays_.fetch_add(1, std::memory_order_relaxed);
+  if (start->mode != pubmsg::StartMode::kSnapshot) return;
+  // The rows, read from the immutable capture without the lock.
+  auto take = [&](AccountId a) {
+    if (a >= start->accounts) return;
+    const auto& page = start->pages[a / kAssignmentPage];
+    if (!page) return;
+    const PublishedAssignment& p = page->rows[a % kAssignmentPage];
+    if (p.segment != kNoSegment && filter.matches_assignment(a, p.segment)) start->rows.push_back({a, p});
+  };
+  if (filter.kind() == pubmsg::Filter::Kind::kAccounts) {
+    const std::vector<AccountId> ids = filter.account_ids();
+    for (AccountId a : ids) take(a);
   } else {
-    start->mode = pubmsg::StartMode::kSnapshot;
-    start->model = model_;
-    start->segments = segments_;
-    auto take = [&](AccountId a) {
-      const PublishedAssignment& p = assignments_[a];
-      if (p.segment != kNoSegment && filter.matches_assignment(a, p.segment)) start->rows.push_back({a, p});
-    };
-    if (filter.kind() == pubmsg::Filter::Kind::kAccounts) {
-      for (AccountId a : filter.account_ids())
-        if (a < assignments_.size()) take(a);
-    } else {
-      for (AccountId a = 0; a < assignments_.size(); ++a) take(a);
-    }
-    snapshots_.fetch_add(1, std::memory_order_relaxed);
-  }
-  for (Registration& r : sessions_) {
-    if (r.id == id && !r.attached) {
-      r.attached = true;
-      subscribers_.fetch_add(1, std::memory_order_relaxed);
-    }
+    for (AccountId a = 0; a < start->accounts; ++a) take(a);
   }
 }
 

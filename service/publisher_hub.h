@@ -8,21 +8,30 @@
 // -----------------------
 // One mutex, mu_, guards everything below it. It is taken by:
 //  * publish_changes / publish_model / publish_heartbeat (pipeline threads, the heartbeat
-//    timer): assign seqs, encode each message ONCE into a shared immutable string, append to
-//    the ring, update the published copy, then hand the batch to every attached subscriber —
-//    still under mu_, so that every session receives batches in seq order;
-//  * attach() (a session's strand): decide snapshot or replay and copy what the session needs
-//    at seq S, and register it, atomically — so the session sees exactly the messages > S.
-// Held for encoding a batch or copying a snapshot's rows; never across I/O.
-// Counters read by stats() are atomics (metrics never take mu_).
+//    timer): assign seqs, encode each message ONCE (all messages of a call into one shared
+//    immutable chunk), append to the ring, update the published copy, append to the pending
+//    batch. Short: no session is touched here.
+//  * flush() (the publisher's flush timer, at most every flush_interval, sooner when
+//    flush_bytes are pending): hands the pending batch — one shared buffer for every session —
+//    to every attached subscriber, still under mu_, so that every session receives batches in
+//    seq order. Without a flush scheduler (no I/O threads, e.g. unit tests) publish_* flush at
+//    once.
+//  * attach() (a session's strand): flushes what is pending, then decides snapshot or replay
+//    and captures what the session needs at seq S, and registers it, atomically — so the session
+//    sees exactly the messages > S. A snapshot capture copies only the page pointers of the
+//    copy-on-write assignment table (O(accounts / kAssignmentPage)); the rows are read after mu_
+//    is released, and publishers copy a page before writing to it if a snapshot captured it.
+// Never held across I/O. Counters read by stats() are atomics (metrics never take mu_).
 
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <mutex>  // std::mutex: Debian's Abseil is not TSan-instrumented
@@ -35,22 +44,44 @@
 
 namespace segmentd {
 
-//! One encoded server message with what filters need to route it.
+//! One encoded server message with what filters need to route it. The text lives in `chunk`,
+//! an immutable buffer shared by the messages of one publish call (one allocation per call, not
+//! per message); every session and the replay ring share it.
 struct PublishedEntry {
   enum class Kind : std::uint8_t { kChange, kModel, kHeartbeat };
   Kind kind = Kind::kChange;
-  std::uint64_t seq = 0;                       //!< heartbeat: the last seq at the time
-  AccountId account = 0;                       //!< kChange only
-  SegmentId from = kNoSegment;                 //!< kChange only
-  SegmentId to = kNoSegment;                   //!< kChange only
-  std::shared_ptr<const std::string> payload;  //!< serialized once, shared by every session
+  std::uint64_t seq = 0;        //!< heartbeat: the last seq at the time
+  AccountId account = 0;        //!< kChange only
+  SegmentId from = kNoSegment;  //!< kChange only
+  SegmentId to = kNoSegment;    //!< kChange only
+  std::uint32_t offset = 0;     //!< the message is chunk[offset, offset + size)
+  std::uint32_t size = 0;
+  std::shared_ptr<const std::string> chunk;
+  std::string_view text() const { return std::string_view(*chunk).substr(offset, size); }
 };
 
-//! Messages published together; shared (immutable) by every session they are delivered to, so
-//! that a session holds one reference per batch, not one per message.
+//! Messages delivered together (everything published since the previous flush, or a replay);
+//! immutable once delivered and shared by every session, which holds one reference per batch.
+//! `joined` is the messages' text joined by ',' — the inside of a batch-mode frame — built once
+//! for all sessions: messages i..j-1 are the one contiguous range joined_range(i, j).
 struct PublishBatch {
   std::vector<PublishedEntry> entries;
-  std::size_t bytes = 0;  //!< sum of the payload sizes
+  std::size_t bytes = 0;               //!< sum of the message sizes (no separators)
+  std::string joined;                  //!< text of every message, ',' between them
+  std::vector<std::uint32_t> offsets;  //!< offsets[i]: start of message i in joined
+
+  void add(PublishedEntry e) {
+    if (!entries.empty()) joined.push_back(',');
+    offsets.push_back(static_cast<std::uint32_t>(joined.size()));
+    joined.append(e.text());
+    bytes += e.size;
+    entries.push_back(std::move(e));
+  }
+  //! The text of messages [i, j) joined by ',' (i < j <= entries.size()).
+  std::string_view joined_range(std::size_t i, std::size_t j) const {
+    const std::size_t end = j < entries.size() ? offsets[j] - 1 : joined.size();
+    return std::string_view(joined).substr(offsets[i], end - offsets[i]);
+  }
 };
 using BatchPtr = std::shared_ptr<const PublishBatch>;
 
@@ -68,6 +99,15 @@ struct PublishedAssignment {
   std::int64_t ts_ns = 0;
   std::uint64_t seq = 0;
 };
+
+//! A page of the copy-on-write assignment table (by AccountId). A page reachable from a snapshot
+//! capture is never written again: the hub writes to a copy (see PublisherHub::assignment).
+inline constexpr std::size_t kAssignmentPage = 1024;
+struct AssignmentPage {
+  std::uint64_t generation = 0;  //!< the capture generation it was created in
+  PublishedAssignment rows[kAssignmentPage];
+};
+using AssignmentPages = std::vector<std::shared_ptr<const AssignmentPage>>;
 
 //! A subscriber's filter, compiled against the interner. Owned and used by one session, on its
 //! strand (attach() calls matches_account under mu_ but from that same strand).
@@ -106,7 +146,9 @@ struct SubscribeStart {
     AccountId account;
     PublishedAssignment assignment;
   };
-  std::vector<Row> rows;
+  AssignmentPages pages;  //!< the assignment table at seq (immutable pages)
+  std::size_t accounts = 0;
+  std::vector<Row> rows;  //!< built by attach() from the capture, after releasing the hub's mutex
   // mode kReplay: the ring's messages after since_seq (unfiltered).
   BatchPtr replay;
 };
@@ -125,6 +167,10 @@ struct PublisherHubOptions {
   std::size_t replay_ring = 100'000;
   int max_connections = 256;
 };
+
+//! Asks for PublisherHub::flush() to be called after `delay_ns` (0 = as soon as possible) on
+//! another thread. Called with the hub's mutex held: must only post, never call back.
+using FlushScheduler = std::function<void(std::int64_t delay_ns)>;
 
 //! Counters for metrics; each is a relaxed atomic read (no lock).
 struct PublisherStats {
@@ -176,6 +222,14 @@ class PublisherHub {
   void publish_model(ModelPtr model) ABSL_LOCKS_EXCLUDED(mu_);
   void publish_heartbeat(std::int64_t now_ns) ABSL_LOCKS_EXCLUDED(mu_);
 
+  //! With a scheduler, publish_* only append to the pending batch and flush() delivers it: at
+  //! most once per `interval_ns` (measured from the previous flush), or as soon as `flush_bytes`
+  //! are pending. Null scheduler (the default): every publish_* call delivers at once.
+  void set_flush_scheduler(FlushScheduler scheduler, std::int64_t interval_ns, std::size_t flush_bytes)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  //! Delivers the pending batch to every attached session (the flush scheduler's callback).
+  void flush() ABSL_LOCKS_EXCLUDED(mu_);
+
   // --- sessions (their strand) ---
   //! Reserves a connection slot; false when max_connections are open.
   bool try_open_connection();
@@ -210,21 +264,36 @@ class PublisherHub {
   };
 
   void append_to_ring(const PublishedEntry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  //! Delivers to every attached session; `alive` keeps them referenced until mu_ is released.
-  void fan_out(BatchPtr batch, std::vector<std::shared_ptr<Subscriber>>& alive) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  //! The writable slot of `account` in the assignment table (copying its page when captured).
+  PublishedAssignment& assignment(AccountId account) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  //! Appends to the pending batch, then flushes it now or makes sure a flush is scheduled.
+  void enqueue(std::shared_ptr<const std::string> chunk, std::vector<PublishedEntry>& entries,
+               std::vector<std::shared_ptr<Subscriber>>& alive) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  //! Delivers the pending batch to every attached session; `alive` keeps them referenced until
+  //! mu_ is released.
+  void flush_locked(std::vector<std::shared_ptr<Subscriber>>& alive) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const PublisherHubOptions options_;
   const AccountInterner& names_;
 
   mutable std::mutex mu_;
   std::uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
-  std::deque<PublishedEntry> ring_ ABSL_GUARDED_BY(mu_);               //!< consecutive seqs
-  std::vector<PublishedAssignment> assignments_ ABSL_GUARDED_BY(mu_);  //!< by AccountId
+  std::deque<PublishedEntry> ring_ ABSL_GUARDED_BY(mu_);                     //!< consecutive seqs
+  std::vector<std::shared_ptr<AssignmentPage>> pages_ ABSL_GUARDED_BY(mu_);  //!< by AccountId / kAssignmentPage
+  std::size_t accounts_ ABSL_GUARDED_BY(mu_) = 0;                            //!< 1 + highest AccountId seen
+  std::uint64_t capture_generation_ ABSL_GUARDED_BY(mu_) = 0;                //!< bumped by each snapshot capture
   ModelPtr model_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const SegmentTable> segments_ ABSL_GUARDED_BY(mu_);  //!< copy-on-write per model
   std::vector<Registration> sessions_ ABSL_GUARDED_BY(mu_);
   std::uint64_t next_session_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::string scratch_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<PublishBatch> pending_ ABSL_GUARDED_BY(mu_);  //!< published, not yet delivered
+  FlushScheduler scheduler_ ABSL_GUARDED_BY(mu_);
+  std::int64_t flush_interval_ns_ ABSL_GUARDED_BY(mu_) = 0;
+  std::size_t flush_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::int64_t last_flush_ns_ ABSL_GUARDED_BY(mu_) = 0;
+  bool flush_scheduled_ ABSL_GUARDED_BY(mu_) = false;      //!< a flush is due (timer or post)
+  bool flush_now_scheduled_ ABSL_GUARDED_BY(mu_) = false;  //!< an immediate one, for flush_bytes
 
   // Metrics: written under mu_ or by sessions, read without a lock.
   std::atomic<std::uint64_t> last_seq_{0};

@@ -1,6 +1,9 @@
 #include "service/websocket_session.h"
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <string>
@@ -258,9 +261,10 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
       for (std::uint32_t i = 0; i < batch->entries.size(); ++i) {
         if (!filter_.matches(batch->entries[i])) continue;
         item.picks.push_back(i);
-        item.bytes += batch->entries[i].payload->size();
+        item.bytes += batch->entries[i].size;
       }
       if (item.picks.empty()) return;
+      if (item.picks.size() == batch->entries.size()) item.picks.clear();  // all: share the batch's text
     }
     item.batch = std::move(batch);
     count(item.bytes);
@@ -282,17 +286,64 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
   static std::size_t entry_count(const Item& item) {
     return item.picks.empty() ? item.batch->entries.size() : item.picks.size();
   }
-  static const std::string& entry_payload(const Item& item, std::size_t k) {
+  static std::string_view entry_text(const Item& item, std::size_t k) {
     std::size_t index = item.picks.empty() ? k : item.picks[k];
-    return *item.batch->entries[index].payload;
+    return item.batch->entries[index].text();
   }
 
-  void add_message(const std::string& text) {
-    static constexpr char kComma = ',';
-    if (messages_in_frame_ > 0) buffers_.emplace_back(&kComma, 1);
-    buffers_.emplace_back(text.data(), text.size());
+  // The frame being built is a list of pieces, turned into buffers once complete: a piece points
+  // either into shared immutable text (a batch's joined messages, an own message) or into
+  // frame_text_, this session's scratch for the messages its filter picked (copied, since they
+  // are not contiguous in the batch), which may grow while the frame is built.
+  struct Piece {
+    const char* data;  //!< null: frame_text_[offset, offset + size)
+    std::size_t offset;
+    std::size_t size;
+  };
+
+  void add_message(std::string_view text, std::size_t messages = 1) {
+    if (messages_in_frame_ > 0) pieces_.push_back(Piece{",", 0, 1});
+    pieces_.push_back(Piece{text.data(), 0, text.size()});
+    frame_bytes_ += text.size();
+    messages_in_frame_ += messages;
+  }
+  void add_local_message(std::string_view text) {
+    if (!pieces_.empty() && pieces_.back().data == nullptr) {  // extends the local run
+      frame_text_.push_back(',');
+      frame_text_.append(text);
+      pieces_.back().size = frame_text_.size() - pieces_.back().offset;
+    } else {
+      if (messages_in_frame_ > 0) pieces_.push_back(Piece{",", 0, 1});
+      const std::size_t offset = frame_text_.size();
+      frame_text_.append(text);
+      pieces_.push_back(Piece{nullptr, offset, text.size()});
+    }
     frame_bytes_ += text.size();
     ++messages_in_frame_;
+  }
+
+  //! Batch mode, unfiltered: the messages [item.next, j) of the shared batch as ONE piece (the
+  //! batch's joined text is built once for every session), j as far as `target` allows.
+  void add_batch_range(Item& item, std::size_t target) {
+    const PublishBatch& b = *item.batch;
+    const std::size_t n = b.entries.size();
+    std::size_t j = n;
+    if (frame_bytes_ + (b.joined.size() - b.offsets[item.next]) > target) {
+      const std::size_t room = target > frame_bytes_ ? target - frame_bytes_ : 0;
+      const auto limit = static_cast<std::uint32_t>(std::min<std::size_t>(b.offsets[item.next] + room, UINT32_MAX));
+      j = static_cast<std::size_t>(
+              std::upper_bound(b.offsets.begin() + static_cast<std::ptrdiff_t>(item.next) + 1, b.offsets.end(), limit) -
+              b.offsets.begin()) -
+          1;
+      if (j <= item.next) j = item.next + 1;  // at least one message
+    }
+    std::string_view text = b.joined_range(item.next, j);
+    std::size_t bytes = 0;
+    for (std::size_t k = item.next; k < j; ++k) bytes += b.entries[k].size;
+    add_message(text, j - item.next);
+    inflight_bytes_ += bytes;
+    item.bytes -= bytes;
+    item.next = j;
   }
 
   void encode_snapshot_chunk() {
@@ -319,15 +370,15 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
     snapshot_text_ = std::move(text);
   }
 
+  // One async_write per frame. Batch mode packs everything queued, up to batch_frame_bytes, into
+  // one frame; without batch mode a frame is one message (the protocol's unit).
   void do_write() {
     if (writing_ || state_ != State::kOpen || queue_.empty()) return;
-    static constexpr char kOpenBracket = '[';
-    static constexpr char kCloseBracket = ']';
-    buffers_.clear();
+    pieces_.clear();
+    frame_text_.clear();
     messages_in_frame_ = 0;
     frame_bytes_ = 0;
     inflight_bytes_ = 0;
-    if (batch_mode_) buffers_.emplace_back(&kOpenBracket, 1);
     const std::size_t target = batch_mode_ ? options_.batch_frame_bytes : 0;
     while (!queue_.empty()) {
       Item& item = queue_.front();
@@ -348,11 +399,19 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
         queue_.pop_front();
       } else {
         const std::size_t n = entry_count(item);
-        while (item.next < n && (messages_in_frame_ == 0 || (batch_mode_ && frame_bytes_ < target))) {
-          const std::string& text = entry_payload(item, item.next++);
-          add_message(text);
-          inflight_bytes_ += text.size();
-          item.bytes -= text.size();
+        if (batch_mode_ && item.picks.empty()) {
+          if (messages_in_frame_ > 0 && frame_bytes_ >= target) break;
+          add_batch_range(item, target);
+        } else {
+          while (item.next < n && (messages_in_frame_ == 0 || (batch_mode_ && frame_bytes_ < target))) {
+            const std::string_view text = entry_text(item, item.next++);
+            if (batch_mode_)
+              add_local_message(text);
+            else
+              add_message(text);
+            inflight_bytes_ += text.size();
+            item.bytes -= text.size();
+          }
         }
         if (item.next >= n) {
           inflight_.push_back(std::move(item));
@@ -366,6 +425,16 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
       if (!batch_mode_ || frame_bytes_ >= target) break;
     }
     if (messages_in_frame_ == 0) return;
+    static constexpr char kOpenBracket = '[';
+    static constexpr char kCloseBracket = ']';
+    buffers_.clear();
+    if (batch_mode_) buffers_.emplace_back(&kOpenBracket, 1);
+    for (const Piece& p : pieces_) {
+      if (p.data != nullptr)
+        buffers_.emplace_back(p.data, p.size);
+      else
+        buffers_.emplace_back(frame_text_.data() + p.offset, p.size);
+    }
     if (batch_mode_) buffers_.emplace_back(&kCloseBracket, 1);
     writing_ = true;
     ws_.text(true);
@@ -451,7 +520,9 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
   std::deque<Item> queue_;
   std::size_t queued_bytes_ = 0;  //!< queued + in flight (snapshot chunks excepted)
   bool writing_ = false;
-  std::vector<net::const_buffer> buffers_;  //!< the frame being written (gathered, not copied)
+  std::vector<Piece> pieces_;               //!< the frame being built
+  std::string frame_text_;                  //!< picked messages copied for the frame (reused)
+  std::vector<net::const_buffer> buffers_;  //!< the frame being written (gathered)
   std::vector<Item> inflight_;              //!< keeps the frame's payloads alive
   std::shared_ptr<const std::string> snapshot_text_;
   std::size_t inflight_bytes_ = 0;
