@@ -14,6 +14,7 @@ set(publisher_cases
   test_malformed_subscribe_error_frame_connection_stays
   test_filters
   test_batch_mode
+  test_batch_frames_are_the_shared_messages_joined
   test_limits
   test_schemas_validate_real_output
   test_admin_api

@@ -188,6 +188,8 @@ int main(int argc, char** argv) {
       pc.listen.max_connections = std::atoi(next());
     else if (a == "--max-filter")
       pc.max_filter_size = std::strtoull(next(), nullptr, 10);
+    else if (a == "--flush-us")
+      pc.flush_interval_ns = std::strtoll(next(), nullptr, 10) * 1'000;
     else if (a == "--max-frame")
       pc.max_frame_bytes = std::strtoull(next(), nullptr, 10);
     else if (a == "--tls") {

@@ -447,6 +447,70 @@ class PublisherTest(unittest.TestCase):
                 await h.stop()
         run(body())
 
+    def test_batch_frames_are_the_shared_messages_joined(self):
+        """Batch frames are '[' + the messages' exact bytes joined by ',' + ']', the same bytes a
+        one-message-per-frame subscriber gets; subscribers with different filters each get
+        their own subsequence, gap-free, whatever the flush interval."""
+        for flush_us in (0, 1000, 20000):
+            with self.subTest(flush_us=flush_us):
+                run(self._batch_filters(flush_us))
+
+    async def _batch_filters(self, flush_us):
+        h = await Harness("--flush-us", flush_us, "--heartbeat-ms", 50).start()
+        try:
+            first = await h.publish(300, 7)  # before anyone subscribes: replayed from the ring
+            reference = await h.connect()
+            await send(reference, {"op": "subscribe", "since_seq": 0})
+            self.assertEqual((await recv(reference))["type"], "subscribed")
+            filters = {"all": None, "seg": {"segments": [1]}, "acct": {"accounts": ["acct-3", "acct-5"]}}
+            subs = {}
+            for name, flt in filters.items():
+                ws = await h.connect()
+                req = {"op": "subscribe", "since_seq": 0, "batch": True}
+                if flt:
+                    req["filter"] = flt
+                await send(ws, req)
+                frame = await recv(ws)
+                self.assertEqual(frame[0]["type"], "subscribed")
+                subs[name] = ws
+            await h.model()
+            last = first
+            for n, per_call in ((500, 1), (2000, 250), (50, 50)):
+                last = await h.publish(n, per_call)
+            # The reference stream, raw: the exact text of every message.
+            raw, ref = {}, []
+            while not ref or ref[-1]["seq"] < last:
+                text = await reference.recv()
+                m = json.loads(text)
+                key = (m["type"], m["seq"], m.get("ts"))
+                raw[key] = text
+                if m["type"] in ("segment_change", "model"):
+                    ref.append(m)
+            assert_gap_free(self, ref, 1)
+            expect = {
+                "all": ref,
+                "seg": [m for m in ref if m["type"] == "model" or 1 in (m["from"], m["to"])],
+                "acct": [m for m in ref if m["type"] == "model" or m["account"] in ("acct-3", "acct-5")],
+            }
+            for name, ws in subs.items():
+                got, frames = [], 0
+                while not got or got[-1]["seq"] < expect[name][-1]["seq"]:
+                    text = await ws.recv()
+                    frame = json.loads(text)
+                    self.assertIsInstance(frame, list)
+                    frames += 1
+                    keys = [(m["type"], m["seq"], m.get("ts")) for m in frame]
+                    if all(k in raw for k in keys):  # heartbeats after the reference stopped reading are unknown
+                        self.assertEqual(text, "[" + ",".join(raw[k] for k in keys) + "]", name)
+                    got += [m for m in frame if m["type"] in ("segment_change", "model")]
+                self.assertEqual(got, expect[name], name)
+                if name == "all":
+                    self.assertLess(frames, len(got), "frames carry several messages")
+                await ws.close()
+            await reference.close()
+        finally:
+            await h.stop()
+
     def test_limits(self):
         async def body():
             h = await Harness("--max-filter", 5, "--max-frame", 1024, "--max-connections", 3).start()
