@@ -4,14 +4,16 @@
 // position and greeks, pending markout) on one hot account and on 1,000,000 accounts in random
 // order, and the memory per account of a store holding 1,000,000 accounts.
 //
-//   build/features/bench/account_update_bench --benchmark_min_time=1
+//   build/features/bench/account_update_bench --benchmark_min_time=1 [--no_thp]
 
 #include <benchmark/benchmark.h>
 
+#include <sys/prctl.h>
 #include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #include "core/account_store.h"
@@ -87,6 +89,8 @@ void run_updates(benchmark::State& state, AccountStore& store, const PriceTape& 
       shift += static_cast<std::int64_t>(fills.size()) * 1000;  // time keeps moving forward
     }
   }
+  // The next run starts again at fills[0]: move past every time this run used.
+  shift += static_cast<std::int64_t>(fills.size()) * 1000;
   state.SetItemsProcessed(state.iterations());
 }
 
@@ -97,6 +101,23 @@ const PriceTape& tape() {
     return tp;
   }();
   return *t;
+}
+
+AccountStore& million_store() {
+  // Preloaded once with every account, so the timed loop measures updates, not creation.
+  static AccountStore* store = [] {
+    auto* s = new AccountStore(FeatureParams{});
+    for (AccountId a = 0; a < kAccounts; ++a) s->apply(base_fill(a, kT0 - 1, a * 0x9e3779b97f4a7c15ULL));
+    return s;
+  }();
+  return *store;
+}
+
+//! The time shift of million_store()'s replayed fills, shared by every benchmark on that store so
+//! that its event time only moves forward (an older fill would take the cheaper late-fill path).
+std::int64_t& million_shift() {
+  static std::int64_t shift = 0;
+  return shift;
 }
 
 void BM_HotAccount(benchmark::State& state) {
@@ -112,19 +133,64 @@ BENCHMARK(BM_HotAccount)->Arg(0)->Arg(1);
 
 void BM_MillionAccounts(benchmark::State& state) {
   const bool mixed = state.range(0) != 0;
-  // Preloaded once with every account, so the timed loop measures updates, not creation.
-  static AccountStore* store = [] {
-    auto* s = new AccountStore(FeatureParams{});
-    for (AccountId a = 0; a < kAccounts; ++a) s->apply(base_fill(a, kT0 - 1, a * 0x9e3779b97f4a7c15ULL));
-    return s;
-  }();
   static const std::vector<Fill> perp_fills = make_fills(1 << 22, kAccounts, false, 2);
   static const std::vector<Fill> mixed_fills = make_fills(1 << 22, kAccounts, true, 2);
-  static std::int64_t shift = 0;
-  run_updates(state, *store, tape(), mixed ? mixed_fills : perp_fills, shift);
+  run_updates(state, million_store(), tape(), mixed ? mixed_fills : perp_fills, million_shift());
   state.SetLabel(mixed ? "1M accounts, random order, perp + 25% options" : "1M accounts, random order, perps");
 }
 BENCHMARK(BM_MillionAccounts)->Arg(0)->Arg(1);
+
+//! The shard's way (service/account_shard.cpp): fills arrive in bursts of 256 from the ring and
+//! go through apply_burst, which prefetches the accounts of the fills ahead; markouts resolve
+//! when a burst's event time has crossed a 1 s tick. One benchmark iteration is one burst.
+void run_bursts(benchmark::State& state, AccountStore& store, const PriceTape& tape, const std::vector<Fill>& fills,
+                std::int64_t& shift) {
+  constexpr std::size_t kBurst = 256;
+  std::vector<Fill> burst(kBurst);
+  std::size_t i = 0;
+  std::int64_t next_tick = 0;
+  std::uint64_t sink = 0;
+  for (auto _ : state) {
+    // Copying the burst out of the precomputed fills stands in for the ring (also a copy).
+    for (std::size_t k = 0; k < kBurst; ++k) {
+      burst[k] = fills[i];
+      burst[k].recv_ns += shift;
+      if (++i == fills.size()) {
+        i = 0;
+        shift += static_cast<std::int64_t>(fills.size()) * 1000;
+      }
+    }
+    store.apply_burst(burst, [&sink](AccountStore::Slot s, const Fill&) { sink += s; });
+    const std::int64_t last = burst.back().recv_ns;
+    if (last >= next_tick) {
+      store.resolve_markouts(last, tape, [](AccountStore::Slot) {});
+      next_tick = last + 1'000'000'000;
+    }
+  }
+  shift += static_cast<std::int64_t>(fills.size()) * 1000;  // as in run_updates
+  benchmark::DoNotOptimize(sink);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kBurst));
+}
+
+void BM_HotAccountBurst(benchmark::State& state) {
+  const bool mixed = state.range(0) != 0;
+  static const std::vector<Fill> perp_fills = make_fills(1 << 16, 1, false, 1);
+  static const std::vector<Fill> mixed_fills = make_fills(1 << 16, 1, true, 1);
+  AccountStore store{FeatureParams{}};
+  std::int64_t shift = 0;
+  run_bursts(state, store, tape(), mixed ? mixed_fills : perp_fills, shift);
+  state.SetLabel(mixed ? "bursts of 256, perp + 25% options" : "bursts of 256, perps");
+}
+BENCHMARK(BM_HotAccountBurst)->Arg(0)->Arg(1);
+
+void BM_MillionAccountsBurst(benchmark::State& state) {
+  const bool mixed = state.range(0) != 0;
+  static const std::vector<Fill> perp_fills = make_fills(1 << 22, kAccounts, false, 2);
+  static const std::vector<Fill> mixed_fills = make_fills(1 << 22, kAccounts, true, 2);
+  run_bursts(state, million_store(), tape(), mixed ? mixed_fills : perp_fills, million_shift());
+  state.SetLabel(mixed ? "1M accounts, bursts of 256, perp + 25% options" : "1M accounts, bursts of 256, perps");
+}
+BENCHMARK(BM_MillionAccountsBurst)->Arg(0)->Arg(1);
 
 std::size_t rss_bytes() {
   std::ifstream statm("/proc/self/statm");
@@ -161,6 +227,17 @@ void print_memory() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --no_thp: run with transparent huge pages disabled for this process (prctl), to measure what
+  // the store's MADV_HUGEPAGE blocks are worth.
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--no_thp") {
+      if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) std::perror("prctl(PR_SET_THP_DISABLE)");
+      std::printf("transparent huge pages disabled for this process\n");
+      for (int j = i; j + 1 < argc; ++j) argv[j] = argv[j + 1];
+      --argc;
+      break;
+    }
+  }
   print_memory();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

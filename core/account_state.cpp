@@ -1,6 +1,7 @@
 #include "core/account_state.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "core/black76.h"
@@ -320,6 +321,17 @@ FeatureVector compute_features(const FeatureParams& p, const AccountCore& c, std
   v[index(Feature::kMarkoutBps)] = s.markout_den > 0 ? 1e4 * s.markout_num / s.markout_den : 0.0;
   v[index(Feature::kExposure)] = std::log1p(e.gross_delta_usd);
   return v;
+}
+
+FeatureVector compute_features_at(const FeatureParams& p, const AccountCore& core, std::span<const Position> positions,
+                                  std::int64_t now_ns) {
+  if (core.fills == 0 || now_ns <= core.last_ns) return compute_features(p, core, positions);
+  AccountCore c = core;
+  std::array<Position, kMaxPositionsLimit> held;
+  const std::size_t n = std::min<std::size_t>(core.positions, held.size());
+  std::copy_n(positions.begin(), n, held.begin());
+  advance(p, AccountRef{&c, std::span<Position>(held.data(), n), {}}, now_ns);
+  return compute_features(p, c, std::span<const Position>(held.data(), c.positions));
 }
 
 }  // namespace segmentd

@@ -77,8 +77,8 @@ struct DecayedSums {
   double time = 0;           //!< ∫ dt (decayed) since the first fill, ns
 };
 
-//! The fixed-size part of an account's state. Positions and pending markouts live in parallel
-//! arrays of the store (their bounds come from config).
+//! The fixed-size part of an account's state. Its positions and pending markouts follow it in the
+//! same record of the store (their bounds come from config).
 struct AccountCore {
   AccountId account = 0;
   std::uint8_t positions = 0;     //!< open positions in use
@@ -133,6 +133,12 @@ int resolve_markouts(const FeatureParams& p, AccountRef a, std::int64_t now_ns, 
 
 //! The 16 features in raw units, as of core->last_ns.
 FeatureVector compute_features(const FeatureParams& p, const AccountCore& core, std::span<const Position> positions);
+
+//! The 16 features as of now_ns: when now_ns is after core.last_ns, the sums are decayed, the
+//! gross position integrated and expired positions dropped up to now_ns on a copy (exactly what
+//! the account's next fill would do first); otherwise compute_features. Reads only.
+FeatureVector compute_features_at(const FeatureParams& p, const AccountCore& core, std::span<const Position> positions,
+                                  std::int64_t now_ns);
 
 //! Position aggregates used by the features (exposed for tests).
 struct Exposure {

@@ -1,41 +1,74 @@
 #include "core/account_store.h"
 
+#include <cstdlib>
+#include <new>
+
+#include "core/huge_pages.h"
+
 namespace segmentd {
+namespace {
 
-AccountStore::AccountStore(const FeatureParams& params) : params_(params) {}
+std::size_t round_up(std::size_t x, std::size_t to) { return (x + to - 1) / to * to; }
 
-AccountRef AccountStore::ref(Slot slot) {
-  Block& b = block(slot);
-  const std::size_t i = slot % kBlockAccounts;
+}  // namespace
+
+void AccountStore::FreeBlock::operator()(std::byte* p) const { std::free(p); }
+
+AccountStore::AccountStore(const FeatureParams& params) : params_(params) {
+  static_assert(alignof(AccountCore) <= kLine && alignof(Position) <= kLine && alignof(PendingMarkout) <= kLine);
   const auto np = static_cast<std::size_t>(params_.max_positions);
   const auto nm = static_cast<std::size_t>(params_.markout_slots);
-  return AccountRef{&b.cores[i], std::span<Position>(&b.positions[i * np], np),
-                    std::span<PendingMarkout>(&b.markouts[i * nm], nm)};
+  positions_offset_ = round_up(sizeof(AccountCore), alignof(Position));
+  markouts_offset_ = round_up(positions_offset_ + np * sizeof(Position), alignof(PendingMarkout));
+  record_bytes_ = round_up(markouts_offset_ + nm * sizeof(PendingMarkout), kLine);
+  block_bytes_ = huge_page_round(kBlockAccounts * record_bytes_);
+}
+
+AccountRef AccountStore::ref(Slot slot) {
+  std::byte* r = record(slot);
+  const auto np = static_cast<std::size_t>(params_.max_positions);
+  const auto nm = static_cast<std::size_t>(params_.markout_slots);
+  return AccountRef{reinterpret_cast<AccountCore*>(r),
+                    std::span<Position>(reinterpret_cast<Position*>(r + positions_offset_), np),
+                    std::span<PendingMarkout>(reinterpret_cast<PendingMarkout*>(r + markouts_offset_), nm)};
 }
 
 AccountStore::Slot AccountStore::create(AccountId account) {
   const Slot slot = static_cast<Slot>(size_);
-  if (slot / kBlockAccounts == blocks_.size()) {
-    Block b;
-    b.cores = std::make_unique<AccountCore[]>(kBlockAccounts);
-    b.positions = std::make_unique<Position[]>(kBlockAccounts * static_cast<std::size_t>(params_.max_positions));
-    b.markouts = std::make_unique<PendingMarkout[]>(kBlockAccounts * static_cast<std::size_t>(params_.markout_slots));
-    blocks_.push_back(std::move(b));
+  if ((slot >> kBlockShift) == blocks_.size()) {
+    // Pages are touched only as records are created, so a small store holds little memory. The
+    // first block is left to ordinary pages (a store of a few accounts must not fault in 2 MiB);
+    // from the second on, every block — and then the first too — is advised for huge pages.
+    BlockPtr block(static_cast<std::byte*>(allocate_huge_aligned(block_bytes_, !blocks_.empty())));
+    blocks_.push_back(std::move(block));
+    if (blocks_.size() == 2) advise_huge_pages(blocks_[0].get(), block_bytes_);
   }
   ++size_;
-  block(slot).cores[slot % kBlockAccounts].account = account;
+  AccountRef a = ref(slot);
+  new (a.core) AccountCore{};
+  for (Position& pos : a.positions) new (&pos) Position{};
+  for (PendingMarkout& m : a.markouts) new (&m) PendingMarkout{};
+  a.core->account = account;
   return slot;
 }
 
-AccountStore::Slot AccountStore::apply(const Fill& fill) {
-  auto [it, inserted] = index_.try_emplace(fill.account, Slot{0});
-  if (inserted) it->second = create(fill.account);
-  const Slot slot = it->second;
+AccountStore::Slot AccountStore::slot_for(AccountId account) {
+  auto [it, inserted] = index_.try_emplace(account, Slot{0});
+  if (inserted) it->second = create(account);
+  return it->second;
+}
+
+void AccountStore::apply_at(Slot slot, const Fill& fill) {
   AccountRef a = ref(slot);
   if (apply_fill(params_, a, fill, &stats_) && !(a.core->flags & AccountCore::kInPendingList)) {
     a.core->flags |= AccountCore::kInPendingList;
     pending_.push_back(slot);
   }
+}
+
+AccountStore::Slot AccountStore::apply(const Fill& fill) {
+  const Slot slot = slot_for(fill.account);
+  apply_at(slot, fill);
   return slot;
 }
 
@@ -47,34 +80,31 @@ std::optional<AccountStore::Slot> AccountStore::find(AccountId account) const {
 
 FeatureVector AccountStore::features(Slot slot) const { return compute_features(params_, core(slot), positions(slot)); }
 
+FeatureVector AccountStore::features(Slot slot, std::int64_t now_ns) const {
+  return compute_features_at(params_, core(slot), positions(slot), now_ns);
+}
+
 std::span<const Position> AccountStore::positions(Slot slot) const {
-  const Block& b = block(slot);
-  const auto np = static_cast<std::size_t>(params_.max_positions);
-  const std::size_t i = slot % kBlockAccounts;
-  return std::span<const Position>(&b.positions[i * np], b.cores[i].positions);
+  const std::byte* r = record(slot);
+  return std::span<const Position>(reinterpret_cast<const Position*>(r + positions_offset_), core(slot).positions);
 }
 
 std::vector<PendingMarkout> AccountStore::pending_markouts(Slot slot) const {
-  const Block& b = block(slot);
-  const std::size_t i = slot % kBlockAccounts;
-  const AccountCore& c = b.cores[i];
+  const std::byte* r = record(slot);
+  const AccountCore& c = core(slot);
+  const auto* ring = reinterpret_cast<const PendingMarkout*>(r + markouts_offset_);
   const auto nm = static_cast<std::size_t>(params_.markout_slots);
   std::vector<PendingMarkout> out;
-  for (int k = 0; k < c.markout_count; ++k) out.push_back(b.markouts[i * nm + (c.markout_head + k) % nm]);
+  for (int k = 0; k < c.markout_count; ++k) out.push_back(ring[(c.markout_head + k) % nm]);
   return out;
-}
-
-std::size_t AccountStore::bytes_per_account_state() const {
-  return sizeof(AccountCore) + static_cast<std::size_t>(params_.max_positions) * sizeof(Position) +
-         static_cast<std::size_t>(params_.markout_slots) * sizeof(PendingMarkout);
 }
 
 std::size_t AccountStore::memory_bytes() const {
   // Abseil's swiss table: one control byte plus one slot per bucket (plus a group of cloned
   // control bytes, negligible).
   const std::size_t index_bytes = index_.bucket_count() * (sizeof(std::pair<const AccountId, Slot>) + 1);
-  return blocks_.size() * kBlockAccounts * bytes_per_account_state() + index_bytes +
-         pending_.capacity() * sizeof(Slot) + blocks_.capacity() * sizeof(Block);
+  return blocks_.size() * block_bytes_ + index_bytes + pending_.capacity() * sizeof(Slot) +
+         blocks_.capacity() * sizeof(BlockPtr);
 }
 
 }  // namespace segmentd

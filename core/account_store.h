@@ -1,13 +1,22 @@
 #pragma once
-// The accounts of one shard: dense slots behind a hash index (AccountId → slot), stored in
-// blocks of kBlockAccounts so that growth never copies or doubles memory. Positions and pending
-// markouts are parallel arrays sized by config (max_positions, markout_slots per account).
+// The accounts of one shard: dense slots behind a hash index (AccountId → slot). Each account is
+// one contiguous record — its AccountCore, then its positions, then its ring of pending markouts
+// (bounds from config: max_positions, markout_slots) — padded to whole cache lines, so that an
+// update touches one page and adjacent lines. Records live in blocks of kBlockAccounts, allocated
+// 2 MiB-aligned and advised for transparent huge pages (MADV_HUGEPAGE), so that growth never
+// copies and a random update over millions of accounts costs no page walk.
+//
+// apply_burst() applies a run of fills in order and prefetches the index slot and the record of
+// the fills a few places ahead, so that the cache misses of a burst over cold accounts overlap
+// instead of queueing one after the other (bench/README.md, issue 3).
 //
 // Ownership: one AccountStore per shard, touched only by that shard's thread (no locks, no
 // atomics). Readers elsewhere go through the shard (ShardSet::call), never here directly.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -17,6 +26,7 @@
 #include "core/account_state.h"
 #include "core/feature_vector.h"
 #include "core/fill.h"
+#include "core/huge_pages.h"
 
 namespace segmentd {
 
@@ -25,13 +35,23 @@ class PriceTape;
 class AccountStore {
  public:
   using Slot = std::uint32_t;
-  static constexpr std::size_t kBlockAccounts = 4096;
+  //! Accounts per block (a power of two, so a slot splits with a shift and a mask). With the
+  //! default bounds a record is 896 B and a block exactly 7 huge pages (14 MiB).
+  static constexpr std::size_t kBlockAccounts = 16384;
+  static constexpr std::size_t kLine = 64;
 
   //! params.max_positions and params.markout_slots must be within their limits (config checks).
   explicit AccountStore(const FeatureParams& params);
+  AccountStore(const AccountStore&) = delete;
+  AccountStore& operator=(const AccountStore&) = delete;
 
   //! Applies a fill to its account (created on first sight). Returns the account's slot.
   Slot apply(const Fill& fill);
+
+  //! Applies the fills in order, exactly as apply() one by one would, calling
+  //! on_applied(slot, fill) after each; prefetches the accounts of the fills ahead.
+  template <class Fn>
+  void apply_burst(std::span<const Fill> fills, Fn&& on_applied);
 
   //! Resolves every pending markout due at or before now_ns, calling on_resolved(slot) once for
   //! each account whose markout_bps changed. Only accounts with pending markouts are visited.
@@ -42,13 +62,18 @@ class AccountStore {
   //! Records the assigner's decision on the account (DESIGN.md §4: the account's segment,
   //! confidence and the event time it entered the segment).
   void set_segment(Slot slot, SegmentId segment, float confidence, std::int64_t since_ns) {
-    AccountCore& c = block(slot).cores[slot % kBlockAccounts];
+    AccountCore& c = core_mut(slot);
     c.segment = segment;
     c.confidence = confidence;
     c.segment_since_ns = since_ns;
   }
+  //! The features as of the account's last fill (core->last_ns).
   FeatureVector features(Slot slot) const;
-  const AccountCore& core(Slot slot) const { return block(slot).cores[slot % kBlockAccounts]; }
+  //! The features as of now_ns: decayed to now_ns when that is after the account's last fill
+  //! (an idle account's rates fall, expired positions drop out), as its next fill would see
+  //! them. The account's state is not changed. now_ns ≤ last_ns gives features(slot).
+  FeatureVector features(Slot slot, std::int64_t now_ns) const;
+  const AccountCore& core(Slot slot) const { return *reinterpret_cast<const AccountCore*>(record(slot)); }
   std::span<const Position> positions(Slot slot) const;
   //! Pending markouts, oldest first (copied out of the ring).
   std::vector<PendingMarkout> pending_markouts(Slot slot) const;
@@ -58,38 +83,146 @@ class AccountStore {
   const AccountStats& stats() const { return stats_; }
   //! Bytes held: account blocks (allocated capacity), the index's table and the pending list.
   std::size_t memory_bytes() const;
-  //! Bytes of one account's state, not counting the index.
-  std::size_t bytes_per_account_state() const;
+  //! Bytes of one account's state (its record, with padding), not counting the index.
+  std::size_t bytes_per_account_state() const { return record_bytes_; }
 
  private:
-  struct Block {
-    std::unique_ptr<AccountCore[]> cores;
-    std::unique_ptr<Position[]> positions;
-    std::unique_ptr<PendingMarkout[]> markouts;
+  struct FreeBlock {
+    void operator()(std::byte* p) const;
   };
-  Block& block(Slot slot) { return blocks_[slot / kBlockAccounts]; }
-  const Block& block(Slot slot) const { return blocks_[slot / kBlockAccounts]; }
+  using BlockPtr = std::unique_ptr<std::byte, FreeBlock>;
+  static constexpr Slot kNoSlot = ~Slot{0};
+  static constexpr int kBlockShift = 14;
+  static_assert(std::size_t{1} << kBlockShift == kBlockAccounts);
+
+  std::byte* record(Slot slot) const {
+    return blocks_[slot >> kBlockShift].get() + (slot & (kBlockAccounts - 1)) * record_bytes_;
+  }
+  AccountCore& core_mut(Slot slot) { return *reinterpret_cast<AccountCore*>(record(slot)); }
   AccountRef ref(Slot slot);
   Slot create(AccountId account);
+  Slot slot_for(AccountId account);
+  void apply_at(Slot slot, const Fill& fill);
+  //! The slot of an account already in the index (kNoSlot otherwise), prefetching its record.
+  Slot find_and_prefetch(AccountId account) const;
+  void prefetch_core(Slot slot) const;
+  //! Reads the core (prefetched earlier) to prefetch the lines a fill will touch.
+  void prefetch_state(Slot slot) const;
 
   FeatureParams params_;
-  std::vector<Block> blocks_;
+  std::size_t positions_offset_;  //!< within a record
+  std::size_t markouts_offset_;
+  std::size_t record_bytes_;  //!< a multiple of kLine
+  std::size_t block_bytes_;   //!< kBlockAccounts records, rounded up to whole huge pages
+  std::vector<BlockPtr> blocks_;
   std::size_t size_ = 0;
-  absl::flat_hash_map<AccountId, Slot> index_;
+  //! On huge pages too once it is large (a cold lookup is otherwise a page walk of its own).
+  absl::flat_hash_map<AccountId, Slot, absl::Hash<AccountId>, std::equal_to<AccountId>,
+                      HugePageAllocator<std::pair<const AccountId, Slot>>>
+      index_;
   std::vector<Slot> pending_;  //!< accounts with pending markouts (flag kInPendingList), any order
   AccountStats stats_;
 };
 
+inline void AccountStore::prefetch_core(Slot slot) const {
+  const std::byte* r = record(slot);
+  for (std::size_t off = 0; off < sizeof(AccountCore); off += kLine) __builtin_prefetch(r + off, 1, 3);
+  __builtin_prefetch(r + sizeof(AccountCore) - 1, 1, 3);
+}
+
+inline void AccountStore::prefetch_state(Slot slot) const {
+  const std::byte* r = record(slot);
+  const auto& c = *reinterpret_cast<const AccountCore*>(r);
+  // The positions in use and one more (a new position), then the ring's newest markout (joined
+  // when the fill coalesces) and the next free one.
+  const std::size_t np = std::min<std::size_t>(c.positions + 1u, static_cast<std::size_t>(params_.max_positions));
+  const std::byte* pos = r + positions_offset_;
+  for (std::size_t off = sizeof(AccountCore) / kLine * kLine - positions_offset_ + kLine; off < np * sizeof(Position);
+       off += kLine)
+    __builtin_prefetch(pos + off, 1, 3);
+  __builtin_prefetch(pos + np * sizeof(Position) - 1, 1, 3);
+  const std::size_t nm = static_cast<std::size_t>(params_.markout_slots);
+  const std::byte* ring = r + markouts_offset_;
+  const std::size_t next = (c.markout_head + c.markout_count) % nm;
+  const std::size_t newest = (c.markout_head + c.markout_count + nm - 1) % nm;
+  __builtin_prefetch(ring + newest * sizeof(PendingMarkout), 1, 3);
+  __builtin_prefetch(ring + newest * sizeof(PendingMarkout) + sizeof(PendingMarkout) - 1, 1, 3);
+  __builtin_prefetch(ring + next * sizeof(PendingMarkout), 1, 3);
+  __builtin_prefetch(ring + next * sizeof(PendingMarkout) + sizeof(PendingMarkout) - 1, 1, 3);
+}
+
+inline AccountStore::Slot AccountStore::find_and_prefetch(AccountId account) const {
+  auto it = index_.find(account);
+  if (it == index_.end()) return kNoSlot;
+  prefetch_core(it->second);
+  return it->second;
+}
+
+template <class Fn>
+void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
+  // Three stages ahead of fill i, so that the misses of several fills are in flight at once:
+  //  - i + kIndexAhead: the index slot of the account is prefetched;
+  //  - i + kCoreAhead: the index (now cached) gives the slot, and the account's core is prefetched;
+  //  - i + kStateAhead: the core (now cached) says which positions and markout slots the fill
+  //    will touch; those lines are prefetched.
+  // Slots found ahead stay valid: slots are never moved or reused. An account not yet indexed
+  // then (new, or created by a fill in between) is looked up again when its fill is applied.
+  constexpr std::size_t kIndexAhead = 24;
+  constexpr std::size_t kCoreAhead = 12;
+  constexpr std::size_t kStateAhead = 6;
+  const std::size_t n = fills.size();
+  Slot ahead[kCoreAhead];
+  for (std::size_t j = 0; j < n && j < kIndexAhead; ++j) index_.prefetch(fills[j].account);
+  for (std::size_t j = 0; j < n && j < kCoreAhead; ++j) ahead[j] = find_and_prefetch(fills[j].account);
+  for (std::size_t j = 0; j < n && j < kStateAhead; ++j)
+    if (ahead[j] != kNoSlot) prefetch_state(ahead[j]);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + kIndexAhead < n) index_.prefetch(fills[i + kIndexAhead].account);
+    if (i + kStateAhead < n) {
+      const Slot s = ahead[(i + kStateAhead) % kCoreAhead];
+      if (s != kNoSlot) prefetch_state(s);
+    }
+    Slot slot = ahead[i % kCoreAhead];
+    if (i + kCoreAhead < n) ahead[i % kCoreAhead] = find_and_prefetch(fills[i + kCoreAhead].account);
+    if (slot == kNoSlot) slot = slot_for(fills[i].account);
+    apply_at(slot, fills[i]);
+    on_applied(slot, fills[i]);
+  }
+}
+
 template <class Fn>
 std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape& tape, Fn&& on_resolved) {
+  // Every pending account is visited at every tick, mostly cold. Two stages ahead: at i + kCoreAhead
+  // the lines of the core that resolution reads (counts, head, last_ns; the markout sums) are
+  // prefetched; at i + kRingAhead that core is cached and gives the ring's head, whose line is
+  // prefetched.
+  constexpr std::size_t kCoreAhead = 32;
+  constexpr std::size_t kRingAhead = 16;
+  constexpr std::size_t kSumsLine = offsetof(AccountCore, sums.markout_num) / kLine * kLine;
+  const std::size_t n = pending_.size();
+  const auto nm = static_cast<std::size_t>(params_.markout_slots);
+  auto prefetch_core = [&](Slot s) {
+    const std::byte* r = record(s);
+    __builtin_prefetch(r, 1, 3);
+    __builtin_prefetch(r + kSumsLine, 1, 3);
+  };
+  auto prefetch_head = [&](Slot s) {
+    const std::byte* r = record(s);
+    const auto& c = *reinterpret_cast<const AccountCore*>(r);
+    __builtin_prefetch(r + markouts_offset_ + (c.markout_head % nm) * sizeof(PendingMarkout), 1, 3);
+  };
+  for (std::size_t j = 0; j < n && j < kCoreAhead; ++j) prefetch_core(pending_[j]);
+  for (std::size_t j = 0; j < n && j < kRingAhead; ++j) prefetch_head(pending_[j]);
   std::size_t total = 0;
   std::size_t keep = 0;
-  for (std::size_t i = 0; i < pending_.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + kCoreAhead < n) prefetch_core(pending_[i + kCoreAhead]);
+    if (i + kRingAhead < n) prefetch_head(pending_[i + kRingAhead]);
     const Slot slot = pending_[i];
     AccountRef a = ref(slot);
-    const int n = segmentd::resolve_markouts(params_, a, now_ns, tape, &stats_);
-    if (n > 0) {
-      total += static_cast<std::size_t>(n);
+    const int resolved = segmentd::resolve_markouts(params_, a, now_ns, tape, &stats_);
+    if (resolved > 0) {
+      total += static_cast<std::size_t>(resolved);
       on_resolved(slot);
     }
     if (a.core->markout_count > 0) {

@@ -4,7 +4,8 @@
 // on two indices and no compare-and-swap, so a push or pop costs a few nanoseconds and never
 // contends. (An MPSC ring per shard would need a CAS per push by every producer.)
 //
-// Thread-safety: exactly one thread calls try_push/push_burst, exactly one calls try_pop/pop_burst.
+// Thread-safety: exactly one thread calls try_push/push_burst, exactly one calls
+// try_pop/pop_burst/pop_spans.
 
 #include <atomic>
 #include <bit>
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <span>
 #include <type_traits>
 
 namespace segmentd {
@@ -60,6 +62,28 @@ class SpscRing {
     if (n > max) n = max;
     for (std::uint64_t i = 0; i < n; ++i) fn(slots_[(head + i) & mask_]);
     if (n) head_.store(head + n, std::memory_order_release);
+    return static_cast<std::size_t>(n);
+  }
+
+  //! Consumer: calls fn(std::span<const T>) with up to max elements in ring order — one span, or
+  //! two where the elements wrap around the end of the ring — publishing the new head once,
+  //! after fn returns. For consumers that look ahead within a burst (prefetching).
+  template <class Fn>
+  std::size_t pop_spans(std::size_t max, Fn&& fn) {
+    const std::uint64_t head = head_.load(std::memory_order_relaxed);
+    if (head == tail_cache_) tail_cache_ = tail_.load(std::memory_order_acquire);
+    std::uint64_t n = tail_cache_ - head;
+    if (n > max) n = max;
+    if (n == 0) return 0;
+    const std::uint64_t first = head & mask_;
+    const std::uint64_t until_end = mask_ + 1 - first;
+    if (n <= until_end) {
+      fn(std::span<const T>(&slots_[first], static_cast<std::size_t>(n)));
+    } else {
+      fn(std::span<const T>(&slots_[first], static_cast<std::size_t>(until_end)));
+      fn(std::span<const T>(&slots_[0], static_cast<std::size_t>(n - until_end)));
+    }
+    head_.store(head + n, std::memory_order_release);
     return static_cast<std::size_t>(n);
   }
 

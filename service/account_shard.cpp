@@ -48,6 +48,15 @@ void AccountShard::on_fill(const Fill& fill) {
   checksum_ += fill_hash(fill);
 }
 
+void AccountShard::on_fills(std::span<const Fill> fills) {
+  store_.apply_burst(fills, [this](AccountStore::Slot slot, const Fill& fill) {
+    touch(slot);
+    if (fill.recv_ns > max_event_ns_) max_event_ns_ = fill.recv_ns;
+    ++fills_;
+    checksum_ += fill_hash(fill);
+  });
+}
+
 void AccountShard::maybe_tick(std::int64_t now_ns) {
   const std::int64_t tick = floor_to(now_ns, options_.markout_tick_ns);
   if (tick <= resolved_to_ns_) return;

@@ -81,6 +81,8 @@ class AccountShard final : public ShardHandler {
   AccountShard(int shard, AccountShardOptions options);
 
   void on_fill(const Fill& fill) override;
+  //! As on_fill for each, with the store prefetching the accounts of the fills ahead.
+  void on_fills(std::span<const Fill> fills) override;
   void on_burst_end() override;
   void on_idle(std::int64_t now_ns) override;
   void on_stop() override;

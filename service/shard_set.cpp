@@ -97,7 +97,7 @@ void ShardSet::run(Shard& shard) {
     const bool stopping = stopping_.load(std::memory_order_acquire);
     std::size_t got = 0;
     for (auto& ring : shard.rings) {
-      got += ring->pop_burst(config_.burst_size, [&handler](const Fill& f) { handler.on_fill(f); });
+      got += ring->pop_spans(config_.burst_size, [&handler](std::span<const Fill> fills) { handler.on_fills(fills); });
     }
     if (got > 0) {
       shard.processed.fetch_add(got, std::memory_order_relaxed);

@@ -19,6 +19,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -33,6 +34,11 @@ class ShardHandler {
  public:
   virtual ~ShardHandler() = default;
   virtual void on_fill(const Fill& fill) = 0;
+  //! A run of consecutive fills of one ring, in order (the shard thread calls this; a burst may
+  //! come as two runs where the ring wraps). Default: on_fill for each. Override to look ahead.
+  virtual void on_fills(std::span<const Fill> fills) {
+    for (const Fill& f : fills) on_fill(f);
+  }
   //! After each burst of fills (up to burst_size per ring): recompute what the burst touched.
   virtual void on_burst_end() {}
   //! When every ring was empty; also a chance to run timers. now_ns is wall-clock time.

@@ -1,0 +1,234 @@
+// The store's layout and access paths: apply_burst (with its look-ahead) must leave exactly the
+// state apply() one fill at a time leaves, across block boundaries and for accounts created
+// inside the look-ahead window; features(slot, now) decays an idle account to now without
+// changing it; the SPSC ring hands a wrapped burst out as two spans in order.
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/account_store.h"
+#include "core/price_tape.h"
+#include "core/spsc_ring.h"
+
+using namespace segmentd;
+
+namespace {
+
+constexpr std::int64_t kSec = 1'000'000'000;
+constexpr std::int64_t kHour = 3600 * kSec;
+constexpr std::int64_t kDay = 86400 * kSec;
+constexpr std::int64_t kT0 = 1'735'000'000LL * kSec;
+const double kLn2 = std::log(2.0);
+
+double feat(const FeatureVector& v, Feature f) { return v[static_cast<std::size_t>(index(f))]; }
+
+Fill random_fill(std::mt19937_64& rng, AccountId acct, std::int64_t t) {
+  Fill f;
+  f.recv_ns = t;
+  f.account = acct;
+  f.side = rng() % 2 ? Side::kBuy : Side::kSell;
+  f.liquidity = rng() % 2 ? Liquidity::kMaker : Liquidity::kTaker;
+  f.qty = 0.01 + static_cast<double>(rng() % 100) / 10.0;
+  f.underlying = static_cast<UnderlyingId>(rng() % 6);
+  if (rng() % 4 == 0) {
+    f.kind = InstrumentKind::kOption;
+    f.instrument = static_cast<InstrumentId>(10 + rng() % 12);
+    f.option_type = rng() % 2 ? OptionType::kCall : OptionType::kPut;
+    f.underlying_price = 40000.0 + static_cast<double>(rng() % 20000);
+    f.strike = 30000.0 + 5000.0 * static_cast<double>(rng() % 8);
+    f.expiry_ns = t + static_cast<std::int64_t>(rng() % (2 * kDay));
+    f.iv = rng() % 4 ? 0.3 + static_cast<double>(rng() % 100) / 100.0 : kNaN;
+    f.price = 0.05;
+    f.notional_usd = f.qty * f.underlying_price;
+  } else {
+    f.kind = rng() % 2 ? InstrumentKind::kPerpetual : InstrumentKind::kSpot;
+    f.instrument = static_cast<InstrumentId>(rng() % 10);
+    f.price = 40000.0 + static_cast<double>(rng() % 20000);
+    f.notional_usd = f.qty * f.price;
+  }
+  return f;
+}
+
+// Field by field: padding bytes are not part of the state.
+void require_same_account(const AccountStore& a, const AccountStore& b, AccountStore::Slot s) {
+  const AccountCore& ca = a.core(s);
+  const AccountCore& cb = b.core(s);
+  REQUIRE(ca.account == cb.account);
+  REQUIRE(ca.positions == cb.positions);
+  REQUIRE(ca.markout_head == cb.markout_head);
+  REQUIRE(ca.markout_count == cb.markout_count);
+  REQUIRE(ca.flags == cb.flags);
+  REQUIRE(ca.last_ns == cb.last_ns);
+  REQUIRE(ca.fills == cb.fills);
+  REQUIRE(ca.notional_usd == cb.notional_usd);
+  REQUIRE(std::memcmp(&ca.sums, &cb.sums, sizeof(DecayedSums)) == 0);  // doubles only
+  REQUIRE(ca.underlying_count == cb.underlying_count);
+  for (int i = 0; i < kTrackedUnderlyings; ++i) {
+    REQUIRE(ca.underlyings[i] == cb.underlyings[i]);
+    REQUIRE(ca.underlying_notional[i] == cb.underlying_notional[i]);
+  }
+  const auto pa = a.positions(s), pb = b.positions(s);
+  REQUIRE(pa.size() == pb.size());
+  for (std::size_t i = 0; i < pa.size(); ++i) {
+    REQUIRE(pa[i].instrument == pb[i].instrument);
+    REQUIRE(pa[i].expiry_ns == pb[i].expiry_ns);
+    REQUIRE(pa[i].qty == pb[i].qty);
+    REQUIRE(pa[i].delta_usd_per_unit == pb[i].delta_usd_per_unit);
+    REQUIRE(pa[i].vega_per_unit == pb[i].vega_per_unit);
+    REQUIRE(pa[i].has_greeks == pb[i].has_greeks);
+  }
+  const auto ma = a.pending_markouts(s), mb = b.pending_markouts(s);
+  REQUIRE(ma.size() == mb.size());
+  for (std::size_t i = 0; i < ma.size(); ++i) {
+    REQUIRE(ma[i].instrument == mb[i].instrument);
+    REQUIRE(ma[i].due_ns == mb[i].due_ns);
+    REQUIRE(ma[i].a == mb[i].a);
+    REQUIRE(ma[i].b == mb[i].b);
+    REQUIRE(ma[i].w == mb[i].w);
+  }
+  REQUIRE(a.features(s) == b.features(s));
+}
+
+}  // namespace
+
+TEST_CASE("apply_burst leaves exactly the state of apply() fill by fill", "[account_store]") {
+  std::mt19937_64 rng(3);
+  FeatureParams p;
+  p.max_positions = 5;  // odd bounds: records padded to whole lines
+  p.markout_slots = 3;
+  AccountStore one(p), burst(p);
+  PriceTape tape(64, 8, 1);
+  std::int64_t t = kT0;
+  std::vector<Fill> fills;
+  std::vector<AccountStore::Slot> slots_one, slots_burst;
+  std::vector<AccountStore::Slot> resolved_one, resolved_burst;
+  AccountId next_new = 0;
+  // Bursts until the store spans more than one block.
+  for (int round = 0; next_new <= AccountStore::kBlockAccounts + 2000; ++round) {
+    fills.clear();
+    const std::size_t n = 1 + rng() % 300;
+    for (std::size_t i = 0; i < n; ++i) {
+      t += static_cast<std::int64_t>(rng() % (2 * kSec));
+      AccountId acct;
+      const auto pick = rng() % 10;
+      if (pick < 4 || next_new == 0) {
+        acct = next_new++;  // new account
+      } else if (pick < 6 && !fills.empty()) {
+        acct = fills[fills.size() - 1 - rng() % std::min<std::size_t>(fills.size(), 12)].account;  // within look-ahead
+      } else {
+        acct = static_cast<AccountId>(rng() % next_new);
+      }
+      Fill f = random_fill(rng, acct, t - static_cast<std::int64_t>(rng() % 3 == 0 ? rng() % (3 * kSec) : 0));
+      tape.record(0, f);
+      fills.push_back(f);
+    }
+    for (const Fill& f : fills) slots_one.push_back(one.apply(f));
+    burst.apply_burst(fills, [&](AccountStore::Slot s, const Fill& f) {
+      slots_burst.push_back(s);
+      CHECK(burst.core(s).account == f.account);
+    });
+    one.resolve_markouts(t, tape, [&](AccountStore::Slot s) { resolved_one.push_back(s); });
+    burst.resolve_markouts(t, tape, [&](AccountStore::Slot s) { resolved_burst.push_back(s); });
+  }
+  REQUIRE(next_new > AccountStore::kBlockAccounts);
+  REQUIRE(slots_one == slots_burst);
+  REQUIRE(resolved_one == resolved_burst);
+  REQUIRE(one.size() == burst.size());
+  for (AccountStore::Slot s = 0; s < one.size(); ++s) {
+    require_same_account(one, burst, s);
+    REQUIRE(one.find(one.core(s).account) == std::optional<AccountStore::Slot>(s));
+  }
+  CHECK(one.stats().late_fills == burst.stats().late_fills);
+  CHECK(one.stats().position_overflow == burst.stats().position_overflow);
+  CHECK(one.stats().markouts_resolved == burst.stats().markouts_resolved);
+  CHECK(one.stats().markouts_skipped == burst.stats().markouts_skipped);
+  CHECK(one.bytes_per_account_state() % 64 == 0);
+  int calls = 0;
+  burst.apply_burst(std::span<const Fill>{}, [&](AccountStore::Slot, const Fill&) { ++calls; });
+  CHECK(calls == 0);
+}
+
+TEST_CASE("features(slot, now) decays an idle account to now and changes nothing", "[account_store][features]") {
+  FeatureParams p;
+  p.half_life_ns = kHour;
+  AccountStore store(p);
+  Fill f;
+  f.recv_ns = kT0;
+  f.account = 9;
+  f.instrument = 1;
+  f.kind = InstrumentKind::kPerpetual;
+  f.side = Side::kBuy;
+  f.qty = 1.0;
+  f.price = 50000.0;
+  f.notional_usd = 50000.0;
+  const auto slot = store.apply(f);
+  const FeatureVector at_fill = store.features(slot);
+  CHECK(store.features(slot, kT0) == at_fill);
+  CHECK(store.features(slot, kT0 - kSec) == at_fill);  // never back in time
+
+  // One half-life idle: the fill weighs 1/2; the 50,000 USD position was held the whole time.
+  const FeatureVector later = store.features(slot, kT0 + kHour);
+  CHECK(feat(later, Feature::kTradeRate) == Approx(std::log1p(0.5 * kLn2)));
+  CHECK(feat(later, Feature::kNotionalRate) == Approx(std::log1p(25000.0 * kLn2)));
+  CHECK(feat(later, Feature::kTicketSize) == Approx(feat(at_fill, Feature::kTicketSize)));
+  CHECK(feat(later, Feature::kTurnover) == Approx(std::log1p(25000.0 * kLn2 / 50000.0)));
+  CHECK(feat(later, Feature::kExposure) == Approx(std::log1p(50000.0)));
+  CHECK(feat(later, Feature::kPerpShare) == Approx(1.0));
+  // Read-only: the stored state is still as of the fill.
+  CHECK(store.core(slot).last_ns == kT0);
+  CHECK(store.features(slot) == at_fill);
+
+  // The same as what the next fill sees first: a fill at kT0 + 1 h, read at that time, differs
+  // from the decayed read only by the fill itself (one more fill, 50,000 USD more notional).
+  Fill g = f;
+  g.recv_ns = kT0 + kHour;
+  g.side = Side::kSell;  // closes the position
+  store.apply(g);
+  const FeatureVector after = store.features(slot);
+  CHECK(feat(after, Feature::kTradeRate) == Approx(std::log1p(1.5 * kLn2)));
+  CHECK(feat(after, Feature::kTurnover) == Approx(std::log1p(75000.0 * kLn2 / 50000.0)));
+
+  // An option that expires while the account is idle drops out of the exposure read later.
+  Fill o;
+  o.recv_ns = kT0 + kHour;
+  o.account = 10;
+  o.instrument = 20;
+  o.kind = InstrumentKind::kOption;
+  o.option_type = OptionType::kCall;
+  o.side = Side::kBuy;
+  o.qty = 1.0;
+  o.price = 0.05;
+  o.underlying_price = 50000.0;
+  o.notional_usd = 50000.0;
+  o.strike = 50000.0;
+  o.expiry_ns = kT0 + 2 * kHour;
+  o.iv = 0.5;
+  const auto os = store.apply(o);
+  CHECK(feat(store.features(os, kT0 + 90 * 60 * kSec), Feature::kExposure) > 0.0);
+  CHECK(feat(store.features(os, kT0 + 3 * kHour), Feature::kExposure) == 0.0);
+  CHECK(store.positions(os).size() == 1u);
+}
+
+TEST_CASE("spsc ring: pop_spans hands a wrapped burst out as two spans, in order", "[spsc_ring]") {
+  SpscRing<int> ring(8);
+  int v = 0;
+  for (int i = 0; i < 6; ++i) REQUIRE(ring.try_push(v++));
+  std::vector<int> got;
+  std::vector<std::size_t> sizes;
+  auto take = [&](std::span<const int> s) {
+    sizes.push_back(s.size());
+    got.insert(got.end(), s.begin(), s.end());
+  };
+  CHECK(ring.pop_spans(4, take) == 4);
+  CHECK(ring.pop_spans(100, take) == 2);
+  for (int i = 0; i < 5; ++i) REQUIRE(ring.try_push(v++));  // slots 6, 7, 0, 1, 2
+  CHECK(ring.pop_spans(100, take) == 5);
+  CHECK(ring.pop_spans(100, take) == 0);
+  CHECK(sizes == std::vector<std::size_t>{4, 2, 2, 3});
+  CHECK(got == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  CHECK(ring.size() == 0u);
+}
