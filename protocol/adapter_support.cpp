@@ -154,7 +154,12 @@ bool is_usd_like(std::string_view c) {
 // ---------------------------------------------------------------------------------------------
 
 const InstrumentInfo* InstrumentCache::find(std::string_view symbol, ParseError& err) {
-  if (last_ != nullptr && symbol == last_symbol_) return last_;
+  for (std::size_t i = 0; i < kRecent && recent_[i].info != nullptr; ++i) {
+    if (recent_[i].symbol != symbol) continue;
+    // Move to the front, so that the most frequent symbols are found first.
+    for (; i > 0; --i) std::swap(recent_[i], recent_[i - 1]);
+    return recent_[0].info;
+  }
   auto it = map_.find(absl::string_view(symbol.data(), symbol.size()));
   if (it == map_.end()) {
     auto id = registry_.resolve(venue_, symbol);
@@ -178,10 +183,13 @@ const InstrumentInfo* InstrumentCache::find(std::string_view symbol, ParseError&
     info.quote = ins.quote;
     if (map_.size() >= kMaxEntries) map_.clear();
     it = map_.emplace(std::string(symbol), std::move(info)).first;
+    for (Recent& r : recent_) r.info = nullptr;  // the insertion may have moved every entry
   }
-  last_ = &it->second;  // valid until the next insertion, which resets it
-  last_symbol_.assign(symbol.data(), symbol.size());
-  return last_;
+  // Into the front slot; the least recent entry drops out (its string's capacity is reused).
+  for (std::size_t i = kRecent - 1; i > 0; --i) std::swap(recent_[i], recent_[i - 1]);
+  recent_[0].symbol.assign(symbol.data(), symbol.size());
+  recent_[0].info = &it->second;
+  return recent_[0].info;
 }
 
 AccountId AccountCache::intern(std::string_view name) {

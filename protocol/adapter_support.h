@@ -158,9 +158,16 @@ class InstrumentCache {
   static constexpr std::size_t kMaxEntries = 1 << 16;  //!< junk symbols from a broken feed stay bounded
   InstrumentRegistry& registry_;
   Venue venue_;
+  //! The last few symbols looked up (a batch mostly cycles through a handful of instruments),
+  //! most recent first; compared byte by byte before the hash map is asked. Cleared whenever the
+  //! map inserts (its pointers may move then).
+  static constexpr std::size_t kRecent = 4;
+  struct Recent {
+    std::string symbol;
+    const InstrumentInfo* info = nullptr;
+  };
   absl::flat_hash_map<std::string, InstrumentInfo> map_;
-  const InstrumentInfo* last_ = nullptr;  //!< consecutive fills are mostly of one instrument
-  std::string last_symbol_;
+  Recent recent_[kRecent];
 };
 
 class AccountCache {

@@ -15,8 +15,10 @@ class DeribitAdapter final : public JsonAdapter {
       : JsonAdapter(Venue::kDeribit, std::move(ctx), false, /*random_access=*/false) {}
 
  protected:
-  bool decode_document(od::document& doc, std::string_view, std::int64_t recv_ns, std::vector<Fill>& out,
+  bool decode_document(od::document& doc, std::string_view message, std::int64_t recv_ns, std::vector<Fill>& out,
                        DecodeOutcome& outcome, ParseError& err) override {
+    doc_ = &doc;
+    end_ = message.data() + message.size();
     od::object root;
     if (auto e = doc.get_object().get(root); e) return fail_root(doc, e, err);
     std::string_view method;
@@ -162,63 +164,177 @@ class DeribitAdapter final : public JsonAdapter {
     return true;
   }
 
-  bool decode_trade(od::value& v, std::int64_t recv_ns, std::vector<Fill>& out, ParseError& err) {
-    od::object obj;
-    if (auto e = v.get_object().get(obj); e) return fail_json(err, e, "user trade (object)");
+  //! The fields of a user trade that a Fill needs; NaN / empty / -1 when absent.
+  struct TradeFields {
     std::string_view trade_id, instrument, direction, liquidity, fee_currency;
     double price = kNaN, amount = kNaN, fee = kNaN, index_price = kNaN, underlying_price = kNaN, mark_price = kNaN,
            iv = kNaN;
     std::int64_t timestamp = -1;
-    // The value of a field is only materialised for the keys we read: skipping the others is
-    // cheaper than building an ondemand::value for each (half of a trade's ~20 fields).
+  };
+
+  //! Reads the value of `key` into `t` when it is a field we use; other keys are ignored.
+  //! `Source` is an od::field (its value materialised only for the keys we use) or an od::value.
+  template <class Source>
+  static bool read_known(std::string_view key, Source& src, TradeFields& t, ParseError& err) {
+    switch (key.size()) {
+      case 2:
+        if (key == "iv") return get_number(src, key, t.iv, err);
+        break;
+      case 3:
+        if (key == "fee") return get_number(src, key, t.fee, err);
+        break;
+      case 5:
+        if (key == "price") return get_number(src, key, t.price, err);
+        break;
+      case 6:
+        if (key == "amount") return get_number(src, key, t.amount, err);
+        break;
+      case 8:
+        if (key == "trade_id") return get_string(src, key, t.trade_id, err);
+        break;
+      case 9:
+        if (key == "direction") return get_string(src, key, t.direction, err);
+        if (key == "liquidity") return get_string(src, key, t.liquidity, err);
+        if (key == "timestamp") return get_int(src, key, t.timestamp, err);
+        break;
+      case 10:
+        if (key == "mark_price") return get_number(src, key, t.mark_price, err);
+        break;
+      case 11:
+        if (key == "index_price") return get_number(src, key, t.index_price, err);
+        break;
+      case 12:
+        if (key == "fee_currency") return get_string(src, key, t.fee_currency, err);
+        break;
+      case 15:
+        if (key == "instrument_name") return get_string(src, key, t.instrument, err);
+        break;
+      case 16:
+        if (key == "underlying_price") return get_number(src, key, t.underlying_price, err);
+        break;
+      default: break;
+    }
+    return true;
+  }
+
+  //! Reads a trade's fields in any order: one pass over every field, switching on the key.
+  static bool read_any_order(od::object& obj, TradeFields& t, ParseError& err) {
     for (auto field_result : obj) {
       od::field field;
       if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "user trade");
-      const std::string_view key = raw_key(field);
+      if (!read_known(raw_key(field), field, t, err)) return false;
+    }
+    return true;
+  }
+
+  //! The key of the next field of the object being read, without consuming anything: the
+  //! iterator stands at the object's first key or right after a value (at ',' or '}'). Empty
+  //! when no field follows (or a key has an escape, which then matches no known key).
+  std::string_view peek_key() const {
+    const char* p = nullptr;
+    if (doc_->current_location().get(p) != simdjson::SUCCESS) return {};
+    if (*p == ',') {
+      ++p;
+      while (p < end_ && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+    }
+    if (p >= end_ || *p != '"') return {};
+    const char* q = ++p;
+    while (q < end_ && *q != '"' && *q != '\\') ++q;
+    if (q >= end_ || *q != '"') return {};
+    return {p, static_cast<std::size_t>(q - p)};
+  }
+
+  //! One step of the ordered walk: the field `key` at or after the current position (simdjson's
+  //! find_field, which never goes back, and skips the fields before it without materialising
+  //! them), read by `read`. `in_order` becomes false when the key is not in the rest of the
+  //! object. Inlined with each literal key, so that the key comparisons are fixed-size.
+  template <class Read>
+  static inline __attribute__((always_inline)) bool step(od::object& obj, std::string_view key, bool& in_order,
+                                                         ParseError& err, Read read) {
+    od::value v;
+    const auto e = obj.find_field(key).get(v);
+    if (e == simdjson::NO_SUCH_FIELD) {
+      in_order = false;
+      return true;
+    }
+    if (e) return fail_json(err, e, "user trade");
+    return read(v);
+  }
+
+  //! Reads a trade's fields in the order Deribit sends them (keys in reverse alphabetical order:
+  //! underlying_price, trade_id, timestamp, price, mark_price, liquidity, iv, instrument_name,
+  //! index_price, fee_currency, fee, direction, amount). `in_order` is false when the object does
+  //! not follow that order (a field missing or elsewhere, or an unknown field after amount): the
+  //! caller then rewinds the object and reads it with read_any_order(). The optional iv and
+  //! underlying_price are taken where Deribit puts them, or right after amount.
+  bool read_in_venue_order(od::object& obj, TradeFields& t, bool& in_order, ParseError& err) {
+    in_order = true;
+    const auto number = [&err](std::string_view key, double& out) {
+      return [&err, key, &out](od::value& v) { return get_number(v, key, out, err); };
+    };
+    const auto text = [&err](std::string_view key, std::string_view& out) {
+      return [&err, key, &out](od::value& v) { return get_string(v, key, out, err); };
+    };
+    const auto underlying_price = number("underlying_price", t.underlying_price);
+    const auto iv = number("iv", t.iv);
+    if (peek_key() == "underlying_price" && !step(obj, "underlying_price", in_order, err, underlying_price))
+      return false;
+    // Each line: false on an error; stop (in_order false) at the first key not found in order.
+    if (!step(obj, "trade_id", in_order, err, text("trade_id", t.trade_id))) return false;
+    if (!in_order) return true;
+    if (!step(obj, "timestamp", in_order, err, [&](od::value& v) { return get_int(v, "timestamp", t.timestamp, err); }))
+      return false;
+    if (!in_order) return true;
+    if (!step(obj, "price", in_order, err, number("price", t.price))) return false;
+    if (!in_order) return true;
+    if (!step(obj, "mark_price", in_order, err, number("mark_price", t.mark_price))) return false;
+    if (!in_order) return true;
+    if (!step(obj, "liquidity", in_order, err, text("liquidity", t.liquidity))) return false;
+    if (!in_order) return true;
+    if (peek_key() == "iv" && !step(obj, "iv", in_order, err, iv)) return false;
+    if (!step(obj, "instrument_name", in_order, err, text("instrument_name", t.instrument))) return false;
+    if (!in_order) return true;
+    if (!step(obj, "index_price", in_order, err, number("index_price", t.index_price))) return false;
+    if (!in_order) return true;
+    if (!step(obj, "fee_currency", in_order, err, text("fee_currency", t.fee_currency))) return false;
+    if (!in_order) return true;
+    if (!step(obj, "fee", in_order, err, number("fee", t.fee))) return false;
+    if (!in_order) return true;
+    if (!step(obj, "direction", in_order, err, text("direction", t.direction))) return false;
+    if (!in_order) return true;
+    if (!step(obj, "amount", in_order, err, number("amount", t.amount))) return false;
+    if (!in_order) return true;
+    for (std::string_view key = peek_key(); !key.empty(); key = peek_key()) {
       bool ok = true;
-      switch (key.size()) {
-        case 2:
-          if (key == "iv") ok = get_number(field, key, iv, err);
-          break;
-        case 3:
-          if (key == "fee") ok = get_number(field, key, fee, err);
-          break;
-        case 5:
-          if (key == "price") ok = get_number(field, key, price, err);
-          break;
-        case 6:
-          if (key == "amount") ok = get_number(field, key, amount, err);
-          break;
-        case 8:
-          if (key == "trade_id") ok = get_string(field, key, trade_id, err);
-          break;
-        case 9:
-          if (key == "direction")
-            ok = get_string(field, key, direction, err);
-          else if (key == "liquidity")
-            ok = get_string(field, key, liquidity, err);
-          else if (key == "timestamp")
-            ok = get_int(field, key, timestamp, err);
-          break;
-        case 10:
-          if (key == "mark_price") ok = get_number(field, key, mark_price, err);
-          break;
-        case 11:
-          if (key == "index_price") ok = get_number(field, key, index_price, err);
-          break;
-        case 12:
-          if (key == "fee_currency") ok = get_string(field, key, fee_currency, err);
-          break;
-        case 15:
-          if (key == "instrument_name") ok = get_string(field, key, instrument, err);
-          break;
-        case 16:
-          if (key == "underlying_price") ok = get_number(field, key, underlying_price, err);
-          break;
-        default: break;
+      if (key == "iv" && std::isnan(t.iv)) {
+        ok = step(obj, "iv", in_order, err, iv);
+      } else if (key == "underlying_price" && std::isnan(t.underlying_price)) {
+        ok = step(obj, "underlying_price", in_order, err, underlying_price);
+      } else {
+        in_order = false;  // something else after amount: read the object in any order
       }
       if (!ok) return false;
+      if (!in_order) return true;
     }
+    return true;
+  }
+
+  bool decode_trade(od::value& v, std::int64_t recv_ns, std::vector<Fill>& out, ParseError& err) {
+    od::object obj;
+    if (auto e = v.get_object().get(obj); e) return fail_json(err, e, "user trade (object)");
+    TradeFields t;
+    bool in_order = false;
+    if (!read_in_venue_order(obj, t, in_order, err)) return false;
+    if (!in_order) {
+      if (auto e = obj.reset().error(); e) return fail_json(err, e, "user trade");
+      t = TradeFields{};
+      if (!read_any_order(obj, t, err)) return false;
+    }
+    const std::string_view trade_id = t.trade_id, instrument = t.instrument, direction = t.direction,
+                           liquidity = t.liquidity, fee_currency = t.fee_currency;
+    const double price = t.price, amount = t.amount, fee = t.fee, index_price = t.index_price,
+                 underlying_price = t.underlying_price, mark_price = t.mark_price, iv = t.iv;
+    const std::int64_t timestamp = t.timestamp;
     if (trade_id.empty()) return fail(err, ParseErrorReason::kMissingField, "user trade without 'trade_id'");
     if (instrument.empty()) return fail(err, ParseErrorReason::kMissingField, "user trade without 'instrument_name'");
     if (direction.empty()) return fail(err, ParseErrorReason::kMissingField, "user trade without 'direction'");
@@ -333,6 +449,9 @@ class DeribitAdapter final : public JsonAdapter {
     outcome.reason = "JSON-RPC error response (see venue_code)";
     return true;
   }
+
+  od::document* doc_ = nullptr;  //!< the message being decoded (for peek_key)
+  const char* end_ = nullptr;    //!< its end
 };
 
 }  // namespace
