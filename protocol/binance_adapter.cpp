@@ -77,6 +77,7 @@ class BinanceAdapter final : public JsonAdapter {
     if (!get_string(type_value, "e", type, err)) return false;
     if (type == "ORDER_TRADE_UPDATE") {
       const std::size_t before = out.size();
+      futures_reason_ = {};
       od::value o;
       bool found = false;
       if (!find_field(event, "o", o, found, err)) return false;
@@ -100,8 +101,12 @@ class BinanceAdapter final : public JsonAdapter {
       }
       const bool any = out.size() > before;
       outcome.kind = any ? MessageKind::kFills : MessageKind::kOrderUpdate;
-      outcome.reason = any ? "ORDER_TRADE_UPDATE with executions"
-                           : "ORDER_TRADE_UPDATE without an execution (x != TRADE or no fills)";
+      if (!futures_reason_.empty()) {
+        outcome.reason = futures_reason_;  // the futures order's execution type says what it was
+      } else {
+        outcome.reason =
+            any ? "ORDER_TRADE_UPDATE with executions" : "ORDER_TRADE_UPDATE without an execution (no fills)";
+      }
       return true;
     }
     if (type == "TRADE_LITE") {
@@ -134,7 +139,7 @@ class BinanceAdapter final : public JsonAdapter {
     double last_qty = kNaN, last_price = kNaN, fee = kNaN;
     bool present = false;
     bool maker = false, has_maker = false;
-    std::int64_t trade_time = -1, trade_id = -1;
+    std::int64_t trade_time = -1, trade_id = -1, order_id = -1;
     for (auto field_result : order) {
       od::field field;
       if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "'o'");
@@ -152,6 +157,7 @@ class BinanceAdapter final : public JsonAdapter {
         case 'N': ok = get_string(v, "o.N", fee_asset, err); break;
         case 'T': ok = get_int(v, "o.T", trade_time, err); break;
         case 't': ok = get_int(v, "o.t", trade_id, err); break;
+        case 'i': ok = get_int(v, "o.i", order_id, err); break;
         case 'm':
           ok = get_bool(v, "o.m", maker, err);
           has_maker = ok;
@@ -161,15 +167,26 @@ class BinanceAdapter final : public JsonAdapter {
       if (!ok) return false;
     }
     if (exec_type.empty()) return fail(err, ParseErrorReason::kMissingField, "order without execution type 'o.x'");
-    if (exec_type != "TRADE") {
+    // "TRADE" is an execution of the account's order; "CALCULATED" is a liquidation execution:
+    // the venue closed (part of) the account's position with a market order of its own, which is
+    // a real fill of the account. Every other execution type changes an order without a trade.
+    const bool liquidation = exec_type == "CALCULATED";
+    if (exec_type != "TRADE" && !liquidation) {
       ++outcome.skipped;
+      futures_reason_ = non_fill_reason(exec_type);
       return true;
     }
+    futures_reason_ = liquidation ? "ORDER_TRADE_UPDATE x=CALCULATED: liquidation execution (a taker fill)"
+                                  : "ORDER_TRADE_UPDATE x=TRADE: execution";
     if (symbol.empty()) return fail(err, ParseErrorReason::kMissingField, "trade without symbol 'o.s'");
     if (std::isnan(last_qty) || std::isnan(last_price)) {
       return fail(err, ParseErrorReason::kMissingField, "trade without last filled quantity 'o.l' and price 'o.L'");
     }
-    if (trade_id < 0) return fail(err, ParseErrorReason::kMissingField, "trade without trade id 'o.t'");
+    // A liquidation execution without a trade id (0 or absent) is keyed by its order id, which the
+    // venue gives every liquidation order.
+    const bool keyed_by_order = liquidation && trade_id <= 0 && order_id > 0;
+    if (trade_id < 0 && !keyed_by_order)
+      return fail(err, ParseErrorReason::kMissingField, "trade without trade id 'o.t'");
     if (trade_time < 0) return fail(err, ParseErrorReason::kMissingField, "trade without trade time 'o.T'");
     if (!(last_qty > 0) || !(last_price > 0))
       return fail(err, ParseErrorReason::kBadValue, "'o.l' and 'o.L' must be > 0");
@@ -180,7 +197,11 @@ class BinanceAdapter final : public JsonAdapter {
     f.venue = Venue::kBinance;
     f.account = account_;
     if (!parse_side(side, f.side, err, "o.S")) return false;
-    if (has_maker) f.liquidity = maker ? Liquidity::kMaker : Liquidity::kTaker;
+    if (liquidation) {
+      f.liquidity = Liquidity::kTaker;  // the liquidation engine's market order takes liquidity
+    } else if (has_maker) {
+      f.liquidity = maker ? Liquidity::kMaker : Liquidity::kTaker;
+    }
     const InstrumentInfo* ins = instruments_.find(symbol, err);
     if (ins == nullptr) return false;
     set_instrument(f, *ins);
@@ -190,7 +211,11 @@ class BinanceAdapter final : public JsonAdapter {
     if (!set_notional(f, *ins)) return fail(err, ParseErrorReason::kBadSymbol, "instrument price is not in USD");
     if (!std::isnan(fee)) f.fee_usd = fee_to_usd(fee, fee_asset, *ins, base_usd_price(f, *ins, kNaN));
     char digits[24];
-    f.trade_id = TradeIdHasher("binance").add(symbol).add(int_text(trade_id, digits)).value();
+    if (keyed_by_order) {
+      f.trade_id = TradeIdHasher("binance").add(symbol).add("liquidation").add(int_text(order_id, digits)).value();
+    } else {
+      f.trade_id = TradeIdHasher("binance").add(symbol).add(int_text(trade_id, digits)).value();
+    }
     out.push_back(f);
     return true;
   }
@@ -306,6 +331,17 @@ class BinanceAdapter final : public JsonAdapter {
     return true;
   }
 
+  //! Why a USD-M order update with execution type `x` carries no fill.
+  static std::string_view non_fill_reason(std::string_view x) {
+    if (x == "NEW") return "ORDER_TRADE_UPDATE x=NEW: order accepted, no execution";
+    if (x == "CANCELED") return "ORDER_TRADE_UPDATE x=CANCELED: order cancelled, no execution";
+    if (x == "EXPIRED")
+      return "ORDER_TRADE_UPDATE x=EXPIRED: order expired (time in force, post-only or self-trade prevention), no "
+             "execution";
+    if (x == "AMENDMENT") return "ORDER_TRADE_UPDATE x=AMENDMENT: order price or quantity modified, no execution";
+    return "ORDER_TRADE_UPDATE with an execution type we do not know: treated as an order update, no fill";
+  }
+
   static bool parse_side(std::string_view s, Side& side, ParseError& err, std::string_view what) {
     if (s == "BUY") {
       side = Side::kBuy;
@@ -323,6 +359,8 @@ class BinanceAdapter final : public JsonAdapter {
     auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
     return {buf, static_cast<std::size_t>(p - buf)};
   }
+
+  std::string_view futures_reason_;  //!< static text: what the last USD-M order update was
 };
 
 }  // namespace

@@ -1,8 +1,10 @@
 #pragma once
 // Binance user data streams: USDⓈ-M (and COIN-M) futures and European options. Both push
 // `ORDER_TRADE_UPDATE`, with different shapes:
-//   - futures: "o" is one order; it is a fill only when the execution type x == "TRADE" (other
-//     values: NEW, CANCELED, CALCULATED, EXPIRED, AMENDMENT are order updates). Fill fields:
+//   - futures: "o" is one order; it is a fill when the execution type x == "TRADE", and when
+//     x == "CALCULATED" (a liquidation execution: the venue's liquidation order closed part of the
+//     account's position; always a taker fill; keyed by the order id "i" if it has no trade id).
+//     NEW, CANCELED, EXPIRED, AMENDMENT are order updates, each with its own reason. Fill fields:
 //     l = last filled quantity (base units on USDⓈ-M; contracts on COIN-M, converted with the
 //     contract value in USD), L = last filled price, n/N = commission and its asset, T = trade
 //     time (ms), t = trade id, m = maker.

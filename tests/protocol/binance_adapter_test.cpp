@@ -84,6 +84,81 @@ TEST_CASE("binance: TRADE_LITE is ignored on purpose, x=NEW is an order update",
   CHECK(h.fills.empty());
 }
 
+//! A USD-M liquidation execution, in the shape Binance documents for ORDER_TRADE_UPDATE: the
+//! liquidation engine's order ("c" autoclose-..., order type LIQUIDATION) with execution type
+//! "CALCULATED". Written by hand; `t_field` and `m_field` vary the trade id and maker flag.
+std::string liquidation_update(const std::string& t_field, const std::string& m_field) {
+  return R"({"e":"ORDER_TRADE_UPDATE","E":1709654402001,"T":1709654402000,"o":{"s":"BTCUSDT",)"
+         R"("c":"autoclose-1709654401999123","S":"SELL","o":"LIQUIDATION","f":"IOC","q":"0.050",)"
+         R"("p":"61500.00","ap":"61480.20","sp":"0","x":"CALCULATED","X":"FILLED","i":4123456789,)"
+         R"("l":"0.050","z":"0.050","L":"61480.20","N":"USDT","n":"1.53700500","T":1709654402000,)" +
+         t_field + R"("b":"0","a":"0",)" + m_field +
+         R"("R":false,"wt":"CONTRACT_PRICE","ot":"LIQUIDATION","ps":"BOTH","cp":false,"rp":"-120.50000000",)"
+         R"("pP":false,"si":0,"ss":0,"V":"NONE","pm":"NONE","gtd":0}})";
+}
+
+TEST_CASE("binance: USD-M x=CALCULATED (liquidation execution) is a taker fill of the account", "[binance]") {
+  AdapterHarness h(Venue::kBinance, "binance-sub-3");
+  ExpectedFill e;
+  e.account = "binance-sub-3";
+  e.symbol = "BTCUSDT";
+  e.kind = InstrumentKind::kPerpetual;
+  e.side = Side::kSell;              // "S": the long position was sold off
+  e.liquidity = Liquidity::kTaker;   // a liquidation always takes liquidity
+  e.qty = 0.05;                      // "l" in BTC
+  e.price = 61480.20;                // "L"
+  e.notional_usd = 0.05 * 61480.20;  // USDT-quoted: 3074.01 USD
+  e.fee_usd = 1.537005;              // "n" in "N" USDT (0.05 % of 3074.01)
+  e.venue_ns = 1709654402000 * kMs;  // order "T"
+
+  SECTION("with a trade id") {
+    const auto out = h.ok(liquidation_update(R"("t":5012345678,)", R"("m":false,)"));
+    CHECK(out.kind == MessageKind::kFills);
+    CHECK(out.fills == 1);
+    CHECK(std::string(out.reason).find("CALCULATED") != std::string::npos);
+    REQUIRE(h.fills.size() == 1);
+    e.trade_id = trade_hash("binance:BTCUSDT:5012345678");
+    check_fill(h, h.fills[0], e);
+    // Replayed after a reconnect: the same trade, dropped as a duplicate.
+    const auto again = h.ok(liquidation_update(R"("t":5012345678,)", R"("m":false,)"));
+    CHECK(again.duplicates == 1);
+    CHECK(h.fills.size() == 1);
+  }
+  SECTION("with trade id 0 it is keyed by the liquidation order id; a maker flag does not make it maker") {
+    h.ok(liquidation_update(R"("t":0,)", R"("m":true,)"));
+    REQUIRE(h.fills.size() == 1);
+    e.trade_id = trade_hash("binance:BTCUSDT:liquidation:4123456789");
+    check_fill(h, h.fills[0], e);
+  }
+  SECTION("without a trade id field it is keyed by the order id as well") {
+    h.ok(liquidation_update("", R"("m":false,)"));
+    REQUIRE(h.fills.size() == 1);
+    CHECK(h.fills[0].trade_id == trade_hash("binance:BTCUSDT:liquidation:4123456789"));
+  }
+}
+
+TEST_CASE("binance: USD-M x=EXPIRED, AMENDMENT, CANCELED are order updates with their reason", "[binance]") {
+  AdapterHarness h(Venue::kBinance);
+  for (const std::string x : {"EXPIRED", "AMENDMENT", "CANCELED", "NEW", "SOMETHING_NEW"}) {
+    INFO(x);
+    const std::string msg =
+        R"({"e":"ORDER_TRADE_UPDATE","E":1709654402001,"T":1709654402000,"o":{"s":"BTCUSDT","c":"abc","S":"BUY",)"
+        R"("o":"LIMIT","f":"GTX","q":"0.010","p":"61000.00","ap":"0","sp":"0","x":")" +
+        x +
+        R"(","X":"EXPIRED","i":4123456790,"l":"0","z":"0","L":"0","n":"0","N":"USDT","T":1709654402000,"t":0,)"
+        R"("m":false,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"rp":"0"}})";
+    const auto out = h.ok(msg);
+    CHECK(out.kind == MessageKind::kOrderUpdate);
+    CHECK(out.skipped == 1);
+    const std::string reason(out.reason);
+    if (x == "SOMETHING_NEW")
+      CHECK(reason.find("do not know") != std::string::npos);
+    else
+      CHECK(reason.find("x=" + x) != std::string::npos);
+  }
+  CHECK(h.fills.empty());
+}
+
 TEST_CASE("binance: options ORDER_TRADE_UPDATE, array of orders with fills", "[binance]") {
   const std::string msg = fixture("binance/eapi_options_order_trade_update__go_binance_test.json");
   ExpectedFill e;
