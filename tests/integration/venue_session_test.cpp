@@ -4,12 +4,17 @@
 // (truncated, wrongly typed, not JSON, oversized) counted by reason and skipped.
 #include <catch2/catch.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 #include <cstdlib>
+#include <functional>
 #include <set>
 
 #include "core/account_interner.h"
 #include "core/instrument_registry.h"
 #include "core/str_cat.h"
+#include "protocol/deribit_control.h"
 #include "service/venue_source.h"
 #include "tests/integration/test_support.h"
 #include "tools/fillsim/venue_server.h"
@@ -233,4 +238,164 @@ TEST_CASE("okx server closes a client that misses its heartbeats, and the client
   }));
   source.stop();
   server.stop();
+}
+
+// --- Deribit heartbeats ------------------------------------------------------------------------
+// The venue's set_heartbeat minimum is 10 s; the server runs its heartbeat clock 1000/30 times
+// faster (10 s = 300 ms), so several intervals fit in a short test.
+
+TEST_CASE("deribit server closes a connection that does not answer test_request", "[integration][venue][heartbeat]") {
+  namespace asio = boost::asio;
+  namespace beast = boost::beast;
+  auto options = server_options(Venue::kDeribit);
+  options.tls_cert_file.clear();  // plain ws: the silent client below is a bare websocket
+  options.tls_key_file.clear();
+  options.deribit_heartbeat_second_ms = 30;
+  fillsim::VenueServer server(options);
+  REQUIRE(server.start().ok());
+
+  // A client that asks for heartbeats and then never answers the test requests.
+  asio::io_context ioc;
+  beast::websocket::stream<beast::tcp_stream> ws(ioc);
+  beast::error_code ec;
+  ws.next_layer().connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()), ec);
+  REQUIRE_FALSE(ec);
+  ws.handshake("127.0.0.1", "/ws/api/v2", ec);
+  REQUIRE_FALSE(ec);
+  ws.write(asio::buffer(control::deribit_set_heartbeat_request(1, 10)), ec);
+  REQUIRE_FALSE(ec);
+  int test_requests = 0;
+  bool set_heartbeat_ok = false;
+  bool closed = false;
+  beast::flat_buffer buffer;
+  std::function<void()> read_next = [&] {
+    ws.async_read(buffer, [&](beast::error_code read_ec, std::size_t) {
+      if (read_ec) {
+        closed = true;  // the server hung up
+        return;
+      }
+      const std::string text = beast::buffers_to_string(buffer.data());
+      buffer.consume(buffer.size());
+      if (text.find("test_request") != std::string::npos) ++test_requests;
+      if (text.find(R"("result":"ok")") != std::string::npos) set_heartbeat_ok = true;
+      read_next();
+    });
+  };
+  read_next();
+  ioc.run_for(std::chrono::seconds(20));  // liveness bound only: returns when the server closes
+  server.stop();
+  CHECK(set_heartbeat_ok);
+  CHECK(test_requests >= 1);
+  CHECK(closed);
+  CHECK(server.stats().heartbeat_closes.load() == 1);
+  CHECK(server.stats().pings.load() == 0);  // no public/test ever arrived
+}
+
+TEST_CASE("deribit client answers test requests and stays connected across heartbeat intervals",
+          "[integration][venue][heartbeat]") {
+  REQUIRE(test_certificate().ok);
+  auto options = server_options(Venue::kDeribit);
+  options.deribit_heartbeat_second_ms = 30;  // the client's 10 s interval lasts 300 ms
+  fillsim::VenueServer server(options);
+  REQUIRE(server.start().ok());
+  AccountInterner accounts;
+  InstrumentRegistry instruments;
+  CollectingSink sink;
+  AdapterContext ctx;
+  ctx.accounts = &accounts;
+  ctx.instruments = &instruments;
+  VenueSource source(client_config(Venue::kDeribit, server.port(), options, false), ctx, sink);
+  REQUIRE(source.start().ok());
+  // Five test requests per connection: more than four intervals, each of which would have cost
+  // an unanswering client its connection.
+  const bool enough = wait_until([&] { return server.stats().test_requests.load() >= 5 * kAccounts; });
+  const std::uint64_t answered = SourceStats::get(source.stats().test_requests_answered);
+  const std::uint64_t disconnects = SourceStats::get(source.stats().disconnects);
+  const std::uint64_t connects = SourceStats::get(source.stats().connects);
+  source.stop();
+  server.stop();
+  CHECK(enough);
+  CHECK(server.stats().heartbeat_closes.load() == 0);
+  CHECK(disconnects == 0);
+  CHECK(connects == kAccounts);
+  CHECK(answered >= 4 * kAccounts);
+  CHECK(server.stats().pings.load() >= 4 * kAccounts);  // public/test answers the server received
+}
+
+// --- Binance listenKey -------------------------------------------------------------------------
+// The client checks its keep-alive at each 1 s control tick, so the periods are seconds here.
+
+TEST_CASE("binance client keeps its listenKey alive over REST and its stream stays up",
+          "[integration][venue][listenkey]") {
+  REQUIRE(test_certificate().ok);
+  auto options = server_options(Venue::kBinance);
+  options.listen_key_validity_ms = 2500;  // expires unless extended
+  options.messages_per_second = 20;
+  fillsim::VenueServer server(options);
+  REQUIRE(server.start().ok());
+  AccountInterner accounts;
+  InstrumentRegistry instruments;
+  CollectingSink sink;
+  AdapterContext ctx;
+  ctx.accounts = &accounts;
+  ctx.instruments = &instruments;
+  auto config = client_config(Venue::kBinance, server.port(), options, false);
+  config.listen_key_keepalive_ns = 300'000'000;  // due at every control tick
+  VenueSource source(config, ctx, sink);
+  REQUIRE(source.start().ok());
+  // Four keep-alives per account: the streams outlive the 2.5 s validity only because of them.
+  const bool enough = wait_until([&] { return server.stats().keepalives.load() >= 4 * kAccounts; });
+  const std::uint64_t keepalives_ok = SourceStats::get(source.stats().pings_sent);
+  const std::uint64_t disconnects = SourceStats::get(source.stats().disconnects);
+  source.stop();
+  server.stop();
+  CHECK(enough);
+  CHECK(keepalives_ok >= 4 * kAccounts);  // the client counts each accepted PUT
+  CHECK(server.stats().keepalive_rejected.load() == 0);
+  CHECK(server.stats().listen_key_expired.load() == 0);
+  CHECK(server.stats().listen_keys.load() == kAccounts);  // never had to make a new key
+  CHECK(disconnects == 0);
+}
+
+TEST_CASE("binance: an expired listenKey closes the stream; the client makes a new key and loses no fill",
+          "[integration][venue][listenkey]") {
+  REQUIRE(test_certificate().ok);
+  auto options = server_options(Venue::kBinance);
+  options.listen_key_validity_ms = 700;
+  options.messages_per_second = 30;  // 60 fills per account over ~2 s: several expiries mid-stream
+  fillsim::VenueServer server(options);
+  REQUIRE(server.start().ok());
+  std::set<std::uint64_t> expected;
+  for (std::size_t a = 0; a < kAccounts; ++a)
+    expected.insert(server.expected_trade_ids(a).begin(), server.expected_trade_ids(a).end());
+  AccountInterner accounts;
+  InstrumentRegistry instruments;
+  CollectingSink sink;
+  AdapterContext ctx;
+  ctx.accounts = &accounts;
+  ctx.instruments = &instruments;
+  auto config = client_config(Venue::kBinance, server.port(), options, false);
+  config.listen_key_keepalive_ns = 3600'000'000'000;  // never in time
+  VenueSource source(config, ctx, sink);
+  REQUIRE(source.start().ok());
+  auto received_all = [&] {
+    std::set<std::uint64_t> got;
+    for (const Fill& f : sink.fills()) got.insert(f.trade_id);
+    return got == expected;
+  };
+  const bool complete =
+      wait_until([&] { return received_all() && SourceStats::get(source.stats().connects) >= kAccounts + 2; });
+  source.stop();
+  server.stop();
+  const auto fills = sink.fills();
+  std::set<std::uint64_t> got;
+  for (const Fill& f : fills) got.insert(f.trade_id);
+  const SourceStats& s = source.stats();
+  CHECK(complete);
+  CHECK(server.stats().listen_key_expired.load() >= 1);
+  CHECK(SourceStats::get(s.venue_errors) >= 1);               // the client read listenKeyExpired
+  CHECK(server.stats().listen_keys.load() >= kAccounts + 1);  // and asked for a new key
+  CHECK(SourceStats::get(s.connects) >= kAccounts + 2);
+  CHECK(got == expected);             // nothing lost...
+  CHECK(fills.size() == got.size());  // ...nothing twice
 }

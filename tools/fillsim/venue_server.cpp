@@ -67,7 +67,18 @@ struct VenueServer::Shared {
   std::vector<std::vector<VenueFill>> streams;            //!< per account
   std::unique_ptr<std::atomic<std::size_t>[]> delivered;  //!< per account: fills sent at least once
   std::vector<std::size_t> resume;                        //!< per account: where the last connection stopped
-  absl::flat_hash_map<std::string, int> listen_keys;      //!< Binance listenKey → account
+  //! Binance: each account's listenKey. POST returns the live one (and extends it) or makes a
+  //! new one once it has expired; PUT extends a live one.
+  struct ListenKey {
+    std::string key;  //!< "" before the first POST
+    std::int64_t expires_ms = 0;
+    int generation = 0;
+  };
+  std::vector<ListenKey> listen_keys;  //!< per account
+  bool listen_key_live(int account, std::int64_t now) const {
+    const ListenKey& k = listen_keys[static_cast<std::size_t>(account)];
+    return !k.key.empty() && now < k.expires_ms;
+  }
   int drops = 0;
   std::uint64_t next_conn = 1;
   bool stopping = false;
@@ -116,11 +127,15 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       // The user-data stream: /ws/<listenKey>.
       std::string_view target(req.target().data(), req.target().size());
       const std::size_t slash = target.rfind('/');
-      auto it = sh_->listen_keys.find(std::string(target.substr(slash == std::string_view::npos ? 0 : slash + 1)));
-      if (it == sh_->listen_keys.end())
+      const std::string_view key = target.substr(slash == std::string_view::npos ? 0 : slash + 1);
+      const std::int64_t now = now_ms();
+      for (std::size_t a = 0; a < sh_->listen_keys.size(); ++a)
+        if (sh_->listen_keys[a].key == key && sh_->listen_key_live(static_cast<int>(a), now))
+          control_.account = static_cast<int>(a);
+      if (control_.account < 0)
         return respond(req, http::status::bad_request, R"({"code":-1125,"msg":"This listenKey does not exist."})",
                        true);
-      control_.account = it->second;
+      listen_key_ = std::string(key);
     }
     beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -148,15 +163,28 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       return respond(req, http::status::unauthorized,
                      R"({"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."})", false);
     }
-    const std::string key = str_cat("simListenKey", account, "x", 1000 + account * 7919);
+    const std::int64_t now = now_ms();
+    auto& lk = sh_->listen_keys[static_cast<std::size_t>(account)];
     if (req.method() == http::verb::post) {
-      sh_->listen_keys[key] = account;
+      // Binance: "If the account has an active listenKey, that listenKey will be returned and
+      // its validity will be extended"; otherwise a new one.
+      if (!sh_->listen_key_live(account, now)) {
+        ++lk.generation;
+        lk.key = str_cat("simListenKey", account, "x", 1000 + account * 7919, "g", lk.generation);
+      }
+      lk.expires_ms = now + opt().listen_key_validity_ms;
       stats().listen_keys.fetch_add(1);
-      return respond(req, http::status::ok, str_cat(R"({"listenKey":")", key, "\"}"), false);
+      return respond(req, http::status::ok, str_cat(R"({"listenKey":")", lk.key, "\"}"), false);
     }
     if (req.method() == http::verb::put) {
+      if (!sh_->listen_key_live(account, now)) {
+        stats().keepalive_rejected.fetch_add(1);
+        return respond(req, http::status::bad_request, R"({"code":-1125,"msg":"This listenKey does not exist."})",
+                       false);
+      }
+      lk.expires_ms = now + opt().listen_key_validity_ms;
       stats().keepalives.fetch_add(1);
-      return respond(req, http::status::ok, "{}", false);
+      return respond(req, http::status::ok, str_cat(R"({"listenKey":")", lk.key, "\"}"), false);
     }
     return respond(req, http::status::method_not_allowed, R"({"code":-1,"msg":"method"})", false);
   }
@@ -233,7 +261,17 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
 
   void on_tick() {
     const std::int64_t now = now_ms();
+    if (closing_) return;  // the last message is on its way; the write completion closes
     if (now < stalled_until_ms_) return do_tick();
+    // Binance: the stream of an expired listenKey gets listenKeyExpired, then is closed.
+    if (opt().venue == Venue::kBinance && !listen_key_.empty() &&
+        (sh_->listen_keys[static_cast<std::size_t>(control_.account)].key != listen_key_ ||
+         !sh_->listen_key_live(control_.account, now))) {
+      stats().listen_key_expired.fetch_add(1);
+      send(str_cat(R"({"e":"listenKeyExpired","E":)", now, R"(,"listenKey":")", listen_key_, "\"}"));
+      closing_ = true;
+      return;
+    }
     // Heartbeats: Deribit asks with test_request and closes when the last one went unanswered;
     // the others close a client that has been silent too long.
     if (opt().venue == Venue::kDeribit && control_.heartbeat_interval_ms > 0 && now >= next_test_ms_) {
@@ -244,7 +282,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       send(deribit_test_request());
       stats().test_requests.fetch_add(1);
       control_.test_answered = false;
-      next_test_ms_ = now + control_.heartbeat_interval_ms;
+      next_test_ms_ = now + control_.heartbeat_interval_ms / 1000 * opt().deribit_heartbeat_second_ms;
     }
     if (opt().venue != Venue::kDeribit && opt().venue != Venue::kBinance &&
         now - last_heard_ms_ > opt().heartbeat_timeout_ms) {
@@ -311,7 +349,8 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
         return fail(ec, "write");
       }
       self->out_.pop_front();
-      if (!self->out_.empty()) self->do_write();
+      if (!self->out_.empty()) return self->do_write();
+      if (self->closing_) self->close_now();
     });
   }
 
@@ -335,6 +374,8 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   ControlState control_;
   bool subscribed_ = false;
   bool closed_ = false;
+  bool closing_ = false;    //!< close once the queued messages are written
+  std::string listen_key_;  //!< Binance: the key this stream was opened with
   std::size_t position_ = 0;
   std::uint64_t sent_ = 0;  //!< fill messages on this connection
   std::int64_t last_heard_ms_ = 0;
@@ -384,6 +425,7 @@ absl::Status VenueServer::start() {
   const std::size_t n = options_.accounts.size();
   sh->streams.resize(n);
   sh->resume.assign(n, 0);
+  sh->listen_keys.resize(n);
   sh->delivered = std::make_unique<std::atomic<std::size_t>[]>(n);
   expected_.assign(n, {});
 

@@ -50,6 +50,12 @@ struct VenueServerOptions {
   double messages_per_second = 500;            //!< per connection
   std::size_t replay_window = 10;              //!< fills re-sent when an account re-subscribes
   std::int64_t heartbeat_timeout_ms = 30'000;  //!< OKX/Bybit/Hyperliquid: silent client → closed
+  //! Deribit: how many ms one second of public/set_heartbeat's interval lasts (the venue's
+  //! minimum is 10 s; tests shrink the clock instead of the interval).
+  std::int64_t deribit_heartbeat_second_ms = 1000;
+  //! Binance: a listenKey lives this long after its creation or its last keep-alive (PUT); then
+  //! its stream gets a listenKeyExpired event and is closed, and the next POST makes a new key.
+  std::int64_t listen_key_validity_ms = 60LL * 60 * 1000;
   VenueFaults faults;
 };
 
@@ -69,7 +75,9 @@ struct VenueServerStats {
   std::atomic<std::uint64_t> heartbeat_closes{0};  //!< connections closed for a missed heartbeat
   std::atomic<std::uint64_t> listen_keys{0};
   std::atomic<std::uint64_t> listen_key_rejected{0};
-  std::atomic<std::uint64_t> keepalives{0};
+  std::atomic<std::uint64_t> keepalives{0};          //!< keep-alive PUTs that extended a live key
+  std::atomic<std::uint64_t> keepalive_rejected{0};  //!< keep-alive PUTs without a live key
+  std::atomic<std::uint64_t> listen_key_expired{0};  //!< streams closed with listenKeyExpired
 };
 
 class VenueServer {
