@@ -167,9 +167,9 @@ void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
   //    will touch; those lines are prefetched.
   // Slots found ahead stay valid: slots are never moved or reused. An account not yet indexed
   // then (new, or created by a fill in between) is looked up again when its fill is applied.
-  constexpr std::size_t kIndexAhead = 24;
-  constexpr std::size_t kCoreAhead = 12;
-  constexpr std::size_t kStateAhead = 6;
+  constexpr std::size_t kIndexAhead = 8;
+  constexpr std::size_t kCoreAhead = 5;
+  constexpr std::size_t kStateAhead = 2;
   const std::size_t n = fills.size();
   Slot ahead[kCoreAhead];
   for (std::size_t j = 0; j < n && j < kIndexAhead; ++j) index_.prefetch(fills[j].account);
@@ -196,8 +196,8 @@ std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape&
   // the lines of the core that resolution reads (counts, head, last_ns; the markout sums) are
   // prefetched; at i + kRingAhead that core is cached and gives the ring's head, whose line is
   // prefetched.
-  constexpr std::size_t kCoreAhead = 32;
-  constexpr std::size_t kRingAhead = 16;
+  constexpr std::size_t kCoreAhead = 10;
+  constexpr std::size_t kRingAhead = 5;
   constexpr std::size_t kSumsLine = offsetof(AccountCore, sums.markout_num) / kLine * kLine;
   const std::size_t n = pending_.size();
   const auto nm = static_cast<std::size_t>(params_.markout_slots);
