@@ -344,7 +344,11 @@ TEST_CASE("binance client keeps its listenKey alive over REST and its stream sta
   VenueSource source(config, ctx, sink);
   REQUIRE(source.start().ok());
   // Four keep-alives per account: the streams outlive the 2.5 s validity only because of them.
-  const bool enough = wait_until([&] { return server.stats().keepalives.load() >= 4 * kAccounts; });
+  // The client counts a keep-alive when the answer arrives, just after the server counted it.
+  const bool enough = wait_until([&] {
+    return server.stats().keepalives.load() >= 4 * kAccounts &&
+           SourceStats::get(source.stats().pings_sent) >= 4 * kAccounts;
+  });
   const std::uint64_t keepalives_ok = SourceStats::get(source.stats().pings_sent);
   const std::uint64_t disconnects = SourceStats::get(source.stats().disconnects);
   source.stop();
