@@ -262,6 +262,7 @@ void PublisherHub::remove_session(std::uint64_t id) {
 void PublisherHub::attach(std::uint64_t id, std::optional<std::uint64_t> since_seq, SubscriberFilter& filter,
                           SubscribeStart* start) {
   std::vector<std::shared_ptr<Subscriber>> alive;  // see publish_changes
+  std::shared_ptr<PublishBatch> replay_batch;
   {
     std::lock_guard<std::mutex> lock(mu_);
     // Everything published so far goes to the sessions attached so far: this one starts after it.
@@ -281,15 +282,12 @@ void PublisherHub::attach(std::uint64_t id, std::optional<std::uint64_t> since_s
     }
     if (replay) {
       start->mode = pubmsg::StartMode::kReplay;
-      auto batch = std::make_shared<PublishBatch>();
+      replay_batch = std::make_shared<PublishBatch>();
       if (*since_seq < seq_) {
+        // Only the entries under the lock (reference counts); their text is joined after it.
         auto first = ring_.begin() + static_cast<std::ptrdiff_t>(*since_seq + 1 - ring_.front().seq);
-        const auto n = static_cast<std::size_t>(ring_.end() - first);
-        batch->entries.reserve(n);
-        batch->offsets.reserve(n);
-        for (auto it = first; it != ring_.end(); ++it) batch->add(*it);
+        replay_batch->entries.assign(first, ring_.end());
       }
-      start->replay = std::move(batch);
       replays_.fetch_add(1, std::memory_order_relaxed);
     } else {
       start->mode = pubmsg::StartMode::kSnapshot;
@@ -309,7 +307,11 @@ void PublisherHub::attach(std::uint64_t id, std::optional<std::uint64_t> since_s
       }
     }
   }
-  if (start->mode != pubmsg::StartMode::kSnapshot) return;
+  if (start->mode == pubmsg::StartMode::kReplay) {
+    replay_batch->join_entries();
+    start->replay = std::move(replay_batch);
+    return;
+  }
   // The rows, read from the immutable capture without the lock.
   auto take = [&](AccountId a) {
     if (a >= start->accounts) return;

@@ -77,6 +77,22 @@ struct PublishBatch {
     bytes += e.size;
     entries.push_back(std::move(e));
   }
+  //! Builds joined, offsets and bytes from entries (after entries were filled directly).
+  void join_entries() {
+    joined.clear();
+    offsets.clear();
+    bytes = 0;
+    std::size_t total = 0;
+    for (const PublishedEntry& e : entries) total += e.size + 1;
+    joined.reserve(total);
+    offsets.reserve(entries.size());
+    for (const PublishedEntry& e : entries) {
+      if (!offsets.empty()) joined.push_back(',');
+      offsets.push_back(static_cast<std::uint32_t>(joined.size()));
+      joined.append(e.text());
+      bytes += e.size;
+    }
+  }
   //! The text of messages [i, j) joined by ',' (i < j <= entries.size()).
   std::string_view joined_range(std::size_t i, std::size_t j) const {
     const std::size_t end = j < entries.size() ? offsets[j] - 1 : joined.size();

@@ -209,6 +209,15 @@ TEST_CASE("publisher hub: a batch's joined text is its messages joined by ','; r
     for (std::size_t j = i + 1; j <= 4; ++j) CHECK(b.joined_range(i, j) == joined_texts(b, i, j));
   // The messages of one call share one buffer (one allocation per call, not per message).
   CHECK(b.entries[0].chunk == b.entries[3].chunk);
+  // A replay's batch is joined the same way (outside the hub's mutex), from the ring.
+  SubscribeStart resume;
+  w.hub.attach(w.hub.add_session(std::make_shared<BatchRecorder>()), 1, all, &resume);
+  REQUIRE(resume.mode == pubmsg::StartMode::kReplay);
+  REQUIRE(resume.replay->entries.size() == 3);
+  CHECK(resume.replay->entries[0].seq == 2);
+  CHECK(resume.replay->joined == joined_texts(b, 1, 4));
+  CHECK(resume.replay->joined_range(1, 3) == b.joined_range(2, 4));
+  CHECK(resume.replay->bytes == bytes - b.entries[0].size);
 }
 
 TEST_CASE("publisher hub: with a flush scheduler, publishes are coalesced into one batch per flush",
@@ -307,7 +316,8 @@ TEST_CASE("publisher hub: a snapshot is the state at its seq, whatever is publis
   CHECK(second.seq == 40);
   REQUIRE(second.rows.size() == 20);
   for (const auto& r : second.rows) CHECK(r.assignment.segment == 2);
-  SubscriberFilter seg2(pubmsg::Filter{.kind = pubmsg::Filter::Kind::kSegments, .segments = {2}}, w.names);
+  SubscriberFilter seg2(pubmsg::Filter{.kind = pubmsg::Filter::Kind::kSegments, .segments = {2}, .accounts = {}},
+                        w.names);
   SubscribeStart third;
   w.hub.attach(w.hub.add_session(std::make_shared<BatchRecorder>()), std::nullopt, seg2, &third);
   CHECK(third.rows.size() == 20);
