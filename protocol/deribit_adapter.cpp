@@ -272,8 +272,22 @@ class DeribitAdapter final : public JsonAdapter {
     const auto number = [&err](std::string_view key, double& out) {
       return [&err, key, &out](od::value& v) { return get_number(v, key, out, err); };
     };
-    const auto text = [&err](std::string_view key, std::string_view& out) {
-      return [&err, key, &out](od::value& v) { return get_string(v, key, out, err); };
+    // Strings as written (no unescaping copy): Deribit's ids, symbols and enums never hold an
+    // escape; one that does sends the trade to the order-free walk, which unescapes it.
+    const auto text = [&err, &in_order](std::string_view key, std::string_view& out) {
+      return [&err, &in_order, key, &out](od::value& v) {
+        od::raw_json_string raw;
+        if (auto e = v.get_raw_json_string().get(raw); e) return get_string_failed(e, key, err);
+        const char* p = raw.raw();
+        const char* q = p;
+        while (*q != '"' && *q != '\\') ++q;  // the closing quote exists: stage 1 checked strings
+        if (*q == '\\') {
+          in_order = false;
+          return true;
+        }
+        out = {p, static_cast<std::size_t>(q - p)};
+        return true;
+      };
     };
     const auto underlying_price = number("underlying_price", t.underlying_price);
     const auto iv = number("iv", t.iv);

@@ -231,5 +231,52 @@ TEST_CASE("deribit: with a dedup set a replayed notification yields no fill twic
   CHECK(fills.size() == 1);
 }
 
+TEST_CASE("deribit: a trade in any key order, or with escapes, gives the same fill as in Deribit's order",
+          "[deribit]") {
+  // Deribit's order (reverse alphabetical), read by the ordered fast path...
+  const std::string ordered =
+      R"({"underlying_price":8994.95,"trade_seq":1,"trade_id":"48078936","timestamp":1590480620145,)"
+      R"("tick_direction":1,"state":"filled","reduce_only":false,"price":0.028,"post_only":false,)"
+      R"("order_type":"limit","order_id":"4008699030","matching_id":null,"mark_price":0.03135383,)"
+      R"("liquidity":"M","iv":38.51,"instrument_name":"BTC-27MAY20-8750-C","index_price":8993.47,)"
+      R"("fee_currency":"BTC","fee":0.0004,"direction":"sell","amount":1})";
+  // ...the same trade shuffled, with iv and underlying_price in unusual places and an unknown
+  // field last (the order-free walk)...
+  const std::string shuffled =
+      R"({"iv":38.51,"amount":1,"direction":"sell","trade_id":"48078936","fee":0.0004,"price":0.028,)"
+      R"("instrument_name":"BTC-27MAY20-8750-C","timestamp":1590480620145,"fee_currency":"BTC",)"
+      R"("liquidity":"M","mark_price":0.03135383,"index_price":8993.47,"underlying_price":8994.95,"x":1})";
+  // ...and in Deribit's order with escaped strings ("\u0034" is "4", "\u0042" is "B").
+  const std::string escaped =
+      R"({"underlying_price":8994.95,"trade_id":"\u00348078936","timestamp":1590480620145,"price":0.028,)"
+      R"("mark_price":0.03135383,"liquidity":"M","iv":38.51,"instrument_name":"\u0042TC-27MAY20-8750-C",)"
+      R"("index_price":8993.47,"fee_currency":"BTC","fee":0.0004,"direction":"sell","amount":1})";
+  const std::string head =
+      R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.trades.any.any.raw","data":[)";
+  AdapterHarness h(Venue::kDeribit);
+  h.ok(head + ordered + "," + shuffled + "," + escaped + "]}}");
+  REQUIRE(h.fills.size() == 3);
+  ExpectedFill e;
+  e.account = "acct-1";
+  e.symbol = "BTC-27MAY20-8750-C";
+  e.kind = InstrumentKind::kOption;
+  e.side = Side::kSell;
+  e.liquidity = Liquidity::kMaker;
+  e.qty = 1.0;                     // options: amount in BTC
+  e.price = 0.028;                 // premium in BTC
+  e.underlying_price = 8994.95;    // the forward the iv is quoted on
+  e.notional_usd = 1.0 * 8994.95;  // qty × underlying
+  e.fee_usd = 0.0004 * 8993.47;    // BTC fee at the index
+  e.iv = 0.3851;                   // percent → fraction
+  e.mark_price = 0.03135383;
+  e.venue_ns = 1590480620145 * kMs;
+  e.trade_id = trade_hash("deribit:48078936");
+  for (const Fill& f : h.fills) check_fill(h, f, e);
+  // A wrong type is the same rejection whichever path reads it.
+  h.rejects(head + R"({"underlying_price":"8994.95","trade_id":"1","timestamp":1590480620145,"price":0.028,)"
+                   R"("instrument_name":"BTC-27MAY20-8750-C","direction":"sell","amount":1}]}})",
+            ParseErrorReason::kWrongType);
+}
+
 }  // namespace
 }  // namespace segmentd::testing
