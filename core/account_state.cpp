@@ -318,7 +318,10 @@ FeatureVector compute_features(const FeatureParams& p, const AccountCore& c, std
   v[index(Feature::kConcentration)] = hhi;
   const double mean_gross = s.time > 0 ? s.gross_time / s.time : e.gross_delta_usd;
   v[index(Feature::kTurnover)] = std::log1p(notional_h / std::max(mean_gross, p.min_mean_gross_usd));
-  v[index(Feature::kMarkoutBps)] = s.markout_den > 0 ? 1e4 * s.markout_num / s.markout_den : 0.0;
+  {
+    const double mk = s.markout_den > 0 ? 1e4 * s.markout_num / s.markout_den : 0.0;
+    v[index(Feature::kMarkoutBps)] = std::copysign(std::log1p(std::abs(mk)), mk);
+  }
   v[index(Feature::kExposure)] = std::log1p(e.gross_delta_usd);
   return v;
 }

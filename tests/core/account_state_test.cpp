@@ -66,6 +66,9 @@ FeatureParams hour_params() {
 
 }  // namespace
 
+//! markout_bps is log-scaled: sign(m)·log1p(|m|) of the markout m in bps (core/features.md).
+static double signed_log1p(double m) { return std::copysign(std::log1p(std::abs(m)), m); }
+
 TEST_CASE("per_hour: a decayed count of a steady rate reads back that rate", "[features]") {
   // One fill per second for ten half-lives (H = 10 min): the sum converges to r·H/ln2.
   const std::int64_t hl = 600 * kSec;
@@ -241,12 +244,12 @@ TEST_CASE("markouts resolve from the tape at the horizon, coalesce, and are boun
   // clock (the last fill, 3 s after the first).
   const double w1 = std::exp2(-3.0 / 3600);
   double num = w1 * (1000 * (101 - 100) / 100.0 + 1000 * (101 - 102) / 102.0), den = w1 * 2000;
-  CHECK(feat(store.features(slot), Feature::kMarkoutBps) == Approx(1e4 * num / den));
+  CHECK(feat(store.features(slot), Feature::kMarkoutBps) == Approx(signed_log1p(1e4 * num / den)));
   CHECK(store.resolve_markouts(kT0 + 12 * kSec, tape, [&](auto) { ++changed; }) == 1);
   const double w2 = std::exp2(-1.0 / 3600);
   num += w2 * -500 * (49 - 50) / 50.0;
   den += w2 * 500;
-  CHECK(feat(store.features(slot), Feature::kMarkoutBps) == Approx(1e4 * num / den));
+  CHECK(feat(store.features(slot), Feature::kMarkoutBps) == Approx(signed_log1p(1e4 * num / den)));
   CHECK(changed == 2);
   CHECK(store.pending_markouts(slot).empty());
   CHECK(store.stats().markouts_resolved == 2);
