@@ -21,7 +21,7 @@
 namespace segmentd {
 
 struct AssignerConfig {
-  double hysteresis_margin = 0.2;                      //!< in [0, 1): 0 = plain nearest centre
+  double hysteresis_margin = 0.4;                      //!< in [0, 1): 0 = plain nearest centre
   std::int64_t min_dwell_ns = 60LL * 1'000'000'000LL;  //!< event time in a segment before a move
 };
 

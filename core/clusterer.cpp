@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/kmeans.h"
+#include "core/str_cat.h"
 
 namespace segmentd {
 namespace {
@@ -43,6 +44,8 @@ absl::Status validate(const ClustererConfig& c) {
   if (c.sample_size < 2 * static_cast<std::size_t>(c.k)) return bad("sample_size", "must hold at least 2·k accounts");
   if (c.silhouette_points > 4096) return bad("silhouette_points", "at most 4096 (the silhouette is O(n²))");
   if (!(c.reseed_ratio >= 0.0 && c.reseed_ratio < 1.0)) return bad("reseed_ratio", "must be in [0, 1)");
+  if (!(c.restart_gain >= 0.0 && c.restart_gain < 1.0)) return bad("restart_gain", "must be in [0, 1)");
+  if (c.vote_horizon_ns < 0) return bad("vote_horizon", "must be >= 0");
   if (c.seeds < 1) return bad("seeds", "must be at least 1");
   if (c.warmup_iterations < 1) return bad("warmup_iterations", "must be at least 1");
   if (!(c.rescale_tolerance >= 0.0)) return bad("rescale_tolerance", "must be >= 0");
@@ -110,7 +113,9 @@ Clusterer::Clusterer(ClustererConfig config, const ClustererState& s)
       ts_ns_(s.ts_ns),
       last_publish_ns_(s.last_publish_ns),
       last_quality_ns_(s.last_quality_ns),
+      last_restart_ns_(s.last_restart_ns),
       warmup_accounts_(s.warmup_accounts.begin(), s.warmup_accounts.end()),
+      last_vote_(s.last_vote.begin(), s.last_vote.end()),
       inertia_(s.inertia),
       quality_(s.quality),
       pending_events_(s.pending_events),
@@ -136,6 +141,7 @@ ClustererState Clusterer::state() const {
   s.ts_ns = ts_ns_;
   s.last_publish_ns = last_publish_ns_;
   s.last_quality_ns = last_quality_ns_;
+  s.last_restart_ns = last_restart_ns_;
   s.rng = rng_.state();
   s.standardizer = standardizer_.state();
   s.scaler = scaler_;
@@ -143,6 +149,8 @@ ClustererState Clusterer::state() const {
   s.sample = sample_.entries();
   s.warmup_accounts.assign(warmup_accounts_.begin(), warmup_accounts_.end());
   std::sort(s.warmup_accounts.begin(), s.warmup_accounts.end());
+  s.last_vote.assign(last_vote_.begin(), last_vote_.end());
+  std::sort(s.last_vote.begin(), s.last_vote.end());
   s.inertia = inertia_;
   s.quality = quality_;
   s.pending_events = pending_events_;
@@ -171,20 +179,36 @@ ModelPtr Clusterer::update(std::span<const BatchItem> batch, std::int64_t now_ns
   }
   now_ns = std::max(now_ns, ts_ns_);
 
-  standardizer_.decay_to(now_ns);
-  if (!batch_.empty()) {
-    // The batch's own moments (two passes, in canonical order), merged in one step.
-    FeatureVector mean{}, m2{};
-    for (const auto& b : batch_)
-      for (int j = 0; j < kFeatureCount; ++j) mean[j] += b.raw[j];
-    const double n = static_cast<double>(batch_.size());
-    for (auto& m : mean) m /= n;
-    for (const auto& b : batch_)
-      for (int j = 0; j < kFeatureCount; ++j) {
-        const double d = b.raw[j] - mean[j];
-        m2[j] += d * d;
+  // Votes: the share of vote_horizon since each account's previous vector.
+  votes_.resize(batch_.size());
+  double total_votes = 0.0;
+  for (std::size_t i = 0; i < batch_.size(); ++i) {
+    double w = 1.0;
+    if (config_.vote_horizon_ns > 0) {
+      auto [it, fresh] = last_vote_.try_emplace(batch_[i].account, now_ns);
+      if (!fresh) {
+        const std::int64_t dt = std::clamp<std::int64_t>(now_ns - it->second, 0, config_.vote_horizon_ns);
+        w = static_cast<double>(dt) / static_cast<double>(config_.vote_horizon_ns);
+        it->second = now_ns;
       }
-    standardizer_.merge(n, mean, m2);
+    }
+    votes_[i] = w;
+    total_votes += w;
+  }
+
+  standardizer_.decay_to(now_ns);
+  if (total_votes > 0.0) {
+    // The batch's own weighted moments (two passes, in canonical order), merged in one step.
+    FeatureVector mean{}, m2{};
+    for (std::size_t i = 0; i < batch_.size(); ++i)
+      for (int j = 0; j < kFeatureCount; ++j) mean[j] += votes_[i] * batch_[i].raw[j];
+    for (auto& m : mean) m /= total_votes;
+    for (std::size_t i = 0; i < batch_.size(); ++i)
+      for (int j = 0; j < kFeatureCount; ++j) {
+        const double d = batch_[i].raw[j] - mean[j];
+        m2[j] += votes_[i] * d * d;
+      }
+    standardizer_.merge(total_votes, mean, m2);
   }
   for (const auto& b : batch_) sample_.offer(b.account, b.raw, now_ns);
 
@@ -200,6 +224,7 @@ ModelPtr Clusterer::update(std::span<const BatchItem> batch, std::int64_t now_ns
 
   train(now_ns);
   retire_and_split(now_ns);
+  maybe_restart(now_ns);
   ts_ns_ = now_ns;
   if (!pending_events_.empty() || (!batch_.empty() && now_ns - last_publish_ns_ >= config_.publish_interval_ns))
     publish(now_ns);
@@ -248,6 +273,7 @@ void Clusterer::warm_start(std::int64_t now_ns) {
   inertia_.add(r.inertia, static_cast<double>(pts.size()));
   warm_ = true;
   warmup_accounts_ = {};
+  last_restart_ns_ = now_ns;
 }
 
 std::vector<FeatureVector> Clusterer::scaled_centres() const {
@@ -272,18 +298,21 @@ void Clusterer::train(std::int64_t now_ns) {
   sums_.assign(k, FeatureVector{});
   counts_.assign(k, 0.0);
   double total_d2 = 0.0;
+  double total_w = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     const FeatureVector& raw = batch_[i].raw;
+    const double w = votes_[i];
     double d2 = 0.0;
     const int c = table_.nearest(scale(scaler_.mean, factors, raw), &d2);
     nearest_[i] = c;
     FeatureVector& sum = sums_[c];
-    for (int j = 0; j < kFeatureCount; ++j) sum[j] += raw[j];
-    counts_[c] += 1.0;
-    centres_[c].sse += d2;
-    total_d2 += d2;
+    for (int j = 0; j < kFeatureCount; ++j) sum[j] += w * raw[j];
+    counts_[c] += w;
+    centres_[c].sse += w * d2;
+    total_d2 += w * d2;
+    total_w += w;
   }
-  inertia_.add(total_d2, static_cast<double>(n));
+  inertia_.add(total_d2, total_w);
   for (std::size_t c = 0; c < k; ++c) {
     if (counts_[c] == 0.0) continue;
     CentreState& ce = centres_[c];
@@ -331,6 +360,103 @@ void Clusterer::retire_and_split(std::int64_t now_ns) {
       if (centres_[i].sse > centres_[parent].sse) parent = i;
     split(parent, now_ns);
   }
+}
+
+void Clusterer::maybe_restart(std::int64_t now_ns) {
+  if (config_.restart_interval_ns <= 0 || now_ns - last_restart_ns_ < config_.restart_interval_ns) return;
+  last_restart_ns_ = now_ns;
+  const auto& entries = sample_.entries();
+  const std::size_t n = entries.size();
+  if (n < 2 * static_cast<std::size_t>(config_.k) || centres_.empty()) return;
+  ++stats_.restarts_tried;
+
+  std::vector<FeatureVector> pts(n);
+  for (std::size_t i = 0; i < n; ++i) pts[i] = scale(scaler_, entries[i].raw);
+  table_.assign(scaled_centres());
+  std::vector<int> current(n);
+  double current_inertia = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    double d2 = 0.0;
+    current[i] = table_.nearest(pts[i], &d2);
+    current_inertia += d2;
+  }
+  const KMeansResult r = kmeans_best_of(pts, config_.k, config_.seeds, config_.warmup_iterations, rng_);
+  if (!(r.inertia < (1.0 - config_.restart_gain) * current_inertia)) return;
+  ++stats_.restarts_adopted;
+
+  // overlap[j][c]: sample accounts in fresh cluster j that are nearest to current centre c.
+  const std::size_t nf = r.centres.size();
+  const std::size_t nc = centres_.size();
+  std::vector<std::vector<double>> overlap(nf, std::vector<double>(nc, 0.0));
+  std::vector<FeatureVector> raw_sum(nf, FeatureVector{});
+  std::vector<double> sse(nf, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const int j = r.labels[i];
+    overlap[j][current[i]] += 1.0;
+    for (int f = 0; f < kFeatureCount; ++f) raw_sum[j][f] += entries[i].raw[f];
+    sse[j] += squared_distance(pts[i], r.centres[j]);
+  }
+  // Fresh cluster j claims the current segment holding more than half of its members; a segment
+  // claimed twice goes to the larger overlap (ties: the lower j).
+  std::vector<int> heir(nc, -1);  // current centre → fresh cluster inheriting its id
+  for (std::size_t j = 0; j < nf; ++j) {
+    if (r.counts[j] <= 0.0) continue;
+    const auto best = std::max_element(overlap[j].begin(), overlap[j].end()) - overlap[j].begin();
+    if (!(overlap[j][best] > 0.5 * r.counts[j])) continue;
+    const int h = heir[best];
+    if (h < 0 || overlap[j][best] > overlap[h][best]) heir[best] = static_cast<int>(j);
+  }
+  double total_weight = 0.0;
+  double total_sse = 0.0;
+  for (const auto& c : centres_) {
+    total_weight += c.weight;
+    total_sse += c.sse;
+  }
+  const double weight_per_point = total_weight / static_cast<double>(n);
+  const double sse_scale = r.inertia > 0.0 ? total_sse / r.inertia : 0.0;
+  auto fill_centre = [&](CentreState& cs, std::size_t j) {
+    for (int f = 0; f < kFeatureCount; ++f) cs.raw[f] = raw_sum[j][f] / r.counts[j];
+    cs.weight = r.counts[j] * weight_per_point;
+    cs.sse = sse[j] * sse_scale;
+  };
+  const std::string why = str_cat("restart: k-means on the sample lowered its inertia by ",
+                                  std::to_string(static_cast<int>(100.0 * (1.0 - r.inertia / current_inertia))), "%");
+  std::vector<CentreState> next;
+  std::vector<bool> placed(nf, false);
+  for (std::size_t c = 0; c < nc; ++c) {
+    if (heir[c] < 0) {
+      ModelEvent e;
+      e.kind = ModelEvent::Kind::kRetired;
+      e.segment = centres_[c].id;
+      e.label = centres_[c].label;
+      e.why = why;
+      pending_events_.push_back(std::move(e));
+      ++stats_.retired;
+      continue;
+    }
+    CentreState cs = centres_[c];
+    fill_centre(cs, static_cast<std::size_t>(heir[c]));
+    placed[heir[c]] = true;
+    next.push_back(std::move(cs));
+  }
+  for (std::size_t j = 0; j < nf; ++j) {
+    if (placed[j] || r.counts[j] <= 0.0) continue;
+    CentreState cs;
+    cs.id = next_id_++;
+    cs.born_ns = now_ns;
+    fill_centre(cs, j);
+    ModelEvent e;
+    e.kind = ModelEvent::Kind::kBorn;
+    e.segment = cs.id;
+    const auto from = std::max_element(overlap[j].begin(), overlap[j].end()) - overlap[j].begin();
+    e.parent = centres_[from].id;
+    e.why = why;
+    pending_events_.push_back(std::move(e));
+    ++stats_.born;
+    next.push_back(std::move(cs));
+  }
+  centres_ = std::move(next);  // inheritors in id order, then newborns with larger ids: ordered
+  std::fill(nearest_.begin(), nearest_.end(), -1);
 }
 
 void Clusterer::split(std::size_t parent, std::int64_t now_ns) {
@@ -440,7 +566,11 @@ void Clusterer::publish(std::int64_t now_ns) {
   m->version = ++version_;
   m->ts_ns = now_ns;
   if (version_ == 1 || now_ns - last_quality_ns_ >= config_.quality_interval_ns) {
-    if (config_.sample_ttl_ns > 0) sample_.expire_before(now_ns - config_.sample_ttl_ns);
+    if (config_.sample_ttl_ns > 0) {
+      sample_.expire_before(now_ns - config_.sample_ttl_ns);
+      const std::int64_t cutoff = now_ns - config_.sample_ttl_ns;
+      absl::erase_if(last_vote_, [cutoff](const auto& kv) { return kv.second < cutoff; });
+    }
     const double hours = static_cast<double>(now_ns - last_quality_ns_) / (3600.0 * kNanosPerSecond);
     SampleQuality q = evaluate_sample(*m, sample_.mutable_entries(), hours, config_.silhouette_points,
                                       sample_.estimated_population());

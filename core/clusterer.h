@@ -25,6 +25,17 @@
 // keeps its id and moves to c + δv, the newborn gets a fresh id at c − δv, δ = 0.8·σ along v (the
 // mean of a half-normal). Both are ModelEvents of the next version.
 //
+// Restarts. Mini-batch k-means does not leave a local optimum on its own (e.g. one centre holding
+// two archetypes while another archetype is cut in two), and the warm start ran on young accounts
+// whose features had not settled. So every `restart_interval` of event time, k-means (best of
+// `seeds` k-means++ starts) runs afresh on the account sample — one vote per account, whatever its
+// activity — and its solution replaces the model's centres when its inertia on the sample is lower
+// than theirs by more than `restart_gain` (relative). Ids survive: a fresh cluster whose sample
+// members are mostly (> half) those of one current segment inherits that segment's id (the centre
+// moves); current segments inheriting nothing are retired and the remaining fresh clusters are born
+// with new ids, each one a ModelEvent ("restart"). Weights and SSE of the new centres are the
+// current total weight shared in proportion to their sample members.
+//
 // Determinism. The same config, seed and sequence of (batch, now) give byte-identical models on
 // any machine with the same libm, whatever the order inside a batch or how it was assembled from
 // shards. All randomness comes from the clusterer's own Rng.
@@ -37,6 +48,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "core/account_sample.h"
@@ -73,9 +85,19 @@ struct ClustererConfig {
   std::int64_t half_life_ns = 3600 * kNanosPerSecond;
   std::int64_t scaler_half_life_ns = 4 * 3600 * kNanosPerSecond;
   double rescale_tolerance = 0.05;
-  //! Weights count absorbed vectors, so a rarely trading archetype weighs little: keep this low
-  //! (tools/precision_report: 0.02 retired the hedgers' centre and split the HFT one).
+  //! A centre whose weight (votes) falls under this share of the largest is retired and the
+  //! highest-SSE one split.
   double reseed_ratio = 0.005;
+  //! One vote per account, whatever its activity: a batch vector weighs min(Δt, vote_horizon) /
+  //! vote_horizon in the centres, their weights and SSE and the standardizer, Δt being the event
+  //! time since the account's previous vector (a first vector weighs 1). Without it an HFT account
+  //! that is in every batch would count ten thousand times a hedger that trades twice an hour.
+  //! ≤ 0 gives every vector weight 1.
+  std::int64_t vote_horizon_ns = 900 * kNanosPerSecond;
+  //! Event time between restarts (k-means afresh on the sample, see above); ≤ 0 switches them off.
+  std::int64_t restart_interval_ns = 900 * kNanosPerSecond;
+  //! A restart is adopted when its sample inertia is below (1 − restart_gain) × the model's.
+  double restart_gain = 0.05;
   int seeds = 4;               //!< k-means++ restarts at warm-up; best inertia wins
   int warmup_iterations = 50;  //!< Lloyd iterations per seed at warm-up
   std::size_t sample_size = 4096;
@@ -105,7 +127,7 @@ std::size_t canonicalize_batch(std::vector<BatchItem>& items);
 struct CentreState {
   SegmentId id = kNoSegment;
   FeatureVector raw{};  //!< centroid, raw units
-  double weight = 0.0;  //!< decayed count of absorbed vectors
+  double weight = 0.0;  //!< decayed sum of the votes of absorbed vectors
   double sse = 0.0;     //!< decayed Σ d² (scaled) of absorbed vectors
   std::int64_t born_ns = 0;
   std::string base_label;  //!< rule label
@@ -125,12 +147,14 @@ struct ClustererState {
   std::int64_t ts_ns = 0;  //!< event time of the last update
   std::int64_t last_publish_ns = 0;
   std::int64_t last_quality_ns = 0;
+  std::int64_t last_restart_ns = 0;
   Rng::State rng{};
   StandardizerState standardizer;
   Scaler scaler;                     //!< frozen scaler of the last published model
   std::vector<CentreState> centres;  //!< ordered by id
   std::vector<SampleEntry> sample;
-  std::vector<AccountId> warmup_accounts;  //!< sorted; empty once warm
+  std::vector<AccountId> warmup_accounts;                     //!< sorted; empty once warm
+  std::vector<std::pair<AccountId, std::int64_t>> last_vote;  //!< sorted by account
   DecayedInertia inertia;
   ModelQuality quality;
   std::vector<ModelEvent> pending_events;                      //!< not yet published
@@ -147,6 +171,8 @@ struct ClustererStats {
   std::uint64_t retired = 0;
   std::uint64_t relabelled = 0;
   std::uint64_t rescales = 0;
+  std::uint64_t restarts_tried = 0;
+  std::uint64_t restarts_adopted = 0;
   std::uint64_t models_published = 0;
 };
 
@@ -174,6 +200,7 @@ class Clusterer {
   void warm_start(std::int64_t now_ns);
   void train(std::int64_t now_ns);
   void retire_and_split(std::int64_t now_ns);
+  void maybe_restart(std::int64_t now_ns);
   void split(std::size_t parent, std::int64_t now_ns);
   void publish(std::int64_t now_ns);
   std::shared_ptr<Model> assemble() const;
@@ -193,7 +220,11 @@ class Clusterer {
   std::int64_t ts_ns_ = 0;
   std::int64_t last_publish_ns_ = 0;
   std::int64_t last_quality_ns_ = 0;
+  std::int64_t last_restart_ns_ = 0;
   absl::flat_hash_set<AccountId> warmup_accounts_;  //!< counted only, never iterated into output
+  //! Event time of each account's previous batch vector (vote weights); entries older than
+  //! sample_ttl are dropped at quality evaluations. Lookup only, never iterated into output.
+  absl::flat_hash_map<AccountId, std::int64_t> last_vote_;
   DecayedInertia inertia_;
   ModelQuality quality_;
   std::vector<ModelEvent> pending_events_;
@@ -203,7 +234,8 @@ class Clusterer {
 
   // Scratch buffers reused across batches (no allocation in steady state).
   std::vector<BatchItem> batch_;
-  std::vector<int> nearest_;  //!< centre index of each batch item (−1: its centre was retired)
+  std::vector<double> votes_;  //!< weight of each batch item
+  std::vector<int> nearest_;   //!< centre index of each batch item (−1: its centre was retired)
   CentreTable table_;
   std::vector<FeatureVector> sums_;
   std::vector<double> counts_;

@@ -35,6 +35,9 @@ void read_clusterer(ConfigSection& root, ClustererConfig* c) {
   s.duration_ns("scaler_half_life", &c->scaler_half_life_ns, kSecond, 365 * kDay);
   s.number("rescale_tolerance", &c->rescale_tolerance, 0, 10);
   s.number("reseed_ratio", &c->reseed_ratio, 0, 1);
+  s.duration_ns("vote_horizon", &c->vote_horizon_ns, 0, 365 * kDay);
+  s.duration_ns("restart_interval", &c->restart_interval_ns, 0, 365 * kDay);
+  s.number("restart_gain", &c->restart_gain, 0, 0.99);
   s.integer("seeds", &c->seeds, 1, 64);
   s.integer("warmup_iterations", &c->warmup_iterations, 1, 10'000);
   std::int64_t sample = static_cast<std::int64_t>(c->sample_size);

@@ -28,6 +28,8 @@ ClustererConfig test_config() {
   c.silhouette_points = 256;
   c.seed = 42;
   c.reseed_ratio = 0.02;  // retirement within the tests' few hundred seconds
+  // BlobWorld brings each account back about every 10 s: one vote each time, as before votes.
+  c.vote_horizon_ns = 10 * kSec;
   return c;
 }
 
@@ -298,10 +300,13 @@ TEST_CASE("batch order and partition into shards do not change the result", "[cl
 
 TEST_CASE("a restored state continues exactly like the original", "[clusterer]") {
   BlobWorld w(8, 8000, 1.0, 8);
-  Clusterer a(test_config());
+  ClustererConfig cfg = test_config();
+  cfg.restart_interval_ns = 10 * kSec;  // restarts are tried across the restore (their clock is state)
+  Clusterer a(cfg);
   std::int64_t now = 0;
   for (int i = 0; i < 25; ++i) a.update(w.batch(1024), now += kSec);
-  Clusterer b(test_config(), a.state());
+  const std::uint64_t tried_before = a.stats().restarts_tried;
+  Clusterer b(cfg, a.state());
   REQUIRE(model_bytes(*a.model()) == model_bytes(*b.model()));  // same snapshot
   for (int i = 0; i < 25; ++i) {
     now += kSec;
@@ -310,6 +315,153 @@ TEST_CASE("a restored state continues exactly like the original", "[clusterer]")
   }
   // The id allocator survives too: the next id handed out is the same.
   CHECK(a.state().next_id == b.state().next_id);
+  CHECK(b.stats().restarts_tried >= 2);
+  CHECK(b.stats().restarts_tried == a.stats().restarts_tried - tried_before);
+}
+
+TEST_CASE("a restart leaves a local optimum and keeps ids by majority overlap", "[clusterer]") {
+  ClustererConfig cfg = test_config();
+  cfg.k = 3;
+  cfg.min_accounts = 1000;
+  cfg.restart_interval_ns = 120 * kSec;
+  BlobWorld w(3, 6000, 1.0, 11);
+  // Blob 1 sits 4σ from blob 0; blob 2 (half the accounts) is far from both.
+  for (int j = 0; j < kFeatureCount; ++j) w.centres[1][j] = w.centres[0][j] + 1.0;
+  for (std::size_t a = 0; a < w.truth.size(); ++a) w.truth[a] = a % 4 == 0 ? 0 : a % 4 == 1 ? 1 : 2;
+  // Warm-up sees blobs 0 and 2 only: with k = 3 the big blob 2 is cut in two.
+  w.silent = {1};
+  Clusterer c(cfg);
+  std::int64_t now = 0;
+  ModelPtr m;
+  for (int i = 0; i < 10; ++i) m = c.update(w.batch(1024), now += kSec);
+  REQUIRE(m->ready());
+  REQUIRE(m->segments.size() == 3);
+  const std::set<SegmentId> warm_ids = {1, 2, 3};
+
+  // Blob 1 starts trading next to blob 0 and shares its centre: a local optimum that online
+  // updates do not leave (blob 2's two halves are equally heavy, neither is retired).
+  w.silent.clear();
+  for (int i = 0; i < 100; ++i) m = c.update(w.batch(1024), now += kSec);
+  CHECK(c.stats().restarts_adopted == 0);
+  CHECK(ari_vs_truth(w, *m) < 0.9);
+  const auto trapped = blob_to_segment(w, *m);
+  CHECK(trapped.at(0) == trapped.at(1));
+
+  // The restart at 120 s finds the three blobs; the model adopts it with explicit events.
+  std::vector<ModelEvent> events;
+  for (int i = 0; i < 60; ++i) {
+    m = c.update(w.batch(1024), now += kSec);
+    for (const auto& e : m->events)
+      if (e.kind != ModelEvent::Kind::kRelabelled) events.push_back(e);
+  }
+  CHECK(c.stats().restarts_adopted >= 1);
+  CHECK(ari_vs_truth(w, *m) >= 0.9);  // blobs 0 and 1 overlap a little: 4σ apart
+  REQUIRE(m->segments.size() == 3);
+  REQUIRE_FALSE(events.empty());
+  std::size_t born = 0;
+  for (const auto& e : events) {
+    CHECK(e.why.rfind("restart:", 0) == 0);
+    if (e.kind == ModelEvent::Kind::kBorn) {
+      ++born;
+      CHECK(warm_ids.count(e.segment) == 0);  // fresh ids only
+      CHECK(e.parent != kNoSegment);
+    }
+  }
+  CHECK(born == count_events(events, ModelEvent::Kind::kRetired));
+  // Ids are kept where a fresh cluster is mostly one current segment: at least one survives, and
+  // the three blobs map to three distinct segments.
+  const auto after = blob_to_segment(w, *m);
+  std::set<SegmentId> live;
+  for (const auto& s : m->segments) live.insert(s.id);
+  CHECK(std::count_if(live.begin(), live.end(), [&](SegmentId id) { return warm_ids.count(id) > 0; }) >= 1);
+  CHECK(std::set<SegmentId>{after.at(0), after.at(1), after.at(2)}.size() == 3);
+}
+
+TEST_CASE("votes: an account weighs by time, not by how often it trades", "[clusterer]") {
+  // 500 busy accounts in every batch, 500 quiet ones each once a minute; two far-apart blobs.
+  auto run = [](std::int64_t vote_horizon_ns) {
+    ClustererConfig cfg = test_config();
+    cfg.k = 2;
+    cfg.min_accounts = 900;
+    cfg.half_life_ns = 600 * kSec;
+    cfg.vote_horizon_ns = vote_horizon_ns;
+    cfg.restart_interval_ns = 0;
+    cfg.reseed_ratio = 0.0;  // without votes the quiet centre would be retired: see the next case
+    Clusterer c(cfg);
+    Rng rng(3);
+    auto vec = [&](double at) {
+      FeatureVector v;
+      for (auto& x : v) x = at + 0.3 * rng.normal();
+      return v;
+    };
+    ModelPtr m;
+    for (int i = 0; i < 1800; ++i) {
+      std::vector<BatchItem> batch;
+      for (AccountId a = 0; a < 500; ++a) batch.push_back({a, 100, vec(0.0)});
+      for (AccountId a = 500 + static_cast<AccountId>(i % 60); a < 1000; a += 60) batch.push_back({a, 100, vec(5.0)});
+      m = c.update(batch, (i + 1) * kSec);
+    }
+    REQUIRE(m->segments.size() == 2);
+    const Segment& busy = m->segments[0].centroid_raw[0] < 2.5 ? m->segments[0] : m->segments[1];
+    const Segment& quiet = &busy == &m->segments[0] ? m->segments[1] : m->segments[0];
+    return busy.weight / quiet.weight;
+  };
+  CHECK(run(60 * kSec) == Approx(1.0).epsilon(0.15));  // one vote per account-minute each
+  CHECK(run(0) > 30.0);                                // one vote per vector: 60 to 1
+}
+
+TEST_CASE("votes: a quiet archetype's segment is not retired for trading rarely", "[clusterer]") {
+  ClustererConfig cfg = test_config();
+  cfg.k = 3;
+  cfg.min_accounts = 900;
+  cfg.half_life_ns = 600 * kSec;
+  cfg.vote_horizon_ns = 120 * kSec;
+  cfg.restart_interval_ns = 0;
+  Clusterer c(cfg);
+  Rng rng(4);
+  auto vec = [&](double at) {
+    FeatureVector v;
+    for (auto& x : v) x = at + 0.3 * rng.normal();
+    return v;
+  };
+  ModelPtr m;
+  std::vector<ModelEvent> events;
+  for (int i = 0; i < 1800; ++i) {
+    std::vector<BatchItem> batch;
+    for (AccountId a = 0; a < 500; ++a) batch.push_back({a, 100, vec(a < 250 ? 0.0 : -5.0)});
+    for (AccountId a = 500 + static_cast<AccountId>(i % 120); a < 1000; a += 120) batch.push_back({a, 100, vec(5.0)});
+    m = c.update(batch, (i + 1) * kSec);
+    for (const auto& e : m->events)
+      if (e.kind == ModelEvent::Kind::kRetired) events.push_back(e);
+  }
+  CHECK(events.empty());  // per vector the quiet blob gets 1/60 of a busy one's weight: 0.017 < 0.02
+  REQUIRE(m->segments.size() == 3);
+  std::set<long> at;
+  for (const auto& s : m->segments) at.insert(std::lround(s.centroid_raw[0]));
+  CHECK(at == std::set<long>{-5, 0, 5});
+}
+
+TEST_CASE("restarts that do not beat the model change nothing", "[clusterer]") {
+  ClustererConfig cfg = test_config();
+  cfg.restart_interval_ns = 20 * kSec;
+  Clusterer c(cfg);
+  BlobWorld w(8, 10000, 1.0, 12);
+  std::int64_t now = 0;
+  ModelPtr m;
+  for (int i = 0; i < 20; ++i) m = c.update(w.batch(1024), now += kSec);
+  REQUIRE(m->ready());
+  std::set<SegmentId> ids;
+  for (const auto& s : m->segments) ids.insert(s.id);
+  for (int i = 0; i < 200; ++i) {
+    m = c.update(w.batch(1024), now += kSec);
+    CHECK(count_events(m->events, ModelEvent::Kind::kBorn) == 0);
+    CHECK(count_events(m->events, ModelEvent::Kind::kRetired) == 0);
+  }
+  CHECK(c.stats().restarts_tried >= 9);
+  CHECK(c.stats().restarts_adopted == 0);
+  std::set<SegmentId> still;
+  for (const auto& s : m->segments) still.insert(s.id);
+  CHECK(still == ids);
 }
 
 TEST_CASE("duplicates in a batch and non-finite vectors are canonicalized away", "[clusterer]") {
@@ -333,6 +485,9 @@ TEST_CASE("config validation names the bad field", "[clusterer]") {
   c = {};
   c.reseed_ratio = 1.5;
   CHECK_FALSE(validate(c).ok());
+  c = {};
+  c.restart_gain = 1.0;
+  CHECK(std::string(validate(c).message()).find("clusterer.restart_gain") != std::string::npos);
   c = {};
   c.min_accounts = 3;
   CHECK_FALSE(validate(c).ok());
