@@ -1,5 +1,6 @@
 #include "service/account_shard.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -91,21 +92,38 @@ void AccountShard::publish(bool assign_now) {
   if (options_.on_batch && !batch_.empty()) options_.on_batch(shard_, batch_);
 }
 
+bool AccountShard::segments_changed(const Model& m) {
+  if (m.version == assigned_version_) return false;
+  assigned_version_ = m.version;
+  bool same = m.segments.size() == assigned_ids_.size();
+  for (std::size_t i = 0; same && i < m.segments.size(); ++i) same = m.segments[i].id == assigned_ids_[i];
+  if (same) return false;
+  assigned_ids_.clear();
+  for (const auto& seg : m.segments) assigned_ids_.push_back(seg.id);
+  return true;
+}
+
 void AccountShard::assign_batch() {
   const ModelPtr model = options_.model->load(std::memory_order_acquire);
   if (!model || !model->ready()) return;
-  const std::vector<AccountStore::Slot>& slots = options_.assign_only_on_advance ? unassigned_ : batch_slots_;
   changes_.clear();
-  for (AccountStore::Slot s : slots) {
+  auto decide = [&](AccountStore::Slot s, std::int64_t now_ns) {
     const AccountCore& c = store_.core(s);
     const FeatureVector raw = store_.features(s);
-    AssignDecision d = assign(*model, options_.assigner, c.account, raw, c.segment, c.segment_since_ns, c.last_ns);
-    const std::int64_t since = d.segment != c.segment ? c.last_ns : c.segment_since_ns;
+    AssignDecision d = assign(*model, options_.assigner, c.account, raw, c.segment, c.segment_since_ns, now_ns);
+    const std::int64_t since = d.segment != c.segment ? now_ns : c.segment_since_ns;
     store_.set_segment(s, d.segment, static_cast<float>(d.confidence), since);
     if (d.changed) {
       d.change.recv_ns = c.last_ns;
       changes_.push_back(d.change);
     }
+  };
+  if (segments_changed(*model)) {
+    const auto n = static_cast<AccountStore::Slot>(store_.size());
+    for (AccountStore::Slot s = 0; s < n; ++s) decide(s, std::max(store_.core(s).last_ns, clock_ns_));
+  } else {
+    const std::vector<AccountStore::Slot>& slots = options_.assign_only_on_advance ? unassigned_ : batch_slots_;
+    for (AccountStore::Slot s : slots) decide(s, store_.core(s).last_ns);
   }
   if (options_.assign_only_on_advance) {
     for (AccountStore::Slot s : unassigned_) unassigned_bits_[s / 64] &= ~(1ULL << (s % 64));
@@ -115,6 +133,7 @@ void AccountShard::assign_batch() {
 }
 
 void AccountShard::on_burst_end() {
+  if (!options_.assign_only_on_advance) clock_ns_ = std::max(clock_ns_, max_event_ns_);
   if (options_.auto_resolve && max_event_ns_ != INT64_MIN) maybe_tick(max_event_ns_);
   publish(!options_.assign_only_on_advance);
 }
@@ -130,6 +149,7 @@ void AccountShard::on_stop() {
 }
 
 void AccountShard::advance_to(std::int64_t t_ns) {
+  clock_ns_ = std::max(clock_ns_, t_ns);
   store_.resolve_markouts(t_ns, *options_.tape, [this](AccountStore::Slot s) { touch(s); });
   if (t_ns > resolved_to_ns_) resolved_to_ns_ = t_ns;
   if (!touched_.empty())

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -83,10 +84,94 @@ TEST_CASE("account shard: live mode resolves markouts when event time passes a t
   auto snap = shard.snapshot(1);
   REQUIRE(snap);
   CHECK(snap->pending_markouts == 0);
-  CHECK(snap->raw[index(Feature::kMarkoutBps)] == Approx(200.0));
+  CHECK(snap->raw[index(Feature::kMarkoutBps)] == Approx(std::log1p(200.0)));  // log-scaled bps
   bool republished = false;
   for (const auto& t : shard.last_batch()) republished |= t.account == 1;
   CHECK(republished);
+}
+
+namespace {
+
+//! A model whose scaler is the identity, with a segment at each given raw centroid.
+ModelPtr identity_model(std::uint64_t version, const std::vector<std::pair<SegmentId, FeatureVector>>& centres) {
+  auto m = std::make_shared<Model>();
+  m->version = version;
+  for (int j = 0; j < kFeatureCount; ++j) {
+    m->scaler.stddev[j] = 1.0;
+    m->scaler.weight[j] = 1.0;
+  }
+  for (const auto& [id, c] : centres) {
+    Segment s;
+    s.id = id;
+    s.label = "s" + std::to_string(id);
+    s.centroid = c;
+    s.centroid_raw = c;
+    m->segments.push_back(s);
+  }
+  return m;
+}
+
+FeatureVector shifted(FeatureVector v, double by) {
+  for (auto& x : v) x += by;
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("account shard: a segment born or retired re-assigns idle accounts too", "[account_shard]") {
+  PriceTape tape(16, 4, 1);
+  std::atomic<ModelPtr> slot;
+  std::vector<SegmentChange> changes;
+  AccountShardOptions o;
+  o.tape = &tape;
+  o.auto_resolve = false;
+  o.model = &slot;
+  o.assigner.min_dwell_ns = 0;
+  o.on_changes = [&](int, std::span<const SegmentChange> c) { changes.insert(changes.end(), c.begin(), c.end()); };
+  AccountShard shard(0, o);
+  // Accounts 1 (goes idle) and 2 (keeps trading) trade alike.
+  std::uint64_t id = 0;
+  for (int i = 0; i < 4; ++i)
+    for (AccountId a : {1, 2}) shard.on_fill(make_fill(a, kT0 + i * kSec, 1, Side::kBuy, 1, 100, ++id));
+  const FeatureVector x = shard.snapshot(1)->raw;
+
+  slot.store(identity_model(1, {{1, x}, {2, shifted(x, 10)}}));
+  shard.on_burst_end();
+  REQUIRE(changes.size() == 2);  // first assignment of both
+  CHECK(shard.snapshot(1)->segment == 1);
+  changes.clear();
+
+  // Segment 1 retired, 3 born where it was: account 1 does not trade and still moves, at the
+  // shard's current event time, with the retirement as cause.
+  slot.store(identity_model(2, {{2, shifted(x, 10)}, {3, shifted(x, 0.01)}}));
+  shard.on_fill(make_fill(2, kT0 + 100 * kSec, 1, Side::kBuy, 1, 100, ++id));
+  shard.on_burst_end();
+  REQUIRE(changes.size() == 2);
+  for (const auto& c : changes) {
+    CHECK(c.from == 1);
+    CHECK(c.to == 3);
+    CHECK(c.cause == SegmentChange::Cause::kSegmentRetired);
+    CHECK(c.ts_ns == kT0 + 100 * kSec);
+  }
+  CHECK(shard.snapshot(1)->segment == 3);
+  changes.clear();
+
+  // Segment 4 born right on account 1's vector, 3 drifts off: account 1 moves without a fill.
+  slot.store(identity_model(3, {{2, shifted(x, 10)}, {3, shifted(x, 3)}, {4, x}}));
+  shard.on_fill(make_fill(2, kT0 + 200 * kSec, 1, Side::kBuy, 1, 100, ++id));
+  shard.on_burst_end();
+  bool moved_idle = false;
+  for (const auto& c : changes) moved_idle |= c.account == 1 && c.from == 3 && c.to == 4;
+  CHECK(moved_idle);
+  CHECK(shard.snapshot(1)->segment == 4);
+  changes.clear();
+
+  // Same segments, new version (centres only moved): only the traded account is looked at.
+  slot.store(identity_model(4, {{2, shifted(x, 10)}, {3, shifted(x, 0.001)}, {4, shifted(x, 5)}}));
+  shard.on_fill(make_fill(2, kT0 + 300 * kSec, 1, Side::kBuy, 1, 100, ++id));
+  shard.on_burst_end();
+  for (const auto& c : changes) CHECK(c.account == 2);
+  CHECK(shard.snapshot(1)->segment == 4);
 }
 
 TEST_CASE("multi-producer multi-shard stress: every fill applied once, readers race-free [tsan]",
