@@ -1,6 +1,7 @@
 #include "tools/precision_report/precision.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <ostream>
 
@@ -65,6 +66,7 @@ Report evaluate(const segmentd::ReplaySummary& replay, const std::vector<fillsim
   // Churn over the second half of the run; re-segmentation of drifted accounts.
   const std::int64_t half = replay.first_ns + (replay.last_ns - replay.first_ns) / 2;
   std::size_t moves = 0;
+  std::array<std::size_t, fillsim::kArchetypeCount> moves_by{};
   absl::flat_hash_map<std::string, std::int64_t> reseg_at;  // first move into the new archetype's segment
   absl::flat_hash_map<std::string, SegmentId> segment_at_switch;
   for (const SegmentChange& c : replay.change_log) {
@@ -79,10 +81,17 @@ Report evaluate(const segmentd::ReplaySummary& replay, const std::vector<fillsim
     } else if (switched) {
       segment_at_switch[name] = c.to;
     }
-    if (c.cause == SegmentChange::Cause::kMoved && c.ts_ns >= half && !(switched && c.ts_ns >= t.switch_ns)) ++moves;
+    if (c.cause == SegmentChange::Cause::kMoved && c.ts_ns >= half && !(switched && c.ts_ns >= t.switch_ns)) {
+      ++moves;
+      ++moves_by[static_cast<std::size_t>(t.at(c.ts_ns))];
+    }
   }
   const double window_h = (replay.last_ns - half) / 3.6e12;
   if (r.accounts > 0 && window_h > 0) r.churn_per_hour = moves / double(r.accounts) / window_h;
+  for (std::size_t a = 0; a < moves_by.size(); ++a)
+    if (moves_by[a] > 0)
+      r.moves_by_archetype.emplace_back(std::string(fillsim::to_string(static_cast<fillsim::Archetype>(a))),
+                                        moves_by[a]);
 
   std::vector<double> times;
   for (const auto& t : truth) {
@@ -112,6 +121,11 @@ void print(const Report& r, std::ostream& out) {
   out << absl::StrFormat("purity %.4f   adjusted Rand index %.4f   normalized mutual information %.4f\n", r.purity,
                          r.ari, r.nmi);
   out << absl::StrFormat("churn %.3f%% of accounts per hour (second half of the run)\n", r.churn_per_hour * 100);
+  if (!r.moves_by_archetype.empty()) {
+    out << "  moves by archetype:";
+    for (const auto& [name, n] : r.moves_by_archetype) out << " " << name << " " << n;
+    out << "\n";
+  }
   if (r.drifted > 0) {
     out << absl::StrFormat(
         "drift: %d accounts switched; %d re-segmented (%d within 2 half-lives = %.0f s); median %.0f s, p90 %.0f s\n",

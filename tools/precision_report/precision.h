@@ -42,6 +42,8 @@ struct Report {
   double half_life_s = 0.0;  //!< the features' half-life, for reading the times above
   std::size_t resegmented_within_2_half_lives = 0;
   double hours = 0.0;  //!< event-time span of the run
+  //! The churn's moves by the moving account's archetype (same window and exclusions as churn).
+  std::vector<std::pair<std::string, std::size_t>> moves_by_archetype;
   std::vector<SegmentRow> segments;
 };
 
