@@ -63,19 +63,20 @@ TEST_CASE("e2e: segments recover the simulator's archetypes", "[e2e]") {
   fillsim::Config c;
   c.seed = 11;
   c.accounts = 1500;
-  c.rate = 25;  // fills per simulated second: ~180 fills per account over the run
-  c.duration_s = 3 * 3600;
+  c.rate = 25;  // fills per simulated second: ~360 fills per account over the run
+  // 6 h: the first hours are warm-up and the restarts' reorganisation; the report's churn is over
+  // the second half (hours 3-6), the steady state the goal is about.
+  c.duration_s = 6 * 3600;
   Run run = simulate_and_replay(c, "archetypes");
   REQUIRE(run.replay.model);
   REQUIRE(run.replay.model->ready());
   CHECK(run.report.accounts > 1400);
-  // Regression bounds, below the goals of issue 5 (ARI ≥ 0.9, churn < 1 %/h), which the
-  // clusterer does not reach yet: measured ARI 0.895, purity 0.924, churn 7.8 %/h (seed 11). The
-  // gap: whale and hedger share one centre while the option-lottery buyers take two (a local
-  // optimum that weight-based splitting does not leave). See bench/README.md, "Segmentation".
-  CHECK(run.report.ari >= 0.85);
-  CHECK(run.report.purity >= 0.88);
-  CHECK(run.report.churn_per_hour < 0.12);
+  // Issue 5's goals: ARI >= 0.9 and churn < 1 %/h. Measured (release, seed 11): ARI 0.992, purity
+  // 0.994, churn 0.78 %/h. Churn is asserted with a little room (builds with other flags, e.g. the
+  // sanitizers' -O1, may round differently); bench/README.md "Segmentation" has the figures.
+  CHECK(run.report.ari >= 0.95);
+  CHECK(run.report.purity >= 0.95);
+  CHECK(run.report.churn_per_hour < 0.012);
 }
 
 TEST_CASE("e2e: accounts that switch archetype are re-segmented", "[e2e]") {
@@ -87,8 +88,11 @@ TEST_CASE("e2e: accounts that switch archetype are re-segmented", "[e2e]") {
   c.drift.push_back({2 * 3600.0, 0.1});  // 10 % of accounts switch archetype after 2 h
   Run run = simulate_and_replay(c, "drift");
   REQUIRE(run.report.drifted > 50);
-  // Issue 5's goal is every drifted account re-segmented within 2 half-lives; measured: 74 of
-  // 150 (median 1355 s, half-life 3600 s). A regression bound until the goal is met.
-  CHECK(run.report.resegmented_within_2_half_lives >= run.report.drifted * 4 / 10);
-  CHECK(run.report.ari >= 0.8);
+  // Issue 5's goal is every drifted account re-segmented within 2 half-lives; measured: 83 of
+  // 150 (median 2163 s, half-life 3600 s). Switches into a smaller-notional archetype (anything
+  // → perp gambler or lottery buyer) are the ones that lag: the features are notional-weighted
+  // decayed sums, so a retail flow needs log2(old/new notional rate) half-lives to outweigh the
+  // old one. A regression bound until the goal is met.
+  CHECK(run.report.resegmented_within_2_half_lives >= run.report.drifted * 45 / 100);
+  CHECK(run.report.ari >= 0.88);
 }
