@@ -293,8 +293,12 @@ class PublisherTest(unittest.TestCase):
                 # queue make the server's queue for it grow at once.
                 sock = socket.create_connection(("127.0.0.1", h.ws_port))
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                # No keepalive pings from the library: its ping cannot be answered while the server's
+                # writes to this client are stalled, and on a loaded machine (sanitizer builds under
+                # ctest -j) the library's own ping timeout would drop the connection before the 1008
+                # close frame is read.
                 slow = await websockets.connect(f"ws://127.0.0.1:{h.ws_port}/", sock=sock, max_queue=1,
-                                                read_limit=4096, max_size=None,
+                                                read_limit=4096, max_size=None, ping_interval=None,
                                                 extra_headers={"Authorization": f"Bearer {TOKEN}"})
                 await subscribe(slow, since_seq=0)
                 seen = []
@@ -306,7 +310,11 @@ class PublisherTest(unittest.TestCase):
                 stats = await h.stats()
                 self.assertEqual(stats["slow_consumer_closes"], 1)
                 self.assertEqual(stats["subscribers"], 1)
-                # Now the slow client reads: what was in flight, then the close frame.
+                # Now the slow client reads: what was in flight, then the close frame. The kernel holds
+                # megabytes for it by now; a bigger receive buffer (the window can open to 64 KiB)
+                # drains them in a few round trips instead of a thousand, which matters on a loaded
+                # machine: the harness drops a closing peer after its close_timeout.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
                 with self.assertRaises(websockets.ConnectionClosed) as closed:
                     while True:
                         await slow.recv()
