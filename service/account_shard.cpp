@@ -141,7 +141,20 @@ void AccountShard::on_burst_end() {
 void AccountShard::on_idle(std::int64_t now_ns) {
   if (!options_.auto_resolve) return;
   maybe_tick(now_ns);
-  if (!touched_.empty()) publish(!options_.assign_only_on_advance);
+  if (!touched_.empty())
+    publish(!options_.assign_only_on_advance);
+  else
+    sweep_if_segments_changed();
+}
+
+void AccountShard::sweep_if_segments_changed() {
+  // A quiet shard (no fills) still has to follow a model whose segments changed: its accounts
+  // must not stay in a retired segment until their next fill.
+  if (options_.model == nullptr || options_.assign_only_on_advance) return;
+  const ModelPtr model = options_.model->load(std::memory_order_acquire);
+  if (!model || !model->ready() || model->version == assigned_version_) return;
+  batch_slots_.clear();  // nothing traded since the last batch: only the sweep, if any
+  assign_batch();
 }
 
 void AccountShard::on_stop() {

@@ -115,6 +115,8 @@ class AccountShard final : public ShardHandler {
   void touch(AccountStore::Slot slot);
   void publish(bool assign_now = true);
   void assign_batch();
+  //! Live, idle: re-assigns every account if the model's segments changed since the last batch.
+  void sweep_if_segments_changed();
   //! True (once) when `m`'s segment ids differ from those of the last model assigned against.
   bool segments_changed(const Model& m);
   void maybe_tick(std::int64_t now_ns);

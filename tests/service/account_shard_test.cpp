@@ -174,6 +174,47 @@ TEST_CASE("account shard: a segment born or retired re-assigns idle accounts too
   CHECK(shard.snapshot(1)->segment == 4);
 }
 
+TEST_CASE("account shard: a live shard with no fills follows a retirement while idle", "[account_shard]") {
+  PriceTape tape(16, 4, 1);
+  std::atomic<ModelPtr> slot;
+  std::vector<SegmentChange> changes;
+  AccountShardOptions o;
+  o.tape = &tape;
+  o.auto_resolve = true;  // live
+  o.model = &slot;
+  o.assigner.min_dwell_ns = 0;
+  o.on_changes = [&](int, std::span<const SegmentChange> c) { changes.insert(changes.end(), c.begin(), c.end()); };
+  AccountShard shard(0, o);
+  std::uint64_t id = 0;
+  for (int i = 0; i < 4; ++i) shard.on_fill(make_fill(1, kT0 + i * kSec, 1, Side::kBuy, 1, 100, ++id));
+  const FeatureVector x = shard.snapshot(1)->raw;
+  slot.store(identity_model(1, {{1, x}, {2, shifted(x, 10)}}));
+  shard.on_burst_end();
+  REQUIRE(changes.size() == 1);
+  changes.clear();
+
+  // Idle with the same model: nothing to do.
+  shard.on_idle(kT0 + 10 * kSec);
+  CHECK(changes.empty());
+
+  // Segment 1 retired while no fill arrives: the idle shard moves its account, at its event time.
+  slot.store(identity_model(2, {{2, shifted(x, 10)}, {3, shifted(x, 0.01)}}));
+  shard.on_idle(kT0 + 20 * kSec);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].from == 1);
+  CHECK(changes[0].to == 3);
+  CHECK(changes[0].cause == SegmentChange::Cause::kSegmentRetired);
+  CHECK(changes[0].ts_ns == kT0 + 3 * kSec);
+  CHECK(shard.snapshot(1)->segment == 3);
+  changes.clear();
+
+  // Centres moved, same segments: an idle shard does not re-decide anything.
+  slot.store(identity_model(3, {{2, x}, {3, shifted(x, 10)}}));
+  shard.on_idle(kT0 + 30 * kSec);
+  CHECK(changes.empty());
+  CHECK(shard.snapshot(1)->segment == 3);
+}
+
 TEST_CASE("multi-producer multi-shard stress: every fill applied once, readers race-free [tsan]",
           "[account_shard][tsan]") {
   constexpr int kProducers = 3, kShards = 4, kPerProducer = 60000;
