@@ -94,9 +94,12 @@ Report evaluate(const segmentd::ReplaySummary& replay, const std::vector<fillsim
                                         moves_by[a]);
 
   std::vector<double> times;
+  std::array<Report::DriftRow, fillsim::kArchetypeCount> drift_by{};
   for (const auto& t : truth) {
     if (t.switch_ns == 0 || t.switch_ns > replay.last_ns || t.new_archetype == t.archetype) continue;
     ++r.drifted;
+    Report::DriftRow& row = drift_by[static_cast<std::size_t>(t.new_archetype)];
+    ++row.switched;
     double secs = -1;
     auto at = segment_at_switch.find(t.account);
     auto m = at == segment_at_switch.end() ? majority.end() : majority.find(at->second);
@@ -105,8 +108,16 @@ Report evaluate(const segmentd::ReplaySummary& replay, const std::vector<fillsim
     if (secs >= 0) {
       ++r.resegmented;
       times.push_back(secs);
-      if (secs <= 2 * r.half_life_s) ++r.resegmented_within_2_half_lives;
+      if (secs <= 2 * r.half_life_s) {
+        ++r.resegmented_within_2_half_lives;
+        ++row.within_2_half_lives;
+      }
     }
+  }
+  for (std::size_t a = 0; a < drift_by.size(); ++a) {
+    if (drift_by[a].switched == 0) continue;
+    drift_by[a].into = std::string(fillsim::to_string(static_cast<fillsim::Archetype>(a)));
+    r.drift_by_new_archetype.push_back(drift_by[a]);
   }
   if (!times.empty()) {
     std::sort(times.begin(), times.end());
@@ -131,6 +142,10 @@ void print(const Report& r, std::ostream& out) {
         "drift: %d accounts switched; %d re-segmented (%d within 2 half-lives = %.0f s); median %.0f s, p90 %.0f s\n",
         r.drifted, r.resegmented, r.resegmented_within_2_half_lives, 2 * r.half_life_s, r.reseg_median_s,
         r.reseg_p90_s);
+    out << "  within 2 half-lives, by the archetype switched into:";
+    for (const auto& d : r.drift_by_new_archetype)
+      out << " " << d.into << " " << d.within_2_half_lives << "/" << d.switched;
+    out << "\n";
   }
   out << absl::StrFormat("%-8s %-26s %9s  %-16s %s\n", "segment", "label", "accounts", "majority", "share");
   for (const auto& s : r.segments) {

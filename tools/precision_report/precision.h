@@ -44,6 +44,14 @@ struct Report {
   double hours = 0.0;  //!< event-time span of the run
   //! The churn's moves by the moving account's archetype (same window and exclusions as churn).
   std::vector<std::pair<std::string, std::size_t>> moves_by_archetype;
+  //! Drifted accounts by the archetype they switched into: how many, and how many of those were
+  //! re-segmented within 2 half-lives (which switches the features follow, and which they do not).
+  struct DriftRow {
+    std::string into;
+    std::size_t switched = 0;
+    std::size_t within_2_half_lives = 0;
+  };
+  std::vector<DriftRow> drift_by_new_archetype;
   std::vector<SegmentRow> segments;
 };
 
