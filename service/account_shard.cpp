@@ -103,31 +103,47 @@ bool AccountShard::segments_changed(const Model& m) {
   return true;
 }
 
+void AccountShard::decide(const Model& model, AccountStore::Slot s, std::int64_t now_ns) {
+  const AccountCore& c = store_.core(s);
+  const FeatureVector raw = store_.features(s);
+  AssignDecision d = assign(model, options_.assigner, c.account, raw, c.segment, c.segment_since_ns, now_ns);
+  const std::int64_t since = d.segment != c.segment ? now_ns : c.segment_since_ns;
+  store_.set_segment(s, d.segment, static_cast<float>(d.confidence), since);
+  if (d.changed) {
+    d.change.recv_ns = c.last_ns;
+    changes_.push_back(d.change);
+  }
+}
+
+void AccountShard::continue_sweep(const Model& model, std::size_t chunk) {
+  AccountStore::Slot stop = sweep_end_;
+  if (chunk != 0 && sweep_end_ - sweep_next_ > chunk) stop = sweep_next_ + static_cast<AccountStore::Slot>(chunk);
+  for (; sweep_next_ < stop; ++sweep_next_)
+    decide(model, sweep_next_, std::max(store_.core(sweep_next_).last_ns, clock_ns_));
+}
+
 void AccountShard::assign_batch() {
   const ModelPtr model = options_.model->load(std::memory_order_acquire);
   if (!model || !model->ready()) return;
   changes_.clear();
-  auto decide = [&](AccountStore::Slot s, std::int64_t now_ns) {
-    const AccountCore& c = store_.core(s);
-    const FeatureVector raw = store_.features(s);
-    AssignDecision d = assign(*model, options_.assigner, c.account, raw, c.segment, c.segment_since_ns, now_ns);
-    const std::int64_t since = d.segment != c.segment ? now_ns : c.segment_since_ns;
-    store_.set_segment(s, d.segment, static_cast<float>(d.confidence), since);
-    if (d.changed) {
-      d.change.recv_ns = c.last_ns;
-      changes_.push_back(d.change);
-    }
-  };
-  if (segments_changed(*model)) {
-    const auto n = static_cast<AccountStore::Slot>(store_.size());
-    for (AccountStore::Slot s = 0; s < n; ++s) decide(s, std::max(store_.core(s).last_ns, clock_ns_));
-  } else {
-    const std::vector<AccountStore::Slot>& slots = options_.assign_only_on_advance ? unassigned_ : batch_slots_;
-    for (AccountStore::Slot s : slots) decide(s, store_.core(s).last_ns);
+  const bool sweep = segments_changed(*model);
+  if (sweep) {
+    // A new sweep starts over every account (one under way is overtaken by the newer segments).
+    sweep_next_ = 0;
+    sweep_end_ = static_cast<AccountStore::Slot>(store_.size());
   }
   if (options_.assign_only_on_advance) {
+    // Replay: the whole sweep at the barrier (it covers the accounts traded since the last one),
+    // so the result does not depend on where bursts end.
+    if (sweep)
+      continue_sweep(*model, 0);
+    else
+      for (AccountStore::Slot s : unassigned_) decide(*model, s, store_.core(s).last_ns);
     for (AccountStore::Slot s : unassigned_) unassigned_bits_[s / 64] &= ~(1ULL << (s % 64));
     unassigned_.clear();
+  } else {
+    for (AccountStore::Slot s : batch_slots_) decide(*model, s, store_.core(s).last_ns);
+    if (sweep_next_ < sweep_end_) continue_sweep(*model, options_.sweep_chunk);
   }
   if (!changes_.empty() && options_.on_changes) options_.on_changes(shard_, changes_);
 }
@@ -151,8 +167,10 @@ void AccountShard::sweep_if_segments_changed() {
   // A quiet shard (no fills) still has to follow a model whose segments changed: its accounts
   // must not stay in a retired segment until their next fill.
   if (options_.model == nullptr || options_.assign_only_on_advance) return;
-  const ModelPtr model = options_.model->load(std::memory_order_acquire);
-  if (!model || !model->ready() || model->version == assigned_version_) return;
+  if (sweep_next_ >= sweep_end_) {
+    const ModelPtr model = options_.model->load(std::memory_order_acquire);
+    if (!model || !model->ready() || model->version == assigned_version_) return;
+  }
   batch_slots_.clear();  // nothing traded since the last batch: only the sweep, if any
   assign_batch();
 }

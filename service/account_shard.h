@@ -73,7 +73,11 @@ struct AccountShardOptions {
   //! or not: an idle account never stays in a retired segment, and the accounts a newborn segment
   //! describes move into it at once rather than at their next fill. Such a sweep costs about one
   //! assignment per account (~130 ns) on the shard thread, and happens only on those events.
+  //! Live, it runs in chunks of `sweep_chunk` accounts, one after each burst or idle round, so a
+  //! shard of millions of accounts keeps applying fills while it sweeps (10M accounts in one go
+  //! would stall the shard for over a second); replay sweeps at once, at the barrier.
   const std::atomic<ModelPtr>* model = nullptr;
+  std::size_t sweep_chunk = 16384;  //!< accounts re-assigned per step of a live sweep (~2 ms)
   AssignerConfig assigner;
   std::function<void(int shard, std::span<const SegmentChange>)> on_changes;
   //! Replay: assign only in advance_to() (at barriers the driver places), never per burst, so
@@ -115,8 +119,13 @@ class AccountShard final : public ShardHandler {
   void touch(AccountStore::Slot slot);
   void publish(bool assign_now = true);
   void assign_batch();
-  //! Live, idle: re-assigns every account if the model's segments changed since the last batch.
+  //! Live, idle: starts a sweep if the model's segments changed since the last batch, and
+  //! continues one under way.
   void sweep_if_segments_changed();
+  //! Re-assigns the next chunk of a live sweep under way (all of it when chunk is 0).
+  void continue_sweep(const Model& model, std::size_t chunk);
+  //! Assigns one account against `model` at `now_ns`; a real change goes to changes_.
+  void decide(const Model& model, AccountStore::Slot slot, std::int64_t now_ns);
   //! True (once) when `m`'s segment ids differ from those of the last model assigned against.
   bool segments_changed(const Model& m);
   void maybe_tick(std::int64_t now_ns);
@@ -138,6 +147,9 @@ class AccountShard final : public ShardHandler {
   //! Event time of a sweep's decisions: the barrier time in replay (deterministic for any shard
   //! count), the newest event seen live.
   std::int64_t clock_ns_ = INT64_MIN;
+  //! A sweep under way: slots [sweep_next_, sweep_end_) are still to be re-assigned.
+  AccountStore::Slot sweep_next_ = 0;
+  AccountStore::Slot sweep_end_ = 0;
   std::uint64_t assigned_version_ = 0;   //!< model version last assigned against
   std::vector<SegmentId> assigned_ids_;  //!< its segment ids
   std::uint64_t fills_ = 0;

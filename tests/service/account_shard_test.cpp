@@ -215,6 +215,68 @@ TEST_CASE("account shard: a live shard with no fills follows a retirement while 
   CHECK(shard.snapshot(1)->segment == 3);
 }
 
+TEST_CASE("account shard: a live sweep runs in chunks, and newer segments restart it", "[account_shard]") {
+  PriceTape tape(16, 4, 1);
+  std::atomic<ModelPtr> slot;
+  std::vector<SegmentChange> changes;
+  AccountShardOptions o;
+  o.tape = &tape;
+  o.model = &slot;
+  o.assigner.min_dwell_ns = 0;
+  o.sweep_chunk = 2;
+  o.on_changes = [&](int, std::span<const SegmentChange> c) { changes.insert(changes.end(), c.begin(), c.end()); };
+  AccountShard shard(0, o);
+  std::uint64_t id = 0;
+  for (AccountId a = 1; a <= 5; ++a) shard.on_fill(make_fill(a, kT0 + a * kSec, 1, Side::kBuy, 1, 100, ++id));
+  const FeatureVector x = shard.snapshot(1)->raw;
+  slot.store(identity_model(1, {{1, x}, {2, shifted(x, 10)}}));
+  shard.on_burst_end();  // the first model: all 5 traded in this burst and are assigned with it
+  REQUIRE(changes.size() == 5);
+  changes.clear();
+  for (int i = 0; i < 4; ++i) shard.on_idle(kT0 + (10 + i) * kSec);  // the rest of the sweep
+  CHECK(changes.empty());                                            // decides nothing new
+
+  // Segment 1 retired: 5 idle accounts move in chunks of 2, one chunk per idle round.
+  slot.store(identity_model(2, {{2, shifted(x, 10)}, {3, shifted(x, 0.01)}}));
+  shard.on_idle(kT0 + 14 * kSec);
+  CHECK(changes.size() == 2);
+  shard.on_idle(kT0 + 15 * kSec);
+  CHECK(changes.size() == 4);
+  shard.on_idle(kT0 + 16 * kSec);
+  REQUIRE(changes.size() == 5);
+  std::set<AccountId> moved;
+  for (const auto& c : changes) moved.insert(c.account);
+  CHECK(moved.size() == 5);  // each once
+  changes.clear();
+  shard.on_idle(kT0 + 17 * kSec);
+  CHECK(changes.empty());  // done: nothing more to sweep
+
+  // Segment 3 retired for 4: the sweep starts; before it ends, 4 is retired for 6 too. The sweep
+  // starts over, and every account ends in 6 (those already moved to 4 move again).
+  slot.store(identity_model(3, {{2, shifted(x, 10)}, {4, shifted(x, 0.01)}}));
+  shard.on_idle(kT0 + 20 * kSec);
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[0].to == 4);
+  slot.store(identity_model(4, {{2, shifted(x, 10)}, {6, shifted(x, 0.02)}}));
+  for (int i = 0; i < 3; ++i) shard.on_idle(kT0 + (21 + i) * kSec);
+  std::size_t into6 = 0;
+  for (const auto& c : changes) into6 += c.to == 6;
+  CHECK(into6 == 5);
+  CHECK(changes.size() == 7);
+  for (AccountId a = 1; a <= 5; ++a) CHECK(shard.snapshot(a)->segment == 6);
+
+  // A busy shard continues the sweep after each burst, besides assigning what the burst touched.
+  slot.store(identity_model(5, {{2, shifted(x, 10)}, {5, shifted(x, 0.03)}}));
+  changes.clear();
+  shard.on_fill(make_fill(5, kT0 + 30 * kSec, 1, Side::kBuy, 1, 100, ++id));
+  shard.on_burst_end();
+  CHECK(changes.size() == 3);  // account 5 (traded) and the first chunk, accounts 1 and 2
+  shard.on_fill(make_fill(5, kT0 + 31 * kSec, 1, Side::kBuy, 1, 100, ++id));
+  shard.on_burst_end();
+  CHECK(changes.size() == 5);  // accounts 3 and 4; 5 has already moved
+  for (AccountId a = 1; a <= 5; ++a) CHECK(shard.snapshot(a)->segment == 5);
+}
+
 TEST_CASE("multi-producer multi-shard stress: every fill applied once, readers race-free [tsan]",
           "[account_shard][tsan]") {
   constexpr int kProducers = 3, kShards = 4, kPerProducer = 60000;
