@@ -17,20 +17,19 @@ void AccountStore::FreeBlock::operator()(std::byte* p) const { std::free(p); }
 AccountStore::AccountStore(const FeatureParams& params) : params_(params) {
   static_assert(alignof(AccountCore) <= kLine && alignof(Position) <= kLine && alignof(PendingMarkout) <= kLine);
   const auto np = static_cast<std::size_t>(params_.max_positions);
-  const auto nm = static_cast<std::size_t>(params_.markout_slots);
+  const std::size_t ring = ring_slots();
   positions_offset_ = round_up(sizeof(AccountCore), alignof(Position));
   markouts_offset_ = round_up(positions_offset_ + np * sizeof(Position), alignof(PendingMarkout));
-  record_bytes_ = round_up(markouts_offset_ + nm * sizeof(PendingMarkout), kLine);
+  record_bytes_ = round_up(markouts_offset_ + ring * sizeof(PendingMarkout), kLine);
   block_bytes_ = huge_page_round(kBlockAccounts * record_bytes_);
 }
 
 AccountRef AccountStore::ref(Slot slot) {
   std::byte* r = record(slot);
   const auto np = static_cast<std::size_t>(params_.max_positions);
-  const auto nm = static_cast<std::size_t>(params_.markout_slots);
   return AccountRef{reinterpret_cast<AccountCore*>(r),
                     std::span<Position>(reinterpret_cast<Position*>(r + positions_offset_), np),
-                    std::span<PendingMarkout>(reinterpret_cast<PendingMarkout*>(r + markouts_offset_), nm)};
+                    std::span<PendingMarkout>(reinterpret_cast<PendingMarkout*>(r + markouts_offset_), ring_slots())};
 }
 
 AccountStore::Slot AccountStore::create(AccountId account) {
@@ -93,9 +92,10 @@ std::vector<PendingMarkout> AccountStore::pending_markouts(Slot slot) const {
   const std::byte* r = record(slot);
   const AccountCore& c = core(slot);
   const auto* ring = reinterpret_cast<const PendingMarkout*>(r + markouts_offset_);
-  const auto nm = static_cast<std::size_t>(params_.markout_slots);
   std::vector<PendingMarkout> out;
-  for (int k = 0; k < c.markout_count; ++k) out.push_back(ring[(c.markout_head + k) % nm]);
+  if (c.markout_count == 0) return out;
+  for (int k = 0; k + 1 < c.markout_count; ++k) out.push_back(ring[(c.markout_head + k) % ring_slots()]);
+  out.push_back(c.newest());
   return out;
 }
 

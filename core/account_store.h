@@ -1,10 +1,11 @@
 #pragma once
 // The accounts of one shard: dense slots behind a hash index (AccountId → slot). Each account is
-// one contiguous record — its AccountCore, then its positions, then its ring of pending markouts
-// (bounds from config: max_positions, markout_slots) — padded to whole cache lines, so that an
-// update touches one page and adjacent lines. Records live in blocks of kBlockAccounts, allocated
-// 2 MiB-aligned and advised for transparent huge pages (MADV_HUGEPAGE), so that growth never
-// copies and a random update over millions of accounts costs no page walk.
+// one contiguous record — its AccountCore (four lines, holding the newest pending markout), then
+// its positions, then the ring of its older pending markouts (bounds from config: max_positions,
+// markout_slots) — padded to whole cache lines, so that an update touches one page and adjacent
+// lines. Records live in blocks of kBlockAccounts, allocated 2 MiB-aligned and advised for
+// transparent huge pages (MADV_HUGEPAGE), so that growth never copies and a random update over
+// millions of accounts costs no page walk.
 //
 // apply_burst() applies a run of fills in order and prefetches the index slot and the record of
 // the fills a few places ahead, so that the cache misses of a burst over cold accounts overlap
@@ -99,6 +100,8 @@ class AccountStore {
     return blocks_[slot >> kBlockShift].get() + (slot & (kBlockAccounts - 1)) * record_bytes_;
   }
   AccountCore& core_mut(Slot slot) { return *reinterpret_cast<AccountCore*>(record(slot)); }
+  //! Capacity of a record's ring: the older pending markouts (the newest is in the core).
+  std::size_t ring_slots() const { return static_cast<std::size_t>(params_.markout_slots) - 1; }
   AccountRef ref(Slot slot);
   Slot create(AccountId account);
   Slot slot_for(AccountId account);
@@ -133,22 +136,19 @@ inline void AccountStore::prefetch_core(Slot slot) const {
 inline void AccountStore::prefetch_state(Slot slot) const {
   const std::byte* r = record(slot);
   const auto& c = *reinterpret_cast<const AccountCore*>(r);
-  // The positions in use and one more (a new position), then the ring's newest markout (joined
-  // when the fill coalesces) and the next free one.
+  // The positions in use and one more (a new position), on the lines prefetch_core left out. The
+  // newest markout, which the fill joins or pushes back, is in the core: when the fill may open a
+  // new markout, the ring slot the newest one moves to is written.
   const std::size_t np = std::min<std::size_t>(c.positions + 1u, static_cast<std::size_t>(params_.max_positions));
-  const std::byte* pos = r + positions_offset_;
-  for (std::size_t off = sizeof(AccountCore) / kLine * kLine - positions_offset_ + kLine; off < np * sizeof(Position);
-       off += kLine)
-    __builtin_prefetch(pos + off, 1, 3);
-  __builtin_prefetch(pos + np * sizeof(Position) - 1, 1, 3);
-  const std::size_t nm = static_cast<std::size_t>(params_.markout_slots);
-  const std::byte* ring = r + markouts_offset_;
-  const std::size_t next = (c.markout_head + c.markout_count) % nm;
-  const std::size_t newest = (c.markout_head + c.markout_count + nm - 1) % nm;
-  __builtin_prefetch(ring + newest * sizeof(PendingMarkout), 1, 3);
-  __builtin_prefetch(ring + newest * sizeof(PendingMarkout) + sizeof(PendingMarkout) - 1, 1, 3);
-  __builtin_prefetch(ring + next * sizeof(PendingMarkout), 1, 3);
-  __builtin_prefetch(ring + next * sizeof(PendingMarkout) + sizeof(PendingMarkout) - 1, 1, 3);
+  const std::byte* end = r + positions_offset_ + np * sizeof(Position);
+  for (const std::byte* line = r + (sizeof(AccountCore) + kLine - 1) / kLine * kLine; line < end; line += kLine)
+    __builtin_prefetch(line, 1, 3);
+  if (c.markout_count > 0 && c.markout_count < params_.markout_slots) {
+    const std::byte* tail =
+        r + markouts_offset_ + (c.markout_head + c.markout_count - 1u) % ring_slots() * sizeof(PendingMarkout);
+    __builtin_prefetch(tail, 1, 3);
+    __builtin_prefetch(tail + sizeof(PendingMarkout) - 1, 1, 3);
+  }
 }
 
 inline AccountStore::Slot AccountStore::find_and_prefetch(AccountId account) const {
@@ -193,23 +193,25 @@ void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
 template <class Fn>
 std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape& tape, Fn&& on_resolved) {
   // Every pending account is visited at every tick, mostly cold. Two stages ahead: at i + kCoreAhead
-  // the lines of the core that resolution reads (counts, head, last_ns; the markout sums) are
-  // prefetched; at i + kRingAhead that core is cached and gives the ring's head, whose line is
-  // prefetched.
+  // the core's first line, which holds all that resolution reads and writes there (count, head,
+  // last_ns, the markout sums), is prefetched; at i + kRingAhead that line is cached and gives the
+  // oldest markout: the ring's head, or the newest markout's line of the core.
   constexpr std::size_t kCoreAhead = 10;
   constexpr std::size_t kRingAhead = 5;
-  constexpr std::size_t kSumsLine = offsetof(AccountCore, sums.markout_num) / kLine * kLine;
+  static_assert(offsetof(AccountCore, sums.markout_den) + sizeof(double) <= kLine);
+  constexpr std::size_t kNewestLine = offsetof(AccountCore, newest_due_ns) / kLine * kLine;
   const std::size_t n = pending_.size();
-  const auto nm = static_cast<std::size_t>(params_.markout_slots);
-  auto prefetch_core = [&](Slot s) {
-    const std::byte* r = record(s);
-    __builtin_prefetch(r, 1, 3);
-    __builtin_prefetch(r + kSumsLine, 1, 3);
-  };
+  auto prefetch_core = [&](Slot s) { __builtin_prefetch(record(s), 1, 3); };
   auto prefetch_head = [&](Slot s) {
     const std::byte* r = record(s);
     const auto& c = *reinterpret_cast<const AccountCore*>(r);
-    __builtin_prefetch(r + markouts_offset_ + (c.markout_head % nm) * sizeof(PendingMarkout), 1, 3);
+    if (c.markout_count > 1) {
+      const std::byte* head = r + markouts_offset_ + c.markout_head * sizeof(PendingMarkout);
+      __builtin_prefetch(head, 1, 3);
+      __builtin_prefetch(head + sizeof(PendingMarkout) - 1, 1, 3);
+    } else {
+      __builtin_prefetch(r + kNewestLine, 1, 3);
+    }
   };
   for (std::size_t j = 0; j < n && j < kCoreAhead; ++j) prefetch_core(pending_[j]);
   for (std::size_t j = 0; j < n && j < kRingAhead; ++j) prefetch_head(pending_[j]);
