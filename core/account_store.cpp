@@ -61,7 +61,7 @@ void AccountStore::apply_at(Slot slot, const Fill& fill) {
   AccountRef a = ref(slot);
   if (apply_fill(params_, a, fill, &stats_) && !(a.core->flags & AccountCore::kInPendingList)) {
     a.core->flags |= AccountCore::kInPendingList;
-    pending_.push_back(slot);
+    pending_.push_back(Pending{slot, oldest_offset(*a.core)});
   }
 }
 
@@ -103,7 +103,7 @@ std::size_t AccountStore::memory_bytes() const {
   // Abseil's swiss table: one control byte plus one slot per bucket (plus a group of cloned
   // control bytes, negligible).
   const std::size_t index_bytes = index_.bucket_count() * (sizeof(std::pair<const AccountId, Slot>) + 1);
-  return blocks_.size() * block_bytes_ + index_bytes + pending_.capacity() * sizeof(Slot) +
+  return blocks_.size() * block_bytes_ + index_bytes + pending_.capacity() * sizeof(Pending) +
          blocks_.capacity() * sizeof(BlockPtr);
 }
 

@@ -123,7 +123,18 @@ class AccountStore {
   absl::flat_hash_map<AccountId, Slot, absl::Hash<AccountId>, std::equal_to<AccountId>,
                       HugePageAllocator<std::pair<const AccountId, Slot>>>
       index_;
-  std::vector<Slot> pending_;  //!< accounts with pending markouts (flag kInPendingList), any order
+  //! An account with pending markouts and where its oldest one was when last seen: a hint that
+  //! lets resolution prefetch that line together with the core instead of after reading it. Fills
+  //! in between may make it stale (then a wrong line is prefetched, nothing more).
+  struct Pending {
+    Slot slot;
+    std::uint32_t oldest_offset;  //!< within the record: the ring's head, or the core's newest
+  };
+  std::uint32_t oldest_offset(const AccountCore& c) const {
+    return static_cast<std::uint32_t>(c.markout_count > 1 ? markouts_offset_ + c.markout_head * sizeof(PendingMarkout)
+                                                          : offsetof(AccountCore, newest_due_ns));
+  }
+  std::vector<Pending> pending_;  //!< accounts with pending markouts (flag kInPendingList), any order
   AccountStats stats_;
 };
 
@@ -192,35 +203,25 @@ void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
 
 template <class Fn>
 std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape& tape, Fn&& on_resolved) {
-  // Every pending account is visited at every tick, mostly cold. Two stages ahead: at i + kCoreAhead
-  // the core's first line, which holds all that resolution reads and writes there (count, head,
-  // last_ns, the markout sums), is prefetched; at i + kRingAhead that line is cached and gives the
-  // oldest markout: the ring's head, or the newest markout's line of the core.
-  constexpr std::size_t kCoreAhead = 10;
-  constexpr std::size_t kRingAhead = 5;
+  // Every pending account is visited at every tick, mostly cold. kAhead visits ahead, the core's
+  // first line, which holds all that resolution reads and writes there (count, head, last_ns, the
+  // markout sums), and the oldest markout's line(s), by the list's hint, are prefetched: neither
+  // waits for the other.
+  constexpr std::size_t kAhead = 8;
   static_assert(offsetof(AccountCore, sums.markout_den) + sizeof(double) <= kLine);
-  constexpr std::size_t kNewestLine = offsetof(AccountCore, newest_due_ns) / kLine * kLine;
   const std::size_t n = pending_.size();
-  auto prefetch_core = [&](Slot s) { __builtin_prefetch(record(s), 1, 3); };
-  auto prefetch_head = [&](Slot s) {
-    const std::byte* r = record(s);
-    const auto& c = *reinterpret_cast<const AccountCore*>(r);
-    if (c.markout_count > 1) {
-      const std::byte* head = r + markouts_offset_ + c.markout_head * sizeof(PendingMarkout);
-      __builtin_prefetch(head, 1, 3);
-      __builtin_prefetch(head + sizeof(PendingMarkout) - 1, 1, 3);
-    } else {
-      __builtin_prefetch(r + kNewestLine, 1, 3);
-    }
+  auto prefetch = [&](const Pending& e) {
+    const std::byte* r = record(e.slot);
+    __builtin_prefetch(r, 1, 3);
+    __builtin_prefetch(r + e.oldest_offset, 1, 3);
+    __builtin_prefetch(r + e.oldest_offset + sizeof(PendingMarkout) - 1, 1, 3);
   };
-  for (std::size_t j = 0; j < n && j < kCoreAhead; ++j) prefetch_core(pending_[j]);
-  for (std::size_t j = 0; j < n && j < kRingAhead; ++j) prefetch_head(pending_[j]);
+  for (std::size_t j = 0; j < n && j < kAhead; ++j) prefetch(pending_[j]);
   std::size_t total = 0;
   std::size_t keep = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    if (i + kCoreAhead < n) prefetch_core(pending_[i + kCoreAhead]);
-    if (i + kRingAhead < n) prefetch_head(pending_[i + kRingAhead]);
-    const Slot slot = pending_[i];
+    if (i + kAhead < n) prefetch(pending_[i + kAhead]);
+    const Slot slot = pending_[i].slot;
     AccountRef a = ref(slot);
     const int resolved = segmentd::resolve_markouts(params_, a, now_ns, tape, &stats_);
     if (resolved > 0) {
@@ -228,7 +229,7 @@ std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape&
       on_resolved(slot);
     }
     if (a.core->markout_count > 0) {
-      pending_[keep++] = slot;
+      pending_[keep++] = Pending{slot, oldest_offset(*a.core)};
     } else {
       a.core->flags &= static_cast<std::uint8_t>(~AccountCore::kInPendingList);
     }
