@@ -215,9 +215,11 @@ void print_memory() {
       }
     }
     const std::size_t after = rss_bytes();
-    std::printf("accounts: %zu, state %zu B/account (core %zu + %d positions x %zu + %d markouts x %zu)\n",
-                store.size(), store.bytes_per_account_state(), sizeof(AccountCore), p.max_positions, sizeof(Position),
-                p.markout_slots, sizeof(PendingMarkout));
+    std::printf(
+        "accounts: %zu, state %zu B/account (core %zu incl. the newest markout + %d positions x %zu + %d older "
+        "markouts x %zu)\n",
+        store.size(), store.bytes_per_account_state(), sizeof(AccountCore), p.max_positions, sizeof(Position),
+        p.markout_slots - 1, sizeof(PendingMarkout));
     std::printf("memory per account incl. index: %.1f B (accounted), %.1f B (RSS growth); goal <= 1024 B\n",
                 static_cast<double>(store.memory_bytes()) / static_cast<double>(store.size()),
                 static_cast<double>(after - before) / static_cast<double>(store.size()));

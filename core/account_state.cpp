@@ -167,27 +167,29 @@ bool add_markout(const FeatureParams& p, AccountRef a, const Fill& f, std::int64
   if (!(f.price > 0) || !std::isfinite(f.price) || !(notional > 0)) return false;
   AccountCore& c = *a.core;
   const double sn = sign(f.side) * notional;
-  const int slots = p.markout_slots;
   if (c.markout_count > 0) {
-    PendingMarkout& newest = a.markouts[(c.markout_head + c.markout_count - 1) % slots];
-    const std::int64_t start = newest.due_ns - p.markout_horizon_ns;
-    if (newest.instrument == f.instrument && t >= start && t - start <= p.markout_coalesce_ns) {
-      newest.a += sn / f.price;
-      newest.b += sn;
-      newest.w += notional;
+    const std::int64_t start = c.newest_due_ns - p.markout_horizon_ns;
+    if (c.newest_instrument == f.instrument && t >= start && t - start <= p.markout_coalesce_ns) {
+      c.newest_a += sn / f.price;
+      c.newest_b += sn;
+      c.newest_w += notional;
       return false;
     }
   }
-  if (c.markout_count >= slots) {
+  if (c.markout_count >= p.markout_slots) {
     ++stats->markouts_skipped;
     return false;
   }
-  PendingMarkout& m = a.markouts[(c.markout_head + c.markout_count) % slots];
-  m.due_ns = t + p.markout_horizon_ns;
-  m.instrument = f.instrument;
-  m.a = sn / f.price;
-  m.b = sn;
-  m.w = notional;
+  if (c.markout_count > 0) {
+    // The newest moves back to the ring's tail (ring capacity markout_slots − 1 ≥ count here).
+    const int ring = p.markout_slots - 1;
+    a.markouts[(c.markout_head + c.markout_count - 1) % ring] = c.newest();
+  }
+  c.newest_due_ns = t + p.markout_horizon_ns;
+  c.newest_instrument = f.instrument;
+  c.newest_a = sn / f.price;
+  c.newest_b = sn;
+  c.newest_w = notional;
   ++c.markout_count;
   return true;
 }
@@ -255,7 +257,9 @@ int resolve_markouts(const FeatureParams& p, AccountRef a, std::int64_t now_ns, 
   AccountCore& c = *a.core;
   int resolved = 0;
   while (c.markout_count > 0) {
-    PendingMarkout& m = a.markouts[c.markout_head];
+    // Oldest first: the ring's head while the ring holds any, then the newest in the core.
+    const bool in_ring = c.markout_count > 1;
+    const PendingMarkout m = in_ring ? a.markouts[c.markout_head] : c.newest();
     if (m.due_ns > now_ns) break;
     if (auto px = tape.instrument(m.instrument)) {
       // Weighted as of the fill: decayed from the group's first fill to the account's clock.
@@ -268,7 +272,7 @@ int resolve_markouts(const FeatureParams& p, AccountRef a, std::int64_t now_ns, 
     } else {
       ++stats->markouts_unpriced;
     }
-    c.markout_head = static_cast<std::uint8_t>((c.markout_head + 1) % p.markout_slots);
+    if (in_ring) c.markout_head = static_cast<std::uint8_t>((c.markout_head + 1) % (p.markout_slots - 1));
     --c.markout_count;
   }
   return resolved;

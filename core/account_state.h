@@ -57,8 +57,11 @@ struct PendingMarkout {
   InstrumentId instrument = 0;
 };
 
-//! Decayed sums, all valid as of AccountCore::last_ns.
+//! Decayed sums, all valid as of AccountCore::last_ns. The markout sums come first, so that they
+//! share the core's first line with what resolving a markout reads (count, head, last_ns).
 struct DecayedSums {
+  double markout_num = 0;    //!< Σ notional·side·(P′−P)/P, resolved markouts
+  double markout_den = 0;    //!< Σ notional, resolved markouts
   double fills = 0;          //!< count
   double notional = 0;       //!< USD
   double maker = 0;          //!< maker notional
@@ -71,40 +74,55 @@ struct DecayedSums {
   double tenor_den = 0;      //!< Σ notional (fills with an expiry)
   double moneyness_num = 0;  //!< Σ notional·|ln(K/F)| (option fills)
   double moneyness_den = 0;  //!< Σ notional (option fills)
-  double markout_num = 0;    //!< Σ notional·side·(P′−P)/P, resolved markouts
-  double markout_den = 0;    //!< Σ notional, resolved markouts
   double gross_time = 0;     //!< ∫ gross delta USD dt (decayed), ns·USD
   double time = 0;           //!< ∫ dt (decayed) since the first fill, ns
 };
 
-//! The fixed-size part of an account's state. Its positions and pending markouts follow it in the
-//! same record of the store (their bounds come from config).
+//! The fixed-size part of an account's state, exactly four cache lines. Its positions and the
+//! ring of its older pending markouts follow it in the same record of the store (their bounds
+//! come from config).
+//!
+//! The newest pending markout — the one a fill may join — lives here rather than in the ring, so
+//! that a fill reads no ring line (the ring is only written when a new markout pushes the newest
+//! one back, and read when markouts resolve). markout_count counts it: the ring holds
+//! markout_count − 1 entries from markout_head, in a ring of markout_slots − 1.
 struct AccountCore {
   AccountId account = 0;
-  std::uint8_t positions = 0;     //!< open positions in use
-  std::uint8_t markout_head = 0;  //!< ring of pending markouts: oldest
-  std::uint8_t markout_count = 0;
-  std::uint8_t flags = 0;     //!< kInPendingList
-  std::int64_t last_ns = 0;   //!< event time the sums are valid at (latest fill)
-  std::uint64_t fills = 0;    //!< lifetime, not decayed
-  double notional_usd = 0.0;  //!< lifetime, not decayed
+  std::uint8_t positions = 0;      //!< open positions in use
+  std::uint8_t markout_head = 0;   //!< ring of older pending markouts: oldest
+  std::uint8_t markout_count = 0;  //!< pending markouts, the newest one included
+  std::uint8_t flags = 0;          //!< kInPendingList
+  std::int64_t last_ns = 0;        //!< event time the sums are valid at (latest fill)
+  std::uint64_t fills = 0;         //!< lifetime, not decayed
+  double notional_usd = 0.0;       //!< lifetime, not decayed
   DecayedSums sums;
   double underlying_notional[kTrackedUnderlyings] = {};  //!< decayed; the rest is "spread"
+  // The newest pending markout (valid when markout_count > 0), fields as in PendingMarkout.
+  std::int64_t newest_due_ns = 0;
+  double newest_a = 0.0;
+  double newest_b = 0.0;
+  double newest_w = 0.0;
+  // The rest by size, so that the core fits four lines. segment, confidence and segment_since_ns
+  // are owned by the assigner (DESIGN.md §4), kept here so an account is one record.
+  std::int64_t segment_since_ns = 0;
   UnderlyingId underlyings[kTrackedUnderlyings] = {};
-  std::uint8_t underlying_count = 0;
-  // Owned by the assigner (DESIGN.md §4), kept here so an account is one record.
   SegmentId segment = kNoSegment;
   float confidence = 0.0f;
-  std::int64_t segment_since_ns = 0;
+  InstrumentId newest_instrument = 0;
+  std::uint8_t underlying_count = 0;
 
   static constexpr std::uint8_t kInPendingList = 1;
+
+  PendingMarkout newest() const { return {newest_due_ns, newest_a, newest_b, newest_w, newest_instrument}; }
 };
+static_assert(sizeof(AccountCore) == 256, "the core is four cache lines: keep new fields in its padding");
 
 //! An account's whole state, as spans into the store.
 struct AccountRef {
   AccountCore* core;
-  std::span<Position> positions;       //!< capacity max_positions; first core->positions used
-  std::span<PendingMarkout> markouts;  //!< ring of capacity markout_slots
+  std::span<Position> positions;  //!< capacity max_positions; first core->positions used
+  //! Ring of the older pending markouts, capacity markout_slots − 1 (the newest is in the core).
+  std::span<PendingMarkout> markouts;
 };
 
 //! Counters of what the bounds cost (per store, owner thread).

@@ -17,20 +17,19 @@ void AccountStore::FreeBlock::operator()(std::byte* p) const { std::free(p); }
 AccountStore::AccountStore(const FeatureParams& params) : params_(params) {
   static_assert(alignof(AccountCore) <= kLine && alignof(Position) <= kLine && alignof(PendingMarkout) <= kLine);
   const auto np = static_cast<std::size_t>(params_.max_positions);
-  const auto nm = static_cast<std::size_t>(params_.markout_slots);
+  const std::size_t ring = ring_slots();
   positions_offset_ = round_up(sizeof(AccountCore), alignof(Position));
   markouts_offset_ = round_up(positions_offset_ + np * sizeof(Position), alignof(PendingMarkout));
-  record_bytes_ = round_up(markouts_offset_ + nm * sizeof(PendingMarkout), kLine);
+  record_bytes_ = round_up(markouts_offset_ + ring * sizeof(PendingMarkout), kLine);
   block_bytes_ = huge_page_round(kBlockAccounts * record_bytes_);
 }
 
 AccountRef AccountStore::ref(Slot slot) {
   std::byte* r = record(slot);
   const auto np = static_cast<std::size_t>(params_.max_positions);
-  const auto nm = static_cast<std::size_t>(params_.markout_slots);
   return AccountRef{reinterpret_cast<AccountCore*>(r),
                     std::span<Position>(reinterpret_cast<Position*>(r + positions_offset_), np),
-                    std::span<PendingMarkout>(reinterpret_cast<PendingMarkout*>(r + markouts_offset_), nm)};
+                    std::span<PendingMarkout>(reinterpret_cast<PendingMarkout*>(r + markouts_offset_), ring_slots())};
 }
 
 AccountStore::Slot AccountStore::create(AccountId account) {
@@ -62,7 +61,7 @@ void AccountStore::apply_at(Slot slot, const Fill& fill) {
   AccountRef a = ref(slot);
   if (apply_fill(params_, a, fill, &stats_) && !(a.core->flags & AccountCore::kInPendingList)) {
     a.core->flags |= AccountCore::kInPendingList;
-    pending_.push_back(slot);
+    pending_.push_back(Pending{slot, oldest_offset(*a.core)});
   }
 }
 
@@ -93,9 +92,10 @@ std::vector<PendingMarkout> AccountStore::pending_markouts(Slot slot) const {
   const std::byte* r = record(slot);
   const AccountCore& c = core(slot);
   const auto* ring = reinterpret_cast<const PendingMarkout*>(r + markouts_offset_);
-  const auto nm = static_cast<std::size_t>(params_.markout_slots);
   std::vector<PendingMarkout> out;
-  for (int k = 0; k < c.markout_count; ++k) out.push_back(ring[(c.markout_head + k) % nm]);
+  if (c.markout_count == 0) return out;
+  for (int k = 0; k + 1 < c.markout_count; ++k) out.push_back(ring[(c.markout_head + k) % ring_slots()]);
+  out.push_back(c.newest());
   return out;
 }
 
@@ -103,7 +103,7 @@ std::size_t AccountStore::memory_bytes() const {
   // Abseil's swiss table: one control byte plus one slot per bucket (plus a group of cloned
   // control bytes, negligible).
   const std::size_t index_bytes = index_.bucket_count() * (sizeof(std::pair<const AccountId, Slot>) + 1);
-  return blocks_.size() * block_bytes_ + index_bytes + pending_.capacity() * sizeof(Slot) +
+  return blocks_.size() * block_bytes_ + index_bytes + pending_.capacity() * sizeof(Pending) +
          blocks_.capacity() * sizeof(BlockPtr);
 }
 

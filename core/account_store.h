@@ -1,10 +1,11 @@
 #pragma once
 // The accounts of one shard: dense slots behind a hash index (AccountId → slot). Each account is
-// one contiguous record — its AccountCore, then its positions, then its ring of pending markouts
-// (bounds from config: max_positions, markout_slots) — padded to whole cache lines, so that an
-// update touches one page and adjacent lines. Records live in blocks of kBlockAccounts, allocated
-// 2 MiB-aligned and advised for transparent huge pages (MADV_HUGEPAGE), so that growth never
-// copies and a random update over millions of accounts costs no page walk.
+// one contiguous record — its AccountCore (four lines, holding the newest pending markout), then
+// its positions, then the ring of its older pending markouts (bounds from config: max_positions,
+// markout_slots) — padded to whole cache lines, so that an update touches one page and adjacent
+// lines. Records live in blocks of kBlockAccounts, allocated 2 MiB-aligned and advised for
+// transparent huge pages (MADV_HUGEPAGE), so that growth never copies and a random update over
+// millions of accounts costs no page walk.
 //
 // apply_burst() applies a run of fills in order and prefetches the index slot and the record of
 // the fills a few places ahead, so that the cache misses of a burst over cold accounts overlap
@@ -99,6 +100,8 @@ class AccountStore {
     return blocks_[slot >> kBlockShift].get() + (slot & (kBlockAccounts - 1)) * record_bytes_;
   }
   AccountCore& core_mut(Slot slot) { return *reinterpret_cast<AccountCore*>(record(slot)); }
+  //! Capacity of a record's ring: the older pending markouts (the newest is in the core).
+  std::size_t ring_slots() const { return static_cast<std::size_t>(params_.markout_slots) - 1; }
   AccountRef ref(Slot slot);
   Slot create(AccountId account);
   Slot slot_for(AccountId account);
@@ -120,7 +123,18 @@ class AccountStore {
   absl::flat_hash_map<AccountId, Slot, absl::Hash<AccountId>, std::equal_to<AccountId>,
                       HugePageAllocator<std::pair<const AccountId, Slot>>>
       index_;
-  std::vector<Slot> pending_;  //!< accounts with pending markouts (flag kInPendingList), any order
+  //! An account with pending markouts and where its oldest one was when last seen: a hint that
+  //! lets resolution prefetch that line together with the core instead of after reading it. Fills
+  //! in between may make it stale (then a wrong line is prefetched, nothing more).
+  struct Pending {
+    Slot slot;
+    std::uint32_t oldest_offset;  //!< within the record: the ring's head, or the core's newest
+  };
+  std::uint32_t oldest_offset(const AccountCore& c) const {
+    return static_cast<std::uint32_t>(c.markout_count > 1 ? markouts_offset_ + c.markout_head * sizeof(PendingMarkout)
+                                                          : offsetof(AccountCore, newest_due_ns));
+  }
+  std::vector<Pending> pending_;  //!< accounts with pending markouts (flag kInPendingList), any order
   AccountStats stats_;
 };
 
@@ -133,22 +147,19 @@ inline void AccountStore::prefetch_core(Slot slot) const {
 inline void AccountStore::prefetch_state(Slot slot) const {
   const std::byte* r = record(slot);
   const auto& c = *reinterpret_cast<const AccountCore*>(r);
-  // The positions in use and one more (a new position), then the ring's newest markout (joined
-  // when the fill coalesces) and the next free one.
+  // The positions in use and one more (a new position), on the lines prefetch_core left out. The
+  // newest markout, which the fill joins or pushes back, is in the core: when the fill may open a
+  // new markout, the ring slot the newest one moves to is written.
   const std::size_t np = std::min<std::size_t>(c.positions + 1u, static_cast<std::size_t>(params_.max_positions));
-  const std::byte* pos = r + positions_offset_;
-  for (std::size_t off = sizeof(AccountCore) / kLine * kLine - positions_offset_ + kLine; off < np * sizeof(Position);
-       off += kLine)
-    __builtin_prefetch(pos + off, 1, 3);
-  __builtin_prefetch(pos + np * sizeof(Position) - 1, 1, 3);
-  const std::size_t nm = static_cast<std::size_t>(params_.markout_slots);
-  const std::byte* ring = r + markouts_offset_;
-  const std::size_t next = (c.markout_head + c.markout_count) % nm;
-  const std::size_t newest = (c.markout_head + c.markout_count + nm - 1) % nm;
-  __builtin_prefetch(ring + newest * sizeof(PendingMarkout), 1, 3);
-  __builtin_prefetch(ring + newest * sizeof(PendingMarkout) + sizeof(PendingMarkout) - 1, 1, 3);
-  __builtin_prefetch(ring + next * sizeof(PendingMarkout), 1, 3);
-  __builtin_prefetch(ring + next * sizeof(PendingMarkout) + sizeof(PendingMarkout) - 1, 1, 3);
+  const std::byte* end = r + positions_offset_ + np * sizeof(Position);
+  for (const std::byte* line = r + (sizeof(AccountCore) + kLine - 1) / kLine * kLine; line < end; line += kLine)
+    __builtin_prefetch(line, 1, 3);
+  if (c.markout_count > 0 && c.markout_count < params_.markout_slots) {
+    const std::byte* tail =
+        r + markouts_offset_ + (c.markout_head + c.markout_count - 1u) % ring_slots() * sizeof(PendingMarkout);
+    __builtin_prefetch(tail, 1, 3);
+    __builtin_prefetch(tail + sizeof(PendingMarkout) - 1, 1, 3);
+  }
 }
 
 inline AccountStore::Slot AccountStore::find_and_prefetch(AccountId account) const {
@@ -192,33 +203,25 @@ void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
 
 template <class Fn>
 std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape& tape, Fn&& on_resolved) {
-  // Every pending account is visited at every tick, mostly cold. Two stages ahead: at i + kCoreAhead
-  // the lines of the core that resolution reads (counts, head, last_ns; the markout sums) are
-  // prefetched; at i + kRingAhead that core is cached and gives the ring's head, whose line is
-  // prefetched.
-  constexpr std::size_t kCoreAhead = 10;
-  constexpr std::size_t kRingAhead = 5;
-  constexpr std::size_t kSumsLine = offsetof(AccountCore, sums.markout_num) / kLine * kLine;
+  // Every pending account is visited at every tick, mostly cold. kAhead visits ahead, the core's
+  // first line, which holds all that resolution reads and writes there (count, head, last_ns, the
+  // markout sums), and the oldest markout's line(s), by the list's hint, are prefetched: neither
+  // waits for the other.
+  constexpr std::size_t kAhead = 8;
+  static_assert(offsetof(AccountCore, sums.markout_den) + sizeof(double) <= kLine);
   const std::size_t n = pending_.size();
-  const auto nm = static_cast<std::size_t>(params_.markout_slots);
-  auto prefetch_core = [&](Slot s) {
-    const std::byte* r = record(s);
+  auto prefetch = [&](const Pending& e) {
+    const std::byte* r = record(e.slot);
     __builtin_prefetch(r, 1, 3);
-    __builtin_prefetch(r + kSumsLine, 1, 3);
+    __builtin_prefetch(r + e.oldest_offset, 1, 3);
+    __builtin_prefetch(r + e.oldest_offset + sizeof(PendingMarkout) - 1, 1, 3);
   };
-  auto prefetch_head = [&](Slot s) {
-    const std::byte* r = record(s);
-    const auto& c = *reinterpret_cast<const AccountCore*>(r);
-    __builtin_prefetch(r + markouts_offset_ + (c.markout_head % nm) * sizeof(PendingMarkout), 1, 3);
-  };
-  for (std::size_t j = 0; j < n && j < kCoreAhead; ++j) prefetch_core(pending_[j]);
-  for (std::size_t j = 0; j < n && j < kRingAhead; ++j) prefetch_head(pending_[j]);
+  for (std::size_t j = 0; j < n && j < kAhead; ++j) prefetch(pending_[j]);
   std::size_t total = 0;
   std::size_t keep = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    if (i + kCoreAhead < n) prefetch_core(pending_[i + kCoreAhead]);
-    if (i + kRingAhead < n) prefetch_head(pending_[i + kRingAhead]);
-    const Slot slot = pending_[i];
+    if (i + kAhead < n) prefetch(pending_[i + kAhead]);
+    const Slot slot = pending_[i].slot;
     AccountRef a = ref(slot);
     const int resolved = segmentd::resolve_markouts(params_, a, now_ns, tape, &stats_);
     if (resolved > 0) {
@@ -226,7 +229,7 @@ std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape&
       on_resolved(slot);
     }
     if (a.core->markout_count > 0) {
-      pending_[keep++] = slot;
+      pending_[keep++] = Pending{slot, oldest_offset(*a.core)};
     } else {
       a.core->flags &= static_cast<std::uint8_t>(~AccountCore::kInPendingList);
     }

@@ -5,8 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <random>
 #include <vector>
 
@@ -231,4 +233,113 @@ TEST_CASE("spsc ring: pop_spans hands a wrapped burst out as two spans, in order
   CHECK(sizes == std::vector<std::size_t>{4, 2, 2, 3});
   CHECK(got == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
   CHECK(ring.size() == 0u);
+}
+
+namespace {
+
+//! The pending markouts of one account as a plain queue of groups (core/features.md): a fill
+//! joins the newest group on its instrument within markout_coalesce, else opens a new one when
+//! fewer than markout_slots are pending; groups resolve oldest first once due.
+struct QueueModel {
+  std::deque<PendingMarkout> groups;
+  double num = 0, den = 0;  //!< the resolved markouts' sums, decayed as the account's clock moves
+  std::int64_t last_ns = 0;
+};
+
+}  // namespace
+
+TEST_CASE("markouts: the newest in the core and the older in the ring behave as one queue", "[account_store]") {
+  for (int slots : {1, 2, 3, 8}) {
+    CAPTURE(slots);
+    std::mt19937_64 rng(static_cast<std::uint64_t>(slots));
+    FeatureParams p;
+    p.markout_slots = slots;
+    p.markout_coalesce_ns = kSec;
+    p.markout_horizon_ns = 10 * kSec;
+    AccountStore store(p);
+    PriceTape tape(64, 8, 1);
+    std::vector<QueueModel> model(40);
+    AccountStats want;
+    std::int64_t t = kT0;
+    for (int i = 0; i < 20000; ++i) {
+      t += static_cast<std::int64_t>(rng() % (kSec / 2));
+      const auto acct = static_cast<AccountId>(rng() % model.size());
+      Fill f;
+      f.recv_ns = t - (rng() % 8 == 0 ? static_cast<std::int64_t>(rng() % (2 * kSec)) : 0);  // some late
+      f.account = acct;
+      f.instrument = static_cast<InstrumentId>(rng() % 3);
+      f.kind = InstrumentKind::kPerpetual;
+      f.side = rng() % 2 ? Side::kBuy : Side::kSell;
+      f.qty = 0.5 + static_cast<double>(rng() % 10);
+      f.price = 100.0 + static_cast<double>(rng() % 10);
+      f.notional_usd = f.qty * f.price;
+      tape.record(0, f);
+      store.apply(f);
+
+      QueueModel& m = model[acct];
+      if (m.last_ns != 0 && f.recv_ns > m.last_ns) {
+        const double d = decay_factor(f.recv_ns - m.last_ns, p.half_life_ns);
+        m.num *= d;
+        m.den *= d;
+      }
+      m.last_ns = std::max(m.last_ns, f.recv_ns);
+      const double sn = sign(f.side) * f.notional_usd;
+      PendingMarkout* newest = m.groups.empty() ? nullptr : &m.groups.back();
+      const std::int64_t start = newest ? newest->due_ns - p.markout_horizon_ns : 0;
+      if (newest && newest->instrument == f.instrument && f.recv_ns >= start &&
+          f.recv_ns - start <= p.markout_coalesce_ns) {
+        newest->a += sn / f.price;
+        newest->b += sn;
+        newest->w += f.notional_usd;
+      } else if (static_cast<int>(m.groups.size()) >= slots) {
+        ++want.markouts_skipped;
+      } else {
+        m.groups.push_back({f.recv_ns + p.markout_horizon_ns, sn / f.price, sn, f.notional_usd, f.instrument});
+      }
+
+      if (i % 37 == 0) {
+        std::vector<AccountId> got_resolved, want_resolved;
+        store.resolve_markouts(t, tape, [&](AccountStore::Slot s) { got_resolved.push_back(store.core(s).account); });
+        for (AccountId id = 0; id < model.size(); ++id) {
+          const auto slot = store.find(id);
+          if (!slot) continue;
+          const AccountStore::Slot s = *slot;
+          QueueModel& q = model[id];
+          int n = 0;
+          while (!q.groups.empty() && q.groups.front().due_ns <= t) {
+            const PendingMarkout& g = q.groups.front();
+            const double px = tape.instrument(g.instrument)->price;
+            const double w = decay_factor(q.last_ns - (g.due_ns - p.markout_horizon_ns), p.half_life_ns);
+            q.num += w * (px * g.a - g.b);
+            q.den += w * g.w;
+            q.groups.pop_front();
+            ++n;
+          }
+          want.markouts_resolved += static_cast<std::uint64_t>(n);
+          if (n > 0) want_resolved.push_back(id);
+        }
+        std::sort(got_resolved.begin(), got_resolved.end());
+        REQUIRE(got_resolved == want_resolved);
+      }
+    }
+    REQUIRE(store.stats().markouts_skipped == want.markouts_skipped);
+    REQUIRE(store.stats().markouts_resolved == want.markouts_resolved);
+    REQUIRE(want.markouts_resolved > 1000);
+    for (AccountStore::Slot s = 0; s < store.size(); ++s) {
+      const QueueModel& q = model[store.core(s).account];
+      const std::vector<PendingMarkout> pending = store.pending_markouts(s);
+      REQUIRE(pending.size() == q.groups.size());
+      REQUIRE(store.core(s).markout_count == q.groups.size());
+      for (std::size_t k = 0; k < pending.size(); ++k) {
+        REQUIRE(pending[k].due_ns == q.groups[k].due_ns);
+        REQUIRE(pending[k].instrument == q.groups[k].instrument);
+        REQUIRE(pending[k].a == q.groups[k].a);
+        REQUIRE(pending[k].b == q.groups[k].b);
+        REQUIRE(pending[k].w == q.groups[k].w);
+      }
+      // To rounding: the compiler may fuse multiply-adds differently here than in the store.
+      REQUIRE(store.core(s).sums.markout_num == Approx(q.num).epsilon(1e-12));
+      REQUIRE(store.core(s).sums.markout_den == Approx(q.den).epsilon(1e-12));
+    }
+  }
 }
