@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "protocol/adapter_support.h"
+#include "protocol/fill_checks.h"
 #include "protocol/ordered_fields.h"
 
 namespace segmentd {
@@ -167,12 +168,12 @@ class DeribitAdapter final : public JsonAdapter {
     return true;
   }
 
-  //! The fields of a user trade that a Fill needs; NaN / empty / -1 when absent.
+  //! The fields of a user trade that a Fill needs; NaN / empty / kNoTime when absent.
   struct TradeFields {
     std::string_view trade_id, instrument, direction, liquidity, fee_currency;
     double price = kNaN, amount = kNaN, fee = kNaN, index_price = kNaN, underlying_price = kNaN, mark_price = kNaN,
            iv = kNaN;
-    std::int64_t timestamp = -1;
+    std::int64_t timestamp = kNoTime;
   };
 
   //! Reads the value of `key` into `t` when it is a field we use; other keys are ignored.
@@ -363,27 +364,20 @@ class DeribitAdapter final : public JsonAdapter {
     const double price = t.price, amount = t.amount, fee = t.fee, index_price = t.index_price,
                  underlying_price = t.underlying_price, mark_price = t.mark_price, iv = t.iv;
     const std::int64_t timestamp = t.timestamp;
-    if (trade_id.empty()) return fail(err, ParseErrorReason::kMissingField, "user trade without 'trade_id'");
-    if (instrument.empty()) return fail(err, ParseErrorReason::kMissingField, "user trade without 'instrument_name'");
-    if (direction.empty()) return fail(err, ParseErrorReason::kMissingField, "user trade without 'direction'");
-    if (std::isnan(price)) return fail(err, ParseErrorReason::kMissingField, "user trade without 'price'");
-    if (std::isnan(amount)) return fail(err, ParseErrorReason::kMissingField, "user trade without 'amount'");
-    if (timestamp < 0) return fail(err, ParseErrorReason::kMissingField, "user trade without 'timestamp'");
-    if (!(price > 0)) return fail(err, ParseErrorReason::kBadValue, "'price' must be > 0");
-    if (!(amount > 0)) return fail(err, ParseErrorReason::kBadValue, "'amount' must be > 0");
-
+    // Presence first, then values (fill_checks.h), as every adapter does.
+    constexpr std::string_view kWhat = "user trade";
     Fill f;
+    if (!require_text(trade_id, kWhat, "trade_id", err) || !require_text(instrument, kWhat, "instrument_name", err) ||
+        !require_text(direction, kWhat, "direction", err) || !require_number(price, kWhat, "price", err) ||
+        !require_number(amount, kWhat, "amount", err) ||
+        !require_present(timestamp != kNoTime, kWhat, "timestamp", err) ||
+        !require_positive(price, kWhat, "price", err) || !require_positive(amount, kWhat, "amount", err) ||
+        !require_time_ms(timestamp, kWhat, "timestamp", f.venue_ns, err) ||
+        !adapter::side(direction, "direction", "buy", "sell", f.side, err))
+      return false;
     f.recv_ns = recv_ns;
-    if (!ms_to_ns(timestamp, "timestamp", f.venue_ns, err)) return false;
     f.venue = Venue::kDeribit;
     f.account = account_;
-    if (direction == "buy") {
-      f.side = Side::kBuy;
-    } else if (direction == "sell") {
-      f.side = Side::kSell;
-    } else {
-      return fail(err, ParseErrorReason::kBadValue, "'direction' must be buy or sell");
-    }
     if (liquidity == "M") {
       f.liquidity = Liquidity::kMaker;
     } else if (liquidity == "T") {
