@@ -1,4 +1,4 @@
-// protocol/fill_checks.h through the adapters that use it: the same defect in a trade gives the
+// protocol/fill_checks.h through the five venue adapters: the same defect in a trade gives the
 // same reason in every venue, the session counts it by reason and skips the message, and the
 // next good message of the same connection still decodes.
 
@@ -54,6 +54,13 @@ std::string deribit(int id) {
                  R"("index_price":60001.0,"direction":"buy","amount":100.0}]}})");
 }
 
+std::string binance(int id) {
+  return str_cat(R"({"e":"ORDER_TRADE_UPDATE","E":1709654401000,"T":1709654401000,"o":{"s":"ETHUSDT","c":"x-1",)",
+                 R"("S":"BUY","o":"LIMIT","f":"GTC","q":"1.000","p":"2500.00","x":"TRADE","X":"FILLED","i":12345678,)",
+                 R"("l":"1.000","z":"1.000","L":"2500.00","N":"USDT","n":"0.5","T":1709654401000,"t":)", 98765000 + id,
+                 R"(,"m":true}})");
+}
+
 std::vector<VenueCase> cases() {
   return {
       {Venue::kBybit,
@@ -80,6 +87,14 @@ std::vector<VenueCase> cases() {
        {R"("coin":"BTC",)", "", "coin"},
        {R"("px":"84133.0")", R"("px":"1e999")", "px"},
        {R"("sz":"0.25")", R"("sz":"-0.25")", "sz"}},
+      {Venue::kBinance,
+       "acct-1",
+       binance,
+       1,
+       {R"("l":"1.000")", R"("l":1.0)", "o.l"},
+       {R"("s":"ETHUSDT",)", "", "o.s"},
+       {R"("L":"2500.00")", R"("L":"inf")", "o.L"},
+       {R"("l":"1.000")", R"("l":"-1.000")", "o.l"}},
       {Venue::kDeribit,
        "acct-1",
        deribit,
@@ -99,7 +114,7 @@ std::string with(const std::string& message, const VenueCase::Defect& d) {
 }
 
 TEST_CASE("fill checks: every venue gives the same reason for the same defect, counts it and goes on",
-          "[fill_checks][bybit][okx][hyperliquid][deribit]") {
+          "[fill_checks][bybit][okx][hyperliquid][deribit][binance]") {
   for (const VenueCase& c : cases()) {
     INFO("venue " << to_string(c.venue));
     AdapterHarness h(c.venue, c.account);
