@@ -153,9 +153,30 @@ bool is_usd_like(std::string_view c) {
 
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+
+std::uint64_t load_u64(const char* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+//! a == b for symbols, without a memcmp call for the usual 8-16 byte ones: the first and the last
+//! 8 bytes (which overlap, and so cover every byte, up to 16), then the middle of longer ones.
+bool same_symbol(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n < 8) return a == b;
+  if (load_u64(a.data()) != load_u64(b.data()) || load_u64(a.data() + n - 8) != load_u64(b.data() + n - 8))
+    return false;
+  return n <= 16 || std::memcmp(a.data() + 8, b.data() + 8, n - 16) == 0;
+}
+
+}  // namespace
+
 const InstrumentInfo* InstrumentCache::find(std::string_view symbol, ParseError& err) {
   for (std::size_t i = 0; i < kRecent && recent_[i].info != nullptr; ++i) {
-    if (recent_[i].symbol != symbol) continue;
+    if (!same_symbol(recent_[i].symbol, symbol)) continue;
     // Move to the front, so that the most frequent symbols are found first.
     for (; i > 0; --i) std::swap(recent_[i], recent_[i - 1]);
     return recent_[0].info;
@@ -185,9 +206,9 @@ const InstrumentInfo* InstrumentCache::find(std::string_view symbol, ParseError&
     it = map_.emplace(std::string(symbol), std::move(info)).first;
     for (Recent& r : recent_) r.info = nullptr;  // the insertion may have moved every entry
   }
-  // Into the front slot; the least recent entry drops out (its string's capacity is reused).
-  for (std::size_t i = kRecent - 1; i > 0; --i) std::swap(recent_[i], recent_[i - 1]);
-  recent_[0].symbol.assign(symbol.data(), symbol.size());
+  // Into the front slot; the least recent entry drops out.
+  for (std::size_t i = kRecent - 1; i > 0; --i) recent_[i] = recent_[i - 1];
+  recent_[0].symbol = std::string_view(it->first.data(), it->first.size());
   recent_[0].info = &it->second;
   return recent_[0].info;
 }

@@ -159,11 +159,12 @@ class InstrumentCache {
   InstrumentRegistry& registry_;
   Venue venue_;
   //! The last few symbols looked up (a batch mostly cycles through a handful of instruments),
-  //! most recent first; compared byte by byte before the hash map is asked. Cleared whenever the
-  //! map inserts (its pointers may move then).
+  //! most recent first; compared (length, first and last 8 bytes) before the hash map is asked.
+  //! Cleared whenever the map inserts (its keys and values may move then), so each entry can
+  //! point into the map: moving one to the front copies two pointers and a length.
   static constexpr std::size_t kRecent = 4;
   struct Recent {
-    std::string symbol;
+    std::string_view symbol;  //!< the map's key
     const InstrumentInfo* info = nullptr;
   };
   absl::flat_hash_map<std::string, InstrumentInfo> map_;

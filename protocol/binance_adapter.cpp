@@ -1,6 +1,7 @@
 #include "protocol/binance_adapter.h"
 
 #include "protocol/adapter_support.h"
+#include "protocol/fill_checks.h"
 
 namespace segmentd {
 namespace {
@@ -139,7 +140,7 @@ class BinanceAdapter final : public JsonAdapter {
     double last_qty = kNaN, last_price = kNaN, fee = kNaN;
     bool present = false;
     bool maker = false, has_maker = false;
-    std::int64_t trade_time = -1, trade_id = -1, order_id = -1;
+    std::int64_t trade_time = kNoTime, trade_id = -1, order_id = -1;
     for (auto field_result : order) {
       od::field field;
       if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "'o'");
@@ -178,25 +179,23 @@ class BinanceAdapter final : public JsonAdapter {
     }
     futures_reason_ = liquidation ? "ORDER_TRADE_UPDATE x=CALCULATED: liquidation execution (a taker fill)"
                                   : "ORDER_TRADE_UPDATE x=TRADE: execution";
-    if (symbol.empty()) return fail(err, ParseErrorReason::kMissingField, "trade without symbol 'o.s'");
-    if (std::isnan(last_qty) || std::isnan(last_price)) {
-      return fail(err, ParseErrorReason::kMissingField, "trade without last filled quantity 'o.l' and price 'o.L'");
-    }
     // A liquidation execution without a trade id (0 or absent) is keyed by its order id, which the
     // venue gives every liquidation order.
     const bool keyed_by_order = liquidation && trade_id <= 0 && order_id > 0;
-    if (trade_id < 0 && !keyed_by_order)
-      return fail(err, ParseErrorReason::kMissingField, "trade without trade id 'o.t'");
-    if (trade_time < 0) return fail(err, ParseErrorReason::kMissingField, "trade without trade time 'o.T'");
-    if (!(last_qty > 0) || !(last_price > 0))
-      return fail(err, ParseErrorReason::kBadValue, "'o.l' and 'o.L' must be > 0");
-
+    // Presence first, then values (fill_checks.h), as every adapter does.
+    constexpr std::string_view kWhat = "trade";
     Fill f;
+    if (!require_text(symbol, kWhat, "o.s", err) || !require_number(last_qty, kWhat, "o.l", err) ||
+        !require_number(last_price, kWhat, "o.L", err) ||
+        !require_present(trade_id >= 0 || keyed_by_order, kWhat, "o.t", err) ||
+        !require_present(trade_time != kNoTime, kWhat, "o.T", err) || !require_positive(last_qty, kWhat, "o.l", err) ||
+        !require_positive(last_price, kWhat, "o.L", err) ||
+        !require_time_ms(trade_time, kWhat, "o.T", f.venue_ns, err) ||
+        !adapter::side(side, "o.S", "BUY", "SELL", f.side, err))
+      return false;
     f.recv_ns = recv_ns;
-    if (!ms_to_ns(trade_time, "o.T", f.venue_ns, err)) return false;
     f.venue = Venue::kBinance;
     f.account = account_;
-    if (!parse_side(side, f.side, err, "o.S")) return false;
     if (liquidation) {
       f.liquidity = Liquidity::kTaker;  // the liquidation engine's market order takes liquidity
     } else if (has_maker) {
@@ -273,7 +272,7 @@ class BinanceAdapter final : public JsonAdapter {
       std::string_view trade_id, liquidity;
       double price = kNaN, qty = kNaN, fee = kNaN;
       bool present = false;
-      std::int64_t time = -1;
+      std::int64_t time = kNoTime;
       for (auto field_result : obj) {
         od::field field;
         if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "'fi' element");
@@ -294,16 +293,15 @@ class BinanceAdapter final : public JsonAdapter {
           ok = get_decimal_string(fv, "fi[].f", fee, present, err);
         if (!ok) return false;
       }
-      if (trade_id.empty()) return fail(err, ParseErrorReason::kMissingField, "options fill without trade id 't'");
-      if (std::isnan(price) || std::isnan(qty))
-        return fail(err, ParseErrorReason::kMissingField, "options fill without 'p' and 'q'");
-      if (time < 0) return fail(err, ParseErrorReason::kMissingField, "options fill without trade time 'T'");
-      if (!(price > 0) || !(qty > 0))
-        return fail(err, ParseErrorReason::kBadValue, "options fill 'p' and 'q' must be > 0");
-
+      // Presence first, then values (fill_checks.h), as every adapter does.
+      constexpr std::string_view kWhat = "options fill";
       Fill f;
+      if (!require_text(trade_id, kWhat, "fi[].t", err) || !require_number(price, kWhat, "fi[].p", err) ||
+          !require_number(qty, kWhat, "fi[].q", err) || !require_present(time != kNoTime, kWhat, "fi[].T", err) ||
+          !require_positive(price, kWhat, "fi[].p", err) || !require_positive(qty, kWhat, "fi[].q", err) ||
+          !require_time_ms(time, kWhat, "fi[].T", f.venue_ns, err))
+        return false;
       f.recv_ns = recv_ns;
-      if (!ms_to_ns(time, "fi[].T", f.venue_ns, err)) return false;
       f.venue = Venue::kBinance;
       f.account = account_;
       f.side = order_qty > 0 ? Side::kBuy : Side::kSell;
@@ -340,19 +338,6 @@ class BinanceAdapter final : public JsonAdapter {
              "execution";
     if (x == "AMENDMENT") return "ORDER_TRADE_UPDATE x=AMENDMENT: order price or quantity modified, no execution";
     return "ORDER_TRADE_UPDATE with an execution type we do not know: treated as an order update, no fill";
-  }
-
-  static bool parse_side(std::string_view s, Side& side, ParseError& err, std::string_view what) {
-    if (s == "BUY") {
-      side = Side::kBuy;
-    } else if (s == "SELL") {
-      side = Side::kSell;
-    } else if (s.empty()) {
-      return fail(err, ParseErrorReason::kMissingField, "trade without side 'o.S'");
-    } else {
-      return fail(err, ParseErrorReason::kBadValue, "side 'o.S' must be BUY or SELL");
-    }
-    return true;
   }
 
   static std::string_view int_text(std::int64_t v, char (&buf)[24]) {

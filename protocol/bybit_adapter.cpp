@@ -1,6 +1,7 @@
 #include "protocol/bybit_adapter.h"
 
 #include "protocol/adapter_support.h"
+#include "protocol/fill_checks.h"
 
 namespace segmentd {
 namespace {
@@ -141,26 +142,18 @@ class BybitAdapter final : public JsonAdapter {
       ++outcome.skipped;
       return true;
     }
-    if (exec_id.empty()) return fail(err, ParseErrorReason::kMissingField, "execution without 'execId'");
-    if (symbol.empty()) return fail(err, ParseErrorReason::kMissingField, "execution without 'symbol'");
-    if (std::isnan(price) || std::isnan(qty))
-      return fail(err, ParseErrorReason::kMissingField, "execution without 'execPrice' and 'execQty'");
-    if (!(price > 0) || !(qty > 0))
-      return fail(err, ParseErrorReason::kBadValue, "'execPrice' and 'execQty' must be > 0");
-
+    // Presence first, then values (fill_checks.h), as every adapter does.
+    constexpr std::string_view kWhat = "execution";
     Fill f;
+    if (!require_text(exec_id, kWhat, "execId", err) || !require_text(symbol, kWhat, "symbol", err) ||
+        !require_number(price, kWhat, "execPrice", err) || !require_number(qty, kWhat, "execQty", err) ||
+        !require_positive(price, kWhat, "execPrice", err) || !require_positive(qty, kWhat, "execQty", err) ||
+        !adapter::side(side, "side", "Buy", "Sell", f.side, err))
+      return false;
     f.recv_ns = recv_ns;
     f.venue_ns = exec_time;
     f.venue = Venue::kBybit;
     f.account = account_;
-    if (side == "Buy") {
-      f.side = Side::kBuy;
-    } else if (side == "Sell") {
-      f.side = Side::kSell;
-    } else {
-      return fail(err, side.empty() ? ParseErrorReason::kMissingField : ParseErrorReason::kBadValue,
-                  "'side' must be Buy or Sell");
-    }
     if (has_maker) f.liquidity = maker ? Liquidity::kMaker : Liquidity::kTaker;
     const InstrumentInfo* ins = instruments_.find(symbol, err);
     if (ins == nullptr) return false;

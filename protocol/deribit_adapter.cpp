@@ -1,6 +1,10 @@
 #include "protocol/deribit_adapter.h"
 
+#include <type_traits>
+
 #include "protocol/adapter_support.h"
+#include "protocol/fill_checks.h"
+#include "protocol/ordered_fields.h"
 
 namespace segmentd {
 namespace {
@@ -164,12 +168,12 @@ class DeribitAdapter final : public JsonAdapter {
     return true;
   }
 
-  //! The fields of a user trade that a Fill needs; NaN / empty / -1 when absent.
+  //! The fields of a user trade that a Fill needs; NaN / empty / kNoTime when absent.
   struct TradeFields {
     std::string_view trade_id, instrument, direction, liquidity, fee_currency;
     double price = kNaN, amount = kNaN, fee = kNaN, index_price = kNaN, underlying_price = kNaN, mark_price = kNaN,
            iv = kNaN;
-    std::int64_t timestamp = -1;
+    std::int64_t timestamp = kNoTime;
   };
 
   //! Reads the value of `key` into `t` when it is a field we use; other keys are ignored.
@@ -227,38 +231,72 @@ class DeribitAdapter final : public JsonAdapter {
     return true;
   }
 
-  //! The key of the next field of the object being read, without consuming anything: the
-  //! iterator stands at the object's first key or right after a value (at ',' or '}'). Empty
-  //! when no field follows (or a key has an escape, which then matches no known key).
-  std::string_view peek_key() const {
+  //! Where the key of the next field of the object being read starts (just after its opening
+  //! quote), without consuming anything: the iterator stands at the object's first key or right
+  //! after a value (at ',' or '}'). nullptr when no field follows.
+  const char* next_key() const {
     const char* p = nullptr;
-    if (doc_->current_location().get(p) != simdjson::SUCCESS) return {};
+    if (doc_->current_location().get(p) != simdjson::SUCCESS) return nullptr;
     if (*p == ',') {
       ++p;
       while (p < end_ && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
     }
-    if (p >= end_ || *p != '"') return {};
-    const char* q = ++p;
+    if (p >= end_ || *p != '"') return nullptr;
+    return p + 1;
+  }
+
+  //! The key of the next field (see next_key()). Empty when no field follows, or when the key
+  //! has an escape (it then matches no known key).
+  std::string_view peek_key() const {
+    const char* p = next_key();
+    if (p == nullptr) return {};
+    const char* q = p;
     while (q < end_ && *q != '"' && *q != '\\') ++q;
     if (q >= end_ || *q != '"') return {};
     return {p, static_cast<std::size_t>(q - p)};
   }
 
-  //! One step of the ordered walk: the field `key` at or after the current position (simdjson's
-  //! find_field, which never goes back, and skips the fields before it without materialising
-  //! them), read by `read`. `in_order` becomes false when the key is not in the rest of the
-  //! object. Inlined with each literal key, so that the key comparisons are fixed-size.
-  template <class Read>
-  static inline __attribute__((always_inline)) bool step(od::object& obj, std::string_view key, bool& in_order,
-                                                         ParseError& err, Read read) {
+  //! True when the next key is K, without consuming anything.
+  template <FieldKey K>
+  bool next_key_is() const {
+    const char* p = next_key();
+    return p != nullptr && key_is<K>(p);  // reads K.size() + 1 bytes: within the message or its padding
+  }
+
+  //! One step of the ordered walk: the field K at or after the current position (the ordered
+  //! find, which never goes back, and skips the fields before it without materialising them),
+  //! read into `out` as a number (double), an integer (int64) or a string taken as written
+  //! (string_view). `in_order` becomes false when K is not in the rest of the object, or when a
+  //! string holds an escape (Deribit's ids, symbols and enums never do; the order-free walk then
+  //! unescapes it). K is a template argument, so every key comparison is a constant-size compare
+  //! (protocol/ordered_fields.h) and the key's name for an error is a constant.
+  template <FieldKey K, class T>
+  static inline __attribute__((always_inline)) bool step(od::object& obj, bool& in_order, ParseError& err, T& out) {
     od::value v;
-    const auto e = obj.find_field(key).get(v);
-    if (e == simdjson::NO_SUCH_FIELD) {
+    bool found = false;
+    if (auto e = find_field_ordered<K>(obj, v, found); e) return fail_json(err, e, "user trade");
+    if (!found) {
       in_order = false;
       return true;
     }
-    if (e) return fail_json(err, e, "user trade");
-    return read(v);
+    if constexpr (std::is_same_v<T, double>) {
+      return get_number(v, K.name(), out, err);
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+      return get_int(v, K.name(), out, err);
+    } else {
+      static_assert(std::is_same_v<T, std::string_view>);
+      od::raw_json_string raw;
+      if (auto e = v.get_raw_json_string().get(raw); e) return get_string_failed(e, K.name(), err);
+      const char* p = raw.raw();
+      const char* q = p;
+      while (*q != '"' && *q != '\\') ++q;  // the closing quote exists: stage 1 checked strings
+      if (*q == '\\') {
+        in_order = false;
+        return true;
+      }
+      out = {p, static_cast<std::size_t>(q - p)};
+      return true;
+    }
   }
 
   //! Reads a trade's fields in the order Deribit sends them (keys in reverse alphabetical order:
@@ -269,61 +307,38 @@ class DeribitAdapter final : public JsonAdapter {
   //! underlying_price are taken where Deribit puts them, or right after amount.
   bool read_in_venue_order(od::object& obj, TradeFields& t, bool& in_order, ParseError& err) {
     in_order = true;
-    const auto number = [&err](std::string_view key, double& out) {
-      return [&err, key, &out](od::value& v) { return get_number(v, key, out, err); };
-    };
-    // Strings as written (no unescaping copy): Deribit's ids, symbols and enums never hold an
-    // escape; one that does sends the trade to the order-free walk, which unescapes it.
-    const auto text = [&err, &in_order](std::string_view key, std::string_view& out) {
-      return [&err, &in_order, key, &out](od::value& v) {
-        od::raw_json_string raw;
-        if (auto e = v.get_raw_json_string().get(raw); e) return get_string_failed(e, key, err);
-        const char* p = raw.raw();
-        const char* q = p;
-        while (*q != '"' && *q != '\\') ++q;  // the closing quote exists: stage 1 checked strings
-        if (*q == '\\') {
-          in_order = false;
-          return true;
-        }
-        out = {p, static_cast<std::size_t>(q - p)};
-        return true;
-      };
-    };
-    const auto underlying_price = number("underlying_price", t.underlying_price);
-    const auto iv = number("iv", t.iv);
-    if (peek_key() == "underlying_price" && !step(obj, "underlying_price", in_order, err, underlying_price))
+    if (next_key_is<"underlying_price">() && !step<"underlying_price">(obj, in_order, err, t.underlying_price))
       return false;
     // Each line: false on an error; stop (in_order false) at the first key not found in order.
-    if (!step(obj, "trade_id", in_order, err, text("trade_id", t.trade_id))) return false;
+    if (!step<"trade_id">(obj, in_order, err, t.trade_id)) return false;
     if (!in_order) return true;
-    if (!step(obj, "timestamp", in_order, err, [&](od::value& v) { return get_int(v, "timestamp", t.timestamp, err); }))
-      return false;
+    if (!step<"timestamp">(obj, in_order, err, t.timestamp)) return false;
     if (!in_order) return true;
-    if (!step(obj, "price", in_order, err, number("price", t.price))) return false;
+    if (!step<"price">(obj, in_order, err, t.price)) return false;
     if (!in_order) return true;
-    if (!step(obj, "mark_price", in_order, err, number("mark_price", t.mark_price))) return false;
+    if (!step<"mark_price">(obj, in_order, err, t.mark_price)) return false;
     if (!in_order) return true;
-    if (!step(obj, "liquidity", in_order, err, text("liquidity", t.liquidity))) return false;
+    if (!step<"liquidity">(obj, in_order, err, t.liquidity)) return false;
     if (!in_order) return true;
-    if (peek_key() == "iv" && !step(obj, "iv", in_order, err, iv)) return false;
-    if (!step(obj, "instrument_name", in_order, err, text("instrument_name", t.instrument))) return false;
+    if (next_key_is<"iv">() && !step<"iv">(obj, in_order, err, t.iv)) return false;
+    if (!step<"instrument_name">(obj, in_order, err, t.instrument)) return false;
     if (!in_order) return true;
-    if (!step(obj, "index_price", in_order, err, number("index_price", t.index_price))) return false;
+    if (!step<"index_price">(obj, in_order, err, t.index_price)) return false;
     if (!in_order) return true;
-    if (!step(obj, "fee_currency", in_order, err, text("fee_currency", t.fee_currency))) return false;
+    if (!step<"fee_currency">(obj, in_order, err, t.fee_currency)) return false;
     if (!in_order) return true;
-    if (!step(obj, "fee", in_order, err, number("fee", t.fee))) return false;
+    if (!step<"fee">(obj, in_order, err, t.fee)) return false;
     if (!in_order) return true;
-    if (!step(obj, "direction", in_order, err, text("direction", t.direction))) return false;
+    if (!step<"direction">(obj, in_order, err, t.direction)) return false;
     if (!in_order) return true;
-    if (!step(obj, "amount", in_order, err, number("amount", t.amount))) return false;
+    if (!step<"amount">(obj, in_order, err, t.amount)) return false;
     if (!in_order) return true;
     for (std::string_view key = peek_key(); !key.empty(); key = peek_key()) {
       bool ok = true;
       if (key == "iv" && std::isnan(t.iv)) {
-        ok = step(obj, "iv", in_order, err, iv);
+        ok = step<"iv">(obj, in_order, err, t.iv);
       } else if (key == "underlying_price" && std::isnan(t.underlying_price)) {
-        ok = step(obj, "underlying_price", in_order, err, underlying_price);
+        ok = step<"underlying_price">(obj, in_order, err, t.underlying_price);
       } else {
         in_order = false;  // something else after amount: read the object in any order
       }
@@ -349,27 +364,20 @@ class DeribitAdapter final : public JsonAdapter {
     const double price = t.price, amount = t.amount, fee = t.fee, index_price = t.index_price,
                  underlying_price = t.underlying_price, mark_price = t.mark_price, iv = t.iv;
     const std::int64_t timestamp = t.timestamp;
-    if (trade_id.empty()) return fail(err, ParseErrorReason::kMissingField, "user trade without 'trade_id'");
-    if (instrument.empty()) return fail(err, ParseErrorReason::kMissingField, "user trade without 'instrument_name'");
-    if (direction.empty()) return fail(err, ParseErrorReason::kMissingField, "user trade without 'direction'");
-    if (std::isnan(price)) return fail(err, ParseErrorReason::kMissingField, "user trade without 'price'");
-    if (std::isnan(amount)) return fail(err, ParseErrorReason::kMissingField, "user trade without 'amount'");
-    if (timestamp < 0) return fail(err, ParseErrorReason::kMissingField, "user trade without 'timestamp'");
-    if (!(price > 0)) return fail(err, ParseErrorReason::kBadValue, "'price' must be > 0");
-    if (!(amount > 0)) return fail(err, ParseErrorReason::kBadValue, "'amount' must be > 0");
-
+    // Presence first, then values (fill_checks.h), as every adapter does.
+    constexpr std::string_view kWhat = "user trade";
     Fill f;
+    if (!require_text(trade_id, kWhat, "trade_id", err) || !require_text(instrument, kWhat, "instrument_name", err) ||
+        !require_text(direction, kWhat, "direction", err) || !require_number(price, kWhat, "price", err) ||
+        !require_number(amount, kWhat, "amount", err) ||
+        !require_present(timestamp != kNoTime, kWhat, "timestamp", err) ||
+        !require_positive(price, kWhat, "price", err) || !require_positive(amount, kWhat, "amount", err) ||
+        !require_time_ms(timestamp, kWhat, "timestamp", f.venue_ns, err) ||
+        !adapter::side(direction, "direction", "buy", "sell", f.side, err))
+      return false;
     f.recv_ns = recv_ns;
-    if (!ms_to_ns(timestamp, "timestamp", f.venue_ns, err)) return false;
     f.venue = Venue::kDeribit;
     f.account = account_;
-    if (direction == "buy") {
-      f.side = Side::kBuy;
-    } else if (direction == "sell") {
-      f.side = Side::kSell;
-    } else {
-      return fail(err, ParseErrorReason::kBadValue, "'direction' must be buy or sell");
-    }
     if (liquidity == "M") {
       f.liquidity = Liquidity::kMaker;
     } else if (liquidity == "T") {

@@ -1,6 +1,7 @@
 #include "protocol/hyperliquid_adapter.h"
 
 #include "protocol/adapter_support.h"
+#include "protocol/fill_checks.h"
 
 namespace segmentd {
 namespace {
@@ -103,7 +104,7 @@ class HyperliquidAdapter final : public JsonAdapter {
     std::string_view coin, side, fee_token;
     double px = kNaN, sz = kNaN, fee = kNaN;
     bool present = false, crossed = false, has_crossed = false;
-    std::int64_t time = -1;
+    std::int64_t time = kNoTime;
     std::uint64_t tid = 0;
     bool has_tid = false;
     for (auto field_result : obj) {
@@ -138,7 +139,6 @@ class HyperliquidAdapter final : public JsonAdapter {
     Fill f;
     if (!common(coin, side, px, sz, time, has_tid, recv_ns, f, err)) return false;
     f.account = account;
-    if (side == "A") f.side = Side::kSell;
     if (has_crossed) f.liquidity = crossed ? Liquidity::kTaker : Liquidity::kMaker;
     if (!std::isnan(fee)) {
       const InstrumentInfo* ins = instruments_.find(coin, err);
@@ -164,7 +164,7 @@ class HyperliquidAdapter final : public JsonAdapter {
       bool has_users = false;
       double px = kNaN, sz = kNaN;
       bool present = false;
-      std::int64_t time = -1;
+      std::int64_t time = kNoTime;
       std::uint64_t tid = 0;
       bool has_tid = false;
       for (auto field_result : obj) {
@@ -224,23 +224,19 @@ class HyperliquidAdapter final : public JsonAdapter {
     return true;
   }
 
-  //! Fields shared by userFills and trades; side is set to buy for "B" and must be "A" or "B".
+  //! Fields shared by userFills and trades; side "B" (bid) is a buy, "A" (ask) a sell.
   bool common(std::string_view coin, std::string_view side, double px, double sz, std::int64_t time, bool has_tid,
               std::int64_t recv_ns, Fill& f, ParseError& err) {
-    if (coin.empty()) return fail(err, ParseErrorReason::kMissingField, "fill without 'coin'");
-    if (std::isnan(px) || std::isnan(sz))
-      return fail(err, ParseErrorReason::kMissingField, "fill without 'px' and 'sz'");
-    if (!(px > 0) || !(sz > 0)) return fail(err, ParseErrorReason::kBadValue, "'px' and 'sz' must be > 0");
-    if (time < 0) return fail(err, ParseErrorReason::kMissingField, "fill without 'time'");
-    if (!has_tid) return fail(err, ParseErrorReason::kMissingField, "fill without 'tid'");
-    if (side != "A" && side != "B") {
-      return fail(err, side.empty() ? ParseErrorReason::kMissingField : ParseErrorReason::kBadValue,
-                  "'side' must be A or B");
-    }
+    // Presence first, then values (fill_checks.h), as every adapter does.
+    constexpr std::string_view kWhat = "fill";
+    if (!require_text(coin, kWhat, "coin", err) || !require_number(px, kWhat, "px", err) ||
+        !require_number(sz, kWhat, "sz", err) || !require_present(time != kNoTime, kWhat, "time", err) ||
+        !require_present(has_tid, kWhat, "tid", err) || !require_positive(px, kWhat, "px", err) ||
+        !require_positive(sz, kWhat, "sz", err) || !adapter::side(side, "side", "B", "A", f.side, err) ||
+        !require_time_ms(time, kWhat, "time", f.venue_ns, err))
+      return false;
     f.recv_ns = recv_ns;
-    if (!ms_to_ns(time, "time", f.venue_ns, err)) return false;
     f.venue = Venue::kHyperliquid;
-    f.side = Side::kBuy;
     const InstrumentInfo* ins = instruments_.find(coin, err);
     if (ins == nullptr) return false;
     set_instrument(f, *ins);

@@ -1,6 +1,7 @@
 #include "protocol/okx_adapter.h"
 
 #include "protocol/adapter_support.h"
+#include "protocol/fill_checks.h"
 
 namespace segmentd {
 namespace {
@@ -157,27 +158,23 @@ class OkxAdapter final : public JsonAdapter {
         ok = get_optional_ms(v, key, u_time, err);
       if (!ok) return false;
     }
-    if (trade_id.empty() || !(fill_sz > 0)) {
-      ++outcome.skipped;  // a state change of the order, not an execution
+    // A push without an execution says so with tradeId "" and fillSz "0" or "": a state change
+    // of the order. A negative fillSz is a defect, reported like any venue's negative size.
+    if (trade_id.empty() || std::isnan(fill_sz) || fill_sz == 0) {
+      ++outcome.skipped;
       return true;
     }
-    if (inst_id.empty()) return fail(err, ParseErrorReason::kMissingField, "fill without 'instId'");
-    if (std::isnan(fill_px)) return fail(err, ParseErrorReason::kMissingField, "fill without 'fillPx'");
-    if (!(fill_px > 0)) return fail(err, ParseErrorReason::kBadValue, "'fillPx' must be > 0");
-
+    // Presence first, then values (fill_checks.h), as every adapter does.
+    constexpr std::string_view kWhat = "fill";
     Fill f;
+    if (!require_text(inst_id, kWhat, "instId", err) || !require_number(fill_px, kWhat, "fillPx", err) ||
+        !require_positive(fill_sz, kWhat, "fillSz", err) || !require_positive(fill_px, kWhat, "fillPx", err) ||
+        !adapter::side(side, "side", "buy", "sell", f.side, err))
+      return false;
     f.recv_ns = recv_ns;
     f.venue_ns = fill_time > 0 ? fill_time : u_time;
     f.venue = Venue::kOkx;
     f.account = account_;
-    if (side == "buy") {
-      f.side = Side::kBuy;
-    } else if (side == "sell") {
-      f.side = Side::kSell;
-    } else {
-      return fail(err, side.empty() ? ParseErrorReason::kMissingField : ParseErrorReason::kBadValue,
-                  "'side' must be buy or sell");
-    }
     if (exec_type == "M")
       f.liquidity = Liquidity::kMaker;
     else if (exec_type == "T")

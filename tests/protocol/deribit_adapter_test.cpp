@@ -1,6 +1,7 @@
 #include "protocol/deribit_adapter.h"
 
 #include "core/instrument.h"
+#include "core/str_cat.h"
 #include "tests/protocol/adapter_test_support.h"
 
 namespace segmentd::testing {
@@ -210,6 +211,26 @@ TEST_CASE("deribit: bad messages are rejected by reason and append no fill", "[d
   h.rejects(head + R"("a trade"]}})", ParseErrorReason::kWrongType);
   h.rejects(head + ok_trade + "]}} trailing", ParseErrorReason::kMalformedJson);
   CHECK(h.fills.empty());
+}
+
+TEST_CASE("deribit: symbols alike but for their middle bytes are told apart (instrument cache)", "[deribit]") {
+  // The cache compares a symbol's length and its first and last 8 bytes, then the middle of a
+  // longer one: these two differ only in bytes 8-10 ("C24" / "C30").
+  AdapterHarness h(Venue::kDeribit);
+  const char* symbols[] = {"BTC-27DEC24-60000-C", "BTC-27DEC30-60000-C", "BTC-27DEC30-60000-C",
+                           "BTC-27DEC24-60000-C", "BTC-PERPETUAL",       "BTC-27DEC24-60000-C"};
+  std::string message =
+      R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.trades.any.any.raw","data":[)";
+  int id = 0;
+  for (const char* symbol : symbols) {
+    if (id > 0) message += ",";
+    message += str_cat(R"({"trade_id":")", ++id, R"(","instrument_name":")", symbol,
+                       R"(","direction":"buy","price":0.05,"amount":1,"timestamp":1700000000000,"index_price":60000})");
+  }
+  message += "]}}";
+  h.ok(message);
+  REQUIRE(h.fills.size() == std::size(symbols));
+  for (std::size_t i = 0; i < std::size(symbols); ++i) CHECK(h.instrument(h.fills[i]).symbol == symbols[i]);
 }
 
 TEST_CASE("deribit: with a dedup set a replayed notification yields no fill twice", "[deribit]") {
