@@ -47,7 +47,8 @@ class Link {
   virtual void connect(const tcp::resolver::results_type& endpoints, std::int64_t timeout_ns, Handler h) = 0;
   virtual void handshake(const Url& url, const WsClientOptions& o, Handler h) = 0;
   virtual void read_some(beast::flat_buffer& buffer, Handler h) = 0;
-  virtual void write(const std::string& text, Handler h) = 0;
+  //! The message stays alive until h runs (the op reads it in chunks while it masks and writes).
+  virtual void write(std::shared_ptr<const std::string> text, Handler h) = 0;
   virtual void close(Handler h) = 0;
   virtual void abort() = 0;  //!< closes the socket: every pending operation completes with an error
   virtual bool is_message_done() const = 0;
@@ -88,9 +89,10 @@ class LinkOf final : public Link {
   void read_some(beast::flat_buffer& buffer, Handler h) override {
     ws_.async_read_some(buffer, kReadChunk, std::move(h));
   }
-  void write(const std::string& text, Handler h) override {
+  void write(std::shared_ptr<const std::string> text, Handler h) override {
     ws_.text(true);
-    ws_.async_write(asio::buffer(text), std::move(h));
+    const auto buffer = asio::buffer(*text);
+    ws_.async_write(buffer, [text = std::move(text), h = std::move(h)](error_code ec, std::size_t n) { h(ec, n); });
   }
   void close(Handler h) override {
     ws_.async_close(websocket::close_code::normal, [h = std::move(h)](error_code ec) { h(ec, 0); });
@@ -180,7 +182,7 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
       fail_open("send queue full");
       return;
     }
-    out_.push_back(std::move(text));
+    out_.push_back(std::make_shared<const std::string>(std::move(text)));
     if (out_.size() == 1) do_write();
   }
 
@@ -356,13 +358,20 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
     retry_timer_.cancel();
     tick_timer_.cancel();
     resolver_.cancel();
+    // A polite close only on an open connection with no write in flight: Beast's close is a
+    // write, and closing a stream still in its handshake or while a message is being written is
+    // an overlapping operation (it trips Beast's assertions in a debug build, and is undefined
+    // behaviour without them). Anything else is dropped at once.
+    const bool polite = open_ && out_.empty();
     open_ = false;
     out_.clear();
     if (link_) {
       auto link = link_;
       link_.reset();
-      // A polite close; Beast's handshake timeout bounds it, abort() ends it otherwise.
-      link->close([link](error_code, std::size_t) { link->abort(); });
+      if (polite)  // Beast's close timeout bounds it; abort() ends it either way
+        link->close([link](error_code, std::size_t) { link->abort(); });
+      else
+        link->abort();
     }
   }
 
@@ -385,7 +394,9 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
   beast::flat_buffer buffer_;
   std::size_t message_bytes_ = 0;
   bool discarding_ = false;
-  std::deque<std::string> out_;  //!< front is being written
+  //! Front is being written; the write holds its own reference, so clearing the queue on a drop
+  //! or a stop (while the op may still be masking and writing it) frees nothing under it.
+  std::deque<std::shared_ptr<const std::string>> out_;
   std::int64_t tick_ns_ = 0;
 };
 
