@@ -174,7 +174,8 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
 
   //! Error frames only; bounded: a client that does not read them loses the connection.
   void send(std::string text) {
-    if (out_.size() >= 16) return close();
+    if (closing_) return;
+    if (out_.size() >= 16) return drop();
     out_.push_back(std::make_shared<const std::string>(std::move(text)));
     if (out_.size() == 1) do_write();
   }
@@ -184,14 +185,32 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
     ws_.async_write(asio::buffer(*out_.front()), [self = this->shared_from_this()](error_code ec, std::size_t) {
       if (ec) return fail(ec, "write");
       self->out_.pop_front();
-      if (!self->out_.empty()) self->do_write();
+      if (!self->out_.empty())
+        self->do_write();
+      else if (self->closing_)
+        self->do_close();
     });
   }
 
+  //! A polite close: after the queued error frames (Beast's close is a write, and must not
+  //! overlap one).
   void close() {
     if (closing_) return;
     closing_ = true;
+    if (out_.empty()) do_close();  // else the last write's completion closes
+  }
+
+  void do_close() {
     ws_.async_close(websocket::close_code::going_away, [self = this->shared_from_this()](error_code) {});
+  }
+
+  //! A client that does not read its error frames: its write never completes, so no close frame
+  //! can follow it; the connection is dropped.
+  void drop() {
+    closing_ = true;
+    error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).close();
   }
 
   std::shared_ptr<IngestServer::State> state_;
