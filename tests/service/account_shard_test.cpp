@@ -118,17 +118,28 @@ FeatureVector shifted(FeatureVector v, double by) {
 
 }  // namespace
 
-TEST_CASE("account shard: a segment born or retired re-assigns idle accounts too", "[account_shard]") {
-  PriceTape tape(16, 4, 1);
+//! A shard's surroundings for the assignment tests: the tape, the model slot, and every change
+//! the shard hands on, with no minimum dwell.
+struct AssignWorld {
+  PriceTape tape{16, 4, 1};
   std::atomic<ModelPtr> slot;
   std::vector<SegmentChange> changes;
-  AccountShardOptions o;
-  o.tape = &tape;
-  o.auto_resolve = false;
-  o.model = &slot;
-  o.assigner.min_dwell_ns = 0;
-  o.on_changes = [&](int, std::span<const SegmentChange> c) { changes.insert(changes.end(), c.begin(), c.end()); };
-  AccountShard shard(0, o);
+
+  AccountShardOptions options(bool live) {
+    AccountShardOptions o;
+    o.tape = &tape;
+    o.auto_resolve = live;
+    o.model = &slot;
+    o.assigner.min_dwell_ns = 0;
+    o.on_changes = [this](int, std::span<const SegmentChange> c) { changes.insert(changes.end(), c.begin(), c.end()); };
+    return o;
+  }
+};
+
+TEST_CASE("account shard: a segment born or retired re-assigns idle accounts too", "[account_shard]") {
+  AssignWorld w;
+  auto& [tape, slot, changes] = w;
+  AccountShard shard(0, w.options(false));
   // Accounts 1 (goes idle) and 2 (keeps trading) trade alike.
   std::uint64_t id = 0;
   for (int i = 0; i < 4; ++i)
@@ -175,16 +186,9 @@ TEST_CASE("account shard: a segment born or retired re-assigns idle accounts too
 }
 
 TEST_CASE("account shard: a live shard with no fills follows a retirement while idle", "[account_shard]") {
-  PriceTape tape(16, 4, 1);
-  std::atomic<ModelPtr> slot;
-  std::vector<SegmentChange> changes;
-  AccountShardOptions o;
-  o.tape = &tape;
-  o.auto_resolve = true;  // live
-  o.model = &slot;
-  o.assigner.min_dwell_ns = 0;
-  o.on_changes = [&](int, std::span<const SegmentChange> c) { changes.insert(changes.end(), c.begin(), c.end()); };
-  AccountShard shard(0, o);
+  AssignWorld w;
+  auto& [tape, slot, changes] = w;
+  AccountShard shard(0, w.options(true));
   std::uint64_t id = 0;
   for (int i = 0; i < 4; ++i) shard.on_fill(make_fill(1, kT0 + i * kSec, 1, Side::kBuy, 1, 100, ++id));
   const FeatureVector x = shard.snapshot(1)->raw;
@@ -216,15 +220,10 @@ TEST_CASE("account shard: a live shard with no fills follows a retirement while 
 }
 
 TEST_CASE("account shard: a live sweep runs in chunks, and newer segments restart it", "[account_shard]") {
-  PriceTape tape(16, 4, 1);
-  std::atomic<ModelPtr> slot;
-  std::vector<SegmentChange> changes;
-  AccountShardOptions o;
-  o.tape = &tape;
-  o.model = &slot;
-  o.assigner.min_dwell_ns = 0;
+  AssignWorld w;
+  auto& [tape, slot, changes] = w;
+  AccountShardOptions o = w.options(true);
   o.sweep_chunk = 2;
-  o.on_changes = [&](int, std::span<const SegmentChange> c) { changes.insert(changes.end(), c.begin(), c.end()); };
   AccountShard shard(0, o);
   std::uint64_t id = 0;
   for (AccountId a = 1; a <= 5; ++a) shard.on_fill(make_fill(a, kT0 + a * kSec, 1, Side::kBuy, 1, 100, ++id));
