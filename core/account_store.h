@@ -1,5 +1,6 @@
 #pragma once
-// The accounts of one shard: dense slots behind a hash index (AccountId → slot). Each account is
+// The accounts of one shard: dense slots behind an index (AccountId → slot, a plain array over
+// the interner's dense ids: core/account_index.h). Each account is
 // one contiguous record — its AccountCore (four lines, holding the newest pending markout), then
 // its positions, then the ring of its older pending markouts (bounds from config: max_positions,
 // markout_slots) — padded to whole cache lines, so that an update touches one page and adjacent
@@ -7,7 +8,7 @@
 // transparent huge pages (MADV_HUGEPAGE), so that growth never copies and a random update over
 // millions of accounts costs no page walk.
 //
-// apply_burst() applies a run of fills in order and prefetches the index slot and the record of
+// apply_burst() applies a run of fills in order and prefetches the index entry and the record of
 // the fills a few places ahead, so that the cache misses of a burst over cold accounts overlap
 // instead of queueing one after the other (bench/README.md, issue 3).
 //
@@ -21,9 +22,10 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "core/account_index.h"
 #include "core/account_state.h"
 #include "core/feature_vector.h"
 #include "core/fill.h"
@@ -80,6 +82,7 @@ class AccountStore {
   std::vector<PendingMarkout> pending_markouts(Slot slot) const;
 
   std::size_t size() const { return size_; }
+  std::size_t pending_count() const { return pending_.size(); }
   const FeatureParams& params() const { return params_; }
   const AccountStats& stats() const { return stats_; }
   //! Bytes held: account blocks (allocated capacity), the index's table and the pending list.
@@ -92,7 +95,8 @@ class AccountStore {
     void operator()(std::byte* p) const;
   };
   using BlockPtr = std::unique_ptr<std::byte, FreeBlock>;
-  static constexpr Slot kNoSlot = ~Slot{0};
+  static constexpr Slot kNoSlot = AccountIndex::kNoSlot;
+  static_assert(std::is_same_v<Slot, AccountIndex::Slot>);
   static constexpr int kBlockShift = 14;
   static_assert(std::size_t{1} << kBlockShift == kBlockAccounts);
 
@@ -119,20 +123,28 @@ class AccountStore {
   std::size_t block_bytes_;   //!< kBlockAccounts records, rounded up to whole huge pages
   std::vector<BlockPtr> blocks_;
   std::size_t size_ = 0;
-  //! On huge pages too once it is large (a cold lookup is otherwise a page walk of its own).
-  absl::flat_hash_map<AccountId, Slot, absl::Hash<AccountId>, std::equal_to<AccountId>,
-                      HugePageAllocator<std::pair<const AccountId, Slot>>>
-      index_;
-  //! An account with pending markouts and where its oldest one was when last seen: a hint that
-  //! lets resolution prefetch that line together with the core instead of after reading it. Fills
-  //! in between may make it stale (then a wrong line is prefetched, nothing more).
+  //! On huge pages too once the store is large (a cold lookup is otherwise a page walk of its own).
+  AccountIndex index_;
+  //! An account with pending markouts, with its oldest one's due time and where that markout
+  //! was when last seen.
+  //  - The due time is exact: the oldest pending markout changes only when markouts resolve (a
+  //    fill joins the newest or queues a newer one behind it; a late fill's markout queues behind
+  //    too), and the list is refreshed then. So resolution skips, without touching the account,
+  //    every account whose oldest markout is not due (at a 1 s tick with a 10 s horizon, most).
+  //  - The offset is a hint that lets resolution prefetch that line together with the core
+  //    instead of after reading it. Fills in between may move the markout from the core to the
+  //    ring (then a wrong line is prefetched, nothing more).
   struct Pending {
     Slot slot;
     std::uint32_t oldest_offset;  //!< within the record: the ring's head, or the core's newest
+    std::int64_t oldest_due_ns;
   };
-  std::uint32_t oldest_offset(const AccountCore& c) const {
-    return static_cast<std::uint32_t>(c.markout_count > 1 ? markouts_offset_ + c.markout_head * sizeof(PendingMarkout)
-                                                          : offsetof(AccountCore, newest_due_ns));
+  Pending pending_entry(Slot slot, const AccountRef& a) const {
+    const AccountCore& c = *a.core;
+    if (c.markout_count > 1)
+      return Pending{slot, static_cast<std::uint32_t>(markouts_offset_ + c.markout_head * sizeof(PendingMarkout)),
+                     a.markouts[c.markout_head].due_ns};
+    return Pending{slot, static_cast<std::uint32_t>(offsetof(AccountCore, newest_due_ns)), c.newest_due_ns};
   }
   std::vector<Pending> pending_;  //!< accounts with pending markouts (flag kInPendingList), any order
   AccountStats stats_;
@@ -163,16 +175,15 @@ inline void AccountStore::prefetch_state(Slot slot) const {
 }
 
 inline AccountStore::Slot AccountStore::find_and_prefetch(AccountId account) const {
-  auto it = index_.find(account);
-  if (it == index_.end()) return kNoSlot;
-  prefetch_core(it->second);
-  return it->second;
+  const Slot slot = index_.find(account);
+  if (slot != kNoSlot) prefetch_core(slot);
+  return slot;
 }
 
 template <class Fn>
 void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
   // Three stages ahead of fill i, so that the misses of several fills are in flight at once:
-  //  - i + kIndexAhead: the index slot of the account is prefetched;
+  //  - i + kIndexAhead: the index entry of the account is prefetched (its address needs no load);
   //  - i + kCoreAhead: the index (now cached) gives the slot, and the account's core is prefetched;
   //  - i + kStateAhead: the core (now cached) says which positions and markout slots the fill
   //    will touch; those lines are prefetched.
@@ -203,14 +214,16 @@ void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
 
 template <class Fn>
 std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape& tape, Fn&& on_resolved) {
-  // Every pending account is visited at every tick, mostly cold. kAhead visits ahead, the core's
-  // first line, which holds all that resolution reads and writes there (count, head, last_ns, the
-  // markout sums), and the oldest markout's line(s), by the list's hint, are prefetched: neither
+  // The list is read in order; an account whose oldest markout is not due is kept without being
+  // touched. The others are visited, mostly cold: kAhead entries ahead, the core's first line,
+  // which holds all that resolution reads and writes there (count, head, last_ns, the markout
+  // sums), and the oldest markout's line(s), by the list's hint, are prefetched, so that neither
   // waits for the other.
-  constexpr std::size_t kAhead = 8;
+  constexpr std::size_t kAhead = 12;
   static_assert(offsetof(AccountCore, sums.markout_den) + sizeof(double) <= kLine);
   const std::size_t n = pending_.size();
   auto prefetch = [&](const Pending& e) {
+    if (e.oldest_due_ns > now_ns) return;
     const std::byte* r = record(e.slot);
     __builtin_prefetch(r, 1, 3);
     __builtin_prefetch(r + e.oldest_offset, 1, 3);
@@ -221,6 +234,10 @@ std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape&
   std::size_t keep = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (i + kAhead < n) prefetch(pending_[i + kAhead]);
+    if (pending_[i].oldest_due_ns > now_ns) {
+      pending_[keep++] = pending_[i];
+      continue;
+    }
     const Slot slot = pending_[i].slot;
     AccountRef a = ref(slot);
     const int resolved = segmentd::resolve_markouts(params_, a, now_ns, tape, &stats_);
@@ -229,7 +246,7 @@ std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape&
       on_resolved(slot);
     }
     if (a.core->markout_count > 0) {
-      pending_[keep++] = Pending{slot, oldest_offset(*a.core)};
+      pending_[keep++] = pending_entry(slot, a);
     } else {
       a.core->flags &= static_cast<std::uint8_t>(~AccountCore::kInPendingList);
     }
