@@ -10,6 +10,7 @@
 
 #include <sys/prctl.h>
 #include <unistd.h>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -150,6 +151,10 @@ void run_bursts(benchmark::State& state, AccountStore& store, const PriceTape& t
   std::size_t i = 0;
   std::int64_t next_tick = 0;
   std::uint64_t sink = 0;
+  // Resolution's share, reported as counters: it runs once a tick over the pending list, so its
+  // time per tick is also how long a shard stops taking fills at that tick.
+  double resolve_ns = 0;
+  std::size_t ticks = 0, pending_total = 0, resolved_total = 0;
   for (auto _ : state) {
     // Copying the burst out of the precomputed fills stands in for the ring (also a copy).
     for (std::size_t k = 0; k < kBurst; ++k) {
@@ -163,9 +168,19 @@ void run_bursts(benchmark::State& state, AccountStore& store, const PriceTape& t
     store.apply_burst(burst, [&sink](AccountStore::Slot s, const Fill&) { sink += s; });
     const std::int64_t last = burst.back().recv_ns;
     if (last >= next_tick) {
-      store.resolve_markouts(last, tape, [](AccountStore::Slot) {});
+      const auto t0 = std::chrono::steady_clock::now();
+      pending_total += store.pending_accounts();
+      resolved_total += store.resolve_markouts(last, tape, [](AccountStore::Slot) {});
+      resolve_ns += std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+      ++ticks;
       next_tick = last + 1'000'000'000;
     }
+  }
+  if (ticks > 0) {
+    const double t = static_cast<double>(ticks);
+    state.counters["resolve_ms_per_tick"] = resolve_ns / t / 1e6;  // wall time
+    state.counters["pending_accounts"] = static_cast<double>(pending_total) / t;
+    state.counters["resolved_per_tick"] = static_cast<double>(resolved_total) / t;
   }
   shift += static_cast<std::int64_t>(fills.size()) * 1000;  // as in run_updates
   benchmark::DoNotOptimize(sink);

@@ -40,7 +40,10 @@ AccountStore::Slot AccountStore::create(AccountId account) {
     // from the second on, every block — and then the first too — is advised for huge pages.
     BlockPtr block(static_cast<std::byte*>(allocate_huge_aligned(block_bytes_, !blocks_.empty())));
     blocks_.push_back(std::move(block));
-    if (blocks_.size() == 2) advise_huge_pages(blocks_[0].get(), block_bytes_);
+    if (blocks_.size() == 2) {
+      advise_huge_pages(blocks_[0].get(), block_bytes_);
+      index_.use_huge_pages();
+    }
   }
   ++size_;
   AccountRef a = ref(slot);
@@ -52,16 +55,19 @@ AccountStore::Slot AccountStore::create(AccountId account) {
 }
 
 AccountStore::Slot AccountStore::slot_for(AccountId account) {
-  auto [it, inserted] = index_.try_emplace(account, Slot{0});
-  if (inserted) it->second = create(account);
-  return it->second;
+  Slot slot = index_.find(account);
+  if (slot == kNoSlot) {
+    slot = create(account);
+    index_.insert(account, slot);
+  }
+  return slot;
 }
 
 void AccountStore::apply_at(Slot slot, const Fill& fill) {
   AccountRef a = ref(slot);
   if (apply_fill(params_, a, fill, &stats_) && !(a.core->flags & AccountCore::kInPendingList)) {
     a.core->flags |= AccountCore::kInPendingList;
-    pending_.push_back(Pending{slot, oldest_offset(*a.core)});
+    pending_.push_back(pending_entry(slot, a));
   }
 }
 
@@ -72,9 +78,9 @@ AccountStore::Slot AccountStore::apply(const Fill& fill) {
 }
 
 std::optional<AccountStore::Slot> AccountStore::find(AccountId account) const {
-  auto it = index_.find(account);
-  if (it == index_.end()) return std::nullopt;
-  return it->second;
+  const Slot slot = index_.find(account);
+  if (slot == kNoSlot) return std::nullopt;
+  return slot;
 }
 
 FeatureVector AccountStore::features(Slot slot) const { return compute_features(params_, core(slot), positions(slot)); }
@@ -100,10 +106,7 @@ std::vector<PendingMarkout> AccountStore::pending_markouts(Slot slot) const {
 }
 
 std::size_t AccountStore::memory_bytes() const {
-  // Abseil's swiss table: one control byte plus one slot per bucket (plus a group of cloned
-  // control bytes, negligible).
-  const std::size_t index_bytes = index_.bucket_count() * (sizeof(std::pair<const AccountId, Slot>) + 1);
-  return blocks_.size() * block_bytes_ + index_bytes + pending_.capacity() * sizeof(Pending) +
+  return blocks_.size() * block_bytes_ + index_.mapped_bytes() + pending_.capacity() * sizeof(Pending) +
          blocks_.capacity() * sizeof(BlockPtr);
 }
 

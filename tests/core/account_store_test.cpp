@@ -299,6 +299,7 @@ TEST_CASE("markouts: the newest in the core and the older in the ring behave as 
 
       if (i % 37 == 0) {
         std::vector<AccountId> got_resolved, want_resolved;
+        std::size_t want_pending = 0;
         store.resolve_markouts(t, tape, [&](AccountStore::Slot s) { got_resolved.push_back(store.core(s).account); });
         for (AccountId id = 0; id < model.size(); ++id) {
           const auto slot = store.find(id);
@@ -317,7 +318,11 @@ TEST_CASE("markouts: the newest in the core and the older in the ring behave as 
           }
           want.markouts_resolved += static_cast<std::uint64_t>(n);
           if (n > 0) want_resolved.push_back(id);
+          // Skipped or visited, every account keeps exactly the markouts not yet due.
+          REQUIRE(store.core(s).markout_count == q.groups.size());
+          if (!q.groups.empty()) ++want_pending;
         }
+        REQUIRE(store.pending_accounts() == want_pending);
         std::sort(got_resolved.begin(), got_resolved.end());
         REQUIRE(got_resolved == want_resolved);
       }
