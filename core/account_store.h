@@ -156,8 +156,10 @@ class AccountStore {
 
 inline void AccountStore::prefetch_core(Slot slot) const {
   const std::byte* r = record(slot);
+  // Records start on a line (blocks are huge-page aligned, record_bytes_ a multiple of kLine), so
+  // the core is exactly its four lines.
+  static_assert(sizeof(AccountCore) % kLine == 0);
   for (std::size_t off = 0; off < sizeof(AccountCore); off += kLine) __builtin_prefetch(r + off, 1, 3);
-  __builtin_prefetch(r + sizeof(AccountCore) - 1, 1, 3);
 }
 
 inline void AccountStore::prefetch_state(Slot slot) const {
