@@ -142,6 +142,7 @@ class HyperliquidAdapter final : public JsonAdapter {
     if (has_crossed) f.liquidity = crossed ? Liquidity::kTaker : Liquidity::kMaker;
     if (!std::isnan(fee)) {
       const InstrumentInfo* ins = instruments_.find(coin, err);
+      if (ins == nullptr) return false;  // common() resolved the coin already: not expected
       // feeToken is absent in older messages; fees were USDC then.
       f.fee_usd = fee_to_usd(fee, fee_token.empty() ? std::string_view("USDC") : fee_token, *ins,
                              base_usd_price(f, *ins, kNaN));
