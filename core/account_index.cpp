@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <cstring>
 #include <new>
 
 #include "core/huge_pages.h"
@@ -47,8 +48,17 @@ void AccountIndex::insert(AccountId account, Slot slot) {
 void AccountIndex::use_huge_pages() {
   if (huge_) return;
   huge_ = true;
-  for (Slot* page : pages_)
-    if (page != nullptr) advise_huge_pages(page, kPageBytes);
+  // Advice on a page already faulted in with ordinary pages does not convert it (only the
+  // background khugepaged might, some time later), so each existing page moves to a fresh,
+  // advised mapping: at most 2 MiB copied per page, once.
+  for (Slot*& page : pages_) {
+    if (page == nullptr) continue;
+    auto* fresh = static_cast<Slot*>(map_page(kPageBytes));
+    advise_huge_pages(fresh, kPageBytes);
+    std::memcpy(fresh, page, kPageBytes);
+    munmap(page, kPageBytes);
+    page = fresh;
+  }
 }
 
 std::size_t AccountIndex::mapped_bytes() const {

@@ -47,9 +47,10 @@ class AccountIndex {
   }
   //! Records the slot of an account not yet in the index. slot < kNoSlot.
   void insert(AccountId account, Slot slot);
-  //! From now on every page is advised for transparent huge pages (a large store: a random
-  //! lookup should cost no page walk). A small store stays on ordinary pages, so that a shard of
-  //! a few accounts does not fault in 2 MiB.
+  //! From now on every page is on transparent huge pages where the kernel grants them (a large
+  //! store: a random lookup should cost no page walk); pages that exist already are moved to
+  //! advised mappings. A small store stays on ordinary pages, so that a shard of a few accounts
+  //! does not fault in 2 MiB.
   void use_huge_pages();
 
   //! Bytes of address space mapped for pages (an upper bound of the memory they hold) and the
