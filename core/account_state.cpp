@@ -25,24 +25,63 @@ double forward_of(const Fill& f) {
   return kNaN;
 }
 
+//! Removes position i (swap-remove keeps the used prefix dense). The caller keeps the book's
+//! gross delta; with none left it is exactly 0.
+void remove_position(AccountRef a, int i) {
+  AccountCore& c = *a.core;
+  PositionBook& b = *a.book;
+  const int last = c.positions - 1;
+  a.positions[i] = a.positions[last];
+  a.instruments[i] = a.instruments[last];
+  const std::uint64_t bit = 1ULL << i, last_bit = 1ULL << last;
+  b.greeks_mask = (b.greeks_mask & ~bit) | ((b.greeks_mask & last_bit) ? bit : 0);
+  b.greeks_mask &= ~last_bit;
+  --c.positions;
+  if (c.positions == 0) {
+    b.gross_delta_usd = 0.0;
+    b.next_expiry_ns = 0;
+  }
+}
+
+//! Makes the book's gross delta and next expiry exact from the open positions.
+void rebuild_book(AccountRef a) {
+  PositionBook& b = *a.book;
+  b.gross_delta_usd = 0.0;
+  b.next_expiry_ns = 0;
+  for (int i = 0; i < a.core->positions; ++i) {
+    const HeldPosition& pos = a.positions[i];
+    b.gross_delta_usd += std::abs(pos.delta_usd());
+    if (pos.expiry_ns != 0 && (b.next_expiry_ns == 0 || pos.expiry_ns < b.next_expiry_ns))
+      b.next_expiry_ns = pos.expiry_ns;
+  }
+}
+
 //! Moves the account's sums from last_ns to t (> last_ns): decays them, integrates the gross
 //! position held over (last_ns, t], and drops positions that expired in between.
 void advance(const FeatureParams& p, AccountRef a, std::int64_t t) {
   AccountCore& c = *a.core;
+  PositionBook& b = *a.book;
   const double hl = static_cast<double>(p.half_life_ns);
   const double tau = hl / kLn2;  // ∫₀^∞ 2^(−s/hl) ds
   const double d = decay_factor(t - c.last_ns, p.half_life_ns);
 
-  // ∫ over (last, end] of |delta| · 2^(−(t−s)/hl) ds = |delta|·tau·(2^(−(t−end)/hl) − d).
+  // ∫ over (last, end] of |delta| · 2^(−(t−s)/hl) ds = |delta|·tau·(2^(−(t−end)/hl) − d). When no
+  // position expires by t, every end is t and the sum is the book's gross delta: the positions
+  // are not read.
   double gross_time = 0.0;
-  for (int i = 0; i < c.positions; ++i) {
-    const Position& pos = a.positions[i];
-    const double g = std::abs(pos.delta_usd());
-    if (pos.expiry_ns != 0 && pos.expiry_ns < t) {
-      const std::int64_t end = std::max(pos.expiry_ns, c.last_ns);
-      gross_time += g * tau * (decay_factor(t - end, p.half_life_ns) - d);
-    } else {
-      gross_time += g * tau * (1.0 - d);
+  const bool expiring = b.next_expiry_ns != 0 && b.next_expiry_ns <= t;
+  if (!expiring) {
+    gross_time = b.gross_delta_usd * tau * (1.0 - d);
+  } else {
+    for (int i = 0; i < c.positions; ++i) {
+      const HeldPosition& pos = a.positions[i];
+      const double g = std::abs(pos.delta_usd());
+      if (pos.expiry_ns != 0 && pos.expiry_ns < t) {
+        const std::int64_t end = std::max(pos.expiry_ns, c.last_ns);
+        gross_time += g * tau * (decay_factor(t - end, p.half_life_ns) - d);
+      } else {
+        gross_time += g * tau * (1.0 - d);
+      }
     }
   }
 
@@ -55,14 +94,16 @@ void advance(const FeatureParams& p, AccountRef a, std::int64_t t) {
   s.gross_time += gross_time;
   s.time += tau * (1.0 - d);
 
-  // Expired positions drop out (swap-remove keeps the used prefix dense).
-  for (int i = 0; i < c.positions;) {
-    if (a.positions[i].expiry_ns != 0 && a.positions[i].expiry_ns <= t) {
-      a.positions[i] = a.positions[c.positions - 1];
-      --c.positions;
-    } else {
-      ++i;
+  if (expiring) {
+    // Expired positions drop out; the scan makes the book exact again.
+    for (int i = 0; i < c.positions;) {
+      if (a.positions[i].expiry_ns != 0 && a.positions[i].expiry_ns <= t) {
+        remove_position(a, i);
+      } else {
+        ++i;
+      }
     }
+    rebuild_book(a);
   }
   c.last_ns = t;
 }
@@ -91,24 +132,39 @@ void add_underlying(AccountCore& c, UnderlyingId u, double x) {
   }
 }
 
-void update_position(const FeatureParams& p, AccountRef a, const Fill& f, std::int64_t t, AccountStats* stats) {
+//! Stores position i (index < max_positions) and keeps the book: the caller has taken the
+//! position's old delta out of the gross.
+void put_position(AccountRef a, int i, InstrumentId instrument, const HeldPosition& pos, bool has_greeks) {
+  PositionBook& b = *a.book;
+  a.positions[i] = pos;
+  a.instruments[i] = instrument;
+  const std::uint64_t bit = 1ULL << i;
+  b.greeks_mask = has_greeks ? (b.greeks_mask | bit) : (b.greeks_mask & ~bit);
+  b.gross_delta_usd += std::abs(pos.delta_usd());
+  if (pos.expiry_ns != 0 && (b.next_expiry_ns == 0 || pos.expiry_ns < b.next_expiry_ns))
+    b.next_expiry_ns = pos.expiry_ns;
+}
+
+void change_position(const FeatureParams& p, AccountRef a, const Fill& f, std::int64_t t, AccountStats* stats) {
   if (f.expiry_ns != 0 && f.expiry_ns <= t) return;  // trades at or after expiry open nothing
   AccountCore& c = *a.core;
+  PositionBook& b = *a.book;
   const double dq = sign(f.side) * f.qty;
   if (!(dq != 0.0) || !std::isfinite(dq)) return;
 
   int idx = -1;
   for (int i = 0; i < c.positions; ++i) {
-    if (a.positions[i].instrument == f.instrument) {
+    if (a.instruments[i] == f.instrument) {
       idx = i;
       break;
     }
   }
-  const Position* old = idx >= 0 ? &a.positions[idx] : nullptr;
+  const HeldPosition* old = idx >= 0 ? &a.positions[idx] : nullptr;
+  const bool old_greeks = idx >= 0 && ((b.greeks_mask >> idx) & 1) != 0;
 
   // Greeks per base unit at this fill; carried until the position's next fill.
-  Position next;
-  next.instrument = f.instrument;
+  HeldPosition next;
+  bool has_greeks = false;
   next.expiry_ns = f.expiry_ns;
   const double fwd = forward_of(f);
   if (f.is_option()) {
@@ -118,12 +174,12 @@ void update_position(const FeatureParams& p, AccountRef a, const Fill& f, std::i
       const black76::Greeks g = black76::greeks(call, fwd, f.strike, years, f.iv);
       next.delta_usd_per_unit = g.delta * fwd;
       next.vega_per_unit = g.vega;
-      next.has_greeks = true;
-    } else if (old && old->has_greeks) {
+      has_greeks = true;
+    } else if (old_greeks) {
       // No vol on this fill: keep the greeks of the last fill that had one.
       next.delta_usd_per_unit = old->delta_usd_per_unit;
       next.vega_per_unit = old->vega_per_unit;
-      next.has_greeks = true;
+      has_greeks = true;
     } else if (std::isfinite(fwd)) {
       // Never had a vol: intrinsic step delta, no vega (black76 with sigma = 0).
       const black76::Greeks g = black76::greeks(call, fwd, f.strike, years, 0.0);
@@ -139,19 +195,20 @@ void update_position(const FeatureParams& p, AccountRef a, const Fill& f, std::i
 
   if (old) {
     const double q = old->qty + dq;
+    // The running gross: the old delta out (never below 0 by rounding), the new one in.
+    b.gross_delta_usd = std::max(b.gross_delta_usd - std::abs(old->delta_usd()), 0.0);
     // Flat (to rounding of the quantities): the position closes.
     if (std::abs(q) <= 1e-9 * std::max(std::abs(old->qty), std::abs(dq))) {
-      a.positions[idx] = a.positions[c.positions - 1];
-      --c.positions;
+      remove_position(a, idx);
       return;
     }
     next.qty = q;
-    a.positions[idx] = next;
+    put_position(a, idx, f.instrument, next, has_greeks);
     return;
   }
   next.qty = dq;
   if (c.positions < p.max_positions) {
-    a.positions[c.positions++] = next;
+    put_position(a, c.positions++, f.instrument, next, has_greeks);
     return;
   }
   // Full: the smallest exposure makes way for a larger newcomer; either way one is not tracked.
@@ -159,7 +216,17 @@ void update_position(const FeatureParams& p, AccountRef a, const Fill& f, std::i
   int min_i = 0;
   for (int i = 1; i < c.positions; ++i)
     if (std::abs(a.positions[i].delta_usd()) < std::abs(a.positions[min_i].delta_usd())) min_i = i;
-  if (std::abs(a.positions[min_i].delta_usd()) < std::abs(next.delta_usd())) a.positions[min_i] = next;
+  if (std::abs(a.positions[min_i].delta_usd()) < std::abs(next.delta_usd())) {
+    put_position(a, min_i, f.instrument, next, has_greeks);
+    rebuild_book(a);  // the positions were scanned anyway
+  }
+}
+
+void update_position(const FeatureParams& p, AccountRef a, const Fill& f, std::int64_t t, AccountStats* stats) {
+  change_position(p, a, f, t, stats);
+  // A position whose delta overflowed (absurd sizes) must not leave the running sum at inf or NaN
+  // after it is gone: the sum is taken again from the positions held.
+  if (!std::isfinite(a.book->gross_delta_usd)) rebuild_book(a);
 }
 
 bool add_markout(const FeatureParams& p, AccountRef a, const Fill& f, std::int64_t t, double notional,
@@ -278,9 +345,9 @@ int resolve_markouts(const FeatureParams& p, AccountRef a, std::int64_t now_ns, 
   return resolved;
 }
 
-Exposure exposure_of(std::span<const Position> positions) {
+Exposure exposure_of(std::span<const HeldPosition> positions) {
   Exposure e;
-  for (const Position& pos : positions) {
+  for (const HeldPosition& pos : positions) {
     const double d = pos.delta_usd();
     const double v = pos.vega_usd();
     e.net_delta_usd += d;
@@ -291,7 +358,7 @@ Exposure exposure_of(std::span<const Position> positions) {
   return e;
 }
 
-FeatureVector compute_features(const FeatureParams& p, const AccountCore& c, std::span<const Position> positions) {
+FeatureVector compute_features(const FeatureParams& p, const AccountCore& c, std::span<const HeldPosition> positions) {
   const DecayedSums& s = c.sums;
   const Exposure e = exposure_of(positions.first(c.positions));
   const double fills_h = per_hour(s.fills, p.half_life_ns);
@@ -330,15 +397,20 @@ FeatureVector compute_features(const FeatureParams& p, const AccountCore& c, std
   return v;
 }
 
-FeatureVector compute_features_at(const FeatureParams& p, const AccountCore& core, std::span<const Position> positions,
+FeatureVector compute_features_at(const FeatureParams& p, const AccountCore& core, const PositionBook& book,
+                                  std::span<const InstrumentId> instruments, std::span<const HeldPosition> positions,
                                   std::int64_t now_ns) {
   if (core.fills == 0 || now_ns <= core.last_ns) return compute_features(p, core, positions);
   AccountCore c = core;
-  std::array<Position, kMaxPositionsLimit> held;
+  PositionBook b = book;
+  std::array<HeldPosition, kMaxPositionsLimit> held;
+  std::array<InstrumentId, kMaxPositionsLimit> ids;
   const std::size_t n = std::min<std::size_t>(core.positions, held.size());
   std::copy_n(positions.begin(), n, held.begin());
-  advance(p, AccountRef{&c, std::span<Position>(held.data(), n), {}}, now_ns);
-  return compute_features(p, c, std::span<const Position>(held.data(), c.positions));
+  std::copy_n(instruments.begin(), n, ids.begin());
+  advance(p, AccountRef{&c, &b, std::span<InstrumentId>(ids.data(), n), std::span<HeldPosition>(held.data(), n), {}},
+          now_ns);
+  return compute_features(p, c, std::span<const HeldPosition>(held.data(), c.positions));
 }
 
 }  // namespace segmentd

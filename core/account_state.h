@@ -34,7 +34,9 @@ inline constexpr int kMaxPositionsLimit = 64;
 inline constexpr int kMarkoutSlotsLimit = 64;
 inline constexpr int kTrackedUnderlyings = 4;
 
-//! One open position. 40 bytes.
+//! One open position, as read out of the store (AccountStore::positions). In the store it is
+//! split: its instrument and whether it has greeks in the account's PositionBook, the rest in a
+//! HeldPosition.
 struct Position {
   std::int64_t expiry_ns = 0;       //!< 0 = never expires (spot, perpetual)
   double qty = 0.0;                 //!< signed, base units
@@ -46,6 +48,34 @@ struct Position {
   double delta_usd() const { return qty * delta_usd_per_unit; }
   double vega_usd() const { return qty * vega_per_unit; }
 };
+
+//! A position's quantity and greeks as stored: 32 bytes, two to a cache line, so that a fill
+//! reads and writes the one line of its own position (its index comes from the PositionBook).
+struct HeldPosition {
+  std::int64_t expiry_ns = 0;
+  double qty = 0.0;
+  double delta_usd_per_unit = 0.0;
+  double vega_per_unit = 0.0;
+
+  double delta_usd() const { return qty * delta_usd_per_unit; }
+  double vega_usd() const { return qty * vega_per_unit; }
+};
+static_assert(sizeof(HeldPosition) == 32);
+
+//! What a fill needs of an account's positions without reading them: followed in the record by
+//! the instrument of each position (max_positions InstrumentIds), on the line after the core.
+//!  - gross_delta_usd = Σ |qty·delta_usd_per_unit| over the open positions, kept as a running sum
+//!    at every change (exact again whenever the positions are scanned: an expiry, an eviction;
+//!    exactly 0 when none is open). The decay step integrates it without reading a position.
+//!  - next_expiry_ns ≤ the earliest expiry among the open positions (0: none expires). A removal
+//!    leaves it early; the step that reaches it scans the positions and makes it exact.
+struct PositionBook {
+  double gross_delta_usd = 0.0;
+  std::int64_t next_expiry_ns = 0;
+  std::uint64_t greeks_mask = 0;  //!< bit i: position i's greeks came from an implied vol
+};
+static_assert(sizeof(PositionBook) == 24 && alignof(InstrumentId) <= alignof(PositionBook));
+static_assert(kMaxPositionsLimit <= 64, "greeks_mask has a bit per position");
 
 //! Fills on one instrument waiting for their markout price. Sums make merging exact:
 //! Σ nᵢ·sᵢ·(P′ − Pᵢ)/Pᵢ = P′·a − b.  40 bytes.
@@ -78,9 +108,9 @@ struct DecayedSums {
   double time = 0;           //!< ∫ dt (decayed) since the first fill, ns
 };
 
-//! The fixed-size part of an account's state, exactly four cache lines. Its positions and the
-//! ring of its older pending markouts follow it in the same record of the store (their bounds
-//! come from config).
+//! The fixed-size part of an account's state, exactly four cache lines. Its PositionBook, its
+//! positions and the ring of its older pending markouts follow it in the same record of the
+//! store (their bounds come from config).
 //!
 //! The newest pending markout — the one a fill may join — lives here rather than in the ring, so
 //! that a fill reads no ring line (the ring is only written when a new markout pushes the newest
@@ -120,7 +150,9 @@ static_assert(sizeof(AccountCore) == 256, "the core is four cache lines: keep ne
 //! An account's whole state, as spans into the store.
 struct AccountRef {
   AccountCore* core;
-  std::span<Position> positions;  //!< capacity max_positions; first core->positions used
+  PositionBook* book;
+  std::span<InstrumentId> instruments;  //!< capacity max_positions; first core->positions used
+  std::span<HeldPosition> positions;    //!< capacity max_positions; first core->positions used
   //! Ring of the older pending markouts, capacity markout_slots − 1 (the newest is in the core).
   std::span<PendingMarkout> markouts;
 };
@@ -149,19 +181,21 @@ bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStat
 int resolve_markouts(const FeatureParams& p, AccountRef a, std::int64_t now_ns, const PriceTape& tape,
                      AccountStats* stats);
 
-//! The 16 features in raw units, as of core->last_ns.
-FeatureVector compute_features(const FeatureParams& p, const AccountCore& core, std::span<const Position> positions);
+//! The 16 features in raw units, as of core->last_ns (positions: the first core.positions held).
+FeatureVector compute_features(const FeatureParams& p, const AccountCore& core,
+                               std::span<const HeldPosition> positions);
 
 //! The 16 features as of now_ns: when now_ns is after core.last_ns, the sums are decayed, the
 //! gross position integrated and expired positions dropped up to now_ns on a copy (exactly what
 //! the account's next fill would do first); otherwise compute_features. Reads only.
-FeatureVector compute_features_at(const FeatureParams& p, const AccountCore& core, std::span<const Position> positions,
+FeatureVector compute_features_at(const FeatureParams& p, const AccountCore& core, const PositionBook& book,
+                                  std::span<const InstrumentId> instruments, std::span<const HeldPosition> positions,
                                   std::int64_t now_ns);
 
 //! Position aggregates used by the features (exposed for tests).
 struct Exposure {
   double net_delta_usd = 0, gross_delta_usd = 0, net_vega = 0, gross_vega = 0;
 };
-Exposure exposure_of(std::span<const Position> positions);
+Exposure exposure_of(std::span<const HeldPosition> positions);
 
 }  // namespace segmentd

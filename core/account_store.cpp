@@ -15,11 +15,16 @@ std::size_t round_up(std::size_t x, std::size_t to) { return (x + to - 1) / to *
 void AccountStore::FreeBlock::operator()(std::byte* p) const { std::free(p); }
 
 AccountStore::AccountStore(const FeatureParams& params) : params_(params) {
-  static_assert(alignof(AccountCore) <= kLine && alignof(Position) <= kLine && alignof(PendingMarkout) <= kLine);
+  static_assert(alignof(AccountCore) <= kLine && alignof(PositionBook) <= kLine && alignof(HeldPosition) <= kLine &&
+                alignof(PendingMarkout) <= kLine);
   const auto np = static_cast<std::size_t>(params_.max_positions);
   const std::size_t ring = ring_slots();
-  positions_offset_ = round_up(sizeof(AccountCore), alignof(Position));
-  markouts_offset_ = round_up(positions_offset_ + np * sizeof(Position), alignof(PendingMarkout));
+  // core | book + instruments (the line after the core for up to 10 positions) | positions, from
+  // a line boundary so that none straddles two lines | ring of older markouts.
+  book_offset_ = sizeof(AccountCore);
+  instruments_offset_ = book_offset_ + sizeof(PositionBook);
+  positions_offset_ = round_up(instruments_offset_ + np * sizeof(InstrumentId), kLine);
+  markouts_offset_ = round_up(positions_offset_ + np * sizeof(HeldPosition), alignof(PendingMarkout));
   record_bytes_ = round_up(markouts_offset_ + ring * sizeof(PendingMarkout), kLine);
   block_bytes_ = huge_page_round(kBlockAccounts * record_bytes_);
 }
@@ -27,8 +32,9 @@ AccountStore::AccountStore(const FeatureParams& params) : params_(params) {
 AccountRef AccountStore::ref(Slot slot) {
   std::byte* r = record(slot);
   const auto np = static_cast<std::size_t>(params_.max_positions);
-  return AccountRef{reinterpret_cast<AccountCore*>(r),
-                    std::span<Position>(reinterpret_cast<Position*>(r + positions_offset_), np),
+  return AccountRef{reinterpret_cast<AccountCore*>(r), reinterpret_cast<PositionBook*>(r + book_offset_),
+                    std::span<InstrumentId>(reinterpret_cast<InstrumentId*>(r + instruments_offset_), np),
+                    std::span<HeldPosition>(reinterpret_cast<HeldPosition*>(r + positions_offset_), np),
                     std::span<PendingMarkout>(reinterpret_cast<PendingMarkout*>(r + markouts_offset_), ring_slots())};
 }
 
@@ -48,7 +54,9 @@ AccountStore::Slot AccountStore::create(AccountId account) {
   ++size_;
   AccountRef a = ref(slot);
   new (a.core) AccountCore{};
-  for (Position& pos : a.positions) new (&pos) Position{};
+  new (a.book) PositionBook{};
+  for (InstrumentId& id : a.instruments) new (&id) InstrumentId{0};
+  for (HeldPosition& pos : a.positions) new (&pos) HeldPosition{};
   for (PendingMarkout& m : a.markouts) new (&m) PendingMarkout{};
   a.core->account = account;
   return slot;
@@ -83,15 +91,38 @@ std::optional<AccountStore::Slot> AccountStore::find(AccountId account) const {
   return slot;
 }
 
-FeatureVector AccountStore::features(Slot slot) const { return compute_features(params_, core(slot), positions(slot)); }
+FeatureVector AccountStore::features(Slot slot) const { return compute_features(params_, core(slot), held(slot)); }
 
 FeatureVector AccountStore::features(Slot slot, std::int64_t now_ns) const {
-  return compute_features_at(params_, core(slot), positions(slot), now_ns);
+  const std::byte* r = record(slot);
+  const std::span<const InstrumentId> ids(reinterpret_cast<const InstrumentId*>(r + instruments_offset_),
+                                          core(slot).positions);
+  return compute_features_at(params_, core(slot), *reinterpret_cast<const PositionBook*>(r + book_offset_), ids,
+                             held(slot), now_ns);
 }
 
-std::span<const Position> AccountStore::positions(Slot slot) const {
+std::span<const HeldPosition> AccountStore::held(Slot slot) const {
   const std::byte* r = record(slot);
-  return std::span<const Position>(reinterpret_cast<const Position*>(r + positions_offset_), core(slot).positions);
+  return std::span<const HeldPosition>(reinterpret_cast<const HeldPosition*>(r + positions_offset_),
+                                       core(slot).positions);
+}
+
+std::vector<Position> AccountStore::positions(Slot slot) const {
+  const std::byte* r = record(slot);
+  const auto* ids = reinterpret_cast<const InstrumentId*>(r + instruments_offset_);
+  const auto& book = *reinterpret_cast<const PositionBook*>(r + book_offset_);
+  std::vector<Position> out;
+  const std::span<const HeldPosition> held_now = held(slot);
+  for (std::size_t i = 0; i < held_now.size(); ++i) {
+    const HeldPosition& h = held_now[i];
+    out.push_back(Position{h.expiry_ns, h.qty, h.delta_usd_per_unit, h.vega_per_unit, ids[i],
+                           ((book.greeks_mask >> i) & 1) != 0});
+  }
+  return out;
+}
+
+const PositionBook& AccountStore::book(Slot slot) const {
+  return *reinterpret_cast<const PositionBook*>(record(slot) + book_offset_);
 }
 
 std::vector<PendingMarkout> AccountStore::pending_markouts(Slot slot) const {

@@ -1,10 +1,13 @@
 #pragma once
 // The accounts of one shard: dense slots behind an index (AccountId → slot, a plain array over
-// the interner's dense ids: core/account_index.h). Each account is
-// one contiguous record — its AccountCore (four lines, holding the newest pending markout), then
-// its positions, then the ring of its older pending markouts (bounds from config: max_positions,
-// markout_slots) — padded to whole cache lines, so that an update touches one page and adjacent
-// lines. Records live in blocks of kBlockAccounts, allocated 2 MiB-aligned and advised for
+// the interner's dense ids: core/account_index.h). Each account is one contiguous record — its
+// AccountCore (four lines, holding the newest pending markout), its PositionBook with the
+// instrument of each position (the next line), its positions (32 B, two to a line), then the ring
+// of its older pending markouts (bounds from config: max_positions, markout_slots) — padded to
+// whole cache lines, so that an update touches one page and few lines: the core, the book, its
+// own position and, when it opens a markout, one ring slot (8 of the record's 14 with the
+// default bounds; no other position is read unless one expires or the positions are full).
+// Records live in blocks of kBlockAccounts, allocated 2 MiB-aligned and advised for
 // transparent huge pages (MADV_HUGEPAGE), so that growth never copies and a random update over
 // millions of accounts costs no page walk.
 //
@@ -77,7 +80,11 @@ class AccountStore {
   //! them. The account's state is not changed. now_ns ≤ last_ns gives features(slot).
   FeatureVector features(Slot slot, std::int64_t now_ns) const;
   const AccountCore& core(Slot slot) const { return *reinterpret_cast<const AccountCore*>(record(slot)); }
-  std::span<const Position> positions(Slot slot) const;
+  //! The open positions, copied out of the record (instrument and greeks flag from the book).
+  std::vector<Position> positions(Slot slot) const;
+  //! The open positions' quantities and greeks as stored, in the order of positions().
+  std::span<const HeldPosition> held(Slot slot) const;
+  const PositionBook& book(Slot slot) const;
   //! Pending markouts, oldest first (copied out of the ring).
   std::vector<PendingMarkout> pending_markouts(Slot slot) const;
 
@@ -115,10 +122,12 @@ class AccountStore {
   Slot find_and_prefetch(AccountId account) const;
   void prefetch_core(Slot slot) const;
   //! Reads the core (prefetched earlier) to prefetch the lines a fill will touch.
-  void prefetch_state(Slot slot) const;
+  void prefetch_state(Slot slot, InstrumentId instrument) const;
 
   FeatureParams params_;
-  std::size_t positions_offset_;  //!< within a record
+  std::size_t book_offset_;  //!< within a record
+  std::size_t instruments_offset_;
+  std::size_t positions_offset_;
   std::size_t markouts_offset_;
   std::size_t record_bytes_;  //!< a multiple of kLine
   std::size_t block_bytes_;   //!< kBlockAccounts records, rounded up to whole huge pages
@@ -157,21 +166,24 @@ class AccountStore {
 inline void AccountStore::prefetch_core(Slot slot) const {
   const std::byte* r = record(slot);
   // Records start on a line (blocks are huge-page aligned, record_bytes_ a multiple of kLine), so
-  // the core is exactly its four lines.
+  // the core is exactly its four lines; the book and the instruments follow up to the positions
+  // (one line for up to 10 positions). Every fill reads and writes all of them.
   static_assert(sizeof(AccountCore) % kLine == 0);
-  for (std::size_t off = 0; off < sizeof(AccountCore); off += kLine) __builtin_prefetch(r + off, 1, 3);
+  for (std::size_t off = 0; off < positions_offset_; off += kLine) __builtin_prefetch(r + off, 1, 3);
 }
 
-inline void AccountStore::prefetch_state(Slot slot) const {
+inline void AccountStore::prefetch_state(Slot slot, InstrumentId instrument) const {
   const std::byte* r = record(slot);
   const auto& c = *reinterpret_cast<const AccountCore*>(r);
-  // The positions in use and one more (a new position), on the lines prefetch_core left out. The
-  // newest markout, which the fill joins or pushes back, is in the core: when the fill may open a
-  // new markout, the ring slot the newest one moves to is written.
-  const std::size_t np = std::min<std::size_t>(c.positions + 1u, static_cast<std::size_t>(params_.max_positions));
-  const std::byte* end = r + positions_offset_ + np * sizeof(Position);
-  for (const std::byte* line = r + (sizeof(AccountCore) + kLine - 1) / kLine * kLine; line < end; line += kLine)
-    __builtin_prefetch(line, 1, 3);
+  // The fill's own position (or the free one it will open), found in the instruments that
+  // prefetch_core brought in: one line. The newest markout, which the fill joins or pushes back,
+  // is in the core: when the fill may open a new markout, the ring slot the newest one moves to
+  // is written.
+  const auto* ids = reinterpret_cast<const InstrumentId*>(r + instruments_offset_);
+  std::size_t i = 0;
+  while (i < c.positions && ids[i] != instrument) ++i;
+  if (i < static_cast<std::size_t>(params_.max_positions))
+    __builtin_prefetch(r + positions_offset_ + i * sizeof(HeldPosition), 1, 3);
   if (c.markout_count > 0 && c.markout_count < params_.markout_slots) {
     const std::byte* tail =
         r + markouts_offset_ + (c.markout_head + c.markout_count - 1u) % ring_slots() * sizeof(PendingMarkout);
@@ -203,12 +215,12 @@ void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
   for (std::size_t j = 0; j < n && j < kIndexAhead; ++j) index_.prefetch(fills[j].account);
   for (std::size_t j = 0; j < n && j < kCoreAhead; ++j) ahead[j] = find_and_prefetch(fills[j].account);
   for (std::size_t j = 0; j < n && j < kStateAhead; ++j)
-    if (ahead[j] != kNoSlot) prefetch_state(ahead[j]);
+    if (ahead[j] != kNoSlot) prefetch_state(ahead[j], fills[j].instrument);
   for (std::size_t i = 0; i < n; ++i) {
     if (i + kIndexAhead < n) index_.prefetch(fills[i + kIndexAhead].account);
     if (i + kStateAhead < n) {
       const Slot s = ahead[(i + kStateAhead) % kCoreAhead];
-      if (s != kNoSlot) prefetch_state(s);
+      if (s != kNoSlot) prefetch_state(s, fills[i + kStateAhead].instrument);
     }
     Slot slot = ahead[i % kCoreAhead];
     if (i + kCoreAhead < n) ahead[i % kCoreAhead] = find_and_prefetch(fills[i + kCoreAhead].account);

@@ -347,7 +347,7 @@ TEST_CASE("property: the order of accounts is irrelevant", "[features][property]
 
 TEST_CASE("memory: account state and index fit in 1 KiB per account", "[features][memory]") {
   AccountStore store(FeatureParams{});
-  CHECK(sizeof(Position) == 40);
+  CHECK(sizeof(HeldPosition) == 32);
   CHECK(sizeof(PendingMarkout) == 40);
   for (AccountId i = 0; i < 200000; ++i) store.apply(perp(i, kT0, Side::kBuy, 1, 100));
   CHECK(store.memory_bytes() / store.size() <= 1024u);

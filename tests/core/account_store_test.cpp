@@ -215,6 +215,80 @@ TEST_CASE("features(slot, now) decays an idle account to now and changes nothing
   CHECK(store.positions(os).size() == 1u);
 }
 
+// The book stands in for the positions on a fill's path (the decay step integrates its gross
+// delta without reading a position): it must follow them through opens, flips, closes,
+// evictions and expiries.
+TEST_CASE("the position book follows the positions: gross delta, next expiry, greeks flags", "[account_store]") {
+  std::mt19937_64 rng(11);
+  FeatureParams p;
+  p.max_positions = 3;  // evictions are frequent
+  AccountStore store(p);
+  std::int64_t t = kT0;
+  std::size_t expired_seen = 0, closed_seen = 0;
+  for (int i = 0; i < 60000; ++i) {
+    // Steps up to 2 h cross many of the options' expiries (up to 2 days out).
+    t += static_cast<std::int64_t>(rng() % (rng() % 50 == 0 ? 2 * kHour : 20 * kSec));
+    const auto acct = static_cast<AccountId>(rng() % 8);
+    Fill f = random_fill(rng, acct, t);
+    f.instrument %= 14;               // few instruments: positions are joined, flipped and closed often
+    if (rng() % 3 == 0) f.qty = 1.0;  // equal sizes close positions exactly
+    const auto before = store.find(acct) ? store.core(*store.find(acct)).positions : 0;
+    const auto slot = store.apply(f);
+    const PositionBook& b = store.book(slot);
+    const std::vector<Position> held = store.positions(slot);
+    if (held.size() < before) (f.expiry_ns != 0 ? expired_seen : closed_seen) += 1;
+    double gross = 0;
+    std::int64_t next = 0;
+    for (std::size_t k = 0; k < held.size(); ++k) {
+      gross += std::abs(held[k].delta_usd());
+      if (held[k].expiry_ns != 0 && (next == 0 || held[k].expiry_ns < next)) next = held[k].expiry_ns;
+      if (held[k].expiry_ns != 0) REQUIRE(held[k].expiry_ns > t);  // expired ones dropped
+      for (std::size_t j = k + 1; j < held.size(); ++j) REQUIRE(held[j].instrument != held[k].instrument);
+      // Only options carry vega, and only options whose greeks came from an implied vol.
+      if (held[k].vega_per_unit != 0.0) REQUIRE(held[k].has_greeks);
+    }
+    REQUIRE(b.gross_delta_usd >= 0.0);
+    REQUIRE(std::abs(b.gross_delta_usd - gross) <= 1e-9 * std::max(gross, 1.0));
+    if (held.empty()) {
+      REQUIRE(b.gross_delta_usd == 0.0);
+      REQUIRE(b.next_expiry_ns == 0);
+    }
+    if (next != 0) REQUIRE((b.next_expiry_ns != 0 && b.next_expiry_ns <= next));
+    // Bits beyond the open positions are clear.
+    REQUIRE((held.size() == 64 || (b.greeks_mask >> held.size()) == 0));
+  }
+  CHECK(store.stats().position_overflow > 0);
+  CHECK(expired_seen + closed_seen > 0);
+}
+
+TEST_CASE("the position book recovers from a position whose delta overflowed", "[account_store]") {
+  AccountStore store(FeatureParams{});
+  Fill f;
+  f.recv_ns = kT0;
+  f.account = 1;
+  f.instrument = 1;
+  f.kind = InstrumentKind::kPerpetual;
+  f.side = Side::kBuy;
+  f.qty = 2.0;
+  f.price = 50000.0;
+  f.notional_usd = 100000.0;
+  const auto slot = store.apply(f);
+  Fill huge = f;
+  huge.instrument = 2;
+  huge.qty = 1e300;
+  huge.price = 1e300;
+  huge.underlying_price = 1e300;  // qty × F overflows to inf
+  huge.notional_usd = kNaN;
+  huge.recv_ns = kT0 + kSec;
+  store.apply(huge);
+  CHECK(std::isinf(store.book(slot).gross_delta_usd));
+  huge.side = Side::kSell;  // closes it: the running sum would be inf − inf
+  huge.recv_ns = kT0 + 2 * kSec;
+  store.apply(huge);
+  REQUIRE(store.positions(slot).size() == 1u);
+  CHECK(store.book(slot).gross_delta_usd == Approx(100000.0));
+}
+
 TEST_CASE("spsc ring: pop_spans hands a wrapped burst out as two spans, in order", "[spsc_ring]") {
   SpscRing<int> ring(8);
   int v = 0;
