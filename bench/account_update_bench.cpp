@@ -15,6 +15,7 @@
 #include <fstream>
 #include <random>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "core/account_store.h"
@@ -70,6 +71,38 @@ std::vector<Fill> make_fills(std::size_t n, AccountId accounts, bool mixed, std:
     fills[i] = mixed ? mixed_fill(acct, t, r) : base_fill(acct, t, r);
   }
   return fills;
+}
+
+//! The fills of the burst benchmarks as the shard receives them: the fill bodies (instrument,
+//! side, size, ...) from a table of kBodies that stays in cache, the account of fill i from a
+//! stream of random ids (4 B a fill), its time 1 µs after fill i − 1. The shard reads fills from
+//! its ring, a few KiB the ingest thread has just written, not from memory: a 4M-fill array of
+//! whole fills (112 B each, streamed from DRAM) would add ~1.75 lines of memory traffic per fill
+//! to what is measured (bench/README.md, issue 3).
+struct FillStream {
+  static constexpr std::size_t kBodies = 4096;
+  std::vector<Fill> bodies;
+  std::vector<AccountId> accounts;
+  std::size_t size() const { return accounts.size(); }
+  Fill at(std::size_t i, std::int64_t shift) const {
+    Fill f = bodies[i & (kBodies - 1)];
+    f.account = accounts[i];
+    f.recv_ns = kT0 + static_cast<std::int64_t>(i) * 1000 + shift;
+    return f;
+  }
+};
+
+FillStream make_stream(std::size_t n, AccountId accounts, bool mixed, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  FillStream s;
+  s.bodies.resize(FillStream::kBodies);
+  for (Fill& f : s.bodies) {
+    const std::uint64_t r = rng();
+    f = mixed ? mixed_fill(0, kT0, r) : base_fill(0, kT0, r);
+  }
+  s.accounts.resize(n);
+  for (AccountId& a : s.accounts) a = static_cast<AccountId>(rng() % accounts);
+  return s;
 }
 
 //! Runs fills through a store the way a shard does, with markouts resolving at 1 s ticks.
@@ -163,7 +196,8 @@ BENCHMARK(BM_MillionAccounts)->Arg(0)->Arg(1);
 //! The shard's way (service/account_shard.cpp): fills arrive in bursts of 256 from the ring and
 //! go through apply_burst, which prefetches the accounts of the fills ahead; markouts resolve
 //! when a burst's event time has crossed a 1 s tick. One benchmark iteration is one burst.
-void run_bursts(benchmark::State& state, AccountStore& store, const PriceTape& tape, const std::vector<Fill>& fills,
+template <class Fills>
+void run_bursts(benchmark::State& state, AccountStore& store, const PriceTape& tape, const Fills& fills,
                 std::int64_t& shift) {
   constexpr std::size_t kBurst = 256;
   std::vector<Fill> burst(kBurst);
@@ -177,8 +211,12 @@ void run_bursts(benchmark::State& state, AccountStore& store, const PriceTape& t
   for (auto _ : state) {
     // Copying the burst out of the precomputed fills stands in for the ring (also a copy).
     for (std::size_t k = 0; k < kBurst; ++k) {
-      burst[k] = fills[i];
-      burst[k].recv_ns += shift;
+      if constexpr (std::is_same_v<Fills, FillStream>) {
+        burst[k] = fills.at(i, shift);
+      } else {
+        burst[k] = fills[i];
+        burst[k].recv_ns += shift;
+      }
       if (++i == fills.size()) {
         i = 0;
         shift += static_cast<std::int64_t>(fills.size()) * 1000;
@@ -226,6 +264,18 @@ void BM_MillionAccountsBurst(benchmark::State& state) {
 }
 BENCHMARK(BM_MillionAccountsBurst)->Arg(0)->Arg(1);
 
+//! As BM_MillionAccountsBurst, with the fills read as from the shard's ring (FillStream): the
+//! same accounts in the same random order, without a DRAM stream of whole fills.
+void BM_MillionAccountsRing(benchmark::State& state) {
+  const bool mixed = state.range(0) != 0;
+  static const FillStream perp_fills = make_stream(1 << 22, kAccounts, false, 2);
+  static const FillStream mixed_fills = make_stream(1 << 22, kAccounts, true, 2);
+  run_bursts(state, million_store(), tape(), mixed ? mixed_fills : perp_fills, million_shift());
+  state.SetLabel(mixed ? "1M accounts, bursts of 256 from a ring, perp + 25% options"
+                       : "1M accounts, bursts of 256 from a ring, perps");
+}
+BENCHMARK(BM_MillionAccountsRing)->Arg(0)->Arg(1);
+
 std::size_t rss_bytes() {
   std::ifstream statm("/proc/self/statm");
   std::size_t pages = 0, resident = 0;
@@ -250,10 +300,10 @@ void print_memory() {
     }
     const std::size_t after = rss_bytes();
     std::printf(
-        "accounts: %zu, state %zu B/account (core %zu incl. the newest markout + %d positions x %zu + %d older "
-        "markouts x %zu)\n",
-        store.size(), store.bytes_per_account_state(), sizeof(AccountCore), p.max_positions, sizeof(Position),
-        p.markout_slots - 1, sizeof(PendingMarkout));
+        "accounts: %zu, state %zu B/account (core %zu incl. the newest markout + book %zu and %d instruments x %zu + "
+        "%d positions x %zu + %d older markouts x %zu, padded to lines)\n",
+        store.size(), store.bytes_per_account_state(), sizeof(AccountCore), sizeof(PositionBook), p.max_positions,
+        sizeof(InstrumentId), p.max_positions, sizeof(HeldPosition), p.markout_slots - 1, sizeof(PendingMarkout));
     std::printf("memory per account incl. index: %.1f B (accounted), %.1f B (RSS growth); goal <= 1024 B\n",
                 static_cast<double>(store.memory_bytes()) / static_cast<double>(store.size()),
                 static_cast<double>(after - before) / static_cast<double>(store.size()));
