@@ -171,7 +171,7 @@ void change_position(const FeatureParams& p, AccountRef a, const Fill& f, std::i
     const bool call = f.option_type != OptionType::kPut;
     const double years = static_cast<double>(f.expiry_ns - t) / kNsPerYear;
     if (std::isfinite(f.iv) && f.iv > 0 && std::isfinite(fwd)) {
-      const black76::Greeks g = black76::greeks(call, fwd, f.strike, years, f.iv);
+      const black76::DeltaVega g = black76::delta_vega(call, fwd, f.strike, years, f.iv);
       next.delta_usd_per_unit = g.delta * fwd;
       next.vega_per_unit = g.vega;
       has_greeks = true;
@@ -182,7 +182,7 @@ void change_position(const FeatureParams& p, AccountRef a, const Fill& f, std::i
       has_greeks = true;
     } else if (std::isfinite(fwd)) {
       // Never had a vol: intrinsic step delta, no vega (black76 with sigma = 0).
-      const black76::Greeks g = black76::greeks(call, fwd, f.strike, years, 0.0);
+      const black76::DeltaVega g = black76::delta_vega(call, fwd, f.strike, years, 0.0);
       next.delta_usd_per_unit = g.delta * fwd;
     } else if (old) {
       next.delta_usd_per_unit = old->delta_usd_per_unit;

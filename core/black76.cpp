@@ -32,35 +32,54 @@ Greeks intrinsic(bool is_call, double forward, double strike) {
   return g;
 }
 
+//! d1, the total standard deviation and √T of non-degenerate inputs; false for the inputs that
+//! take the intrinsic value (T <= 0, sigma <= 0, F or K <= 0, or a deviation that is not > 0).
+struct Terms {
+  double d1, sd, sqrt_t;
+};
+bool terms(double forward, double strike, double years, double sigma, Terms& t) {
+  if (years <= 0.0 || sigma <= 0.0 || forward <= 0.0 || strike <= 0.0) return false;
+  t.sqrt_t = std::sqrt(years);
+  t.sd = sigma * t.sqrt_t;  // total standard deviation of ln F at expiry
+  if (!(t.sd > 0.0) || !std::isfinite(t.sd)) return false;
+  // log(F) − log(K) rather than log(F/K): the ratio can overflow or underflow.
+  t.d1 = (std::log(forward) - std::log(strike)) / t.sd + 0.5 * t.sd;
+  return true;
+}
+
+bool finite_inputs(double forward, double strike, double years, double sigma) {
+  return std::isfinite(forward) && std::isfinite(strike) && std::isfinite(years) && std::isfinite(sigma);
+}
+
+double delta_of(bool is_call, double d1) { return is_call ? norm_cdf(d1) : -norm_cdf(-d1); }
+
 }  // namespace
 
 Greeks greeks(bool is_call, double forward, double strike, double years, double sigma) {
-  if (!std::isfinite(forward) || !std::isfinite(strike) || !std::isfinite(years) || !std::isfinite(sigma)) {
+  if (!finite_inputs(forward, strike, years, sigma)) {
     return Greeks{};  // garbage in: contribute nothing rather than NaN to sums downstream
   }
-  if (years <= 0.0 || sigma <= 0.0 || forward <= 0.0 || strike <= 0.0) return intrinsic(is_call, forward, strike);
-  const double sqrt_t = std::sqrt(years);
-  const double sd = sigma * sqrt_t;  // total standard deviation of ln F at expiry
-  if (!(sd > 0.0) || !std::isfinite(sd)) return intrinsic(is_call, forward, strike);
-
-  // log(F) − log(K) rather than log(F/K): the ratio can overflow or underflow.
-  const double d1 = (std::log(forward) - std::log(strike)) / sd + 0.5 * sd;
-  const double d2 = d1 - sd;
-  const double pdf = norm_pdf(d1);
+  Terms t;
+  if (!terms(forward, strike, years, sigma, t)) return intrinsic(is_call, forward, strike);
+  const double d2 = t.d1 - t.sd;
+  const double pdf = norm_pdf(t.d1);
 
   Greeks g;
-  if (is_call) {
-    g.price = forward * norm_cdf(d1) - strike * norm_cdf(d2);
-    g.delta = norm_cdf(d1);
-  } else {
-    g.price = strike * norm_cdf(-d2) - forward * norm_cdf(-d1);
-    g.delta = -norm_cdf(-d1);
-  }
-  const double f_sd = forward * sd;
+  g.price =
+      is_call ? forward * norm_cdf(t.d1) - strike * norm_cdf(d2) : strike * norm_cdf(-d2) - forward * norm_cdf(-t.d1);
+  g.delta = delta_of(is_call, t.d1);
+  const double f_sd = forward * t.sd;
   g.gamma = f_sd > 0.0 ? pdf / f_sd : 0.0;
-  g.vega = forward * pdf * sqrt_t;
+  g.vega = forward * pdf * t.sqrt_t;
   if (!(g.price > 0.0)) g.price = 0.0;  // rounding can leave −1e-17 far out of the money
   return g;
+}
+
+DeltaVega delta_vega(bool is_call, double forward, double strike, double years, double sigma) {
+  if (!finite_inputs(forward, strike, years, sigma)) return DeltaVega{};
+  Terms t;
+  if (!terms(forward, strike, years, sigma, t)) return DeltaVega{intrinsic(is_call, forward, strike).delta, 0.0};
+  return DeltaVega{delta_of(is_call, t.d1), forward * norm_pdf(t.d1) * t.sqrt_t};
 }
 
 }  // namespace segmentd::black76

@@ -16,4 +16,12 @@ struct Greeks {
 //! the intrinsic value and a step delta, zero gamma and vega; never NaN for finite inputs.
 Greeks greeks(bool is_call, double forward, double strike, double years, double sigma);
 
+//! The delta and vega of greeks(), bit for bit, without the price and gamma (one erfc instead of
+//! three): what a position carries, computed on every option fill.
+struct DeltaVega {
+  double delta = 0.0;
+  double vega = 0.0;
+};
+DeltaVega delta_vega(bool is_call, double forward, double strike, double years, double sigma);
+
 }  // namespace segmentd::black76

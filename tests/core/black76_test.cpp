@@ -146,5 +146,35 @@ TEST_CASE("black76 extreme but finite inputs stay finite", "[black76]") {
   CHECK(nan_in.delta == 0.0);
 }
 
+// Positions carry delta_vega(): it must be greeks()'s delta and vega exactly, degenerate and
+// garbage inputs included, so that the cheaper path changes no feature.
+TEST_CASE("black76 delta_vega is greeks()'s delta and vega bit for bit", "[black76]") {
+  const double nan = std::nan("");
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<Case> inputs = kCases;
+  inputs.insert(inputs.end(), {{110, 100, 0, 0.5},
+                               {100, 100, 0, 0.5},
+                               {110, 100, 1, 0},
+                               {0, 100, 1, 0.5},
+                               {-5, 100, 1, 0.5},
+                               {100, 100, 1e-300, 1e-300},
+                               {1e300, 1, 1, 0.5},
+                               {nan, 100, 1, 0.5},
+                               {100, inf, 1, 0.5}});
+  // A grid over moneyness, tenor and vol, both tails included.
+  for (double k : {20000.0, 45000.0, 49999.0, 50000.0, 50001.0, 60000.0, 200000.0})
+    for (double t : {1e-6, 1.0 / 365.25, 0.1, 1.0, 3.0})
+      for (double s : {0.05, 0.5, 1.5, 4.0}) inputs.push_back({50000.0, k, t, s});
+  for (const Case& c : inputs) {
+    for (bool is_call : {true, false}) {
+      INFO((is_call ? "call" : "put") << " F=" << c.f << " K=" << c.k << " T=" << c.t << " sigma=" << c.s);
+      const Greeks g = greeks(is_call, c.f, c.k, c.t, c.s);
+      const DeltaVega dv = delta_vega(is_call, c.f, c.k, c.t, c.s);
+      CHECK(dv.delta == g.delta);
+      CHECK(dv.vega == g.vega);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace segmentd::black76
