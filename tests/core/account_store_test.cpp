@@ -28,6 +28,20 @@ const double kLn2 = std::log(2.0);
 
 double feat(const FeatureVector& v, Feature f) { return v[static_cast<std::size_t>(index(f))]; }
 
+//! A perpetual fill of qty at price (notional qty × price).
+Fill perp_fill(AccountId acct, std::int64_t t, Side side, double qty, double price) {
+  Fill f;
+  f.recv_ns = t;
+  f.account = acct;
+  f.instrument = 1;
+  f.kind = InstrumentKind::kPerpetual;
+  f.side = side;
+  f.qty = qty;
+  f.price = price;
+  f.notional_usd = qty * price;
+  return f;
+}
+
 Fill random_fill(std::mt19937_64& rng, AccountId acct, std::int64_t t) {
   Fill f;
   f.recv_ns = t;
@@ -158,15 +172,7 @@ TEST_CASE("features(slot, now) decays an idle account to now and changes nothing
   FeatureParams p;
   p.half_life_ns = kHour;
   AccountStore store(p);
-  Fill f;
-  f.recv_ns = kT0;
-  f.account = 9;
-  f.instrument = 1;
-  f.kind = InstrumentKind::kPerpetual;
-  f.side = Side::kBuy;
-  f.qty = 1.0;
-  f.price = 50000.0;
-  f.notional_usd = 50000.0;
+  const Fill f = perp_fill(9, kT0, Side::kBuy, 1.0, 50000.0);
   const auto slot = store.apply(f);
   const FeatureVector at_fill = store.features(slot);
   CHECK(store.features(slot, kT0) == at_fill);
@@ -263,15 +269,7 @@ TEST_CASE("the position book follows the positions: gross delta, next expiry, gr
 
 TEST_CASE("the position book recovers from a position whose delta overflowed", "[account_store]") {
   AccountStore store(FeatureParams{});
-  Fill f;
-  f.recv_ns = kT0;
-  f.account = 1;
-  f.instrument = 1;
-  f.kind = InstrumentKind::kPerpetual;
-  f.side = Side::kBuy;
-  f.qty = 2.0;
-  f.price = 50000.0;
-  f.notional_usd = 100000.0;
+  const Fill f = perp_fill(1, kT0, Side::kBuy, 2.0, 50000.0);
   const auto slot = store.apply(f);
   Fill huge = f;
   huge.instrument = 2;
