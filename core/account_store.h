@@ -216,17 +216,20 @@ void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
   for (std::size_t j = 0; j < n && j < kCoreAhead; ++j) ahead[j] = find_and_prefetch(fills[j].account);
   for (std::size_t j = 0; j < n && j < kStateAhead; ++j)
     if (ahead[j] != kNoSlot) prefetch_state(ahead[j], fills[j].instrument);
+  // Fill i is applied before the prefetches for the fills ahead are issued: a prefetch that finds
+  // every miss buffer busy stalls dispatch, and what was dispatched before it (the arithmetic of
+  // fill i, whose lines are in cache) still executes meanwhile.
   for (std::size_t i = 0; i < n; ++i) {
+    Slot slot = ahead[i % kCoreAhead];
+    if (slot == kNoSlot) slot = slot_for(fills[i].account);
+    apply_at(slot, fills[i]);
+    on_applied(slot, fills[i]);
     if (i + kIndexAhead < n) index_.prefetch(fills[i + kIndexAhead].account);
     if (i + kStateAhead < n) {
       const Slot s = ahead[(i + kStateAhead) % kCoreAhead];
       if (s != kNoSlot) prefetch_state(s, fills[i + kStateAhead].instrument);
     }
-    Slot slot = ahead[i % kCoreAhead];
     if (i + kCoreAhead < n) ahead[i % kCoreAhead] = find_and_prefetch(fills[i + kCoreAhead].account);
-    if (slot == kNoSlot) slot = slot_for(fills[i].account);
-    apply_at(slot, fills[i]);
-    on_applied(slot, fills[i]);
   }
 }
 
