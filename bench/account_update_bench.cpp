@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "core/account_store.h"
+#include "core/huge_pages.h"
 #include "core/price_tape.h"
 
 using namespace segmentd;
@@ -275,6 +277,55 @@ void BM_MillionAccountsRing(benchmark::State& state) {
                        : "1M accounts, bursts of 256 from a ring, perps");
 }
 BENCHMARK(BM_MillionAccountsRing)->Arg(0)->Arg(1);
+
+//! The machine's memory as the 1M-account store meets it, measured beside it so that a run's
+//! figures can be read against the state of this shared guest at the time (its cold-line cost
+//! moves from run to run): 1 GiB on huge pages, cache lines in random order, each read and
+//! written (the store dirties what it touches), with prefetch kAhead lines ahead. Items are lines.
+void BM_MachineRandomLines(benchmark::State& state) {
+  constexpr std::size_t kBytes = std::size_t{1} << 30;
+  constexpr std::size_t kLines = kBytes / 64;
+  constexpr std::size_t kAhead = 16;
+  static auto* mem = static_cast<std::uint64_t*>(allocate_huge_aligned(kBytes, true));
+  static const std::vector<std::uint32_t> order = [] {
+    std::memset(mem, 0, kBytes);  // faulted in before timing
+    std::mt19937_64 rng(5);
+    std::vector<std::uint32_t> o(std::size_t{1} << 22);
+    for (auto& x : o) x = static_cast<std::uint32_t>(rng() % kLines);
+    return o;
+  }();
+  std::size_t i = 0;
+  const std::size_t mask = order.size() - 1;
+  for (auto _ : state) {
+    __builtin_prefetch(mem + std::size_t{order[(i + kAhead) & mask]} * 8, 1, 3);
+    mem[std::size_t{order[i & mask]} * 8] += 1;
+    ++i;
+  }
+  benchmark::DoNotOptimize(mem[0]);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MachineRandomLines);
+
+//! One dependent cold load after another over the same 1 GiB: the latency of a cold line.
+void BM_MachineColdLoad(benchmark::State& state) {
+  constexpr std::size_t kBytes = std::size_t{1} << 30;
+  constexpr std::size_t kLines = kBytes / 64;
+  static auto* next = [] {
+    auto* m = static_cast<std::uint32_t*>(allocate_huge_aligned(kBytes, true));
+    // One cycle through every line in random order (Sattolo), a line's first word naming the next.
+    std::vector<std::uint32_t> perm(kLines);
+    for (std::size_t k = 0; k < kLines; ++k) perm[k] = static_cast<std::uint32_t>(k);
+    std::mt19937_64 rng(6);
+    for (std::size_t k = kLines - 1; k > 0; --k) std::swap(perm[k], perm[rng() % k]);
+    for (std::size_t k = 0; k < kLines; ++k) m[std::size_t{perm[k]} * 16] = perm[(k + 1) % kLines];
+    return m;
+  }();
+  std::uint32_t at = 0;
+  for (auto _ : state) at = next[std::size_t{at} * 16];
+  benchmark::DoNotOptimize(at);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MachineColdLoad);
 
 std::size_t rss_bytes() {
   std::ifstream statm("/proc/self/statm");
