@@ -237,23 +237,35 @@ template <class Fn>
 std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape& tape, Fn&& on_resolved) {
   // The list is read in order. An account whose oldest markout is not due is kept without being
   // touched (at a 1 s tick with a 10 s horizon, most are not). The others are visited, mostly
-  // cold: a second cursor runs kAhead due entries ahead and prefetches the core's first line,
-  // which holds all that resolution reads and writes there (count, head, last_ns, the markout
-  // sums), and the oldest markout's line(s) by the list's offset, so that neither waits for the
-  // other. (The distance counts due entries only: counted in entries, it shrinks to nothing when
-  // most are skipped, and every visit waits for memory; measured 377 against 52 ns a visit.)
+  // cold, and their lines are prefetched in two stages, counted in due entries (counted in
+  // entries, the distance shrinks to nothing when most are skipped, and every visit waits for
+  // memory; measured 377 against 52 ns a visit):
+  //  - kAhead due entries ahead, the core's first line, which holds all that resolution reads
+  //    and writes there (count, head, last_ns, the markout sums), and the oldest markout's
+  //    line(s) by the list's offset, so that neither waits for the other;
+  //  - kSecondAhead due entries ahead, the core (now cached) says where the markout after the
+  //    oldest is, and its line(s) are prefetched: resolution reads it to learn whether it is due
+  //    too, and without this that read was a miss that waited for memory in every visit of an
+  //    account with two or more markouts pending (bench/README.md, issue 3).
   constexpr std::size_t kAhead = 8;
+  constexpr std::size_t kSecondAhead = 3;
+  static_assert(kSecondAhead < kAhead);
   static_assert(offsetof(AccountCore, sums.markout_den) + sizeof(double) <= kLine);
+  static_assert(offsetof(AccountCore, markout_count) < kLine && offsetof(AccountCore, markout_head) < kLine);
   static_assert(offsetof(AccountCore, newest_due_ns) / kLine == offsetof(AccountCore, newest_w) / kLine &&
                     offsetof(AccountCore, newest_due_ns) / kLine == offsetof(AccountCore, newest_instrument) / kLine,
                 "the core's newest markout is on one line");
   const std::size_t n = pending_.size();
-  std::size_t next = 0;   // the prefetch cursor: entries before it were considered
-  std::size_t ahead = 0;  // due entries in [i, next), all prefetched
+  const std::size_t ring = ring_slots();
+  // The due entries prefetched and not yet visited, in order: queue[(qh + k) % kAhead] is the
+  // k-th due entry from the one visited next; `second` of them have had the second stage.
+  std::uint32_t queue[kAhead];
+  std::size_t qh = 0, qn = 0, second = 0;
+  std::size_t next = 0;  // the prefetch cursor: entries before it were considered
   std::size_t total = 0;
   std::size_t keep = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    for (; ahead < kAhead && next < n; ++next) {
+    for (; qn < kAhead && next < n; ++next) {
       const Pending& e = pending_[next];
       if (e.oldest_due_ns > now_ns) continue;
       const std::byte* r = record(e.slot);
@@ -262,13 +274,27 @@ std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape&
       __builtin_prefetch(r + oldest, 1, 3);
       __builtin_prefetch(r + oldest + sizeof(PendingMarkout) - 1, 1, 3);
       if (e.oldest_offset & kMaybeNewest) __builtin_prefetch(r + offsetof(AccountCore, newest_due_ns), 1, 3);
-      ++ahead;
+      queue[(qh + qn++) % kAhead] = static_cast<std::uint32_t>(next);
+    }
+    for (; second < kSecondAhead && second < qn; ++second) {
+      const std::byte* r = record(pending_[queue[(qh + second) % kAhead]].slot);
+      const auto& c = *reinterpret_cast<const AccountCore*>(r);
+      if (c.markout_count > 2) {
+        const std::byte* m = r + markouts_offset_ + (c.markout_head + 1u) % ring * sizeof(PendingMarkout);
+        __builtin_prefetch(m, 1, 3);
+        __builtin_prefetch(m + sizeof(PendingMarkout) - 1, 1, 3);
+      } else if (c.markout_count == 2) {
+        __builtin_prefetch(r + offsetof(AccountCore, newest_due_ns), 1, 3);
+      }
     }
     if (pending_[i].oldest_due_ns > now_ns) {
       pending_[keep++] = pending_[i];
       continue;
     }
-    --ahead;  // entry i is due, so the cursor passed it (next > i) and counted it
+    // Entry i is due, so the cursor passed it and it is the queue's front.
+    qh = (qh + 1) % kAhead;
+    --qn;
+    --second;
     const Slot slot = pending_[i].slot;
     AccountRef a = ref(slot);
     const int resolved = segmentd::resolve_markouts(params_, a, now_ns, tape, &stats_);

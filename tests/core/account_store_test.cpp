@@ -242,7 +242,7 @@ TEST_CASE("the position book follows the positions: gross delta, next expiry, gr
     const auto slot = store.apply(f);
     const PositionBook& b = store.book(slot);
     const std::vector<Position> held = store.positions(slot);
-    if (held.size() < before) (f.expiry_ns != 0 ? expired_seen : closed_seen) += 1;
+    if (held.size() < static_cast<std::size_t>(before)) (f.expiry_ns != 0 ? expired_seen : closed_seen) += 1;
     double gross = 0;
     std::int64_t next = 0;
     for (std::size_t k = 0; k < held.size(); ++k) {
