@@ -121,6 +121,12 @@ class AccountStore {
   //! The slot of an account already in the index (kNoSlot otherwise), prefetching its record.
   Slot find_and_prefetch(AccountId account) const;
   void prefetch_core(Slot slot) const;
+  //! A PendingMarkout (40 B) may straddle two lines (4 of the 7 ring slots with the default
+  //! bounds): both are prefetched.
+  static void prefetch_markout(const std::byte* m) {
+    __builtin_prefetch(m, 1, 3);
+    __builtin_prefetch(m + sizeof(PendingMarkout) - 1, 1, 3);
+  }
   //! Reads the core (prefetched earlier) to prefetch the lines a fill will touch.
   void prefetch_state(Slot slot, InstrumentId instrument) const;
 
@@ -187,8 +193,7 @@ inline void AccountStore::prefetch_state(Slot slot, InstrumentId instrument) con
   if (c.markout_count > 0 && c.markout_count < params_.markout_slots) {
     const std::byte* tail =
         r + markouts_offset_ + (c.markout_head + c.markout_count - 1u) % ring_slots() * sizeof(PendingMarkout);
-    __builtin_prefetch(tail, 1, 3);
-    __builtin_prefetch(tail + sizeof(PendingMarkout) - 1, 1, 3);
+    prefetch_markout(tail);
   }
 }
 
@@ -257,9 +262,9 @@ std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape&
                 "the core's newest markout is on one line");
   const std::size_t n = pending_.size();
   const std::size_t ring = ring_slots();
-  // The due entries prefetched and not yet visited, in order: queue[(qh + k) % kAhead] is the
-  // k-th due entry from the one visited next; `second` of them have had the second stage.
-  std::uint32_t queue[kAhead];
+  // The slots of the due entries prefetched and not yet visited, in order: queue[(qh + k) % kAhead]
+  // is the k-th from the one visited next; the first `second` of them have had the second stage.
+  Slot queue[kAhead];
   std::size_t qh = 0, qn = 0, second = 0;
   std::size_t next = 0;  // the prefetch cursor: entries before it were considered
   std::size_t total = 0;
@@ -271,18 +276,15 @@ std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape&
       const std::byte* r = record(e.slot);
       const std::uint32_t oldest = e.oldest_offset & ~kMaybeNewest;
       __builtin_prefetch(r, 1, 3);
-      __builtin_prefetch(r + oldest, 1, 3);
-      __builtin_prefetch(r + oldest + sizeof(PendingMarkout) - 1, 1, 3);
+      prefetch_markout(r + oldest);
       if (e.oldest_offset & kMaybeNewest) __builtin_prefetch(r + offsetof(AccountCore, newest_due_ns), 1, 3);
-      queue[(qh + qn++) % kAhead] = static_cast<std::uint32_t>(next);
+      queue[(qh + qn++) % kAhead] = e.slot;
     }
     for (; second < kSecondAhead && second < qn; ++second) {
-      const std::byte* r = record(pending_[queue[(qh + second) % kAhead]].slot);
+      const std::byte* r = record(queue[(qh + second) % kAhead]);
       const auto& c = *reinterpret_cast<const AccountCore*>(r);
       if (c.markout_count > 2) {
-        const std::byte* m = r + markouts_offset_ + (c.markout_head + 1u) % ring * sizeof(PendingMarkout);
-        __builtin_prefetch(m, 1, 3);
-        __builtin_prefetch(m + sizeof(PendingMarkout) - 1, 1, 3);
+        prefetch_markout(r + markouts_offset_ + (c.markout_head + 1u) % ring * sizeof(PendingMarkout));
       } else if (c.markout_count == 2) {
         __builtin_prefetch(r + offsetof(AccountCore, newest_due_ns), 1, 3);
       }
@@ -291,7 +293,7 @@ std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape&
       pending_[keep++] = pending_[i];
       continue;
     }
-    // Entry i is due, so the cursor passed it and it is the queue's front.
+    // Entry i is due, so the cursor passed it: it is the queue's front, which had both stages.
     qh = (qh + 1) % kAhead;
     --qn;
     --second;
