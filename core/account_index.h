@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/prefetch.h"
 #include "core/types.h"
 
 namespace segmentd {
@@ -43,7 +44,7 @@ class AccountIndex {
   }
   //! Starts loading the account's entry (nothing when its page does not exist yet).
   void prefetch(AccountId account) const {
-    if (const Slot* page = page_of(account)) __builtin_prefetch(page + (account & (kPageIds - 1)), 0, 3);
+    if (const Slot* page = page_of(account)) segmentd::prefetch(page + (account & (kPageIds - 1)));
   }
   //! Records the slot of an account not yet in the index. slot < kNoSlot.
   void insert(AccountId account, Slot slot);

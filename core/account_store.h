@@ -33,6 +33,7 @@
 #include "core/feature_vector.h"
 #include "core/fill.h"
 #include "core/huge_pages.h"
+#include "core/prefetch.h"
 
 namespace segmentd {
 
@@ -124,8 +125,8 @@ class AccountStore {
   //! A PendingMarkout (40 B) may straddle two lines (4 of the 7 ring slots with the default
   //! bounds): both are prefetched.
   static void prefetch_markout(const std::byte* m) {
-    __builtin_prefetch(m, 1, 3);
-    __builtin_prefetch(m + sizeof(PendingMarkout) - 1, 1, 3);
+    prefetch(m);
+    prefetch(m + sizeof(PendingMarkout) - 1);
   }
   //! Reads the core (prefetched earlier) to prefetch the lines a fill will touch.
   void prefetch_state(Slot slot, InstrumentId instrument) const;
@@ -175,7 +176,7 @@ inline void AccountStore::prefetch_core(Slot slot) const {
   // the core is exactly its four lines; the book and the instruments follow up to the positions
   // (one line for up to 10 positions). Every fill reads and writes all of them.
   static_assert(sizeof(AccountCore) % kLine == 0);
-  for (std::size_t off = 0; off < positions_offset_; off += kLine) __builtin_prefetch(r + off, 1, 3);
+  for (std::size_t off = 0; off < positions_offset_; off += kLine) prefetch(r + off);
 }
 
 inline void AccountStore::prefetch_state(Slot slot, InstrumentId instrument) const {
@@ -188,8 +189,7 @@ inline void AccountStore::prefetch_state(Slot slot, InstrumentId instrument) con
   const auto* ids = reinterpret_cast<const InstrumentId*>(r + instruments_offset_);
   std::size_t i = 0;
   while (i < c.positions && ids[i] != instrument) ++i;
-  if (i < static_cast<std::size_t>(params_.max_positions))
-    __builtin_prefetch(r + positions_offset_ + i * sizeof(HeldPosition), 1, 3);
+  if (i < static_cast<std::size_t>(params_.max_positions)) prefetch(r + positions_offset_ + i * sizeof(HeldPosition));
   if (c.markout_count > 0 && c.markout_count < params_.markout_slots) {
     const std::byte* tail =
         r + markouts_offset_ + (c.markout_head + c.markout_count - 1u) % ring_slots() * sizeof(PendingMarkout);
@@ -275,9 +275,9 @@ std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape&
       if (e.oldest_due_ns > now_ns) continue;
       const std::byte* r = record(e.slot);
       const std::uint32_t oldest = e.oldest_offset & ~kMaybeNewest;
-      __builtin_prefetch(r, 1, 3);
+      prefetch(r);
       prefetch_markout(r + oldest);
-      if (e.oldest_offset & kMaybeNewest) __builtin_prefetch(r + offsetof(AccountCore, newest_due_ns), 1, 3);
+      if (e.oldest_offset & kMaybeNewest) prefetch(r + offsetof(AccountCore, newest_due_ns));
       queue[(qh + qn++) % kAhead] = e.slot;
     }
     for (; second < kSecondAhead && second < qn; ++second) {
@@ -286,7 +286,7 @@ std::size_t AccountStore::resolve_markouts(std::int64_t now_ns, const PriceTape&
       if (c.markout_count > 2) {
         prefetch_markout(r + markouts_offset_ + (c.markout_head + 1u) % ring * sizeof(PendingMarkout));
       } else if (c.markout_count == 2) {
-        __builtin_prefetch(r + offsetof(AccountCore, newest_due_ns), 1, 3);
+        prefetch(r + offsetof(AccountCore, newest_due_ns));
       }
     }
     if (pending_[i].oldest_due_ns > now_ns) {
