@@ -25,17 +25,14 @@ double forward_of(const Fill& f) {
   return kNaN;
 }
 
-//! Removes position i (swap-remove keeps the used prefix dense). The caller keeps the book's
-//! gross delta; with none left it is exactly 0.
+//! Empties position slot i (zeroed, so that sums over every slot skip it). The caller keeps the
+//! book's gross delta; with none left it is exactly 0.
 void remove_position(AccountRef a, int i) {
   AccountCore& c = *a.core;
   PositionBook& b = *a.book;
-  const int last = c.positions - 1;
-  a.positions[i] = a.positions[last];
-  a.instruments[i] = a.instruments[last];
-  const std::uint64_t bit = 1ULL << i, last_bit = 1ULL << last;
-  b.greeks_mask = (b.greeks_mask & ~bit) | ((b.greeks_mask & last_bit) ? bit : 0);
-  b.greeks_mask &= ~last_bit;
+  a.positions[i] = HeldPosition{};
+  a.instruments[i] = kNoInstrument;
+  b.greeks_mask &= ~(1ULL << i);
   --c.positions;
   if (c.positions == 0) {
     b.gross_delta_usd = 0.0;
@@ -48,8 +45,7 @@ void rebuild_book(AccountRef a) {
   PositionBook& b = *a.book;
   b.gross_delta_usd = 0.0;
   b.next_expiry_ns = 0;
-  for (int i = 0; i < a.core->positions; ++i) {
-    const HeldPosition& pos = a.positions[i];
+  for (const HeldPosition& pos : a.positions) {  // empty slots are zero
     b.gross_delta_usd += std::abs(pos.delta_usd());
     if (pos.expiry_ns != 0 && (b.next_expiry_ns == 0 || pos.expiry_ns < b.next_expiry_ns))
       b.next_expiry_ns = pos.expiry_ns;
@@ -73,8 +69,7 @@ void advance(const FeatureParams& p, AccountRef a, std::int64_t t) {
   if (!expiring) {
     gross_time = b.gross_delta_usd * tau * (1.0 - d);
   } else {
-    for (int i = 0; i < c.positions; ++i) {
-      const HeldPosition& pos = a.positions[i];
+    for (const HeldPosition& pos : a.positions) {  // empty slots are zero and never expire
       const double g = std::abs(pos.delta_usd());
       if (pos.expiry_ns != 0 && pos.expiry_ns < t) {
         const std::int64_t end = std::max(pos.expiry_ns, c.last_ns);
@@ -96,13 +91,8 @@ void advance(const FeatureParams& p, AccountRef a, std::int64_t t) {
 
   if (expiring) {
     // Expired positions drop out; the scan makes the book exact again.
-    for (int i = 0; i < c.positions;) {
-      if (a.positions[i].expiry_ns != 0 && a.positions[i].expiry_ns <= t) {
-        remove_position(a, i);
-      } else {
-        ++i;
-      }
-    }
+    for (std::size_t i = 0; i < a.positions.size(); ++i)
+      if (a.positions[i].expiry_ns != 0 && a.positions[i].expiry_ns <= t) remove_position(a, static_cast<int>(i));
     rebuild_book(a);
   }
   c.last_ns = t;
@@ -145,20 +135,14 @@ void put_position(AccountRef a, int i, InstrumentId instrument, const HeldPositi
     b.next_expiry_ns = pos.expiry_ns;
 }
 
-void change_position(const FeatureParams& p, AccountRef a, const Fill& f, std::int64_t t, AccountStats* stats) {
+void change_position(AccountRef a, const Fill& f, std::int64_t t, AccountStats* stats) {
   if (f.expiry_ns != 0 && f.expiry_ns <= t) return;  // trades at or after expiry open nothing
   AccountCore& c = *a.core;
   PositionBook& b = *a.book;
   const double dq = sign(f.side) * f.qty;
-  if (!(dq != 0.0) || !std::isfinite(dq)) return;
+  if (!(dq != 0.0) || !std::isfinite(dq) || f.instrument == kNoInstrument) return;
 
-  int idx = -1;
-  for (int i = 0; i < c.positions; ++i) {
-    if (a.instruments[i] == f.instrument) {
-      idx = i;
-      break;
-    }
-  }
+  const int idx = find_position(a.instruments, f.instrument);
   const HeldPosition* old = idx >= 0 ? &a.positions[idx] : nullptr;
   const bool old_greeks = idx >= 0 && ((b.greeks_mask >> idx) & 1) != 0;
 
@@ -207,23 +191,24 @@ void change_position(const FeatureParams& p, AccountRef a, const Fill& f, std::i
     return;
   }
   next.qty = dq;
-  if (c.positions < p.max_positions) {
-    put_position(a, c.positions++, f.instrument, next, has_greeks);
+  if (const int free = free_position_slot(a.instruments, f.instrument); free >= 0) {
+    ++c.positions;
+    put_position(a, free, f.instrument, next, has_greeks);
     return;
   }
   // Full: the smallest exposure makes way for a larger newcomer; either way one is not tracked.
   ++stats->position_overflow;
-  int min_i = 0;
-  for (int i = 1; i < c.positions; ++i)
+  std::size_t min_i = 0;
+  for (std::size_t i = 1; i < a.positions.size(); ++i)  // every slot is open
     if (std::abs(a.positions[i].delta_usd()) < std::abs(a.positions[min_i].delta_usd())) min_i = i;
   if (std::abs(a.positions[min_i].delta_usd()) < std::abs(next.delta_usd())) {
-    put_position(a, min_i, f.instrument, next, has_greeks);
+    put_position(a, static_cast<int>(min_i), f.instrument, next, has_greeks);
     rebuild_book(a);  // the positions were scanned anyway
   }
 }
 
-void update_position(const FeatureParams& p, AccountRef a, const Fill& f, std::int64_t t, AccountStats* stats) {
-  change_position(p, a, f, t, stats);
+void update_position(AccountRef a, const Fill& f, std::int64_t t, AccountStats* stats) {
+  change_position(a, f, t, stats);
   // A position whose delta overflowed (absurd sizes) must not leave the running sum at inf or NaN
   // after it is gone: the sum is taken again from the positions held.
   if (!std::isfinite(a.book->gross_delta_usd)) rebuild_book(a);
@@ -315,7 +300,7 @@ bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStat
   ++c.fills;
   c.notional_usd += n;
 
-  update_position(p, a, f, t, stats);
+  update_position(a, f, t, stats);
   return add_markout(p, a, f, t, n, stats);
 }
 
@@ -360,7 +345,7 @@ Exposure exposure_of(std::span<const HeldPosition> positions) {
 
 FeatureVector compute_features(const FeatureParams& p, const AccountCore& c, std::span<const HeldPosition> positions) {
   const DecayedSums& s = c.sums;
-  const Exposure e = exposure_of(positions.first(c.positions));
+  const Exposure e = exposure_of(positions);  // every slot: empty ones are zero
   const double fills_h = per_hour(s.fills, p.half_life_ns);
   const double notional_h = per_hour(s.notional, p.half_life_ns);
 
@@ -405,12 +390,12 @@ FeatureVector compute_features_at(const FeatureParams& p, const AccountCore& cor
   PositionBook b = book;
   std::array<HeldPosition, kMaxPositionsLimit> held;
   std::array<InstrumentId, kMaxPositionsLimit> ids;
-  const std::size_t n = std::min<std::size_t>(core.positions, held.size());
+  const std::size_t n = std::min({positions.size(), instruments.size(), held.size()});
   std::copy_n(positions.begin(), n, held.begin());
   std::copy_n(instruments.begin(), n, ids.begin());
   advance(p, AccountRef{&c, &b, std::span<InstrumentId>(ids.data(), n), std::span<HeldPosition>(held.data(), n), {}},
           now_ns);
-  return compute_features(p, c, std::span<const HeldPosition>(held.data(), c.positions));
+  return compute_features(p, c, std::span<const HeldPosition>(held.data(), n));
 }
 
 }  // namespace segmentd

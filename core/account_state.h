@@ -31,6 +31,8 @@ struct FeatureParams {
 };
 
 inline constexpr int kMaxPositionsLimit = 64;
+//! The instrument of an empty position slot (the registry never hands out this id).
+inline constexpr InstrumentId kNoInstrument = ~InstrumentId{0};
 inline constexpr int kMarkoutSlotsLimit = 64;
 inline constexpr int kTrackedUnderlyings = 4;
 
@@ -63,7 +65,8 @@ struct HeldPosition {
 static_assert(sizeof(HeldPosition) == 32);
 
 //! What a fill needs of an account's positions without reading them: followed in the record by
-//! the instrument of each position (max_positions InstrumentIds), on the line after the core.
+//! the instrument of each position slot (max_positions InstrumentIds, kNoInstrument when the slot
+//! is empty), on the line after the core.
 //!  - gross_delta_usd = Σ |qty·delta_usd_per_unit| over the open positions, kept as a running sum
 //!    at every change (exact again whenever the positions are scanned: an expiry, an eviction;
 //!    exactly 0 when none is open). The decay step integrates it without reading a position.
@@ -151,8 +154,11 @@ static_assert(sizeof(AccountCore) == 256, "the core is four cache lines: keep ne
 struct AccountRef {
   AccountCore* core;
   PositionBook* book;
-  std::span<InstrumentId> instruments;  //!< capacity max_positions; first core->positions used
-  std::span<HeldPosition> positions;    //!< capacity max_positions; first core->positions used
+  //! The position slots, max_positions of each. A slot is open when its instrument is not
+  //! kNoInstrument (core->positions of them are); an empty slot's HeldPosition is all zero, so sums
+  //! over every slot (exposure, gross delta) are sums over the open positions.
+  std::span<InstrumentId> instruments;
+  std::span<HeldPosition> positions;
   //! Ring of the older pending markouts, capacity markout_slots − 1 (the newest is in the core).
   std::span<PendingMarkout> markouts;
 };
@@ -165,6 +171,33 @@ struct AccountStats {
   std::uint64_t markouts_unpriced = 0;  //!< due, but the tape had no price for the instrument
   std::uint64_t late_fills = 0;         //!< older than the account's last fill (weighted down)
 };
+
+//! Where a position on `instrument` goes when it opens, if that slot is free: its place is known
+//! from the fill alone, before the account's record is read, so the line can be fetched together
+//! with the account's core (AccountStore::apply_burst). A slot taken by another instrument sends
+//! the newcomer to the first free one; lookups scan every slot's instrument (one line), so no
+//! position is ever missed, only fetched later.
+inline int preferred_position_slot(InstrumentId instrument, int slots) {
+  return static_cast<int>(instrument % static_cast<unsigned>(slots));
+}
+//! The first slot holding `id`, looking at slot `first` before the others; −1 if none does.
+inline int position_slot_holding(std::span<const InstrumentId> instruments, InstrumentId id, int first) {
+  if (instruments[static_cast<std::size_t>(first)] == id) return first;
+  for (std::size_t i = 0; i < instruments.size(); ++i)
+    if (instruments[i] == id) return static_cast<int>(i);
+  return -1;
+}
+//! The slot of the open position on `instrument`, or −1.
+inline int find_position(std::span<const InstrumentId> instruments, InstrumentId instrument) {
+  const int n = static_cast<int>(instruments.size());
+  return position_slot_holding(instruments, instrument, preferred_position_slot(instrument, n));
+}
+//! The slot a new position on `instrument` opens in: its preferred slot when free, else the first
+//! free one, else −1 (every slot open).
+inline int free_position_slot(std::span<const InstrumentId> instruments, InstrumentId instrument) {
+  const int n = static_cast<int>(instruments.size());
+  return position_slot_holding(instruments, kNoInstrument, preferred_position_slot(instrument, n));
+}
 
 //! 2^(−Δ/half_life), Δ ≥ 0.
 double decay_factor(std::int64_t dt_ns, std::int64_t half_life_ns);
@@ -181,7 +214,7 @@ bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStat
 int resolve_markouts(const FeatureParams& p, AccountRef a, std::int64_t now_ns, const PriceTape& tape,
                      AccountStats* stats);
 
-//! The 16 features in raw units, as of core->last_ns (positions: the first core.positions held).
+//! The 16 features in raw units, as of core->last_ns (positions: every slot, empty ones zero).
 FeatureVector compute_features(const FeatureParams& p, const AccountCore& core,
                                std::span<const HeldPosition> positions);
 

@@ -55,7 +55,7 @@ AccountStore::Slot AccountStore::create(AccountId account) {
   AccountRef a = ref(slot);
   new (a.core) AccountCore{};
   new (a.book) PositionBook{};
-  for (InstrumentId& id : a.instruments) new (&id) InstrumentId{0};
+  for (InstrumentId& id : a.instruments) new (&id) InstrumentId{kNoInstrument};
   for (HeldPosition& pos : a.positions) new (&pos) HeldPosition{};
   for (PendingMarkout& m : a.markouts) new (&m) PendingMarkout{};
   a.core->account = account;
@@ -96,7 +96,7 @@ FeatureVector AccountStore::features(Slot slot) const { return compute_features(
 FeatureVector AccountStore::features(Slot slot, std::int64_t now_ns) const {
   const std::byte* r = record(slot);
   const std::span<const InstrumentId> ids(reinterpret_cast<const InstrumentId*>(r + instruments_offset_),
-                                          core(slot).positions);
+                                          static_cast<std::size_t>(params_.max_positions));
   return compute_features_at(params_, core(slot), *reinterpret_cast<const PositionBook*>(r + book_offset_), ids,
                              held(slot), now_ns);
 }
@@ -104,7 +104,7 @@ FeatureVector AccountStore::features(Slot slot, std::int64_t now_ns) const {
 std::span<const HeldPosition> AccountStore::held(Slot slot) const {
   const std::byte* r = record(slot);
   return std::span<const HeldPosition>(reinterpret_cast<const HeldPosition*>(r + positions_offset_),
-                                       core(slot).positions);
+                                       static_cast<std::size_t>(params_.max_positions));
 }
 
 std::vector<Position> AccountStore::positions(Slot slot) const {
@@ -114,6 +114,7 @@ std::vector<Position> AccountStore::positions(Slot slot) const {
   std::vector<Position> out;
   const std::span<const HeldPosition> held_now = held(slot);
   for (std::size_t i = 0; i < held_now.size(); ++i) {
+    if (ids[i] == kNoInstrument) continue;
     const HeldPosition& h = held_now[i];
     out.push_back(Position{h.expiry_ns, h.qty, h.delta_usd_per_unit, h.vega_per_unit, ids[i],
                            ((book.greeks_mask >> i) & 1) != 0});

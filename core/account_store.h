@@ -81,9 +81,10 @@ class AccountStore {
   //! them. The account's state is not changed. now_ns ≤ last_ns gives features(slot).
   FeatureVector features(Slot slot, std::int64_t now_ns) const;
   const AccountCore& core(Slot slot) const { return *reinterpret_cast<const AccountCore*>(record(slot)); }
-  //! The open positions, copied out of the record (instrument and greeks flag from the book).
+  //! The open positions, copied out of the record (instrument and greeks flag from the book), in
+  //! the order of their slots.
   std::vector<Position> positions(Slot slot) const;
-  //! The open positions' quantities and greeks as stored, in the order of positions().
+  //! Every position slot's quantity and greeks as stored (max_positions; an empty slot is zero).
   std::span<const HeldPosition> held(Slot slot) const;
   const PositionBook& book(Slot slot) const;
   //! Pending markouts, oldest first (copied out of the ring).
@@ -119,9 +120,10 @@ class AccountStore {
   Slot create(AccountId account);
   Slot slot_for(AccountId account);
   void apply_at(Slot slot, const Fill& fill);
-  //! The slot of an account already in the index (kNoSlot otherwise), prefetching its record.
-  Slot find_and_prefetch(AccountId account) const;
-  void prefetch_core(Slot slot) const;
+  //! The slot of an account already in the index (kNoSlot otherwise), prefetching its record and
+  //! the preferred slot of the fill's position.
+  Slot find_and_prefetch(AccountId account, InstrumentId instrument) const;
+  void prefetch_core(Slot slot, InstrumentId instrument) const;
   //! A PendingMarkout (40 B) may straddle two lines (4 of the 7 ring slots with the default
   //! bounds): both are prefetched.
   static void prefetch_markout(const std::byte* m) {
@@ -170,26 +172,32 @@ class AccountStore {
   AccountStats stats_;
 };
 
-inline void AccountStore::prefetch_core(Slot slot) const {
+inline void AccountStore::prefetch_core(Slot slot, InstrumentId instrument) const {
   const std::byte* r = record(slot);
   // Records start on a line (blocks are huge-page aligned, record_bytes_ a multiple of kLine), so
   // the core is exactly its four lines; the book and the instruments follow up to the positions
   // (one line for up to 10 positions). Every fill reads and writes all of them.
   static_assert(sizeof(AccountCore) % kLine == 0);
   for (std::size_t off = 0; off < positions_offset_; off += kLine) prefetch(r + off);
+  // The fill's position is mostly in its preferred slot, whose address needs nothing of the
+  // record: fetched now, it is not a third miss in a chain index → core → position.
+  const int pref = preferred_position_slot(instrument, params_.max_positions);
+  prefetch(r + positions_offset_ + static_cast<std::size_t>(pref) * sizeof(HeldPosition));
 }
 
 inline void AccountStore::prefetch_state(Slot slot, InstrumentId instrument) const {
   const std::byte* r = record(slot);
   const auto& c = *reinterpret_cast<const AccountCore*>(r);
-  // The fill's own position (or the free one it will open), found in the instruments that
-  // prefetch_core brought in: one line. The newest markout, which the fill joins or pushes back,
-  // is in the core: when the fill may open a new markout, the ring slot the newest one moves to
-  // is written.
-  const auto* ids = reinterpret_cast<const InstrumentId*>(r + instruments_offset_);
-  std::size_t i = 0;
-  while (i < c.positions && ids[i] != instrument) ++i;
-  if (i < static_cast<std::size_t>(params_.max_positions)) prefetch(r + positions_offset_ + i * sizeof(HeldPosition));
+  // The fill's own position (or the free slot it will open), found in the instruments that
+  // prefetch_core brought in, when it is not in the preferred slot prefetched then. The newest
+  // markout, which the fill joins or pushes back, is in the core: when the fill may open a new
+  // markout, the ring slot the newest one moves to is written.
+  const std::span<const InstrumentId> ids(reinterpret_cast<const InstrumentId*>(r + instruments_offset_),
+                                          static_cast<std::size_t>(params_.max_positions));
+  int i = find_position(ids, instrument);
+  if (i < 0) i = free_position_slot(ids, instrument);
+  if (i >= 0 && i != preferred_position_slot(instrument, params_.max_positions))
+    prefetch(r + positions_offset_ + static_cast<std::size_t>(i) * sizeof(HeldPosition));
   if (c.markout_count > 0 && c.markout_count < params_.markout_slots) {
     const std::byte* tail =
         r + markouts_offset_ + (c.markout_head + c.markout_count - 1u) % ring_slots() * sizeof(PendingMarkout);
@@ -197,9 +205,9 @@ inline void AccountStore::prefetch_state(Slot slot, InstrumentId instrument) con
   }
 }
 
-inline AccountStore::Slot AccountStore::find_and_prefetch(AccountId account) const {
+inline AccountStore::Slot AccountStore::find_and_prefetch(AccountId account, InstrumentId instrument) const {
   const Slot slot = index_.find(account);
-  if (slot != kNoSlot) prefetch_core(slot);
+  if (slot != kNoSlot) prefetch_core(slot, instrument);
   return slot;
 }
 
@@ -207,9 +215,10 @@ template <class Fn>
 void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
   // Three stages ahead of fill i, so that the misses of several fills are in flight at once:
   //  - i + kIndexAhead: the index entry of the account is prefetched (its address needs no load);
-  //  - i + kCoreAhead: the index (now cached) gives the slot, and the account's core is prefetched;
-  //  - i + kStateAhead: the core (now cached) says which positions and markout slots the fill
-  //    will touch; those lines are prefetched.
+  //  - i + kCoreAhead: the index (now cached) gives the slot, and the account's core is
+  //    prefetched, with the preferred slot of the fill's position (where it mostly is);
+  //  - i + kStateAhead: the core (now cached) says which position (when not in its preferred
+  //    slot) and markout slots the fill will touch; those lines are prefetched.
   // Slots found ahead stay valid: slots are never moved or reused. An account not yet indexed
   // then (new, or created by a fill in between) is looked up again when its fill is applied.
   constexpr std::size_t kIndexAhead = 8;
@@ -218,7 +227,8 @@ void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
   const std::size_t n = fills.size();
   Slot ahead[kCoreAhead];
   for (std::size_t j = 0; j < n && j < kIndexAhead; ++j) index_.prefetch(fills[j].account);
-  for (std::size_t j = 0; j < n && j < kCoreAhead; ++j) ahead[j] = find_and_prefetch(fills[j].account);
+  for (std::size_t j = 0; j < n && j < kCoreAhead; ++j)
+    ahead[j] = find_and_prefetch(fills[j].account, fills[j].instrument);
   for (std::size_t j = 0; j < n && j < kStateAhead; ++j)
     if (ahead[j] != kNoSlot) prefetch_state(ahead[j], fills[j].instrument);
   // Fill i is applied before the prefetches for the fills ahead are issued: a prefetch that finds
@@ -234,7 +244,8 @@ void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
       const Slot s = ahead[(i + kStateAhead) % kCoreAhead];
       if (s != kNoSlot) prefetch_state(s, fills[i + kStateAhead].instrument);
     }
-    if (i + kCoreAhead < n) ahead[i % kCoreAhead] = find_and_prefetch(fills[i + kCoreAhead].account);
+    if (i + kCoreAhead < n)
+      ahead[i % kCoreAhead] = find_and_prefetch(fills[i + kCoreAhead].account, fills[i + kCoreAhead].instrument);
   }
 }
 

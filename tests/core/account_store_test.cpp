@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -260,11 +261,63 @@ TEST_CASE("the position book follows the positions: gross delta, next expiry, gr
       REQUIRE(b.next_expiry_ns == 0);
     }
     if (next != 0) REQUIRE((b.next_expiry_ns != 0 && b.next_expiry_ns <= next));
-    // Bits beyond the open positions are clear.
-    REQUIRE((held.size() == 64 || (b.greeks_mask >> held.size()) == 0));
+    // The greeks flags are bits of open slots only: none beyond the slots, none of an empty one.
+    REQUIRE((b.greeks_mask >> p.max_positions) == 0);
+    REQUIRE(static_cast<std::size_t>(std::popcount(b.greeks_mask)) ==
+            static_cast<std::size_t>(
+                std::count_if(held.begin(), held.end(), [](const Position& x) { return x.has_greeks; })));
+    // The count is the open slots', and an empty slot is zero: sums over every slot (the
+    // exposure features read them so) are the sums over the open positions.
+    REQUIRE(store.core(slot).positions == held.size());
+    double gross_all = 0;
+    for (const HeldPosition& h : store.held(slot)) gross_all += std::abs(h.delta_usd());
+    REQUIRE(gross_all == gross);
   }
   CHECK(store.stats().position_overflow > 0);
   CHECK(expired_seen + closed_seen > 0);
+}
+
+// A position opens in the slot its instrument prefers (so a fill's position line can be fetched
+// before the account's record is read); a taken slot sends it to the first free one, where it is
+// still found; a closed position empties its slot for the next.
+TEST_CASE("positions take their instrument's preferred slot, else the first free one", "[account_store]") {
+  FeatureParams p;
+  p.max_positions = 4;
+  AccountStore store(p);
+  auto fill = [](InstrumentId instrument, std::int64_t t, Side side, double qty) {
+    Fill f = perp_fill(3, t, side, qty, 100.0);
+    f.instrument = instrument;
+    return f;
+  };
+  auto qty_in = [&](AccountStore::Slot s) {
+    std::vector<double> q;
+    for (const HeldPosition& h : store.held(s)) q.push_back(h.qty);
+    return q;
+  };
+  const auto slot = store.apply(fill(6, kT0, Side::kBuy, 1.0));  // 6 % 4 = slot 2
+  CHECK(qty_in(slot) == std::vector<double>{0, 0, 1, 0});
+  store.apply(fill(10, kT0 + 1, Side::kSell, 2.0));  // prefers 2 too: the first free is 0
+  CHECK(qty_in(slot) == std::vector<double>{-2, 0, 1, 0});
+  store.apply(fill(10, kT0 + 2, Side::kSell, 1.0));  // found away from its preferred slot
+  store.apply(fill(7, kT0 + 3, Side::kBuy, 4.0));    // slot 3
+  CHECK(qty_in(slot) == std::vector<double>{-3, 0, 1, 4});
+  CHECK(store.core(slot).positions == 3);
+  store.apply(fill(6, kT0 + 4, Side::kSell, 1.0));  // closes slot 2
+  CHECK(qty_in(slot) == std::vector<double>{-3, 0, 0, 4});
+  CHECK(store.core(slot).positions == 2);
+  store.apply(fill(14, kT0 + 5, Side::kBuy, 5.0));  // prefers 2, free again
+  store.apply(fill(1, kT0 + 6, Side::kBuy, 6.0));   // slot 1: all four open
+  CHECK(qty_in(slot) == std::vector<double>{-3, 6, 5, 4});
+  const std::vector<Position> open = store.positions(slot);
+  REQUIRE(open.size() == 4u);
+  CHECK(open[0].instrument == 10);
+  CHECK(open[2].instrument == 14);
+  // Full: the newcomer (900 USD) evicts the smallest exposure (instrument 10, |−300| USD).
+  store.apply(fill(20, kT0 + 7, Side::kBuy, 9.0));
+  CHECK(qty_in(slot) == std::vector<double>{9, 6, 5, 4});
+  CHECK(store.positions(slot)[0].instrument == 20);
+  CHECK(store.stats().position_overflow == 1u);
+  CHECK(store.book(slot).gross_delta_usd == Approx(100.0 * (9 + 6 + 5 + 4)));
 }
 
 TEST_CASE("the position book recovers from a position whose delta overflowed", "[account_store]") {
