@@ -195,7 +195,7 @@ void BM_MillionAccounts(benchmark::State& state) {
 }
 BENCHMARK(BM_MillionAccounts)->Arg(0)->Arg(1);
 
-//! The shard's way (service/account_shard.cpp): fills arrive in bursts of 256 from the ring and
+//! The shard's way (service/shards/account_shard.cpp): fills arrive in bursts of 256 from the ring and
 //! go through apply_burst, which prefetches the accounts of the fills ahead; markouts resolve
 //! when a burst's event time has crossed a 1 s tick. One benchmark iteration is one burst.
 template <class Fills>

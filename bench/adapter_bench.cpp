@@ -17,7 +17,8 @@
 #include "core/instrument_registry.h"
 #include "core/str_cat.h"
 #include "protocol/native_format.h"
-#include "protocol/venue_adapter.h"
+#include "protocol/venues/registry.h"
+#include "protocol/venues/venue_adapter.h"
 
 namespace segmentd {
 namespace {
@@ -146,7 +147,7 @@ std::vector<Padded> hyperliquid_trades(int trades_per_frame) {
 
 void run(benchmark::State& state, Venue venue, const std::vector<Padded>& messages) {
   AccountInterner accounts;
-  InstrumentRegistry instruments;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
   AdapterContext ctx;
   ctx.accounts = &accounts;
   ctx.instruments = &instruments;

@@ -37,7 +37,7 @@
 
 #include "core/account_interner.h"
 #include "core/str_cat.h"
-#include "service/publisher.h"
+#include "service/publisher/publisher.h"
 
 using namespace segmentd;
 namespace beast = boost::beast;

@@ -10,7 +10,7 @@
 // the largest id seen (at most 8,192 pages for any 32-bit id).
 //
 // Memory: 4 B per id, up to the largest id the shard has seen. Ids are spread over shards by
-// hash (service/shard_set.h), so every shard's array spans all ids: 4·S B per account for S
+// hash (service/shards/shard_set.h), so every shard's array spans all ids: 4·S B per account for S
 // shards (8 B at the default 2), against about 19 B per account for the swiss table it replaced.
 //
 // Ownership: the store's shard thread only, like the store.

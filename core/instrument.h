@@ -26,11 +26,15 @@ struct Instrument {
   bool inverse = false;  //!< margined and settled in the base asset, sized in USD
 };
 
-//! Parses a venue symbol into an Instrument with the venue's default contract spec.
-//! Returns InvalidArgument naming the symbol and why when it cannot be parsed; never throws.
-absl::StatusOr<Instrument> parse_symbol(Venue venue, std::string_view symbol);
+//! What a venue's symbol means: an Instrument with the venue's default contract spec, or
+//! InvalidArgument naming the symbol and why. The venues' grammars are wire knowledge and live in
+//! protocol/ (protocol/venues/registry.h: parse_symbol); core takes one as a parameter.
+using SymbolParser = absl::StatusOr<Instrument> (*)(Venue venue, std::string_view symbol);
 
 //! Expiry instant of a calendar date, 08:00 UTC (the convention of Deribit, OKX, Binance, Bybit).
 std::int64_t expiry_at_0800_utc(int year, int month, int day);
+
+//! Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (any int64 year).
+std::int64_t days_from_civil(std::int64_t y, std::int64_t m, std::int64_t d);
 
 }  // namespace segmentd

@@ -42,7 +42,8 @@ bool intern_underlying(absl::flat_hash_map<std::string, UnderlyingId>& ids, std:
 
 }  // namespace
 
-InstrumentRegistry::InstrumentRegistry(std::vector<ContractOverride> overrides) : overrides_(std::move(overrides)) {}
+InstrumentRegistry::InstrumentRegistry(SymbolParser parser, std::vector<ContractOverride> overrides)
+    : parser_(parser), overrides_(std::move(overrides)) {}
 
 absl::StatusOr<InstrumentId> InstrumentRegistry::resolve(Venue venue, std::string_view symbol) {
   std::string key = key_of(venue, symbol);
@@ -51,7 +52,7 @@ absl::StatusOr<InstrumentId> InstrumentRegistry::resolve(Venue venue, std::strin
     if (auto it = ids_.find(key); it != ids_.end()) return it->second;
   }
 
-  absl::StatusOr<Instrument> parsed = parse_symbol(venue, symbol);
+  absl::StatusOr<Instrument> parsed = parser_(venue, symbol);
   if (!parsed.ok()) return parsed.status();
   const ContractOverride* best = nullptr;
   for (const ContractOverride& o : overrides_) {

@@ -1,6 +1,8 @@
 #pragma once
 // The instrument registry: (venue, symbol) -> dense InstrumentId and its Instrument, parsed from
-// the symbol on first sight and completed by contract-spec overrides from config.
+// the symbol on first sight by the registry's SymbolParser (the venues' grammars are in protocol/:
+// pass protocol/venues/registry.h's parse_symbol) and completed by contract-spec overrides from
+// config.
 //
 // Thread-safety: every method may be called from any thread. Adapters keep a per-session cache
 // of symbol -> id so the lock is taken once per symbol, not once per fill.
@@ -27,8 +29,7 @@ struct ContractOverride {
 
 class InstrumentRegistry {
  public:
-  InstrumentRegistry() = default;
-  explicit InstrumentRegistry(std::vector<ContractOverride> overrides);
+  explicit InstrumentRegistry(SymbolParser parser, std::vector<ContractOverride> overrides = {});
 
   //! Id of the symbol, parsing it on first sight. Error (not exception) for a bad symbol.
   absl::StatusOr<InstrumentId> resolve(Venue venue, std::string_view symbol);
@@ -46,6 +47,7 @@ class InstrumentRegistry {
     Instrument instrument;
     UnderlyingId underlying = 0;
   };
+  SymbolParser parser_;
   mutable std::mutex mu_;  //!< std::mutex, not absl::Mutex: TSan sees only instrumented locks
   std::vector<ContractOverride> overrides_;
   absl::flat_hash_map<std::string, InstrumentId> ids_;             // guarded by mu_  //!< key: venue '|' symbol

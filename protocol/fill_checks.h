@@ -23,8 +23,8 @@
 #include <string_view>
 
 #include "core/fill.h"
-#include "protocol/adapter_support.h"
 #include "protocol/parse_error.h"
+#include "protocol/venues/adapter_support.h"
 
 namespace segmentd::adapter {
 

@@ -3,7 +3,7 @@
 // nothing here logs it or puts it in an error.
 //
 // The control plane (this file and protocol/*_control.h) lives in namespace segmentd::control:
-// service/venue_signing.h and service/credentials.h declare functions of the same names in
+// service/venue_signing.h and service/config/credentials.h declare functions of the same names in
 // namespace segmentd, and one program cannot hold both definitions.
 
 #include <string>

@@ -15,7 +15,7 @@
 
 #include "core/account_store.h"
 #include "core/price_tape.h"
-#include "core/spsc_ring.h"
+#include "service/shards/spsc_ring.h"
 
 using namespace segmentd;
 

@@ -1,4 +1,5 @@
 #include "core/instrument_registry.h"
+#include "protocol/venues/registry.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -10,7 +11,7 @@ namespace segmentd {
 namespace {
 
 TEST_CASE("resolve gives one dense id per venue and symbol", "[instrument_registry]") {
-  InstrumentRegistry reg;
+  InstrumentRegistry reg{parse_symbol};
   auto a = reg.resolve(Venue::kDeribit, "BTC-PERPETUAL");
   auto b = reg.resolve(Venue::kDeribit, "BTC-27DEC24-50000-C");
   auto a2 = reg.resolve(Venue::kDeribit, "BTC-PERPETUAL");
@@ -35,7 +36,7 @@ TEST_CASE("resolve gives one dense id per venue and symbol", "[instrument_regist
 }
 
 TEST_CASE("resolve reports bad symbols and does not register them", "[instrument_registry]") {
-  InstrumentRegistry reg;
+  InstrumentRegistry reg{parse_symbol};
   auto bad = reg.resolve(Venue::kDeribit, "BTC-32DEC24");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().code() == absl::StatusCode::kInvalidArgument);
@@ -44,7 +45,7 @@ TEST_CASE("resolve reports bad symbols and does not register them", "[instrument
 }
 
 TEST_CASE("underlyings are interned in first-seen order", "[instrument_registry]") {
-  InstrumentRegistry reg;
+  InstrumentRegistry reg{parse_symbol};
   auto eth = reg.resolve(Venue::kOkx, "ETH-USDT-SWAP");
   auto btc = reg.resolve(Venue::kDeribit, "BTC-PERPETUAL");
   auto btc_opt = reg.resolve(Venue::kBinance, "BTC-220930-18000-C");
@@ -65,15 +66,16 @@ TEST_CASE("underlyings are interned in first-seen order", "[instrument_registry]
 }
 
 TEST_CASE("the longest matching contract override wins, per venue", "[instrument_registry]") {
-  InstrumentRegistry reg({
-      // Neither the first nor the last match but the longest: SOL-USDT-SWAP gets 1.
-      {Venue::kOkx, "SOL-USDT", 2.0, false},
-      {Venue::kOkx, "SOL-USDT-SWAP", 1.0, false},
-      {Venue::kOkx, "SOL-", 5.0, false},
-      {Venue::kOkx, "DOGE-USDT-SWAP", 1000.0, false},
-      {Venue::kBinance, "DOGE", 7.0, true},  // other venue: never applies to OKX symbols
-      {Venue::kDeribit, "BTC-", 20.0, true},
-  });
+  InstrumentRegistry reg(parse_symbol,
+                         {
+                             // Neither the first nor the last match but the longest: SOL-USDT-SWAP gets 1.
+                             {Venue::kOkx, "SOL-USDT", 2.0, false},
+                             {Venue::kOkx, "SOL-USDT-SWAP", 1.0, false},
+                             {Venue::kOkx, "SOL-", 5.0, false},
+                             {Venue::kOkx, "DOGE-USDT-SWAP", 1000.0, false},
+                             {Venue::kBinance, "DOGE", 7.0, true},  // other venue: never applies to OKX symbols
+                             {Venue::kDeribit, "BTC-", 20.0, true},
+                         });
   auto doge = reg.resolve(Venue::kOkx, "DOGE-USDT-SWAP");
   auto sol_swap = reg.resolve(Venue::kOkx, "SOL-USDT-SWAP");
   auto sol_usd = reg.resolve(Venue::kOkx, "SOL-USD-SWAP");
@@ -103,7 +105,7 @@ TEST_CASE("the longest matching contract override wins, per venue", "[instrument
 // Not tagged [tsan]: Debian's libabsl is built without TSan, so absl::Mutex's happens-before
 // edges are invisible to it and every absl::Mutex-guarded table shows false races.
 TEST_CASE("concurrent resolves agree on ids", "[instrument_registry]") {
-  InstrumentRegistry reg;
+  InstrumentRegistry reg{parse_symbol};
   const std::vector<std::string> symbols = {"BTC-PERPETUAL",      "ETH-PERPETUAL",       "BTC-27DEC24",
                                             "ETH-27DEC24",        "BTC-27DEC24-50000-C", "BTC-27DEC24-60000-P",
                                             "ETH_USDC-PERPETUAL", "SOL_USDC-PERPETUAL"};

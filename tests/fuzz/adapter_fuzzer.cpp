@@ -12,7 +12,8 @@
 #include "core/account_interner.h"
 #include "core/instrument_registry.h"
 #include "protocol/native_format.h"
-#include "protocol/venue_adapter.h"
+#include "protocol/venues/registry.h"
+#include "protocol/venues/venue_adapter.h"
 
 namespace {
 
@@ -20,7 +21,7 @@ using namespace segmentd;
 
 struct Harness {
   AccountInterner accounts;
-  InstrumentRegistry instruments;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
   std::unique_ptr<VenueAdapter> adapter;
   std::vector<Fill> fills;
   std::string buffer;

@@ -15,11 +15,12 @@
 #include "core/instrument_registry.h"
 #include "core/kmeans.h"
 #include "protocol/native_format.h"
-#include "tools/fillsim/calendar.h"
-#include "tools/fillsim/config.h"
+#include "protocol/venues/registry.h"
+#include "sim/calendar.h"
+#include "sim/sim_config.h"
+#include "sim/simulator.h"
+#include "sim/truth.h"
 #include "tools/fillsim/feature_probe.h"
-#include "tools/fillsim/simulator.h"
-#include "tools/fillsim/truth.h"
 
 namespace {
 
@@ -161,7 +162,7 @@ TEST_CASE("every line parses with segmentd's native parser and round-trips the f
   c.duration_s = 30;
   fillsim::Simulator sim(c);
   segmentd::AccountInterner accounts;
-  segmentd::InstrumentRegistry instruments;
+  segmentd::InstrumentRegistry instruments{segmentd::parse_symbol};
   segmentd::NativeFillParser parser(accounts, instruments);
   fillsim::SimFill f;
   segmentd::Fill parsed;

@@ -7,11 +7,12 @@
 #include <mutex>
 
 #include "core/str_cat.h"
-#include "service/event_loop.h"
-#include "service/ingest_server.h"
-#include "service/ws_client.h"
+#include "protocol/venues/registry.h"
+#include "service/ingest/ingest_server.h"
+#include "service/net/event_loop.h"
+#include "service/net/ws_client.h"
+#include "sim/simulator.h"
 #include "tests/integration/test_support.h"
-#include "tools/fillsim/simulator.h"
 
 using namespace segmentd;
 using segmentd::testing::CollectingSink;
@@ -105,7 +106,7 @@ WsClientOptions feed_options(std::uint16_t port, bool tls, std::string token) {
 TEST_CASE("ingest server takes native fills over wss and counts bad lines by reason", "[integration][ingest]") {
   REQUIRE(test_certificate().ok);
   AccountInterner accounts;
-  InstrumentRegistry instruments;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
   CollectingSink sink;
   IngestServer server(ingest_config(true), accounts, instruments, sink);
   REQUIRE(server.start().ok());
@@ -146,7 +147,7 @@ TEST_CASE("ingest server takes native fills over wss and counts bad lines by rea
 
 TEST_CASE("ingest server refuses a bad bearer token at the upgrade", "[integration][ingest]") {
   AccountInterner accounts;
-  InstrumentRegistry instruments;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
   CollectingSink sink;
   IngestServer server(ingest_config(false), accounts, instruments, sink);
   REQUIRE(server.start().ok());
@@ -164,7 +165,7 @@ TEST_CASE("ingest server refuses a bad bearer token at the upgrade", "[integrati
 
 TEST_CASE("ingest server under concurrent feeds loses nothing", "[integration][ingest][tsan]") {
   AccountInterner accounts;
-  InstrumentRegistry instruments;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
   CollectingSink sink;
   IngestServer server(ingest_config(false), accounts, instruments, sink);
   REQUIRE(server.start().ok());

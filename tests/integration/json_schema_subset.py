@@ -1,4 +1,4 @@
-"""A validator for the subset of JSON Schema (draft 2020-12) that protocol/schemas/ uses.
+"""A validator for the subset of JSON Schema (draft 2020-12) that protocol/publisher/schemas/ uses.
 
 python3-jsonschema is not always installed (deploy/install-deps.sh installs it); the tests use it
 when importable and this otherwise. A keyword outside the subset is an error, so the subset can

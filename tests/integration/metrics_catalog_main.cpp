@@ -1,5 +1,5 @@
 // segmentd_metrics_catalog: every metric segmentd exports, from a registry fed by all probes
-// (service/metrics_catalog.h), without running the pipeline.
+// (tests/integration/metrics_catalog.h), without running the pipeline.
 //   segmentd_metrics_catalog            the text exposition (what GET /metrics returns)
 //   segmentd_metrics_catalog --names    one exported series name per line (histograms give
 //                                       their _bucket, _sum and _count names)
@@ -22,8 +22,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "service/metrics.h"
-#include "service/metrics_catalog.h"
+#include "service/metrics/metrics.h"
+#include "tests/integration/metrics_catalog.h"
 
 namespace {
 

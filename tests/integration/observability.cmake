@@ -1,7 +1,7 @@
 # Observability and deployment checks (issue 8).
 # Every metric segmentd exports, from a registry fed by all probes; serves it over HTTP for the
 # Prometheus scrape test.
-add_executable(segmentd_metrics_catalog ${CMAKE_CURRENT_LIST_DIR}/metrics_catalog_main.cpp)
+add_executable(segmentd_metrics_catalog ${CMAKE_CURRENT_LIST_DIR}/metrics_catalog_main.cpp ${CMAKE_CURRENT_LIST_DIR}/metrics_catalog.cpp)
 target_link_libraries(segmentd_metrics_catalog PRIVATE segmentd_service)
 
 # Static checks of deploy/: promtool (rules, rule unit tests, scrape config, the exposition),

@@ -34,7 +34,7 @@ foreach(case ${publisher_cases})
   add_test(NAME integration/publisher/${case}
     COMMAND ${SEGMENTD_SYSTEM_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/publisher_test.py
             --harness $<TARGET_FILE:publisher_harness>
-            --schemas ${PROJECT_SOURCE_DIR}/protocol/schemas
+            --schemas ${PROJECT_SOURCE_DIR}/protocol/publisher/schemas
             ${case})
   set(labels "integration")
   if(case IN_LIST publisher_tsan_cases)

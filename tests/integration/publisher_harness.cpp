@@ -26,8 +26,8 @@
 #include "core/model.h"
 #include "core/segment_change.h"
 #include "core/str_cat.h"
-#include "service/admin_server.h"
-#include "service/publisher.h"
+#include "service/admin/admin_server.h"
+#include "service/publisher/publisher.h"
 
 using namespace segmentd;
 

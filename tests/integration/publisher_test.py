@@ -6,7 +6,7 @@ ephemeral ports, a deterministic scripted stream) and talks to it with Debian's
 python3-websockets, which only the system interpreter /usr/bin/python3 can import.
 
     /usr/bin/python3 publisher_test.py --harness BUILD/tests/publisher_harness \
-        --schemas protocol/schemas [test_name ...]
+        --schemas protocol/publisher/schemas [test_name ...]
 
 No test waits on a wall-clock threshold: every wait is for an event (a message, a counter the
 harness reports); ctest's TIMEOUT is the only guard against a hang.

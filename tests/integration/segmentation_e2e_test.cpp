@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <sstream>
 
-#include "service/config.h"
-#include "service/replay.h"
-#include "tools/fillsim/simulator.h"
-#include "tools/fillsim/truth.h"
+#include "service/app/replay.h"
+#include "service/config/config.h"
+#include "sim/simulator.h"
+#include "sim/truth.h"
 #include "tools/precision_report/precision.h"
 
 namespace {

@@ -13,7 +13,7 @@
 
 #include <unistd.h>
 
-#include "service/fill_sink.h"
+#include "service/ingest/fill_sink.h"
 
 namespace segmentd::testing {
 

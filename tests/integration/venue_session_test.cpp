@@ -14,8 +14,9 @@
 #include "core/account_interner.h"
 #include "core/instrument_registry.h"
 #include "core/str_cat.h"
-#include "protocol/deribit_control.h"
-#include "service/venue_source.h"
+#include "protocol/venues/deribit/control.h"
+#include "protocol/venues/registry.h"
+#include "service/ingest/venue_source.h"
 #include "tests/integration/test_support.h"
 #include "tools/fillsim/venue_server.h"
 
@@ -118,7 +119,7 @@ void run_end_to_end(Venue venue) {
   REQUIRE(expected.size() == kAccounts * kFills);
 
   AccountInterner accounts;
-  InstrumentRegistry instruments;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
   CollectingSink sink;
   AdapterContext ctx;
   ctx.accounts = &accounts;
@@ -185,7 +186,7 @@ void run_wrong_secret(Venue venue) {
   fillsim::VenueServer server(options);
   REQUIRE(server.start().ok());
   AccountInterner accounts;
-  InstrumentRegistry instruments;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
   CollectingSink sink;
   AdapterContext ctx;
   ctx.accounts = &accounts;
@@ -224,7 +225,7 @@ TEST_CASE("okx server closes a client that misses its heartbeats, and the client
   fillsim::VenueServer server(options);
   REQUIRE(server.start().ok());
   AccountInterner accounts;
-  InstrumentRegistry instruments;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
   CollectingSink sink;
   AdapterContext ctx;
   ctx.accounts = &accounts;
@@ -299,7 +300,7 @@ TEST_CASE("deribit client answers test requests and stays connected across heart
   fillsim::VenueServer server(options);
   REQUIRE(server.start().ok());
   AccountInterner accounts;
-  InstrumentRegistry instruments;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
   CollectingSink sink;
   AdapterContext ctx;
   ctx.accounts = &accounts;
@@ -334,7 +335,7 @@ TEST_CASE("binance client keeps its listenKey alive over REST and its stream sta
   fillsim::VenueServer server(options);
   REQUIRE(server.start().ok());
   AccountInterner accounts;
-  InstrumentRegistry instruments;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
   CollectingSink sink;
   AdapterContext ctx;
   ctx.accounts = &accounts;
@@ -373,7 +374,7 @@ TEST_CASE("binance: an expired listenKey closes the stream; the client makes a n
   for (std::size_t a = 0; a < kAccounts; ++a)
     expected.insert(server.expected_trade_ids(a).begin(), server.expected_trade_ids(a).end());
   AccountInterner accounts;
-  InstrumentRegistry instruments;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
   CollectingSink sink;
   AdapterContext ctx;
   ctx.accounts = &accounts;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/str_cat.h"
-#include "tests/protocol/adapter_test_support.h"
+#include "tests/protocol/venues/adapter_test_support.h"
 
 namespace segmentd::testing {
 namespace {
@@ -118,7 +118,7 @@ TEST_CASE("fill checks: every venue gives the same reason for the same defect, c
   for (const VenueCase& c : cases()) {
     INFO("venue " << to_string(c.venue));
     AdapterHarness h(c.venue, c.account);
-    ParseErrorCounts counts;  // as the venue session counts them (service/venue_session.cpp)
+    ParseErrorCounts counts;  // as the venue session counts them (service/ingest/venue_session.cpp)
     int id = 0;
     const auto good_decodes = [&] {
       const std::size_t before = h.fills.size();

@@ -1,4 +1,5 @@
 #include "protocol/native_format.h"
+#include "protocol/venues/registry.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -12,7 +13,7 @@ namespace {
 
 struct Fixture {
   AccountInterner accounts;
-  InstrumentRegistry instruments;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
   NativeFillParser parser{accounts, instruments};
 
   Fill parse_ok(const std::string& line) {

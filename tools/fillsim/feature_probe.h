@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "tools/fillsim/simulator.h"
+#include "sim/simulator.h"
 
 namespace fillsim {
 

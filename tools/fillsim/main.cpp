@@ -13,9 +13,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "sim/pacer.h"
+#include "sim/simulator.h"
 #include "tools/fillsim/feature_probe.h"
-#include "tools/fillsim/pacer.h"
-#include "tools/fillsim/simulator.h"
 
 namespace po = boost::program_options;
 

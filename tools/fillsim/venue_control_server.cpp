@@ -4,11 +4,11 @@
 #include <cstdlib>
 
 #include "core/str_cat.h"
-#include "protocol/bybit_control.h"
-#include "protocol/deribit_control.h"
-#include "protocol/hyperliquid_control.h"
 #include "protocol/json_writer.h"
-#include "protocol/okx_control.h"
+#include "protocol/venues/bybit/control.h"
+#include "protocol/venues/deribit/control.h"
+#include "protocol/venues/hyperliquid/control.h"
+#include "protocol/venues/okx/control.h"
 
 namespace fillsim {
 

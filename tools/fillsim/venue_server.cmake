@@ -5,7 +5,7 @@ add_library(fillsim_venue STATIC
   ${CMAKE_CURRENT_LIST_DIR}/venue_encoders.cpp
   ${CMAKE_CURRENT_LIST_DIR}/venue_control_server.cpp
   ${CMAKE_CURRENT_LIST_DIR}/venue_server.cpp)
-target_link_libraries(fillsim_venue PUBLIC fillsim_lib segmentd_service)
+target_link_libraries(fillsim_venue PUBLIC segmentd_service)
 # The server's Beast code, like the service's sessions (service/CMakeLists.txt).
 if(SEGMENTD_NET_COMPILE_OPTIONS)
   set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/venue_server.cpp PROPERTIES

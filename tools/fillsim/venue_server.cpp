@@ -1,4 +1,5 @@
 #include "tools/fillsim/venue_server.h"
+#include "protocol/venues/registry.h"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -19,8 +20,8 @@
 #include "core/instrument_registry.h"
 #include "core/str_cat.h"
 #include "protocol/native_format.h"
-#include "protocol/venue_adapter.h"
-#include "tools/fillsim/simulator.h"
+#include "protocol/venues/venue_adapter.h"
+#include "sim/simulator.h"
 #include "tools/fillsim/venue_encoders.h"
 
 namespace fillsim {
@@ -434,7 +435,7 @@ absl::Status VenueServer::start() {
   Simulator sim(options_.sim);
   SimFill f;
   segmentd::AccountInterner interner;
-  segmentd::InstrumentRegistry registry;
+  segmentd::InstrumentRegistry registry{segmentd::parse_symbol};
   std::size_t next = 0, filled = 0, guard = 0;
   std::vector<std::unique_ptr<segmentd::VenueAdapter>> adapters(n);
   for (std::size_t a = 0; a < n; ++a) {

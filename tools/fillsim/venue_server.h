@@ -23,7 +23,7 @@
 
 #include "absl/status/status.h"
 #include "core/types.h"
-#include "tools/fillsim/config.h"
+#include "sim/sim_config.h"
 #include "tools/fillsim/venue_control_server.h"
 
 namespace fillsim {

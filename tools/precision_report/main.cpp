@@ -11,10 +11,10 @@
 #include <map>
 #include <string>
 
-#include "service/config.h"
-#include "service/replay.h"
-#include "tools/fillsim/simulator.h"
-#include "tools/fillsim/truth.h"
+#include "service/app/replay.h"
+#include "service/config/config.h"
+#include "sim/simulator.h"
+#include "sim/truth.h"
 #include "tools/precision_report/precision.h"
 
 int main(int argc, char** argv) {

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "service/replay.h"
-#include "tools/fillsim/truth.h"
+#include "service/app/replay.h"
+#include "sim/truth.h"
 
 namespace precision {
 

@@ -1,0 +1,144 @@
+#include "protocol/publisher/admin_messages.h"
+
+#include "protocol/json_writer.h"
+#include "protocol/publisher/publisher_messages.h"
+
+namespace segmentd::adminmsg {
+namespace {
+
+using json::append_double;
+using json::append_int;
+using json::append_string;
+using json::append_uint;
+
+void append_features(std::string& out, const FeatureVector& v) {
+  out.push_back('{');
+  for (int i = 0; i < kFeatureCount; ++i) {
+    if (i) out.push_back(',');
+    append_string(out, kFeatureNames[i]);
+    out.push_back(':');
+    append_double(out, v[i]);
+  }
+  out.push_back('}');
+}
+
+void append_segment_ref(std::string& out, SegmentId id, const Model* model) {
+  if (id == kNoSegment) {
+    out.append("null");
+    return;
+  }
+  append_uint(out, id);
+}
+
+void append_label(std::string& out, SegmentId id, const Model* model) {
+  const Segment* s = model != nullptr ? model->find(id) : nullptr;
+  if (s != nullptr) {
+    append_string(out, s->label);
+  } else {
+    out.append("null");
+  }
+}
+
+}  // namespace
+
+void append_readiness(std::string& out, const std::vector<ReadinessCheck>& checks) {
+  bool ready = true;
+  for (const auto& c : checks) ready = ready && c.ok;
+  out.append("{\"ready\":");
+  out.append(ready ? "true" : "false");
+  out.append(",\"checks\":[");
+  bool first = true;
+  for (const auto& c : checks) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("{\"name\":");
+    append_string(out, c.name);
+    out.append(",\"ok\":");
+    out.append(c.ok ? "true" : "false");
+    out.append(",\"detail\":");
+    append_string(out, c.detail);
+    out.push_back('}');
+  }
+  out.append("]}");
+}
+
+void append_segments(std::string& out, const Model* model) {
+  const bool ready = model != nullptr && model->ready();
+  out.append("{\"ready\":");
+  out.append(ready ? "true" : "false");
+  out.append(",\"model\":");
+  if (model != nullptr && model->version != 0) {
+    pubmsg::append_model_object(out, *model);
+  } else {
+    out.append("null");
+  }
+  out.push_back('}');
+}
+
+void append_account(std::string& out, const AccountView& v, const Model* model) {
+  out.append("{\"account\":");
+  append_string(out, v.account);
+  out.append(",\"segment\":");
+  append_segment_ref(out, v.segment, model);
+  out.append(",\"label\":");
+  append_label(out, v.segment, model);
+  out.append(",\"confidence\":");
+  append_double(out, v.confidence);
+  out.append(",\"segment_since\":");
+  append_int(out, v.segment_since_ns);
+  out.append(",\"last_fill\":");
+  append_int(out, v.last_fill_ns);
+  out.append(",\"fills\":");
+  append_uint(out, v.fills);
+  out.append(",\"model_version\":");
+  append_uint(out, v.model_version);
+  out.append(",\"features\":{\"raw\":");
+  append_features(out, v.features_raw);
+  out.append(",\"scaled\":");
+  append_features(out, v.features_scaled);
+  out.append("},\"distances\":[");
+  bool first = true;
+  for (const SegmentDistance& d : v.distances) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("{\"segment\":");
+    append_uint(out, d.segment);
+    out.append(",\"label\":");
+    append_label(out, d.segment, model);
+    out.append(",\"distance\":");
+    append_double(out, d.distance);
+    out.push_back('}');
+  }
+  out.append("],\"recent_changes\":[");
+  first = true;
+  for (const SegmentChange& c : v.recent_changes) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("{\"ts\":");
+    append_int(out, c.ts_ns);
+    out.append(",\"from\":");
+    append_segment_ref(out, c.from, model);
+    out.append(",\"to\":");
+    append_segment_ref(out, c.to, model);
+    out.append(",\"confidence\":");
+    append_double(out, c.confidence);
+    out.append(",\"model_version\":");
+    append_uint(out, c.model_version);
+    out.append(",\"cause\":");
+    append_string(out, pubmsg::to_string(c.cause));
+    out.append(",\"reason\":");
+    pubmsg::append_reasons(out, c.reasons);
+    out.push_back('}');
+  }
+  out.append("]}");
+}
+
+void append_error(std::string& out, std::string_view error, std::string_view message) {
+  out.append("{\"error\":");
+  append_string(out, error);
+  out.append(",\"message\":");
+  append_string(out, message);
+  out.push_back('}');
+}
+
+}  // namespace segmentd::adminmsg

@@ -1,0 +1,188 @@
+#include "protocol/venues/bybit/adapter.h"
+
+#include "protocol/fill_checks.h"
+#include "protocol/venues/adapter_support.h"
+
+namespace segmentd {
+namespace {
+
+using namespace adapter;
+
+class BybitAdapter final : public JsonAdapter {
+ public:
+  explicit BybitAdapter(AdapterContext ctx) : JsonAdapter(Venue::kBybit, std::move(ctx), true) {}
+
+ protected:
+  bool decode_document(od::document& doc, std::string_view, std::int64_t recv_ns, std::vector<Fill>& out,
+                       DecodeOutcome& outcome, ParseError& err) override {
+    od::object root;
+    if (auto e = doc.get_object().get(root); e) return fail_root(doc, e, err);
+    od::value v;
+    bool found = false;
+    if (!find_field(root, "topic", v, found, err)) return false;
+    if (found) {
+      std::string_view topic;
+      if (!get_string(v, "topic", topic, err)) return false;
+      if (topic != "execution" && topic.substr(0, 10) != "execution.") {
+        outcome.kind = MessageKind::kIgnored;
+        outcome.reason = "topic other than execution (not a source of fills)";
+        return finish_object(root, err);
+      }
+      const bool fast = topic.substr(0, 14) == "execution.fast";
+      if (!find_field(root, "data", v, found, err)) return false;
+      if (!found) return fail(err, ParseErrorReason::kMissingField, "execution push without 'data'");
+      od::array execs;
+      if (auto e = v.get_array().get(execs); e) return fail_json(err, e, "'data' (array)");
+      const std::size_t before = out.size();
+      for (auto exec_result : execs) {
+        od::object exec;
+        if (auto e = exec_result.get_object().get(exec); e) return fail_json(err, e, "execution (object)");
+        if (!decode_execution(exec, fast, recv_ns, out, outcome, err)) return false;
+      }
+      if (out.size() > before) {
+        outcome.kind = MessageKind::kFills;
+        outcome.reason = fast ? "execution.fast push" : "execution push with trades";
+      } else {
+        outcome.kind = MessageKind::kIgnored;
+        outcome.reason = "execution push without execType Trade (funding, ADL, delivery, ...)";
+      }
+      return finish_object(root, err);
+    }
+    if (!find_field(root, "op", v, found, err)) return false;
+    if (!found) return fail(err, ParseErrorReason::kUnknownMessage, "neither a topic push nor an op response");
+    std::string_view op;
+    if (!get_string(v, "op", op, err)) return false;
+    if (!find_field(root, "success", v, found, err)) return false;
+    if (found && !get_bool(v, "success", outcome.success, err)) return false;
+    if (!find_field(root, "req_id", v, found, err)) return false;
+    if (found) {
+      std::string_view req_id;
+      if (!get_string(v, "req_id", req_id, err)) return false;
+      std::int64_t id = 0;
+      if (parse_int(req_id, id)) outcome.request_id = id;
+    }
+    std::string_view ret_msg;
+    if (!find_field(root, "ret_msg", v, found, err)) return false;
+    if (found && !get_string(v, "ret_msg", ret_msg, err)) return false;
+    if (op == "auth") {
+      outcome.kind = MessageKind::kAuthResult;
+      outcome.reason = outcome.success ? "auth succeeded" : "auth failed";
+    } else if (op == "subscribe") {
+      outcome.kind = MessageKind::kSubscriptionAck;
+      outcome.reason = outcome.success ? "subscribed" : "subscribe failed";
+    } else if (op == "pong" || (op == "ping" && ret_msg == "pong")) {
+      // Private streams answer {"op":"pong"}; public ones {"op":"ping","ret_msg":"pong"}.
+      outcome.kind = MessageKind::kPong;
+      outcome.reason = "pong (answer to our ping)";
+    } else if (op == "unsubscribe") {
+      outcome.kind = MessageKind::kIgnored;
+      outcome.reason = "unsubscribed";
+    } else {
+      outcome.kind = MessageKind::kUnknown;
+      outcome.reason = "op we do not know";
+    }
+    if (!outcome.success && outcome.kind != MessageKind::kAuthResult && outcome.kind != MessageKind::kSubscriptionAck) {
+      outcome.kind = MessageKind::kVenueError;
+      outcome.reason = "op failed (success false)";
+    }
+    return finish_object(root, err);
+  }
+
+ private:
+  bool decode_execution(od::object& exec, bool fast, std::int64_t recv_ns, std::vector<Fill>& out,
+                        DecodeOutcome& outcome, ParseError& err) {
+    std::string_view category, symbol, exec_id, exec_type, side, fee_currency;
+    double price = kNaN, qty = kNaN, fee = kNaN, trade_iv = kNaN, mark = kNaN, index = kNaN, underlying = kNaN;
+    bool present = false, has_exec_type = false;
+    bool maker = false, has_maker = false;
+    std::int64_t exec_time = 0;
+    for (auto field_result : exec) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "execution");
+      const std::string_view key = raw_key(field);
+      od::value v = field.value();
+      bool ok = true;
+      if (key == "category")
+        ok = get_string(v, key, category, err);
+      else if (key == "symbol")
+        ok = get_string(v, key, symbol, err);
+      else if (key == "execId")
+        ok = get_string(v, key, exec_id, err);
+      else if (key == "execType") {
+        ok = get_string(v, key, exec_type, err);
+        has_exec_type = true;
+      } else if (key == "side")
+        ok = get_string(v, key, side, err);
+      else if (key == "execPrice")
+        ok = get_decimal_string(v, key, price, present, err);
+      else if (key == "execQty")
+        ok = get_decimal_string(v, key, qty, present, err);
+      else if (key == "execFee")
+        ok = get_decimal_string(v, key, fee, present, err);
+      else if (key == "feeCurrency")
+        ok = get_string(v, key, fee_currency, err);
+      else if (key == "tradeIv")
+        ok = get_decimal_string(v, key, trade_iv, present, err);
+      else if (key == "markPrice")
+        ok = get_decimal_string(v, key, mark, present, err);
+      else if (key == "indexPrice")
+        ok = get_decimal_string(v, key, index, present, err);
+      else if (key == "underlyingPrice")
+        ok = get_decimal_string(v, key, underlying, present, err);
+      else if (key == "execTime")
+        ok = get_ms_string(v, key, exec_time, err);
+      else if (key == "isMaker") {
+        ok = get_bool(v, key, maker, err);
+        has_maker = true;
+      }
+      if (!ok) return false;
+    }
+    if (!has_exec_type && !fast) return fail(err, ParseErrorReason::kMissingField, "execution without 'execType'");
+    if (has_exec_type && exec_type != "Trade") {
+      ++outcome.skipped;
+      return true;
+    }
+    // Presence first, then values (fill_checks.h), as every adapter does.
+    constexpr std::string_view kWhat = "execution";
+    Fill f;
+    if (!require_text(exec_id, kWhat, "execId", err) || !require_text(symbol, kWhat, "symbol", err) ||
+        !require_number(price, kWhat, "execPrice", err) || !require_number(qty, kWhat, "execQty", err) ||
+        !require_positive(price, kWhat, "execPrice", err) || !require_positive(qty, kWhat, "execQty", err) ||
+        !adapter::side(side, "side", "Buy", "Sell", f.side, err))
+      return false;
+    f.recv_ns = recv_ns;
+    f.venue_ns = exec_time;
+    f.venue = Venue::kBybit;
+    f.account = account_;
+    if (has_maker) f.liquidity = maker ? Liquidity::kMaker : Liquidity::kTaker;
+    const InstrumentInfo* ins = instruments_.find(symbol, err);
+    if (ins == nullptr) return false;
+    set_instrument(f, *ins);
+    f.price = price;
+    // Inverse contracts are sized in USD (contract value 1 USD).
+    f.qty = ins->inverse ? qty * ins->contract_value / price : qty * ins->contract_value;
+    const double idx = index > 0 ? index : kNaN;
+    f.underlying_price = ins->kind == InstrumentKind::kOption && underlying > 0 ? underlying : idx;
+    if (!set_notional(f, *ins))
+      return fail(err, ParseErrorReason::kMissingField, "option execution without 'underlyingPrice'");
+    if (trade_iv > 0) f.iv = trade_iv;  // already a fraction
+    if (mark > 0) f.mark_price = mark;
+    if (!std::isnan(fee)) {
+      std::string_view currency = fee_currency;
+      if (currency.empty() && category != "spot")
+        currency = ins->inverse ? std::string_view(ins->base) : std::string_view(ins->quote);
+      f.fee_usd = fee_to_usd(fee, currency, *ins, base_usd_price(f, *ins, idx));
+    }
+    f.trade_id = TradeIdHasher("bybit").add(exec_id).value();
+    out.push_back(f);
+    return true;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<VenueAdapter> make_bybit_adapter(AdapterContext context) {
+  return std::make_unique<BybitAdapter>(std::move(context));
+}
+
+}  // namespace segmentd

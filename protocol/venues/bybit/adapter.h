@@ -1,0 +1,23 @@
+#pragma once
+// Bybit v5 private websocket: topics `execution` (and `execution.<category>`) and
+// `execution.fast`. Only execType == "Trade" is trading activity; Funding, AdlTrade, BustTrade,
+// Settle, Delivery, MovePosition, ... are skipped on purpose. `execution.fast` carries no execType
+// (it only pushes trades), no fee and no prices besides execPrice. Units (Bybit v5 docs):
+//   - `execQty`: base coin for linear, spot and options; USD for inverse (BTCUSD, BTCUSDH25),
+//     so the base quantity is execQty × 1 USD / execPrice.
+//   - `execFee`: positive = paid, negative = rebate, in `feeCurrency` when given, else in the
+//     settle coin (the quote for linear and options, the base coin for inverse); unknown for spot.
+//   - options: `tradeIv` (a fraction), `underlyingPrice`, `markPrice`; `indexPrice` otherwise.
+// Bybit can push an execution more than once: de-duplication by execId is always on.
+// Fill::trade_id = stable_hash("bybit:" + execId).
+// Control answers: {"op":"auth"|"subscribe"|"pong"|"ping", "success", "ret_msg", "conn_id"}.
+
+#include <memory>
+
+#include "protocol/venues/venue_adapter.h"
+
+namespace segmentd {
+
+std::unique_ptr<VenueAdapter> make_bybit_adapter(AdapterContext context);
+
+}  // namespace segmentd

@@ -1,0 +1,485 @@
+#include "protocol/venues/deribit/adapter.h"
+
+#include <type_traits>
+
+#include "protocol/fill_checks.h"
+#include "protocol/ordered_fields.h"
+#include "protocol/venues/adapter_support.h"
+
+namespace segmentd {
+namespace {
+
+using namespace adapter;
+
+constexpr std::string_view kUserTrades = "user.trades.";
+
+class DeribitAdapter final : public JsonAdapter {
+ public:
+  explicit DeribitAdapter(AdapterContext ctx)
+      : JsonAdapter(Venue::kDeribit, std::move(ctx), false, /*random_access=*/false) {}
+
+ protected:
+  bool decode_document(od::document& doc, std::string_view message, std::int64_t recv_ns, std::vector<Fill>& out,
+                       DecodeOutcome& outcome, ParseError& err) override {
+    doc_ = &doc;
+    end_ = message.data() + message.size();
+    od::object root;
+    if (auto e = doc.get_object().get(root); e) return fail_root(doc, e, err);
+    std::string_view method;
+    bool has_method = false;
+    bool params_pending = false;  // params came before method: decode them after the first pass
+    bool classified = false;
+    for (auto field_result : root) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "message");
+      const std::string_view key = raw_key(field);
+      od::value v = field.value();
+      if (key == "method") {
+        if (!get_string(v, "method", method, err)) return false;
+        has_method = true;
+      } else if (key == "params") {
+        if (!has_method) {
+          params_pending = true;
+        } else {
+          if (!decode_params(v, method, recv_ns, out, outcome, err)) return false;
+          classified = true;
+        }
+      } else if (key == "id") {
+        if (!get_int(v, "id", outcome.request_id, err)) return false;
+      } else if (key == "result") {
+        if (!decode_result(v, outcome, err)) return false;
+        classified = true;
+      } else if (key == "error") {
+        if (!decode_error(v, outcome, err)) return false;
+        classified = true;
+      }
+    }
+    if (params_pending) {
+      if (auto e = root.reset().error(); e) return fail_json(err, e, "message");
+      od::value v;
+      if (auto e = root.find_field_unordered("params").get(v); e) return fail_json(err, e, "'params'");
+      if (!decode_params(v, method, recv_ns, out, outcome, err)) return false;
+      classified = true;
+      // Walk to the end so that the caller's "whole message consumed" check holds.
+      if (auto e = root.reset().error(); e) return fail_json(err, e, "message");
+      for (auto f : root) {
+        if (auto e = f.error(); e) return fail_json(err, e, "message");
+      }
+    }
+    if (!classified) {
+      if (has_method) {
+        outcome.kind = MessageKind::kUnknown;
+        outcome.reason = "JSON-RPC method without params that we do not handle";
+      } else {
+        return fail(err, ParseErrorReason::kUnknownMessage,
+                    "neither a notification (method) nor a response (result/error)");
+      }
+    }
+    return true;
+  }
+
+ private:
+  bool decode_params(od::value& v, std::string_view method, std::int64_t recv_ns, std::vector<Fill>& out,
+                     DecodeOutcome& outcome, ParseError& err) {
+    od::object params;
+    if (auto e = v.get_object().get(params); e) return fail_json(err, e, "'params' (object)");
+    if (method == "heartbeat") {
+      std::string_view type;
+      for (auto field_result : params) {
+        od::field field;
+        if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "'params'");
+        if (raw_key(field) == "type") {
+          od::value t = field.value();
+          if (!get_string(t, "params.type", type, err)) return false;
+        }
+      }
+      if (type == "test_request") {
+        outcome.kind = MessageKind::kTestRequest;
+        outcome.reason = "heartbeat test_request: answer with public/test";
+      } else if (type == "heartbeat") {
+        outcome.kind = MessageKind::kHeartbeat;
+        outcome.reason = "heartbeat";
+      } else {
+        return fail(err, ParseErrorReason::kBadValue, "heartbeat 'params.type' is neither heartbeat nor test_request");
+      }
+      return true;
+    }
+    if (method != "subscription") {
+      outcome.kind = MessageKind::kUnknown;
+      outcome.reason = "JSON-RPC notification with a method we do not handle";
+      return true;
+    }
+    std::string_view channel;
+    bool has_channel = false;
+    bool data_pending = false;
+    bool decoded = false;
+    for (auto field_result : params) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "'params'");
+      const std::string_view key = raw_key(field);
+      od::value fv = field.value();
+      if (key == "channel") {
+        if (!get_string(fv, "params.channel", channel, err)) return false;
+        has_channel = true;
+      } else if (key == "data") {
+        if (!has_channel) {
+          data_pending = true;
+        } else if (is_user_trades(channel)) {
+          if (!decode_trades(fv, recv_ns, out, outcome, err)) return false;
+          decoded = true;
+        }
+      }
+    }
+    if (!has_channel)
+      return fail(err, ParseErrorReason::kMissingField, "subscription notification without 'params.channel'");
+    if (data_pending && is_user_trades(channel)) {
+      if (auto e = params.reset().error(); e) return fail_json(err, e, "'params'");
+      od::value dv;
+      if (auto e = params.find_field_unordered("data").get(dv); e) return fail_json(err, e, "'params.data'");
+      if (!decode_trades(dv, recv_ns, out, outcome, err)) return false;
+      decoded = true;
+      if (auto e = params.reset().error(); e) return fail_json(err, e, "'params'");
+      for (auto f : params) {
+        if (auto e = f.error(); e) return fail_json(err, e, "'params'");
+      }
+    }
+    if (!is_user_trades(channel)) {
+      outcome.kind = MessageKind::kIgnored;
+      outcome.reason = "subscription channel other than user.trades (not a source of fills)";
+      return true;
+    }
+    if (!decoded) return fail(err, ParseErrorReason::kMissingField, "user.trades notification without 'params.data'");
+    outcome.kind = MessageKind::kFills;
+    outcome.reason = "user.trades notification";
+    return true;
+  }
+
+  static bool is_user_trades(std::string_view channel) { return channel.substr(0, kUserTrades.size()) == kUserTrades; }
+
+  bool decode_trades(od::value& v, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,
+                     ParseError& err) {
+    od::array trades;
+    if (auto e = v.get_array().get(trades); e) return fail_json(err, e, "'params.data' (array)");
+    for (auto trade_result : trades) {
+      od::value trade;
+      if (auto e = std::move(trade_result).get(trade); e) return fail_json(err, e, "'params.data'");
+      if (!decode_trade(trade, recv_ns, out, err)) return false;
+    }
+    return true;
+  }
+
+  //! The fields of a user trade that a Fill needs; NaN / empty / kNoTime when absent.
+  struct TradeFields {
+    std::string_view trade_id, instrument, direction, liquidity, fee_currency;
+    double price = kNaN, amount = kNaN, fee = kNaN, index_price = kNaN, underlying_price = kNaN, mark_price = kNaN,
+           iv = kNaN;
+    std::int64_t timestamp = kNoTime;
+  };
+
+  //! Reads the value of `key` into `t` when it is a field we use; other keys are ignored.
+  //! `Source` is an od::field (its value materialised only for the keys we use) or an od::value.
+  template <class Source>
+  static bool read_known(std::string_view key, Source& src, TradeFields& t, ParseError& err) {
+    switch (key.size()) {
+      case 2:
+        if (key == "iv") return get_number(src, key, t.iv, err);
+        break;
+      case 3:
+        if (key == "fee") return get_number(src, key, t.fee, err);
+        break;
+      case 5:
+        if (key == "price") return get_number(src, key, t.price, err);
+        break;
+      case 6:
+        if (key == "amount") return get_number(src, key, t.amount, err);
+        break;
+      case 8:
+        if (key == "trade_id") return get_string(src, key, t.trade_id, err);
+        break;
+      case 9:
+        if (key == "direction") return get_string(src, key, t.direction, err);
+        if (key == "liquidity") return get_string(src, key, t.liquidity, err);
+        if (key == "timestamp") return get_int(src, key, t.timestamp, err);
+        break;
+      case 10:
+        if (key == "mark_price") return get_number(src, key, t.mark_price, err);
+        break;
+      case 11:
+        if (key == "index_price") return get_number(src, key, t.index_price, err);
+        break;
+      case 12:
+        if (key == "fee_currency") return get_string(src, key, t.fee_currency, err);
+        break;
+      case 15:
+        if (key == "instrument_name") return get_string(src, key, t.instrument, err);
+        break;
+      case 16:
+        if (key == "underlying_price") return get_number(src, key, t.underlying_price, err);
+        break;
+      default: break;
+    }
+    return true;
+  }
+
+  //! Reads a trade's fields in any order: one pass over every field, switching on the key.
+  static bool read_any_order(od::object& obj, TradeFields& t, ParseError& err) {
+    for (auto field_result : obj) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "user trade");
+      if (!read_known(raw_key(field), field, t, err)) return false;
+    }
+    return true;
+  }
+
+  //! Where the key of the next field of the object being read starts (just after its opening
+  //! quote), without consuming anything: the iterator stands at the object's first key or right
+  //! after a value (at ',' or '}'). nullptr when no field follows.
+  const char* next_key() const {
+    const char* p = nullptr;
+    if (doc_->current_location().get(p) != simdjson::SUCCESS) return nullptr;
+    if (*p == ',') {
+      ++p;
+      while (p < end_ && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+    }
+    if (p >= end_ || *p != '"') return nullptr;
+    return p + 1;
+  }
+
+  //! The key of the next field (see next_key()). Empty when no field follows, or when the key
+  //! has an escape (it then matches no known key).
+  std::string_view peek_key() const {
+    const char* p = next_key();
+    if (p == nullptr) return {};
+    const char* q = p;
+    while (q < end_ && *q != '"' && *q != '\\') ++q;
+    if (q >= end_ || *q != '"') return {};
+    return {p, static_cast<std::size_t>(q - p)};
+  }
+
+  //! True when the next key is K, without consuming anything.
+  template <FieldKey K>
+  bool next_key_is() const {
+    const char* p = next_key();
+    return p != nullptr && key_is<K>(p);  // reads K.size() + 1 bytes: within the message or its padding
+  }
+
+  //! One step of the ordered walk: the field K at or after the current position (the ordered
+  //! find, which never goes back, and skips the fields before it without materialising them),
+  //! read into `out` as a number (double), an integer (int64) or a string taken as written
+  //! (string_view). `in_order` becomes false when K is not in the rest of the object, or when a
+  //! string holds an escape (Deribit's ids, symbols and enums never do; the order-free walk then
+  //! unescapes it). K is a template argument, so every key comparison is a constant-size compare
+  //! (protocol/ordered_fields.h) and the key's name for an error is a constant.
+  template <FieldKey K, class T>
+  static inline __attribute__((always_inline)) bool step(od::object& obj, bool& in_order, ParseError& err, T& out) {
+    od::value v;
+    bool found = false;
+    if (auto e = find_field_ordered<K>(obj, v, found); e) return fail_json(err, e, "user trade");
+    if (!found) {
+      in_order = false;
+      return true;
+    }
+    if constexpr (std::is_same_v<T, double>) {
+      return get_number(v, K.name(), out, err);
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+      return get_int(v, K.name(), out, err);
+    } else {
+      static_assert(std::is_same_v<T, std::string_view>);
+      od::raw_json_string raw;
+      if (auto e = v.get_raw_json_string().get(raw); e) return get_string_failed(e, K.name(), err);
+      const char* p = raw.raw();
+      const char* q = p;
+      while (*q != '"' && *q != '\\') ++q;  // the closing quote exists: stage 1 checked strings
+      if (*q == '\\') {
+        in_order = false;
+        return true;
+      }
+      out = {p, static_cast<std::size_t>(q - p)};
+      return true;
+    }
+  }
+
+  //! Reads a trade's fields in the order Deribit sends them (keys in reverse alphabetical order:
+  //! underlying_price, trade_id, timestamp, price, mark_price, liquidity, iv, instrument_name,
+  //! index_price, fee_currency, fee, direction, amount). `in_order` is false when the object does
+  //! not follow that order (a field missing or elsewhere, or an unknown field after amount): the
+  //! caller then rewinds the object and reads it with read_any_order(). The optional iv and
+  //! underlying_price are taken where Deribit puts them, or right after amount.
+  bool read_in_venue_order(od::object& obj, TradeFields& t, bool& in_order, ParseError& err) {
+    in_order = true;
+    if (next_key_is<"underlying_price">() && !step<"underlying_price">(obj, in_order, err, t.underlying_price))
+      return false;
+    // Each line: false on an error; stop (in_order false) at the first key not found in order.
+    if (!step<"trade_id">(obj, in_order, err, t.trade_id)) return false;
+    if (!in_order) return true;
+    if (!step<"timestamp">(obj, in_order, err, t.timestamp)) return false;
+    if (!in_order) return true;
+    if (!step<"price">(obj, in_order, err, t.price)) return false;
+    if (!in_order) return true;
+    if (!step<"mark_price">(obj, in_order, err, t.mark_price)) return false;
+    if (!in_order) return true;
+    if (!step<"liquidity">(obj, in_order, err, t.liquidity)) return false;
+    if (!in_order) return true;
+    if (next_key_is<"iv">() && !step<"iv">(obj, in_order, err, t.iv)) return false;
+    if (!step<"instrument_name">(obj, in_order, err, t.instrument)) return false;
+    if (!in_order) return true;
+    if (!step<"index_price">(obj, in_order, err, t.index_price)) return false;
+    if (!in_order) return true;
+    if (!step<"fee_currency">(obj, in_order, err, t.fee_currency)) return false;
+    if (!in_order) return true;
+    if (!step<"fee">(obj, in_order, err, t.fee)) return false;
+    if (!in_order) return true;
+    if (!step<"direction">(obj, in_order, err, t.direction)) return false;
+    if (!in_order) return true;
+    if (!step<"amount">(obj, in_order, err, t.amount)) return false;
+    if (!in_order) return true;
+    for (std::string_view key = peek_key(); !key.empty(); key = peek_key()) {
+      bool ok = true;
+      if (key == "iv" && std::isnan(t.iv)) {
+        ok = step<"iv">(obj, in_order, err, t.iv);
+      } else if (key == "underlying_price" && std::isnan(t.underlying_price)) {
+        ok = step<"underlying_price">(obj, in_order, err, t.underlying_price);
+      } else {
+        in_order = false;  // something else after amount: read the object in any order
+      }
+      if (!ok) return false;
+      if (!in_order) return true;
+    }
+    return true;
+  }
+
+  bool decode_trade(od::value& v, std::int64_t recv_ns, std::vector<Fill>& out, ParseError& err) {
+    od::object obj;
+    if (auto e = v.get_object().get(obj); e) return fail_json(err, e, "user trade (object)");
+    TradeFields t;
+    bool in_order = false;
+    if (!read_in_venue_order(obj, t, in_order, err)) return false;
+    if (!in_order) {
+      if (auto e = obj.reset().error(); e) return fail_json(err, e, "user trade");
+      t = TradeFields{};
+      if (!read_any_order(obj, t, err)) return false;
+    }
+    const std::string_view trade_id = t.trade_id, instrument = t.instrument, direction = t.direction,
+                           liquidity = t.liquidity, fee_currency = t.fee_currency;
+    const double price = t.price, amount = t.amount, fee = t.fee, index_price = t.index_price,
+                 underlying_price = t.underlying_price, mark_price = t.mark_price, iv = t.iv;
+    const std::int64_t timestamp = t.timestamp;
+    // Presence first, then values (fill_checks.h), as every adapter does.
+    constexpr std::string_view kWhat = "user trade";
+    Fill f;
+    if (!require_text(trade_id, kWhat, "trade_id", err) || !require_text(instrument, kWhat, "instrument_name", err) ||
+        !require_text(direction, kWhat, "direction", err) || !require_number(price, kWhat, "price", err) ||
+        !require_number(amount, kWhat, "amount", err) ||
+        !require_present(timestamp != kNoTime, kWhat, "timestamp", err) ||
+        !require_positive(price, kWhat, "price", err) || !require_positive(amount, kWhat, "amount", err) ||
+        !require_time_ms(timestamp, kWhat, "timestamp", f.venue_ns, err) ||
+        !adapter::side(direction, "direction", "buy", "sell", f.side, err))
+      return false;
+    f.recv_ns = recv_ns;
+    f.venue = Venue::kDeribit;
+    f.account = account_;
+    if (liquidity == "M") {
+      f.liquidity = Liquidity::kMaker;
+    } else if (liquidity == "T") {
+      f.liquidity = Liquidity::kTaker;
+    } else if (!liquidity.empty()) {
+      return fail(err, ParseErrorReason::kBadValue, "'liquidity' must be M or T");
+    }
+    const InstrumentInfo* ins = instruments_.find(instrument, err);
+    if (ins == nullptr) return false;
+    set_instrument(f, *ins);
+    f.price = price;
+    // Inverse perpetuals and futures are sized in USD; everything else in the coin.
+    f.qty = ins->inverse ? amount / price : amount;
+    if (!(std::isfinite(f.qty) && f.qty > 0)) return fail(err, ParseErrorReason::kBadValue, "quantity out of range");
+    const double index = index_price > 0 ? index_price : kNaN;
+    const double underlying = underlying_price > 0 ? underlying_price : kNaN;
+    f.underlying_price = ins->kind == InstrumentKind::kOption && !std::isnan(underlying) ? underlying : index;
+    if (!set_notional(f, *ins)) {
+      return fail(err, ParseErrorReason::kMissingField, "option trade without 'underlying_price' or 'index_price'");
+    }
+    if (iv > 0) f.iv = iv / 100.0;  // Deribit sends percent
+    if (mark_price > 0) f.mark_price = mark_price;
+    if (!std::isnan(fee)) f.fee_usd = fee_to_usd(fee, fee_currency, *ins, base_usd_price(f, *ins, index));
+    f.trade_id = TradeIdHasher("deribit").add(trade_id).value();
+    out.push_back(f);
+    return true;
+  }
+
+  bool decode_result(od::value& v, DecodeOutcome& outcome, ParseError& err) {
+    od::json_type type;
+    if (auto e = v.type().get(type); e) return fail_json(err, e, "'result'");
+    outcome.kind = MessageKind::kIgnored;
+    outcome.reason = "response to a request of ours";
+    switch (type) {
+      case od::json_type::array:
+        // public/subscribe and private/subscribe answer with the list of subscribed channels.
+        outcome.kind = MessageKind::kSubscriptionAck;
+        outcome.reason = "subscribe response (list of channels)";
+        return skip(v, err);
+      case od::json_type::object: {
+        od::object obj;
+        if (auto e = v.get_object().get(obj); e) return fail_json(err, e, "'result'");
+        for (auto field_result : obj) {
+          od::field field;
+          if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "'result'");
+          const std::string_view key = raw_key(field);
+          if (key == "access_token") {
+            outcome.kind = MessageKind::kAuthResult;
+            outcome.reason = "public/auth succeeded";
+            outcome.success = true;
+          } else if (key == "version" && outcome.kind != MessageKind::kAuthResult) {
+            outcome.kind = MessageKind::kPong;
+            outcome.reason = "public/test response";
+          }
+        }
+        return true;
+      }
+      case od::json_type::string: {
+        std::string_view s;
+        if (!get_string(v, "result", s, err)) return false;
+        if (s == "ok") outcome.reason = "request acknowledged with \"ok\" (e.g. public/set_heartbeat)";
+        return true;
+      }
+      default: return true;
+    }
+  }
+
+  static bool skip(od::value& v, ParseError& err) {
+    // Walk an array so that structural errors inside it are reported here; scalars need nothing.
+    od::array a;
+    if (v.get_array().get(a) != simdjson::SUCCESS) return true;
+    for (auto element : a) {
+      if (auto e = element.error(); e) return fail_json(err, e, "'result'");
+    }
+    return true;
+  }
+
+  bool decode_error(od::value& v, DecodeOutcome& outcome, ParseError& err) {
+    od::object obj;
+    if (auto e = v.get_object().get(obj); e) return fail_json(err, e, "'error' (object)");
+    for (auto field_result : obj) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "'error'");
+      if (raw_key(field) == "code") {
+        od::value cv = field.value();
+        if (!get_int(cv, "error.code", outcome.venue_code, err)) return false;
+      }
+    }
+    outcome.kind = MessageKind::kVenueError;
+    outcome.success = false;
+    outcome.reason = "JSON-RPC error response (see venue_code)";
+    return true;
+  }
+
+  od::document* doc_ = nullptr;  //!< the message being decoded (for peek_key)
+  const char* end_ = nullptr;    //!< its end
+};
+
+}  // namespace
+
+std::unique_ptr<VenueAdapter> make_deribit_adapter(AdapterContext context) {
+  return std::make_unique<DeribitAdapter>(std::move(context));
+}
+
+}  // namespace segmentd

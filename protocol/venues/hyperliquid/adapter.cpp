@@ -1,0 +1,268 @@
+#include "protocol/venues/hyperliquid/adapter.h"
+
+#include "protocol/fill_checks.h"
+#include "protocol/venues/adapter_support.h"
+
+namespace segmentd {
+namespace {
+
+using namespace adapter;
+
+AdapterContext lower_case_account(AdapterContext ctx) {
+  for (char& c : ctx.account) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return ctx;
+}
+
+class HyperliquidAdapter final : public JsonAdapter {
+ public:
+  explicit HyperliquidAdapter(AdapterContext ctx)
+      : JsonAdapter(Venue::kHyperliquid, lower_case_account(std::move(ctx)), true) {}
+
+ protected:
+  bool decode_document(od::document& doc, std::string_view, std::int64_t recv_ns, std::vector<Fill>& out,
+                       DecodeOutcome& outcome, ParseError& err) override {
+    od::object root;
+    if (auto e = doc.get_object().get(root); e) return fail_root(doc, e, err);
+    od::value v;
+    bool found = false;
+    if (!find_field(root, "channel", v, found, err)) return false;
+    if (!found) return fail(err, ParseErrorReason::kUnknownMessage, "no 'channel'");
+    std::string_view channel;
+    if (!get_string(v, "channel", channel, err)) return false;
+    const std::size_t before = out.size();
+    if (channel == "userFills" || channel == "user") {
+      if (!find_field(root, "data", v, found, err)) return false;
+      if (!found) return fail(err, ParseErrorReason::kMissingField, "no 'data'");
+      if (!decode_user_fills(v, channel == "userFills", recv_ns, out, outcome, err)) return false;
+      outcome.kind = out.size() > before || channel == "userFills" ? MessageKind::kFills : MessageKind::kIgnored;
+      outcome.reason = channel == "user" && out.size() == before
+                           ? "user event without fills (funding, liquidation, cancel)"
+                       : outcome.snapshot ? "userFills snapshot (recent fills re-sent on subscribe)"
+                                          : "user fills";
+    } else if (channel == "trades") {
+      if (!find_field(root, "data", v, found, err)) return false;
+      if (!found) return fail(err, ParseErrorReason::kMissingField, "no 'data'");
+      if (!decode_trades(v, recv_ns, out, outcome, err)) return false;
+      outcome.kind = out.size() > before ? MessageKind::kFills : MessageKind::kIgnored;
+      outcome.reason = out.size() > before ? "public trades with both users (buyer and seller fills)"
+                                           : "public trades without 'users' (cannot be attributed to accounts)";
+    } else if (channel == "subscriptionResponse") {
+      outcome.kind = MessageKind::kSubscriptionAck;
+      outcome.reason = "subscription response";
+    } else if (channel == "pong") {
+      outcome.kind = MessageKind::kPong;
+      outcome.reason = "pong (answer to our ping)";
+    } else if (channel == "error") {
+      outcome.kind = MessageKind::kVenueError;
+      outcome.success = false;
+      outcome.reason = "error channel";
+    } else {
+      outcome.kind = MessageKind::kIgnored;
+      outcome.reason = "channel other than userFills, user and trades";
+    }
+    return finish_object(root, err);
+  }
+
+ private:
+  bool decode_user_fills(od::value& v, bool user_fills, std::int64_t recv_ns, std::vector<Fill>& out,
+                         DecodeOutcome& outcome, ParseError& err) {
+    od::object data;
+    if (auto e = v.get_object().get(data); e) return fail_json(err, e, "'data' (object)");
+    std::string_view user = account_name_;
+    od::value fv;
+    bool found = false;
+    if (user_fills) {
+      if (!find_field(data, "user", fv, found, err)) return false;
+      if (!found) return fail(err, ParseErrorReason::kMissingField, "userFills without 'data.user'");
+      if (!get_string(fv, "data.user", user, err)) return false;
+      if (user.empty()) return fail(err, ParseErrorReason::kBadValue, "'data.user' is empty");
+      if (!find_field(data, "isSnapshot", fv, found, err)) return false;
+      if (found && !get_bool(fv, "data.isSnapshot", outcome.snapshot, err)) return false;
+    } else if (user.empty()) {
+      return fail(err, ParseErrorReason::kBadValue, "user event but no configured user address for this source");
+    }
+    if (!find_field(data, "fills", fv, found, err)) return false;
+    if (!found) {
+      if (user_fills) return fail(err, ParseErrorReason::kMissingField, "userFills without 'data.fills'");
+      return finish_object(data, err);
+    }
+    od::array fills;
+    if (auto e = fv.get_array().get(fills); e) return fail_json(err, e, "'data.fills' (array)");
+    const AccountId account = accounts_.intern(user);
+    for (auto fill_result : fills) {
+      od::object obj;
+      if (auto e = fill_result.get_object().get(obj); e) return fail_json(err, e, "fill (object)");
+      if (!decode_fill(obj, user, account, recv_ns, out, err)) return false;
+    }
+    return finish_object(data, err);
+  }
+
+  bool decode_fill(od::object& obj, std::string_view user, AccountId account, std::int64_t recv_ns,
+                   std::vector<Fill>& out, ParseError& err) {
+    std::string_view coin, side, fee_token;
+    double px = kNaN, sz = kNaN, fee = kNaN;
+    bool present = false, crossed = false, has_crossed = false;
+    std::int64_t time = kNoTime;
+    std::uint64_t tid = 0;
+    bool has_tid = false;
+    for (auto field_result : obj) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "fill");
+      const std::string_view key = raw_key(field);
+      od::value v = field.value();
+      bool ok = true;
+      if (key == "coin")
+        ok = get_string(v, key, coin, err);
+      else if (key == "px")
+        ok = get_decimal_string(v, key, px, present, err);
+      else if (key == "sz")
+        ok = get_decimal_string(v, key, sz, present, err);
+      else if (key == "side")
+        ok = get_string(v, key, side, err);
+      else if (key == "time")
+        ok = get_int(v, key, time, err);
+      else if (key == "fee")
+        ok = get_decimal_string(v, key, fee, present, err);
+      else if (key == "feeToken")
+        ok = get_string(v, key, fee_token, err);
+      else if (key == "crossed") {
+        ok = get_bool(v, key, crossed, err);
+        has_crossed = true;
+      } else if (key == "tid") {
+        ok = get_tid(v, tid, err);
+        has_tid = true;
+      }
+      if (!ok) return false;
+    }
+    Fill f;
+    if (!common(coin, side, px, sz, time, has_tid, recv_ns, f, err)) return false;
+    f.account = account;
+    if (has_crossed) f.liquidity = crossed ? Liquidity::kTaker : Liquidity::kMaker;
+    if (!std::isnan(fee)) {
+      const InstrumentInfo* ins = instruments_.find(coin, err);
+      if (ins == nullptr) return false;  // common() resolved the coin already: not expected
+      // feeToken is absent in older messages; fees were USDC then.
+      f.fee_usd = fee_to_usd(fee, fee_token.empty() ? std::string_view("USDC") : fee_token, *ins,
+                             base_usd_price(f, *ins, kNaN));
+    }
+    f.trade_id = trade_id(tid, user);
+    out.push_back(f);
+    return true;
+  }
+
+  bool decode_trades(od::value& v, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,
+                     ParseError& err) {
+    od::array trades;
+    if (auto e = v.get_array().get(trades); e) return fail_json(err, e, "'data' (array)");
+    for (auto trade_result : trades) {
+      od::object obj;
+      if (auto e = trade_result.get_object().get(obj); e) return fail_json(err, e, "trade (object)");
+      std::string_view coin, side;
+      std::string_view users[2];
+      std::size_t n_users = 0;
+      bool has_users = false;
+      double px = kNaN, sz = kNaN;
+      bool present = false;
+      std::int64_t time = kNoTime;
+      std::uint64_t tid = 0;
+      bool has_tid = false;
+      for (auto field_result : obj) {
+        od::field field;
+        if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "trade");
+        const std::string_view key = raw_key(field);
+        od::value fv = field.value();
+        bool ok = true;
+        if (key == "coin")
+          ok = get_string(fv, key, coin, err);
+        else if (key == "side")
+          ok = get_string(fv, key, side, err);
+        else if (key == "px")
+          ok = get_decimal_string(fv, key, px, present, err);
+        else if (key == "sz")
+          ok = get_decimal_string(fv, key, sz, present, err);
+        else if (key == "time")
+          ok = get_int(fv, key, time, err);
+        else if (key == "tid") {
+          ok = get_tid(fv, tid, err);
+          has_tid = true;
+        } else if (key == "users") {
+          has_users = true;
+          od::array a;
+          if (auto e = fv.get_array().get(a); e) return fail_json(err, e, "'users' (array)");
+          for (auto u : a) {
+            std::string_view s;
+            if (auto e = u.get_string().get(s); e) return fail_json(err, e, "'users' element (string)");
+            if (n_users < 2) users[n_users] = s;
+            ++n_users;
+          }
+        }
+        if (!ok) return false;
+      }
+      if (!has_users) {
+        ++outcome.skipped;  // older feed without users: a market trade, not attributable
+        continue;
+      }
+      if (n_users != 2 || users[0].empty() || users[1].empty()) {
+        return fail(err, ParseErrorReason::kBadValue, "'users' must be [buyer, seller]");
+      }
+      Fill buyer;
+      if (!common(coin, side, px, sz, time, has_tid, recv_ns, buyer, err)) return false;
+      const bool buyer_took = side == "B";
+      Fill seller = buyer;
+      buyer.side = Side::kBuy;
+      buyer.liquidity = buyer_took ? Liquidity::kTaker : Liquidity::kMaker;
+      buyer.account = accounts_.intern(users[0]);
+      buyer.trade_id = trade_id(tid, users[0]);
+      seller.side = Side::kSell;
+      seller.liquidity = buyer_took ? Liquidity::kMaker : Liquidity::kTaker;
+      seller.account = accounts_.intern(users[1]);
+      seller.trade_id = trade_id(tid, users[1]);
+      out.push_back(buyer);
+      out.push_back(seller);
+    }
+    return true;
+  }
+
+  //! Fields shared by userFills and trades; side "B" (bid) is a buy, "A" (ask) a sell.
+  bool common(std::string_view coin, std::string_view side, double px, double sz, std::int64_t time, bool has_tid,
+              std::int64_t recv_ns, Fill& f, ParseError& err) {
+    // Presence first, then values (fill_checks.h), as every adapter does.
+    constexpr std::string_view kWhat = "fill";
+    if (!require_text(coin, kWhat, "coin", err) || !require_number(px, kWhat, "px", err) ||
+        !require_number(sz, kWhat, "sz", err) || !require_present(time != kNoTime, kWhat, "time", err) ||
+        !require_present(has_tid, kWhat, "tid", err) || !require_positive(px, kWhat, "px", err) ||
+        !require_positive(sz, kWhat, "sz", err) || !adapter::side(side, "side", "B", "A", f.side, err) ||
+        !require_time_ms(time, kWhat, "time", f.venue_ns, err))
+      return false;
+    f.recv_ns = recv_ns;
+    f.venue = Venue::kHyperliquid;
+    const InstrumentInfo* ins = instruments_.find(coin, err);
+    if (ins == nullptr) return false;
+    set_instrument(f, *ins);
+    f.price = px;
+    f.qty = sz * ins->contract_value;
+    if (!set_notional(f, *ins)) return fail(err, ParseErrorReason::kBadSymbol, "instrument price is not in USD");
+    return true;
+  }
+
+  static bool get_tid(od::value& v, std::uint64_t& tid, ParseError& err) {
+    if (auto e = v.get_uint64().get(tid); e) return fail_json(err, e, "'tid' (integer)");
+    return true;
+  }
+
+  static std::uint64_t trade_id(std::uint64_t tid, std::string_view user) {
+    char buf[24];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, tid);
+    return TradeIdHasher("hyperliquid").add(std::string_view(buf, static_cast<std::size_t>(p - buf))).add(user).value();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<VenueAdapter> make_hyperliquid_adapter(AdapterContext context) {
+  return std::make_unique<HyperliquidAdapter>(std::move(context));
+}
+
+}  // namespace segmentd

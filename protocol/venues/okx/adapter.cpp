@@ -1,0 +1,224 @@
+#include "protocol/venues/okx/adapter.h"
+
+#include "protocol/fill_checks.h"
+#include "protocol/venues/adapter_support.h"
+
+namespace segmentd {
+namespace {
+
+using namespace adapter;
+
+class OkxAdapter final : public JsonAdapter {
+ public:
+  explicit OkxAdapter(AdapterContext ctx) : JsonAdapter(Venue::kOkx, std::move(ctx), false) {}
+
+ protected:
+  bool decode_text(std::string_view message, DecodeOutcome& outcome) override {
+    if (message != "pong") return false;
+    outcome.kind = MessageKind::kPong;
+    outcome.reason = "\"pong\" (answer to our \"ping\")";
+    return true;
+  }
+
+  bool decode_document(od::document& doc, std::string_view, std::int64_t recv_ns, std::vector<Fill>& out,
+                       DecodeOutcome& outcome, ParseError& err) override {
+    od::object root;
+    if (auto e = doc.get_object().get(root); e) return fail_root(doc, e, err);
+    od::value v;
+    bool found = false;
+    if (!find_field(root, "event", v, found, err)) return false;
+    if (found) {
+      std::string_view event;
+      if (!get_string(v, "event", event, err)) return false;
+      if (!decode_event(root, event, outcome, err)) return false;
+      return finish_object(root, err);
+    }
+    if (!find_field(root, "arg", v, found, err)) return false;
+    if (!found) return fail(err, ParseErrorReason::kUnknownMessage, "neither an event nor a channel push ('arg')");
+    std::string_view channel;
+    od::object arg;
+    if (auto e = v.get_object().get(arg); e) return fail_json(err, e, "'arg' (object)");
+    if (!find_field(arg, "channel", v, found, err)) return false;
+    if (!found) return fail(err, ParseErrorReason::kMissingField, "'arg' without 'channel'");
+    if (!get_string(v, "arg.channel", channel, err)) return false;
+    if (!finish_object(arg, err)) return false;
+    if (channel != "orders") {
+      outcome.kind = MessageKind::kIgnored;
+      outcome.reason = "channel other than orders (not a source of fills)";
+      return finish_object(root, err);
+    }
+    if (!find_field(root, "data", v, found, err)) return false;
+    if (!found) return fail(err, ParseErrorReason::kMissingField, "orders push without 'data'");
+    od::array orders;
+    if (auto e = v.get_array().get(orders); e) return fail_json(err, e, "'data' (array)");
+    const std::size_t before = out.size();
+    for (auto order_result : orders) {
+      od::object order;
+      if (auto e = order_result.get_object().get(order); e) return fail_json(err, e, "order (object)");
+      if (!decode_order(order, recv_ns, out, outcome, err)) return false;
+    }
+    if (out.size() > before) {
+      outcome.kind = MessageKind::kFills;
+      outcome.reason = "orders push with executions (tradeId set, fillSz > 0)";
+    } else {
+      outcome.kind = MessageKind::kOrderUpdate;
+      outcome.reason = "orders push without an execution (tradeId empty or fillSz 0)";
+    }
+    return finish_object(root, err);
+  }
+
+ private:
+  bool decode_event(od::object& root, std::string_view event, DecodeOutcome& outcome, ParseError& err) {
+    od::value v;
+    bool found = false;
+    if (!find_field(root, "code", v, found, err)) return false;
+    if (found) {
+      std::string_view code;
+      if (!get_string(v, "code", code, err)) return false;
+      if (!parse_int(code, outcome.venue_code))
+        return fail(err, ParseErrorReason::kBadValue, "'code' is not an integer");
+    }
+    if (event == "login") {
+      outcome.kind = MessageKind::kAuthResult;
+      outcome.success = outcome.venue_code == 0;
+      outcome.reason = outcome.success ? "login succeeded" : "login failed (see venue_code)";
+    } else if (event == "subscribe") {
+      outcome.kind = MessageKind::kSubscriptionAck;
+      outcome.reason = "subscribed";
+    } else if (event == "unsubscribe") {
+      outcome.kind = MessageKind::kIgnored;
+      outcome.reason = "unsubscribed";
+    } else if (event == "error") {
+      outcome.kind = MessageKind::kVenueError;
+      outcome.success = false;
+      outcome.reason = "error event (see venue_code; 60009 = login failed)";
+    } else if (event == "notice") {
+      outcome.kind = MessageKind::kVenueError;
+      outcome.reason = "notice: the venue will close this connection (64008 = service upgrade); reconnect";
+    } else if (event == "channel-conn-count") {
+      outcome.kind = MessageKind::kIgnored;
+      outcome.reason = "channel connection count information";
+    } else if (event == "channel-conn-count-error") {
+      outcome.kind = MessageKind::kVenueError;
+      outcome.success = false;
+      outcome.reason = "too many connections for the channel";
+    } else {
+      outcome.kind = MessageKind::kUnknown;
+      outcome.reason = "event we do not know";
+    }
+    return true;
+  }
+
+  bool decode_order(od::object& order, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,
+                    ParseError& err) {
+    std::string_view inst_id, side, trade_id, exec_type, fill_fee_ccy, fee_ccy;
+    double fill_sz = kNaN, fill_px = kNaN, fill_fee = kNaN, fee = kNaN, acc_fill_sz = kNaN, px_vol = kNaN,
+           fwd_px = kNaN, mark_px = kNaN, idx_px = kNaN;
+    bool has_fill_fee = false, has_fee = false, present = false;
+    std::int64_t fill_time = 0, u_time = 0;
+    for (auto field_result : order) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "order");
+      const std::string_view key = raw_key(field);
+      od::value v = field.value();
+      bool ok = true;
+      if (key == "instId")
+        ok = get_string(v, key, inst_id, err);
+      else if (key == "side")
+        ok = get_string(v, key, side, err);
+      else if (key == "tradeId")
+        ok = get_string(v, key, trade_id, err);
+      else if (key == "execType")
+        ok = get_string(v, key, exec_type, err);
+      else if (key == "fillSz")
+        ok = get_decimal_string(v, key, fill_sz, present, err);
+      else if (key == "fillPx")
+        ok = get_decimal_string(v, key, fill_px, present, err);
+      else if (key == "fillFee")
+        ok = get_decimal_string(v, key, fill_fee, has_fill_fee, err);
+      else if (key == "fillFeeCcy")
+        ok = get_string(v, key, fill_fee_ccy, err);
+      else if (key == "fee")
+        ok = get_decimal_string(v, key, fee, has_fee, err);
+      else if (key == "feeCcy")
+        ok = get_string(v, key, fee_ccy, err);
+      else if (key == "accFillSz")
+        ok = get_decimal_string(v, key, acc_fill_sz, present, err);
+      else if (key == "fillPxVol")
+        ok = get_decimal_string(v, key, px_vol, present, err);
+      else if (key == "fillFwdPx")
+        ok = get_decimal_string(v, key, fwd_px, present, err);
+      else if (key == "fillMarkPx")
+        ok = get_decimal_string(v, key, mark_px, present, err);
+      else if (key == "fillIdxPx")
+        ok = get_decimal_string(v, key, idx_px, present, err);
+      else if (key == "fillTime")
+        ok = get_optional_ms(v, key, fill_time, err);
+      else if (key == "uTime")
+        ok = get_optional_ms(v, key, u_time, err);
+      if (!ok) return false;
+    }
+    // A push without an execution says so with tradeId "" and fillSz "0" or "": a state change
+    // of the order. A negative fillSz is a defect, reported like any venue's negative size.
+    if (trade_id.empty() || std::isnan(fill_sz) || fill_sz == 0) {
+      ++outcome.skipped;
+      return true;
+    }
+    // Presence first, then values (fill_checks.h), as every adapter does.
+    constexpr std::string_view kWhat = "fill";
+    Fill f;
+    if (!require_text(inst_id, kWhat, "instId", err) || !require_number(fill_px, kWhat, "fillPx", err) ||
+        !require_positive(fill_sz, kWhat, "fillSz", err) || !require_positive(fill_px, kWhat, "fillPx", err) ||
+        !adapter::side(side, "side", "buy", "sell", f.side, err))
+      return false;
+    f.recv_ns = recv_ns;
+    f.venue_ns = fill_time > 0 ? fill_time : u_time;
+    f.venue = Venue::kOkx;
+    f.account = account_;
+    if (exec_type == "M")
+      f.liquidity = Liquidity::kMaker;
+    else if (exec_type == "T")
+      f.liquidity = Liquidity::kTaker;
+    const InstrumentInfo* ins = instruments_.find(inst_id, err);
+    if (ins == nullptr) return false;
+    set_instrument(f, *ins);
+    f.price = fill_px;
+    f.qty = ins->inverse ? fill_sz * ins->contract_value / fill_px : fill_sz * ins->contract_value;
+    const double index = idx_px > 0 ? idx_px : kNaN;
+    f.underlying_price = ins->kind == InstrumentKind::kOption && fwd_px > 0 ? fwd_px : index;
+    if (!set_notional(f, *ins)) return fail(err, ParseErrorReason::kMissingField, "option fill without 'fillFwdPx'");
+    if (px_vol > 0) f.iv = px_vol;  // already a fraction
+    if (mark_px > 0) f.mark_price = mark_px;
+    // OKX signs fees from the account's side: negative = charged. Fill::fee_usd: positive = paid.
+    const double base_usd = base_usd_price(f, *ins, index);
+    if (has_fill_fee) {
+      f.fee_usd = fee_to_usd(-fill_fee, fill_fee_ccy, *ins, base_usd);
+    } else if (has_fee && acc_fill_sz == fill_sz) {
+      f.fee_usd = fee_to_usd(-fee, fee_ccy, *ins, base_usd);
+    }
+    f.trade_id = TradeIdHasher("okx").add(inst_id).add(trade_id).value();
+    out.push_back(f);
+    return true;
+  }
+
+  //! OKX times are ms in strings; "" means not applicable (fillTime of a non-fill push).
+  static bool get_optional_ms(od::value& v, std::string_view what, std::int64_t& out_ns, ParseError& err) {
+    std::string_view s;
+    if (!get_string(v, what, s, err)) return false;
+    if (s.empty()) {
+      out_ns = 0;
+      return true;
+    }
+    std::int64_t ms = 0;
+    if (!parse_int(s, ms)) return fail(err, ParseErrorReason::kBadValue, "time is not an integer in ms");
+    return ms_to_ns(ms, what, out_ns, err);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<VenueAdapter> make_okx_adapter(AdapterContext context) {
+  return std::make_unique<OkxAdapter>(std::move(context));
+}
+
+}  // namespace segmentd

@@ -1,0 +1,57 @@
+#pragma once
+// The admin HTTP API (DESIGN.md §5), served by Beast on its own I/O thread:
+//
+//   GET /healthz           200 "ok" while the process serves requests (liveness)
+//   GET /readyz            200 when every readiness check passes, else 503; JSON body lists them
+//   GET /metrics           Prometheus exposition text from `handlers.metrics` (404 when unset)
+//   GET /v1/segments       the model in original units: segments, sizes, labels, policy
+//   GET /v1/accounts/{id}  one account: raw and scaled features, segment, distances to every
+//                          centroid, confidence, recent changes (404 when unknown)
+//
+// /v1/* requires "Authorization: Bearer <token>" (401 otherwise); /healthz, /readyz and
+// /metrics are open (probes and Prometheus). Only GET and HEAD; keep-alive; bounded requests.
+//
+// Handlers run on the admin I/O thread, one request at a time: they may block briefly (e.g.
+// wait for a shard's answer) without touching the publisher or ingest. They must be set before
+// start() and stay valid until stop().
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/model.h"
+#include "protocol/publisher/admin_messages.h"
+#include "service/config/publisher_config.h"
+
+namespace segmentd {
+
+struct AdminHandlers {
+  std::function<std::vector<ReadinessCheck>()> readiness;                       //!< unset → ready
+  std::function<ModelPtr()> model;                                              //!< the current model (may return null)
+  std::function<std::optional<AccountView>(std::string_view account)> account;  //!< nullopt → 404
+  std::function<std::string()> metrics;                                         //!< Prometheus text format
+};
+
+class AdminServer {
+ public:
+  AdminServer(const AdminConfig& config, AdminHandlers handlers);
+  ~AdminServer();  //!< stop()
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  absl::Status start();
+  void stop();
+  std::uint16_t port() const;
+
+ private:
+  struct Io;
+  AdminConfig config_;
+  std::unique_ptr<Io> io_;
+};
+
+}  // namespace segmentd

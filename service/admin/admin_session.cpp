@@ -1,0 +1,198 @@
+#include "service/admin/admin_session.h"
+
+#include <chrono>
+#include <optional>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "protocol/publisher/admin_messages.h"
+
+namespace segmentd {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using error_code = boost::system::error_code;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+//! Percent-decodes a path segment; nullopt on a malformed escape.
+std::optional<std::string> url_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    if (i + 2 >= s.size()) return std::nullopt;
+    int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+Response make_response(const Request& req, http::status status, std::string body, std::string_view type) {
+  Response res(status, req.version());
+  res.set(http::field::server, "segmentd-admin");
+  res.set(http::field::content_type, type);
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+Response json_error(const Request& req, http::status status, std::string_view error, std::string_view message) {
+  std::string body;
+  adminmsg::append_error(body, error, message);
+  Response res = make_response(req, status, std::move(body), "application/json");
+  if (status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
+  return res;
+}
+
+//! The router: a pure function of the request and the handlers.
+Response handle(const Request& req, const AdminContext& ctx) {
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    Response res = json_error(req, http::status::method_not_allowed, "method_not_allowed", "only GET and HEAD");
+    res.set(http::field::allow, "GET, HEAD");
+    return res;
+  }
+  std::string_view target = req.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  const auto& h = ctx.handlers;
+  if (path == "/healthz") return make_response(req, http::status::ok, "ok\n", "text/plain");
+  if (path == "/readyz") {
+    std::vector<ReadinessCheck> checks;
+    if (h.readiness) checks = h.readiness();
+    bool ready = true;
+    for (const auto& c : checks) ready = ready && c.ok;
+    std::string body;
+    adminmsg::append_readiness(body, checks);
+    return make_response(req, ready ? http::status::ok : http::status::service_unavailable, std::move(body),
+                         "application/json");
+  }
+  if (path == "/metrics") {
+    if (!h.metrics) return json_error(req, http::status::not_found, "not_found", "metrics are not enabled");
+    return make_response(req, http::status::ok, h.metrics(), "text/plain; version=0.0.4");
+  }
+  if (path.starts_with("/v1/")) {
+    if (!ctx.tokens.check_header(req[http::field::authorization])) {
+      return json_error(req, http::status::unauthorized, "unauthorized", "a valid bearer token is required");
+    }
+    ModelPtr model = h.model ? h.model() : nullptr;
+    if (path == "/v1/segments") {
+      std::string body;
+      adminmsg::append_segments(body, model.get());
+      return make_response(req, http::status::ok, std::move(body), "application/json");
+    }
+    constexpr std::string_view kAccounts = "/v1/accounts/";
+    if (path.starts_with(kAccounts) && path.size() > kAccounts.size()) {
+      auto account = url_decode(path.substr(kAccounts.size()));
+      if (!account || account->empty() || account->size() > 128 || account->find('/') != std::string::npos) {
+        return json_error(req, http::status::bad_request, "bad_account", "the account id is malformed");
+      }
+      std::optional<AccountView> view = h.account ? h.account(*account) : std::nullopt;
+      if (!view) return json_error(req, http::status::not_found, "unknown_account", "no such account");
+      std::string body;
+      adminmsg::append_account(body, *view, model.get());
+      return make_response(req, http::status::ok, std::move(body), "application/json");
+    }
+  }
+  return json_error(req, http::status::not_found, "not_found", "no such endpoint");
+}
+
+// One connection: reads a request, answers, repeats while keep-alive. On its strand; kept alive
+// by its pending handler.
+template <class Stream>
+class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
+ public:
+  AdminSession(Stream&& stream, std::shared_ptr<const AdminContext> context)
+      : stream_(std::move(stream)), context_(std::move(context)) {}
+  ~AdminSession() { context_->connections.fetch_sub(1, std::memory_order_relaxed); }
+
+  void run() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      do_read();
+    } else {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::nanoseconds(context_->request_timeout_ns));
+      stream_.async_handshake(net::ssl::stream_base::server,
+                              beast::bind_front_handler(&AdminSession::on_handshake, this->shared_from_this()));
+    }
+  }
+
+ private:
+  void on_handshake(error_code ec) {
+    if (!ec) do_read();
+  }
+
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(context_->max_request_bytes));
+    parser_->body_limit(context_->max_request_bytes);
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::nanoseconds(context_->request_timeout_ns));
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&AdminSession::on_read, this->shared_from_this()));
+  }
+
+  void on_read(error_code ec, std::size_t) {
+    if (ec) return do_shutdown();
+    Request req = parser_->release();
+    response_ = std::make_shared<Response>(handle(req, *context_));
+    if (req.method() == http::verb::head) response_->body().clear();
+    http::async_write(stream_, *response_,
+                      beast::bind_front_handler(&AdminSession::on_write, this->shared_from_this()));
+  }
+
+  void on_write(error_code ec, std::size_t) {
+    const bool keep_alive = response_ && response_->keep_alive();
+    response_.reset();
+    if (ec || !keep_alive) return do_shutdown();
+    do_read();
+  }
+
+  void do_shutdown() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      error_code ignored;
+      stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    } else {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](error_code) {});
+    }
+  }
+
+  Stream stream_;
+  std::shared_ptr<const AdminContext> context_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<Response> response_;
+};
+
+}  // namespace
+
+void start_admin_connection(net::ip::tcp::socket socket, std::shared_ptr<const AdminContext> context) {
+  if (context->connections.fetch_add(1, std::memory_order_relaxed) >= context->max_connections) {
+    context->connections.fetch_sub(1, std::memory_order_relaxed);
+    return;  // over the limit: the socket closes as it goes out of scope
+  }
+  if (context->tls) {
+    using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+    std::make_shared<AdminSession<TlsStream>>(TlsStream(beast::tcp_stream(std::move(socket)), *context->tls),
+                                              std::move(context))
+        ->run();
+  } else {
+    std::make_shared<AdminSession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), std::move(context))->run();
+  }
+}
+
+}  // namespace segmentd

@@ -1,0 +1,347 @@
+#include "service/app/pipeline.h"
+#include "protocol/venues/registry.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "core/str_cat.h"
+#include "service/admin/admin_server.h"
+#include "service/base/log.h"
+#include "service/ingest/ingest_server.h"
+#include "service/ingest/replay_source.h"
+#include "service/ingest/venue_source.h"
+#include "service/metrics/clusterer_probe.h"
+#include "service/metrics/ingest_probe.h"
+#include "service/metrics/latency_probe.h"
+#include "service/metrics/metrics.h"
+#include "service/metrics/process_probe.h"
+#include "service/metrics/publisher_probe.h"
+#include "service/metrics/shard_probe.h"
+#include "service/publisher/publisher.h"
+
+namespace segmentd {
+namespace {
+
+constexpr std::size_t kRecentChanges = 1 << 16;  //!< the change log kept for /v1/accounts
+
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Pipeline::Pipeline(Config config, SourceMaker simulator)
+    : config_(std::move(config)),
+      make_simulator_(std::move(simulator)),
+      instruments_(parse_symbol, config_.contracts) {}
+
+Pipeline::~Pipeline() { stop(); }
+
+absl::Status Pipeline::start() {
+  if (started_) return absl::FailedPreconditionError("pipeline already started");
+  started_ = true;
+  started_ns_ = wall_ns();
+  const int producers = std::max<int>(1, static_cast<int>(config_.sources.size()));
+
+  tape_ = std::make_unique<PriceTape>(config_.features.tape_instruments, config_.features.tape_underlyings, producers);
+
+  ClustererLoopOptions lo;
+  lo.config = config_.clusterer;
+  lo.shards = config_.shards.shards;
+  lo.on_model = [this](const ModelPtr& model, const ClustererStats&, double seconds, std::size_t items) {
+    if (clusterer_probe_) clusterer_probe_->record_batch(items, static_cast<std::int64_t>(seconds * 1e9));
+    if (model) on_model(model);
+  };
+  clusterer_ = std::make_unique<ClustererLoop>(std::move(lo));
+
+  ShardSetConfig sc;
+  sc.shards = config_.shards.shards;
+  sc.producers = producers;
+  sc.ring_capacity = config_.shards.ring_capacity;
+  sc.full_policy = config_.shards.full_policy;
+  std::vector<std::unique_ptr<ShardHandler>> handlers;
+  for (int s = 0; s < sc.shards; ++s) {
+    AccountShardOptions o;
+    o.params = config_.features.params;
+    o.tape = tape_.get();
+    o.auto_resolve = true;
+    o.markout_tick_ns = config_.features.markout_tick_ns;
+    o.model = &clusterer_->model_slot();
+    o.assigner = config_.clusterer.assigner;
+    o.on_batch = [this](int shard, std::span<const TouchedAccount> touched) {
+      clusterer_->offer(shard, touched);
+      // On the shard's own thread, so its handler may be read here.
+      if (shard_probe_)
+        shard_probe_->record_accounts(shard, static_cast<AccountShard&>(shards_->handler(shard)).store().size());
+    };
+    o.on_changes = [this](int shard, std::span<const SegmentChange> changes) { on_changes(shard, changes); };
+    handlers.push_back(std::make_unique<AccountShard>(s, std::move(o)));
+  }
+  shards_ = std::make_unique<ShardSet>(sc, std::move(handlers));
+
+  // Sources, each with its own producer index.
+  for (int p = 0; p < producers; ++p) sinks_.push_back(std::make_unique<TapeSink>(*tape_, *shards_, p));
+  for (std::size_t i = 0; i < config_.sources.size(); ++i) {
+    const SourceConfig& sc_i = config_.sources[i];
+    FillSink& sink = *sinks_[i];
+    switch (sc_i.kind) {
+      case SourceKind::kVenue: {
+        AdapterContext ctx;
+        ctx.accounts = &accounts_;
+        ctx.instruments = &instruments_;
+        sources_.push_back(std::make_unique<VenueSource>(sc_i, ctx, sink));
+        break;
+      }
+      case SourceKind::kIngest:
+        sources_.push_back(std::make_unique<IngestServer>(sc_i, accounts_, instruments_, sink));
+        break;
+      case SourceKind::kReplay:
+        sources_.push_back(std::make_unique<ReplaySource>(sc_i, accounts_, instruments_, sink));
+        break;
+      case SourceKind::kSimulator: {
+        if (!make_simulator_)
+          return absl::InvalidArgumentError(str_cat("source '", sc_i.name, "': this binary has no simulator"));
+        auto src = make_simulator_(sc_i, accounts_, instruments_, sink);
+        if (!src.ok()) return src.status();
+        sources_.push_back(*std::move(src));
+        break;
+      }
+    }
+  }
+
+  if (config_.publisher.enabled) {
+    publisher_ = std::make_unique<Publisher>(config_.publisher, accounts_);
+    if (auto st = publisher_->start(); !st.ok()) return st;
+  }
+  start_probes();
+  if (config_.admin.enabled) {
+    AdminHandlers h;
+    h.model = [this] { return clusterer_->model(); };
+    h.account = [this](std::string_view name) { return account_view(name); };
+    h.metrics = [this] { return render_metrics(); };
+    h.readiness = [this] {
+      std::vector<ReadinessCheck> checks;
+      ModelPtr m = clusterer_->model();
+      checks.push_back({"model", m && m->ready(),
+                        m && m->ready() ? str_cat("version ", m->version, ", ", m->segments.size(), " segments")
+                                        : str_cat("warming up: ", clusterer_->warmup_progress(), "/",
+                                                  config_.clusterer.min_accounts, " accounts")});
+      std::size_t live = 0;
+      for (const auto& s : sources_) live += (SourceStats::get(s->stats().fills) > 0 || s->finished()) ? 1 : 0;
+      checks.push_back({"sources", live == sources_.size(), str_cat(live, "/", sources_.size(), " delivering fills")});
+      return checks;
+    };
+    admin_ = std::make_unique<AdminServer>(config_.admin, std::move(h));
+    if (auto st = admin_->start(); !st.ok()) return st;
+  }
+
+  clusterer_->start();
+  shards_->start();
+  for (auto& s : sources_) {
+    if (auto st = s->start(); !st.ok())
+      return absl::Status(st.code(), str_cat("source '", s->name(), "': ", st.message()));
+  }
+  return absl::OkStatus();
+}
+
+void Pipeline::start_probes() {
+  metrics_ = std::make_unique<Metrics>();
+  for (const auto& src : sources_) {
+    std::string venue = "native";
+    for (const auto& sc : config_.sources)
+      if (sc.name == src->name())
+        venue = sc.kind == SourceKind::kVenue ? std::string(to_string(sc.venue)) : std::string(to_string(sc.kind));
+    auto probe = std::make_unique<IngestProbe>(*metrics_, std::string(src->name()), venue);
+    const Source* s = src.get();
+    probe->sample_from([s] {
+      const SourceStats& st = s->stats();
+      IngestSample x;
+      x.messages = SourceStats::get(st.messages);
+      x.bytes = SourceStats::get(st.bytes);
+      x.fills = SourceStats::get(st.fills);
+      const std::uint64_t connects = SourceStats::get(st.connects);
+      x.reconnects = connects > 0 ? connects - 1 : 0;
+      for (int r = 0; r < kParseErrorReasonCount; ++r) x.parse_errors[r] = SourceStats::get(st.errors[r]);
+      x.connected = connects > SourceStats::get(st.disconnects) || (connects == 0 && x.fills > 0);
+      return x;
+    });
+    ingest_probes_.push_back(std::move(probe));
+  }
+  shard_probe_ = std::make_unique<ShardProbe>(
+      *metrics_, shards_->shards(), static_cast<std::size_t>(shards_->producers()) * config_.shards.ring_capacity);
+  shard_probe_->attach(shards_.get());
+  clusterer_probe_ = std::make_unique<ClustererProbe>(*metrics_, shards_->shards());
+  latency_probe_ = std::make_unique<LatencyProbe>(*metrics_);
+  process_probe_ = std::make_unique<ProcessProbe>(*metrics_, SEGMENTD_VERSION);
+  if (publisher_) {
+    publisher_probe_ = std::make_unique<PublisherProbe>(*metrics_);
+    Publisher* pub = publisher_.get();
+    publisher_probe_->sample_from([pub] {
+      const PublisherStats st = pub->stats();
+      PublisherSample x;
+      x.subscribers = st.subscribers;
+      x.connections = st.connections;
+      x.queued_bytes = st.queued_bytes;
+      x.slow_consumer_closes = st.slow_consumer_closes;
+      x.rejected_connections = st.rejected_connections;
+      x.auth_failures = st.auth_failures;
+      x.snapshots = st.snapshots;
+      x.replays = st.replays;
+      x.messages_published = st.messages_published;
+      x.last_seq = st.last_seq;
+      x.ring_first_seq = st.ring_first_seq;
+      x.ring_size = st.ring_size;
+      return x;
+    });
+  }
+}
+
+std::string Pipeline::render_metrics() { return metrics_ ? metrics_->render() : std::string(); }
+
+void Pipeline::stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  if (admin_) admin_->stop();  // no scrape runs while the probes go away
+  for (auto& s : sources_) s->stop();
+  if (shards_) shards_->stop();
+  if (clusterer_) clusterer_->stop();
+  if (publisher_) publisher_->stop();
+  publisher_probe_.reset();
+  shard_probe_.reset();
+  ingest_probes_.clear();
+}
+
+bool Pipeline::sources_finished() const {
+  if (sources_.empty()) return false;
+  for (const auto& s : sources_)
+    if (!s->finished()) return false;
+  return true;
+}
+
+void Pipeline::on_changes(int shard, std::span<const SegmentChange> changes) {
+  if (changes.empty()) return;
+  if (clusterer_probe_) clusterer_probe_->record_segment_changes(shard, changes.size());
+  {
+    std::lock_guard<std::mutex> lock(changes_mu_);
+    for (const SegmentChange& c : changes) {
+      if (c.from != kNoSegment) --segment_sizes_[c.from];
+      ++segment_sizes_[c.to];
+      recent_.push_back(c);
+      if (recent_.size() > kRecentChanges) recent_.pop_front();
+    }
+  }
+  change_count_.fetch_add(changes.size(), std::memory_order_relaxed);
+  std::uint64_t moves = 0;
+  for (const SegmentChange& c : changes) moves += c.from != kNoSegment ? 1 : 0;
+  move_count_.fetch_add(moves, std::memory_order_relaxed);
+  if (publisher_) publisher_->publish_changes(changes);
+  if (latency_probe_) {
+    // Receive → published. Only where receive time is wall-clock time (a simulator running faster
+    // than real time stamps fills in its own future; replays stamp the past).
+    const std::int64_t now = wall_ns();
+    for (const SegmentChange& c : changes)
+      if (c.recv_ns <= now && now - c.recv_ns < 60'000'000'000LL) latency_probe_->record(c.recv_ns, now);
+  }
+}
+
+void Pipeline::on_model(const ModelPtr& model) {
+  if (publisher_) publisher_->publish_model(model);
+  for (const ModelEvent& e : model->events) {
+    switch (e.kind) {
+      case ModelEvent::Kind::kBorn:
+        SEGMENTD_LOG_INFO("clusterer", "segment born", {"segment", e.segment}, {"label", e.label}, {"why", e.why});
+        break;
+      case ModelEvent::Kind::kRetired:
+        SEGMENTD_LOG_INFO("clusterer", "segment retired", {"segment", e.segment}, {"why", e.why});
+        break;
+      case ModelEvent::Kind::kRelabelled:
+        SEGMENTD_LOG_INFO("clusterer", "segment relabelled", {"segment", e.segment}, {"from", e.previous_label},
+                          {"to", e.label});
+        break;
+    }
+  }
+}
+
+PipelineSummary Pipeline::summary() const {
+  PipelineSummary s;
+  s.seconds = (wall_ns() - started_ns_) / 1e9;
+  for (int i = 0; i < shards_->shards(); ++i) {
+    s.fills += shards_->processed(i);
+    s.ring_full_events += shards_->ring_full_events(i);
+  }
+  s.rejected = shards_->rejected();
+  s.accounts = accounts_.size();
+  s.changes = change_count_.load(std::memory_order_relaxed);
+  s.moves = move_count_.load(std::memory_order_relaxed);
+  s.model = clusterer_->model();
+  s.model_version = s.model ? s.model->version : 0;
+  s.warmup_progress = clusterer_->warmup_progress();
+  s.warmup_target = config_.clusterer.min_accounts;
+  for (const auto& src : sources_) {
+    s.parse_errors += src->stats().error_total();
+    s.sources.push_back(str_cat(src->name(), ": ", SourceStats::get(src->stats().fills), " fills",
+                                src->finished() ? " (finished)" : ""));
+  }
+  if (s.model) {
+    std::lock_guard<std::mutex> lock(changes_mu_);
+    for (const Segment& seg : s.model->segments) {
+      auto it = segment_sizes_.find(seg.id);
+      s.segments.push_back({seg.id, seg.label, it == segment_sizes_.end() ? 0 : it->second, seg.policy});
+    }
+  }
+  return s;
+}
+
+std::vector<std::pair<AccountId, SegmentId>> Pipeline::assignments() {
+  std::vector<std::pair<AccountId, SegmentId>> out;
+  for (int s = 0; s < shards_->shards(); ++s) {
+    auto part = shards_
+                    ->call(s,
+                           [](ShardHandler& h) {
+                             std::vector<std::pair<AccountId, SegmentId>> v;
+                             static_cast<AccountShard&>(h).for_each_account([&v](const AccountSnapshot& a) {
+                               if (a.segment != kNoSegment) v.emplace_back(a.account, a.segment);
+                             });
+                             return v;
+                           })
+                    .get();
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::optional<AccountView> Pipeline::account_view(std::string_view name) {
+  AccountId id = 0;
+  if (!accounts_.find(name, &id)) return std::nullopt;
+  auto snap = read_account(*shards_, id).get();
+  if (!snap) return std::nullopt;
+  AccountView v;
+  v.account = std::string(name);
+  v.features_raw = snap->raw;
+  v.segment = snap->segment;
+  v.confidence = snap->confidence;
+  v.segment_since_ns = snap->segment_since_ns;
+  v.last_fill_ns = snap->as_of_ns;
+  v.fills = snap->fills;
+  ModelPtr m = clusterer_->model();
+  if (m && m->ready()) {
+    v.model_version = m->version;
+    for (int j = 0; j < kFeatureCount; ++j)
+      v.features_scaled[j] = (snap->raw[j] - m->scaler.mean[j]) / m->scaler.stddev[j] * m->scaler.weight[j];
+    for (const Segment& seg : m->segments) {
+      double d2 = 0;
+      for (int j = 0; j < kFeatureCount; ++j)
+        d2 += (v.features_scaled[j] - seg.centroid[j]) * (v.features_scaled[j] - seg.centroid[j]);
+      v.distances.push_back({seg.id, std::sqrt(d2)});
+    }
+  }
+  std::lock_guard<std::mutex> lock(changes_mu_);
+  for (const SegmentChange& c : recent_)
+    if (c.account == id) v.recent_changes.push_back(c);
+  return v;
+}
+
+}  // namespace segmentd

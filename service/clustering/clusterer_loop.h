@@ -1,0 +1,82 @@
+#pragma once
+// The clusterer thread (DESIGN.md §1.3): collects the vectors that shards hand over after each
+// burst, closes a mini-batch every `batch_interval` or at `batch_size` accounts (each account
+// once, its latest vector), updates the Clusterer and publishes each new immutable Model by an
+// atomic pointer swap. Shards read the model without locks at their next burst.
+//
+// Threading:
+//  - offer(shard, ...) is called by shard `shard`'s thread only (one SPSC ring per shard). It
+//    never blocks: when the ring is full the vectors wait in a shard-local overflow list and are
+//    retried on the next offer; past a bound they are counted as dropped (a dropped vector only
+//    delays learning from that account until it trades again; no fill is lost).
+//  - model() may be called from any thread.
+//  - on_model runs on the clusterer thread for every new model version.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "core/clusterer.h"
+#include "service/shards/account_shard.h"
+#include "service/shards/spsc_ring.h"
+
+namespace segmentd {
+
+struct ClustererLoopOptions {
+  ClustererConfig config;
+  int shards = 1;
+  std::size_t ring_capacity = 1 << 14;  //!< vectors per shard ring
+  std::function<void(const ModelPtr&, const ClustererStats&, double batch_seconds, std::size_t batch_items)> on_model;
+};
+
+class ClustererLoop {
+ public:
+  explicit ClustererLoop(ClustererLoopOptions options);
+  ~ClustererLoop();
+  ClustererLoop(const ClustererLoop&) = delete;
+  ClustererLoop& operator=(const ClustererLoop&) = delete;
+
+  void start();
+  void stop();  //!< closes the last batch, then joins
+
+  //! Shard `shard`'s thread only.
+  void offer(int shard, std::span<const TouchedAccount> touched);
+
+  //! The current model (version 0 and no segments during warm-up). Any thread.
+  ModelPtr model() const { return model_.load(std::memory_order_acquire); }
+  const std::atomic<ModelPtr>& model_slot() const { return model_; }
+
+  std::uint64_t vectors_dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  std::uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
+  std::size_t warmup_progress() const { return warmup_progress_.load(std::memory_order_relaxed); }
+
+ private:
+  struct ShardInbox {
+    std::unique_ptr<SpscRing<TouchedAccount>> ring;
+    std::vector<TouchedAccount> overflow;  //!< shard thread only
+  };
+  void run();
+  std::size_t drain();
+  void close_batch();
+
+  ClustererLoopOptions options_;
+  Clusterer clusterer_;  //!< clusterer thread only (after start)
+  std::vector<ShardInbox> inboxes_;
+  absl::flat_hash_map<AccountId, TouchedAccount> pending_;  //!< clusterer thread only
+  std::vector<BatchItem> batch_;                            //!< clusterer thread only
+  std::int64_t batch_opened_ns_ = 0;                        //!< wall clock, clusterer thread only
+  std::int64_t event_ns_ = 0;                               //!< latest event time seen
+  std::atomic<ModelPtr> model_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  alignas(kCacheLine) std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> batches_{0};
+  std::atomic<std::size_t> warmup_progress_{0};
+};
+
+}  // namespace segmentd

@@ -1,0 +1,140 @@
+#include "service/config/config.h"
+
+#include "absl/strings/str_join.h"
+#include "core/str_cat.h"
+#include "service/config/clusterer_config.h"
+#include "service/config/config_reader.h"
+#include "service/config/source_config.h"
+
+namespace segmentd {
+
+LogOptions log_options_from(const LogConfig& config) {
+  LogOptions o;
+  o.level = parse_log_level(config.level).value_or(LogLevel::kInfo);
+  o.format = config.format == "json" ? LogFormat::kJson : LogFormat::kText;
+  o.rate_limit_burst = config.rate_limit_burst;
+  o.rate_limit_interval_ns = config.rate_limit_interval_ns;
+  return o;
+}
+
+namespace {
+
+void read_log(ConfigSection s, LogConfig* c) {
+  s.choice("level", &c->level, {"trace", "debug", "info", "warn", "error"});
+  s.choice("format", &c->format, {"text", "json"});
+  s.integer("rate_limit_burst", &c->rate_limit_burst, 0, 1'000'000);
+  s.duration_ns("rate_limit_interval", &c->rate_limit_interval_ns, 1'000'000, 86400LL * 1'000'000'000);
+}
+
+void read_shards(ConfigSection s, ShardsConfig* c) {
+  s.integer("count", &c->shards, 1, 256);
+  std::int64_t cap = static_cast<std::int64_t>(c->ring_capacity);
+  s.integer("ring_capacity", &cap, 1024, 1LL << 24);
+  c->ring_capacity = static_cast<std::size_t>(cap);
+  std::string policy = c->full_policy == RingFullPolicy::kBlock ? "block" : "fail";
+  s.choice("ring_full_policy", &policy, {"block", "fail"});
+  c->full_policy = policy == "block" ? RingFullPolicy::kBlock : RingFullPolicy::kFail;
+}
+
+void read_replay(ConfigSection s, ReplayConfig* c) {
+  std::int64_t max = static_cast<std::int64_t>(c->max_line_bytes);
+  s.integer("max_line_bytes", &max, 256, 1LL << 26);
+  c->max_line_bytes = static_cast<std::size_t>(max);
+}
+
+void read_run(ConfigSection s, RunConfig* c) {
+  s.duration_ns("summary_interval", &c->summary_interval_ns, 0, 86400LL * 1'000'000'000);
+  std::int64_t accounts = c->sim_accounts;
+  s.integer("sim_accounts", &accounts, 1, 1'000'000);
+  c->sim_accounts = static_cast<std::uint32_t>(accounts);
+  s.number("sim_rate", &c->sim_rate, 0.1, 10'000'000);
+  std::int64_t seed = static_cast<std::int64_t>(c->sim_seed);
+  s.integer("sim_seed", &seed, 0, INT64_MAX);
+  c->sim_seed = static_cast<std::uint64_t>(seed);
+  s.number("sim_speedup", &c->sim_speedup, 0.001, 1e6);
+}
+
+void read_features(ConfigSection s, FeaturesConfig* c) {
+  FeatureParams& p = c->params;
+  constexpr std::int64_t kSecond = 1'000'000'000;
+  s.duration_ns("half_life", &p.half_life_ns, kSecond, 365LL * 86400 * kSecond);
+  s.duration_ns("markout_horizon", &p.markout_horizon_ns, 1'000'000, 86400 * kSecond);
+  s.duration_ns("markout_coalesce", &p.markout_coalesce_ns, 0, 86400 * kSecond);
+  s.duration_ns("markout_tick", &c->markout_tick_ns, 1'000'000, 86400 * kSecond);
+  s.integer("max_positions", &p.max_positions, 1, kMaxPositionsLimit);
+  s.integer("markout_slots", &p.markout_slots, 1, kMarkoutSlotsLimit);
+  s.number("min_mean_gross_usd", &p.min_mean_gross_usd, 1e-9, 1e12);
+  std::int64_t instruments = static_cast<std::int64_t>(c->tape_instruments);
+  s.integer("tape_instruments", &instruments, 16, 1LL << 24);
+  c->tape_instruments = static_cast<std::size_t>(instruments);
+  std::int64_t underlyings = static_cast<std::int64_t>(c->tape_underlyings);
+  s.integer("tape_underlyings", &underlyings, 16, 1LL << 16);
+  c->tape_underlyings = static_cast<std::size_t>(underlyings);
+  if (p.markout_coalesce_ns > p.markout_horizon_ns) s.error("markout_coalesce", "must not exceed markout_horizon");
+  if (c->markout_tick_ns > p.markout_horizon_ns) s.error("markout_tick", "must not exceed markout_horizon");
+}
+
+void read_contracts(ConfigSection& root, std::vector<ContractOverride>* out) {
+  for (const toml::table* t : root.tables("contracts")) {
+    ConfigSection s(t, "contracts[]", root.errors());
+    ContractOverride o;
+    std::string venue = "native";
+    s.choice("venue", &venue, {"native", "deribit", "binance", "okx", "bybit", "hyperliquid"});
+    o.venue = parse_venue(venue).value_or(Venue::kNative);
+    s.string("symbol_prefix", &o.symbol_prefix, false);
+    if (!s.has("symbol_prefix")) s.error("symbol_prefix", "is required");
+    s.number("contract_value", &o.contract_value, 1e-12, 1e12);
+    s.boolean("inverse", &o.inverse);
+    out->push_back(std::move(o));
+  }
+}
+
+absl::StatusOr<Config> from_table(const toml::table& root_table, const std::string& name) {
+  ConfigErrors errors(name);
+  Config config;
+  config.path = name;
+  {
+    ConfigSection root(&root_table, "", &errors);
+    read_log(ConfigSection(root.table("log"), "log", &errors), &config.log);
+    read_shards(ConfigSection(root.table("shards"), "shards", &errors), &config.shards);
+    read_replay(ConfigSection(root.table("replay"), "replay", &errors), &config.replay);
+    read_features(ConfigSection(root.table("features"), "features", &errors), &config.features);
+    read_contracts(root, &config.contracts);
+    read_sources(root, &config.sources);
+    read_clusterer(root, &config.clusterer);
+    read_run(ConfigSection(root.table("run"), "run", &errors), &config.run);
+    {
+      ConfigSection publisher(root.table("publisher"), "publisher", &errors);
+      read_publisher_config(publisher, &config.publisher);
+      ConfigSection admin(root.table("admin"), "admin", &errors);
+      read_admin_config(admin, &config.admin);
+    }
+  }  // sections report unknown keys as they close
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors.messages(), "\n"));
+  return config;
+}
+
+}  // namespace
+
+absl::StatusOr<Config> load_config_text(const std::string& text, const std::string& display_name) {
+  toml::table table;
+  try {
+    table = toml::parse(text, display_name);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(str_cat(display_name, ":", e.source().begin.line, ": ", e.description()));
+  }
+  return from_table(table, display_name);
+}
+
+absl::StatusOr<Config> load_config(const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    if (e.source().begin.line == 0) return absl::InvalidArgumentError(str_cat(path, ": ", e.description()));
+    return absl::InvalidArgumentError(str_cat(path, ":", e.source().begin.line, ": ", e.description()));
+  }
+  return from_table(table, path);
+}
+
+}  // namespace segmentd

@@ -1,0 +1,79 @@
+#pragma once
+// The service configuration: typed, validated, loaded from one TOML file (config/README.md
+// documents every key; config/default.toml is the embedded default).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/account_state.h"
+#include "core/clusterer.h"
+#include "core/instrument_registry.h"
+#include "service/base/log.h"
+#include "service/config/publisher_config.h"
+#include "service/config/source_config.h"
+#include "service/shards/shard_set.h"
+
+namespace segmentd {
+
+struct LogConfig {
+  std::string level = "info";                            //!< trace, debug, info, warn, error
+  std::string format = "text";                           //!< text or json
+  int rate_limit_burst = 20;                             //!< lines per (component, message) per interval; 0 = unlimited
+  std::int64_t rate_limit_interval_ns = 10'000'000'000;  //!< the window of rate_limit_burst
+};
+
+//! The logger's options from the [log] section.
+LogOptions log_options_from(const LogConfig& config);
+
+struct ShardsConfig {
+  int shards = 2;
+  std::size_t ring_capacity = 1 << 16;
+  RingFullPolicy full_policy = RingFullPolicy::kBlock;
+};
+
+struct ReplayConfig {
+  std::size_t max_line_bytes = 1 << 16;
+};
+
+//! [features]: account state bounds, decay and markouts (core/features.md defines the features).
+struct FeaturesConfig {
+  FeatureParams params;                          //!< half_life, markout_horizon, bounds
+  std::int64_t markout_tick_ns = 1'000'000'000;  //!< markouts resolve at event-time ticks of this
+  std::size_t tape_instruments = 1 << 16;        //!< price tape capacity (instrument ids)
+  std::size_t tape_underlyings = 1 << 10;        //!< price tape capacity (underlying ids)
+};
+
+//! [run]: how `segmentd run` behaves.
+struct RunConfig {
+  std::int64_t summary_interval_ns = 5'000'000'000;  //!< console summary period; 0 = none
+  //! With no [[sources]], `run` serves the built-in venue simulator (sim/) so the
+  //! service runs with no external system: its accounts, rate and seed.
+  std::uint32_t sim_accounts = 2'000;
+  double sim_rate = 2'000;  //!< fills per second, wall clock
+  std::uint64_t sim_seed = 7;
+  double sim_speedup = 60;  //!< simulated seconds per wall-clock second: segments form in minutes
+};
+
+struct Config {
+  std::string path;  //!< the file it was read from ("<embedded default>" for the default)
+  LogConfig log;
+  ShardsConfig shards;
+  ReplayConfig replay;
+  FeaturesConfig features;
+  ClustererConfig clusterer;  //!< [clusterer]: mini-batch k-means, labels, policy, hysteresis
+  RunConfig run;              //!< [run]: the live service loop
+  std::vector<ContractOverride> contracts;
+  std::vector<SourceConfig> sources;  //!< [[sources]]: where fills come from (service/config/source_config.h)
+  PublisherConfig publisher;          //!< [publisher]: websocket pub/sub (service/config/publisher_config.h)
+  AdminConfig admin;                  //!< [admin]: admin HTTP API
+};
+
+//! Loads and validates a config file. On error the status message lists every problem, one per
+//! line, each as "FILE:LINE: key: reason".
+absl::StatusOr<Config> load_config(const std::string& path);
+//! Same, from text (tests, the embedded default).
+absl::StatusOr<Config> load_config_text(const std::string& text, const std::string& display_name);
+
+}  // namespace segmentd

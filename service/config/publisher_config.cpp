@@ -1,0 +1,53 @@
+#include "service/config/publisher_config.h"
+
+#include "service/config/config_reader.h"
+
+namespace segmentd {
+namespace {
+
+constexpr std::int64_t kMs = 1'000'000;
+constexpr std::int64_t kSecond = 1'000'000'000;
+
+void read_size(ConfigSection& s, std::string_view key, std::size_t* dst, std::int64_t min, std::int64_t max) {
+  std::int64_t v = static_cast<std::int64_t>(*dst);
+  s.integer(key, &v, min, max);
+  *dst = static_cast<std::size_t>(v);
+}
+
+void read_listen(ConfigSection& s, ListenConfig* c) {
+  s.string("listen_address", &c->address, false);
+  s.integer("port", &c->port, 0, 65535);
+  s.string("tokens_file", &c->tokens_file);
+  s.string("tokens_env", &c->tokens_env);
+  s.boolean("allow_anonymous", &c->allow_anonymous);
+  s.string("tls_cert", &c->tls_cert);
+  s.string("tls_key", &c->tls_key);
+  s.integer("max_connections", &c->max_connections, 1, 100'000);
+  if (c->tls_cert.empty() != c->tls_key.empty()) s.error("tls_key", "tls_cert and tls_key go together");
+}
+
+}  // namespace
+
+void read_publisher_config(ConfigSection& s, PublisherConfig* c) {
+  s.boolean("enabled", &c->enabled);
+  read_listen(s, &c->listen);
+  s.integer("threads", &c->threads, 1, 64);
+  read_size(s, "replay_ring", &c->replay_ring, 1, 100'000'000);
+  read_size(s, "queue_limit_bytes", &c->queue_limit_bytes, 4096, 1LL << 34);
+  s.duration_ns("heartbeat_interval", &c->heartbeat_interval_ns, 10 * kMs, 3600 * kSecond);
+  read_size(s, "max_frame_bytes", &c->max_frame_bytes, 256, 64LL << 20);
+  read_size(s, "max_filter_size", &c->max_filter_size, 1, 10'000'000);
+  read_size(s, "snapshot_chunk", &c->snapshot_chunk, 1, 1'000'000);
+  read_size(s, "batch_frame_bytes", &c->batch_frame_bytes, 1024, 16LL << 20);
+  s.duration_ns("flush_interval", &c->flush_interval_ns, 0, 1 * kSecond);
+  s.duration_ns("close_timeout", &c->close_timeout_ns, 10 * kMs, 600 * kSecond);
+}
+
+void read_admin_config(ConfigSection& s, AdminConfig* c) {
+  s.boolean("enabled", &c->enabled);
+  read_listen(s, &c->listen);
+  read_size(s, "max_request_bytes", &c->max_request_bytes, 1024, 1LL << 20);
+  s.duration_ns("request_timeout", &c->request_timeout_ns, 10 * kMs, 600 * kSecond);
+}
+
+}  // namespace segmentd

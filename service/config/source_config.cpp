@@ -1,0 +1,171 @@
+#include "service/config/source_config.h"
+
+#include <set>
+
+#include "core/str_cat.h"
+#include "service/config/config_reader.h"
+
+namespace segmentd {
+namespace {
+
+constexpr std::int64_t kMs = 1'000'000;
+constexpr std::int64_t kSecond = 1'000'000'000;
+
+void read_secret_ref(ConfigSection& s, std::string_view prefix, SecretRef* ref) {
+  s.string(str_cat(prefix, "_env"), &ref->env, false);
+  s.string(str_cat(prefix, "_file"), &ref->file, false);
+  if (!ref->env.empty() && !ref->file.empty())
+    s.error(str_cat(prefix, "_env"), str_cat("set either ", prefix, "_env or ", prefix, "_file, not both"));
+}
+
+bool url_scheme_ok(const std::string& url, bool http) {
+  if (http) return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+  return url.rfind("ws://", 0) == 0 || url.rfind("wss://", 0) == 0;
+}
+
+void read_account(ConfigSection& s, Venue venue, SourceAccount* a) {
+  s.string("name", &a->name, false);
+  if (!s.has("name")) s.error("name", "is required");
+  read_secret_ref(s, "key", &a->key);
+  read_secret_ref(s, "secret", &a->secret);
+  read_secret_ref(s, "passphrase", &a->passphrase);
+  switch (venue) {
+    case Venue::kHyperliquid:
+      if (a->key.configured() || a->secret.configured()) s.error("key_env", "Hyperliquid streams need no credentials");
+      break;
+    case Venue::kBinance:
+      if (!a->key.configured()) s.error("key_env", "Binance needs key_env or key_file (the listenKey API key)");
+      break;
+    default:
+      if (!a->key.configured()) s.error("key_env", "key_env or key_file is required");
+      if (!a->secret.configured()) s.error("secret_env", "secret_env or secret_file is required");
+      break;
+  }
+  if (venue == Venue::kOkx && !a->passphrase.configured())
+    s.error("passphrase_env", "OKX needs passphrase_env or passphrase_file");
+  if (venue != Venue::kOkx && a->passphrase.configured()) s.error("passphrase_env", "only OKX uses a passphrase");
+}
+
+void read_venue(ConfigSection& s, SourceConfig* c) {
+  std::string venue;
+  s.choice("venue", &venue, {"deribit", "binance", "okx", "bybit", "hyperliquid"});
+  if (!s.has("venue")) s.error("venue", "is required for kind = \"venue\"");
+  c->venue = parse_venue(venue).value_or(Venue::kNative);
+  s.string("url", &c->url, false);
+  if (!s.has("url"))
+    s.error("url", "is required for kind = \"venue\"");
+  else if (!url_scheme_ok(c->url, false))
+    s.error("url", "must start with ws:// or wss://");
+  s.string("rest_url", &c->rest_url, false);
+  if (c->venue == Venue::kBinance && !s.has("rest_url"))
+    s.error("rest_url", "Binance needs the REST base for its listenKey");
+  if (!c->rest_url.empty() && !url_scheme_ok(c->rest_url, true))
+    s.error("rest_url", "must start with http:// or https://");
+  s.strings("coins", &c->coins);
+  if (!c->coins.empty() && c->venue != Venue::kHyperliquid)
+    s.error("coins", "only Hyperliquid sources follow public trades");
+  s.duration_ns("connect_timeout", &c->connect_timeout_ns, 10 * kMs, 600 * kSecond);
+  s.duration_ns("handshake_timeout", &c->handshake_timeout_ns, 10 * kMs, 600 * kSecond);
+  s.duration_ns("idle_timeout", &c->idle_timeout_ns, 100 * kMs, 3600 * kSecond);
+  s.duration_ns("heartbeat_interval", &c->heartbeat_interval_ns, 100 * kMs, 3600 * kSecond);
+  s.duration_ns("auth_timeout", &c->auth_timeout_ns, 10 * kMs, 600 * kSecond);
+  s.duration_ns("listen_key_keepalive", &c->listen_key_keepalive_ns, 100 * kMs, 60 * 60 * kSecond);
+  s.duration_ns("backoff_initial", &c->backoff.initial_ns, kMs, 600 * kSecond);
+  s.duration_ns("backoff_max", &c->backoff.max_ns, kMs, 3600 * kSecond);
+  s.number("backoff_factor", &c->backoff.factor, 1.0, 10.0);
+  if (c->backoff.max_ns < c->backoff.initial_ns) s.error("backoff_max", "must not be less than backoff_initial");
+  std::int64_t max_frame = static_cast<std::int64_t>(c->max_frame_bytes);
+  s.integer("max_frame_bytes", &max_frame, 1024, 1LL << 28);
+  c->max_frame_bytes = static_cast<std::size_t>(max_frame);
+  s.boolean("tls_verify", &c->tls_verify);
+  s.string("ca_file", &c->ca_file, false);
+  std::set<std::string> names;
+  for (const toml::table* t : s.tables("accounts")) {
+    ConfigSection a(t, str_cat(s.path(), ".accounts[]"), s.errors());
+    SourceAccount account;
+    read_account(a, c->venue, &account);
+    if (!account.name.empty() && !names.insert(account.name).second) a.error("name", "is used twice in this source");
+    c->accounts.push_back(std::move(account));
+  }
+  if (c->accounts.empty() && !(c->venue == Venue::kHyperliquid && !c->coins.empty()))
+    s.error("accounts", "a venue source needs at least one account");
+}
+
+void read_ingest(ConfigSection& s, SourceConfig* c) {
+  s.string("listen", &c->listen, false);
+  if (c->listen.rfind(':') == std::string::npos) s.error("listen", "must be host:port");
+  read_secret_ref(s, "token", &c->token);
+  if (!c->token.configured()) s.error("token_env", "token_env or token_file is required (bearer token of the feed)");
+  s.integer("max_connections", &c->max_connections, 1, 100'000);
+  std::int64_t max_frame = static_cast<std::int64_t>(c->max_frame_bytes);
+  s.integer("max_frame_bytes", &max_frame, 1024, 1LL << 28);
+  c->max_frame_bytes = static_cast<std::size_t>(max_frame);
+  s.duration_ns("handshake_timeout", &c->handshake_timeout_ns, 10 * kMs, 600 * kSecond);
+  s.duration_ns("idle_timeout", &c->idle_timeout_ns, 100 * kMs, 3600 * kSecond);
+  s.string("tls_cert_file", &c->tls_cert_file, false);
+  s.string("tls_key_file", &c->tls_key_file, false);
+  if (c->tls_cert_file.empty() != c->tls_key_file.empty())
+    s.error("tls_cert_file", "set both tls_cert_file and tls_key_file, or neither");
+}
+
+void read_replay_source(ConfigSection& s, SourceConfig* c) {
+  s.string("path", &c->path, false);
+  if (!s.has("path")) s.error("path", "is required for kind = \"replay\"");
+  std::int64_t max = static_cast<std::int64_t>(c->max_line_bytes);
+  s.integer("max_line_bytes", &max, 256, 1LL << 26);
+  c->max_line_bytes = static_cast<std::size_t>(max);
+}
+
+void read_simulator(ConfigSection& s, SourceConfig* c) {
+  std::int64_t seed = static_cast<std::int64_t>(c->seed);
+  s.integer("seed", &seed, 0, INT64_MAX);
+  c->seed = static_cast<std::uint64_t>(seed);
+  std::int64_t accounts = c->sim_accounts;
+  s.integer("accounts", &accounts, 1, 10'000'000);
+  c->sim_accounts = static_cast<std::uint32_t>(accounts);
+  s.number("rate", &c->rate, 1e-3, 1e8);
+  s.number("duration_s", &c->duration_s, 0, 1e9);
+}
+
+}  // namespace
+
+std::string_view to_string(SourceKind k) {
+  switch (k) {
+    case SourceKind::kVenue: return "venue";
+    case SourceKind::kIngest: return "ingest";
+    case SourceKind::kReplay: return "replay";
+    case SourceKind::kSimulator: return "simulator";
+  }
+  return "?";
+}
+
+void read_sources(ConfigSection& root, std::vector<SourceConfig>* out) {
+  std::set<std::string> names;
+  int index = 0;
+  for (const toml::table* t : root.tables("sources")) {
+    ConfigSection s(t, str_cat("sources[", index, "]"), root.errors());
+    SourceConfig c;
+    std::string kind = "venue";
+    s.choice("kind", &kind, {"venue", "ingest", "replay", "simulator"});
+    if (kind == "venue") c.kind = SourceKind::kVenue;
+    if (kind == "ingest") c.kind = SourceKind::kIngest;
+    if (kind == "replay") c.kind = SourceKind::kReplay;
+    if (kind == "simulator") c.kind = SourceKind::kSimulator;
+    switch (c.kind) {
+      case SourceKind::kVenue: read_venue(s, &c); break;
+      case SourceKind::kIngest: read_ingest(s, &c); break;
+      case SourceKind::kReplay: read_replay_source(s, &c); break;
+      case SourceKind::kSimulator: read_simulator(s, &c); break;
+    }
+    s.string("name", &c.name, false);
+    if (c.name.empty()) {
+      c.name = c.kind == SourceKind::kVenue ? str_cat("venue-", to_string(c.venue), "-", index)
+                                            : str_cat(to_string(c.kind), "-", index);
+    }
+    if (!names.insert(c.name).second) s.error("name", "is used by another source");
+    out->push_back(std::move(c));
+    ++index;
+  }
+}
+
+}  // namespace segmentd

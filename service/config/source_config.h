@@ -1,0 +1,71 @@
+#pragma once
+// [[sources]]: where fills come from (config/README.md documents every key). One entry per
+// source; a venue source holds one authenticated connection per account, as a broker with
+// sub-accounts runs them.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/types.h"
+#include "service/config/credentials.h"
+#include "service/net/backoff.h"
+
+namespace segmentd {
+
+class ConfigSection;
+
+enum class SourceKind : std::uint8_t { kVenue = 0, kIngest, kReplay, kSimulator };
+std::string_view to_string(SourceKind k);
+
+//! One authenticated connection of a venue source.
+struct SourceAccount {
+  std::string name;      //!< the account the fills of this connection belong to (Hyperliquid: user address)
+  SecretRef key;         //!< API key (not for Hyperliquid)
+  SecretRef secret;      //!< API secret (not for Hyperliquid, nor Binance's stream, which needs only the key)
+  SecretRef passphrase;  //!< OKX only
+};
+
+struct SourceConfig {
+  std::string name;  //!< unique; defaults to "<kind>-<venue>-<index>"
+  SourceKind kind = SourceKind::kVenue;
+
+  // kind = "venue"
+  Venue venue = Venue::kNative;
+  std::string url;       //!< ws:// or wss:// endpoint (Binance: the stream base, ".../ws")
+  std::string rest_url;  //!< Binance: REST base for the listenKey ("https://fapi.binance.com")
+  std::vector<SourceAccount> accounts;
+  std::vector<std::string> coins;  //!< Hyperliquid: public `trades` channels to follow as well
+  std::int64_t connect_timeout_ns = 10'000'000'000;
+  std::int64_t handshake_timeout_ns = 10'000'000'000;   //!< TLS + websocket handshake
+  std::int64_t idle_timeout_ns = 60'000'000'000;        //!< no traffic at all: websocket ping, then drop
+  std::int64_t heartbeat_interval_ns = 20'000'000'000;  //!< venue heartbeat (Deribit set_heartbeat, app pings)
+  std::int64_t auth_timeout_ns = 10'000'000'000;        //!< login + subscribe must be acked within this
+  std::int64_t listen_key_keepalive_ns = 30LL * 60 * 1'000'000'000;  //!< Binance keep-alive PUT period
+  BackoffConfig backoff;
+  std::size_t max_frame_bytes = 1 << 20;  //!< larger messages are counted (oversized) and skipped
+  bool tls_verify = true;                 //!< verify the venue's certificate chain and host name
+  std::string ca_file;                    //!< extra trust anchor (tests, private CAs); "" = system store
+
+  // kind = "ingest"
+  std::string listen = "127.0.0.1:9101";  //!< host:port to bind
+  SecretRef token;                        //!< bearer token clients must present at the upgrade
+  int max_connections = 64;
+  std::string tls_cert_file;  //!< both set: serve wss
+  std::string tls_key_file;
+
+  // kind = "replay"
+  std::string path;
+  std::size_t max_line_bytes = 1 << 16;
+
+  // kind = "simulator" (built by binaries that link tools/fillsim, see service/source_factory.h)
+  std::uint64_t seed = 1;
+  std::uint32_t sim_accounts = 10'000;
+  double rate = 1'000;  //!< fills per wall-clock second (the simulator runs sim_speedup × faster)
+  double duration_s = 60;
+};
+
+//! Reads every [[sources]] entry of `root` into `out`, reporting problems through the section.
+void read_sources(ConfigSection& root, std::vector<SourceConfig>* out);
+
+}  // namespace segmentd

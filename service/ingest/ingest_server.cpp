@@ -1,0 +1,304 @@
+#include "service/ingest/ingest_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <optional>
+
+#include "core/str_cat.h"
+#include "protocol/native_format.h"
+#include "service/config/credentials.h"
+#include "service/net/url.h"
+
+namespace segmentd {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using beast::error_code;
+
+//! What the listener and all sessions share. Used on the loop thread only.
+struct IngestServer::State {
+  State(FillSink& sink, asio::io_context& ioc) : sink(sink), acceptor(asio::make_strand(ioc)) {}
+  FillSink& sink;
+  tcp::acceptor acceptor;
+  Secret token;
+  std::optional<ssl::context> tls;
+  std::unique_ptr<NativeFillParser> parser;  //!< one, because every session runs on the one loop thread
+  Fill fill;
+  ParseError error;
+  bool stopping = false;
+};
+
+namespace {
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kMaxHeaderBytes = 8 * 1024;
+
+void fail(error_code ec, std::string_view) {
+  if (ec == asio::error::operation_aborted || ec == websocket::error::closed) return;
+  // Per-connection failures are part of a feed's life; the counters say how many.
+}
+
+template <class Next>
+class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
+ public:
+  template <class... Args>
+  IngestSession(std::shared_ptr<IngestServer::State> state, SourceStats& stats, std::atomic<std::uint64_t>& open,
+                const SourceConfig& config, Args&&... args)
+      : state_(std::move(state)), stats_(stats), open_(open), config_(config), ws_(std::forward<Args>(args)...) {
+    open_.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~IngestSession() { open_.fetch_sub(1, std::memory_order_relaxed); }
+
+  void run() {
+    beast::get_lowest_layer(ws_).expires_after(std::chrono::nanoseconds(config_.handshake_timeout_ns));
+    if constexpr (std::is_same_v<Next, beast::ssl_stream<beast::tcp_stream>>) {
+      ws_.next_layer().async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](error_code ec) {
+        if (ec) return fail(ec, "tls handshake");
+        self->do_read_upgrade();
+      });
+    } else {
+      do_read_upgrade();
+    }
+  }
+
+ private:
+  void do_read_upgrade() {
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    parser_->body_limit(0);
+    http::async_read(ws_.next_layer(), http_buffer_, *parser_,
+                     [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_read_upgrade(ec); });
+  }
+
+  void on_read_upgrade(error_code ec) {
+    if (ec) return fail(ec, "read upgrade");
+    auto req = parser_->release();
+    if (!websocket::is_upgrade(req)) return refuse(http::status::bad_request, "websocket upgrade expected\n", req);
+    std::string_view auth(req[http::field::authorization].data(), req[http::field::authorization].size());
+    constexpr std::string_view kBearer = "Bearer ";
+    const bool ok = auth.substr(0, kBearer.size()) == kBearer &&
+                    constant_time_equal(auth.substr(kBearer.size()), state_->token.reveal());
+    if (!ok) {
+      SourceStats::add(stats_.auth_failures);
+      return refuse(http::status::unauthorized, "missing or bad bearer token\n", req);
+    }
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout t = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    t.handshake_timeout = std::chrono::nanoseconds(config_.handshake_timeout_ns);
+    t.idle_timeout = std::chrono::nanoseconds(config_.idle_timeout_ns);
+    ws_.set_option(t);
+    ws_.read_message_max(0);  // bounded by hand below, so that an oversized frame does not drop the feed
+    ws_.async_accept(req, [self = this->shared_from_this()](error_code ec) {
+      if (ec) return fail(ec, "accept");
+      SourceStats::add(self->stats_.connects);
+      self->do_read();
+    });
+  }
+
+  void refuse(http::status status, std::string_view body, const http::request<http::empty_body>& req) {
+    auto res = std::make_shared<http::response<http::string_body>>(status, req.version());
+    res->set(http::field::content_type, "text/plain");
+    if (status == http::status::unauthorized) res->set(http::field::www_authenticate, "Bearer");
+    res->body() = std::string(body);
+    res->keep_alive(false);
+    res->prepare_payload();
+    http::async_write(ws_.next_layer(), *res, [self = this->shared_from_this(), res](error_code, std::size_t) {
+      error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    });
+  }
+
+  void do_read() {
+    if (state_->stopping) return close();
+    ws_.async_read_some(buffer_, kReadChunk,
+                        [self = this->shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(error_code ec, std::size_t n) {
+    if (ec) {
+      SourceStats::add(stats_.disconnects);
+      return fail(ec, "read");
+    }
+    message_bytes_ += n;
+    if (message_bytes_ > config_.max_frame_bytes) {
+      discarding_ = true;
+      buffer_.clear();
+    }
+    if (ws_.is_message_done()) {
+      SourceStats::add(stats_.messages);
+      SourceStats::add(stats_.bytes, message_bytes_);
+      if (discarding_) {
+        stats_.add_error(ParseErrorReason::kOversized);
+        send(str_cat(R"({"error":"oversized","max_frame_bytes":)", config_.max_frame_bytes, "}"));
+      } else {
+        const auto data = buffer_.data();
+        on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()));
+      }
+      buffer_.clear();
+      message_bytes_ = 0;
+      discarding_ = false;
+    }
+    do_read();
+  }
+
+  //! One frame: one or many native lines.
+  void on_frame(std::string_view frame) {
+    IngestServer::State& s = *state_;
+    while (!frame.empty()) {
+      const std::size_t nl = frame.find('\n');
+      std::string_view line = frame.substr(0, nl);
+      frame = nl == std::string_view::npos ? std::string_view() : frame.substr(nl + 1);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty()) continue;
+      if (!s.parser->parse_unpadded(line, &s.fill, &s.error)) {
+        stats_.add_error(s.error.reason);
+        continue;
+      }
+      SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kFills)]);
+      if (s.sink.push(s.fill))
+        SourceStats::add(stats_.fills);
+      else
+        SourceStats::add(stats_.sink_rejected);
+    }
+  }
+
+  //! Error frames only; bounded: a client that does not read them loses the connection.
+  void send(std::string text) {
+    if (closing_) return;
+    if (out_.size() >= 16) return drop();
+    out_.push_back(std::make_shared<const std::string>(std::move(text)));
+    if (out_.size() == 1) do_write();
+  }
+
+  void do_write() {
+    ws_.text(true);
+    ws_.async_write(asio::buffer(*out_.front()), [self = this->shared_from_this()](error_code ec, std::size_t) {
+      if (ec) return fail(ec, "write");
+      self->out_.pop_front();
+      if (!self->out_.empty())
+        self->do_write();
+      else if (self->closing_)
+        self->do_close();
+    });
+  }
+
+  //! A polite close: after the queued error frames (Beast's close is a write, and must not
+  //! overlap one).
+  void close() {
+    if (closing_) return;
+    closing_ = true;
+    if (out_.empty()) do_close();  // else the last write's completion closes
+  }
+
+  void do_close() {
+    ws_.async_close(websocket::close_code::going_away, [self = this->shared_from_this()](error_code) {});
+  }
+
+  //! A client that does not read its error frames: its write never completes, so no close frame
+  //! can follow it; the connection is dropped.
+  void drop() {
+    closing_ = true;
+    error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).close();
+  }
+
+  std::shared_ptr<IngestServer::State> state_;
+  SourceStats& stats_;
+  std::atomic<std::uint64_t>& open_;
+  const SourceConfig& config_;
+  websocket::stream<Next> ws_;
+  beast::flat_buffer http_buffer_;
+  std::optional<http::request_parser<http::empty_body>> parser_;
+  beast::flat_buffer buffer_;
+  std::size_t message_bytes_ = 0;
+  bool discarding_ = false;
+  bool closing_ = false;
+  std::deque<std::shared_ptr<const std::string>> out_;
+};
+
+}  // namespace
+
+IngestServer::IngestServer(SourceConfig config, AccountInterner& accounts, InstrumentRegistry& instruments,
+                           FillSink& sink)
+    : config_(std::move(config)), accounts_(accounts), instruments_(instruments), sink_(sink) {}
+
+IngestServer::~IngestServer() { stop(); }
+
+absl::Status IngestServer::start() {
+  if (state_) return absl::OkStatus();
+  auto token = load_secret(config_.token, config_.name + ".token");
+  if (!token.ok()) return token.status();
+  auto where = parse_host_port(config_.listen);
+  if (!where.ok())
+    return absl::InvalidArgumentError(str_cat(config_.name, ".listen: ", std::string(where.status().message())));
+  auto state = std::make_shared<State>(sink_, loop_.context());
+  state->token = *std::move(token);
+  state->parser = std::make_unique<NativeFillParser>(accounts_, instruments_);
+  if (!config_.tls_cert_file.empty()) {
+    state->tls.emplace(ssl::context::tls_server);
+    error_code ec;
+    state->tls->use_certificate_chain_file(config_.tls_cert_file, ec);
+    if (!ec) state->tls->use_private_key_file(config_.tls_key_file, ssl::context::pem, ec);
+    if (ec)
+      return absl::FailedPreconditionError(
+          str_cat(config_.name, ": cannot load the TLS certificate or key: ", ec.message()));
+  }
+  error_code ec;
+  const tcp::endpoint endpoint(asio::ip::make_address(where->first, ec), where->second);
+  if (ec) return absl::InvalidArgumentError(str_cat(config_.name, ".listen: bad address ", where->first));
+  state->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) state->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) state->acceptor.bind(endpoint, ec);
+  if (!ec) state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return absl::UnavailableError(str_cat(config_.name, ": cannot listen on ", config_.listen, ": ", ec.message()));
+  port_.store(state->acceptor.local_endpoint().port(), std::memory_order_release);
+  state_ = state;
+  do_accept();
+  loop_.start();
+  return absl::OkStatus();
+}
+
+void IngestServer::do_accept() {
+  state_->acceptor.async_accept(
+      asio::make_strand(loop_.context()), [this, state = state_](error_code ec, tcp::socket socket) {
+        if (ec || state->stopping) return;
+        if (open_sessions() >= static_cast<std::uint64_t>(config_.max_connections)) {
+          error_code ignored;
+          socket.close(ignored);  // over the limit: refused before any byte is read
+          SourceStats::add(stats_.connect_failures);
+        } else if (state->tls) {
+          std::make_shared<IngestSession<beast::ssl_stream<beast::tcp_stream>>>(state, stats_, open_sessions_, config_,
+                                                                                std::move(socket), *state->tls)
+              ->run();
+        } else {
+          std::make_shared<IngestSession<beast::tcp_stream>>(state, stats_, open_sessions_, config_, std::move(socket))
+              ->run();
+        }
+        do_accept();
+      });
+}
+
+void IngestServer::stop() {
+  if (!state_ || stopped_) return;
+  stopped_ = true;
+  asio::post(state_->acceptor.get_executor(), [state = state_] {
+    state->stopping = true;
+    error_code ignored;
+    state->acceptor.close(ignored);
+  });
+  loop_.stop(200);
+}
+
+}  // namespace segmentd

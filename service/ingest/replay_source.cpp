@@ -1,0 +1,58 @@
+#include "service/ingest/replay_source.h"
+
+#include <fstream>
+
+#include "core/str_cat.h"
+#include "protocol/native_format.h"
+
+namespace segmentd {
+
+ReplaySource::ReplaySource(SourceConfig config, AccountInterner& accounts, InstrumentRegistry& instruments,
+                           FillSink& sink)
+    : config_(std::move(config)), accounts_(accounts), instruments_(instruments), sink_(sink) {}
+
+ReplaySource::~ReplaySource() { stop(); }
+
+absl::Status ReplaySource::start() {
+  if (thread_.joinable()) return absl::OkStatus();
+  if (!std::ifstream(config_.path)) return absl::NotFoundError(str_cat(config_.name, ": cannot read ", config_.path));
+  thread_ = std::thread([this] { run(); });
+  return absl::OkStatus();
+}
+
+void ReplaySource::stop() {
+  stopping_.store(true, std::memory_order_release);
+  if (thread_.joinable()) thread_.join();
+}
+
+void ReplaySource::run() {
+  // Lines are read here rather than through read_native_file() so that stop() can end a long
+  // file early.
+  NativeFillParser parser(accounts_, instruments_);
+  std::ifstream in(config_.path, std::ios::binary);
+  std::string line;
+  Fill fill;
+  ParseError err;
+  while (!stopping_.load(std::memory_order_acquire) && std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    SourceStats::add(stats_.messages);
+    SourceStats::add(stats_.bytes, line.size() + 1);
+    if (line.size() > config_.max_line_bytes) {
+      stats_.add_error(ParseErrorReason::kOversized);
+      continue;
+    }
+    if (!parser.parse_unpadded(line, &fill, &err)) {
+      stats_.add_error(err.reason);
+      continue;
+    }
+    SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kFills)]);
+    if (sink_.push(fill))
+      SourceStats::add(stats_.fills);
+    else
+      SourceStats::add(stats_.sink_rejected);
+  }
+  finished_.store(true, std::memory_order_release);
+}
+
+}  // namespace segmentd

@@ -1,0 +1,40 @@
+#pragma once
+// kind = "replay": a native NDJSON file (protocol/native_format.h) read on its own thread, at
+// full speed, once. Bad lines are counted by reason and skipped.
+
+#include <atomic>
+#include <thread>
+
+#include "core/account_interner.h"
+#include "core/instrument_registry.h"
+#include "service/config/source_config.h"
+#include "service/ingest/fill_sink.h"
+#include "service/ingest/source.h"
+
+namespace segmentd {
+
+class ReplaySource final : public Source {
+ public:
+  ReplaySource(SourceConfig config, AccountInterner& accounts, InstrumentRegistry& instruments, FillSink& sink);
+  ~ReplaySource() override;
+
+  std::string_view name() const override { return config_.name; }
+  absl::Status start() override;
+  void stop() override;
+  bool finished() const override { return finished_.load(std::memory_order_acquire); }
+  const SourceStats& stats() const override { return stats_; }
+
+ private:
+  void run();
+
+  SourceConfig config_;
+  AccountInterner& accounts_;
+  InstrumentRegistry& instruments_;
+  FillSink& sink_;
+  SourceStats stats_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> finished_{false};
+  std::thread thread_;
+};
+
+}  // namespace segmentd

@@ -1,0 +1,33 @@
+#pragma once
+// A source of fills (DESIGN.md §1.1): a venue's private streams, the internal ingest websocket,
+// a replay file, the simulator. Every source runs on its own thread (an I/O thread for the
+// websocket ones) and pushes what it decodes into its FillSink, which the service binds to the
+// source's own ShardSet producer index. Sources own their connections; the service owns sources.
+//
+//   auto source = make_source(config, {&accounts, &instruments, &sink});
+//   source->start();  ...  source->stop();
+//
+// Threading: start(), stop(), name(), stats() and finished() may be called from any thread (the
+// owner's, typically); stop() is idempotent and, once it returns, the source pushes no more.
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "service/ingest/source_stats.h"
+
+namespace segmentd {
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual std::string_view name() const = 0;
+  //! Starts the source's thread. Fails (and starts nothing) when credentials or files are missing.
+  virtual absl::Status start() = 0;
+  virtual void stop() = 0;
+  //! A finite source (replay, a bounded simulation) read everything; live sources never finish.
+  virtual bool finished() const { return false; }
+  virtual const SourceStats& stats() const = 0;
+};
+
+}  // namespace segmentd

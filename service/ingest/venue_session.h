@@ -1,0 +1,76 @@
+#pragma once
+// One authenticated connection to a venue, for one account: a WsClient for the bytes, the venue's
+// adapter for the fills, its VenueControl for login, subscriptions and heartbeats, and a
+// TradeDedup that outlives reconnects, so that fills a venue re-sends after a reconnect
+// (Hyperliquid's snapshot, a replayed window) reach the shards once.
+//
+// Bad messages (malformed, truncated, wrong types, oversized) are counted by reason in the
+// source's stats and skipped; the connection stays up.
+//
+// Threading: everything runs on the WsClient's strand (an EventLoop thread); start() and stop()
+// may be called from any thread. Fills go to the sink from that thread.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocol/venues/trade_dedup.h"
+#include "protocol/venues/venue_adapter.h"
+#include "service/config/source_config.h"
+#include "service/ingest/fill_sink.h"
+#include "service/ingest/logins/binance_listen_key.h"
+#include "service/ingest/source_stats.h"
+#include "service/ingest/venue_control.h"
+#include "service/net/ws_client.h"
+
+namespace segmentd {
+
+class VenueSession final : public WsClientHandler, private ControlChannel {
+ public:
+  //! `adapter_base` supplies the interner and registry; its account and dedup are set here.
+  VenueSession(boost::asio::io_context& ioc, const SourceConfig& config, ControlCredentials credentials,
+               AdapterContext adapter_base, FillSink& sink, SourceStats& stats);
+  ~VenueSession() override;
+
+  void start() { client_.start(); }
+  void stop() { client_.stop(); }
+
+  //! Times the session became ready (authenticated and subscribed); readable from any thread.
+  std::uint64_t ready_count() const { return ready_count_.load(std::memory_order_relaxed); }
+
+ private:
+  // WsClientHandler
+  void before_connect(std::function<void(absl::StatusOr<std::string>)> proceed) override;
+  void on_open() override;
+  void on_message(std::string_view message, std::int64_t recv_ns) override;
+  void on_oversized(std::size_t bytes) override;
+  void on_close(bool opened, std::string_view reason) override;
+  void on_tick(std::int64_t now_ns) override;
+
+  // ControlChannel
+  void send(std::string text) override { client_.send(std::move(text)); }
+  void reconnect(std::string_view reason) override { client_.close_and_reconnect(reason); }
+  void ready() override;
+  void count_auth_failure() override { SourceStats::add(stats_.auth_failures); }
+  void count_subscribe_failure() override { SourceStats::add(stats_.subscribe_failures); }
+  void count_test_request_answered() override { SourceStats::add(stats_.test_requests_answered); }
+  void count_ping() override { SourceStats::add(stats_.pings_sent); }
+
+  const SourceConfig& config_;
+  std::string account_;
+  FillSink& sink_;
+  SourceStats& stats_;
+  TradeDedup dedup_;  //!< kept across reconnects
+  std::unique_ptr<VenueAdapter> adapter_;
+  std::unique_ptr<VenueControl> control_;
+  std::unique_ptr<BinanceListenKey> listen_key_;  //!< Binance only
+  std::int64_t next_keepalive_ns_ = 0;
+  std::vector<Fill> fills_;  //!< reused per message
+  DecodeOutcome outcome_;
+  ParseError error_;
+  std::atomic<std::uint64_t> ready_count_{0};
+  WsClient client_;  //!< last: its callbacks use everything above
+};
+
+}  // namespace segmentd

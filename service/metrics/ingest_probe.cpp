@@ -1,0 +1,74 @@
+#include "service/metrics/ingest_probe.h"
+
+#include <chrono>
+
+namespace segmentd {
+namespace {
+
+prometheus::Labels labels_of(const std::string& source, const std::string& venue) {
+  return {{"source", source}, {"venue", venue}};
+}
+
+std::vector<CounterExport> parse_error_counters(Metrics& m, const std::string& source, const std::string& venue) {
+  auto& family = counter_family(m, "segmentd_ingest_parse_errors_total",
+                                "Messages skipped because they could not be parsed, by reason.");
+  std::vector<CounterExport> out;
+  for (int r = 0; r < kParseErrorReasonCount; ++r) {
+    prometheus::Labels l = labels_of(source, venue);
+    l["reason"] = std::string(to_string(static_cast<ParseErrorReason>(r)));
+    out.emplace_back(family.Add(l));  // every reason from the start: rate() sees the first error
+  }
+  return out;
+}
+
+}  // namespace
+
+IngestProbe::IngestProbe(Metrics& m, const std::string& source, const std::string& venue)
+    : lag_(lag_buckets_seconds(), 1e-9),
+      messages_out_(counter_family(m, "segmentd_ingest_messages_total", "Complete messages received from the source.")
+                        .Add(labels_of(source, venue))),
+      bytes_out_(counter_family(m, "segmentd_ingest_bytes_total", "Payload bytes received from the source.")
+                     .Add(labels_of(source, venue))),
+      fills_out_(counter_family(m, "segmentd_ingest_fills_total", "Fills decoded from the source and routed to shards.")
+                     .Add(labels_of(source, venue))),
+      reconnects_out_(counter_family(m, "segmentd_ingest_reconnects_total",
+                                     "Connections to the source re-established after a loss.")
+                          .Add(labels_of(source, venue))),
+      parse_errors_out_(parse_error_counters(m, source, venue)),
+      lag_out_(lag_, histogram_family(m, "segmentd_ingest_source_lag_seconds",
+                                      "Venue timestamp to receive time of messages, in seconds.")
+                         .Add(labels_of(source, venue), lag_buckets_seconds())),
+      connected_gauge_(gauge_family(m, "segmentd_ingest_source_connected", "1 while the source is connected.")
+                           .Add(labels_of(source, venue))),
+      last_message_gauge_(gauge_family(m, "segmentd_ingest_last_message_timestamp_seconds",
+                                       "Wall-clock time of the last message received from the source.")
+                              .Add(labels_of(source, venue))),
+      hook_(m.on_collect([this] { collect(); })) {}
+
+void IngestProbe::sample_from(std::function<IngestSample()> sampler) {
+  std::lock_guard<std::mutex> lock(sampler_mu_);
+  sampler_ = std::move(sampler);
+}
+
+void IngestProbe::collect() {
+  IngestSample s;
+  {
+    std::lock_guard<std::mutex> lock(sampler_mu_);
+    if (sampler_) s = sampler_();
+  }
+  const std::uint64_t messages = messages_.value() + s.messages;
+  if (messages != last_messages_) {
+    last_messages_ = messages;
+    last_message_gauge_.Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+  }
+  messages_out_.sync(messages);
+  bytes_out_.sync(bytes_.value() + s.bytes);
+  fills_out_.sync(fills_.value() + s.fills);
+  reconnects_out_.sync(reconnects_.value() + s.reconnects);
+  for (int r = 0; r < kParseErrorReasonCount; ++r)
+    parse_errors_out_[r].sync(parse_errors_[r].value() + s.parse_errors[r]);
+  lag_out_.sync();
+  connected_gauge_.Set(connected_.load(std::memory_order_relaxed) || s.connected ? 1.0 : 0.0);
+}
+
+}  // namespace segmentd

@@ -1,0 +1,49 @@
+#include "service/metrics/shard_probe.h"
+
+#include <string>
+
+#include "service/shards/shard_set.h"
+
+namespace segmentd {
+
+ShardProbe::ShardProbe(Metrics& m, int shards, std::size_t ring_capacity)
+    : shards_(shards),
+      dropped_(counter_family(m, "segmentd_shard_fills_dropped_total",
+                              "Fills refused because a shard ring was full (ring_full_policy = fail).")
+                   .Add({})) {
+  auto& accounts = gauge_family(m, "segmentd_shard_accounts", "Accounts owned by the shard.");
+  auto& depth = gauge_family(m, "segmentd_shard_ring_depth", "Fills queued for the shard, all its rings together.");
+  auto& capacity = gauge_family(m, "segmentd_shard_ring_capacity", "Fills the shard's rings can hold together.");
+  auto& full =
+      counter_family(m, "segmentd_shard_ring_full_events_total",
+                     "Pushes that found the shard's ring full (the producer blocked or the fill was refused).");
+  auto& processed = counter_family(m, "segmentd_shard_fills_processed_total", "Fills applied to account state.");
+  for (int s = 0; s < shards; ++s) {
+    prometheus::Labels l{{"shard", std::to_string(s)}};
+    accounts_.push_back(&accounts.Add(l));
+    depth_.push_back(&depth.Add(l));
+    capacity.Add(l).Set(static_cast<double>(ring_capacity));
+    full_events_.emplace_back(full.Add(l));
+    processed_.emplace_back(processed.Add(l));
+  }
+  hook_ = m.on_collect([this] { collect(); });
+}
+
+void ShardProbe::attach(const ShardSet* set) {
+  std::lock_guard<std::mutex> lock(mu_);
+  set_ = set;
+}
+
+void ShardProbe::collect() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (set_ == nullptr) return;
+  const int n = std::min(shards_, set_->shards());
+  for (int s = 0; s < n; ++s) {
+    depth_[s]->Set(static_cast<double>(set_->depth(s)));
+    full_events_[s].sync(set_->ring_full_events(s));
+    processed_[s].sync(set_->processed(s));
+  }
+  dropped_.sync(set_->rejected());
+}
+
+}  // namespace segmentd

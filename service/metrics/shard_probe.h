@@ -1,0 +1,54 @@
+#pragma once
+// Metrics of the shard workers:
+//   segmentd_shard_ring_depth{shard}              fills queued for the shard (all its rings)
+//   segmentd_shard_ring_capacity{shard}           fills its rings can hold (depth / capacity = fullness)
+//   segmentd_shard_ring_full_events_total{shard}  pushes that found the ring full (blocked or refused)
+//   segmentd_shard_fills_processed_total{shard}   fills applied to account state
+//   segmentd_shard_accounts{shard}                accounts the shard owns
+//   segmentd_shard_fills_dropped_total            fills refused under ring_full_policy = "fail"
+//                                                 (always 0 under "block")
+//
+// The ShardSet already counts in atomics: attach() samples them at scrape time, so the shard
+// hot path pays nothing. record_accounts() is the one thing a shard reports itself.
+//
+// Threads: record_accounts(shard, n) from shard `shard`'s thread (once per burst or timer).
+// The probe must be destroyed before the ShardSet it is attached to.
+
+#include <mutex>
+
+#include <cstdint>
+#include <vector>
+#include "absl/base/thread_annotations.h"
+
+#include "service/metrics/metrics.h"
+
+namespace segmentd {
+
+class ShardSet;
+
+class ShardProbe {
+ public:
+  //! `ring_capacity` is the capacity of one shard's rings together (producers × ring size).
+  ShardProbe(Metrics& metrics, int shards, std::size_t ring_capacity);
+  ShardProbe(const ShardProbe&) = delete;
+  ShardProbe& operator=(const ShardProbe&) = delete;
+
+  //! Samples processed, ring-full events, depth and rejected fills of `set` at every scrape.
+  void attach(const ShardSet* set);
+  void record_accounts(int shard, std::uint64_t accounts) { accounts_[shard]->Set(static_cast<double>(accounts)); }
+
+ private:
+  void collect();
+
+  int shards_;
+  std::vector<prometheus::Gauge*> accounts_;
+  std::vector<prometheus::Gauge*> depth_;
+  std::vector<CounterExport> full_events_;
+  std::vector<CounterExport> processed_;
+  CounterExport dropped_;
+  std::mutex mu_;
+  const ShardSet* set_ ABSL_GUARDED_BY(mu_) = nullptr;
+  Metrics::HookHandle hook_;
+};
+
+}  // namespace segmentd

@@ -1,0 +1,122 @@
+#include "service/publisher/http_session.h"
+
+#include <chrono>
+#include <optional>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "service/publisher/websocket_session.h"
+
+namespace segmentd {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using error_code = boost::system::error_code;
+
+constexpr std::size_t kMaxHeaderBytes = 8192;
+
+// Reads the upgrade request of one connection. Lives on the connection's strand, kept alive by
+// its pending handler; hands the stream over to a websocket session or answers and closes.
+template <class Stream>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
+ public:
+  HttpSession(Stream&& stream, std::shared_ptr<const PublisherContext> context, ConnectionSlot slot)
+      : stream_(std::move(stream)), context_(std::move(context)), slot_(std::move(slot)) {}
+
+  void run() {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::nanoseconds(context_->session.handshake_timeout_ns));
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      do_read();
+    } else {
+      stream_.async_handshake(net::ssl::stream_base::server,
+                              beast::bind_front_handler(&HttpSession::on_handshake, this->shared_from_this()));
+    }
+  }
+
+ private:
+  void on_handshake(error_code ec) {
+    if (ec) return;  // not TLS, or not our certificate: nothing to say to it
+    do_read();
+  }
+
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    parser_->body_limit(1024);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
+  }
+
+  void on_read(error_code ec, std::size_t) {
+    if (ec) return;  // timeout, garbage or a closed peer: drop it
+    http::request<http::string_body> req = parser_->release();
+    if (!slot_) {
+      context_->hub->count_rejected();
+      return respond(req, http::status::service_unavailable, "too many connections\n");
+    }
+    if (req.target() != "/" && req.target() != "/v1/stream") {
+      return respond(req, http::status::not_found, "the stream is at / or /v1/stream\n");
+    }
+    if (!beast::websocket::is_upgrade(req)) {
+      return respond(req, http::status::upgrade_required, "websocket upgrade required\n");
+    }
+    if (!context_->tokens.check_header(req[http::field::authorization])) {
+      context_->hub->count_auth_failure();
+      return respond(req, http::status::unauthorized, "a valid bearer token is required\n");
+    }
+    beast::get_lowest_layer(stream_).expires_never();  // the websocket stream has its own timeouts
+    run_websocket_session(std::move(stream_), std::move(req), context_, std::move(slot_));
+  }
+
+  void respond(const http::request<http::string_body>& req, http::status status, const char* body) {
+    auto res = std::make_shared<http::response<http::string_body>>(status, req.version());
+    res->set(http::field::server, "segmentd-publisher");
+    res->set(http::field::content_type, "text/plain");
+    if (status == http::status::unauthorized) res->set(http::field::www_authenticate, "Bearer");
+    if (status == http::status::upgrade_required) res->set(http::field::upgrade, "websocket");
+    res->keep_alive(false);
+    res->body() = body;
+    res->prepare_payload();
+    http::async_write(stream_, *res,
+                      [self = this->shared_from_this(), res](error_code, std::size_t) { self->do_shutdown(); });
+  }
+
+  void do_shutdown() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      error_code ignored;
+      stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    } else {
+      stream_.async_shutdown([self = this->shared_from_this()](error_code) {});
+    }
+  }
+
+  Stream stream_;
+  std::shared_ptr<const PublisherContext> context_;
+  ConnectionSlot slot_;  //!< empty when over max_connections (answered 503)
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+}  // namespace
+
+void start_publisher_connection(net::ip::tcp::socket socket, std::shared_ptr<const PublisherContext> context) {
+  ConnectionSlot slot;
+  if (context->hub->try_open_connection()) slot = ConnectionSlot(context->hub);
+  if (context->tls) {
+    using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+    std::make_shared<HttpSession<TlsStream>>(TlsStream(beast::tcp_stream(std::move(socket)), *context->tls),
+                                             std::move(context), std::move(slot))
+        ->run();
+  } else {
+    std::make_shared<HttpSession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), std::move(context),
+                                                     std::move(slot))
+        ->run();
+  }
+}
+
+}  // namespace segmentd

@@ -1,0 +1,219 @@
+#include "service/shards/account_shard.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+namespace segmentd {
+namespace {
+
+std::int64_t floor_to(std::int64_t t, std::int64_t step) {
+  std::int64_t q = t / step;
+  if (t % step != 0 && t < 0) --q;
+  return q * step;
+}
+
+std::uint64_t mix(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+}  // namespace
+
+std::uint64_t fill_hash(const Fill& f) {
+  std::uint64_t qty_bits;
+  std::memcpy(&qty_bits, &f.qty, sizeof qty_bits);
+  return mix(mix(mix(static_cast<std::uint64_t>(f.recv_ns)) ^ f.account) ^ f.trade_id ^ qty_bits);
+}
+
+AccountShard::AccountShard(int shard, AccountShardOptions options)
+    : shard_(shard), options_(std::move(options)), store_(options_.params) {}
+
+void AccountShard::touch(AccountStore::Slot slot) {
+  const std::size_t word = slot / 64;
+  if (word >= touched_bits_.size()) touched_bits_.resize(word + 1 + touched_bits_.size() / 2, 0);
+  const std::uint64_t bit = 1ULL << (slot % 64);
+  if (touched_bits_[word] & bit) return;
+  touched_bits_[word] |= bit;
+  touched_.push_back(slot);
+}
+
+void AccountShard::on_fill(const Fill& fill) {
+  touch(store_.apply(fill));
+  if (fill.recv_ns > max_event_ns_) max_event_ns_ = fill.recv_ns;
+  ++fills_;
+  checksum_ += fill_hash(fill);
+}
+
+void AccountShard::on_fills(std::span<const Fill> fills) {
+  store_.apply_burst(fills, [this](AccountStore::Slot slot, const Fill& fill) {
+    touch(slot);
+    if (fill.recv_ns > max_event_ns_) max_event_ns_ = fill.recv_ns;
+    ++fills_;
+    checksum_ += fill_hash(fill);
+  });
+}
+
+void AccountShard::maybe_tick(std::int64_t now_ns) {
+  const std::int64_t tick = floor_to(now_ns, options_.markout_tick_ns);
+  if (tick <= resolved_to_ns_) return;
+  resolved_to_ns_ = tick;
+  store_.resolve_markouts(tick, *options_.tape, [this](AccountStore::Slot s) { touch(s); });
+}
+
+void AccountShard::publish(bool assign_now) {
+  batch_.clear();
+  batch_slots_.clear();
+  for (AccountStore::Slot s : touched_) {
+    const AccountCore& c = store_.core(s);
+    batch_.push_back(TouchedAccount{c.account, c.fills, c.last_ns, store_.features(s)});
+    batch_slots_.push_back(s);
+    touched_bits_[s / 64] &= ~(1ULL << (s % 64));
+  }
+  touched_.clear();
+  if (options_.model != nullptr) {
+    if (options_.assign_only_on_advance) {
+      for (AccountStore::Slot s : batch_slots_) {
+        const std::size_t word = s / 64;
+        if (word >= unassigned_bits_.size()) unassigned_bits_.resize(word + 1 + unassigned_bits_.size() / 2, 0);
+        if (unassigned_bits_[word] & (1ULL << (s % 64))) continue;
+        unassigned_bits_[word] |= 1ULL << (s % 64);
+        unassigned_.push_back(s);
+      }
+      if (assign_now) assign_batch();
+    } else {
+      assign_batch();
+    }
+  }
+  if (options_.on_batch && !batch_.empty()) options_.on_batch(shard_, batch_);
+}
+
+bool AccountShard::segments_changed(const Model& m) {
+  if (m.version == assigned_version_) return false;
+  assigned_version_ = m.version;
+  bool same = m.segments.size() == assigned_ids_.size();
+  for (std::size_t i = 0; same && i < m.segments.size(); ++i) same = m.segments[i].id == assigned_ids_[i];
+  if (same) return false;
+  assigned_ids_.clear();
+  for (const auto& seg : m.segments) assigned_ids_.push_back(seg.id);
+  return true;
+}
+
+void AccountShard::decide(const Model& model, AccountStore::Slot s, std::int64_t now_ns) {
+  const AccountCore& c = store_.core(s);
+  const FeatureVector raw = store_.features(s);
+  AssignDecision d = assign(model, options_.assigner, c.account, raw, c.segment, c.segment_since_ns, now_ns);
+  const std::int64_t since = d.segment != c.segment ? now_ns : c.segment_since_ns;
+  store_.set_segment(s, d.segment, static_cast<float>(d.confidence), since);
+  if (d.changed) {
+    d.change.recv_ns = c.last_ns;
+    changes_.push_back(d.change);
+  }
+}
+
+void AccountShard::continue_sweep(const Model& model, std::size_t chunk) {
+  AccountStore::Slot stop = sweep_end_;
+  if (chunk != 0 && sweep_end_ - sweep_next_ > chunk) stop = sweep_next_ + static_cast<AccountStore::Slot>(chunk);
+  for (; sweep_next_ < stop; ++sweep_next_)
+    decide(model, sweep_next_, std::max(store_.core(sweep_next_).last_ns, clock_ns_));
+}
+
+void AccountShard::assign_batch() {
+  const ModelPtr model = options_.model->load(std::memory_order_acquire);
+  if (!model || !model->ready()) return;
+  changes_.clear();
+  const bool sweep = segments_changed(*model);
+  if (sweep) {
+    // A new sweep starts over every account (one under way is overtaken by the newer segments).
+    sweep_next_ = 0;
+    sweep_end_ = static_cast<AccountStore::Slot>(store_.size());
+  }
+  if (options_.assign_only_on_advance) {
+    // Replay: the whole sweep at the barrier (it covers the accounts traded since the last one),
+    // so the result does not depend on where bursts end.
+    if (sweep)
+      continue_sweep(*model, 0);
+    else
+      for (AccountStore::Slot s : unassigned_) decide(*model, s, store_.core(s).last_ns);
+    for (AccountStore::Slot s : unassigned_) unassigned_bits_[s / 64] &= ~(1ULL << (s % 64));
+    unassigned_.clear();
+  } else {
+    for (AccountStore::Slot s : batch_slots_) decide(*model, s, store_.core(s).last_ns);
+    if (sweep_next_ < sweep_end_) continue_sweep(*model, options_.sweep_chunk);
+  }
+  if (!changes_.empty() && options_.on_changes) options_.on_changes(shard_, changes_);
+}
+
+void AccountShard::on_burst_end() {
+  if (!options_.assign_only_on_advance) clock_ns_ = std::max(clock_ns_, max_event_ns_);
+  if (options_.auto_resolve && max_event_ns_ != INT64_MIN) maybe_tick(max_event_ns_);
+  publish(!options_.assign_only_on_advance);
+}
+
+void AccountShard::on_idle(std::int64_t now_ns) {
+  if (!options_.auto_resolve) return;
+  maybe_tick(now_ns);
+  if (!touched_.empty())
+    publish(!options_.assign_only_on_advance);
+  else
+    sweep_if_segments_changed();
+}
+
+void AccountShard::sweep_if_segments_changed() {
+  // A quiet shard (no fills) still has to follow a model whose segments changed: its accounts
+  // must not stay in a retired segment until their next fill.
+  if (options_.model == nullptr || options_.assign_only_on_advance) return;
+  if (sweep_next_ >= sweep_end_) {
+    const ModelPtr model = options_.model->load(std::memory_order_acquire);
+    if (!model || !model->ready() || model->version == assigned_version_) return;
+  }
+  batch_slots_.clear();  // nothing traded since the last batch: only the sweep, if any
+  assign_batch();
+}
+
+void AccountShard::on_stop() {
+  if (!touched_.empty()) publish(!options_.assign_only_on_advance);
+}
+
+void AccountShard::advance_to(std::int64_t t_ns) {
+  clock_ns_ = std::max(clock_ns_, t_ns);
+  store_.resolve_markouts(t_ns, *options_.tape, [this](AccountStore::Slot s) { touch(s); });
+  if (t_ns > resolved_to_ns_) resolved_to_ns_ = t_ns;
+  if (!touched_.empty())
+    publish(true);
+  else if (options_.model != nullptr && !unassigned_.empty())
+    assign_batch();
+}
+
+AccountSnapshot AccountShard::snapshot_of(AccountStore::Slot slot) const {
+  const AccountCore& c = store_.core(slot);
+  AccountSnapshot s;
+  s.account = c.account;
+  s.fills = c.fills;
+  s.notional_usd = c.notional_usd;
+  s.as_of_ns = c.last_ns;
+  s.raw = store_.features(slot);
+  s.open_positions = c.positions;
+  s.pending_markouts = c.markout_count;
+  s.segment = c.segment;
+  s.confidence = c.confidence;
+  s.segment_since_ns = c.segment_since_ns;
+  return s;
+}
+
+std::optional<AccountSnapshot> AccountShard::snapshot(AccountId account) const {
+  auto slot = store_.find(account);
+  if (!slot) return std::nullopt;
+  return snapshot_of(*slot);
+}
+
+std::future<std::optional<AccountSnapshot>> read_account(ShardSet& shards, AccountId account) {
+  return shards.call(shard_of(account, shards.shards()),
+                     [account](ShardHandler& h) { return static_cast<const AccountShard&>(h).snapshot(account); });
+}
+
+}  // namespace segmentd

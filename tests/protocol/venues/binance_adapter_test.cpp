@@ -1,0 +1,255 @@
+#include "protocol/venues/binance/adapter.h"
+
+#include "core/instrument.h"
+#include "tests/protocol/venues/adapter_test_support.h"
+
+namespace segmentd::testing {
+namespace {
+
+constexpr std::int64_t kMs = 1'000'000;
+
+//! Drops // comments (outside strings) so that the docs' annotated example becomes JSON.
+std::string strip_line_comments(const std::string& text) {
+  std::string out;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < text.size())
+        out.push_back(text[++i]);
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+      out.push_back(c);
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
+      while (i < text.size() && text[i] != '\n') ++i;
+      out.push_back('\n');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+TEST_CASE("binance: USD-M ORDER_TRADE_UPDATE x=TRADE, filled", "[binance]") {
+  AdapterHarness h(Venue::kBinance, "binance-sub-7");
+  const auto out = h.ok(fixture("binance/usdm_order_trade_update_trade_filled__nautilus.json"));
+  CHECK(out.kind == MessageKind::kFills);
+  REQUIRE(h.fills.size() == 1);
+  ExpectedFill e;
+  e.account = "binance-sub-7";
+  e.symbol = "ETHUSDT";
+  e.kind = InstrumentKind::kPerpetual;
+  e.side = Side::kBuy;
+  e.liquidity = Liquidity::kMaker;   // "m": true
+  e.qty = 1.0;                       // "l": last filled quantity in ETH
+  e.price = 2500.0;                  // "L"
+  e.notional_usd = 1.0 * 2500.0;     // USDT-quoted: qty × price
+  e.fee_usd = 0.5;                   // "n" 0.5 in "N" USDT
+  e.venue_ns = 1709654401000 * kMs;  // order "T"
+  e.trade_id = trade_hash("binance:ETHUSDT:98765432");
+  check_fill(h, h.fills[0], e);
+}
+
+TEST_CASE("binance: USD-M ORDER_TRADE_UPDATE x=TRADE, partially filled", "[binance]") {
+  AdapterHarness h(Venue::kBinance);
+  h.ok(fixture("binance/usdm_order_trade_update_trade_partial__nautilus.json"));
+  REQUIRE(h.fills.size() == 1);
+  ExpectedFill e;
+  e.account = "acct-1";
+  e.symbol = "BTCUSDT";
+  e.kind = InstrumentKind::kPerpetual;
+  e.side = Side::kBuy;
+  e.liquidity = Liquidity::kMaker;
+  e.qty = 0.001;  // "l" (not "q" 0.002, the order size, nor "z")
+  e.price = 7100.50;
+  e.notional_usd = 0.001 * 7100.50;  // = 7.1005 USD
+  e.fee_usd = 0.01;
+  e.venue_ns = 1568879465651 * kMs;
+  e.trade_id = trade_hash("binance:BTCUSDT:12345678");
+  check_fill(h, h.fills[0], e);
+}
+
+TEST_CASE("binance: TRADE_LITE is ignored on purpose, x=NEW is an order update", "[binance]") {
+  AdapterHarness h(Venue::kBinance);
+  auto out = h.ok(fixture("binance/usdm_trade_lite__nautilus.json"));
+  CHECK(out.kind == MessageKind::kIgnored);
+  const std::string annotated = fixture("binance/usdm_order_trade_update_new__docs_with_comments.jsonc");
+  h.rejects(annotated, ParseErrorReason::kMalformedJson);  // the docs' comments are not JSON
+  out = h.ok(strip_line_comments(annotated));
+  CHECK(out.kind == MessageKind::kOrderUpdate);
+  CHECK(out.skipped == 1);
+  CHECK(h.fills.empty());
+}
+
+//! A USD-M liquidation execution, in the shape Binance documents for ORDER_TRADE_UPDATE: the
+//! liquidation engine's order ("c" autoclose-..., order type LIQUIDATION) with execution type
+//! "CALCULATED". Written by hand; `t_field` and `m_field` vary the trade id and maker flag.
+std::string liquidation_update(const std::string& t_field, const std::string& m_field) {
+  return R"({"e":"ORDER_TRADE_UPDATE","E":1709654402001,"T":1709654402000,"o":{"s":"BTCUSDT",)"
+         R"("c":"autoclose-1709654401999123","S":"SELL","o":"LIQUIDATION","f":"IOC","q":"0.050",)"
+         R"("p":"61500.00","ap":"61480.20","sp":"0","x":"CALCULATED","X":"FILLED","i":4123456789,)"
+         R"("l":"0.050","z":"0.050","L":"61480.20","N":"USDT","n":"1.53700500","T":1709654402000,)" +
+         t_field + R"("b":"0","a":"0",)" + m_field +
+         R"("R":false,"wt":"CONTRACT_PRICE","ot":"LIQUIDATION","ps":"BOTH","cp":false,"rp":"-120.50000000",)"
+         R"("pP":false,"si":0,"ss":0,"V":"NONE","pm":"NONE","gtd":0}})";
+}
+
+TEST_CASE("binance: USD-M x=CALCULATED (liquidation execution) is a taker fill of the account", "[binance]") {
+  AdapterHarness h(Venue::kBinance, "binance-sub-3");
+  ExpectedFill e;
+  e.account = "binance-sub-3";
+  e.symbol = "BTCUSDT";
+  e.kind = InstrumentKind::kPerpetual;
+  e.side = Side::kSell;              // "S": the long position was sold off
+  e.liquidity = Liquidity::kTaker;   // a liquidation always takes liquidity
+  e.qty = 0.05;                      // "l" in BTC
+  e.price = 61480.20;                // "L"
+  e.notional_usd = 0.05 * 61480.20;  // USDT-quoted: 3074.01 USD
+  e.fee_usd = 1.537005;              // "n" in "N" USDT (0.05 % of 3074.01)
+  e.venue_ns = 1709654402000 * kMs;  // order "T"
+
+  SECTION("with a trade id") {
+    const auto out = h.ok(liquidation_update(R"("t":5012345678,)", R"("m":false,)"));
+    CHECK(out.kind == MessageKind::kFills);
+    CHECK(out.fills == 1);
+    CHECK(std::string(out.reason).find("CALCULATED") != std::string::npos);
+    REQUIRE(h.fills.size() == 1);
+    e.trade_id = trade_hash("binance:BTCUSDT:5012345678");
+    check_fill(h, h.fills[0], e);
+    // Replayed after a reconnect: the same trade, dropped as a duplicate.
+    const auto again = h.ok(liquidation_update(R"("t":5012345678,)", R"("m":false,)"));
+    CHECK(again.duplicates == 1);
+    CHECK(h.fills.size() == 1);
+  }
+  SECTION("with trade id 0 it is keyed by the liquidation order id; a maker flag does not make it maker") {
+    h.ok(liquidation_update(R"("t":0,)", R"("m":true,)"));
+    REQUIRE(h.fills.size() == 1);
+    e.trade_id = trade_hash("binance:BTCUSDT:liquidation:4123456789");
+    check_fill(h, h.fills[0], e);
+  }
+  SECTION("without a trade id field it is keyed by the order id as well") {
+    h.ok(liquidation_update("", R"("m":false,)"));
+    REQUIRE(h.fills.size() == 1);
+    CHECK(h.fills[0].trade_id == trade_hash("binance:BTCUSDT:liquidation:4123456789"));
+  }
+}
+
+TEST_CASE("binance: USD-M x=EXPIRED, AMENDMENT, CANCELED are order updates with their reason", "[binance]") {
+  AdapterHarness h(Venue::kBinance);
+  for (const std::string x : {"EXPIRED", "AMENDMENT", "CANCELED", "NEW", "SOMETHING_NEW"}) {
+    INFO(x);
+    const std::string msg =
+        R"({"e":"ORDER_TRADE_UPDATE","E":1709654402001,"T":1709654402000,"o":{"s":"BTCUSDT","c":"abc","S":"BUY",)"
+        R"("o":"LIMIT","f":"GTX","q":"0.010","p":"61000.00","ap":"0","sp":"0","x":")" +
+        x +
+        R"(","X":"EXPIRED","i":4123456790,"l":"0","z":"0","L":"0","n":"0","N":"USDT","T":1709654402000,"t":0,)"
+        R"("m":false,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"rp":"0"}})";
+    const auto out = h.ok(msg);
+    CHECK(out.kind == MessageKind::kOrderUpdate);
+    CHECK(out.skipped == 1);
+    const std::string reason(out.reason);
+    if (x == "SOMETHING_NEW")
+      CHECK(reason.find("do not know") != std::string::npos);
+    else
+      CHECK(reason.find("x=" + x) != std::string::npos);
+  }
+  CHECK(h.fills.empty());
+}
+
+TEST_CASE("binance: options ORDER_TRADE_UPDATE, array of orders with fills", "[binance]") {
+  const std::string msg = fixture("binance/eapi_options_order_trade_update__go_binance_test.json");
+  ExpectedFill e;
+  e.account = "acct-1";
+  e.symbol = "BTC-220930-18000-C";
+  e.kind = InstrumentKind::kOption;
+  e.side = Side::kBuy;               // order "q": "1" > 0
+  e.liquidity = Liquidity::kMaker;   // fill "m": "MAKER"
+  e.qty = 0.1;                       // fill "q" 0.1 contracts × 1 BTC
+  e.price = 1993.0;                  // premium in USDT
+  e.fee_usd = 0.0002;                // fill "f" in USDT
+  e.venue_ns = 1657613774336 * kMs;  // fill "T"
+  e.trade_id = trade_hash("binance:BTC-220930-18000-C:20");
+
+  SECTION("without a price tape the strike stands in for the underlying") {
+    AdapterHarness h(Venue::kBinance);
+    const auto out = h.ok(msg);
+    CHECK(out.kind == MessageKind::kFills);
+    REQUIRE(h.fills.size() == 1);
+    e.notional_usd = 0.1 * 18000.0;  // = 1800 USD
+    check_fill(h, h.fills[0], e);
+    CHECK(h.fills[0].strike == 18000.0);
+    CHECK(h.fills[0].expiry_ns == expiry_at_0800_utc(2022, 9, 30));
+  }
+  SECTION("with a price tape the notional uses the underlying's price") {
+    struct Tape : UnderlyingPrices {
+      double usd_price(UnderlyingId) const override { return 20000.0; }
+    } tape;
+    AdapterHarness h(Venue::kBinance, "acct-1", &tape);
+    h.ok(msg);
+    REQUIRE(h.fills.size() == 1);
+    e.underlying_price = 20000.0;
+    e.notional_usd = 0.1 * 20000.0;  // = 2000 USD
+    check_fill(h, h.fills[0], e);
+  }
+  SECTION("a sell order (negative q) gives a sell fill; a repeated update is a duplicate") {
+    AdapterHarness h(Venue::kBinance);
+    std::string sell = msg;
+    sell.replace(sell.find("\"q\":\"1\""), 7, "\"q\":\"-1\"");
+    h.ok(sell);
+    REQUIRE(h.fills.size() == 1);
+    CHECK(h.fills[0].side == Side::kSell);
+    const auto out = h.ok(sell);
+    CHECK(out.duplicates == 1);
+    CHECK(h.fills.size() == 1);
+  }
+}
+
+TEST_CASE("binance: envelopes, responses and other events", "[binance]") {
+  AdapterHarness h(Venue::kBinance);
+  const std::string trade = fixture("binance/usdm_order_trade_update_trade_filled__nautilus.json");
+  auto out = h.ok(R"({"stream":"pqia91ma19a5s61cv6a81va65sdf19v8a65a1","data":)" + trade + "}");
+  CHECK(out.kind == MessageKind::kFills);
+  CHECK(h.fills.size() == 1);
+  out = h.ok(R"({"e":"listenKeyExpired","E":1576653824250,"listenKey":"abc"})");
+  CHECK(out.kind == MessageKind::kVenueError);
+  out = h.ok(R"({"e":"ACCOUNT_UPDATE","E":1,"T":1,"a":{"m":"ORDER","B":[],"P":[]}})");
+  CHECK(out.kind == MessageKind::kIgnored);
+  out = h.ok(R"({"e":"SOMETHING_NEW","E":1})");
+  CHECK(out.kind == MessageKind::kUnknown);
+  out = h.ok(R"({"result":null,"id":3})");
+  CHECK(out.kind == MessageKind::kSubscriptionAck);
+  CHECK(out.request_id == 3);
+  out = h.ok(R"({"code":-1121,"msg":"Invalid symbol."})");
+  CHECK(out.kind == MessageKind::kVenueError);
+  CHECK(out.venue_code == -1121);
+}
+
+TEST_CASE("binance: bad messages are rejected by reason and append no fill", "[binance]") {
+  AdapterHarness h(Venue::kBinance);
+  const std::string good = fixture("binance/usdm_order_trade_update_trade_filled__nautilus.json");
+  for (std::size_t cut : {good.size() / 3, good.size() / 2, good.size() - 2}) {
+    h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
+  }
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    const auto at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    return s.replace(at, from.size(), to);
+  };
+  h.rejects(with(R"("l": "1.000")", R"("l": 1.0)"), ParseErrorReason::kWrongType);
+  h.rejects(with(R"("l": "1.000")", R"("l": "one")"), ParseErrorReason::kBadValue);
+  h.rejects(with(R"("L": "2500.00")", R"("L": "0")"), ParseErrorReason::kBadValue);
+  h.rejects(with(R"("t": 98765432,)", ""), ParseErrorReason::kMissingField);
+  h.rejects(with(R"("m": true)", R"("m": "yes")"), ParseErrorReason::kWrongType);
+  h.rejects(with(R"("S": "BUY")", R"("S": "LONG")"), ParseErrorReason::kBadValue);
+  h.rejects(with(R"("s": "ETHUSDT")", R"("s": "ETH")"), ParseErrorReason::kBadSymbol);
+  h.rejects(with(R"("o": {)", R"("o": 5, "x": {)"), ParseErrorReason::kWrongType);
+  h.rejects(R"({"hello":"world"})", ParseErrorReason::kUnknownMessage);
+  CHECK(h.fills.empty());
+}
+
+}  // namespace
+}  // namespace segmentd::testing

@@ -1,0 +1,304 @@
+#include "protocol/venues/deribit/adapter.h"
+#include "protocol/venues/registry.h"
+
+#include "core/instrument.h"
+#include "core/str_cat.h"
+#include "tests/protocol/venues/adapter_test_support.h"
+
+namespace segmentd::testing {
+namespace {
+
+constexpr std::int64_t kMs = 1'000'000;
+
+//! The docs give user.trades payloads without the JSON-RPC envelope; this is how they arrive.
+std::string in_envelope(const std::string& payload_data_object) {
+  // payload is {"data":[...]}: splice its body into params after the channel.
+  const auto open = payload_data_object.find('{');
+  return R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.trades.any.any.raw",)" +
+         payload_data_object.substr(open + 1) + "}";
+}
+
+TEST_CASE("deribit: inverse perpetual trade from a raw user.trades notification", "[deribit]") {
+  AdapterHarness h(Venue::kDeribit, "deribit-main");
+  const auto out = h.ok(fixture("deribit/user_trades_any_raw__ccxt_comment.json"));
+  CHECK(out.kind == MessageKind::kFills);
+  CHECK(out.fills == 1);
+  REQUIRE(h.fills.size() == 1);
+  ExpectedFill e;
+  e.account = "deribit-main";
+  e.symbol = "BTC-PERPETUAL";
+  e.kind = InstrumentKind::kPerpetual;
+  e.side = Side::kBuy;
+  e.liquidity = Liquidity::kTaker;  // "liquidity": "T"
+  // amount 10 is USD for an inverse perpetual: 10 / 20236.5 = 0.000494156... BTC.
+  e.qty = 10.0 / 20236.5;
+  e.price = 20236.5;
+  // underlying = index_price 20253.31; notional = 0.000494156 × 20253.31 = 10.0083 USD.
+  e.underlying_price = 20253.31;
+  e.notional_usd = 10.0 / 20236.5 * 20253.31;
+  // fee 2.5e-7 BTC at the index: 2.5e-7 × 20253.31 = 0.00506333 USD.
+  e.fee_usd = 2.5e-7 * 20253.31;
+  e.mark_price = 20233.96;
+  e.venue_ns = 1655421193564 * kMs;
+  e.trade_id = trade_hash("deribit:219381310");
+  check_fill(h, h.fills[0], e);
+}
+
+TEST_CASE("deribit: batched data array of the docs' user.trades.{instrument} example", "[deribit]") {
+  AdapterHarness h(Venue::kDeribit);
+  const auto out = h.ok(in_envelope(fixture("deribit/user_trades_instrument_100ms__docs_payload.json")));
+  CHECK(out.kind == MessageKind::kFills);
+  REQUIRE(h.fills.size() == 2);
+  for (int i = 0; i < 2; ++i) {
+    ExpectedFill e;
+    e.account = "acct-1";
+    e.symbol = "BTC-PERPETUAL";
+    e.kind = InstrumentKind::kPerpetual;
+    e.side = Side::kSell;
+    e.liquidity = Liquidity::kTaker;
+    e.qty = 20.0 / 8954.0;  // 20 USD at 8954 = 0.00223364 BTC
+    e.price = 8954.0;
+    e.underlying_price = 8956.73;
+    e.notional_usd = 20.0 / 8954.0 * 8956.73;  // = 20.0061 USD
+    e.fee_usd = 0.00000168 * 8956.73;          // = 0.0150473 USD
+    e.mark_price = 8952.86;
+    e.venue_ns = 1590484156350 * kMs;
+    e.trade_id = trade_hash(i == 0 ? "deribit:48079254" : "deribit:48079255");
+    check_fill(h, h.fills[i], e);
+  }
+}
+
+TEST_CASE("deribit: inverse dated future sized in USD", "[deribit]") {
+  AdapterHarness h(Venue::kDeribit);
+  h.ok(in_envelope(fixture("deribit/user_trades_kind_currency_100ms__docs_payload.json")));
+  REQUIRE(h.fills.size() == 1);
+  ExpectedFill e;
+  e.account = "acct-1";
+  e.symbol = "BTC-25SEP20";
+  e.kind = InstrumentKind::kFuture;
+  e.side = Side::kSell;
+  e.liquidity = Liquidity::kTaker;
+  e.qty = 8940.0 / 8947.0;  // 8940 USD at 8947 = 0.999218 BTC
+  e.price = 8947.0;
+  e.underlying_price = 8953.53;
+  e.notional_usd = 8940.0 / 8947.0 * 8953.53;  // = 8946.52 USD
+  e.fee_usd = 0.00049961 * 8953.53;            // = 4.47327 USD
+  e.mark_price = 8970.03;
+  e.venue_ns = 1590484255886 * kMs;
+  e.trade_id = trade_hash("deribit:48079262");
+  check_fill(h, h.fills[0], e);
+  CHECK(h.fills[0].expiry_ns == expiry_at_0800_utc(2020, 9, 25));
+}
+
+TEST_CASE("deribit: option trade, amount in BTC, premium in BTC, iv in percent", "[deribit]") {
+  AdapterHarness h(Venue::kDeribit);
+  // The docs show this user-trade object in a REST response; user.trades pushes the same object.
+  h.ok(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.trades.option.BTC.raw","data":[)" +
+       fixture("deribit/user_trade_option_object__docs_get_user_trades_by_currency.json") + "]}}");
+  REQUIRE(h.fills.size() == 1);
+  const Fill& f = h.fills[0];
+  ExpectedFill e;
+  e.account = "acct-1";
+  e.symbol = "BTC-27MAY20-8750-C";
+  e.kind = InstrumentKind::kOption;
+  e.side = Side::kSell;
+  e.liquidity = Liquidity::kMaker;  // "M"
+  e.qty = 1.0;                      // options: amount is in BTC
+  e.price = 0.028;                  // premium in BTC
+  e.underlying_price = 8994.95;     // options use underlying_price (not index_price)
+  e.notional_usd = 1.0 * 8994.95;
+  e.iv = 0.3851;                 // 38.51 % → 0.3851
+  e.fee_usd = 0.0004 * 8993.47;  // fee in BTC at index_price = 3.597388 USD
+  e.mark_price = 0.03135383;
+  e.venue_ns = 1590480620145 * kMs;
+  e.trade_id = trade_hash("deribit:48078936");
+  check_fill(h, f, e);
+  CHECK(f.option_type == OptionType::kCall);
+  CHECK(f.strike == 8750.0);
+  CHECK(f.expiry_ns == expiry_at_0800_utc(2020, 5, 27));
+}
+
+TEST_CASE("deribit: precision edge case (synthetic 1e8 values) keeps qty = amount / price", "[deribit]") {
+  AdapterHarness h(Venue::kDeribit);
+  h.ok(fixture("deribit/user_trades_any_raw_precision_edgecase__nautilus.json"));
+  REQUIRE(h.fills.size() == 3);
+  // Each trade has amount == price (both ~1e8), so 1e8 USD at 1e8 USD/BTC is 1 BTC.
+  for (const Fill& f : h.fills) check_close(f.qty, 1.0, "qty");
+  check_close(h.fills[0].notional_usd, 100000000.123456789, "notional");  // 1 BTC × index
+  CHECK(h.fills[1].liquidity == Liquidity::kMaker);
+  CHECK(h.fills[2].side == Side::kSell);
+  CHECK(h.fills[2].trade_id == trade_hash("deribit:BTC-3"));
+}
+
+TEST_CASE("deribit: control messages are recognised", "[deribit]") {
+  AdapterHarness h(Venue::kDeribit);
+  auto out = h.ok(fixture("deribit/heartbeat_test_request__nautilus.json"));
+  CHECK(out.kind == MessageKind::kTestRequest);
+  out = h.ok(R"({"jsonrpc":"2.0","method":"heartbeat","params":{"type":"heartbeat"}})");
+  CHECK(out.kind == MessageKind::kHeartbeat);
+  out = h.ok(fixture("deribit/set_heartbeat_response__docs.json"));
+  CHECK(out.kind == MessageKind::kIgnored);
+  CHECK(out.request_id == 1569);
+  out = h.ok(R"({"jsonrpc":"2.0","id":42,"result":["user.trades.any.any.raw"]})");
+  CHECK(out.kind == MessageKind::kSubscriptionAck);
+  CHECK(out.request_id == 42);
+  out = h.ok(
+      R"({"jsonrpc":"2.0","id":7,"result":{"access_token":"x","expires_in":900,"refresh_token":"y","scope":"session:s","token_type":"bearer"}})");
+  CHECK(out.kind == MessageKind::kAuthResult);
+  CHECK(out.success);
+  out = h.ok(R"({"jsonrpc":"2.0","id":8,"result":{"version":"1.2.26"}})");
+  CHECK(out.kind == MessageKind::kPong);
+  out = h.ok(R"({"jsonrpc":"2.0","id":9,"error":{"message":"invalid_credentials","code":13004}})");
+  CHECK(out.kind == MessageKind::kVenueError);
+  CHECK(out.venue_code == 13004);
+  CHECK_FALSE(out.success);
+  out = h.ok(
+      R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.orders.any.any.raw","data":[{"order_id":"1"}]}})");
+  CHECK(out.kind == MessageKind::kIgnored);
+  CHECK(h.fills.empty());
+}
+
+TEST_CASE("deribit: params before method and data before channel still decode", "[deribit]") {
+  AdapterHarness h(Venue::kDeribit);
+  const std::string trade =
+      R"({"trade_id":"1","instrument_name":"BTC-PERPETUAL","direction":"buy","price":50000,"amount":10,"timestamp":1700000000000,"index_price":50000})";
+  h.ok(R"({"params":{"data":[)" + trade +
+       R"(],"channel":"user.trades.any.any.raw"},"method":"subscription","jsonrpc":"2.0"})");
+  REQUIRE(h.fills.size() == 1);
+  // 10 USD at 50000 USD/BTC = 0.0002 BTC; notional 0.0002 × 50000 = 10 USD.
+  check_close(h.fills[0].qty, 0.0002, "qty");
+  check_close(h.fills[0].notional_usd, 10.0, "notional");
+}
+
+TEST_CASE("deribit: bad messages are rejected by reason and append no fill", "[deribit]") {
+  AdapterHarness h(Venue::kDeribit);
+  const std::string good = fixture("deribit/user_trades_any_raw__ccxt_comment.json");
+  // Truncated anywhere inside: malformed JSON, never a partial batch.
+  for (std::size_t cut : {good.size() / 4, good.size() / 2, good.size() - 30, good.size() - 3}) {
+    h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
+  }
+  h.rejects("not json", ParseErrorReason::kMalformedJson);
+  h.rejects("[1,2,3]", ParseErrorReason::kUnknownMessage);
+  h.rejects(R"({"jsonrpc":"2.0"})", ParseErrorReason::kUnknownMessage);
+  const std::string head =
+      R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.trades.any.any.raw","data":[)";
+  const std::string ok_trade =
+      R"({"trade_id":"1","instrument_name":"BTC-PERPETUAL","direction":"buy","price":50000,"amount":10,"timestamp":1700000000000,"index_price":50000})";
+  // A bad trade after a good one rejects the whole batch.
+  h.rejects(
+      head + ok_trade +
+          R"(,{"trade_id":"2","instrument_name":"BTC-PERPETUAL","direction":"buy","price":"50000","amount":10,"timestamp":1700000000000}]}})",
+      ParseErrorReason::kWrongType);
+  h.rejects(
+      head +
+          R"({"trade_id":"2","instrument_name":"BTC-PERPETUAL","direction":"buy","amount":10,"timestamp":1700000000000}]}})",
+      ParseErrorReason::kMissingField);
+  h.rejects(
+      head +
+          R"({"trade_id":"2","instrument_name":"BTC-PERPETUAL","direction":"up","price":1,"amount":10,"timestamp":1700000000000}]}})",
+      ParseErrorReason::kBadValue);
+  h.rejects(
+      head +
+          R"({"trade_id":"2","instrument_name":"NOT A SYMBOL","direction":"buy","price":1,"amount":10,"timestamp":1700000000000}]}})",
+      ParseErrorReason::kBadSymbol);
+  h.rejects(
+      head +
+          R"({"trade_id":"2","instrument_name":"BTC-PERPETUAL","direction":"buy","price":-5,"amount":10,"timestamp":1700000000000}]}})",
+      ParseErrorReason::kBadValue);
+  h.rejects(
+      head +
+          R"({"trade_id":2,"instrument_name":"BTC-PERPETUAL","direction":"buy","price":5,"amount":10,"timestamp":1700000000000}]}})",
+      ParseErrorReason::kWrongType);
+  h.rejects(head + R"("a trade"]}})", ParseErrorReason::kWrongType);
+  h.rejects(head + ok_trade + "]}} trailing", ParseErrorReason::kMalformedJson);
+  CHECK(h.fills.empty());
+}
+
+TEST_CASE("deribit: symbols alike but for their middle bytes are told apart (instrument cache)", "[deribit]") {
+  // The cache compares a symbol's length and its first and last 8 bytes, then the middle of a
+  // longer one: these two differ only in bytes 8-10 ("C24" / "C30").
+  AdapterHarness h(Venue::kDeribit);
+  const char* symbols[] = {"BTC-27DEC24-60000-C", "BTC-27DEC30-60000-C", "BTC-27DEC30-60000-C",
+                           "BTC-27DEC24-60000-C", "BTC-PERPETUAL",       "BTC-27DEC24-60000-C"};
+  std::string message =
+      R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.trades.any.any.raw","data":[)";
+  int id = 0;
+  for (const char* symbol : symbols) {
+    if (id > 0) message += ",";
+    message += str_cat(R"({"trade_id":")", ++id, R"(","instrument_name":")", symbol,
+                       R"(","direction":"buy","price":0.05,"amount":1,"timestamp":1700000000000,"index_price":60000})");
+  }
+  message += "]}}";
+  h.ok(message);
+  REQUIRE(h.fills.size() == std::size(symbols));
+  for (std::size_t i = 0; i < std::size(symbols); ++i) CHECK(h.instrument(h.fills[i]).symbol == symbols[i]);
+}
+
+TEST_CASE("deribit: with a dedup set a replayed notification yields no fill twice", "[deribit]") {
+  AccountInterner accounts;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
+  TradeDedup dedup(16);
+  AdapterContext ctx{&accounts, &instruments, "a", &dedup, nullptr};
+  auto adapter = make_venue_adapter(Venue::kDeribit, ctx);
+  std::vector<Fill> fills;
+  DecodeOutcome out;
+  ParseError err;
+  const std::string msg = fixture("deribit/user_trades_any_raw__ccxt_comment.json");
+  REQUIRE(adapter->decode_unpadded(msg, 1, fills, out, err));
+  CHECK(out.fills == 1);
+  REQUIRE(adapter->decode_unpadded(msg, 2, fills, out, err));
+  CHECK(out.fills == 0);
+  CHECK(out.duplicates == 1);
+  CHECK(out.kind == MessageKind::kFills);
+  CHECK(fills.size() == 1);
+}
+
+TEST_CASE("deribit: a trade in any key order, or with escapes, gives the same fill as in Deribit's order",
+          "[deribit]") {
+  // Deribit's order (reverse alphabetical), read by the ordered fast path...
+  const std::string ordered =
+      R"({"underlying_price":8994.95,"trade_seq":1,"trade_id":"48078936","timestamp":1590480620145,)"
+      R"("tick_direction":1,"state":"filled","reduce_only":false,"price":0.028,"post_only":false,)"
+      R"("order_type":"limit","order_id":"4008699030","matching_id":null,"mark_price":0.03135383,)"
+      R"("liquidity":"M","iv":38.51,"instrument_name":"BTC-27MAY20-8750-C","index_price":8993.47,)"
+      R"("fee_currency":"BTC","fee":0.0004,"direction":"sell","amount":1})";
+  // ...the same trade shuffled, with iv and underlying_price in unusual places and an unknown
+  // field last (the order-free walk)...
+  const std::string shuffled =
+      R"({"iv":38.51,"amount":1,"direction":"sell","trade_id":"48078936","fee":0.0004,"price":0.028,)"
+      R"("instrument_name":"BTC-27MAY20-8750-C","timestamp":1590480620145,"fee_currency":"BTC",)"
+      R"("liquidity":"M","mark_price":0.03135383,"index_price":8993.47,"underlying_price":8994.95,"x":1})";
+  // ...and in Deribit's order with escaped strings ("\u0034" is "4", "\u0042" is "B").
+  const std::string escaped =
+      R"({"underlying_price":8994.95,"trade_id":"\u00348078936","timestamp":1590480620145,"price":0.028,)"
+      R"("mark_price":0.03135383,"liquidity":"M","iv":38.51,"instrument_name":"\u0042TC-27MAY20-8750-C",)"
+      R"("index_price":8993.47,"fee_currency":"BTC","fee":0.0004,"direction":"sell","amount":1})";
+  const std::string head =
+      R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.trades.any.any.raw","data":[)";
+  AdapterHarness h(Venue::kDeribit);
+  h.ok(head + ordered + "," + shuffled + "," + escaped + "]}}");
+  REQUIRE(h.fills.size() == 3);
+  ExpectedFill e;
+  e.account = "acct-1";
+  e.symbol = "BTC-27MAY20-8750-C";
+  e.kind = InstrumentKind::kOption;
+  e.side = Side::kSell;
+  e.liquidity = Liquidity::kMaker;
+  e.qty = 1.0;                     // options: amount in BTC
+  e.price = 0.028;                 // premium in BTC
+  e.underlying_price = 8994.95;    // the forward the iv is quoted on
+  e.notional_usd = 1.0 * 8994.95;  // qty × underlying
+  e.fee_usd = 0.0004 * 8993.47;    // BTC fee at the index
+  e.iv = 0.3851;                   // percent → fraction
+  e.mark_price = 0.03135383;
+  e.venue_ns = 1590480620145 * kMs;
+  e.trade_id = trade_hash("deribit:48078936");
+  for (const Fill& f : h.fills) check_fill(h, f, e);
+  // A wrong type is the same rejection whichever path reads it.
+  h.rejects(head + R"({"underlying_price":"8994.95","trade_id":"1","timestamp":1590480620145,"price":0.028,)"
+                   R"("instrument_name":"BTC-27MAY20-8750-C","direction":"sell","amount":1}]}})",
+            ParseErrorReason::kWrongType);
+}
+
+}  // namespace
+}  // namespace segmentd::testing

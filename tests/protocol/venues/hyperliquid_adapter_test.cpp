@@ -1,0 +1,166 @@
+#include "protocol/venues/hyperliquid/adapter.h"
+
+#include "simdjson.h"
+#include "tests/protocol/venues/adapter_test_support.h"
+
+namespace segmentd::testing {
+namespace {
+
+constexpr std::int64_t kMs = 1'000'000;
+constexpr const char* kUser = "0x15f43d1f2dee81424afd891943262aa90f22cc2a";
+
+TEST_CASE("hyperliquid: userFills snapshot", "[hyperliquid]") {
+  AdapterHarness h(Venue::kHyperliquid, "");
+  const auto out = h.ok(fixture("hyperliquid/userFills_snapshot__ccxt_comment.json"));
+  CHECK(out.kind == MessageKind::kFills);
+  CHECK(out.snapshot);
+  REQUIRE(h.fills.size() == 1);
+  ExpectedFill e;
+  e.account = kUser;  // the user of the message, not a configured name
+  e.symbol = "BTC";
+  e.kind = InstrumentKind::kPerpetual;
+  e.side = Side::kSell;             // "A" = ask side = sell
+  e.liquidity = Liquidity::kTaker;  // crossed: true
+  e.qty = 0.11693;
+  e.price = 72528.0;
+  e.notional_usd = 0.11693 * 72528.0;  // = 8480.69904 USD
+  e.fee_usd = 2.968244;                // USDC (no feeToken in this older message)
+  e.venue_ns = 1710208712815 * kMs;
+  e.trade_id = trade_hash(std::string("hyperliquid:567547935839686:") + kUser);
+  check_fill(h, h.fills[0], e);
+}
+
+TEST_CASE("hyperliquid: the snapshot re-sent after a reconnect adds nothing", "[hyperliquid]") {
+  AdapterHarness h(Venue::kHyperliquid, "");
+  const std::string msg = fixture("hyperliquid/userFills_snapshot__ccxt_comment.json");
+  h.ok(msg);
+  const auto out = h.ok(msg);
+  CHECK(out.fills == 0);
+  CHECK(out.duplicates == 1);
+  CHECK(h.fills.size() == 1);
+}
+
+TEST_CASE("hyperliquid: user events (channel user) belong to the configured user", "[hyperliquid]") {
+  const std::string user = "0xABCDEF0000000000000000000000000000000001";  // config may use checksum case
+  AdapterHarness h(Venue::kHyperliquid, user);
+  h.ok(fixture("hyperliquid/userEvents_fill_liquidation__nautilus.json"));
+  REQUIRE(h.fills.size() == 1);
+  ExpectedFill e;
+  e.account = "0xabcdef0000000000000000000000000000000001";  // addresses are lower-case on the wire
+  e.symbol = "BTC";
+  e.kind = InstrumentKind::kPerpetual;
+  e.side = Side::kSell;
+  e.liquidity = Liquidity::kMaker;  // crossed: false
+  e.qty = 0.001;
+  e.price = 66653.0;
+  e.notional_usd = 0.001 * 66653.0;  // = 66.653 USD
+  e.fee_usd = 0.009997;              // feeToken USDC
+  e.venue_ns = 1781528065899 * kMs;
+  e.trade_id = trade_hash("hyperliquid:745210434703679:0xabcdef0000000000000000000000000000000001");
+  check_fill(h, h.fills[0], e);
+}
+
+TEST_CASE("hyperliquid: public trades with users give the buyer's and the seller's fill", "[hyperliquid]") {
+  AdapterHarness h(Venue::kHyperliquid, "");
+  // The capture keeps only the data array; on the wire it sits in {"channel":"trades","data":...}.
+  const auto out = h.ok(R"({"channel":"trades","data":)" +
+                        fixture("hyperliquid/trades_data_real_capture_first6__praanaavvv.json") + "}");
+  CHECK(out.kind == MessageKind::kFills);
+  REQUIRE(h.fills.size() == 12);
+  // First trade: side "A" (the seller crossed), users [buyer 0xbb16..., seller 0x4831...].
+  ExpectedFill buyer;
+  buyer.account = "0xbb160cb61e694570f9d570f9fcde7c61dd2143ad";
+  buyer.symbol = "BTC";
+  buyer.kind = InstrumentKind::kPerpetual;
+  buyer.side = Side::kBuy;
+  buyer.liquidity = Liquidity::kMaker;
+  buyer.qty = 0.02279;
+  buyer.price = 84133.0;
+  buyer.notional_usd = 0.02279 * 84133.0;  // = 1917.39107 USD
+  buyer.venue_ns = 1790231124037 * kMs;
+  buyer.trade_id = trade_hash("hyperliquid:140238147810435:0xbb160cb61e694570f9d570f9fcde7c61dd2143ad");
+  check_fill(h, h.fills[0], buyer);
+  ExpectedFill seller = buyer;
+  seller.account = "0x48314750d70312eddf7e6b6b7c2852773727839a";
+  seller.side = Side::kSell;
+  seller.liquidity = Liquidity::kTaker;
+  seller.trade_id = trade_hash("hyperliquid:140238147810435:0x48314750d70312eddf7e6b6b7c2852773727839a");
+  check_fill(h, h.fills[1], seller);
+  // Second trade: side "B", the buyer 0xfab8... crossed.
+  CHECK(h.fills[2].liquidity == Liquidity::kTaker);
+  CHECK(h.fills[2].side == Side::kBuy);
+  CHECK(h.account_name(h.fills[2].account) == "0xfab8ca72b59921324bad0f007797294d4c185c5c");
+  CHECK(h.fills[3].liquidity == Liquidity::kMaker);
+  double qty = 0;
+  for (const Fill& f : h.fills) qty += f.qty;
+  // Each trade counts on both sides: 2 × (0.02279 + 0.002 + 0.00277 + 0.00024 + 0.00013 + 0.00027).
+  check_close(qty, 2 * (0.02279 + 0.002 + 0.00277 + 0.00024 + 0.00013 + 0.00027), "total qty");
+}
+
+TEST_CASE("hyperliquid: users[0] is the buyer and side is the aggressor (cross-check capture)", "[hyperliquid]") {
+  // The cross-check file pairs a trade's users with each user's own userFills entry.
+  simdjson::dom::parser parser;
+  const std::string text = fixture("hyperliquid/users_order_crosscheck__praanaavvv.json");
+  simdjson::dom::element rows = parser.parse(text);
+  int checked = 0;
+  for (simdjson::dom::element row : rows.get_array()) {
+    const std::uint64_t tid = row["tid"].get_uint64();
+    const std::string_view trade_side = row["trade_side"].get_string();
+    const std::int64_t index = row["users_index"].get_int64();
+    const bool crossed = row["fill_crossed"].get_bool();
+    const std::string_view fill_side = row["fill_side"].get_string();
+    AdapterHarness h(Venue::kHyperliquid, "");
+    h.ok(std::string(R"({"channel":"trades","data":[{"coin":"BTC","side":")") + std::string(trade_side) +
+         R"(","px":"1","sz":"1","time":1,"tid":)" + std::to_string(tid) + R"(,"users":["0xb","0xs"]}]})");
+    REQUIRE(h.fills.size() == 2);
+    const Fill& f = h.fills[static_cast<std::size_t>(index)];
+    CHECK(f.side == (fill_side == "B" ? Side::kBuy : Side::kSell));
+    CHECK(f.liquidity == (crossed ? Liquidity::kTaker : Liquidity::kMaker));
+    ++checked;
+  }
+  CHECK(checked == 4);
+}
+
+TEST_CASE("hyperliquid: control messages and trades without users", "[hyperliquid]") {
+  AdapterHarness h(Venue::kHyperliquid, "");
+  auto out = h.ok(fixture("hyperliquid/subscription_response__gitbook.json"));
+  CHECK(out.kind == MessageKind::kSubscriptionAck);
+  out = h.ok(R"({"channel":"pong"})");
+  CHECK(out.kind == MessageKind::kPong);
+  out = h.ok(R"({"channel":"error","data":"Invalid subscription"})");
+  CHECK(out.kind == MessageKind::kVenueError);
+  out = h.ok(fixture("hyperliquid/trades_channel__ccxt_comment_no_users.json"));
+  CHECK(out.kind == MessageKind::kIgnored);  // no users: a market trade we cannot attribute
+  CHECK(out.skipped == 1);
+  out = h.ok(R"({"channel":"l2Book","data":{"coin":"BTC","levels":[[],[]]}})");
+  CHECK(out.kind == MessageKind::kIgnored);
+  CHECK(h.fills.empty());
+}
+
+TEST_CASE("hyperliquid: bad messages are rejected by reason and append no fill", "[hyperliquid]") {
+  AdapterHarness h(Venue::kHyperliquid, "");
+  const std::string good = fixture("hyperliquid/userFills_snapshot__ccxt_comment.json");
+  for (std::size_t cut : {good.size() / 2, good.size() - 3})
+    h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    const auto at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    return s.replace(at, from.size(), to);
+  };
+  h.rejects(with(R"("sz": "0.11693")", R"("sz": 0.11693)"), ParseErrorReason::kWrongType);
+  h.rejects(with(R"("side": "A")", R"("side": "S")"), ParseErrorReason::kBadValue);
+  h.rejects(with(R"("tid": 567547935839686)", R"("tid": "567547935839686")"), ParseErrorReason::kWrongType);
+  h.rejects(with(R"("time": 1710208712815,)", ""), ParseErrorReason::kMissingField);
+  h.rejects(with(R"("user": "0x15f43d1f2dee81424afd891943262aa90f22cc2a",)", ""), ParseErrorReason::kMissingField);
+  h.rejects(
+      R"({"channel":"trades","data":[{"coin":"BTC","side":"A","px":"1","sz":"1","time":1,"tid":1,"users":["0xa"]}]})",
+      ParseErrorReason::kBadValue);
+  h.rejects(R"({"data":[]})", ParseErrorReason::kUnknownMessage);
+  CHECK(h.fills.empty());
+  // No configured user: a "user" channel message cannot be attributed.
+  h.rejects(fixture("hyperliquid/userEvents_fill_liquidation__nautilus.json"), ParseErrorReason::kBadValue);
+}
+
+}  // namespace
+}  // namespace segmentd::testing

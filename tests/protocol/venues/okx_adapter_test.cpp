@@ -1,0 +1,188 @@
+#include "protocol/venues/okx/adapter.h"
+
+#include <sstream>
+
+#include "core/instrument.h"
+#include "tests/protocol/venues/adapter_test_support.h"
+
+namespace segmentd::testing {
+namespace {
+
+constexpr std::int64_t kMs = 1'000'000;
+
+ExpectedFill spot_maker_fill() {
+  ExpectedFill e;
+  e.account = "okx-1";
+  e.symbol = "BTC-USDT";
+  e.kind = InstrumentKind::kSpot;
+  e.side = Side::kSell;
+  e.liquidity = Liquidity::kMaker;  // execType "M"
+  e.qty = 0.001;                    // spot fillSz is in BTC
+  e.price = 31527.1;
+  e.notional_usd = 0.001 * 31527.1;  // = 31.5271 USD (USDT counted 1:1)
+  e.fee_usd = 0.02522168;            // fillFee -0.02522168 USDT: negative = charged
+  e.venue_ns = 1654084353263 * kMs;  // fillTime
+  e.trade_id = trade_hash("okx:BTC-USDT:242589207");
+  return e;
+}
+
+ExpectedFill spot_taker_fill() {
+  ExpectedFill e;
+  e.account = "okx-1";
+  e.symbol = "BTC-USDT";
+  e.kind = InstrumentKind::kSpot;
+  e.side = Side::kSell;
+  e.liquidity = Liquidity::kTaker;  // execType "T"
+  e.qty = 0.00038128;               // a quote_ccy market order still fills in BTC
+  e.price = 26228.1;
+  e.notional_usd = 0.00038128 * 26228.1;  // = 10.00025 USD
+  e.fee_usd = 0.010000249968;
+  e.venue_ns = 1694153250535 * kMs;
+  e.trade_id = trade_hash("okx:BTC-USDT:435550732");
+  return e;
+}
+
+TEST_CASE("okx: spot fills (maker from the docs, taker partial)", "[okx]") {
+  AdapterHarness h(Venue::kOkx, "okx-1");
+  auto out = h.ok(fixture("okx/orders_spot_maker_fill__okxdocs_example_via_gocryptotrader.json"));
+  CHECK(out.kind == MessageKind::kFills);
+  REQUIRE(h.fills.size() == 1);
+  check_fill(h, h.fills[0], spot_maker_fill());
+  out = h.ok(fixture("okx/orders_spot_taker_partial_fill__gocryptotrader.json"));
+  REQUIRE(h.fills.size() == 2);
+  check_fill(h, h.fills[1], spot_taker_fill());
+}
+
+TEST_CASE("okx: order pushes without tradeId or with fillSz 0 are order updates", "[okx]") {
+  AdapterHarness h(Venue::kOkx, "okx-1");
+  auto out = h.ok(fixture("okx/orders_spot_live_nofill__gocryptotrader.json"));
+  CHECK(out.kind == MessageKind::kOrderUpdate);
+  CHECK(out.skipped == 1);
+  // state "filled" after the fill: fillSz "0", tradeId "" — the fill must not count twice.
+  out = h.ok(fixture("okx/orders_spot_filled_final_nofill__gocryptotrader.json"));
+  CHECK(out.kind == MessageKind::kOrderUpdate);
+  CHECK(h.fills.empty());
+}
+
+TEST_CASE("okx: the NDJSON lifecycle gives exactly its two fills", "[okx]") {
+  AdapterHarness h(Venue::kOkx, "okx-1");
+  std::istringstream lines(fixture("okx/orders_spot_sequence__gocryptotrader_wsOrders.ndjson"));
+  std::string line;
+  std::vector<MessageKind> kinds;
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    kinds.push_back(h.ok(line).kind);
+  }
+  CHECK(kinds == std::vector<MessageKind>{MessageKind::kFills, MessageKind::kOrderUpdate, MessageKind::kFills,
+                                          MessageKind::kOrderUpdate});
+  REQUIRE(h.fills.size() == 2);
+  check_fill(h, h.fills[0], spot_maker_fill());
+  check_fill(h, h.fills[1], spot_taker_fill());
+}
+
+TEST_CASE("okx: USDT swap fill converts contracts with ctVal", "[okx]") {
+  AdapterHarness h(Venue::kOkx, "okx-1");
+  h.ok(fixture("okx/orders_swap_maker_fill__nautilus.json"));
+  REQUIRE(h.fills.size() == 1);
+  ExpectedFill e;
+  e.account = "okx-1";
+  e.symbol = "BTC-USDT-SWAP";
+  e.kind = InstrumentKind::kPerpetual;
+  e.side = Side::kBuy;
+  e.liquidity = Liquidity::kMaker;
+  e.qty = 0.03 * 0.01;  // 0.03 contracts × ctVal 0.01 BTC = 0.0003 BTC
+  e.price = 103698.9;
+  e.notional_usd = 0.0003 * 103698.9;  // = 31.10967 USD
+  // No fillFee in this push; it is the order's first fill (accFillSz == fillSz == 0.03), so the
+  // accumulated fee -0.021776769 USDT is this fill's: 0.021776769 USD paid (= 31.10967 × 0.07%).
+  e.fee_usd = 0.021776769;
+  e.venue_ns = 1746947317402 * kMs;
+  e.trade_id = trade_hash("okx:BTC-USDT-SWAP:1518905529");
+  check_fill(h, h.fills[0], e);
+}
+
+TEST_CASE("okx: coin-margined option fill with forward, iv and fee in BTC", "[okx]") {
+  AdapterHarness h(Venue::kOkx, "okx-1");
+  h.ok(fixture("okx/orders_option_maker_fill__nautilus.json"));
+  REQUIRE(h.fills.size() == 1);
+  ExpectedFill e;
+  e.account = "okx-1";
+  e.symbol = "BTC-USD-250328-50000-C";
+  e.kind = InstrumentKind::kOption;
+  e.side = Side::kBuy;
+  e.liquidity = Liquidity::kMaker;
+  e.qty = 1 * 0.01;                 // 1 contract × 0.01 BTC
+  e.price = 0.0325;                 // premium in BTC
+  e.underlying_price = 68500.5;     // fillFwdPx
+  e.notional_usd = 0.01 * 68500.5;  // = 685.005 USD
+  e.iv = 0.55;                      // fillPxVol is already a fraction
+  e.mark_price = 0.0320;            // fillMarkPx
+  e.fee_usd = 0.0003 * 68500.5;     // fee -0.0003 BTC (first fill) at the forward = 20.55015 USD
+  e.venue_ns = 1746947317402 * kMs;
+  e.trade_id = trade_hash("okx:BTC-USD-250328-50000-C:1518905600");
+  check_fill(h, h.fills[0], e);
+  CHECK(h.fills[0].strike == 50000.0);
+  CHECK(h.fills[0].expiry_ns == expiry_at_0800_utc(2025, 3, 28));
+}
+
+TEST_CASE("okx: inverse swap converts USD contracts to BTC", "[okx]") {
+  AdapterHarness h(Venue::kOkx, "okx-1");
+  h.ok(
+      R"({"arg":{"channel":"orders","instType":"SWAP"},"data":[{"instId":"BTC-USD-SWAP","side":"sell","fillSz":"5","fillPx":"50000","tradeId":"9","execType":"T","fillFee":"-0.00001","fillFeeCcy":"BTC","fillIdxPx":"50010","fillTime":"1700000000000"}]})");
+  REQUIRE(h.fills.size() == 1);
+  // 5 contracts × 100 USD / 50000 USD per BTC = 0.01 BTC; notional at the index 0.01 × 50010.
+  check_close(h.fills[0].qty, 5 * 100.0 / 50000.0, "qty");
+  check_close(h.fills[0].notional_usd, 0.01 * 50010.0, "notional");
+  check_close(h.fills[0].fee_usd, 0.00001 * 50010.0, "fee");  // BTC fee at the index
+}
+
+TEST_CASE("okx: control messages are recognised", "[okx]") {
+  AdapterHarness h(Venue::kOkx, "okx-1");
+  auto out = h.ok(fixture("okx/login_response_success__okxdocs.json"));
+  CHECK(out.kind == MessageKind::kAuthResult);
+  CHECK(out.success);
+  out = h.ok(fixture("okx/notice_service_upgrade__okxdocs.json"));
+  CHECK(out.kind == MessageKind::kVenueError);
+  CHECK(out.venue_code == 64008);
+  out = h.ok(fixture("okx/channel_conn_count__okxdocs.json"));
+  CHECK(out.kind == MessageKind::kIgnored);
+  out = h.ok("pong");
+  CHECK(out.kind == MessageKind::kPong);
+  out = h.ok(R"({"event":"subscribe","arg":{"channel":"orders","instType":"ANY"},"connId":"a4d3ae55"})");
+  CHECK(out.kind == MessageKind::kSubscriptionAck);
+  out = h.ok(R"({"event":"error","code":"60009","msg":"Login failed.","connId":"a4d3ae55"})");
+  CHECK(out.kind == MessageKind::kVenueError);
+  CHECK(out.venue_code == 60009);
+  out = h.ok(R"({"event":"login","code":"60009","msg":"Login failed."})");
+  CHECK(out.kind == MessageKind::kAuthResult);
+  CHECK_FALSE(out.success);
+  out = h.ok(R"({"arg":{"channel":"positions","instType":"ANY"},"data":[]})");
+  CHECK(out.kind == MessageKind::kIgnored);
+  CHECK(h.fills.empty());
+}
+
+TEST_CASE("okx: bad messages are rejected by reason and append no fill", "[okx]") {
+  AdapterHarness h(Venue::kOkx, "okx-1");
+  const std::string good = fixture("okx/orders_swap_maker_fill__nautilus.json");
+  for (std::size_t cut : {good.size() / 3, good.size() - 5})
+    h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    const auto at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    return s.replace(at, from.size(), to);
+  };
+  h.rejects(with(R"("fillSz": "0.03")", R"("fillSz": 0.03)"), ParseErrorReason::kWrongType);
+  h.rejects(with(R"("fillPx": "103698.9")", R"("fillPx": "")"), ParseErrorReason::kMissingField);
+  h.rejects(with(R"("fillPx": "103698.9")", R"("fillPx": "1e999")"), ParseErrorReason::kBadValue);
+  h.rejects(with(R"("side": "buy")", R"("side": "long")"), ParseErrorReason::kBadValue);
+  h.rejects(with(R"("instId": "BTC-USDT-SWAP")", R"("instId": "???")"), ParseErrorReason::kBadSymbol);
+  h.rejects(with(R"("fillTime": "1746947317402")", R"("fillTime": "soon")"), ParseErrorReason::kBadValue);
+  h.rejects(with(R"("data": [)", R"("data": {"x": [)") + "}", ParseErrorReason::kWrongType);
+  h.rejects(R"({"data":[]})", ParseErrorReason::kUnknownMessage);
+  h.rejects("ping", ParseErrorReason::kMalformedJson);
+  CHECK(h.fills.empty());
+}
+
+}  // namespace
+}  // namespace segmentd::testing
