@@ -46,7 +46,7 @@ inline void* allocate_huge_aligned(std::size_t bytes, bool advise) {
 //! allocate_huge_aligned (advised) and smaller ones from std::allocator. Stateless.
 template <class T>
 struct HugePageAllocator {
-  using value_type = T;
+  using value_type = T;  // NOLINT(readability-identifier-naming): the Allocator requirements' name
   HugePageAllocator() = default;
   template <class U>
   HugePageAllocator(const HugePageAllocator<U>&) {}  // NOLINT(google-explicit-constructor)

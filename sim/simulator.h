@@ -140,7 +140,7 @@ class Simulator {
     std::uint8_t option_type;
     bool operator==(const InstrumentKey&) const = default;
     template <typename H>
-    friend H AbslHashValue(H h, const InstrumentKey& k) {
+    friend H AbslHashValue(H h, const InstrumentKey& k) {  // NOLINT(readability-identifier-naming): Abseil's hook
       return H::combine(std::move(h), k.expiry_ns, k.strike_cents, k.underlying, k.kind, k.option_type);
     }
   };

@@ -15,7 +15,7 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
-using error_code = boost::system::error_code;
+using ErrorCode = boost::system::error_code;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
@@ -132,7 +132,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
   }
 
  private:
-  void on_handshake(error_code ec) {
+  void on_handshake(ErrorCode ec) {
     if (!ec) do_read();
   }
 
@@ -145,7 +145,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
                      beast::bind_front_handler(&AdminSession::on_read, this->shared_from_this()));
   }
 
-  void on_read(error_code ec, std::size_t) {
+  void on_read(ErrorCode ec, std::size_t) {
     if (ec) return do_shutdown();
     Request req = parser_->release();
     response_ = std::make_shared<Response>(handle(req, *context_));
@@ -154,7 +154,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
                       beast::bind_front_handler(&AdminSession::on_write, this->shared_from_this()));
   }
 
-  void on_write(error_code ec, std::size_t) {
+  void on_write(ErrorCode ec, std::size_t) {
     const bool keep_alive = response_ && response_->keep_alive();
     response_.reset();
     if (ec || !keep_alive) return do_shutdown();
@@ -163,11 +163,11 @@ class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
 
   void do_shutdown() {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      error_code ignored;
+      ErrorCode ignored;
       stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
     } else {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
-      stream_.async_shutdown([self = this->shared_from_this()](error_code) {});
+      stream_.async_shutdown([self = this->shared_from_this()](ErrorCode) {});
     }
   }
 

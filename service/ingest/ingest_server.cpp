@@ -22,14 +22,14 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 using beast::error_code;
 
 //! What the listener and all sessions share. Used on the loop thread only.
 struct IngestServer::State {
   State(FillSink& sink, asio::io_context& ioc) : sink(sink), acceptor(asio::make_strand(ioc)) {}
   FillSink& sink;
-  tcp::acceptor acceptor;
+  Tcp::acceptor acceptor;
   Secret token;
   std::optional<ssl::context> tls;
   std::unique_ptr<NativeFillParser> parser;  //!< one, because every session runs on the one loop thread
@@ -114,7 +114,7 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
     res->prepare_payload();
     http::async_write(ws_.next_layer(), *res, [self = this->shared_from_this(), res](error_code, std::size_t) {
       error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+      beast::get_lowest_layer(self->ws_).socket().shutdown(Tcp::socket::shutdown_both, ignored);
     });
   }
 
@@ -209,7 +209,7 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
   void drop() {
     closing_ = true;
     error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).socket().shutdown(Tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(ws_).close();
   }
 
@@ -255,7 +255,7 @@ absl::Status IngestServer::start() {
           str_cat(config_.name, ": cannot load the TLS certificate or key: ", ec.message()));
   }
   error_code ec;
-  const tcp::endpoint endpoint(asio::ip::make_address(where->first, ec), where->second);
+  const Tcp::endpoint endpoint(asio::ip::make_address(where->first, ec), where->second);
   if (ec) return absl::InvalidArgumentError(str_cat(config_.name, ".listen: bad address ", where->first));
   state->acceptor.open(endpoint.protocol(), ec);
   if (!ec) state->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
@@ -272,7 +272,7 @@ absl::Status IngestServer::start() {
 
 void IngestServer::do_accept() {
   state_->acceptor.async_accept(
-      asio::make_strand(loop_.context()), [this, state = state_](error_code ec, tcp::socket socket) {
+      asio::make_strand(loop_.context()), [this, state = state_](error_code ec, Tcp::socket socket) {
         if (ec || state->stopping) return;
         if (open_sessions() >= static_cast<std::uint64_t>(config_.max_connections)) {
           error_code ignored;

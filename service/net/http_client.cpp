@@ -20,7 +20,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 using beast::error_code;
 
 namespace {
@@ -53,7 +53,7 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     }
     lowest().expires_after(std::chrono::nanoseconds(request_.timeout_ns));
     resolver_.async_resolve(url_.host, url_.port,
-                            [self = shared_from_this()](error_code ec, tcp::resolver::results_type r) {
+                            [self = shared_from_this()](error_code ec, Tcp::resolver::results_type r) {
                               self->on_resolve(ec, std::move(r));
                             });
   }
@@ -61,10 +61,10 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
  private:
   beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
 
-  void on_resolve(error_code ec, tcp::resolver::results_type results) {
+  void on_resolve(error_code ec, Tcp::resolver::results_type results) {
     if (ec) return fail("resolve", ec);
     lowest().async_connect(results,
-                           [self = shared_from_this()](error_code ec, const tcp::endpoint&) { self->on_connect(ec); });
+                           [self = shared_from_this()](error_code ec, const Tcp::endpoint&) { self->on_connect(ec); });
   }
 
   void on_connect(error_code ec) {
@@ -116,7 +116,7 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
 
   void shutdown() {
     error_code ignored;
-    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().socket().shutdown(Tcp::socket::shutdown_both, ignored);
   }
 
   void fail(std::string_view step, error_code ec) {
@@ -135,7 +135,7 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   HttpRequest request_;
   Url url_;
   std::function<void(absl::StatusOr<HttpResponse>)> done_;
-  tcp::resolver resolver_;
+  Tcp::resolver resolver_;
   ssl::context tls_ctx_;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
   std::optional<beast::tcp_stream> plain_;

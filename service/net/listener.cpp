@@ -8,7 +8,7 @@
 namespace segmentd {
 
 namespace net = boost::asio;
-using tcp = net::ip::tcp;
+using Tcp = net::ip::tcp;
 
 Listener::Listener(net::io_context& ioc, Handler handler) : ioc_(ioc), acceptor_(ioc), handler_(std::move(handler)) {}
 
@@ -18,7 +18,7 @@ absl::StatusOr<std::shared_ptr<Listener>> Listener::open(net::io_context& ioc, c
   boost::system::error_code ec;
   auto ip = net::ip::make_address(address, ec);
   if (ec) return absl::InvalidArgumentError(str_cat(name, ": listen_address \"", address, "\": ", ec.message()));
-  tcp::endpoint ep(ip, static_cast<std::uint16_t>(port));
+  Tcp::endpoint ep(ip, static_cast<std::uint16_t>(port));
   auto step = [&](const char* what) -> absl::Status {
     if (!ec) return absl::OkStatus();
     return absl::UnavailableError(str_cat(name, ": ", what, " ", address, ":", port, ": ", ec.message()));
@@ -49,15 +49,15 @@ void Listener::stop() {
 void Listener::do_accept() {
   // Each connection gets its own strand: its handlers never run concurrently.
   acceptor_.async_accept(net::make_strand(ioc_),
-                         [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+                         [self = shared_from_this()](boost::system::error_code ec, Tcp::socket socket) {
                            self->on_accept(ec, std::move(socket));
                          });
 }
 
-void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
+void Listener::on_accept(boost::system::error_code ec, Tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (!ec) {
-    socket.set_option(tcp::no_delay(true), ec);
+    socket.set_option(Tcp::no_delay(true), ec);
     handler_(std::move(socket));
   }
   // Errors such as EMFILE are transient: keep accepting.

@@ -23,7 +23,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 using beast::error_code;
 
 std::int64_t wall_clock_ns() {
@@ -44,7 +44,7 @@ using Handler = std::function<void(error_code, std::size_t)>;
 class Link {
  public:
   virtual ~Link() = default;
-  virtual void connect(const tcp::resolver::results_type& endpoints, std::int64_t timeout_ns, Handler h) = 0;
+  virtual void connect(const Tcp::resolver::results_type& endpoints, std::int64_t timeout_ns, Handler h) = 0;
   virtual void handshake(const Url& url, const WsClientOptions& o, Handler h) = 0;
   virtual void read_some(beast::flat_buffer& buffer, Handler h) = 0;
   //! The message stays alive until h runs (the op reads it in chunks while it masks and writes).
@@ -61,10 +61,10 @@ class LinkOf final : public Link {
   template <class... Args>
   explicit LinkOf(Args&&... args) : ws_(std::forward<Args>(args)...) {}
 
-  void connect(const tcp::resolver::results_type& endpoints, std::int64_t timeout_ns, Handler h) override {
+  void connect(const Tcp::resolver::results_type& endpoints, std::int64_t timeout_ns, Handler h) override {
     auto& tcp_stream = beast::get_lowest_layer(ws_);
     tcp_stream.expires_after(std::chrono::nanoseconds(timeout_ns));
-    tcp_stream.async_connect(endpoints, [h = std::move(h)](error_code ec, const tcp::endpoint&) { h(ec, 0); });
+    tcp_stream.async_connect(endpoints, [h = std::move(h)](error_code ec, const Tcp::endpoint&) { h(ec, 0); });
   }
 
   void handshake(const Url& url, const WsClientOptions& o, Handler h) override {
@@ -99,7 +99,7 @@ class LinkOf final : public Link {
   }
   void abort() override {
     error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).socket().shutdown(Tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(ws_).close();
   }
   bool is_message_done() const override { return ws_.is_message_done(); }
@@ -221,12 +221,12 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
     if (!parsed.ok()) return attempt_failed(str_cat("bad url: ", std::string(parsed.status().message())));
     url_ = *std::move(parsed);
     resolver_.async_resolve(url_.host, url_.port,
-                            [self = shared_from_this(), gen](error_code ec, tcp::resolver::results_type results) {
+                            [self = shared_from_this(), gen](error_code ec, Tcp::resolver::results_type results) {
                               self->on_resolve(gen, ec, std::move(results));
                             });
   }
 
-  void on_resolve(std::uint64_t gen, error_code ec, tcp::resolver::results_type results) {
+  void on_resolve(std::uint64_t gen, error_code ec, Tcp::resolver::results_type results) {
     if (stopped() || gen != generation_) return;
     if (ec) return attempt_failed(str_cat("resolve ", url_.host, ": ", ec.message()));
     if (url_.tls) {
@@ -380,7 +380,7 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
   WsClientOptions options_;
   WsClientHandler& handler_;
   Backoff backoff_;
-  tcp::resolver resolver_;
+  Tcp::resolver resolver_;
   asio::steady_timer retry_timer_;
   asio::steady_timer tick_timer_;
   ssl::context tls_;

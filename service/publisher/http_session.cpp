@@ -16,7 +16,7 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
-using error_code = boost::system::error_code;
+using ErrorCode = boost::system::error_code;
 
 constexpr std::size_t kMaxHeaderBytes = 8192;
 
@@ -39,7 +39,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   }
 
  private:
-  void on_handshake(error_code ec) {
+  void on_handshake(ErrorCode ec) {
     if (ec) return;  // not TLS, or not our certificate: nothing to say to it
     do_read();
   }
@@ -52,7 +52,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
                      beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
   }
 
-  void on_read(error_code ec, std::size_t) {
+  void on_read(ErrorCode ec, std::size_t) {
     if (ec) return;  // timeout, garbage or a closed peer: drop it
     http::request<http::string_body> req = parser_->release();
     if (!slot_) {
@@ -83,15 +83,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     res->body() = body;
     res->prepare_payload();
     http::async_write(stream_, *res,
-                      [self = this->shared_from_this(), res](error_code, std::size_t) { self->do_shutdown(); });
+                      [self = this->shared_from_this(), res](ErrorCode, std::size_t) { self->do_shutdown(); });
   }
 
   void do_shutdown() {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      error_code ignored;
+      ErrorCode ignored;
       stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
     } else {
-      stream_.async_shutdown([self = this->shared_from_this()](error_code) {});
+      stream_.async_shutdown([self = this->shared_from_this()](ErrorCode) {});
     }
   }
 

@@ -27,7 +27,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 namespace websocket = beast::websocket;
-using error_code = boost::system::error_code;
+using ErrorCode = boost::system::error_code;
 
 std::int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -102,13 +102,13 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
   };
   enum class State : std::uint8_t { kHandshake, kOpen, kClosing, kClosed };
 
-  void fail(error_code ec, const char* what) {
+  void fail(ErrorCode ec, const char* what) {
     // Quiet on the errors of a normal end; a session's failure never concerns anyone else.
     (void)what;
     if (ec == net::error::operation_aborted || ec == websocket::error::closed) return;
   }
 
-  void on_accept(error_code ec) {
+  void on_accept(ErrorCode ec) {
     if (ec) return fail(ec, "accept");
     state_ = State::kOpen;
     do_read();
@@ -121,7 +121,7 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
                         beast::bind_front_handler(&WebsocketSession::on_read, this->shared_from_this()));
   }
 
-  void on_read(error_code ec, std::size_t) {
+  void on_read(ErrorCode ec, std::size_t) {
     if (ec) {
       state_ = State::kClosed;
       close_timer_.cancel();
@@ -441,7 +441,7 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
     ws_.async_write(buffers_, beast::bind_front_handler(&WebsocketSession::on_write, this->shared_from_this()));
   }
 
-  void on_write(error_code ec, std::size_t) {
+  void on_write(ErrorCode ec, std::size_t) {
     writing_ = false;
     uncount(inflight_bytes_);
     inflight_bytes_ = 0;
@@ -462,7 +462,7 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
     if (state_ == State::kClosing || state_ == State::kClosed) return;
     if (state_ == State::kHandshake) {  // not open yet: just drop the connection
       state_ = State::kClosed;
-      error_code ignored;
+      ErrorCode ignored;
       beast::get_lowest_layer(ws_).socket().close(ignored);
       return;
     }
@@ -486,16 +486,16 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
     ws_.async_close(close_reason_, beast::bind_front_handler(&WebsocketSession::on_close, this->shared_from_this()));
   }
 
-  void on_close(error_code ec) {
+  void on_close(ErrorCode ec) {
     state_ = State::kClosed;
     close_timer_.cancel();
     if (ec) fail(ec, "close");
   }
 
-  void on_close_timer(error_code ec) {
+  void on_close_timer(ErrorCode ec) {
     if (ec || state_ == State::kClosed) return;
     state_ = State::kClosed;
-    error_code ignored;
+    ErrorCode ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
   }
 

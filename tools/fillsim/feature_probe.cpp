@@ -10,13 +10,6 @@ namespace fillsim {
 
 using segmentd::InstrumentKind;
 
-const std::array<std::string_view, kFeatureCount> kFeatureNames = {
-    "trade_rate",          "notional_rate",    "ticket_size", "maker_ratio",
-    "direction_imbalance", "delta_neutrality", "vega_bias",   "option_share",
-    "future_share",        "perp_share",       "tenor",       "moneyness",
-    "concentration",       "turnover",         "markout_bps", "exposure",
-};
-
 namespace {
 constexpr std::int64_t kHorizonNs = 10'000'000'000;  // markout horizon, DESIGN.md default
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();

@@ -16,7 +16,12 @@
 namespace fillsim {
 
 inline constexpr int kFeatureCount = 16;
-extern const std::array<std::string_view, kFeatureCount> kFeatureNames;
+inline constexpr const std::array<std::string_view, kFeatureCount> kFeatureNames = {
+    "trade_rate",          "notional_rate",    "ticket_size", "maker_ratio",
+    "direction_imbalance", "delta_neutrality", "vega_bias",   "option_share",
+    "future_share",        "perp_share",       "tenor",       "moneyness",
+    "concentration",       "turnover",         "markout_bps", "exposure",
+};
 
 struct FeatureSummary {
   std::uint32_t accounts = 0;  //!< accounts with at least min_fills

@@ -31,7 +31,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 using beast::error_code;
 using segmentd::str_cat;
 using segmentd::Venue;
@@ -63,7 +63,7 @@ struct VenueServer::Shared {
   asio::io_context& ioc;
   VenueServerOptions& options;
   VenueServerStats& stats;
-  tcp::acceptor acceptor;
+  Tcp::acceptor acceptor;
   std::optional<ssl::context> tls;
   std::vector<std::vector<VenueFill>> streams;            //!< per account
   std::unique_ptr<std::atomic<std::size_t>[]> delivered;  //!< per account: fills sent at least once
@@ -199,7 +199,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     res->prepare_payload();
     http::async_write(ws_.next_layer(), *res, [self = this->shared_from_this(), res](error_code, std::size_t) {
       error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+      beast::get_lowest_layer(self->ws_).socket().shutdown(Tcp::socket::shutdown_both, ignored);
     });
   }
 
@@ -361,7 +361,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     closed_ = true;
     timer_.cancel();
     error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).socket().shutdown(Tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(ws_).socket().close(ignored);
   }
 
@@ -386,7 +386,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
 };
 
 void do_accept(std::shared_ptr<VenueServer::Shared> sh) {
-  sh->acceptor.async_accept(asio::make_strand(sh->ioc), [sh](error_code ec, tcp::socket socket) {
+  sh->acceptor.async_accept(asio::make_strand(sh->ioc), [sh](error_code ec, Tcp::socket socket) {
     if (ec || sh->stopping) return;
     if (sh->tls)
       std::make_shared<VenueSession<beast::ssl_stream<beast::tcp_stream>>>(sh, std::move(socket), *sh->tls)->run();
@@ -484,7 +484,7 @@ absl::Status VenueServer::start() {
   error_code ec;
   const auto address = asio::ip::make_address(options_.listen.substr(0, colon), ec);
   if (ec) return absl::InvalidArgumentError(str_cat("bad listen address ", options_.listen));
-  const tcp::endpoint endpoint(address, static_cast<std::uint16_t>(std::stoi(options_.listen.substr(colon + 1))));
+  const Tcp::endpoint endpoint(address, static_cast<std::uint16_t>(std::stoi(options_.listen.substr(colon + 1))));
   sh->acceptor.open(endpoint.protocol(), ec);
   if (!ec) sh->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) sh->acceptor.bind(endpoint, ec);
