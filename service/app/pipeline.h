@@ -31,6 +31,7 @@
 #include "core/price_tape.h"
 #include "protocol/publisher/admin_messages.h"
 #include "service/clustering/clusterer_loop.h"
+#include "service/metrics/ingest_probe.h"
 #include "service/config/config.h"
 #include "service/ingest/fill_sink.h"
 #include "service/ingest/source.h"
@@ -53,7 +54,11 @@ class ProcessProbe;
 class TapeSink final : public FillSink {
  public:
   TapeSink(PriceTape& tape, ShardSet& shards, int producer) : tape_(tape), shards_(shards), producer_(producer) {}
+  //! The source's probe, fed the venue → receive lag of every fill that has a venue time. Set
+  //! before the source starts (its thread then sees it).
+  void attach_probe(IngestProbe* probe) { probe_ = probe; }
   bool push(const Fill& fill) override {
+    if (probe_ != nullptr && fill.venue_ns > 0) probe_->record_lag(fill.venue_ns, fill.recv_ns);
     tape_.record(producer_, fill);
     return shards_.push(producer_, fill);
   }
@@ -62,10 +67,11 @@ class TapeSink final : public FillSink {
   PriceTape& tape_;
   ShardSet& shards_;
   int producer_;
+  IngestProbe* probe_ = nullptr;
 };
 
-//! Makes a source for a config entry the service itself cannot build (kind = "simulator", which
-//! lives in tools/). Given the shared registries and the source's sink.
+//! Makes the source of a config entry of kind "simulator" (service/ingest/sim_source, given by
+//! main so that tests may run a pipeline without one). Given the shared registries and the sink.
 using SourceMaker = std::function<absl::StatusOr<std::unique_ptr<Source>>(const SourceConfig&, AccountInterner&,
                                                                           InstrumentRegistry&, FillSink&)>;
 

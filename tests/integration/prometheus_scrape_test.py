@@ -1,20 +1,26 @@
-"""A real Prometheus scrapes a real /metrics endpoint on loopback and answers queries.
+"""A real Prometheus scrapes a running segmentd on loopback; every series the dashboard and the
+alert rules query must be there, and the ones a working pipeline moves must have moved.
 
 usage: prometheus_scrape_test.py --source-dir DIR --work-dir DIR -- SERVER_COMMAND...
-SERVER_COMMAND serves segmentd's /metrics on 127.0.0.1. Either "{port_file}" in it is replaced
-by a file where it writes its port (segmentd_metrics_catalog --serve), or "{port}" is replaced by
-a free port it must listen on (segmentd itself, e.g. with an admin port given on its command line
-or in a config written by a wrapper). --expect-model-version checks the value read back.
+SERVER_COMMAND runs segmentd with its admin API (and so /metrics) on 127.0.0.1:{port}; "{port}"
+is replaced by a free port (segmentd_on_port.sh writes the config).
 
-Steps: start the server, wait for its port; start Prometheus (loopback, a free port, a
-temporary TSDB) with a 1 s scrape of that endpoint and segmentd's alert rules; wait until the
-target is up; read segmentd_model_version and segmentd_build_info back through /api/v1/query;
-evaluate every dashboard and rule expression (each must parse and run); stop everything.
+Steps: start segmentd and wait until its /metrics shows a model (segmentd_model_version > 0);
+lint that exposition with `promtool check metrics`; start Prometheus (loopback, a free port, a
+temporary TSDB) with a 1 s scrape of it and segmentd's alert rules; wait until the target is up
+and Prometheus holds a model version; then
+  - every metric name the dashboard and the rules use must have at least one series in
+    Prometheus (absent = FAIL),
+  - the metrics that a pipeline with a model has necessarily moved (LIVE below) must be > 0
+    (never set = FAIL),
+  - every dashboard and rule expression must evaluate,
+  - no series carries an account label (bounded labels).
 Every wait is bounded by a number of polls; every process and directory is cleaned up.
-Exits 77 (ctest: skipped) only when the prometheus binary is missing.
+Exits 77 (ctest: skipped) only when the prometheus or promtool binary is missing.
 """
 import argparse
 import json
+import re
 import os
 import shutil
 import signal
@@ -26,10 +32,35 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from promql_names import dashboard_exprs, grafana_to_promql, rule_exprs  # noqa: E402
+from promql_names import dashboard_exprs, grafana_to_promql, metric_names, rule_exprs  # noqa: E402
 
 POLL_S = 0.2
-MAX_POLLS = 300  # bounded waits: 300 polls of 0.2 s
+MAX_POLLS = 600  # bounded waits: 600 polls of 0.2 s
+
+# Metrics a running pipeline with a model has necessarily moved: each must read > 0 (summed over
+# its series). Gauges that may rightly be 0 in a healthy run (queued bytes, slow-consumer closes,
+# dropped fills, subscribers) are only required to exist.
+LIVE = [
+    "segmentd_model_version",
+    "segmentd_model_segments",
+    "segmentd_model_last_update_timestamp_seconds",
+    "segmentd_model_inertia",
+    "segmentd_segment_accounts",
+    "segmentd_segment_changes_total",
+    "segmentd_clusterer_batch_accounts_count",
+    "segmentd_clusterer_batch_duration_seconds_count",
+    "segmentd_ingest_fills_total",
+    "segmentd_ingest_source_connected",
+    "segmentd_ingest_source_lag_seconds_count",
+    "segmentd_shard_accounts",
+    "segmentd_shard_fills_processed_total",
+    "segmentd_shard_ring_capacity",
+    "segmentd_end_to_end_latency_seconds_count",
+    "segmentd_publisher_last_seq",
+    "segmentd_publisher_messages_total",
+    "process_resident_memory_bytes",
+    "process_cpu_seconds_total",
+]
 
 
 def free_port():
@@ -67,44 +98,50 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--source-dir", required=True)
     ap.add_argument("--work-dir", required=True)
-    ap.add_argument("--expect-model-version", type=float, default=3.0,
-                    help="segmentd_model_version the server reports (the catalog publishes 3); -1: any")
     ap.add_argument("server", nargs="+")
     args = ap.parse_args()
 
     prometheus = shutil.which("prometheus")
-    if prometheus is None:
-        print("SKIP: prometheus not found (Debian package 'prometheus'; deploy/install-deps.sh installs it)")
+    promtool = shutil.which("promtool")
+    if prometheus is None or promtool is None:
+        print("SKIP: prometheus/promtool not found (Debian package 'prometheus'; deploy/install-deps.sh installs it)")
         return 77
 
     shutil.rmtree(args.work_dir, ignore_errors=True)
     os.makedirs(args.work_dir)
-    port_file = os.path.join(args.work_dir, "server.port")
     server = prom = None
     server_log = open(os.path.join(args.work_dir, "server.log"), "w")
     prom_log_path = os.path.join(args.work_dir, "prometheus.log")
     prom_log = open(prom_log_path, "w")
     try:
-        fixed_port = free_port() if any("{port}" in a for a in args.server) else None
-        cmd = [a.replace("{port_file}", port_file).replace("{port}", str(fixed_port)) for a in args.server]
+        target_port = free_port()
+        cmd = [a.replace("{port}", str(target_port)) for a in args.server]
         server = subprocess.Popen(cmd, stdout=server_log, stderr=subprocess.STDOUT)
-        target_port = fixed_port
+        exposition = None
         for _ in range(MAX_POLLS):
             if server.poll() is not None:
                 break
-            if fixed_port is None and os.path.exists(port_file):
-                target_port = int(open(port_file).read().strip())
-                break
-            if fixed_port is not None:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{fixed_port}/metrics", timeout=2).read()
+            try:
+                text = urllib.request.urlopen(f"http://127.0.0.1:{target_port}/metrics", timeout=2).read().decode()
+                m = re.search(r"^segmentd_model_version ([0-9.e+]+)$", text, re.M)
+                if m and float(m.group(1)) > 0:
+                    exposition = text
                     break
-                except OSError:
-                    pass
+            except OSError:
+                pass
             time.sleep(POLL_S)
-        if server.poll() is not None or target_port is None:
-            print(f"FAIL: the metrics server is not serving (exit {server.poll()})", file=sys.stderr)
+        if exposition is None:
+            print(f"FAIL: segmentd served no model on /metrics in {MAX_POLLS * POLL_S:.0f} s (exit {server.poll()})",
+                  file=sys.stderr)
             return 1
+        with open(os.path.join(args.work_dir, "metrics.txt"), "w") as f:
+            f.write(exposition)
+        lint = subprocess.run([promtool, "check", "metrics"], input=exposition, capture_output=True, text=True)
+        failures = []
+        if lint.returncode != 0 or lint.stdout.strip() or lint.stderr.strip():
+            failures.append(f"promtool check metrics: {lint.stdout}{lint.stderr}")
+        if re.search(r"\baccount=", exposition):
+            failures.append("a series carries an account label (unbounded cardinality)")
 
         rules = os.path.join(args.source_dir, "deploy/prometheus/rules/segmentd.rules.yml")
         config = os.path.join(args.work_dir, "prometheus.yml")
@@ -133,19 +170,16 @@ scrape_configs:
                 r = query(port, 'segmentd_model_version{job="segmentd"}')
                 if r.get("status") == "success" and r["data"]["result"]:
                     version = float(r["data"]["result"][0]["value"][1])
-                    break
+                    if version > 0:
+                        break
             except (OSError, ValueError):
                 pass  # not listening yet
             time.sleep(POLL_S)
-        if version is None:
-            print(f"FAIL: no scrape of segmentd_model_version (prometheus exit {prom.poll()}); log:", file=sys.stderr)
+        if not version:
+            print(f"FAIL: Prometheus holds no model version > 0 (prometheus exit {prom.poll()}); log:", file=sys.stderr)
             print(open(prom_log_path).read()[-4000:], file=sys.stderr)
             return 1
         print(f"scraped: segmentd_model_version = {version:g}")
-        failures = []
-        if args.expect_model_version >= 0 and version != args.expect_model_version:
-            failures.append(f"segmentd_model_version is {version}, expected {args.expect_model_version:g}")
-
         up = query(port, 'up{job="segmentd"}')["data"]["result"]
         if not up or up[0]["value"][1] != "1":
             failures.append(f"up{{job=\"segmentd\"}} is {up}")
@@ -155,11 +189,26 @@ scrape_configs:
 
         exprs = dashboard_exprs(os.path.join(args.source_dir, "deploy/grafana/dashboards/segmentd.json"))
         exprs += rule_exprs(rules)
+        used = {}
         for where, expr in exprs:
             r = query(port, grafana_to_promql(expr))
             if r.get("status") != "success":
                 failures.append(f"{where}: {r.get('errorType')}: {r.get('error')} in {expr}")
-        print(f"evaluated {len(exprs)} dashboard and rule expressions")
+            for n in metric_names(expr):
+                used.setdefault(n, where)
+        if len(exprs) < 20 or len(used) < 20:
+            failures.append(f"found only {len(exprs)} expressions using {len(used)} metrics; is the extraction broken?")
+        print(f"evaluated {len(exprs)} dashboard and rule expressions using {len(used)} metrics")
+        for name, where in sorted(used.items()):
+            r = query(port, f'count({{__name__="{name}",job="segmentd"}})')
+            if r.get("status") != "success" or not r["data"]["result"]:
+                failures.append(f"{where}: {name} has no series in a running segmentd")
+        for name in LIVE:
+            r = query(port, f'sum({{__name__="{name}",job="segmentd"}})')
+            value = float(r["data"]["result"][0]["value"][1]) if r.get("status") == "success" and r["data"]["result"] else None
+            if not value or value <= 0:
+                failures.append(f"{name} is {value} in a running segmentd with a model (never set)")
+        print(f"{len(used)} queried metrics present, {len(LIVE)} live metrics checked > 0")
 
         for f in failures:
             print("FAIL:", f, file=sys.stderr)

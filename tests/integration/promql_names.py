@@ -1,6 +1,6 @@
 """Metric names in PromQL expressions, and the expressions of the deploy/ files.
 
-Shared by check_metric_names.py and prometheus_scrape_test.py. Not a PromQL parser: it removes
+Used by prometheus_scrape_test.py. Not a PromQL parser: it removes
 what cannot be a metric name (strings, label matchers, grouping label lists, range and offset
 durations, numbers) and keeps the identifiers of segmentd's namespaces.
 """

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the real segmentd (built-in simulator source, small population) with its admin API, and so
 # /metrics, on 127.0.0.1:PORT. For the Prometheus scrape test: segmentd_on_port.sh SEGMENTD PORT
+# The simulator runs in real time (sim_speedup = 1), so fills carry wall-clock receive times and
+# the end-to-end latency histogram is fed as in a venue deployment.
 set -euo pipefail
 segmentd=$1
 port=$2
@@ -19,6 +21,7 @@ min_accounts = 100
 summary_interval = 0
 sim_accounts = 300
 sim_rate = 3000
+sim_speedup = 1
 TOML
 # exec would lose the trap; run in the foreground and forward the stop signal.
 "$segmentd" run --config "$cfg" &

@@ -14,7 +14,6 @@
 #include "service/metrics/publisher_probe.h"
 #include "service/metrics/shard_probe.h"
 #include "service/shards/shard_set.h"
-#include "tests/integration/metrics_catalog.h"
 
 using namespace segmentd;
 using Catch::Contains;
@@ -204,48 +203,6 @@ TEST_CASE("metrics: process stats come from /proc/self", "[metrics]") {
   CHECK(s.max_fds >= s.open_fds);
   CHECK(s.threads >= 1);
   CHECK(s.start_time_seconds > 1e9);
-}
-
-TEST_CASE("metrics: the catalog exports every family with bounded labels", "[metrics]") {
-  Metrics m;
-  MetricsCatalog catalog(m);
-  std::string text = m.render();
-  for (const char* name : {"segmentd_ingest_fills_total",
-                           "segmentd_ingest_messages_total",
-                           "segmentd_ingest_bytes_total",
-                           "segmentd_ingest_parse_errors_total",
-                           "segmentd_ingest_reconnects_total",
-                           "segmentd_ingest_source_lag_seconds",
-                           "segmentd_ingest_source_connected",
-                           "segmentd_shard_ring_depth",
-                           "segmentd_shard_ring_full_events_total",
-                           "segmentd_shard_accounts",
-                           "segmentd_shard_fills_dropped_total",
-                           "segmentd_clusterer_batch_accounts",
-                           "segmentd_clusterer_batch_duration_seconds",
-                           "segmentd_model_version",
-                           "segmentd_model_inertia",
-                           "segmentd_model_silhouette",
-                           "segmentd_segment_accounts",
-                           "segmentd_segment_changes_total",
-                           "segmentd_model_churn_per_hour",
-                           "segmentd_model_centroid_drift",
-                           "segmentd_model_adjusted_rand_index",
-                           "segmentd_publisher_subscribers",
-                           "segmentd_publisher_queued_bytes",
-                           "segmentd_publisher_slow_consumer_closes_total",
-                           "segmentd_publisher_replay_ring_messages",
-                           "segmentd_publisher_last_seq",
-                           "segmentd_end_to_end_latency_seconds",
-                           "segmentd_checkpoint_duration_seconds",
-                           "segmentd_checkpoint_age_seconds",
-                           "process_cpu_seconds_total",
-                           "process_resident_memory_bytes",
-                           "process_open_fds"}) {
-    INFO(name);
-    CHECK_THAT(text, Contains(std::string("# TYPE ") + name + " "));
-  }
-  CHECK_THAT(text, !Contains("account="));
 }
 
 TEST_CASE("metrics: recording races with rendering", "[metrics][tsan]") {
