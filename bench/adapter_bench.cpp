@@ -1,8 +1,8 @@
 // Parse throughput of the venue adapters (protocol/*_adapter.cpp): bytes of venue messages in,
 // Fills out, on one core. Messages are generated in each venue's exact wire shape (the field set
-// of the real samples in ../shared/fixtures/exchanges) with varying ids, prices and sizes, so
+// of the venues' documented formats, tests/fixtures/exchanges) with varying ids, prices and sizes, so
 // caches and de-duplication see realistic traffic. Deribit uses batched notifications (100 trades
-// per user.trades frame), the shape DESIGN.md §7's ingest goal is measured on.
+// per user.trades frame), the shape bench/README.md, "Current results"'s ingest goal is measured on.
 //
 //   build/release/bench/adapter_bench --benchmark_counters_tabular=true
 

@@ -1,4 +1,4 @@
-// Micro benchmarks of the clusterer (DESIGN.md §7: update at d = 16, k = 8, batch 1024) and of
+// Micro benchmarks of the clusterer (bench/README.md, "Current results": update at d = 16, k = 8, batch 1024) and of
 // the per-account assignment shards run on the hot path.
 //
 //   ./build/release/bench/clusterer_bench --benchmark_min_time=2

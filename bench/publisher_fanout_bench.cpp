@@ -1,5 +1,5 @@
 // SEGMENTD_BENCH_OWN_MAIN
-// Fan-out benchmark of the publisher (DESIGN.md §5, issue 7): N websocket subscribers on
+// Fan-out benchmark of the publisher (protocol/publisher/publisher.md, issue 7): N websocket subscribers on
 // loopback, a producer publishing segment changes at a fixed rate; reports the added latency
 // publish_changes() → message parsed by the subscriber (p50/p99/p99.9/max over every message
 // of every subscriber), the delivered rate and whether any subscriber was cut as slow.

@@ -18,7 +18,7 @@ constexpr double kNsPerYear = 365.25 * 86400e9;
 double ratio01(double num, double den) { return den > 0 ? std::clamp(num / den, 0.0, 1.0) : 0.0; }
 
 //! The forward/underlying price of a fill in USD: the venue's when sent, else notional / qty
-//! (DESIGN.md §3: notional = |qty| × underlying price, for inverse and linear contracts alike).
+//! (core/features.md: notional = |qty| × underlying price, for inverse and linear contracts alike).
 double forward_of(const Fill& f) {
   if (std::isfinite(f.underlying_price) && f.underlying_price > 0) return f.underlying_price;
   if (f.qty > 0 && f.notional_usd > 0) return f.notional_usd / f.qty;

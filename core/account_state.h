@@ -1,5 +1,5 @@
 #pragma once
-// The state of one account (DESIGN.md §3) and the arithmetic on it: exponentially decayed sums in
+// The state of one account (core/features.md) and the arithmetic on it: exponentially decayed sums in
 // event time, open positions with Black-76 greeks, pending markouts, and the 16 features of
 // feature vector v1. core/features.md defines every feature and every edge case precisely.
 //
@@ -136,7 +136,7 @@ struct AccountCore {
   double newest_b = 0.0;
   double newest_w = 0.0;
   // The rest by size, so that the core fits four lines. segment, confidence and segment_since_ns
-  // are owned by the assigner (DESIGN.md §4), kept here so an account is one record.
+  // are owned by the assigner (docs/architecture.md, "The model and segments"), kept here so an account is one record.
   std::int64_t segment_since_ns = 0;
   UnderlyingId underlyings[kTrackedUnderlyings] = {};
   SegmentId segment = kNoSegment;

@@ -1,5 +1,5 @@
 #pragma once
-// The per-account assignment decision a shard takes against the current Model (DESIGN.md §4):
+// The per-account assignment decision a shard takes against the current Model (docs/architecture.md, "The model and segments"):
 // nearest centre, hysteresis, confidence and reasons. A pure function: the shard keeps the
 // account's current segment and the time it entered it, and applies the decision.
 //

@@ -1,5 +1,5 @@
 #pragma once
-// The online clusterer (DESIGN.md §4): mini-batch k-means (Sculley 2010) on standardized features,
+// The online clusterer (docs/architecture.md, "The model and segments"): mini-batch k-means (Sculley 2010) on standardized features,
 // with per-centre weights that forget in event time (half-life), a k-means++ warm start on an
 // account sample, dying clusters replaced by splitting the highest-SSE cluster, segment ids that are
 // never reused nor permuted, labels and policy from config rules, and quality signals.
@@ -66,7 +66,7 @@ namespace segmentd {
 
 inline constexpr std::int64_t kNanosPerSecond = 1'000'000'000LL;
 
-//! One account's latest vector in a batch (DESIGN.md §1: each account once per batch).
+//! One account's latest vector in a batch (docs/architecture.md, "Data flow": each account once per batch).
 struct BatchItem {
   AccountId account = 0;
   std::uint32_t fills = 0;  //!< the account's fill count so far (gates warm-up and training)

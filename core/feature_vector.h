@@ -1,5 +1,5 @@
 #pragma once
-// Feature vector v1 (DESIGN.md §3): 16 behavioural features per account, in raw (original)
+// Feature vector v1 (core/features.md): 16 behavioural features per account, in raw (original)
 // units. The clusterer standardizes them; labels and reasons are written in raw units.
 
 #include <array>

@@ -1,5 +1,5 @@
 #pragma once
-// Readable segment labels and per-segment policy (DESIGN.md §4).
+// Readable segment labels and per-segment policy (docs/architecture.md, "The model and segments").
 //
 // Label rules are an ordered list; a rule is a conjunction of conditions `feature op value` on the
 // segment's centroid in original units; the first rule that matches wins, else the fallback label.

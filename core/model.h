@@ -13,7 +13,7 @@
 
 namespace segmentd {
 
-//! What downstream systems do with a segment (config rules, DESIGN.md §4).
+//! What downstream systems do with a segment (config rules, docs/architecture.md, "The model and segments").
 struct SegmentPolicy {
   double margin_multiplier = 1.0;       //!< margin engine: × base initial margin
   double quote_width_bps = 0.0;         //!< quoting engine: extra half-spread for this flow
@@ -47,7 +47,7 @@ struct ModelEvent {
   std::string why;                //!< e.g. "warm-up", "split of highest-SSE segment", "weight below reseed_ratio"
 };
 
-//! Quality signals of the clusterer (DESIGN.md §4), exported as metrics.
+//! Quality signals of the clusterer (docs/architecture.md, "The model and segments"), exported as metrics.
 struct ModelQuality {
   double inertia = 0.0;         //!< decayed mean squared distance to the assigned centre
   double silhouette = 0.0;      //!< on a reservoir sample, [−1, 1]

@@ -1,5 +1,5 @@
 #pragma once
-// The price tape (DESIGN.md §3): the latest price of every instrument (trade or mark, in the
+// The price tape (core/features.md): the latest price of every instrument (trade or mark, in the
 // instrument's quote units) and of every underlying index (USD), shared by all shards.
 //
 // Ownership: the tape has one row per writer and every slot of a row has exactly one writer

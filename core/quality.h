@@ -1,5 +1,5 @@
 #pragma once
-// The clusterer's quality signals (DESIGN.md §4), computed on the account sample so their cost is
+// The clusterer's quality signals (docs/architecture.md, "The model and segments"), computed on the account sample so their cost is
 // bounded whatever the number of accounts: decayed inertia, silhouette, churn per hour, centroid
 // drift per version, adjusted Rand index between consecutive evaluations, segment sizes.
 //

@@ -1,6 +1,6 @@
 #pragma once
 // A change of an account's segment, as shards emit it and the publisher sends it
-// (DESIGN.md §5 segment_change). Plain data: the publisher adds seq and encodes it.
+// (protocol/publisher/publisher.md segment_change). Plain data: the publisher adds seq and encodes it.
 
 #include <array>
 #include <cstdint>

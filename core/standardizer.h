@@ -1,5 +1,5 @@
 #pragma once
-// Decayed per-feature mean and variance in event time (DESIGN.md §4), frozen into a Scaler per
+// Decayed per-feature mean and variance in event time (docs/architecture.md, "The model and segments"), frozen into a Scaler per
 // model version. A model's centroids and the vectors assigned against it are always scaled with the
 // same frozen Scaler, so a change of the running statistics never silently moves every centroid:
 // the clusterer decides when to freeze a new one (and says so with Model::scaler_version).

@@ -1,6 +1,6 @@
 #pragma once
 // The trader archetypes the simulator draws accounts from, and the few numbers that set each
-// one's behaviour. README.md describes every archetype on the 16 features of DESIGN.md §3; the
+// one's behaviour. README.md describes every archetype on the 16 features of core/features.md; the
 // behaviour itself is written out in simulator.cpp (one function per archetype).
 
 #include <array>

@@ -1,5 +1,5 @@
 #pragma once
-// The publisher's wire format (DESIGN.md §5): encoders for every server message and a strict
+// The publisher's wire format (protocol/publisher/publisher.md): encoders for every server message and a strict
 // parser for client requests. Plain functions over domain types; no I/O. The JSON Schemas in
 // protocol/publisher/schemas/ describe exactly what these encoders write, and protocol/README.md the
 // conversation (subscribe → subscribed → snapshot chunks or replay → deltas).

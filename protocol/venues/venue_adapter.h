@@ -2,7 +2,7 @@
 // A venue adapter turns the bytes of one websocket message from a venue into zero or more Fills
 // and says what the message was. It resolves every venue quirk (inverse contracts sized in USD,
 // contract multipliers, implied vol in percent, fees in coin) so that everything downstream sees
-// base units, USD notional and vol as a fraction (DESIGN.md §3).
+// base units, USD notional and vol as a fraction (core/features.md).
 //
 // Contract of decode():
 //   - `message` is one complete message and is followed by kJsonPadding readable bytes

@@ -1,5 +1,5 @@
 #pragma once
-// The admin HTTP API (DESIGN.md §5), served by Beast on its own I/O thread:
+// The admin HTTP API (protocol/publisher/publisher.md), served by Beast on its own I/O thread:
 //
 //   GET /healthz           200 "ok" while the process serves requests (liveness)
 //   GET /readyz            200 when every readiness check passes, else 503; JSON body lists them

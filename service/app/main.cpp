@@ -1,8 +1,8 @@
 // segmentd: real-time customer segmentation for crypto derivatives venues.
 // Subcommands: run (default), replay, decode, check-config. `segmentd --help` lists them.
 //
-// This file is the composition root: the only part of service/ that may include tools/, because
-// the binary's embedded default runs the venue simulator in-process (tools/fillsim).
+// The composition root of the binary: it hands the pipeline the simulator source
+// (service/ingest/sim_source, on sim/) that the embedded default runs in-process.
 
 #include <chrono>
 #include <iostream>

@@ -1,5 +1,5 @@
 #pragma once
-// The live service, assembled (DESIGN.md §1): sources → shard threads (features, assignment with
+// The live service, assembled (docs/architecture.md, "Data flow"): sources → shard threads (features, assignment with
 // hysteresis) → clusterer thread (mini-batch k-means, model by atomic swap) → publisher (websocket
 // pub/sub) and admin API. `segmentd run` builds one Pipeline; the end-to-end tests build their own.
 //

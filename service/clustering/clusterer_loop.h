@@ -1,5 +1,5 @@
 #pragma once
-// The clusterer thread (DESIGN.md §1.3): collects the vectors that shards hand over after each
+// The clusterer thread (docs/architecture.md, "Data flow"): collects the vectors that shards hand over after each
 // burst, closes a mini-batch every `batch_interval` or at `batch_size` accounts (each account
 // once, its latest vector), updates the Clusterer and publishes each new immutable Model by an
 // atomic pointer swap. Shards read the model without locks at their next burst.

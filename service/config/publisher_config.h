@@ -31,7 +31,7 @@ inline ListenConfig listen_defaults(int port, const char* tokens_env, int max_co
   return c;
 }
 
-//! [publisher]: the websocket pub/sub server (DESIGN.md §5).
+//! [publisher]: the websocket pub/sub server (protocol/publisher/publisher.md).
 struct PublisherConfig {
   bool enabled = true;
   ListenConfig listen = listen_defaults(8765, "SEGMENTD_PUBLISHER_TOKENS", 256);

@@ -1,5 +1,5 @@
 #pragma once
-// kind = "ingest": the websocket endpoint internal feeds push fills to (DESIGN.md §1). Native
+// kind = "ingest": the websocket endpoint internal feeds push fills to (docs/architecture.md, "Data flow"). Native
 // NDJSON fills (protocol/native_format.h) in text frames, one or many lines per frame.
 //
 //   - Auth at the upgrade: "Authorization: Bearer <token>", compared in constant time; anything

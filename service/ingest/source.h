@@ -1,5 +1,5 @@
 #pragma once
-// A source of fills (DESIGN.md §1.1): a venue's private streams, the internal ingest websocket,
+// A source of fills (docs/architecture.md, "Data flow"): a venue's private streams, the internal ingest websocket,
 // a replay file, the simulator. Every source runs on its own thread (an I/O thread for the
 // websocket ones) and pushes what it decodes into its FillSink, which the service binds to the
 // source's own ShardSet producer index. Sources own their connections; the service owns sources.

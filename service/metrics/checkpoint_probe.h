@@ -1,5 +1,5 @@
 #pragma once
-// Metrics of checkpoints (DESIGN.md §6):
+// Metrics of checkpoints (docs/architecture.md, "Not built yet"):
 //   segmentd_checkpoint_duration_seconds               histogram: time to write one checkpoint
 //   segmentd_checkpoint_size_bytes                     size of the last checkpoint written
 //   segmentd_checkpoint_accounts                       accounts in the last checkpoint

@@ -1,6 +1,6 @@
 #pragma once
 // End-to-end latency: a fill's frame received → the segment change it caused written to the
-// subscribers (DESIGN.md §7: p99 ≤ 1 ms at 100k fills/s).
+// subscribers (bench/README.md, "Current results": p99 ≤ 1 ms at 100k fills/s).
 //   segmentd_end_to_end_latency_seconds   histogram, buckets every 100 µs from 200 µs to 1 ms
 //
 // p99 in PromQL: histogram_quantile(0.99, sum by (le) (rate(segmentd_end_to_end_latency_seconds_bucket[1m])))

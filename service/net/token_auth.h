@@ -1,5 +1,5 @@
 #pragma once
-// Bearer-token authentication for the publisher and the admin API (DESIGN.md §5).
+// Bearer-token authentication for the publisher and the admin API (protocol/publisher/publisher.md).
 //
 // Tokens come from a file (one per line; blank lines and lines starting with '#' ignored)
 // and/or an environment variable (tokens separated by commas or whitespace). Only the SHA-256

@@ -1,5 +1,5 @@
 #pragma once
-// The segment publisher (DESIGN.md §5): a websocket pub/sub server that fans SegmentChanges and
+// The segment publisher (protocol/publisher/publisher.md): a websocket pub/sub server that fans SegmentChanges and
 // model events out to subscribers (margin engine, quoting engine, risk desk).
 //
 //   Publisher publisher(config.publisher, interner);

@@ -1,5 +1,5 @@
 #pragma once
-// One subscriber connection after the upgrade (DESIGN.md §5). Included only by the two Beast
+// One subscriber connection after the upgrade (protocol/publisher/publisher.md). Included only by the two Beast
 // translation units of the publisher (http_session.cpp, websocket_session.cpp).
 
 #include <memory>

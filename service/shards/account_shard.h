@@ -1,5 +1,5 @@
 #pragma once
-// The shard handler that owns the accounts of one shard (DESIGN.md §1.2): applies each fill to
+// The shard handler that owns the accounts of one shard (docs/architecture.md, "Data flow"): applies each fill to
 // its account, resolves markouts against the shared price tape, and after each burst recomputes
 // the feature vector of every account the burst touched — once per account — and hands that
 // batch to the clusterer hook.
@@ -65,7 +65,7 @@ struct AccountShardOptions {
   //! resolve) with the touched accounts' vectors, each account once. The span is valid only
   //! during the call; copy what you keep. May be empty (then only last_batch() has them).
   std::function<void(int shard, std::span<const TouchedAccount>)> on_batch;
-  //! Assignment (DESIGN.md §1.2, §4): when set, each touched account is assigned against the
+  //! Assignment (docs/architecture.md, "Data flow", §4): when set, each touched account is assigned against the
   //! model in this slot (read without locks, once per batch) with hysteresis, and the real
   //! changes of segment are handed to on_changes (shard thread; span valid during the call).
   //! When the model's set of segments differs from the one the shard last assigned against (the

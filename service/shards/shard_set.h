@@ -1,5 +1,5 @@
 #pragma once
-// Shard workers (DESIGN.md §1.2). Fills are routed by hash(account) to one of S shard threads;
+// Shard workers (docs/architecture.md, "Data flow"). Fills are routed by hash(account) to one of S shard threads;
 // each shard thread is the only writer of its accounts' state, so the hot path takes no lock.
 //
 // Rings: one SpscRing per (producer, shard) pair (see service/shards/spsc_ring.h for why SPSC). Producers

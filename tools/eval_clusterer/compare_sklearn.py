@@ -7,7 +7,7 @@ our clusterer at the given batch size), then on the same rows in the same order:
   * KMeans.fit on all rows (the offline reference for inertia).
 Prints the throughput of each (process CPU time, as the machine is shared; wall time alongside), our throughput ratio to partial_fit, inertia relative to full
 KMeans (all inertias measured the same way: raw units, nearest centroid), and the ARI of each
-against the true labels, with the DESIGN.md §7 goals.
+against the true labels, with the bench/README.md, "Current results" goals.
 
 Must run with Debian's python (/usr/bin/python3, python3-sklearn 1.2.1). Pins itself and the C++
 binary to one core (--cpu) and to one BLAS/OpenMP thread.

@@ -11,7 +11,7 @@ namespace fillsim {
 using segmentd::InstrumentKind;
 
 namespace {
-constexpr std::int64_t kHorizonNs = 10'000'000'000;  // markout horizon, DESIGN.md default
+constexpr std::int64_t kHorizonNs = 10'000'000'000;  // markout horizon, the default of core/features.md
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 }  // namespace
 

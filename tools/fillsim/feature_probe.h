@@ -1,5 +1,5 @@
 #pragma once
-// A plain, undecayed estimate of the 16 features of DESIGN.md §3 per account, computed from the
+// A plain, undecayed estimate of the 16 features of core/features.md per account, computed from the
 // simulator's own fills with the simulator's fair prices. It is how the simulator checks itself
 // (tests, `fillsim --stats`, the ranges in README.md) and is deliberately independent of the
 // service's feature code: it holds every open position in a hash map, so it is meant for

@@ -1,6 +1,6 @@
 #pragma once
 // Simulated fills in each venue's own wire format, as the venue pushes them to the account that
-// traded (the fixtures in ../shared/fixtures/exchanges show the real messages):
+// traded (tests/fixtures/exchanges holds messages in each venue's documented format):
 //   Deribit      JSON-RPC "subscription" on user.trades.any.any.raw, batched `data`; inverse
 //                futures sized in USD (10 USD contracts for BTC), options in the coin with the
 //                premium in the coin, `iv` in percent
