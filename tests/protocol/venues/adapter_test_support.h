@@ -1,12 +1,12 @@
 #pragma once
-// Helpers shared by the venue adapter tests: load a fixture from ../shared/fixtures/exchanges,
-// run one adapter over it, and compare Fills field by field.
+// Helpers shared by the venue adapter tests: run one adapter over a message and compare Fills
+// field by field. The messages come from tests/fixtures/exchanges (own_fixture()) or, as an
+// optional extra layer, from ../shared/fixtures/exchanges (shared_fixture_or_skip()): see
+// tests/fixtures/fixture_paths.h.
 
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,17 +16,13 @@
 #include "protocol/venues/registry.h"
 #include "protocol/venues/trade_dedup.h"
 #include "protocol/venues/venue_adapter.h"
+#include "tests/fixtures/fixture_paths.h"
 
 namespace segmentd::testing {
 
-inline std::string fixture(const std::string& relative) {
-  const std::string path = std::string(SEGMENTD_SHARED_DIR) + "/fixtures/exchanges/" + relative;
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+//! A third-party sample of ../shared/fixtures/exchanges (required). Being replaced, venue by
+//! venue, by shared_fixture_or_skip() and the own fixtures.
+inline std::string fixture(const std::string& relative) { return shared_fixture(relative); }
 
 inline std::uint64_t trade_hash(std::string_view venue_prefixed_id) {
   return stable_hash(venue_prefixed_id.data(), venue_prefixed_id.size());
