@@ -4,6 +4,7 @@
 #include "core/instrument.h"
 #include "core/str_cat.h"
 #include "tests/protocol/venues/adapter_test_support.h"
+#include "tests/protocol/venues/expected_fixture.h"
 
 namespace segmentd::testing {
 namespace {
@@ -18,9 +19,95 @@ std::string in_envelope(const std::string& payload_data_object) {
          payload_data_object.substr(open + 1) + "}";
 }
 
+// ---- The repository's own fixtures (tests/fixtures/exchanges/deribit), checked against their
+// hand-computed .expected.json.
+
+TEST_CASE("fixture deribit/user_trades_perpetual_taker_buy: inverse perpetual, USD amount, taker buy", "[deribit]") {
+  check_own_fixture(Venue::kDeribit, "deribit/user_trades_perpetual_taker_buy");
+}
+
+TEST_CASE("fixture deribit/user_trades_perpetual_batch_100ms: three trades in one frame, a zero maker fee",
+          "[deribit]") {
+  check_own_fixture(Venue::kDeribit, "deribit/user_trades_perpetual_batch_100ms");
+}
+
+TEST_CASE("fixture deribit/user_trades_future_usd_amount: inverse dated future sized in USD", "[deribit]") {
+  check_own_fixture(Venue::kDeribit, "deribit/user_trades_future_usd_amount");
+}
+
+TEST_CASE("fixture deribit/user_trades_option_maker_iv: option in BTC, iv in percent, maker sell", "[deribit]") {
+  check_own_fixture(Venue::kDeribit, "deribit/user_trades_option_maker_iv");
+}
+
+TEST_CASE("fixture deribit/user_trades_option_and_future: a put and its future hedge in one frame", "[deribit]") {
+  check_own_fixture(Venue::kDeribit, "deribit/user_trades_option_and_future");
+}
+
+TEST_CASE("fixture deribit/user_trades_precision_edgecase: 1e8 magnitudes, exponents, keys out of order", "[deribit]") {
+  check_own_fixture(Venue::kDeribit, "deribit/user_trades_precision_edgecase");
+}
+
+TEST_CASE("fixture deribit/user_orders_nofill: an order state is no fill", "[deribit]") {
+  check_own_fixture(Venue::kDeribit, "deribit/user_orders_nofill");
+}
+
+TEST_CASE("fixture deribit/heartbeat_test_request: a test_request asks for public/test", "[deribit]") {
+  check_own_fixture(Venue::kDeribit, "deribit/heartbeat_test_request");
+}
+
+TEST_CASE("fixture deribit/heartbeat: a heartbeat needs no answer", "[deribit]") {
+  check_own_fixture(Venue::kDeribit, "deribit/heartbeat");
+}
+
+TEST_CASE("fixture deribit/auth_response: public/auth accepted", "[deribit]") {
+  check_own_fixture(Venue::kDeribit, "deribit/auth_response");
+}
+
+TEST_CASE("fixture deribit/error_response: public/auth refused with 13004", "[deribit]") {
+  check_own_fixture(Venue::kDeribit, "deribit/error_response");
+}
+
+TEST_CASE("fixture deribit/public_test_response: the answer to public/test is a pong", "[deribit]") {
+  check_own_fixture(Venue::kDeribit, "deribit/public_test_response");
+}
+
+TEST_CASE("fixture deribit/set_heartbeat_response: \"ok\" to public/set_heartbeat", "[deribit]") {
+  check_own_fixture(Venue::kDeribit, "deribit/set_heartbeat_response");
+}
+
+TEST_CASE("fixture deribit/subscribe_response: private/subscribe acknowledged", "[deribit]") {
+  check_own_fixture(Venue::kDeribit, "deribit/subscribe_response");
+}
+
+TEST_CASE("fixture deribit/user_trades_perpetual_taker_buy: with a dedup set a replay yields no fill twice",
+          "[deribit]") {
+  AccountInterner accounts;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
+  TradeDedup dedup(16);
+  AdapterContext ctx{&accounts, &instruments, "deribit-main", &dedup, nullptr};
+  auto adapter = make_venue_adapter(Venue::kDeribit, ctx);
+  std::vector<Fill> fills;
+  DecodeOutcome out;
+  ParseError err;
+  const std::string msg = own_fixture("deribit/user_trades_perpetual_taker_buy.json");
+  REQUIRE(adapter->decode_unpadded(msg, 1, fills, out, err));
+  CHECK(out.fills == 1);
+  REQUIRE(adapter->decode_unpadded(msg, 2, fills, out, err));
+  CHECK(out.fills == 0);
+  CHECK(out.duplicates == 1);
+  CHECK(out.kind == MessageKind::kFills);
+  REQUIRE(fills.size() == 1);
+  CHECK(fills[0].trade_id == trade_hash("deribit:312450017"));  // the expectation's dedup_key
+}
+
+// ---- Third-party samples (../shared/fixtures/exchanges/deribit): an extra layer, reported as
+// skipped when that folder is absent.
+
 TEST_CASE("deribit: inverse perpetual trade from a raw user.trades notification", "[deribit]") {
+  const auto msg = shared_fixture_or_skip("deribit/user_trades_any_raw__ccxt_comment.json");
+  if (!msg) return;
   AdapterHarness h(Venue::kDeribit, "deribit-main");
-  const auto out = h.ok(fixture("deribit/user_trades_any_raw__ccxt_comment.json"));
+  const auto out = h.ok(*msg);
   CHECK(out.kind == MessageKind::kFills);
   CHECK(out.fills == 1);
   REQUIRE(h.fills.size() == 1);
@@ -45,8 +132,10 @@ TEST_CASE("deribit: inverse perpetual trade from a raw user.trades notification"
 }
 
 TEST_CASE("deribit: batched data array of the docs' user.trades.{instrument} example", "[deribit]") {
+  const auto payload = shared_fixture_or_skip("deribit/user_trades_instrument_100ms__docs_payload.json");
+  if (!payload) return;
   AdapterHarness h(Venue::kDeribit);
-  const auto out = h.ok(in_envelope(fixture("deribit/user_trades_instrument_100ms__docs_payload.json")));
+  const auto out = h.ok(in_envelope(*payload));
   CHECK(out.kind == MessageKind::kFills);
   REQUIRE(h.fills.size() == 2);
   for (int i = 0; i < 2; ++i) {
@@ -69,8 +158,10 @@ TEST_CASE("deribit: batched data array of the docs' user.trades.{instrument} exa
 }
 
 TEST_CASE("deribit: inverse dated future sized in USD", "[deribit]") {
+  const auto payload = shared_fixture_or_skip("deribit/user_trades_kind_currency_100ms__docs_payload.json");
+  if (!payload) return;
   AdapterHarness h(Venue::kDeribit);
-  h.ok(in_envelope(fixture("deribit/user_trades_kind_currency_100ms__docs_payload.json")));
+  h.ok(in_envelope(*payload));
   REQUIRE(h.fills.size() == 1);
   ExpectedFill e;
   e.account = "acct-1";
@@ -91,10 +182,12 @@ TEST_CASE("deribit: inverse dated future sized in USD", "[deribit]") {
 }
 
 TEST_CASE("deribit: option trade, amount in BTC, premium in BTC, iv in percent", "[deribit]") {
+  const auto object = shared_fixture_or_skip("deribit/user_trade_option_object__docs_get_user_trades_by_currency.json");
+  if (!object) return;
   AdapterHarness h(Venue::kDeribit);
   // The docs show this user-trade object in a REST response; user.trades pushes the same object.
   h.ok(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.trades.option.BTC.raw","data":[)" +
-       fixture("deribit/user_trade_option_object__docs_get_user_trades_by_currency.json") + "]}}");
+       *object + "]}}");
   REQUIRE(h.fills.size() == 1);
   const Fill& f = h.fills[0];
   ExpectedFill e;
@@ -119,8 +212,10 @@ TEST_CASE("deribit: option trade, amount in BTC, premium in BTC, iv in percent",
 }
 
 TEST_CASE("deribit: precision edge case (synthetic 1e8 values) keeps qty = amount / price", "[deribit]") {
+  const auto msg = shared_fixture_or_skip("deribit/user_trades_any_raw_precision_edgecase__nautilus.json");
+  if (!msg) return;
   AdapterHarness h(Venue::kDeribit);
-  h.ok(fixture("deribit/user_trades_any_raw_precision_edgecase__nautilus.json"));
+  h.ok(*msg);
   REQUIRE(h.fills.size() == 3);
   // Each trade has amount == price (both ~1e8), so 1e8 USD at 1e8 USD/BTC is 1 BTC.
   for (const Fill& f : h.fills) check_close(f.qty, 1.0, "qty");
@@ -132,13 +227,13 @@ TEST_CASE("deribit: precision edge case (synthetic 1e8 values) keeps qty = amoun
 
 TEST_CASE("deribit: control messages are recognised", "[deribit]") {
   AdapterHarness h(Venue::kDeribit);
-  auto out = h.ok(fixture("deribit/heartbeat_test_request__nautilus.json"));
+  auto out = h.ok(own_fixture("deribit/heartbeat_test_request.json"));
   CHECK(out.kind == MessageKind::kTestRequest);
   out = h.ok(R"({"jsonrpc":"2.0","method":"heartbeat","params":{"type":"heartbeat"}})");
   CHECK(out.kind == MessageKind::kHeartbeat);
-  out = h.ok(fixture("deribit/set_heartbeat_response__docs.json"));
+  out = h.ok(own_fixture("deribit/set_heartbeat_response.json"));
   CHECK(out.kind == MessageKind::kIgnored);
-  CHECK(out.request_id == 1569);
+  CHECK(out.request_id == 5102);
   out = h.ok(R"({"jsonrpc":"2.0","id":42,"result":["user.trades.any.any.raw"]})");
   CHECK(out.kind == MessageKind::kSubscriptionAck);
   CHECK(out.request_id == 42);
@@ -158,6 +253,18 @@ TEST_CASE("deribit: control messages are recognised", "[deribit]") {
   CHECK(h.fills.empty());
 }
 
+TEST_CASE("deribit: control messages of the third-party samples are recognised", "[deribit]") {
+  const auto test_request = shared_fixture_or_skip("deribit/heartbeat_test_request__nautilus.json");
+  if (!test_request) return;
+  AdapterHarness h(Venue::kDeribit);
+  auto out = h.ok(*test_request);
+  CHECK(out.kind == MessageKind::kTestRequest);
+  out = h.ok(shared_fixture("deribit/set_heartbeat_response__docs.json"));
+  CHECK(out.kind == MessageKind::kIgnored);
+  CHECK(out.request_id == 1569);
+  CHECK(h.fills.empty());
+}
+
 TEST_CASE("deribit: params before method and data before channel still decode", "[deribit]") {
   AdapterHarness h(Venue::kDeribit);
   const std::string trade =
@@ -172,7 +279,7 @@ TEST_CASE("deribit: params before method and data before channel still decode", 
 
 TEST_CASE("deribit: bad messages are rejected by reason and append no fill", "[deribit]") {
   AdapterHarness h(Venue::kDeribit);
-  const std::string good = fixture("deribit/user_trades_any_raw__ccxt_comment.json");
+  const std::string good = own_fixture("deribit/user_trades_perpetual_batch_100ms.json");
   // Truncated anywhere inside: malformed JSON, never a partial batch.
   for (std::size_t cut : {good.size() / 4, good.size() / 2, good.size() - 30, good.size() - 3}) {
     h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
@@ -214,6 +321,16 @@ TEST_CASE("deribit: bad messages are rejected by reason and append no fill", "[d
   CHECK(h.fills.empty());
 }
 
+TEST_CASE("deribit: the third-party sample truncated is rejected and appends no fill", "[deribit]") {
+  const auto good = shared_fixture_or_skip("deribit/user_trades_any_raw__ccxt_comment.json");
+  if (!good) return;
+  AdapterHarness h(Venue::kDeribit);
+  for (std::size_t cut : {good->size() / 4, good->size() / 2, good->size() - 30, good->size() - 3}) {
+    h.rejects(good->substr(0, cut), ParseErrorReason::kMalformedJson);
+  }
+  CHECK(h.fills.empty());
+}
+
 TEST_CASE("deribit: symbols alike but for their middle bytes are told apart (instrument cache)", "[deribit]") {
   // The cache compares a symbol's length and its first and last 8 bytes, then the middle of a
   // longer one: these two differ only in bytes 8-10 ("C24" / "C30").
@@ -240,10 +357,12 @@ TEST_CASE("deribit: with a dedup set a replayed notification yields no fill twic
   TradeDedup dedup(16);
   AdapterContext ctx{&accounts, &instruments, "a", &dedup, nullptr};
   auto adapter = make_venue_adapter(Venue::kDeribit, ctx);
+  const auto sample = shared_fixture_or_skip("deribit/user_trades_any_raw__ccxt_comment.json");
+  if (!sample) return;
   std::vector<Fill> fills;
   DecodeOutcome out;
   ParseError err;
-  const std::string msg = fixture("deribit/user_trades_any_raw__ccxt_comment.json");
+  const std::string& msg = *sample;
   REQUIRE(adapter->decode_unpadded(msg, 1, fills, out, err));
   CHECK(out.fills == 1);
   REQUIRE(adapter->decode_unpadded(msg, 2, fills, out, err));
