@@ -4,6 +4,7 @@
 
 #include "core/instrument.h"
 #include "tests/protocol/venues/adapter_test_support.h"
+#include "tests/protocol/venues/expected_fixture.h"
 
 namespace segmentd::testing {
 namespace {
@@ -42,31 +43,117 @@ ExpectedFill spot_taker_fill() {
   return e;
 }
 
+// ---- The repository's own fixtures (tests/fixtures/exchanges/okx), checked against their
+// hand-computed .expected.json.
+
+TEST_CASE("fixture okx/orders_spot_maker_fill: spot maker sell, fee in USDT, no index price", "[okx]") {
+  check_own_fixture(Venue::kOkx, "okx/orders_spot_maker_fill");
+}
+
+TEST_CASE("fixture okx/orders_spot_live_nofill: a market order accepted is no fill", "[okx]") {
+  check_own_fixture(Venue::kOkx, "okx/orders_spot_live_nofill");
+}
+
+TEST_CASE("fixture okx/orders_spot_taker_partial_fill: fillSz in ETH although sz is USDT, fee in ETH", "[okx]") {
+  check_own_fixture(Venue::kOkx, "okx/orders_spot_taker_partial_fill");
+}
+
+TEST_CASE("fixture okx/orders_spot_filled_final_nofill: fillSz 0 and tradeId \"\" is no second fill", "[okx]") {
+  check_own_fixture(Venue::kOkx, "okx/orders_spot_filled_final_nofill");
+}
+
+TEST_CASE("fixture okx/orders_spot_sequence: the order's four pushes give exactly its two fills", "[okx]") {
+  check_own_fixture(Venue::kOkx, "okx/orders_spot_sequence");
+}
+
+TEST_CASE("fixture okx/orders_swap_maker_fill: contracts x ctVal, no fillFee: the order's fee, a rebate", "[okx]") {
+  check_own_fixture(Venue::kOkx, "okx/orders_swap_maker_fill");
+}
+
+TEST_CASE("fixture okx/orders_option_maker_fill: contracts x 0.01 BTC, fillPxVol, fillFwdPx, fee in BTC", "[okx]") {
+  check_own_fixture(Venue::kOkx, "okx/orders_option_maker_fill");
+}
+
+TEST_CASE("fixture okx/orders_inverse_swap_taker_fill: contracts x 100 USD / price, fee in BTC", "[okx]") {
+  check_own_fixture(Venue::kOkx, "okx/orders_inverse_swap_taker_fill");
+}
+
+TEST_CASE("fixture okx/login_response_success: login accepted", "[okx]") {
+  check_own_fixture(Venue::kOkx, "okx/login_response_success");
+}
+
+TEST_CASE("fixture okx/error_login_failed: login refused with an error event 60009", "[okx]") {
+  check_own_fixture(Venue::kOkx, "okx/error_login_failed");
+}
+
+TEST_CASE("fixture okx/subscribe_response: subscribe acknowledged", "[okx]") {
+  check_own_fixture(Venue::kOkx, "okx/subscribe_response");
+}
+
+TEST_CASE("fixture okx/notice_service_upgrade: 64008 asks for a reconnect", "[okx]") {
+  check_own_fixture(Venue::kOkx, "okx/notice_service_upgrade");
+}
+
+TEST_CASE("fixture okx/channel_conn_count: the connection count is ignored", "[okx]") {
+  check_own_fixture(Venue::kOkx, "okx/channel_conn_count");
+}
+
+TEST_CASE("fixture okx/orders_swap_maker_fill: altered, it is rejected by reason and appends no fill", "[okx]") {
+  AdapterHarness h(Venue::kOkx, "okx-main");
+  const std::string good = own_fixture("okx/orders_swap_maker_fill.json");
+  for (std::size_t cut : {good.size() / 3, good.size() - 5})
+    h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    const auto at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    return s.replace(at, from.size(), to);
+  };
+  h.rejects(with(R"("fillSz": "12")", R"("fillSz": 12)"), ParseErrorReason::kWrongType);
+  h.rejects(with(R"("fillPx": "97250.4")", R"("fillPx": "")"), ParseErrorReason::kMissingField);
+  h.rejects(with(R"("fillPx": "97250.4")", R"("fillPx": "1e999")"), ParseErrorReason::kBadValue);
+  h.rejects(with(R"("side": "buy")", R"("side": "long")"), ParseErrorReason::kBadValue);
+  h.rejects(with(R"("instId": "BTC-USDT-SWAP")", R"("instId": "???")"), ParseErrorReason::kBadSymbol);
+  h.rejects(with(R"("fillTime": "1741952044901")", R"("fillTime": "soon")"), ParseErrorReason::kBadValue);
+  h.rejects(with(R"("data": [)", R"("data": {"x": [)") + "}", ParseErrorReason::kWrongType);
+  h.rejects(R"({"data":[]})", ParseErrorReason::kUnknownMessage);
+  h.rejects("ping", ParseErrorReason::kMalformedJson);
+  CHECK(h.fills.empty());
+}
+
+// ---- Third-party samples (../shared/fixtures/exchanges/okx) and hand-written messages.
+
 TEST_CASE("okx: spot fills (maker from the docs, taker partial)", "[okx]") {
+  const auto maker = shared_fixture_or_skip("okx/orders_spot_maker_fill__okxdocs_example_via_gocryptotrader.json");
+  if (!maker) return;
   AdapterHarness h(Venue::kOkx, "okx-1");
-  auto out = h.ok(fixture("okx/orders_spot_maker_fill__okxdocs_example_via_gocryptotrader.json"));
+  auto out = h.ok(*maker);
   CHECK(out.kind == MessageKind::kFills);
   REQUIRE(h.fills.size() == 1);
   check_fill(h, h.fills[0], spot_maker_fill());
-  out = h.ok(fixture("okx/orders_spot_taker_partial_fill__gocryptotrader.json"));
+  out = h.ok(shared_fixture("okx/orders_spot_taker_partial_fill__gocryptotrader.json"));
   REQUIRE(h.fills.size() == 2);
   check_fill(h, h.fills[1], spot_taker_fill());
 }
 
 TEST_CASE("okx: order pushes without tradeId or with fillSz 0 are order updates", "[okx]") {
+  const auto live = shared_fixture_or_skip("okx/orders_spot_live_nofill__gocryptotrader.json");
+  if (!live) return;
   AdapterHarness h(Venue::kOkx, "okx-1");
-  auto out = h.ok(fixture("okx/orders_spot_live_nofill__gocryptotrader.json"));
+  auto out = h.ok(*live);
   CHECK(out.kind == MessageKind::kOrderUpdate);
   CHECK(out.skipped == 1);
   // state "filled" after the fill: fillSz "0", tradeId "" — the fill must not count twice.
-  out = h.ok(fixture("okx/orders_spot_filled_final_nofill__gocryptotrader.json"));
+  out = h.ok(shared_fixture("okx/orders_spot_filled_final_nofill__gocryptotrader.json"));
   CHECK(out.kind == MessageKind::kOrderUpdate);
   CHECK(h.fills.empty());
 }
 
 TEST_CASE("okx: the NDJSON lifecycle gives exactly its two fills", "[okx]") {
+  const auto sequence = shared_fixture_or_skip("okx/orders_spot_sequence__gocryptotrader_wsOrders.ndjson");
+  if (!sequence) return;
   AdapterHarness h(Venue::kOkx, "okx-1");
-  std::istringstream lines(fixture("okx/orders_spot_sequence__gocryptotrader_wsOrders.ndjson"));
+  std::istringstream lines(*sequence);
   std::string line;
   std::vector<MessageKind> kinds;
   while (std::getline(lines, line)) {
@@ -81,8 +168,10 @@ TEST_CASE("okx: the NDJSON lifecycle gives exactly its two fills", "[okx]") {
 }
 
 TEST_CASE("okx: USDT swap fill converts contracts with ctVal", "[okx]") {
+  const auto msg = shared_fixture_or_skip("okx/orders_swap_maker_fill__nautilus.json");
+  if (!msg) return;
   AdapterHarness h(Venue::kOkx, "okx-1");
-  h.ok(fixture("okx/orders_swap_maker_fill__nautilus.json"));
+  h.ok(*msg);
   REQUIRE(h.fills.size() == 1);
   ExpectedFill e;
   e.account = "okx-1";
@@ -102,8 +191,10 @@ TEST_CASE("okx: USDT swap fill converts contracts with ctVal", "[okx]") {
 }
 
 TEST_CASE("okx: coin-margined option fill with forward, iv and fee in BTC", "[okx]") {
+  const auto msg = shared_fixture_or_skip("okx/orders_option_maker_fill__nautilus.json");
+  if (!msg) return;
   AdapterHarness h(Venue::kOkx, "okx-1");
-  h.ok(fixture("okx/orders_option_maker_fill__nautilus.json"));
+  h.ok(*msg);
   REQUIRE(h.fills.size() == 1);
   ExpectedFill e;
   e.account = "okx-1";
@@ -138,13 +229,13 @@ TEST_CASE("okx: inverse swap converts USD contracts to BTC", "[okx]") {
 
 TEST_CASE("okx: control messages are recognised", "[okx]") {
   AdapterHarness h(Venue::kOkx, "okx-1");
-  auto out = h.ok(fixture("okx/login_response_success__okxdocs.json"));
+  auto out = h.ok(own_fixture("okx/login_response_success.json"));
   CHECK(out.kind == MessageKind::kAuthResult);
   CHECK(out.success);
-  out = h.ok(fixture("okx/notice_service_upgrade__okxdocs.json"));
+  out = h.ok(own_fixture("okx/notice_service_upgrade.json"));
   CHECK(out.kind == MessageKind::kVenueError);
   CHECK(out.venue_code == 64008);
-  out = h.ok(fixture("okx/channel_conn_count__okxdocs.json"));
+  out = h.ok(own_fixture("okx/channel_conn_count.json"));
   CHECK(out.kind == MessageKind::kIgnored);
   out = h.ok("pong");
   CHECK(out.kind == MessageKind::kPong);
@@ -161,9 +252,26 @@ TEST_CASE("okx: control messages are recognised", "[okx]") {
   CHECK(h.fills.empty());
 }
 
-TEST_CASE("okx: bad messages are rejected by reason and append no fill", "[okx]") {
+TEST_CASE("okx: control messages of the third-party samples are recognised", "[okx]") {
+  const auto login = shared_fixture_or_skip("okx/login_response_success__okxdocs.json");
+  if (!login) return;
   AdapterHarness h(Venue::kOkx, "okx-1");
-  const std::string good = fixture("okx/orders_swap_maker_fill__nautilus.json");
+  auto out = h.ok(*login);
+  CHECK(out.kind == MessageKind::kAuthResult);
+  CHECK(out.success);
+  out = h.ok(shared_fixture("okx/notice_service_upgrade__okxdocs.json"));
+  CHECK(out.kind == MessageKind::kVenueError);
+  CHECK(out.venue_code == 64008);
+  out = h.ok(shared_fixture("okx/channel_conn_count__okxdocs.json"));
+  CHECK(out.kind == MessageKind::kIgnored);
+  CHECK(h.fills.empty());
+}
+
+TEST_CASE("okx: bad messages are rejected by reason and append no fill", "[okx]") {
+  const auto sample = shared_fixture_or_skip("okx/orders_swap_maker_fill__nautilus.json");
+  if (!sample) return;
+  AdapterHarness h(Venue::kOkx, "okx-1");
+  const std::string& good = *sample;
   for (std::size_t cut : {good.size() / 3, good.size() - 5})
     h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
   auto with = [&](const std::string& from, const std::string& to) {
