@@ -1,15 +1,133 @@
 #include "protocol/venues/bybit/adapter.h"
 
 #include "tests/protocol/venues/adapter_test_support.h"
+#include "tests/protocol/venues/expected_fixture.h"
 
 namespace segmentd::testing {
 namespace {
 
 constexpr std::int64_t kMs = 1'000'000;
 
+// ---- The repository's own fixtures (tests/fixtures/exchanges/bybit), checked against their
+// hand-computed .expected.json.
+
+TEST_CASE("fixture bybit/execution_linear_taker_sell: current shape, taker, fee in feeCurrency USDT", "[bybit]") {
+  check_own_fixture(Venue::kBybit, "bybit/execution_linear_taker_sell");
+}
+
+TEST_CASE("fixture bybit/execution_linear_no_fee_currency: older shape, fee in the settle coin", "[bybit]") {
+  check_own_fixture(Venue::kBybit, "bybit/execution_linear_no_fee_currency");
+}
+
+TEST_CASE("fixture bybit/execution_fast: no execType, no fee: a trade with an unknown fee", "[bybit]") {
+  check_own_fixture(Venue::kBybit, "bybit/execution_fast");
+}
+
+TEST_CASE("fixture bybit/execution_inverse_maker_buy: execQty in USD, fee in BTC", "[bybit]") {
+  check_own_fixture(Venue::kBybit, "bybit/execution_inverse_maker_buy");
+}
+
+TEST_CASE("fixture bybit/execution_option_taker_sell: tradeIv, underlyingPrice, fee in USDC", "[bybit]") {
+  check_own_fixture(Venue::kBybit, "bybit/execution_option_taker_sell");
+}
+
+TEST_CASE("fixture bybit/execution_spot_buy_fee_in_base: spot buy, fee in the base coin", "[bybit]") {
+  // kind: see the known-deviation test case below.
+  check_own_fixture(Venue::kBybit, "bybit/execution_spot_buy_fee_in_base", all_fields_but({"kind"}));
+}
+
+TEST_CASE(
+    "fixture bybit/execution_spot_buy_fee_in_base: category spot is the spot pair, not the perpetual (known "
+    "deviation, issue follow-up)",
+    "[bybit][.deviation]") {
+  // Bybit names the spot pair and the linear perpetual alike (BTCUSDT); only "category" tells
+  // them apart. The adapter ignores category and resolves BTCUSDT to the perpetual today.
+  check_own_fixture(Venue::kBybit, "bybit/execution_spot_buy_fee_in_base", only_fields({"kind"}));
+}
+
+TEST_CASE(
+    "fixture bybit/execution_bust_trade: execType BustTrade, AdlTrade, BlockTrade are fills of the account (known "
+    "deviation, issue follow-up)",
+    "[bybit][.deviation]") {
+  // A takeover liquidation (BustTrade), an auto-deleveraging (AdlTrade) and a block trade
+  // (BlockTrade) are executions the account experienced. The adapter counts only execType Trade
+  // today and ignores them.
+  SECTION("BustTrade, as in the fixture") { check_own_fixture(Venue::kBybit, "bybit/execution_bust_trade"); }
+  for (const std::string exec_type : {"AdlTrade", "BlockTrade"}) {
+    DYNAMIC_SECTION("the fixture with execType " << exec_type << ": the same fill") {
+      const FixtureExpectation x = load_expectation("bybit/execution_bust_trade");
+      std::string msg = own_fixture("bybit/execution_bust_trade.json");
+      const std::string from = R"("execType": "BustTrade")";
+      REQUIRE(msg.find(from) != std::string::npos);
+      msg.replace(msg.find(from), from.size(), R"("execType": ")" + exec_type + "\"");
+      AdapterHarness h(Venue::kBybit, x.configured_account);
+      const auto out = h.ok(msg);
+      check_fixture_outcome(out, h.fills.size(), x.messages.at(0));
+      if (h.fills.size() == 1) check_fixture_fill(h, h.fills[0], x.messages[0].fills.at(0), all_fields());
+    }
+  }
+}
+
+TEST_CASE("fixture bybit/execution_funding_nofill: execType Funding is no fill", "[bybit]") {
+  check_own_fixture(Venue::kBybit, "bybit/execution_funding_nofill");
+}
+
+TEST_CASE("fixture bybit/auth_success: auth accepted", "[bybit]") {
+  check_own_fixture(Venue::kBybit, "bybit/auth_success");
+}
+
+TEST_CASE("fixture bybit/subscribe_response_private: subscribe acknowledged", "[bybit]") {
+  check_own_fixture(Venue::kBybit, "bybit/subscribe_response_private");
+}
+
+TEST_CASE("fixture bybit/pong_private: the private stream's pong", "[bybit]") {
+  check_own_fixture(Venue::kBybit, "bybit/pong_private");
+}
+
+TEST_CASE("fixture bybit/pong_public: the public stream's pong (op ping, ret_msg pong)", "[bybit]") {
+  check_own_fixture(Venue::kBybit, "bybit/pong_public");
+}
+
+TEST_CASE("fixture bybit/execution_linear_taker_sell: the same execId again counts once", "[bybit]") {
+  auto h = check_own_fixture(Venue::kBybit, "bybit/execution_linear_taker_sell");
+  const auto out = h->ok(own_fixture("bybit/execution_linear_taker_sell.json"));
+  CHECK(out.kind == MessageKind::kFills);
+  CHECK(out.fills == 0);
+  CHECK(out.duplicates == 1);
+  CHECK(h->fills.size() == 1);
+}
+
+TEST_CASE("fixture bybit/execution_linear_taker_sell: altered, it is rejected by reason and appends no fill",
+          "[bybit]") {
+  AdapterHarness h(Venue::kBybit);
+  const std::string good = own_fixture("bybit/execution_linear_taker_sell.json");
+  for (std::size_t cut : {good.size() / 2, good.size() - 4})
+    h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    const auto at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    return s.replace(at, from.size(), to);
+  };
+  h.rejects(with(R"("execQty": "12.5")", R"("execQty": 12.5)"), ParseErrorReason::kWrongType);
+  h.rejects(with(R"("execQty": "12.5")", R"("execQty": "-12.5")"), ParseErrorReason::kBadValue);
+  h.rejects(with(R"("execId": "c41e0a57-93d2-5b8e-a1f6-2b7d90e3c518",)", ""), ParseErrorReason::kMissingField);
+  h.rejects(with(R"("isMaker": false)", R"("isMaker": "false")"), ParseErrorReason::kWrongType);
+  h.rejects(with(R"("execTime": "1750436002516")", R"("execTime": "-1")"), ParseErrorReason::kBadValue);
+  h.rejects(with(R"("symbol": "SOLUSDT")", R"("symbol": "SOL")"), ParseErrorReason::kBadSymbol);
+  h.rejects(R"({"topic":"execution","data":{}})", ParseErrorReason::kWrongType);
+  h.rejects(R"({"topic":"execution"})", ParseErrorReason::kMissingField);
+  h.rejects(R"({"foo":1})", ParseErrorReason::kUnknownMessage);
+  CHECK(h.fills.empty());
+}
+
+// ---- Third-party samples (../shared/fixtures/exchanges/bybit) and hand-written messages.
+
 TEST_CASE("bybit: linear execution from the current docs", "[bybit]") {
+  const auto msg = shared_fixture_or_skip("bybit/execution_linear__bybit_docs_current.json");
+  if (!msg) return;
   AdapterHarness h(Venue::kBybit, "bybit-uta");
-  const auto out = h.ok(fixture("bybit/execution_linear__bybit_docs_current.json"));
+  const auto out = h.ok(*msg);
   CHECK(out.kind == MessageKind::kFills);
   REQUIRE(h.fills.size() == 1);
   ExpectedFill e;
@@ -29,8 +147,10 @@ TEST_CASE("bybit: linear execution from the current docs", "[bybit]") {
 }
 
 TEST_CASE("bybit: older docs example without feeCurrency (fee in the settle coin)", "[bybit]") {
+  const auto msg = shared_fixture_or_skip("bybit/execution_linear__bybit_docs_2022_and_nautilus_py.json");
+  if (!msg) return;
   AdapterHarness h(Venue::kBybit, "bybit-uta");
-  h.ok(fixture("bybit/execution_linear__bybit_docs_2022_and_nautilus_py.json"));
+  h.ok(*msg);
   REQUIRE(h.fills.size() == 1);
   ExpectedFill e;
   e.account = "bybit-uta";
@@ -49,8 +169,10 @@ TEST_CASE("bybit: older docs example without feeCurrency (fee in the settle coin
 }
 
 TEST_CASE("bybit: execution.fast has no execType, fee or mark: still a trade", "[bybit]") {
+  const auto msg = shared_fixture_or_skip("bybit/execution_fast__nautilus.json");
+  if (!msg) return;
   AdapterHarness h(Venue::kBybit, "bybit-uta");
-  const auto out = h.ok(fixture("bybit/execution_fast__nautilus.json"));
+  const auto out = h.ok(*msg);
   CHECK(out.kind == MessageKind::kFills);
   REQUIRE(h.fills.size() == 1);
   ExpectedFill e;
@@ -68,8 +190,10 @@ TEST_CASE("bybit: execution.fast has no execType, fee or mark: still a trade", "
 }
 
 TEST_CASE("bybit: the same execId from execution and execution.fast counts once", "[bybit]") {
+  const auto sample = shared_fixture_or_skip("bybit/execution_linear__bybit_docs_current.json");
+  if (!sample) return;
   AdapterHarness h(Venue::kBybit);
-  const std::string msg = fixture("bybit/execution_linear__bybit_docs_current.json");
+  const std::string& msg = *sample;
   h.ok(msg);
   const auto out = h.ok(msg);
   CHECK(out.kind == MessageKind::kFills);
@@ -79,8 +203,10 @@ TEST_CASE("bybit: the same execId from execution and execution.fast counts once"
 }
 
 TEST_CASE("bybit: only execType Trade is trading activity", "[bybit]") {
+  const auto sample = shared_fixture_or_skip("bybit/execution_linear__bybit_docs_current.json");
+  if (!sample) return;
   AdapterHarness h(Venue::kBybit);
-  std::string funding = fixture("bybit/execution_linear__bybit_docs_current.json");
+  std::string funding = *sample;
   funding.replace(funding.find("\"execType\": \"Trade\""), 19, "\"execType\": \"Funding\"");
   const auto out = h.ok(funding);
   CHECK(out.kind == MessageKind::kIgnored);
@@ -114,12 +240,12 @@ TEST_CASE("bybit: inverse and option executions", "[bybit]") {
 
 TEST_CASE("bybit: control messages are recognised", "[bybit]") {
   AdapterHarness h(Venue::kBybit);
-  auto out = h.ok(fixture("bybit/auth_success__bybit_docs.json"));
+  auto out = h.ok(own_fixture("bybit/auth_success.json"));
   CHECK(out.kind == MessageKind::kAuthResult);
   CHECK(out.success);
-  out = h.ok(fixture("bybit/pong_private__bybit_docs.json"));
+  out = h.ok(own_fixture("bybit/pong_private.json"));
   CHECK(out.kind == MessageKind::kPong);
-  out = h.ok(fixture("bybit/subscribe_response_private__bybit_docs.json"));
+  out = h.ok(own_fixture("bybit/subscribe_response_private.json"));
   CHECK(out.kind == MessageKind::kSubscriptionAck);
   CHECK(out.success);
   out = h.ok(R"({"success":false,"ret_msg":"Params Error","op":"auth","conn_id":"x"})");
@@ -133,9 +259,26 @@ TEST_CASE("bybit: control messages are recognised", "[bybit]") {
   CHECK(h.fills.empty());
 }
 
-TEST_CASE("bybit: bad messages are rejected by reason and append no fill", "[bybit]") {
+TEST_CASE("bybit: control messages of the third-party samples are recognised", "[bybit]") {
+  const auto auth = shared_fixture_or_skip("bybit/auth_success__bybit_docs.json");
+  if (!auth) return;
   AdapterHarness h(Venue::kBybit);
-  const std::string good = fixture("bybit/execution_linear__bybit_docs_current.json");
+  auto out = h.ok(*auth);
+  CHECK(out.kind == MessageKind::kAuthResult);
+  CHECK(out.success);
+  out = h.ok(shared_fixture("bybit/pong_private__bybit_docs.json"));
+  CHECK(out.kind == MessageKind::kPong);
+  out = h.ok(shared_fixture("bybit/subscribe_response_private__bybit_docs.json"));
+  CHECK(out.kind == MessageKind::kSubscriptionAck);
+  CHECK(out.success);
+  CHECK(h.fills.empty());
+}
+
+TEST_CASE("bybit: bad messages are rejected by reason and append no fill", "[bybit]") {
+  const auto sample = shared_fixture_or_skip("bybit/execution_linear__bybit_docs_current.json");
+  if (!sample) return;
+  AdapterHarness h(Venue::kBybit);
+  const std::string& good = *sample;
   for (std::size_t cut : {good.size() / 2, good.size() - 4})
     h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
   auto with = [&](const std::string& from, const std::string& to) {
