@@ -1,7 +1,10 @@
 #include "protocol/venues/hyperliquid/adapter.h"
 
+#include <algorithm>
+
 #include "simdjson.h"
 #include "tests/protocol/venues/adapter_test_support.h"
+#include "tests/protocol/venues/expected_fixture.h"
 
 namespace segmentd::testing {
 namespace {
@@ -9,9 +12,125 @@ namespace {
 constexpr std::int64_t kMs = 1'000'000;
 constexpr const char* kUser = "0x15f43d1f2dee81424afd891943262aa90f22cc2a";
 
-TEST_CASE("hyperliquid: userFills snapshot", "[hyperliquid]") {
+// ---- The repository's own fixtures (tests/fixtures/exchanges/hyperliquid), checked against their
+// hand-computed .expected.json.
+
+TEST_CASE("fixture hyperliquid/user_fills_snapshot: taker and maker, builderFee inside fee, a rebate",
+          "[hyperliquid]") {
+  check_own_fixture(Venue::kHyperliquid, "hyperliquid/user_fills_snapshot");
+}
+
+TEST_CASE("fixture hyperliquid/user_fills_snapshot: re-sent after a reconnect it adds nothing", "[hyperliquid]") {
+  auto h = check_own_fixture(Venue::kHyperliquid, "hyperliquid/user_fills_snapshot");
+  const auto out = h->ok(own_fixture("hyperliquid/user_fills_snapshot.json"));
+  CHECK(out.kind == MessageKind::kFills);
+  CHECK(out.fills == 0);
+  CHECK(out.duplicates == 2);
+  CHECK(h->fills.size() == 2);
+}
+
+TEST_CASE("fixture hyperliquid/user_fills_update: a streaming update without isSnapshot", "[hyperliquid]") {
+  check_own_fixture(Venue::kHyperliquid, "hyperliquid/user_fills_update");
+}
+
+TEST_CASE("fixture hyperliquid/user_events_fill_liquidation: channel user belongs to the configured address",
+          "[hyperliquid]") {
+  check_own_fixture(Venue::kHyperliquid, "hyperliquid/user_events_fill_liquidation");
+}
+
+TEST_CASE("fixture hyperliquid/user_events_funding_nofill: a funding event is no fill", "[hyperliquid]") {
+  check_own_fixture(Venue::kHyperliquid, "hyperliquid/user_events_funding_nofill");
+}
+
+TEST_CASE("fixture hyperliquid/trades_with_users: each trade gives the buyer's and the seller's fill",
+          "[hyperliquid]") {
+  check_own_fixture(Venue::kHyperliquid, "hyperliquid/trades_with_users");
+}
+
+TEST_CASE("fixture hyperliquid/trades_users_crosscheck: users[0] is the buyer and side is the aggressor",
+          "[hyperliquid]") {
+  // Each row: a trade of trades_with_users.json (tid), one of its users (users_index), and that
+  // user's own side and "crossed" (taker) as the rule gives them.
   AdapterHarness h(Venue::kHyperliquid, "");
-  const auto out = h.ok(fixture("hyperliquid/userFills_snapshot__ccxt_comment.json"));
+  const std::string trades_text = own_fixture("hyperliquid/trades_with_users.json");
+  h.ok(trades_text);
+  REQUIRE(h.fills.size() == 6);
+  simdjson::dom::parser trades_parser;
+  simdjson::dom::element trades = trades_parser.parse(trades_text);
+  simdjson::dom::parser parser;
+  const std::string text = own_fixture("hyperliquid/trades_users_crosscheck.json");
+  simdjson::dom::element rows = parser.parse(text);
+  int checked = 0;
+  for (simdjson::dom::element row : rows.get_array()) {
+    const std::uint64_t tid = row["tid"].get_uint64();
+    const std::int64_t index = row["users_index"].get_int64();
+    const std::string_view trade_side = row["trade_side"].get_string();
+    const bool crossed = row["fill_crossed"].get_bool();
+    const std::string_view fill_side = row["fill_side"].get_string();
+    INFO("tid " << tid << " users[" << index << "]");
+    std::string user;
+    for (simdjson::dom::element t : trades["data"].get_array()) {
+      if (std::uint64_t(t["tid"].get_uint64()) != tid) continue;
+      CHECK(std::string_view(t["side"].get_string()) == trade_side);
+      user = std::string(std::string_view(t["users"].at(static_cast<std::size_t>(index)).get_string()));
+    }
+    REQUIRE_FALSE(user.empty());
+    const std::uint64_t key = trade_hash("hyperliquid:" + std::to_string(tid) + ":" + user);
+    const auto f = std::find_if(h.fills.begin(), h.fills.end(), [&](const Fill& x) { return x.trade_id == key; });
+    REQUIRE(f != h.fills.end());
+    CHECK(h.account_name(f->account) == user);
+    CHECK(f->side == (fill_side == "B" ? Side::kBuy : Side::kSell));
+    CHECK(f->liquidity == (crossed ? Liquidity::kTaker : Liquidity::kMaker));
+    ++checked;
+  }
+  CHECK(checked == 4);
+}
+
+TEST_CASE("fixture hyperliquid/trades_no_users: a trade without users cannot be attributed", "[hyperliquid]") {
+  check_own_fixture(Venue::kHyperliquid, "hyperliquid/trades_no_users");
+}
+
+TEST_CASE("fixture hyperliquid/subscription_response: subscribe acknowledged", "[hyperliquid]") {
+  check_own_fixture(Venue::kHyperliquid, "hyperliquid/subscription_response");
+}
+
+TEST_CASE("fixture hyperliquid/pong: the answer to ping", "[hyperliquid]") {
+  check_own_fixture(Venue::kHyperliquid, "hyperliquid/pong");
+}
+
+TEST_CASE("fixture hyperliquid/user_fills_update: altered, it is rejected by reason and appends no fill",
+          "[hyperliquid]") {
+  AdapterHarness h(Venue::kHyperliquid, "");
+  const std::string good = own_fixture("hyperliquid/user_fills_update.json");
+  for (std::size_t cut : {good.size() / 2, good.size() - 3})
+    h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    const auto at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    return s.replace(at, from.size(), to);
+  };
+  h.rejects(with(R"("sz": "40")", R"("sz": 40)"), ParseErrorReason::kWrongType);
+  h.rejects(with(R"("side": "A")", R"("side": "S")"), ParseErrorReason::kBadValue);
+  h.rejects(with(R"("tid": 640017733951202)", R"("tid": "640017733951202")"), ParseErrorReason::kWrongType);
+  h.rejects(with(R"("time": 1750436902117,)", ""), ParseErrorReason::kMissingField);
+  h.rejects(with(R"("user": "0x7a3f0c5e2b9d41e8a6c0f3b2d5e9a1c4b8f06d27",)", ""), ParseErrorReason::kMissingField);
+  h.rejects(
+      R"({"channel":"trades","data":[{"coin":"BTC","side":"A","px":"1","sz":"1","time":1,"tid":1,"users":["0xa"]}]})",
+      ParseErrorReason::kBadValue);
+  h.rejects(R"({"data":[]})", ParseErrorReason::kUnknownMessage);
+  CHECK(h.fills.empty());
+  // No configured user: a "user" channel message cannot be attributed.
+  h.rejects(own_fixture("hyperliquid/user_events_fill_liquidation.json"), ParseErrorReason::kBadValue);
+}
+
+// ---- Third-party samples (../shared/fixtures/exchanges/hyperliquid) and hand-written messages.
+
+TEST_CASE("hyperliquid: userFills snapshot", "[hyperliquid]") {
+  const auto msg = shared_fixture_or_skip("hyperliquid/userFills_snapshot__ccxt_comment.json");
+  if (!msg) return;
+  AdapterHarness h(Venue::kHyperliquid, "");
+  const auto out = h.ok(*msg);
   CHECK(out.kind == MessageKind::kFills);
   CHECK(out.snapshot);
   REQUIRE(h.fills.size() == 1);
@@ -31,8 +150,10 @@ TEST_CASE("hyperliquid: userFills snapshot", "[hyperliquid]") {
 }
 
 TEST_CASE("hyperliquid: the snapshot re-sent after a reconnect adds nothing", "[hyperliquid]") {
+  const auto sample = shared_fixture_or_skip("hyperliquid/userFills_snapshot__ccxt_comment.json");
+  if (!sample) return;
   AdapterHarness h(Venue::kHyperliquid, "");
-  const std::string msg = fixture("hyperliquid/userFills_snapshot__ccxt_comment.json");
+  const std::string& msg = *sample;
   h.ok(msg);
   const auto out = h.ok(msg);
   CHECK(out.fills == 0);
@@ -42,8 +163,10 @@ TEST_CASE("hyperliquid: the snapshot re-sent after a reconnect adds nothing", "[
 
 TEST_CASE("hyperliquid: user events (channel user) belong to the configured user", "[hyperliquid]") {
   const std::string user = "0xABCDEF0000000000000000000000000000000001";  // config may use checksum case
+  const auto msg = shared_fixture_or_skip("hyperliquid/userEvents_fill_liquidation__nautilus.json");
+  if (!msg) return;
   AdapterHarness h(Venue::kHyperliquid, user);
-  h.ok(fixture("hyperliquid/userEvents_fill_liquidation__nautilus.json"));
+  h.ok(*msg);
   REQUIRE(h.fills.size() == 1);
   ExpectedFill e;
   e.account = "0xabcdef0000000000000000000000000000000001";  // addresses are lower-case on the wire
@@ -61,10 +184,11 @@ TEST_CASE("hyperliquid: user events (channel user) belong to the configured user
 }
 
 TEST_CASE("hyperliquid: public trades with users give the buyer's and the seller's fill", "[hyperliquid]") {
+  const auto data = shared_fixture_or_skip("hyperliquid/trades_data_real_capture_first6__praanaavvv.json");
+  if (!data) return;
   AdapterHarness h(Venue::kHyperliquid, "");
   // The capture keeps only the data array; on the wire it sits in {"channel":"trades","data":...}.
-  const auto out = h.ok(R"({"channel":"trades","data":)" +
-                        fixture("hyperliquid/trades_data_real_capture_first6__praanaavvv.json") + "}");
+  const auto out = h.ok(R"({"channel":"trades","data":)" + *data + "}");
   CHECK(out.kind == MessageKind::kFills);
   REQUIRE(h.fills.size() == 12);
   // First trade: side "A" (the seller crossed), users [buyer 0xbb16..., seller 0x4831...].
@@ -99,8 +223,10 @@ TEST_CASE("hyperliquid: public trades with users give the buyer's and the seller
 
 TEST_CASE("hyperliquid: users[0] is the buyer and side is the aggressor (cross-check capture)", "[hyperliquid]") {
   // The cross-check file pairs a trade's users with each user's own userFills entry.
+  const auto sample = shared_fixture_or_skip("hyperliquid/users_order_crosscheck__praanaavvv.json");
+  if (!sample) return;
   simdjson::dom::parser parser;
-  const std::string text = fixture("hyperliquid/users_order_crosscheck__praanaavvv.json");
+  const std::string& text = *sample;
   simdjson::dom::element rows = parser.parse(text);
   int checked = 0;
   for (simdjson::dom::element row : rows.get_array()) {
@@ -123,13 +249,13 @@ TEST_CASE("hyperliquid: users[0] is the buyer and side is the aggressor (cross-c
 
 TEST_CASE("hyperliquid: control messages and trades without users", "[hyperliquid]") {
   AdapterHarness h(Venue::kHyperliquid, "");
-  auto out = h.ok(fixture("hyperliquid/subscription_response__gitbook.json"));
+  auto out = h.ok(own_fixture("hyperliquid/subscription_response.json"));
   CHECK(out.kind == MessageKind::kSubscriptionAck);
   out = h.ok(R"({"channel":"pong"})");
   CHECK(out.kind == MessageKind::kPong);
   out = h.ok(R"({"channel":"error","data":"Invalid subscription"})");
   CHECK(out.kind == MessageKind::kVenueError);
-  out = h.ok(fixture("hyperliquid/trades_channel__ccxt_comment_no_users.json"));
+  out = h.ok(own_fixture("hyperliquid/trades_no_users.json"));
   CHECK(out.kind == MessageKind::kIgnored);  // no users: a market trade we cannot attribute
   CHECK(out.skipped == 1);
   out = h.ok(R"({"channel":"l2Book","data":{"coin":"BTC","levels":[[],[]]}})");
@@ -137,9 +263,23 @@ TEST_CASE("hyperliquid: control messages and trades without users", "[hyperliqui
   CHECK(h.fills.empty());
 }
 
-TEST_CASE("hyperliquid: bad messages are rejected by reason and append no fill", "[hyperliquid]") {
+TEST_CASE("hyperliquid: control messages and trades without users of the third-party samples", "[hyperliquid]") {
+  const auto ack = shared_fixture_or_skip("hyperliquid/subscription_response__gitbook.json");
+  if (!ack) return;
   AdapterHarness h(Venue::kHyperliquid, "");
-  const std::string good = fixture("hyperliquid/userFills_snapshot__ccxt_comment.json");
+  auto out = h.ok(*ack);
+  CHECK(out.kind == MessageKind::kSubscriptionAck);
+  out = h.ok(shared_fixture("hyperliquid/trades_channel__ccxt_comment_no_users.json"));
+  CHECK(out.kind == MessageKind::kIgnored);
+  CHECK(out.skipped == 1);
+  CHECK(h.fills.empty());
+}
+
+TEST_CASE("hyperliquid: bad messages are rejected by reason and append no fill", "[hyperliquid]") {
+  const auto sample = shared_fixture_or_skip("hyperliquid/userFills_snapshot__ccxt_comment.json");
+  if (!sample) return;
+  AdapterHarness h(Venue::kHyperliquid, "");
+  const std::string& good = *sample;
   for (std::size_t cut : {good.size() / 2, good.size() - 3})
     h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
   auto with = [&](const std::string& from, const std::string& to) {
@@ -159,7 +299,7 @@ TEST_CASE("hyperliquid: bad messages are rejected by reason and append no fill",
   h.rejects(R"({"data":[]})", ParseErrorReason::kUnknownMessage);
   CHECK(h.fills.empty());
   // No configured user: a "user" channel message cannot be attributed.
-  h.rejects(fixture("hyperliquid/userEvents_fill_liquidation__nautilus.json"), ParseErrorReason::kBadValue);
+  h.rejects(shared_fixture("hyperliquid/userEvents_fill_liquidation__nautilus.json"), ParseErrorReason::kBadValue);
 }
 
 }  // namespace
