@@ -20,10 +20,6 @@
 
 namespace segmentd::testing {
 
-//! A third-party sample of ../shared/fixtures/exchanges (required). Being replaced, venue by
-//! venue, by shared_fixture_or_skip() and the own fixtures.
-inline std::string fixture(const std::string& relative) { return shared_fixture(relative); }
-
 inline std::uint64_t trade_hash(std::string_view venue_prefixed_id) {
   return stable_hash(venue_prefixed_id.data(), venue_prefixed_id.size());
 }
