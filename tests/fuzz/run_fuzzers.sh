@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the venue adapter fuzzers with clang in build/fuzz and runs each for SECONDS (default
-# 60), seeded with the venue's sample messages from ../shared/fixtures/exchanges. Fails when a
-# fuzzer finds a crash, a sanitizer report or a broken invariant; the reproducer is left in
-# build/fuzz/artifacts/<venue>/.
+# 60), seeded with the venue's sample messages: the repository's own fixtures in
+# tests/fixtures/exchanges/<venue> (not their .expected.json), plus the third-party samples in
+# $SEGMENTD_SHARED_DIR/fixtures/exchanges/<venue> (default ../shared) when that folder exists.
+# Fails when a fuzzer finds a crash, a sanitizer report or a broken invariant; the reproducer is
+# left in build/fuzz/artifacts/<venue>/.
 #   tests/fuzz/run_fuzzers.sh [SECONDS] [VENUE...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,8 +37,23 @@ for v in "${venues[@]}"; do
   corpus=$build/corpus/$v
   artifacts=$build/artifacts/$v
   mkdir -p "$corpus" "$artifacts"
-  # Seeds: every sample message of the venue (copied: the fuzzer writes new inputs here).
-  find "$shared/fixtures/exchanges/$v" -type f -exec cp -n {} "$corpus/" \; 2>/dev/null || true
+  # Seeds: every sample message of the venue (copied: the fuzzer writes new inputs here). An
+  # .ndjson also goes in line by line: the adapter takes one message at a time.
+  find "$root/tests/fixtures/exchanges/$v" -type f \( -name '*.json' -o -name '*.ndjson' \) \
+    ! -name '*.expected.json' -exec cp -n {} "$corpus/" \;
+  for nd in "$root/tests/fixtures/exchanges/$v"/*.ndjson; do
+    [ -f "$nd" ] || continue
+    n=0
+    while IFS= read -r line || [ -n "$line" ]; do
+      n=$((n + 1))
+      if [ -n "$line" ]; then printf '%s' "$line" >"$corpus/$(basename "$nd" .ndjson).line$n.json"; fi
+    done <"$nd"
+  done
+  if [ -d "$shared/fixtures/exchanges/$v" ]; then
+    find "$shared/fixtures/exchanges/$v" -type f -exec cp -n {} "$corpus/" \;
+  else
+    echo "== $v: $shared/fixtures/exchanges/$v is absent: seeding from tests/fixtures/exchanges only"
+  fi
   # Plus every input that once crashed an adapter, so that a regression shows at once.
   find "$root/tests/fuzz/regressions/$v" -type f -exec cp -n {} "$corpus/" \; 2>/dev/null || true
   echo "== fuzz_${v}_adapter for ${seconds}s ($(ls "$corpus" | wc -l) corpus files)"
