@@ -115,7 +115,7 @@ TEST_CASE("a position flips through zero", "[features]") {
   CHECK(feat(v, Feature::kDirectionImbalance) == Approx(130.0 / 530.0));
 }
 
-TEST_CASE("option greeks, tenor, moneyness, vega bias; the option expires and drops out", "[features]") {
+TEST_CASE("option greeks, tenor, moneyness, vega bias, and the option expires and drops out", "[features]") {
   AccountStore store(hour_params());
   const std::int64_t expiry = kT0 + 30 * kDay;
   const double years = 30.0 * kDay / (365.25 * kDay);

@@ -123,7 +123,7 @@ TEST_CASE("an account in a retired segment moves at once", "[assigner]") {
   CHECK(d.change.reasons[0].value == 49.0);
 }
 
-TEST_CASE("staying in the nearest segment is no change; no model keeps the segment", "[assigner]") {
+TEST_CASE("staying in the nearest segment is no change, and no model keeps the segment", "[assigner]") {
   const Model m = three_segments();
   CHECK_FALSE(assign(m, cfg(), 1, at(-0.9), 3, 0, kSec).changed);
   const Model empty;

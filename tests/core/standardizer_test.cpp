@@ -45,7 +45,7 @@ TEST_CASE("forgetting halves old weight per half-life and follows a shift", "[st
   CHECK(s.mean()[0] > 9.9);
 }
 
-TEST_CASE("freeze floors the stddev and carries the weights; scale and unscale invert", "[standardizer]") {
+TEST_CASE("freeze floors the stddev and carries the weights, and scale and unscale invert", "[standardizer]") {
   StandardizerConfig cfg;
   cfg.weight = all(1.0);
   cfg.weight[3] = 0.0;

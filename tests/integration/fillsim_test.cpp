@@ -119,7 +119,7 @@ TEST_CASE("config: mix parsing and validation name the problem", "[fillsim]") {
   CHECK(!fillsim::validate(c).ok());
 }
 
-TEST_CASE("same config and seed give byte-identical output; another seed does not", "[fillsim]") {
+TEST_CASE("same config and seed give byte-identical output, and another seed does not", "[fillsim]") {
   fillsim::Config c = small_config();
   c.drift = {{30, 0.1}};
   std::string a = run_native(c);

@@ -362,7 +362,7 @@ TEST_CASE("binance client keeps its listenKey alive over REST and its stream sta
   CHECK(disconnects == 0);
 }
 
-TEST_CASE("binance: an expired listenKey closes the stream; the client makes a new key and loses no fill",
+TEST_CASE("binance: an expired listenKey closes the stream, and the client makes a new key and loses no fill",
           "[integration][venue][listenkey]") {
   REQUIRE(test_certificate().ok);
   auto options = server_options(Venue::kBinance);

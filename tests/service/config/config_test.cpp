@@ -1,6 +1,9 @@
 #include "service/config/config.h"
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+#include <string>
 
 #include "service/app/cli.h"
 #include "service/config/config_reader.h"
@@ -15,7 +18,14 @@ TEST_CASE("config: the embedded default loads", "[config]") {
 }
 
 TEST_CASE("config: config/default.toml on disk equals the embedded default", "[config]") {
-  auto c = load_config(std::string(SEGMENTD_SOURCE_DIR) + "/config/default.toml");
+  const std::string path = std::string(SEGMENTD_SOURCE_DIR) + "/config/default.toml";
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  std::ostringstream on_disk;
+  on_disk << in.rdbuf();
+  // Byte for byte: the binary runs on exactly the file users read (a stale build fails here).
+  CHECK(on_disk.str() == std::string(embedded_default_config()));
+  auto c = load_config(path);
   INFO(c.status().message());
   REQUIRE(c.ok());
 }

@@ -42,7 +42,7 @@ struct World {
 
 }  // namespace
 
-TEST_CASE("publisher hub: seq is gap-free across changes and models; the ring is bounded", "[publisher_hub]") {
+TEST_CASE("publisher hub: seq is gap-free across changes and models, and the ring is bounded", "[publisher_hub]") {
   World w(5);
   auto model = std::make_shared<Model>();
   model->version = 1;
@@ -185,7 +185,7 @@ std::string joined_texts(const PublishBatch& b, std::size_t i, std::size_t j) {
 
 }  // namespace
 
-TEST_CASE("publisher hub: a batch's joined text is its messages joined by ','; ranges are exact", "[publisher_hub]") {
+TEST_CASE("publisher hub: a batch's joined text is its messages joined by ',', and ranges are exact", "[publisher_hub]") {
   World w;
   auto rec = std::make_shared<BatchRecorder>();
   std::uint64_t id = w.hub.add_session(rec);
