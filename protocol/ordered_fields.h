@@ -1,5 +1,7 @@
 #pragma once
-// Ordered field lookup with the key compared as constant-size words (protocol/*_adapter.cpp only).
+// Ordered field lookup with the key compared as constant-size words, and field tables: the fields
+// of an object that an adapter reads, declared once and read in one walk (protocol/venues/*/
+// adapter.cpp only).
 //
 // simdjson's object::find_field(key) compares every key it passes with memcmp(raw, key, n) and a
 // check of the closing quote. GCC 12 turns that memcmp into an out-of-line call for the 9-15 byte
@@ -12,11 +14,14 @@
 // object's protected member and value's protected constructor, both by derivation (legal C++).
 // The walk below mirrors value_iterator::find_field_raw(); re-check it when simdjson is upgraded.
 
+#include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
 
+#include "protocol/venues/adapter_support.h"
 #include "simdjson.h"
 
 namespace segmentd::adapter {
@@ -128,5 +133,168 @@ inline __attribute__((always_inline)) simdjson::error_code find_field_ordered(od
   }
   return simdjson::SUCCESS;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Field tables
+//
+// An adapter declares the fields of an object it reads as a table, in the order the venue sends
+// them:
+//
+//   struct OrderFields { std::string_view inst_id; double fill_px = kNaN; ... };
+//   using OrderTable = FieldTable<OrderFields,
+//                                 Field<"fillPx", &OrderFields::fill_px, read_decimal>,
+//                                 Field<"instId", &OrderFields::inst_id, read_string>, ...>;
+//   OrderFields o;
+//   if (!OrderTable::read(order, o, "order", err)) return false;
+//
+// read() is the order-free walk the adapters used to write by hand (for each field: switch on
+// the key, read the value when the key is one we use), with the same result in every case: the
+// fields are visited once, in document order; a key in the table is read whenever it appears
+// (so with a key twice, the second value is the one kept, and each value's error is reported
+// in document order); every other field is skipped; the object's structural errors are those
+// of simdjson's object iteration, reported as "<what>: ...". Field order never changes the
+// result, only the speed. What it saves over the hand-written loop:
+//  - no ondemand::field / value is built for a skipped field (the walk steps the iterator
+//    itself, as find_field_ordered() does);
+//  - a skipped key is told apart from the table's keys by one bit: its first bytes (as many as
+//    the shortest key has, plus its quote, at most 4) hash into a 256-bit set of the table's
+//    prefixes, built at compile time; only a key whose prefix is in the set is compared;
+//  - those compares are key_is<K>() (constant-size words, no memcmp call, no scan for the
+//    key's end), in table order, so a field sent in the table's order is found early.
+
+//! One entry of a FieldTable: the value of key K is read into the record's member M with
+//! R(value, "K", record.*M, err). R is one of the read_* functions below or an adapter's own
+//! function of that shape. `Seen`, when given, is a bool member set when K is met (before its
+//! value is read), for fields whose presence matters beyond their value.
+template <FieldKey K, auto M, auto R, auto Seen = nullptr>
+struct Field {
+  static constexpr auto key = K;
+
+  template <class Record>
+  static inline __attribute__((always_inline)) bool read(od::value& v, Record& rec, ParseError& err) {
+    if constexpr (Seen != nullptr) rec.*Seen = true;
+    return R(v, K.name(), rec.*M, err);
+  }
+};
+
+// Readers for Field: the value as the venue encodes it → the member.
+
+//! A JSON string (unescaped).
+inline bool read_string(od::value& v, std::string_view key, std::string_view& out, ParseError& err) {
+  return get_string(v, key, out, err);
+}
+//! A decimal number in a JSON string ("2500.00"); NaN for "".
+inline bool read_decimal(od::value& v, std::string_view key, double& out, ParseError& err) {
+  bool present = false;
+  return get_decimal_string(v, key, out, present, err);
+}
+//! A decimal in a string whose presence matters: `present` is false for "" (and then value NaN).
+struct DecimalText {
+  double value = kNaN;
+  bool present = false;
+};
+inline bool read_decimal_text(od::value& v, std::string_view key, DecimalText& out, ParseError& err) {
+  return get_decimal_string(v, key, out.value, out.present, err);
+}
+//! A JSON integer.
+inline bool read_int(od::value& v, std::string_view key, std::int64_t& out, ParseError& err) {
+  return get_int(v, key, out, err);
+}
+//! A JSON boolean.
+inline bool read_bool(od::value& v, std::string_view key, bool& out, ParseError& err) {
+  return get_bool(v, key, out, err);
+}
+//! A time in ms inside a JSON string ("1746947317402") → ns.
+inline bool read_ms_string(od::value& v, std::string_view key, std::int64_t& out_ns, ParseError& err) {
+  return get_ms_string(v, key, out_ns, err);
+}
+
+namespace ordered_detail {
+
+static_assert(std::endian::native == std::endian::little, "key prefixes are read as little-endian words");
+
+//! The bucket (0..255) of a key prefix in a table's prefix set.
+constexpr unsigned prefix_bucket(std::uint32_t prefix) { return (prefix * 0x9E3779B1u) >> 24; }
+
+}  // namespace ordered_detail
+
+//! The fields of an object that an adapter reads (see "Field tables" above).
+template <class Record, class... Fields>
+class FieldTable {
+  static_assert(sizeof...(Fields) > 0);
+  //! Bytes of a key's text that every key of the table has, its closing quote included.
+  static constexpr std::size_t kPrefixBytes = std::min<std::size_t>(4, std::min({Fields::key.size()...}) + 1);
+  static constexpr std::uint32_t kPrefixMask =
+      kPrefixBytes == 4 ? 0xFFFFFFFFu : (std::uint32_t{1} << (8 * kPrefixBytes)) - 1;
+
+  template <class F>
+  static constexpr std::uint32_t prefix_of() {
+    std::uint32_t p = 0;
+    for (std::size_t i = 0; i < kPrefixBytes; ++i)
+      p |= static_cast<std::uint32_t>(static_cast<unsigned char>(F::key.quoted[i])) << (8 * i);
+    return p;
+  }
+  struct Buckets {
+    std::uint64_t bits[4]{};
+  };
+  static constexpr Buckets kBuckets = [] {
+    Buckets b;
+    for (std::uint32_t p : {prefix_of<Fields>()...}) {
+      const unsigned i = ordered_detail::prefix_bucket(p);
+      b.bits[i / 64] |= std::uint64_t{1} << (i % 64);
+    }
+    return b;
+  }();
+
+  //! False when the key at `raw` (just after its opening quote) is surely not in the table. Reads
+  //! 4 bytes: within the message or its padding, as key_is().
+  static inline __attribute__((always_inline)) bool may_be_ours(const char* raw) {
+    const unsigned i = ordered_detail::prefix_bucket(ordered_detail::load<std::uint32_t>(raw) & kPrefixMask);
+    return (kBuckets.bits[i / 64] >> (i % 64)) & 1;
+  }
+
+ public:
+  //! Reads the fields of `obj` that are in the table into `rec` (one walk over the whole object,
+  //! which ends at its end). False with `err` set on the first error: a value of a wrong type
+  //! or bad content (as the field's reader says), or a broken object ("<what>: ...").
+  static bool read(od::object& obj, Record& rec, std::string_view what, ParseError& err) {
+    od::value_iterator& it = ordered_detail::ObjectAccess::iterator(obj);
+    // The steps of `for (auto field : obj)` (ondemand::object_iterator), one for one.
+    while (it.is_open()) {
+      if (auto e = it.error(); e) {
+        it.abandon();
+        return fail_json(err, e, what);
+      }
+      od::raw_json_string key;
+      if (auto e = it.field_key().get(key); e) {
+        it.abandon();
+        return fail_json(err, e, what);
+      }
+      if (auto e = it.field_value(); e) {
+        it.abandon();
+        return fail_json(err, e, what);
+      }
+      const char* raw = key.raw();
+      if (may_be_ours(raw)) {
+        bool ok = true;
+        (void)((key_is<Fields::key>(raw) && (ok = read_value<Fields>(it, rec, err), true)) || ...);
+        if (!ok) return false;
+      }
+      // object_iterator::operator++: an error here is reported at the top of the loop.
+      if (!it.is_open()) break;
+      if (it.skip_child() != simdjson::SUCCESS) continue;
+      bool has_value = false;
+      if (it.has_next_field().get(has_value) != simdjson::SUCCESS) continue;
+    }
+    return true;
+  }
+
+ private:
+  template <class F>
+  static inline __attribute__((always_inline)) bool read_value(od::value_iterator& it, Record& rec, ParseError& err) {
+    od::value v = ordered_detail::ValueAccess(it.child());
+    return F::read(v, rec, err);
+  }
+};
 
 }  // namespace segmentd::adapter
