@@ -1,6 +1,7 @@
 #include "protocol/venues/okx/adapter.h"
 
 #include "protocol/fill_checks.h"
+#include "protocol/ordered_fields.h"
 #include "protocol/venues/adapter_support.h"
 
 namespace segmentd {
@@ -109,55 +110,54 @@ class OkxAdapter final : public JsonAdapter {
     return true;
   }
 
+  //! OKX times are ms in strings; "" means not applicable (fillTime of a non-fill push).
+  static bool get_optional_ms(od::value& v, std::string_view what, std::int64_t& out_ns, ParseError& err) {
+    std::string_view s;
+    if (!get_string(v, what, s, err)) return false;
+    if (s.empty()) {
+      out_ns = 0;
+      return true;
+    }
+    std::int64_t ms = 0;
+    if (!parse_int(s, ms)) return fail(err, ParseErrorReason::kBadValue, "time is not an integer in ms");
+    return ms_to_ns(ms, what, out_ns, err);
+  }
+
+  //! The fields of an order that a fill needs; NaN / empty / 0 when absent.
+  struct OrderFields {
+    std::string_view inst_id, side, trade_id, exec_type, fill_fee_ccy, fee_ccy;
+    double fill_sz = kNaN, fill_px = kNaN, acc_fill_sz = kNaN, px_vol = kNaN, fwd_px = kNaN, mark_px = kNaN,
+           idx_px = kNaN;
+    DecimalText fill_fee, fee;  //!< "" (not present) differs from "0"
+    std::int64_t fill_time = 0, u_time = 0;
+  };
+  //! In the order OKX sends them (alphabetical).
+  using OrderTable = FieldTable<OrderFields,                                                   //
+                                Field<"accFillSz", &OrderFields::acc_fill_sz, read_decimal>,   //
+                                Field<"execType", &OrderFields::exec_type, read_string>,       //
+                                Field<"fee", &OrderFields::fee, read_decimal_text>,            //
+                                Field<"feeCcy", &OrderFields::fee_ccy, read_string>,           //
+                                Field<"fillFee", &OrderFields::fill_fee, read_decimal_text>,   //
+                                Field<"fillFeeCcy", &OrderFields::fill_fee_ccy, read_string>,  //
+                                Field<"fillFwdPx", &OrderFields::fwd_px, read_decimal>,        //
+                                Field<"fillIdxPx", &OrderFields::idx_px, read_decimal>,        //
+                                Field<"fillMarkPx", &OrderFields::mark_px, read_decimal>,      //
+                                Field<"fillPx", &OrderFields::fill_px, read_decimal>,          //
+                                Field<"fillPxVol", &OrderFields::px_vol, read_decimal>,        //
+                                Field<"fillSz", &OrderFields::fill_sz, read_decimal>,          //
+                                Field<"fillTime", &OrderFields::fill_time, get_optional_ms>,   //
+                                Field<"instId", &OrderFields::inst_id, read_string>,           //
+                                Field<"side", &OrderFields::side, read_string>,                //
+                                Field<"tradeId", &OrderFields::trade_id, read_string>,         //
+                                Field<"uTime", &OrderFields::u_time, get_optional_ms>>;
+
   bool decode_order(od::object& order, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,
                     ParseError& err) {
-    std::string_view inst_id, side, trade_id, exec_type, fill_fee_ccy, fee_ccy;
-    double fill_sz = kNaN, fill_px = kNaN, fill_fee = kNaN, fee = kNaN, acc_fill_sz = kNaN, px_vol = kNaN,
-           fwd_px = kNaN, mark_px = kNaN, idx_px = kNaN;
-    bool has_fill_fee = false, has_fee = false, present = false;
-    std::int64_t fill_time = 0, u_time = 0;
-    for (auto field_result : order) {
-      od::field field;
-      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "order");
-      const std::string_view key = raw_key(field);
-      od::value v = field.value();
-      bool ok = true;
-      if (key == "instId")
-        ok = get_string(v, key, inst_id, err);
-      else if (key == "side")
-        ok = get_string(v, key, side, err);
-      else if (key == "tradeId")
-        ok = get_string(v, key, trade_id, err);
-      else if (key == "execType")
-        ok = get_string(v, key, exec_type, err);
-      else if (key == "fillSz")
-        ok = get_decimal_string(v, key, fill_sz, present, err);
-      else if (key == "fillPx")
-        ok = get_decimal_string(v, key, fill_px, present, err);
-      else if (key == "fillFee")
-        ok = get_decimal_string(v, key, fill_fee, has_fill_fee, err);
-      else if (key == "fillFeeCcy")
-        ok = get_string(v, key, fill_fee_ccy, err);
-      else if (key == "fee")
-        ok = get_decimal_string(v, key, fee, has_fee, err);
-      else if (key == "feeCcy")
-        ok = get_string(v, key, fee_ccy, err);
-      else if (key == "accFillSz")
-        ok = get_decimal_string(v, key, acc_fill_sz, present, err);
-      else if (key == "fillPxVol")
-        ok = get_decimal_string(v, key, px_vol, present, err);
-      else if (key == "fillFwdPx")
-        ok = get_decimal_string(v, key, fwd_px, present, err);
-      else if (key == "fillMarkPx")
-        ok = get_decimal_string(v, key, mark_px, present, err);
-      else if (key == "fillIdxPx")
-        ok = get_decimal_string(v, key, idx_px, present, err);
-      else if (key == "fillTime")
-        ok = get_optional_ms(v, key, fill_time, err);
-      else if (key == "uTime")
-        ok = get_optional_ms(v, key, u_time, err);
-      if (!ok) return false;
-    }
+    OrderFields o;
+    if (!OrderTable::read(order, o, "order", err)) return false;
+    const std::string_view inst_id = o.inst_id, side = o.side, trade_id = o.trade_id, exec_type = o.exec_type;
+    const double fill_sz = o.fill_sz, fill_px = o.fill_px, px_vol = o.px_vol, fwd_px = o.fwd_px, mark_px = o.mark_px,
+                 idx_px = o.idx_px;
     // A push without an execution says so with tradeId "" and fillSz "0" or "": a state change
     // of the order. A negative fillSz is a defect, reported like any venue's negative size.
     if (trade_id.empty() || std::isnan(fill_sz) || fill_sz == 0) {
@@ -172,7 +172,7 @@ class OkxAdapter final : public JsonAdapter {
         !adapter::side(side, "side", "buy", "sell", f.side, err))
       return false;
     f.recv_ns = recv_ns;
-    f.venue_ns = fill_time > 0 ? fill_time : u_time;
+    f.venue_ns = o.fill_time > 0 ? o.fill_time : o.u_time;
     f.venue = Venue::kOkx;
     f.account = account_;
     if (exec_type == "M")
@@ -191,27 +191,14 @@ class OkxAdapter final : public JsonAdapter {
     if (mark_px > 0) f.mark_price = mark_px;
     // OKX signs fees from the account's side: negative = charged. Fill::fee_usd: positive = paid.
     const double base_usd = base_usd_price(f, *ins, index);
-    if (has_fill_fee) {
-      f.fee_usd = fee_to_usd(-fill_fee, fill_fee_ccy, *ins, base_usd);
-    } else if (has_fee && acc_fill_sz == fill_sz) {
-      f.fee_usd = fee_to_usd(-fee, fee_ccy, *ins, base_usd);
+    if (o.fill_fee.present) {
+      f.fee_usd = fee_to_usd(-o.fill_fee.value, o.fill_fee_ccy, *ins, base_usd);
+    } else if (o.fee.present && o.acc_fill_sz == fill_sz) {
+      f.fee_usd = fee_to_usd(-o.fee.value, o.fee_ccy, *ins, base_usd);
     }
     f.trade_id = TradeIdHasher("okx").add(inst_id).add(trade_id).value();
     out.push_back(f);
     return true;
-  }
-
-  //! OKX times are ms in strings; "" means not applicable (fillTime of a non-fill push).
-  static bool get_optional_ms(od::value& v, std::string_view what, std::int64_t& out_ns, ParseError& err) {
-    std::string_view s;
-    if (!get_string(v, what, s, err)) return false;
-    if (s.empty()) {
-      out_ns = 0;
-      return true;
-    }
-    std::int64_t ms = 0;
-    if (!parse_int(s, ms)) return fail(err, ParseErrorReason::kBadValue, "time is not an integer in ms");
-    return ms_to_ns(ms, what, out_ns, err);
   }
 };
 
