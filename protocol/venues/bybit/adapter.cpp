@@ -1,6 +1,7 @@
 #include "protocol/venues/bybit/adapter.h"
 
 #include "protocol/fill_checks.h"
+#include "protocol/ordered_fields.h"
 #include "protocol/venues/adapter_support.h"
 
 namespace segmentd {
@@ -89,54 +90,42 @@ class BybitAdapter final : public JsonAdapter {
   }
 
  private:
-  bool decode_execution(od::object& exec, bool fast, std::int64_t recv_ns, std::vector<Fill>& out,
-                        DecodeOutcome& outcome, ParseError& err) {
+  //! The fields of an execution that a fill needs; NaN / empty / 0 when absent.
+  struct ExecFields {
     std::string_view category, symbol, exec_id, exec_type, side, fee_currency;
     double price = kNaN, qty = kNaN, fee = kNaN, trade_iv = kNaN, mark = kNaN, index = kNaN, underlying = kNaN;
-    bool present = false, has_exec_type = false;
+    bool has_exec_type = false;
     bool maker = false, has_maker = false;
     std::int64_t exec_time = 0;
-    for (auto field_result : exec) {
-      od::field field;
-      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "execution");
-      const std::string_view key = raw_key(field);
-      od::value v = field.value();
-      bool ok = true;
-      if (key == "category")
-        ok = get_string(v, key, category, err);
-      else if (key == "symbol")
-        ok = get_string(v, key, symbol, err);
-      else if (key == "execId")
-        ok = get_string(v, key, exec_id, err);
-      else if (key == "execType") {
-        ok = get_string(v, key, exec_type, err);
-        has_exec_type = true;
-      } else if (key == "side")
-        ok = get_string(v, key, side, err);
-      else if (key == "execPrice")
-        ok = get_decimal_string(v, key, price, present, err);
-      else if (key == "execQty")
-        ok = get_decimal_string(v, key, qty, present, err);
-      else if (key == "execFee")
-        ok = get_decimal_string(v, key, fee, present, err);
-      else if (key == "feeCurrency")
-        ok = get_string(v, key, fee_currency, err);
-      else if (key == "tradeIv")
-        ok = get_decimal_string(v, key, trade_iv, present, err);
-      else if (key == "markPrice")
-        ok = get_decimal_string(v, key, mark, present, err);
-      else if (key == "indexPrice")
-        ok = get_decimal_string(v, key, index, present, err);
-      else if (key == "underlyingPrice")
-        ok = get_decimal_string(v, key, underlying, present, err);
-      else if (key == "execTime")
-        ok = get_ms_string(v, key, exec_time, err);
-      else if (key == "isMaker") {
-        ok = get_bool(v, key, maker, err);
-        has_maker = true;
-      }
-      if (!ok) return false;
-    }
+  };
+  //! In the order Bybit sends them.
+  using ExecTable = FieldTable<ExecFields,                                                                          //
+                               Field<"category", &ExecFields::category, read_string>,                               //
+                               Field<"symbol", &ExecFields::symbol, read_string>,                                   //
+                               Field<"execFee", &ExecFields::fee, read_decimal>,                                    //
+                               Field<"execId", &ExecFields::exec_id, read_string>,                                  //
+                               Field<"execPrice", &ExecFields::price, read_decimal>,                                //
+                               Field<"execQty", &ExecFields::qty, read_decimal>,                                    //
+                               Field<"execType", &ExecFields::exec_type, read_string, &ExecFields::has_exec_type>,  //
+                               Field<"tradeIv", &ExecFields::trade_iv, read_decimal>,                               //
+                               Field<"markPrice", &ExecFields::mark, read_decimal>,                                 //
+                               Field<"indexPrice", &ExecFields::index, read_decimal>,                               //
+                               Field<"underlyingPrice", &ExecFields::underlying, read_decimal>,                     //
+                               Field<"side", &ExecFields::side, read_string>,                                       //
+                               Field<"execTime", &ExecFields::exec_time, read_ms_string>,                           //
+                               Field<"isMaker", &ExecFields::maker, read_bool, &ExecFields::has_maker>,             //
+                               Field<"feeCurrency", &ExecFields::fee_currency, read_string>>;
+
+  bool decode_execution(od::object& exec, bool fast, std::int64_t recv_ns, std::vector<Fill>& out,
+                        DecodeOutcome& outcome, ParseError& err) {
+    ExecFields x;
+    if (!ExecTable::read(exec, x, "execution", err)) return false;
+    const std::string_view category = x.category, symbol = x.symbol, exec_id = x.exec_id, exec_type = x.exec_type,
+                           side = x.side, fee_currency = x.fee_currency;
+    const double price = x.price, qty = x.qty, fee = x.fee, trade_iv = x.trade_iv, mark = x.mark, index = x.index,
+                 underlying = x.underlying;
+    const bool has_exec_type = x.has_exec_type, maker = x.maker, has_maker = x.has_maker;
+    const std::int64_t exec_time = x.exec_time;
     if (!has_exec_type && !fast) return fail(err, ParseErrorReason::kMissingField, "execution without 'execType'");
     if (has_exec_type && exec_type != "Trade") {
       ++outcome.skipped;
