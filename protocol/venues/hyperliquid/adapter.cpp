@@ -1,6 +1,7 @@
 #include "protocol/venues/hyperliquid/adapter.h"
 
 #include "protocol/fill_checks.h"
+#include "protocol/ordered_fields.h"
 #include "protocol/venues/adapter_support.h"
 
 namespace segmentd {
@@ -99,43 +100,42 @@ class HyperliquidAdapter final : public JsonAdapter {
     return finish_object(data, err);
   }
 
-  bool decode_fill(od::object& obj, std::string_view user, AccountId account, std::int64_t recv_ns,
-                   std::vector<Fill>& out, ParseError& err) {
+  //! A trade id: an unsigned JSON integer.
+  static bool get_tid(od::value& v, std::string_view, std::uint64_t& tid, ParseError& err) {
+    if (auto e = v.get_uint64().get(tid); e) return fail_json(err, e, "'tid' (integer)");
+    return true;
+  }
+
+  //! The fields of a user fill that a Fill needs; NaN / empty / kNoTime when absent.
+  struct FillFields {
     std::string_view coin, side, fee_token;
     double px = kNaN, sz = kNaN, fee = kNaN;
-    bool present = false, crossed = false, has_crossed = false;
+    bool crossed = false, has_crossed = false;
     std::int64_t time = kNoTime;
     std::uint64_t tid = 0;
     bool has_tid = false;
-    for (auto field_result : obj) {
-      od::field field;
-      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "fill");
-      const std::string_view key = raw_key(field);
-      od::value v = field.value();
-      bool ok = true;
-      if (key == "coin")
-        ok = get_string(v, key, coin, err);
-      else if (key == "px")
-        ok = get_decimal_string(v, key, px, present, err);
-      else if (key == "sz")
-        ok = get_decimal_string(v, key, sz, present, err);
-      else if (key == "side")
-        ok = get_string(v, key, side, err);
-      else if (key == "time")
-        ok = get_int(v, key, time, err);
-      else if (key == "fee")
-        ok = get_decimal_string(v, key, fee, present, err);
-      else if (key == "feeToken")
-        ok = get_string(v, key, fee_token, err);
-      else if (key == "crossed") {
-        ok = get_bool(v, key, crossed, err);
-        has_crossed = true;
-      } else if (key == "tid") {
-        ok = get_tid(v, tid, err);
-        has_tid = true;
-      }
-      if (!ok) return false;
-    }
+  };
+  //! In the order Hyperliquid sends them.
+  using FillTable = FieldTable<FillFields,                                                                   //
+                               Field<"coin", &FillFields::coin, read_string>,                                //
+                               Field<"px", &FillFields::px, read_decimal>,                                   //
+                               Field<"sz", &FillFields::sz, read_decimal>,                                   //
+                               Field<"side", &FillFields::side, read_string>,                                //
+                               Field<"time", &FillFields::time, read_int>,                                   //
+                               Field<"crossed", &FillFields::crossed, read_bool, &FillFields::has_crossed>,  //
+                               Field<"fee", &FillFields::fee, read_decimal>,                                 //
+                               Field<"tid", &FillFields::tid, get_tid, &FillFields::has_tid>,                //
+                               Field<"feeToken", &FillFields::fee_token, read_string>>;
+
+  bool decode_fill(od::object& obj, std::string_view user, AccountId account, std::int64_t recv_ns,
+                   std::vector<Fill>& out, ParseError& err) {
+    FillFields x;
+    if (!FillTable::read(obj, x, "fill", err)) return false;
+    const std::string_view coin = x.coin, side = x.side, fee_token = x.fee_token;
+    const double px = x.px, sz = x.sz, fee = x.fee;
+    const bool crossed = x.crossed, has_crossed = x.has_crossed, has_tid = x.has_tid;
+    const std::int64_t time = x.time;
+    const std::uint64_t tid = x.tid;
     Fill f;
     if (!common(coin, side, px, sz, time, has_tid, recv_ns, f, err)) return false;
     f.account = account;
@@ -152,6 +152,44 @@ class HyperliquidAdapter final : public JsonAdapter {
     return true;
   }
 
+  //! A trade's users: [buyer, seller]. `n` counts every element (only the first two are kept).
+  struct Users {
+    std::string_view names[2];
+    std::size_t n = 0;
+    bool present = false;
+  };
+  static bool get_users(od::value& v, std::string_view, Users& out, ParseError& err) {
+    out.present = true;
+    od::array a;
+    if (auto e = v.get_array().get(a); e) return fail_json(err, e, "'users' (array)");
+    for (auto u : a) {
+      std::string_view s;
+      if (auto e = u.get_string().get(s); e) return fail_json(err, e, "'users' element (string)");
+      if (out.n < 2) out.names[out.n] = s;
+      ++out.n;
+    }
+    return true;
+  }
+
+  //! The fields of a public trade that its two fills need; NaN / empty / kNoTime when absent.
+  struct TradeFields {
+    std::string_view coin, side;
+    double px = kNaN, sz = kNaN;
+    std::int64_t time = kNoTime;
+    std::uint64_t tid = 0;
+    bool has_tid = false;
+    Users users;
+  };
+  //! In the order Hyperliquid sends them.
+  using TradeTable = FieldTable<TradeFields,                                                      //
+                                Field<"coin", &TradeFields::coin, read_string>,                   //
+                                Field<"side", &TradeFields::side, read_string>,                   //
+                                Field<"px", &TradeFields::px, read_decimal>,                      //
+                                Field<"sz", &TradeFields::sz, read_decimal>,                      //
+                                Field<"time", &TradeFields::time, read_int>,                      //
+                                Field<"tid", &TradeFields::tid, get_tid, &TradeFields::has_tid>,  //
+                                Field<"users", &TradeFields::users, get_users>>;
+
   bool decode_trades(od::value& v, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,
                      ParseError& err) {
     od::array trades;
@@ -159,47 +197,15 @@ class HyperliquidAdapter final : public JsonAdapter {
     for (auto trade_result : trades) {
       od::object obj;
       if (auto e = trade_result.get_object().get(obj); e) return fail_json(err, e, "trade (object)");
-      std::string_view coin, side;
-      std::string_view users[2];
-      std::size_t n_users = 0;
-      bool has_users = false;
-      double px = kNaN, sz = kNaN;
-      bool present = false;
-      std::int64_t time = kNoTime;
-      std::uint64_t tid = 0;
-      bool has_tid = false;
-      for (auto field_result : obj) {
-        od::field field;
-        if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "trade");
-        const std::string_view key = raw_key(field);
-        od::value fv = field.value();
-        bool ok = true;
-        if (key == "coin")
-          ok = get_string(fv, key, coin, err);
-        else if (key == "side")
-          ok = get_string(fv, key, side, err);
-        else if (key == "px")
-          ok = get_decimal_string(fv, key, px, present, err);
-        else if (key == "sz")
-          ok = get_decimal_string(fv, key, sz, present, err);
-        else if (key == "time")
-          ok = get_int(fv, key, time, err);
-        else if (key == "tid") {
-          ok = get_tid(fv, tid, err);
-          has_tid = true;
-        } else if (key == "users") {
-          has_users = true;
-          od::array a;
-          if (auto e = fv.get_array().get(a); e) return fail_json(err, e, "'users' (array)");
-          for (auto u : a) {
-            std::string_view s;
-            if (auto e = u.get_string().get(s); e) return fail_json(err, e, "'users' element (string)");
-            if (n_users < 2) users[n_users] = s;
-            ++n_users;
-          }
-        }
-        if (!ok) return false;
-      }
+      TradeFields x;
+      if (!TradeTable::read(obj, x, "trade", err)) return false;
+      const std::string_view coin = x.coin, side = x.side;
+      const std::string_view* users = x.users.names;
+      const std::size_t n_users = x.users.n;
+      const bool has_users = x.users.present, has_tid = x.has_tid;
+      const double px = x.px, sz = x.sz;
+      const std::int64_t time = x.time;
+      const std::uint64_t tid = x.tid;
       if (!has_users) {
         ++outcome.skipped;  // older feed without users: a market trade, not attributable
         continue;
@@ -244,11 +250,6 @@ class HyperliquidAdapter final : public JsonAdapter {
     f.price = px;
     f.qty = sz * ins->contract_value;
     if (!set_notional(f, *ins)) return fail(err, ParseErrorReason::kBadSymbol, "instrument price is not in USD");
-    return true;
-  }
-
-  static bool get_tid(od::value& v, std::uint64_t& tid, ParseError& err) {
-    if (auto e = v.get_uint64().get(tid); e) return fail_json(err, e, "'tid' (integer)");
     return true;
   }
 
