@@ -4,8 +4,11 @@
 // per-session symbol and account caches, and the base class that makes decode() all-or-nothing
 // and applies de-duplication.
 //
-// Fields are read in document order (one pass, no DOM): each adapter iterates an object's fields,
-// switches on the key and keeps what it needs in locals, so field order never matters.
+// Fields are read in document order (one pass, no DOM): an adapter declares the fields of an
+// object it reads as a table (protocol/ordered_fields.h: FieldTable, the OKX, Bybit and
+// Hyperliquid fills), or iterates the object's fields and switches on the key; either way field
+// order never changes the result. Deribit's trades also have an ordered fast path with a
+// fallback to such a walk.
 
 #include <charconv>
 #include <cmath>
