@@ -231,7 +231,7 @@ TEST_CASE("field tables: the fields in table order and in any other order read t
   }
 }
 
-TEST_CASE("field tables: absent fields keep their defaults; an empty object reads nothing", "[field_tables]") {
+TEST_CASE("field tables: absent fields keep their defaults, and an empty object reads nothing", "[field_tables]") {
   const Outcome empty = by_table("{}");
   REQUIRE(empty.ok);
   CHECK(empty.a.empty());
