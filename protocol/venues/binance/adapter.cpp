@@ -138,7 +138,7 @@ class BinanceAdapter final : public JsonAdapter {
                             ParseError& err) {
     std::string_view symbol, side, exec_type, fee_asset;
     double last_qty = kNaN, last_price = kNaN, fee = kNaN;
-    bool present = false;
+    bool present = false, has_fee = false;
     bool maker = false, has_maker = false;
     std::int64_t trade_time = kNoTime, trade_id = -1, order_id = -1;
     for (auto field_result : order) {
@@ -154,7 +154,10 @@ class BinanceAdapter final : public JsonAdapter {
         case 'x': ok = get_string(v, "o.x", exec_type, err); break;
         case 'l': ok = get_decimal_string(v, "o.l", last_qty, present, err); break;
         case 'L': ok = get_decimal_string(v, "o.L", last_price, present, err); break;
-        case 'n': ok = get_decimal_string(v, "o.n", fee, present, err); break;
+        case 'n':
+          ok = get_decimal_string(v, "o.n", fee, present, err);
+          has_fee = true;
+          break;
         case 'N': ok = get_string(v, "o.N", fee_asset, err); break;
         case 'T': ok = get_int(v, "o.T", trade_time, err); break;
         case 't': ok = get_int(v, "o.t", trade_id, err); break;
@@ -208,7 +211,12 @@ class BinanceAdapter final : public JsonAdapter {
     // USDⓈ-M quantities are in the base asset (contract value 1); COIN-M in USD contracts.
     f.qty = ins->inverse ? last_qty * ins->contract_value / last_price : last_qty * ins->contract_value;
     if (!set_notional(f, *ins)) return fail(err, ParseErrorReason::kBadSymbol, "instrument price is not in USD");
-    if (!std::isnan(fee)) f.fee_usd = fee_to_usd(fee, fee_asset, *ins, base_usd_price(f, *ins, kNaN));
+    // N and n "will not push if no commission" (Binance docs): without n the trade paid none.
+    if (!has_fee) {
+      f.fee_usd = 0.0;
+    } else if (!std::isnan(fee)) {
+      f.fee_usd = fee_to_usd(fee, fee_asset, *ins, base_usd_price(f, *ins, kNaN));
+    }
     char digits[24];
     if (keyed_by_order) {
       f.trade_id = TradeIdHasher("binance").add(symbol).add("liquidation").add(int_text(order_id, digits)).value();

@@ -6,8 +6,9 @@
 //     account's position; always a taker fill; keyed by the order id "i" if it has no trade id).
 //     NEW, CANCELED, EXPIRED, AMENDMENT are order updates, each with its own reason. Fill fields:
 //     l = last filled quantity (base units on USDⓈ-M; contracts on COIN-M, converted with the
-//     contract value in USD), L = last filled price, n/N = commission and its asset, T = trade
-//     time (ms), t = trade id, m = maker.
+//     contract value in USD), L = last filled price, n/N = commission and its asset (both absent
+//     when the trade paid none: the fee is then 0, as the docs say), T = trade time (ms), t =
+//     trade id, m = maker.
 //   - options: "o" is an array of orders, each with "fi", an array of fills {t, p, q, T, m, f};
 //     the side is the sign of the order quantity "q" (positive buy, negative sell); the fee "f"
 //     is in the quote asset (USDT), positive = commission, negative = rebate. The message has no
