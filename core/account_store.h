@@ -66,8 +66,8 @@ class AccountStore {
   std::size_t resolve_markouts(std::int64_t now_ns, const PriceTape& tape, Fn&& on_resolved);
 
   std::optional<Slot> find(AccountId account) const;
-  //! Records the assigner's decision on the account (docs/architecture.md, "The model and segments": the account's segment,
-  //! confidence and the event time it entered the segment).
+  //! Records the assigner's decision on the account (docs/architecture.md, "The model and segments": the account's
+  //! segment, confidence and the event time it entered the segment).
   void set_segment(Slot slot, SegmentId segment, float confidence, std::int64_t since_ns) {
     AccountCore& c = core_mut(slot);
     c.segment = segment;

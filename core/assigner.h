@@ -1,7 +1,7 @@
 #pragma once
-// The per-account assignment decision a shard takes against the current Model (docs/architecture.md, "The model and segments"):
-// nearest centre, hysteresis, confidence and reasons. A pure function: the shard keeps the
-// account's current segment and the time it entered it, and applies the decision.
+// The per-account assignment decision a shard takes against the current Model (docs/architecture.md, "The model and
+// segments"): nearest centre, hysteresis, confidence and reasons. A pure function: the shard keeps the account's
+// current segment and the time it entered it, and applies the decision.
 //
 // Hysteresis: an account in segment s moves to the nearest centre c only when
 //   d(x,c)² < (1 − margin) · d(x,s)²   and   now − since ≥ min_dwell.

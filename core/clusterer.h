@@ -1,6 +1,6 @@
 #pragma once
-// The online clusterer (docs/architecture.md, "The model and segments"): mini-batch k-means (Sculley 2010) on standardized features,
-// with per-centre weights that forget in event time (half-life), a k-means++ warm start on an
+// The online clusterer (docs/architecture.md, "The model and segments"): mini-batch k-means (Sculley 2010) on
+// standardized features, with per-centre weights that forget in event time (half-life), a k-means++ warm start on an
 // account sample, dying clusters replaced by splitting the highest-SSE cluster, segment ids that are
 // never reused nor permuted, labels and policy from config rules, and quality signals.
 //

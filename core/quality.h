@@ -1,7 +1,7 @@
 #pragma once
-// The clusterer's quality signals (docs/architecture.md, "The model and segments"), computed on the account sample so their cost is
-// bounded whatever the number of accounts: decayed inertia, silhouette, churn per hour, centroid
-// drift per version, adjusted Rand index between consecutive evaluations, segment sizes.
+// The clusterer's quality signals (docs/architecture.md, "The model and segments"), computed on the account sample so
+// their cost is bounded whatever the number of accounts: decayed inertia, silhouette, churn per hour, centroid drift
+// per version, adjusted Rand index between consecutive evaluations, segment sizes.
 //
 // Churn and ARI compare the sample's nearest-centre labels between two evaluations: they measure
 // how much the model itself moves accounts, before hysteresis (the shards' SegmentChange rate is

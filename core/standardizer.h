@@ -1,8 +1,8 @@
 #pragma once
-// Decayed per-feature mean and variance in event time (docs/architecture.md, "The model and segments"), frozen into a Scaler per
-// model version. A model's centroids and the vectors assigned against it are always scaled with the
-// same frozen Scaler, so a change of the running statistics never silently moves every centroid:
-// the clusterer decides when to freeze a new one (and says so with Model::scaler_version).
+// Decayed per-feature mean and variance in event time (docs/architecture.md, "The model and segments"), frozen into a
+// Scaler per model version. A model's centroids and the vectors assigned against it are always scaled with the same
+// frozen Scaler, so a change of the running statistics never silently moves every centroid: the clusterer decides when
+// to freeze a new one (and says so with Model::scaler_version).
 //
 // Owned by the clusterer thread; not thread-safe.
 

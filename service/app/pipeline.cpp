@@ -170,7 +170,8 @@ void Pipeline::start_probes() {
     ingest_probes_.push_back(std::move(probe));
   }
   // One sink per source, in the same order.
-  for (std::size_t i = 0; i < sources_.size() && i < sinks_.size(); ++i) sinks_[i]->attach_probe(ingest_probes_[i].get());
+  for (std::size_t i = 0; i < sources_.size() && i < sinks_.size(); ++i)
+    sinks_[i]->attach_probe(ingest_probes_[i].get());
   shard_probe_ = std::make_unique<ShardProbe>(
       *metrics_, shards_->shards(), static_cast<std::size_t>(shards_->producers()) * config_.shards.ring_capacity);
   shard_probe_->attach(shards_.get());

@@ -31,10 +31,10 @@
 #include "core/price_tape.h"
 #include "protocol/publisher/admin_messages.h"
 #include "service/clustering/clusterer_loop.h"
-#include "service/metrics/ingest_probe.h"
 #include "service/config/config.h"
 #include "service/ingest/fill_sink.h"
 #include "service/ingest/source.h"
+#include "service/metrics/ingest_probe.h"
 #include "service/shards/account_shard.h"
 #include "service/shards/shard_set.h"
 

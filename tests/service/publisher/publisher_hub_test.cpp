@@ -185,7 +185,8 @@ std::string joined_texts(const PublishBatch& b, std::size_t i, std::size_t j) {
 
 }  // namespace
 
-TEST_CASE("publisher hub: a batch's joined text is its messages joined by ',', and ranges are exact", "[publisher_hub]") {
+TEST_CASE("publisher hub: a batch's joined text is its messages joined by ',', and ranges are exact",
+          "[publisher_hub]") {
   World w;
   auto rec = std::make_shared<BatchRecorder>();
   std::uint64_t id = w.hub.add_session(rec);
