@@ -74,7 +74,9 @@ absl::StatusOr<Instrument> parse_symbol(Venue venue, std::string_view symbol) {
                      symbol.size() > shown.size() ? "...\": " : "\": ", parsed.status().message()));
   }
   parsed->venue = venue;
-  parsed->symbol = std::string(symbol);
+  // A grammar sets the symbol only for a form of its own that the venue spells otherwise (Bybit's
+  // "spot:BTCUSDT" is the spot pair Bybit calls "BTCUSDT").
+  if (parsed->symbol.empty()) parsed->symbol = std::string(symbol);
   return parsed;
 }
 

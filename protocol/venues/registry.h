@@ -17,6 +17,8 @@ std::unique_ptr<VenueAdapter> make_venue_adapter(Venue venue, AdapterContext con
 
 //! Parses a venue symbol into an Instrument with the venue's default contract spec. A native
 //! symbol may use any venue's naming (quantities in native records are already base units).
+//! Instrument::symbol is `symbol`, except for a registry-only form that names what the venue
+//! spells ambiguously: Bybit's "spot:BTCUSDT" is the spot pair "BTCUSDT" (bybit/symbols.h).
 //! Returns InvalidArgument naming the venue, the (escaped) symbol and why; never throws.
 //! A SymbolParser (core/instrument.h): InstrumentRegistry takes it.
 absl::StatusOr<Instrument> parse_symbol(Venue venue, std::string_view symbol);

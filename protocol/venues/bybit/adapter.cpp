@@ -3,6 +3,7 @@
 #include "protocol/fill_checks.h"
 #include "protocol/ordered_fields.h"
 #include "protocol/venues/adapter_support.h"
+#include "protocol/venues/bybit/symbols.h"
 
 namespace segmentd {
 namespace {
@@ -144,7 +145,9 @@ class BybitAdapter final : public JsonAdapter {
     f.venue = Venue::kBybit;
     f.account = account_;
     if (has_maker) f.liquidity = maker ? Liquidity::kMaker : Liquidity::kTaker;
-    const InstrumentInfo* ins = instruments_.find(symbol, err);
+    // The category decides the instrument: a spot execution of BTCUSDT is the spot pair, which
+    // Bybit spells like the perpetual (symbols.h).
+    const InstrumentInfo* ins = instruments_.find(category == "spot" ? spot_symbol(symbol) : symbol, err);
     if (ins == nullptr) return false;
     set_instrument(f, *ins);
     f.price = price;
@@ -166,6 +169,15 @@ class BybitAdapter final : public JsonAdapter {
     out.push_back(f);
     return true;
   }
+
+  //! The registry's name of the spot pair `symbol`: "spot:BTCUSDT" (valid until the next call).
+  std::string_view spot_symbol(std::string_view symbol) {
+    spot_symbol_.assign(kBybitSpotPrefix);
+    spot_symbol_.append(symbol);
+    return spot_symbol_;
+  }
+
+  std::string spot_symbol_;
 };
 
 }  // namespace

@@ -9,7 +9,8 @@ using namespace symbol_grammar;  // NOLINT(google-build-using-namespace): the gr
 
 // ---------------------------------------------------------------------------------------------
 // Bybit: BTCUSDT, BTCUSDC, BTCPERP (linear perps), BTCUSD (inverse perp), BTCUSDH25 (inverse
-// future), BTC-26DEC25 (USDC future), BTCUSDT-26DEC25 (USDT future), BTC-30DEC22-18000-C[-USDT].
+// future), BTC-26DEC25 (USDC future), BTCUSDT-26DEC25 (USDT future), BTC-30DEC22-18000-C[-USDT];
+// spot:BTCUSDT (the spot pair BTCUSDT, see symbols.h).
 
 //! Futures month codes F G H J K M N Q U V X Z = Jan..Dec.
 std::optional<int> month_from_code(char c) {
@@ -28,9 +29,21 @@ Date last_friday(int year, int month) {
   return Date{year, month, last - (weekday - kFriday + 7) % 7};
 }
 
+//! The spot pair of Bybit's symbol `pair` (BTCUSDT): base + USDT or USDC.
+absl::StatusOr<Instrument> parse_spot_pair(std::string_view pair) {
+  const auto split = split_pair(pair);
+  if (!split || (split->second != "USDT" && split->second != "USDC"))
+    return fail("spot pair: not a base asset followed by USDT or USDC");
+  Instrument inst = make(split->first, split->second, InstrumentKind::kSpot);
+  inst.symbol = std::string(pair);  // Bybit's spelling, without the prefix
+  return inst;
+}
+
 }  // namespace
 
 absl::StatusOr<Instrument> parse_bybit_symbol(std::string_view s) {
+  if (s.substr(0, kBybitSpotPrefix.size()) == kBybitSpotPrefix)
+    return parse_spot_pair(s.substr(kBybitSpotPrefix.size()));
   if (s.find('-') != std::string_view::npos) {
     std::size_t n = 0;
     const auto parts = split(s, '-', &n);

@@ -37,5 +37,55 @@ TEST_CASE("binance: an ORDER_TRADE_UPDATE trade without N and n paid no commissi
   check_close(with.fills[0].fee_usd, 0.3, "fee_usd");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Bybit v5 private "execution" topic (docs: "WebSocket Stream / Private / Execution"): each
+// execution carries "category" (spot, linear, inverse, option) and "symbol". The spot pair and
+// the USDT perpetual share the symbol (BTCUSDT); the category tells them apart.
+
+std::string bybit_execution(std::string_view category, std::string_view exec_id, std::string_view exec_type,
+                            std::string_view fee_currency) {
+  return str_cat(R"({"topic":"execution","id":"100200300_BTCUSDT_4000","creationTime":1760000000500,"data":[{)",
+                 R"("category":")", category, R"(","symbol":"BTCUSDT","closedSize":"0","execFee":"0.000002",)",
+                 R"("execId":")", exec_id, R"(","execPrice":"100000","execQty":"0.002","execType":")", exec_type,
+                 R"(","execValue":"200","feeRate":"0.001","tradeIv":"","markIv":"","blockTradeId":"",)",
+                 R"("markPrice":"","indexPrice":"","underlyingPrice":"","leavesQty":"0","orderId":"o-1",)",
+                 R"("orderLinkId":"","orderPrice":"100000","orderQty":"0.002","orderType":"Market",)",
+                 R"("stopOrderType":"","side":"Buy","execTime":"1760000000400","isLeverage":"0",)",
+                 R"("isMaker":false,"seq":4000,"marketUnit":"","execPnl":"0","createType":"CreateByUser",)",
+                 R"("feeCurrency":")", fee_currency, R"("}]})");
+}
+
+TEST_CASE("bybit: category spot is the spot pair and not the linear perpetual of the same symbol", "[bybit]") {
+  AdapterHarness h(Venue::kBybit);
+  h.ok(bybit_execution("spot", "spot-1", "Trade", "BTC"));
+  h.ok(bybit_execution("linear", "linear-1", "Trade", "USDT"));
+  h.ok(bybit_execution("spot", "spot-2", "Trade", "BTC"));  // again, after the perpetual
+  REQUIRE(h.fills.size() == 3);
+  for (const std::size_t i : {0, 2}) {
+    INFO("spot fill " << i);
+    const Fill& spot = h.fills[i];
+    CHECK(spot.kind == InstrumentKind::kSpot);
+    CHECK(h.instrument(spot).kind == InstrumentKind::kSpot);
+    CHECK(h.instrument(spot).symbol == "BTCUSDT");  // as Bybit spells it
+    check_close(spot.qty, 0.002, "qty");
+    check_close(spot.notional_usd, 200.0, "notional_usd");
+    check_close(spot.fee_usd, 0.000002 * 100000, "fee_usd");  // in the base coin, at the trade price
+  }
+  const Fill& perp = h.fills[1];
+  CHECK(perp.kind == InstrumentKind::kPerpetual);
+  CHECK(h.instrument(perp).symbol == "BTCUSDT");
+  CHECK(perp.instrument != h.fills[0].instrument);
+  CHECK(h.fills[2].instrument == h.fills[0].instrument);
+  // The registry's name of the spot pair (protocol/venues/bybit/symbols.h).
+  const auto pair = parse_symbol(Venue::kBybit, "spot:BTCUSDT");
+  REQUIRE(pair.ok());
+  CHECK(pair->kind == InstrumentKind::kSpot);
+  CHECK(pair->symbol == "BTCUSDT");
+  CHECK(pair->base == "BTC");
+  CHECK(pair->quote == "USDT");
+  CHECK_FALSE(parse_symbol(Venue::kBybit, "spot:BTCPERP").ok());
+  CHECK_FALSE(parse_symbol(Venue::kBybit, "spot:").ok());
+}
+
 }  // namespace
 }  // namespace segmentd::testing
