@@ -46,7 +46,7 @@ class BybitAdapter final : public JsonAdapter {
         outcome.reason = fast ? "execution.fast push" : "execution push with trades";
       } else {
         outcome.kind = MessageKind::kIgnored;
-        outcome.reason = "execution push without execType Trade (funding, ADL, delivery, ...)";
+        outcome.reason = "execution push without a trade (funding, settlement, delivery, ...)";
       }
       return finish_object(root, err);
     }
@@ -128,7 +128,7 @@ class BybitAdapter final : public JsonAdapter {
     const bool has_exec_type = x.has_exec_type, maker = x.maker, has_maker = x.has_maker;
     const std::int64_t exec_time = x.exec_time;
     if (!has_exec_type && !fast) return fail(err, ParseErrorReason::kMissingField, "execution without 'execType'");
-    if (has_exec_type && exec_type != "Trade") {
+    if (has_exec_type && !is_fill(exec_type)) {
       ++outcome.skipped;
       return true;
     }
@@ -168,6 +168,13 @@ class BybitAdapter final : public JsonAdapter {
     f.trade_id = TradeIdHasher("bybit").add(exec_id).value();
     out.push_back(f);
     return true;
+  }
+
+  //! The execution types that are fills of the account: a trade, and the trades the venue makes
+  //! on the account's position (takeover liquidation, auto-deleveraging) or that it books
+  //! (block trade). Funding, Settle, Delivery, MovePosition, ... are not.
+  static bool is_fill(std::string_view exec_type) {
+    return exec_type == "Trade" || exec_type == "BustTrade" || exec_type == "AdlTrade" || exec_type == "BlockTrade";
   }
 
   //! The registry's name of the spot pair `symbol`: "spot:BTCUSDT" (valid until the next call).

@@ -1,8 +1,11 @@
 #pragma once
 // Bybit v5 private websocket: topics `execution` (and `execution.<category>`) and
-// `execution.fast`. Only execType == "Trade" is trading activity; Funding, AdlTrade, BustTrade,
-// Settle, Delivery, MovePosition, ... are skipped on purpose. `execution.fast` carries no execType
-// (it only pushes trades), no fee and no prices besides execPrice. Units (Bybit v5 docs):
+// `execution.fast`. An execution is a fill of the account when its execType is Trade, BustTrade
+// (takeover liquidation), AdlTrade (auto-deleveraging) or BlockTrade: each moves the account's
+// position at a price. Funding, Settle, Delivery, MovePosition, ... are skipped on purpose.
+// `execution.fast` carries no execType (it only pushes trades), no fee and no prices besides
+// execPrice. `category` (spot, linear, inverse, option) decides the instrument: a spot BTCUSDT
+// is the spot pair, not the perpetual Bybit spells alike (symbols.h). Units (Bybit v5 docs):
 //   - `execQty`: base coin for linear, spot and options; USD for inverse (BTCUSD, BTCUSDH25),
 //     so the base quantity is execQty × 1 USD / execPrice.
 //   - `execFee`: positive = paid, negative = rebate, in `feeCurrency` when given, else in the

@@ -87,5 +87,44 @@ TEST_CASE("bybit: category spot is the spot pair and not the linear perpetual of
   CHECK_FALSE(parse_symbol(Venue::kBybit, "spot:").ok());
 }
 
+// Bybit "execType" (docs: "Enums Definitions / execType"): Trade; AdlTrade (auto-deleveraging);
+// Funding (funding fee); BustTrade (takeover liquidation); Delivery; Settle; BlockTrade;
+// MovePosition. A liquidation, an auto-deleveraging and a block trade change the account's
+// position at a price like a trade does; a funding fee and a settlement do not.
+
+TEST_CASE("bybit: execType BustTrade AdlTrade and BlockTrade are fills like Trade", "[bybit]") {
+  for (const std::string exec_type : {"Trade", "BustTrade", "AdlTrade", "BlockTrade"}) {
+    DYNAMIC_SECTION("execType " << exec_type) {
+      AdapterHarness h(Venue::kBybit);
+      const auto out = h.ok(bybit_execution("linear", "exec-" + exec_type, exec_type, "USDT"));
+      CHECK(out.kind == MessageKind::kFills);
+      CHECK(out.fills == 1);
+      CHECK(out.skipped == 0);
+      REQUIRE(h.fills.size() == 1);
+      const Fill& f = h.fills[0];
+      CHECK(f.kind == InstrumentKind::kPerpetual);
+      CHECK(f.side == Side::kBuy);
+      CHECK(f.liquidity == Liquidity::kTaker);  // isMaker false
+      check_close(f.qty, 0.002, "qty");
+      check_close(f.price, 100000.0, "price");
+      check_close(f.notional_usd, 200.0, "notional_usd");
+      CHECK(f.trade_id == trade_hash("bybit:exec-" + exec_type));
+    }
+  }
+}
+
+TEST_CASE("bybit: execType Funding and Settle are no fills", "[bybit]") {
+  for (const std::string exec_type : {"Funding", "Settle"}) {
+    DYNAMIC_SECTION("execType " << exec_type) {
+      AdapterHarness h(Venue::kBybit);
+      const auto out = h.ok(bybit_execution("linear", "exec-" + exec_type, exec_type, "USDT"));
+      CHECK(out.kind == MessageKind::kIgnored);
+      CHECK(out.fills == 0);
+      CHECK(out.skipped == 1);
+      CHECK(h.fills.empty());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace segmentd::testing
