@@ -42,16 +42,13 @@ TEST_CASE("fixture binance/usdm_order_trade_update_filled: USD-M maker buy, l no
 }
 
 TEST_CASE("fixture binance/usdm_order_trade_update_partial: USDC pair, partial maker sell", "[binance]") {
-  // fee_usd: see the known-deviation test case below.
+  // fee_usd: checked by the no-commission test case below.
   check_own_fixture(Venue::kBinance, "binance/usdm_order_trade_update_partial", all_fields_but({"fee_usd"}));
 }
 
-TEST_CASE(
-    "fixture binance/usdm_order_trade_update_partial: no N and n means no commission, fee 0 (known deviation, issue "
-    "follow-up)",
-    "[binance][.deviation]") {
+TEST_CASE("fixture binance/usdm_order_trade_update_partial: no N and n means no commission, fee 0", "[binance]") {
   // Binance: N and n "will not push if no commission", so the fee is a known 0. The adapter
-  // reports it as unknown (NaN) today.
+  // once reported it as unknown (NaN).
   check_own_fixture(Venue::kBinance, "binance/usdm_order_trade_update_partial", only_fields({"fee_usd"}));
 }
 

@@ -32,26 +32,21 @@ TEST_CASE("fixture bybit/execution_option_taker_sell: tradeIv, underlyingPrice, 
 }
 
 TEST_CASE("fixture bybit/execution_spot_buy_fee_in_base: spot buy, fee in the base coin", "[bybit]") {
-  // kind: see the known-deviation test case below.
+  // kind: checked by the category test case below.
   check_own_fixture(Venue::kBybit, "bybit/execution_spot_buy_fee_in_base", all_fields_but({"kind"}));
 }
 
-TEST_CASE(
-    "fixture bybit/execution_spot_buy_fee_in_base: category spot is the spot pair, not the perpetual (known "
-    "deviation, issue follow-up)",
-    "[bybit][.deviation]") {
+TEST_CASE("fixture bybit/execution_spot_buy_fee_in_base: category spot is the spot pair, not the perpetual",
+          "[bybit]") {
   // Bybit names the spot pair and the linear perpetual alike (BTCUSDT); only "category" tells
-  // them apart. The adapter ignores category and resolves BTCUSDT to the perpetual today.
+  // them apart. The adapter reads category (it resolved BTCUSDT to the perpetual until that was fixed).
   check_own_fixture(Venue::kBybit, "bybit/execution_spot_buy_fee_in_base", only_fields({"kind"}));
 }
 
-TEST_CASE(
-    "fixture bybit/execution_bust_trade: execType BustTrade, AdlTrade, BlockTrade are fills of the account (known "
-    "deviation, issue follow-up)",
-    "[bybit][.deviation]") {
+TEST_CASE("fixture bybit/execution_bust_trade: execType BustTrade, AdlTrade, BlockTrade are fills of the account",
+          "[bybit]") {
   // A takeover liquidation (BustTrade), an auto-deleveraging (AdlTrade) and a block trade
-  // (BlockTrade) are executions the account experienced. The adapter counts only execType Trade
-  // today and ignores them.
+  // (BlockTrade) are executions the account experienced. The adapter once counted only execType Trade.
   SECTION("BustTrade, as in the fixture") { check_own_fixture(Venue::kBybit, "bybit/execution_bust_trade"); }
   for (const std::string exec_type : {"AdlTrade", "BlockTrade"}) {
     DYNAMIC_SECTION("the fixture with execType " << exec_type << ": the same fill") {
