@@ -168,7 +168,7 @@ inline __attribute__((always_inline)) simdjson::error_code find_field_ordered(od
 //! value is read), for fields whose presence matters beyond their value.
 template <FieldKey K, auto M, auto R, auto Seen = nullptr>
 struct Field {
-  static constexpr auto key = K;
+  static constexpr auto kKey = K;
 
   template <class Record>
   static inline __attribute__((always_inline)) bool read(od::value& v, Record& rec, ParseError& err) {
@@ -223,7 +223,7 @@ template <class Record, class... Fields>
 class FieldTable {
   static_assert(sizeof...(Fields) > 0);
   //! Bytes of a key's text that every key of the table has, its closing quote included.
-  static constexpr std::size_t kPrefixBytes = std::min<std::size_t>(4, std::min({Fields::key.size()...}) + 1);
+  static constexpr std::size_t kPrefixBytes = std::min<std::size_t>(4, std::min({Fields::kKey.size()...}) + 1);
   static constexpr std::uint32_t kPrefixMask =
       kPrefixBytes == 4 ? 0xFFFFFFFFu : (std::uint32_t{1} << (8 * kPrefixBytes)) - 1;
 
@@ -231,7 +231,7 @@ class FieldTable {
   static constexpr std::uint32_t prefix_of() {
     std::uint32_t p = 0;
     for (std::size_t i = 0; i < kPrefixBytes; ++i)
-      p |= static_cast<std::uint32_t>(static_cast<unsigned char>(F::key.quoted[i])) << (8 * i);
+      p |= static_cast<std::uint32_t>(static_cast<unsigned char>(F::kKey.quoted[i])) << (8 * i);
     return p;
   }
   struct Buckets {
@@ -277,7 +277,7 @@ class FieldTable {
       const char* raw = key.raw();
       if (may_be_ours(raw)) {
         bool ok = true;
-        (void)((key_is<Fields::key>(raw) && (ok = read_value<Fields>(it, rec, err), true)) || ...);
+        (void)((key_is<Fields::kKey>(raw) && (ok = read_value<Fields>(it, rec, err), true)) || ...);
         if (!ok) return false;
       }
       // object_iterator::operator++: an error here is reported at the top of the loop.
