@@ -11,7 +11,7 @@ packages=(
   libboost-dev libboost-program-options-dev   # Asio, Beast (header-only in 1.74), program_options
   libsimdjson-dev libabsl-dev prometheus-cpp-dev libssl-dev libtomlplusplus-dev libnats-dev
   # tests and benchmarks
-  catch2 libbenchmark-dev clang libclang-rt-14-dev openssl
+  catch2 libbenchmark-dev clang libclang-rt-14-dev clang-tidy clang-format openssl
   python3 python3-numpy python3-sklearn python3-websockets python3-yaml python3-jsonschema
   prometheus nats-server
 )
