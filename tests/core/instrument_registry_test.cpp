@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -102,23 +103,32 @@ TEST_CASE("the longest matching contract override wins, per venue", "[instrument
   CHECK(reg.get(*sol_usd).base == "SOL");
 }
 
-// Not tagged [tsan]: Debian's libabsl is built without TSan, so absl::Mutex's happens-before
-// edges are invisible to it and every absl::Mutex-guarded table shows false races.
-TEST_CASE("concurrent resolves agree on ids", "[instrument_registry]") {
+// Tagged [tsan]: the registry's lock is a std::mutex, which TSan sees.
+TEST_CASE("concurrent resolves agree on ids", "[instrument_registry][tsan]") {
   InstrumentRegistry reg{parse_symbol};
   const std::vector<std::string> symbols = {"BTC-PERPETUAL",      "ETH-PERPETUAL",       "BTC-27DEC24",
                                             "ETH-27DEC24",        "BTC-27DEC24-50000-C", "BTC-27DEC24-60000-P",
                                             "ETH_USDC-PERPETUAL", "SOL_USDC-PERPETUAL"};
   constexpr int kThreads = 4;
+  constexpr InstrumentId kUnset = std::numeric_limits<InstrumentId>::max();
+  // seen[t][i]: the id thread t got for symbols[i]; every round of a thread must get the same one.
+  std::vector<std::vector<InstrumentId>> seen(kThreads, std::vector<InstrumentId>(symbols.size(), kUnset));
+  std::vector<int> disagreements(kThreads, 0);
+  std::vector<int> failures(kThreads, 0);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int round = 0; round < 200; ++round) {
-        for (std::size_t i = 0; i < symbols.size(); ++i) {
-          const std::string& s = symbols[(i + static_cast<std::size_t>(t)) % symbols.size()];
-          auto id = reg.resolve(Venue::kDeribit, s);
-          if (!id.ok()) continue;
-          (void)reg.get(*id).base.size();
+        for (std::size_t k = 0; k < symbols.size(); ++k) {
+          const std::size_t i = (k + static_cast<std::size_t>(t)) % symbols.size();
+          auto id = reg.resolve(Venue::kDeribit, symbols[i]);
+          if (!id.ok()) {
+            ++failures[t];
+            continue;
+          }
+          if (seen[t][i] == kUnset) seen[t][i] = *id;
+          if (seen[t][i] != *id) ++disagreements[t];
+          if (reg.get(*id).symbol != symbols[i]) ++disagreements[t];
           (void)reg.underlying_name(reg.underlying_of(*id)).size();
         }
       }
@@ -126,11 +136,21 @@ TEST_CASE("concurrent resolves agree on ids", "[instrument_registry]") {
   }
   for (auto& th : threads) th.join();
   CHECK(reg.size() == symbols.size());
+  for (int t = 0; t < kThreads; ++t) {
+    INFO("thread " << t);
+    CHECK(failures[t] == 0);
+    CHECK(disagreements[t] == 0);
+  }
+  std::vector<InstrumentId> ids;
   for (std::size_t i = 0; i < symbols.size(); ++i) {
     auto id = reg.resolve(Venue::kDeribit, symbols[i]);
     REQUIRE(id.ok());
     CHECK(reg.get(*id).symbol == symbols[i]);
+    for (int t = 0; t < kThreads; ++t) CHECK(seen[t][i] == *id);  // every thread got this id
+    ids.push_back(*id);
   }
+  std::sort(ids.begin(), ids.end());
+  CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());  // distinct symbols, distinct ids
   std::vector<std::string> names;
   for (std::size_t u = 0; u < 3; ++u) names.push_back(reg.underlying_name(static_cast<UnderlyingId>(u)));
   std::sort(names.begin(), names.end());
