@@ -24,6 +24,14 @@ inline std::uint64_t trade_hash(std::string_view venue_prefixed_id) {
   return stable_hash(venue_prefixed_id.data(), venue_prefixed_id.size());
 }
 
+//! `text` with the first occurrence of `from` replaced by `to`; `from` must occur (a test that
+//! alters a fixture must alter it).
+inline std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
 constexpr std::int64_t kRecvNs = 1'700'000'000'000'000'000;
 
 //! One adapter with its own interner and registry, as a session would have.

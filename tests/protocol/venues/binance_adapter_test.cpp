@@ -122,12 +122,7 @@ TEST_CASE("fixture binance/usdm_order_trade_update_filled: altered, it is reject
   for (std::size_t cut : {good.size() / 3, good.size() / 2, good.size() - 2}) {
     h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
   }
-  auto with = [&](const std::string& from, const std::string& to) {
-    std::string s = good;
-    const auto at = s.find(from);
-    REQUIRE(at != std::string::npos);
-    return s.replace(at, from.size(), to);
-  };
+  auto with = [&](const std::string& from, const std::string& to) { return replaced(good, from, to); };
   h.rejects(with(R"("l": "1.500")", R"("l": 1.5)"), ParseErrorReason::kWrongType);
   h.rejects(with(R"("l": "1.500")", R"("l": "one")"), ParseErrorReason::kBadValue);
   h.rejects(with(R"("L": "3380.25")", R"("L": "0")"), ParseErrorReason::kBadValue);
@@ -361,12 +356,7 @@ TEST_CASE("binance: bad messages are rejected by reason and append no fill", "[b
   for (std::size_t cut : {good.size() / 3, good.size() / 2, good.size() - 2}) {
     h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
   }
-  auto with = [&](const std::string& from, const std::string& to) {
-    std::string s = good;
-    const auto at = s.find(from);
-    REQUIRE(at != std::string::npos);
-    return s.replace(at, from.size(), to);
-  };
+  auto with = [&](const std::string& from, const std::string& to) { return replaced(good, from, to); };
   h.rejects(with(R"("l": "1.000")", R"("l": 1.0)"), ParseErrorReason::kWrongType);
   h.rejects(with(R"("l": "1.000")", R"("l": "one")"), ParseErrorReason::kBadValue);
   h.rejects(with(R"("L": "2500.00")", R"("L": "0")"), ParseErrorReason::kBadValue);

@@ -98,12 +98,7 @@ TEST_CASE("fixture bybit/execution_linear_taker_sell: altered, it is rejected by
   const std::string good = own_fixture("bybit/execution_linear_taker_sell.json");
   for (std::size_t cut : {good.size() / 2, good.size() - 4})
     h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
-  auto with = [&](const std::string& from, const std::string& to) {
-    std::string s = good;
-    const auto at = s.find(from);
-    REQUIRE(at != std::string::npos);
-    return s.replace(at, from.size(), to);
-  };
+  auto with = [&](const std::string& from, const std::string& to) { return replaced(good, from, to); };
   h.rejects(with(R"("execQty": "12.5")", R"("execQty": 12.5)"), ParseErrorReason::kWrongType);
   h.rejects(with(R"("execQty": "12.5")", R"("execQty": "-12.5")"), ParseErrorReason::kBadValue);
   h.rejects(with(R"("execId": "c41e0a57-93d2-5b8e-a1f6-2b7d90e3c518",)", ""), ParseErrorReason::kMissingField);
@@ -276,12 +271,7 @@ TEST_CASE("bybit: bad messages are rejected by reason and append no fill", "[byb
   const std::string& good = *sample;
   for (std::size_t cut : {good.size() / 2, good.size() - 4})
     h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
-  auto with = [&](const std::string& from, const std::string& to) {
-    std::string s = good;
-    const auto at = s.find(from);
-    REQUIRE(at != std::string::npos);
-    return s.replace(at, from.size(), to);
-  };
+  auto with = [&](const std::string& from, const std::string& to) { return replaced(good, from, to); };
   h.rejects(with(R"("execQty": "0.5")", R"("execQty": 0.5)"), ParseErrorReason::kWrongType);
   h.rejects(with(R"("execQty": "0.5")", R"("execQty": "-0.5")"), ParseErrorReason::kBadValue);
   h.rejects(with(R"("execId": "0ab1bdf7-4219-438b-b30a-32ec863018f7",)", ""), ParseErrorReason::kMissingField);

@@ -104,12 +104,7 @@ TEST_CASE("fixture hyperliquid/user_fills_update: altered, it is rejected by rea
   const std::string good = own_fixture("hyperliquid/user_fills_update.json");
   for (std::size_t cut : {good.size() / 2, good.size() - 3})
     h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
-  auto with = [&](const std::string& from, const std::string& to) {
-    std::string s = good;
-    const auto at = s.find(from);
-    REQUIRE(at != std::string::npos);
-    return s.replace(at, from.size(), to);
-  };
+  auto with = [&](const std::string& from, const std::string& to) { return replaced(good, from, to); };
   h.rejects(with(R"("sz": "40")", R"("sz": 40)"), ParseErrorReason::kWrongType);
   h.rejects(with(R"("side": "A")", R"("side": "S")"), ParseErrorReason::kBadValue);
   h.rejects(with(R"("tid": 640017733951202)", R"("tid": "640017733951202")"), ParseErrorReason::kWrongType);
@@ -282,12 +277,7 @@ TEST_CASE("hyperliquid: bad messages are rejected by reason and append no fill",
   const std::string& good = *sample;
   for (std::size_t cut : {good.size() / 2, good.size() - 3})
     h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
-  auto with = [&](const std::string& from, const std::string& to) {
-    std::string s = good;
-    const auto at = s.find(from);
-    REQUIRE(at != std::string::npos);
-    return s.replace(at, from.size(), to);
-  };
+  auto with = [&](const std::string& from, const std::string& to) { return replaced(good, from, to); };
   h.rejects(with(R"("sz": "0.11693")", R"("sz": 0.11693)"), ParseErrorReason::kWrongType);
   h.rejects(with(R"("side": "A")", R"("side": "S")"), ParseErrorReason::kBadValue);
   h.rejects(with(R"("tid": 567547935839686)", R"("tid": "567547935839686")"), ParseErrorReason::kWrongType);

@@ -103,12 +103,7 @@ TEST_CASE("fixture okx/orders_swap_maker_fill: altered, it is rejected by reason
   const std::string good = own_fixture("okx/orders_swap_maker_fill.json");
   for (std::size_t cut : {good.size() / 3, good.size() - 5})
     h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
-  auto with = [&](const std::string& from, const std::string& to) {
-    std::string s = good;
-    const auto at = s.find(from);
-    REQUIRE(at != std::string::npos);
-    return s.replace(at, from.size(), to);
-  };
+  auto with = [&](const std::string& from, const std::string& to) { return replaced(good, from, to); };
   h.rejects(with(R"("fillSz": "12")", R"("fillSz": 12)"), ParseErrorReason::kWrongType);
   h.rejects(with(R"("fillPx": "97250.4")", R"("fillPx": "")"), ParseErrorReason::kMissingField);
   h.rejects(with(R"("fillPx": "97250.4")", R"("fillPx": "1e999")"), ParseErrorReason::kBadValue);
@@ -274,12 +269,7 @@ TEST_CASE("okx: bad messages are rejected by reason and append no fill", "[okx]"
   const std::string& good = *sample;
   for (std::size_t cut : {good.size() / 3, good.size() - 5})
     h.rejects(good.substr(0, cut), ParseErrorReason::kMalformedJson);
-  auto with = [&](const std::string& from, const std::string& to) {
-    std::string s = good;
-    const auto at = s.find(from);
-    REQUIRE(at != std::string::npos);
-    return s.replace(at, from.size(), to);
-  };
+  auto with = [&](const std::string& from, const std::string& to) { return replaced(good, from, to); };
   h.rejects(with(R"("fillSz": "0.03")", R"("fillSz": 0.03)"), ParseErrorReason::kWrongType);
   h.rejects(with(R"("fillPx": "103698.9")", R"("fillPx": "")"), ParseErrorReason::kMissingField);
   h.rejects(with(R"("fillPx": "103698.9")", R"("fillPx": "1e999")"), ParseErrorReason::kBadValue);
