@@ -54,11 +54,15 @@ class ProcessProbe;
 class TapeSink final : public FillSink {
  public:
   TapeSink(PriceTape& tape, ShardSet& shards, int producer) : tape_(tape), shards_(shards), producer_(producer) {}
-  //! The source's probe, fed the venue → receive lag of every fill that has a venue time. Set
-  //! before the source starts (its thread then sees it).
+  //! The source's probe, fed the venue → receive lag once per venue timestamp (the fills of one
+  //! message share it: the probe's "once per message"), not once per fill. Set before the source
+  //! starts (its thread then sees it).
   void attach_probe(IngestProbe* probe) { probe_ = probe; }
   bool push(const Fill& fill) override {
-    if (probe_ != nullptr && fill.venue_ns > 0) probe_->record_lag(fill.venue_ns, fill.recv_ns);
+    if (probe_ != nullptr && fill.venue_ns > 0 && fill.venue_ns != last_venue_ns_) {
+      last_venue_ns_ = fill.venue_ns;
+      probe_->record_lag(fill.venue_ns, fill.recv_ns);
+    }
     tape_.record(producer_, fill);
     return shards_.push(producer_, fill);
   }
@@ -68,6 +72,7 @@ class TapeSink final : public FillSink {
   ShardSet& shards_;
   int producer_;
   IngestProbe* probe_ = nullptr;
+  std::int64_t last_venue_ns_ = 0;  //!< the source's thread only
 };
 
 //! Makes the source of a config entry of kind "simulator" (service/ingest/sim_source, given by
