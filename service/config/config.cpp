@@ -1,5 +1,8 @@
 #include "service/config/config.h"
 
+#include <cstdlib>
+#include <string_view>
+
 #include "absl/strings/str_join.h"
 #include "core/str_cat.h"
 #include "service/config/clusterer_config.h"
@@ -15,6 +18,15 @@ LogOptions log_options_from(const LogConfig& config) {
   o.rate_limit_burst = config.rate_limit_burst;
   o.rate_limit_interval_ns = config.rate_limit_interval_ns;
   return o;
+}
+
+std::string checkpoint_directory(const CheckpointConfig& config) {
+  if (!config.dir.empty()) return config.dir;
+  if (const char* env = std::getenv("STATE_DIRECTORY"); env != nullptr && *env != '\0') {
+    std::string_view v(env);
+    return std::string(v.substr(0, v.find(':')));  // systemd lists several, colon-separated
+  }
+  return "segmentd-state";
 }
 
 namespace {
@@ -74,6 +86,14 @@ void read_features(ConfigSection s, FeaturesConfig* c) {
   if (c->markout_tick_ns > p.markout_horizon_ns) s.error("markout_tick", "must not exceed markout_horizon");
 }
 
+void read_checkpoint(ConfigSection s, CheckpointConfig* c) {
+  s.boolean("enabled", &c->enabled);
+  s.string("dir", &c->dir);
+  s.duration_ns("interval", &c->interval_ns, 1'000'000, 86400LL * 1'000'000'000);
+  s.integer("keep", &c->keep, 1, 1000);
+  s.choice("on_invalid", &c->on_invalid, {"refuse", "start-empty"});
+}
+
 void read_contracts(ConfigSection& root, std::vector<ContractOverride>* out) {
   for (const toml::table* t : root.tables("contracts")) {
     ConfigSection s(t, "contracts[]", root.errors());
@@ -103,6 +123,7 @@ absl::StatusOr<Config> from_table(const toml::table& root_table, const std::stri
     read_sources(root, &config.sources);
     read_clusterer(root, &config.clusterer);
     read_run(ConfigSection(root.table("run"), "run", &errors), &config.run);
+    read_checkpoint(ConfigSection(root.table("checkpoint"), "checkpoint", &errors), &config.checkpoint);
     {
       ConfigSection publisher(root.table("publisher"), "publisher", &errors);
       read_publisher_config(publisher, &config.publisher);

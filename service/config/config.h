@@ -56,6 +56,22 @@ struct RunConfig {
   double sim_speedup = 60;  //!< simulated seconds per wall-clock second: segments form in minutes
 };
 
+//! [checkpoint]: durable state (core/checkpoint.md is the format; docs/architecture.md, "Durable state").
+struct CheckpointConfig {
+  bool enabled = true;
+  //! Where checkpoints are written. "" = $STATE_DIRECTORY when set (systemd), else
+  //! "segmentd-state" in the working directory. The start-up line names the directory used.
+  std::string dir;
+  std::int64_t interval_ns = 30'000'000'000;  //!< a checkpoint this often (and on SIGTERM/SIGINT)
+  int keep = 3;                               //!< newest files kept; older ones are deleted
+  //! What to do when no checkpoint in dir is valid (corrupt, truncated, other version or config):
+  //! "refuse" exits 2 naming each file and reason; "start-empty" starts with no state.
+  std::string on_invalid = "refuse";
+};
+
+//! The directory checkpoints go to: config.dir, else $STATE_DIRECTORY, else "segmentd-state".
+std::string checkpoint_directory(const CheckpointConfig& config);
+
 struct Config {
   std::string path;  //!< the file it was read from ("<embedded default>" for the default)
   LogConfig log;
@@ -68,6 +84,7 @@ struct Config {
   std::vector<SourceConfig> sources;  //!< [[sources]]: where fills come from (service/config/source_config.h)
   PublisherConfig publisher;          //!< [publisher]: websocket pub/sub (service/config/publisher_config.h)
   AdminConfig admin;                  //!< [admin]: admin HTTP API
+  CheckpointConfig checkpoint;        //!< [checkpoint]: durable state
 };
 
 //! Loads and validates a config file. On error the status message lists every problem, one per

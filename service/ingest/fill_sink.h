@@ -14,6 +14,25 @@ class FillSink {
   //! Called from the owning source's thread only. False when the fill was refused (a full ring
   //! under RingFullPolicy::kFail); the source counts it.
   virtual bool push(const Fill& fill) = 0;
+  //! A unit: pushes that a checkpoint must not split, with the source's position update that goes
+  //! with them (one message's fills and the trade id after them; one line and the offset after
+  //! it). The live service's sink pauses a source only between units, so a checkpoint holds a
+  //! message wholly or not at all and the source's saved position matches it exactly. Units do
+  //! not nest across sinks; a push outside a unit is a unit of its own. Use UnitGuard.
+  virtual void begin_unit() {}
+  virtual void end_unit() {}
+};
+
+//! Scope of a unit (FillSink::begin_unit).
+class UnitGuard {
+ public:
+  explicit UnitGuard(FillSink& sink) : sink_(sink) { sink_.begin_unit(); }
+  ~UnitGuard() { sink_.end_unit(); }
+  UnitGuard(const UnitGuard&) = delete;
+  UnitGuard& operator=(const UnitGuard&) = delete;
+
+ private:
+  FillSink& sink_;
 };
 
 //! Pushes into a ShardSet as producer `producer`. Used by exactly one thread (the source's).

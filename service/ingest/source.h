@@ -28,6 +28,21 @@ class Source {
   //! A finite source (replay, a bounded simulation) read everything; live sources never finish.
   virtual bool finished() const { return false; }
   virtual const SourceStats& stats() const = 0;
+
+  // Durable state (core/checkpoint.md). A checkpoint stores each source's resume position as
+  // opaque bytes under its name; a restart hands them back before start().
+  //  - save_position() is called by the checkpointer while the source's FillSink is paused at a
+  //    unit boundary (service/ingest/fill_sink.h): every fill pushed before is in the cut, none
+  //    after. It runs on the checkpointer's thread; the source keeps what it writes here
+  //    up to date inside its units only, so that the pause orders the accesses.
+  //  - restore_position() is called once, before start(), with what save_position wrote.
+  //    An error names what is wrong; the service then refuses that checkpoint.
+  //  A source with nothing to resume (the ingest feed: its peers re-send) keeps the defaults.
+  virtual void save_position(std::string& out) const { out.clear(); }
+  virtual absl::Status restore_position(std::string_view bytes) {
+    (void)bytes;
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace segmentd

@@ -36,6 +36,7 @@
 
 #include <mutex>  // std::mutex: Debian's Abseil is not TSan-instrumented
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/container/flat_hash_map.h"
 #include "core/account_interner.h"
 #include "core/model.h"
@@ -271,6 +272,14 @@ class PublisherHub {
   void count_bad_request() { bad_requests_.fetch_add(1, std::memory_order_relaxed); }
 
   PublisherStats stats() const;
+
+  // --- durable state (core/checkpoint.md; defined in publisher_hub_state.cpp) ---
+  //! Appends the seq, the replay ring (each message's text), the published assignment table and
+  //! segment table. Any thread; takes mu_ for the copy only.
+  void save_state(std::string& out) const ABSL_LOCKS_EXCLUDED(mu_);
+  //! Restores what save_state wrote, before any publish or session. The model is given apart
+  //! (the checkpoint's model section). An error names what is malformed; nothing is changed then.
+  absl::Status load_state(std::string_view bytes, ModelPtr model) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Registration {
