@@ -148,6 +148,8 @@ absl::StatusOr<Config> load_config_text(const std::string& text, const std::stri
 }
 
 absl::StatusOr<Config> load_config(const std::string& path) {
+  // toml++ reads a directory as an empty file, which would validate as the defaults.
+  if (auto problem = file_problem(path)) return absl::InvalidArgumentError(str_cat(path, ": ", *problem));
   toml::table table;
   try {
     table = toml::parse_file(path);

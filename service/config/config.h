@@ -51,7 +51,7 @@ struct RunConfig {
   //! With no [[sources]], `run` serves the built-in venue simulator (sim/) so the
   //! service runs with no external system: its accounts, rate and seed.
   std::uint32_t sim_accounts = 2'000;
-  double sim_rate = 2'000;  //!< fills per second, wall clock
+  double sim_rate = 5'000;  //!< fills per second, wall clock
   std::uint64_t sim_seed = 7;
   double sim_speedup = 60;  //!< simulated seconds per wall-clock second: segments form in minutes
 };

@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/str_cat.h"
 
@@ -168,6 +173,30 @@ void ConfigSection::strings(std::string_view key, std::vector<std::string>* dst)
     out.push_back(*v);
   }
   *dst = std::move(out);
+}
+
+std::optional<std::string> file_problem(const std::string& path) {
+  // O_NONBLOCK: a FIFO must not hang validation (it is refused as not a regular file below).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return str_cat("cannot open \"", path, "\": ", std::strerror(errno));
+  std::optional<std::string> problem;
+  struct stat st {};
+  char byte = 0;
+  if (::fstat(fd, &st) != 0)
+    problem = str_cat("cannot stat \"", path, "\": ", std::strerror(errno));
+  else if (S_ISDIR(st.st_mode))
+    problem = str_cat("\"", path, "\" is a directory, not a file");
+  else if (!S_ISREG(st.st_mode))
+    problem = str_cat("\"", path, "\" is not a regular file");
+  else if (::read(fd, &byte, 1) < 0)
+    problem = str_cat("cannot read \"", path, "\": ", std::strerror(errno));
+  ::close(fd);
+  return problem;
+}
+
+void ConfigSection::readable_file(std::string_view key, const std::string& path) {
+  if (path.empty()) return;
+  if (auto problem = file_problem(path)) error(key, *problem);
 }
 
 const toml::table* ConfigSection::table(std::string_view key) {

@@ -46,6 +46,10 @@ class ConfigSection {
   //! A duration: an integer or float number of seconds, or a string "250ms", "10s", "5m", "1h", "2d".
   void duration_ns(std::string_view key, std::int64_t* dst, std::int64_t min_ns, std::int64_t max_ns);
   void strings(std::string_view key, std::vector<std::string>* dst);
+  //! Checks that `path`, the value of `key`, names a file that can be opened and read now: a
+  //! config that validates must not fail later on a file it references (check-config opens
+  //! every one). "" = not set, nothing to check.
+  void readable_file(std::string_view key, const std::string& path);
 
   //! A nested table; absent → an empty section. Marks the key as known.
   const toml::table* table(std::string_view key);
@@ -66,6 +70,10 @@ class ConfigSection {
   ConfigErrors* errors_;
   std::vector<std::string> known_;
 };
+
+//! Why `path` cannot be read as an input file (it does not exist, cannot be opened, is a directory
+//! or another non-regular file, or a read fails), or nullopt when it can. The reason names the path.
+std::optional<std::string> file_problem(const std::string& path);
 
 //! Parses "250ms", "10s", "5m", "1h", "2d", "1500us", "100ns" into nanoseconds.
 std::optional<std::int64_t> parse_duration_ns(std::string_view s);

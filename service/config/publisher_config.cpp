@@ -1,6 +1,10 @@
 #include "service/config/publisher_config.h"
 
+#include <boost/asio/ip/address.hpp>
+
+#include "core/str_cat.h"
 #include "service/config/config_reader.h"
+#include "service/net/tls_context.h"
 
 namespace segmentd {
 namespace {
@@ -26,7 +30,34 @@ void read_listen(ConfigSection& s, ListenConfig* c) {
   if (c->tls_cert.empty() != c->tls_key.empty()) s.error("tls_key", "tls_cert and tls_key go together");
 }
 
+//! What start() would refuse, found at validation instead: the address is parsed as the
+//! listener parses it, and every file it names is opened (the TLS pair is loaded, as start()
+//! loads it), so that a config check-config passes is one `run` can start on. A disabled
+//! server references nothing.
+void check_listen(ConfigSection& s, const ListenConfig& c) {
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(c.address, ec);
+  if (ec) s.error("listen_address", str_cat("\"", c.address, "\" is not an IP address (", ec.message(), ")"));
+  s.readable_file("tokens_file", c.tokens_file);
+  check_tls_pair(s, "tls_cert", c.tls_cert, "tls_key", c.tls_key);
+}
+
 }  // namespace
+
+void check_tls_pair(ConfigSection& s, std::string_view cert_key, const std::string& cert, std::string_view key_key,
+                    const std::string& key) {
+  if (cert.empty() || key.empty()) return;
+  const auto cert_problem = file_problem(cert);
+  const auto key_problem = file_problem(key);
+  if (cert_problem) s.error(cert_key, *cert_problem);
+  if (key_problem) s.error(key_key, *key_problem);
+  if (cert_problem || key_problem) return;
+  auto tls = make_server_tls_context(cert, key);
+  if (tls.ok()) return;
+  // make_server_tls_context names the file that failed: "tls_cert FILE: reason" or "tls_key ...".
+  const std::string message(tls.status().message());
+  s.error(message.starts_with("tls_key") ? key_key : cert_key, str_cat("cannot load it as PEM: ", message));
+}
 
 void read_publisher_config(ConfigSection& s, PublisherConfig* c) {
   s.boolean("enabled", &c->enabled);
@@ -41,6 +72,7 @@ void read_publisher_config(ConfigSection& s, PublisherConfig* c) {
   read_size(s, "batch_frame_bytes", &c->batch_frame_bytes, 1024, 16LL << 20);
   s.duration_ns("flush_interval", &c->flush_interval_ns, 0, 1 * kSecond);
   s.duration_ns("close_timeout", &c->close_timeout_ns, 10 * kMs, 600 * kSecond);
+  if (c->enabled) check_listen(s, c->listen);
 }
 
 void read_admin_config(ConfigSection& s, AdminConfig* c) {
@@ -48,6 +80,7 @@ void read_admin_config(ConfigSection& s, AdminConfig* c) {
   read_listen(s, &c->listen);
   read_size(s, "max_request_bytes", &c->max_request_bytes, 1024, 1LL << 20);
   s.duration_ns("request_timeout", &c->request_timeout_ns, 10 * kMs, 600 * kSecond);
+  if (c->enabled) check_listen(s, c->listen);
 }
 
 }  // namespace segmentd

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace segmentd {
 
@@ -56,6 +57,10 @@ struct AdminConfig {
 };
 
 void read_publisher_config(ConfigSection& s, PublisherConfig* c);
+//! Checks that a TLS certificate chain and key (both set) can be opened and loaded, reporting
+//! each problem against its key (also used by [[sources]] of kind "ingest").
+void check_tls_pair(ConfigSection& s, std::string_view cert_key, const std::string& cert, std::string_view key_key,
+                    const std::string& key);
 void read_admin_config(ConfigSection& s, AdminConfig* c);
 
 }  // namespace segmentd

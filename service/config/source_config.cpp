@@ -2,8 +2,12 @@
 
 #include <set>
 
+#include <boost/asio/ip/address.hpp>
 #include "core/str_cat.h"
+
 #include "service/config/config_reader.h"
+#include "service/config/publisher_config.h"
+#include "service/net/url.h"
 
 namespace segmentd {
 namespace {
@@ -16,6 +20,13 @@ void read_secret_ref(ConfigSection& s, std::string_view prefix, SecretRef* ref) 
   s.string(str_cat(prefix, "_file"), &ref->file, false);
   if (!ref->env.empty() && !ref->file.empty())
     s.error(str_cat(prefix, "_env"), str_cat("set either ", prefix, "_env or ", prefix, "_file, not both"));
+  // The file is read when the source starts; a file that cannot be read, or holds nothing, would
+  // fail that start. Said here, with the line. (An environment variable is the environment's
+  // business at start-up, not the file's: it is not checked here.)
+  if (ref->file.empty()) return;
+  const std::string key = str_cat(prefix, "_file");
+  if (auto problem = file_problem(ref->file)) return s.error(key, *problem);
+  if (auto secret = load_secret(*ref, key); !secret.ok()) s.error(key, str_cat("\"", ref->file, "\" is empty"));
 }
 
 bool url_scheme_ok(const std::string& url, bool http) {
@@ -79,6 +90,7 @@ void read_venue(ConfigSection& s, SourceConfig* c) {
   c->max_frame_bytes = static_cast<std::size_t>(max_frame);
   s.boolean("tls_verify", &c->tls_verify);
   s.string("ca_file", &c->ca_file, false);
+  s.readable_file("ca_file", c->ca_file);
   std::set<std::string> names;
   for (const toml::table* t : s.tables("accounts")) {
     ConfigSection a(t, str_cat(s.path(), ".accounts[]"), s.errors());
@@ -93,7 +105,14 @@ void read_venue(ConfigSection& s, SourceConfig* c) {
 
 void read_ingest(ConfigSection& s, SourceConfig* c) {
   s.string("listen", &c->listen, false);
-  if (c->listen.rfind(':') == std::string::npos) s.error("listen", "must be host:port");
+  // Parsed as IngestServer::start() parses it: an IP address and a port in 0..65535.
+  if (auto where = parse_host_port(c->listen); !where.ok()) {
+    s.error("listen", str_cat("must be host:port: \"", c->listen, "\": ", std::string(where.status().message())));
+  } else {
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(where->first, ec);
+    if (ec) s.error("listen", str_cat("\"", where->first, "\" is not an IP address (", ec.message(), ")"));
+  }
   read_secret_ref(s, "token", &c->token);
   if (!c->token.configured()) s.error("token_env", "token_env or token_file is required (bearer token of the feed)");
   s.integer("max_connections", &c->max_connections, 1, 100'000);
@@ -106,11 +125,13 @@ void read_ingest(ConfigSection& s, SourceConfig* c) {
   s.string("tls_key_file", &c->tls_key_file, false);
   if (c->tls_cert_file.empty() != c->tls_key_file.empty())
     s.error("tls_cert_file", "set both tls_cert_file and tls_key_file, or neither");
+  check_tls_pair(s, "tls_cert_file", c->tls_cert_file, "tls_key_file", c->tls_key_file);
 }
 
 void read_replay_source(ConfigSection& s, SourceConfig* c) {
   s.string("path", &c->path, false);
   if (!s.has("path")) s.error("path", "is required for kind = \"replay\"");
+  s.readable_file("path", c->path);
   std::int64_t max = static_cast<std::int64_t>(c->max_line_bytes);
   s.integer("max_line_bytes", &max, 256, 1LL << 26);
   c->max_line_bytes = static_cast<std::size_t>(max);

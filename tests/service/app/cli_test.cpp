@@ -54,6 +54,25 @@ TEST_CASE("cli: a bad config file exits 2 and names file, line, key", "[cli]") {
   std::remove(cfg.c_str());
 }
 
+TEST_CASE("cli: check-config refuses what run would refuse, exit 2 with file, line, key", "[cli]") {
+  std::string err, out;
+  // A directory as the config file.
+  CHECK(cli({"check-config", "--config", std::string(SEGMENTD_BINARY_DIR)}, &out, &err) == 2);
+  CHECK_THAT(err, Catch::Contains("is a directory, not a file"));
+  CHECK(out.empty());
+  // A token file that does not exist, and a listen port out of range.
+  std::string cfg = tmp("refs.toml");
+  std::ofstream(cfg) << "[[sources]]\nkind = \"ingest\"\ntoken_file = \"" << tmp("no-such-token")
+                     << "\"\nlisten = \"127.0.0.1:99999\"\n";
+  CHECK(cli({"check-config", "--config", cfg}, &out, &err) == 2);
+  CHECK_THAT(err, Catch::Contains(cfg + ":3: sources[0].token_file: cannot open"));
+  CHECK_THAT(err, Catch::Contains(cfg + ":4: sources[0].listen: must be host:port"));
+  // And run says the same, before it starts anything.
+  CHECK(cli({"run", "--config", cfg}, &out, &err) == 2);
+  CHECK_THAT(err, Catch::Contains(cfg + ":3: sources[0].token_file: cannot open"));
+  std::remove(cfg.c_str());
+}
+
 TEST_CASE("cli: replay is byte-identical across runs and shard counts, bad lines reported", "[cli][replay]") {
   std::string input = tmp("in.ndjson");
   {

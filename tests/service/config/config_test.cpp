@@ -1,7 +1,11 @@
 #include "service/config/config.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -86,4 +90,216 @@ TEST_CASE("config: contract overrides", "[config]") {
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(std::string(bad.status().message()), Catch::Contains("contracts[].symbol_prefix: is required"));
   CHECK_THAT(std::string(bad.status().message()), Catch::Contains("contracts[].contract_value: must be in"));
+}
+
+namespace {
+
+//! A scratch directory of this test binary's own (removed and made again by each test case).
+std::string scratch(const std::string& name) {
+  const std::string dir = std::string(SEGMENTD_BINARY_DIR) + "/config_test_" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("config: every referenced file is opened and every address parsed at validation", "[config]") {
+  const std::string dir = scratch("references");
+  const std::string token = dir + "/token";
+  std::ofstream(token) << "s3cret\n";
+  const std::string empty = dir + "/empty";
+  std::ofstream(empty).flush();
+  const std::string garbage = dir + "/garbage.pem";
+  std::ofstream(garbage) << "not a certificate\n";
+  const std::string missing = dir + "/missing";
+
+  // What `run` used to refuse only when it started a server, with no line: each case is the
+  // config's line and key, and the reason.
+  auto first_error = [](const std::string& text) {
+    auto c = load_config_text(text, "t.toml");
+    return c.ok() ? std::string("ok") : std::string(c.status().message());
+  };
+  const std::string ingest = "[[sources]]\nkind = \"ingest\"\nname = \"feed\"\n";
+  CHECK_THAT(
+      first_error(ingest + "token_file = \"" + missing + "\"\n"),
+      Catch::Contains("t.toml:4: sources[0].token_file: cannot open \"" + missing + "\": No such file or directory"));
+  CHECK_THAT(first_error(ingest + "token_file = \"" + dir + "\"\n"),
+             Catch::Contains("t.toml:4: sources[0].token_file: \"" + dir + "\" is a directory, not a file"));
+  CHECK_THAT(first_error(ingest + "token_file = \"" + empty + "\"\n"),
+             Catch::Contains("t.toml:4: sources[0].token_file: \"" + empty + "\" is empty"));
+  CHECK_THAT(first_error(ingest + "token_file = \"" + token + "\"\nlisten = \"127.0.0.1:99999\"\n"),
+             Catch::Contains("t.toml:5: sources[0].listen: must be host:port: \"127.0.0.1:99999\""));
+  CHECK_THAT(first_error(ingest + "token_file = \"" + token + "\"\nlisten = \"localhost:9101\"\n"),
+             Catch::Contains("t.toml:5: sources[0].listen: \"localhost\" is not an IP address"));
+  CHECK_THAT(first_error(ingest + "token_file = \"" + token + "\"\ntls_cert_file = \"" + missing +
+                         "\"\ntls_key_file = \"" + garbage + "\"\n"),
+             Catch::Contains("t.toml:5: sources[0].tls_cert_file: cannot open \"" + missing + "\""));
+  CHECK(first_error(ingest + "token_file = \"" + token + "\"\n") == "ok");
+
+  CHECK_THAT(first_error("[publisher]\ntls_cert = \"" + missing + "\"\ntls_key = \"" + missing + "\"\n"),
+             Catch::Contains("t.toml:2: publisher.tls_cert: cannot open \"" + missing + "\""));
+  CHECK_THAT(first_error("[publisher]\ntls_cert = \"" + missing + "\"\ntls_key = \"" + missing + "\"\n"),
+             Catch::Contains("t.toml:3: publisher.tls_key: cannot open \"" + missing + "\""));
+  CHECK_THAT(first_error("[admin]\ntls_cert = \"" + garbage + "\"\ntls_key = \"" + garbage + "\"\n"),
+             Catch::Contains("t.toml:2: admin.tls_cert: cannot load it as PEM: tls_cert " + garbage));
+  CHECK_THAT(first_error("[admin]\ntokens_file = \"" + dir + "\"\n"),
+             Catch::Contains("t.toml:2: admin.tokens_file: \"" + dir + "\" is a directory, not a file"));
+  CHECK_THAT(first_error("[publisher]\nlisten_address = \"127.0.0.300\"\n"),
+             Catch::Contains("t.toml:2: publisher.listen_address: \"127.0.0.300\" is not an IP address"));
+  // A disabled server references nothing.
+  CHECK(first_error("[publisher]\nenabled = false\ntokens_file = \"" + missing + "\"\n") == "ok");
+  CHECK_THAT(first_error("[[sources]]\nkind = \"replay\"\npath = \"" + missing + "\"\n"),
+             Catch::Contains("t.toml:3: sources[0].path: cannot open \"" + missing + "\""));
+  CHECK_THAT(
+      first_error("[[sources]]\nvenue = \"deribit\"\nurl = \"wss://x\"\nca_file = \"" + dir +
+                  "\"\n[[sources.accounts]]\nname = \"a\"\nkey_env = \"K\"\nsecret_file = \"" + missing + "\"\n"),
+      Catch::Contains("t.toml:4: sources[0].ca_file: \"" + dir + "\" is a directory, not a file"));
+  CHECK_THAT(first_error("[[sources]]\nvenue = \"deribit\"\nurl = \"wss://x\"\n[[sources.accounts]]\nname = \"a\"\n"
+                         "key_env = \"K\"\nsecret_file = \"" +
+                         missing + "\"\n"),
+             Catch::Contains("t.toml:7: sources[0].accounts[].secret_file: cannot open \"" + missing + "\""));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("config: a directory given as the config file is an error", "[config]") {
+  const std::string dir = scratch("as_file");
+  auto c = load_config(dir);
+  REQUIRE_FALSE(c.ok());
+  CHECK_THAT(std::string(c.status().message()), Catch::Contains(dir + ": \"" + dir + "\" is a directory, not a file"));
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+template <class T>
+std::string text_of(const T& v) {
+  std::ostringstream out;
+  out.precision(17);
+  out << v;
+  return out.str();
+}
+
+//! Every key of config/default.toml and the Config field it sets, as text.
+using Projection = std::function<std::string(const Config&)>;
+std::map<std::string, Projection> config_fields() {
+  std::map<std::string, Projection> f;
+#define SEGMENTD_FIELD(key, expr) f[key] = [](const Config& c) { return text_of(c.expr); }
+  SEGMENTD_FIELD("log.level", log.level);
+  SEGMENTD_FIELD("log.format", log.format);
+  SEGMENTD_FIELD("log.rate_limit_burst", log.rate_limit_burst);
+  SEGMENTD_FIELD("log.rate_limit_interval", log.rate_limit_interval_ns);
+  SEGMENTD_FIELD("shards.count", shards.shards);
+  SEGMENTD_FIELD("shards.ring_capacity", shards.ring_capacity);
+  SEGMENTD_FIELD("shards.ring_full_policy", shards.full_policy == RingFullPolicy::kBlock);
+  SEGMENTD_FIELD("replay.max_line_bytes", replay.max_line_bytes);
+  SEGMENTD_FIELD("features.half_life", features.params.half_life_ns);
+  SEGMENTD_FIELD("features.markout_horizon", features.params.markout_horizon_ns);
+  SEGMENTD_FIELD("features.markout_coalesce", features.params.markout_coalesce_ns);
+  SEGMENTD_FIELD("features.markout_tick", features.markout_tick_ns);
+  SEGMENTD_FIELD("features.max_positions", features.params.max_positions);
+  SEGMENTD_FIELD("features.markout_slots", features.params.markout_slots);
+  SEGMENTD_FIELD("features.min_mean_gross_usd", features.params.min_mean_gross_usd);
+  SEGMENTD_FIELD("features.tape_instruments", features.tape_instruments);
+  SEGMENTD_FIELD("features.tape_underlyings", features.tape_underlyings);
+  for (const char* server : {"publisher", "admin"}) {
+    const bool pub = std::string_view(server) == "publisher";
+    auto listen = [pub](const Config& c) -> const ListenConfig& { return pub ? c.publisher.listen : c.admin.listen; };
+    const std::string p = std::string(server) + ".";
+    f[p + "enabled"] = [pub](const Config& c) { return text_of(pub ? c.publisher.enabled : c.admin.enabled); };
+    f[p + "listen_address"] = [listen](const Config& c) { return listen(c).address; };
+    f[p + "port"] = [listen](const Config& c) { return text_of(listen(c).port); };
+    f[p + "tokens_file"] = [listen](const Config& c) { return listen(c).tokens_file; };
+    f[p + "tokens_env"] = [listen](const Config& c) { return listen(c).tokens_env; };
+    f[p + "allow_anonymous"] = [listen](const Config& c) { return text_of(listen(c).allow_anonymous); };
+    f[p + "tls_cert"] = [listen](const Config& c) { return listen(c).tls_cert; };
+    f[p + "tls_key"] = [listen](const Config& c) { return listen(c).tls_key; };
+    f[p + "max_connections"] = [listen](const Config& c) { return text_of(listen(c).max_connections); };
+  }
+  SEGMENTD_FIELD("publisher.threads", publisher.threads);
+  SEGMENTD_FIELD("publisher.replay_ring", publisher.replay_ring);
+  SEGMENTD_FIELD("publisher.queue_limit_bytes", publisher.queue_limit_bytes);
+  SEGMENTD_FIELD("publisher.heartbeat_interval", publisher.heartbeat_interval_ns);
+  SEGMENTD_FIELD("publisher.max_frame_bytes", publisher.max_frame_bytes);
+  SEGMENTD_FIELD("publisher.max_filter_size", publisher.max_filter_size);
+  SEGMENTD_FIELD("publisher.snapshot_chunk", publisher.snapshot_chunk);
+  SEGMENTD_FIELD("publisher.batch_frame_bytes", publisher.batch_frame_bytes);
+  SEGMENTD_FIELD("publisher.flush_interval", publisher.flush_interval_ns);
+  SEGMENTD_FIELD("publisher.close_timeout", publisher.close_timeout_ns);
+  SEGMENTD_FIELD("admin.max_request_bytes", admin.max_request_bytes);
+  SEGMENTD_FIELD("admin.request_timeout", admin.request_timeout_ns);
+  SEGMENTD_FIELD("checkpoint.enabled", checkpoint.enabled);
+  SEGMENTD_FIELD("checkpoint.dir", checkpoint.dir);
+  SEGMENTD_FIELD("checkpoint.interval", checkpoint.interval_ns);
+  SEGMENTD_FIELD("checkpoint.keep", checkpoint.keep);
+  SEGMENTD_FIELD("checkpoint.on_invalid", checkpoint.on_invalid);
+  SEGMENTD_FIELD("clusterer.k", clusterer.k);
+  SEGMENTD_FIELD("clusterer.batch_size", clusterer.batch_size);
+  SEGMENTD_FIELD("clusterer.batch_interval", clusterer.batch_interval_ns);
+  SEGMENTD_FIELD("clusterer.min_accounts", clusterer.min_accounts);
+  SEGMENTD_FIELD("clusterer.min_fills", clusterer.min_fills);
+  SEGMENTD_FIELD("clusterer.half_life", clusterer.half_life_ns);
+  SEGMENTD_FIELD("clusterer.scaler_half_life", clusterer.scaler_half_life_ns);
+  SEGMENTD_FIELD("clusterer.rescale_tolerance", clusterer.rescale_tolerance);
+  SEGMENTD_FIELD("clusterer.reseed_ratio", clusterer.reseed_ratio);
+  SEGMENTD_FIELD("clusterer.vote_horizon", clusterer.vote_horizon_ns);
+  SEGMENTD_FIELD("clusterer.restart_interval", clusterer.restart_interval_ns);
+  SEGMENTD_FIELD("clusterer.restart_gain", clusterer.restart_gain);
+  SEGMENTD_FIELD("clusterer.seeds", clusterer.seeds);
+  SEGMENTD_FIELD("clusterer.warmup_iterations", clusterer.warmup_iterations);
+  SEGMENTD_FIELD("clusterer.sample_size", clusterer.sample_size);
+  SEGMENTD_FIELD("clusterer.sample_ttl", clusterer.sample_ttl_ns);
+  SEGMENTD_FIELD("clusterer.seed", clusterer.seed);
+  SEGMENTD_FIELD("clusterer.publish_interval", clusterer.publish_interval_ns);
+  SEGMENTD_FIELD("clusterer.quality_interval", clusterer.quality_interval_ns);
+  SEGMENTD_FIELD("clusterer.silhouette_points", clusterer.silhouette_points);
+  SEGMENTD_FIELD("clusterer.hysteresis_margin", clusterer.assigner.hysteresis_margin);
+  SEGMENTD_FIELD("clusterer.min_dwell", clusterer.assigner.min_dwell_ns);
+  SEGMENTD_FIELD("clusterer.fallback_label", clusterer.labels.fallback);
+  SEGMENTD_FIELD("clusterer.label_hysteresis", clusterer.labels.hysteresis);
+  SEGMENTD_FIELD("run.summary_interval", run.summary_interval_ns);
+  SEGMENTD_FIELD("run.sim_accounts", run.sim_accounts);
+  SEGMENTD_FIELD("run.sim_rate", run.sim_rate);
+  SEGMENTD_FIELD("run.sim_speedup", run.sim_speedup);
+  SEGMENTD_FIELD("run.sim_seed", run.sim_seed);
+#undef SEGMENTD_FIELD
+  return f;
+}
+
+void leaf_keys(const toml::table& t, const std::string& prefix, std::vector<std::string>* out) {
+  for (const auto& [k, v] : t) {
+    const std::string key = prefix + std::string(k.str());
+    if (const toml::table* sub = v.as_table())
+      leaf_keys(*sub, key + ".", out);
+    else
+      out->push_back(key);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("config: every key's code default equals its value in config/default.toml", "[config]") {
+  // config/README.md: "Every key has a default in the code equal to its value in default.toml",
+  // so a file that leaves a key out gets what the embedded default runs on. The one deliberate
+  // exception, documented there: allow_anonymous, which default.toml sets for a loopback-only
+  // start while a file that says nothing must not serve anonymous clients.
+  const std::set<std::string> exceptions = {"publisher.allow_anonymous", "admin.allow_anonymous"};
+  auto loaded = load_config_text(embedded_default_config(), "default.toml");
+  INFO(loaded.status().message());
+  REQUIRE(loaded.ok());
+  const Config code;
+  const auto fields = config_fields();
+  std::vector<std::string> keys;
+  leaf_keys(toml::parse(embedded_default_config()), "", &keys);
+  REQUIRE(keys.size() > 80);
+  for (const std::string& key : keys) {
+    INFO(key);
+    auto it = fields.find(key);
+    REQUIRE(it != fields.end());  // a new key of default.toml needs its field named above
+    if (exceptions.count(key)) {
+      CHECK(it->second(*loaded) != it->second(code));
+      continue;
+    }
+    CHECK(it->second(*loaded) == it->second(code));
+  }
 }
