@@ -1,5 +1,9 @@
 #include "core/account_store.h"
 
+#include <cstring>
+
+#include "core/str_cat.h"
+
 #include <cstdlib>
 #include <new>
 
@@ -140,6 +144,77 @@ std::vector<PendingMarkout> AccountStore::pending_markouts(Slot slot) const {
 std::size_t AccountStore::memory_bytes() const {
   return blocks_.size() * block_bytes_ + index_.mapped_bytes() + pending_.capacity() * sizeof(Pending) +
          blocks_.capacity() * sizeof(BlockPtr);
+}
+
+namespace {
+
+struct RecordLayout {
+  std::uint32_t core_bytes;
+  std::uint32_t record_bytes;
+  std::int32_t max_positions;
+  std::int32_t markout_slots;
+};
+
+}  // namespace
+
+void AccountStore::save(ByteWriter& w) const {
+  w.pod(RecordLayout{static_cast<std::uint32_t>(sizeof(AccountCore)), static_cast<std::uint32_t>(record_bytes_),
+                     params_.max_positions, params_.markout_slots});
+  w.u64(size_);
+  for (Slot s = 0; s < size_; s += kBlockAccounts) {
+    const std::size_t n = std::min<std::size_t>(kBlockAccounts, size_ - s);
+    w.raw(record(s), n * record_bytes_);
+  }
+  static_assert(std::is_trivially_copyable_v<Pending>);
+  w.pods(pending_);
+  w.pod(stats_);
+}
+
+absl::Status AccountStore::for_each_saved_record(ByteReader& r, const FeatureParams& params,
+                                                 const std::function<void(std::string_view, AccountId)>& fn) {
+  const auto layout = r.pod<RecordLayout>();
+  AccountStore probe(params);
+  if (r.ok() && (layout.core_bytes != sizeof(AccountCore) || layout.record_bytes != probe.record_bytes_ ||
+                 layout.max_positions != params.max_positions || layout.markout_slots != params.markout_slots))
+    return absl::FailedPreconditionError(str_cat("account records of another layout (record ", layout.record_bytes,
+                                                 " B, max_positions ", layout.max_positions, ", markout_slots ",
+                                                 layout.markout_slots, "; this build and config: ", probe.record_bytes_,
+                                                 " B, ", params.max_positions, ", ", params.markout_slots, ")"));
+  const std::uint64_t n = r.count(layout.record_bytes == 0 ? 1 : layout.record_bytes);
+  for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+    const std::string_view rec = r.raw(layout.record_bytes);
+    if (!r.ok()) break;
+    AccountCore core;
+    std::memcpy(&core, rec.data(), sizeof(core));
+    fn(rec, core.account);
+  }
+  return r.status();
+}
+
+void AccountStore::append_record(std::string_view rec) {
+  AccountCore core;
+  std::memcpy(&core, rec.data(), sizeof(core));
+  const Slot slot = create(core.account);
+  index_.insert(core.account, slot);
+  std::memcpy(record(slot), rec.data(), record_bytes_);
+  AccountRef a = ref(slot);
+  if (a.core->flags & AccountCore::kInPendingList) pending_.push_back(pending_entry(slot, a));
+}
+
+absl::Status AccountStore::load(ByteReader& r) {
+  if (size_ != 0) return absl::FailedPreconditionError("the account store is not empty");
+  absl::Status st = for_each_saved_record(r, params_, [this](std::string_view rec, AccountId) { append_record(rec); });
+  if (!st.ok()) return st;
+  // The saved pending list replaces the one rebuilt in slot order: resolution then visits the
+  // accounts in the order an uninterrupted run would.
+  std::vector<Pending> pending = r.pods<Pending>();
+  stats_ = r.pod<AccountStats>();
+  if (!r.ok()) return r.status();
+  if (pending.size() != pending_.size()) return absl::DataLossError("pending-markout list does not match the records");
+  for (const Pending& p : pending)
+    if (p.slot >= size_) return absl::DataLossError("pending-markout list names a slot past the records");
+  pending_ = std::move(pending);
+  return absl::OkStatus();
 }
 
 }  // namespace segmentd

@@ -28,8 +28,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "core/account_index.h"
 #include "core/account_state.h"
+#include "core/checkpoint_io.h"
 #include "core/feature_vector.h"
 #include "core/fill.h"
 #include "core/huge_pages.h"
@@ -66,6 +68,19 @@ class AccountStore {
   std::size_t resolve_markouts(std::int64_t now_ns, const PriceTape& tape, Fn&& on_resolved);
 
   std::optional<Slot> find(AccountId account) const;
+
+  // Checkpoints (core/checkpoint.md, section SHRD). The records are written as they are in
+  // memory: the layout (record size, bounds) is written first and must match on load.
+  //! Every account's record in slot order, the pending-markout list and the stats.
+  void save(ByteWriter& w) const;
+  //! Restores what save() wrote into this empty store: same slots, same pending order.
+  absl::Status load(ByteReader& r);
+  //! Reads the records save() wrote and calls fn(std::string_view record, AccountId) for each
+  //! (a checkpoint loaded with another shard count routes each record to its new shard).
+  static absl::Status for_each_saved_record(ByteReader& r, const FeatureParams& params,
+                                            const std::function<void(std::string_view, AccountId)>& fn);
+  //! Appends one record read by for_each_saved_record (a new slot; its pending markouts are listed).
+  void append_record(std::string_view record);
   //! Records the assigner's decision on the account (docs/architecture.md, "The model and segments": the account's
   //! segment, confidence and the event time it entered the segment).
   void set_segment(Slot slot, SegmentId segment, float confidence, std::int64_t since_ns) {

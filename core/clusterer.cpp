@@ -98,7 +98,7 @@ Clusterer::Clusterer(ClustererConfig config)
       sample_(config_.sample_size, config_.seed),
       model_(std::make_shared<const Model>()) {}
 
-Clusterer::Clusterer(ClustererConfig config, const ClustererState& s)
+Clusterer::Clusterer(ClustererConfig config, const ClustererState& s, ModelPtr published)
     : config_(std::move(config)),
       rng_(config_.seed),
       standardizer_(standardizer_config(config_), s.standardizer),
@@ -121,7 +121,9 @@ Clusterer::Clusterer(ClustererConfig config, const ClustererState& s)
       pending_events_(s.pending_events),
       published_(s.published) {
   rng_.set_state(s.rng);
-  if (warm_) {
+  if (published) {
+    model_ = std::move(published);
+  } else if (warm_) {
     auto m = assemble();
     m->version = version_;
     m->ts_ns = last_publish_ns_;

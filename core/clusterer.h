@@ -181,7 +181,9 @@ class Clusterer {
   explicit Clusterer(ClustererConfig config);
   //! Continues from a checkpointed state (the config must be the one it ran with, or a compatible
   //! one: k, weights and rules may change; the next publish applies them).
-  Clusterer(ClustererConfig config, const ClustererState& state);
+  //! `published`, when given, is the model last published before the checkpoint (restored as is:
+  //! its events and quality included); otherwise the model is assembled from the state.
+  Clusterer(ClustererConfig config, const ClustererState& state, ModelPtr published = nullptr);
 
   //! Learns from one batch closed at event time now_ns (monotone; an earlier time is taken as the
   //! previous one). Returns the current model: a new version when one was published, else the

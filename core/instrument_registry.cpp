@@ -102,6 +102,11 @@ UnderlyingId InstrumentRegistry::underlying_of(InstrumentId id) const {
   return entries_.at(id).underlying;
 }
 
+std::size_t InstrumentRegistry::underlying_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return underlying_names_.size();
+}
+
 std::size_t InstrumentRegistry::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return entries_.size();

@@ -41,6 +41,8 @@ class InstrumentRegistry {
   //! Underlying id of an instrument (set by resolve()).
   UnderlyingId underlying_of(InstrumentId id) const;
   std::size_t size() const;
+  //! Underlying ids handed out so far (0 .. count-1).
+  std::size_t underlying_count() const;
 
  private:
   struct Entry {

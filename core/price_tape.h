@@ -52,6 +52,7 @@ class PriceTape {
   std::uint64_t out_of_range() const { return out_of_range_.load(std::memory_order_relaxed); }
 
   std::size_t instrument_capacity() const { return instruments_; }
+  std::size_t underlying_capacity() const { return underlyings_; }
   int writers() const { return writers_; }
 
  private:

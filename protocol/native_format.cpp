@@ -357,17 +357,32 @@ absl::Status read_native_file(const std::string& path, NativeFillParser& parser,
                               const std::function<void(const Fill&)>& on_fill,
                               const std::function<void(std::uint64_t line, const ParseError&)>& on_error,
                               NativeReadStats* stats) {
+  NativeReadPosition ignored;
+  return read_native_file(path, parser, max_line_bytes, on_fill, on_error, stats, NativeReadPosition{}, &ignored);
+}
+
+absl::Status read_native_file(const std::string& path, NativeFillParser& parser, std::size_t max_line_bytes,
+                              const std::function<void(const Fill&)>& on_fill,
+                              const std::function<void(std::uint64_t line, const ParseError&)>& on_error,
+                              NativeReadStats* stats, NativeReadPosition from, NativeReadPosition* current) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) return absl::NotFoundError(str_cat("cannot open '", path, "': ", std::strerror(errno)));
+  if (from.offset > 0 && fseeko(file, static_cast<off_t>(from.offset), SEEK_SET) != 0) {
+    std::fclose(file);
+    return absl::OutOfRangeError(str_cat("cannot seek '", path, "' to byte ", from.offset));
+  }
+  std::uint64_t buf_offset = from.offset;  // file offset of buf[0]
   constexpr std::size_t kChunk = 1 << 22;
   // buf holds [carry-over of a partial line][new chunk][padding]; lines are parsed in place.
   std::vector<char> buf;
   std::size_t have = 0;  // valid bytes in buf
-  std::uint64_t line_no = 0;
+  std::uint64_t line_no = from.line;
   bool skipping_oversized = false;  // inside a line already reported as oversized
   Fill fill;
   ParseError err;
   auto handle_line = [&](const char* p, std::size_t n) {
+    current->offset = buf_offset + static_cast<std::uint64_t>(p - buf.data());
+    current->line = line_no;
     ++line_no;
     if (n > 0 && p[n - 1] == '\r') --n;
     bool blank = true;
@@ -420,6 +435,7 @@ absl::Status read_native_file(const std::string& path, NativeFillParser& parser,
       rest = 0;
     }
     std::memmove(buf.data(), buf.data() + have - rest, rest);
+    buf_offset += have - rest;
     have = rest;
     if (eof) break;
   }

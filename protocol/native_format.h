@@ -77,4 +77,17 @@ absl::Status read_native_file(const std::string& path, NativeFillParser& parser,
                               const std::function<void(std::uint64_t line, const ParseError&)>& on_error,
                               NativeReadStats* stats);
 
+//! Where a line starts: its byte offset in the file and the number of lines before it.
+struct NativeReadPosition {
+  std::uint64_t offset = 0;
+  std::uint64_t line = 0;
+};
+//! As above, starting at `start` (a position an earlier read reported: a line start), and
+//! keeping *current at the start of the line being handled while on_fill/on_error run (a
+//! checkpoint taken in on_fill before using the fill resumes there).
+absl::Status read_native_file(const std::string& path, NativeFillParser& parser, std::size_t max_line_bytes,
+                              const std::function<void(const Fill&)>& on_fill,
+                              const std::function<void(std::uint64_t line, const ParseError&)>& on_error,
+                              NativeReadStats* stats, NativeReadPosition start, NativeReadPosition* current);
+
 }  // namespace segmentd

@@ -11,6 +11,7 @@
 #include "service/ingest/ingest_server.h"
 #include "service/ingest/replay_source.h"
 #include "service/ingest/venue_source.h"
+#include "service/metrics/checkpoint_probe.h"
 #include "service/metrics/clusterer_probe.h"
 #include "service/metrics/ingest_probe.h"
 #include "service/metrics/latency_probe.h"
@@ -19,6 +20,7 @@
 #include "service/metrics/publisher_probe.h"
 #include "service/metrics/shard_probe.h"
 #include "service/publisher/publisher.h"
+#include "service/state/config_fingerprint.h"
 
 namespace segmentd {
 namespace {
@@ -82,7 +84,7 @@ absl::Status Pipeline::start() {
   shards_ = std::make_unique<ShardSet>(sc, std::move(handlers));
 
   // Sources, each with its own producer index.
-  for (int p = 0; p < producers; ++p) sinks_.push_back(std::make_unique<TapeSink>(*tape_, *shards_, p));
+  for (int p = 0; p < producers; ++p) sinks_.push_back(std::make_unique<TapeSink>(*tape_, *shards_, p, &pause_sinks_));
   for (std::size_t i = 0; i < config_.sources.size(); ++i) {
     const SourceConfig& sc_i = config_.sources[i];
     FillSink& sink = *sinks_[i];
@@ -111,8 +113,15 @@ absl::Status Pipeline::start() {
     }
   }
 
-  if (config_.publisher.enabled) {
-    publisher_ = std::make_unique<Publisher>(config_.publisher, accounts_);
+  if (config_.publisher.enabled) publisher_ = std::make_unique<Publisher>(config_.publisher, accounts_);
+  // Durable state: everything is built and nothing runs yet, so the checkpoint loads into
+  // components no thread touches.
+  fingerprint_ = config_fingerprint(config_);
+  if (config_.checkpoint.enabled) {
+    state_dir_ = checkpoint_directory(config_.checkpoint);
+    if (absl::Status st = restore(); !st.ok()) return st;
+  }
+  if (publisher_) {
     if (auto st = publisher_->start(); !st.ok()) return st;
   }
   start_probes();
@@ -139,9 +148,24 @@ absl::Status Pipeline::start() {
 
   clusterer_->start();
   shards_->start();
+  running_.store(true, std::memory_order_release);
   for (auto& s : sources_) {
     if (auto st = s->start(); !st.ok())
       return absl::Status(st.code(), str_cat("source '", s->name(), "': ", st.message()));
+  }
+  if (config_.checkpoint.enabled) {
+    checkpointer_ = std::make_unique<Checkpointer>(
+        CheckpointDirectory(state_dir_, config_.checkpoint.keep), config_.checkpoint.interval_ns,
+        [this] { return capture(); },
+        [this](const CheckpointResult& r) {
+          if (!checkpoint_probe_) return;
+          if (r.ok)
+            checkpoint_probe_->record_success(static_cast<std::int64_t>(r.seconds * 1e9), r.bytes, r.accounts,
+                                              r.cut_seconds);
+          else
+            checkpoint_probe_->record_failure();
+        });
+    checkpointer_->start();
   }
   return absl::OkStatus();
 }
@@ -177,6 +201,7 @@ void Pipeline::start_probes() {
   shard_probe_->attach(shards_.get());
   clusterer_probe_ = std::make_unique<ClustererProbe>(*metrics_, shards_->shards());
   latency_probe_ = std::make_unique<LatencyProbe>(*metrics_);
+  if (config_.checkpoint.enabled) checkpoint_probe_ = std::make_unique<CheckpointProbe>(*metrics_);
   process_probe_ = std::make_unique<ProcessProbe>(*metrics_, SEGMENTD_VERSION);
   if (publisher_) {
     publisher_probe_ = std::make_unique<PublisherProbe>(*metrics_);
@@ -207,12 +232,18 @@ void Pipeline::stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
   if (admin_) admin_->stop();  // no scrape runs while the probes go away
+  if (checkpointer_) checkpointer_->stop();
   for (auto& s : sources_) s->stop();
+  // The last checkpoint: the sources stopped, so it holds everything they delivered (a restart
+  // resumes each one exactly there).
+  if (checkpointer_ && running_.load()) checkpointer_->write_now("shutdown");
+  running_.store(false, std::memory_order_release);
   if (shards_) shards_->stop();
   if (clusterer_) clusterer_->stop();
   if (publisher_) publisher_->stop();
   publisher_probe_.reset();
   shard_probe_.reset();
+  checkpoint_probe_.reset();
   ingest_probes_.clear();
 }
 
@@ -275,6 +306,7 @@ PipelineSummary Pipeline::summary() const {
     s.fills += shards_->processed(i);
     s.ring_full_events += shards_->ring_full_events(i);
   }
+  s.fills += restored_fills_;
   s.rejected = shards_->rejected();
   s.accounts = accounts_.size();
   s.changes = change_count_.load(std::memory_order_relaxed);

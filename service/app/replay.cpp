@@ -14,6 +14,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
 #include "core/account_interner.h"
+#include "core/checkpoint_codec.h"
+#include "core/checkpoint_sections.h"
 #include "core/clusterer.h"
 #include "core/instrument_registry.h"
 #include "core/str_cat.h"
@@ -22,6 +24,8 @@
 #include "protocol/publisher/publisher_messages.h"
 #include "service/shards/account_shard.h"
 #include "service/shards/shard_set.h"
+#include "service/state/checkpointer.h"
+#include "service/state/config_fingerprint.h"
 
 namespace segmentd {
 namespace {
@@ -32,6 +36,17 @@ std::int64_t floor_to(std::int64_t t, std::int64_t step) {
   std::int64_t q = t / step;
   if (t % step != 0 && t < 0) --q;
   return q * step;
+}
+
+std::uint64_t replay_fingerprint(const Config& config, const std::string& input) {
+  Fingerprint f;
+  f.add_pod(config_fingerprint(config));
+  f.add("replay");
+  f.add_pod(config.shards.shards);  // the barrier protocol's state is per shard
+  f.add_pod(config.clusterer.batch_size);
+  f.add_pod(config.clusterer.batch_interval_ns);
+  f.add(input);
+  return f.value();
 }
 
 }  // namespace
@@ -52,8 +67,8 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   // The clusterer runs on this thread, between barriers; shards assign against the model only at
   // barriers (assign_only_on_advance), so every decision sees the same model at the same point
   // of the input whatever the shard count.
-  Clusterer clusterer(config.clusterer);
-  std::atomic<ModelPtr> model_slot{clusterer.model() ? clusterer.model() : std::make_shared<const Model>()};
+  auto clusterer = std::make_unique<Clusterer>(config.clusterer);
+  std::atomic<ModelPtr> model_slot{clusterer->model() ? clusterer->model() : std::make_shared<const Model>()};
   std::vector<std::vector<TouchedAccount>> touched(static_cast<std::size_t>(sc.shards));  // shard s writes [s]
   std::vector<std::vector<SegmentChange>> changes(static_cast<std::size_t>(sc.shards));   // shard s writes [s]
   std::vector<std::unique_ptr<ShardHandler>> handlers;
@@ -77,12 +92,8 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     handlers.push_back(std::make_unique<AccountShard>(i, std::move(o)));
   }
   ShardSet shards(sc, std::move(handlers));
-  shards.start();
 
-  // Markouts resolve at event-time ticks behind a barrier: wait until every shard has applied
-  // every fill pushed so far, then resolve on each shard. The tape then holds exactly the prices
-  // of the fills before the tick, and each account sees the same sequence of fills and
-  // resolutions whatever the shard count, so the output is byte-identical.
+  // Durable replay: the driver's own state (below) joins the components' in section RPLY.
   const std::int64_t tick = config.features.markout_tick_ns;
   ReplaySummary summary;
   absl::flat_hash_map<AccountId, TouchedAccount> pending;  // the open mini-batch, latest vector per account
@@ -92,6 +103,89 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   std::vector<std::uint64_t> pushed(static_cast<std::size_t>(shards.shards()), 0);
   std::int64_t next_tick = kNoTime;
   std::int64_t max_ts = kNoTime;
+  NativeReadStats stats;
+  std::size_t shown = 0;
+  NativeReadPosition resume;   // where reading starts
+  NativeReadPosition current;  // the line being handled
+  const bool durable = !options.checkpoint_dir.empty();
+  const std::uint64_t fingerprint = durable ? replay_fingerprint(config, options.input) : 0;
+  CheckpointDirectory state_dir(options.checkpoint_dir, options.checkpoint_keep);
+  auto load_driver = [&](ByteReader& r) {
+    resume.offset = r.u64();
+    resume.line = r.u64();
+    stats.lines = r.u64();
+    stats.fills = r.u64();
+    stats.bytes = r.u64();
+    stats.errors = r.pod<ParseErrorCounts>();
+    shown = r.u64();
+    summary.changes = r.u64();
+    summary.batches = r.u64();
+    summary.first_ns = r.i64();
+    batch_open = r.i64();
+    next_tick = r.i64();
+    max_ts = r.i64();
+    pending.clear();
+    for (const TouchedAccount& a : r.pods<TouchedAccount>()) pending.emplace(a.account, a);
+    batch_accounts.clear();
+    for (AccountId a : r.pods<AccountId>()) batch_accounts.insert(a);
+  };
+  if (durable) {
+    if (options.keep_changes) return absl::InvalidArgumentError("a durable replay does not keep the change log");
+    if (absl::Status st = state_dir.prepare(); !st.ok()) return st;
+    std::vector<CheckpointDirectory::Rejected> rejected;
+    auto validate = [&](const CheckpointImage& img) -> absl::Status {
+      AccountInterner names;
+      ByteReader a = img.reader(kSectionAccounts);
+      load_interner(a, names);
+      ByteReader m = img.reader(kSectionModel);
+      ByteReader c = img.reader(kSectionClusterer);
+      ByteReader d = img.reader(kSectionReplay);
+      if (!load_model(m)) return m.status();
+      load_clusterer_state(c);
+      load_driver(d);
+      for (const ByteReader* r : {&a, &c, &d})
+        if (!r->ok()) return r->status();
+      return absl::OkStatus();
+    };
+    auto loaded = state_dir.load_newest(fingerprint, validate, &rejected);
+    for (const auto& r : rejected) log << "checkpoint " << r.path << " refused: " << r.reason << "\n";
+    if (!loaded.ok()) return loaded.status();
+    if (loaded->has_value()) {
+      const CheckpointImage& img = (*loaded)->image;
+      ByteReader a = img.reader(kSectionAccounts);
+      load_interner(a, accounts);
+      ByteReader i = img.reader(kSectionInstruments);
+      load_registry(i, instruments);
+      ByteReader t = img.reader(kSectionTape);
+      load_tape(t, tape);
+      ByteReader m = img.reader(kSectionModel);
+      ModelPtr model = load_model(m);
+      ByteReader c = img.reader(kSectionClusterer);
+      ClustererState cs = load_clusterer_state(c);
+      clusterer = std::make_unique<Clusterer>(config.clusterer, cs, model->version > 0 ? model : nullptr);
+      model_slot.store(clusterer->model());
+      ByteReader s = img.reader(kSectionShards);
+      const std::uint32_t n = s.u32();
+      if (static_cast<int>(n) != shards.shards()) return absl::DataLossError("checkpoint of another shard count");
+      for (int k = 0; k < shards.shards(); ++k) {
+        ByteReader part(s.raw(s.u64()), "SHRD");
+        if (absl::Status st = static_cast<AccountShard&>(shards.handler(k)).load_state(part); !st.ok())
+          return absl::Status(st.code(), str_cat((*loaded)->path, ": ", st.message()));
+      }
+      ByteReader d = img.reader(kSectionReplay);
+      load_driver(d);
+      for (const ByteReader* r : {&a, &i, &t, &m, &c, &s, &d})
+        if (!r->ok()) return absl::DataLossError(str_cat((*loaded)->path, ": ", r->status().message()));
+      summary.resumed_from = (*loaded)->path;
+      log << "replay: resuming from " << summary.resumed_from << " at line " << resume.line + 1 << "\n";
+    }
+  }
+  shards.start();
+
+  // Markouts resolve at event-time ticks behind a barrier: wait until every shard has applied
+  // every fill pushed so far, then resolve on each shard. The tape then holds exactly the prices
+  // of the fills before the tick, and each account sees the same sequence of fills and
+  // resolutions whatever the shard count, so the output is byte-identical.
   auto barrier = [&](std::int64_t t) {
     for (int s = 0; s < shards.shards(); ++s) {
       while (shards.processed(s) < pushed[static_cast<std::size_t>(s)]) std::this_thread::yield();
@@ -121,22 +215,94 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
       pending.clear();
       batch_accounts.clear();
       canonicalize_batch(batch);
-      ModelPtr m = clusterer.update(batch, t);
+      ModelPtr m = clusterer->update(batch, t);
       if (m) model_slot.store(m, std::memory_order_release);
       ++summary.batches;
       batch_open = t;
     }
+  };
+  // A checkpoint is taken right after a barrier, before the fill that triggered it: the shards
+  // then hold every fill before this line and nothing in flight, and the driver's own state is
+  // the open mini-batch. The line is read again on resume (its counts are taken out here).
+  auto last_checkpoint = std::chrono::steady_clock::now();
+  absl::Status checkpoint_error;
+  auto write_checkpoint = [&]() {
+    CheckpointImage img;
+    img.header.config_fingerprint = fingerprint;
+    save_interner(img.add(kSectionAccounts), accounts);
+    save_registry(img.add(kSectionInstruments), instruments);
+    save_tape(img.add(kSectionTape), tape);
+    const ModelPtr m = model_slot.load();
+    save_model(img.add(kSectionModel), m ? *m : Model{});
+    save_clusterer_state(img.add(kSectionClusterer), clusterer->state());
+    {
+      ByteWriter& w = img.add(kSectionShards);
+      w.u32(static_cast<std::uint32_t>(shards.shards()));
+      for (int k = 0; k < shards.shards(); ++k) {
+        std::string bytes = shards
+                                .call(k,
+                                      [](ShardHandler& h) {
+                                        ByteWriter sw;
+                                        static_cast<AccountShard&>(h).save_state(sw);
+                                        return std::move(sw.bytes());
+                                      })
+                                .get();
+        w.u64(bytes.size());
+        w.raw(bytes.data(), bytes.size());
+      }
+    }
+    {
+      ByteWriter& w = img.add(kSectionReplay);
+      w.u64(current.offset);
+      w.u64(current.line);
+      w.u64(stats.lines - 1);  // the current line, counted already, is read again on resume
+      w.u64(stats.fills - 1);
+      w.u64(current.offset);
+      w.pod(stats.errors);
+      w.u64(shown);
+      w.u64(summary.changes);
+      w.u64(summary.batches);
+      w.i64(summary.first_ns);
+      w.i64(batch_open);
+      w.i64(next_tick);
+      w.i64(max_ts);
+      std::vector<TouchedAccount> open;
+      open.reserve(pending.size());
+      for (const auto& [id, a] : pending) open.push_back(a);
+      std::sort(open.begin(), open.end(),
+                [](const TouchedAccount& x, const TouchedAccount& y) { return x.account < y.account; });
+      w.pods(open);
+      std::vector<AccountId> seen(batch_accounts.begin(), batch_accounts.end());
+      std::sort(seen.begin(), seen.end());
+      w.pods(seen);
+    }
+    img.add(kSectionInfo).str(str_cat("segmentd replay of ", options.input, " at line ", current.line + 1));
+    absl::StatusOr<CheckpointDirectory::Written> written = state_dir.write(img);
+    if (!written.ok()) {
+      checkpoint_error = written.status();
+      return;
+    }
+    ++summary.checkpoints;
+  };
+  auto after_barrier = [&]() {
+    if (!durable || !checkpoint_error.ok()) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_checkpoint < std::chrono::nanoseconds(options.checkpoint_interval_ns)) return;
+    write_checkpoint();
+    last_checkpoint = std::chrono::steady_clock::now();
   };
   auto on_fill = [&](const Fill& f) {
     if (next_tick != kNoTime && f.recv_ns >= next_tick) {
       const std::int64_t t = floor_to(f.recv_ns, tick);
       barrier(t);
       next_tick = t + tick;
+      after_barrier();
     } else if (next_tick == kNoTime) {
       next_tick = floor_to(f.recv_ns, tick) + tick;
     } else if (batch_accounts.size() >= config.clusterer.batch_size && !batch_accounts.contains(f.account)) {
       // batch_size distinct accounts since the batch opened: close it before this fill.
       barrier(max_ts);
+      after_barrier();
     }
     batch_accounts.insert(f.account);
     if (f.recv_ns > max_ts) max_ts = f.recv_ns;
@@ -146,18 +312,17 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     shards.push(0, f);
   };
 
-  NativeReadStats stats;
-  std::size_t shown = 0;
   auto status = read_native_file(
       options.input, parser, config.replay.max_line_bytes, on_fill,
       [&](std::uint64_t line, const ParseError& e) {
         if (shown++ < options.max_errors_shown)
           log << options.input << ":" << line << ": skipped (" << to_string(e.reason) << "): " << e.detail << "\n";
       },
-      &stats);
+      &stats, resume, &current);
   if (max_ts != kNoTime) barrier(max_ts);  // what is due by the last fill resolves; the rest stays pending
   shards.stop();
   if (!status.ok()) return status;
+  if (!checkpoint_error.ok()) return checkpoint_error;
   if (shown > options.max_errors_shown)
     log << options.input << ": " << (shown - options.max_errors_shown) << " more bad lines not shown\n";
 

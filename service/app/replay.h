@@ -23,6 +23,13 @@ struct ReplayOptions {
   std::string model_output;           //!< the final model as JSON; "" = not written
   bool keep_changes = false;          //!< fill ReplaySummary::change_log and assignments (precision report)
   std::size_t max_errors_shown = 20;  //!< bad lines printed to `log`; all are counted
+  //! Durable replay: "" = none. Otherwise a checkpoint is written there every
+  //! `checkpoint_interval_ns` of wall time (at the first barrier after it) and at the end, and a
+  //! replay that finds one for the same input and config resumes from it: killed at any point and
+  //! run again with the same arguments, it writes exactly what an uninterrupted run writes.
+  std::string checkpoint_dir;
+  std::int64_t checkpoint_interval_ns = 30'000'000'000;
+  int checkpoint_keep = 3;
 };
 
 struct ReplaySummary {
@@ -37,6 +44,8 @@ struct ReplaySummary {
   ModelPtr model;             //!< the final model
   std::int64_t first_ns = 0;  //!< event time of the first and last fill
   std::int64_t last_ns = 0;
+  std::string resumed_from;        //!< the checkpoint this run continued ("" = from the start)
+  std::uint64_t checkpoints = 0;   //!< written by this run
   // With ReplayOptions::keep_changes:
   std::vector<SegmentChange> change_log;                       //!< every change, in barrier order
   std::vector<std::pair<std::string, SegmentId>> assignments;  //!< final segment per account, by name

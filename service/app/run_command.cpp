@@ -73,14 +73,23 @@ int run_service(Config config, SourceMaker simulator, std::ostream& out, std::os
   Pipeline pipeline(config, std::move(simulator));
   if (auto st = pipeline.start(); !st.ok()) {
     err << "segmentd run: " << st.message() << "\n";
+    const bool refused = pipeline.state_refused();
     pipeline.stop();
-    return 1;
+    return refused ? 2 : 1;
   }
   out << "segmentd: running with " << config.path << ": " << config.sources.size() << " source(s), "
       << config.shards.shards << " shards";
   if (pipeline.publisher())
     out << ", publisher ws://" << config.publisher.listen.address << ":" << pipeline.publisher()->port();
   if (pipeline.admin()) out << ", admin http://" << config.admin.listen.address << ":" << pipeline.admin()->port();
+  if (pipeline.checkpointer() != nullptr) {
+    out << "segmentd: state in " << pipeline.state_dir() << " ("
+        << (pipeline.restored_from().empty() ? std::string("no checkpoint: started empty")
+                                             : str_cat("restored from ", pipeline.restored_from()))
+        << ")";
+  } else {
+    out << "segmentd: checkpoints disabled ([checkpoint] enabled = false): a restart starts empty";
+  }
   out << "\n" << std::flush;
   PipelineSummary last = pipeline.summary();
   auto next = std::chrono::steady_clock::now() + std::chrono::nanoseconds(config.run.summary_interval_ns);

@@ -32,6 +32,40 @@ void ClustererLoop::stop() {
   if (!thread_.joinable()) return;
   stopping_.store(true, std::memory_order_release);
   thread_.join();
+  thread_ = std::thread();
+  serve_state_requests();  // any asked meanwhile
+}
+
+void ClustererLoop::restore(const ClustererState& state, ModelPtr model) {
+  clusterer_ = Clusterer(options_.config, state, model);
+  model_.store(clusterer_.model() ? clusterer_.model() : std::make_shared<const Model>());
+  warmup_progress_.store(clusterer_.warmup_progress(), std::memory_order_relaxed);
+}
+
+std::future<std::pair<ClustererState, ModelPtr>> ClustererLoop::request_state() {
+  std::promise<std::pair<ClustererState, ModelPtr>> p;
+  auto f = p.get_future();
+  if (!thread_.joinable()) {
+    p.set_value({clusterer_.state(), model_.load()});
+    return f;
+  }
+  {
+    std::lock_guard<std::mutex> lock(requests_mu_);
+    requests_.push_back(std::move(p));
+  }
+  has_requests_.store(true, std::memory_order_release);
+  return f;
+}
+
+void ClustererLoop::serve_state_requests() {
+  if (!has_requests_.load(std::memory_order_acquire)) return;
+  std::vector<std::promise<std::pair<ClustererState, ModelPtr>>> asked;
+  {
+    std::lock_guard<std::mutex> lock(requests_mu_);
+    asked.swap(requests_);
+    has_requests_.store(false, std::memory_order_relaxed);
+  }
+  for (auto& p : asked) p.set_value({clusterer_.state(), model_.load()});
 }
 
 void ClustererLoop::offer(int shard, std::span<const TouchedAccount> touched) {
@@ -104,6 +138,7 @@ void ClustererLoop::run() {
     } else if (pending_.empty()) {
       batch_opened_ns_ = now;  // the interval counts from the first vector of a batch
     }
+    serve_state_requests();
     if (stopping && got == 0 && pending_.empty()) break;
     if (got == 0) {
       if (++idle > 16) std::this_thread::sleep_for(std::chrono::microseconds(200));

@@ -15,9 +15,12 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -44,6 +47,13 @@ class ClustererLoop {
   void start();
   void stop();  //!< closes the last batch, then joins
 
+  //! Before start(): continue from a checkpoint's clusterer state and its last published model.
+  void restore(const ClustererState& state, ModelPtr model);
+  //! The clusterer's state and model, taken on its thread between two batches (the open batch
+  //! is not included: its accounts hand their vectors over again at their next fill). Before
+  //! start() or after stop(), taken at once.
+  std::future<std::pair<ClustererState, ModelPtr>> request_state();
+
   //! Shard `shard`'s thread only.
   void offer(int shard, std::span<const TouchedAccount> touched);
 
@@ -61,6 +71,7 @@ class ClustererLoop {
     std::vector<TouchedAccount> overflow;  //!< shard thread only
   };
   void run();
+  void serve_state_requests();
   std::size_t drain();
   void close_batch();
 
@@ -74,6 +85,9 @@ class ClustererLoop {
   std::atomic<ModelPtr> model_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
+  std::mutex requests_mu_;
+  std::vector<std::promise<std::pair<ClustererState, ModelPtr>>> requests_;  // guarded by requests_mu_
+  std::atomic<bool> has_requests_{false};
   alignas(kCacheLine) std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> batches_{0};
   std::atomic<std::size_t> warmup_progress_{0};

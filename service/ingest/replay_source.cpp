@@ -1,5 +1,6 @@
 #include "service/ingest/replay_source.h"
 
+#include <cstring>
 #include <fstream>
 
 #include "core/str_cat.h"
@@ -30,10 +31,15 @@ void ReplaySource::run() {
   // file early.
   NativeFillParser parser(accounts_, instruments_);
   std::ifstream in(config_.path, std::ios::binary);
+  if (offset_ > 0) in.seekg(static_cast<std::streamoff>(offset_));
   std::string line;
   Fill fill;
   ParseError err;
   while (!stopping_.load(std::memory_order_acquire) && std::getline(in, line)) {
+    // One line is one unit: its fill and the offset after it are in a checkpoint together or not
+    // at all.
+    UnitGuard unit(sink_);
+    offset_ += line.size() + (in.eof() ? 0 : 1);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     SourceStats::add(stats_.messages);
@@ -53,6 +59,17 @@ void ReplaySource::run() {
       SourceStats::add(stats_.sink_rejected);
   }
   finished_.store(true, std::memory_order_release);
+}
+
+void ReplaySource::save_position(std::string& out) const {
+  out.assign(reinterpret_cast<const char*>(&offset_), sizeof(offset_));
+}
+
+absl::Status ReplaySource::restore_position(std::string_view bytes) {
+  if (bytes.size() != sizeof(offset_))
+    return absl::DataLossError(str_cat(config_.name, ": resume position is not a file offset"));
+  std::memcpy(&offset_, bytes.data(), sizeof(offset_));
+  return absl::OkStatus();
 }
 
 }  // namespace segmentd

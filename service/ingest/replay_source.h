@@ -23,6 +23,9 @@ class ReplaySource final : public Source {
   void stop() override;
   bool finished() const override { return finished_.load(std::memory_order_acquire); }
   const SourceStats& stats() const override { return stats_; }
+  //! The byte offset of the next line to read (u64): a restart reads on from there.
+  void save_position(std::string& out) const override;
+  absl::Status restore_position(std::string_view bytes) override;
 
  private:
   void run();
@@ -35,6 +38,7 @@ class ReplaySource final : public Source {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> finished_{false};
   std::thread thread_;
+  std::uint64_t offset_ = 0;  //!< of the next line; written in units only (save_position reads it)
 };
 
 }  // namespace segmentd

@@ -1,5 +1,7 @@
 #include "service/ingest/sim_source.h"
 
+#include <cstring>
+
 #include "core/str_cat.h"
 #include "sim/pacer.h"
 
@@ -19,6 +21,7 @@ absl::Status SimSource::start() {
   if (auto st = validate(options_.sim); !st.ok()) {
     return absl::InvalidArgumentError(segmentd::str_cat("simulator: ", st.message()));
   }
+  if (resume_after_ns_ > 0 && options_.sim.start_ns <= resume_after_ns_) options_.sim.start_ns = resume_after_ns_ + 1;
   sim_ = std::make_unique<Simulator>(options_.sim);
   account_ids_.assign(sim_->account_count(), kUnseen);
   thread_ = std::thread([this] { run(); });
@@ -59,6 +62,7 @@ void SimSource::run() {
     f.underlying = underlying_ids_[ins];
     f.venue = segmentd::Venue::kDeribit;
     segmentd::SourceStats::add(stats_.messages);
+    segmentd::UnitGuard unit(sink_);
     if (sink_.push(f))
       segmentd::SourceStats::add(stats_.fills);
     else
@@ -66,6 +70,18 @@ void SimSource::run() {
     event_ns_.store(f.recv_ns, std::memory_order_relaxed);
   }
   finished_.store(true, std::memory_order_release);
+}
+
+void SimSource::save_position(std::string& out) const {
+  const std::int64_t t = event_ns_.load(std::memory_order_relaxed);
+  out.assign(reinterpret_cast<const char*>(&t), sizeof(t));
+}
+
+absl::Status SimSource::restore_position(std::string_view bytes) {
+  if (bytes.size() != sizeof(resume_after_ns_))
+    return absl::DataLossError(segmentd::str_cat(options_.name, ": resume position is not an event time"));
+  std::memcpy(&resume_after_ns_, bytes.data(), sizeof(resume_after_ns_));
+  return absl::OkStatus();
 }
 
 std::vector<std::pair<segmentd::AccountId, TruthRow>> SimSource::truth() const {

@@ -39,6 +39,11 @@ class SimSource final : public segmentd::Source {
   void stop() override;
   bool finished() const override { return finished_.load(std::memory_order_acquire); }
   const segmentd::SourceStats& stats() const override { return stats_; }
+  //! The event time of the last fill pushed (i64): a restart starts the simulated clock just
+  //! after it, so event time never runs backwards across a restart. The same seed keeps every
+  //! account's archetype; the fills after the restart are a new stretch of the same market.
+  void save_position(std::string& out) const override;
+  absl::Status restore_position(std::string_view bytes) override;
 
   //! Ground truth (archetype of every account, in the service's account ids). After finished()
   //! or stop(): the simulator's thread has ended.
@@ -61,6 +66,7 @@ class SimSource final : public segmentd::Source {
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
   std::atomic<std::int64_t> event_ns_{0};
+  std::int64_t resume_after_ns_ = 0;  //!< restore_position: start the clock after this
   std::thread thread_;
 };
 

@@ -26,6 +26,8 @@ CheckpointProbe::CheckpointProbe(Metrics& m, Clock clock)
                           "Wall-clock time of the last successful checkpoint (0: none yet).")),
       age_(gauge(m, "segmentd_checkpoint_age_seconds",
                  "Seconds since the last successful checkpoint, or since start when there was none.")),
+      cut_(gauge(m, "segmentd_checkpoint_cut_seconds",
+                 "How long the last checkpoint paused ingest: sources held at a message boundary, shards copying.")),
       failures_(
           counter_family(m, "segmentd_checkpoint_failures_total", "Checkpoints that failed to be written.").Add({})),
       duration_out_(duration_, histogram_family(m, "segmentd_checkpoint_duration_seconds",
@@ -33,7 +35,9 @@ CheckpointProbe::CheckpointProbe(Metrics& m, Clock clock)
                                    .Add({}, duration_buckets_seconds())),
       hook_(m.on_collect([this] { collect(); })) {}
 
-void CheckpointProbe::record_success(std::int64_t duration_ns, std::uint64_t bytes, std::uint64_t accounts) {
+void CheckpointProbe::record_success(std::int64_t duration_ns, std::uint64_t bytes, std::uint64_t accounts,
+                                     double cut_seconds) {
+  cut_.Set(cut_seconds);
   duration_.record(duration_ns);
   const std::int64_t now = clock_();
   last_success_ns_.store(now, std::memory_order_relaxed);

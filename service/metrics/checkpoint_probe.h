@@ -1,11 +1,12 @@
 #pragma once
-// Metrics of checkpoints (docs/architecture.md, "Not built yet"):
+// Metrics of checkpoints (core/checkpoint.md; fed by Pipeline from service/state/checkpointer.h):
 //   segmentd_checkpoint_duration_seconds               histogram: time to write one checkpoint
 //   segmentd_checkpoint_size_bytes                     size of the last checkpoint written
 //   segmentd_checkpoint_accounts                       accounts in the last checkpoint
 //   segmentd_checkpoint_failures_total                 checkpoints that failed (nothing renamed)
 //   segmentd_checkpoint_last_success_timestamp_seconds wall clock of the last good checkpoint
 //   segmentd_checkpoint_age_seconds                    seconds since then (since start if none yet)
+//   segmentd_checkpoint_cut_seconds                    how long the last one paused ingest (the cut)
 //
 // Threads: record_*() from the checkpoint writer's thread; any thread is safe.
 
@@ -25,7 +26,7 @@ class CheckpointProbe {
   CheckpointProbe& operator=(const CheckpointProbe&) = delete;
 
   //! A checkpoint was written and renamed into place.
-  void record_success(std::int64_t duration_ns, std::uint64_t bytes, std::uint64_t accounts);
+  void record_success(std::int64_t duration_ns, std::uint64_t bytes, std::uint64_t accounts, double cut_seconds = 0);
   void record_failure() { failures_.Increment(); }
 
  private:
@@ -38,6 +39,7 @@ class CheckpointProbe {
   prometheus::Gauge& accounts_;
   prometheus::Gauge& last_success_;
   prometheus::Gauge& age_;
+  prometheus::Gauge& cut_;
   prometheus::Counter& failures_;
   HistogramExport duration_out_;
   Metrics::HookHandle hook_;

@@ -100,6 +100,18 @@ class AccountShard final : public ShardHandler {
   void advance_to(std::int64_t t_ns);
 
   std::optional<AccountSnapshot> snapshot(AccountId account) const;
+
+  // Checkpoints (core/checkpoint.md, section SHRD). Shard thread, between bursts, or before
+  // start()/after stop(). save_state writes this shard's clocks and assignment bookkeeping, then
+  // its store; load_state restores them into a shard that has seen nothing yet.
+  void save_state(ByteWriter& w) const;
+  absl::Status load_state(ByteReader& r);
+  //! Loading a checkpoint written with another shard count: the accounts arrive one by one
+  //! (AccountStore::append_record) and the clocks are merged (the latest of every saved shard).
+  void append_record(std::string_view record) { store_.append_record(record); }
+  //! The clocks and counters of a saved shard (the part of save_state before the store), merged
+  //! into this one: latest times; the assignment bookkeeping is reset (the next model re-assigns).
+  static absl::Status merge_saved_clocks(ByteReader& r, AccountShard& into);
   //! Calls fn(const AccountSnapshot&) for every account, in slot order. Shard thread or after stop.
   template <class Fn>
   void for_each_account(Fn&& fn) const {

@@ -1,0 +1,204 @@
+#include "core/checkpoint_io.h"
+
+#include <array>
+
+#include "core/str_cat.h"
+
+namespace segmentd {
+namespace {
+
+constexpr char kMagic[8] = {'S', 'E', 'G', 'M', 'E', 'N', 'T', 'D'};
+constexpr char kEndMagic[8] = {'S', 'E', 'G', 'D', 'D', 'O', 'N', 'E'};
+constexpr std::size_t kHeaderBytes = 48;   // magic, version, sections, fingerprint, time, sequence, crc, 0
+constexpr std::size_t kSectionHead = 16;   // tag, crc, size
+constexpr std::size_t kTrailerBytes = 16;  // total size, end magic
+
+constexpr std::uint32_t kCrcPoly = 0x82F63B78u;  // CRC-32C, reflected
+
+constexpr std::array<std::uint32_t, 256> make_table() {
+  std::array<std::uint32_t, 256> t{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ kCrcPoly : c >> 1;
+    t[i] = c;
+  }
+  return t;
+}
+constexpr std::array<std::uint32_t, 256> kTable = make_table();
+
+std::uint32_t crc_table(const unsigned char* p, std::size_t n, std::uint32_t c) {
+  for (std::size_t i = 0; i < n; ++i) c = kTable[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+  return c;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) std::uint32_t crc_sse42(const unsigned char* p, std::size_t n, std::uint32_t c) {
+  std::uint64_t c64 = c;
+  while (n >= 8) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    c64 = __builtin_ia32_crc32di(c64, v);
+    p += 8;
+    n -= 8;
+  }
+  auto c32 = static_cast<std::uint32_t>(c64);
+  while (n-- > 0) c32 = __builtin_ia32_crc32qi(c32, *p++);
+  return c32;
+}
+const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+#endif
+
+template <class T>
+void put(std::string& out, const T& v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+template <class T>
+T get(std::string_view in, std::size_t at) {
+  T v;
+  std::memcpy(&v, in.data() + at, sizeof(T));
+  return v;
+}
+
+absl::Status fault_status(CheckpointFault* out, CheckpointFault f, std::string msg) {
+  if (out != nullptr) *out = f;
+  return absl::DataLossError(std::move(msg));
+}
+
+}  // namespace
+
+std::uint32_t crc32c(std::string_view bytes, std::uint32_t crc) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::uint32_t c = ~crc;
+#if defined(__x86_64__)
+  if (kHaveSse42) return ~crc_sse42(p, bytes.size(), c);
+#endif
+  return ~crc_table(p, bytes.size(), c);
+}
+
+absl::Status ByteReader::status() const {
+  if (ok()) return absl::OkStatus();
+  return absl::DataLossError(str_cat("section ", what_, ": ", error_));
+}
+
+void ByteReader::fail(std::string_view why) {
+  if (error_.empty()) error_ = str_cat(why, " at byte ", pos_);
+}
+
+std::string tag_name(std::uint32_t tag) {
+  std::string s(4, ' ');
+  for (int i = 0; i < 4; ++i) {
+    const char c = static_cast<char>((tag >> (8 * i)) & 0xFF);
+    s[static_cast<std::size_t>(i)] = (c >= 0x20 && c < 0x7F) ? c : '?';
+  }
+  return s;
+}
+
+ByteWriter& CheckpointImage::add(std::uint32_t tag) {
+  sections_.push_back(Section{tag, {}, 0, 0});
+  return sections_.back().w;
+}
+
+bool CheckpointImage::has(std::uint32_t tag) const {
+  for (const Section& s : sections_)
+    if (s.tag == tag) return true;
+  return false;
+}
+
+ByteReader CheckpointImage::reader(std::uint32_t tag) const {
+  for (const Section& s : sections_) {
+    if (s.tag != tag) continue;
+    if (data_.empty()) return ByteReader(s.w.bytes(), tag_name(tag));
+    return ByteReader(std::string_view(data_).substr(s.offset, s.size), tag_name(tag));
+  }
+  return ByteReader::failed(tag_name(tag), "missing");
+}
+
+std::string CheckpointImage::encode() const {
+  std::size_t total = kHeaderBytes + kTrailerBytes;
+  for (const Section& s : sections_) total += kSectionHead + s.w.bytes().size();
+  std::string out;
+  out.reserve(total);
+  out.append(kMagic, sizeof(kMagic));
+  put(out, header.format_version);
+  put(out, static_cast<std::uint32_t>(sections_.size()));
+  put(out, header.config_fingerprint);
+  put(out, header.written_unix_ns);
+  put(out, header.sequence);
+  put(out, crc32c(out));
+  put(out, std::uint32_t{0});
+  for (const Section& s : sections_) {
+    const std::string& b = s.w.bytes();
+    put(out, s.tag);
+    put(out, crc32c(b));
+    put(out, static_cast<std::uint64_t>(b.size()));
+    out.append(b);
+  }
+  put(out, static_cast<std::uint64_t>(total));
+  out.append(kEndMagic, sizeof(kEndMagic));
+  return out;
+}
+
+absl::StatusOr<CheckpointImage> CheckpointImage::decode(std::string bytes, std::uint64_t expect_fingerprint,
+                                                        CheckpointFault* fault) {
+  if (fault != nullptr) *fault = CheckpointFault::kNone;
+  std::string_view in(bytes);
+  if (in.size() < sizeof(kMagic) || std::memcmp(in.data(), kMagic, sizeof(kMagic)) != 0)
+    return fault_status(fault, CheckpointFault::kNotACheckpoint, "not a segmentd checkpoint (no magic)");
+  if (in.size() < kHeaderBytes)
+    return fault_status(fault, CheckpointFault::kTruncated, str_cat("truncated: ", in.size(), " bytes, no header"));
+  CheckpointImage img;
+  img.header.format_version = get<std::uint32_t>(in, 8);
+  if (img.header.format_version != kCheckpointFormatVersion)
+    return fault_status(
+        fault, CheckpointFault::kVersion,
+        str_cat("format version ", img.header.format_version, ", this build reads version ", kCheckpointFormatVersion));
+  const auto sections = get<std::uint32_t>(in, 12);
+  img.header.config_fingerprint = get<std::uint64_t>(in, 16);
+  img.header.written_unix_ns = get<std::int64_t>(in, 24);
+  img.header.sequence = get<std::uint64_t>(in, 32);
+  if (crc32c(in.substr(0, 40)) != get<std::uint32_t>(in, 40))
+    return fault_status(fault, CheckpointFault::kChecksum, "header checksum mismatch");
+  if (in.size() < kHeaderBytes + kTrailerBytes ||
+      std::memcmp(in.data() + in.size() - sizeof(kEndMagic), kEndMagic, sizeof(kEndMagic)) != 0 ||
+      get<std::uint64_t>(in, in.size() - kTrailerBytes) != in.size())
+    return fault_status(fault, CheckpointFault::kTruncated,
+                        str_cat("truncated or extended: ", in.size(), " bytes, no valid trailer"));
+  if (img.header.config_fingerprint != expect_fingerprint)
+    return fault_status(
+        fault, CheckpointFault::kConfig,
+        str_cat("written with another configuration (fingerprint ", img.header.config_fingerprint, ", this config ",
+                expect_fingerprint, "): a feature, half-life, bound, k or weight changed"));
+  std::size_t at = kHeaderBytes;
+  const std::size_t end = in.size() - kTrailerBytes;
+  for (std::uint32_t i = 0; i < sections; ++i) {
+    if (end - at < kSectionHead)
+      return fault_status(fault, CheckpointFault::kMalformed, str_cat("section ", i, ": header past the end"));
+    Section s{get<std::uint32_t>(in, at), {}, 0, 0};
+    const auto crc = get<std::uint32_t>(in, at + 4);
+    const auto size = get<std::uint64_t>(in, at + 8);
+    at += kSectionHead;
+    if (size > end - at)
+      return fault_status(fault, CheckpointFault::kMalformed,
+                          str_cat("section ", tag_name(s.tag), ": ", size, " bytes past the end"));
+    if (crc32c(in.substr(at, size)) != crc)
+      return fault_status(fault, CheckpointFault::kChecksum,
+                          str_cat("section ", tag_name(s.tag), ": checksum mismatch"));
+    s.offset = at;
+    s.size = size;
+    at += size;
+    img.sections_.push_back(std::move(s));
+  }
+  if (at != end)
+    return fault_status(fault, CheckpointFault::kMalformed, str_cat(end - at, " bytes after the last section"));
+  img.data_ = std::move(bytes);
+  return img;
+}
+
+void Fingerprint::add(std::string_view bytes) {
+  for (const char c : bytes) {
+    h_ ^= static_cast<unsigned char>(c);
+    h_ *= 1099511628211ULL;
+  }
+}
+
+}  // namespace segmentd

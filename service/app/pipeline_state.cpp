@@ -1,0 +1,288 @@
+// Pipeline's durable state: the consistent cut (capture), and a restart from the newest valid
+// checkpoint (restore). core/checkpoint.md is the format; docs/architecture.md, "Durable state",
+// the design.
+
+#include <chrono>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "core/checkpoint_codec.h"
+#include "core/checkpoint_sections.h"
+#include "core/str_cat.h"
+#include "protocol/venues/registry.h"
+#include "service/app/pipeline.h"
+#include "service/base/log.h"
+#include "service/publisher/publisher.h"
+#include "service/state/config_fingerprint.h"
+
+namespace segmentd {
+namespace {
+
+//! The shard sections inside SHRD: u32 count, then per shard a length-prefixed save_state.
+std::vector<std::string_view> shard_parts(ByteReader& r) {
+  std::vector<std::string_view> parts;
+  const std::uint32_t n = r.u32();
+  if (n > 4096) r.fail("shard count out of range");
+  for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+    const std::uint64_t len = r.u64();
+    if (len > r.remaining()) {
+      r.fail("shard section past its end");
+      break;
+    }
+    parts.push_back(r.raw(len));
+  }
+  return parts;
+}
+
+std::vector<std::pair<std::string, std::string>> read_sources(ByteReader& r) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const std::uint64_t n = r.count(8);
+  for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+    std::string name = r.str();
+    std::string pos = r.str();
+    out.emplace_back(std::move(name), std::move(pos));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::Status Pipeline::restore() {
+  CheckpointDirectory dir(state_dir_, config_.checkpoint.keep);
+  if (absl::Status st = dir.prepare(); !st.ok()) {
+    state_refused_ = true;
+    return absl::FailedPreconditionError(str_cat("[checkpoint] dir: ", st.message()));
+  }
+  // Validation builds every part in scratch objects first: a file that passes is then applied in
+  // full, so a refused file never leaves a half-loaded pipeline behind.
+  auto validate = [this](const CheckpointImage& img) -> absl::Status {
+    AccountInterner names;
+    ByteReader a = img.reader(kSectionAccounts);
+    load_interner(a, names);
+    if (!a.ok()) return a.status();
+    InstrumentRegistry instruments(parse_symbol, config_.contracts);
+    ByteReader i = img.reader(kSectionInstruments);
+    load_registry(i, instruments);
+    if (!i.ok()) return i.status();
+    ByteReader m = img.reader(kSectionModel);
+    if (!load_model(m)) return m.status();
+    ByteReader c = img.reader(kSectionClusterer);
+    load_clusterer_state(c);
+    if (!c.ok()) return c.status();
+    ByteReader s = img.reader(kSectionShards);
+    for (std::string_view part : shard_parts(s)) {
+      ByteReader p(part, "SHRD");
+      AccountShard scratch(0, AccountShardOptions{});
+      if (absl::Status st = AccountShard::merge_saved_clocks(p, scratch); !st.ok()) return st;
+      std::uint64_t n = 0;
+      if (absl::Status st = AccountStore::for_each_saved_record(
+              p, config_.features.params, [&](std::string_view, AccountId id) { n += id < names.size() ? 0 : 1; });
+          !st.ok())
+        return st;
+      if (n > 0) return absl::DataLossError(str_cat("section SHRD: ", n, " accounts without a name"));
+    }
+    if (!s.ok()) return s.status();
+    ByteReader src = img.reader(kSectionSources);
+    read_sources(src);
+    if (!src.ok()) return src.status();
+    return absl::OkStatus();
+  };
+  std::vector<CheckpointDirectory::Rejected> rejected;
+  absl::StatusOr<std::optional<CheckpointDirectory::Loaded>> loaded =
+      dir.load_newest(fingerprint_, validate, &rejected);
+  for (const auto& r : rejected)
+    SEGMENTD_LOG_WARN("checkpoint", "checkpoint refused", {"path", r.path}, {"reason", r.reason});
+  if (!loaded.ok()) {
+    std::string list;
+    for (const auto& r : rejected) list += str_cat("\n  ", r.path, ": ", r.reason);
+    if (config_.checkpoint.on_invalid == "start-empty") {
+      SEGMENTD_LOG_WARN("checkpoint", "no valid checkpoint: starting empty (checkpoint.on_invalid = start-empty)",
+                        {"dir", state_dir_});
+      return absl::OkStatus();
+    }
+    state_refused_ = true;
+    return absl::FailedPreconditionError(
+        str_cat("no valid checkpoint in ", state_dir_, list,
+                "\n(set [checkpoint] on_invalid = \"start-empty\" to start with no state, or move the files away)"));
+  }
+  if (!loaded->has_value()) return absl::OkStatus();  // a fresh directory
+  const auto t0 = std::chrono::steady_clock::now();
+  if (absl::Status st = apply((*loaded)->image); !st.ok())
+    return absl::Status(st.code(), str_cat((*loaded)->path, ": ", st.message()));
+  restored_from_ = (*loaded)->path;
+  SEGMENTD_LOG_INFO("checkpoint", "restored", {"path", restored_from_}, {"accounts", accounts_.size()},
+                    {"model_version", clusterer_->model()->version},
+                    {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::apply(const CheckpointImage& img) {
+  ByteReader a = img.reader(kSectionAccounts);
+  load_interner(a, accounts_);
+  if (!a.ok()) return a.status();
+  ByteReader i = img.reader(kSectionInstruments);
+  load_registry(i, instruments_);
+  if (!i.ok()) return i.status();
+  ByteReader t = img.reader(kSectionTape);
+  load_tape(t, *tape_);
+  if (!t.ok()) return t.status();
+  ByteReader m = img.reader(kSectionModel);
+  ModelPtr model = load_model(m);
+  ByteReader c = img.reader(kSectionClusterer);
+  ClustererState cs = load_clusterer_state(c);
+  if (!m.ok() || !c.ok()) return m.ok() ? c.status() : m.status();
+  clusterer_->restore(cs, model->version > 0 ? model : nullptr);
+
+  // Accounts: shard by shard when the shard count is the same, else each record to its new shard.
+  ByteReader s = img.reader(kSectionShards);
+  std::vector<std::string_view> parts = shard_parts(s);
+  if (!s.ok()) return s.status();
+  const int shards = shards_->shards();
+  if (static_cast<int>(parts.size()) == shards) {
+    for (int k = 0; k < shards; ++k) {
+      ByteReader p(parts[static_cast<std::size_t>(k)], "SHRD");
+      if (absl::Status st = static_cast<AccountShard&>(shards_->handler(k)).load_state(p); !st.ok()) return st;
+    }
+  } else {
+    SEGMENTD_LOG_INFO("checkpoint", "shard count changed: accounts re-routed", {"saved", parts.size()},
+                      {"now", shards});
+    for (std::string_view part : parts) {
+      for (int k = 0; k < shards; ++k) {
+        ByteReader clocks(part, "SHRD");
+        if (absl::Status st = AccountShard::merge_saved_clocks(clocks, static_cast<AccountShard&>(shards_->handler(k)));
+            !st.ok())
+          return st;
+      }
+      ByteReader skip(part, "SHRD");
+      AccountShard scratch(0, AccountShardOptions{});
+      (void)AccountShard::merge_saved_clocks(skip, scratch);
+      absl::Status st =
+          AccountStore::for_each_saved_record(skip, config_.features.params, [&](std::string_view rec, AccountId id) {
+            static_cast<AccountShard&>(shards_->handler(shard_of(id, shards))).append_record(rec);
+          });
+      if (!st.ok()) return st;
+    }
+  }
+  // The change log's exact segment sizes, from the restored assignments.
+  {
+    std::lock_guard<std::mutex> lock(changes_mu_);
+    segment_sizes_.clear();
+    for (int k = 0; k < shards; ++k) {
+      static_cast<AccountShard&>(shards_->handler(k)).for_each_account([this](const AccountSnapshot& snap) {
+        if (snap.segment != kNoSegment) ++segment_sizes_[snap.segment];
+      });
+    }
+  }
+
+  if (publisher_ && img.has(kSectionPublisher)) {
+    ByteReader p = img.reader(kSectionPublisher);
+    std::string_view bytes = p.raw(p.remaining());
+    if (absl::Status st = publisher_->load_state(bytes, model->version > 0 ? model : nullptr); !st.ok()) return st;
+  }
+
+  ByteReader src = img.reader(kSectionSources);
+  for (const auto& [name, pos] : read_sources(src)) {
+    bool found = false;
+    for (auto& source : sources_) {
+      if (source->name() != name) continue;
+      found = true;
+      if (absl::Status st = source->restore_position(pos); !st.ok()) return st;
+    }
+    if (!found) SEGMENTD_LOG_WARN("checkpoint", "source in the checkpoint is not configured", {"source", name});
+  }
+  ByteReader pipe = img.reader(kSectionPipeline);
+  restored_fills_ = pipe.u64();
+  change_count_.store(pipe.u64(), std::memory_order_relaxed);
+  move_count_.store(pipe.u64(), std::memory_order_relaxed);
+  return pipe.status();
+}
+
+absl::StatusOr<CheckpointCapture> Pipeline::capture() {
+  CheckpointCapture cap;
+  CheckpointImage& img = cap.image;
+  img.header.config_fingerprint = fingerprint_;
+  const bool live = running_.load(std::memory_order_acquire);
+  const int shards = shards_->shards();
+  std::vector<std::string> shard_bytes(static_cast<std::size_t>(shards));
+  std::vector<std::pair<std::string, std::string>> positions;
+
+  const auto t0 = std::chrono::steady_clock::now();
+  if (live) {
+    // The cut: every source stops at a unit boundary, the shards apply everything pushed before,
+    // and each shard copies its state on its own thread. Ingest waits only for this block.
+    pause_sinks_.store(true, std::memory_order_seq_cst);
+    for (const auto& sink : sinks_)
+      while (sink->busy()) std::this_thread::sleep_for(std::chrono::microseconds(20));
+    for (int k = 0; k < shards; ++k)
+      while (shards_->depth(k) > 0) std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+  for (auto& source : sources_) {
+    std::string pos;
+    source->save_position(pos);
+    positions.emplace_back(std::string(source->name()), std::move(pos));
+  }
+  if (live) {
+    std::vector<std::future<void>> done;
+    for (int k = 0; k < shards; ++k) {
+      done.push_back(shards_->call(k, [&shard_bytes, k](ShardHandler& h) {
+        ByteWriter w;
+        static_cast<AccountShard&>(h).save_state(w);
+        shard_bytes[static_cast<std::size_t>(k)] = std::move(w.bytes());
+      }));
+    }
+    for (auto& d : done) d.get();
+  } else {
+    for (int k = 0; k < shards; ++k) {
+      ByteWriter w;
+      static_cast<AccountShard&>(shards_->handler(k)).save_state(w);
+      shard_bytes[static_cast<std::size_t>(k)] = std::move(w.bytes());
+    }
+  }
+  save_interner(img.add(kSectionAccounts), accounts_);
+  save_registry(img.add(kSectionInstruments), instruments_);
+  save_tape(img.add(kSectionTape), *tape_);
+  std::uint64_t fills = restored_fills_;
+  for (int k = 0; k < shards; ++k) fills += shards_->processed(k);
+  if (live) pause_sinks_.store(false, std::memory_order_seq_cst);
+  cap.cut_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // Off the cut: the clusterer (on its thread, between batches) and the publisher (its lock).
+  auto [cstate, model] = clusterer_->request_state().get();
+  save_clusterer_state(img.add(kSectionClusterer), cstate);
+  save_model(img.add(kSectionModel), model ? *model : Model{});
+  {
+    ByteWriter& w = img.add(kSectionShards);
+    w.u32(static_cast<std::uint32_t>(shards));
+    for (const std::string& b : shard_bytes) {
+      w.u64(b.size());
+      w.raw(b.data(), b.size());
+    }
+  }
+  if (publisher_) {
+    std::string p;
+    publisher_->save_state(p);
+    img.add(kSectionPublisher).raw(p.data(), p.size());
+  }
+  {
+    ByteWriter& w = img.add(kSectionSources);
+    w.u64(positions.size());
+    for (const auto& [name, pos] : positions) {
+      w.str(name);
+      w.str(pos);
+    }
+  }
+  {
+    ByteWriter& w = img.add(kSectionPipeline);
+    w.u64(fills);
+    w.u64(change_count_.load(std::memory_order_relaxed));
+    w.u64(move_count_.load(std::memory_order_relaxed));
+  }
+  {
+    ByteWriter& w = img.add(kSectionInfo);
+    w.str(str_cat("segmentd ", SEGMENTD_VERSION, "; run; config ", config_.path, "; shards ", shards));
+  }
+  cap.accounts = accounts_.size();
+  return cap;
+}
+
+}  // namespace segmentd

@@ -1,0 +1,21 @@
+#pragma once
+// The config fingerprint of a checkpoint (core/checkpoint.md): a hash of the keys that change what
+// the saved state means. A checkpoint written under another fingerprint is refused ("config
+// changed") rather than continued with numbers that mean something else.
+//
+// In it: the feature set (count and names), every half-life ([features] half_life, [clusterer]
+// half_life and scaler_half_life), the markout horizon, coalescing and tick, the per-account bounds
+// (max_positions, markout_slots: the record layout), min_mean_gross_usd, k, the feature weights,
+// min_stddev, the vote horizon, the sample size and the clusterer seed.
+// Not in it (safe to change across a restart): sources, shard count, ports, tokens, log, label
+// rules, policies, hysteresis, batch closing, publish and quality intervals.
+
+#include <cstdint>
+
+#include "service/config/config.h"
+
+namespace segmentd {
+
+std::uint64_t config_fingerprint(const Config& config);
+
+}  // namespace segmentd
