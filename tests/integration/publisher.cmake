@@ -17,7 +17,7 @@ set(publisher_cases
   test_batch_frames_are_the_shared_messages_joined
   test_limits
   test_schemas_validate_real_output
-  test_admin_api
+  test_admin_server_http_layer
   test_tls)
 # These also run under the tsan preset (label "tsan"): the harness's io threads, the flush timer,
 # the publishing thread and snapshots race there if anywhere. A race report makes the harness exit
@@ -28,7 +28,7 @@ set(publisher_tsan_cases
   test_filters
   test_batch_mode
   test_batch_frames_are_the_shared_messages_joined
-  test_admin_api
+  test_admin_server_http_layer
   test_tls)
 foreach(case ${publisher_cases})
   add_test(NAME integration/publisher/${case}

@@ -1,11 +1,12 @@
 // The real Publisher and AdminServer on 127.0.0.1 (ephemeral ports), fed by a deterministic
-// scripted stream of SegmentChanges and models, driven line by line on stdin by the Python
+// scripted stream of SegmentChanges and models (the AdminServer's handlers are scripted too: see
+// Script::view), driven line by line on stdin by the Python
 // tests in this folder (publisher_test.py). Prints "READY <ws_port> <admin_port>" once serving.
 //
 // Commands (one per line; each answers one line):
 //   publish N [B]   publish the next N changes, B per publish_changes call (default N) → "OK <last_seq>"
 //   model           publish the next model version                          → "OK <last_seq>"
-//   sources 0|1     what the readiness check "sources" reports              → "OK"
+//   sources 0|1     what the scripted readiness check "sources" reports     → "OK"
 //   stats           → "STATS {json}" (publisher counters)
 //   quit            stop the servers and exit 0
 //
@@ -35,6 +36,8 @@ namespace {
 
 constexpr int kAccounts = 50;
 constexpr std::int64_t kT0 = 1'700'000'000'000'000'000;
+// What the scripted /metrics handler serves, byte for byte (not the pipeline's metrics).
+constexpr const char* kScriptedMetrics = "# scripted by publisher_harness\nharness_scripted_metric 1\n";
 
 struct Script {
   AccountInterner names;
@@ -44,7 +47,6 @@ struct Script {
   std::vector<SegmentId> live;
   SegmentId next_id = 1;
   std::vector<SegmentId> current = std::vector<SegmentId>(kAccounts, kNoSegment);
-  std::vector<std::vector<SegmentChange>> history = std::vector<std::vector<SegmentChange>>(kAccounts);
   ModelPtr model;
   bool sources = true;
 
@@ -120,29 +122,21 @@ struct Script {
       c.reasons[r].centroid_to = 2.0 + r;
     }
     current[a] = to;
-    auto& h = history[a];
-    h.push_back(c);
-    if (h.size() > 5) h.erase(h.begin());
     return c;
   }
 
+  // Scripted, not computed: the admin handlers of this harness only give the AdminServer's HTTP
+  // layer (routing, auth, percent-decoding, status codes, encoding) something to serve. The real
+  // handlers (Pipeline::account_view, its readiness checks and metrics) are tested against a
+  // running segmentd in admin_api_test.py.
   std::optional<AccountView> view(std::string_view name) {
     AccountId id = 0;
     if (!names.find(name, &id)) return std::nullopt;
     std::lock_guard lock(mu);
     AccountView v;
     v.account = std::string(name);
-    for (int f = 0; f < kFeatureCount; ++f) {
-      v.features_raw[f] = 0.5 * f + id;
-      v.features_scaled[f] = 0.1 * f - 0.01 * id;
-    }
     v.segment = current[id];
-    v.confidence = 0.5;
-    v.fills = 10 + id;
     v.model_version = version;
-    if (model)
-      for (const Segment& s : model->segments) v.distances.push_back({s.id, 1.0 + 0.1 * s.id + 0.01 * id});
-    v.recent_changes = history[id];
     return v;
   }
 };
@@ -216,11 +210,7 @@ int main(int argc, char** argv) {
     return script.model;
   };
   handlers.account = [&](std::string_view name) { return script.view(name); };
-  handlers.metrics = [&] {
-    PublisherStats s = publisher.stats();
-    return str_cat("segmentd_publisher_subscribers ", s.subscribers, "\nsegmentd_publisher_last_seq ", s.last_seq,
-                   "\nsegmentd_publisher_slow_consumer_closes_total ", s.slow_consumer_closes, "\n");
-  };
+  handlers.metrics = [] { return std::string(kScriptedMetrics); };
   AdminServer admin(ac, handlers);
   if (auto s = publisher.start(); !s.ok()) {
     std::fprintf(stderr, "publisher: %s\n", std::string(s.message()).c_str());

@@ -611,13 +611,18 @@ class PublisherTest(unittest.TestCase):
                 json_schema_subset.validate(bad, schemas["heartbeat"])
         run(body())
 
-    def test_admin_api(self):
+    def test_admin_server_http_layer(self):
+        """The AdminServer's HTTP layer: routing, auth, percent-decoding, status codes, and that it
+        serves what its handlers return. The handlers are the harness's scripted ones, so nothing
+        here says anything about the pipeline's readiness, accounts or metrics: admin_api_test.py
+        checks those against a running segmentd."""
         async def body():
             h = await Harness().start()
             try:
                 self.assertEqual(h.http("/healthz"), (200, "ok\n"))
+                # Readiness: 200 only when every check the handler reports is ok, the checks listed.
                 status, text = h.http("/readyz")
-                self.assertEqual(status, 503)  # no model yet
+                self.assertEqual(status, 503)  # the script has no model yet
                 self.assertEqual({c["name"]: c["ok"] for c in json.loads(text)["checks"]},
                                  {"sources": True, "model": False})
                 await h.publish(100)
@@ -633,26 +638,17 @@ class PublisherTest(unittest.TestCase):
                 self.assertEqual(status, 200)
                 doc = json.loads(text)
                 self.assertTrue(doc["ready"])
-                segments = doc["model"]["segments"]
-                self.assertEqual(len(segments), 4)
-                for s in segments:
-                    self.assertEqual(set(s), {"id", "label", "size", "weight", "centroid", "policy"})
-                    self.assertEqual(len(s["centroid"]), 16)
+                self.assertEqual(len(doc["model"]["segments"]), 4)  # the script's model, encoded
                 status, text = h.http("/v1/accounts/acct-1", token=OTHER_TOKEN)
                 self.assertEqual(status, 200)
-                acct = json.loads(text)
-                self.assertEqual(acct["account"], "acct-1")
-                self.assertEqual(len(acct["features"]["raw"]), 16)
-                self.assertEqual(len(acct["features"]["scaled"]), 16)
-                self.assertEqual({d["segment"] for d in acct["distances"]}, {s["id"] for s in segments})
-                self.assertTrue(acct["recent_changes"])
-                self.assertEqual(acct["recent_changes"][-1]["to"], acct["segment"])
-                self.assertEqual(h.http("/v1/accounts/acct%2D1", token=TOKEN)[0], 200)  # percent-decoded
-                self.assertEqual(h.http("/v1/accounts/nobody", token=TOKEN)[0], 404)
+                self.assertEqual(json.loads(text)["account"], "acct-1")
+                status, text = h.http("/v1/accounts/acct%2D1", token=TOKEN)  # percent-decoded
+                self.assertEqual((status, json.loads(text)["account"]), (200, "acct-1"))
+                self.assertEqual(h.http("/v1/accounts/nobody", token=TOKEN)[0], 404)  # handler: none
                 self.assertEqual(h.http("/v1/accounts/%zz", token=TOKEN)[0], 400)
-                status, text = h.http("/metrics")
-                self.assertEqual(status, 200)
-                self.assertIn("segmentd_publisher_last_seq 101", text)
+                # /metrics serves the handler's text as it is (the harness's scripted text).
+                self.assertEqual(h.http("/metrics"),
+                                 (200, "# scripted by publisher_harness\nharness_scripted_metric 1\n"))
                 self.assertEqual(h.http("/nothing")[0], 404)
                 self.assertEqual(h.http("/healthz", method="POST")[0], 405)
             finally:

@@ -1,0 +1,10 @@
+# The admin API of a real segmentd (`segmentd run` with an ingest source the test feeds, on
+# 127.0.0.1): /readyz, /v1/segments, /v1/accounts/{id} and /metrics from the pipeline's own
+# handlers. (publisher_test.py's test_admin_server_http_layer covers the AdminServer's HTTP layer
+# with scripted handlers.)
+add_test(NAME integration/admin_api/test_admin_api_of_a_running_pipeline
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/admin_api_test.py
+          --segmentd $<TARGET_FILE:segmentd>
+          test_admin_api_of_a_running_pipeline)
+set_tests_properties(integration/admin_api/test_admin_api_of_a_running_pipeline PROPERTIES
+  LABELS "integration" TIMEOUT 300)

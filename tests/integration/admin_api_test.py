@@ -1,0 +1,381 @@
+#!/usr/bin/python3
+"""The admin API of a real segmentd: /readyz, /v1/segments, /v1/accounts/{id} and /metrics served
+by the pipeline's own handlers (Pipeline::account_view, its readiness checks, its metrics
+registry), not by a test's.
+
+    /usr/bin/python3 admin_api_test.py --segmentd BUILD/segmentd [test_name ...]
+
+Starts `segmentd run` on 127.0.0.1 with one `ingest` source (a websocket the test feeds native
+NDJSON fills to, so the test decides when the model may exist), the admin API on a free port, the
+publisher on an ephemeral one and checkpoints off. Then, in order:
+
+  1. nothing fed: /readyz 503 (no model, no source delivering); /v1/segments has no model;
+  2. 12 accounts fed, fewer than [clusterer] min_accounts, so still no model: once /metrics shows
+     every fill processed, /readyz is 503 with only the model check failing, each account's fill
+     count is what was fed, its features are the ones its fills imply (maker_ratio,
+     direction_imbalance, option_share), an unknown account is 404, and the /v1 endpoints need
+     the bearer token;
+  3. the other accounts fed: /readyz turns 200 (the wait is for that event), /v1/segments has k
+     segments, every account keeps its exact fill count and gets a segment of that model with its
+     distances to every segment, and /metrics has live series whose values match what was fed.
+
+No wall-clock threshold is asserted: every wait polls for an event, bounded by a poll count;
+ctest's TIMEOUT is the guard against a hang. segmentd is stopped with SIGTERM and must exit 0.
+"""
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+import websockets
+
+ARGS = None
+ADMIN_TOKEN = "admin-test-token"
+INGEST_TOKEN = "ingest-test-token"
+PUBLISHER_TOKEN = "publisher-test-token"
+K = 3
+MIN_ACCOUNTS = 30
+POLL_S = 0.05
+MAX_POLLS = 2400
+
+T0 = 1_733_011_200_000_000_000  # 2024-12-01 00:00 UTC: before the option's expiry (27 Dec 2024)
+FEATURES = ["trade_rate", "notional_rate", "ticket_size", "maker_ratio", "direction_imbalance",
+            "delta_neutrality", "vega_bias", "option_share", "future_share"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------- the fed accounts
+# Three kinds of account, far apart in feature space, so that a model of K = 3 segments exists once
+# MIN_ACCOUNTS of them have min_fills fills. Fill counts differ per account (6, 8, 10).
+
+def kind_of(name):
+    return name.split("-")[0]
+
+
+def fills_of(name, index):
+    """The native NDJSON fills of one account, without timestamps (added when the feed is built)."""
+    n = 6 + 2 * (index % 3)  # 6, 8 or 10: even, so the market maker buys as much as it sells
+    out = []
+    for i in range(n):
+        if kind_of(name) == "mm":  # maker on a perpetual, alternating sides, same size: balanced
+            out.append({"venue": "deribit", "account": name, "symbol": "BTC-PERPETUAL", "liquidity": "maker",
+                        "side": "buy" if i % 2 == 0 else "sell", "qty": 0.1, "price": 95000.0,
+                        "trade_id": f"{name}-{i}"})
+        elif kind_of(name) == "dir":  # taker, always buying, big tickets on a linear perpetual
+            out.append({"venue": "binance", "account": name, "symbol": "BTCUSDT", "liquidity": "taker",
+                        "side": "buy", "qty": 5.0, "price": 95000.0, "trade_id": 1000 * index + i + 1})
+        else:  # options only, taker, selling calls
+            out.append({"venue": "deribit", "account": name, "symbol": "BTC-27DEC24-100000-C",
+                        "liquidity": "taker", "side": "sell", "qty": 1.0, "price": 0.0125,
+                        "underlying_price": 95000.0, "iv": 0.6, "trade_id": f"{name}-{i}"})
+    return out
+
+
+def population():
+    names = []
+    for i in range(14):
+        names += [f"mm-{i}", f"dir-{i}", f"opt-{i}"]
+    return names  # 42 accounts
+
+
+def feed_lines(accounts, t_start):
+    """Round-robin over the accounts, one fill each per second of event time: (lines, next ts)."""
+    queues = {a: fills_of(a, population().index(a)) for a in accounts}
+    lines, ts = [], t_start
+    while any(queues.values()):
+        for a in accounts:
+            if queues[a]:
+                fill = dict(queues[a].pop(0), ts_ns=ts)
+                ts += 1_000_000_000
+                lines.append(json.dumps(fill))
+    return lines, ts
+
+
+# ---------------------------------------------------------------------------- segmentd
+
+class Segmentd:
+    def __init__(self, work):
+        self.work = work
+        self.admin_port = free_port()
+        self.ingest_port = free_port()
+        self.proc = None
+        self.log_path = os.path.join(work, "segmentd.log")
+
+    def start(self):
+        cfg = os.path.join(self.work, "segmentd.toml")
+        with open(cfg, "w") as f:
+            f.write(f"""
+[log]
+level = "info"
+[admin]
+listen_address = "127.0.0.1"
+port = {self.admin_port}
+tokens_env = "SEGMENTD_TEST_ADMIN_TOKENS"
+allow_anonymous = false
+[publisher]
+listen_address = "127.0.0.1"
+port = 0
+tokens_env = "SEGMENTD_TEST_PUBLISHER_TOKENS"
+allow_anonymous = false
+[checkpoint]
+enabled = false
+[clusterer]
+k = {K}
+min_accounts = {MIN_ACCOUNTS}
+min_fills = 5
+seeds = 2
+[run]
+summary_interval = 0
+[[sources]]
+kind = "ingest"
+name = "feed"
+listen = "127.0.0.1:{self.ingest_port}"
+token_env = "SEGMENTD_TEST_INGEST_TOKEN"
+""")
+        env = dict(os.environ, SEGMENTD_TEST_ADMIN_TOKENS=ADMIN_TOKEN, SEGMENTD_TEST_INGEST_TOKEN=INGEST_TOKEN,
+                   SEGMENTD_TEST_PUBLISHER_TOKENS=PUBLISHER_TOKEN)
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([os.path.abspath(ARGS.segmentd), "run", "--config", cfg], stdout=self.log,
+                                     stderr=subprocess.STDOUT, env=env, cwd=self.work)
+        self.wait_for(lambda: self.http("/healthz")[0] == 200, "the admin API to answer")
+        return self
+
+    def log_text(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait_for(self, predicate, what):
+        for _ in range(MAX_POLLS):
+            if self.proc.poll() is not None:
+                raise AssertionError(f"segmentd exited with {self.proc.returncode} while waiting for {what}:\n"
+                                     + self.log_text())
+            try:
+                if predicate():
+                    return
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            time.sleep(POLL_S)
+        raise AssertionError(f"gave up waiting for {what} after {MAX_POLLS} polls:\n" + self.log_text()[-4000:])
+
+    def stop(self):
+        """SIGTERM; segmentd must stop cleanly (exit 0)."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("segmentd ignored SIGTERM:\n" + self.log_text()[-4000:])
+        self.log.close()
+        assert self.proc.returncode == 0, f"segmentd exited with {self.proc.returncode}:\n" + self.log_text()[-4000:]
+
+    def http(self, path, token=None, method="GET"):
+        """(status, body) of an admin API request."""
+        req = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}", method=method)
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as res:
+                return res.status, res.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def json(self, path, token=ADMIN_TOKEN):
+        status, body = self.http(path, token=token)
+        assert status == 200, f"GET {path}: {status} {body}"
+        return json.loads(body)
+
+    def metrics(self):
+        """{name: {labels-string: value}} of the Prometheus exposition."""
+        status, text = self.http("/metrics")
+        assert status == 200, f"/metrics: {status}"
+        out = {}
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)", line)
+            assert m, f"not an exposition line: {line!r}"
+            out.setdefault(m.group(1), {})[m.group(2) or ""] = float(m.group(3))
+        return out
+
+    def metric_sum(self, name, metrics=None):
+        metrics = metrics if metrics is not None else self.metrics()
+        return sum(metrics.get(name, {}).values()) if name in metrics else None
+
+    async def feed(self, lines, per_frame=25):
+        async with websockets.connect(f"ws://127.0.0.1:{self.ingest_port}/",
+                                      extra_headers={"Authorization": f"Bearer {INGEST_TOKEN}"}) as ws:
+            for i in range(0, len(lines), per_frame):
+                await ws.send("\n".join(lines[i:i + per_frame]))
+
+
+def readiness(body):
+    doc = json.loads(body)
+    return doc["ready"], {c["name"]: c["ok"] for c in doc["checks"]}
+
+
+# ---------------------------------------------------------------------------- the test
+
+class AdminApiTest(unittest.TestCase):
+
+    def check_account(self, s, name, fed, last_ts, model):
+        """/v1/accounts/{name} from the pipeline: what was fed, and the model's view of it."""
+        acct = s.json(f"/v1/accounts/{name}")
+        self.assertEqual(acct["account"], name)
+        self.assertEqual(acct["fills"], fed[name], f"{name}: fills counted = fills fed")
+        raw = acct["features"]["raw"]
+        self.assertEqual(len(raw), 16)
+        for f in FEATURES:
+            self.assertIsInstance(raw[f], (int, float), f"{name}: raw {f} present")
+        self.assertGreater(raw["trade_rate"], 0, name)
+        self.assertGreater(raw["notional_rate"], 0, name)
+        # Features the fills determine (core/features.md): all-maker or all-taker, one side only,
+        # options only. The market maker's buys and sells are equal but decayed (event time moves
+        # between them), so its imbalance is near 0, not exactly 0.
+        expect = {"mm": (1.0, 0.0, 0.0), "dir": (0.0, 1.0, 0.0), "opt": (0.0, 1.0, 1.0)}[kind_of(name)]
+        got = (raw["maker_ratio"], raw["direction_imbalance"], raw["option_share"])
+        for e, g, f in zip(expect, got, ("maker_ratio", "direction_imbalance", "option_share")):
+            tol = 0.01 if (kind_of(name), f) == ("mm", "direction_imbalance") else 1e-9
+            self.assertTrue(math.isclose(g, e, abs_tol=tol), f"{name}: {f} = {g}, fed fills imply {e}")
+        self.assertEqual(acct["last_fill"], last_ts[name], f"{name}: last fill = last ts fed")
+        if model is None:
+            self.assertEqual(acct["model_version"], 0, name)
+            self.assertEqual(acct["distances"], [], name)
+            self.assertIsNone(acct["segment"], name)
+        else:
+            ids = {seg["id"] for seg in model["segments"]}
+            self.assertGreaterEqual(acct["model_version"], 1, name)
+            self.assertEqual({d["segment"] for d in acct["distances"]}, ids, name)
+            for d in acct["distances"]:
+                self.assertTrue(math.isfinite(d["distance"]) and d["distance"] >= 0, f"{name}: {d}")
+            self.assertEqual(len(acct["features"]["scaled"]), 16)
+        return acct
+
+    def test_admin_api_of_a_running_pipeline(self):
+        names = population()
+        first = [n for n in names if int(n.split("-")[1]) < 4]  # 12 accounts < MIN_ACCOUNTS
+        rest = [n for n in names if n not in first]
+        self.assertLess(len(first), MIN_ACCOUNTS)
+        self.assertGreaterEqual(len(names), MIN_ACCOUNTS)
+        lines1, t = feed_lines(first, T0)
+        lines2, _ = feed_lines(rest, t)
+        fed, last_ts = {}, {}
+        for line in lines1 + lines2:
+            f = json.loads(line)
+            fed[f["account"]] = fed.get(f["account"], 0) + 1
+            last_ts[f["account"]] = f["ts_ns"]
+
+        with tempfile.TemporaryDirectory() as work:
+            s = Segmentd(work)
+            try:
+                s.start()
+                # 1. Nothing fed: neither a model nor a source delivering.
+                status, body = s.http("/readyz")
+                self.assertEqual(status, 503, body)
+                self.assertEqual(readiness(body), (False, {"model": False, "sources": False}))
+                doc = s.json("/v1/segments")
+                self.assertEqual((doc["ready"], doc["model"]), (False, None))
+                self.assertEqual(s.http("/v1/accounts/mm-0", token=ADMIN_TOKEN)[0], 404)  # not seen yet
+
+                # 2. Fewer accounts than min_accounts: fills arrive, no model.
+                asyncio.run(s.feed(lines1))
+                s.wait_for(lambda: s.metric_sum("segmentd_shard_fills_processed_total") == len(lines1),
+                           f"{len(lines1)} fills processed")
+                m = s.metrics()
+                self.assertEqual(s.metric_sum("segmentd_ingest_fills_total", m), len(lines1))
+                self.assertEqual(s.metric_sum("segmentd_shard_accounts", m), len(first))
+                self.assertEqual(s.metric_sum("segmentd_model_version", m), 0)
+                status, body = s.http("/readyz")
+                self.assertEqual(status, 503, body)
+                self.assertEqual(readiness(body), (False, {"model": False, "sources": True}))
+                self.assertEqual(s.json("/v1/segments")["model"], None)
+                for name in first:
+                    self.check_account(s, name, fed, last_ts, None)
+                self.assertEqual(s.http("/v1/accounts/nobody", token=ADMIN_TOKEN)[0], 404)
+                self.assertEqual(s.http("/v1/accounts/mm-99", token=ADMIN_TOKEN)[0], 404)
+                for path in ("/v1/segments", "/v1/accounts/mm-0"):
+                    self.assertEqual(s.http(path)[0], 401, path)
+                    self.assertEqual(s.http(path, token=INGEST_TOKEN)[0], 401, path)
+
+                # 3. The rest: a model appears, readiness follows it.
+                asyncio.run(s.feed(lines2))
+                total = len(lines1) + len(lines2)
+                s.wait_for(lambda: s.metric_sum("segmentd_shard_fills_processed_total") == total,
+                           f"{total} fills processed")
+                s.wait_for(lambda: s.http("/readyz")[0] == 200, "/readyz 200 (a model)")
+                status, body = s.http("/readyz")
+                self.assertEqual(readiness(body), (True, {"model": True, "sources": True}))
+                doc = s.json("/v1/segments")
+                self.assertTrue(doc["ready"])
+                model = doc["model"]
+                self.assertGreaterEqual(model["version"], 1)
+                self.assertEqual(len(model["segments"]), K)
+                for seg in model["segments"]:
+                    self.assertEqual(set(seg), {"id", "label", "size", "weight", "centroid", "policy"})
+                    self.assertEqual(len(seg["centroid"]), 16)
+                    self.assertTrue(seg["label"])
+                # Every account gets a first assignment against the new model (the shards' sweep).
+                s.wait_for(lambda: s.metric_sum("segmentd_segment_changes_total") >= len(names),
+                           f"{len(names)} first assignments")
+                model = s.json("/v1/segments")["model"]
+                ids = {seg["id"] for seg in model["segments"]}
+                segment_of = {}
+                for name in names:
+                    acct = self.check_account(s, name, fed, last_ts, model)
+                    self.assertIn(acct["segment"], ids, name)
+                    self.assertTrue(acct["recent_changes"], name)
+                    self.assertEqual(acct["recent_changes"][-1]["to"], acct["segment"], name)
+                    self.assertEqual(acct["recent_changes"][0]["cause"], "first_assignment", name)
+                    segment_of[name] = acct["segment"]
+                # Three kinds of account far apart, three segments: each kind is one segment.
+                by_kind = {}
+                for name, seg in segment_of.items():
+                    by_kind.setdefault(kind_of(name), set()).add(seg)
+                self.assertEqual(sorted(len(v) for v in by_kind.values()), [1, 1, 1], by_kind)
+                self.assertEqual(len(set().union(*by_kind.values())), K, by_kind)
+                self.assertEqual(s.http("/v1/accounts/nobody", token=ADMIN_TOKEN)[0], 404)
+
+                # /metrics: live series of this pipeline, with the values that were fed.
+                m = s.metrics()
+                self.assertEqual(s.metric_sum("segmentd_ingest_fills_total", m), total)
+                self.assertEqual(s.metric_sum("segmentd_ingest_parse_errors_total", m) or 0, 0)
+                self.assertEqual(s.metric_sum("segmentd_shard_fills_processed_total", m), total)
+                self.assertEqual(s.metric_sum("segmentd_shard_accounts", m), len(names))
+                self.assertGreaterEqual(s.metric_sum("segmentd_model_version", m), model["version"])
+                self.assertEqual(s.metric_sum("segmentd_model_segments", m), K)
+                self.assertGreaterEqual(s.metric_sum("segmentd_segment_changes_total", m), len(names))
+                self.assertGreater(s.metric_sum("segmentd_publisher_last_seq", m), len(names))
+                self.assertGreater(s.metric_sum("segmentd_ingest_messages_total", m), 0)
+                self.assertGreater(s.metric_sum("segmentd_ingest_bytes_total", m), 0)
+                self.assertGreater(s.metric_sum("segmentd_clusterer_batch_accounts_count", m), 0)
+                self.assertGreater(s.metric_sum("process_resident_memory_bytes", m), 0)
+            finally:
+                s.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--segmentd", required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0], "-v"] + [f"AdminApiTest.{t}" if not t.startswith("-") else t for t in rest])
