@@ -220,7 +220,7 @@ class Fingerprint {
   std::uint64_t value() const { return h_; }
 
  private:
-  std::uint64_t h_ = 1469598103934665603ULL;
+  std::uint64_t h_ = 14695981039346656037ULL;  // FNV-1a 64 offset basis
 };
 
 }  // namespace segmentd

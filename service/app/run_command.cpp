@@ -82,6 +82,7 @@ int run_service(Config config, SourceMaker simulator, std::ostream& out, std::os
   if (pipeline.publisher())
     out << ", publisher ws://" << config.publisher.listen.address << ":" << pipeline.publisher()->port();
   if (pipeline.admin()) out << ", admin http://" << config.admin.listen.address << ":" << pipeline.admin()->port();
+  out << "\n";
   if (pipeline.checkpointer() != nullptr) {
     out << "segmentd: state in " << pipeline.state_dir() << " ("
         << (pipeline.restored_from().empty() ? std::string("no checkpoint: started empty")

@@ -166,7 +166,7 @@ class Service:
         code, body = self.get("/v1/segments")
         if code != 200:
             return None
-        m = json.loads(body)
+        m = json.loads(body).get("model") or {}
         return m if m.get("segments") else None
 
     def metric(self, name):
@@ -199,8 +199,10 @@ sim_speedup = 120
 min_accounts = 400
 [publisher]
 port = {pub}
+allow_anonymous = true
 [admin]
 port = {admin}
+allow_anonymous = true
 [checkpoint]
 dir = "STATE"
 interval = "INTERVAL"
@@ -250,7 +252,8 @@ def test_corrupt(args):
     # A bit flip in the middle of the newest: refused (checksum), the older one is used.
     data = bytearray(good_newest)
     data[len(data) // 2] ^= 0x10
-    open(newest, "wb").write(data)
+    with open(newest, "wb") as f:
+        f.write(data)
     svc = restart("corrupt-bitflip").start()
     svc.wait_for("admin", lambda: svc.get("/healthz")[0] == 200)
     code, log = svc.stop()
@@ -265,7 +268,9 @@ def test_corrupt(args):
     ]
     for name, mutate, reason in cases:
         for p in paths:
-            open(p, "wb").write(mutate(slurp(p) if name != "short file" else good_newest))
+            mutated = mutate(slurp(p) if name != "short file" else good_newest)
+            with open(p, "wb") as f:
+                f.write(mutated)
         code, log = restart("corrupt-" + name.replace(" ", "-")).run_to_exit()
         check(code == 2 and all(p in log for p in paths) and reason in log,
               f"{name}: every file named with '{reason}', exit 2 (got {code})")
@@ -290,39 +295,46 @@ def test_corrupt(args):
 def test_default(args):
     state = os.path.join(args.work, "default-state")
     shutil.rmtree(state, ignore_errors=True)
+    # Models are published at most once an hour of event time (30 s here) besides events, so the
+    # model read before the stop is, as a rule, the one the checkpoint holds.
+    extra = "[clusterer]\npublish_interval = \"1h\"\nrestart_interval = \"0s\"\nmin_accounts = 400\n"
+    config = live_config(state, interval="1s").replace("[clusterer]\nmin_accounts = 400\n", "") + extra
     for how in (signal.SIGTERM, signal.SIGKILL):
-        svc = Service(args, live_config(state, interval="1s"), f"default-{how.name}").start()
-        model = svc.wait_for("a model", svc.model)
-        svc.wait_for("model v3+", lambda: (svc.model() or {}).get("version", 0) >= 3 or None)
-        time.sleep(1.5)
-        if how == signal.SIGKILL:
-            time.sleep(1.5)  # at least one periodic checkpoint after the state we sample
-        before_segments = segments_of(svc.model())
+        svc = Service(args, config, f"default-{how.name}").start()
+        svc.wait_for("a model", svc.model)
+        time.sleep(3)  # fills after the model: accounts get assigned, the seq moves, checkpoints are written
+        before = svc.model()
         before_accounts = sample_accounts(svc)
         before_seq = svc.metric("segmentd_publisher_last_seq") or 0
-        before_version = svc.model()["version"]
-        check(len(before_accounts) >= 10 and before_seq > 0, f"{how.name}: sampled {len(before_accounts)} accounts")
+        check(len(before_accounts) >= 10 and before_seq > 0,
+              f"{how.name}: sampled {len(before_accounts)} accounts, seq {before_seq:.0f}, model v{before['version']}")
         svc.stop(how)
-        after = Service(args, live_config(state, interval="1s"), f"default-{how.name}-after").start()
+        after = Service(args, config, f"default-{how.name}-after").start()
         m = after.wait_for("the restored model", after.model, timeout=30)
-        log = open(after.log_path).read()
-        check("restored from" in log, f"{how.name}: restart says where it restored from")
         after_accounts = sample_accounts(after)
         seq = after.metric("segmentd_publisher_last_seq") or 0
         after.stop()
+        log = open(after.log_path).read()
+        check("restored from" in log, f"{how.name}: the restart says where it restored from")
+        if m["version"] == before["version"]:
+            check(segments_of(m) == segments_of(before),
+                  f"{how.name}: same model v{m['version']}: segment ids, labels and policies identical")
+        else:
+            restored_ids = {s[0]: s[1] for s in segments_of(m)}
+            kept = [sid for sid, label, _ in segments_of(before) if restored_ids.get(sid) == label]
+            check(m["version"] > before["version"] and len(kept) >= len(before["segments"]) // 2,
+                  f"{how.name}: the model continues v{before['version']} → v{m['version']} "
+                  f"({len(kept)}/{len(before['segments'])} segments unchanged)")
         if how == signal.SIGTERM:
-            check(segments_of(m) == before_segments or m["version"] >= before_version,
-                  f"{how.name}: the model continues (v{before_version} → v{m['version']})")
-        restored_ids = {s[0]: s[1] for s in segments_of(m)}
-        kept = [sid for sid, label, _ in before_segments if restored_ids.get(sid) == label]
-        check(len(kept) >= len(before_segments) - 1,
-              f"{how.name}: segment ids and labels survive ({len(kept)}/{len(before_segments)} unchanged)")
-        lost = [a for a, n in before_accounts.items() if after_accounts.get(a, 0) < (n if how == signal.SIGTERM else 1)]
-        check(not lost, f"{how.name}: each account's fill count kept (not reset): {len(before_accounts)} sampled")
-        if how == signal.SIGTERM:
-            grown = sum(after_accounts.get(a, 0) >= n for a, n in before_accounts.items())
-            check(grown == len(before_accounts), "SIGTERM: every sampled account has at least its fills before")
-            check(seq >= before_seq, f"publisher seq continues ({before_seq} → {seq})")
+            lost = [a for a, n in before_accounts.items() if after_accounts.get(a, 0) < n]
+            check(not lost, f"SIGTERM: every sampled account kept at least its fills ({len(before_accounts)} sampled)")
+            check(seq >= before_seq, f"SIGTERM: the publisher's seq continues ({before_seq:.0f} → {seq:.0f})")
+        else:
+            # Up to one checkpoint interval is lost to SIGKILL; nothing is reset.
+            reset = [a for a, n in before_accounts.items() if n >= 20 and after_accounts.get(a, 0) < n // 2]
+            check(not reset, f"SIGKILL: no sampled account's fill count reset ({len(before_accounts)} sampled)")
+            check(seq > 0.5 * before_seq, f"SIGKILL: the publisher's seq resumes near where it was "
+                                          f"({before_seq:.0f} → {seq:.0f})")
 
 
 def main():
