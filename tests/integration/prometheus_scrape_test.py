@@ -58,6 +58,10 @@ LIVE = [
     "segmentd_end_to_end_latency_seconds_count",
     "segmentd_publisher_last_seq",
     "segmentd_publisher_messages_total",
+    "segmentd_checkpoint_duration_seconds_count",
+    "segmentd_checkpoint_size_bytes",
+    "segmentd_checkpoint_accounts",
+    "segmentd_checkpoint_last_success_timestamp_seconds",
     "process_resident_memory_bytes",
     "process_cpu_seconds_total",
 ]

@@ -7,7 +7,8 @@ set -euo pipefail
 segmentd=$1
 port=$2
 cfg=$(mktemp /tmp/segmentd-scrape-XXXXXX.toml)
-trap 'rm -f "$cfg"' EXIT
+state=$(mktemp -d /tmp/segmentd-scrape-state-XXXXXX)
+trap 'rm -rf "$cfg" "$state"' EXIT
 cat > "$cfg" <<TOML
 [admin]
 port = $port
@@ -22,9 +23,12 @@ summary_interval = 0
 sim_accounts = 300
 sim_rate = 3000
 sim_speedup = 1
+[checkpoint]
+dir = "$state"
+interval = "2s"
 TOML
 # exec would lose the trap; run in the foreground and forward the stop signal.
 "$segmentd" run --config "$cfg" &
 child=$!
-trap 'kill -TERM $child 2>/dev/null; wait $child; rm -f "$cfg"' TERM INT EXIT
+trap 'kill -TERM $child 2>/dev/null; wait $child; rm -rf "$cfg" "$state"' TERM INT EXIT
 wait $child
