@@ -1,0 +1,93 @@
+#include "protocol/venues/binance/history.h"
+
+#include <algorithm>
+
+#include "core/str_cat.h"
+#include "protocol/hmac.h"
+#include "protocol/json_writer.h"
+#include "protocol/venues/binance/control.h"
+
+namespace segmentd::control {
+
+std::string binance_query_signature(std::string_view secret, std::string_view query) {
+  return hmac_sha256_hex(secret, query);
+}
+
+RestCall binance_user_trades_request(std::string_view api_key, std::string_view secret, std::string_view symbol,
+                                     std::int64_t start_ms, std::int64_t from_id, int limit, std::int64_t ts_ms) {
+  std::string query = str_cat("symbol=", url_encode(symbol));
+  if (from_id >= 0)
+    query += str_cat("&fromId=", from_id);
+  else
+    query += str_cat("&startTime=", start_ms);
+  query += str_cat("&limit=", limit, "&recvWindow=", kBinanceRecvWindowMs, "&timestamp=", ts_ms);
+  query += str_cat("&signature=", binance_query_signature(secret, query));
+  RestCall c;
+  c.method = "GET";
+  c.target = str_cat(kBinanceUserTradesPath, "?", query);
+  c.headers.emplace_back(std::string(kBinanceApiKeyHeader), std::string(api_key));
+  return c;
+}
+
+bool parse_binance_user_trades(std::string_view body, int limit, HistoryPage& page, ParseError& err) {
+  page = HistoryPage{};
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto e = parser.parse(body.data(), body.size()).get(root); e) {
+    err = {ParseErrorReason::kMalformedJson, str_cat("userTrades: ", simdjson::error_message(e))};
+    return false;
+  }
+  simdjson::dom::array trades;
+  if (root.get(trades)) {
+    std::int64_t code = 0;
+    if (root["code"].get(code)) code = {};
+    err = {ParseErrorReason::kUnknownMessage, str_cat("userTrades: venue error ", code)};
+    return false;
+  }
+  std::int64_t last_id = -1;
+  for (simdjson::dom::element t : trades) {
+    std::string_view symbol, side, price, qty, commission, asset;
+    std::int64_t id = 0, order_id = 0, time = 0;
+    bool maker = false;
+    if (t["symbol"].get(symbol) || t["id"].get(id) || t["side"].get(side) || t["price"].get(price) ||
+        t["qty"].get(qty) || t["time"].get(time) || t["maker"].get(maker)) {
+      err = {ParseErrorReason::kMissingField,
+             "userTrades: a trade without symbol, id, side, price, qty, time or maker"};
+      return false;
+    }
+    if (t["orderId"].get(order_id)) order_id = {};
+    const bool has_fee = !t["commission"].get(commission) && !t["commissionAsset"].get(asset);
+    if (page.first_time_ms < 0 || time < page.first_time_ms) page.first_time_ms = time;
+    if (time > page.last_time_ms) page.last_time_ms = time;
+    last_id = std::max(last_id, id);
+    ++page.trades;
+    std::string m = str_cat(R"({"e":"ORDER_TRADE_UPDATE","E":)", time, R"(,"T":)", time, R"(,"o":{"s":)");
+    json::append_string(m, symbol);
+    m += R"(,"S":)";
+    json::append_string(m, side);
+    m += str_cat(R"(,"x":"TRADE","X":"FILLED","i":)", order_id, R"(,"l":)");
+    json::append_string(m, qty);
+    m += R"(,"L":)";
+    json::append_string(m, price);
+    if (has_fee) {
+      m += R"(,"N":)";
+      json::append_string(m, asset);
+      m += R"(,"n":)";
+      json::append_string(m, commission);
+    }
+    m += str_cat(R"(,"T":)", time, R"(,"t":)", id, R"(,"m":)", maker ? "true" : "false", "}}");
+    page.stream_messages.push_back(std::move(m));
+  }
+  page.more = page.trades >= static_cast<std::size_t>(limit);
+  if (last_id >= 0) page.cursor = str_cat(last_id + 1);
+  return true;
+}
+
+bool verify_binance_query_signature(std::string_view query, std::string_view secret) {
+  constexpr std::string_view kSig = "&signature=";
+  const std::size_t at = query.rfind(kSig);
+  if (at == std::string_view::npos) return false;
+  return constant_time_equal(query.substr(at + kSig.size()), binance_query_signature(secret, query.substr(0, at)));
+}
+
+}  // namespace segmentd::control

@@ -1,0 +1,41 @@
+#pragma once
+// Binance USDⓈ-M trade history for the gap-fill (Binance derivatives docs, "Account Trade List
+// (USER_DATA)"), SIGNED:
+//   GET /fapi/v1/userTrades?symbol=<S>&(startTime=<ms>|fromId=<id>)&limit=<≤1000>
+//       &recvWindow=<ms>&timestamp=<ms>&signature=<hex(HMAC-SHA256(secret, query before it))>
+//   X-MBX-APIKEY: <api key>
+// The symbol is required; startTime..endTime spans at most 7 days; fromId is not sent with a
+// time. The answer is an array, oldest first, of {"symbol","id","orderId","side","price","qty",
+// "realizedPnl","quoteQty","commission","commissionAsset","time","positionSide","buyer","maker"};
+// a page as long as the limit means more may follow from fromId = last id + 1. Errors are
+// {"code":<negative>,"msg":".."} (-1003 too many requests, HTTP 429; -1022 bad signature).
+// Each trade becomes the ORDER_TRADE_UPDATE (x = "TRADE") the user-data stream pushes for it.
+// Pure functions, no I/O.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "protocol/parse_error.h"
+#include "protocol/venues/control_json.h"
+
+namespace segmentd::control {
+
+inline constexpr std::string_view kBinanceUserTradesPath = "/fapi/v1/userTrades";
+inline constexpr int kBinanceUserTradesMaxLimit = 1000;
+inline constexpr std::int64_t kBinanceRecvWindowMs = 5000;
+
+//! hex(HMAC-SHA256(secret, query)): the `signature` parameter of SIGNED endpoints.
+std::string binance_query_signature(std::string_view secret, std::string_view query);
+
+//! `from_id` >= 0 pages by id; otherwise by `start_ms`.
+RestCall binance_user_trades_request(std::string_view api_key, std::string_view secret, std::string_view symbol,
+                                     std::int64_t start_ms, std::int64_t from_id, int limit, std::int64_t ts_ms);
+
+//! Reads one answer into `page` (one stream message per trade; cursor: the next fromId).
+bool parse_binance_user_trades(std::string_view body, int limit, HistoryPage& page, ParseError& err);
+
+//! The venue side: true when `query` ends in a `&signature=` over what precedes it.
+bool verify_binance_query_signature(std::string_view query, std::string_view secret);
+
+}  // namespace segmentd::control
