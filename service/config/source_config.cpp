@@ -75,6 +75,10 @@ void read_venue(ConfigSection& s, SourceConfig* c) {
   s.strings("coins", &c->coins);
   if (!c->coins.empty() && c->venue != Venue::kHyperliquid)
     s.error("coins", "only Hyperliquid sources follow public trades");
+  s.boolean("gap_fill", &c->gap_fill);
+  s.duration_ns("gap_fill_lookback", &c->gap_fill_lookback_ns, 0, 3600 * kSecond);
+  s.strings("history_currencies", &c->history_currencies);
+  s.strings("history_symbols", &c->history_symbols);
   s.duration_ns("connect_timeout", &c->connect_timeout_ns, 10 * kMs, 600 * kSecond);
   s.duration_ns("handshake_timeout", &c->handshake_timeout_ns, 10 * kMs, 600 * kSecond);
   s.duration_ns("idle_timeout", &c->idle_timeout_ns, 100 * kMs, 3600 * kSecond);

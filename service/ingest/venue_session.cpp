@@ -1,10 +1,23 @@
 #include "service/ingest/venue_session.h"
 #include "protocol/venues/registry.h"
 
+#include <charconv>
+
 #include "core/str_cat.h"
 
 namespace segmentd {
 namespace {
+
+constexpr std::string_view kPositionHeader = "segmentd-venue-position 1\n";
+
+bool parse_i64(std::string_view s, std::int64_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+bool parse_u64(std::string_view s, std::uint64_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
 
 WsClientOptions client_options(const SourceConfig& c) {
   WsClientOptions o;
@@ -21,13 +34,80 @@ WsClientOptions client_options(const SourceConfig& c) {
 
 }  // namespace
 
+void VenuePosition::note(std::uint64_t trade_id, std::int64_t time_ms, std::int64_t lookback_ms) {
+  if (time_ms >= last_time_ms) {
+    last_time_ms = time_ms;
+    last_trade_id = trade_id;
+  }
+  recent.emplace_back(trade_id, time_ms);
+  while (!recent.empty() && (recent.size() > kMaxRecent || recent.front().second < last_time_ms - lookback_ms))
+    recent.pop_front();
+}
+
+void encode_positions(const std::vector<VenuePosition>& positions, std::string& out) {
+  out.assign(kPositionHeader);
+  for (const VenuePosition& p : positions) {
+    out += str_cat(p.account, "\t", p.last_time_ms, "\t", p.last_trade_id, "\t");
+    for (std::size_t i = 0; i < p.recent.size(); ++i)
+      out += str_cat(i > 0 ? "," : "", p.recent[i].first, ":", p.recent[i].second);
+    out += '\n';
+  }
+}
+
+absl::Status decode_positions(std::string_view bytes, std::vector<VenuePosition>& out) {
+  out.clear();
+  if (bytes.substr(0, kPositionHeader.size()) != kPositionHeader)
+    return absl::InvalidArgumentError("venue position: not a segmentd-venue-position 1 record");
+  bytes.remove_prefix(kPositionHeader.size());
+  while (!bytes.empty()) {
+    const std::size_t nl = bytes.find('\n');
+    if (nl == std::string_view::npos) return absl::InvalidArgumentError("venue position: a line without its end");
+    std::string_view line = bytes.substr(0, nl);
+    bytes.remove_prefix(nl + 1);
+    std::string_view f[4];
+    for (int i = 0; i < 3; ++i) {
+      const std::size_t tab = line.find('\t');
+      if (tab == std::string_view::npos)
+        return absl::InvalidArgumentError("venue position: a line of fewer than 4 fields");
+      f[i] = line.substr(0, tab);
+      line.remove_prefix(tab + 1);
+    }
+    f[3] = line;
+    VenuePosition p;
+    p.account = std::string(f[0]);
+    if (p.account.empty() || !parse_i64(f[1], p.last_time_ms) || !parse_u64(f[2], p.last_trade_id))
+      return absl::InvalidArgumentError(str_cat("venue position of '", f[0], "': bad account, time or trade id"));
+    for (std::string_view rest = f[3]; !rest.empty();) {
+      const std::size_t comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      const std::size_t colon = item.find(':');
+      std::uint64_t id = 0;
+      std::int64_t t = 0;
+      if (colon == std::string_view::npos || !parse_u64(item.substr(0, colon), id) ||
+          !parse_i64(item.substr(colon + 1), t))
+        return absl::InvalidArgumentError(str_cat("venue position of '", f[0], "': bad recent trade"));
+      p.recent.emplace_back(id, t);
+    }
+    out.push_back(std::move(p));
+  }
+  return absl::OkStatus();
+}
+
 VenueSession::VenueSession(boost::asio::io_context& ioc, const SourceConfig& config, ControlCredentials credentials,
-                           AdapterContext adapter_base, FillSink& sink, SourceStats& stats)
+                           AdapterContext adapter_base, FillSink& sink, SourceStats& stats, VenuePosition& position,
+                           GapFillStats& gap_stats)
     : config_(config),
       account_(credentials.account),
       sink_(sink),
       stats_(stats),
+      position_(position),
+      lookback_ms_(config.gap_fill_lookback_ns / 1'000'000),
+      started_ms_(wall_clock_ns() / 1'000'000),
       client_(ioc, client_options(config), *this) {
+  // A restored position: the trades pushed before the restart within the look-back are known,
+  // so that the gap-fill's re-read of it pushes none of them twice.
+  for (const auto& [id, t] : position_.recent) dedup_.insert(id);
   adapter_base.account = account_;
   adapter_base.dedup = &dedup_;
   adapter_ = make_venue_adapter(config.venue, std::move(adapter_base));
@@ -39,6 +119,22 @@ VenueSession::VenueSession(boost::asio::io_context& ioc, const SourceConfig& con
     lk.ca_file = config.ca_file;
     listen_key_ = std::make_unique<BinanceListenKey>(ioc, std::move(lk), credentials.key,
                                                      [this](std::function<void()> fn) { client_.post(std::move(fn)); });
+  }
+  if (config.gap_fill && !config.rest_url.empty() && config.venue != Venue::kNative) {
+    VenueHistory::Options h;
+    h.venue = config.venue;
+    h.rest_url = config.rest_url;
+    while (!h.rest_url.empty() && h.rest_url.back() == '/') h.rest_url.pop_back();
+    h.timeout_ns = config.connect_timeout_ns + config.handshake_timeout_ns;
+    h.tls_verify = config.tls_verify;
+    h.ca_file = config.ca_file;
+    h.backoff = config.backoff;
+    h.currencies = config.history_currencies;
+    h.symbols = config.history_symbols;
+    h.source = config.name;
+    history_ = std::make_unique<VenueHistory>(
+        ioc, std::move(h), credentials, [this](std::function<void()> fn) { client_.post(std::move(fn)); },
+        [this](std::string_view m) { push_message(m, wall_clock_ns()); }, gap_stats);
   }
   ControlSettings settings;
   settings.heartbeat_interval_ns = config.heartbeat_interval_ns;
@@ -81,16 +177,35 @@ void VenueSession::on_message(std::string_view message, std::int64_t recv_ns) {
     return;
   }
   SourceStats::add(stats_.kinds[static_cast<int>(outcome_.kind)]);
-  if (outcome_.duplicates > 0) SourceStats::add(stats_.duplicates, outcome_.duplicates);
   if (outcome_.kind == MessageKind::kPong) SourceStats::add(stats_.pongs);
   if (outcome_.kind == MessageKind::kVenueError) SourceStats::add(stats_.venue_errors);
+  push_fills();
+  control_->on_message(outcome_, *this, recv_ns);
+}
+
+void VenueSession::push_message(std::string_view message, std::int64_t recv_ns) {
+  // A gap-fill page, rewritten as the stream would have pushed it (protocol/venues/*/history.h).
+  fills_.clear();
+  outcome_.reset();
+  if (!adapter_->decode_unpadded(message, recv_ns, fills_, outcome_, error_)) {
+    stats_.add_error(error_.reason);
+    return;
+  }
+  push_fills();
+}
+
+void VenueSession::push_fills() {
+  if (outcome_.duplicates > 0) SourceStats::add(stats_.duplicates, outcome_.duplicates);
+  if (fills_.empty()) return;
+  // One unit: the message's fills and the position after them (Source::save_position).
+  UnitGuard unit(sink_);
   for (const Fill& f : fills_) {
     if (sink_.push(f))
       SourceStats::add(stats_.fills);
     else
       SourceStats::add(stats_.sink_rejected);
+    position_.note(f.trade_id, f.venue_ns / 1'000'000, lookback_ms_);
   }
-  control_->on_message(outcome_, *this, recv_ns);
 }
 
 void VenueSession::on_oversized(std::size_t) {
@@ -118,6 +233,12 @@ void VenueSession::on_tick(std::int64_t now_ns) {
 void VenueSession::ready() {
   client_.mark_healthy();
   ready_count_.fetch_add(1, std::memory_order_relaxed);
+  // Subscribed: what the stream pushes from now on arrives; what happened since the last trade
+  // pushed (or since this session started) comes from the venue's history.
+  if (history_) {
+    const std::int64_t from = position_.last_time_ms >= 0 ? position_.last_time_ms : started_ms_;
+    history_->fetch(from - lookback_ms_);
+  }
 }
 
 }  // namespace segmentd

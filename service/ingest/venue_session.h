@@ -4,6 +4,12 @@
 // TradeDedup that outlives reconnects, so that fills a venue re-sends after a reconnect
 // (Hyperliquid's snapshot, a replayed window) reach the shards once.
 //
+// After a restart and after every reconnect (each time the session is ready) it gap-fills: its
+// VenueHistory fetches the account's fills since the last trade it pushed (VenuePosition) from
+// the venue's REST history, and they go through the same adapter, de-duplication and sink as the
+// stream's. Every message's pushes and the position update after them are one sink unit
+// (UnitGuard), so a checkpoint never splits a message and its saved position matches its fills.
+//
 // Bad messages (malformed, truncated, wrong types, oversized) are counted by reason in the
 // source's stats and skipped; the connection stays up.
 //
@@ -11,6 +17,7 @@
 // may be called from any thread. Fills go to the sink from that thread.
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,19 +29,43 @@
 #include "service/ingest/logins/binance_listen_key.h"
 #include "service/ingest/source_stats.h"
 #include "service/ingest/venue_control.h"
+#include "service/ingest/venue_history.h"
 #include "service/net/ws_client.h"
 
 namespace segmentd {
 
+//! Where an account's fills stand: the newest venue time pushed, and the trade ids pushed within
+//! the gap-fill's look-back before it (what the de-duplication needs after a restart, when the
+//! gap-fill re-reads that look-back). Written inside sink units only (see Source::save_position).
+struct VenuePosition {
+  static constexpr std::size_t kMaxRecent = 4096;
+  std::string account;
+  std::int64_t last_time_ms = -1;                             //!< newest venue time of a fill pushed; -1: none yet
+  std::uint64_t last_trade_id = 0;                            //!< Fill::trade_id of that fill
+  std::deque<std::pair<std::uint64_t, std::int64_t>> recent;  //!< (trade id, venue ms), oldest first
+
+  //! A fill was pushed; keeps what lies within `lookback_ms` of the newest (at most kMaxRecent).
+  void note(std::uint64_t trade_id, std::int64_t time_ms, std::int64_t lookback_ms);
+};
+
+//! VenuePosition's bytes for a checkpoint (Source::save_position): a line per account.
+void encode_positions(const std::vector<VenuePosition>& positions, std::string& out);
+absl::Status decode_positions(std::string_view bytes, std::vector<VenuePosition>& out);
+
 class VenueSession final : public WsClientHandler, private ControlChannel {
  public:
   //! `adapter_base` supplies the interner and registry; its account and dedup are set here.
+  //! `position` (the source's, outliving the session) says where a restored source stood.
   VenueSession(boost::asio::io_context& ioc, const SourceConfig& config, ControlCredentials credentials,
-               AdapterContext adapter_base, FillSink& sink, SourceStats& stats);
+               AdapterContext adapter_base, FillSink& sink, SourceStats& stats, VenuePosition& position,
+               GapFillStats& gap_stats);
   ~VenueSession() override;
 
   void start() { client_.start(); }
-  void stop() { client_.stop(); }
+  void stop() {
+    if (history_) client_.post([this] { history_->stop(); });
+    client_.stop();
+  }
 
   //! Times the session became ready (authenticated and subscribed); readable from any thread.
   std::uint64_t ready_count() const { return ready_count_.load(std::memory_order_relaxed); }
@@ -47,6 +78,9 @@ class VenueSession final : public WsClientHandler, private ControlChannel {
   void on_oversized(std::size_t bytes) override;
   void on_close(bool opened, std::string_view reason) override;
   void on_tick(std::int64_t now_ns) override;
+  //! Decodes one message (live or a gap-fill page) and pushes its fills as one unit.
+  void push_message(std::string_view message, std::int64_t recv_ns);
+  void push_fills();
 
   // ControlChannel
   void send(std::string text) override { client_.send(std::move(text)); }
@@ -65,6 +99,10 @@ class VenueSession final : public WsClientHandler, private ControlChannel {
   std::unique_ptr<VenueAdapter> adapter_;
   std::unique_ptr<VenueControl> control_;
   std::unique_ptr<BinanceListenKey> listen_key_;  //!< Binance only
+  VenuePosition& position_;
+  std::int64_t lookback_ms_ = 0;
+  std::int64_t started_ms_ = 0;            //!< gap-fill start when no fill was seen yet
+  std::unique_ptr<VenueHistory> history_;  //!< null when gap-fill is off or has no REST base
   std::int64_t next_keepalive_ns_ = 0;
   std::vector<Fill> fills_;  //!< reused per message
   DecodeOutcome outcome_;

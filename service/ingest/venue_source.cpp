@@ -5,7 +5,28 @@
 namespace segmentd {
 
 VenueSource::VenueSource(SourceConfig config, AdapterContext adapter_base, FillSink& sink)
-    : config_(std::move(config)), adapter_base_(std::move(adapter_base)), sink_(sink) {}
+    : config_(std::move(config)), adapter_base_(std::move(adapter_base)), sink_(sink) {
+  positions_.resize(std::max<std::size_t>(config_.accounts.size(), 1));
+  for (std::size_t i = 0; i < config_.accounts.size(); ++i) positions_[i].account = config_.accounts[i].name;
+}
+
+void VenueSource::save_position(std::string& out) const {
+  // The checkpointer calls this while the sink is paused between units: no session writes now.
+  if (config_.accounts.empty()) return out.clear();  // public trades only: nothing to resume
+  encode_positions(positions_, out);
+}
+
+absl::Status VenueSource::restore_position(std::string_view bytes) {
+  if (started_) return absl::FailedPreconditionError("venue position: restore_position after start()");
+  if (bytes.empty()) return absl::OkStatus();
+  std::vector<VenuePosition> saved;
+  if (auto s = decode_positions(bytes, saved); !s.ok()) return s;
+  // By account name: an account added since starts afresh, one removed is forgotten.
+  for (VenuePosition& p : saved)
+    for (VenuePosition& mine : positions_)
+      if (mine.account == p.account) mine = std::move(p);
+  return absl::OkStatus();
+}
 
 VenueSource::~VenueSource() { stop(); }
 
@@ -36,9 +57,9 @@ absl::Status VenueSource::start() {
     creds.push_back(std::move(c));
   }
   if (creds.empty() && !config_.coins.empty()) creds.emplace_back();  // Hyperliquid public trades only
-  for (auto& c : creds)
-    sessions_.push_back(
-        std::make_unique<VenueSession>(loop_.context(), config_, std::move(c), adapter_base_, sink_, stats_));
+  for (std::size_t i = 0; i < creds.size(); ++i)
+    sessions_.push_back(std::make_unique<VenueSession>(loop_.context(), config_, std::move(creds[i]), adapter_base_,
+                                                       sink_, stats_, positions_[i], gap_stats_));
   for (auto& s : sessions_) s->start();
   loop_.start();
   started_ = true;

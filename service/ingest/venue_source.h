@@ -1,6 +1,10 @@
 #pragma once
 // kind = "venue": one VenueSession per configured account, all on one EventLoop thread, which is
 // this source's producer thread.
+//
+// Resume position (Source::save_position): per account, the newest venue time of a fill pushed
+// and the trade ids pushed within the gap-fill's look-back before it (VenuePosition). A source
+// restored from it gap-fills from there at its first connect, and drops what it had pushed.
 
 #include <memory>
 #include <vector>
@@ -22,6 +26,10 @@ class VenueSource final : public Source {
   absl::Status start() override;
   void stop() override;
   const SourceStats& stats() const override { return stats_; }
+  void save_position(std::string& out) const override;
+  absl::Status restore_position(std::string_view bytes) override;
+  //! The REST gap-fills of all sessions (calls, pages, errors by kind, retries).
+  const GapFillStats& gap_fill_stats() const { return gap_stats_; }
 
   //! Sessions that are (or were, since the last reconnect) authenticated and subscribed.
   std::size_t ready_sessions() const;
@@ -32,6 +40,10 @@ class VenueSource final : public Source {
   AdapterContext adapter_base_;
   FillSink& sink_;
   SourceStats stats_;
+  GapFillStats gap_stats_;
+  //! One per configured account, in config order; outlives the sessions (a checkpoint after
+  //! stop() still reads it). Sessions write it inside sink units only.
+  std::vector<VenuePosition> positions_;
   EventLoop loop_;  //!< before sessions_: outlives them
   std::vector<std::unique_ptr<VenueSession>> sessions_;
   bool started_ = false;
