@@ -1,7 +1,10 @@
 // End to end, per venue: segmentd's VenueSource against the simulator's venue server over TLS on
 // 127.0.0.1. Login with signatures (and a wrong secret refused), heartbeats and test requests
-// answered, a forced disconnect after which no fill is lost or duplicated, and bad frames
-// (truncated, wrongly typed, not JSON, oversized) counted by reason and skipped.
+// answered, a forced disconnect during which the account's fills run on (the server pushes none
+// of them later: they come only through the REST gap-fill, which meets HTTP 500s, rate limits and
+// truncated bodies on the way) after which no fill is lost or duplicated, a restart from a saved
+// position that gap-fills from there, and bad frames (truncated, wrongly typed, not JSON,
+// oversized) counted by reason and skipped.
 #include <catch2/catch.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -9,6 +12,7 @@
 #include <boost/beast/websocket.hpp>
 #include <cstdlib>
 #include <functional>
+#include <mutex>
 #include <set>
 
 #include "core/account_interner.h"
@@ -57,19 +61,22 @@ fillsim::VenueServerOptions server_options(Venue venue) {
   o.fills_per_account = kFills;
   o.batch = 3;
   o.messages_per_second = 400;
-  o.replay_window = 8;
+  o.snapshot_fills = 8;      // Hyperliquid's userFills snapshot on subscribe
+  o.history_page_limit = 7;  // a gap spans several REST pages
   return o;
 }
 
 //! A source config pointing at the server, with credentials in environment variables.
-SourceConfig client_config(Venue venue, std::uint16_t port, const fillsim::VenueServerOptions& server,
-                           bool wrong_secret) {
+SourceConfig client_config(Venue venue, const fillsim::VenueServer& venue_server,
+                           const fillsim::VenueServerOptions& server, bool wrong_secret) {
+  const std::uint16_t port = venue_server.port();
   SourceConfig c;
   c.name = str_cat("test-", to_string(venue));
   c.kind = SourceKind::kVenue;
   c.venue = venue;
   c.url = str_cat("wss://127.0.0.1:", port, venue == Venue::kBinance ? "/ws" : "/ws/api/v2");
-  if (venue == Venue::kBinance) c.rest_url = str_cat("https://127.0.0.1:", port);
+  c.rest_url = str_cat("https://127.0.0.1:", port);  // listenKey and the gap-fill's history
+  if (venue == Venue::kBinance) c.history_symbols = venue_server.symbols();
   c.ca_file = test_certificate().cert;
   c.connect_timeout_ns = 5'000'000'000;
   c.handshake_timeout_ns = 5'000'000'000;
@@ -100,11 +107,55 @@ SourceConfig client_config(Venue venue, std::uint16_t port, const fillsim::Venue
   return c;
 }
 
+//! Collects fills like CollectingSink, and checks the units: every push inside one, none nested.
+class UnitSink final : public FillSink {
+ public:
+  bool push(const Fill& fill) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (depth_ != 1) ++outside_;
+    fills_.push_back(fill);
+    return true;
+  }
+  void begin_unit() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (depth_++ != 0) ++nested_;
+    ++units_;
+  }
+  void end_unit() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    --depth_;
+  }
+  std::vector<Fill> fills() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return fills_;
+  }
+  std::set<std::uint64_t> ids() const {
+    std::set<std::uint64_t> out;
+    for (const Fill& f : fills()) out.insert(f.trade_id);
+    return out;
+  }
+  int outside() const { return outside_; }
+  int nested() const { return nested_; }
+  int units() const { return units_; }
+  int depth() const { return depth_; }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Fill> fills_;
+  int depth_ = 0, outside_ = 0, nested_ = 0, units_ = 0;
+};
+
+std::uint64_t gap_fill_errors(const GapFillStats& g) {
+  return GapFillStats::get(g.http_errors) + GapFillStats::get(g.rate_limited) + GapFillStats::get(g.bad_responses);
+}
+
 void run_end_to_end(Venue venue) {
   REQUIRE(test_certificate().ok);
   auto options = server_options(venue);
-  options.faults.drop_after = 6;  // one forced disconnect mid-stream
+  options.faults.drop_after = 6;  // one forced disconnect mid-stream...
   options.faults.max_drops = 1;
+  options.faults.away_fills = 12;       // ...that lasts 12 of the account's fills (more than Hyperliquid's snapshot)
+  options.faults.rest_error_every = 3;  // every third history call fails: 429, truncated JSON, HTTP 500
   options.faults.bad_every = 4;
   options.faults.oversized_every = 9;
   options.faults.oversized_bytes = 100 * 1024;  // > the client's 64 KiB max frame
@@ -120,11 +171,11 @@ void run_end_to_end(Venue venue) {
 
   AccountInterner accounts;
   InstrumentRegistry instruments{segmentd::parse_symbol};
-  CollectingSink sink;
+  UnitSink sink;
   AdapterContext ctx;
   ctx.accounts = &accounts;
   ctx.instruments = &instruments;
-  VenueSource source(client_config(venue, server.port(), options, false), ctx, sink);
+  VenueSource source(client_config(venue, server, options, false), ctx, sink);
   REQUIRE(source.start().ok());
 
   auto received_all = [&] {
@@ -132,7 +183,9 @@ void run_end_to_end(Venue venue) {
     for (const Fill& f : sink.fills()) got.insert(f.trade_id);
     return got == expected;
   };
-  const bool complete = wait_until(received_all);
+  // Every fill, and every gap-fill read to its end (each first connect's and the reconnect's).
+  const bool complete = wait_until(
+      [&] { return received_all() && GapFillStats::get(source.gap_fill_stats().completed) >= kAccounts + 1; });
   // The stream can be over before the first heartbeat is due: wait for one (bounded), rather
   // than assume the fills take longer than a heartbeat interval.
   const bool pinging = venue == Venue::kOkx || venue == Venue::kBybit || venue == Venue::kHyperliquid;
@@ -153,6 +206,24 @@ void run_end_to_end(Venue venue) {
   CHECK(got == expected);             // nothing lost...
   CHECK(fills.size() == got.size());  // ...nothing twice
   CHECK(server.stats().drops.load() == 1);
+  // The disconnect missed fills that the venue never pushed again: only the gap-fill had them.
+  CHECK(server.stats().missed.load() >= options.faults.away_fills);
+  const GapFillStats& g = source.gap_fill_stats();
+  INFO("gap-fill: runs " << GapFillStats::get(g.runs) << ", completed " << GapFillStats::get(g.completed)
+                         << ", requests " << GapFillStats::get(g.requests) << ", pages " << GapFillStats::get(g.pages)
+                         << ", records " << GapFillStats::get(g.records) << ", errors " << gap_fill_errors(g)
+                         << ", retries " << GapFillStats::get(g.retries) << "; server missed "
+                         << server.stats().missed.load() << ", history calls "
+                         << server.stats().history_requests.load());
+  CHECK(GapFillStats::get(g.completed) >= kAccounts + 1);  // each first connect, and the reconnect
+  CHECK(GapFillStats::get(g.records) >= options.faults.away_fills);
+  CHECK(server.stats().history_faults.load() >= 1);
+  CHECK(gap_fill_errors(g) >= 1);                      // counted...
+  CHECK(GapFillStats::get(g.retries) >= 1);            // ...and retried
+  CHECK(server.stats().history_rejected.load() == 0);  // every call signed as the venue wants
+  CHECK(sink.outside() == 0);                          // every push inside a unit...
+  CHECK(sink.nested() == 0);                           // ...one at a time
+  CHECK(sink.depth() == 0);
   CHECK(SourceStats::get(s.disconnects) >= 1);
   CHECK(SourceStats::get(s.connects) >= kAccounts + 1);  // every account, plus the reconnect
   CHECK(SourceStats::get(s.duplicates) >= 1);            // the replayed window was dropped
@@ -191,7 +262,7 @@ void run_wrong_secret(Venue venue) {
   AdapterContext ctx;
   ctx.accounts = &accounts;
   ctx.instruments = &instruments;
-  VenueSource source(client_config(venue, server.port(), options, true), ctx, sink);
+  VenueSource source(client_config(venue, server, options, true), ctx, sink);
   REQUIRE(source.start().ok());
   CHECK(wait_until([&] { return SourceStats::get(source.stats().auth_failures) >= kAccounts; }));
   CHECK(source.ready_sessions() == 0);  // before stop(), which drops the sessions
@@ -212,6 +283,120 @@ TEST_CASE("bybit session end to end over TLS", "[integration][venue]") { run_end
 TEST_CASE("binance session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kBinance); }
 TEST_CASE("hyperliquid session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kHyperliquid); }
 
+// --- Restart: save_position → restore_position → start ------------------------------------------
+// A source runs a while and stops (a restart); the accounts' fills run on at the venue with nobody
+// connected; a new source restored from the first one's position gap-fills from there. Every
+// fill arrives exactly once over the two sources, though the venue pushed the missed ones to
+// nobody.
+
+namespace {
+
+void run_restart(Venue venue) {
+  REQUIRE(test_certificate().ok);
+  auto options = server_options(venue);
+  options.fills_per_account = 150;
+  options.messages_per_second = 25;  // 75 fills/s per account: the stream outlives the first source
+  fillsim::VenueServer server(options);
+  const auto started = server.start();
+  INFO(started.message());
+  REQUIRE(started.ok());
+  std::set<std::uint64_t> expected;
+  for (std::size_t a = 0; a < kAccounts; ++a)
+    expected.insert(server.expected_trade_ids(a).begin(), server.expected_trade_ids(a).end());
+  AccountInterner accounts;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
+  AdapterContext ctx;
+  ctx.accounts = &accounts;
+  ctx.instruments = &instruments;
+  const SourceConfig config = client_config(venue, server, options, false);
+
+  UnitSink first_sink;
+  std::string position;
+  {
+    VenueSource first(config, ctx, first_sink);
+    REQUIRE(first.start().ok());
+    CHECK(wait_until([&] { return first_sink.ids().size() >= 20; }));
+    first.stop();
+    first.save_position(position);  // after stop(): what a clean shutdown's checkpoint holds
+  }
+  const std::size_t missed_before = server.stats().missed.load();
+  // Fills run on while no client is connected: at least 10 of each account's.
+  const bool ran_on = wait_until([&] { return server.missed(0) >= 10 && server.missed(1) >= 10; });
+
+  UnitSink second_sink;
+  VenueSource second(config, ctx, second_sink);
+  REQUIRE(second.restore_position(position).ok());
+  REQUIRE(second.start().ok());
+  auto all = [&] {
+    std::set<std::uint64_t> got = first_sink.ids();
+    const auto more = second_sink.ids();
+    got.insert(more.begin(), more.end());
+    return got == expected;
+  };
+  const bool complete = wait_until(all);
+  second.stop();
+  server.stop();
+
+  const auto a = first_sink.fills(), b = second_sink.fills();
+  std::set<std::uint64_t> got = first_sink.ids();
+  std::size_t both = 0;
+  for (const Fill& f : b) both += got.count(f.trade_id);
+  for (const Fill& f : b) got.insert(f.trade_id);
+  const GapFillStats& g = second.gap_fill_stats();
+  INFO("venue " << to_string(venue) << ": first " << a.size() << ", second " << b.size() << ", in both " << both
+                << ", missed while away " << server.stats().missed.load() - missed_before << ", gap-fill records "
+                << GapFillStats::get(g.records) << ", duplicates dropped "
+                << SourceStats::get(second.stats().duplicates) << ", position bytes " << position.size());
+  CHECK(ran_on);
+  CHECK(complete);
+  CHECK(got == expected);                         // nothing lost...
+  CHECK(a.size() + b.size() == expected.size());  // ...nothing twice, across the restart too
+  CHECK(both == 0);
+  CHECK(GapFillStats::get(g.records) >= 20);  // the missed fills came from the history
+  CHECK(first_sink.outside() + second_sink.outside() == 0);
+}
+
+}  // namespace
+
+TEST_CASE("deribit restart gap-fills from the saved position", "[integration][venue][restart]") {
+  run_restart(Venue::kDeribit);
+}
+TEST_CASE("okx restart gap-fills from the saved position", "[integration][venue][restart]") {
+  run_restart(Venue::kOkx);
+}
+TEST_CASE("bybit restart gap-fills from the saved position", "[integration][venue][restart]") {
+  run_restart(Venue::kBybit);
+}
+TEST_CASE("binance restart gap-fills from the saved position", "[integration][venue][restart]") {
+  run_restart(Venue::kBinance);
+}
+TEST_CASE("hyperliquid restart gap-fills from the saved position", "[integration][venue][restart]") {
+  run_restart(Venue::kHyperliquid);
+}
+
+TEST_CASE("a venue source refuses a position it cannot read", "[integration][venue][restart]") {
+  AccountInterner accounts;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
+  AdapterContext ctx;
+  ctx.accounts = &accounts;
+  ctx.instruments = &instruments;
+  SourceConfig config;
+  config.name = "restore";
+  config.venue = Venue::kOkx;
+  config.accounts.push_back(SourceAccount{"sub0", {}, {}, {}});
+  UnitSink sink;
+  VenueSource source(config, ctx, sink);
+  CHECK_FALSE(source.restore_position("not a position").ok());
+  CHECK_FALSE(source.restore_position("segmentd-venue-position 1\nsub0\tx\t1\t\n").ok());
+  CHECK_FALSE(source.restore_position("segmentd-venue-position 1\nsub0\t5\t1\t7:x\n").ok());
+  REQUIRE(
+      source.restore_position("segmentd-venue-position 1\nsub0\t1700000000123\t42\t41:1700000000100,42:1700000000123\n")
+          .ok());
+  std::string saved;
+  source.save_position(saved);
+  CHECK(saved == "segmentd-venue-position 1\nsub0\t1700000000123\t42\t41:1700000000100,42:1700000000123\n");
+}
+
 TEST_CASE("deribit refuses a wrong secret", "[integration][venue]") { run_wrong_secret(Venue::kDeribit); }
 TEST_CASE("okx refuses a wrong secret", "[integration][venue]") { run_wrong_secret(Venue::kOkx); }
 TEST_CASE("bybit refuses a wrong secret", "[integration][venue]") { run_wrong_secret(Venue::kBybit); }
@@ -230,7 +415,7 @@ TEST_CASE("okx server closes a client that misses its heartbeats, and the client
   AdapterContext ctx;
   ctx.accounts = &accounts;
   ctx.instruments = &instruments;
-  auto config = client_config(Venue::kOkx, server.port(), options, false);
+  auto config = client_config(Venue::kOkx, server, options, false);
   config.heartbeat_interval_ns = 60'000'000'000;  // far slower than the server wants
   VenueSource source(config, ctx, sink);
   REQUIRE(source.start().ok());
@@ -305,7 +490,7 @@ TEST_CASE("deribit client answers test requests and stays connected across heart
   AdapterContext ctx;
   ctx.accounts = &accounts;
   ctx.instruments = &instruments;
-  VenueSource source(client_config(Venue::kDeribit, server.port(), options, false), ctx, sink);
+  VenueSource source(client_config(Venue::kDeribit, server, options, false), ctx, sink);
   REQUIRE(source.start().ok());
   // Five test requests per connection: more than four intervals, each of which would have cost
   // an unanswering client its connection.
@@ -340,7 +525,7 @@ TEST_CASE("binance client keeps its listenKey alive over REST and its stream sta
   AdapterContext ctx;
   ctx.accounts = &accounts;
   ctx.instruments = &instruments;
-  auto config = client_config(Venue::kBinance, server.port(), options, false);
+  auto config = client_config(Venue::kBinance, server, options, false);
   config.listen_key_keepalive_ns = 300'000'000;  // due at every control tick
   VenueSource source(config, ctx, sink);
   REQUIRE(source.start().ok());
@@ -379,7 +564,7 @@ TEST_CASE("binance: an expired listenKey closes the stream, and the client makes
   AdapterContext ctx;
   ctx.accounts = &accounts;
   ctx.instruments = &instruments;
-  auto config = client_config(Venue::kBinance, server.port(), options, false);
+  auto config = client_config(Venue::kBinance, server, options, false);
   config.listen_key_keepalive_ns = 3600'000'000'000;  // never in time
   VenueSource source(config, ctx, sink);
   REQUIRE(source.start().ok());

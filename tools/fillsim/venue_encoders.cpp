@@ -5,6 +5,7 @@
 
 #include "core/str_cat.h"
 #include "protocol/json_writer.h"
+#include "simdjson.h"
 
 namespace fillsim {
 
@@ -337,6 +338,102 @@ std::string encode_fill_message(Venue venue, std::span<const VenueFill> fills, s
       }
       m += "]}}";
       return m;
+  }
+  return m;
+}
+
+std::string history_group(Venue venue, const VenueFill& f) {
+  if (venue == Venue::kDeribit) return base_of(f);
+  if (venue == Venue::kBybit) return f.fill.kind == InstrumentKind::kOption ? "option" : "linear";
+  return venue_symbol(venue, f);
+}
+
+std::string encode_history_record(Venue venue, const VenueFill& vf, std::string_view bill_id) {
+  std::string m;
+  switch (venue) {
+    case Venue::kDeribit:
+    case Venue::kNative: deribit_trade(m, vf); return m;
+    case Venue::kHyperliquid: hyperliquid_fill(m, vf); return m;
+    case Venue::kBybit: {
+      // The execution topic's record without its leading category.
+      bybit_execution(m, vf);
+      const std::size_t at = m.find(",\"symbol\"");
+      return "{" + m.substr(at + 1);
+    }
+    case Venue::kOkx: {
+      // The fill fields of the orders push, in the REST fill's shape (alphabetical as OKX lists).
+      std::string order;
+      okx_order(order, vf);
+      simdjson::dom::parser parser;
+      simdjson::dom::object o = parser.parse(order).get_object().value();
+      auto text = [&](std::string_view key) {
+        std::string_view v;
+        return o[key].get(v) ? std::string() : std::string(v);
+      };
+      m = "{";
+      bool first = true;
+      auto field = [&](std::string_view key, const std::string& value) {
+        if (!first) m += ',';
+        first = false;
+        segmentd::json::append_string(m, key);
+        m += ':';
+        segmentd::json::append_string(m, value);
+      };
+      field("billId", std::string(bill_id));
+      field("clOrdId", "");
+      field("execType", text("execType"));
+      field("fee", text("fillFee"));
+      field("feeCcy", text("fillFeeCcy"));
+      field("fillFwdPx", text("fillFwdPx"));
+      field("fillIdxPx", text("fillIdxPx"));
+      field("fillMarkPx", text("fillMarkPx"));
+      field("fillMarkVol", "");
+      field("fillPnl", "0");
+      field("fillPx", text("fillPx"));
+      field("fillPxUsd", "");
+      field("fillPxVol", text("fillPxVol"));
+      field("fillSz", text("fillSz"));
+      field("fillTime", text("fillTime"));
+      field("instId", text("instId"));
+      field("instType", text("instType"));
+      field("ordId", text("ordId"));
+      field("posSide", "net");
+      field("side", text("side"));
+      field("subType", text("side") == "buy" ? "1" : "2");
+      field("tag", "");
+      field("tradeId", text("tradeId"));
+      field("ts", text("fillTime"));
+      m += '}';
+      return m;
+    }
+    case Venue::kBinance: {
+      const std::string event = binance_order(vf);
+      simdjson::dom::parser parser;
+      simdjson::dom::object o = parser.parse(event)["o"].get_object().value();
+      auto text = [&](std::string_view key) {
+        std::string_view v;
+        return o[key].get(v) ? std::string() : std::string(v);
+      };
+      const std::string side = text("S");
+      const bool maker = o["m"].get_bool().value();
+      m = R"({"buyer":)";
+      m += side == "BUY" ? "true" : "false";
+      m += R"(,"commission":)";
+      segmentd::json::append_string(m, text("n"));
+      m += R"(,"commissionAsset":)";
+      segmentd::json::append_string(m, text("N"));
+      m += str_cat(R"(,"id":)", vf.trade_id, R"(,"maker":)", maker ? "true" : "false", R"(,"orderId":)",
+                   o["i"].get_int64().value(), R"(,"price":)");
+      segmentd::json::append_string(m, text("L"));
+      m += R"(,"qty":)";
+      segmentd::json::append_string(m, text("l"));
+      m += R"(,"quoteQty":"0","realizedPnl":"0","side":)";
+      segmentd::json::append_string(m, side);
+      m += R"(,"positionSide":"BOTH","symbol":)";
+      segmentd::json::append_string(m, text("s"));
+      m += str_cat(R"(,"time":)", ms(vf.fill), "}");
+      return m;
+    }
   }
   return m;
 }

@@ -42,6 +42,20 @@ std::string venue_symbol(segmentd::Venue venue, const VenueFill& f);
 std::string encode_fill_message(segmentd::Venue venue, std::span<const VenueFill> fills, std::string_view account,
                                 bool snapshot = false);
 
+//! One record of the venue's REST trade history for `f`, in the venue's own shape (the gap-fill
+//! endpoints of venue_server.cpp):
+//!   Deribit      a trade of private/get_user_trades_by_currency_and_time (as user.trades has it)
+//!   OKX          a fill of GET /api/v5/trade/fills (fee/feeCcy are the fill's; billId, ts)
+//!   Binance      a trade of GET /fapi/v1/userTrades
+//!   Bybit        an execution of GET /v5/execution/list (no `category`: the result carries it)
+//!   Hyperliquid  a fill of userFillsByTime (as userFills has it)
+//! `bill_id`: OKX's billId of this fill.
+std::string encode_history_record(segmentd::Venue venue, const VenueFill& f, std::string_view bill_id = {});
+
+//! The currency a Deribit history query names for `f` ("BTC"), Bybit's category ("linear",
+//! "option"), or the venue symbol elsewhere.
+std::string history_group(segmentd::Venue venue, const VenueFill& f);
+
 //! Fault frames, by kind: 0 truncated JSON, 1 a fill with a wrongly typed field, 2 not JSON.
 std::string encode_bad_message(segmentd::Venue venue, int kind, const VenueFill& sample);
 

@@ -1,6 +1,7 @@
 #include "tools/fillsim/venue_server.h"
 #include "protocol/venues/registry.h"
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,7 +11,9 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <deque>
 #include <optional>
 #include <thread>
@@ -19,7 +22,14 @@
 #include "core/account_interner.h"
 #include "core/instrument_registry.h"
 #include "core/str_cat.h"
+#include "protocol/hmac.h"
 #include "protocol/native_format.h"
+#include "protocol/venues/binance/control.h"
+#include "protocol/venues/binance/history.h"
+#include "protocol/venues/bybit/history.h"
+#include "protocol/venues/deribit/history.h"
+#include "protocol/venues/hyperliquid/history.h"
+#include "protocol/venues/okx/history.h"
 #include "protocol/venues/venue_adapter.h"
 #include "sim/simulator.h"
 #include "tools/fillsim/venue_encoders.h"
@@ -65,9 +75,56 @@ struct VenueServer::Shared {
   VenueServerStats& stats;
   Tcp::acceptor acceptor;
   std::optional<ssl::context> tls;
-  std::vector<std::vector<VenueFill>> streams;            //!< per account
-  std::unique_ptr<std::atomic<std::size_t>[]> delivered;  //!< per account: fills sent at least once
-  std::vector<std::size_t> resume;                        //!< per account: where the last connection stopped
+  std::vector<std::vector<VenueFill>> streams;           //!< per account
+  std::unique_ptr<std::atomic<std::size_t>[]> happened;  //!< per account: fills that happened so far
+  std::unique_ptr<std::atomic<std::size_t>[]> missed;    //!< per account: ...with nobody subscribed
+  std::vector<std::int64_t> start_ms;                    //!< per account: first subscribe; -1 before
+  std::vector<int> live;                                 //!< per account: subscribed connections
+  //! Per account: the REST rate limit's token bucket.
+  struct Bucket {
+    double tokens = 0;
+    std::int64_t last_ms = -1;
+  };
+  std::vector<Bucket> buckets;
+  std::uint64_t rest_calls = 0;             //!< history calls so far (rest_error_every)
+  std::optional<asio::steady_timer> clock;  //!< runs every account's fills on, connected or not
+  int away_account = -1;                    //!< away_fills: the dropped account...
+  std::size_t away_until = 0;               //!< ...and how far its fills must run before upgrades are accepted
+
+  //! Runs an account's stream on to `now`: every fill due by then happens, stamped with the
+  //! wall-clock time it was due at (one message of `batch` fills per 1/messages_per_second).
+  void advance(std::size_t a, std::int64_t now) {
+    if (start_ms[a] < 0) return;
+    auto& stream = streams[a];
+    const std::size_t batch = options.venue == Venue::kBinance ? 1 : std::max<std::size_t>(1, options.batch);
+    const double period_ms = 1000.0 / std::max(1.0, options.messages_per_second);
+    const auto ticks = static_cast<std::size_t>(static_cast<double>(now - start_ms[a]) / period_ms) + 1;
+    const std::size_t target = std::min(stream.size(), ticks * batch);
+    std::size_t done = happened[a].load();
+    if (target <= done) return;
+    for (std::size_t i = done; i < target; ++i) {
+      const auto due_ms = start_ms[a] + static_cast<std::int64_t>(static_cast<double>(i / batch) * period_ms);
+      stream[i].fill.venue_ns = due_ms * 1'000'000;
+    }
+    if (live[a] == 0) {
+      missed[a].fetch_add(target - done);
+      stats.missed.fetch_add(target - done);
+    }
+    happened[a].store(target);
+  }
+  //! Takes one REST call from account `a`'s bucket; false when it is empty (rate limited).
+  bool take_token(std::size_t a, std::int64_t now) {
+    const double rate = std::max(0.1, options.history_requests_per_second);
+    Bucket& b = buckets[a];
+    if (b.last_ms < 0)
+      b.tokens = rate;
+    else
+      b.tokens = std::min(rate, b.tokens + static_cast<double>(now - b.last_ms) * rate / 1000.0);
+    b.last_ms = now;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
   //! Binance: each account's listenKey. POST returns the live one (and extends it) or makes a
   //! new one once it has expired; PUT extends a live one.
   struct ListenKey {
@@ -95,6 +152,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       : sh_(std::move(shared)), ws_(std::forward<Args>(args)...), timer_(ws_.get_executor()) {
     control_.conn = sh_->next_conn++;
   }
+  ~VenueSession() { leave(); }
 
   void run() {
     beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(10));
@@ -110,12 +168,13 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
 
  private:
   VenueServerOptions& opt() { return sh_->options; }
+  const VenueServerOptions& opt() const { return sh_->options; }
   VenueServerStats& stats() { return sh_->stats; }
 
   void do_read_request() {
     parser_.emplace();
     parser_->header_limit(8192);
-    parser_->body_limit(4096);
+    parser_->body_limit(16384);
     http::async_read(ws_.next_layer(), http_buffer_, *parser_,
                      [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_request(ec); });
   }
@@ -124,6 +183,15 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     if (ec) return fail(ec, "read request");
     auto req = parser_->release();
     if (!websocket::is_upgrade(req)) return on_rest(req);
+    if (sh_->away_account >= 0) {
+      const auto away = static_cast<std::size_t>(sh_->away_account);
+      sh_->advance(away, now_ms());
+      if (sh_->happened[away].load() < std::min(sh_->away_until, sh_->streams[away].size())) {
+        stats().refused_upgrades.fetch_add(1);
+        return respond(req, http::status::service_unavailable, R"({"error":"maintenance"})", false);
+      }
+      sh_->away_account = -1;
+    }
     if (opt().venue == Venue::kBinance) {
       // The user-data stream: /ws/<listenKey>.
       std::string_view target(req.target().data(), req.target().size());
@@ -147,10 +215,17 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     });
   }
 
-  // --- REST: Binance listenKey ---------------------------------------------------------------
+  // --- REST ----------------------------------------------------------------------------------
 
   void on_rest(const http::request<http::string_body>& req) {
     std::string_view target(req.target().data(), req.target().size());
+    const std::string_view path = target.substr(0, target.find('?'));
+    const bool history = (opt().venue == Venue::kBinance && path == segmentd::control::kBinanceUserTradesPath) ||
+                         (opt().venue == Venue::kDeribit && path == segmentd::control::kDeribitUserTradesPath) ||
+                         (opt().venue == Venue::kOkx && path == segmentd::control::kOkxFillsPath) ||
+                         (opt().venue == Venue::kBybit && path == segmentd::control::kBybitExecutionListPath) ||
+                         (opt().venue == Venue::kHyperliquid && path == segmentd::control::kHyperliquidInfoPath);
+    if (history) return on_history(req, target);
     if (opt().venue != Venue::kBinance || target.substr(0, 18) != "/fapi/v1/listenKey")
       return respond(req, http::status::not_found, R"({"code":-1,"msg":"not found"})", false);
     auto key_it = req.find("X-MBX-APIKEY");
@@ -190,6 +265,303 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     return respond(req, http::status::method_not_allowed, R"({"code":-1,"msg":"method"})", false);
   }
 
+  // --- REST: trade history (the gap-fill) ----------------------------------------------------
+
+  static std::string header(const http::request<http::string_body>& req, std::string_view name) {
+    auto it = req.find(name);
+    return it == req.end() ? std::string() : std::string(it->value().data(), it->value().size());
+  }
+
+  //! The query's parameters, percent-decoded.
+  static absl::flat_hash_map<std::string, std::string> query_of(std::string_view target) {
+    absl::flat_hash_map<std::string, std::string> q;
+    const std::size_t qm = target.find('?');
+    if (qm == std::string_view::npos) return q;
+    std::string_view rest = target.substr(qm + 1);
+    while (!rest.empty()) {
+      const std::size_t amp = rest.find('&');
+      const std::string_view pair = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+      const std::size_t eq = pair.find('=');
+      std::string value;
+      const std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+      for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '%' && i + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
+          value.push_back(static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16)));
+          i += 2;
+        } else {
+          value.push_back(raw[i]);
+        }
+      }
+      q[std::string(pair.substr(0, eq))] = std::move(value);
+    }
+    return q;
+  }
+
+  static std::int64_t int_param(const absl::flat_hash_map<std::string, std::string>& q, const std::string& key,
+                                std::int64_t fallback) {
+    auto it = q.find(key);
+    if (it == q.end() || it->second.empty()) return fallback;
+    std::int64_t v = 0;
+    for (char ch : it->second) {
+      if (ch < '0' || ch > '9') return fallback;
+      v = v * 10 + (ch - '0');
+    }
+    return v;
+  }
+
+  //! The venue's answer to a refused signature or key.
+  std::string auth_error_body() const {
+    switch (opt().venue) {
+      case Venue::kDeribit: return R"({"jsonrpc":"2.0","error":{"message":"invalid_credentials","code":13004}})";
+      case Venue::kOkx: return R"({"code":"50113","msg":"Invalid Sign","data":[]})";
+      case Venue::kBinance: return R"({"code":-1022,"msg":"Signature for this request is not valid."})";
+      case Venue::kBybit: return R"({"retCode":10004,"retMsg":"error sign!","result":{},"retExtInfo":{},"time":0})";
+      default: return R"({"error":"unauthorized"})";
+    }
+  }
+
+  //! The venue's rate-limit answer: status and body.
+  std::pair<http::status, std::string> rate_limit_answer() const {
+    switch (opt().venue) {
+      case Venue::kDeribit:
+        return {http::status::too_many_requests,
+                R"({"jsonrpc":"2.0","error":{"message":"too_many_requests","code":10028}})"};
+      case Venue::kOkx:
+        return {http::status::too_many_requests, R"({"code":"50011","msg":"Rate limit reached.","data":[]})"};
+      case Venue::kBinance:
+        return {http::status::too_many_requests,
+                R"({"code":-1003,"msg":"Too many requests; current limit is exceeded."})"};
+      case Venue::kBybit:  // an API rate limit is an HTTP 200 with its own retCode
+        return {http::status::ok,
+                R"({"retCode":10006,"retMsg":"Too many visits!","result":{},"retExtInfo":{},"time":0})"};
+      default: return {http::status::too_many_requests, "null"};
+    }
+  }
+
+  //! Authenticates a history call as the venue does; the account index or -1.
+  int history_account(const http::request<http::string_body>& req, std::string_view target) {
+    namespace c = segmentd::control;
+    const auto& accounts = opt().accounts;
+    const std::string method(req.method_string());
+    switch (opt().venue) {
+      case Venue::kDeribit: {
+        c::DeribitHttpAuth auth;
+        if (!c::parse_deribit_http_auth(header(req, "Authorization"), auth)) return -1;
+        for (std::size_t i = 0; i < accounts.size(); ++i)
+          if (accounts[i].key == auth.client_id &&
+              c::verify_deribit_http_auth(auth, accounts[i].secret, method, target, req.body()))
+            return static_cast<int>(i);
+        return -1;
+      }
+      case Venue::kOkx: {
+        const std::string key = header(req, "OK-ACCESS-KEY"), ts = header(req, "OK-ACCESS-TIMESTAMP");
+        for (std::size_t i = 0; i < accounts.size(); ++i)
+          if (accounts[i].key == key && accounts[i].passphrase == header(req, "OK-ACCESS-PASSPHRASE") &&
+              c::constant_time_equal(header(req, "OK-ACCESS-SIGN"),
+                                     c::okx_rest_signature(accounts[i].secret, ts, method, target, req.body())))
+            return static_cast<int>(i);
+        return -1;
+      }
+      case Venue::kBinance: {
+        const std::string key = header(req, std::string(c::kBinanceApiKeyHeader));
+        const std::size_t qm = target.find('?');
+        const std::string_view query = qm == std::string_view::npos ? std::string_view() : target.substr(qm + 1);
+        for (std::size_t i = 0; i < accounts.size(); ++i)
+          if (accounts[i].key == key && c::verify_binance_query_signature(query, accounts[i].secret))
+            return static_cast<int>(i);
+        return -1;
+      }
+      case Venue::kBybit: {
+        const std::string key = header(req, "X-BAPI-API-KEY");
+        const std::int64_t ts = std::atoll(header(req, "X-BAPI-TIMESTAMP").c_str());
+        const std::int64_t window = std::atoll(header(req, "X-BAPI-RECV-WINDOW").c_str());
+        const std::size_t qm = target.find('?');
+        const std::string_view query = qm == std::string_view::npos ? std::string_view() : target.substr(qm + 1);
+        for (std::size_t i = 0; i < accounts.size(); ++i)
+          if (accounts[i].key == key &&
+              c::constant_time_equal(header(req, "X-BAPI-SIGN"),
+                                     c::bybit_rest_signature(accounts[i].secret, ts, key, window, query)))
+            return static_cast<int>(i);
+        return -1;
+      }
+      case Venue::kHyperliquid: {
+        c::HyperliquidInfoRequest r;
+        segmentd::ParseError err;
+        if (!c::parse_hyperliquid_info_request(req.body(), r, err)) return -1;
+        for (std::size_t i = 0; i < accounts.size(); ++i)
+          if (accounts[i].name == r.user) return static_cast<int>(i);
+        return -1;
+      }
+      default: return -1;
+    }
+  }
+
+  void on_history(const http::request<http::string_body>& req, std::string_view target) {
+    namespace c = segmentd::control;
+    const std::int64_t now = now_ms();
+    const int account = history_account(req, target);
+    if (account < 0) {
+      stats().history_rejected.fetch_add(1);
+      return respond(req, http::status::unauthorized, auth_error_body(), false);
+    }
+    const auto a = static_cast<std::size_t>(account);
+    if (!sh_->take_token(a, now)) {
+      stats().history_rate_limited.fetch_add(1);
+      auto [status, body] = rate_limit_answer();
+      return respond(req, status, std::move(body), false);
+    }
+    const int every = opt().faults.rest_error_every;
+    if (every > 0 && ++sh_->rest_calls % static_cast<std::uint64_t>(every) == 0) {
+      stats().history_faults.fetch_add(1);
+      switch (sh_->rest_calls / static_cast<std::uint64_t>(every) % 3) {
+        case 0: return respond(req, http::status::internal_server_error, "Internal Server Error", false);
+        case 1: {
+          auto [status, body] = rate_limit_answer();
+          return respond(req, status, std::move(body), false);
+        }
+        default: {
+          std::string truncated = std::string(header_ok_body());
+          return respond(req, http::status::ok, truncated.substr(0, truncated.size() / 2), false);
+        }
+      }
+    }
+    sh_->advance(a, now);
+    const auto& stream = sh_->streams[a];
+    const std::size_t happened = sh_->happened[a].load();
+    const auto q = query_of(target);
+    auto page_limit = [&](std::size_t venue_max, std::int64_t asked) {
+      std::size_t limit = asked > 0 ? std::min<std::size_t>(static_cast<std::size_t>(asked), venue_max) : venue_max;
+      if (opt().history_page_limit > 0) limit = std::min(limit, opt().history_page_limit);
+      return limit;
+    };
+    auto time_of = [&](std::size_t i) { return stream[i].fill.venue_ns / 1'000'000; };
+    std::string body;
+    std::size_t records = 0;
+    auto add = [&](std::size_t i, std::string_view bill = {}) {
+      if (records++ > 0) body += ',';
+      body += encode_history_record(opt().venue, stream[i], bill);
+    };
+    switch (opt().venue) {
+      case Venue::kDeribit: {
+        // Oldest first from start_timestamp (sorting=asc), count ≤ 1000, has_more.
+        const std::string currency = q.contains("currency") ? q.at("currency") : "";
+        const std::int64_t start = int_param(q, "start_timestamp", 0), end = int_param(q, "end_timestamp", now);
+        const std::size_t limit = page_limit(c::kDeribitUserTradesMaxCount, int_param(q, "count", 10));
+        bool more = false;
+        body = R"({"jsonrpc":"2.0","result":{"trades":[)";
+        for (std::size_t i = 0; i < happened; ++i) {
+          if (history_group(opt().venue, stream[i]) != currency || time_of(i) < start || time_of(i) > end) continue;
+          if (records == limit) {
+            more = true;
+            break;
+          }
+          add(i);
+        }
+        body +=
+            str_cat("],\"has_more\":", more ? "true" : "false", R"(},"usIn":0,"usOut":0,"usDiff":0,"testnet":true})");
+        break;
+      }
+      case Venue::kHyperliquid: {
+        c::HyperliquidInfoRequest r;
+        segmentd::ParseError err;
+        (void)c::parse_hyperliquid_info_request(req.body(), r, err);
+        const std::size_t limit = page_limit(c::kHyperliquidFillsByTimeMax, 0);
+        body = "[";
+        for (std::size_t i = 0; i < happened && records < limit; ++i)
+          if (time_of(i) >= r.start_ms && (r.end_ms < 0 || time_of(i) <= r.end_ms)) add(i);
+        body += "]";
+        break;
+      }
+      case Venue::kBybit: {
+        // Newest first in [startTime, endTime] (≤ 7 days), limit ≤ 100, nextPageCursor.
+        const std::string category = q.contains("category") ? q.at("category") : "";
+        const std::int64_t start = int_param(q, "startTime", now - c::kBybitMaxWindowMs);
+        const std::int64_t end = int_param(q, "endTime", start + c::kBybitMaxWindowMs);
+        if (end - start > c::kBybitMaxWindowMs || end < start)
+          return respond(
+              req, http::status::ok,
+              R"({"retCode":10001,"retMsg":"The time range must be within 7 days","result":{},"retExtInfo":{},"time":0})",
+              false);
+        const std::size_t limit = page_limit(c::kBybitExecutionListMaxLimit, int_param(q, "limit", 50));
+        // The cursor is the stream index to continue below, as opaque text.
+        std::size_t below = happened;
+        if (auto it = q.find("cursor"); it != q.end() && it->second.rfind("sim:", 0) == 0)
+          below = std::min<std::size_t>(happened, std::strtoull(it->second.c_str() + 4, nullptr, 10));
+        std::string cursor;
+        body = str_cat(R"({"retCode":0,"retMsg":"OK","result":{"category":")", category, R"(","list":[)");
+        for (std::size_t i = below; i-- > 0;) {
+          if (history_group(opt().venue, stream[i]) != category || time_of(i) < start || time_of(i) > end) continue;
+          if (records == limit) {
+            cursor = str_cat("sim:", i + 1);
+            break;
+          }
+          add(i);
+        }
+        body += str_cat(R"(],"nextPageCursor":")", c::url_encode(cursor), R"("},"retExtInfo":{},"time":)", now, "}");
+        break;
+      }
+      case Venue::kOkx: {
+        // Newest first with ts in [begin, end], limit ≤ 100; after=billId pages to older ones.
+        const std::int64_t begin = int_param(q, "begin", 0), end = int_param(q, "end", now);
+        const std::size_t limit = page_limit(c::kOkxFillsMaxLimit, int_param(q, "limit", 100));
+        const std::int64_t after = int_param(q, "after", -1);
+        body = R"({"code":"0","msg":"","data":[)";
+        for (std::size_t i = happened; i-- > 0 && records < limit;) {
+          const std::int64_t bill = okx_bill_id(a, i);
+          if (time_of(i) < begin || time_of(i) > end || (after >= 0 && bill >= after)) continue;
+          add(i, str_cat(bill));
+        }
+        body += "]}";
+        break;
+      }
+      case Venue::kBinance: {
+        // Oldest first, one symbol, from startTime (≤ 7 days on) or from fromId, limit ≤ 1000.
+        const std::string symbol = q.contains("symbol") ? q.at("symbol") : "";
+        if (symbol.empty())
+          return respond(
+              req, http::status::bad_request,
+              R"({"code":-1102,"msg":"Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."})",
+              false);
+        const std::int64_t from_id = int_param(q, "fromId", -1);
+        const std::int64_t start = int_param(q, "startTime", now - 7LL * 24 * 3600 * 1000);
+        const std::int64_t end = int_param(q, "endTime", start + 7LL * 24 * 3600 * 1000);
+        const std::size_t limit = page_limit(c::kBinanceUserTradesMaxLimit, int_param(q, "limit", 500));
+        body = "[";
+        for (std::size_t i = 0; i < happened && records < limit; ++i) {
+          if (history_group(opt().venue, stream[i]) != symbol) continue;
+          if (from_id >= 0 ? std::strtoll(stream[i].trade_id.c_str(), nullptr, 10) < from_id
+                           : (time_of(i) < start || time_of(i) > end))
+            continue;
+          add(i);
+        }
+        body += "]";
+        break;
+      }
+      default: return respond(req, http::status::not_found, "{}", false);
+    }
+    stats().history_requests.fetch_add(1);
+    stats().history_records.fetch_add(records);
+    respond(req, http::status::ok, std::move(body), false);
+  }
+
+  //! OKX's billId of fill i of account a: ascending with the fill, as the venue's are.
+  static std::int64_t okx_bill_id(std::size_t a, std::size_t i) {
+    return 600'000'000'000LL + static_cast<std::int64_t>(a) * 1'000'000 + static_cast<std::int64_t>(i);
+  }
+
+  //! A well-formed empty page, which the truncated-body fault cuts in half.
+  std::string_view header_ok_body() const {
+    switch (opt().venue) {
+      case Venue::kDeribit: return R"({"jsonrpc":"2.0","result":{"trades":[],"has_more":false}})";
+      case Venue::kOkx: return R"({"code":"0","msg":"","data":[]})";
+      case Venue::kBybit:
+        return R"({"retCode":0,"retMsg":"OK","result":{"category":"linear","list":[],"nextPageCursor":""},"retExtInfo":{},"time":0})";
+      default: return "[]";
+    }
+  }
+
   template <class Request>
   void respond(const Request& req, http::status status, std::string body, bool) {
     auto res = std::make_shared<http::response<http::string_body>>(status, req.version());
@@ -220,6 +592,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   void on_read(error_code ec) {
     if (ec) {
       closed_ = true;
+      leave();
       return fail(ec, "read");
     }
     const auto data = in_.data();
@@ -236,19 +609,34 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   }
 
   void subscribe() {
-    if (control_.account < 0) return;
+    if (control_.account < 0 || subscribed_) return;
     stats().subscriptions.fetch_add(1);
     subscribed_ = true;
     const std::size_t account = static_cast<std::size_t>(control_.account);
-    const std::size_t resume = sh_->resume[account];
-    position_ = resume > opt().replay_window ? resume - opt().replay_window : 0;
+    const std::int64_t now = now_ms();
+    // The account's fills start to run at its first subscribe, and run on from then on.
+    if (sh_->start_ms[account] < 0) sh_->start_ms[account] = now;
+    sh_->advance(account, now);
+    ++sh_->live[account];
+    live_ = true;
+    // From here on: what happens while this connection is subscribed. What happened before is
+    // not pushed (the REST history has it)...
+    const std::size_t happened = sh_->happened[account].load();
+    position_ = happened;
     if (opt().venue == Venue::kHyperliquid) {
-      // userFills: the first push is a snapshot of recent fills (re-sent on every subscribe).
+      // ...except Hyperliquid's userFills, whose first push is a bounded snapshot of recent fills.
+      const std::size_t from = happened > opt().snapshot_fills ? happened - opt().snapshot_fills : 0;
       const auto& stream = sh_->streams[account];
-      std::span<const VenueFill> recent(stream.data() + position_, resume - position_);
+      std::span<const VenueFill> recent(stream.data() + from, happened - from);
       send(encode_fill_message(Venue::kHyperliquid, recent, opt().accounts[account].name, true));
-      position_ = resume;
     }
+  }
+
+  //! This connection no longer takes its account's fills.
+  void leave() {
+    if (!live_) return;
+    live_ = false;
+    --sh_->live[static_cast<std::size_t>(control_.account)];
   }
 
   void do_tick() {
@@ -297,7 +685,16 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   void send_fills() {
     const std::size_t account = static_cast<std::size_t>(control_.account);
     const auto& stream = sh_->streams[account];
-    if (position_ >= stream.size()) return;
+    sh_->advance(account, now_ms());
+    // What happened since the last tick, a message of `batch` at a time (a bounded burst per tick,
+    // after a stall).
+    for (int k = 0; k < 64 && !closed_ && stalled_until_ms_ <= now_ms() && position_ < sh_->happened[account].load();
+         ++k)
+      send_fill_message(stream);
+  }
+
+  void send_fill_message(const std::vector<VenueFill>& stream) {
+    const std::size_t account = static_cast<std::size_t>(control_.account);
     const VenueFaults& f = opt().faults;
     if (f.stall_after > 0 && sent_ == static_cast<std::uint64_t>(f.stall_after) && !stalled_once_) {
       stalled_once_ = true;
@@ -308,6 +705,10 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     if (f.drop_after > 0 && sent_ >= static_cast<std::uint64_t>(f.drop_after) && sh_->drops < f.max_drops) {
       ++sh_->drops;
       stats().drops.fetch_add(1);
+      if (f.away_fills > 0) {
+        sh_->away_account = static_cast<int>(account);
+        sh_->away_until = sh_->happened[account].load() + f.away_fills;
+      }
       return close_now();
     }
     const std::uint64_t n = sent_ + 1;
@@ -323,16 +724,13 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       stats().oversized_frames.fetch_add(1);
     }
     const std::size_t batch = opt().venue == Venue::kBinance ? 1 : std::max<std::size_t>(1, opt().batch);
-    const std::size_t count = std::min(batch, stream.size() - position_);
+    const std::size_t count = std::min(batch, sh_->happened[account].load() - position_);
     send(encode_fill_message(opt().venue, std::span<const VenueFill>(stream.data() + position_, count),
                              opt().accounts[account].name));
     position_ += count;
     ++sent_;
     stats().fill_messages.fetch_add(1);
     stats().fills_sent.fetch_add(count);
-    sh_->resume[account] = std::max(sh_->resume[account], position_);
-    auto& delivered = sh_->delivered[account];
-    if (position_ > delivered.load()) delivered.store(position_);
   }
 
   void send(std::string text) {
@@ -347,6 +745,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     ws_.async_write(asio::buffer(*out_.front()), [self = this->shared_from_this()](error_code ec, std::size_t) {
       if (ec) {
         self->closed_ = true;
+        self->leave();
         return fail(ec, "write");
       }
       self->out_.pop_front();
@@ -357,6 +756,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
 
   //! An abrupt close, as a venue that drops a connection: no close frame.
   void close_now() {
+    leave();
     if (closed_) return;
     closed_ = true;
     timer_.cancel();
@@ -374,6 +774,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   std::deque<std::shared_ptr<const std::string>> out_;
   ControlState control_;
   bool subscribed_ = false;
+  bool live_ = false;  //!< counted in Shared::live
   bool closed_ = false;
   bool closing_ = false;    //!< close once the queued messages are written
   std::string listen_key_;  //!< Binance: the key this stream was opened with
@@ -384,6 +785,17 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   std::int64_t stalled_until_ms_ = 0;
   bool stalled_once_ = false;
 };
+
+//! The venue's clock: every few ms each account's fills run on, whether a client is there or not.
+void run_clock(std::shared_ptr<VenueServer::Shared> sh) {
+  sh->clock->expires_after(std::chrono::milliseconds(5));
+  sh->clock->async_wait([sh](error_code ec) {
+    if (ec || sh->stopping) return;
+    const std::int64_t now = now_ms();
+    for (std::size_t a = 0; a < sh->streams.size(); ++a) sh->advance(a, now);
+    run_clock(sh);
+  });
+}
 
 void do_accept(std::shared_ptr<VenueServer::Shared> sh) {
   sh->acceptor.async_accept(asio::make_strand(sh->ioc), [sh](error_code ec, Tcp::socket socket) {
@@ -413,8 +825,19 @@ VenueServer::~VenueServer() {
   io_.reset();  // destroys what is left of the sessions, which hold the last Shared references
 }
 
-std::size_t VenueServer::delivered(std::size_t account) const {
-  return shared_ ? shared_->delivered[account].load() : 0;
+std::size_t VenueServer::happened(std::size_t account) const { return shared_ ? shared_->happened[account].load() : 0; }
+
+std::size_t VenueServer::missed(std::size_t account) const { return shared_ ? shared_->missed[account].load() : 0; }
+
+std::vector<std::string> VenueServer::symbols() const {
+  std::vector<std::string> out;
+  if (!shared_) return out;
+  for (const auto& stream : shared_->streams)
+    for (const VenueFill& f : stream) {
+      std::string s = venue_symbol(options_.venue, f);
+      if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(std::move(s));
+    }
+  return out;
 }
 
 absl::Status VenueServer::start() {
@@ -425,14 +848,20 @@ absl::Status VenueServer::start() {
   auto sh = std::make_shared<Shared>(io_->ioc, options_, stats_);
   const std::size_t n = options_.accounts.size();
   sh->streams.resize(n);
-  sh->resume.assign(n, 0);
+  sh->start_ms.assign(n, -1);
+  sh->live.assign(n, 0);
+  sh->buckets.resize(n);
   sh->listen_keys.resize(n);
-  sh->delivered = std::make_unique<std::atomic<std::size_t>[]>(n);
+  sh->happened = std::make_unique<std::atomic<std::size_t>[]>(n);
+  sh->missed = std::make_unique<std::atomic<std::size_t>[]>(n);
   expected_.assign(n, {});
 
   // The streams: simulated fills the venue lists, dealt to the accounts in turn; each checked
-  // by the venue's own adapter, whose trade ids are what a client will see.
-  Simulator sim(options_.sim);
+  // by the venue's own adapter, whose trade ids are what a client will see. The market is today's
+  // (listed expiries ahead of the wall clock), since fills are stamped with the time they happen.
+  Config sim_config = options_.sim;
+  sim_config.start_ns = now_ms() / 1000 * 1'000'000'000;
+  Simulator sim(sim_config);
   SimFill f;
   segmentd::AccountInterner interner;
   segmentd::InstrumentRegistry registry{segmentd::parse_symbol};
@@ -492,7 +921,9 @@ absl::Status VenueServer::start() {
   if (ec) return absl::UnavailableError(str_cat("cannot listen on ", options_.listen, ": ", ec.message()));
   port_.store(sh->acceptor.local_endpoint().port(), std::memory_order_release);
   shared_ = sh;
+  sh->clock.emplace(sh->acceptor.get_executor());
   do_accept(sh);
+  run_clock(sh);
   io_->thread = std::thread([io = io_.get()] { io->ioc.run(); });
   return absl::OkStatus();
 }
@@ -504,6 +935,7 @@ void VenueServer::stop() {
     sh->stopping = true;
     error_code ignored;
     sh->acceptor.close(ignored);
+    if (sh->clock) sh->clock->cancel();
   });
   // Sessions notice `stopping` at their next tick and close; then nothing is left to run.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);

@@ -33,7 +33,16 @@ int main(int argc, char** argv) {
       "fills", po::value(&o.fills_per_account)->default_value(1000), "fills per account stream")(
       "batch", po::value(&o.batch)->default_value(4), "fills per message")(
       "rate", po::value(&o.messages_per_second)->default_value(100), "messages per second per connection")(
-      "replay-window", po::value(&o.replay_window)->default_value(10), "fills re-sent after a re-subscribe")(
+      "snapshot-fills", po::value(&o.snapshot_fills)->default_value(10),
+      "Hyperliquid: recent fills in the userFills snapshot")("history-page-limit",
+                                                             po::value(&o.history_page_limit)->default_value(0),
+                                                             "REST history page size (0: the venue's own maximum)")(
+      "history-rate", po::value(&o.history_requests_per_second)->default_value(10),
+      "REST history calls per second per account")(
+      "rest-error-every", po::value(&o.faults.rest_error_every)->default_value(0),
+      "fail every Nth REST history call (500, rate limit, truncated JSON in turn)")(
+      "away-fills", po::value(&o.faults.away_fills)->default_value(0),
+      "after the drop, refuse reconnects until the account's fills ran on by N")(
       "seed", po::value(&o.sim.seed)->default_value(1), "simulation seed")(
       "heartbeat-timeout-ms", po::value(&o.heartbeat_timeout_ms)->default_value(30'000),
       "silent clients are closed after this")("drop-after", po::value(&o.faults.drop_after)->default_value(0),
