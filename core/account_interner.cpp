@@ -26,6 +26,11 @@ const std::string& AccountInterner::name(AccountId id) const {
   return names_.at(id);
 }
 
+void AccountInterner::reserve(std::size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ids_.reserve(n);
+}
+
 std::size_t AccountInterner::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return names_.size();

@@ -25,6 +25,8 @@ class AccountInterner {
   //! Name of an id returned by intern(); the reference stays valid for the interner's lifetime.
   const std::string& name(AccountId id) const;
   std::size_t size() const;
+  //! Room for n names without rehashing (a checkpoint restore knows how many come).
+  void reserve(std::size_t n);
 
  private:
   mutable std::mutex mu_;                            //!< std::mutex, not absl::Mutex: TSan sees only instrumented locks

@@ -223,6 +223,12 @@ ClustererState load_clusterer_state(ByteReader& r) {
   return s;
 }
 
+std::uint64_t check_interner(ByteReader& r) {
+  const std::uint64_t n = r.count(4);
+  for (std::uint64_t i = 0; i < n && r.ok(); ++i) r.raw(r.u32());
+  return n;
+}
+
 void save_interner(ByteWriter& w, const AccountInterner& names) {
   const std::size_t n = names.size();
   w.u64(n);
@@ -235,8 +241,10 @@ void load_interner(ByteReader& r, AccountInterner& names) {
     return;
   }
   const std::uint64_t n = r.count(4);
+  names.reserve(n);
   for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
-    const std::string name = r.str();
+    const std::uint32_t len = r.u32();
+    const std::string_view name = r.raw(len);
     if (!r.ok()) break;
     if (names.intern(name) != static_cast<AccountId>(i)) r.fail(str_cat("account name repeated: ", name));
   }

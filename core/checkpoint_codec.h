@@ -25,6 +25,8 @@ ClustererState load_clusterer_state(ByteReader& r);
 
 //! Account names in id order (ids are dense from 0).
 void save_interner(ByteWriter& w, const AccountInterner& names);
+//! Reads through the saved names without interning them (validation); returns how many.
+std::uint64_t check_interner(ByteReader& r);
 //! Interns the saved names in order into an empty interner, so every id means the same account.
 void load_interner(ByteReader& r, AccountInterner& names);
 

@@ -1,6 +1,12 @@
 #include "core/checkpoint_io.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
 
 #include "core/str_cat.h"
 
@@ -94,8 +100,18 @@ std::string tag_name(std::uint32_t tag) {
 }
 
 ByteWriter& CheckpointImage::add(std::uint32_t tag) {
-  sections_.push_back(Section{tag, {}, 0, 0});
+  sections_.push_back(Section{tag, {}, {}, 0, 0});
   return sections_.back().w;
+}
+
+void CheckpointImage::append(std::uint32_t tag, ByteWriter&& chunk) {
+  for (auto it = sections_.rbegin(); it != sections_.rend(); ++it) {
+    if (it->tag == tag) {
+      it->more.push_back(std::move(chunk));
+      return;
+    }
+  }
+  add(tag) = std::move(chunk);
 }
 
 bool CheckpointImage::has(std::uint32_t tag) const {
@@ -104,44 +120,132 @@ bool CheckpointImage::has(std::uint32_t tag) const {
   return false;
 }
 
+std::uint64_t CheckpointImage::Section::payload_size() const {
+  std::uint64_t n = w.size();
+  for (const ByteWriter& m : more) n += m.size();
+  return n;
+}
+
+std::uint32_t CheckpointImage::Section::crc() const {
+  std::uint32_t c = crc32c(w.view());
+  for (const ByteWriter& m : more) c = crc32c(m.view(), c);
+  return c;
+}
+
 ByteReader CheckpointImage::reader(std::uint32_t tag) const {
   for (const Section& s : sections_) {
     if (s.tag != tag) continue;
-    if (data_.empty()) return ByteReader(s.w.bytes(), tag_name(tag));
-    return ByteReader(std::string_view(data_).substr(s.offset, s.size), tag_name(tag));
+    if (data_.empty()) {
+      if (!s.more.empty()) return ByteReader::failed(tag_name(tag), "written in chunks: read it back from a file");
+      return ByteReader(s.w.view(), tag_name(tag));
+    }
+    return ByteReader(data_.substr(s.offset, s.size), tag_name(tag));
   }
   return ByteReader::failed(tag_name(tag), "missing");
 }
 
-std::string CheckpointImage::encode() const {
-  std::size_t total = kHeaderBytes + kTrailerBytes;
-  for (const Section& s : sections_) total += kSectionHead + s.w.bytes().size();
+namespace {
+
+//! The header's 48 bytes.
+std::string header_bytes(const CheckpointHeader& h, std::uint32_t sections) {
   std::string out;
-  out.reserve(total);
   out.append(kMagic, sizeof(kMagic));
-  put(out, header.format_version);
-  put(out, static_cast<std::uint32_t>(sections_.size()));
-  put(out, header.config_fingerprint);
-  put(out, header.written_unix_ns);
-  put(out, header.sequence);
+  put(out, h.format_version);
+  put(out, sections);
+  put(out, h.config_fingerprint);
+  put(out, h.written_unix_ns);
+  put(out, h.sequence);
   put(out, crc32c(out));
   put(out, std::uint32_t{0});
+  return out;
+}
+
+std::string section_head(std::uint32_t tag, std::uint32_t crc, std::uint64_t size) {
+  std::string out;
+  put(out, tag);
+  put(out, crc);
+  put(out, size);
+  return out;
+}
+
+}  // namespace
+
+std::string CheckpointImage::encode() const {
+  std::string out = header_bytes(header, static_cast<std::uint32_t>(sections_.size()));
   for (const Section& s : sections_) {
-    const std::string& b = s.w.bytes();
-    put(out, s.tag);
-    put(out, crc32c(b));
-    put(out, static_cast<std::uint64_t>(b.size()));
-    out.append(b);
+    out.append(section_head(s.tag, s.crc(), s.payload_size()));
+    out.append(s.w.view());
+    for (const ByteWriter& m : s.more) out.append(m.view());
   }
-  put(out, static_cast<std::uint64_t>(total));
+  put(out, static_cast<std::uint64_t>(out.size() + kTrailerBytes));
   out.append(kEndMagic, sizeof(kEndMagic));
   return out;
 }
 
+absl::StatusOr<std::uint64_t> CheckpointImage::write_to(int fd, const std::string& path) const {
+  std::uint64_t total = 0;
+  auto write_all = [&](std::string_view b) -> absl::Status {
+    while (!b.empty()) {
+      const ssize_t n = ::write(fd, b.data(), b.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return absl::InternalError(str_cat("writing ", path, ": ", std::strerror(errno)));
+      }
+      b.remove_prefix(static_cast<std::size_t>(n));
+      total += static_cast<std::uint64_t>(n);
+    }
+    return absl::OkStatus();
+  };
+  if (absl::Status st = write_all(header_bytes(header, static_cast<std::uint32_t>(sections_.size()))); !st.ok())
+    return st;
+  for (const Section& s : sections_) {
+    if (absl::Status st = write_all(section_head(s.tag, s.crc(), s.payload_size())); !st.ok()) return st;
+    if (absl::Status st = write_all(s.w.view()); !st.ok()) return st;
+    for (const ByteWriter& m : s.more)
+      if (absl::Status st = write_all(m.view()); !st.ok()) return st;
+  }
+  std::string trailer;
+  put(trailer, static_cast<std::uint64_t>(total + kTrailerBytes));
+  trailer.append(kEndMagic, sizeof(kEndMagic));
+  if (absl::Status st = write_all(trailer); !st.ok()) return st;
+  return total;
+}
+
 absl::StatusOr<CheckpointImage> CheckpointImage::decode(std::string bytes, std::uint64_t expect_fingerprint,
                                                         CheckpointFault* fault) {
+  auto owner = std::make_shared<const std::string>(std::move(bytes));
+  std::string_view view(*owner);
+  return decode_view(std::move(owner), view, expect_fingerprint, fault);
+}
+
+absl::StatusOr<CheckpointImage> CheckpointImage::decode_file(const std::string& path, std::uint64_t expect_fingerprint,
+                                                             CheckpointFault* fault) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fault_status(fault, CheckpointFault::kNotACheckpoint, str_cat("cannot open: ", std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const std::string err = std::strerror(errno);
+    ::close(fd);
+    return fault_status(fault, CheckpointFault::kNotACheckpoint, str_cat("cannot stat: ", err));
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return fault_status(fault, CheckpointFault::kNotACheckpoint, "not a segmentd checkpoint (empty file)");
+  }
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED)
+    return fault_status(fault, CheckpointFault::kNotACheckpoint, str_cat("cannot map: ", std::strerror(errno)));
+  (void)::madvise(p, size, MADV_SEQUENTIAL);
+  std::shared_ptr<const void> owner(p, [size](const void* q) { ::munmap(const_cast<void*>(q), size); });
+  return decode_view(std::move(owner), std::string_view(static_cast<const char*>(p), size), expect_fingerprint, fault);
+}
+
+absl::StatusOr<CheckpointImage> CheckpointImage::decode_view(std::shared_ptr<const void> owner, std::string_view in,
+                                                             std::uint64_t expect_fingerprint, CheckpointFault* fault) {
   if (fault != nullptr) *fault = CheckpointFault::kNone;
-  std::string_view in(bytes);
   if (in.size() < sizeof(kMagic) || std::memcmp(in.data(), kMagic, sizeof(kMagic)) != 0)
     return fault_status(fault, CheckpointFault::kNotACheckpoint, "not a segmentd checkpoint (no magic)");
   if (in.size() < kHeaderBytes)
@@ -173,7 +277,7 @@ absl::StatusOr<CheckpointImage> CheckpointImage::decode(std::string bytes, std::
   for (std::uint32_t i = 0; i < sections; ++i) {
     if (end - at < kSectionHead)
       return fault_status(fault, CheckpointFault::kMalformed, str_cat("section ", i, ": header past the end"));
-    Section s{get<std::uint32_t>(in, at), {}, 0, 0};
+    Section s{get<std::uint32_t>(in, at), {}, {}, 0, 0};
     const auto crc = get<std::uint32_t>(in, at + 4);
     const auto size = get<std::uint64_t>(in, at + 8);
     at += kSectionHead;
@@ -190,7 +294,8 @@ absl::StatusOr<CheckpointImage> CheckpointImage::decode(std::string bytes, std::
   }
   if (at != end)
     return fault_status(fault, CheckpointFault::kMalformed, str_cat(end - at, " bytes after the last section"));
-  img.data_ = std::move(bytes);
+  img.owner_ = std::move(owner);
+  img.data_ = in;
   return img;
 }
 

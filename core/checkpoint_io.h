@@ -20,6 +20,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -27,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/huge_pages.h"
 
 namespace segmentd {
 
@@ -35,15 +37,28 @@ static_assert(std::endian::native == std::endian::little, "checkpoints are littl
 //! CRC-32C (Castagnoli), with the SSE 4.2 instruction where the CPU has it (≈10 GB/s), else a table.
 std::uint32_t crc32c(std::string_view bytes, std::uint32_t crc = 0);
 
+//! Bytes being written. Large sections (the account records: a gigabyte at 1,000,000 accounts)
+//! live on transparent huge pages: faulting in fresh 4 KiB pages, not copying, was most of a
+//! checkpoint's time (bench/README.md). reserve() and prefault() let a caller pay for the memory
+//! before the cut rather than during it.
 class ByteWriter {
  public:
-  std::string& bytes() { return out_; }
-  const std::string& bytes() const { return out_; }
+  using Buffer = std::vector<char, HugePageAllocator<char>>;
+  std::string_view view() const { return std::string_view(out_.data(), out_.size()); }
+  std::size_t size() const { return out_.size(); }
+  void clear() { out_.clear(); }
+  //! Capacity for n bytes, with every page touched (so appends up to n fault nothing).
+  void prefault(std::size_t n) {
+    if (out_.capacity() < n) out_.reserve(n);
+    const std::size_t old = out_.size();
+    out_.resize(out_.capacity());  // value-initialises: touches the pages
+    out_.resize(old);
+  }
 
   template <class T>
   void pod(const T& v) {
     static_assert(std::is_trivially_copyable_v<T>);
-    out_.append(reinterpret_cast<const char*>(&v), sizeof(T));
+    raw(&v, sizeof(T));
   }
   void u8(std::uint8_t v) { pod(v); }
   void u32(std::uint32_t v) { pod(v); }
@@ -54,9 +69,12 @@ class ByteWriter {
   //! Length-prefixed (u32).
   void str(std::string_view s) {
     u32(static_cast<std::uint32_t>(s.size()));
-    out_.append(s);
+    raw(s.data(), s.size());
   }
-  void raw(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
+  void raw(const void* p, std::size_t n) {
+    const auto* c = static_cast<const char*>(p);
+    out_.insert(out_.end(), c, c + n);
+  }
   //! A vector of trivially copyable values, length-prefixed (u64).
   template <class T>
   void pods(const std::vector<T>& v) {
@@ -66,7 +84,7 @@ class ByteWriter {
   }
 
  private:
-  std::string out_;
+  Buffer out_;
 };
 
 class ByteReader {
@@ -185,6 +203,9 @@ class CheckpointImage {
 
   //! Starts a new section (a tag appears at most once) and returns its writer.
   ByteWriter& add(std::uint32_t tag);
+  //! Appends bytes written elsewhere (a shard's records, written on the shard's thread) to the
+  //! section `tag` started with add(): no copy, the file gets them in order after its writer's.
+  void append(std::uint32_t tag, ByteWriter&& chunk);
   bool has(std::uint32_t tag) const;
   //! A reader over the section's bytes (failed reader when the section is absent).
   ByteReader reader(std::uint32_t tag) const;
@@ -192,6 +213,12 @@ class CheckpointImage {
 
   //! The whole file: header, sections, trailer.
   std::string encode() const;
+  //! Writes the file to `fd` with no copy of the sections (write() from where they are);
+  //! returns the bytes written. Errors name `path`.
+  absl::StatusOr<std::uint64_t> write_to(int fd, const std::string& path) const;
+  //! decode() of a file, mapped rather than read into memory.
+  static absl::StatusOr<CheckpointImage> decode_file(const std::string& path, std::uint64_t expect_fingerprint,
+                                                     CheckpointFault* fault = nullptr);
   //! Checks and splits a file. `expect_fingerprint` is compared with the header's; a mismatch
   //! is kConfig. On error, *fault says which kind.
   static absl::StatusOr<CheckpointImage> decode(std::string bytes, std::uint64_t expect_fingerprint,
@@ -200,12 +227,18 @@ class CheckpointImage {
  private:
   struct Section {
     std::uint32_t tag;
-    ByteWriter w;            //!< writing
-    std::size_t offset = 0;  //!< read back: the payload is data_[offset, offset + size)
+    ByteWriter w;                  //!< writing
+    std::vector<ByteWriter> more;  //!< writing: chunks appended after w
+    std::size_t offset = 0;        //!< read back: the payload is data_[offset, offset + size)
     std::size_t size = 0;
+    std::uint64_t payload_size() const;
+    std::uint32_t crc() const;
   };
+  static absl::StatusOr<CheckpointImage> decode_view(std::shared_ptr<const void> owner, std::string_view bytes,
+                                                     std::uint64_t expect_fingerprint, CheckpointFault* fault);
   std::vector<Section> sections_;
-  std::string data_;  //!< the decoded file (sections view into it)
+  std::shared_ptr<const void> owner_;  //!< keeps the decoded bytes alive (a string or a mapping)
+  std::string_view data_;              //!< the decoded file (sections view into it)
 };
 
 //! FNV-1a 64 over bytes, for config fingerprints (stable across runs and machines).

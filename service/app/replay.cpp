@@ -134,9 +134,8 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     if (absl::Status st = state_dir.prepare(); !st.ok()) return st;
     std::vector<CheckpointDirectory::Rejected> rejected;
     auto validate = [&](const CheckpointImage& img) -> absl::Status {
-      AccountInterner names;
       ByteReader a = img.reader(kSectionAccounts);
-      load_interner(a, names);
+      check_interner(a);
       ByteReader m = img.reader(kSectionModel);
       ByteReader c = img.reader(kSectionClusterer);
       ByteReader d = img.reader(kSectionReplay);
@@ -235,21 +234,14 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     const ModelPtr m = model_slot.load();
     save_model(img.add(kSectionModel), m ? *m : Model{});
     save_clusterer_state(img.add(kSectionClusterer), clusterer->state());
-    {
-      ByteWriter& w = img.add(kSectionShards);
-      w.u32(static_cast<std::uint32_t>(shards.shards()));
-      for (int k = 0; k < shards.shards(); ++k) {
-        std::string bytes = shards
-                                .call(k,
-                                      [](ShardHandler& h) {
-                                        ByteWriter sw;
-                                        static_cast<AccountShard&>(h).save_state(sw);
-                                        return std::move(sw.bytes());
-                                      })
-                                .get();
-        w.u64(bytes.size());
-        w.raw(bytes.data(), bytes.size());
-      }
+    img.add(kSectionShards).u32(static_cast<std::uint32_t>(shards.shards()));
+    for (int k = 0; k < shards.shards(); ++k) {
+      ByteWriter part;
+      shards.call(k, [&part](ShardHandler& h) { static_cast<AccountShard&>(h).save_state(part); }).get();
+      ByteWriter len;
+      len.u64(part.size());
+      img.append(kSectionShards, std::move(len));
+      img.append(kSectionShards, std::move(part));
     }
     {
       ByteWriter& w = img.add(kSectionReplay);

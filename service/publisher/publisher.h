@@ -52,7 +52,7 @@ class Publisher {
   void publish_model(ModelPtr model) { hub_->publish_model(std::move(model)); }
   PublisherStats stats() const { return hub_->stats(); }
   //! Durable state (PublisherHub::save_state / load_state; load before start()).
-  void save_state(std::string& out) const { hub_->save_state(out); }
+  void save_state(ByteWriter& w) const { hub_->save_state(w); }
   absl::Status load_state(std::string_view bytes, ModelPtr model) { return hub_->load_state(bytes, std::move(model)); }
 
  private:

@@ -39,6 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/container/flat_hash_map.h"
 #include "core/account_interner.h"
+#include "core/checkpoint_io.h"
 #include "core/model.h"
 #include "core/segment_change.h"
 #include "protocol/publisher/publisher_messages.h"
@@ -276,7 +277,7 @@ class PublisherHub {
   // --- durable state (core/checkpoint.md; defined in publisher_hub_state.cpp) ---
   //! Appends the seq, the replay ring (each message's text), the published assignment table and
   //! segment table. Any thread; takes mu_ for the copy only.
-  void save_state(std::string& out) const ABSL_LOCKS_EXCLUDED(mu_);
+  void save_state(ByteWriter& w) const ABSL_LOCKS_EXCLUDED(mu_);
   //! Restores what save_state wrote, before any publish or session. The model is given apart
   //! (the checkpoint's model section). An error names what is malformed; nothing is changed then.
   absl::Status load_state(std::string_view bytes, ModelPtr model) ABSL_LOCKS_EXCLUDED(mu_);

@@ -9,8 +9,7 @@
 
 namespace segmentd {
 
-void PublisherHub::save_state(std::string& out) const {
-  ByteWriter w;
+void PublisherHub::save_state(ByteWriter& w) const {
   {
     std::lock_guard<std::mutex> lock(mu_);
     w.u64(seq_);
@@ -42,7 +41,6 @@ void PublisherHub::save_state(std::string& out) const {
       w.f64(seg.policy.max_order_notional_usd);
     }
   }
-  out = std::move(w.bytes());
 }
 
 absl::Status PublisherHub::load_state(std::string_view bytes, ModelPtr model) {

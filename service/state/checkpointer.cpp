@@ -44,18 +44,6 @@ std::optional<std::uint64_t> sequence_of(std::string_view name) {
   return v;
 }
 
-absl::Status write_all(int fd, std::string_view bytes, const std::string& path) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::InternalError(str_cat("writing ", path, ": ", errno_text()));
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status fsync_path(const std::string& path, int flags) {
   const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
   if (fd < 0) return absl::InternalError(str_cat("opening ", path, " to sync: ", errno_text()));
@@ -99,13 +87,13 @@ std::vector<CheckpointDirectory::File> CheckpointDirectory::list() const {
 absl::StatusOr<CheckpointDirectory::Written> CheckpointDirectory::write(CheckpointImage& image) const {
   const std::vector<File> existing = list();
   image.header.sequence = existing.empty() ? 1 : existing.front().sequence + 1;
-  const std::string bytes = image.encode();
   const std::string name = absl::StrFormat("%s%020d%s", kPrefix, image.header.sequence, kSuffix);
   const std::string final_path = (fs::path(dir_) / name).string();
   const std::string temp_path = final_path + ".tmp";
   const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return absl::InternalError(str_cat("cannot create ", temp_path, ": ", errno_text()));
-  absl::Status st = write_all(fd, bytes, temp_path);
+  absl::StatusOr<std::uint64_t> written = image.write_to(fd, temp_path);
+  absl::Status st = written.status();
   if (st.ok() && ::fsync(fd) != 0) st = absl::InternalError(str_cat("fsync of ", temp_path, ": ", errno_text()));
   if (::close(fd) != 0 && st.ok()) st = absl::InternalError(str_cat("closing ", temp_path, ": ", errno_text()));
   if (st.ok() && ::rename(temp_path.c_str(), final_path.c_str()) != 0)
@@ -119,7 +107,7 @@ absl::StatusOr<CheckpointDirectory::Written> CheckpointDirectory::write(Checkpoi
   std::vector<File> files = list();
   std::error_code ec;
   for (std::size_t i = static_cast<std::size_t>(keep_); i < files.size(); ++i) fs::remove(files[i].path, ec);
-  return Written{final_path, bytes.size(), image.header.sequence};
+  return Written{final_path, *written, image.header.sequence};
 }
 
 absl::StatusOr<std::optional<CheckpointDirectory::Loaded>> CheckpointDirectory::load_newest(
@@ -128,17 +116,7 @@ absl::StatusOr<std::optional<CheckpointDirectory::Loaded>> CheckpointDirectory::
   const std::vector<File> files = list();
   if (files.empty()) return std::optional<Loaded>();
   for (const File& f : files) {
-    std::ifstream in(f.path, std::ios::binary);
-    if (!in) {
-      rejected->push_back({f.path, str_cat("cannot open: ", errno_text())});
-      continue;
-    }
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) {
-      rejected->push_back({f.path, "read error"});
-      continue;
-    }
-    absl::StatusOr<CheckpointImage> img = CheckpointImage::decode(std::move(bytes), fingerprint);
+    absl::StatusOr<CheckpointImage> img = CheckpointImage::decode_file(f.path, fingerprint);
     if (!img.ok()) {
       rejected->push_back({f.path, std::string(img.status().message())});
       continue;
