@@ -1,0 +1,259 @@
+// The checkpoint container and the core components' sections (core/checkpoint.md).
+#include <catch2/catch.hpp>
+#include <cstring>
+
+#include "core/account_store.h"
+#include "core/checkpoint_codec.h"
+#include "core/checkpoint_io.h"
+#include "core/checkpoint_sections.h"
+#include "core/clusterer.h"
+#include "core/price_tape.h"
+#include "protocol/venues/registry.h"
+#include "tests/core/blob_world.h"
+
+using namespace segmentd;
+using segmentd::testing::BlobWorld;
+using segmentd::testing::kSec;
+using segmentd::testing::model_bytes;
+
+namespace {
+
+CheckpointImage small_image(std::uint64_t fingerprint) {
+  CheckpointImage img;
+  img.header.config_fingerprint = fingerprint;
+  img.header.sequence = 7;
+  img.add(section_tag("AAAA")).str("hello");
+  ByteWriter& b = img.add(section_tag("BBBB"));
+  b.u64(3);
+  b.f64(2.5);
+  ByteWriter chunk;
+  chunk.str("after the writer");
+  img.append(section_tag("BBBB"), std::move(chunk));
+  return img;
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint: CRC-32C matches the published check value", "[checkpoint]") {
+  // RFC 3720 (iSCSI), B.4: CRC-32C of "123456789" is 0xE3069283; 32 zero bytes give 0x8A9136AA.
+  CHECK(crc32c("123456789") == 0xE3069283u);
+  CHECK(crc32c(std::string(32, '\0')) == 0x8A9136AAu);
+  // Chaining over pieces equals the whole.
+  CHECK(crc32c("6789", crc32c("12345")) == 0xE3069283u);
+}
+
+TEST_CASE("checkpoint: a file round-trips, chunks included", "[checkpoint]") {
+  const std::string bytes = small_image(99).encode();
+  CheckpointFault fault;
+  auto back = CheckpointImage::decode(bytes, 99, &fault);
+  REQUIRE(back.ok());
+  CHECK(fault == CheckpointFault::kNone);
+  CHECK(back->header.sequence == 7);
+  ByteReader a = back->reader(section_tag("AAAA"));
+  CHECK(a.str() == "hello");
+  CHECK(a.at_end());
+  ByteReader b = back->reader(section_tag("BBBB"));
+  CHECK(b.u64() == 3);
+  CHECK(b.f64() == 2.5);
+  CHECK(b.str() == "after the writer");
+  CHECK(b.ok());
+  CHECK(b.at_end());
+  ByteReader missing = back->reader(section_tag("ZZZZ"));
+  CHECK_FALSE(missing.ok());
+  CHECK_THAT(std::string(missing.status().message()), Catch::Contains("missing"));
+}
+
+TEST_CASE("checkpoint: every kind of damage is named", "[checkpoint]") {
+  const std::string good = small_image(5).encode();
+  auto fault_of = [](std::string bytes, std::uint64_t fp) {
+    CheckpointFault f = CheckpointFault::kNone;
+    auto r = CheckpointImage::decode(std::move(bytes), fp, &f);
+    CHECK_FALSE(r.ok());
+    return f;
+  };
+  // A bit flip anywhere in a section's payload, byte by byte.
+  for (std::size_t i = 48 + 16; i < 48 + 16 + 9; ++i) {
+    std::string bad = good;
+    bad[i] ^= 0x01;
+    CHECK(fault_of(bad, 5) == CheckpointFault::kChecksum);
+  }
+  std::string header_flip = good;
+  header_flip[20] ^= 0x40;  // in the fingerprint: caught by the header's own CRC
+  CHECK(fault_of(header_flip, 5) == CheckpointFault::kChecksum);
+  CHECK(fault_of(good.substr(0, good.size() - 1), 5) == CheckpointFault::kTruncated);
+  CHECK(fault_of(good.substr(0, good.size() / 2), 5) == CheckpointFault::kTruncated);
+  CHECK(fault_of(good.substr(0, 20), 5) == CheckpointFault::kTruncated);
+  CHECK(fault_of(good + "x", 5) == CheckpointFault::kTruncated);
+  CHECK(fault_of("", 5) == CheckpointFault::kNotACheckpoint);
+  CHECK(fault_of("{\"not\": \"a checkpoint\"}", 5) == CheckpointFault::kNotACheckpoint);
+  std::string other_version = good;
+  const std::uint32_t v2 = 2;
+  std::memcpy(other_version.data() + 8, &v2, 4);
+  CHECK(fault_of(other_version, 5) == CheckpointFault::kVersion);
+  CHECK(fault_of(good, 6) == CheckpointFault::kConfig);
+}
+
+TEST_CASE("checkpoint: a reader never reads past its section", "[checkpoint]") {
+  ByteWriter w;
+  w.u32(1'000'000);  // a string length far past the end
+  ByteReader r(w.view(), "TEST");
+  CHECK(r.str().empty());
+  CHECK_FALSE(r.ok());
+  CHECK(r.u64() == 0);  // later reads return zeros
+  ByteWriter c;
+  c.u64(std::uint64_t{1} << 40);  // a count no section could hold
+  ByteReader rc(c.view(), "TEST");
+  CHECK(rc.count(8) == 0);
+  CHECK_FALSE(rc.ok());
+  CHECK_THAT(std::string(rc.status().message()), Catch::Contains("TEST"));
+}
+
+TEST_CASE("checkpoint: an account store restored continues exactly like the original", "[checkpoint]") {
+  FeatureParams params;
+  PriceTape tape(64, 16, 1);
+  AccountStore a(params);
+  auto fill = [](int i) {
+    Fill f;
+    f.recv_ns = 1'700'000'000'000'000'000LL + static_cast<std::int64_t>(i) * 300'000'000LL;
+    f.account = static_cast<AccountId>(i * 7 % 50);
+    f.instrument = static_cast<InstrumentId>(i % 5);
+    f.underlying = static_cast<UnderlyingId>(i % 2);
+    f.kind = i % 5 == 4 ? InstrumentKind::kOption : InstrumentKind::kPerpetual;
+    if (f.kind == InstrumentKind::kOption) {
+      f.option_type = OptionType::kCall;
+      f.strike = 60000;
+      f.expiry_ns = 1'800'000'000'000'000'000LL;
+      f.iv = 0.6;
+    }
+    f.side = i % 3 ? Side::kBuy : Side::kSell;
+    f.liquidity = i % 2 ? Liquidity::kMaker : Liquidity::kTaker;
+    f.qty = 0.1 * (i % 7 + 1);
+    f.price = f.kind == InstrumentKind::kOption ? 0.05 : 60000.0 + i % 13;
+    f.underlying_price = 60000.0 + i % 11;
+    f.notional_usd = f.qty * f.underlying_price;
+    f.fee_usd = 0.1;
+    return f;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    tape.record(0, fill(i));
+    a.apply(fill(i));
+    if (i % 100 == 99) a.resolve_markouts(fill(i).recv_ns, tape, [](AccountStore::Slot) {});
+  }
+  ByteWriter w;
+  a.save(w);
+  AccountStore b(params);
+  ByteReader r(w.view(), "SHRD");
+  REQUIRE(b.load(r).ok());
+  CHECK(r.at_end());
+  REQUIRE(b.size() == a.size());
+  CHECK(b.pending_accounts() == a.pending_accounts());
+  for (int i = 3000; i < 6000; ++i) {
+    tape.record(0, fill(i));
+    a.apply(fill(i));
+    b.apply(fill(i));
+    if (i % 100 == 99) {
+      a.resolve_markouts(fill(i).recv_ns, tape, [](AccountStore::Slot) {});
+      b.resolve_markouts(fill(i).recv_ns, tape, [](AccountStore::Slot) {});
+    }
+  }
+  for (AccountId id = 0; id < 50; ++id) {
+    auto sa = a.find(id), sb = b.find(id);
+    REQUIRE(sa.has_value());
+    REQUIRE(sb.has_value());
+    const FeatureVector fa = a.features(*sa), fb = b.features(*sb);
+    CHECK(std::memcmp(&fa, &fb, sizeof(fa)) == 0);
+    CHECK(a.core(*sa).fills == b.core(*sb).fills);
+  }
+  CHECK(a.stats().markouts_resolved == b.stats().markouts_resolved);
+  // Another layout (another max_positions) is refused, not misread.
+  FeatureParams other = params;
+  other.max_positions = params.max_positions + 1;
+  AccountStore c(other);
+  ByteReader rc(w.view(), "SHRD");
+  const absl::Status st = c.load(rc);
+  CHECK_FALSE(st.ok());
+  CHECK_THAT(std::string(st.message()), Catch::Contains("another layout"));
+}
+
+TEST_CASE("checkpoint: the clusterer and its model through the codec continue byte for byte", "[checkpoint]") {
+  BlobWorld world(8, 6000, 1.0, 3);
+  ClustererConfig cfg;
+  cfg.k = 8;
+  cfg.min_accounts = 2000;
+  cfg.half_life_ns = 60 * kSec;
+  cfg.publish_interval_ns = 0;
+  cfg.sample_size = 2048;
+  cfg.silhouette_points = 128;
+  cfg.restart_interval_ns = 10 * kSec;
+  cfg.vote_horizon_ns = 10 * kSec;
+  cfg.seed = 9;
+  Clusterer a(cfg);
+  std::int64_t now = 0;
+  for (int i = 0; i < 20; ++i) a.update(world.batch(1024), now += kSec);
+  REQUIRE(a.model()->ready());
+  ByteWriter cw, mw;
+  save_clusterer_state(cw, a.state());
+  save_model(mw, *a.model());
+  ByteReader cr(cw.view(), "CLUS"), mr(mw.view(), "MODL");
+  const ClustererState state = load_clusterer_state(cr);
+  const ModelPtr model = load_model(mr);
+  REQUIRE(cr.ok());
+  REQUIRE(cr.at_end());
+  REQUIRE(model);
+  REQUIRE(mr.at_end());
+  Clusterer b(cfg, state, model);
+  CHECK(model_bytes(*b.model()) == model_bytes(*a.model()));
+  CHECK(b.model()->events.size() == a.model()->events.size());
+  for (int i = 0; i < 20; ++i) {
+    now += kSec;
+    const auto batch = world.batch(1024);
+    REQUIRE(model_bytes(*a.update(batch, now)) == model_bytes(*b.update(batch, now)));
+  }
+}
+
+TEST_CASE("checkpoint: names, instruments and the tape keep their ids", "[checkpoint]") {
+  AccountInterner names;
+  for (int i = 0; i < 100; ++i) names.intern("acct-" + std::to_string(i * 13 % 101));
+  ByteWriter w;
+  save_interner(w, names);
+  AccountInterner back;
+  ByteReader r(w.view(), "ACCT");
+  load_interner(r, back);
+  REQUIRE(r.ok());
+  REQUIRE(back.size() == names.size());
+  for (AccountId id = 0; id < names.size(); ++id) CHECK(back.name(id) == names.name(id));
+  ByteReader again(w.view(), "ACCT");
+  CHECK(check_interner(again) == names.size());
+
+  InstrumentRegistry reg{parse_symbol};
+  const InstrumentId eth = *reg.resolve(Venue::kDeribit, "ETH-PERPETUAL");
+  const InstrumentId btc = *reg.resolve(Venue::kBinance, "BTCUSDT");
+  reg.underlying_id("SOL");  // an underlying no instrument named yet
+  ByteWriter iw;
+  save_registry(iw, reg);
+  InstrumentRegistry reg2{parse_symbol};
+  ByteReader ir(iw.view(), "INST");
+  load_registry(ir, reg2);
+  REQUIRE(ir.ok());
+  CHECK(reg2.size() == 2);
+  CHECK(*reg2.resolve(Venue::kDeribit, "ETH-PERPETUAL") == eth);
+  CHECK(*reg2.resolve(Venue::kBinance, "BTCUSDT") == btc);
+  CHECK(reg2.underlying_id("SOL") == reg.underlying_id("SOL"));
+  CHECK(reg2.underlying_of(eth) == reg.underlying_of(eth));
+
+  PriceTape tape(32, 8, 2);
+  tape.record_instrument(1, 5, 100, 42.5);
+  tape.record_instrument(0, 5, 90, 41.0);  // older, other writer: the newest wins
+  tape.record_index(0, 3, 100, 60000.0);
+  ByteWriter tw;
+  save_tape(tw, tape);
+  PriceTape tape2(32, 8, 1);
+  ByteReader tr(tw.view(), "TAPE");
+  load_tape(tr, tape2);
+  REQUIRE(tr.ok());
+  REQUIRE(tape2.instrument(5).has_value());
+  CHECK(tape2.instrument(5)->price == 42.5);
+  CHECK(tape2.instrument(5)->ts_ns == 100);
+  CHECK_FALSE(tape2.instrument(4).has_value());
+  CHECK(tape2.index(3)->price == 60000.0);
+}
