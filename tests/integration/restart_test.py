@@ -17,6 +17,7 @@ Every server binds 127.0.0.1 on ports the OS picked free. Exit 0 = pass.
 """
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -292,6 +293,26 @@ def test_corrupt(args):
 # --- default run --------------------------------------------------------------------------------
 
 
+async def ws_messages(port, since_seq=None, count=50, timeout=30):
+    """Subscribes (unfiltered) and returns (subscribed, the next `count` seq-carrying messages)."""
+    import websockets  # python3-websockets: /usr/bin/python3
+
+    async with websockets.connect(f"ws://127.0.0.1:{port}/", max_size=None) as ws:
+        req = {"op": "subscribe"}
+        if since_seq is not None:
+            req["since_seq"] = since_seq
+        await ws.send(json.dumps(req))
+        subscribed, got = None, []
+        deadline = time.monotonic() + timeout
+        while len(got) < count and time.monotonic() < deadline:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), timeout=timeout))
+            if msg.get("type") == "subscribed":
+                subscribed = msg
+            elif msg.get("type") in ("segment_change", "model"):
+                got.append(msg)
+        return subscribed, got
+
+
 def test_default(args):
     state = os.path.join(args.work, "default-state")
     shutil.rmtree(state, ignore_errors=True)
@@ -306,11 +327,25 @@ def test_default(args):
         before = svc.model()
         before_accounts = sample_accounts(svc)
         before_seq = svc.metric("segmentd_publisher_last_seq") or 0
+        if how == signal.SIGTERM:
+            _, seen = asyncio.run(ws_messages(svc.pub, since_seq=max(0, int(before_seq) - 200), count=20))
+            last_seen = seen[-1]["seq"]
         check(len(before_accounts) >= 10 and before_seq > 0,
               f"{how.name}: sampled {len(before_accounts)} accounts, seq {before_seq:.0f}, model v{before['version']}")
         svc.stop(how)
-        after = Service(args, config, f"default-{how.name}-after").start()
+        after = Service(args, config, f"default-{how.name}-after")
+        after.pub = svc.pub  # the same port: a subscriber reconnects where it was
+        with open(after.config, "w") as f:
+            f.write(config.format(admin=after.admin, pub=after.pub))
+        after.start()
         m = after.wait_for("the restored model", after.model, timeout=30)
+        if how == signal.SIGTERM:
+            subscribed, resumed = asyncio.run(ws_messages(after.pub, since_seq=last_seen, count=30))
+            seqs = [x["seq"] for x in resumed]
+            check(subscribed and subscribed.get("mode") == "replay" and seqs[:1] == [last_seen + 1] and
+                  seqs == list(range(last_seen + 1, last_seen + 1 + len(seqs))),
+                  f"SIGTERM: a subscriber resuming with since_seq={last_seen} after the restart gets "
+                  f"a replay from {last_seen + 1} with no gap ({len(seqs)} messages)")
         after_accounts = sample_accounts(after)
         seq = after.metric("segmentd_publisher_last_seq") or 0
         after.stop()
