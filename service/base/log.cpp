@@ -308,6 +308,12 @@ void Logger::flush_suppressed() {
   }
 }
 
+Logger::Sink Logger::set_sink(Sink sink) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::swap(sink_, sink);
+  return sink;
+}
+
 Logger& default_logger() {
   static Logger logger;
   return logger;

@@ -109,6 +109,9 @@ class Logger {
   Logger& operator=(const Logger&) = delete;
 
   void configure(const LogOptions& options);
+  //! Replaces where lines go and returns the previous sink: tests capture what a server writes to
+  //! the process-wide logger (a failed login's line, say) and put the sink back after.
+  Sink set_sink(Sink sink);
   bool enabled(LogLevel level) const {
     return static_cast<std::uint8_t>(level) >= level_.load(std::memory_order_relaxed);
   }
@@ -134,7 +137,7 @@ class Logger {
   std::atomic<std::uint8_t> level_{static_cast<std::uint8_t>(LogLevel::kInfo)};
   std::atomic<bool> json_{false};
   std::atomic<std::uint64_t> suppressed_total_{0};
-  Sink sink_;
+  Sink sink_ ABSL_GUARDED_BY(mu_);
   Clock clock_;
   mutable std::mutex mu_;
   LogOptions options_ ABSL_GUARDED_BY(mu_);

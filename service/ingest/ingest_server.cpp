@@ -8,10 +8,14 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <cstring>
 #include <optional>
 
 #include "core/str_cat.h"
 #include "protocol/native_format.h"
+#include "protocol/venues/trade_dedup.h"
+#include "service/base/connection_gate.h"
+#include "service/base/log.h"
 #include "service/config/credentials.h"
 #include "service/net/url.h"
 
@@ -25,9 +29,56 @@ namespace ssl = asio::ssl;
 using Tcp = asio::ip::tcp;
 using beast::error_code;
 
-//! What the listener and all sessions share. Used on the loop thread only.
+namespace {
+
+//! A connection that has not authenticated waits in the gate; from one address at most this
+//! many wait at once (ingest_server.h).
+constexpr std::size_t kMaxPendingPerPeer = 16;
+
+//! The de-duplication key of a fill (ingest_server.h, "De-duplication"): its trade id when it has
+//! one, else its whole content; with venue, account and side, so that the two sides of one trade
+//! (or a self-trade) are two fills. Never 0, which TradeDedup reads as "no id".
+std::uint64_t dedup_key(const Fill& f) {
+  auto mix = [](std::uint64_t h, std::uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h * 0xff51afd7ed558ccdULL;
+  };
+  auto bits = [](double d) {
+    std::uint64_t u = 0;
+    std::memcpy(&u, &d, sizeof u);
+    return u;
+  };
+  std::uint64_t h = mix(0x5eed, static_cast<std::uint64_t>(f.venue));
+  h = mix(h, f.account);
+  h = mix(h, static_cast<std::uint64_t>(f.side));
+  if (f.trade_id != 0) {
+    h = mix(h, f.trade_id);
+  } else {
+    h = mix(h, static_cast<std::uint64_t>(f.recv_ns));
+    h = mix(h, static_cast<std::uint64_t>(f.venue_ns));
+    h = mix(h, f.instrument);
+    h = mix(h, bits(f.qty));
+    h = mix(h, bits(f.price));
+  }
+  return h == 0 ? 1 : h;
+}
+
+std::string peer_of(const Tcp::socket& socket) {
+  error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  return ec ? std::string("?") : endpoint.address().to_string();
+}
+
+}  // namespace
+
+//! What the listener and all sessions share. Used on the loop thread only (the gate is
+//! thread-safe anyway).
 struct IngestServer::State {
-  State(FillSink& sink, asio::io_context& ioc) : sink(sink), acceptor(asio::make_strand(ioc)) {}
+  State(FillSink& sink, asio::io_context& ioc, std::size_t max_pending, std::size_t dedup_window)
+      : sink(sink),
+        acceptor(asio::make_strand(ioc)),
+        gate(std::make_shared<ConnectionGate>(max_pending, kMaxPendingPerPeer)),
+        dedup(dedup_window) {}
   FillSink& sink;
   Tcp::acceptor acceptor;
   Secret token;
@@ -35,6 +86,8 @@ struct IngestServer::State {
   std::unique_ptr<NativeFillParser> parser;  //!< one, because every session runs on the one loop thread
   Fill fill;
   ParseError error;
+  std::shared_ptr<ConnectionGate> gate;  //!< connections not authenticated yet
+  TradeDedup dedup;                      //!< every connection of the source: a feed re-sends after a reconnect
   bool stopping = false;
 };
 
@@ -54,12 +107,20 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
   template <class... Args>
   IngestSession(std::shared_ptr<IngestServer::State> state, SourceStats& stats, std::atomic<std::uint64_t>& open,
                 const SourceConfig& config, Args&&... args)
-      : state_(std::move(state)), stats_(stats), open_(open), config_(config), ws_(std::forward<Args>(args)...) {
-    open_.fetch_add(1, std::memory_order_relaxed);
+      : state_(std::move(state)), stats_(stats), open_(open), config_(config), ws_(std::forward<Args>(args)...) {}
+  ~IngestSession() {
+    if (counted_) open_.fetch_sub(1, std::memory_order_relaxed);
   }
-  ~IngestSession() { open_.fetch_sub(1, std::memory_order_relaxed); }
 
   void run() {
+    peer_ = peer_of(beast::get_lowest_layer(ws_).socket());
+    // Until it authenticates, the connection only waits in the gate: silent sockets displace
+    // each other there (oldest first), never a feed that has authenticated.
+    std::weak_ptr<IngestSession> weak = this->shared_from_this();
+    ticket_ = state_->gate->enter(peer_, [weak] {
+      if (auto self = weak.lock())
+        asio::post(beast::get_lowest_layer(self->ws_).get_executor(), [self] { self->evicted(); });
+    });
     beast::get_lowest_layer(ws_).expires_after(std::chrono::nanoseconds(config_.handshake_timeout_ns));
     if constexpr (std::is_same_v<Next, beast::ssl_stream<beast::tcp_stream>>) {
       ws_.next_layer().async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](error_code ec) {
@@ -90,8 +151,21 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
                     constant_time_equal(auth.substr(kBearer.size()), state_->token.reveal());
     if (!ok) {
       SourceStats::add(stats_.auth_failures);
+      // Who tried, never what they presented.
+      SEGMENTD_LOG_WARN("ingest", "feed login failed", {"source", config_.name}, {"peer", peer_},
+                        {"reason", auth.empty() ? "no bearer token" : "bad bearer token"});
       return refuse(http::status::unauthorized, "missing or bad bearer token\n", req);
     }
+    ticket_.admit();
+    // A slot of max_connections only now, after authentication; over it, the documented 503.
+    if (open_.load(std::memory_order_relaxed) >= static_cast<std::uint64_t>(config_.max_connections)) {
+      SourceStats::add(stats_.connect_failures);
+      SEGMENTD_LOG_WARN("ingest", "feed refused: max_connections open", {"source", config_.name}, {"peer", peer_},
+                        {"max_connections", config_.max_connections});
+      return refuse(http::status::service_unavailable, "too many connections\n", req);
+    }
+    open_.fetch_add(1, std::memory_order_relaxed);
+    counted_ = true;
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout t = websocket::stream_base::timeout::suggested(beast::role_type::server);
     t.handshake_timeout = std::chrono::nanoseconds(config_.handshake_timeout_ns);
@@ -127,6 +201,13 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
   void on_read(error_code ec, std::size_t n) {
     if (ec) {
       SourceStats::add(stats_.disconnects);
+      if (ec == websocket::error::bad_frame_payload) {
+        // A text frame that is not UTF-8: RFC 6455 has the server close with 1007, which Beast
+        // did. The frame's lines are lost with it, so they are counted as malformed and said.
+        stats_.add_error(ParseErrorReason::kMalformedJson);
+        SEGMENTD_LOG_WARN("ingest", "feed closed 1007: a text frame is not valid UTF-8", {"source", config_.name},
+                          {"peer", peer_});
+      }
       return fail(ec, "read");
     }
     message_bytes_ += n;
@@ -165,6 +246,10 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
         continue;
       }
       SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kFills)]);
+      if (!s.dedup.insert(dedup_key(s.fill))) {
+        SourceStats::add(stats_.duplicates);
+        continue;
+      }
       if (s.sink.push(s.fill))
         SourceStats::add(stats_.fills);
       else
@@ -204,6 +289,13 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
     ws_.async_close(websocket::close_code::going_away, [self = this->shared_from_this()](error_code) {});
   }
 
+  //! Displaced from the gate by newer connections while still not authenticated: closed.
+  void evicted() {
+    if (!ticket_.waiting()) return;  // authenticated in the meantime
+    error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
   //! A client that does not read its error frames: its write never completes, so no close frame
   //! can follow it; the connection is dropped.
   void drop() {
@@ -218,6 +310,9 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
   std::atomic<std::uint64_t>& open_;
   const SourceConfig& config_;
   websocket::stream<Next> ws_;
+  std::string peer_;      //!< the client's address, for logs
+  GateTicket ticket_;     //!< waiting in the gate until authenticated
+  bool counted_ = false;  //!< holds one of max_connections
   beast::flat_buffer http_buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   beast::flat_buffer buffer_;
@@ -242,7 +337,8 @@ absl::Status IngestServer::start() {
   auto where = parse_host_port(config_.listen);
   if (!where.ok())
     return absl::InvalidArgumentError(str_cat(config_.name, ".listen: ", std::string(where.status().message())));
-  auto state = std::make_shared<State>(sink_, loop_.context());
+  auto state = std::make_shared<State>(sink_, loop_.context(), static_cast<std::size_t>(config_.max_connections),
+                                       IngestServer::kDedupWindow);
   state->token = *std::move(token);
   state->parser = std::make_unique<NativeFillParser>(accounts_, instruments_);
   if (!config_.tls_cert_file.empty()) {
@@ -274,11 +370,9 @@ void IngestServer::do_accept() {
   state_->acceptor.async_accept(
       asio::make_strand(loop_.context()), [this, state = state_](error_code ec, Tcp::socket socket) {
         if (ec || state->stopping) return;
-        if (open_sessions() >= static_cast<std::uint64_t>(config_.max_connections)) {
-          error_code ignored;
-          socket.close(ignored);  // over the limit: refused before any byte is read
-          SourceStats::add(stats_.connect_failures);
-        } else if (state->tls) {
+        // No refusal here: the gate bounds the waiting connections and max_connections counts
+        // the authenticated ones (IngestSession::on_read_upgrade answers 503 past it).
+        if (state->tls) {
           std::make_shared<IngestSession<beast::ssl_stream<beast::tcp_stream>>>(state, stats_, open_sessions_, config_,
                                                                                 std::move(socket), *state->tls)
               ->run();

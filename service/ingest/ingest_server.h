@@ -1,17 +1,43 @@
 #pragma once
 // kind = "ingest": the websocket endpoint internal feeds push fills to (docs/architecture.md, "Data flow"). Native
-// NDJSON fills (protocol/native_format.h) in text frames, one or many lines per frame.
+// NDJSON fills (protocol/native_format.h), one or many lines per frame.
 //
 //   - Auth at the upgrade: "Authorization: Bearer <token>", compared in constant time; anything
-//     else gets HTTP 401 and the connection is closed.
+//     else gets HTTP 401 and the connection is closed. Each failure is logged (source, peer
+//     address and whether a token was presented; never the token) and counted (auth_failures).
 //   - A bad line is counted by reason and skipped; the connection stays up.
+//   - Text and binary frames are read alike: a binary frame is taken as the same UTF-8 NDJSON
+//     text (feeds that cannot choose the frame type work unchanged). A TEXT frame that is not
+//     valid UTF-8 is closed with 1007, as RFC 6455 requires; its lines are lost with the
+//     connection, so it counts one malformed_json error and logs a warning. Invalid UTF-8 in a
+//     binary frame fails its line's JSON parse and counts like any malformed line.
 //   - A frame larger than max_frame_bytes is read in pieces and discarded as it arrives (memory
 //     stays bounded), counted as oversized, and answered with an error frame
 //     {"error":"oversized","max_frame_bytes":N}; the connection stays up.
-//   - At most max_connections sessions; more are refused with HTTP 503.
+//
+// Connections (why: a listener whose slots silent sockets can take locks the real feed out):
+//   - A connection that has not authenticated waits in a ConnectionGate
+//     (service/base/connection_gate.h): at most max_connections wait, at most 16 from one
+//     address; a newer one displaces the oldest waiting one. It has handshake_timeout to send
+//     its upgrade.
+//   - max_connections counts authenticated connections only; one more is answered HTTP 503
+//     "too many connections" after its authentication, then closed.
+//
+// De-duplication (why: a feed that re-sends after a reconnect, or a producer that retries, must
+// not count a fill twice): the source remembers the keys of its last kDedupWindow (65,536) fills
+// over all its connections, and a fill whose key it has seen is dropped and counted
+// (SourceStats::duplicates). The key is the fill's venue, account and side with
+//   - its trade_id, when the line has one (protocol/README.md): the same trade id is the same fill;
+//   - else its whole content: ts_ns, venue_ts_ns, symbol, qty and price. Two fills without a
+//     trade_id equal in all of these are taken for one re-sent fill; a feed that can produce two
+//     such distinct fills (two partial fills at the same nanosecond, size and price) must send
+//     trade_id.
+//   The window is a count, not a time: at 65,536 fills it reaches back 65,536 fills, whatever
+//   their age.
 //
 // Threading: one EventLoop thread (this source's producer thread) runs the listener and every
-// session, each on its own strand; the line parser and the stats are used from that thread only.
+// session, each on its own strand; the line parser, the de-duplication window and the stats are
+// used from that thread only.
 
 #include <atomic>
 #include <cstdint>
@@ -29,6 +55,9 @@ namespace segmentd {
 
 class IngestServer final : public Source {
  public:
+  //! Fills remembered for de-duplication (the header's "De-duplication").
+  static constexpr std::size_t kDedupWindow = std::size_t{1} << 16;
+
   IngestServer(SourceConfig config, AccountInterner& accounts, InstrumentRegistry& instruments, FillSink& sink);
   ~IngestServer() override;
 
@@ -40,7 +69,7 @@ class IngestServer final : public Source {
 
   //! The bound port (useful with port 0); 0 before start().
   std::uint16_t port() const { return port_.load(std::memory_order_acquire); }
-  //! Sessions open now; any thread.
+  //! Authenticated sessions open now; any thread.
   std::uint64_t open_sessions() const { return open_sessions_.load(std::memory_order_relaxed); }
 
   struct State;  //!< shared with the sessions (ingest_server.cpp)

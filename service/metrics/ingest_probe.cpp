@@ -34,6 +34,13 @@ IngestProbe::IngestProbe(Metrics& m, const std::string& source, const std::strin
       reconnects_out_(counter_family(m, "segmentd_ingest_reconnects_total",
                                      "Connections to the source re-established after a loss.")
                           .Add(labels_of(source, venue))),
+      duplicates_out_(counter_family(m, "segmentd_ingest_duplicates_total",
+                                     "Fills dropped because the source had already delivered them (re-sent).")
+                          .Add(labels_of(source, venue))),
+      auth_failures_out_(
+          counter_family(m, "segmentd_ingest_auth_failures_total",
+                         "Credentials refused: ours by the venue, or a feed's token by the ingest server.")
+              .Add(labels_of(source, venue))),
       parse_errors_out_(parse_error_counters(m, source, venue)),
       lag_out_(lag_, histogram_family(m, "segmentd_ingest_source_lag_seconds",
                                       "Venue timestamp to receive time of messages, in seconds.")
@@ -65,6 +72,8 @@ void IngestProbe::collect() {
   bytes_out_.sync(bytes_.value() + s.bytes);
   fills_out_.sync(fills_.value() + s.fills);
   reconnects_out_.sync(reconnects_.value() + s.reconnects);
+  duplicates_out_.sync(s.duplicates);
+  auth_failures_out_.sync(s.auth_failures);
   for (int r = 0; r < kParseErrorReasonCount; ++r)
     parse_errors_out_[r].sync(parse_errors_[r].value() + s.parse_errors[r]);
   lag_out_.sync();

@@ -5,6 +5,9 @@
 //   segmentd_ingest_fills_total{source,venue}           fills handed to the shards
 //   segmentd_ingest_parse_errors_total{source,venue,reason}  messages skipped, by ParseErrorReason
 //   segmentd_ingest_reconnects_total{source,venue}      connections re-established after a loss
+//   segmentd_ingest_duplicates_total{source,venue}      fills dropped as already seen (re-sent)
+//   segmentd_ingest_auth_failures_total{source,venue}   credentials refused (ours by a venue, or a
+//                                                       feed's token by the ingest server)
 //   segmentd_ingest_source_connected{source,venue}      1 while connected
 //   segmentd_ingest_source_lag_seconds{source,venue}    histogram: venue timestamp → receive
 //   segmentd_ingest_last_message_timestamp_seconds{source,venue}  wall clock of the last scrape
@@ -36,6 +39,8 @@ struct IngestSample {
   std::uint64_t bytes = 0;
   std::uint64_t fills = 0;
   std::uint64_t reconnects = 0;
+  std::uint64_t duplicates = 0;     //!< SourceStats::duplicates
+  std::uint64_t auth_failures = 0;  //!< SourceStats::auth_failures
   std::array<std::uint64_t, kParseErrorReasonCount> parse_errors{};
   bool connected = false;
 };
@@ -76,7 +81,7 @@ class IngestProbe {
   std::mutex sampler_mu_;
   std::function<IngestSample()> sampler_ ABSL_GUARDED_BY(sampler_mu_);
   std::uint64_t last_messages_ = 0;
-  CounterExport messages_out_, bytes_out_, fills_out_, reconnects_out_;
+  CounterExport messages_out_, bytes_out_, fills_out_, reconnects_out_, duplicates_out_, auth_failures_out_;
   std::vector<CounterExport> parse_errors_out_;
   HistogramExport lag_out_;
   prometheus::Gauge& connected_gauge_;

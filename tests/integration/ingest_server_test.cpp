@@ -3,11 +3,16 @@
 // frames refused with an error frame, the connection staying up through all of it.
 #include <catch2/catch.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <cstdlib>
 #include <mutex>
 
 #include "core/str_cat.h"
 #include "protocol/venues/registry.h"
+#include "service/base/log.h"
 #include "service/ingest/ingest_server.h"
 #include "service/net/event_loop.h"
 #include "service/net/ws_client.h"
@@ -92,6 +97,87 @@ SourceConfig ingest_config(bool tls) {
   return c;
 }
 
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+//! A feed driven by hand, blocking, on the test's thread: frames WsClient never sends (binary,
+//! invalid UTF-8), and the HTTP status of a refused upgrade.
+class RawFeed {
+ public:
+  //! Connects and upgrades; the HTTP status of the answer (101 when open, 0 when none came).
+  int open(std::uint16_t port, const std::string& token) {
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+    if (ec) return 0;
+    ws_.set_option(websocket::stream_base::decorator(
+        [token](websocket::request_type& r) { r.set(beast::http::field::authorization, "Bearer " + token); }));
+    websocket::response_type res;
+    ws_.handshake(res, "127.0.0.1", "/ingest", ec);
+    return res.result_int();
+  }
+  void send(std::string_view payload, bool text) {
+    ws_.text(text);
+    ws_.write(asio::buffer(payload.data(), payload.size()));
+  }
+  //! Reads until the server closes; the close code (0 when the connection ended without one).
+  int close_code() {
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    while (!ec) ws_.read(buffer, ec);
+    return ec == websocket::error::closed ? static_cast<int>(ws_.reason().code) : 0;
+  }
+
+ private:
+  asio::io_context ioc_;
+  websocket::stream<beast::tcp_stream> ws_{ioc_};
+};
+
+//! The HTTP status an upgrade request with `token` is answered with (the request sent by hand:
+//! Beast's client handshake does not hand back the response of a declined upgrade).
+int upgrade_status(std::uint16_t port, const std::string& token) {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  beast::error_code ec;
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) return 0;
+  beast::http::request<beast::http::empty_body> req(beast::http::verb::get, "/ingest", 11);
+  req.set(beast::http::field::host, "127.0.0.1");
+  req.set(beast::http::field::upgrade, "websocket");
+  req.set(beast::http::field::connection, "Upgrade");
+  req.set(beast::http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+  req.set(beast::http::field::sec_websocket_version, "13");
+  req.set(beast::http::field::authorization, "Bearer " + token);
+  beast::http::write(stream, req, ec);
+  if (ec) return 0;
+  beast::flat_buffer buffer;
+  beast::http::response<beast::http::string_body> res;
+  beast::http::read(stream, buffer, res, ec);
+  return ec ? 0 : res.result_int();
+}
+
+//! Captures the process-wide logger's lines while it lives.
+class LogCapture {
+ public:
+  LogCapture()
+      : previous_(default_logger().set_sink([this](std::string_view line) {
+          std::lock_guard<std::mutex> lock(mu_);
+          text_.append(line).push_back('\n');
+        })) {}
+  ~LogCapture() { default_logger().set_sink(std::move(previous_)); }
+  std::string text() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return text_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::string text_;
+  Logger::Sink previous_;
+};
+
+constexpr const char* kToken = "feed-token-0123456789";
+
 WsClientOptions feed_options(std::uint16_t port, bool tls, std::string token) {
   WsClientOptions o;
   o.url = str_cat(tls ? "wss" : "ws", "://127.0.0.1:", port, "/ingest");
@@ -111,20 +197,20 @@ TEST_CASE("ingest server takes native fills over wss and counts bad lines by rea
   IngestServer server(ingest_config(true), accounts, instruments, sink);
   REQUIRE(server.start().ok());
 
-  const auto lines = native_lines(30, 3);
+  // Fills the feed has not sent before (the server de-duplicates: a re-sent line counts once).
+  const auto lines = native_lines(36, 3);
   std::vector<std::string> frames;
-  for (std::size_t i = 0; i < lines.size(); i += 3)
-    frames.push_back(lines[i] + "\n" + lines[i + 1] + "\n" + lines[i + 2] + "\n");
-  frames.push_back(lines[0].substr(0, lines[0].size() / 2) + "\n" + lines[1]);  // a truncated line, then a good one
-  std::string wrong = lines[2];
+  for (std::size_t i = 0; i < 30; i += 3) frames.push_back(lines[i] + "\n" + lines[i + 1] + "\n" + lines[i + 2] + "\n");
+  frames.push_back(lines[30].substr(0, lines[30].size() / 2) + "\n" + lines[31]);  // a truncated line, then a good one
+  std::string wrong = lines[32];
   wrong.replace(wrong.find("\"qty\":") + 6, 0, "\"x\"+");  // not valid JSON any more
   frames.push_back(wrong);
-  std::string typed = lines[3];
+  std::string typed = lines[33];
   const auto at = typed.find("\"qty\":");
   typed.replace(at, typed.find(',', at) - at, "\"qty\":\"12\"");  // qty as a string: wrong type
   frames.push_back(typed);
-  frames.push_back(std::string(20 * 1024, ' ') + lines[4]);  // > max_frame_bytes
-  frames.push_back(lines[5]);                                // still up afterwards
+  frames.push_back(std::string(20 * 1024, ' ') + lines[34]);  // > max_frame_bytes
+  frames.push_back(lines[35]);                                // still up afterwards
 
   EventLoop loop;
   Feed feed(loop, feed_options(server.port(), true, "feed-token-0123456789"), frames);
@@ -197,5 +283,100 @@ TEST_CASE("ingest server under concurrent feeds loses nothing", "[integration][i
     feeds[i]->stop();
     loops[i]->stop();
   }
+  server.stop();
+}
+
+TEST_CASE(
+    "ingest server: a text frame that is not UTF-8 is closed 1007, counted and logged, and binary frames are text",
+    "[integration][ingest]") {
+  AccountInterner accounts;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
+  CollectingSink sink;
+  IngestServer server(ingest_config(false), accounts, instruments, sink);
+  REQUIRE(server.start().ok());
+  LogCapture log;
+  const auto lines = native_lines(3, 11);
+  RawFeed feed;
+  REQUIRE(feed.open(server.port(), kToken) == 101);
+  feed.send(lines[0] + "\n" + lines[1] + "\n", /*text=*/false);  // binary: read as the same NDJSON
+  CHECK(wait_until([&] { return sink.size() >= 2; }));
+  feed.send("{\"ts_ns\":\xff\xfe}\n" + lines[2], /*text=*/true);
+  CHECK(feed.close_code() == 1007);
+  CHECK(wait_until([&] { return SourceStats::get(server.stats().disconnects) >= 1; }));
+  CHECK(sink.size() == 2);
+  CHECK(server.stats().error_count(ParseErrorReason::kMalformedJson) == 1);
+  CHECK_THAT(log.text(), Catch::Contains("\"feed closed 1007: a text frame is not valid UTF-8\" source=ingest-test "
+                                         "peer=127.0.0.1"));
+  server.stop();
+}
+
+TEST_CASE("ingest server: the same fill sent 20 times counts once, also across connections", "[integration][ingest]") {
+  AccountInterner accounts;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
+  CollectingSink sink;
+  IngestServer server(ingest_config(false), accounts, instruments, sink);
+  REQUIRE(server.start().ok());
+  auto line = [](const std::string& account, const std::string& side, double qty, const std::string& trade_id) {
+    return str_cat(R"({"ts_ns":1700000000000000000,"venue":"binance","account":")", account,
+                   R"(","symbol":"BTCUSDT","side":")", side, R"(","qty":)", qty, R"(,"price":60000.5)",
+                   trade_id.empty() ? std::string() : str_cat(R"(,"trade_id":")", trade_id, "\""), "}");
+  };
+  const std::string maker = line("acct-1", "buy", 0.5, "T-1");
+  const std::string taker = line("acct-2", "sell", 0.5, "T-1");  // the other side of the same trade
+  const std::string plain = line("acct-3", "buy", 0.25, "");     // no trade id: its content is the key
+  const std::string other = line("acct-3", "buy", 0.75, "");     // differs in qty: another fill
+  RawFeed feed;
+  REQUIRE(feed.open(server.port(), kToken) == 101);
+  for (int i = 0; i < 20; ++i) feed.send(maker + "\n" + taker + "\n" + plain + "\n", true);
+  feed.send(other, true);
+  auto seen = [&] { return SourceStats::get(server.stats().fills) + SourceStats::get(server.stats().duplicates); };
+  CHECK(wait_until([&] { return seen() >= 61; }));
+  // A feed that reconnects and re-sends: still the same fills.
+  RawFeed again;
+  REQUIRE(again.open(server.port(), kToken) == 101);
+  again.send(maker + "\n" + other, true);
+  CHECK(wait_until([&] { return seen() >= 63; }));
+  CHECK(sink.size() == 4);
+  CHECK(SourceStats::get(server.stats().fills) == 4);
+  CHECK(SourceStats::get(server.stats().duplicates) == 59);
+  server.stop();
+}
+
+TEST_CASE("ingest server: silent connections do not lock the feed out, and past max_connections a feed gets 503",
+          "[integration][ingest]") {
+  AccountInterner accounts;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
+  CollectingSink sink;
+  SourceConfig config = ingest_config(false);
+  config.max_connections = 4;
+  IngestServer server(config, accounts, instruments, sink);
+  REQUIRE(server.start().ok());
+  LogCapture log;
+  asio::io_context ioc;
+  std::vector<std::unique_ptr<asio::ip::tcp::socket>> silent;
+  for (int i = 0; i < 64; ++i) {
+    silent.push_back(std::make_unique<asio::ip::tcp::socket>(ioc));
+    silent.back()->connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+  }
+  // The real feed still gets in, and its fills count.
+  const auto lines = native_lines(1, 5);
+  RawFeed feed;
+  REQUIRE(feed.open(server.port(), kToken) == 101);
+  feed.send(lines[0], true);
+  CHECK(wait_until([&] { return sink.size() == 1; }));
+  // Slots are taken after authentication: four feeds fit, the fifth is told 503.
+  std::vector<std::unique_ptr<RawFeed>> more;
+  for (int i = 0; i < 3; ++i) {
+    more.push_back(std::make_unique<RawFeed>());
+    CHECK(more.back()->open(server.port(), kToken) == 101);
+  }
+  CHECK(wait_until([&] { return server.open_sessions() == 4; }));
+  CHECK(upgrade_status(server.port(), kToken) == 503);
+  // A wrong token is logged with the peer, never with what was presented.
+  CHECK(upgrade_status(server.port(), "not-the-token-42") == 401);
+  CHECK_THAT(log.text(), Catch::Contains("\"feed login failed\" source=ingest-test peer=127.0.0.1 "
+                                         "reason=\"bad bearer token\""));
+  CHECK_THAT(log.text(), Catch::Contains("\"feed refused: max_connections open\" source=ingest-test"));
+  CHECK(log.text().find("not-the-token-42") == std::string::npos);
   server.stop();
 }
