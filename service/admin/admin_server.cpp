@@ -1,5 +1,6 @@
 #include "service/admin/admin_server.h"
 
+#include <algorithm>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -34,12 +35,24 @@ AdminServer::~AdminServer() { stop(); }
 
 std::uint16_t AdminServer::port() const { return io_->port; }
 
+AdminStats AdminServer::stats() const {
+  const AdminContext& c = *io_->context;
+  AdminStats s;
+  s.connections = static_cast<std::uint64_t>(std::max(0, c.connections.load(std::memory_order_relaxed)));
+  s.auth_failures = c.auth_failures.load(std::memory_order_relaxed);
+  s.over_capacity = c.over_capacity.load(std::memory_order_relaxed);
+  s.evicted = c.gate ? c.gate->evicted() : 0;
+  return s;
+}
+
 absl::Status AdminServer::start() {
   if (io_->running) return absl::FailedPreconditionError("admin: already started");
   AdminContext& ctx = *io_->context;
   ctx.max_request_bytes = config_.max_request_bytes;
   ctx.request_timeout_ns = config_.request_timeout_ns;
   ctx.max_connections = config_.listen.max_connections;
+  ctx.gate = std::make_shared<ConnectionGate>(static_cast<std::size_t>(config_.listen.max_connections),
+                                              kAdminMaxPendingPerPeer);
   auto tokens = TokenSet::load(config_.listen.tokens_file, config_.listen.tokens_env, config_.listen.allow_anonymous);
   if (!tokens.ok())
     return absl::Status(tokens.status().code(), str_cat("admin: ", std::string(tokens.status().message())));

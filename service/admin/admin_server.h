@@ -8,8 +8,10 @@
 //   GET /v1/accounts/{id}  one account: raw and scaled features, segment, distances to every
 //                          centroid, confidence, recent changes (404 when unknown)
 //
-// /v1/* requires "Authorization: Bearer <token>" (401 otherwise); /healthz, /readyz and
-// /metrics are open (probes and Prometheus). Only GET and HEAD; keep-alive; bounded requests.
+// /v1/* requires "Authorization: Bearer <token>" (401 otherwise, logged with the peer's address,
+// never the token); /healthz, /readyz and /metrics are open (probes and Prometheus) and answered
+// even while max_connections are held (admin_session.h, "Connections"). Only GET and HEAD;
+// keep-alive; bounded requests.
 //
 // Handlers run on the admin I/O thread, one request at a time: they may block briefly (e.g.
 // wait for a shard's answer) without touching the publisher or ingest. They must be set before
@@ -37,6 +39,14 @@ struct AdminHandlers {
   std::function<std::string()> metrics;                                         //!< Prometheus text format
 };
 
+//! Counters for metrics and tests; relaxed atomic reads, any thread.
+struct AdminStats {
+  std::uint64_t connections = 0;    //!< connections holding a slot of max_connections
+  std::uint64_t auth_failures = 0;  //!< /v1 requests answered 401 (each logged with the peer)
+  std::uint64_t over_capacity = 0;  //!< requests that came past max_connections (probes answered, others 503)
+  std::uint64_t evicted = 0;        //!< connections with no request yet, displaced by newer ones
+};
+
 class AdminServer {
  public:
   AdminServer(const AdminConfig& config, AdminHandlers handlers);
@@ -47,6 +57,8 @@ class AdminServer {
   absl::Status start();
   void stop();
   std::uint16_t port() const;
+  //! Valid after start().
+  AdminStats stats() const;
 
  private:
   struct Io;

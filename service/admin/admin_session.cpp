@@ -8,6 +8,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "protocol/publisher/admin_messages.h"
+#include "service/base/log.h"
 
 namespace segmentd {
 namespace {
@@ -117,11 +118,18 @@ Response handle(const Request& req, const AdminContext& ctx) {
 template <class Stream>
 class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
  public:
-  AdminSession(Stream&& stream, std::shared_ptr<const AdminContext> context)
-      : stream_(std::move(stream)), context_(std::move(context)) {}
-  ~AdminSession() { context_->connections.fetch_sub(1, std::memory_order_relaxed); }
+  AdminSession(Stream&& stream, std::shared_ptr<const AdminContext> context, std::string peer)
+      : stream_(std::move(stream)), context_(std::move(context)), peer_(std::move(peer)) {}
+  ~AdminSession() {
+    if (counted_) context_->connections.fetch_sub(1, std::memory_order_relaxed);
+  }
 
   void run() {
+    std::weak_ptr<AdminSession> weak = this->shared_from_this();
+    ticket_ = context_->gate->enter(peer_, [weak] {
+      if (auto self = weak.lock())
+        net::post(beast::get_lowest_layer(self->stream_).get_executor(), [self] { self->evicted(); });
+    });
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       do_read();
     } else {
@@ -148,7 +156,36 @@ class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
   void on_read(ErrorCode ec, std::size_t) {
     if (ec) return do_shutdown();
     Request req = parser_->release();
-    response_ = std::make_shared<Response>(handle(req, *context_));
+    bool over_capacity = false;
+    if (ticket_.waiting()) {  // the connection's first request: it takes a slot now, if one is free
+      ticket_.admit();
+      if (context_->connections.fetch_add(1, std::memory_order_relaxed) < context_->max_connections) {
+        counted_ = true;
+      } else {
+        context_->connections.fetch_sub(1, std::memory_order_relaxed);
+        over_capacity = true;
+      }
+    }
+    if (over_capacity) {
+      context_->over_capacity.fetch_add(1, std::memory_order_relaxed);
+      std::string_view path = req.target();
+      path = path.substr(0, path.find('?'));
+      // Probes and Prometheus are answered whatever holds the other slots; then the connection goes.
+      if (path == "/healthz" || path == "/readyz" || path == "/metrics")
+        response_ = std::make_shared<Response>(handle(req, *context_));
+      else
+        response_ = std::make_shared<Response>(
+            json_error(req, http::status::service_unavailable, "too_many_connections", "max_connections are open"));
+      response_->keep_alive(false);
+    } else {
+      response_ = std::make_shared<Response>(handle(req, *context_));
+    }
+    if (response_->result() == http::status::unauthorized) {
+      context_->auth_failures.fetch_add(1, std::memory_order_relaxed);
+      // Who tried, never what they presented.
+      SEGMENTD_LOG_WARN("admin", "admin login failed", {"peer", peer_},
+                        {"reason", req[http::field::authorization].empty() ? "no bearer token" : "bad bearer token"});
+    }
     if (req.method() == http::verb::head) response_->body().clear();
     http::async_write(stream_, *response_,
                       beast::bind_front_handler(&AdminSession::on_write, this->shared_from_this()));
@@ -171,8 +208,18 @@ class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
     }
   }
 
+  //! Displaced from the gate before its first request: closed (its pending read ends).
+  void evicted() {
+    if (!ticket_.waiting()) return;
+    ErrorCode ignored;
+    beast::get_lowest_layer(stream_).socket().close(ignored);
+  }
+
   Stream stream_;
   std::shared_ptr<const AdminContext> context_;
+  std::string peer_;      //!< the client's address, for logs
+  GateTicket ticket_;     //!< in the gate until the first request is read
+  bool counted_ = false;  //!< holds one of max_connections
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Response> response_;
@@ -181,17 +228,20 @@ class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
 }  // namespace
 
 void start_admin_connection(net::ip::tcp::socket socket, std::shared_ptr<const AdminContext> context) {
-  if (context->connections.fetch_add(1, std::memory_order_relaxed) >= context->max_connections) {
-    context->connections.fetch_sub(1, std::memory_order_relaxed);
-    return;  // over the limit: the socket closes as it goes out of scope
-  }
+  // No refusal here (admin_session.h, "Connections"): the gate bounds connections with no
+  // request yet, and max_connections those that sent one.
+  ErrorCode ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  std::string peer = ec ? std::string("?") : endpoint.address().to_string();
   if (context->tls) {
     using TlsStream = beast::ssl_stream<beast::tcp_stream>;
     std::make_shared<AdminSession<TlsStream>>(TlsStream(beast::tcp_stream(std::move(socket)), *context->tls),
-                                              std::move(context))
+                                              std::move(context), std::move(peer))
         ->run();
   } else {
-    std::make_shared<AdminSession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), std::move(context))->run();
+    std::make_shared<AdminSession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), std::move(context),
+                                                      std::move(peer))
+        ->run();
   }
 }
 

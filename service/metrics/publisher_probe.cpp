@@ -23,6 +23,8 @@ PublisherProbe::PublisherProbe(Metrics& m)
                             "Oldest sequence number a resume can start from (0 when the ring is empty).")),
       slow_closes_(counter(m, "segmentd_publisher_slow_consumer_closes_total",
                            "Sessions closed with 1008 slow consumer because their queue passed its byte limit.")),
+      catch_ups_(counter(m, "segmentd_publisher_catch_ups_total",
+                         "Subscriber queues past queue_limit_bytes that went on reading the replay ring.")),
       rejected_(counter(m, "segmentd_publisher_rejected_connections_total",
                         "Connections refused because max_connections were open.")),
       auth_failures_(
@@ -53,6 +55,7 @@ void PublisherProbe::collect() {
   ring_messages_.Set(static_cast<double>(s.ring_size));
   ring_first_seq_.Set(static_cast<double>(s.ring_first_seq));
   slow_closes_.sync(s.slow_consumer_closes);
+  catch_ups_.sync(s.catch_ups);
   rejected_.sync(s.rejected_connections);
   auth_failures_.sync(s.auth_failures);
   snapshots_.sync(s.snapshots);

@@ -4,6 +4,8 @@
 //   segmentd_publisher_connections                   open websocket connections
 //   segmentd_publisher_queued_bytes                  bytes waiting in every session's queue
 //   segmentd_publisher_slow_consumer_closes_total    sessions closed with 1008 "slow consumer"
+//   segmentd_publisher_catch_ups_total               queues past queue_limit_bytes that went on
+//                                                    reading the replay ring instead
 //   segmentd_publisher_rejected_connections_total    connections refused over max_connections
 //   segmentd_publisher_auth_failures_total           upgrades refused with 401
 //   segmentd_publisher_subscriptions_total{start}    subscriptions by how they began: snapshot | replay
@@ -32,6 +34,7 @@ struct PublisherSample {
   std::uint64_t connections = 0;
   std::int64_t queued_bytes = 0;
   std::uint64_t slow_consumer_closes = 0;
+  std::uint64_t catch_ups = 0;
   std::uint64_t rejected_connections = 0;
   std::uint64_t auth_failures = 0;
   std::uint64_t snapshots = 0;  //!< subscriptions started with a snapshot
@@ -59,7 +62,7 @@ class PublisherProbe {
   prometheus::Gauge& last_seq_;
   prometheus::Gauge& ring_messages_;
   prometheus::Gauge& ring_first_seq_;
-  CounterExport slow_closes_, rejected_, auth_failures_, snapshots_, replays_, messages_;
+  CounterExport slow_closes_, catch_ups_, rejected_, auth_failures_, snapshots_, replays_, messages_;
   std::mutex mu_;
   std::function<PublisherSample()> sampler_ ABSL_GUARDED_BY(mu_);
   Metrics::HookHandle hook_;

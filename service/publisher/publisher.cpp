@@ -70,6 +70,8 @@ absl::Status Publisher::start() {
   s.snapshot_chunk = config_.snapshot_chunk;
   s.close_timeout_ns = config_.close_timeout_ns;
   s.request_limits.max_filter_size = config_.max_filter_size;
+  context->gate =
+      std::make_shared<ConnectionGate>(static_cast<std::size_t>(config_.listen.max_connections), kMaxPendingPerPeer);
 
   auto tokens = TokenSet::load(config_.listen.tokens_file, config_.listen.tokens_env, config_.listen.allow_anonymous);
   if (!tokens.ok())

@@ -10,6 +10,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "protocol/publisher/publisher_messages.h"
+#include "service/base/connection_gate.h"
 #include "service/net/token_auth.h"
 #include "service/publisher/publisher_hub.h"
 
@@ -21,7 +22,9 @@ struct SessionOptions {
   std::size_t batch_frame_bytes = 64u << 10;  //!< batch mode: target bytes per frame
   std::size_t snapshot_chunk = 1000;          //!< accounts per snapshot message
   std::int64_t close_timeout_ns = 5'000'000'000;
-  std::int64_t handshake_timeout_ns = 10'000'000'000;
+  //! From accept to the upgrade request read (and TLS before it). Silent sockets are displaced in
+  //! the gate anyway; this bounds how long one may wait there when nobody displaces it.
+  std::int64_t handshake_timeout_ns = 5'000'000'000;
   pubmsg::RequestLimits request_limits;
 };
 
@@ -30,6 +33,11 @@ struct PublisherContext {
   SessionOptions session;
   TokenSet tokens;
   std::shared_ptr<boost::asio::ssl::context> tls;  //!< null = plain TCP
+  //! Connections not authenticated yet: at most max_connections, kMaxPendingPerPeer per address.
+  std::shared_ptr<ConnectionGate> gate;
 };
+
+//! Unauthenticated connections one address may have waiting at once (PublisherContext::gate).
+inline constexpr std::size_t kMaxPendingPerPeer = 16;
 
 }  // namespace segmentd

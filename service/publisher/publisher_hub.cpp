@@ -141,11 +141,20 @@ void PublisherHub::flush_locked(std::vector<std::shared_ptr<Subscriber>>& alive)
   pending_->entries.reserve(batch->entries.size());
   pending_->offsets.reserve(batch->entries.size());
   pending_->joined.reserve(batch->joined.size());
-  for (const Registration& r : sessions_) {
-    if (!r.attached) continue;
-    if (auto s = r.session.lock()) {
-      s->deliver(batch);
-      alive.push_back(std::move(s));
+  const std::uint64_t ring_first = ring_.empty() ? 0 : ring_.front().seq;
+  for (Registration& r : sessions_) {
+    if (r.attached) {
+      if (auto s = r.session.lock()) {
+        s->deliver(batch);
+        alive.push_back(std::move(s));
+      }
+    } else if (r.catch_up_from != 0 && !r.told_behind && r.catch_up_from < ring_first) {
+      // Catching up, and the ring has dropped what it reads next: it cannot catch up any more.
+      r.told_behind = true;
+      if (auto s = r.session.lock()) {
+        s->fell_behind();
+        alive.push_back(std::move(s));
+      }
     }
   }
 }
@@ -252,7 +261,7 @@ void PublisherHub::remove_session(std::uint64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   for (std::size_t i = 0; i < sessions_.size(); ++i) {
     if (sessions_[i].id != id) continue;
-    if (sessions_[i].attached) subscribers_.fetch_sub(1, std::memory_order_relaxed);
+    if (sessions_[i].attached || sessions_[i].catch_up_from != 0) subscribers_.fetch_sub(1, std::memory_order_relaxed);
     sessions_[i] = std::move(sessions_.back());
     sessions_.pop_back();
     return;
@@ -262,7 +271,6 @@ void PublisherHub::remove_session(std::uint64_t id) {
 void PublisherHub::attach(std::uint64_t id, std::optional<std::uint64_t> since_seq, SubscriberFilter& filter,
                           SubscribeStart* start) {
   std::vector<std::shared_ptr<Subscriber>> alive;  // see publish_changes
-  std::shared_ptr<PublishBatch> replay_batch;
   {
     std::lock_guard<std::mutex> lock(mu_);
     // Everything published so far goes to the sessions attached so far: this one starts after it.
@@ -281,36 +289,39 @@ void PublisherHub::attach(std::uint64_t id, std::optional<std::uint64_t> since_s
       }
     }
     if (replay) {
+      // Nothing is captured or queued: the session reads the ring at its own pace (catch_up()),
+      // so a long replay is never counted against its queue limit at once.
       start->mode = pubmsg::StartMode::kReplay;
-      replay_batch = std::make_shared<PublishBatch>();
-      if (*since_seq < seq_) {
-        // Only the entries under the lock (reference counts); their text is joined after it.
-        auto first = ring_.begin() + static_cast<std::ptrdiff_t>(*since_seq + 1 - ring_.front().seq);
-        replay_batch->entries.assign(first, ring_.end());
+      // Nothing to replay (since_seq is the last seq): attached at once, as a snapshot is.
+      for (Registration& r : sessions_) {
+        if (r.id != id || r.attached || r.catch_up_from != 0) continue;
+        if (*since_seq == seq_) {
+          r.attached = true;
+        } else {
+          r.catch_up_from = *since_seq + 1;
+          start->catching_up = true;
+        }
+        r.told_behind = false;
+        subscribers_.fetch_add(1, std::memory_order_relaxed);
       }
       replays_.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      start->mode = pubmsg::StartMode::kSnapshot;
-      start->model = model_;
-      start->segments = segments_;
-      // Capture: the pages as they are now. Publishers copy a page before writing to it from
-      // now on (its generation is older), so these stay the state at start->seq.
-      start->pages.assign(pages_.begin(), pages_.end());
-      start->accounts = accounts_;
-      ++capture_generation_;
-      snapshots_.fetch_add(1, std::memory_order_relaxed);
+      return;
     }
+    start->mode = pubmsg::StartMode::kSnapshot;
+    start->model = model_;
+    start->segments = segments_;
+    // Capture: the pages as they are now. Publishers copy a page before writing to it from
+    // now on (its generation is older), so these stay the state at start->seq.
+    start->pages.assign(pages_.begin(), pages_.end());
+    start->accounts = accounts_;
+    ++capture_generation_;
+    snapshots_.fetch_add(1, std::memory_order_relaxed);
     for (Registration& r : sessions_) {
       if (r.id == id && !r.attached) {
         r.attached = true;
         subscribers_.fetch_add(1, std::memory_order_relaxed);
       }
     }
-  }
-  if (start->mode == pubmsg::StartMode::kReplay) {
-    replay_batch->join_entries();
-    start->replay = std::move(replay_batch);
-    return;
   }
   // The rows, read from the immutable capture without the lock.
   auto take = [&](AccountId a) {
@@ -328,11 +339,58 @@ void PublisherHub::attach(std::uint64_t id, std::optional<std::uint64_t> since_s
   }
 }
 
+CatchUp PublisherHub::catch_up(std::uint64_t id, std::uint64_t from_seq, std::size_t max_bytes,
+                               std::shared_ptr<PublishBatch>* out) {
+  std::vector<std::shared_ptr<Subscriber>> alive;  // see publish_changes
+  auto batch = std::make_shared<PublishBatch>();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Registration* r = nullptr;
+    for (Registration& x : sessions_)
+      if (x.id == id) r = &x;
+    if (r == nullptr) return CatchUp::kGone;
+    if (r->attached) return CatchUp::kAttached;        // nothing was left to replay at attach()
+    if (r->catch_up_from == 0) return CatchUp::kGone;  // detached
+    if (from_seq > seq_) {
+      // Read to the end. What is pending (published, in the ring, not yet delivered) goes to the
+      // sessions attached so far; this one has read it from the ring and receives what follows.
+      flush_locked(alive);
+      r->attached = true;
+      r->catch_up_from = 0;
+      return CatchUp::kAttached;
+    }
+    if (ring_.empty() || from_seq < ring_.front().seq) return CatchUp::kGone;
+    // Only the entries under the lock (reference counts); their text is joined after it.
+    std::size_t bytes = 0;
+    for (auto it = ring_.begin() + static_cast<std::ptrdiff_t>(from_seq - ring_.front().seq);
+         it != ring_.end() && (batch->entries.empty() || bytes < max_bytes); ++it) {
+      batch->entries.push_back(*it);
+      bytes += it->size;
+    }
+    r->catch_up_from = batch->entries.back().seq + 1;
+  }
+  batch->join_entries();
+  *out = std::move(batch);
+  return CatchUp::kEntries;
+}
+
+void PublisherHub::detach_to_catch_up(std::uint64_t id, std::uint64_t from_seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Registration& r : sessions_) {
+    if (r.id != id || !r.attached) continue;
+    r.attached = false;
+    r.catch_up_from = std::max<std::uint64_t>(1, from_seq);
+    r.told_behind = false;
+  }
+  catch_ups_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void PublisherHub::detach(std::uint64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   for (Registration& r : sessions_) {
-    if (r.id == id && r.attached) {
+    if (r.id == id && (r.attached || r.catch_up_from != 0)) {
       r.attached = false;
+      r.catch_up_from = 0;
       subscribers_.fetch_sub(1, std::memory_order_relaxed);
     }
   }
@@ -358,6 +416,7 @@ PublisherStats PublisherHub::stats() const {
   s.subscribers = r(subscribers_);
   s.queued_bytes = r(queued_bytes_);
   s.slow_consumer_closes = r(slow_consumer_closes_);
+  s.catch_ups = r(catch_ups_);
   s.rejected_connections = r(rejected_connections_);
   s.auth_failures = r(auth_failures_);
   s.snapshots = r(snapshots_);

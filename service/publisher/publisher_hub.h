@@ -16,11 +16,19 @@
 //    to every attached subscriber, still under mu_, so that every session receives batches in
 //    seq order. Without a flush scheduler (no I/O threads, e.g. unit tests) publish_* flush at
 //    once.
-//  * attach() (a session's strand): flushes what is pending, then decides snapshot or replay
-//    and captures what the session needs at seq S, and registers it, atomically — so the session
-//    sees exactly the messages > S. A snapshot capture copies only the page pointers of the
-//    copy-on-write assignment table (O(accounts / kAssignmentPage)); the rows are read after mu_
-//    is released, and publishers copy a page before writing to it if a snapshot captured it.
+//  * attach() (a session's strand): flushes what is pending, then decides snapshot or replay.
+//    A snapshot captures what the session needs at seq S and registers it for delivery,
+//    atomically — so the session sees exactly the messages > S. A snapshot capture copies only
+//    the page pointers of the copy-on-write assignment table (O(accounts / kAssignmentPage)); the
+//    rows are read after mu_ is released, and publishers copy a page before writing to it if a
+//    snapshot captured it. A replay registers the session as catching up instead (below).
+//  * catch_up() (a session's strand): a session that resumes with since_seq, or whose queue
+//    passed its limit, is not delivered to: it reads the ring at its own pace, one bounded
+//    chunk per call, and is attached (after a flush, as in attach()) by the call that finds
+//    nothing more to read. Nothing of it is queued by the hub, so a resume never starts over
+//    the session's queue limit, and a burst larger than the limit costs a reader that keeps
+//    reading nothing. flush() posts fell_behind() to a catching-up session whose next message
+//    has left the ring: that one is really too slow (closed 1008).
 // Never held across I/O. Counters read by stats() are atomics (metrics never take mu_).
 
 #include <atomic>
@@ -36,8 +44,8 @@
 
 #include <mutex>  // std::mutex: Debian's Abseil is not TSan-instrumented
 #include "absl/base/thread_annotations.h"
-#include "absl/status/status.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "core/account_interner.h"
 #include "core/checkpoint_io.h"
 #include "core/model.h"
@@ -167,8 +175,10 @@ struct SubscribeStart {
   AssignmentPages pages;  //!< the assignment table at seq (immutable pages)
   std::size_t accounts = 0;
   std::vector<Row> rows;  //!< built by attach() from the capture, after releasing the hub's mutex
-  // mode kReplay: the ring's messages after since_seq (unfiltered).
-  BatchPtr replay;
+  // mode kReplay: nothing captured; unless there is nothing to replay (since_seq == seq: then
+  // attached at once, as a snapshot is), the session reads the ring from since_seq + 1 with
+  // PublisherHub::catch_up().
+  bool catching_up = false;
 };
 
 //! A websocket session as the hub sees it. Implementations must not block in any method.
@@ -179,6 +189,16 @@ class Subscriber {
   virtual void deliver(BatchPtr batch) = 0;
   //! The server is stopping: close with 1001 "going away".
   virtual void shutdown() = 0;
+  //! Called with the hub's mutex held, only while the session catches up: the ring no longer
+  //! holds the next message it needs. Must only post (the session closes 1008).
+  virtual void fell_behind() {}
+};
+
+//! What PublisherHub::catch_up() did.
+enum class CatchUp : std::uint8_t {
+  kEntries,   //!< messages from from_seq on are in the batch; call again after writing them
+  kAttached,  //!< nothing left to read: the session is attached and receives every batch > from_seq - 1
+  kGone,      //!< from_seq has left the ring: the session fell too far behind
 };
 
 struct PublisherHubOptions {
@@ -199,6 +219,7 @@ struct PublisherStats {
   std::uint64_t subscribers = 0;     //!< attached (subscribed) sessions
   std::int64_t queued_bytes = 0;     //!< bytes waiting in every session's queue
   std::uint64_t slow_consumer_closes = 0;
+  std::uint64_t catch_ups = 0;             //!< queues past queue_limit_bytes that went on reading the ring instead
   std::uint64_t rejected_connections = 0;  //!< over max_connections
   std::uint64_t auth_failures = 0;
   std::uint64_t snapshots = 0;           //!< subscriptions started by a snapshot
@@ -255,9 +276,20 @@ class PublisherHub {
   //! Registers a session for shutdown(); returns its id.
   std::uint64_t add_session(std::weak_ptr<Subscriber> session) ABSL_LOCKS_EXCLUDED(mu_);
   void remove_session(std::uint64_t id) ABSL_LOCKS_EXCLUDED(mu_);
-  //! Attaches session `id` with `filter`: fills `start` and from now on delivers every batch.
+  //! Subscribes session `id` with `filter`: fills `start`. A snapshot start is attached at once
+  //! (every batch after start->seq is delivered); a replay start catches up first (catch_up()
+  //! from since_seq + 1).
   void attach(std::uint64_t id, std::optional<std::uint64_t> since_seq, SubscriberFilter& filter, SubscribeStart* start)
       ABSL_LOCKS_EXCLUDED(mu_);
+  //! A session that is not delivered to reads the ring: up to `max_bytes` (at least one message)
+  //! of the messages from `from_seq` on into `*out` (heartbeats are not in the ring). When
+  //! from_seq is past the last seq, attaches the session instead. Also what a session whose
+  //! queue passed its limit does: detach_to_catch_up(), then catch_up() from its first unsent seq.
+  CatchUp catch_up(std::uint64_t id, std::uint64_t from_seq, std::size_t max_bytes, std::shared_ptr<PublishBatch>* out)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  //! Stops delivering to session `id`, which will catch up from `from_seq` (its queue passed its
+  //! limit; what it had queued is dropped, the ring holds it).
+  void detach_to_catch_up(std::uint64_t id, std::uint64_t from_seq) ABSL_LOCKS_EXCLUDED(mu_);
   void detach(std::uint64_t id) ABSL_LOCKS_EXCLUDED(mu_);
   //! Asks every session to close (server stop).
   void shutdown_all() ABSL_LOCKS_EXCLUDED(mu_);
@@ -287,6 +319,9 @@ class PublisherHub {
     std::uint64_t id;
     std::weak_ptr<Subscriber> session;
     bool attached = false;
+    //! Not attached, reading the ring: the next seq it needs (0 = not catching up).
+    std::uint64_t catch_up_from = 0;
+    bool told_behind = false;  //!< fell_behind() was posted
   };
 
   void append_to_ring(const PublishedEntry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -333,6 +368,7 @@ class PublisherHub {
   alignas(64) std::atomic<std::int64_t> queued_bytes_{0};  //!< hot: every session, every batch
   alignas(64) std::atomic<int> connections_{0};
   std::atomic<std::uint64_t> slow_consumer_closes_{0};
+  std::atomic<std::uint64_t> catch_ups_{0};
   std::atomic<std::uint64_t> rejected_connections_{0};
   std::atomic<std::uint64_t> auth_failures_{0};
   std::atomic<std::uint64_t> bad_requests_{0};

@@ -19,6 +19,7 @@
 
 #include "core/str_cat.h"
 #include "protocol/publisher/publisher_messages.h"
+#include "service/base/log.h"
 
 namespace segmentd {
 namespace {
@@ -42,19 +43,31 @@ std::int64_t wall_ns() {
 // batch, with the indices this subscriber's filter picked), the session's own control messages,
 // or the place of a pending snapshot whose chunks are encoded one at a time, just before they
 // are written, so a large snapshot never sits encoded in memory. queued_bytes_ counts every
-// queued and in-flight byte except snapshot chunks; past queue_limit_bytes the session is closed
-// with 1008 "slow consumer" and its queue dropped, which is what keeps the publisher (and every
-// other subscriber) independent of this one's pace.
+// queued and in-flight byte except snapshot chunks.
+//
+// Catching up: a resume (since_seq) is not queued at once; the session reads the hub's replay
+// ring one chunk at a time, whenever its queue is empty, and is attached to the live stream by
+// the read that finds nothing more (PublisherHub::catch_up). When live batches push the queue
+// past queue_limit_bytes (a burst, such as the first assignments after warm-up, or a reader
+// slower than the stream for a while), the queued batches are dropped — the ring holds them —
+// and the session catches up the same way from its first unsent seq. A subscriber that keeps
+// reading is therefore never closed for a burst; one is closed 1008 "slow consumer" only when the
+// ring has dropped a message it has not received yet (it fell replay_ring messages behind), or
+// when its own replies (pongs, errors) pass the limit. Memory per session stays bounded by
+// queue_limit_bytes, which is what keeps the publisher (and every other subscriber) independent
+// of this one's pace.
 template <class Stream>
 class WebsocketSession final : public Subscriber, public std::enable_shared_from_this<WebsocketSession<Stream>> {
  public:
-  WebsocketSession(Stream&& stream, std::shared_ptr<const PublisherContext> context, ConnectionSlot slot)
+  WebsocketSession(Stream&& stream, std::shared_ptr<const PublisherContext> context, ConnectionSlot slot,
+                   std::string peer)
       : ws_(std::move(stream)),
         executor_(ws_.get_executor()),
         context_(std::move(context)),
         hub_(*context_->hub),
         options_(context_->session),
         slot_(std::move(slot)),
+        peer_(std::move(peer)),
         close_timer_(executor_) {}
 
   ~WebsocketSession() override {
@@ -82,6 +95,11 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
   void shutdown() override {
     net::post(executor_, [self = this->shared_from_this()] {
       self->begin_close(websocket::close_code::going_away, "server stopping");
+    });
+  }
+  void fell_behind() override {
+    net::post(executor_, [self = this->shared_from_this()] {
+      if (self->catching_up_) self->close_slow_consumer("the replay ring dropped what it had not read yet");
     });
   }
 
@@ -127,6 +145,7 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
       close_timer_.cancel();
       if (attached_) hub_.detach(id_);
       attached_ = false;
+      catching_up_ = false;
       return fail(ec, "read");
     }
     if (state_ != State::kOpen) {  // closing: ignore what the client still sends
@@ -183,11 +202,16 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
     // From here on, every batch after start.seq is already posted behind this handler.
     std::string ack;
     pubmsg::append_subscribed(ack, start.mode, start.why, start.since_seq, start.seq, start.ring_first_seq);
-    enqueue_own(std::move(ack));
     if (start.mode == pubmsg::StartMode::kReplay) {
-      BatchPtr replay = std::move(start.replay);
-      on_batch(std::move(replay));
+      // The messages after since_seq are read from the ring as the client takes them (unless
+      // there were none: then the hub attached this session already, and batches follow).
+      catching_up_ = start.catching_up;
+      next_seq_ = start.since_seq.value_or(0) + 1;
+      enqueue_own(std::move(ack));
+      do_write();
     } else {
+      next_seq_ = start.seq + 1;
+      enqueue_own(std::move(ack));
       SnapshotCursor cursor;
       const std::size_t chunk = std::max<std::size_t>(1, options_.snapshot_chunk);
       cursor.chunks = static_cast<std::uint32_t>(std::max<std::size_t>(1, (start.rows.size() + chunk - 1) / chunk));
@@ -204,6 +228,7 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
     if (!attached_) return send_error(pubmsg::ErrorCode::kNotSubscribed, "not subscribed");
     hub_.detach(id_);
     attached_ = false;
+    catching_up_ = false;
     // Drop what this subscription still had queued; batches already posted are dropped in
     // on_batch (attached_ is false).
     std::deque<Item> keep;
@@ -251,34 +276,94 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
     do_write();
   }
 
+  //! A live batch (the hub's delivery).
   void on_batch(BatchPtr batch) {
-    if (!attached_ || state_ != State::kOpen || batch->entries.empty()) return;
-    Item item;
-    item.kind = Item::Kind::kBatch;
-    if (filter_.kind() == pubmsg::Filter::Kind::kAll) {
-      item.bytes = batch->bytes;
-    } else {
-      for (std::uint32_t i = 0; i < batch->entries.size(); ++i) {
-        if (!filter_.matches(batch->entries[i])) continue;
-        item.picks.push_back(i);
-        item.bytes += batch->entries[i].size;
-      }
-      if (item.picks.empty()) return;
-      if (item.picks.size() == batch->entries.size()) item.picks.clear();  // all: share the batch's text
-    }
-    item.batch = std::move(batch);
-    count(item.bytes);
-    queue_.push_back(std::move(item));
+    // While catching up, the ring is read instead (this batch was posted before the detach).
+    if (!attached_ || catching_up_ || state_ != State::kOpen) return;
+    if (!queue_batch(std::move(batch))) return;
     if (!check_queue_limit()) return;
     do_write();
   }
 
-  //! False (and the session closing) when the queue is over its limit.
+  //! Queues the messages of `batch` this subscriber takes: those its filter picks, and none it
+  //! already has (seq below next_seq_: a batch posted before a catch-up, delivered after it).
+  //! False when nothing was queued.
+  bool queue_batch(BatchPtr batch) {
+    if (batch->entries.empty()) return false;
+    Item item;
+    item.kind = Item::Kind::kBatch;
+    const std::uint64_t next = next_seq_;
+    auto wanted = [&](const PublishedEntry& e) {
+      // A heartbeat carries the last seq at its time: stale only when older than what was sent.
+      const bool fresh = e.kind == PublishedEntry::Kind::kHeartbeat ? e.seq + 1 >= next : e.seq >= next;
+      return fresh && filter_.matches(e);
+    };
+    for (std::uint32_t i = 0; i < batch->entries.size(); ++i) {
+      const PublishedEntry& e = batch->entries[i];
+      if (e.kind != PublishedEntry::Kind::kHeartbeat) next_seq_ = std::max(next_seq_, e.seq + 1);
+      if (!wanted(e)) continue;
+      item.picks.push_back(i);
+      item.bytes += e.size;
+    }
+    if (item.picks.empty()) return false;
+    if (item.picks.size() == batch->entries.size()) item.picks.clear();  // all: share the batch's text
+    item.batch = std::move(batch);
+    count(item.bytes);
+    queue_.push_back(std::move(item));
+    return true;
+  }
+
+  //! Over the limit: live batches are dropped and read again from the ring at the client's pace
+  //! (see the class comment); false (and the session closing) when that is not enough.
   bool check_queue_limit() {
     if (queued_bytes_ <= options_.queue_limit_bytes) return true;
-    hub_.count_slow_consumer();
-    begin_close(websocket::close_code::policy_error, "slow consumer");
+    if (attached_ && !catching_up_) {
+      std::optional<std::uint64_t> from;  // the first message queued and not yet written
+      std::deque<Item> keep;
+      for (Item& item : queue_) {
+        if (item.kind != Item::Kind::kBatch) {
+          keep.push_back(std::move(item));
+          continue;
+        }
+        for (std::size_t k = item.next; !from && k < entry_count(item); ++k) {
+          const PublishedEntry& e = item.batch->entries[item.picks.empty() ? k : item.picks[k]];
+          if (e.kind != PublishedEntry::Kind::kHeartbeat) from = e.seq;
+        }
+        uncount(item.bytes);
+      }
+      queue_ = std::move(keep);
+      next_seq_ = from.value_or(next_seq_);
+      catching_up_ = true;
+      hub_.detach_to_catch_up(id_, next_seq_);
+      SEGMENTD_LOG_INFO("publisher", "subscriber behind: reading on from the replay ring", {"peer", peer_},
+                        {"from_seq", next_seq_}, {"queue_limit_bytes", options_.queue_limit_bytes});
+      if (queued_bytes_ <= options_.queue_limit_bytes) return true;
+    }
+    close_slow_consumer("its queue passed queue_limit_bytes");
     return false;
+  }
+
+  void close_slow_consumer(const char* why) {
+    if (state_ != State::kOpen) return;
+    hub_.count_slow_consumer();
+    SEGMENTD_LOG_WARN("publisher", "subscriber closed 1008: slow consumer", {"peer", peer_}, {"why", why},
+                      {"queued_bytes", queued_bytes_}, {"next_seq", next_seq_});
+    begin_close(websocket::close_code::policy_error, "slow consumer");
+  }
+
+  //! Catching up with an empty queue: the next chunk of the ring, or the live stream once read to
+  //! its end. Chunks are at most half the queue limit, so the live batches that follow fit.
+  void pull_from_ring() {
+    const std::size_t chunk_bytes = std::max<std::size_t>(
+        1, std::min(std::max<std::size_t>(options_.batch_frame_bytes, 64u << 10), options_.queue_limit_bytes / 2));
+    while (catching_up_ && queue_.empty() && state_ == State::kOpen) {
+      std::shared_ptr<PublishBatch> chunk;
+      switch (hub_.catch_up(id_, next_seq_, chunk_bytes, &chunk)) {
+        case CatchUp::kAttached: catching_up_ = false; return;
+        case CatchUp::kGone: return close_slow_consumer("the replay ring dropped what it had not read yet");
+        case CatchUp::kEntries: queue_batch(std::move(chunk)); break;
+      }
+    }
   }
 
   // ---------------------------------------------------------------- writing
@@ -373,7 +458,9 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
   // One async_write per frame. Batch mode packs everything queued, up to batch_frame_bytes, into
   // one frame; without batch mode a frame is one message (the protocol's unit).
   void do_write() {
-    if (writing_ || state_ != State::kOpen || queue_.empty()) return;
+    if (writing_ || state_ != State::kOpen) return;
+    if (queue_.empty() && catching_up_) pull_from_ring();
+    if (queue_.empty() || state_ != State::kOpen) return;
     pieces_.clear();
     frame_text_.clear();
     messages_in_frame_ = 0;
@@ -470,6 +557,7 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
     close_reason_ = websocket::close_reason(code, reason);
     if (attached_) hub_.detach(id_);
     attached_ = false;
+    catching_up_ = false;
     for (Item& item : queue_) uncount(item.bytes);
     queue_.clear();
     snapshot_.reset();
@@ -505,6 +593,7 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
   PublisherHub& hub_;
   const SessionOptions& options_;
   ConnectionSlot slot_;
+  const std::string peer_;  //!< the client's address, for logs
   net::steady_timer close_timer_;
   std::uint64_t id_ = 0;
   State state_ = State::kHandshake;
@@ -513,7 +602,9 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
   bool discarding_ = false;  //!< inside an oversized client frame
 
   SubscriberFilter filter_;
-  bool attached_ = false;
+  bool attached_ = false;       //!< subscribed (delivered to, or catching up)
+  bool catching_up_ = false;    //!< subscribed, reading the ring instead of live batches
+  std::uint64_t next_seq_ = 1;  //!< the first seq not queued yet
   bool batch_mode_ = false;
   std::optional<SnapshotCursor> snapshot_;
 
@@ -537,16 +628,17 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
 
 template <class Stream>
 void run_websocket_session(Stream&& stream, http::request<http::string_body> request,
-                           std::shared_ptr<const PublisherContext> context, ConnectionSlot slot) {
-  std::make_shared<WebsocketSession<Stream>>(std::move(stream), std::move(context), std::move(slot))
+                           std::shared_ptr<const PublisherContext> context, ConnectionSlot slot, std::string peer) {
+  std::make_shared<WebsocketSession<Stream>>(std::move(stream), std::move(context), std::move(slot), std::move(peer))
       ->run(std::move(request));
 }
 
 template void run_websocket_session<beast::tcp_stream>(beast::tcp_stream&&, http::request<http::string_body>,
-                                                       std::shared_ptr<const PublisherContext>, ConnectionSlot);
+                                                       std::shared_ptr<const PublisherContext>, ConnectionSlot,
+                                                       std::string);
 template void run_websocket_session<beast::ssl_stream<beast::tcp_stream>>(beast::ssl_stream<beast::tcp_stream>&&,
                                                                           http::request<http::string_body>,
                                                                           std::shared_ptr<const PublisherContext>,
-                                                                          ConnectionSlot);
+                                                                          ConnectionSlot, std::string);
 
 }  // namespace segmentd

@@ -18,7 +18,11 @@ set(publisher_cases
   test_limits
   test_schemas_validate_real_output
   test_admin_server_http_layer
-  test_tls)
+  test_tls
+  test_resume_larger_than_the_queue_limit_is_streamed
+  test_burst_larger_than_the_queue_limit_reaches_a_reading_subscriber
+  test_silent_sockets_lock_out_neither_subscribers_nor_health
+  test_failed_logins_and_slow_consumer_closes_are_logged)
 # These also run under the tsan preset (label "tsan"): the harness's io threads, the flush timer,
 # the publishing thread and snapshots race there if anywhere. A race report makes the harness exit
 # non-zero (TSAN_OPTIONS halt_on_error=1), which the test asserts at stop.
@@ -29,7 +33,10 @@ set(publisher_tsan_cases
   test_batch_mode
   test_batch_frames_are_the_shared_messages_joined
   test_admin_server_http_layer
-  test_tls)
+  test_tls
+  test_resume_larger_than_the_queue_limit_is_streamed
+  test_burst_larger_than_the_queue_limit_reaches_a_reading_subscriber
+  test_silent_sockets_lock_out_neither_subscribers_nor_health)
 foreach(case ${publisher_cases})
   add_test(NAME integration/publisher/${case}
     COMMAND ${SEGMENTD_SYSTEM_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/publisher_test.py

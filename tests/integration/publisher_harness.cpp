@@ -7,11 +7,11 @@
 //   publish N [B]   publish the next N changes, B per publish_changes call (default N) → "OK <last_seq>"
 //   model           publish the next model version                          → "OK <last_seq>"
 //   sources 0|1     what the scripted readiness check "sources" reports     → "OK"
-//   stats           → "STATS {json}" (publisher counters)
+//   stats           → "STATS {json}" (publisher counters, and the admin server's as admin_*)
 //   quit            stop the servers and exit 0
 //
 // Options: --queue-limit BYTES --ring N --chunk N --heartbeat-ms MS --max-connections N
-//          --max-filter N --max-frame BYTES --tls CERT KEY
+//          --admin-max-connections N --max-filter N --max-frame BYTES --tls CERT KEY
 // Tokens: SEGMENTD_TEST_TOKENS (environment), for both servers.
 
 #include <cstdio>
@@ -141,13 +141,15 @@ struct Script {
   }
 };
 
-std::string stats_json(const PublisherStats& s) {
+std::string stats_json(const PublisherStats& s, const AdminStats& a) {
   return str_cat("{\"last_seq\":", s.last_seq, ",\"ring_first_seq\":", s.ring_first_seq, ",\"ring_size\":", s.ring_size,
                  ",\"connections\":", s.connections, ",\"subscribers\":", s.subscribers,
                  ",\"queued_bytes\":", s.queued_bytes, ",\"slow_consumer_closes\":", s.slow_consumer_closes,
                  ",\"rejected_connections\":", s.rejected_connections, ",\"auth_failures\":", s.auth_failures,
                  ",\"snapshots\":", s.snapshots, ",\"replays\":", s.replays, ",\"bad_requests\":", s.bad_requests,
-                 ",\"messages_published\":", s.messages_published, "}");
+                 ",\"messages_published\":", s.messages_published, ",\"catch_ups\":", s.catch_ups,
+                 ",\"admin_auth_failures\":", a.auth_failures, ",\"admin_evicted\":", a.evicted,
+                 ",\"admin_over_capacity\":", a.over_capacity, "}");
 }
 
 }  // namespace
@@ -182,6 +184,8 @@ int main(int argc, char** argv) {
       pc.heartbeat_interval_ns = std::strtoll(next(), nullptr, 10) * 1'000'000;
     else if (a == "--max-connections")
       pc.listen.max_connections = std::atoi(next());
+    else if (a == "--admin-max-connections")
+      ac.listen.max_connections = std::atoi(next());
     else if (a == "--max-filter")
       pc.max_filter_size = std::strtoull(next(), nullptr, 10);
     else if (a == "--flush-us")
@@ -263,7 +267,7 @@ int main(int argc, char** argv) {
       script.sources = v != 0;
       std::printf("OK\n");
     } else if (cmd == "stats") {
-      std::printf("STATS %s\n", stats_json(publisher.stats()).c_str());
+      std::printf("STATS %s\n", stats_json(publisher.stats(), admin.stats()).c_str());
     } else if (cmd == "quit") {
       break;
     } else {

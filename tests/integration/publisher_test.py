@@ -14,6 +14,7 @@ harness reports); ctest's TIMEOUT is the only guard against a hang.
 
 import argparse
 import asyncio
+import http.client
 import json
 import os
 import socket
@@ -45,8 +46,10 @@ OTHER_TOKEN = "second-token"
 class Harness:
     """The harness process: start(), cmd(), publish(), stats(), stop()."""
 
-    def __init__(self, *options):
+    def __init__(self, *options, capture_log=False):
         self.options = [str(o) for o in options]
+        self.capture_log = capture_log  # keep the harness's stderr (its log lines) in self.log
+        self.log = ""
         self.proc = None
         self.ws_port = self.admin_port = None
         self.scheme = "ws"
@@ -55,7 +58,8 @@ class Harness:
     async def start(self):
         env = dict(os.environ, SEGMENTD_TEST_TOKENS=f"{TOKEN},{OTHER_TOKEN}")
         self.proc = await asyncio.create_subprocess_exec(
-            ARGS.harness, *self.options, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+            ARGS.harness, *self.options, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if self.capture_log else None, env=env)
         line = (await self.proc.stdout.readline()).decode().split()
         assert line and line[0] == "READY", f"harness did not start: {line}"
         self.ws_port, self.admin_port = int(line[1]), int(line[2])
@@ -92,6 +96,8 @@ class Harness:
                 await self.proc.stdin.drain()
             except (BrokenPipeError, ConnectionResetError):
                 pass  # it died since: its exit code below says how
+        if self.capture_log:
+            self.log = (await self.proc.stderr.read()).decode()
         code = await self.proc.wait()
         assert code == 0, f"harness exited with {code}"
 
@@ -291,7 +297,9 @@ class PublisherTest(unittest.TestCase):
 
     def test_slow_consumer_closed_fast_keeps_up(self):
         async def body():
-            h = await Harness("--queue-limit", 65536).start()
+            # A subscriber past its queue limit reads on from the ring; it is closed once the ring
+            # has dropped what it has not read: a small ring gets there sooner.
+            h = await Harness("--queue-limit", 65536, "--ring", 5000).start()
             try:
                 # The fast client reads whatever arrives (an unbounded library queue).
                 fast = await h.connect(max_queue=None)
@@ -335,6 +343,133 @@ class PublisherTest(unittest.TestCase):
                 await fast.close()
             finally:
                 await h.stop()
+        run(body())
+
+    def test_resume_larger_than_the_queue_limit_is_streamed(self):
+        """Issue 17, item 4: a resume whose replay is larger than queue_limit_bytes is read from the
+        ring at the client's pace, not queued at once (which closed it 1008 before one message)."""
+        async def body():
+            h = await Harness("--queue-limit", 65536).start()
+            try:
+                ws = await h.connect(max_queue=None)
+                await subscribe(ws, since_seq=0)
+                first = await h.publish(100)
+                seen = await read_until(ws, first)
+                await ws.close()
+                # While it is away: ten times its queue limit.
+                last = await h.publish(3000, 100)
+                ws = await h.connect(max_queue=None)
+                sub = await subscribe(ws, since_seq=first)
+                self.assertEqual(sub["mode"], "replay")
+                await read_until(ws, last, seen)
+                # And live again afterwards, without a gap.
+                last = await h.publish(50)
+                await read_until(ws, last, seen)
+                assert_gap_free(self, seen, 1)
+                self.assertEqual(seen[-1]["seq"], last)
+                self.assertEqual((await h.stats())["slow_consumer_closes"], 0)
+                await ws.close()
+            finally:
+                await h.stop()
+        run(body())
+
+    def test_burst_larger_than_the_queue_limit_reaches_a_reading_subscriber(self):
+        """Issue 17, item 4: one publish larger than queue_limit_bytes (the first assignments after
+        warm-up) does not close a subscriber that reads: it reads on from the ring, then live."""
+        async def body():
+            h = await Harness("--queue-limit", 65536).start()
+            try:
+                ws = await h.connect(max_queue=None)
+                await subscribe(ws)  # a snapshot of nothing yet
+                last = await h.publish(3000)  # one publish_changes call, one batch of ~10x the limit
+                seen = await read_until(ws, last)
+                last = await h.publish(50)
+                await read_until(ws, last, seen)
+                assert_gap_free(self, seen, 1)
+                stats = await h.stats()
+                self.assertEqual(stats["slow_consumer_closes"], 0)
+                self.assertGreaterEqual(stats["catch_ups"], 1)
+                self.assertEqual(stats["subscribers"], 1)
+                await ws.close()
+            finally:
+                await h.stop()
+        run(body())
+
+    def test_silent_sockets_lock_out_neither_subscribers_nor_health(self):
+        """Issue 17, item 2: silent connections take no slot before they authenticate (publisher)
+        or send a request (admin); /healthz and /metrics answer whatever holds the port."""
+        async def body():
+            h = await Harness("--max-connections", 16, "--admin-max-connections", 8).start()
+            silent = []
+            try:
+                silent += [socket.create_connection(("127.0.0.1", h.ws_port)) for _ in range(300)]
+                silent += [socket.create_connection(("127.0.0.1", h.admin_port)) for _ in range(200)]
+                ws = await h.connect()
+                self.assertEqual((await subscribe(ws))["type"], "subscribed")
+                self.assertEqual(h.http("/healthz"), (200, "ok\n"))
+                status, metrics = h.http("/metrics")
+                self.assertEqual(status, 200)
+                self.assertIn("harness_scripted_metric", metrics)
+                # Slots are counted after authentication: 16 subscribers fit, the 17th gets 503.
+                others = [await h.connect() for _ in range(15)]
+                with self.assertRaises(websockets.InvalidStatusCode) as e:
+                    await h.connect()
+                self.assertEqual(e.exception.status_code, 503)
+                # Eight keep-alive connections that sent a request hold the admin's slots: probes
+                # are still answered, anything else gets 503.
+                held = []
+                for _ in range(8):
+                    c = http.client.HTTPConnection("127.0.0.1", h.admin_port)
+                    c.request("GET", "/healthz")
+                    self.assertEqual(c.getresponse().read(), b"ok\n")
+                    held.append(c)
+                self.assertEqual(h.http("/healthz"), (200, "ok\n"))
+                self.assertEqual(h.http("/metrics")[0], 200)
+                self.assertEqual(h.http("/v1/segments", token=TOKEN)[0], 503)
+                stats = await h.stats()
+                self.assertEqual(stats["rejected_connections"], 1)
+                self.assertGreater(stats["admin_evicted"], 0)
+                for o in others + [ws]:
+                    await o.close()
+                for c in held:
+                    c.close()
+            finally:
+                for sock in silent:
+                    sock.close()
+                await h.stop()
+        run(body())
+
+    def test_failed_logins_and_slow_consumer_closes_are_logged(self):
+        """Issue 17, item 6: who failed to log in (never the token presented), and which
+        subscriber was closed as a slow consumer, are in the log, with counters beside them."""
+        async def body():
+            h = await Harness("--queue-limit", 65536, "--ring", 2000, capture_log=True).start()
+            secret = "wrong-token-7f3a9c"
+            try:
+                with self.assertRaises(websockets.InvalidStatusCode):
+                    await h.connect(token=secret)
+                self.assertEqual(h.http("/v1/segments", token=secret)[0], 401)
+                sock = socket.create_connection(("127.0.0.1", h.ws_port))
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                slow = await websockets.connect(f"ws://127.0.0.1:{h.ws_port}/", sock=sock, max_queue=1,
+                                                read_limit=4096, max_size=None, ping_interval=None,
+                                                extra_headers={"Authorization": f"Bearer {TOKEN}"})
+                await subscribe(slow, since_seq=0)
+                for _ in range(1000):
+                    await h.publish(100, 20)
+                    if (await h.stats())["slow_consumer_closes"] >= 1:
+                        break
+                stats = await h.stats()
+                self.assertEqual(stats["slow_consumer_closes"], 1)
+                self.assertEqual(stats["auth_failures"], 1)
+                self.assertEqual(stats["admin_auth_failures"], 1)
+                sock.close()
+            finally:
+                await h.stop()
+            self.assertIn('"subscriber login failed" peer=127.0.0.1 reason="bad bearer token"', h.log)
+            self.assertIn('"admin login failed" peer=127.0.0.1 reason="bad bearer token"', h.log)
+            self.assertIn('"subscriber closed 1008: slow consumer" peer=127.0.0.1', h.log)
+            self.assertNotIn(secret, h.log)
         run(body())
 
     def test_auth_missing_or_wrong_token_401(self):

@@ -72,8 +72,12 @@ TEST_CASE("publisher hub: attach chooses replay or snapshot from since_seq", "[p
   SubscribeStart start;
   w.hub.attach(id, 2, all, &start);
   CHECK(start.mode == pubmsg::StartMode::kReplay);
-  REQUIRE(start.replay->entries.size() == 4);
-  CHECK(start.replay->entries.front().seq == 3);
+  // A replay is read from the ring by the session (catch_up), not captured.
+  std::shared_ptr<PublishBatch> chunk;
+  REQUIRE(w.hub.catch_up(id, 3, 1 << 20, &chunk) == CatchUp::kEntries);
+  REQUIRE(chunk->entries.size() == 4);
+  CHECK(chunk->entries.front().seq == 3);
+  CHECK(w.hub.catch_up(id, 7, 1 << 20, &chunk) == CatchUp::kAttached);
   w.hub.detach(id);
 
   start = {};
@@ -210,15 +214,18 @@ TEST_CASE("publisher hub: a batch's joined text is its messages joined by ',', a
     for (std::size_t j = i + 1; j <= 4; ++j) CHECK(b.joined_range(i, j) == joined_texts(b, i, j));
   // The messages of one call share one buffer (one allocation per call, not per message).
   CHECK(b.entries[0].chunk == b.entries[3].chunk);
-  // A replay's batch is joined the same way (outside the hub's mutex), from the ring.
+  // A replay's chunks are joined the same way (outside the hub's mutex), from the ring.
   SubscribeStart resume;
-  w.hub.attach(w.hub.add_session(std::make_shared<BatchRecorder>()), 1, all, &resume);
+  const std::uint64_t resumer = w.hub.add_session(std::make_shared<BatchRecorder>());
+  w.hub.attach(resumer, 1, all, &resume);
   REQUIRE(resume.mode == pubmsg::StartMode::kReplay);
-  REQUIRE(resume.replay->entries.size() == 3);
-  CHECK(resume.replay->entries[0].seq == 2);
-  CHECK(resume.replay->joined == joined_texts(b, 1, 4));
-  CHECK(resume.replay->joined_range(1, 3) == b.joined_range(2, 4));
-  CHECK(resume.replay->bytes == bytes - b.entries[0].size);
+  std::shared_ptr<PublishBatch> replay;
+  REQUIRE(w.hub.catch_up(resumer, 2, 1 << 20, &replay) == CatchUp::kEntries);
+  REQUIRE(replay->entries.size() == 3);
+  CHECK(replay->entries[0].seq == 2);
+  CHECK(replay->joined == joined_texts(b, 1, 4));
+  CHECK(replay->joined_range(1, 3) == b.joined_range(2, 4));
+  CHECK(replay->bytes == bytes - b.entries[0].size);
 }
 
 TEST_CASE("publisher hub: with a flush scheduler, publishes are coalesced into one batch per flush",
@@ -351,4 +358,65 @@ TEST_CASE("publisher hub: snapshots taken while publishers run see a consistent 
   stop = true;
   producer.join();
   CHECK(problems.empty());
+}
+
+TEST_CASE("publisher hub: a resume reads the ring in bounded chunks, then joins the live stream without a gap",
+          "[publisher_hub]") {
+  World w(1000);
+  auto rec = std::make_shared<Recorder>();
+  const std::uint64_t id = w.hub.add_session(rec);
+  std::vector<SegmentChange> cs;
+  for (AccountId a = 0; a < 10; ++a) cs.push_back(change(a, kNoSegment, 1));
+  for (int i = 0; i < 20; ++i) w.hub.publish_changes(cs);  // seqs 1..200
+  SubscriberFilter all(pubmsg::Filter{}, w.names);
+  SubscribeStart start;
+  w.hub.attach(id, 50, all, &start);
+  REQUIRE(start.mode == pubmsg::StartMode::kReplay);
+  // Nothing is delivered while the session catches up: a resume is not queued at once.
+  w.hub.publish_changes(cs);  // 201..210
+  CHECK(rec->got.empty());
+  std::vector<std::uint64_t> seqs;
+  std::uint64_t next = 51;
+  std::shared_ptr<PublishBatch> chunk;
+  CatchUp r;
+  const std::size_t one = w.hub.stats().last_seq > 0 ? 1 : 0;  // at least one message per chunk
+  while ((r = w.hub.catch_up(id, next, 2000, &chunk)) == CatchUp::kEntries) {
+    CHECK(chunk->entries.size() >= one);
+    CHECK(chunk->bytes < 2000 + chunk->entries.back().size);  // bounded by the byte budget
+    for (const auto& e : chunk->entries) seqs.push_back(e.seq);
+    next = chunk->entries.back().seq + 1;
+  }
+  CHECK(r == CatchUp::kAttached);
+  w.hub.publish_changes(cs);  // 211..220, delivered live
+  for (const auto& e : rec->got) seqs.push_back(e.seq);
+  REQUIRE(seqs.size() == 170);
+  for (std::size_t i = 0; i < seqs.size(); ++i) CHECK(seqs[i] == 51 + i);
+  CHECK(w.hub.stats().subscribers == 1);
+}
+
+TEST_CASE("publisher hub: a session catching up whose next message leaves the ring is told it fell behind",
+          "[publisher_hub]") {
+  struct Behind : Recorder {
+    int told = 0;
+    void fell_behind() override { ++told; }
+  };
+  World w(20);
+  auto rec = std::make_shared<Behind>();
+  const std::uint64_t id = w.hub.add_session(rec);
+  SubscriberFilter all(pubmsg::Filter{}, w.names);
+  SubscribeStart start;
+  w.hub.attach(id, std::nullopt, all, &start);  // live
+  std::vector<SegmentChange> cs;
+  for (AccountId a = 0; a < 10; ++a) cs.push_back(change(a, kNoSegment, 1));
+  w.hub.publish_changes(cs);        // 1..10
+  w.hub.detach_to_catch_up(id, 5);  // its queue passed the limit at seq 5
+  w.hub.publish_changes(cs);        // 11..20: the ring still holds 1..20
+  CHECK(rec->told == 0);
+  w.hub.publish_changes(cs);  // 21..30: the ring holds 11..30, seq 5 is gone
+  CHECK(rec->told == 1);
+  w.hub.publish_changes(cs);
+  CHECK(rec->told == 1);  // once
+  std::shared_ptr<PublishBatch> chunk;
+  CHECK(w.hub.catch_up(id, 5, 1 << 20, &chunk) == CatchUp::kGone);
+  CHECK(w.hub.stats().catch_ups == 1);
 }
