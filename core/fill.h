@@ -40,7 +40,7 @@ struct Fill {
 };
 
 //! FNV-1a, 64 bit: a stable hash (same value on every run and machine) for trade ids.
-constexpr std::uint64_t stable_hash(const char* p, std::size_t n, std::uint64_t h = 1469598103934665603ULL) {
+constexpr std::uint64_t stable_hash(const char* p, std::size_t n, std::uint64_t h = 14695981039346656037ULL) {
   for (std::size_t i = 0; i < n; ++i) {
     h ^= static_cast<unsigned char>(p[i]);
     h *= 1099511628211ULL;

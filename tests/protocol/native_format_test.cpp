@@ -131,18 +131,8 @@ TEST_CASE("native: trade ids as strings hash, as integers pass through", "[nativ
 
 TEST_CASE("native: string trade ids are the FNV-1a 64 that protocol/README.md documents", "[native]") {
   Fixture fx;
-  // TODO(issue 23, product bug in core/fill.h): stable_hash starts from 1469598103934665603
-  // (0x14650fb0739d0383), FNV-1a 64's offset basis 14695981039346656037 (0xcbf29ce484222325) with
-  // its last digit dropped. Ids are consistent inside segmentd but are not the FNV-1a 64 that
-  // protocol/README.md documents, so a feed or a consumer computing FNV-1a gets other ids. Until
-  // core/ is fixed this case reports itself skipped when it meets exactly that deviation; any
-  // other value fails.
-  if (trade_id_of(fx, "a") == fnv1a64_reference("a", 1469598103934665603ULL)) {
-    std::cout << "SEGMENTD_SKIP: string trade ids are hashed from offset basis 1469598103934665603, not FNV-1a's "
-                 "14695981039346656037 (core/fill.h stable_hash; TODO issue 23)"
-              << std::endl;
-    return;
-  }
+  // stable_hash once started from 1469598103934665603, the offset basis with its last digit
+  // dropped: ids were consistent inside segmentd but not the documented FNV-1a 64.
   CHECK(trade_id_of(fx, "a") == 0xaf63dc4c8601ec8cULL);  // published vectors
   CHECK(trade_id_of(fx, "foobar") == 0x85944171f73967e8ULL);
   CHECK(trade_id_of(fx, "BTC-123") == 0x7ba3cb5e329a3d09ULL);  // worked out in Python
