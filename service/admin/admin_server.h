@@ -37,6 +37,11 @@ struct AdminHandlers {
   std::function<ModelPtr()> model;                                              //!< the current model (may return null)
   std::function<std::optional<AccountView>(std::string_view account)> account;  //!< nullopt → 404
   std::function<std::string()> metrics;                                         //!< Prometheus text format
+  //! GET /v1/checkpoint: the state directory and the last write, as JSON (unset → 404, disabled).
+  std::function<std::string()> checkpoint_status;
+  //! POST /v1/checkpoint: writes one now and returns its result as JSON, and whether it worked.
+  //! Blocks the request's I/O thread for the write (seconds at millions of accounts).
+  std::function<std::pair<bool, std::string>()> checkpoint_now;
 };
 
 //! Counters for metrics and tests; relaxed atomic reads, any thread.

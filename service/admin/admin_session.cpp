@@ -64,14 +64,25 @@ Response json_error(const Request& req, http::status status, std::string_view er
 
 //! The router: a pure function of the request and the handlers.
 Response handle(const Request& req, const AdminContext& ctx) {
-  if (req.method() != http::verb::get && req.method() != http::verb::head) {
-    Response res = json_error(req, http::status::method_not_allowed, "method_not_allowed", "only GET and HEAD");
-    res.set(http::field::allow, "GET, HEAD");
-    return res;
-  }
   std::string_view target = req.target();
   std::string_view path = target.substr(0, target.find('?'));
   const auto& h = ctx.handlers;
+  constexpr std::string_view kCheckpoint = "/v1/checkpoint";
+  if (req.method() == http::verb::post && path == kCheckpoint) {
+    if (!ctx.tokens.check_header(req[http::field::authorization]))
+      return json_error(req, http::status::unauthorized, "unauthorized", "a valid bearer token is required");
+    if (!h.checkpoint_now)
+      return json_error(req, http::status::not_found, "not_found", "checkpoints are disabled ([checkpoint] enabled)");
+    auto [ok, body] = h.checkpoint_now();
+    return make_response(req, ok ? http::status::ok : http::status::internal_server_error, std::move(body),
+                         "application/json");
+  }
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    Response res = json_error(req, http::status::method_not_allowed, "method_not_allowed",
+                              path == kCheckpoint ? "GET, HEAD or POST" : "only GET and HEAD");
+    res.set(http::field::allow, path == kCheckpoint ? "GET, HEAD, POST" : "GET, HEAD");
+    return res;
+  }
   if (path == "/healthz") return make_response(req, http::status::ok, "ok\n", "text/plain");
   if (path == "/readyz") {
     std::vector<ReadinessCheck> checks;
@@ -90,6 +101,11 @@ Response handle(const Request& req, const AdminContext& ctx) {
   if (path.starts_with("/v1/")) {
     if (!ctx.tokens.check_header(req[http::field::authorization])) {
       return json_error(req, http::status::unauthorized, "unauthorized", "a valid bearer token is required");
+    }
+    if (path == kCheckpoint) {
+      if (!h.checkpoint_status)
+        return json_error(req, http::status::not_found, "not_found", "checkpoints are disabled ([checkpoint] enabled)");
+      return make_response(req, http::status::ok, h.checkpoint_status(), "application/json");
     }
     ModelPtr model = h.model ? h.model() : nullptr;
     if (path == "/v1/segments") {

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/str_cat.h"
+#include "protocol/json_writer.h"
 #include "service/admin/admin_server.h"
 #include "service/base/log.h"
 #include "service/ingest/ingest_server.h"
@@ -142,6 +143,15 @@ absl::Status Pipeline::start() {
       checks.push_back({"sources", live == sources_.size(), str_cat(live, "/", sources_.size(), " delivering fills")});
       return checks;
     };
+    if (config_.checkpoint.enabled) {
+      h.checkpoint_status = [this] { return checkpoint_json(std::nullopt); };
+      h.checkpoint_now = [this]() -> std::pair<bool, std::string> {
+        Checkpointer* c = checkpointer_.get();
+        if (c == nullptr) return {false, R"({"error":"the service is starting"})"};
+        CheckpointResult r = c->request().get();
+        return {r.ok, checkpoint_json(r)};
+      };
+    }
     admin_ = std::make_unique<AdminServer>(config_.admin, std::move(h));
     if (auto st = admin_->start(); !st.ok()) return st;
   }
@@ -297,6 +307,65 @@ void Pipeline::on_model(const ModelPtr& model) {
         break;
     }
   }
+}
+
+namespace {
+
+void append_result(std::string& out, const CheckpointResult& r) {
+  out += R"({"ok":)";
+  out += r.ok ? "true" : "false";
+  out += R"(,"trigger":)";
+  json::append_string(out, r.trigger);
+  if (!r.ok) {
+    out += R"(,"error":)";
+    json::append_string(out, r.error);
+  } else {
+    out += R"(,"path":)";
+    json::append_string(out, r.path);
+    out += R"(,"sequence":)";
+    json::append_uint(out, r.sequence);
+    out += R"(,"bytes":)";
+    json::append_uint(out, r.bytes);
+    out += R"(,"accounts":)";
+    json::append_uint(out, r.accounts);
+  }
+  out += R"(,"finished":)";
+  json::append_int(out, r.finished_unix_ns);
+  out += R"(,"seconds":)";
+  json::append_double(out, r.seconds);
+  out += R"(,"ingest_paused_seconds":)";
+  json::append_double(out, r.cut_seconds);
+  out += "}";
+}
+
+}  // namespace
+
+std::string Pipeline::checkpoint_json(const std::optional<CheckpointResult>& just_written) const {
+  std::string out = R"({"dir":)";
+  json::append_string(out, state_dir_);
+  out += R"(,"interval_seconds":)";
+  json::append_double(out, static_cast<double>(config_.checkpoint.interval_ns) / 1e9);
+  out += R"(,"keep":)";
+  json::append_int(out, config_.checkpoint.keep);
+  out += R"(,"restored_from":)";
+  if (restored_from_.empty())
+    out += "null";
+  else
+    json::append_string(out, restored_from_);
+  const Checkpointer* c = checkpointer_.get();
+  out += R"(,"writes":)";
+  json::append_uint(out, c ? c->writes() : 0);
+  out += R"(,"failures":)";
+  json::append_uint(out, c ? c->failures() : 0);
+  out += R"(,"last":)";
+  std::optional<CheckpointResult> last = just_written;
+  if (!last && c) last = c->last();
+  if (last)
+    append_result(out, *last);
+  else
+    out += "null";
+  out += "}";
+  return out;
 }
 
 PipelineSummary Pipeline::summary() const {

@@ -174,6 +174,9 @@ class Pipeline {
   const std::string& restored_from() const { return restored_from_; }
   //! The directory checkpoints go to ("" when disabled).
   const std::string& state_dir() const { return state_dir_; }
+  //! GET /v1/checkpoint's body: directory, interval, what it restored from, counts and the last
+  //! write (or `just_written`, POST's own).
+  std::string checkpoint_json(const std::optional<CheckpointResult>& just_written) const;
   //! start() failed because no checkpoint was valid and on_invalid = "refuse" (exit status 2).
   bool state_refused() const { return state_refused_; }
 

@@ -328,6 +328,15 @@ def test_default(args):
         before_accounts = sample_accounts(svc)
         before_seq = svc.metric("segmentd_publisher_last_seq") or 0
         if how == signal.SIGTERM:
+            code, body = svc.post("/v1/checkpoint")
+            written = json.loads(body)["last"] if code == 200 else {}
+            check(code == 200 and written.get("ok") and written.get("trigger") == "request" and
+                  os.path.exists(written.get("path", "")),
+                  f"POST /v1/checkpoint writes one now: {written.get('path')} ({written.get('bytes')} bytes)")
+            code, body = svc.get("/v1/checkpoint")
+            status = json.loads(body) if code == 200 else {}
+            check(code == 200 and status.get("dir") == state and status.get("writes", 0) >= 1 and
+                  status.get("last", {}).get("ok"), "GET /v1/checkpoint shows the directory and the last write")
             _, seen = asyncio.run(ws_messages(svc.pub, since_seq=max(0, int(before_seq) - 200), count=20))
             last_seen = seen[-1]["seq"]
         check(len(before_accounts) >= 10 and before_seq > 0,
