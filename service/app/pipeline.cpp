@@ -197,6 +197,8 @@ void Pipeline::start_probes() {
       x.fills = SourceStats::get(st.fills);
       const std::uint64_t connects = SourceStats::get(st.connects);
       x.reconnects = connects > 0 ? connects - 1 : 0;
+      x.duplicates = SourceStats::get(st.duplicates);
+      x.auth_failures = SourceStats::get(st.auth_failures);
       for (int r = 0; r < kParseErrorReasonCount; ++r) x.parse_errors[r] = SourceStats::get(st.errors[r]);
       x.connected = connects > SourceStats::get(st.disconnects) || (connects == 0 && x.fills > 0);
       return x;
@@ -231,6 +233,7 @@ void Pipeline::start_probes() {
       x.last_seq = st.last_seq;
       x.ring_first_seq = st.ring_first_seq;
       x.ring_size = st.ring_size;
+      x.catch_ups = st.catch_ups;
       return x;
     });
   }
