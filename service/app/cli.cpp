@@ -7,10 +7,10 @@
 #include "core/str_cat.h"
 #include "service/app/decode_command.h"
 #include "service/app/replay.h"
-#include "service/config/config_reader.h"
 #include "service/app/run_command.h"
 #include "service/base/log.h"
 #include "service/config/config.h"
+#include "service/config/config_reader.h"
 
 namespace segmentd {
 namespace {

@@ -44,8 +44,8 @@ struct ReplaySummary {
   ModelPtr model;             //!< the final model
   std::int64_t first_ns = 0;  //!< event time of the first and last fill
   std::int64_t last_ns = 0;
-  std::string resumed_from;        //!< the checkpoint this run continued ("" = from the start)
-  std::uint64_t checkpoints = 0;   //!< written by this run
+  std::string resumed_from;       //!< the checkpoint this run continued ("" = from the start)
+  std::uint64_t checkpoints = 0;  //!< written by this run
   // With ReplayOptions::keep_changes:
   std::vector<SegmentChange> change_log;                       //!< every change, in barrier order
   std::vector<std::pair<std::string, SegmentId>> assignments;  //!< final segment per account, by name

@@ -112,9 +112,8 @@ TEST_CASE("pipeline: a corrupt newest checkpoint falls back to the one before", 
   {
     std::ofstream out(input, std::ios::binary);
     for (int i = 0; i < 2000; ++i)
-      out << "{\"ts_ns\":" << (1700000000000000000LL + i * 1000000LL)
-          << ",\"venue\":\"binance\",\"account\":\"acct-" << (i % 10)
-          << "\",\"symbol\":\"BTCUSDT\",\"side\":\"buy\",\"qty\":1,\"price\":60000}\n";
+      out << "{\"ts_ns\":" << (1700000000000000000LL + i * 1000000LL) << ",\"venue\":\"binance\",\"account\":\"acct-"
+          << (i % 10) << "\",\"symbol\":\"BTCUSDT\",\"side\":\"buy\",\"qty\":1,\"price\":60000}\n";
   }
   {
     Pipeline p(config_for(input, state), nullptr);
