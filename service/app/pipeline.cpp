@@ -122,6 +122,21 @@ absl::Status Pipeline::start() {
     state_dir_ = checkpoint_directory(config_.checkpoint);
     if (absl::Status st = restore(); !st.ok()) return st;
   }
+  // Built before the admin server starts (its handlers read the pointer from their thread);
+  // its thread starts once everything runs.
+  if (config_.checkpoint.enabled) {
+    checkpointer_ = std::make_unique<Checkpointer>(
+        CheckpointDirectory(state_dir_, config_.checkpoint.keep), config_.checkpoint.interval_ns,
+        [this] { return capture(); },
+        [this](const CheckpointResult& r) {
+          if (!checkpoint_probe_) return;
+          if (r.ok)
+            checkpoint_probe_->record_success(static_cast<std::int64_t>(r.seconds * 1e9), r.bytes, r.accounts,
+                                              r.cut_seconds);
+          else
+            checkpoint_probe_->record_failure();
+        });
+  }
   if (publisher_) {
     if (auto st = publisher_->start(); !st.ok()) return st;
   }
@@ -163,20 +178,7 @@ absl::Status Pipeline::start() {
     if (auto st = s->start(); !st.ok())
       return absl::Status(st.code(), str_cat("source '", s->name(), "': ", st.message()));
   }
-  if (config_.checkpoint.enabled) {
-    checkpointer_ = std::make_unique<Checkpointer>(
-        CheckpointDirectory(state_dir_, config_.checkpoint.keep), config_.checkpoint.interval_ns,
-        [this] { return capture(); },
-        [this](const CheckpointResult& r) {
-          if (!checkpoint_probe_) return;
-          if (r.ok)
-            checkpoint_probe_->record_success(static_cast<std::int64_t>(r.seconds * 1e9), r.bytes, r.accounts,
-                                              r.cut_seconds);
-          else
-            checkpoint_probe_->record_failure();
-        });
-    checkpointer_->start();
-  }
+  if (checkpointer_) checkpointer_->start();
   return absl::OkStatus();
 }
 
