@@ -51,7 +51,7 @@ __attribute__((target("sse4.2"))) std::uint32_t crc_sse42(const unsigned char* p
   while (n-- > 0) c32 = __builtin_ia32_crc32qi(c32, *p++);
   return c32;
 }
-const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+const bool have_sse42 = __builtin_cpu_supports("sse4.2");
 #endif
 
 template <class T>
@@ -76,7 +76,7 @@ std::uint32_t crc32c(std::string_view bytes, std::uint32_t crc) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   std::uint32_t c = ~crc;
 #if defined(__x86_64__)
-  if (kHaveSse42) return ~crc_sse42(p, bytes.size(), c);
+  if (have_sse42) return ~crc_sse42(p, bytes.size(), c);
 #endif
   return ~crc_table(p, bytes.size(), c);
 }
