@@ -1,4 +1,4 @@
-// Pipeline checkpoints taken while a source pushes (the cut's handshake under TSan), and a second
+// Pipeline checkpoints taken while a source pushes (the cut's handshake), and a second
 // pipeline that restores the last one: every account exactly as the first left it.
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -58,7 +58,7 @@ void wait_finished(Pipeline& p) {
 
 }  // namespace
 
-TEST_CASE("pipeline: checkpoints taken during ingest restore every account exactly", "[checkpoint][tsan]") {
+TEST_CASE("pipeline: checkpoints taken during ingest restore every account exactly", "[checkpoint]") {
   constexpr int kAccounts = 120;
   constexpr int kFills = 30000;
   const std::string input = tmp("fills.ndjson");
