@@ -359,7 +359,7 @@ std::optional<RequestError> parse_filter(element e, const RequestLimits& limits,
   if (obj.size() > 1) return bad("filter: give exactly one of \"segments\" or \"accounts\"");
   auto [key, value] = *obj.begin();
   if (value.type() != element_type::ARRAY) {
-    return bad(str_cat("filter.", std::string_view(key), ": must be an array, got ", type_name(value.type())));
+    return bad(str_cat("filter.", excerpt(key), ": must be an array, got ", type_name(value.type())));
   }
   simdjson::dom::array arr = value.get_array().value_unsafe();
   std::size_t n = arr.size();
