@@ -80,4 +80,12 @@ absl::StatusOr<Instrument> parse_symbol(Venue venue, std::string_view symbol) {
   return parsed;
 }
 
+std::string native_symbol(const Instrument& ins) {
+  if (ins.kind == InstrumentKind::kSpot && (ins.venue == Venue::kBybit || ins.venue == Venue::kNative)) {
+    auto bare = parse_symbol(ins.venue, ins.symbol);
+    if (!bare.ok() || bare->kind != InstrumentKind::kSpot) return std::string(kBybitSpotPrefix) + ins.symbol;
+  }
+  return ins.symbol;
+}
+
 }  // namespace segmentd

@@ -4,6 +4,7 @@
 // the one place that knows them all.
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
@@ -22,6 +23,11 @@ std::unique_ptr<VenueAdapter> make_venue_adapter(Venue venue, AdapterContext con
 //! Returns InvalidArgument naming the venue, the (escaped) symbol and why; never throws.
 //! A SymbolParser (core/instrument.h): InstrumentRegistry takes it.
 absl::StatusOr<Instrument> parse_symbol(Venue venue, std::string_view symbol);
+
+//! The symbol that names `ins` in a native line, so that parse_symbol gives it back:
+//! Instrument::symbol, except for a spot pair that the venue spells like another instrument
+//! (Bybit's spot "BTCUSDT" is written "spot:BTCUSDT", the bare name being the perpetual).
+std::string native_symbol(const Instrument& ins);
 
 //! Parses a symbol in any venue's naming (the first grammar that accepts it, Hyperliquid's bare
 //! names last), with the native contract spec: 1 base unit, never inverse.

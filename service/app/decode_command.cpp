@@ -106,7 +106,7 @@ int run_decode(const std::string& venue_name, const std::string& path, const std
     for (Fill& f : fills) {
       f.recv_ns = f.venue_ns > 0 ? f.venue_ns : fallback_ns;
       line.clear();
-      append_native_fill(line, f, accounts.name(f.account), instruments.get(f.instrument).symbol);
+      append_native_fill(line, f, accounts.name(f.account), native_symbol(instruments.get(f.instrument)));
       out << line;
     }
   }
