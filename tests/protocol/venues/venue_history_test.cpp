@@ -81,6 +81,8 @@ TEST_CASE("binance: a userTrades answer decodes as the ORDER_TRADE_UPDATE of the
       R"("t":698759,"m":false}})"));
   REQUIRE(stream.fills.size() == 1);
   CHECK(stream.fills[0].trade_id == fills[0].trade_id);
+  // And both are the dedup key of the raw ids in the answer (symbol, id), not just equal.
+  CHECK(fills[0].trade_id == trade_hash("binance:BTCUSDT:698759"));
   // Errors are the venue's: a rate limit is not a page.
   CHECK_FALSE(control::parse_binance_user_trades(R"({"code":-1003,"msg":"Too many requests"})", 1000, page, err));
   CHECK_FALSE(control::parse_binance_user_trades(R"([{"id":1)", 1000, page, err));
@@ -118,6 +120,7 @@ TEST_CASE("okx: REST signature, ISO timestamp and a fills answer read as an orde
   CHECK(fills[0].qty == Approx(0.01));        // 1 contract of 0.01 BTC
   CHECK(fills[0].fee_usd == Approx(0.0031));  // the fill's fee, paid
   CHECK(fills[0].venue_ns == 1708587373361LL * 1'000'000);
+  CHECK(fills[0].trade_id == trade_hash("okx:BTC-USDT-SWAP:744876980"));  // instId, tradeId of the answer
   CHECK_FALSE(control::parse_okx_fills(R"({"code":"50011","msg":"Rate limit reached.","data":[]})", 100, page, err));
 }
 
@@ -151,7 +154,8 @@ TEST_CASE("bybit: REST signature and an execution list read as the execution top
   CHECK(page.cursor == "132766%3A2%2C132766%3A2");
   const auto fills = decode_page(Venue::kBybit, page);
   REQUIRE(fills.size() == 1);
-  CHECK(fills[0].trade_id != 0);  // the same as the stream's: the end-to-end tests compare them
+  // The dedup key of the answer's execId, as the execution topic's push of it has it.
+  CHECK(fills[0].trade_id == trade_hash("bybit:e0cbe81d-0f18-5866-9415-cf319b5dab3b"));
   CHECK(fills[0].price == 1190.15);
   CHECK(fills[0].qty == Approx(0.1));
   CHECK(fills[0].side == Side::kBuy);
@@ -189,7 +193,7 @@ TEST_CASE("deribit: deri-hmac-sha256 and a user trades answer read as user.trade
   CHECK(page.last_time_ms == 1590480620145);
   const auto fills = decode_page(Venue::kDeribit, page);
   REQUIRE(fills.size() == 1);
-  CHECK(fills[0].trade_id != 0);
+  CHECK(fills[0].trade_id == trade_hash("deribit:48078936"));  // the answer's trade_id
   CHECK(fills[0].iv == Approx(0.3851));
   CHECK_FALSE(control::parse_deribit_user_trades(
       R"({"jsonrpc":"2.0","error":{"message":"too_many_requests","code":10028}})", page, err));
@@ -220,6 +224,7 @@ TEST_CASE("hyperliquid: userFillsByTime and its answer read as userFills", "[pro
   REQUIRE(fills.size() == 1);
   CHECK(fills[0].price == 18.435);
   CHECK(fills[0].liquidity == Liquidity::kMaker);
+  CHECK(fills[0].trade_id == trade_hash("hyperliquid:118906512037719:" + user));  // tid and the user asked for
   CHECK_FALSE(control::parse_hyperliquid_user_fills("null", user, page, err));
 }
 
