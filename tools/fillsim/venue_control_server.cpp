@@ -9,6 +9,7 @@
 #include "protocol/venues/deribit/control.h"
 #include "protocol/venues/hyperliquid/control.h"
 #include "protocol/venues/okx/control.h"
+#include "tools/fillsim/venue_auth.h"
 
 namespace fillsim {
 
@@ -48,7 +49,8 @@ ControlResult deribit(std::string_view text, const std::vector<ServerAccount>& a
   if (req.method == "public/auth") {
     const int a = find_key(accounts, req.client_id);
     const bool ok = a >= 0 && std::llabs(now_ms - req.timestamp_ms) < kAllowedSkewMs &&
-                    control::verify_deribit_auth(req, accounts[a].secret);
+                    req.grant_type == "client_signature" &&
+                    venue_auth::deribit_ws_ok(accounts[a].secret, req.timestamp_ms, req.nonce, req.data, req.signature);
     if (!ok) {
       r.auth_rejected = true;
       error(13004, "invalid_credentials");
@@ -103,7 +105,8 @@ ControlResult okx(std::string_view text, const std::vector<ServerAccount>& accou
         !req.timestamp.empty() &&
         std::from_chars(req.timestamp.data(), req.timestamp.data() + req.timestamp.size(), ts_s).ec == std::errc{};
     const bool ok = a >= 0 && ts_ok && std::llabs(now_ms / 1000 - ts_s) < kAllowedSkewMs / 1000 &&
-                    control::verify_okx_login(req, accounts[a].key, accounts[a].passphrase, accounts[a].secret);
+                    req.passphrase == accounts[a].passphrase &&
+                    venue_auth::okx_login_ok(accounts[a].secret, req.timestamp, req.sign);
     if (!ok) {
       r.auth_rejected = true;
       r.replies.push_back(str_cat(R"({"event":"error","code":"60009","msg":"Login failed.","connId":")", conn, "\"}"));
@@ -141,8 +144,8 @@ ControlResult bybit(std::string_view text, const std::vector<ServerAccount>& acc
   }
   if (reqm.op == "auth") {
     const int a = parsed ? find_key(accounts, reqm.api_key) : -1;
-    const bool ok =
-        a >= 0 && reqm.expires_ms > now_ms && control::verify_bybit_auth(reqm, accounts[a].key, accounts[a].secret);
+    const bool ok = a >= 0 && reqm.expires_ms > now_ms &&
+                    venue_auth::bybit_ws_ok(accounts[a].secret, reqm.expires_ms, reqm.signature);
     if (!ok) {
       r.auth_rejected = true;
       r.replies.push_back(str_cat(

@@ -22,7 +22,6 @@
 #include "core/account_interner.h"
 #include "core/instrument_registry.h"
 #include "core/str_cat.h"
-#include "protocol/hmac.h"
 #include "protocol/native_format.h"
 #include "protocol/venues/binance/control.h"
 #include "protocol/venues/binance/history.h"
@@ -32,6 +31,8 @@
 #include "protocol/venues/okx/history.h"
 #include "protocol/venues/venue_adapter.h"
 #include "sim/simulator.h"
+#include "tools/fillsim/frame_trade_ids.h"
+#include "tools/fillsim/venue_auth.h"
 #include "tools/fillsim/venue_encoders.h"
 
 namespace fillsim {
@@ -346,12 +347,14 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     const auto& accounts = opt().accounts;
     const std::string method(req.method_string());
     switch (opt().venue) {
+      // Each signature is checked as the venue documents it (venue_auth.h), not with the
+      // client's own signers.
       case Venue::kDeribit: {
-        c::DeribitHttpAuth auth;
-        if (!c::parse_deribit_http_auth(header(req, "Authorization"), auth)) return -1;
+        venue_auth::DeribitHttpAuthHeader auth;
+        if (!venue_auth::parse_deribit_authorization(header(req, "Authorization"), auth)) return -1;
         for (std::size_t i = 0; i < accounts.size(); ++i)
-          if (accounts[i].key == auth.client_id &&
-              c::verify_deribit_http_auth(auth, accounts[i].secret, method, target, req.body()))
+          if (accounts[i].key == auth.id &&
+              venue_auth::deribit_http_ok(accounts[i].secret, auth, method, target, req.body()))
             return static_cast<int>(i);
         return -1;
       }
@@ -359,8 +362,8 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
         const std::string key = header(req, "OK-ACCESS-KEY"), ts = header(req, "OK-ACCESS-TIMESTAMP");
         for (std::size_t i = 0; i < accounts.size(); ++i)
           if (accounts[i].key == key && accounts[i].passphrase == header(req, "OK-ACCESS-PASSPHRASE") &&
-              c::constant_time_equal(header(req, "OK-ACCESS-SIGN"),
-                                     c::okx_rest_signature(accounts[i].secret, ts, method, target, req.body())))
+              venue_auth::okx_rest_ok(accounts[i].secret, ts, method, target, req.body(),
+                                      header(req, "OK-ACCESS-SIGN")))
             return static_cast<int>(i);
         return -1;
       }
@@ -369,20 +372,18 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
         const std::size_t qm = target.find('?');
         const std::string_view query = qm == std::string_view::npos ? std::string_view() : target.substr(qm + 1);
         for (std::size_t i = 0; i < accounts.size(); ++i)
-          if (accounts[i].key == key && c::verify_binance_query_signature(query, accounts[i].secret))
+          if (accounts[i].key == key && venue_auth::binance_query_ok(accounts[i].secret, query))
             return static_cast<int>(i);
         return -1;
       }
       case Venue::kBybit: {
         const std::string key = header(req, "X-BAPI-API-KEY");
-        const std::int64_t ts = std::atoll(header(req, "X-BAPI-TIMESTAMP").c_str());
-        const std::int64_t window = std::atoll(header(req, "X-BAPI-RECV-WINDOW").c_str());
         const std::size_t qm = target.find('?');
         const std::string_view query = qm == std::string_view::npos ? std::string_view() : target.substr(qm + 1);
         for (std::size_t i = 0; i < accounts.size(); ++i)
           if (accounts[i].key == key &&
-              c::constant_time_equal(header(req, "X-BAPI-SIGN"),
-                                     c::bybit_rest_signature(accounts[i].secret, ts, key, window, query)))
+              venue_auth::bybit_rest_ok(accounts[i].secret, header(req, "X-BAPI-TIMESTAMP"), key,
+                                        header(req, "X-BAPI-RECV-WINDOW"), query, header(req, "X-BAPI-SIGN")))
             return static_cast<int>(i);
         return -1;
       }
@@ -856,9 +857,10 @@ absl::Status VenueServer::start() {
   sh->missed = std::make_unique<std::atomic<std::size_t>[]>(n);
   expected_.assign(n, {});
 
-  // The streams: simulated fills the venue lists, dealt to the accounts in turn; each checked
-  // by the venue's own adapter, whose trade ids are what a client will see. The market is today's
-  // (listed expiries ahead of the wall clock), since fills are stamped with the time they happen.
+  // The streams: simulated fills the venue lists, dealt to the accounts in turn; each must be
+  // accepted by the venue's own adapter, and its expected trade id is read from its frame. The
+  // market is today's (listed expiries ahead of the wall clock), since fills are stamped with the
+  // time they happen.
   Config sim_config = options_.sim;
   sim_config.start_ns = now_ms() / 1000 * 1'000'000'000;
   Simulator sim(sim_config);
@@ -875,6 +877,7 @@ absl::Status VenueServer::start() {
     adapters[a] = segmentd::make_venue_adapter(options_.venue, std::move(ctx));
   }
   std::vector<segmentd::Fill> out;
+  std::vector<std::string> keys;
   segmentd::DecodeOutcome outcome;
   segmentd::ParseError err;
   while (filled < n && sim.next(&f) && ++guard < 100'000'000) {
@@ -895,7 +898,12 @@ absl::Status VenueServer::start() {
     if (!adapters[a]->decode_unpadded(one, 1, out, outcome, err) || out.size() != 1)
       return absl::InternalError(str_cat("the ", segmentd::to_string(options_.venue),
                                          " adapter refuses a simulated fill (", err.detail, "): ", one.substr(0, 400)));
-    expected_[a].push_back(out.front().trade_id);
+    // The expected id comes from the frame itself (frame_trade_ids.h), never from the adapter
+    // that just accepted it: the client's ids are what the tests hold against it.
+    if (!frame_dedup_keys(options_.venue, one, keys) || keys.size() != 1)
+      return absl::InternalError(str_cat("cannot read the trade id of a simulated ",
+                                         segmentd::to_string(options_.venue), " fill: ", one.substr(0, 400)));
+    expected_[a].push_back(dedup_key_hash(keys.front()));
     stream.push_back(std::move(vf));
     if (stream.size() == options_.fills_per_account) ++filled;
   }

@@ -117,12 +117,13 @@ class VenueServer {
   VenueServer(const VenueServer&) = delete;
   VenueServer& operator=(const VenueServer&) = delete;
 
-  //! Generates the fills (checking that the venue's own adapter decodes every one), binds, serves.
+  //! Generates the fills (each must decode with the venue's own adapter), binds, serves.
   absl::Status start();
   void stop();
   std::uint16_t port() const { return port_.load(std::memory_order_acquire); }
   const VenueServerStats& stats() const { return stats_; }
-  //! Fill::trade_id of every fill of `account`'s stream, as the venue's adapter computes it.
+  //! Fill::trade_id of every fill of `account`'s stream: stable_hash of the dedup key read from
+  //! the fill's frame (frame_trade_ids.h), not from the venue's adapter.
   const std::vector<std::uint64_t>& expected_trade_ids(std::size_t account) const { return expected_[account]; }
   //! Fills of an account's stream that have happened so far (in time); any thread.
   std::size_t happened(std::size_t account) const;
