@@ -12,6 +12,7 @@ std::string_view to_string(ParseErrorReason r) {
     case ParseErrorReason::kBadSymbol: return "bad_symbol";
     case ParseErrorReason::kOversized: return "oversized";
     case ParseErrorReason::kUnknownMessage: return "unknown_message";
+    case ParseErrorReason::kFutureTime: return "future_time";
   }
   return "?";
 }

@@ -18,8 +18,10 @@ enum class ParseErrorReason : std::uint8_t {
   kBadSymbol,          //!< the instrument symbol cannot be parsed
   kOversized,          //!< larger than the configured maximum frame / line
   kUnknownMessage,     //!< valid JSON, but no message type we recognise
+  kFutureTime,         //!< a valid fill stamped too far ahead of its source's event time
+                       //!< (core/event_time_guard.h); refused by the source, not the parser
 };
-inline constexpr int kParseErrorReasonCount = 8;
+inline constexpr int kParseErrorReasonCount = 9;
 
 std::string_view to_string(ParseErrorReason r);
 

@@ -17,6 +17,7 @@
 #include "core/checkpoint_codec.h"
 #include "core/checkpoint_sections.h"
 #include "core/clusterer.h"
+#include "core/event_time_guard.h"
 #include "core/instrument_registry.h"
 #include "core/str_cat.h"
 #include "protocol/json_writer.h"
@@ -31,6 +32,8 @@ namespace segmentd {
 namespace {
 
 constexpr std::int64_t kNoTime = std::numeric_limits<std::int64_t>::min();
+//! First word of the replay driver's section (RPLY): its layout with the event-time guard's state.
+constexpr std::uint32_t kDriverTag = 0x32'4c'50'52;  // "RPL2"
 
 std::int64_t floor_to(std::int64_t t, std::int64_t step) {
   std::int64_t q = t / step;
@@ -105,12 +108,21 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   std::int64_t max_ts = kNoTime;
   NativeReadStats stats;
   std::size_t shown = 0;
+  // The file's event time (core/event_time_guard.h): a line stamped far ahead is refused here,
+  // before it can move the ticks, the batches or the clusterer's clock. guard_before_line is the
+  // guard before the line being handled: a checkpoint (taken mid-line) resumes from it.
+  EventTimeGuard guard(config.event_time);
+  EventTimeGuard guard_before_line(config.event_time);
   NativeReadPosition resume;   // where reading starts
   NativeReadPosition current;  // the line being handled
   const bool durable = !options.checkpoint_dir.empty();
   const std::uint64_t fingerprint = durable ? replay_fingerprint(config, options.input) : 0;
   CheckpointDirectory state_dir(options.checkpoint_dir, options.checkpoint_keep);
   auto load_driver = [&](ByteReader& r) {
+    if (r.u32() != kDriverTag) {
+      r.fail("the replay driver's state is of an older build (no event-time guard)");
+      return;
+    }
     resume.offset = r.u64();
     resume.line = r.u64();
     stats.lines = r.u64();
@@ -128,6 +140,11 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     for (const TouchedAccount& a : r.pods<TouchedAccount>()) pending.emplace(a.account, a);
     batch_accounts.clear();
     for (AccountId a : r.pods<AccountId>()) batch_accounts.insert(a);
+    EventTimeGuard::State g;
+    g.watermark = r.i64();
+    g.candidate_ns = r.i64();
+    g.candidates = r.u32();
+    guard.restore(g);
   };
   if (durable) {
     if (options.keep_changes) return absl::InvalidArgumentError("a durable replay does not keep the change log");
@@ -245,6 +262,7 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     }
     {
       ByteWriter& w = img.add(kSectionReplay);
+      w.u32(kDriverTag);
       w.u64(current.offset);
       w.u64(current.line);
       w.u64(stats.lines - 1);  // the current line, counted already, is read again on resume
@@ -267,6 +285,10 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
       std::vector<AccountId> seen(batch_accounts.begin(), batch_accounts.end());
       std::sort(seen.begin(), seen.end());
       w.pods(seen);
+      const EventTimeGuard::State g = guard_before_line.state();
+      w.i64(g.watermark);
+      w.i64(g.candidate_ns);
+      w.u32(g.candidates);
     }
     img.add(kSectionInfo).str(str_cat("segmentd replay of ", options.input, " at line ", current.line + 1));
     absl::StatusOr<CheckpointDirectory::Written> written = state_dir.write(img);
@@ -283,7 +305,27 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     write_checkpoint();
     last_checkpoint = std::chrono::steady_clock::now();
   };
+  auto report = [&](std::uint64_t line, const ParseError& e) {
+    if (shown++ < options.max_errors_shown)
+      log << options.input << ":" << line << ": skipped (" << to_string(e.reason) << "): " << e.detail << "\n";
+  };
   auto on_fill = [&](const Fill& f) {
+    guard_before_line = guard;
+    const EventTimeGuard::Verdict verdict = guard.check(f.recv_ns);
+    if (verdict == EventTimeGuard::Verdict::kRefuse) {
+      // Counted as a bad line, not a fill (the reader counted it as one).
+      --stats.fills;
+      stats.errors.add(ParseErrorReason::kFutureTime);
+      report(current.line + 1,
+             ParseError{ParseErrorReason::kFutureTime,
+                        str_cat("ts_ns ", f.recv_ns, " is ", guard.last_refused_ahead_ns() / 1'000'000'000,
+                                " s ahead of the file's event time (max_ahead ",
+                                config.event_time.max_ahead_ns / 1'000'000'000, " s)")});
+      return;
+    }
+    if (verdict == EventTimeGuard::Verdict::kJump)
+      log << options.input << ":" << current.line + 1 << ": event time jumped forward to ts_ns " << f.recv_ns
+          << ", confirmed by " << config.event_time.jump_confirm << " lines in a row\n";
     if (next_tick != kNoTime && f.recv_ns >= next_tick) {
       const std::int64_t t = floor_to(f.recv_ns, tick);
       barrier(t);
@@ -304,13 +346,8 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     shards.push(0, f);
   };
 
-  auto status = read_native_file(
-      options.input, parser, config.replay.max_line_bytes, on_fill,
-      [&](std::uint64_t line, const ParseError& e) {
-        if (shown++ < options.max_errors_shown)
-          log << options.input << ":" << line << ": skipped (" << to_string(e.reason) << "): " << e.detail << "\n";
-      },
-      &stats, resume, &current);
+  auto status =
+      read_native_file(options.input, parser, config.replay.max_line_bytes, on_fill, report, &stats, resume, &current);
   if (max_ts != kNoTime) barrier(max_ts);  // what is due by the last fill resolves; the rest stays pending
   shards.stop();
   if (!status.ok()) return status;

@@ -54,6 +54,13 @@ void read_replay(ConfigSection s, ReplayConfig* c) {
   c->max_line_bytes = static_cast<std::size_t>(max);
 }
 
+void read_event_time(ConfigSection s, EventTimeGuardOptions* c) {
+  s.duration_ns("max_ahead", &c->max_ahead_ns, 1'000'000'000, 365LL * 86400 * 1'000'000'000);
+  std::int64_t confirm = c->jump_confirm;
+  s.integer("jump_confirm", &confirm, 1, 1'000'000);
+  c->jump_confirm = static_cast<std::uint32_t>(confirm);
+}
+
 void read_run(ConfigSection s, RunConfig* c) {
   s.duration_ns("summary_interval", &c->summary_interval_ns, 0, 86400LL * 1'000'000'000);
   std::int64_t accounts = c->sim_accounts;
@@ -124,6 +131,8 @@ absl::StatusOr<Config> from_table(const toml::table& root_table, const std::stri
     read_clusterer(root, &config.clusterer);
     read_run(ConfigSection(root.table("run"), "run", &errors), &config.run);
     read_checkpoint(ConfigSection(root.table("checkpoint"), "checkpoint", &errors), &config.checkpoint);
+    read_event_time(ConfigSection(root.table("event_time"), "event_time", &errors), &config.event_time);
+    for (SourceConfig& source : config.sources) source.event_time = config.event_time;
     {
       ConfigSection publisher(root.table("publisher"), "publisher", &errors);
       read_publisher_config(publisher, &config.publisher);

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "core/account_state.h"
 #include "core/clusterer.h"
+#include "core/event_time_guard.h"
 #include "core/instrument_registry.h"
 #include "service/base/log.h"
 #include "service/config/publisher_config.h"
@@ -85,6 +86,7 @@ struct Config {
   PublisherConfig publisher;          //!< [publisher]: websocket pub/sub (service/config/publisher_config.h)
   AdminConfig admin;                  //!< [admin]: admin HTTP API
   CheckpointConfig checkpoint;        //!< [checkpoint]: durable state
+  EventTimeGuardOptions event_time;   //!< [event_time]: fills too far ahead of their source (core/event_time_guard.h)
 };
 
 //! Loads and validates a config file. On error the status message lists every problem, one per

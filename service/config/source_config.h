@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/event_time_guard.h"
 #include "core/types.h"
 #include "service/config/credentials.h"
 #include "service/net/backoff.h"
@@ -29,6 +30,9 @@ struct SourceAccount {
 struct SourceConfig {
   std::string name;  //!< unique; defaults to "<kind>-<venue>-<index>"
   SourceKind kind = SourceKind::kVenue;
+  //! The guard on this source's fill timestamps: the global [event_time] section, copied into
+  //! every source when the config is loaded (not a key of [[sources]]).
+  EventTimeGuardOptions event_time;
 
   // kind = "venue"
   Venue venue = Venue::kNative;

@@ -18,6 +18,7 @@
 #include "service/base/log.h"
 #include "service/config/credentials.h"
 #include "service/net/url.h"
+#include "service/net/ws_client.h"
 
 namespace segmentd {
 
@@ -74,11 +75,13 @@ std::string peer_of(const Tcp::socket& socket) {
 //! What the listener and all sessions share. Used on the loop thread only (the gate is
 //! thread-safe anyway).
 struct IngestServer::State {
-  State(FillSink& sink, asio::io_context& ioc, std::size_t max_pending, std::size_t dedup_window)
+  State(FillSink& sink, asio::io_context& ioc, std::size_t max_pending, std::size_t dedup_window,
+        EventTimeGuardOptions event_time)
       : sink(sink),
         acceptor(asio::make_strand(ioc)),
         gate(std::make_shared<ConnectionGate>(max_pending, kMaxPendingPerPeer)),
-        dedup(dedup_window) {}
+        dedup(dedup_window),
+        clock(event_time) {}
   FillSink& sink;
   Tcp::acceptor acceptor;
   Secret token;
@@ -88,6 +91,7 @@ struct IngestServer::State {
   ParseError error;
   std::shared_ptr<ConnectionGate> gate;  //!< connections not authenticated yet
   TradeDedup dedup;                      //!< every connection of the source: a feed re-sends after a reconnect
+  EventTimeGuard clock;                  //!< the source's event time: every connection's fills
   bool stopping = false;
 };
 
@@ -235,6 +239,7 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
   //! One frame: one or many native lines.
   void on_frame(std::string_view frame) {
     IngestServer::State& s = *state_;
+    const std::int64_t wall = wall_clock_ns();
     while (!frame.empty()) {
       const std::size_t nl = frame.find('\n');
       std::string_view line = frame.substr(0, nl);
@@ -246,6 +251,19 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
         continue;
       }
       SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kFills)]);
+      const EventTimeGuard::Verdict v = s.clock.check(s.fill.recv_ns, wall);
+      if (v == EventTimeGuard::Verdict::kRefuse) {
+        stats_.add_error(ParseErrorReason::kFutureTime);
+        SEGMENTD_LOG_WARN("ingest", "fill refused: timestamp too far ahead of the feed's event time",
+                          {"source", config_.name}, {"peer", peer_}, {"ts_ns", s.fill.recv_ns},
+                          {"ahead_s", s.clock.last_refused_ahead_ns() / 1'000'000'000},
+                          {"max_ahead_s", config_.event_time.max_ahead_ns / 1'000'000'000});
+        continue;
+      }
+      if (v == EventTimeGuard::Verdict::kJump)
+        SEGMENTD_LOG_WARN("ingest", "feed event time jumped forward, confirmed by its fills", {"source", config_.name},
+                          {"peer", peer_}, {"ts_ns", s.fill.recv_ns},
+                          {"confirmed_by", config_.event_time.jump_confirm});
       if (!s.dedup.insert(dedup_key(s.fill))) {
         SourceStats::add(stats_.duplicates);
         continue;
@@ -338,7 +356,7 @@ absl::Status IngestServer::start() {
   if (!where.ok())
     return absl::InvalidArgumentError(str_cat(config_.name, ".listen: ", std::string(where.status().message())));
   auto state = std::make_shared<State>(sink_, loop_.context(), static_cast<std::size_t>(config_.max_connections),
-                                       IngestServer::kDedupWindow);
+                                       IngestServer::kDedupWindow, config_.event_time);
   state->token = *std::move(token);
   state->parser = std::make_unique<NativeFillParser>(accounts_, instruments_);
   if (!config_.tls_cert_file.empty()) {

@@ -15,6 +15,13 @@
 //     stays bounded), counted as oversized, and answered with an error frame
 //     {"error":"oversized","max_frame_bytes":N}; the connection stays up.
 //
+// Event time (why: one line stamped a day ahead would move every feature's and the model's clock
+// there): each fill's ts_ns passes the source's EventTimeGuard (core/event_time_guard.h, keys
+// [event_time]); before the source's first fill the reference is the wall clock. A fill too far
+// ahead is skipped, counted as error reason "future_time" and logged (rate-limited) with the
+// peer; the connection stays up. A feed whose whole stream moved forward is followed after
+// jump_confirm such fills in a row (logged).
+//
 // Connections (why: a listener whose slots silent sockets can take locks the real feed out):
 //   - A connection that has not authenticated waits in a ConnectionGate
 //     (service/base/connection_gate.h): at most max_connections wait, at most 16 from one

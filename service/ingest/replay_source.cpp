@@ -5,12 +5,17 @@
 
 #include "core/str_cat.h"
 #include "protocol/native_format.h"
+#include "service/base/log.h"
 
 namespace segmentd {
 
 ReplaySource::ReplaySource(SourceConfig config, AccountInterner& accounts, InstrumentRegistry& instruments,
                            FillSink& sink)
-    : config_(std::move(config)), accounts_(accounts), instruments_(instruments), sink_(sink) {}
+    : config_(std::move(config)),
+      accounts_(accounts),
+      instruments_(instruments),
+      sink_(sink),
+      clock_(config_.event_time) {}
 
 ReplaySource::~ReplaySource() { stop(); }
 
@@ -40,6 +45,7 @@ void ReplaySource::run() {
     // at all.
     UnitGuard unit(sink_);
     offset_ += line.size() + (in.eof() ? 0 : 1);
+    ++line_no_;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     SourceStats::add(stats_.messages);
@@ -53,6 +59,17 @@ void ReplaySource::run() {
       continue;
     }
     SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kFills)]);
+    const EventTimeGuard::Verdict v = clock_.check(fill.recv_ns);
+    if (v == EventTimeGuard::Verdict::kRefuse) {
+      stats_.add_error(ParseErrorReason::kFutureTime);
+      SEGMENTD_LOG_WARN("replay", "fill refused: timestamp too far ahead of the file's event time",
+                        {"source", config_.name}, {"line", line_no_}, {"ts_ns", fill.recv_ns},
+                        {"ahead_s", clock_.last_refused_ahead_ns() / 1'000'000'000});
+      continue;
+    }
+    if (v == EventTimeGuard::Verdict::kJump)
+      SEGMENTD_LOG_WARN("replay", "event time jumped forward, confirmed by the following fills",
+                        {"source", config_.name}, {"line", line_no_}, {"ts_ns", fill.recv_ns});
     if (sink_.push(fill))
       SourceStats::add(stats_.fills);
     else
@@ -61,14 +78,33 @@ void ReplaySource::run() {
   finished_.store(true, std::memory_order_release);
 }
 
+namespace {
+
+constexpr std::size_t kPositionBytes = sizeof(std::uint64_t) + 2 * sizeof(std::int64_t) + sizeof(std::uint32_t);
+
+}  // namespace
+
 void ReplaySource::save_position(std::string& out) const {
-  out.assign(reinterpret_cast<const char*>(&offset_), sizeof(offset_));
+  const EventTimeGuard::State g = clock_.state();
+  out.resize(kPositionBytes);
+  char* p = out.data();
+  std::memcpy(p, &offset_, sizeof(offset_));
+  std::memcpy(p + 8, &g.watermark, sizeof(g.watermark));
+  std::memcpy(p + 16, &g.candidate_ns, sizeof(g.candidate_ns));
+  std::memcpy(p + 24, &g.candidates, sizeof(g.candidates));
 }
 
 absl::Status ReplaySource::restore_position(std::string_view bytes) {
-  if (bytes.size() != sizeof(offset_))
+  if (bytes.size() != sizeof(offset_) && bytes.size() != kPositionBytes)
     return absl::DataLossError(str_cat(config_.name, ": resume position is not a file offset"));
   std::memcpy(&offset_, bytes.data(), sizeof(offset_));
+  if (bytes.size() == kPositionBytes) {
+    EventTimeGuard::State g;
+    std::memcpy(&g.watermark, bytes.data() + 8, sizeof(g.watermark));
+    std::memcpy(&g.candidate_ns, bytes.data() + 16, sizeof(g.candidate_ns));
+    std::memcpy(&g.candidates, bytes.data() + 24, sizeof(g.candidates));
+    clock_.restore(g);
+  }
   return absl::OkStatus();
 }
 

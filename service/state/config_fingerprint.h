@@ -8,7 +8,8 @@
 // (max_positions, markout_slots: the record layout), min_mean_gross_usd, k, the feature weights,
 // min_stddev, the vote horizon, the sample size and the clusterer seed.
 // Not in it (safe to change across a restart): sources, shard count, ports, tokens, log, label
-// rules, policies, hysteresis, batch closing, publish and quality intervals.
+// rules, policies, hysteresis, batch closing, publish and quality intervals, [event_time] (it
+// decides which fills are accepted from now on, not what the saved ones mean).
 
 #include <cstdint>
 

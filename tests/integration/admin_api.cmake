@@ -8,3 +8,12 @@ add_test(NAME integration/admin_api/test_admin_api_of_a_running_pipeline
           test_admin_api_of_a_running_pipeline)
 set_tests_properties(integration/admin_api/test_admin_api_of_a_running_pipeline PROPERTIES
   LABELS "integration" TIMEOUT 300)
+
+# Hardening (issue 17, item 1): fills stamped far in the future on an ingest feed are refused,
+# counted and logged, and the model goes on.
+add_test(NAME integration/admin_api/test_future_timestamps_do_not_stop_the_model
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/admin_api_test.py
+          --segmentd $<TARGET_FILE:segmentd>
+          test_future_timestamps_do_not_stop_the_model)
+set_tests_properties(integration/admin_api/test_future_timestamps_do_not_stop_the_model PROPERTIES
+  LABELS "integration" TIMEOUT 300)

@@ -373,6 +373,71 @@ class AdminApiTest(unittest.TestCase):
             finally:
                 s.stop()
 
+    def test_future_timestamps_do_not_stop_the_model(self):
+        """Hostile-input report: one valid fill stamped +1 h, +1 day, in 2030 or in 2200 on an
+        ingest feed dropped every segment's size and weight to 0, and the model version never
+        advanced again. Each must be refused, counted (reason future_time) and logged, and the
+        model must go on with the fills that follow."""
+        names = population()
+        lines, t = feed_lines(names, T0)
+        with tempfile.TemporaryDirectory() as work:
+            s = Segmentd(work)
+            try:
+                s.start()
+                asyncio.run(s.feed(lines))
+                s.wait_for(lambda: s.metric_sum("segmentd_shard_fills_processed_total") == len(lines),
+                           f"{len(lines)} fills processed")
+                s.wait_for(lambda: s.http("/readyz")[0] == 200, "/readyz 200 (a model)")
+
+                # Four future fills, each in its own frame between valid ones, on existing accounts.
+                hour, day = 3600 * 10**9, 86400 * 10**9
+                bad_ts = [t + hour, t + day, 1_893_456_000 * 10**9, 7_258_118_400 * 10**9]
+                more, t_end = feed_lines(names, t)
+                more = [json.dumps(dict(json.loads(x), trade_id=f"again-{i}")) for i, x in enumerate(more)]
+                frames, k = [], 0
+                for i, ts in enumerate(bad_ts):
+                    bad = {"venue": "binance", "account": f"dir-{i}", "symbol": "BTCUSDT", "liquidity": "taker",
+                           "side": "buy", "qty": 5.0, "price": 95000.0, "trade_id": f"future-{i}", "ts_ns": ts}
+                    frames.append(json.dumps(bad))
+                    frames += more[k:k + 20]
+                    k += 20
+                asyncio.run(s.feed(frames, per_frame=1))
+                done = len(lines) + k
+                s.wait_for(lambda: s.metric_sum("segmentd_shard_fills_processed_total") == done,
+                           f"{done} fills processed (the {len(bad_ts)} future ones refused)")
+                # The model goes on: each later part of the feed brings a new version (the old code
+                # published once at the future time, then never again).
+                rest = more[k:]
+                for part in range(3):
+                    v = s.json("/v1/segments")["model"]["version"]
+                    chunk = rest[part * len(rest) // 3:(part + 1) * len(rest) // 3]
+                    asyncio.run(s.feed(chunk))
+                    done += len(chunk)
+                    s.wait_for(lambda: s.metric_sum("segmentd_shard_fills_processed_total") == done,
+                               f"{done} fills processed")
+                    s.wait_for(lambda: s.json("/v1/segments")["model"]["version"] > v,
+                               f"the model to advance past version {v} (part {part + 1} of the feed after the future fills)")
+                total = len(lines) + len(more)
+                self.assertEqual(done, total)
+                model = s.json("/v1/segments")["model"]
+                self.assertEqual(len(model["segments"]), K)
+                for seg in model["segments"]:
+                    self.assertGreater(seg["weight"], 0, seg)
+                    self.assertGreater(seg["size"], 0, seg)
+                self.assertEqual(sum(seg["size"] for seg in model["segments"]), len(names))
+                m = s.metrics()
+                refused = {k: v for k, v in m.get("segmentd_ingest_parse_errors_total", {}).items()
+                           if 'reason="future_time"' in k}
+                self.assertEqual(sum(refused.values()), len(bad_ts), m.get("segmentd_ingest_parse_errors_total"))
+                self.assertEqual(s.metric_sum("segmentd_ingest_fills_total", m), total)
+                # No account's clock moved to the future: its last fill is the last valid one fed.
+                for i in range(len(bad_ts)):
+                    acct = s.json(f"/v1/accounts/dir-{i}")
+                    self.assertLess(acct["last_fill"], t_end, acct)
+                self.assertIn("fill refused: timestamp too far ahead", s.log_text())
+            finally:
+                s.stop()
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()

@@ -193,6 +193,8 @@ std::map<std::string, Projection> config_fields() {
   SEGMENTD_FIELD("shards.ring_capacity", shards.ring_capacity);
   SEGMENTD_FIELD("shards.ring_full_policy", shards.full_policy == RingFullPolicy::kBlock);
   SEGMENTD_FIELD("replay.max_line_bytes", replay.max_line_bytes);
+  SEGMENTD_FIELD("event_time.max_ahead", event_time.max_ahead_ns);
+  SEGMENTD_FIELD("event_time.jump_confirm", event_time.jump_confirm);
   SEGMENTD_FIELD("features.half_life", features.params.half_life_ns);
   SEGMENTD_FIELD("features.markout_horizon", features.params.markout_horizon_ns);
   SEGMENTD_FIELD("features.markout_coalesce", features.params.markout_coalesce_ns);
