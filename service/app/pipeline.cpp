@@ -12,6 +12,7 @@
 #include "service/ingest/ingest_server.h"
 #include "service/ingest/replay_source.h"
 #include "service/ingest/venue_source.h"
+#include "service/metrics/admin_probe.h"
 #include "service/metrics/checkpoint_probe.h"
 #include "service/metrics/clusterer_probe.h"
 #include "service/metrics/ingest_probe.h"
@@ -169,6 +170,12 @@ absl::Status Pipeline::start() {
     }
     admin_ = std::make_unique<AdminServer>(config_.admin, std::move(h));
     if (auto st = admin_->start(); !st.ok()) return st;
+    admin_probe_ = std::make_unique<AdminProbe>(*metrics_);
+    AdminServer* admin = admin_.get();
+    admin_probe_->sample_from([admin] {
+      const AdminStats st = admin->stats();
+      return AdminSample{st.connections, st.auth_failures, st.over_capacity, st.evicted};
+    });
   }
 
   clusterer_->start();
@@ -257,6 +264,7 @@ void Pipeline::stop() {
   if (clusterer_) clusterer_->stop();
   if (publisher_) publisher_->stop();
   publisher_probe_.reset();
+  admin_probe_.reset();
   shard_probe_.reset();
   checkpoint_probe_.reset();
   ingest_probes_.clear();

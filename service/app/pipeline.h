@@ -50,6 +50,7 @@ class IngestProbe;
 class ShardProbe;
 class ClustererProbe;
 class PublisherProbe;
+class AdminProbe;
 class LatencyProbe;
 class ProcessProbe;
 class CheckpointProbe;
@@ -211,6 +212,7 @@ class Pipeline {
   std::unique_ptr<ShardProbe> shard_probe_;
   std::unique_ptr<ClustererProbe> clusterer_probe_;
   std::unique_ptr<PublisherProbe> publisher_probe_;
+  std::unique_ptr<AdminProbe> admin_probe_;  //!< reads admin_ (reset in stop(), after admin_ stopped)
   std::unique_ptr<LatencyProbe> latency_probe_;
   std::unique_ptr<ProcessProbe> process_probe_;
   std::unique_ptr<CheckpointProbe> checkpoint_probe_;

@@ -317,6 +317,9 @@ class AdminApiTest(unittest.TestCase):
                 for path in ("/v1/segments", "/v1/accounts/mm-0"):
                     self.assertEqual(s.http(path)[0], 401, path)
                     self.assertEqual(s.http(path, token=INGEST_TOKEN)[0], 401, path)
+                # Each refused login is counted where an alert can see it (and logged with the peer).
+                self.assertEqual(s.metric_sum("segmentd_admin_auth_failures_total"), 4)
+                self.assertEqual(s.log_text().count("admin login failed"), 4)
 
                 # 3. The rest: a model appears, readiness follows it.
                 asyncio.run(s.feed(lines2))
