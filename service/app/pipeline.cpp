@@ -15,6 +15,7 @@
 #include "service/metrics/admin_probe.h"
 #include "service/metrics/checkpoint_probe.h"
 #include "service/metrics/clusterer_probe.h"
+#include "service/metrics/gap_fill_probe.h"
 #include "service/metrics/ingest_probe.h"
 #include "service/metrics/latency_probe.h"
 #include "service/metrics/metrics.h"
@@ -213,6 +214,22 @@ void Pipeline::start_probes() {
       return x;
     });
     ingest_probes_.push_back(std::move(probe));
+    if (const auto* venue_source = dynamic_cast<const VenueSource*>(s)) {
+      auto gap = std::make_unique<GapFillProbe>(*metrics_, std::string(src->name()), venue);
+      gap->sample_from([venue_source] {
+        const GapFillStats& g = venue_source->gap_fill_stats();
+        GapFillSample x;
+        x.runs = GapFillStats::get(g.runs);
+        x.completed = GapFillStats::get(g.completed);
+        x.requests = GapFillStats::get(g.requests);
+        x.records = GapFillStats::get(g.records);
+        x.http_errors = GapFillStats::get(g.http_errors);
+        x.rate_limited = GapFillStats::get(g.rate_limited);
+        x.bad_responses = GapFillStats::get(g.bad_responses);
+        return x;
+      });
+      gap_fill_probes_.push_back(std::move(gap));
+    }
   }
   // One sink per source, in the same order.
   for (std::size_t i = 0; i < sources_.size() && i < sinks_.size(); ++i)
@@ -268,6 +285,7 @@ void Pipeline::stop() {
   shard_probe_.reset();
   checkpoint_probe_.reset();
   ingest_probes_.clear();
+  gap_fill_probes_.clear();
 }
 
 bool Pipeline::sources_finished() const {

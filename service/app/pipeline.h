@@ -51,6 +51,7 @@ class ShardProbe;
 class ClustererProbe;
 class PublisherProbe;
 class AdminProbe;
+class GapFillProbe;
 class LatencyProbe;
 class ProcessProbe;
 class CheckpointProbe;
@@ -209,6 +210,7 @@ class Pipeline {
   // probes read the components above at scrape time, so they are destroyed first (stop()).
   std::unique_ptr<Metrics> metrics_;
   std::vector<std::unique_ptr<IngestProbe>> ingest_probes_;
+  std::vector<std::unique_ptr<GapFillProbe>> gap_fill_probes_;  //!< venue sources only
   std::unique_ptr<ShardProbe> shard_probe_;
   std::unique_ptr<ClustererProbe> clusterer_probe_;
   std::unique_ptr<PublisherProbe> publisher_probe_;
