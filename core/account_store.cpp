@@ -69,6 +69,10 @@ AccountStore::Slot AccountStore::create(AccountId account) {
 AccountStore::Slot AccountStore::slot_for(AccountId account) {
   Slot slot = index_.find(account);
   if (slot == kNoSlot) {
+    if (max_accounts_ != 0 && size_ >= max_accounts_) {
+      ++refused_fills_;
+      return kNoSlot;
+    }
     slot = create(account);
     index_.insert(account, slot);
   }
@@ -85,7 +89,7 @@ void AccountStore::apply_at(Slot slot, const Fill& fill) {
 
 AccountStore::Slot AccountStore::apply(const Fill& fill) {
   const Slot slot = slot_for(fill.account);
-  apply_at(slot, fill);
+  if (slot != kNoSlot) apply_at(slot, fill);
   return slot;
 }
 

@@ -15,6 +15,12 @@
 // the fills a few places ahead, so that the cache misses of a burst over cold accounts overlap
 // instead of queueing one after the other (bench/README.md, issue 3).
 //
+// A cap on accounts (set_max_accounts; 0 = none): once the store holds that many, the fills of
+// an account it does not hold yet are refused — not applied, not stored, counted in
+// refused_fills() — while the accounts it holds keep getting theirs. No account is ever evicted
+// or moved (slots stay stable), so the memory of a capped store is bounded by its cap
+// (service/config: shards.max_accounts, on_max_accounts = "refuse").
+//
 // Ownership: one AccountStore per shard, touched only by that shard's thread (no locks, no
 // atomics). Readers elsewhere go through the shard (ShardSet::call), never here directly.
 
@@ -48,17 +54,22 @@ class AccountStore {
   //! default bounds a record is 896 B and a block exactly 7 huge pages (14 MiB).
   static constexpr std::size_t kBlockAccounts = 16384;
   static constexpr std::size_t kLine = 64;
+  //! What apply() returns for a fill it refused (the account is new and the store is full).
+  static constexpr Slot kNoSlot = AccountIndex::kNoSlot;
 
   //! params.max_positions and params.markout_slots must be within their limits (config checks).
   explicit AccountStore(const FeatureParams& params);
   AccountStore(const AccountStore&) = delete;
   AccountStore& operator=(const AccountStore&) = delete;
 
-  //! Applies a fill to its account (created on first sight). Returns the account's slot.
+  //! Applies a fill to its account (created on first sight). Returns the account's slot, or
+  //! kNoSlot when the account is new and the store already holds max_accounts() (the fill is
+  //! refused and counted in refused_fills()).
   Slot apply(const Fill& fill);
 
   //! Applies the fills in order, exactly as apply() one by one would, calling
-  //! on_applied(slot, fill) after each; prefetches the accounts of the fills ahead.
+  //! on_applied(slot, fill) after each applied fill (never for a refused one); prefetches the
+  //! accounts of the fills ahead.
   template <class Fn>
   void apply_burst(std::span<const Fill> fills, Fn&& on_applied);
 
@@ -106,6 +117,13 @@ class AccountStore {
   std::vector<PendingMarkout> pending_markouts(Slot slot) const;
 
   std::size_t size() const { return size_; }
+  //! The cap on accounts (0 = none). Lowering it under size() keeps every account held (a
+  //! checkpoint of a larger store still loads whole) and refuses every new one.
+  void set_max_accounts(std::size_t max_accounts) { max_accounts_ = max_accounts; }
+  std::size_t max_accounts() const { return max_accounts_; }
+  //! Fills refused because their account was new and the store full (since construction; not
+  //! checkpointed).
+  std::uint64_t refused_fills() const { return refused_fills_; }
   //! Accounts with pending markouts (the list resolution reads).
   std::size_t pending_accounts() const { return pending_.size(); }
   const FeatureParams& params() const { return params_; }
@@ -120,7 +138,6 @@ class AccountStore {
     void operator()(std::byte* p) const;
   };
   using BlockPtr = std::unique_ptr<std::byte, FreeBlock>;
-  static constexpr Slot kNoSlot = AccountIndex::kNoSlot;
   static_assert(std::is_same_v<Slot, AccountIndex::Slot>);
   static constexpr int kBlockShift = 14;
   static_assert(std::size_t{1} << kBlockShift == kBlockAccounts);
@@ -133,6 +150,7 @@ class AccountStore {
   std::size_t ring_slots() const { return static_cast<std::size_t>(params_.markout_slots) - 1; }
   AccountRef ref(Slot slot);
   Slot create(AccountId account);
+  //! The account's slot, created if new; kNoSlot (counted) when new and the store is full.
   Slot slot_for(AccountId account);
   void apply_at(Slot slot, const Fill& fill);
   //! The slot of an account already in the index (kNoSlot otherwise), prefetching its record and
@@ -157,6 +175,8 @@ class AccountStore {
   std::size_t block_bytes_;   //!< kBlockAccounts records, rounded up to whole huge pages
   std::vector<BlockPtr> blocks_;
   std::size_t size_ = 0;
+  std::size_t max_accounts_ = 0;  //!< 0 = no cap
+  std::uint64_t refused_fills_ = 0;
   //! On huge pages too once the store is large (a cold lookup is otherwise a page walk of its own).
   AccountIndex index_;
   //! An account with pending markouts, with its oldest one's due time and where that markout
@@ -252,8 +272,10 @@ void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
   for (std::size_t i = 0; i < n; ++i) {
     Slot slot = ahead[i % kCoreAhead];
     if (slot == kNoSlot) slot = slot_for(fills[i].account);
-    apply_at(slot, fills[i]);
-    on_applied(slot, fills[i]);
+    if (slot != kNoSlot) {
+      apply_at(slot, fills[i]);
+      on_applied(slot, fills[i]);
+    }
     if (i + kIndexAhead < n) index_.prefetch(fills[i + kIndexAhead].account);
     if (i + kStateAhead < n) {
       const Slot s = ahead[(i + kStateAhead) % kCoreAhead];

@@ -75,6 +75,7 @@ absl::Status Pipeline::start() {
     o.markout_tick_ns = config_.features.markout_tick_ns;
     o.model = &clusterer_->model_slot();
     o.assigner = config_.clusterer.assigner;
+    o.max_accounts = per_shard_max_accounts(config_.shards.max_accounts, sc.shards);
     o.on_batch = [this](int shard, std::span<const TouchedAccount> touched) {
       clusterer_->offer(shard, touched);
       // On the shard's own thread, so its handler may be read here.
@@ -237,6 +238,11 @@ void Pipeline::start_probes() {
   shard_probe_ = std::make_unique<ShardProbe>(
       *metrics_, shards_->shards(), static_cast<std::size_t>(shards_->producers()) * config_.shards.ring_capacity);
   shard_probe_->attach(shards_.get());
+  shard_probe_->set_max_accounts(per_shard_max_accounts(config_.shards.max_accounts, shards_->shards()));
+  ShardSet* shards = shards_.get();
+  // The shards' own atomics, read on the scraping thread (the handlers outlive the probe).
+  shard_probe_->sample_refused(
+      [shards](int shard) { return static_cast<const AccountShard&>(shards->handler(shard)).refused_fills(); });
   clusterer_probe_ = std::make_unique<ClustererProbe>(*metrics_, shards_->shards());
   latency_probe_ = std::make_unique<LatencyProbe>(*metrics_);
   if (config_.checkpoint.enabled) checkpoint_probe_ = std::make_unique<CheckpointProbe>(*metrics_);

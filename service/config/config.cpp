@@ -46,6 +46,12 @@ void read_shards(ConfigSection s, ShardsConfig* c) {
   std::string policy = c->full_policy == RingFullPolicy::kBlock ? "block" : "fail";
   s.choice("ring_full_policy", &policy, {"block", "fail"});
   c->full_policy = policy == "block" ? RingFullPolicy::kBlock : RingFullPolicy::kFail;
+  auto max_accounts = static_cast<std::int64_t>(c->max_accounts);
+  s.integer("max_accounts", &max_accounts, 0, std::int64_t{UINT32_MAX} - 1);  // slots are 32-bit
+  c->max_accounts = static_cast<std::uint64_t>(max_accounts);
+  std::string on_max = "refuse";
+  s.choice("on_max_accounts", &on_max, {"refuse"});
+  c->on_max_accounts = AccountCapPolicy::kRefuse;
 }
 
 void read_replay(ConfigSection s, ReplayConfig* c) {

@@ -28,10 +28,19 @@ struct LogConfig {
 //! The logger's options from the [log] section.
 LogOptions log_options_from(const LogConfig& config);
 
+//! What a shard does with the fills of a new account once it holds its share of max_accounts.
+enum class AccountCapPolicy {
+  kRefuse,  //!< the new account is not created: its fills are refused and counted
+};
+
 struct ShardsConfig {
   int shards = 2;
   std::size_t ring_capacity = 1 << 16;
   RingFullPolicy full_policy = RingFullPolicy::kBlock;
+  //! Accounts the instance holds at most, split evenly over the shards (ceil(max / shards) each,
+  //! service/shards/account_shard.h); 0 = no cap.
+  std::uint64_t max_accounts = 0;
+  AccountCapPolicy on_max_accounts = AccountCapPolicy::kRefuse;
 };
 
 struct ReplayConfig {

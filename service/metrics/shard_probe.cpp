@@ -17,7 +17,14 @@ ShardProbe::ShardProbe(Metrics& m, int shards, std::size_t ring_capacity)
   auto& full =
       counter_family(m, "segmentd_shard_ring_full_events_total",
                      "Pushes that found the shard's ring full (the producer blocked or the fill was refused).");
-  auto& processed = counter_family(m, "segmentd_shard_fills_processed_total", "Fills applied to account state.");
+  auto& processed = counter_family(m, "segmentd_shard_fills_processed_total",
+                                   "Fills the shard took from its rings: applied to account state, or refused by "
+                                   "the cap on accounts.");
+  auto& refused = counter_family(m, "segmentd_shard_fills_refused_total",
+                                 "Fills of new accounts refused because the shard held its share of "
+                                 "[shards] max_accounts (on_max_accounts = refuse).");
+  auto& max_accounts =
+      gauge_family(m, "segmentd_shard_max_accounts", "The most accounts the shard may own (0 = no cap).");
   for (int s = 0; s < shards; ++s) {
     prometheus::Labels l{{"shard", std::to_string(s)}};
     accounts_.push_back(&accounts.Add(l));
@@ -25,6 +32,8 @@ ShardProbe::ShardProbe(Metrics& m, int shards, std::size_t ring_capacity)
     capacity.Add(l).Set(static_cast<double>(ring_capacity));
     full_events_.emplace_back(full.Add(l));
     processed_.emplace_back(processed.Add(l));
+    refused_.emplace_back(refused.Add(l));
+    max_accounts_.push_back(&max_accounts.Add(l));
   }
   hook_ = m.on_collect([this] { collect(); });
 }
@@ -32,6 +41,15 @@ ShardProbe::ShardProbe(Metrics& m, int shards, std::size_t ring_capacity)
 void ShardProbe::attach(const ShardSet* set) {
   std::lock_guard<std::mutex> lock(mu_);
   set_ = set;
+}
+
+void ShardProbe::sample_refused(std::function<std::uint64_t(int)> refused) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sample_refused_ = std::move(refused);
+}
+
+void ShardProbe::set_max_accounts(std::uint64_t per_shard) {
+  for (prometheus::Gauge* g : max_accounts_) g->Set(static_cast<double>(per_shard));
 }
 
 void ShardProbe::collect() {
@@ -44,6 +62,8 @@ void ShardProbe::collect() {
     processed_[s].sync(set_->processed(s));
   }
   dropped_.sync(set_->rejected());
+  if (sample_refused_)
+    for (int s = 0; s < n; ++s) refused_[s].sync(sample_refused_(s));
 }
 
 }  // namespace segmentd

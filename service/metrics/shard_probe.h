@@ -3,13 +3,19 @@
 //   segmentd_shard_ring_depth{shard}              fills queued for the shard (all its rings)
 //   segmentd_shard_ring_capacity{shard}           fills its rings can hold (depth / capacity = fullness)
 //   segmentd_shard_ring_full_events_total{shard}  pushes that found the ring full (blocked or refused)
-//   segmentd_shard_fills_processed_total{shard}   fills applied to account state
+//   segmentd_shard_fills_processed_total{shard}   fills the shard took from its rings (applied, or
+//                                                 refused by the cap on accounts)
 //   segmentd_shard_accounts{shard}                accounts the shard owns
+//   segmentd_shard_max_accounts{shard}            the most it may own ([shards] max_accounts split
+//                                                 over the shards; 0 = no cap)
+//   segmentd_shard_fills_refused_total{shard}     fills of new accounts refused because the shard
+//                                                 held max_accounts (on_max_accounts = "refuse")
 //   segmentd_shard_fills_dropped_total            fills refused under ring_full_policy = "fail"
 //                                                 (always 0 under "block")
 //
 // The ShardSet already counts in atomics: attach() samples them at scrape time, so the shard
-// hot path pays nothing. record_accounts() is the one thing a shard reports itself.
+// hot path pays nothing; so are the refusals (sample_refused: a function reading the shards'
+// atomics). record_accounts() is the one thing a shard reports itself.
 //
 // Threads: record_accounts(shard, n) from shard `shard`'s thread (once per burst or timer).
 // The probe must be destroyed before the ShardSet it is attached to.
@@ -17,6 +23,7 @@
 #include <mutex>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 #include "absl/base/thread_annotations.h"
 
@@ -35,6 +42,11 @@ class ShardProbe {
 
   //! Samples processed, ring-full events, depth and rejected fills of `set` at every scrape.
   void attach(const ShardSet* set);
+  //! Samples fills refused by the cap on accounts at every scrape: refused(shard) is the shard's
+  //! total so far, callable from the scraping thread. Call before the first scrape.
+  void sample_refused(std::function<std::uint64_t(int shard)> refused);
+  //! The cap of each shard (0 = none), for the gauge.
+  void set_max_accounts(std::uint64_t per_shard);
   void record_accounts(int shard, std::uint64_t accounts) { accounts_[shard]->Set(static_cast<double>(accounts)); }
 
  private:
@@ -45,9 +57,12 @@ class ShardProbe {
   std::vector<prometheus::Gauge*> depth_;
   std::vector<CounterExport> full_events_;
   std::vector<CounterExport> processed_;
+  std::vector<CounterExport> refused_;
+  std::vector<prometheus::Gauge*> max_accounts_;
   CounterExport dropped_;
   std::mutex mu_;
   const ShardSet* set_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::function<std::uint64_t(int)> sample_refused_ ABSL_GUARDED_BY(mu_);
   Metrics::HookHandle hook_;
 };
 

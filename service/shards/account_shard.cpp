@@ -4,6 +4,8 @@
 #include <bit>
 #include <cstring>
 
+#include "service/base/log.h"
+
 namespace segmentd {
 namespace {
 
@@ -31,7 +33,9 @@ std::uint64_t fill_hash(const Fill& f) {
 }
 
 AccountShard::AccountShard(int shard, AccountShardOptions options)
-    : shard_(shard), options_(std::move(options)), store_(options_.params) {}
+    : shard_(shard), options_(std::move(options)), store_(options_.params) {
+  store_.set_max_accounts(options_.max_accounts);
+}
 
 void AccountShard::touch(AccountStore::Slot slot) {
   const std::size_t word = slot / 64;
@@ -42,8 +46,23 @@ void AccountShard::touch(AccountStore::Slot slot) {
   touched_.push_back(slot);
 }
 
+void AccountShard::note_refusals() {
+  const std::uint64_t refused = store_.refused_fills();
+  const std::uint64_t before = refused_.load(std::memory_order_relaxed);
+  if (refused == before) return;
+  refused_.store(refused, std::memory_order_relaxed);
+  if (before == 0)
+    SEGMENTD_LOG_WARN("shards", "account cap reached: fills of new accounts are refused", {"shard", shard_},
+                      {"accounts", store_.size()}, {"max_accounts_per_shard", store_.max_accounts()});
+}
+
 void AccountShard::on_fill(const Fill& fill) {
-  touch(store_.apply(fill));
+  const AccountStore::Slot slot = store_.apply(fill);
+  if (slot == AccountStore::kNoSlot) {
+    note_refusals();
+    return;
+  }
+  touch(slot);
   if (fill.recv_ns > max_event_ns_) max_event_ns_ = fill.recv_ns;
   ++fills_;
   checksum_ += fill_hash(fill);
@@ -56,6 +75,7 @@ void AccountShard::on_fills(std::span<const Fill> fills) {
     ++fills_;
     checksum_ += fill_hash(fill);
   });
+  note_refusals();
 }
 
 void AccountShard::maybe_tick(std::int64_t now_ns) {

@@ -83,7 +83,20 @@ struct AccountShardOptions {
   //! Replay: assign only in advance_to() (at barriers the driver places), never per burst, so
   //! decisions do not depend on where bursts happen to end.
   bool assign_only_on_advance = false;
+  //! The most accounts this shard holds (0 = no cap): shards.max_accounts split over the shards
+  //! (per_shard_max_accounts). The fills of a new account past it are refused and counted
+  //! (refused_fills()); the accounts held keep getting theirs. A warning is logged the first
+  //! time a shard refuses.
+  std::size_t max_accounts = 0;
 };
+
+//! Each shard's share of an instance-wide cap on accounts: ceil(max_accounts / shards); 0 stays
+//! 0 (no cap). Accounts are spread over shards by hash, so a shard may fill up a little before
+//! the instance holds max_accounts.
+inline std::size_t per_shard_max_accounts(std::uint64_t max_accounts, int shards) {
+  const auto n = static_cast<std::uint64_t>(shards < 1 ? 1 : shards);
+  return static_cast<std::size_t>((max_accounts + n - 1) / n);
+}
 
 class AccountShard final : public ShardHandler {
  public:
@@ -122,13 +135,19 @@ class AccountShard final : public ShardHandler {
   std::span<const TouchedAccount> last_batch() const { return batch_; }
   const AccountStore& store() const { return store_; }
   int shard() const { return shard_; }
+  //! Fills applied (refused ones are not counted here).
   std::uint64_t fills_seen() const { return fills_; }
+  //! Fills refused by the cap on accounts (options.max_accounts) since the shard started. Any
+  //! thread (an atomic the shard thread updates after each run of fills).
+  std::uint64_t refused_fills() const { return refused_.load(std::memory_order_relaxed); }
   //! Order-independent checksum of the fills applied (sum of a per-fill hash): tests compare it
   //! with the producers' own.
   std::uint64_t fill_checksum() const { return checksum_; }
 
  private:
   void touch(AccountStore::Slot slot);
+  //! After fills were applied: publishes the store's refusal count and warns on the first one.
+  void note_refusals();
   void publish(bool assign_now = true);
   void assign_batch();
   //! Live, idle: starts a sweep if the model's segments changed since the last batch, and
@@ -166,6 +185,7 @@ class AccountShard final : public ShardHandler {
   std::vector<SegmentId> assigned_ids_;  //!< its segment ids
   std::uint64_t fills_ = 0;
   std::uint64_t checksum_ = 0;
+  std::atomic<std::uint64_t> refused_{0};  //!< store_.refused_fills(), for other threads
 };
 
 //! A per-fill hash for checksums (order-independent when summed).

@@ -473,3 +473,64 @@ TEST_CASE("markouts: the newest in the core and the older in the ring behave as 
     }
   }
 }
+
+TEST_CASE("account store: a capped store refuses new accounts' fills and keeps applying its own",
+          "[account_store][max_accounts]") {
+  // issue 17 item 7: without a cap every new account grows the store for good.
+  AccountStore store(FeatureParams{});
+  store.set_max_accounts(3);
+  for (AccountId a = 0; a < 3; ++a)
+    CHECK(store.apply(perp_fill(a, kT0 + a, Side::kBuy, 1.0, 100.0)) != AccountStore::kNoSlot);
+  CHECK(store.size() == 3);
+  CHECK(store.refused_fills() == 0);
+
+  // The fourth account (and its second fill) is refused: not stored, counted.
+  CHECK(store.apply(perp_fill(7, kT0 + 10, Side::kBuy, 1.0, 100.0)) == AccountStore::kNoSlot);
+  CHECK(store.apply(perp_fill(7, kT0 + 11, Side::kSell, 1.0, 100.0)) == AccountStore::kNoSlot);
+  CHECK(store.size() == 3);
+  CHECK_FALSE(store.find(7).has_value());
+  CHECK(store.refused_fills() == 2);
+
+  // The accounts held still take fills, one at a time and in bursts, and the burst skips the
+  // refused fills without calling back for them.
+  const AccountStore::Slot s1 = store.apply(perp_fill(1, kT0 + 20, Side::kBuy, 2.0, 100.0));
+  REQUIRE(s1 != AccountStore::kNoSlot);
+  CHECK(store.core(s1).fills == 2);
+  std::vector<Fill> burst;
+  for (int i = 0; i < 24; ++i)
+    burst.push_back(perp_fill(static_cast<AccountId>(i % 6), kT0 + 30 + i, Side::kBuy, 1.0, 100.0));
+  std::vector<AccountId> applied;
+  store.apply_burst(burst, [&](AccountStore::Slot slot, const Fill& f) {
+    CHECK(store.core(slot).account == f.account);
+    applied.push_back(f.account);
+  });
+  CHECK(applied.size() == 12);  // accounts 0, 1, 2: four fills each
+  CHECK(std::all_of(applied.begin(), applied.end(), [](AccountId a) { return a < 3; }));
+  CHECK(store.size() == 3);
+  CHECK(store.refused_fills() == 2 + 12);
+  CHECK(store.core(*store.find(0)).fills == 5);
+  CHECK(store.core(*store.find(1)).fills == 6);
+  CHECK(store.core(*store.find(2)).fills == 5);
+
+  // 0 lifts the cap: the refused account is created at its next fill.
+  store.set_max_accounts(0);
+  CHECK(store.apply(perp_fill(7, kT0 + 100, Side::kBuy, 1.0, 100.0)) != AccountStore::kNoSlot);
+  CHECK(store.size() == 4);
+  CHECK(store.core(*store.find(7)).fills == 1);
+}
+
+TEST_CASE("account store: a checkpoint of more accounts than the cap loads whole", "[account_store][max_accounts]") {
+  AccountStore full(FeatureParams{});
+  for (AccountId a = 0; a < 5; ++a) full.apply(perp_fill(a, kT0 + a, Side::kBuy, 1.0, 100.0));
+  ByteWriter w;
+  full.save(w);
+  const std::string bytes(w.view());
+  AccountStore capped(FeatureParams{});
+  capped.set_max_accounts(2);
+  ByteReader r(bytes, "SHRD");
+  REQUIRE(capped.load(r).ok());
+  CHECK(capped.size() == 5);
+  CHECK(capped.apply(perp_fill(4, kT0 + 50, Side::kBuy, 1.0, 100.0)) != AccountStore::kNoSlot);
+  CHECK(capped.apply(perp_fill(9, kT0 + 51, Side::kBuy, 1.0, 100.0)) == AccountStore::kNoSlot);
+  CHECK(capped.refused_fills() == 1);
+}

@@ -192,6 +192,8 @@ std::map<std::string, Projection> config_fields() {
   SEGMENTD_FIELD("shards.count", shards.shards);
   SEGMENTD_FIELD("shards.ring_capacity", shards.ring_capacity);
   SEGMENTD_FIELD("shards.ring_full_policy", shards.full_policy == RingFullPolicy::kBlock);
+  SEGMENTD_FIELD("shards.max_accounts", shards.max_accounts);
+  SEGMENTD_FIELD("shards.on_max_accounts", shards.on_max_accounts == AccountCapPolicy::kRefuse);
   SEGMENTD_FIELD("replay.max_line_bytes", replay.max_line_bytes);
   SEGMENTD_FIELD("event_time.max_ahead", event_time.max_ahead_ns);
   SEGMENTD_FIELD("event_time.jump_confirm", event_time.jump_confirm);

@@ -162,6 +162,15 @@ TEST_CASE("metrics: shard probe samples the shard set at scrape", "[metrics]") {
     CHECK(has_line(text, "segmentd_shard_fills_dropped_total 0"));
     CHECK(set.processed(0) + set.processed(1) == 100);
     CHECK(has_line(text, "segmentd_shard_fills_processed_total{shard=\"0\"} " + std::to_string(set.processed(0))));
+    // The cap on accounts (issue 17 item 7): its gauge, and the refusals sampled at scrape.
+    CHECK(has_line(text, "segmentd_shard_max_accounts{shard=\"1\"} 0"));
+    CHECK(has_line(text, "segmentd_shard_fills_refused_total{shard=\"1\"} 0"));
+    probe.set_max_accounts(500);
+    probe.sample_refused([](int shard) { return std::uint64_t{7} * static_cast<std::uint64_t>(shard); });
+    text = m.render();
+    CHECK(has_line(text, "segmentd_shard_max_accounts{shard=\"0\"} 500"));
+    CHECK(has_line(text, "segmentd_shard_fills_refused_total{shard=\"0\"} 0"));
+    CHECK(has_line(text, "segmentd_shard_fills_refused_total{shard=\"1\"} 7"));
   }
   // The probe is gone: its hook no longer runs (no dangling reads of the shard set).
   CHECK_NOTHROW(m.render());
