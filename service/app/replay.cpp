@@ -118,33 +118,58 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   const bool durable = !options.checkpoint_dir.empty();
   const std::uint64_t fingerprint = durable ? replay_fingerprint(config, options.input) : 0;
   CheckpointDirectory state_dir(options.checkpoint_dir, options.checkpoint_keep);
-  auto load_driver = [&](ByteReader& r) {
+  // The driver's own state in a checkpoint (section RPLY). Read into a value first: validating a
+  // file must not touch the run's variables (a refused file would leave them half-loaded).
+  struct DriverState {
+    NativeReadPosition resume;
+    NativeReadStats stats;
+    std::uint64_t shown = 0, changes = 0, batches = 0;
+    std::int64_t first_ns = 0, batch_open = kNoTime, next_tick = kNoTime, max_ts = kNoTime;
+    std::vector<TouchedAccount> pending;
+    std::vector<AccountId> batch_accounts;
+    EventTimeGuard::State guard;
+  };
+  auto read_driver = [](ByteReader& r) {
+    DriverState d;
     if (r.u32() != kDriverTag) {
       r.fail("the replay driver's state is of an older build (no event-time guard)");
-      return;
+      return d;
     }
-    resume.offset = r.u64();
-    resume.line = r.u64();
-    stats.lines = r.u64();
-    stats.fills = r.u64();
-    stats.bytes = r.u64();
-    stats.errors = r.pod<ParseErrorCounts>();
-    shown = r.u64();
-    summary.changes = r.u64();
-    summary.batches = r.u64();
-    summary.first_ns = r.i64();
-    batch_open = r.i64();
-    next_tick = r.i64();
-    max_ts = r.i64();
+    d.resume.offset = r.u64();
+    d.resume.line = r.u64();
+    d.stats.lines = r.u64();
+    d.stats.fills = r.u64();
+    d.stats.bytes = r.u64();
+    d.stats.errors = r.pod<ParseErrorCounts>();
+    d.shown = r.u64();
+    d.changes = r.u64();
+    d.batches = r.u64();
+    d.first_ns = r.i64();
+    d.batch_open = r.i64();
+    d.next_tick = r.i64();
+    d.max_ts = r.i64();
+    d.pending = r.pods<TouchedAccount>();
+    d.batch_accounts = r.pods<AccountId>();
+    d.guard.watermark = r.i64();
+    d.guard.candidate_ns = r.i64();
+    d.guard.candidates = r.u32();
+    return d;
+  };
+  auto apply_driver = [&](const DriverState& d) {
+    resume = d.resume;
+    stats = d.stats;
+    shown = d.shown;
+    summary.changes = d.changes;
+    summary.batches = d.batches;
+    summary.first_ns = d.first_ns;
+    batch_open = d.batch_open;
+    next_tick = d.next_tick;
+    max_ts = d.max_ts;
     pending.clear();
-    for (const TouchedAccount& a : r.pods<TouchedAccount>()) pending.emplace(a.account, a);
+    for (const TouchedAccount& a : d.pending) pending.emplace(a.account, a);
     batch_accounts.clear();
-    for (AccountId a : r.pods<AccountId>()) batch_accounts.insert(a);
-    EventTimeGuard::State g;
-    g.watermark = r.i64();
-    g.candidate_ns = r.i64();
-    g.candidates = r.u32();
-    guard.restore(g);
+    for (AccountId a : d.batch_accounts) batch_accounts.insert(a);
+    guard.restore(d.guard);
   };
   if (durable) {
     if (options.keep_changes) return absl::InvalidArgumentError("a durable replay does not keep the change log");
@@ -158,7 +183,7 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
       ByteReader d = img.reader(kSectionReplay);
       if (!load_model(m)) return m.status();
       load_clusterer_state(c);
-      load_driver(d);
+      read_driver(d);
       for (const ByteReader* r : {&a, &c, &d})
         if (!r->ok()) return r->status();
       return absl::OkStatus();
@@ -189,9 +214,10 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
           return absl::Status(st.code(), str_cat((*loaded)->path, ": ", st.message()));
       }
       ByteReader d = img.reader(kSectionReplay);
-      load_driver(d);
+      const DriverState driver = read_driver(d);
       for (const ByteReader* r : {&a, &i, &t, &m, &c, &s, &d})
         if (!r->ok()) return absl::DataLossError(str_cat((*loaded)->path, ": ", r->status().message()));
+      apply_driver(driver);
       summary.resumed_from = (*loaded)->path;
       log << "replay: resuming from " << summary.resumed_from << " at line " << resume.line + 1 << "\n";
     }
