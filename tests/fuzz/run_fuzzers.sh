@@ -1,17 +1,44 @@
 #!/usr/bin/env bash
-# Builds the venue adapter fuzzers with clang in build/fuzz and runs each for SECONDS (default
-# 60), seeded with the venue's sample messages: the repository's own fixtures in
-# tests/fixtures/exchanges/<venue> (not their .expected.json), plus the third-party samples in
-# $SEGMENTD_SHARED_DIR/fixtures/exchanges/<venue> (default ../shared) when that folder exists.
+# Builds the libFuzzer targets with clang in build/fuzz and runs each in turn (tests/README.md,
+# "Fuzzing"):
+#   - the venue adapters, SECONDS each (default 60), seeded with the venue's sample messages: the
+#     repository's own fixtures in tests/fixtures/exchanges/<venue> (not their .expected.json),
+#     plus the third-party samples in $SEGMENTD_SHARED_DIR/fixtures/exchanges/<venue> (default
+#     ../shared) when that folder exists;
+#   - the other targets (native, publisher_request, config; admin_http and ingest_frame only when
+#     named), $SEGMENTD_FUZZ_TARGET_SECONDS each (default SECONDS), seeded from
+#     tests/fuzz/corpus/<target>.
+# Every target also gets the inputs that once crashed it, tests/fuzz/regressions/<name>/.
 # Fails when a fuzzer finds a crash, a sanitizer report or a broken invariant; the reproducer is
-# left in build/fuzz/artifacts/<venue>/.
-#   tests/fuzz/run_fuzzers.sh [SECONDS] [VENUE...]
+# left in build/fuzz/artifacts/<name>/.
+#   tests/fuzz/run_fuzzers.sh [SECONDS] [VENUE|TARGET...]   (no name: every venue, the default targets)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-60}
 shift || true
-venues=("$@")
-[ ${#venues[@]} -eq 0 ] && venues=(deribit binance okx bybit hyperliquid)
+target_seconds=${SEGMENTD_FUZZ_TARGET_SECONDS:-$seconds}
+all_venues=(deribit binance okx bybit hyperliquid)
+all_targets=(native publisher_request config)
+# Run only when named: not yet built and run through on the project machine (tests/README.md).
+named_targets=(admin_http ingest_frame)
+venues=()
+others=()
+for name in "$@"; do
+  if [[ " ${all_venues[*]} " == *" $name "* ]]; then
+    venues+=("$name")
+  elif [[ " ${all_targets[*]} ${named_targets[*]} " == *" $name "* ]]; then
+    others+=("$name")
+  else
+    echo "run_fuzzers.sh: unknown venue or target '$name' (venues: ${all_venues[*]}; targets: ${all_targets[*]} ${named_targets[*]})" >&2
+    exit 2
+  fi
+done
+if [ $# -eq 0 ]; then
+  venues=("${all_venues[@]}")
+  others=("${all_targets[@]}")
+fi
+# The longest input each target is given: its requests' and files' realistic sizes, a little over.
+declare -A max_len=([native]=16384 [publisher_request]=4096 [admin_http]=16384 [ingest_frame]=65536 [config]=12288)
 build=$root/build/fuzz
 shared=${SEGMENTD_SHARED_DIR:-$root/../shared}
 jobs=${FUZZ_BUILD_JOBS:-2}
@@ -30,6 +57,7 @@ fi
 cmake "${configure[@]}" >/dev/null
 targets=()
 for v in "${venues[@]}"; do targets+=("fuzz_${v}_adapter"); done
+for t in "${others[@]}"; do targets+=("fuzz_${t}"); done
 cmake --build "$build" --target "${targets[@]}" -j"$jobs"
 
 status=0
@@ -65,6 +93,25 @@ for v in "${venues[@]}"; do
     status=1
   else
     grep -E "stat::number_of_executed_units|stat::new_units_added" "$build/fuzz_${v}.log" | tr '\n' ' '
+    echo
+  fi
+done
+
+for t in "${others[@]}"; do
+  corpus=$build/corpus/$t
+  artifacts=$build/artifacts/$t
+  mkdir -p "$corpus" "$artifacts"
+  cp -n "$root/tests/fuzz/corpus/$t"/* "$corpus/"
+  find "$root/tests/fuzz/regressions/$t" -type f -exec cp -n {} "$corpus/" \; 2>/dev/null || true
+  echo "== fuzz_${t} for ${target_seconds}s ($(ls "$corpus" | wc -l) corpus files)"
+  if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$build/fuzz/fuzz_${t}" \
+      -max_total_time="$target_seconds" -max_len="${max_len[$t]}" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" 2>"$build/fuzz_${t}.log"; then
+    echo "fuzz_${t} FAILED: see $build/fuzz_${t}.log and $artifacts/"
+    tail -40 "$build/fuzz_${t}.log"
+    status=1
+  else
+    grep -E "stat::number_of_executed_units|stat::new_units_added" "$build/fuzz_${t}.log" | tr '\n' ' '
     echo
   fi
 done
