@@ -5,6 +5,10 @@
 // truncated bodies on the way) after which no fill is lost or duplicated, a restart from a saved
 // position that gap-fills from there, and bad frames (truncated, wrongly typed, not JSON,
 // oversized) counted by reason and skipped.
+// The server holds the client to something other than itself: it checks signatures with its own
+// code over the strings the venues' docs define (tools/fillsim/venue_auth.h), and the expected
+// trade ids are read from the frames it sends (tools/fillsim/frame_trade_ids.h), not from the
+// venue adapters.
 #include <catch2/catch.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -164,6 +168,7 @@ void run_end_to_end(Venue venue) {
   INFO(started.message());
   REQUIRE(started.ok());
 
+  // From the frames the server sends (raw ids, dedup key, stable_hash), not from our decoder.
   std::set<std::uint64_t> expected;
   for (std::size_t a = 0; a < kAccounts; ++a)
     expected.insert(server.expected_trade_ids(a).begin(), server.expected_trade_ids(a).end());
