@@ -5,7 +5,7 @@
 #     repository's own fixtures in tests/fixtures/exchanges/<venue> (not their .expected.json),
 #     plus the third-party samples in $SEGMENTD_SHARED_DIR/fixtures/exchanges/<venue> (default
 #     ../shared) when that folder exists;
-#   - the other targets (native, publisher_request, config; admin_http and ingest_frame only when
+#   - the other targets (native, publisher_request, admin_http, config; ingest_frame only when
 #     named), $SEGMENTD_FUZZ_TARGET_SECONDS each (default SECONDS), seeded from
 #     tests/fuzz/corpus/<target>.
 # Every target also gets the inputs that once crashed it, tests/fuzz/regressions/<name>/.
@@ -18,9 +18,9 @@ seconds=${1:-60}
 shift || true
 target_seconds=${SEGMENTD_FUZZ_TARGET_SECONDS:-$seconds}
 all_venues=(deribit binance okx bybit hyperliquid)
-all_targets=(native publisher_request config)
+all_targets=(native publisher_request admin_http config)
 # Run only when named: not yet built and run through on the project machine (tests/README.md).
-named_targets=(admin_http ingest_frame)
+named_targets=(ingest_frame)
 venues=()
 others=()
 for name in "$@"; do
