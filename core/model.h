@@ -3,8 +3,10 @@
 // pointer swap) and read without locks by shards, the publisher and the admin API.
 // Everything a consumer needs to explain a segment is here in raw (original) units.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -74,5 +76,37 @@ struct Model {
 };
 
 using ModelPtr = std::shared_ptr<const Model>;
+
+//! Where the clusterer publishes its model and the shards and the admin API read it: one writer,
+//! many readers, a read once per burst of fills (never per fill).
+//!
+//! A mutex rather than std::atomic<std::shared_ptr>: libstdc++ 12 builds that on a lock bit in the
+//! pointer that ThreadSanitizer cannot see, so every model swap was reported as a race, and the
+//! tests of a whole pipeline could not run under TSan. An uncontended lock per burst costs
+//! nothing measurable next to the burst. The memory_order arguments keep the atomic's interface
+//! (the lock is stronger than any of them).
+class ModelSlot {
+ public:
+  ModelSlot() = default;
+  explicit ModelSlot(ModelPtr model) : model_(std::move(model)) {}
+  ModelSlot(const ModelSlot&) = delete;
+  ModelSlot& operator=(const ModelSlot&) = delete;
+
+  ModelPtr load(std::memory_order = std::memory_order_seq_cst) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return model_;
+  }
+  void store(ModelPtr model, std::memory_order = std::memory_order_seq_cst) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      model.swap(model_);
+    }
+    // The previous model (now in `model`) is released here, outside the lock.
+  }
+
+ private:
+  mutable std::mutex mu_;
+  ModelPtr model_;
+};
 
 }  // namespace segmentd

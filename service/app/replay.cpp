@@ -71,7 +71,7 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   // barriers (assign_only_on_advance), so every decision sees the same model at the same point
   // of the input whatever the shard count.
   auto clusterer = std::make_unique<Clusterer>(config.clusterer);
-  std::atomic<ModelPtr> model_slot{clusterer->model() ? clusterer->model() : std::make_shared<const Model>()};
+  ModelSlot model_slot{clusterer->model() ? clusterer->model() : std::make_shared<const Model>()};
   std::vector<std::vector<TouchedAccount>> touched(static_cast<std::size_t>(sc.shards));  // shard s writes [s]
   std::vector<std::vector<SegmentChange>> changes(static_cast<std::size_t>(sc.shards));   // shard s writes [s]
   std::vector<std::unique_ptr<ShardHandler>> handlers;

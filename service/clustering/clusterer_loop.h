@@ -59,7 +59,7 @@ class ClustererLoop {
 
   //! The current model (version 0 and no segments during warm-up). Any thread.
   ModelPtr model() const { return model_.load(std::memory_order_acquire); }
-  const std::atomic<ModelPtr>& model_slot() const { return model_; }
+  const ModelSlot& model_slot() const { return model_; }
 
   std::uint64_t vectors_dropped() const { return dropped_.load(std::memory_order_relaxed); }
   std::uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
@@ -82,7 +82,7 @@ class ClustererLoop {
   std::vector<BatchItem> batch_;                            //!< clusterer thread only
   std::int64_t batch_opened_ns_ = 0;                        //!< wall clock, clusterer thread only
   std::int64_t event_ns_ = 0;                               //!< latest event time seen
-  std::atomic<ModelPtr> model_;
+  ModelSlot model_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   std::mutex requests_mu_;

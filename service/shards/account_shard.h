@@ -76,7 +76,7 @@ struct AccountShardOptions {
   //! Live, it runs in chunks of `sweep_chunk` accounts, one after each burst or idle round, so a
   //! shard of millions of accounts keeps applying fills while it sweeps (10M accounts in one go
   //! would stall the shard for over a second); replay sweeps at once, at the barrier.
-  const std::atomic<ModelPtr>* model = nullptr;
+  const ModelSlot* model = nullptr;
   std::size_t sweep_chunk = 16384;  //!< accounts re-assigned per step of a live sweep (~2 ms)
   AssignerConfig assigner;
   std::function<void(int shard, std::span<const SegmentChange>)> on_changes;

@@ -58,7 +58,7 @@ void wait_finished(Pipeline& p) {
 
 }  // namespace
 
-TEST_CASE("pipeline: checkpoints taken during ingest restore every account exactly", "[checkpoint]") {
+TEST_CASE("pipeline: checkpoints taken during ingest restore every account exactly", "[checkpoint][tsan]") {
   constexpr int kAccounts = 120;
   constexpr int kFills = 30000;
   const std::string input = tmp("fills.ndjson");
@@ -105,7 +105,7 @@ TEST_CASE("pipeline: checkpoints taken during ingest restore every account exact
   std::remove(input.c_str());
 }
 
-TEST_CASE("pipeline: a corrupt newest checkpoint falls back to the one before", "[checkpoint]") {
+TEST_CASE("pipeline: a corrupt newest checkpoint falls back to the one before", "[checkpoint][tsan]") {
   const std::string input = tmp("fills2.ndjson");
   const std::string state = tmp("state2");
   std::filesystem::remove_all(state);

@@ -122,7 +122,7 @@ FeatureVector shifted(FeatureVector v, double by) {
 //! the shard hands on, with no minimum dwell.
 struct AssignWorld {
   PriceTape tape{16, 4, 1};
-  std::atomic<ModelPtr> slot;
+  ModelSlot slot;
   std::vector<SegmentChange> changes;
 
   AccountShardOptions options(bool live) {
