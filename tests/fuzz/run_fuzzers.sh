@@ -5,9 +5,8 @@
 #     repository's own fixtures in tests/fixtures/exchanges/<venue> (not their .expected.json),
 #     plus the third-party samples in $SEGMENTD_SHARED_DIR/fixtures/exchanges/<venue> (default
 #     ../shared) when that folder exists;
-#   - the other targets (native, publisher_request, admin_http, config; ingest_frame only when
-#     named), $SEGMENTD_FUZZ_TARGET_SECONDS each (default SECONDS), seeded from
-#     tests/fuzz/corpus/<target>.
+#   - the other targets (native, publisher_request, admin_http, ingest_frame, config),
+#     $SEGMENTD_FUZZ_TARGET_SECONDS each (default SECONDS), seeded from tests/fuzz/corpus/<target>.
 # Every target also gets the inputs that once crashed it, tests/fuzz/regressions/<name>/.
 # Fails when a fuzzer finds a crash, a sanitizer report or a broken invariant; the reproducer is
 # left in build/fuzz/artifacts/<name>/.
@@ -18,18 +17,16 @@ seconds=${1:-60}
 shift || true
 target_seconds=${SEGMENTD_FUZZ_TARGET_SECONDS:-$seconds}
 all_venues=(deribit binance okx bybit hyperliquid)
-all_targets=(native publisher_request admin_http config)
-# Run only when named: not yet built and run through on the project machine (tests/README.md).
-named_targets=(ingest_frame)
+all_targets=(native publisher_request admin_http ingest_frame config)
 venues=()
 others=()
 for name in "$@"; do
   if [[ " ${all_venues[*]} " == *" $name "* ]]; then
     venues+=("$name")
-  elif [[ " ${all_targets[*]} ${named_targets[*]} " == *" $name "* ]]; then
+  elif [[ " ${all_targets[*]} " == *" $name "* ]]; then
     others+=("$name")
   else
-    echo "run_fuzzers.sh: unknown venue or target '$name' (venues: ${all_venues[*]}; targets: ${all_targets[*]} ${named_targets[*]})" >&2
+    echo "run_fuzzers.sh: unknown venue or target '$name' (venues: ${all_venues[*]}; targets: ${all_targets[*]})" >&2
     exit 2
   fi
 done
