@@ -21,9 +21,7 @@ ctest's TIMEOUT is the guard against a hang. segmentd is stopped with SIGTERM an
 import argparse
 import json
 import os
-import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +29,8 @@ import time
 import unittest
 import urllib.error
 import urllib.request
+
+from harness import free_port, metric_total, parse_exposition
 
 ARGS = None
 ADMIN_TOKEN = "admin-test-token"
@@ -41,12 +41,6 @@ SHARDS = 2
 POLL_S = 0.05
 MAX_POLLS = 2400
 T0 = 1_733_011_200_000_000_000  # 2024-12-01 00:00 UTC
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def replay_lines():
@@ -157,18 +151,7 @@ token_env = "SEGMENTD_TEST_INGEST_TOKEN"
         """{name: {labels-string: value}} of the Prometheus exposition."""
         status, text = self.http("/metrics")
         assert status == 200, f"/metrics: {status}"
-        out = {}
-        for line in text.splitlines():
-            if not line or line.startswith("#"):
-                continue
-            m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)", line)
-            assert m, f"not an exposition line: {line!r}"
-            out.setdefault(m.group(1), {})[m.group(2) or ""] = float(m.group(3))
-        return out
-
-
-def total(metrics, name):
-    return sum(metrics.get(name, {}).values())
+        return parse_exposition(text)
 
 
 class AccountCapTest(unittest.TestCase):
@@ -180,11 +163,11 @@ class AccountCapTest(unittest.TestCase):
                 fed = ACCOUNTS * FILLS_EACH
                 refused = (ACCOUNTS - MAX_ACCOUNTS) * FILLS_EACH
                 # Every fill taken by the shards, and the refusals (sampled at scrape) all counted.
-                s.wait_for(lambda: total(s.metrics(), "segmentd_shard_fills_processed_total") == fed
-                           and total(s.metrics(), "segmentd_shard_fills_refused_total") == refused,
+                s.wait_for(lambda: metric_total(s.metrics(), "segmentd_shard_fills_processed_total") == fed
+                           and metric_total(s.metrics(), "segmentd_shard_fills_refused_total") == refused,
                            f"{fed} fills processed, {refused} of them refused")
                 m = s.metrics()
-                self.assertEqual(total(m, "segmentd_shard_fills_refused_total"), refused)
+                self.assertEqual(metric_total(m, "segmentd_shard_fills_refused_total"), refused)
                 self.assertEqual(sorted(m["segmentd_shard_max_accounts"].values()),
                                  [MAX_ACCOUNTS / SHARDS] * SHARDS)
 
@@ -200,7 +183,7 @@ class AccountCapTest(unittest.TestCase):
                 self.assertEqual(len(held), MAX_ACCOUNTS, f"held {held}")
                 self.assertEqual(len(missing), ACCOUNTS - MAX_ACCOUNTS)
                 # The accounts gauge is set when a shard publishes a batch: after the last fills.
-                s.wait_for(lambda: total(s.metrics(), "segmentd_shard_accounts") == MAX_ACCOUNTS,
+                s.wait_for(lambda: metric_total(s.metrics(), "segmentd_shard_accounts") == MAX_ACCOUNTS,
                            f"segmentd_shard_accounts to add up to {MAX_ACCOUNTS}")
                 warnings = [l for l in s.log_text().splitlines() if "account cap reached" in l]
                 self.assertEqual(len(warnings), SHARDS, "\n".join(warnings))

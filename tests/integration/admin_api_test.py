@@ -28,9 +28,7 @@ import asyncio
 import json
 import math
 import os
-import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +38,8 @@ import urllib.error
 import urllib.request
 
 import websockets
+
+from harness import free_port, parse_exposition
 
 ARGS = None
 ADMIN_TOKEN = "admin-test-token"
@@ -53,12 +53,6 @@ MAX_POLLS = 2400
 T0 = 1_733_011_200_000_000_000  # 2024-12-01 00:00 UTC: before the option's expiry (27 Dec 2024)
 FEATURES = ["trade_rate", "notional_rate", "ticket_size", "maker_ratio", "direction_imbalance",
             "delta_neutrality", "vega_bias", "option_share", "future_share"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ---------------------------------------------------------------------------- the fed accounts
@@ -210,14 +204,7 @@ token_env = "SEGMENTD_TEST_INGEST_TOKEN"
         """{name: {labels-string: value}} of the Prometheus exposition."""
         status, text = self.http("/metrics")
         assert status == 200, f"/metrics: {status}"
-        out = {}
-        for line in text.splitlines():
-            if not line or line.startswith("#"):
-                continue
-            m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)", line)
-            assert m, f"not an exposition line: {line!r}"
-            out.setdefault(m.group(1), {})[m.group(2) or ""] = float(m.group(3))
-        return out
+        return parse_exposition(text)
 
     def metric_sum(self, name, metrics=None):
         metrics = metrics if metrics is not None else self.metrics()

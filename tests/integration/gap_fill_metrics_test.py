@@ -19,42 +19,19 @@ are stopped with SIGTERM; segmentd must exit 0.
 
 import argparse
 import os
-import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
-import urllib.request
+
+from harness import free_port, metric_total, scrape
 
 ARGS = None
 FILLS = 400  # per account stream (fillsim-venue --fills)
 POLL_S = 0.1
 MAX_POLLS = 1800
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def metrics(port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
-        text = r.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)", line)
-        out.setdefault(m.group(1), {})[m.group(2) or ""] = float(m.group(3))
-    return out
-
-
-def total(m, name, label_filter=""):
-    return sum(v for k, v in m.get(name, {}).items() if label_filter in k)
 
 
 class GapFillMetricsTest(unittest.TestCase):
@@ -109,25 +86,25 @@ accounts = [{{name = "acct-a", key_env = "GAPFILL_TEST_KEY", secret_env = "GAPFI
                     if seg.poll() is not None:
                         self.fail(f"segmentd exited with {seg.returncode}:\n" + log_tail())
                     try:
-                        m = metrics(admin_port)
+                        m = scrape(admin_port)
                     except OSError:
                         m = {}
-                    if total(m, "segmentd_ingest_fills_total") >= FILLS and \
-                            total(m, "segmentd_ingest_gap_fill_completed_total") >= 1:
+                    if metric_total(m, "segmentd_ingest_fills_total") >= FILLS and \
+                            metric_total(m, "segmentd_ingest_gap_fill_completed_total") >= 1:
                         break
                     time.sleep(POLL_S)
                 else:
-                    self.fail(f"gave up: fills {total(m, 'segmentd_ingest_fills_total')} of {FILLS}, gap-fill "
+                    self.fail(f"gave up: fills {metric_total(m, 'segmentd_ingest_fills_total')} of {FILLS}, gap-fill "
                               f"{ {k: v for k, v in m.items() if 'gap_fill' in k} }\n" + log_tail())
                 time.sleep(1.0)  # anything delivered twice would show now
-                m = metrics(admin_port)
-                self.assertEqual(total(m, "segmentd_ingest_fills_total"), FILLS, "every fill made, exactly once")
-                self.assertGreaterEqual(total(m, "segmentd_ingest_reconnects_total"), 1)
-                self.assertGreaterEqual(total(m, "segmentd_ingest_gap_fill_runs_total"), 1)
-                self.assertGreaterEqual(total(m, "segmentd_ingest_gap_fill_completed_total"), 1)
-                self.assertGreaterEqual(total(m, "segmentd_ingest_gap_fill_requests_total"), 2)
-                self.assertGreaterEqual(total(m, "segmentd_ingest_gap_fill_records_total"), 20)
-                self.assertGreaterEqual(total(m, "segmentd_ingest_gap_fill_errors_total"), 1,
+                m = scrape(admin_port)
+                self.assertEqual(metric_total(m, "segmentd_ingest_fills_total"), FILLS, "every fill made, exactly once")
+                self.assertGreaterEqual(metric_total(m, "segmentd_ingest_reconnects_total"), 1)
+                self.assertGreaterEqual(metric_total(m, "segmentd_ingest_gap_fill_runs_total"), 1)
+                self.assertGreaterEqual(metric_total(m, "segmentd_ingest_gap_fill_completed_total"), 1)
+                self.assertGreaterEqual(metric_total(m, "segmentd_ingest_gap_fill_requests_total"), 2)
+                self.assertGreaterEqual(metric_total(m, "segmentd_ingest_gap_fill_records_total"), 20)
+                self.assertGreaterEqual(metric_total(m, "segmentd_ingest_gap_fill_errors_total"), 1,
                                         {k: v for k, v in m.items() if "gap_fill" in k})
                 for kind in ("http", "rate_limited", "bad_response"):
                     self.assertIn(f'kind="{kind}"', "".join(m["segmentd_ingest_gap_fill_errors_total"]))
