@@ -25,27 +25,93 @@ double forward_of(const Fill& f) {
   return kNaN;
 }
 
+//! The account's overflow block, or null.
+OverflowBlock* overflow_of(const AccountRef& a) {
+  return a.pool != nullptr && a.book->overflow != 0 ? &a.pool->at(a.book->overflow) : nullptr;
+}
+
+//! Position slots: the record's (0 .. max_positions − 1), then the overflow block's.
+struct Slots {
+  AccountRef a;
+  OverflowBlock* ov;
+  int record_slots() const { return static_cast<int>(a.positions.size()); }
+  int size() const { return record_slots() + (ov != nullptr ? kOverflowPositions : 0); }
+  bool in_record(int i) const { return i < record_slots(); }
+  HeldPosition& pos(int i) const {
+    return in_record(i) ? a.positions[static_cast<std::size_t>(i)] : ov->positions[i - record_slots()];
+  }
+  InstrumentId& id(int i) const {
+    return in_record(i) ? a.instruments[static_cast<std::size_t>(i)] : ov->instruments[i - record_slots()];
+  }
+  bool greeks(int i) const {
+    return in_record(i) ? ((a.book->greeks_mask >> i) & 1) != 0 : ((ov->greeks_mask >> (i - record_slots())) & 1) != 0;
+  }
+  void set_greeks(int i, bool on) const {
+    if (in_record(i)) {
+      const std::uint64_t bit = 1ULL << i;
+      a.book->greeks_mask = on ? (a.book->greeks_mask | bit) : (a.book->greeks_mask & ~bit);
+    } else {
+      const std::uint32_t bit = 1u << (i - record_slots());
+      ov->greeks_mask = on ? (ov->greeks_mask | bit) : (ov->greeks_mask & ~bit);
+    }
+  }
+  //! The slot holding `instrument`, or −1.
+  int find(InstrumentId instrument) const {
+    if (const int i = find_position(a.instruments, instrument); i >= 0) return i;
+    if (ov != nullptr)
+      for (int k = 0; k < kOverflowPositions; ++k)
+        if (ov->instruments[k] == instrument) return record_slots() + k;
+    return -1;
+  }
+};
+
+//! Gives the block back to the pool when it holds nothing (no position, no underlying).
+void release_if_empty(AccountRef a, OverflowBlock* ov) {
+  if (ov == nullptr || ov->positions_open != 0 || ov->underlying_count != 0) return;
+  a.pool->release(a.book->overflow);
+  a.book->overflow = 0;
+}
+
+//! The account's overflow block, taken from the pool when it has none; null when the pool is full
+//! (counted) or the account has no pool.
+OverflowBlock* take_overflow(AccountRef a, AccountStats* stats) {
+  if (OverflowBlock* ov = overflow_of(a)) return ov;
+  if (a.pool == nullptr) return nullptr;
+  const std::uint32_t h = a.pool->allocate(a.core->account);
+  if (h == 0) {
+    ++stats->overflow_pool_full;
+    return nullptr;
+  }
+  a.book->overflow = h;
+  return &a.pool->at(h);
+}
+
 //! Empties position slot i (zeroed, so that sums over every slot skip it). The caller keeps the
 //! book's gross delta; with none left it is exactly 0.
-void remove_position(AccountRef a, int i) {
-  AccountCore& c = *a.core;
-  PositionBook& b = *a.book;
-  a.positions[i] = HeldPosition{};
-  a.instruments[i] = kNoInstrument;
-  b.greeks_mask &= ~(1ULL << i);
-  --c.positions;
-  if (c.positions == 0) {
+void remove_position(const Slots& sl, int i) {
+  AccountCore& c = *sl.a.core;
+  PositionBook& b = *sl.a.book;
+  sl.pos(i) = HeldPosition{};
+  sl.id(i) = kNoInstrument;
+  sl.set_greeks(i, false);
+  if (sl.in_record(i)) {
+    --c.positions;
+  } else {
+    --sl.ov->positions_open;
+  }
+  if (c.positions == 0 && (sl.ov == nullptr || sl.ov->positions_open == 0)) {
     b.gross_delta_usd = 0.0;
     b.next_expiry_ns = 0;
   }
 }
 
 //! Makes the book's gross delta and next expiry exact from the open positions.
-void rebuild_book(AccountRef a) {
-  PositionBook& b = *a.book;
+void rebuild_book(const Slots& sl) {
+  PositionBook& b = *sl.a.book;
   b.gross_delta_usd = 0.0;
   b.next_expiry_ns = 0;
-  for (const HeldPosition& pos : a.positions) {  // empty slots are zero
+  for (int i = 0; i < sl.size(); ++i) {  // empty slots are zero
+    const HeldPosition& pos = sl.pos(i);
     b.gross_delta_usd += std::abs(pos.delta_usd());
     if (pos.expiry_ns != 0 && (b.next_expiry_ns == 0 || pos.expiry_ns < b.next_expiry_ns))
       b.next_expiry_ns = pos.expiry_ns;
@@ -64,12 +130,14 @@ void advance(const FeatureParams& p, AccountRef a, std::int64_t t) {
   // ∫ over (last, end] of |delta| · 2^(−(t−s)/hl) ds = |delta|·tau·(2^(−(t−end)/hl) − d). When no
   // position expires by t, every end is t and the sum is the book's gross delta: the positions
   // are not read.
+  const Slots sl{a, overflow_of(a)};
   double gross_time = 0.0;
   const bool expiring = b.next_expiry_ns != 0 && b.next_expiry_ns <= t;
   if (!expiring) {
     gross_time = b.gross_delta_usd * tau * (1.0 - d);
   } else {
-    for (const HeldPosition& pos : a.positions) {  // empty slots are zero and never expire
+    for (int i = 0; i < sl.size(); ++i) {  // empty slots are zero and never expire
+      const HeldPosition& pos = sl.pos(i);
       const double g = std::abs(pos.delta_usd());
       if (pos.expiry_ns != 0 && pos.expiry_ns < t) {
         const std::int64_t end = std::max(pos.expiry_ns, c.last_ns);
@@ -86,19 +154,27 @@ void advance(const FeatureParams& p, AccountRef a, std::int64_t t) {
                       &s.markout_num, &s.markout_den, &s.gross_time, &s.time};
   for (double* x : fields) *x *= d;
   for (double& u : c.underlying_notional) u *= d;
+  if (sl.ov != nullptr)
+    for (int i = 0; i < sl.ov->underlying_count; ++i) sl.ov->underlying_notional[i] *= d;
   s.gross_time += gross_time;
   s.time += tau * (1.0 - d);
 
   if (expiring) {
     // Expired positions drop out; the scan makes the book exact again.
-    for (std::size_t i = 0; i < a.positions.size(); ++i)
-      if (a.positions[i].expiry_ns != 0 && a.positions[i].expiry_ns <= t) remove_position(a, static_cast<int>(i));
-    rebuild_book(a);
+    for (int i = 0; i < sl.size(); ++i)
+      if (sl.pos(i).expiry_ns != 0 && sl.pos(i).expiry_ns <= t) remove_position(sl, i);
+    rebuild_book(sl);
+    release_if_empty(a, sl.ov);
   }
   c.last_ns = t;
 }
 
-void add_underlying(AccountCore& c, UnderlyingId u, double x) {
+//! Adds x to the decayed notional of underlying u: the core's kTrackedUnderlyings first, then the
+//! overflow block's (taken when the core's are full). With every slot taken, a tracked underlying
+//! whose share is negligible (kNegligibleShare) makes way; failing that the smallest makes way for
+//! a larger newcomer and the concentration is no longer exact (counted).
+void add_underlying(AccountRef a, UnderlyingId u, double x, AccountStats* stats) {
+  AccountCore& c = *a.core;
   for (int i = 0; i < c.underlying_count; ++i) {
     if (c.underlyings[i] == u) {
       c.underlying_notional[i] += x;
@@ -111,25 +187,61 @@ void add_underlying(AccountCore& c, UnderlyingId u, double x) {
     ++c.underlying_count;
     return;
   }
-  // Full: the smallest tracked underlying makes way when the newcomer is larger; the untracked
-  // remainder counts as spread thinly (it adds nothing to the Herfindahl sum).
-  int min_i = 0;
-  for (int i = 1; i < kTrackedUnderlyings; ++i)
-    if (c.underlying_notional[i] < c.underlying_notional[min_i]) min_i = i;
-  if (c.underlying_notional[min_i] < x) {
-    c.underlyings[min_i] = u;
-    c.underlying_notional[min_i] = x;
+  OverflowBlock* ov = overflow_of(a);
+  if (ov != nullptr) {
+    for (int i = 0; i < ov->underlying_count; ++i) {
+      if (ov->underlyings[i] == u) {
+        ov->underlying_notional[i] += x;
+        return;
+      }
+    }
+  }
+  if (ov == nullptr || ov->underlying_count == kOverflowUnderlyings) {
+    if (ov == nullptr) ov = take_overflow(a, stats);
+    if (ov != nullptr && ov->underlying_count < kOverflowUnderlyings) {
+      ov->underlyings[ov->underlying_count] = u;
+      ov->underlying_notional[ov->underlying_count] = x;
+      ++ov->underlying_count;
+      return;
+    }
+  } else {
+    ov->underlyings[ov->underlying_count] = u;
+    ov->underlying_notional[ov->underlying_count] = x;
+    ++ov->underlying_count;
+    return;
+  }
+  // Every slot taken: the smallest tracked underlying (core first, then the block).
+  double* min_n = &c.underlying_notional[0];
+  UnderlyingId* min_u = &c.underlyings[0];
+  for (int i = 1; i < kTrackedUnderlyings; ++i) {
+    if (c.underlying_notional[i] < *min_n) {
+      min_n = &c.underlying_notional[i];
+      min_u = &c.underlyings[i];
+    }
+  }
+  if (ov != nullptr) {
+    for (int i = 0; i < ov->underlying_count; ++i) {
+      if (ov->underlying_notional[i] < *min_n) {
+        min_n = &ov->underlying_notional[i];
+        min_u = &ov->underlyings[i];
+      }
+    }
+  }
+  const bool negligible = *min_n < kNegligibleShare * c.sums.notional;
+  if (!negligible) ++stats->underlying_overflow;
+  if (negligible || *min_n < x) {
+    *min_u = u;
+    *min_n = x;
   }
 }
 
-//! Stores position i (index < max_positions) and keeps the book: the caller has taken the
-//! position's old delta out of the gross.
-void put_position(AccountRef a, int i, InstrumentId instrument, const HeldPosition& pos, bool has_greeks) {
-  PositionBook& b = *a.book;
-  a.positions[i] = pos;
-  a.instruments[i] = instrument;
-  const std::uint64_t bit = 1ULL << i;
-  b.greeks_mask = has_greeks ? (b.greeks_mask | bit) : (b.greeks_mask & ~bit);
+//! Stores position i and keeps the book: the caller has taken the position's old delta out of
+//! the gross.
+void put_position(const Slots& sl, int i, InstrumentId instrument, const HeldPosition& pos, bool has_greeks) {
+  PositionBook& b = *sl.a.book;
+  sl.pos(i) = pos;
+  sl.id(i) = instrument;
+  sl.set_greeks(i, has_greeks);
   b.gross_delta_usd += std::abs(pos.delta_usd());
   if (pos.expiry_ns != 0 && (b.next_expiry_ns == 0 || pos.expiry_ns < b.next_expiry_ns))
     b.next_expiry_ns = pos.expiry_ns;
@@ -142,9 +254,16 @@ void change_position(AccountRef a, const Fill& f, std::int64_t t, AccountStats* 
   const double dq = sign(f.side) * f.qty;
   if (!(dq != 0.0) || !std::isfinite(dq) || f.instrument == kNoInstrument) return;
 
-  const int idx = find_position(a.instruments, f.instrument);
-  const HeldPosition* old = idx >= 0 ? &a.positions[idx] : nullptr;
-  const bool old_greeks = idx >= 0 && ((b.greeks_mask >> idx) & 1) != 0;
+  Slots sl{a, overflow_of(a)};
+  const int idx = sl.find(f.instrument);
+  if (idx < 0 && (b.untracked & instrument_bit(f.instrument)) != 0) {
+    // Once found no room: this fill may reduce a position the book never saw, and must not open
+    // an opposite one.
+    ++stats->untracked_position_fills;
+    return;
+  }
+  const HeldPosition* old = idx >= 0 ? &sl.pos(idx) : nullptr;
+  const bool old_greeks = idx >= 0 && sl.greeks(idx);
 
   // Greeks per base unit at this fill; carried until the position's next fill.
   HeldPosition next;
@@ -183,35 +302,43 @@ void change_position(AccountRef a, const Fill& f, std::int64_t t, AccountStats* 
     b.gross_delta_usd = std::max(b.gross_delta_usd - std::abs(old->delta_usd()), 0.0);
     // Flat (to rounding of the quantities): the position closes.
     if (std::abs(q) <= 1e-9 * std::max(std::abs(old->qty), std::abs(dq))) {
-      remove_position(a, idx);
+      remove_position(sl, idx);
+      release_if_empty(a, sl.ov);
       return;
     }
     next.qty = q;
-    put_position(a, idx, f.instrument, next, has_greeks);
+    put_position(sl, idx, f.instrument, next, has_greeks);
     return;
   }
   next.qty = dq;
   if (const int free = free_position_slot(a.instruments, f.instrument); free >= 0) {
     ++c.positions;
-    put_position(a, free, f.instrument, next, has_greeks);
+    put_position(sl, free, f.instrument, next, has_greeks);
     return;
   }
-  // Full: the smallest exposure makes way for a larger newcomer; either way one is not tracked.
-  ++stats->position_overflow;
-  std::size_t min_i = 0;
-  for (std::size_t i = 1; i < a.positions.size(); ++i)  // every slot is open
-    if (std::abs(a.positions[i].delta_usd()) < std::abs(a.positions[min_i].delta_usd())) min_i = i;
-  if (std::abs(a.positions[min_i].delta_usd()) < std::abs(next.delta_usd())) {
-    put_position(a, static_cast<int>(min_i), f.instrument, next, has_greeks);
-    rebuild_book(a);  // the positions were scanned anyway
+  // The record is full: the overflow block's first free slot.
+  sl.ov = take_overflow(a, stats);
+  if (sl.ov != nullptr) {
+    for (int k = 0; k < kOverflowPositions; ++k) {
+      if (sl.ov->instruments[k] == kNoInstrument) {
+        ++sl.ov->positions_open;
+        put_position(sl, sl.record_slots() + k, f.instrument, next, has_greeks);
+        return;
+      }
+    }
   }
+  // No room anywhere. Nothing is evicted (an evicted position's closing fill would open an
+  // opposite one): the newcomer is not tracked, and its instrument stays untracked.
+  ++stats->position_overflow;
+  b.untracked |= instrument_bit(f.instrument);
+  release_if_empty(a, sl.ov);
 }
 
 void update_position(AccountRef a, const Fill& f, std::int64_t t, AccountStats* stats) {
   change_position(a, f, t, stats);
   // A position whose delta overflowed (absurd sizes) must not leave the running sum at inf or NaN
   // after it is gone: the sum is taken again from the positions held.
-  if (!std::isfinite(a.book->gross_delta_usd)) rebuild_book(a);
+  if (!std::isfinite(a.book->gross_delta_usd)) rebuild_book(Slots{a, overflow_of(a)});
 }
 
 bool add_markout(const FeatureParams& p, AccountRef a, const Fill& f, std::int64_t t, double notional,
@@ -296,7 +423,7 @@ bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStat
       s.moneyness_den += wn;
     }
   }
-  if (wn > 0) add_underlying(c, f.underlying, wn);
+  if (wn > 0) add_underlying(a, f.underlying, wn, stats);
   ++c.fills;
   c.notional_usd += n;
 
@@ -343,9 +470,17 @@ Exposure exposure_of(std::span<const HeldPosition> positions) {
   return e;
 }
 
-FeatureVector compute_features(const FeatureParams& p, const AccountCore& c, std::span<const HeldPosition> positions) {
+FeatureVector compute_features(const FeatureParams& p, const AccountCore& c, std::span<const HeldPosition> positions,
+                               const OverflowBlock* overflow) {
   const DecayedSums& s = c.sums;
-  const Exposure e = exposure_of(positions);  // every slot: empty ones are zero
+  Exposure e = exposure_of(positions);  // every slot: empty ones are zero
+  if (overflow != nullptr) {
+    const Exposure more = exposure_of(overflow->positions);
+    e.net_delta_usd += more.net_delta_usd;
+    e.gross_delta_usd += more.gross_delta_usd;
+    e.net_vega += more.net_vega;
+    e.gross_vega += more.gross_vega;
+  }
   const double fills_h = per_hour(s.fills, p.half_life_ns);
   const double notional_h = per_hour(s.notional, p.half_life_ns);
 
@@ -370,6 +505,10 @@ FeatureVector compute_features(const FeatureParams& p, const AccountCore& c, std
       const double share = std::min(c.underlying_notional[i] / s.notional, 1.0);
       hhi += share * share;
     }
+    for (int i = 0; overflow != nullptr && i < overflow->underlying_count; ++i) {
+      const double share = std::min(overflow->underlying_notional[i] / s.notional, 1.0);
+      hhi += share * share;
+    }
   }
   v[index(Feature::kConcentration)] = hhi;
   const double mean_gross = s.time > 0 ? s.gross_time / s.time : e.gross_delta_usd;
@@ -384,8 +523,8 @@ FeatureVector compute_features(const FeatureParams& p, const AccountCore& c, std
 
 FeatureVector compute_features_at(const FeatureParams& p, const AccountCore& core, const PositionBook& book,
                                   std::span<const InstrumentId> instruments, std::span<const HeldPosition> positions,
-                                  std::int64_t now_ns) {
-  if (core.fills == 0 || now_ns <= core.last_ns) return compute_features(p, core, positions);
+                                  std::int64_t now_ns, const OverflowBlock* overflow) {
+  if (core.fills == 0 || now_ns <= core.last_ns) return compute_features(p, core, positions, overflow);
   AccountCore c = core;
   PositionBook b = book;
   std::array<HeldPosition, kMaxPositionsLimit> held;
@@ -393,9 +532,41 @@ FeatureVector compute_features_at(const FeatureParams& p, const AccountCore& cor
   const std::size_t n = std::min({positions.size(), instruments.size(), held.size()});
   std::copy_n(positions.begin(), n, held.begin());
   std::copy_n(instruments.begin(), n, ids.begin());
-  advance(p, AccountRef{&c, &b, std::span<InstrumentId>(ids.data(), n), std::span<HeldPosition>(held.data(), n), {}},
-          now_ns);
-  return compute_features(p, c, std::span<const HeldPosition>(held.data(), n));
+  // The block on a pool of its own, so that advance() decays and expires a copy.
+  OverflowPool pool(overflow != nullptr ? 1 : 0);
+  b.overflow = 0;
+  if (overflow != nullptr) {
+    b.overflow = pool.allocate(overflow->account);
+    pool.at(b.overflow) = *overflow;
+  }
+  advance(
+      p, AccountRef{&c, &b, std::span<InstrumentId>(ids.data(), n), std::span<HeldPosition>(held.data(), n), {}, &pool},
+      now_ns);
+  return compute_features(p, c, std::span<const HeldPosition>(held.data(), n),
+                          b.overflow != 0 ? &pool.at(b.overflow) : nullptr);
+}
+
+std::uint32_t OverflowPool::allocate(AccountId account) {
+  std::uint32_t h = 0;
+  if (!free_.empty()) {
+    h = free_.back();
+    free_.pop_back();
+  } else if (blocks_.size() < max_) {
+    blocks_.emplace_back();
+    h = static_cast<std::uint32_t>(blocks_.size());
+  } else {
+    return 0;
+  }
+  OverflowBlock& b = at(h);
+  b = OverflowBlock{};
+  for (InstrumentId& id : b.instruments) id = kNoInstrument;
+  b.account = account;
+  return h;
+}
+
+void OverflowPool::release(std::uint32_t handle) {
+  at(handle) = OverflowBlock{};
+  free_.push_back(handle);
 }
 
 }  // namespace segmentd

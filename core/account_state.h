@@ -8,7 +8,9 @@
 // is shared.
 
 #include <cstdint>
+#include <deque>
 #include <span>
+#include <vector>
 
 #include "core/feature_vector.h"
 #include "core/fill.h"
@@ -24,7 +26,11 @@ struct FeatureParams {
   //! A fill on the same instrument as the newest pending markout, at most this much later, joins
   //! it (exactly: the markout of a group is a sum over its fills) instead of taking a new slot.
   std::int64_t markout_coalesce_ns = 1'000'000'000;
-  int max_positions = 8;  //!< open positions tracked per account
+  int max_positions = 8;  //!< open positions tracked per account in its record
+  //! Overflow blocks per store (OverflowPool): an account whose positions or underlyings pass its
+  //! record's room takes one (kOverflowPositions more positions, kOverflowUnderlyings more
+  //! underlyings) while the pool has one free.
+  int overflow_blocks = 65536;
   int markout_slots = 8;  //!< pending markouts per account
   //! Floor of the mean gross position in turnover, so an always-flat account stays finite.
   double min_mean_gross_usd = 1.0;
@@ -34,7 +40,12 @@ inline constexpr int kMaxPositionsLimit = 64;
 //! The instrument of an empty position slot (the registry never hands out this id).
 inline constexpr InstrumentId kNoInstrument = ~InstrumentId{0};
 inline constexpr int kMarkoutSlotsLimit = 64;
-inline constexpr int kTrackedUnderlyings = 4;
+inline constexpr int kTrackedUnderlyings = 4;    //!< underlyings in an account's core
+inline constexpr int kOverflowPositions = 16;    //!< positions in an overflow block
+inline constexpr int kOverflowUnderlyings = 28;  //!< underlyings in an overflow block
+//! A tracked underlying whose decayed share of the account's notional is under this may make
+//! way for a new one when every underlying slot is taken: it adds < 1e−24 to the concentration.
+inline constexpr double kNegligibleShare = 1e-12;
 
 //! One open position, as read out of the store (AccountStore::positions). In the store it is
 //! split: its instrument and whether it has greeks in the account's PositionBook, the rest in a
@@ -68,16 +79,64 @@ static_assert(sizeof(HeldPosition) == 32);
 //! the instrument of each position slot (max_positions InstrumentIds, kNoInstrument when the slot
 //! is empty), on the line after the core.
 //!  - gross_delta_usd = Σ |qty·delta_usd_per_unit| over the open positions, kept as a running sum
-//!    at every change (exact again whenever the positions are scanned: an expiry, an eviction;
+//!    at every change (exact again whenever the positions are scanned: an expiry;
 //!    exactly 0 when none is open). The decay step integrates it without reading a position.
 //!  - next_expiry_ns ≤ the earliest expiry among the open positions (0: none expires). A removal
 //!    leaves it early; the step that reaches it scans the positions and makes it exact.
+//!  - overflow: 1 + the index of the account's OverflowBlock in its store's pool, 0 when none.
+//!  - untracked: a filter of the instruments that once found no room (bit = instrument_bit()).
+//!    A fill on an untracked instrument whose bit is set opens nothing: it may reduce a position
+//!    the book never saw, and must never open an opposite one.
 struct PositionBook {
   double gross_delta_usd = 0.0;
   std::int64_t next_expiry_ns = 0;
   std::uint64_t greeks_mask = 0;  //!< bit i: position i's greeks came from an implied vol
+  std::uint32_t overflow = 0;
+  std::uint32_t untracked = 0;
 };
-static_assert(sizeof(PositionBook) == 24 && alignof(InstrumentId) <= alignof(PositionBook));
+static_assert(sizeof(PositionBook) == 32 && alignof(InstrumentId) <= alignof(PositionBook));
+//! The bit of `instrument` in PositionBook::untracked (a multiplicative hash's top 5 bits).
+inline std::uint32_t instrument_bit(InstrumentId instrument) { return 1u << ((instrument * 0x9E3779B1u) >> 27); }
+
+//! The part of an account that passed its record's room, from its store's pool: more position
+//! slots (after the record's max_positions, numbered on from them) and more underlyings (after
+//! the core's kTrackedUnderlyings). Empty position slots are zero with kNoInstrument, as in the
+//! record. Owned with the record (the shard's thread).
+struct OverflowBlock {
+  InstrumentId instruments[kOverflowPositions];
+  HeldPosition positions[kOverflowPositions];
+  double underlying_notional[kOverflowUnderlyings];  //!< decayed, valid as of the core's last_ns
+  UnderlyingId underlyings[kOverflowUnderlyings];
+  AccountId account = 0;
+  std::uint32_t greeks_mask = 0;  //!< bit i: positions[i]'s greeks came from an implied vol
+  std::uint8_t positions_open = 0;
+  std::uint8_t underlying_count = 0;
+};
+static_assert(kOverflowPositions <= 32, "greeks_mask has a bit per overflow position");
+
+//! A store's overflow blocks: at most FeatureParams::overflow_blocks, allocated as accounts need
+//! them, freed when an account's block holds nothing. Addresses are stable (a deque). Owned by
+//! the store's thread.
+class OverflowPool {
+ public:
+  explicit OverflowPool(std::size_t max_blocks) : max_(max_blocks) {}
+  //! A zeroed block for `account`: 1 + its index, or 0 when the pool is full.
+  std::uint32_t allocate(AccountId account);
+  void release(std::uint32_t handle);
+  OverflowBlock& at(std::uint32_t handle) { return blocks_[handle - 1]; }
+  const OverflowBlock& at(std::uint32_t handle) const { return blocks_[handle - 1]; }
+  std::size_t in_use() const { return blocks_.size() - free_.size(); }
+  std::size_t allocated() const { return blocks_.size(); }
+  std::size_t max_blocks() const { return max_; }
+  std::size_t memory_bytes() const {
+    return blocks_.size() * sizeof(OverflowBlock) + free_.capacity() * sizeof(std::uint32_t);
+  }
+
+ private:
+  std::size_t max_;
+  std::deque<OverflowBlock> blocks_;
+  std::vector<std::uint32_t> free_;  //!< handles of released blocks
+};
 static_assert(kMaxPositionsLimit <= 64, "greeks_mask has a bit per position");
 
 //! Fills on one instrument waiting for their markout price. Sums make merging exact:
@@ -161,12 +220,19 @@ struct AccountRef {
   std::span<HeldPosition> positions;
   //! Ring of the older pending markouts, capacity markout_slots − 1 (the newest is in the core).
   std::span<PendingMarkout> markouts;
+  //! The store's overflow blocks (book->overflow names the account's); null: none may be taken.
+  OverflowPool* pool = nullptr;
 };
 
 //! Counters of what the bounds cost (per store, owner thread).
 struct AccountStats {
-  std::uint64_t position_overflow = 0;  //!< a position not tracked or evicted: max_positions full
-  std::uint64_t markouts_skipped = 0;   //!< a fill with no markout slot free
+  std::uint64_t position_overflow = 0;  //!< a position not tracked: record and overflow block full
+  //! Fills on an instrument the untracked filter holds: no position opened (may be reducing).
+  std::uint64_t untracked_position_fills = 0;
+  //! An underlying not tracked exactly: every underlying slot taken by a non-negligible one.
+  std::uint64_t underlying_overflow = 0;
+  std::uint64_t overflow_pool_full = 0;  //!< an account needed an overflow block and none was free
+  std::uint64_t markouts_skipped = 0;    //!< a fill with no markout slot free
   std::uint64_t markouts_resolved = 0;
   std::uint64_t markouts_unpriced = 0;  //!< due, but the tape had no price for the instrument
   std::uint64_t late_fills = 0;         //!< older than the account's last fill (weighted down)
@@ -214,16 +280,17 @@ bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStat
 int resolve_markouts(const FeatureParams& p, AccountRef a, std::int64_t now_ns, const PriceTape& tape,
                      AccountStats* stats);
 
-//! The 16 features in raw units, as of core->last_ns (positions: every slot, empty ones zero).
-FeatureVector compute_features(const FeatureParams& p, const AccountCore& core,
-                               std::span<const HeldPosition> positions);
+//! The 16 features in raw units, as of core->last_ns (positions: every slot, empty ones zero;
+//! the account's overflow block, when it has one, adds its positions and underlyings).
+FeatureVector compute_features(const FeatureParams& p, const AccountCore& core, std::span<const HeldPosition> positions,
+                               const OverflowBlock* overflow = nullptr);
 
 //! The 16 features as of now_ns: when now_ns is after core.last_ns, the sums are decayed, the
 //! gross position integrated and expired positions dropped up to now_ns on a copy (exactly what
 //! the account's next fill would do first); otherwise compute_features. Reads only.
 FeatureVector compute_features_at(const FeatureParams& p, const AccountCore& core, const PositionBook& book,
                                   std::span<const InstrumentId> instruments, std::span<const HeldPosition> positions,
-                                  std::int64_t now_ns);
+                                  std::int64_t now_ns, const OverflowBlock* overflow = nullptr);
 
 //! Position aggregates used by the features (exposed for tests).
 struct Exposure {

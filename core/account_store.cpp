@@ -1,6 +1,7 @@
 #include "core/account_store.h"
 
 #include <cstring>
+#include <string>
 
 #include "core/str_cat.h"
 
@@ -18,7 +19,8 @@ std::size_t round_up(std::size_t x, std::size_t to) { return (x + to - 1) / to *
 
 void AccountStore::FreeBlock::operator()(std::byte* p) const { std::free(p); }
 
-AccountStore::AccountStore(const FeatureParams& params) : params_(params) {
+AccountStore::AccountStore(const FeatureParams& params)
+    : params_(params), pool_(static_cast<std::size_t>(std::max(params.overflow_blocks, 0))) {
   static_assert(alignof(AccountCore) <= kLine && alignof(PositionBook) <= kLine && alignof(HeldPosition) <= kLine &&
                 alignof(PendingMarkout) <= kLine);
   const auto np = static_cast<std::size_t>(params_.max_positions);
@@ -36,10 +38,12 @@ AccountStore::AccountStore(const FeatureParams& params) : params_(params) {
 AccountRef AccountStore::ref(Slot slot) {
   std::byte* r = record(slot);
   const auto np = static_cast<std::size_t>(params_.max_positions);
-  return AccountRef{reinterpret_cast<AccountCore*>(r), reinterpret_cast<PositionBook*>(r + book_offset_),
+  return AccountRef{reinterpret_cast<AccountCore*>(r),
+                    reinterpret_cast<PositionBook*>(r + book_offset_),
                     std::span<InstrumentId>(reinterpret_cast<InstrumentId*>(r + instruments_offset_), np),
                     std::span<HeldPosition>(reinterpret_cast<HeldPosition*>(r + positions_offset_), np),
-                    std::span<PendingMarkout>(reinterpret_cast<PendingMarkout*>(r + markouts_offset_), ring_slots())};
+                    std::span<PendingMarkout>(reinterpret_cast<PendingMarkout*>(r + markouts_offset_), ring_slots()),
+                    &pool_};
 }
 
 AccountStore::Slot AccountStore::create(AccountId account) {
@@ -99,14 +103,21 @@ std::optional<AccountStore::Slot> AccountStore::find(AccountId account) const {
   return slot;
 }
 
-FeatureVector AccountStore::features(Slot slot) const { return compute_features(params_, core(slot), held(slot)); }
+FeatureVector AccountStore::features(Slot slot) const {
+  return compute_features(params_, core(slot), held(slot), overflow(slot));
+}
+
+const OverflowBlock* AccountStore::overflow(Slot slot) const {
+  const std::uint32_t h = book(slot).overflow;
+  return h != 0 ? &pool_.at(h) : nullptr;
+}
 
 FeatureVector AccountStore::features(Slot slot, std::int64_t now_ns) const {
   const std::byte* r = record(slot);
   const std::span<const InstrumentId> ids(reinterpret_cast<const InstrumentId*>(r + instruments_offset_),
                                           static_cast<std::size_t>(params_.max_positions));
   return compute_features_at(params_, core(slot), *reinterpret_cast<const PositionBook*>(r + book_offset_), ids,
-                             held(slot), now_ns);
+                             held(slot), now_ns, overflow(slot));
 }
 
 std::span<const HeldPosition> AccountStore::held(Slot slot) const {
@@ -126,6 +137,14 @@ std::vector<Position> AccountStore::positions(Slot slot) const {
     const HeldPosition& h = held_now[i];
     out.push_back(Position{h.expiry_ns, h.qty, h.delta_usd_per_unit, h.vega_per_unit, ids[i],
                            ((book.greeks_mask >> i) & 1) != 0});
+  }
+  if (const OverflowBlock* ov = overflow(slot)) {
+    for (int k = 0; k < kOverflowPositions; ++k) {
+      if (ov->instruments[k] == kNoInstrument) continue;
+      const HeldPosition& h = ov->positions[k];
+      out.push_back(Position{h.expiry_ns, h.qty, h.delta_usd_per_unit, h.vega_per_unit, ov->instruments[k],
+                             ((ov->greeks_mask >> k) & 1) != 0});
+    }
   }
   return out;
 }
@@ -147,7 +166,7 @@ std::vector<PendingMarkout> AccountStore::pending_markouts(Slot slot) const {
 
 std::size_t AccountStore::memory_bytes() const {
   return blocks_.size() * block_bytes_ + index_.mapped_bytes() + pending_.capacity() * sizeof(Pending) +
-         blocks_.capacity() * sizeof(BlockPtr);
+         blocks_.capacity() * sizeof(BlockPtr) + pool_.memory_bytes();
 }
 
 namespace {
@@ -157,13 +176,19 @@ struct RecordLayout {
   std::uint32_t record_bytes;
   std::int32_t max_positions;
   std::int32_t markout_slots;
+  std::uint32_t overflow_bytes;
 };
 
 }  // namespace
 
 void AccountStore::save(ByteWriter& w) const {
   w.pod(RecordLayout{static_cast<std::uint32_t>(sizeof(AccountCore)), static_cast<std::uint32_t>(record_bytes_),
-                     params_.max_positions, params_.markout_slots});
+                     params_.max_positions, params_.markout_slots, static_cast<std::uint32_t>(sizeof(OverflowBlock))});
+  // The overflow blocks before the records, so that a reader streaming the records has them
+  // (released ones too: a record names its block by index).
+  static_assert(std::is_trivially_copyable_v<OverflowBlock>);
+  w.u64(pool_.allocated());
+  for (std::uint32_t h = 1; h <= pool_.allocated(); ++h) w.pod(pool_.at(h));
   w.u64(size_);
   for (Slot s = 0; s < size_; s += kBlockAccounts) {
     const std::size_t n = std::min<std::size_t>(kBlockAccounts, size_ - s);
@@ -179,18 +204,32 @@ absl::Status AccountStore::for_each_saved_record(ByteReader& r, const FeaturePar
   const auto layout = r.pod<RecordLayout>();
   AccountStore probe(params);
   if (r.ok() && (layout.core_bytes != sizeof(AccountCore) || layout.record_bytes != probe.record_bytes_ ||
-                 layout.max_positions != params.max_positions || layout.markout_slots != params.markout_slots))
+                 layout.max_positions != params.max_positions || layout.markout_slots != params.markout_slots ||
+                 layout.overflow_bytes != sizeof(OverflowBlock)))
     return absl::FailedPreconditionError(str_cat("account records of another layout (record ", layout.record_bytes,
                                                  " B, max_positions ", layout.max_positions, ", markout_slots ",
                                                  layout.markout_slots, "; this build and config: ", probe.record_bytes_,
                                                  " B, ", params.max_positions, ", ", params.markout_slots, ")"));
+  std::vector<OverflowBlock> blocks(r.count(sizeof(OverflowBlock)));
+  for (OverflowBlock& b : blocks) b = r.pod<OverflowBlock>();
   const std::uint64_t n = r.count(layout.record_bytes == 0 ? 1 : layout.record_bytes);
+  std::string with_block;
   for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
     const std::string_view rec = r.raw(layout.record_bytes);
     if (!r.ok()) break;
     AccountCore core;
     std::memcpy(&core, rec.data(), sizeof(core));
-    fn(rec, core.account);
+    PositionBook book;
+    std::memcpy(&book, rec.data() + sizeof(AccountCore), sizeof(book));
+    if (book.overflow == 0) {
+      fn(rec, core.account);
+      continue;
+    }
+    if (book.overflow > blocks.size())
+      return absl::DataLossError("an account record names an overflow block past the saved ones");
+    with_block.assign(rec);
+    with_block.append(reinterpret_cast<const char*>(&blocks[book.overflow - 1]), sizeof(OverflowBlock));
+    fn(with_block, core.account);
   }
   return r.status();
 }
@@ -202,6 +241,19 @@ void AccountStore::append_record(std::string_view rec) {
   index_.insert(core.account, slot);
   std::memcpy(record(slot), rec.data(), record_bytes_);
   AccountRef a = ref(slot);
+  if (a.book->overflow != 0) {
+    // The block appended by for_each_saved_record, into this store's pool (another index).
+    a.book->overflow = 0;
+    if (rec.size() >= record_bytes_ + sizeof(OverflowBlock)) {
+      const std::uint32_t h = pool_.allocate(core.account);
+      if (h != 0) {
+        std::memcpy(&pool_.at(h), rec.data() + record_bytes_, sizeof(OverflowBlock));
+        a.book->overflow = h;
+      } else {
+        ++stats_.overflow_pool_full;
+      }
+    }
+  }
   if (a.core->flags & AccountCore::kInPendingList) pending_.push_back(pending_entry(slot, a));
 }
 

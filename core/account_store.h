@@ -87,7 +87,8 @@ class AccountStore {
   //! Restores what save() wrote into this empty store: same slots, same pending order.
   absl::Status load(ByteReader& r);
   //! Reads the records save() wrote and calls fn(std::string_view record, AccountId) for each
-  //! (a checkpoint loaded with another shard count routes each record to its new shard).
+  //! (a checkpoint loaded with another shard count routes each record to its new shard). An
+  //! account with an overflow block gets it appended to its record in the view.
   static absl::Status for_each_saved_record(ByteReader& r, const FeatureParams& params,
                                             const std::function<void(std::string_view, AccountId)>& fn);
   //! Appends one record read by for_each_saved_record (a new slot; its pending markouts are listed).
@@ -112,6 +113,9 @@ class AccountStore {
   std::vector<Position> positions(Slot slot) const;
   //! Every position slot's quantity and greeks as stored (max_positions; an empty slot is zero).
   std::span<const HeldPosition> held(Slot slot) const;
+  //! The account's overflow block (more positions and underlyings), or null.
+  const OverflowBlock* overflow(Slot slot) const;
+  const OverflowPool& overflow_pool() const { return pool_; }
   const PositionBook& book(Slot slot) const;
   //! Pending markouts, oldest first (copied out of the ring).
   std::vector<PendingMarkout> pending_markouts(Slot slot) const;
@@ -128,7 +132,8 @@ class AccountStore {
   std::size_t pending_accounts() const { return pending_.size(); }
   const FeatureParams& params() const { return params_; }
   const AccountStats& stats() const { return stats_; }
-  //! Bytes held: account blocks (allocated capacity), the index's mapped pages and the pending list.
+  //! Bytes held: account blocks (allocated capacity), the index's mapped pages, the pending list
+  //! and the overflow blocks allocated.
   std::size_t memory_bytes() const;
   //! Bytes of one account's state (its record, with padding), not counting the index.
   std::size_t bytes_per_account_state() const { return record_bytes_; }
@@ -174,6 +179,7 @@ class AccountStore {
   std::size_t record_bytes_;  //!< a multiple of kLine
   std::size_t block_bytes_;   //!< kBlockAccounts records, rounded up to whole huge pages
   std::vector<BlockPtr> blocks_;
+  OverflowPool pool_;
   std::size_t size_ = 0;
   std::size_t max_accounts_ = 0;  //!< 0 = no cap
   std::uint64_t refused_fills_ = 0;

@@ -184,7 +184,7 @@ constexpr std::uint32_t section_tag(const char (&s)[5]) {
 }
 std::string tag_name(std::uint32_t tag);
 
-inline constexpr std::uint32_t kCheckpointFormatVersion = 1;
+inline constexpr std::uint32_t kCheckpointFormatVersion = 2;  // 2: overflow blocks in SHRD
 
 struct CheckpointHeader {
   std::uint32_t format_version = kCheckpointFormatVersion;

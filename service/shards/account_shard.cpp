@@ -218,6 +218,7 @@ AccountSnapshot AccountShard::snapshot_of(AccountStore::Slot slot) const {
   s.as_of_ns = c.last_ns;
   s.raw = store_.features(slot);
   s.open_positions = c.positions;
+  if (const OverflowBlock* ov = store_.overflow(slot)) s.open_positions += ov->positions_open;
   s.pending_markouts = c.markout_count;
   s.segment = c.segment;
   s.confidence = c.confidence;

@@ -228,7 +228,8 @@ TEST_CASE("features(slot, now) decays an idle account to now and changes nothing
 TEST_CASE("the position book follows the positions: gross delta, next expiry, greeks flags", "[account_store]") {
   std::mt19937_64 rng(11);
   FeatureParams p;
-  p.max_positions = 3;  // evictions are frequent
+  p.max_positions = 3;    // overflow blocks are frequent
+  p.overflow_blocks = 3;  // and some accounts find none: positions not tracked
   AccountStore store(p);
   std::int64_t t = kT0;
   std::size_t expired_seen = 0, closed_seen = 0;
@@ -262,18 +263,24 @@ TEST_CASE("the position book follows the positions: gross delta, next expiry, gr
     }
     if (next != 0) REQUIRE((b.next_expiry_ns != 0 && b.next_expiry_ns <= next));
     // The greeks flags are bits of open slots only: none beyond the slots, none of an empty one.
+    const OverflowBlock* ov = store.overflow(slot);
     REQUIRE((b.greeks_mask >> p.max_positions) == 0);
-    REQUIRE(static_cast<std::size_t>(std::popcount(b.greeks_mask)) ==
+    REQUIRE(static_cast<std::size_t>(std::popcount(b.greeks_mask)) +
+                (ov != nullptr ? static_cast<std::size_t>(std::popcount(ov->greeks_mask)) : 0u) ==
             static_cast<std::size_t>(
                 std::count_if(held.begin(), held.end(), [](const Position& x) { return x.has_greeks; })));
     // The count is the open slots', and an empty slot is zero: sums over every slot (the
     // exposure features read them so) are the sums over the open positions.
-    REQUIRE(store.core(slot).positions == held.size());
+    REQUIRE(store.core(slot).positions + (ov != nullptr ? ov->positions_open : 0u) == held.size());
     double gross_all = 0;
     for (const HeldPosition& h : store.held(slot)) gross_all += std::abs(h.delta_usd());
-    REQUIRE(gross_all == gross);
+    if (ov != nullptr)
+      for (const HeldPosition& h : ov->positions) gross_all += std::abs(h.delta_usd());
+    REQUIRE(std::abs(gross_all - gross) <= 1e-12 * std::max(gross, 1.0));
   }
   CHECK(store.stats().position_overflow > 0);
+  CHECK(store.stats().overflow_pool_full > 0);
+  CHECK(store.overflow_pool().allocated() == 3u);
   CHECK(expired_seen + closed_seen > 0);
 }
 
@@ -283,6 +290,7 @@ TEST_CASE("the position book follows the positions: gross delta, next expiry, gr
 TEST_CASE("positions take their instrument's preferred slot, else the first free one", "[account_store]") {
   FeatureParams p;
   p.max_positions = 4;
+  p.overflow_blocks = 0;  // the record is all there is
   AccountStore store(p);
   auto fill = [](InstrumentId instrument, std::int64_t t, Side side, double qty) {
     Fill f = perp_fill(3, t, side, qty, 100.0);
@@ -312,12 +320,49 @@ TEST_CASE("positions take their instrument's preferred slot, else the first free
   REQUIRE(open.size() == 4u);
   CHECK(open[0].instrument == 10);
   CHECK(open[2].instrument == 14);
-  // Full: the newcomer (900 USD) evicts the smallest exposure (instrument 10, |−300| USD).
+  // Full, and no overflow block: the newcomer (900 USD) is not tracked and evicts nothing, however
+  // large; the fill that closes it later opens nothing either (no phantom short of 9).
   store.apply(fill(20, kT0 + 7, Side::kBuy, 9.0));
-  CHECK(qty_in(slot) == std::vector<double>{9, 6, 5, 4});
-  CHECK(store.positions(slot)[0].instrument == 20);
+  CHECK(qty_in(slot) == std::vector<double>{-3, 6, 5, 4});
   CHECK(store.stats().position_overflow == 1u);
-  CHECK(store.book(slot).gross_delta_usd == Approx(100.0 * (9 + 6 + 5 + 4)));
+  store.apply(fill(14, kT0 + 9, Side::kSell, 5.0));  // closes slot 2: there is room again
+  CHECK(qty_in(slot) == std::vector<double>{-3, 6, 0, 4});
+  store.apply(fill(20, kT0 + 10, Side::kSell, 9.0));  // the untracked position's close
+  CHECK(qty_in(slot) == std::vector<double>{-3, 6, 0, 4});
+  CHECK(store.stats().untracked_position_fills == 1u);
+  CHECK(store.book(slot).gross_delta_usd == Approx(100.0 * (3 + 6 + 4)));
+}
+
+// An account holding more positions than its record has slots (the real Hyperliquid account holds
+// up to 20): the rest go to an overflow block, so every reducing fill finds its position and none
+// opens an opposite one; the block goes back to the pool when its positions close.
+TEST_CASE("positions past the record's slots live in an overflow block, and reducing fills find them",
+          "[account_store]") {
+  FeatureParams p;  // 8 slots in the record
+  AccountStore store(p);
+  auto fill = [](InstrumentId instrument, std::int64_t t, Side side, double qty) {
+    Fill f = perp_fill(3, t, side, qty, 100.0);
+    f.instrument = instrument;
+    f.underlying = 0;  // one underlying: the block is for positions only
+    return f;
+  };
+  AccountStore::Slot slot = 0;
+  for (InstrumentId i = 0; i < 20; ++i) slot = store.apply(fill(i, kT0 + i, Side::kBuy, 1.0 + i));
+  REQUIRE(store.positions(slot).size() == 20u);
+  REQUIRE(store.overflow(slot) != nullptr);
+  CHECK(store.overflow(slot)->positions_open == 12);
+  CHECK(store.stats().position_overflow == 0u);
+  const double gross = 100.0 * (20 * 21 / 2);
+  CHECK(store.book(slot).gross_delta_usd == Approx(gross));
+  CHECK(std::exp(feat(store.features(slot), Feature::kExposure)) - 1.0 == Approx(gross));
+  CHECK(feat(store.features(slot), Feature::kDeltaNeutrality) == Approx(0.0).margin(1e-12));
+  // Close every position: none flips, the block is released.
+  for (InstrumentId i = 0; i < 20; ++i) store.apply(fill(i, kT0 + 100 + i, Side::kSell, 1.0 + i));
+  CHECK(store.positions(slot).empty());
+  CHECK(store.overflow(slot) == nullptr);
+  CHECK(store.overflow_pool().in_use() == 0u);
+  CHECK(store.book(slot).gross_delta_usd == 0.0);
+  CHECK(feat(store.features(slot), Feature::kExposure) == 0.0);
 }
 
 TEST_CASE("the position book recovers from a position whose delta overflowed", "[account_store]") {

@@ -87,8 +87,8 @@ TEST_CASE("checkpoint: every kind of damage is named", "[checkpoint]") {
   CHECK(fault_of("", 5) == CheckpointFault::kNotACheckpoint);
   CHECK(fault_of("{\"not\": \"a checkpoint\"}", 5) == CheckpointFault::kNotACheckpoint);
   std::string other_version = good;
-  const std::uint32_t v2 = 2;
-  std::memcpy(other_version.data() + 8, &v2, 4);
+  const std::uint32_t other = kCheckpointFormatVersion + 1;
+  std::memcpy(other_version.data() + 8, &other, 4);
   CHECK(fault_of(other_version, 5) == CheckpointFault::kVersion);
   CHECK(fault_of(good, 6) == CheckpointFault::kConfig);
 }
@@ -116,9 +116,11 @@ TEST_CASE("checkpoint: an account store restored continues exactly like the orig
     Fill f;
     f.recv_ns = 1'700'000'000'000'000'000LL + static_cast<std::int64_t>(i) * 300'000'000LL;
     f.account = static_cast<AccountId>(i * 7 % 50);
-    f.instrument = static_cast<InstrumentId>(i % 5);
-    f.underlying = static_cast<UnderlyingId>(i % 2);
-    f.kind = i % 5 == 4 ? InstrumentKind::kOption : InstrumentKind::kPerpetual;
+    // 23 instruments on 11 underlyings: most accounts pass their record's 8 positions and 4
+    // underlyings, so their overflow blocks go through the checkpoint too.
+    f.instrument = static_cast<InstrumentId>(i % 23);
+    f.underlying = static_cast<UnderlyingId>(i % 11);
+    f.kind = i % 23 % 5 == 4 ? InstrumentKind::kOption : InstrumentKind::kPerpetual;
     if (f.kind == InstrumentKind::kOption) {
       f.option_type = OptionType::kCall;
       f.strike = 60000;
@@ -139,6 +141,7 @@ TEST_CASE("checkpoint: an account store restored continues exactly like the orig
     a.apply(fill(i));
     if (i % 100 == 99) a.resolve_markouts(fill(i).recv_ns, tape, [](AccountStore::Slot) {});
   }
+  REQUIRE(a.overflow_pool().in_use() > 0);
   ByteWriter w;
   a.save(w);
   AccountStore b(params);
@@ -165,6 +168,27 @@ TEST_CASE("checkpoint: an account store restored continues exactly like the orig
     CHECK(a.core(*sa).fills == b.core(*sb).fills);
   }
   CHECK(a.stats().markouts_resolved == b.stats().markouts_resolved);
+  // Loaded with another shard count, each record goes with its overflow block.
+  {
+    AccountStore odd(params), even(params);
+    ByteReader rs(w.view(), "SHRD");
+    REQUIRE(AccountStore::for_each_saved_record(rs, params, [&](std::string_view rec, AccountId id) {
+              (id % 2 ? odd : even).append_record(rec);
+            }).ok());
+    AccountStore restored(params);
+    ByteReader rr(w.view(), "SHRD");
+    REQUIRE(restored.load(rr).ok());
+    for (AccountId id = 0; id < 50; ++id) {
+      AccountStore& s = id % 2 ? odd : even;
+      const auto so = s.find(id), sr = restored.find(id);
+      REQUIRE(so.has_value());
+      REQUIRE(sr.has_value());
+      const FeatureVector fo = s.features(*so), fr = restored.features(*sr);
+      CHECK(std::memcmp(&fo, &fr, sizeof(fo)) == 0);
+      CHECK(s.positions(*so).size() == restored.positions(*sr).size());
+    }
+    CHECK(odd.overflow_pool().in_use() + even.overflow_pool().in_use() == restored.overflow_pool().in_use());
+  }
   // Another layout (another max_positions) is refused, not misread.
   FeatureParams other = params;
   other.max_positions = params.max_positions + 1;
