@@ -243,6 +243,9 @@ void Pipeline::start_probes() {
   // The shards' own atomics, read on the scraping thread (the handlers outlive the probe).
   shard_probe_->sample_refused(
       [shards](int shard) { return static_cast<const AccountShard&>(shards->handler(shard)).refused_fills(); });
+  shard_probe_->sample_overflow([shards](int shard, int kind) {
+    return static_cast<const AccountShard&>(shards->handler(shard)).overflow_count(kind);
+  });
   clusterer_probe_ = std::make_unique<ClustererProbe>(*metrics_, shards_->shards());
   latency_probe_ = std::make_unique<LatencyProbe>(*metrics_);
   if (config_.checkpoint.enabled) checkpoint_probe_ = std::make_unique<CheckpointProbe>(*metrics_);

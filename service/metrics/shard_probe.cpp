@@ -25,6 +25,10 @@ ShardProbe::ShardProbe(Metrics& m, int shards, std::size_t ring_capacity)
                                  "[shards] max_accounts (on_max_accounts = refuse).");
   auto& max_accounts =
       gauge_family(m, "segmentd_shard_max_accounts", "The most accounts the shard may own (0 = no cap).");
+  auto& overflow = counter_family(m, "segmentd_shard_state_overflow_total",
+                                  "What the bounds of the account state cost: positions not tracked (position), "
+                                  "fills on an untracked instrument (untracked_fill), underlyings not tracked "
+                                  "exactly (underlying), overflow blocks asked of a full pool (pool_full).");
   for (int s = 0; s < shards; ++s) {
     prometheus::Labels l{{"shard", std::to_string(s)}};
     accounts_.push_back(&accounts.Add(l));
@@ -34,6 +38,8 @@ ShardProbe::ShardProbe(Metrics& m, int shards, std::size_t ring_capacity)
     processed_.emplace_back(processed.Add(l));
     refused_.emplace_back(refused.Add(l));
     max_accounts_.push_back(&max_accounts.Add(l));
+    for (const char* kind : {"position", "untracked_fill", "underlying", "pool_full"})
+      overflow_.emplace_back(overflow.Add({{"shard", std::to_string(s)}, {"kind", kind}}));
   }
   hook_ = m.on_collect([this] { collect(); });
 }
@@ -46,6 +52,11 @@ void ShardProbe::attach(const ShardSet* set) {
 void ShardProbe::sample_refused(std::function<std::uint64_t(int)> refused) {
   std::lock_guard<std::mutex> lock(mu_);
   sample_refused_ = std::move(refused);
+}
+
+void ShardProbe::sample_overflow(std::function<std::uint64_t(int, int)> overflow) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sample_overflow_ = std::move(overflow);
 }
 
 void ShardProbe::set_max_accounts(std::uint64_t per_shard) {
@@ -64,6 +75,9 @@ void ShardProbe::collect() {
   dropped_.sync(set_->rejected());
   if (sample_refused_)
     for (int s = 0; s < n; ++s) refused_[s].sync(sample_refused_(s));
+  if (sample_overflow_)
+    for (int s = 0; s < n; ++s)
+      for (int k = 0; k < 4; ++k) overflow_[static_cast<std::size_t>(s * 4 + k)].sync(sample_overflow_(s, k));
 }
 
 }  // namespace segmentd

@@ -10,6 +10,12 @@
 //                                                 over the shards; 0 = no cap)
 //   segmentd_shard_fills_refused_total{shard}     fills of new accounts refused because the shard
 //                                                 held max_accounts (on_max_accounts = "refuse")
+//   segmentd_shard_state_overflow_total{shard,kind}  what the bounds of the account state cost
+//                                                 (core/features.md): kind "position" (a position
+//                                                 not tracked: no room), "untracked_fill" (a fill
+//                                                 on an untracked instrument opened nothing),
+//                                                 "underlying" (concentration no longer exact),
+//                                                 "pool_full" (no overflow block left)
 //   segmentd_shard_fills_dropped_total            fills refused under ring_full_policy = "fail"
 //                                                 (always 0 under "block")
 //
@@ -45,6 +51,9 @@ class ShardProbe {
   //! Samples fills refused by the cap on accounts at every scrape: refused(shard) is the shard's
   //! total so far, callable from the scraping thread. Call before the first scrape.
   void sample_refused(std::function<std::uint64_t(int shard)> refused);
+  //! Samples the state-overflow counters at every scrape: overflow(shard, kind) is the shard's total
+  //! so far of kind 0..3 (position, untracked_fill, underlying, pool_full).
+  void sample_overflow(std::function<std::uint64_t(int shard, int kind)> overflow);
   //! The cap of each shard (0 = none), for the gauge.
   void set_max_accounts(std::uint64_t per_shard);
   void record_accounts(int shard, std::uint64_t accounts) { accounts_[shard]->Set(static_cast<double>(accounts)); }
@@ -58,11 +67,13 @@ class ShardProbe {
   std::vector<CounterExport> full_events_;
   std::vector<CounterExport> processed_;
   std::vector<CounterExport> refused_;
+  std::vector<CounterExport> overflow_;  //!< [shard × 4 + kind]
   std::vector<prometheus::Gauge*> max_accounts_;
   CounterExport dropped_;
   std::mutex mu_;
   const ShardSet* set_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::function<std::uint64_t(int)> sample_refused_ ABSL_GUARDED_BY(mu_);
+  std::function<std::uint64_t(int, int)> sample_overflow_ ABSL_GUARDED_BY(mu_);
   Metrics::HookHandle hook_;
 };
 

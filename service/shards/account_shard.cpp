@@ -47,6 +47,12 @@ void AccountShard::touch(AccountStore::Slot slot) {
 }
 
 void AccountShard::note_refusals() {
+  const AccountStats& st = store_.stats();
+  const std::uint64_t overflow[kOverflowKinds] = {st.position_overflow, st.untracked_position_fills,
+                                                  st.underlying_overflow, st.overflow_pool_full};
+  for (int k = 0; k < kOverflowKinds; ++k)
+    if (overflow_[k].load(std::memory_order_relaxed) != overflow[k])
+      overflow_[k].store(overflow[k], std::memory_order_relaxed);
   const std::uint64_t refused = store_.refused_fills();
   const std::uint64_t before = refused_.load(std::memory_order_relaxed);
   if (refused == before) return;

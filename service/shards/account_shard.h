@@ -140,6 +140,11 @@ class AccountShard final : public ShardHandler {
   //! Fills refused by the cap on accounts (options.max_accounts) since the shard started. Any
   //! thread (an atomic the shard thread updates after each run of fills).
   std::uint64_t refused_fills() const { return refused_.load(std::memory_order_relaxed); }
+  //! What the bounds of the account state cost (AccountStats, core/features.md), for other threads:
+  //! kind 0 positions not tracked (no room), 1 fills on an untracked instrument (no position
+  //! opened), 2 underlyings not tracked exactly, 3 overflow blocks asked of a full pool.
+  static constexpr int kOverflowKinds = 4;
+  std::uint64_t overflow_count(int kind) const { return overflow_[kind].load(std::memory_order_relaxed); }
   //! Order-independent checksum of the fills applied (sum of a per-fill hash): tests compare it
   //! with the producers' own.
   std::uint64_t fill_checksum() const { return checksum_; }
@@ -185,7 +190,8 @@ class AccountShard final : public ShardHandler {
   std::vector<SegmentId> assigned_ids_;  //!< its segment ids
   std::uint64_t fills_ = 0;
   std::uint64_t checksum_ = 0;
-  std::atomic<std::uint64_t> refused_{0};  //!< store_.refused_fills(), for other threads
+  std::atomic<std::uint64_t> refused_{0};                     //!< store_.refused_fills(), for other threads
+  std::atomic<std::uint64_t> overflow_[kOverflowKinds] = {};  //!< store_.stats(), for other threads
 };
 
 //! A per-fill hash for checksums (order-independent when summed).

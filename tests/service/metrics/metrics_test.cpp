@@ -171,6 +171,12 @@ TEST_CASE("metrics: shard probe samples the shard set at scrape", "[metrics]") {
     CHECK(has_line(text, "segmentd_shard_max_accounts{shard=\"0\"} 500"));
     CHECK(has_line(text, "segmentd_shard_fills_refused_total{shard=\"0\"} 0"));
     CHECK(has_line(text, "segmentd_shard_fills_refused_total{shard=\"1\"} 7"));
+    // The account state's overflow counters (issue 20 item 2), sampled at scrape.
+    CHECK(has_line(text, "segmentd_shard_state_overflow_total{kind=\"position\",shard=\"1\"} 0"));
+    probe.sample_overflow([](int shard, int kind) { return static_cast<std::uint64_t>(10 * shard + kind); });
+    text = m.render();
+    CHECK(has_line(text, "segmentd_shard_state_overflow_total{kind=\"untracked_fill\",shard=\"1\"} 11"));
+    CHECK(has_line(text, "segmentd_shard_state_overflow_total{kind=\"pool_full\",shard=\"0\"} 3"));
   }
   // The probe is gone: its hook no longer runs (no dangling reads of the shard set).
   CHECK_NOTHROW(m.render());
