@@ -42,8 +42,15 @@ bool intern_underlying(absl::flat_hash_map<std::string, UnderlyingId>& ids, std:
 
 }  // namespace
 
-InstrumentRegistry::InstrumentRegistry(SymbolParser parser, std::vector<ContractOverride> overrides)
-    : parser_(parser), overrides_(std::move(overrides)) {}
+std::vector<SpotPair> default_spot_pairs() {
+  // Hyperliquid's spot universe (spotMeta): "@107" is HYPE/USDC. PURR/USDC is named by its pair
+  // and needs no entry.
+  return {SpotPair{Venue::kHyperliquid, "@107", "HYPE"}};
+}
+
+InstrumentRegistry::InstrumentRegistry(SymbolParser parser, std::vector<ContractOverride> overrides,
+                                       std::vector<SpotPair> spot_pairs)
+    : parser_(parser), overrides_(std::move(overrides)), spot_pairs_(std::move(spot_pairs)) {}
 
 absl::StatusOr<InstrumentId> InstrumentRegistry::resolve(Venue venue, std::string_view symbol) {
   std::string key = key_of(venue, symbol);
@@ -62,6 +69,14 @@ absl::StatusOr<InstrumentId> InstrumentRegistry::resolve(Venue venue, std::strin
   if (best != nullptr) {
     parsed->contract_value = best->contract_value;
     parsed->inverse = best->inverse;
+  }
+  if (parsed->kind == InstrumentKind::kSpot) {
+    for (const SpotPair& sp : spot_pairs_) {
+      if (sp.venue == venue && sp.symbol == symbol) {
+        parsed->base = sp.base;
+        break;
+      }
+    }
   }
 
   std::lock_guard<std::mutex> lock(mu_);

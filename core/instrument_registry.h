@@ -27,9 +27,22 @@ struct ContractOverride {
   bool inverse = false;
 };
 
+//! A spot pair named by an index (Hyperliquid "@107") mapped to its base coin ("HYPE"), so that
+//! the spot and the perpetual of one coin are one underlying and fees charged in the base token
+//! convert to USD. Exact symbol match; config [spot_pairs.<venue>] (service/config).
+struct SpotPair {
+  Venue venue = Venue::kNative;
+  std::string symbol;
+  std::string base;
+};
+
+//! The defaults of [spot_pairs]: Hyperliquid's main spot pairs named by index.
+std::vector<SpotPair> default_spot_pairs();
+
 class InstrumentRegistry {
  public:
-  explicit InstrumentRegistry(SymbolParser parser, std::vector<ContractOverride> overrides = {});
+  explicit InstrumentRegistry(SymbolParser parser, std::vector<ContractOverride> overrides = {},
+                              std::vector<SpotPair> spot_pairs = default_spot_pairs());
 
   //! Id of the symbol, parsing it on first sight. Error (not exception) for a bad symbol.
   absl::StatusOr<InstrumentId> resolve(Venue venue, std::string_view symbol);
@@ -52,6 +65,7 @@ class InstrumentRegistry {
   SymbolParser parser_;
   mutable std::mutex mu_;  //!< std::mutex, not absl::Mutex: TSan sees only instrumented locks
   std::vector<ContractOverride> overrides_;
+  std::vector<SpotPair> spot_pairs_;
   absl::flat_hash_map<std::string, InstrumentId> ids_;             // guarded by mu_  //!< key: venue '|' symbol
   std::deque<Entry> entries_;                                      // guarded by mu_
   absl::flat_hash_map<std::string, UnderlyingId> underlying_ids_;  // guarded by mu_

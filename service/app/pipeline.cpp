@@ -40,7 +40,7 @@ std::int64_t wall_ns() {
 Pipeline::Pipeline(Config config, SourceMaker simulator)
     : config_(std::move(config)),
       make_simulator_(std::move(simulator)),
-      instruments_(parse_symbol, config_.contracts) {}
+      instruments_(parse_symbol, config_.contracts, config_.spot_pairs) {}
 
 Pipeline::~Pipeline() { stop(); }
 

@@ -59,7 +59,7 @@ absl::Status Pipeline::restore() {
     ByteReader a = img.reader(kSectionAccounts);
     const std::uint64_t names = check_interner(a);
     if (!a.ok()) return a.status();
-    InstrumentRegistry instruments(parse_symbol, config_.contracts);
+    InstrumentRegistry instruments(parse_symbol, config_.contracts, config_.spot_pairs);
     ByteReader i = img.reader(kSectionInstruments);
     load_registry(i, instruments);
     if (!i.ok()) return i.status();

@@ -57,7 +57,7 @@ std::uint64_t replay_fingerprint(const Config& config, const std::string& input)
 absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptions& options, std::ostream& log) {
   auto t0 = std::chrono::steady_clock::now();
   AccountInterner accounts;
-  InstrumentRegistry instruments(parse_symbol, config.contracts);
+  InstrumentRegistry instruments(parse_symbol, config.contracts, config.spot_pairs);
   NativeFillParser parser(accounts, instruments);
 
   ShardSetConfig sc;

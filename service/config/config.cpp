@@ -1,6 +1,8 @@
 #include "service/config/config.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <string_view>
 
 #include "absl/strings/str_join.h"
@@ -88,6 +90,7 @@ void read_features(ConfigSection s, FeaturesConfig* c) {
   s.duration_ns("markout_tick", &c->markout_tick_ns, 1'000'000, 86400 * kSecond);
   s.integer("max_positions", &p.max_positions, 1, kMaxPositionsLimit);
   s.integer("markout_slots", &p.markout_slots, 1, kMarkoutSlotsLimit);
+  s.integer("overflow_blocks", &p.overflow_blocks, 0, 1 << 24);
   s.number("min_mean_gross_usd", &p.min_mean_gross_usd, 1e-9, 1e12);
   std::int64_t instruments = static_cast<std::int64_t>(c->tape_instruments);
   s.integer("tape_instruments", &instruments, 16, 1LL << 24);
@@ -122,6 +125,34 @@ void read_contracts(ConfigSection& root, std::vector<ContractOverride>* out) {
   }
 }
 
+//! [spot_pairs.<venue>]: "<symbol>" = "<base coin>", merged over default_spot_pairs() (an entry
+//! for a symbol the defaults name replaces it).
+void read_spot_pairs(ConfigSection& root, std::vector<SpotPair>* out) {
+  const toml::table* t = root.table("spot_pairs");
+  if (t == nullptr) return;
+  ConfigSection venues(t, "spot_pairs", root.errors());
+  for (const auto& [venue_key, node] : *t) {
+    const std::string venue_name(venue_key.str());
+    const std::optional<Venue> venue = parse_venue(venue_name);
+    const toml::table* pairs = venues.table(venue_name);
+    if (!venue || *venue == Venue::kNative) {
+      venues.error(venue_name, "is not a venue (deribit, binance, okx, bybit, hyperliquid)");
+      continue;
+    }
+    if (pairs == nullptr) continue;  // venues.table() named the wrong type
+    ConfigSection s(pairs, "spot_pairs." + venue_name, root.errors());
+    for (const auto& [symbol_key, value] : *pairs) {
+      const std::string symbol(symbol_key.str());
+      std::string base;
+      s.string(symbol, &base, false);
+      if (base.empty()) continue;
+      auto same = [&](const SpotPair& p) { return p.venue == *venue && p.symbol == symbol; };
+      out->erase(std::remove_if(out->begin(), out->end(), same), out->end());
+      out->push_back(SpotPair{*venue, symbol, base});
+    }
+  }
+}
+
 absl::StatusOr<Config> from_table(const toml::table& root_table, const std::string& name) {
   ConfigErrors errors(name);
   Config config;
@@ -133,6 +164,7 @@ absl::StatusOr<Config> from_table(const toml::table& root_table, const std::stri
     read_replay(ConfigSection(root.table("replay"), "replay", &errors), &config.replay);
     read_features(ConfigSection(root.table("features"), "features", &errors), &config.features);
     read_contracts(root, &config.contracts);
+    read_spot_pairs(root, &config.spot_pairs);
     read_sources(root, &config.sources);
     read_clusterer(root, &config.clusterer);
     read_run(ConfigSection(root.table("run"), "run", &errors), &config.run);

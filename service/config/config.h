@@ -91,6 +91,8 @@ struct Config {
   ClustererConfig clusterer;  //!< [clusterer]: mini-batch k-means, labels, policy, hysteresis
   RunConfig run;              //!< [run]: the live service loop
   std::vector<ContractOverride> contracts;
+  //! [spot_pairs.<venue>]: spot pairs named by an index, mapped to their base coin.
+  std::vector<SpotPair> spot_pairs = default_spot_pairs();
   std::vector<SourceConfig> sources;  //!< [[sources]]: where fills come from (service/config/source_config.h)
   PublisherConfig publisher;          //!< [publisher]: websocket pub/sub (service/config/publisher_config.h)
   AdminConfig admin;                  //!< [admin]: admin HTTP API

@@ -156,6 +156,31 @@ TEST_CASE("hyperliquid: the snapshot re-sent after a reconnect adds nothing", "[
   CHECK(h.fills.size() == 1);
 }
 
+// A spot buy of HYPE ("@107", HYPE/USDC in Hyperliquid's spot universe): the venue charges the fee
+// in the bought token (feeToken HYPE), so the position grows by sz − fee. The pair maps to its base
+// coin (core/instrument_registry.h, default_spot_pairs), which makes it one underlying with the HYPE
+// perpetual and lets the fee convert at the fill's price: 0.34540448 HYPE × 7.9769 USDC.
+TEST_CASE("hyperliquid: a spot pair maps to its base coin, and a fee in the base token converts to USD",
+          "[hyperliquid]") {
+  AdapterHarness h(Venue::kHyperliquid, "");
+  h.ok(R"({"channel":"userFills","data":{"user":"0x7a3f0c5e2b9d41e8a6c0f3b2d5e9a1c4b8f06d27","fills":[)"
+       R"({"coin":"@107","px":"7.9769","sz":"986.87","side":"B","time":1733160000000,"startPosition":"0",)"
+       R"("dir":"Buy","closedPnl":"0","hash":"0x01","oid":1,"crossed":true,"fee":"0.34540448","tid":11,)"
+       R"("feeToken":"HYPE"},)"
+       R"({"coin":"HYPE","px":"8.01","sz":"10","side":"A","time":1733160000001,"startPosition":"0",)"
+       R"("dir":"Open Short","closedPnl":"0","hash":"0x02","oid":2,"crossed":false,"fee":"0.01","tid":12,)"
+       R"("feeToken":"USDC"}]}})");
+  REQUIRE(h.fills.size() == 2);
+  const Fill& spot = h.fills[0];
+  CHECK(spot.kind == InstrumentKind::kSpot);
+  CHECK(spot.fee_usd == Approx(0.34540448 * 7.9769).epsilon(1e-12));
+  CHECK(spot.notional_usd == Approx(986.87 * 7.9769).epsilon(1e-12));
+  CHECK(h.fills[1].kind == InstrumentKind::kPerpetual);
+  CHECK(spot.underlying == h.fills[1].underlying);
+  CHECK(spot.instrument != h.fills[1].instrument);
+  CHECK(h.instruments.underlying_name(spot.underlying) == "HYPE");
+}
+
 TEST_CASE("hyperliquid: user events (channel user) belong to the configured user", "[hyperliquid]") {
   const std::string user = "0xABCDEF0000000000000000000000000000000001";  // config may use checksum case
   const auto msg = shared_fixture_or_skip("hyperliquid/userEvents_fill_liquidation__nautilus.json");

@@ -203,6 +203,12 @@ std::map<std::string, Projection> config_fields() {
   SEGMENTD_FIELD("features.markout_tick", features.markout_tick_ns);
   SEGMENTD_FIELD("features.max_positions", features.params.max_positions);
   SEGMENTD_FIELD("features.markout_slots", features.params.markout_slots);
+  SEGMENTD_FIELD("features.overflow_blocks", features.params.overflow_blocks);
+  f["spot_pairs.hyperliquid.@107"] = [](const Config& c) {
+    for (const SpotPair& p : c.spot_pairs)
+      if (p.venue == Venue::kHyperliquid && p.symbol == "@107") return p.base;
+    return std::string("(none)");
+  };
   SEGMENTD_FIELD("features.min_mean_gross_usd", features.params.min_mean_gross_usd);
   SEGMENTD_FIELD("features.tape_instruments", features.tape_instruments);
   SEGMENTD_FIELD("features.tape_underlyings", features.tape_underlyings);
@@ -306,4 +312,23 @@ TEST_CASE("config: every key's code default equals its value in config/default.t
     }
     CHECK(it->second(*loaded) == it->second(code));
   }
+}
+
+TEST_CASE("config: spot pairs add to the defaults, replace one by symbol, and name a bad venue", "[config]") {
+  auto base_of = [](const Config& c, Venue v, std::string_view symbol) {
+    for (const SpotPair& p : c.spot_pairs)
+      if (p.venue == v && p.symbol == symbol) return p.base;
+    return std::string("(none)");
+  };
+  auto c = load_config_text("[spot_pairs.hyperliquid]\n\"@150\" = \"XYZ\"\n", "t.toml");
+  REQUIRE(c.ok());
+  CHECK(base_of(*c, Venue::kHyperliquid, "@107") == "HYPE");  // the default stays
+  CHECK(base_of(*c, Venue::kHyperliquid, "@150") == "XYZ");
+  auto replaced = load_config_text("[spot_pairs.hyperliquid]\n\"@107\" = \"OTHER\"\n", "t.toml");
+  REQUIRE(replaced.ok());
+  CHECK(base_of(*replaced, Venue::kHyperliquid, "@107") == "OTHER");
+  CHECK(replaced->spot_pairs.size() == default_spot_pairs().size());
+  auto bad = load_config_text("[spot_pairs.nowhere]\n\"@1\" = \"X\"\n", "t.toml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(std::string(bad.status().message()), Catch::Contains("spot_pairs.nowhere"));
 }
