@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang in build/fuzz and runs each in turn (tests/README.md,
+# Builds the libFuzzer targets with clang in build/fuzz and runs them (tests/README.md,
 # "Fuzzing"):
 #   - the venue adapters, SECONDS each (default 60), seeded with the venue's sample messages: the
 #     repository's own fixtures in tests/fixtures/exchanges/<venue> (not their .expected.json),
@@ -8,6 +8,7 @@
 #   - the other targets (native, publisher_request, admin_http, ingest_frame, config),
 #     $SEGMENTD_FUZZ_TARGET_SECONDS each (default SECONDS), seeded from tests/fuzz/corpus/<target>.
 # Every target also gets the inputs that once crashed it, tests/fuzz/regressions/<name>/.
+# The fuzzers run FUZZ_JOBS at a time (default: the number of cores).
 # Fails when a fuzzer finds a crash, a sanitizer report or a broken invariant; the reproducer is
 # left in build/fuzz/artifacts/<name>/.
 #   tests/fuzz/run_fuzzers.sh [SECONDS] [VENUE|TARGET...]   (no name: every venue, the default targets)
@@ -57,7 +58,25 @@ for v in "${venues[@]}"; do targets+=("fuzz_${v}_adapter"); done
 for t in "${others[@]}"; do targets+=("fuzz_${t}"); done
 cmake --build "$build" --target "${targets[@]}" -j"$jobs"
 
-status=0
+# The fuzzers run side by side, FUZZ_JOBS at a time (default: one per core): each is one process
+# on one core, so on 2 cores the stage takes half as long. Each writes its own log; the summaries
+# are printed in the order the fuzzers were listed, once all have finished.
+fuzz_jobs=${FUZZ_JOBS:-$(nproc)}
+names=()
+# run_one NAME BINARY MAX_LEN SECONDS CORPUS: one bounded run, its exit code in $build/fuzz_NAME.rc.
+run_one() {
+  local name=$1 binary=$2 len=$3 secs=$4 corpus=$5 rc=0
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$binary" \
+    -max_total_time="$secs" -max_len="$len" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$build/artifacts/$name/" "$corpus" >"$build/fuzz_${name}.log" 2>&1 || rc=$?
+  echo "$rc" >"$build/fuzz_${name}.rc"
+}
+start_one() {
+  while [ "$(jobs -rp | wc -l)" -ge "$fuzz_jobs" ]; do wait -n || true; done
+  names+=("$1")
+  run_one "$@" &
+}
+
 for v in "${venues[@]}"; do
   corpus=$build/corpus/$v
   artifacts=$build/artifacts/$v
@@ -82,16 +101,7 @@ for v in "${venues[@]}"; do
   # Plus every input that once crashed an adapter, so that a regression shows at once.
   find "$root/tests/fuzz/regressions/$v" -type f -exec cp -n {} "$corpus/" \; 2>/dev/null || true
   echo "== fuzz_${v}_adapter for ${seconds}s ($(ls "$corpus" | wc -l) corpus files)"
-  if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$build/fuzz/fuzz_${v}_adapter" \
-      -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="$artifacts/" "$corpus" 2>"$build/fuzz_${v}.log"; then
-    echo "fuzz_${v}_adapter FAILED: see $build/fuzz_${v}.log and $artifacts/"
-    tail -40 "$build/fuzz_${v}.log"
-    status=1
-  else
-    grep -E "stat::number_of_executed_units|stat::new_units_added" "$build/fuzz_${v}.log" | tr '\n' ' '
-    echo
-  fi
+  start_one "$v" "$build/fuzz/fuzz_${v}_adapter" 65536 "$seconds" "$corpus"
 done
 
 for t in "${others[@]}"; do
@@ -101,15 +111,19 @@ for t in "${others[@]}"; do
   cp -n "$root/tests/fuzz/corpus/$t"/* "$corpus/"
   find "$root/tests/fuzz/regressions/$t" -type f -exec cp -n {} "$corpus/" \; 2>/dev/null || true
   echo "== fuzz_${t} for ${target_seconds}s ($(ls "$corpus" | wc -l) corpus files)"
-  if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$build/fuzz/fuzz_${t}" \
-      -max_total_time="$target_seconds" -max_len="${max_len[$t]}" -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" 2>"$build/fuzz_${t}.log"; then
-    echo "fuzz_${t} FAILED: see $build/fuzz_${t}.log and $artifacts/"
-    tail -40 "$build/fuzz_${t}.log"
+  start_one "$t" "$build/fuzz/fuzz_${t}" "${max_len[$t]}" "$target_seconds" "$corpus"
+done
+wait
+
+status=0
+for name in "${names[@]}"; do
+  log=$build/fuzz_${name}.log
+  if [ "$(cat "$build/fuzz_${name}.rc" 2>/dev/null || echo 1)" != 0 ]; then
+    echo "fuzz ${name} FAILED: see $log and $build/artifacts/$name/"
+    tail -40 "$log"
     status=1
   else
-    grep -E "stat::number_of_executed_units|stat::new_units_added" "$build/fuzz_${t}.log" | tr '\n' ' '
-    echo
+    echo "fuzz ${name}: $(grep -E "stat::number_of_executed_units|stat::new_units_added" "$log" | tr '\n' ' ')"
   fi
 done
 exit $status
