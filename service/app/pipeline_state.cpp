@@ -2,6 +2,7 @@
 // checkpoint (restore). core/checkpoint.md is the format; docs/architecture.md, "Durable state",
 // the design.
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -32,6 +33,27 @@ std::vector<std::string_view> shard_parts(ByteReader& r) {
     parts.push_back(r.raw(len));
   }
   return parts;
+}
+
+//! Runs task(0..n-1) on up to one thread per core while `here` runs on the calling thread;
+//! returns the first error of the tasks in index order, else here's status. A restart loads or
+//! checks each shard's accounts on its own core: most of its time is copying records into fresh
+//! memory.
+template <typename Task, typename Here>
+absl::Status in_parallel(std::size_t n, const Task& task, const Here& here) {
+  std::vector<absl::Status> status(n);
+  const std::size_t workers = std::min<std::size_t>(n, std::max(1U, std::thread::hardware_concurrency()));
+  std::vector<std::thread> threads;
+  threads.reserve(workers);
+  for (std::size_t w = 0; w < workers; ++w)
+    threads.emplace_back([&, w] {
+      for (std::size_t k = w; k < n; k += workers) status[k] = task(k);
+    });
+  absl::Status mine = here();
+  for (std::thread& t : threads) t.join();
+  for (absl::Status& st : status)
+    if (!st.ok()) return st;
+  return mine;
 }
 
 std::vector<std::pair<std::string, std::string>> read_sources(ByteReader& r) {
@@ -69,8 +91,10 @@ absl::Status Pipeline::restore() {
     load_clusterer_state(c);
     if (!c.ok()) return c.status();
     ByteReader s = img.reader(kSectionShards);
-    for (std::string_view part : shard_parts(s)) {
-      ByteReader p(part, "SHRD");
+    const std::vector<std::string_view> parts = shard_parts(s);
+    if (!s.ok()) return s.status();
+    auto check_part = [&](std::size_t k) -> absl::Status {
+      ByteReader p(parts[k], "SHRD");
       AccountShard scratch(0, AccountShardOptions{});
       if (absl::Status st = AccountShard::merge_saved_clocks(p, scratch); !st.ok()) return st;
       std::uint64_t n = 0;
@@ -79,8 +103,9 @@ absl::Status Pipeline::restore() {
           !st.ok())
         return st;
       if (n > 0) return absl::DataLossError(str_cat("section SHRD: ", n, " accounts without a name"));
-    }
-    if (!s.ok()) return s.status();
+      return absl::OkStatus();
+    };
+    if (absl::Status st = in_parallel(parts.size(), check_part, [] { return absl::OkStatus(); }); !st.ok()) return st;
     ByteReader src = img.reader(kSectionSources);
     read_sources(src);
     if (!src.ok()) return src.status();
@@ -116,9 +141,6 @@ absl::Status Pipeline::restore() {
 }
 
 absl::Status Pipeline::apply(const CheckpointImage& img) {
-  ByteReader a = img.reader(kSectionAccounts);
-  load_interner(a, accounts_);
-  if (!a.ok()) return a.status();
   ByteReader i = img.reader(kSectionInstruments);
   load_registry(i, instruments_);
   if (!i.ok()) return i.status();
@@ -137,12 +159,20 @@ absl::Status Pipeline::apply(const CheckpointImage& img) {
   std::vector<std::string_view> parts = shard_parts(s);
   if (!s.ok()) return s.status();
   const int shards = shards_->shards();
+  // The account names load on this thread meanwhile: the shards keep ids, not names.
+  auto load_names = [&]() -> absl::Status {
+    ByteReader a = img.reader(kSectionAccounts);
+    load_interner(a, accounts_);
+    return a.status();
+  };
   if (static_cast<int>(parts.size()) == shards) {
-    for (int k = 0; k < shards; ++k) {
-      ByteReader p(parts[static_cast<std::size_t>(k)], "SHRD");
-      if (absl::Status st = static_cast<AccountShard&>(shards_->handler(k)).load_state(p); !st.ok()) return st;
-    }
+    auto load_part = [&](std::size_t k) -> absl::Status {
+      ByteReader p(parts[k], "SHRD");
+      return static_cast<AccountShard&>(shards_->handler(static_cast<int>(k))).load_state(p);
+    };
+    if (absl::Status st = in_parallel(parts.size(), load_part, load_names); !st.ok()) return st;
   } else {
+    if (absl::Status st = load_names(); !st.ok()) return st;
     SEGMENTD_LOG_INFO("checkpoint", "shard count changed: accounts re-routed", {"saved", parts.size()},
                       {"now", shards});
     for (std::string_view part : parts) {
