@@ -204,7 +204,6 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
 
   void on_read(error_code ec, std::size_t n) {
     if (ec) {
-      SourceStats::add(stats_.disconnects);
       if (ec == websocket::error::bad_frame_payload) {
         // A text frame that is not UTF-8: RFC 6455 has the server close with 1007, which Beast
         // did. The frame's lines are lost with it, so they are counted as malformed and said.
@@ -212,6 +211,8 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
         SEGMENTD_LOG_WARN("ingest", "feed closed 1007: a text frame is not valid UTF-8", {"source", config_.name},
                           {"peer", peer_});
       }
+      // Counted last: whoever sees the disconnect also sees its error count and its log line.
+      SourceStats::add(stats_.disconnects);
       return fail(ec, "read");
     }
     message_bytes_ += n;
