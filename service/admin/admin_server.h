@@ -39,9 +39,11 @@ struct AdminHandlers {
   std::function<std::string()> metrics;                                         //!< Prometheus text format
   //! GET /v1/checkpoint: the state directory and the last write, as JSON (unset → 404, disabled).
   std::function<std::string()> checkpoint_status;
-  //! POST /v1/checkpoint: writes one now and returns its result as JSON, and whether it worked.
-  //! Blocks the request's I/O thread for the write (seconds at millions of accounts).
-  std::function<std::pair<bool, std::string>()> checkpoint_now;
+  //! POST /v1/checkpoint: starts a write now and calls `done` once, from any thread, with whether
+  //! it worked and its result as JSON. The write takes seconds at millions of accounts; the admin
+  //! thread serves other requests (probes, scrapes) meanwhile.
+  using CheckpointDone = std::function<void(bool ok, std::string body)>;
+  std::function<void(CheckpointDone done)> checkpoint_now;
 };
 
 //! Counters for metrics and tests; relaxed atomic reads, any thread.

@@ -62,8 +62,10 @@ Response json_error(const Request& req, http::status status, std::string_view er
   return res;
 }
 
-//! The router: a pure function of the request and the handlers.
-Response handle(const Request& req, const AdminContext& ctx) {
+//! The router: a pure function of the request and the handlers. nullopt for an authorized
+//! POST /v1/checkpoint with checkpoints enabled: the caller starts the write
+//! (handlers.checkpoint_now) and answers when it is done.
+std::optional<Response> handle(const Request& req, const AdminContext& ctx) {
   std::string_view target = req.target();
   std::string_view path = target.substr(0, target.find('?'));
   const auto& h = ctx.handlers;
@@ -73,9 +75,7 @@ Response handle(const Request& req, const AdminContext& ctx) {
       return json_error(req, http::status::unauthorized, "unauthorized", "a valid bearer token is required");
     if (!h.checkpoint_now)
       return json_error(req, http::status::not_found, "not_found", "checkpoints are disabled ([checkpoint] enabled)");
-    auto [ok, body] = h.checkpoint_now();
-    return make_response(req, ok ? http::status::ok : http::status::internal_server_error, std::move(body),
-                         "application/json");
+    return std::nullopt;
   }
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
     Response res = json_error(req, http::status::method_not_allowed, "method_not_allowed",
@@ -188,14 +188,40 @@ class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
       path = path.substr(0, path.find('?'));
       // Probes and Prometheus are answered whatever holds the other slots; then the connection goes.
       if (path == "/healthz" || path == "/readyz" || path == "/metrics")
-        response_ = std::make_shared<Response>(handle(req, *context_));
+        response_ = std::make_shared<Response>(*handle(req, *context_));
       else
         response_ = std::make_shared<Response>(
             json_error(req, http::status::service_unavailable, "too_many_connections", "max_connections are open"));
       response_->keep_alive(false);
     } else {
-      response_ = std::make_shared<Response>(handle(req, *context_));
+      std::optional<Response> res = handle(req, *context_);
+      if (!res) return start_checkpoint(req);
+      response_ = std::make_shared<Response>(*std::move(res));
     }
+    write_response(req);
+  }
+
+  //! POST /v1/checkpoint: the write runs on the checkpointer's thread; this connection waits for
+  //! it (one request at a time) while the admin thread serves the others.
+  void start_checkpoint(const Request& req) {
+    Request head;  // what the answer needs of the request
+    head.version(req.version());
+    head.keep_alive(req.keep_alive());
+    auto executor = beast::get_lowest_layer(stream_).get_executor();
+    context_->handlers.checkpoint_now([self = this->shared_from_this(), executor, head = std::move(head)](
+                                          bool ok, std::string body) mutable {
+      net::post(executor, [self, head = std::move(head), ok, body = std::move(body)]() mutable {
+        self->response_ = std::make_shared<Response>(make_response(
+            head, ok ? http::status::ok : http::status::internal_server_error, std::move(body), "application/json"));
+        // The request's deadline may have passed during the write: the answer gets its own.
+        beast::get_lowest_layer(self->stream_)
+            .expires_after(std::chrono::nanoseconds(self->context_->request_timeout_ns));
+        self->write_response(head);
+      });
+    });
+  }
+
+  void write_response(const Request& req) {
     if (response_->result() == http::status::unauthorized) {
       context_->auth_failures.fetch_add(1, std::memory_order_relaxed);
       // Who tried, never what they presented.

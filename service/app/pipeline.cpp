@@ -163,11 +163,10 @@ absl::Status Pipeline::start() {
     };
     if (config_.checkpoint.enabled) {
       h.checkpoint_status = [this] { return checkpoint_json(std::nullopt); };
-      h.checkpoint_now = [this]() -> std::pair<bool, std::string> {
+      h.checkpoint_now = [this](AdminHandlers::CheckpointDone done) {
         Checkpointer* c = checkpointer_.get();
-        if (c == nullptr) return {false, R"({"error":"the service is starting"})"};
-        CheckpointResult r = c->request().get();
-        return {r.ok, checkpoint_json(r)};
+        if (c == nullptr) return done(false, R"({"error":"the service is starting"})");
+        c->request([this, done = std::move(done)](const CheckpointResult& r) { done(r.ok, checkpoint_json(r)); });
       };
     }
     admin_ = std::make_unique<AdminServer>(config_.admin, std::move(h));
@@ -375,7 +374,15 @@ void append_result(std::string& out, const CheckpointResult& r) {
   json::append_double(out, r.seconds);
   out += R"(,"ingest_paused_seconds":)";
   json::append_double(out, r.cut_seconds);
-  out += "}";
+  out += R"(,"phases":{"prefault_seconds":)";
+  json::append_double(out, r.prefault_seconds);
+  out += R"(,"capture_seconds":)";
+  json::append_double(out, r.capture_seconds);
+  out += R"(,"write_seconds":)";
+  json::append_double(out, r.write_seconds);
+  out += R"(,"sync_seconds":)";
+  json::append_double(out, r.sync_seconds);
+  out += "}}";
 }
 
 }  // namespace

@@ -235,6 +235,7 @@ absl::StatusOr<CheckpointCapture> Pipeline::capture() {
   // Each shard writes its records into its own buffer, prefaulted here, before the cut: the cut
   // then copies memory and faults in none (in a VM, faulting a gigabyte took seconds).
   std::vector<ByteWriter> shard_bytes(static_cast<std::size_t>(shards));
+  const auto t_prefault = std::chrono::steady_clock::now();
   {
     const std::size_t record = static_cast<AccountShard&>(shards_->handler(0)).store().bytes_per_account_state();
     const std::size_t per_shard = accounts_.size() / static_cast<std::size_t>(shards) * 5 / 4 + 1024;
@@ -243,6 +244,7 @@ absl::StatusOr<CheckpointCapture> Pipeline::capture() {
   std::vector<std::pair<std::string, std::string>> positions;
 
   const auto t0 = std::chrono::steady_clock::now();
+  cap.prefault_seconds = std::chrono::duration<double>(t0 - t_prefault).count();
   if (live) {
     // The cut: every source stops at a unit boundary, the shards apply everything pushed before,
     // and each shard copies its state on its own thread. Ingest waits only for this block.

@@ -92,7 +92,9 @@ absl::StatusOr<CheckpointDirectory::Written> CheckpointDirectory::write(Checkpoi
   const std::string temp_path = final_path + ".tmp";
   const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return absl::InternalError(str_cat("cannot create ", temp_path, ": ", errno_text()));
+  const auto t0 = std::chrono::steady_clock::now();
   absl::StatusOr<std::uint64_t> written = image.write_to(fd, temp_path);
+  const auto t1 = std::chrono::steady_clock::now();
   absl::Status st = written.status();
   if (st.ok() && ::fsync(fd) != 0) st = absl::InternalError(str_cat("fsync of ", temp_path, ": ", errno_text()));
   if (::close(fd) != 0 && st.ok()) st = absl::InternalError(str_cat("closing ", temp_path, ": ", errno_text()));
@@ -104,10 +106,12 @@ absl::StatusOr<CheckpointDirectory::Written> CheckpointDirectory::write(Checkpoi
   }
   // The rename is durable only once the directory entry is.
   if (absl::Status d = fsync_path(dir_, O_RDONLY | O_DIRECTORY); !d.ok()) return d;
+  const auto t2 = std::chrono::steady_clock::now();
   std::vector<File> files = list();
   std::error_code ec;
   for (std::size_t i = static_cast<std::size_t>(keep_); i < files.size(); ++i) fs::remove(files[i].path, ec);
-  return Written{final_path, *written, image.header.sequence};
+  return Written{final_path, *written, image.header.sequence, std::chrono::duration<double>(t1 - t0).count(),
+                 std::chrono::duration<double>(t2 - t1).count()};
 }
 
 absl::StatusOr<std::optional<CheckpointDirectory::Loaded>> CheckpointDirectory::load_newest(
@@ -151,35 +155,39 @@ void Checkpointer::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  std::vector<std::promise<CheckpointResult>> left;
+  std::vector<Done> left;
   {
     std::lock_guard<std::mutex> lock(mu_);
     left.swap(requests_);
   }
-  for (auto& p : left) {
+  for (auto& done : left) {
     CheckpointResult r;
     r.error = "the service is stopping";
     r.trigger = "request";
-    p.set_value(std::move(r));
+    done(r);
   }
 }
 
 std::future<CheckpointResult> Checkpointer::request() {
-  std::promise<CheckpointResult> p;
-  auto f = p.get_future();
+  auto p = std::make_shared<std::promise<CheckpointResult>>();
+  auto f = p->get_future();
+  request([p](const CheckpointResult& r) { p->set_value(r); });
+  return f;
+}
+
+void Checkpointer::request(Done done) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || !thread_.joinable()) {
-      CheckpointResult r;
-      r.error = "the checkpointer is not running";
-      r.trigger = "request";
-      p.set_value(std::move(r));
-      return f;
+    if (!stopping_ && thread_.joinable()) {
+      requests_.push_back(std::move(done));
+      cv_.notify_all();
+      return;
     }
-    requests_.push_back(std::move(p));
   }
-  cv_.notify_all();
-  return f;
+  CheckpointResult r;
+  r.error = "the checkpointer is not running";
+  r.trigger = "request";
+  done(r);
 }
 
 std::optional<CheckpointResult> Checkpointer::last() const {
@@ -197,6 +205,8 @@ CheckpointResult Checkpointer::write_now(const std::string& trigger) {
     r.error = std::string(cap.status().message());
   } else {
     r.cut_seconds = cap->cut_seconds;
+    r.prefault_seconds = cap->prefault_seconds;
+    r.capture_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.accounts = cap->accounts;
     cap->image.header.written_unix_ns = unix_ns();
     absl::StatusOr<CheckpointDirectory::Written> w = directory_.write(cap->image);
@@ -207,6 +217,8 @@ CheckpointResult Checkpointer::write_now(const std::string& trigger) {
       r.path = w->path;
       r.bytes = w->bytes;
       r.sequence = w->sequence;
+      r.write_seconds = w->write_seconds;
+      r.sync_seconds = w->sync_seconds;
     }
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -216,7 +228,8 @@ CheckpointResult Checkpointer::write_now(const std::string& trigger) {
     last_success_ns_.store(r.finished_unix_ns, std::memory_order_relaxed);
     SEGMENTD_LOG_INFO("checkpoint", "checkpoint written", {"path", r.path}, {"bytes", r.bytes},
                       {"accounts", r.accounts}, {"seconds", r.seconds}, {"ingest_paused_seconds", r.cut_seconds},
-                      {"trigger", r.trigger});
+                      {"prefault_seconds", r.prefault_seconds}, {"capture_seconds", r.capture_seconds},
+                      {"write_seconds", r.write_seconds}, {"sync_seconds", r.sync_seconds}, {"trigger", r.trigger});
   } else {
     failures_.fetch_add(1, std::memory_order_relaxed);
     SEGMENTD_LOG_ERROR("checkpoint", "checkpoint failed", {"dir", directory_.path()}, {"error", r.error},
@@ -233,7 +246,7 @@ CheckpointResult Checkpointer::write_now(const std::string& trigger) {
 void Checkpointer::run() {
   auto next = std::chrono::steady_clock::now() + std::chrono::nanoseconds(interval_ns_);
   for (;;) {
-    std::vector<std::promise<CheckpointResult>> asked;
+    std::vector<Done> asked;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_until(lock, next, [this] { return stopping_ || !requests_.empty(); });
@@ -243,7 +256,7 @@ void Checkpointer::run() {
     const bool due = std::chrono::steady_clock::now() >= next;
     if (asked.empty() && !due) continue;
     CheckpointResult r = write_now(asked.empty() ? "interval" : "request");
-    for (auto& p : asked) p.set_value(r);
+    for (auto& done : asked) done(r);
     next = std::chrono::steady_clock::now() + std::chrono::nanoseconds(interval_ns_);
   }
 }

@@ -48,6 +48,8 @@ class CheckpointDirectory {
     std::string path;
     std::uint64_t bytes = 0;
     std::uint64_t sequence = 0;
+    double write_seconds = 0.0;  //!< checksums and write(2) into the page cache
+    double sync_seconds = 0.0;   //!< fsync of the file, rename, fsync of the directory
   };
   //! Gives the image the next sequence number, writes it atomically and deletes all but the
   //! newest `keep` files.
@@ -84,6 +86,12 @@ struct CheckpointResult {
   std::int64_t finished_unix_ns = 0;
   double seconds = 0.0;      //!< capture + encode + write
   double cut_seconds = 0.0;  //!< the part during which ingest was paused
+  //! Where `seconds` went: buffers faulted in before the cut, the whole capture (cut included),
+  //! checksums and write(2), fsyncs and rename.
+  double prefault_seconds = 0.0;
+  double capture_seconds = 0.0;
+  double write_seconds = 0.0;
+  double sync_seconds = 0.0;
   std::uint64_t accounts = 0;
   std::string trigger;  //!< "interval", "request", "shutdown"
 };
@@ -92,6 +100,7 @@ struct CheckpointResult {
 struct CheckpointCapture {
   CheckpointImage image;
   double cut_seconds = 0.0;
+  double prefault_seconds = 0.0;
   std::uint64_t accounts = 0;
 };
 
@@ -113,6 +122,10 @@ class Checkpointer {
   CheckpointResult write_now(const std::string& trigger);
   //! Asks the thread for one now; the future is ready when it is written.
   std::future<CheckpointResult> request();
+  //! Asks the thread for one now; `done` is called once with the result, on the checkpointer's
+  //! thread (or on the caller's or stop()'s, when the checkpointer is not running or stops first).
+  using Done = std::function<void(const CheckpointResult&)>;
+  void request(Done done);
 
   //! The last write's outcome (nullopt before the first). Any thread.
   std::optional<CheckpointResult> last() const;
@@ -137,9 +150,9 @@ class Checkpointer {
   std::mutex write_mu_;  //!< one write at a time
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;                                 // guarded by mu_
-  std::vector<std::promise<CheckpointResult>> requests_;  // guarded by mu_
-  std::optional<CheckpointResult> last_;                  // guarded by mu_
+  bool stopping_ = false;                 // guarded by mu_
+  std::vector<Done> requests_;            // guarded by mu_
+  std::optional<CheckpointResult> last_;  // guarded by mu_
   std::thread thread_;
 
   std::atomic<std::uint64_t> writes_{0};

@@ -1,7 +1,8 @@
 // libFuzzer target for the admin HTTP API: raw bytes as they arrive on an admin connection, read
 // with Beast's request parser under the limits AdminSession::do_read sets, routed by the
 // session's handle(), and written back the way on_read does (HEAD without a body), request after
-// request while the connection is kept alive.
+// request while the connection is kept alive. A POST /v1/checkpoint is answered through the
+// checkpoint_now handler, which answers at once here.
 //
 // handle() is file-local to service/admin/admin_session.cpp ("a pure function of the request and
 // the handlers"), so this file compiles that source itself: the fuzzer runs the production
@@ -120,7 +121,7 @@ std::shared_ptr<const AdminContext> make_context() {
   };
   h.metrics = [] { return std::string("# TYPE segmentd_up gauge\nsegmentd_up 1\n"); };
   h.checkpoint_status = [] { return std::string(R"({"enabled":true,"dir":"/tmp/state","last":null})"); };
-  h.checkpoint_now = [] { return std::pair<bool, std::string>(true, R"({"ok":true,"bytes":0})"); };
+  h.checkpoint_now = [](AdminHandlers::CheckpointDone done) { done(true, R"({"ok":true,"bytes":0})"); };
   return ctx;
 }
 
@@ -176,7 +177,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     http::read(connection, buffer, parser, ec);
     if (ec) break;
     Request req = parser.release();
-    Response res = handle(req, *context);
+    std::optional<Response> routed = handle(req, *context);
+    if (!routed) {  // an authorized POST /v1/checkpoint: answered when the handler is done, as start_checkpoint does
+      require(req.method() == http::verb::post);
+      context->handlers.checkpoint_now([&](bool ok, std::string body) {
+        routed = make_response(req, ok ? http::status::ok : http::status::internal_server_error, std::move(body),
+                               "application/json");
+      });
+      require(routed.has_value());
+    }
+    Response res = *std::move(routed);
     check(req, res, json);
     if (req.method() == http::verb::head) res.body().clear();
     http::write(connection, res, ec);
