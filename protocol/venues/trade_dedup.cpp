@@ -74,6 +74,14 @@ void TradeDedup::erase(std::uint64_t id) {
   table_[hole] = 0;
 }
 
+std::vector<std::uint64_t> TradeDedup::ids_oldest_first() const {
+  std::vector<std::uint64_t> out;
+  out.reserve(size_);
+  const std::size_t start = size_ == ring_.size() ? head_ : 0;  // full: the oldest is the next to go
+  for (std::size_t k = 0; k < size_; ++k) out.push_back(ring_[(start + k) % ring_.size()]);
+  return out;
+}
+
 void TradeDedup::clear() {
   std::fill(table_.begin(), table_.end(), 0);
   std::fill(ring_.begin(), ring_.end(), 0);

@@ -28,6 +28,9 @@ class TradeDedup {
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return ring_.size(); }
   void clear();
+  //! The ids held, oldest first: insert()ing them in this order into an empty window of the same
+  //! capacity rebuilds this one (a checkpoint of the window).
+  std::vector<std::uint64_t> ids_oldest_first() const;
 
  private:
   std::size_t slot_of(std::uint64_t id) const;

@@ -1,5 +1,6 @@
 #include "service/ingest/ingest_server.h"
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <optional>
 
+#include "core/checkpoint_io.h"
 #include "core/str_cat.h"
 #include "protocol/native_format.h"
 #include "protocol/venues/trade_dedup.h"
@@ -265,6 +267,9 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
         SEGMENTD_LOG_WARN("ingest", "feed event time jumped forward, confirmed by its fills", {"source", config_.name},
                           {"peer", peer_}, {"ts_ns", s.fill.recv_ns},
                           {"confirmed_by", config_.event_time.jump_confirm});
+      // One unit: the window and the state change together, so a checkpoint's cut holds both
+      // or neither (IngestServer::save_position).
+      UnitGuard unit(s.sink);
       if (!s.dedup.insert(dedup_key(s.fill))) {
         SourceStats::add(stats_.duplicates);
         continue;
@@ -359,6 +364,8 @@ absl::Status IngestServer::start() {
   auto state = std::make_shared<State>(sink_, loop_.context(), static_cast<std::size_t>(config_.max_connections),
                                        IngestServer::kDedupWindow, config_.event_time);
   state->token = *std::move(token);
+  for (std::uint64_t id : restored_window_) state->dedup.insert(id);
+  restored_window_.clear();
   state->parser = std::make_unique<NativeFillParser>(accounts_, instruments_);
   if (!config_.tls_cert_file.empty()) {
     state->tls.emplace(ssl::context::tls_server);
@@ -401,6 +408,33 @@ void IngestServer::do_accept() {
         }
         do_accept();
       });
+}
+
+namespace {
+constexpr std::uint32_t kPositionVersion = 1;  // [u32 version][u64 n][n × u64 keys, oldest first]
+}  // namespace
+
+void IngestServer::save_position(std::string& out) const {
+  const std::vector<std::uint64_t> ids = state_ ? state_->dedup.ids_oldest_first() : restored_window_;
+  ByteWriter w;
+  w.u32(kPositionVersion);
+  w.pods(ids);
+  out.assign(w.view());
+}
+
+absl::Status IngestServer::restore_position(std::string_view bytes) {
+  restored_window_.clear();
+  if (bytes.empty()) return absl::OkStatus();  // written before the window was saved: none
+  ByteReader r(bytes, "ingest de-duplication window");
+  if (const std::uint32_t v = r.u32(); r.ok() && v != kPositionVersion)
+    r.fail(str_cat("version ", v, ", this build reads version ", kPositionVersion));
+  std::vector<std::uint64_t> ids = r.pods<std::uint64_t>();
+  if (r.ok() && ids.size() > kDedupWindow) r.fail(str_cat(ids.size(), " keys, over the window of ", kDedupWindow));
+  if (r.ok() && std::find(ids.begin(), ids.end(), std::uint64_t{0}) != ids.end()) r.fail("a key of 0");
+  if (r.ok() && !r.at_end()) r.fail("bytes after the keys");
+  if (!r.ok()) return absl::DataLossError(str_cat(config_.name, ": ", std::string(r.status().message())));
+  restored_window_ = std::move(ids);
+  return absl::OkStatus();
 }
 
 void IngestServer::stop() {

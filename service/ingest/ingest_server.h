@@ -40,7 +40,9 @@
 //     such distinct fills (two partial fills at the same nanosecond, size and price) must send
 //     trade_id.
 //   The window is a count, not a time: at 65,536 fills it reaches back 65,536 fills, whatever
-//   their age.
+//   their age. It is the source's checkpoint position (save_position): after a restart, a fill
+//   the feed re-sends that was in the checkpoint is still dropped. The key and the fill's push
+//   are one sink unit, so a cut never holds one without the other.
 //
 // Threading: one EventLoop thread (this source's producer thread) runs the listener and every
 // session, each on its own strand; the line parser, the de-duplication window and the stats are
@@ -50,6 +52,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/account_interner.h"
 #include "core/instrument_registry.h"
@@ -73,6 +76,11 @@ class IngestServer final : public Source {
   absl::Status start() override;
   void stop() override;
   const SourceStats& stats() const override { return stats_; }
+  //! The de-duplication window (keys, oldest first): a restart keeps dropping what the feed
+  //! re-sends. Checkpointer's thread, the sink paused (Source::save_position).
+  void save_position(std::string& out) const override;
+  //! Before start(): the window to start with. An error names the source and what is wrong.
+  absl::Status restore_position(std::string_view bytes) override;
 
   //! The bound port (useful with port 0); 0 before start().
   std::uint16_t port() const { return port_.load(std::memory_order_acquire); }
@@ -93,6 +101,7 @@ class IngestServer final : public Source {
   std::atomic<std::uint64_t> open_sessions_{0};
   EventLoop loop_;
   std::shared_ptr<State> state_;
+  std::vector<std::uint64_t> restored_window_;  //!< restore_position → start()
   bool stopped_ = false;
 };
 

@@ -342,6 +342,67 @@ TEST_CASE("ingest server: the same fill sent 20 times counts once, also across c
   server.stop();
 }
 
+TEST_CASE("ingest server: the de-duplication window is its checkpoint position and a restart still drops re-sent fills",
+          "[integration][ingest][checkpoint]") {
+  AccountInterner accounts;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
+  auto line = [](int k) {
+    return str_cat(R"({"ts_ns":)", 1'700'000'000'000'000'000LL + k * 1'000'000LL,
+                   R"(,"venue":"binance","account":"acct-)", k % 3,
+                   R"(","symbol":"BTCUSDT","side":"buy","qty":0.5,"price":60000.5,"trade_id":"T-)", k, "\"}\n");
+  };
+  std::string first;  // fills 0..9
+  for (int k = 0; k < 10; ++k) first += line(k);
+  std::string position;
+  {
+    CollectingSink sink;
+    IngestServer server(ingest_config(false), accounts, instruments, sink);
+    REQUIRE(server.start().ok());
+    RawFeed feed;
+    REQUIRE(feed.open(server.port(), kToken) == 101);
+    feed.send(first, true);
+    CHECK(wait_until([&] { return SourceStats::get(server.stats().fills) >= 10; }));
+    server.save_position(position);
+    server.stop();
+  }
+  // The restarted source, given the saved window: the feed re-sends 5..9 and sends 10..14.
+  CollectingSink sink;
+  IngestServer server(ingest_config(false), accounts, instruments, sink);
+  REQUIRE(server.restore_position(position).ok());
+  REQUIRE(server.start().ok());
+  std::string again;
+  for (int k = 5; k < 15; ++k) again += line(k);
+  RawFeed feed;
+  REQUIRE(feed.open(server.port(), kToken) == 101);
+  feed.send(again, true);
+  auto seen = [&] { return SourceStats::get(server.stats().fills) + SourceStats::get(server.stats().duplicates); };
+  CHECK(wait_until([&] { return seen() >= 10; }));
+  CHECK(SourceStats::get(server.stats().duplicates) == 5);
+  CHECK(SourceStats::get(server.stats().fills) == 5);
+  CHECK(sink.size() == 5);
+  // What it saves now holds all fifteen keys, oldest first.
+  std::string now;
+  server.save_position(now);
+  CHECK(now.size() == position.size() + 5 * 8);
+  CHECK(now.substr(0, 4) == position.substr(0, 4));
+  server.stop();
+
+  // A damaged position is refused with the source's name and the reason; none leaves the default.
+  IngestServer fresh(ingest_config(false), accounts, instruments, sink);
+  CHECK(fresh.restore_position("").ok());
+  std::string bad_version = position;
+  bad_version[0] = 9;
+  absl::Status st = fresh.restore_position(bad_version);
+  CHECK(absl::IsDataLoss(st));
+  CHECK(std::string(st.message()).find("ingest-test") != std::string::npos);
+  CHECK(std::string(st.message()).find("version 9") != std::string::npos);
+  CHECK(!fresh.restore_position(position.substr(0, position.size() - 3)).ok());
+  CHECK(!fresh.restore_position(position + "x").ok());
+  std::string zero_key = position;
+  std::fill(zero_key.end() - 8, zero_key.end(), '\0');
+  CHECK(std::string(fresh.restore_position(zero_key).message()).find("a key of 0") != std::string::npos);
+}
+
 TEST_CASE("ingest server: silent connections do not lock the feed out, and past max_connections a feed gets 503",
           "[integration][ingest]") {
   AccountInterner accounts;

@@ -58,5 +58,22 @@ TEST_CASE("trade_dedup: matches a reference window under random ids with collisi
   CHECK_FALSE(d.contains(window.back()));
 }
 
+TEST_CASE("trade_dedup: the ids oldest first rebuild the same window, before and after it wraps", "[dedup]") {
+  for (std::uint64_t n : {0u, 3u, 8u, 13u, 21u}) {
+    TradeDedup a(8);
+    for (std::uint64_t id = 1; id <= n; ++id) a.insert(id * 7919);
+    const std::vector<std::uint64_t> ids = a.ids_oldest_first();
+    REQUIRE(ids.size() == std::min<std::uint64_t>(n, 8));
+    for (std::size_t k = 0; k < ids.size(); ++k) CHECK(ids[k] == (n - ids.size() + 1 + k) * 7919);
+    TradeDedup b(8);
+    for (std::uint64_t id : ids) CHECK(b.insert(id));
+    CHECK(b.ids_oldest_first() == ids);
+    // Both forget the same id next.
+    a.insert(999'983);
+    b.insert(999'983);
+    CHECK(a.ids_oldest_first() == b.ids_oldest_first());
+  }
+}
+
 }  // namespace
 }  // namespace segmentd
