@@ -213,9 +213,13 @@ class CheckpointImage {
 
   //! The whole file: header, sections, trailer.
   std::string encode() const;
+  //! kAsWritten: the memory of large sections (whole huge pages) is given back to the kernel as
+  //! soon as it is written, so that a gigabyte checkpoint does not hold its buffers and the page
+  //! cache at once; the image's bytes read as zeros afterwards (write it, then drop it).
+  enum class Release { kKeep, kAsWritten };
   //! Writes the file to `fd` with no copy of the sections (write() from where they are);
   //! returns the bytes written. Errors name `path`.
-  absl::StatusOr<std::uint64_t> write_to(int fd, const std::string& path) const;
+  absl::StatusOr<std::uint64_t> write_to(int fd, const std::string& path, Release release = Release::kKeep) const;
   //! decode() of a file, mapped rather than read into memory.
   static absl::StatusOr<CheckpointImage> decode_file(const std::string& path, std::uint64_t expect_fingerprint,
                                                      CheckpointFault* fault = nullptr);

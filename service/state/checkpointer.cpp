@@ -93,7 +93,7 @@ absl::StatusOr<CheckpointDirectory::Written> CheckpointDirectory::write(Checkpoi
   const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return absl::InternalError(str_cat("cannot create ", temp_path, ": ", errno_text()));
   const auto t0 = std::chrono::steady_clock::now();
-  absl::StatusOr<std::uint64_t> written = image.write_to(fd, temp_path);
+  absl::StatusOr<std::uint64_t> written = image.write_to(fd, temp_path, CheckpointImage::Release::kAsWritten);
   const auto t1 = std::chrono::steady_clock::now();
   absl::Status st = written.status();
   if (st.ok() && ::fsync(fd) != 0) st = absl::InternalError(str_cat("fsync of ", temp_path, ": ", errno_text()));
