@@ -1,7 +1,8 @@
 # Durable state from the outside (core/checkpoint.md): a replay killed with SIGKILL at random points
 # resumes to byte-identical output; corrupt, short, other-version and other-config checkpoints are
 # refused by name (exit 2, or start-empty); the default run keeps its segments, each account's
-# fills and the publisher's seq across SIGTERM and SIGKILL. SEGMENTD_RESTART_KILLS sets the number
+# fills and the publisher's seq across SIGTERM and SIGKILL; an ingest feed's fills re-sent after a
+# restart count once. SEGMENTD_RESTART_KILLS sets the number
 # of kill points of the replay test (CI: 4; the figure in bench/README.md was run with 24).
 if(TARGET segmentd AND TARGET fillsim)
   add_test(NAME integration/restart_replay_sigkill
@@ -13,6 +14,10 @@ if(TARGET segmentd AND TARGET fillsim)
   add_test(NAME integration/restart_default_run
     COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/restart_test.py default --segmentd $<TARGET_FILE:segmentd>
             --work ${CMAKE_CURRENT_BINARY_DIR}/restart_default)
+  add_test(NAME integration/restart_ingest_feed_resend
+    COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/restart_test.py ingest --segmentd $<TARGET_FILE:segmentd>
+            --work ${CMAKE_CURRENT_BINARY_DIR}/restart_ingest)
   set_tests_properties(integration/restart_replay_sigkill integration/restart_corrupt_checkpoints
     integration/restart_default_run PROPERTIES LABELS "integration" TIMEOUT 300 RUN_SERIAL TRUE)
+  set_tests_properties(integration/restart_ingest_feed_resend PROPERTIES LABELS "integration" TIMEOUT 120)
 endif()
