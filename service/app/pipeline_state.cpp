@@ -107,7 +107,10 @@ absl::Status Pipeline::restore() {
     };
     if (absl::Status st = in_parallel(parts.size(), check_part, [] { return absl::OkStatus(); }); !st.ok()) return st;
     ByteReader src = img.reader(kSectionSources);
-    read_sources(src);
+    for (const auto& [name, pos] : read_sources(src))
+      for (const auto& source : sources_)
+        if (source->name() == name)
+          if (absl::Status st = source->check_position(pos); !st.ok()) return st;
     if (!src.ok()) return src.status();
     return absl::OkStatus();
   };

@@ -422,18 +422,31 @@ void IngestServer::save_position(std::string& out) const {
   out.assign(w.view());
 }
 
-absl::Status IngestServer::restore_position(std::string_view bytes) {
-  restored_window_.clear();
-  if (bytes.empty()) return absl::OkStatus();  // written before the window was saved: none
+namespace {
+//! The window's keys, oldest first, from save_position's bytes; an error names the source.
+absl::StatusOr<std::vector<std::uint64_t>> decode_window(std::string_view bytes, const std::string& source) {
+  if (bytes.empty()) return std::vector<std::uint64_t>();  // written before the window was saved: none
   ByteReader r(bytes, "ingest de-duplication window");
   if (const std::uint32_t v = r.u32(); r.ok() && v != kPositionVersion)
     r.fail(str_cat("version ", v, ", this build reads version ", kPositionVersion));
   std::vector<std::uint64_t> ids = r.pods<std::uint64_t>();
-  if (r.ok() && ids.size() > kDedupWindow) r.fail(str_cat(ids.size(), " keys, over the window of ", kDedupWindow));
+  if (r.ok() && ids.size() > IngestServer::kDedupWindow)
+    r.fail(str_cat(ids.size(), " keys, over the window of ", IngestServer::kDedupWindow));
   if (r.ok() && std::find(ids.begin(), ids.end(), std::uint64_t{0}) != ids.end()) r.fail("a key of 0");
   if (r.ok() && !r.at_end()) r.fail("bytes after the keys");
-  if (!r.ok()) return absl::DataLossError(str_cat(config_.name, ": ", std::string(r.status().message())));
-  restored_window_ = std::move(ids);
+  if (!r.ok()) return absl::DataLossError(str_cat(source, ": ", std::string(r.status().message())));
+  return ids;
+}
+}  // namespace
+
+absl::Status IngestServer::check_position(std::string_view bytes) const {
+  return decode_window(bytes, config_.name).status();
+}
+
+absl::Status IngestServer::restore_position(std::string_view bytes) {
+  absl::StatusOr<std::vector<std::uint64_t>> ids = decode_window(bytes, config_.name);
+  if (!ids.ok()) return ids.status();
+  restored_window_ = *std::move(ids);
   return absl::OkStatus();
 }
 

@@ -80,6 +80,7 @@ class IngestServer final : public Source {
   //! re-sends. Checkpointer's thread, the sink paused (Source::save_position).
   void save_position(std::string& out) const override;
   //! Before start(): the window to start with. An error names the source and what is wrong.
+  absl::Status check_position(std::string_view bytes) const override;
   absl::Status restore_position(std::string_view bytes) override;
 
   //! The bound port (useful with port 0); 0 before start().

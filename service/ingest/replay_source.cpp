@@ -94,9 +94,14 @@ void ReplaySource::save_position(std::string& out) const {
   std::memcpy(p + 24, &g.candidates, sizeof(g.candidates));
 }
 
-absl::Status ReplaySource::restore_position(std::string_view bytes) {
+absl::Status ReplaySource::check_position(std::string_view bytes) const {
   if (bytes.size() != sizeof(offset_) && bytes.size() != kPositionBytes)
     return absl::DataLossError(str_cat(config_.name, ": resume position is not a file offset"));
+  return absl::OkStatus();
+}
+
+absl::Status ReplaySource::restore_position(std::string_view bytes) {
+  if (absl::Status st = check_position(bytes); !st.ok()) return st;
   std::memcpy(&offset_, bytes.data(), sizeof(offset_));
   if (bytes.size() == kPositionBytes) {
     EventTimeGuard::State g;

@@ -30,6 +30,7 @@ class ReplaySource final : public Source {
   //! (watermark, candidate time: i64; candidates: u32): a restart reads on from there and
   //! decides as the uninterrupted run would. An offset alone (older checkpoints) is accepted.
   void save_position(std::string& out) const override;
+  absl::Status check_position(std::string_view bytes) const override;
   absl::Status restore_position(std::string_view bytes) override;
 
  private:

@@ -77,9 +77,14 @@ void SimSource::save_position(std::string& out) const {
   out.assign(reinterpret_cast<const char*>(&t), sizeof(t));
 }
 
-absl::Status SimSource::restore_position(std::string_view bytes) {
+absl::Status SimSource::check_position(std::string_view bytes) const {
   if (bytes.size() != sizeof(resume_after_ns_))
     return absl::DataLossError(segmentd::str_cat(options_.name, ": resume position is not an event time"));
+  return absl::OkStatus();
+}
+
+absl::Status SimSource::restore_position(std::string_view bytes) {
+  if (absl::Status st = check_position(bytes); !st.ok()) return st;
   std::memcpy(&resume_after_ns_, bytes.data(), sizeof(resume_after_ns_));
   return absl::OkStatus();
 }

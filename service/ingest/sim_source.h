@@ -43,6 +43,7 @@ class SimSource final : public segmentd::Source {
   //! after it, so event time never runs backwards across a restart. The same seed keeps every
   //! account's archetype; the fills after the restart are a new stretch of the same market.
   void save_position(std::string& out) const override;
+  absl::Status check_position(std::string_view bytes) const override;
   absl::Status restore_position(std::string_view bytes) override;
 
   //! Ground truth (archetype of every account, in the service's account ids). After finished()

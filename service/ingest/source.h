@@ -39,6 +39,12 @@ class Source {
   //    An error names what is wrong; the service then refuses that checkpoint.
   //  A source with nothing to resume (the ingest feed: its peers re-send) keeps the defaults.
   virtual void save_position(std::string& out) const { out.clear(); }
+  //! Whether restore_position(bytes) would succeed, with no effect: a checkpoint is checked
+  //! whole before any of it is applied (never a half-loaded state).
+  virtual absl::Status check_position(std::string_view bytes) const {
+    (void)bytes;
+    return absl::OkStatus();
+  }
   virtual absl::Status restore_position(std::string_view bytes) {
     (void)bytes;
     return absl::OkStatus();

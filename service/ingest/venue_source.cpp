@@ -16,6 +16,12 @@ void VenueSource::save_position(std::string& out) const {
   encode_positions(positions_, out);
 }
 
+absl::Status VenueSource::check_position(std::string_view bytes) const {
+  if (bytes.empty()) return absl::OkStatus();
+  std::vector<VenuePosition> saved;
+  return decode_positions(bytes, saved);
+}
+
 absl::Status VenueSource::restore_position(std::string_view bytes) {
   if (started_) return absl::FailedPreconditionError("venue position: restore_position after start()");
   if (bytes.empty()) return absl::OkStatus();

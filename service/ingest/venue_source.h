@@ -27,6 +27,7 @@ class VenueSource final : public Source {
   void stop() override;
   const SourceStats& stats() const override { return stats_; }
   void save_position(std::string& out) const override;
+  absl::Status check_position(std::string_view bytes) const override;
   absl::Status restore_position(std::string_view bytes) override;
   //! The REST gap-fills of all sessions (calls, pages, errors by kind, retries).
   const GapFillStats& gap_fill_stats() const { return gap_stats_; }

@@ -389,11 +389,13 @@ TEST_CASE("ingest server: the de-duplication window is its checkpoint position a
 
   // A damaged position is refused with the source's name and the reason; none leaves the default.
   IngestServer fresh(ingest_config(false), accounts, instruments, sink);
+  CHECK(fresh.check_position(position).ok());
   CHECK(fresh.restore_position("").ok());
   std::string bad_version = position;
   bad_version[0] = 9;
   absl::Status st = fresh.restore_position(bad_version);
   CHECK(absl::IsDataLoss(st));
+  CHECK(fresh.check_position(bad_version).message() == st.message());  // checked before a checkpoint is applied
   CHECK(std::string(st.message()).find("ingest-test") != std::string::npos);
   CHECK(std::string(st.message()).find("version 9") != std::string::npos);
   CHECK(!fresh.restore_position(position.substr(0, position.size() - 3)).ok());
