@@ -362,8 +362,8 @@ TEST_CASE("ingest server: the de-duplication window is its checkpoint position a
     REQUIRE(feed.open(server.port(), kToken) == 101);
     feed.send(first, true);
     CHECK(wait_until([&] { return SourceStats::get(server.stats().fills) >= 10; }));
+    server.stop();  // its loop thread joined: what it wrote is seen here (a pipeline pauses the sink instead)
     server.save_position(position);
-    server.stop();
   }
   // The restarted source, given the saved window: the feed re-sends 5..9 and sends 10..14.
   CollectingSink sink;
@@ -381,11 +381,11 @@ TEST_CASE("ingest server: the de-duplication window is its checkpoint position a
   CHECK(SourceStats::get(server.stats().fills) == 5);
   CHECK(sink.size() == 5);
   // What it saves now holds all fifteen keys, oldest first.
+  server.stop();
   std::string now;
   server.save_position(now);
   CHECK(now.size() == position.size() + 5 * 8);
   CHECK(now.substr(0, 4) == position.substr(0, 4));
-  server.stop();
 
   // A damaged position is refused with the source's name and the reason; none leaves the default.
   IngestServer fresh(ingest_config(false), accounts, instruments, sink);

@@ -89,7 +89,7 @@ AdminConfig loopback_config() {
 
 }  // namespace
 
-TEST_CASE("admin: probes and scrapes are answered while POST /v1/checkpoint is being written", "[admin]") {
+TEST_CASE("admin: probes and scrapes are answered while POST /v1/checkpoint is being written", "[admin][tsan]") {
   HeldCheckpoint held;
   AdminHandlers h;
   h.metrics = [] { return std::string("segmentd_up 1\n"); };
@@ -142,7 +142,7 @@ TEST_CASE("admin: a checkpoint that fails, or outlasts the request timeout, is s
   server.stop();
 }
 
-TEST_CASE("admin: the server stops while a checkpoint is being written, and the late answer is dropped", "[admin]") {
+TEST_CASE("admin: the server stops while a checkpoint is being written, and the late answer is dropped", "[admin][tsan]") {
   HeldCheckpoint held;
   AdminHandlers h;
   h.checkpoint_now = [&held](AdminHandlers::CheckpointDone done) { held.start(std::move(done)); };
