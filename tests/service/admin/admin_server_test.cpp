@@ -142,7 +142,8 @@ TEST_CASE("admin: a checkpoint that fails, or outlasts the request timeout, is s
   server.stop();
 }
 
-TEST_CASE("admin: the server stops while a checkpoint is being written, and the late answer is dropped", "[admin][tsan]") {
+TEST_CASE("admin: the server stops while a checkpoint is being written, and the late answer is dropped",
+          "[admin][tsan]") {
   HeldCheckpoint held;
   AdminHandlers h;
   h.checkpoint_now = [&held](AdminHandlers::CheckpointDone done) { held.start(std::move(done)); };
