@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <utility>
 
 #include "core/str_cat.h"
 #include "protocol/json_writer.h"
@@ -374,14 +375,17 @@ void append_result(std::string& out, const CheckpointResult& r) {
   json::append_double(out, r.seconds);
   out += R"(,"ingest_paused_seconds":)";
   json::append_double(out, r.cut_seconds);
-  out += R"(,"phases":{"prefault_seconds":)";
-  json::append_double(out, r.prefault_seconds);
-  out += R"(,"capture_seconds":)";
-  json::append_double(out, r.capture_seconds);
-  out += R"(,"write_seconds":)";
-  json::append_double(out, r.write_seconds);
-  out += R"(,"sync_seconds":)";
-  json::append_double(out, r.sync_seconds);
+  out += R"(,"phases":{)";
+  const std::pair<const char*, double> phases[] = {{"prefault_seconds", r.prefault_seconds},
+                                                   {"capture_seconds", r.capture_seconds},
+                                                   {"write_seconds", r.write_seconds},
+                                                   {"sync_seconds", r.sync_seconds}};
+  for (const auto& [name, seconds] : phases) {
+    if (out.back() != '{') out += ',';
+    json::append_string(out, name);
+    out += ':';
+    json::append_double(out, seconds);
+  }
   out += "}}";
 }
 

@@ -411,18 +411,9 @@ void IngestServer::do_accept() {
 }
 
 namespace {
+
 constexpr std::uint32_t kPositionVersion = 1;  // [u32 version][u64 n][n × u64 keys, oldest first]
-}  // namespace
 
-void IngestServer::save_position(std::string& out) const {
-  const std::vector<std::uint64_t> ids = state_ ? state_->dedup.ids_oldest_first() : restored_window_;
-  ByteWriter w;
-  w.u32(kPositionVersion);
-  w.pods(ids);
-  out.assign(w.view());
-}
-
-namespace {
 //! The window's keys, oldest first, from save_position's bytes; an error names the source.
 absl::StatusOr<std::vector<std::uint64_t>> decode_window(std::string_view bytes, const std::string& source) {
   if (bytes.empty()) return std::vector<std::uint64_t>();  // written before the window was saved: none
@@ -437,7 +428,16 @@ absl::StatusOr<std::vector<std::uint64_t>> decode_window(std::string_view bytes,
   if (!r.ok()) return absl::DataLossError(str_cat(source, ": ", std::string(r.status().message())));
   return ids;
 }
+
 }  // namespace
+
+void IngestServer::save_position(std::string& out) const {
+  const std::vector<std::uint64_t> ids = state_ ? state_->dedup.ids_oldest_first() : restored_window_;
+  ByteWriter w;
+  w.u32(kPositionVersion);
+  w.pods(ids);
+  out.assign(w.view());
+}
 
 absl::Status IngestServer::check_position(std::string_view bytes) const {
   return decode_window(bytes, config_.name).status();

@@ -37,7 +37,8 @@ class Source {
   //    up to date inside its units only, so that the pause orders the accesses.
   //  - restore_position() is called once, before start(), with what save_position wrote.
   //    An error names what is wrong; the service then refuses that checkpoint.
-  //  A source with nothing to resume (the ingest feed: its peers re-send) keeps the defaults.
+  //  A source with nothing to resume keeps the defaults. (The ingest feed's peers push, so its
+  //  position is only its de-duplication window: what they re-send after a restart is dropped.)
   virtual void save_position(std::string& out) const { out.clear(); }
   //! Whether restore_position(bytes) would succeed, with no effect: a checkpoint is checked
   //! whole before any of it is applied (never a half-loaded state).

@@ -52,7 +52,8 @@ class CheckpointDirectory {
     double sync_seconds = 0.0;   //!< fsync of the file, rename, fsync of the directory
   };
   //! Gives the image the next sequence number, writes it atomically and deletes all but the
-  //! newest `keep` files.
+  //! newest `keep` files. The image's large sections are given back to the kernel as they are
+  //! written (CheckpointImage::Release::kAsWritten): drop the image afterwards.
   absl::StatusOr<Written> write(CheckpointImage& image) const;
 
   struct Rejected {

@@ -193,14 +193,8 @@ class Service:
         return self.proc.returncode, open(self.log_path).read()
 
 
-LIVE_CONFIG = """
-[run]
-summary_interval = "0s"
-sim_accounts = 1500
-sim_rate = 4000
-sim_speedup = 120
-[clusterer]
-min_accounts = 400
+# The servers on loopback ports Service picks, anonymous, and checkpoints in STATE.
+SERVERS_AND_CHECKPOINT = """
 [publisher]
 port = {pub}
 allow_anonymous = true
@@ -212,6 +206,16 @@ dir = "STATE"
 interval = "INTERVAL"
 on_invalid = "ON_INVALID"
 """
+
+LIVE_CONFIG = """
+[run]
+summary_interval = "0s"
+sim_accounts = 1500
+sim_rate = 4000
+sim_speedup = 120
+[clusterer]
+min_accounts = 400
+""" + SERVERS_AND_CHECKPOINT
 
 
 def live_config(state, interval="1h", on_invalid="refuse", extra=""):
@@ -336,6 +340,12 @@ def test_default(args):
             check(code == 200 and written.get("ok") and written.get("trigger") == "request" and
                   os.path.exists(written.get("path", "")),
                   f"POST /v1/checkpoint writes one now: {written.get('path')} ({written.get('bytes')} bytes)")
+            phases = written.get("phases", {})
+            check(sorted(phases) == ["capture_seconds", "prefault_seconds", "sync_seconds", "write_seconds"] and
+                  all(v >= 0 for v in phases.values()) and
+                  phases["capture_seconds"] + phases["write_seconds"] + phases["sync_seconds"]
+                  <= written["seconds"] + 1e-6 and phases["prefault_seconds"] <= phases["capture_seconds"],
+                  f"its result says where the time went: {phases} of {written.get('seconds')} s")
             code, body = svc.get("/v1/checkpoint")
             status = json.loads(body) if code == 200 else {}
             check(code == 200 and status.get("dir") == state and status.get("writes", 0) >= 1 and
@@ -390,15 +400,7 @@ def test_default(args):
 INGEST_CONFIG = """
 [run]
 summary_interval = "0s"
-[publisher]
-port = {pub}
-allow_anonymous = true
-[admin]
-port = {admin}
-allow_anonymous = true
-[checkpoint]
-dir = "STATE"
-interval = "1h"
+""" + SERVERS_AND_CHECKPOINT + """
 [[sources]]
 name = "feed"
 kind = "ingest"
@@ -433,7 +435,8 @@ def test_ingest(args):
     token = "ingest-restart-token"
     os.environ["SEGMENTD_TEST_INGEST_TOKEN"] = token
     port = free_port()
-    config = INGEST_CONFIG.replace("STATE", state).replace("INGEST_PORT", str(port))
+    config = (INGEST_CONFIG.replace("STATE", state).replace("INTERVAL", "1h").replace("ON_INVALID", "refuse")
+              .replace("INGEST_PORT", str(port)))
 
     def fills_of(svc, account):
         code, body = svc.get("/v1/accounts/" + account)
