@@ -19,6 +19,7 @@ constexpr char kEndMagic[8] = {'S', 'E', 'G', 'D', 'D', 'O', 'N', 'E'};
 constexpr std::size_t kHeaderBytes = 48;   // magic, version, sections, fingerprint, time, sequence, crc, 0
 constexpr std::size_t kSectionHead = 16;   // tag, crc, size
 constexpr std::size_t kTrailerBytes = 16;  // total size, end magic
+static_assert(kCheckpointFirstPayload == kHeaderBytes + kSectionHead);
 
 // write_to() starts the disk's writeback every this many bytes (see there).
 constexpr std::size_t kWritebackSlice = std::size_t{32} << 20;
@@ -215,43 +216,129 @@ std::string CheckpointImage::encode() const {
   return out;
 }
 
-absl::StatusOr<std::uint64_t> CheckpointImage::write_to(int fd, const std::string& path, Release release) const {
-  std::uint64_t total = 0;
-  std::uint64_t flushed = 0;  // start of the bytes not yet handed to writeback
-  auto write_all = [&](std::string_view b) -> absl::Status {
+namespace {
+
+//! write(2) of a file's bytes in order from `total`, in slices each handed to the disk as soon as
+//! it is in the page cache: the disk writes while the next slice is copied, and the caller's
+//! fsync waits only for the last ones.
+class SliceWriter {
+ public:
+  SliceWriter(int fd, const std::string& path, std::uint64_t total, CheckpointImage::Release release)
+      : fd_(fd), path_(path), total_(total), flushed_(total), release_(release) {}
+  std::uint64_t total() const { return total_; }
+  absl::Status write(std::string_view b) {
     const char* released = b.data();  // b's bytes before this are given back (Release::kAsWritten)
     while (!b.empty()) {
-      // In slices, each handed to the disk as soon as it is in the page cache: the disk writes
-      // while the next slice is copied, and the caller's fsync waits only for the last ones.
       const std::size_t slice = std::min<std::size_t>(b.size(), kWritebackSlice);
-      const ssize_t n = ::write(fd, b.data(), slice);
+      const ssize_t n = ::write(fd_, b.data(), slice);
       if (n < 0) {
         if (errno == EINTR) continue;
-        return absl::InternalError(str_cat("writing ", path, ": ", std::strerror(errno)));
+        return absl::InternalError(str_cat("writing ", path_, ": ", std::strerror(errno)));
       }
       b.remove_prefix(static_cast<std::size_t>(n));
-      total += static_cast<std::uint64_t>(n);
-      if (total - flushed >= kWritebackSlice) {
-        start_writeback(fd, flushed, total - flushed);
-        flushed = total;
+      total_ += static_cast<std::uint64_t>(n);
+      if (total_ - flushed_ >= kWritebackSlice) {
+        start_writeback(fd_, flushed_, total_ - flushed_);
+        flushed_ = total_;
       }
-      if (release == Release::kAsWritten) released = give_back(released, b.data());
+      if (release_ == CheckpointImage::Release::kAsWritten) released = give_back(released, b.data());
     }
     return absl::OkStatus();
-  };
-  if (absl::Status st = write_all(header_bytes(header, static_cast<std::uint32_t>(sections_.size()))); !st.ok())
+  }
+  absl::Status trailer() {
+    std::string t;
+    put(t, static_cast<std::uint64_t>(total_ + kTrailerBytes));
+    t.append(kEndMagic, sizeof(kEndMagic));
+    return write(t);
+  }
+
+ private:
+  int fd_;
+  const std::string& path_;
+  std::uint64_t total_;
+  std::uint64_t flushed_;  // start of the bytes not yet handed to writeback
+  CheckpointImage::Release release_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::uint64_t> CheckpointImage::write_to(int fd, const std::string& path, Release release) const {
+  SliceWriter out(fd, path, 0, release);
+  if (absl::Status st = out.write(header_bytes(header, static_cast<std::uint32_t>(sections_.size()))); !st.ok())
     return st;
   for (const Section& s : sections_) {
-    if (absl::Status st = write_all(section_head(s.tag, s.crc(), s.payload_size())); !st.ok()) return st;
-    if (absl::Status st = write_all(s.w.view()); !st.ok()) return st;
+    if (absl::Status st = out.write(section_head(s.tag, s.crc(), s.payload_size())); !st.ok()) return st;
+    if (absl::Status st = out.write(s.w.view()); !st.ok()) return st;
     for (const ByteWriter& m : s.more)
-      if (absl::Status st = write_all(m.view()); !st.ok()) return st;
+      if (absl::Status st = out.write(m.view()); !st.ok()) return st;
   }
-  std::string trailer;
-  put(trailer, static_cast<std::uint64_t>(total + kTrailerBytes));
-  trailer.append(kEndMagic, sizeof(kEndMagic));
-  if (absl::Status st = write_all(trailer); !st.ok()) return st;
-  return total;
+  if (absl::Status st = out.trailer(); !st.ok()) return st;
+  return out.total();
+}
+
+absl::StatusOr<std::uint64_t> CheckpointImage::write_mapped(int fd, char* map, std::size_t map_size,
+                                                            const std::string& path) const {
+  if (sections_.empty()) return absl::FailedPreconditionError("no section to write in place");
+  // The plan: where each chunk of the first section goes. A chunk in the mapping must not move up
+  // (it would overwrite the next one before that moved) and must not land on a later chunk's
+  // bytes; the chunks outside it (small ones: counts, lengths) are copied in.
+  const Section& first = sections_.front();
+  std::vector<const ByteWriter*> chunks{&first.w};
+  for (const ByteWriter& m : first.more) chunks.push_back(&m);
+  const std::size_t payload_at = kCheckpointFirstPayload;
+  struct Move {
+    const char* from;
+    std::size_t to;
+    std::size_t size;
+    bool in_map;
+  };
+  std::vector<Move> moves;
+  std::size_t at = payload_at;
+  const char* map_end = map + map_size;
+  for (const ByteWriter* c : chunks) {
+    const std::string_view v = c->view();
+    const bool in_map = c->in_place() && v.data() >= map && v.data() + v.size() <= map_end;
+    if (c->in_place() && !in_map) return absl::FailedPreconditionError("a chunk written in place outside the mapping");
+    moves.push_back(Move{v.data(), at, v.size(), in_map});
+    at += v.size();
+  }
+  const std::size_t end = at;
+  if (end > map_size) return absl::FailedPreconditionError("the section does not fit the mapping");
+  const char* next_src = map_end;  // the lowest source of a chunk still to move, from the back
+  for (std::size_t i = moves.size(); i-- > 0;) {
+    const Move& m = moves[i];
+    if (m.to + m.size > static_cast<std::size_t>(next_src - map))
+      return absl::FailedPreconditionError("a chunk would overwrite one not yet moved");
+    if (m.in_map) {
+      if (m.from < map + m.to) return absl::FailedPreconditionError("a chunk lies before its place");
+      next_src = std::min(next_src, m.from);
+    }
+  }
+  for (const Move& m : moves) {
+    if (m.size == 0 || m.from == map + m.to) continue;
+    std::memmove(map + m.to, m.from, m.size);
+  }
+  const std::uint64_t payload = end - payload_at;
+  const std::string head = header_bytes(header, static_cast<std::uint32_t>(sections_.size()));
+  const std::string section = section_head(first.tag, crc32c(std::string_view(map + payload_at, payload)), payload);
+  std::memcpy(map, head.data(), head.size());
+  std::memcpy(map + kHeaderBytes, section.data(), section.size());
+  start_writeback(fd, 0, end);
+
+  if (::lseek(fd, static_cast<off_t>(end), SEEK_SET) < 0)
+    return absl::InternalError(str_cat("seeking in ", path, ": ", std::strerror(errno)));
+  SliceWriter out(fd, path, end, Release::kKeep);
+  for (std::size_t i = 1; i < sections_.size(); ++i) {
+    const Section& s = sections_[i];
+    if (absl::Status st = out.write(section_head(s.tag, s.crc(), s.payload_size())); !st.ok()) return st;
+    if (absl::Status st = out.write(s.w.view()); !st.ok()) return st;
+    for (const ByteWriter& m : s.more)
+      if (absl::Status st = out.write(m.view()); !st.ok()) return st;
+  }
+  if (absl::Status st = out.trailer(); !st.ok()) return st;
+  if (::ftruncate(fd, static_cast<off_t>(out.total())) != 0)
+    return absl::InternalError(str_cat("cutting ", path, " to its length: ", std::strerror(errno)));
+  return out.total();
 }
 
 absl::StatusOr<CheckpointImage> CheckpointImage::decode(std::string bytes, std::uint64_t expect_fingerprint,

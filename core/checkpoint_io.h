@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -44,16 +45,44 @@ std::uint32_t crc32c(std::string_view bytes, std::uint32_t crc = 0);
 class ByteWriter {
  public:
   using Buffer = std::vector<char, HugePageAllocator<char>>;
-  std::string_view view() const { return std::string_view(out_.data(), out_.size()); }
-  std::size_t size() const { return out_.size(); }
-  void clear() { out_.clear(); }
+  ByteWriter() = default;
+  ByteWriter(ByteWriter&& o) noexcept { *this = std::move(o); }
+  ByteWriter& operator=(ByteWriter&& o) noexcept {
+    out_ = std::move(o.out_);
+    ext_ = std::exchange(o.ext_, nullptr);
+    ext_size_ = std::exchange(o.ext_size_, 0);
+    ext_cap_ = std::exchange(o.ext_cap_, 0);
+    return *this;
+  }
+
+  std::string_view view() const {
+    return ext_ != nullptr ? std::string_view(ext_, ext_size_) : std::string_view(out_.data(), out_.size());
+  }
+  std::size_t size() const { return ext_ != nullptr ? ext_size_ : out_.size(); }
+  void clear() {
+    out_.clear();
+    ext_size_ = 0;
+  }
   //! Capacity for n bytes, with every page touched (so appends up to n fault nothing).
   void prefault(std::size_t n) {
+    if (ext_ != nullptr) return;
     if (out_.capacity() < n) out_.reserve(n);
     const std::size_t old = out_.size();
     out_.resize(out_.capacity());  // value-initialises: touches the pages
     out_.resize(old);
   }
+  //! Writes go into [data, data + capacity), memory the caller owns (a checkpoint file's shared
+  //! mapping: the bytes are then written where the file wants them, with no buffer and no copy),
+  //! until that is full: the bytes then move to a buffer of the writer's own and writing goes on
+  //! there (in_place() turns false). Call on an empty writer.
+  void write_into(char* data, std::size_t capacity) {
+    out_.clear();
+    ext_ = data;
+    ext_size_ = 0;
+    ext_cap_ = capacity;
+  }
+  //! True while the bytes are in the memory given to write_into().
+  bool in_place() const { return ext_ != nullptr; }
 
   template <class T>
   void pod(const T& v) {
@@ -73,6 +102,14 @@ class ByteWriter {
   }
   void raw(const void* p, std::size_t n) {
     const auto* c = static_cast<const char*>(p);
+    if (ext_ != nullptr) {
+      if (n <= ext_cap_ - ext_size_) {
+        if (n > 0) std::memcpy(ext_ + ext_size_, c, n);
+        ext_size_ += n;
+        return;
+      }
+      spill();
+    }
     out_.insert(out_.end(), c, c + n);
   }
   //! A vector of trivially copyable values, length-prefixed (u64).
@@ -84,7 +121,19 @@ class ByteWriter {
   }
 
  private:
+  //! The memory given to write_into() is full: move to a buffer of our own.
+  void spill() {
+    out_.reserve(ext_size_ * 2 + 4096);
+    out_.assign(ext_, ext_ + ext_size_);
+    ext_ = nullptr;
+    ext_size_ = 0;
+    ext_cap_ = 0;
+  }
+
   Buffer out_;
+  char* ext_ = nullptr;  //!< write_into()'s memory, while in_place()
+  std::size_t ext_size_ = 0;
+  std::size_t ext_cap_ = 0;
 };
 
 class ByteReader {
@@ -185,6 +234,8 @@ constexpr std::uint32_t section_tag(const char (&s)[5]) {
 std::string tag_name(std::uint32_t tag);
 
 inline constexpr std::uint32_t kCheckpointFormatVersion = 2;  // 2: overflow blocks in SHRD
+//! Where the first section's payload starts in a file (after the header and its section head).
+inline constexpr std::size_t kCheckpointFirstPayload = 64;
 
 struct CheckpointHeader {
   std::uint32_t format_version = kCheckpointFormatVersion;
@@ -220,6 +271,15 @@ class CheckpointImage {
   //! Writes the file to `fd` with no copy of the sections (write() from where they are);
   //! returns the bytes written. Errors name `path`.
   absl::StatusOr<std::uint64_t> write_to(int fd, const std::string& path, Release release = Release::kKeep) const;
+  //! Writes the file to `fd` when its first `map_size` bytes are mapped shared at `map` and the
+  //! first section's chunks were written in place there (ByteWriter::write_into), in file order,
+  //! each at or after where the file wants it: moves them down into place (within the page cache,
+  //! no buffer), copies in the chunks that are not in place, checksums the section where it
+  //! lies, and writes the other sections and the trailer after it with write(). The file is cut
+  //! to its length. Returns the bytes written; FailedPrecondition, before any byte was moved,
+  //! when the chunks cannot be laid out in place (one was spilled, or the layout does not fit
+  //! the mapping): the caller then writes another file with write_to().
+  absl::StatusOr<std::uint64_t> write_mapped(int fd, char* map, std::size_t map_size, const std::string& path) const;
   //! decode() of a file, mapped rather than read into memory.
   static absl::StatusOr<CheckpointImage> decode_file(const std::string& path, std::uint64_t expect_fingerprint,
                                                      CheckpointFault* fault = nullptr);

@@ -131,7 +131,7 @@ absl::Status Pipeline::start() {
   if (config_.checkpoint.enabled) {
     checkpointer_ = std::make_unique<Checkpointer>(
         CheckpointDirectory(state_dir_, config_.checkpoint.keep), config_.checkpoint.interval_ns,
-        [this] { return capture(); },
+        [this](CheckpointFile& file) { return capture(&file); },
         [this](const CheckpointResult& r) {
           if (!checkpoint_probe_) return;
           if (r.ok)

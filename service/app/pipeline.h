@@ -193,7 +193,8 @@ class Pipeline {
   absl::Status apply(const CheckpointImage& image);
   //! Takes the consistent cut (live: sinks paused at unit boundaries, shards drained) and
   //! builds the image.
-  absl::StatusOr<CheckpointCapture> capture();
+  //! The cut, into an image; the shards write their records into `file`'s mapping when there is one.
+  absl::StatusOr<CheckpointCapture> capture(CheckpointFile* file = nullptr);
 
   Config config_;
   SourceMaker make_simulator_;

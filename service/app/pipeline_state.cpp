@@ -229,20 +229,39 @@ absl::Status Pipeline::apply(const CheckpointImage& img) {
   return pipe.status();
 }
 
-absl::StatusOr<CheckpointCapture> Pipeline::capture() {
+absl::StatusOr<CheckpointCapture> Pipeline::capture(CheckpointFile* file) {
   CheckpointCapture cap;
   CheckpointImage& img = cap.image;
   img.header.config_fingerprint = fingerprint_;
   const bool live = running_.load(std::memory_order_acquire);
   const int shards = shards_->shards();
-  // Each shard writes its records into its own buffer, prefaulted here, before the cut: the cut
-  // then copies memory and faults in none (in a VM, faulting a gigabyte took seconds).
+  // The shards' records are the file's first section. Each shard writes its records into its
+  // own region of the checkpoint file's mapping (CheckpointFile), or without one into its own
+  // buffer; either is faulted in here, before the cut: the cut then copies memory and faults in
+  // none (in a VM, faulting a gigabyte took seconds). CheckpointImage::write_mapped later closes
+  // the gaps the regions' margins leave.
   std::vector<ByteWriter> shard_bytes(static_cast<std::size_t>(shards));
+  img.add(kSectionShards).u32(static_cast<std::uint32_t>(shards));
   const auto t_prefault = std::chrono::steady_clock::now();
   {
     const std::size_t record = static_cast<AccountShard&>(shards_->handler(0)).store().bytes_per_account_state();
+    const std::size_t expected = accounts_.size() / static_cast<std::size_t>(shards) * (record + 16) + (1 << 16);
     const std::size_t per_shard = accounts_.size() / static_cast<std::size_t>(shards) * 5 / 4 + 1024;
-    for (ByteWriter& w : shard_bytes) w.prefault(per_shard * (record + 16) + (1 << 16));
+    const std::size_t region = per_shard * (record + 16) + (1 << 16);
+    // The section's count (u32), then per shard its length (u64) and its records.
+    const std::size_t mapped = kCheckpointFirstPayload + 4 + static_cast<std::size_t>(shards) * (8 + region);
+    char* map = file != nullptr ? file->map(mapped) : nullptr;
+    std::size_t at = kCheckpointFirstPayload + 4;
+    for (ByteWriter& w : shard_bytes) {
+      if (map != nullptr) {
+        at += 8;
+        w.write_into(map + at, region);
+        file->populate(map + at, std::min(expected, region));
+        at += region;
+      } else {
+        w.prefault(region);
+      }
+    }
   }
   std::vector<std::pair<std::string, std::string>> positions;
 
@@ -286,7 +305,6 @@ absl::StatusOr<CheckpointCapture> Pipeline::capture() {
   auto [cstate, model] = clusterer_->request_state().get();
   save_clusterer_state(img.add(kSectionClusterer), cstate);
   save_model(img.add(kSectionModel), model ? *model : Model{});
-  img.add(kSectionShards).u32(static_cast<std::uint32_t>(shards));
   for (ByteWriter& b : shard_bytes) {
     ByteWriter len;
     len.u64(b.size());

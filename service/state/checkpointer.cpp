@@ -1,6 +1,9 @@
 #include "service/state/checkpointer.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "core/str_cat.h"
@@ -21,7 +25,7 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kPrefix = "checkpoint-";
 constexpr std::string_view kSuffix = ".sdc";
-constexpr std::string_view kTempSuffix = ".sdc.tmp";
+constexpr std::string_view kTempSuffix = ".tmp";  // <name>.tmp, <name>.copy.tmp
 
 std::int64_t unix_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -29,6 +33,33 @@ std::int64_t unix_ns() {
 }
 
 std::string errno_text() { return std::strerror(errno); }
+
+#ifdef MADV_POPULATE_WRITE
+constexpr int kPopulateWrite = MADV_POPULATE_WRITE;
+#else
+constexpr int kPopulateWrite = 23;  // Linux 5.14
+#endif
+
+//! Set on a file laid out in place (CheckpointImage::write_mapped). Only such a file is written
+//! over with its pages as they are: the page cache of a file written otherwise (by copy, by an
+//! older build, by cp) can be made of small folios, through which the cut's writes ran 5 to 10
+//! times slower on our VM (bench/README.md, "Checkpoints"); any other file is emptied first.
+constexpr const char* kLaidOutAttr = "user.segmentd.laid_out";
+
+std::string file_name(std::uint64_t sequence) { return absl::StrFormat("%s%020d%s", kPrefix, sequence, kSuffix); }
+
+//! Whether at least half of the file's first `bytes` are in the page cache.
+bool mostly_cached(int fd, std::size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) return false;
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> in((bytes + page - 1) / page);
+  std::size_t resident = 0;
+  if (::mincore(p, bytes, in.data()) == 0)
+    for (const unsigned char c : in) resident += c & 1;
+  ::munmap(p, bytes);
+  return resident * 2 >= in.size();
+}
 
 //! The sequence in "checkpoint-<digits>.sdc", or nullopt.
 std::optional<std::uint64_t> sequence_of(std::string_view name) {
@@ -87,16 +118,55 @@ std::vector<CheckpointDirectory::File> CheckpointDirectory::list() const {
 absl::StatusOr<CheckpointDirectory::Written> CheckpointDirectory::write(CheckpointImage& image) const {
   const std::vector<File> existing = list();
   image.header.sequence = existing.empty() ? 1 : existing.front().sequence + 1;
-  const std::string name = absl::StrFormat("%s%020d%s", kPrefix, image.header.sequence, kSuffix);
-  const std::string final_path = (fs::path(dir_) / name).string();
-  const std::string temp_path = final_path + ".tmp";
+  const std::string final_path = (fs::path(dir_) / file_name(image.header.sequence)).string();
+  return write_copy(image, final_path, final_path + ".tmp");
+}
+
+absl::StatusOr<CheckpointDirectory::Written> CheckpointDirectory::write(CheckpointImage& image,
+                                                                        CheckpointFile& file) const {
+  image.header.sequence = file.sequence_;
+  if (file.map_ != nullptr) {
+    const auto t0 = std::chrono::steady_clock::now();
+    absl::StatusOr<std::uint64_t> written = image.write_mapped(file.fd_, file.map_, file.map_size_, file.temp_path_);
+    if (written.ok()) {
+      (void)::fsetxattr(file.fd_, kLaidOutAttr, "1", 1, 0);  // a hint only: without it the file is emptied
+      file.unmap();
+      const int fd = std::exchange(file.fd_, -1);
+      file.committed_ = true;  // commit() renames or deletes it
+      return commit(fd, *written, file.temp_path_, file.final_path_,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    if (!absl::IsFailedPrecondition(written.status())) return written.status();
+    // The capture's chunks stay readable in the mapping: written by copy into another file.
+    SEGMENTD_LOG_WARN("checkpoint", "checkpoint written by copy, not in place",
+                      {"reason", std::string(written.status().message())}, {"path", file.final_path_});
+  }
+  return write_copy(image, file.final_path_, file.final_path_ + ".copy.tmp");
+}
+
+absl::StatusOr<CheckpointDirectory::Written> CheckpointDirectory::write_copy(CheckpointImage& image,
+                                                                             const std::string& final_path,
+                                                                             const std::string& temp_path) const {
   const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return absl::InternalError(str_cat("cannot create ", temp_path, ": ", errno_text()));
   const auto t0 = std::chrono::steady_clock::now();
   absl::StatusOr<std::uint64_t> written = image.write_to(fd, temp_path, CheckpointImage::Release::kAsWritten);
+  const double write_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!written.ok()) {
+    ::close(fd);
+    ::unlink(temp_path.c_str());
+    return written.status();
+  }
+  return commit(fd, *written, temp_path, final_path, write_seconds);
+}
+
+absl::StatusOr<CheckpointDirectory::Written> CheckpointDirectory::commit(int fd, std::uint64_t bytes,
+                                                                         const std::string& temp_path,
+                                                                         const std::string& final_path,
+                                                                         double write_seconds) const {
   const auto t1 = std::chrono::steady_clock::now();
-  absl::Status st = written.status();
-  if (st.ok() && ::fsync(fd) != 0) st = absl::InternalError(str_cat("fsync of ", temp_path, ": ", errno_text()));
+  absl::Status st;
+  if (::fsync(fd) != 0) st = absl::InternalError(str_cat("fsync of ", temp_path, ": ", errno_text()));
   if (::close(fd) != 0 && st.ok()) st = absl::InternalError(str_cat("closing ", temp_path, ": ", errno_text()));
   if (st.ok() && ::rename(temp_path.c_str(), final_path.c_str()) != 0)
     st = absl::InternalError(str_cat("renaming ", temp_path, " to ", final_path, ": ", errno_text()));
@@ -110,8 +180,76 @@ absl::StatusOr<CheckpointDirectory::Written> CheckpointDirectory::write(Checkpoi
   std::vector<File> files = list();
   std::error_code ec;
   for (std::size_t i = static_cast<std::size_t>(keep_); i < files.size(); ++i) fs::remove(files[i].path, ec);
-  return Written{final_path, *written, image.header.sequence, std::chrono::duration<double>(t1 - t0).count(),
+  const std::optional<std::uint64_t> sequence = sequence_of(fs::path(final_path).filename().string());
+  return Written{final_path, bytes, sequence.value_or(0), write_seconds,
                  std::chrono::duration<double>(t2 - t1).count()};
+}
+
+CheckpointFile::CheckpointFile(const CheckpointDirectory& directory) : directory_(directory) {
+  const std::vector<CheckpointDirectory::File> existing = directory_.list();
+  sequence_ = existing.empty() ? 1 : existing.front().sequence + 1;
+  final_path_ = (fs::path(directory_.path()) / file_name(sequence_)).string();
+  temp_path_ = final_path_ + ".tmp";
+}
+
+CheckpointFile::~CheckpointFile() {
+  unmap();
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_ && (fd_ >= 0 || recycled_)) ::unlink(temp_path_.c_str());
+}
+
+void CheckpointFile::unmap() {
+  if (map_ != nullptr) ::munmap(map_, map_size_);
+  map_ = nullptr;
+}
+
+char* CheckpointFile::map(std::size_t bytes) {
+  if (fd_ >= 0 || bytes == 0) return nullptr;
+  auto give_up = [&](std::string_view what) -> char* {
+    SEGMENTD_LOG_WARN("checkpoint", "checkpoint written through a buffer, not mapped", {"step", what},
+                      {"error", errno_text()}, {"path", temp_path_});
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    ::unlink(temp_path_.c_str());
+    return nullptr;
+  };
+  const std::vector<CheckpointDirectory::File> files = directory_.list();
+  if (files.size() >= static_cast<std::size_t>(directory_.keep_) && files.size() >= 2 &&
+      ::rename(files.back().path.c_str(), temp_path_.c_str()) == 0) {
+    recycled_ = true;
+    fd_ = ::open(temp_path_.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd_ < 0) return give_up("open");
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) return give_up("fstat");
+    const bool laid_out = ::fgetxattr(fd_, kLaidOutAttr, nullptr, 0) >= 0;
+    if (st.st_size > 0 && (!laid_out || !mostly_cached(fd_, static_cast<std::size_t>(st.st_size)))) {
+      // Writing over pages not in memory would read them from disk first; pages written another
+      // way may be slow to write through a mapping (kLaidOutAttr).
+      if (::ftruncate(fd_, 0) != 0) return give_up("ftruncate");
+    }
+    (void)::fremovexattr(fd_, kLaidOutAttr);
+  } else {
+    fd_ = ::open(temp_path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd_ < 0) return give_up("open");
+  }
+  if (::fallocate(fd_, 0, 0, static_cast<off_t>(bytes)) != 0) return give_up("fallocate");
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  if (p == MAP_FAILED) return give_up("mmap");
+  map_ = static_cast<char*>(p);
+  map_size_ = bytes;
+  return map_;
+}
+
+void CheckpointFile::populate(char* p, std::size_t n) const {
+  if (map_ == nullptr || p < map_ || n == 0) return;
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  auto a = reinterpret_cast<std::uintptr_t>(p) / page * page;
+  const auto b = std::min(reinterpret_cast<std::uintptr_t>(p) + n, reinterpret_cast<std::uintptr_t>(map_ + map_size_));
+  a = std::max(a, reinterpret_cast<std::uintptr_t>(map_));
+  if (b <= a) return;
+  // Faults every page in at once (a page at a time in the cut would be that many faults there);
+  // older kernels without it fault them in during the cut.
+  (void)::madvise(reinterpret_cast<void*>(a), b - a, kPopulateWrite);
 }
 
 absl::StatusOr<std::optional<CheckpointDirectory::Loaded>> CheckpointDirectory::load_newest(
@@ -200,7 +338,8 @@ CheckpointResult Checkpointer::write_now(const std::string& trigger) {
   CheckpointResult r;
   r.trigger = trigger;
   const auto t0 = std::chrono::steady_clock::now();
-  absl::StatusOr<CheckpointCapture> cap = capture_();
+  CheckpointFile file(directory_);
+  absl::StatusOr<CheckpointCapture> cap = capture_(file);
   if (!cap.ok()) {
     r.error = std::string(cap.status().message());
   } else {
@@ -209,7 +348,7 @@ CheckpointResult Checkpointer::write_now(const std::string& trigger) {
     r.capture_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.accounts = cap->accounts;
     cap->image.header.written_unix_ns = unix_ns();
-    absl::StatusOr<CheckpointDirectory::Written> w = directory_.write(cap->image);
+    absl::StatusOr<CheckpointDirectory::Written> w = directory_.write(cap->image, file);
     if (!w.ok()) {
       r.error = std::string(w.status().message());
     } else {

@@ -29,6 +29,8 @@
 
 namespace segmentd {
 
+class CheckpointFile;
+
 class CheckpointDirectory {
  public:
   CheckpointDirectory(std::string dir, int keep) : dir_(std::move(dir)), keep_(keep < 1 ? 1 : keep) {}
@@ -55,6 +57,11 @@ class CheckpointDirectory {
   //! newest `keep` files. The image's large sections are given back to the kernel as they are
   //! written (CheckpointImage::Release::kAsWritten): drop the image afterwards.
   absl::StatusOr<Written> write(CheckpointImage& image) const;
+  //! The same, into `file` (made for this directory before the capture): when the capture wrote
+  //! the first section into file.map(), the file is finished in place
+  //! (CheckpointImage::write_mapped); when that layout does not work out, or there is no mapping,
+  //! the image is written by copy into a new file as write(image) does.
+  absl::StatusOr<Written> write(CheckpointImage& image, CheckpointFile& file) const;
 
   struct Rejected {
     std::string path;
@@ -73,8 +80,56 @@ class CheckpointDirectory {
                                                     std::vector<Rejected>* rejected) const;
 
  private:
+  friend class CheckpointFile;
+  absl::StatusOr<Written> write_copy(CheckpointImage& image, const std::string& final_path,
+                                     const std::string& temp_path) const;
+  absl::StatusOr<Written> commit(int fd, std::uint64_t bytes, const std::string& temp_path,
+                                 const std::string& final_path, double write_seconds) const;
   std::string dir_;
   int keep_;
+};
+
+//! The file one checkpoint is written into, made before the capture so that the cut can write
+//! the large section (the shards' records, a gigabyte at 1,000,000 accounts) straight into the
+//! file's pages through a shared mapping, with no buffer in between and no copy afterwards.
+//!
+//! When this write would delete the oldest file anyway (`keep` files exist, and at least two, so
+//! that a valid one stays meanwhile), that file is renamed to the temp name and written over:
+//! its pages are usually still in the page cache, so the checkpoint needs no fresh memory, which
+//! costs seconds per gigabyte on some VMs (bench/README.md, "Checkpoints"). A file mostly out of
+//! the page cache is emptied first (writing over it would read it back from disk), and so is a
+//! file that was not laid out in place (its page cache may be slow to write through a mapping:
+//! kLaidOutAttr in checkpointer.cpp).
+//! The space is allocated (fallocate) before it is mapped: a full disk is an error here, never a
+//! SIGBUS in the cut.
+class CheckpointFile {
+ public:
+  explicit CheckpointFile(const CheckpointDirectory& directory);
+  ~CheckpointFile();  //!< unmaps, closes, and deletes the temp file unless it was committed
+  CheckpointFile(const CheckpointFile&) = delete;
+  CheckpointFile& operator=(const CheckpointFile&) = delete;
+
+  //! The file's first `bytes` bytes as writable memory (shared mapping), or nullptr when it
+  //! cannot be had (the reason is logged; the capture then writes into its own buffers). Once.
+  char* map(std::size_t bytes);
+  //! Faults in the pages of [p, p + n) of the mapping for writing, ahead of the cut.
+  void populate(char* p, std::size_t n) const;
+  bool recycled() const { return recycled_; }  //!< written over the oldest file
+  std::uint64_t sequence() const { return sequence_; }
+
+ private:
+  friend class CheckpointDirectory;
+  void unmap();
+
+  const CheckpointDirectory& directory_;
+  std::uint64_t sequence_ = 0;
+  std::string final_path_;
+  std::string temp_path_;
+  int fd_ = -1;
+  char* map_ = nullptr;
+  std::size_t map_size_ = 0;
+  bool recycled_ = false;
+  bool committed_ = false;
 };
 
 //! The outcome of one checkpoint.
@@ -107,7 +162,8 @@ struct CheckpointCapture {
 
 class Checkpointer {
  public:
-  using Capture = std::function<absl::StatusOr<CheckpointCapture>()>;
+  //! Takes the cut into an image; may write its first section into `file`'s mapping.
+  using Capture = std::function<absl::StatusOr<CheckpointCapture>(CheckpointFile& file)>;
   //! Called after every write, on the writing thread (metrics).
   using OnResult = std::function<void(const CheckpointResult&)>;
   Checkpointer(CheckpointDirectory directory, std::int64_t interval_ns, Capture capture, OnResult on_result = {});

@@ -1,6 +1,14 @@
 // The checkpoint container and the core components' sections (core/checkpoint.md).
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "core/account_store.h"
 #include "core/checkpoint_codec.h"
@@ -280,4 +288,142 @@ TEST_CASE("checkpoint: names, instruments and the tape keep their ids", "[checkp
   CHECK(tape2.instrument(5)->ts_ns == 100);
   CHECK_FALSE(tape2.instrument(4).has_value());
   CHECK(tape2.index(3)->price == 60000.0);
+}
+
+namespace {
+
+//! A temporary file of `bytes` bytes, mapped shared; closed, unmapped and deleted at the end.
+struct MappedTemp {
+  explicit MappedTemp(std::size_t bytes) : size(bytes) {
+    char name[] = "/tmp/segmentd-checkpoint-test-XXXXXX";
+    fd = ::mkstemp(name);
+    path = name;
+    REQUIRE(fd >= 0);
+    REQUIRE(::ftruncate(fd, static_cast<off_t>(bytes)) == 0);
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    REQUIRE(p != MAP_FAILED);
+    map = static_cast<char*>(p);
+  }
+  ~MappedTemp() {
+    ::munmap(map, size);
+    ::close(fd);
+    ::unlink(path.c_str());
+  }
+  std::string contents() const {
+    struct stat st {};
+    ::fstat(fd, &st);
+    std::string out(static_cast<std::size_t>(st.st_size), '\0');
+    const ssize_t n = ::pread(fd, out.data(), out.size(), 0);
+    out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return out;
+  }
+  int fd = -1;
+  char* map = nullptr;
+  std::size_t size = 0;
+  std::string path;
+};
+
+//! Deterministic bytes for shard k's records.
+std::string records(int k, std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 31 + static_cast<std::size_t>(k) * 7) % 251);
+  return s;
+}
+
+//! The layout Pipeline::capture makes: section "SHRD"-like first, a count, then per shard a
+//! length and the records, each shard's records written in place at the start of its region
+//! (regions `region` bytes apart), then a small second section.
+CheckpointImage laid_out_image(char* map, std::size_t region, const std::vector<std::size_t>& sizes) {
+  CheckpointImage img;
+  img.header.config_fingerprint = 5;
+  img.header.sequence = 3;
+  img.header.written_unix_ns = 1234;
+  img.add(section_tag("SHRD")).u32(static_cast<std::uint32_t>(sizes.size()));
+  std::size_t at = kCheckpointFirstPayload + 4;
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    at += 8;
+    ByteWriter w;
+    if (map != nullptr) w.write_into(map + at, region);
+    const std::string r = records(static_cast<int>(k), sizes[k]);
+    // In pieces, as a shard writes field by field.
+    for (std::size_t i = 0; i < r.size(); i += 1000) w.raw(r.data() + i, std::min<std::size_t>(1000, r.size() - i));
+    at += region;
+    ByteWriter len;
+    len.u64(w.size());
+    img.append(section_tag("SHRD"), std::move(len));
+    img.append(section_tag("SHRD"), std::move(w));
+  }
+  img.add(section_tag("TAIL")).str("after the shards");
+  return img;
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint: a writer in place spills to its own buffer when full and keeps every byte", "[checkpoint]") {
+  std::string space(16, '\0');
+  ByteWriter w;
+  w.write_into(space.data(), space.size());
+  w.u64(1);
+  CHECK(w.in_place());
+  CHECK(w.view().data() == space.data());
+  w.u64(2);
+  CHECK(w.in_place());  // exactly full
+  w.u32(3);
+  CHECK_FALSE(w.in_place());
+  ByteReader r(w.view(), "TEST");
+  CHECK(r.u64() == 1);
+  CHECK(r.u64() == 2);
+  CHECK(r.u32() == 3);
+  CHECK(r.at_end());
+}
+
+TEST_CASE("checkpoint: a first section laid out in a file's mapping gives the same file as encode()", "[checkpoint]") {
+  const std::size_t region = 50'000;
+  const std::vector<std::size_t> sizes{41'234, 0, 49'999, 17};
+  MappedTemp file(kCheckpointFirstPayload + 4 + sizes.size() * (8 + region));
+  CheckpointImage in_place = laid_out_image(file.map, region, sizes);
+  auto written = in_place.write_mapped(file.fd, file.map, file.size, file.path);
+  REQUIRE(written.ok());
+  const std::string expect = laid_out_image(nullptr, region, sizes).encode();
+  CHECK(*written == expect.size());
+  const std::string got = file.contents();  // cut to its length
+  CHECK(got.size() == expect.size());
+  CHECK(got == expect);
+  auto back = CheckpointImage::decode(got, 5);
+  REQUIRE(back.ok());
+  ByteReader shards = back->reader(section_tag("SHRD"));
+  CHECK(shards.u32() == 4);
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    REQUIRE(shards.u64() == sizes[k]);
+    CHECK(std::string(shards.raw(sizes[k])) == records(static_cast<int>(k), sizes[k]));
+  }
+  CHECK(shards.at_end());
+  CHECK(back->reader(section_tag("TAIL")).str() == "after the shards");
+}
+
+TEST_CASE("checkpoint: a layout that cannot be made in place is refused before a byte moves", "[checkpoint]") {
+  const std::size_t region = 10'000;
+  // Shard 0 overflows its region (spills to its own buffer): copying it in would overwrite
+  // shard 1's records before they moved.
+  const std::vector<std::size_t> sizes{12'000, 9'000};
+  MappedTemp file(kCheckpointFirstPayload + 4 + sizes.size() * (8 + region));
+  CheckpointImage img = laid_out_image(file.map, region, sizes);
+  const std::string before(file.map, file.size);
+  auto written = img.write_mapped(file.fd, file.map, file.size, file.path);
+  REQUIRE_FALSE(written.ok());
+  CHECK(absl::IsFailedPrecondition(written.status()));
+  CHECK(std::string(file.map, file.size) == before);
+  // The image is still whole: written by copy into another file, it reads back.
+  MappedTemp other(1);
+  REQUIRE(::ftruncate(other.fd, 0) == 0);
+  auto copied = img.write_to(other.fd, other.path);
+  REQUIRE(copied.ok());
+  CHECK(other.contents() == laid_out_image(nullptr, region, sizes).encode());
+
+  // A mapping too small for the section is refused too.
+  MappedTemp small(kCheckpointFirstPayload + 4 + 8 + 100);
+  CheckpointImage tiny = laid_out_image(small.map, 100, {50});
+  CHECK(tiny.write_mapped(small.fd, small.map, small.size, small.path).ok());
+  CheckpointImage big = laid_out_image(nullptr, 0, {5'000});
+  CHECK(absl::IsFailedPrecondition(big.write_mapped(small.fd, small.map, small.size, small.path).status()));
 }
