@@ -40,11 +40,15 @@ constexpr int kPopulateWrite = MADV_POPULATE_WRITE;
 constexpr int kPopulateWrite = 23;  // Linux 5.14
 #endif
 
-//! Set on a file laid out in place (CheckpointImage::write_mapped). Only such a file is written
-//! over with its pages as they are: the page cache of a file written otherwise (by copy, by an
-//! older build, by cp) can be made of small folios, through which the cut's writes ran 5 to 10
-//! times slower on our VM (bench/README.md, "Checkpoints"); any other file is emptied first.
+//! Set on a file laid out in place (CheckpointImage::write_mapped) at memory speed. Only such a
+//! file is written over with its pages as they are; any other is emptied first. The page cache
+//! of a file can be made of small folios (written by cp, or created while memory was
+//! fragmented), and writes through a mapping into those ran 4 to 10 times slower on our VM
+//! (bench/README.md, "Checkpoints"): closing the margins and checksumming took 2.0-2.6 s per GB
+//! instead of 0.5-0.6 s. Such a file is not reused, so a slow file does not stay slow.
 constexpr const char* kLaidOutAttr = "user.segmentd.laid_out";
+constexpr double kSlowSecondsPerGigabyte = 1.2;
+constexpr double kJudgedFromGigabytes = 0.064;  // smaller files are always reused
 
 std::string file_name(std::uint64_t sequence) { return absl::StrFormat("%s%020d%s", kPrefix, sequence, kSuffix); }
 
@@ -129,12 +133,16 @@ absl::StatusOr<CheckpointDirectory::Written> CheckpointDirectory::write(Checkpoi
     const auto t0 = std::chrono::steady_clock::now();
     absl::StatusOr<std::uint64_t> written = image.write_mapped(file.fd_, file.map_, file.map_size_, file.temp_path_);
     if (written.ok()) {
-      (void)::fsetxattr(file.fd_, kLaidOutAttr, "1", 1, 0);  // a hint only: without it the file is emptied
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      // Marked for reuse only when laying it out ran at memory speed (kLaidOutAttr); a hint only:
+      // without it the file is emptied before it is written over again.
+      const double gigabytes = static_cast<double>(*written) / 1e9;
+      if (gigabytes < kJudgedFromGigabytes || seconds / gigabytes <= kSlowSecondsPerGigabyte)
+        (void)::fsetxattr(file.fd_, kLaidOutAttr, "1", 1, 0);
       file.unmap();
       const int fd = std::exchange(file.fd_, -1);
       file.committed_ = true;  // commit() renames or deletes it
-      return commit(fd, *written, file.temp_path_, file.final_path_,
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      return commit(fd, *written, file.temp_path_, file.final_path_, seconds);
     }
     if (!absl::IsFailedPrecondition(written.status())) return written.status();
     // The capture's chunks stay readable in the mapping: written by copy into another file.
