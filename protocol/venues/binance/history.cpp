@@ -83,6 +83,96 @@ bool parse_binance_user_trades(std::string_view body, int limit, HistoryPage& pa
   return true;
 }
 
+RestCall binance_options_user_trades_request(std::string_view api_key, std::string_view secret, std::int64_t start_ms,
+                                             std::int64_t from_id, int limit, std::int64_t ts_ms) {
+  std::string query = from_id >= 0 ? str_cat("fromId=", from_id) : str_cat("startTime=", start_ms);
+  query += str_cat("&limit=", limit, "&recvWindow=", kBinanceRecvWindowMs, "&timestamp=", ts_ms);
+  query += str_cat("&signature=", binance_query_signature(secret, query));
+  RestCall c;
+  c.method = "GET";
+  c.target = str_cat(kBinanceOptionsUserTradesPath, "?", query);
+  c.headers.emplace_back(std::string(kBinanceApiKeyHeader), std::string(api_key));
+  return c;
+}
+
+bool parse_binance_options_user_trades(std::string_view body, int limit, HistoryPage& page, ParseError& err) {
+  page = HistoryPage{};
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto e = parser.parse(body.data(), body.size()).get(root); e) {
+    err = {ParseErrorReason::kMalformedJson, str_cat("options userTrades: ", simdjson::error_message(e))};
+    return false;
+  }
+  simdjson::dom::array trades;
+  if (root.get(trades)) {
+    std::int64_t code = 0;
+    if (root["code"].get(code)) code = {};
+    err = {ParseErrorReason::kUnknownMessage, str_cat("options userTrades: venue error ", code)};
+    return false;
+  }
+  std::int64_t last_id = -1;
+  for (simdjson::dom::element t : trades) {
+    std::string_view symbol, side, price, quantity, liquidity, fee;
+    std::int64_t id = 0, time = 0;
+    simdjson::dom::element trade_id;
+    if (t["symbol"].get(symbol) || t["id"].get(id) || t["tradeId"].get(trade_id) || t["side"].get(side) ||
+        t["price"].get(price) || t["quantity"].get(quantity) || t["time"].get(time)) {
+      err = {ParseErrorReason::kMissingField,
+             "options userTrades: a trade without symbol, id, tradeId, side, price, quantity or time"};
+      return false;
+    }
+    // The stream sends tradeId as a string; the history as a number. Either reads as its text.
+    std::string trade_text;
+    std::string_view id_text;
+    std::uint64_t id_number = 0;
+    if (!trade_id.get(id_text)) {
+      trade_text = std::string(id_text);
+    } else if (!trade_id.get(id_number)) {
+      trade_text = str_cat(id_number);
+    }
+    if (trade_text.empty()) {
+      err = {ParseErrorReason::kWrongType, "options userTrades: tradeId is neither a number nor a string"};
+      return false;
+    }
+    if (side != "BUY" && side != "SELL") {
+      err = {ParseErrorReason::kBadValue, "options userTrades: side must be BUY or SELL"};
+      return false;
+    }
+    if (t["liquidity"].get(liquidity)) liquidity = {};
+    const bool has_fee = !t["fee"].get(fee);
+    if (!quantity.empty() && quantity.front() == '-') quantity.remove_prefix(1);
+    if (page.first_time_ms < 0 || time < page.first_time_ms) page.first_time_ms = time;
+    if (time > page.last_time_ms) page.last_time_ms = time;
+    last_id = std::max(last_id, id);
+    ++page.trades;
+    // The order's quantity carries only the side here (positive buys, negative sells).
+    std::string m = str_cat(R"({"e":"ORDER_TRADE_UPDATE","E":)", time, R"(,"o":[{"s":)");
+    json::append_string(m, symbol);
+    m += R"(,"q":)";
+    json::append_string(m, str_cat(side == "SELL" ? "-" : "", quantity));
+    m += R"(,"fi":[{"t":)";
+    json::append_string(m, trade_text);
+    m += R"(,"p":)";
+    json::append_string(m, price);
+    m += R"(,"q":)";
+    json::append_string(m, quantity);
+    m += str_cat(R"(,"T":)", time);
+    if (!liquidity.empty()) {
+      m += R"(,"m":)";
+      json::append_string(m, liquidity);
+    }
+    if (has_fee) {
+      m += R"(,"f":)";
+      json::append_string(m, fee);
+    }
+    m += "}]}]}";
+    page.stream_messages.push_back(std::move(m));
+  }
+  page.more = page.trades >= static_cast<std::size_t>(limit);
+  if (last_id >= 0) page.cursor = str_cat(last_id + 1);
+  return true;
+}
+
 bool verify_binance_query_signature(std::string_view query, std::string_view secret) {
   constexpr std::string_view kSig = "&signature=";
   const std::size_t at = query.rfind(kSig);

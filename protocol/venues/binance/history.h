@@ -10,6 +10,19 @@
 // a page as long as the limit means more may follow from fromId = last id + 1. Errors are
 // {"code":<negative>,"msg":".."} (-1003 too many requests, HTTP 429; -1022 bad signature).
 // Each trade becomes the ORDER_TRADE_UPDATE (x = "TRADE") the user-data stream pushes for it.
+//
+// Binance options (European options API, "Account Trade List (USER_DATA)"), SIGNED the same way:
+//   GET /eapi/v1/userTrades?(startTime=<ms>|fromId=<id>)&limit=<≤1000>&recvWindow=..&timestamp=..
+//       &signature=..      X-MBX-APIKEY: <api key>
+// `symbol` is optional: without it the answer covers every option of the account, so one call
+// sequence recovers them all. Without startTime or fromId the venue answers the most recent trades,
+// so one of them is always sent. limit defaults to 100, at most 1000; weight 5. The answer is an
+// array, oldest first, of {"id" (unique across symbols, what fromId pages by), "tradeId" (the
+// stream's fi[].t), "orderId","symbol","price","quantity","fee","realizedProfit","side" (BUY/SELL),
+// "type","volatility","liquidity" (TAKER/MAKER),"quoteAsset","time","priceScale","quantityScale",
+// "optionSide"}. Each trade becomes the options ORDER_TRADE_UPDATE the stream pushes for it:
+//   {"e":"ORDER_TRADE_UPDATE","E":t,"o":[{"s":..,"q":<signed by side>,"fi":[{"t","p","q","T","m","f"}]}]}
+// so that the adapter gives it the stream's trade id (symbol, tradeId).
 // Pure functions, no I/O.
 
 #include <cstdint>
@@ -22,6 +35,7 @@
 namespace segmentd::control {
 
 inline constexpr std::string_view kBinanceUserTradesPath = "/fapi/v1/userTrades";
+inline constexpr std::string_view kBinanceOptionsUserTradesPath = "/eapi/v1/userTrades";
 inline constexpr int kBinanceUserTradesMaxLimit = 1000;
 inline constexpr std::int64_t kBinanceRecvWindowMs = 5000;
 
@@ -34,6 +48,14 @@ RestCall binance_user_trades_request(std::string_view api_key, std::string_view 
 
 //! Reads one answer into `page` (one stream message per trade; cursor: the next fromId).
 bool parse_binance_user_trades(std::string_view body, int limit, HistoryPage& page, ParseError& err);
+
+//! Options: every symbol at once; `from_id` >= 0 pages by id, otherwise by `start_ms`.
+RestCall binance_options_user_trades_request(std::string_view api_key, std::string_view secret, std::int64_t start_ms,
+                                             std::int64_t from_id, int limit, std::int64_t ts_ms);
+
+//! Reads one options answer into `page` (one options ORDER_TRADE_UPDATE per trade; cursor: the
+//! next fromId, last `id` + 1).
+bool parse_binance_options_user_trades(std::string_view body, int limit, HistoryPage& page, ParseError& err);
 
 //! The venue side: true when `query` ends in a `&signature=` over what precedes it.
 bool verify_binance_query_signature(std::string_view query, std::string_view secret);

@@ -89,6 +89,91 @@ TEST_CASE("binance: a userTrades answer decodes as the ORDER_TRADE_UPDATE of the
   CHECK(err.reason == ParseErrorReason::kMalformedJson);
 }
 
+TEST_CASE("binance options: userTrades for every symbol signed and read as the stream's event", "[protocol][history]") {
+  const std::string secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+  // No symbol: one call covers every option of the account. Always a start point: without
+  // startTime or fromId the venue answers only the most recent trades.
+  const auto call = control::binance_options_user_trades_request("KEY", secret, 1592465880000, -1, 1000, 1592465881000);
+  const std::string query = "startTime=1592465880000&limit=1000&recvWindow=5000&timestamp=1592465881000";
+  CHECK(call.target == "/eapi/v1/userTrades?" + query + "&signature=" + control::hmac_sha256_hex(secret, query));
+  CHECK(call.method == "GET");
+  REQUIRE(call.headers.size() == 1);
+  CHECK(call.headers[0].first == "X-MBX-APIKEY");
+  CHECK(call.headers[0].second == "KEY");
+  CHECK(control::verify_binance_query_signature(call.target.substr(call.target.find('?') + 1), secret));
+  const auto by_id =
+      control::binance_options_user_trades_request("KEY", secret, 0, 4611875134427365378, 1000, 1592465881000);
+  CHECK(by_id.target.rfind("/eapi/v1/userTrades?fromId=4611875134427365378&limit=1000&", 0) == 0);
+  CHECK(by_id.target.find("startTime") == std::string::npos);
+
+  // The documented answer of GET /eapi/v1/userTrades, and a sell of a put after it.
+  const std::string body =
+      R"([{"id":4611875134427365377,"tradeId":239,"orderId":4611875134427365377,"symbol":"BTC-220722-19000-C",)"
+      R"("price":"100","quantity":"1","fee":"0","realizedProfit":"0.00000000","side":"BUY","type":"LIMIT",)"
+      R"("volatility":"0.9","liquidity":"TAKER","quoteAsset":"USDT","time":1592465880683,"priceScale":2,)"
+      R"("quantityScale":2,"optionSide":"CALL"},)"
+      R"({"id":4611875134427365390,"tradeId":20,"orderId":4611875134427365391,"symbol":"BTC-220930-18000-P",)"
+      R"("price":"1993","quantity":"0.1","fee":"0.0002","realizedProfit":"0","side":"SELL","type":"LIMIT",)"
+      R"("volatility":"0.7","liquidity":"MAKER","quoteAsset":"USDT","time":1657613774336,"priceScale":0,)"
+      R"("quantityScale":2,"optionSide":"PUT"}])";
+  control::HistoryPage page;
+  ParseError err;
+  REQUIRE(control::parse_binance_options_user_trades(body, 1000, page, err));
+  CHECK(page.trades == 2);
+  CHECK_FALSE(page.more);
+  CHECK(page.cursor == "4611875134427365391");  // fromId of the next page: the last id + 1
+  CHECK(page.first_time_ms == 1592465880683);
+  CHECK(page.last_time_ms == 1657613774336);
+  const auto fills = decode_page(Venue::kBinance, page);
+  REQUIRE(fills.size() == 2);
+  CHECK(fills[0].kind == InstrumentKind::kOption);
+  CHECK(fills[0].side == Side::kBuy);
+  CHECK(fills[0].price == 100);
+  CHECK(fills[0].qty == Approx(1));
+  CHECK(fills[0].liquidity == Liquidity::kTaker);
+  CHECK(fills[0].venue_ns == 1592465880683LL * 1'000'000);
+  CHECK(fills[0].trade_id == trade_hash("binance:BTC-220722-19000-C:239"));
+  CHECK(fills[1].side == Side::kSell);
+  CHECK(fills[1].option_type == OptionType::kPut);
+  CHECK(fills[1].qty == Approx(0.1));
+  CHECK(fills[1].fee_usd == Approx(0.0002));
+  CHECK(fills[1].liquidity == Liquidity::kMaker);
+  // The stream's event of the same trade (the venue's documented ORDER_TRADE_UPDATE, with the
+  // put's symbol) decodes to the same trade id: the gap-fill and the stream de-duplicate.
+  AdapterHarness stream(Venue::kBinance);
+  REQUIRE(stream.decode(
+      R"({"e":"ORDER_TRADE_UPDATE","E":1657613775883,"o":[{"T":1657613342918,"t":1657613342918,)"
+      R"("s":"BTC-220930-18000-P","c":"","oid":"4611869636869226548","p":"1993","q":"-1","stp":0,"r":false,)"
+      R"("po":true,"S":"PARTIALLY_FILLED","e":"0.1","ec":"199.3","f":"2","tif":"GTC","oty":"LIMIT",)"
+      R"("fi":[{"t":"20","p":"1993","q":"0.1","T":1657613774336,"m":"MAKER","f":"0.0002"}]}]})"));
+  REQUIRE(stream.fills.size() == 1);
+  CHECK(stream.fills[0].trade_id == fills[1].trade_id);
+  CHECK(stream.fills[0].side == fills[1].side);
+  CHECK(stream.fills[0].qty == fills[1].qty);
+  CHECK(stream.fills[0].price == fills[1].price);
+  CHECK(stream.fills[0].venue_ns == fills[1].venue_ns);
+  // A page as long as the limit says more may follow.
+  REQUIRE(control::parse_binance_options_user_trades(body, 2, page, err));
+  CHECK(page.more);
+  // An empty page ends the paging.
+  REQUIRE(control::parse_binance_options_user_trades("[]", 1000, page, err));
+  CHECK(page.trades == 0);
+  CHECK(page.cursor.empty());
+  // Errors: the venue's code, a trade without its tradeId, a side that is neither.
+  CHECK_FALSE(
+      control::parse_binance_options_user_trades(R"({"code":-1003,"msg":"Too many requests"})", 1000, page, err));
+  CHECK_THAT(err.detail, Catch::Contains("venue error -1003"));
+  CHECK_FALSE(control::parse_binance_options_user_trades(
+      R"([{"id":1,"symbol":"BTC-220722-19000-C","price":"1","quantity":"1","side":"BUY","time":1}])", 1000, page, err));
+  CHECK(err.reason == ParseErrorReason::kMissingField);
+  CHECK_FALSE(control::parse_binance_options_user_trades(
+      R"([{"id":1,"tradeId":2,"symbol":"BTC-220722-19000-C","price":"1","quantity":"1","side":"HOLD","time":1}])", 1000,
+      page, err));
+  CHECK(err.reason == ParseErrorReason::kBadValue);
+  CHECK_FALSE(control::parse_binance_options_user_trades(R"([{"id":1)", 1000, page, err));
+  CHECK(err.reason == ParseErrorReason::kMalformedJson);
+}
+
 TEST_CASE("okx: REST signature, ISO timestamp and a fills answer read as an orders push", "[protocol][history]") {
   CHECK(control::okx_iso_timestamp(1607418537715) == "2020-12-08T09:08:57.715Z");
   CHECK(control::okx_iso_timestamp(1700000000005) == "2023-11-14T22:13:20.005Z");
