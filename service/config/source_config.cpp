@@ -67,6 +67,11 @@ void read_venue(ConfigSection& s, SourceConfig* c) {
     s.error("url", "is required for kind = \"venue\"");
   else if (!url_scheme_ok(c->url, false))
     s.error("url", "must start with ws:// or wss://");
+  std::string market;
+  s.choice("market", &market, {"usdm", "options"});
+  if (s.has("market") && c->venue != Venue::kBinance)
+    s.error("market", "only Binance sources choose a market (usdm or options)");
+  if (market == "options") c->binance_market = control::BinanceMarket::kOptions;
   s.string("rest_url", &c->rest_url, false);
   if (c->venue == Venue::kBinance && !s.has("rest_url"))
     s.error("rest_url", "Binance needs the REST base for its listenKey");
@@ -79,6 +84,8 @@ void read_venue(ConfigSection& s, SourceConfig* c) {
   s.duration_ns("gap_fill_lookback", &c->gap_fill_lookback_ns, 0, 3600 * kSecond);
   s.strings("history_currencies", &c->history_currencies);
   s.strings("history_symbols", &c->history_symbols);
+  if (!c->history_symbols.empty() && c->binance_market == control::BinanceMarket::kOptions)
+    s.error("history_symbols", "Binance options fetch every symbol's trades at once: leave it out");
   s.duration_ns("connect_timeout", &c->connect_timeout_ns, 10 * kMs, 600 * kSecond);
   s.duration_ns("handshake_timeout", &c->handshake_timeout_ns, 10 * kMs, 600 * kSecond);
   s.duration_ns("idle_timeout", &c->idle_timeout_ns, 100 * kMs, 3600 * kSecond);

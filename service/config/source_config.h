@@ -9,6 +9,7 @@
 
 #include "core/event_time_guard.h"
 #include "core/types.h"
+#include "protocol/venues/binance/control.h"
 #include "service/config/credentials.h"
 #include "service/net/backoff.h"
 
@@ -38,6 +39,8 @@ struct SourceConfig {
   Venue venue = Venue::kNative;
   std::string url;       //!< ws:// or wss:// endpoint (Binance: the stream base, ".../ws")
   std::string rest_url;  //!< REST base: Binance's listenKey ("https://fapi.binance.com"), every venue's gap-fill
+  //! Binance: which market's user-data stream, listenKey and trade history (USDⓈ-M or options).
+  control::BinanceMarket binance_market = control::BinanceMarket::kUsdM;
   std::vector<SourceAccount> accounts;
   std::vector<std::string> coins;  //!< Hyperliquid: public `trades` channels to follow as well
   //! Gap-fill (service/ingest/venue_history.h): after a restart and every reconnect, fetch the
@@ -45,7 +48,7 @@ struct SourceConfig {
   bool gap_fill = true;
   std::int64_t gap_fill_lookback_ns = 5'000'000'000;  //!< re-read this much before the last seen trade
   std::vector<std::string> history_currencies = {"BTC", "ETH", "USDC", "USDT"};  //!< Deribit: per currency
-  std::vector<std::string> history_symbols;  //!< Binance: userTrades takes one symbol per call
+  std::vector<std::string> history_symbols;  //!< Binance USDⓈ-M: userTrades takes one symbol per call
   std::int64_t connect_timeout_ns = 10'000'000'000;
   std::int64_t handshake_timeout_ns = 10'000'000'000;   //!< TLS + websocket handshake
   std::int64_t idle_timeout_ns = 60'000'000'000;        //!< no traffic at all: websocket ping, then drop

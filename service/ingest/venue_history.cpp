@@ -83,7 +83,11 @@ void VenueHistory::begin(std::int64_t since_ms) {
       for (std::string_view c : kBybitCategories) add(std::string(c));
       break;
     case Venue::kBinance:
-      for (const auto& s : options_.symbols) add(s);
+      if (binance_options()) {
+        add("");
+      } else {
+        for (const auto& s : options_.symbols) add(s);
+      }
       break;
     case Venue::kOkx:
     case Venue::kHyperliquid: add(""); break;
@@ -120,6 +124,12 @@ void VenueHistory::call() {
                                      control::kOkxFillsMaxLimit, now);
       break;
     case Venue::kBinance:
+      if (binance_options()) {
+        c = control::binance_options_user_trades_request(key, secret, t.since_ms,
+                                                         t.cursor.empty() ? -1 : std::stoll(t.cursor),
+                                                         control::kBinanceUserTradesMaxLimit, now);
+        break;
+      }
       c = control::binance_user_trades_request(key, secret, t.group, t.since_ms,
                                                t.cursor.empty() ? -1 : std::stoll(t.cursor),
                                                control::kBinanceUserTradesMaxLimit, now);
@@ -180,7 +190,9 @@ void VenueHistory::on_answer(absl::StatusOr<HttpResponse> r) {
       case Venue::kDeribit: ok = control::parse_deribit_user_trades(r->body, page, err); break;
       case Venue::kOkx: ok = control::parse_okx_fills(r->body, control::kOkxFillsMaxLimit, page, err); break;
       case Venue::kBinance:
-        ok = control::parse_binance_user_trades(r->body, control::kBinanceUserTradesMaxLimit, page, err);
+        ok = binance_options()
+                 ? control::parse_binance_options_user_trades(r->body, control::kBinanceUserTradesMaxLimit, page, err)
+                 : control::parse_binance_user_trades(r->body, control::kBinanceUserTradesMaxLimit, page, err);
         break;
       case Venue::kBybit: ok = control::parse_bybit_execution_list(r->body, page, err); break;
       case Venue::kHyperliquid:

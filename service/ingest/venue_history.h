@@ -7,7 +7,8 @@
 //
 //   Deribit      private/get_user_trades_by_currency_and_time over HTTP, per currency, by time
 //   OKX          /api/v5/trade/fills, newest first, `after` = the oldest billId of the last page
-//   Binance      /fapi/v1/userTrades, per configured symbol, startTime then fromId
+//   Binance      USDⓈ-M /fapi/v1/userTrades, per configured symbol, startTime then fromId;
+//                options /eapi/v1/userTrades, every symbol at once, startTime then fromId
 //   Bybit        /v5/execution/list, per category, in windows of 7 days, nextPageCursor
 //   Hyperliquid  /info userFillsByTime, by time (unsigned)
 //
@@ -28,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/types.h"
+#include "protocol/venues/binance/control.h"
 #include "service/ingest/venue_control.h"
 #include "service/net/backoff.h"
 
@@ -65,8 +67,9 @@ class VenueHistory {
     std::string ca_file;
     BackoffConfig backoff;
     std::vector<std::string> currencies;  //!< Deribit
-    std::vector<std::string> symbols;     //!< Binance
-    std::string source;                   //!< for log lines
+    std::vector<std::string> symbols;     //!< Binance USDⓈ-M
+    control::BinanceMarket binance_market = control::BinanceMarket::kUsdM;
+    std::string source;  //!< for log lines
   };
   using Post = std::function<void(std::function<void()>)>;
   //! One stream message of a page; called on the strand.
@@ -94,6 +97,7 @@ class VenueHistory {
   void on_answer(absl::StatusOr<HttpResponse> r);
   void retry();
   void done();
+  bool binance_options() const { return options_.binance_market == control::BinanceMarket::kOptions; }
 
   boost::asio::io_context& ioc_;
   Options options_;

@@ -114,6 +114,7 @@ VenueSession::VenueSession(boost::asio::io_context& ioc, const SourceConfig& con
   if (config.venue == Venue::kBinance) {
     BinanceListenKey::Options lk;
     lk.rest_url = config.rest_url;
+    lk.path = control::binance_listen_key_request(config.binance_market, control::ListenKeyOp::kCreate, "").path;
     lk.timeout_ns = config.connect_timeout_ns + config.handshake_timeout_ns;
     lk.tls_verify = config.tls_verify;
     lk.ca_file = config.ca_file;
@@ -131,6 +132,7 @@ VenueSession::VenueSession(boost::asio::io_context& ioc, const SourceConfig& con
     h.backoff = config.backoff;
     h.currencies = config.history_currencies;
     h.symbols = config.history_symbols;
+    h.binance_market = config.binance_market;
     h.source = config.name;
     history_ = std::make_unique<VenueHistory>(
         ioc, std::move(h), credentials, [this](std::function<void()> fn) { client_.post(std::move(fn)); },

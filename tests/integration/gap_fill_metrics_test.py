@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""A venue source's gap-fill, seen from the outside: `segmentd run` with one Deribit source against
-fillsim-venue (the venue simulator, Deribit's wire format and REST trade history, on 127.0.0.1),
+"""A venue source's gap-fill, seen from the outside: `segmentd run` with one Deribit source, and
+then one Binance options source, against fillsim-venue (the venue simulator, the venue's wire
+format and REST trade history, on 127.0.0.1),
 whose connection is dropped after 20 messages and refused until the account's fills ran on by 20
 (fills the stream never delivers). The REST history fails every 2nd call (500, rate limit,
 truncated JSON in turn).
@@ -36,13 +37,30 @@ MAX_POLLS = 1800
 
 class GapFillMetricsTest(unittest.TestCase):
     def test_gap_fill_recovers_missed_fills_and_counts_itself(self):
+        self.run_venue(["--venue", "deribit", "--batch", "4"], lambda port: f"""
+venue = "deribit"
+url = "ws://127.0.0.1:{port}/ws/api/v2"
+rest_url = "http://127.0.0.1:{port}"
+""")
+
+    def test_binance_options_gap_fill_over_eapi(self):
+        # Binance's options market: listenKey from /eapi/v1/listenKey, the stream at
+        # /eoptions/ws/<listenKey>, the gap-fill from /eapi/v1/userTrades (every symbol at once).
+        self.run_venue(["--venue", "binance", "--market", "options"], lambda port: f"""
+venue = "binance"
+market = "options"
+url = "ws://127.0.0.1:{port}/eoptions/ws"
+rest_url = "http://127.0.0.1:{port}"
+""")
+
+    def run_venue(self, venue_args, source_toml):
         with tempfile.TemporaryDirectory() as work:
             venue_port, admin_port = free_port(), free_port()
             venue_log = open(os.path.join(work, "venue.log"), "w")
             venue = subprocess.Popen(
-                [os.path.abspath(ARGS.fillsim_venue), "--venue", "deribit", "--listen", f"127.0.0.1:{venue_port}",
-                 "--account", "acct-a:key-a:secret-a", "--fills", str(FILLS), "--batch", "4", "--rate", "100",
-                 "--drop-after", "20", "--away-fills", "20", "--rest-error-every", "2"],
+                [os.path.abspath(ARGS.fillsim_venue)] + venue_args +
+                ["--listen", f"127.0.0.1:{venue_port}", "--account", "acct-a:key-a:secret-a", "--fills", str(FILLS),
+                 "--rate", "100", "--drop-after", "20", "--away-fills", "20", "--rest-error-every", "2"],
                 stdout=venue_log, stderr=subprocess.STDOUT)
             seg = None
             seg_log_path = os.path.join(work, "segmentd.log")
@@ -69,10 +87,8 @@ enabled = false
 summary_interval = 0
 [[sources]]
 kind = "venue"
-name = "deribit-a"
-venue = "deribit"
-url = "ws://127.0.0.1:{venue_port}/ws/api/v2"
-rest_url = "http://127.0.0.1:{venue_port}"
+name = "venue-a"
+{source_toml(venue_port)}
 heartbeat_interval = "10s"
 backoff_initial = "50ms"
 backoff_max = "200ms"

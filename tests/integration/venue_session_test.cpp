@@ -43,9 +43,12 @@ std::string account_name(Venue v, std::size_t i) {
   return str_cat("sub", i);
 }
 
-fillsim::VenueServerOptions server_options(Venue venue) {
+using control::BinanceMarket;
+
+fillsim::VenueServerOptions server_options(Venue venue, BinanceMarket market = BinanceMarket::kUsdM) {
   fillsim::VenueServerOptions o;
   o.venue = venue;
+  o.binance_market = market;
   o.tls_cert_file = test_certificate().cert;
   o.tls_key_file = test_certificate().key;
   for (std::size_t i = 0; i < kAccounts; ++i) {
@@ -78,9 +81,13 @@ SourceConfig client_config(Venue venue, const fillsim::VenueServer& venue_server
   c.name = str_cat("test-", to_string(venue));
   c.kind = SourceKind::kVenue;
   c.venue = venue;
-  c.url = str_cat("wss://127.0.0.1:", port, venue == Venue::kBinance ? "/ws" : "/ws/api/v2");
+  const bool binance_options = server.binance_market == BinanceMarket::kOptions;
+  c.url = str_cat("wss://127.0.0.1:", port,
+                  venue == Venue::kBinance ? (binance_options ? "/eoptions/ws" : "/ws") : "/ws/api/v2");
   c.rest_url = str_cat("https://127.0.0.1:", port);  // listenKey and the gap-fill's history
-  if (venue == Venue::kBinance) c.history_symbols = venue_server.symbols();
+  c.binance_market = server.binance_market;
+  // USDⓈ-M's history is per symbol; options' covers every symbol at once.
+  if (venue == Venue::kBinance && !binance_options) c.history_symbols = venue_server.symbols();
   c.ca_file = test_certificate().cert;
   c.connect_timeout_ns = 5'000'000'000;
   c.handshake_timeout_ns = 5'000'000'000;
@@ -153,9 +160,9 @@ std::uint64_t gap_fill_errors(const GapFillStats& g) {
   return GapFillStats::get(g.http_errors) + GapFillStats::get(g.rate_limited) + GapFillStats::get(g.bad_responses);
 }
 
-void run_end_to_end(Venue venue) {
+void run_end_to_end(Venue venue, BinanceMarket market = BinanceMarket::kUsdM) {
   REQUIRE(test_certificate().ok);
-  auto options = server_options(venue);
+  auto options = server_options(venue, market);
   options.faults.drop_after = 6;  // one forced disconnect mid-stream...
   options.faults.max_drops = 1;
   options.faults.away_fills = 12;       // ...that lasts 12 of the account's fills (more than Hyperliquid's snapshot)
@@ -236,6 +243,8 @@ void run_end_to_end(Venue venue) {
   for (const Fill& f : fills) {
     const std::string name(accounts.name(f.account));
     CHECK((name == account_name(venue, 0) || name == account_name(venue, 1)));
+    // Binance's options stream carries options only (its own event shape, "o" an array).
+    if (market == BinanceMarket::kOptions) CHECK(f.kind == InstrumentKind::kOption);
   }
   // Bad frames: counted by reason, skipped, and the connection stayed up through them.
   CHECK(server.stats().bad_frames.load() >= 2);
@@ -286,6 +295,9 @@ TEST_CASE("deribit session end to end over TLS", "[integration][venue][tsan]") {
 TEST_CASE("okx session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kOkx); }
 TEST_CASE("bybit session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kBybit); }
 TEST_CASE("binance session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kBinance); }
+TEST_CASE("binance options session end to end over TLS", "[integration][venue]") {
+  run_end_to_end(Venue::kBinance, BinanceMarket::kOptions);
+}
 TEST_CASE("hyperliquid session end to end over TLS", "[integration][venue]") { run_end_to_end(Venue::kHyperliquid); }
 
 // --- Restart: save_position → restore_position → start ------------------------------------------
@@ -296,9 +308,9 @@ TEST_CASE("hyperliquid session end to end over TLS", "[integration][venue]") { r
 
 namespace {
 
-void run_restart(Venue venue) {
+void run_restart(Venue venue, BinanceMarket market = BinanceMarket::kUsdM) {
   REQUIRE(test_certificate().ok);
-  auto options = server_options(venue);
+  auto options = server_options(venue, market);
   options.fills_per_account = 150;
   options.messages_per_second = 25;  // 75 fills/s per account: the stream outlives the first source
   fillsim::VenueServer server(options);
@@ -374,6 +386,9 @@ TEST_CASE("bybit restart gap-fills from the saved position", "[integration][venu
 }
 TEST_CASE("binance restart gap-fills from the saved position", "[integration][venue][restart]") {
   run_restart(Venue::kBinance);
+}
+TEST_CASE("binance options restart gap-fills from the saved position", "[integration][venue][restart]") {
+  run_restart(Venue::kBinance, BinanceMarket::kOptions);
 }
 TEST_CASE("hyperliquid restart gap-fills from the saved position", "[integration][venue][restart]") {
   run_restart(Venue::kHyperliquid);

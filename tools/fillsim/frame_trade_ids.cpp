@@ -58,8 +58,21 @@ bool frame_dedup_keys(segmentd::Venue venue, std::string_view frame, std::vector
       return true;
     case segmentd::Venue::kBinance: {
       dom::object o;
-      if (root["o"].get(o)) return false;
-      return key_of(o, "binance", {"s", "t"}, keys);
+      if (!root["o"].get(o)) return key_of(o, "binance", {"s", "t"}, keys);
+      // Options: "o" is an array of orders; each trade of an order in its "fi".
+      dom::array orders, trades;
+      if (root["o"].get(orders)) return false;
+      for (dom::element order : orders) {
+        std::string_view symbol;
+        if (order["s"].get(symbol) || order["fi"].get(trades)) return false;
+        for (dom::element t : trades) {
+          std::string id;
+          dom::element e;
+          if (t["t"].get(e) || !id_text(e, id)) return false;
+          keys.push_back(std::string("binance:").append(symbol).append(":").append(id));
+        }
+      }
+      return true;
     }
     case segmentd::Venue::kBybit:
       if (root["data"].get(data)) return false;

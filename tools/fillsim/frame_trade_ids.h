@@ -2,7 +2,8 @@
 // The trade ids a client must end up with, read back from the fill frames this server sends, by
 // a path of its own: a plain simdjson DOM walk to each venue's raw trade id fields, joined into
 // the project's dedup key (tests/fixtures/exchanges/README.md):
-//   deribit:<trade_id>   okx:<instId>:<tradeId>   binance:<o.s>:<o.t>   bybit:<execId>
+//   deribit:<trade_id>   okx:<instId>:<tradeId>   binance:<o.s>:<o.t> (options: <o[].s>:<o[].fi[].t>)
+//   bybit:<execId>
 //   hyperliquid:<tid>:<data.user>
 // and hashed with core/fill.h's stable_hash (0 is written as 1: 0 means "no trade id" in a Fill).
 // Never the venue adapters: expected ids that came from the decoder under test would agree with

@@ -164,8 +164,52 @@ void okx_order(std::string& m, const VenueFill& vf) {
 
 // --- Binance ---------------------------------------------------------------------------------
 
+//! An option's premium in USDT (the simulator's is in the coin) and its quantity in the coin
+//! (0.01 steps, Binance's smallest BTC option size).
+double binance_option_price(const segmentd::Fill& f) {
+  const double p = round_to(f.price * f.underlying_price, 0.1);
+  return p > 0 ? p : 0.1;
+}
+double binance_option_qty(const segmentd::Fill& f) {
+  const double q = round_to(f.qty, 0.01);
+  return q > 0 ? q : 0.01;
+}
+
+//! Binance options' user-data event: "o" is an array of orders; each order's "q" is signed by
+//! its side, and its trades are in "fi" (tradeId a string, liquidity MAKER/TAKER).
+std::string binance_options_order(const VenueFill& vf) {
+  const segmentd::Fill& f = vf.fill;
+  const double qty = binance_option_qty(f);
+  const double price = binance_option_price(f);
+  std::string m =
+      str_cat(R"({"e":"ORDER_TRADE_UPDATE","E":)", ms(f) + 1, R"(,"o":[{"T":)", ms(f), R"(,"t":)", ms(f), R"(,"s":)");
+  segmentd::json::append_string(m, venue_symbol(Venue::kBinance, vf));
+  m += str_cat(R"(,"c":"sim)", vf.seq, R"(","oid":")", 4'611'869'636'869'000'000ULL + vf.seq, R"(","p":)");
+  dec(m, price);
+  m += R"(,"q":)";
+  dec(m, f.side == Side::kBuy ? qty : -qty);
+  m += R"(,"stp":0,"r":false,"po":true,"S":"FILLED","e":)";
+  dec(m, qty);
+  m += R"(,"ec":)";
+  dec(m, round_to(price * qty, 1e-8));
+  m += R"(,"f":)";
+  const double fee = round_to(std::isnan(f.fee_usd) ? 0.0 : f.fee_usd, 1e-8);
+  dec(m, fee);
+  m += R"(,"tif":"GTC","oty":"LIMIT","fi":[{"t":)";
+  segmentd::json::append_string(m, vf.trade_id);
+  m += R"(,"p":)";
+  dec(m, price);
+  m += R"(,"q":)";
+  dec(m, qty);
+  m += str_cat(R"(,"T":)", ms(f), R"(,"m":")", f.liquidity == Liquidity::kMaker ? "MAKER" : "TAKER", R"(","f":)");
+  dec(m, fee);
+  m += "}]}]}";
+  return m;
+}
+
 std::string binance_order(const VenueFill& vf) {
   const segmentd::Fill& f = vf.fill;
+  if (f.kind == InstrumentKind::kOption) return binance_options_order(vf);
   std::string m = str_cat(R"({"e":"ORDER_TRADE_UPDATE","E":)", ms(f) + 1, R"(,"T":)", ms(f), R"(,"o":{"s":)");
   segmentd::json::append_string(m, venue_symbol(Venue::kBinance, vf));
   const double qty = round_to(f.qty, 0.001) > 0 ? round_to(f.qty, 0.001) : 0.001;
@@ -258,11 +302,20 @@ void hyperliquid_fill(std::string& m, const VenueFill& vf) {
 
 }  // namespace
 
-bool venue_supports(Venue venue, const segmentd::Fill& f) {
+std::int64_t binance_options_history_id(std::string_view trade_id) {
+  std::int64_t n = 0;
+  for (char c : trade_id)
+    if (c >= '0' && c <= '9') n = n * 10 + (c - '0');
+  return kBinanceOptionsIdBase + n;
+}
+
+bool venue_supports(Venue venue, const segmentd::Fill& f, segmentd::control::BinanceMarket binance_market) {
   switch (venue) {
     case Venue::kDeribit: return true;
     case Venue::kOkx: return true;
-    case Venue::kBinance: return f.kind == InstrumentKind::kPerpetual || f.kind == InstrumentKind::kFuture;
+    case Venue::kBinance:
+      if (binance_market == segmentd::control::BinanceMarket::kOptions) return f.kind == InstrumentKind::kOption;
+      return f.kind == InstrumentKind::kPerpetual || f.kind == InstrumentKind::kFuture;
     case Venue::kBybit: return f.kind == InstrumentKind::kPerpetual || f.kind == InstrumentKind::kOption;
     case Venue::kHyperliquid: return f.kind == InstrumentKind::kPerpetual;
     case Venue::kNative: return true;
@@ -282,6 +335,8 @@ std::string venue_symbol(Venue venue, const VenueFill& vf) {
       if (f.kind == InstrumentKind::kFuture) return str_cat(base, "-USD-", yymmdd(f.expiry_ns));
       return str_cat(base, "-USD-", yymmdd(f.expiry_ns), "-", strike_text(f.strike), "-", cp);
     case Venue::kBinance:
+      if (f.kind == InstrumentKind::kOption)
+        return str_cat(base, "-", yymmdd(f.expiry_ns), "-", strike_text(f.strike), "-", cp);
       if (f.kind == InstrumentKind::kFuture) return str_cat(base, "USDT_", yymmdd(f.expiry_ns));
       return base + "USDT";
     case Venue::kBybit:
@@ -407,6 +462,27 @@ std::string encode_history_record(Venue venue, const VenueFill& vf, std::string_
       return m;
     }
     case Venue::kBinance: {
+      if (vf.fill.kind == InstrumentKind::kOption) {
+        // A trade of GET /eapi/v1/userTrades: `id` unique across symbols, `tradeId` the
+        // stream's fi[].t (a number here), quantity unsigned.
+        const segmentd::Fill& f = vf.fill;
+        m = str_cat(R"({"id":)", binance_options_history_id(vf.trade_id), R"(,"tradeId":)", vf.trade_id,
+                    R"(,"orderId":)", 4'611'869'636'869'000'000ULL + vf.seq, R"(,"symbol":)");
+        segmentd::json::append_string(m, venue_symbol(Venue::kBinance, vf));
+        m += R"(,"price":)";
+        dec(m, binance_option_price(f));
+        m += R"(,"quantity":)";
+        dec(m, binance_option_qty(f));
+        m += R"(,"fee":)";
+        dec(m, round_to(std::isnan(f.fee_usd) ? 0.0 : f.fee_usd, 1e-8));
+        m += str_cat(R"(,"realizedProfit":"0.00000000","side":")", f.side == Side::kBuy ? "BUY" : "SELL",
+                     R"(","type":"LIMIT","volatility":)");
+        dec(m, std::isnan(f.iv) ? 0.0 : f.iv);
+        m += str_cat(R"(,"liquidity":")", f.liquidity == Liquidity::kMaker ? "MAKER" : "TAKER",
+                     R"(","quoteAsset":"USDT","time":)", ms(f), R"(,"priceScale":1,"quantityScale":2,"optionSide":")",
+                     f.option_type == OptionType::kPut ? "PUT" : "CALL", "\"}");
+        return m;
+      }
       const std::string event = binance_order(vf);
       simdjson::dom::parser parser;
       simdjson::dom::object o = parser.parse(event)["o"].get_object().value();
@@ -445,8 +521,10 @@ std::string encode_bad_message(Venue venue, int kind, const VenueFill& sample) {
     case 1: {
       // The same message with the trade's price turned into an object: a wrong type.
       std::string bad = good;
-      for (std::string_view key : {"\"price\":", "\"fillPx\":", "\"L\":", "\"execPrice\":", "\"px\":"}) {
-        const std::size_t at = bad.find(key);
+      // Binance options: the trade's price, inside "fi" (the order's own "p" comes before it).
+      const std::size_t trades = bad.find("\"fi\":[");
+      for (std::string_view key : {"\"price\":", "\"fillPx\":", "\"L\":", "\"execPrice\":", "\"px\":", "\"p\":"}) {
+        const std::size_t at = bad.find(key, key == "\"p\":" && trades != std::string::npos ? trades : 0);
         if (at == std::string::npos) continue;
         const std::size_t start = at + key.size();
         std::size_t end = start;

@@ -6,7 +6,10 @@
 //                premium in the coin, `iv` in percent
 //   OKX          `orders` channel pushes; fillSz in contracts (BTC-USDT-SWAP 0.01 BTC, BTC-USD-
 //                YYMMDD 100 USD, options 0.01 BTC), fillFee negative = charged, fillPxVol fraction
-//   Binance      USDⓈ-M ORDER_TRADE_UPDATE with x = "TRADE" (perpetuals and dated futures)
+//   Binance      USDⓈ-M ORDER_TRADE_UPDATE with x = "TRADE" (perpetuals and dated futures);
+//                options ORDER_TRADE_UPDATE ("o" an array of orders, trades in "fi", premium in
+//                USDT, quantity in the coin) for options, which only a server on the options
+//                market deals (venue_supports)
 //   Bybit        v5 `execution` topic, execType "Trade" (linear perps, USDC options)
 //   Hyperliquid  `userFills` (perpetuals), isSnapshot on the first push after a subscribe
 // A venue that does not list an instrument kind is not sent fills of that kind (venue_supports).
@@ -19,6 +22,7 @@
 #include <string_view>
 
 #include "core/fill.h"
+#include "protocol/venues/binance/control.h"
 
 namespace fillsim {
 
@@ -31,7 +35,10 @@ struct VenueFill {
   std::uint64_t seq = 0;  //!< position in the account's stream (order id, trade_seq)
 };
 
-bool venue_supports(segmentd::Venue venue, const segmentd::Fill& fill);
+//! Whether the venue lists the fill's instrument; Binance per market (USDⓈ-M: perpetuals and
+//! dated futures; options: options).
+bool venue_supports(segmentd::Venue venue, const segmentd::Fill& fill,
+                    segmentd::control::BinanceMarket binance_market = segmentd::control::BinanceMarket::kUsdM);
 
 //! The venue's symbol for a simulated instrument ("BTC-PERPETUAL" → "BTC-USDT-SWAP" on OKX).
 std::string venue_symbol(segmentd::Venue venue, const VenueFill& f);
@@ -46,11 +53,16 @@ std::string encode_fill_message(segmentd::Venue venue, std::span<const VenueFill
 //! endpoints of venue_server.cpp):
 //!   Deribit      a trade of private/get_user_trades_by_currency_and_time (as user.trades has it)
 //!   OKX          a fill of GET /api/v5/trade/fills (fee/feeCcy are the fill's; billId, ts)
-//!   Binance      a trade of GET /fapi/v1/userTrades
+//!   Binance      a trade of GET /fapi/v1/userTrades; of an option, of GET /eapi/v1/userTrades
 //!   Bybit        an execution of GET /v5/execution/list (no `category`: the result carries it)
 //!   Hyperliquid  a fill of userFillsByTime (as userFills has it)
 //! `bill_id`: OKX's billId of this fill.
 std::string encode_history_record(segmentd::Venue venue, const VenueFill& f, std::string_view bill_id = {});
+
+//! Binance options: a trade's `id` in GET /eapi/v1/userTrades (what fromId pages by), unique
+//! across symbols, for the trade whose tradeId is `trade_id` (decimal).
+inline constexpr std::int64_t kBinanceOptionsIdBase = 4'611'875'134'000'000'000LL;
+std::int64_t binance_options_history_id(std::string_view trade_id);
 
 //! The currency a Deribit history query names for `f` ("BTC"), Bybit's category ("linear",
 //! "option"), or the venue symbol elsewhere.

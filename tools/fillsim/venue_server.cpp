@@ -221,13 +221,13 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   void on_rest(const http::request<http::string_body>& req) {
     std::string_view target(req.target().data(), req.target().size());
     const std::string_view path = target.substr(0, target.find('?'));
-    const bool history = (opt().venue == Venue::kBinance && path == segmentd::control::kBinanceUserTradesPath) ||
+    const bool history = (opt().venue == Venue::kBinance && path == binance_history_path()) ||
                          (opt().venue == Venue::kDeribit && path == segmentd::control::kDeribitUserTradesPath) ||
                          (opt().venue == Venue::kOkx && path == segmentd::control::kOkxFillsPath) ||
                          (opt().venue == Venue::kBybit && path == segmentd::control::kBybitExecutionListPath) ||
                          (opt().venue == Venue::kHyperliquid && path == segmentd::control::kHyperliquidInfoPath);
     if (history) return on_history(req, target);
-    if (opt().venue != Venue::kBinance || target.substr(0, 18) != "/fapi/v1/listenKey")
+    if (opt().venue != Venue::kBinance || path != binance_listen_key_path())
       return respond(req, http::status::not_found, R"({"code":-1,"msg":"not found"})", false);
     auto key_it = req.find("X-MBX-APIKEY");
     std::string_view api_key =
@@ -264,6 +264,17 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       return respond(req, http::status::ok, str_cat(R"({"listenKey":")", lk.key, "\"}"), false);
     }
     return respond(req, http::status::method_not_allowed, R"({"code":-1,"msg":"method"})", false);
+  }
+
+  bool binance_options() const { return opt().binance_market == segmentd::control::BinanceMarket::kOptions; }
+  std::string_view binance_history_path() const {
+    return binance_options() ? segmentd::control::kBinanceOptionsUserTradesPath
+                             : segmentd::control::kBinanceUserTradesPath;
+  }
+  std::string binance_listen_key_path() const {
+    return segmentd::control::binance_listen_key_request(opt().binance_market, segmentd::control::ListenKeyOp::kCreate,
+                                                         "")
+        .path;
   }
 
   // --- REST: trade history (the gap-fill) ----------------------------------------------------
@@ -518,6 +529,30 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
         break;
       }
       case Venue::kBinance: {
+        if (binance_options()) {
+          // Oldest first; every symbol, or the one named; from fromId (the `id`), else from
+          // startTime, else the most recent ones; limit default 100, at most 1000.
+          const std::string symbol = q.contains("symbol") ? q.at("symbol") : "";
+          const std::int64_t from_id = int_param(q, "fromId", -1);
+          const std::int64_t start = int_param(q, "startTime", -1);
+          const std::int64_t end = int_param(q, "endTime", now);
+          const std::size_t limit = page_limit(c::kBinanceUserTradesMaxLimit, int_param(q, "limit", 100));
+          std::vector<std::size_t> picked;
+          for (std::size_t i = 0; i < happened; ++i) {
+            if (!symbol.empty() && history_group(opt().venue, stream[i]) != symbol) continue;
+            if (from_id >= 0 ? binance_options_history_id(stream[i].trade_id) < from_id
+                             : (time_of(i) > end || (start >= 0 && time_of(i) < start)))
+              continue;
+            picked.push_back(i);
+          }
+          // Neither fromId nor startTime: the most recent ones.
+          std::size_t first = 0;
+          if (from_id < 0 && start < 0 && picked.size() > limit) first = picked.size() - limit;
+          body = "[";
+          for (std::size_t k = first; k < picked.size() && records < limit; ++k) add(picked[k]);
+          body += "]";
+          break;
+        }
         // Oldest first, one symbol, from startTime (≤ 7 days on) or from fromId, limit ≤ 1000.
         const std::string symbol = q.contains("symbol") ? q.at("symbol") : "";
         if (symbol.empty())
@@ -881,7 +916,7 @@ absl::Status VenueServer::start() {
   segmentd::DecodeOutcome outcome;
   segmentd::ParseError err;
   while (filled < n && sim.next(&f) && ++guard < 100'000'000) {
-    if (!venue_supports(options_.venue, f.fill)) continue;
+    if (!venue_supports(options_.venue, f.fill, options_.binance_market)) continue;
     std::size_t a = next++ % n;
     for (std::size_t k = 0; k < n && sh->streams[a].size() >= options_.fills_per_account; ++k) a = (a + 1) % n;
     auto& stream = sh->streams[a];

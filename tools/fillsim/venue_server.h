@@ -19,7 +19,7 @@
 // happened so far; the server keeps them all:
 //   Deribit      GET  /api/v2/private/get_user_trades_by_currency_and_time   (deri-hmac-sha256)
 //   OKX          GET  /api/v5/trade/fills                                    (OK-ACCESS-*)
-//   Binance      GET  /fapi/v1/userTrades                                    (signature + X-MBX-APIKEY)
+//   Binance      GET  /fapi/v1/userTrades, options GET /eapi/v1/userTrades   (signature + X-MBX-APIKEY)
 //   Bybit        GET  /v5/execution/list                                     (X-BAPI-*)
 //   Hyperliquid  POST /info {"type":"userFillsByTime"}                       (unsigned)
 // Each account may make `history_requests_per_second` calls (a token bucket of as many); more
@@ -36,6 +36,7 @@
 
 #include "absl/status/status.h"
 #include "core/types.h"
+#include "protocol/venues/binance/control.h"
 #include "sim/sim_config.h"
 #include "tools/fillsim/venue_control_server.h"
 
@@ -59,6 +60,9 @@ struct VenueFaults {
 
 struct VenueServerOptions {
   segmentd::Venue venue = segmentd::Venue::kDeribit;
+  //! Binance: the market served. USDⓈ-M: perpetuals and futures, /fapi/v1/listenKey and
+  //! /fapi/v1/userTrades. Options: options only, /eapi/v1/listenKey and /eapi/v1/userTrades.
+  segmentd::control::BinanceMarket binance_market = segmentd::control::BinanceMarket::kUsdM;
   std::string listen = "127.0.0.1:0";
   std::string tls_cert_file;  //!< both set: wss:// and https://
   std::string tls_key_file;

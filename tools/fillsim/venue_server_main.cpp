@@ -21,11 +21,12 @@ void on_signal(int) { g_stop.store(true); }
 
 int main(int argc, char** argv) {
   fillsim::VenueServerOptions o;
-  std::string venue;
+  std::string venue, market;
   std::vector<std::string> accounts;
   po::options_description desc("fillsim-venue options");
   desc.add_options()("help,h", "this help")("venue", po::value(&venue)->required(),
                                             "deribit | okx | bybit | binance | hyperliquid")(
+      "market", po::value(&market)->default_value("usdm"), "Binance: usdm | options")(
       "listen", po::value(&o.listen)->default_value("127.0.0.1:8443"), "host:port (127.0.0.1 unless you mean it)")(
       "cert", po::value(&o.tls_cert_file), "TLS certificate chain (PEM); with --key serves wss://")(
       "key", po::value(&o.tls_key_file), "TLS private key (PEM)")(
@@ -72,6 +73,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.venue = *v;
+  if (market == "options") {
+    o.binance_market = segmentd::control::BinanceMarket::kOptions;
+  } else if (market != "usdm") {
+    std::cerr << "fillsim-venue: --market is usdm or options\n";
+    return 2;
+  }
+  if (market != "usdm" && o.venue != segmentd::Venue::kBinance) {
+    std::cerr << "fillsim-venue: --market is for --venue binance\n";
+    return 2;
+  }
   for (const std::string& a : accounts) {
     fillsim::ServerAccount acc;
     std::vector<std::string> parts;

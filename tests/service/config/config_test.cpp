@@ -162,6 +162,32 @@ TEST_CASE("config: every referenced file is opened and every address parsed at v
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("config: a Binance source names its market: usdm or options", "[config]") {
+  const std::string source =
+      "[[sources]]\nvenue = \"binance\"\nurl = \"wss://nbstream.binance.com/eoptions/ws\"\n"
+      "rest_url = \"https://eapi.binance.com\"\n";
+  const std::string account = "[[sources.accounts]]\nname = \"a\"\nkey_env = \"K\"\nsecret_env = \"S\"\n";
+  auto usdm = load_config_text(source + account, "b.toml");
+  REQUIRE(usdm.ok());
+  CHECK(usdm->sources[0].binance_market == control::BinanceMarket::kUsdM);  // the default
+  auto options = load_config_text(source + "market = \"options\"\n" + account, "b.toml");
+  INFO(options.status().message());
+  REQUIRE(options.ok());
+  CHECK(options->sources[0].binance_market == control::BinanceMarket::kOptions);
+  auto error = [](const std::string& text) {
+    auto c = load_config_text(text, "b.toml");
+    return c.ok() ? std::string("ok") : std::string(c.status().message());
+  };
+  CHECK_THAT(error(source + "market = \"coinm\"\n" + account),
+             Catch::Contains("b.toml:5: sources[0].market: must be one of \"usdm\", \"options\", got \"coinm\""));
+  CHECK_THAT(error("[[sources]]\nvenue = \"okx\"\nurl = \"wss://x\"\nmarket = \"options\"\n[[sources.accounts]]\n"
+                   "name = \"a\"\nkey_env = \"K\"\nsecret_env = \"S\"\npassphrase_env = \"P\"\n"),
+             Catch::Contains("sources[0].market: only Binance sources choose a market"));
+  // Options' history covers every symbol at once: a symbol list would say otherwise.
+  CHECK_THAT(error(source + "market = \"options\"\nhistory_symbols = [\"BTC-261225-100000-C\"]\n" + account),
+             Catch::Contains("sources[0].history_symbols: Binance options fetch every symbol's trades at once"));
+}
+
 TEST_CASE("config: a directory given as the config file is an error", "[config]") {
   const std::string dir = scratch("as_file");
   auto c = load_config(dir);
