@@ -327,4 +327,55 @@ void load_tape(ByteReader& r, PriceTape& tape) {
   }
 }
 
+void save_segment_changes(ByteWriter& w, std::span<const SegmentChange> changes) {
+  w.u64(changes.size());
+  for (const SegmentChange& c : changes) {
+    w.i64(c.ts_ns);
+    w.i64(c.recv_ns);
+    w.u32(c.account);
+    w.u32(c.from);
+    w.u32(c.to);
+    w.f64(c.confidence);
+    w.u64(c.model_version);
+    w.u8(static_cast<std::uint8_t>(c.cause));
+    for (const ChangeReason& r : c.reasons) {
+      w.pod(r.feature);
+      w.f64(r.value);
+      w.f64(r.centroid_from);
+      w.f64(r.centroid_to);
+    }
+  }
+}
+
+std::vector<SegmentChange> load_segment_changes(ByteReader& r, std::uint64_t accounts) {
+  constexpr std::size_t kBytes = 8 + 8 + 4 * 3 + 8 + 8 + 1 + kMaxReasons * (1 + 8 * 3);
+  const std::uint64_t n = r.count(kBytes);
+  std::vector<SegmentChange> out;
+  out.reserve(n);
+  for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+    SegmentChange c;
+    c.ts_ns = r.i64();
+    c.recv_ns = r.i64();
+    c.account = r.u32();
+    c.from = r.u32();
+    c.to = r.u32();
+    c.confidence = r.f64();
+    c.model_version = r.u64();
+    const std::uint8_t cause = r.u8();
+    for (ChangeReason& reason : c.reasons) {
+      reason.feature = r.pod<std::int8_t>();
+      reason.value = r.f64();
+      reason.centroid_from = r.f64();
+      reason.centroid_to = r.f64();
+      if (reason.feature < -1 || reason.feature >= kFeatureCount) r.fail("a change reason names no feature");
+    }
+    if (cause > static_cast<std::uint8_t>(SegmentChange::Cause::kSegmentRetired)) r.fail("unknown change cause");
+    c.cause = static_cast<SegmentChange::Cause>(cause);
+    if (c.account >= accounts) r.fail("a change of an account without a name");
+    out.push_back(c);
+  }
+  if (!r.ok()) out.clear();
+  return out;
+}
+
 }  // namespace segmentd

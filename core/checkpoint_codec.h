@@ -4,6 +4,7 @@
 // ByteReader (check r.ok() / r.status() after a whole structure).
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "core/instrument_registry.h"
 #include "core/model.h"
 #include "core/price_tape.h"
+#include "core/segment_change.h"
 
 namespace segmentd {
 
@@ -40,5 +42,10 @@ void load_registry(ByteReader& r, InstrumentRegistry& registry);
 void save_tape(ByteWriter& w, const PriceTape& tape);
 //! Records them into writer row 0 of a tape with no prices yet.
 void load_tape(ByteReader& r, PriceTape& tape);
+
+//! Segment changes, oldest first, field by field (not as in memory: the struct has padding).
+void save_segment_changes(ByteWriter& w, std::span<const SegmentChange> changes);
+//! Fails the reader on an account id >= `accounts`, an unknown cause or a feature out of range.
+std::vector<SegmentChange> load_segment_changes(ByteReader& r, std::uint64_t accounts);
 
 }  // namespace segmentd

@@ -16,5 +16,7 @@ inline constexpr std::uint32_t kSectionPublisher = section_tag("PUBL");    //!< 
 inline constexpr std::uint32_t kSectionSources = section_tag("SRCS");      //!< each source's resume position
 inline constexpr std::uint32_t kSectionPipeline = section_tag("PIPE");     //!< live totals
 inline constexpr std::uint32_t kSectionReplay = section_tag("RPLY");       //!< `segmentd replay`'s driver
+inline constexpr std::uint32_t kSectionOpenBatch = section_tag("BTCH");    //!< `segmentd run`'s open mini-batch
+inline constexpr std::uint32_t kSectionChangeLog = section_tag("CHLG");    //!< the recent segment changes
 
 }  // namespace segmentd

@@ -29,8 +29,6 @@
 namespace segmentd {
 namespace {
 
-constexpr std::size_t kRecentChanges = 1 << 16;  //!< the change log kept for /v1/accounts
-
 std::int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();

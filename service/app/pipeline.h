@@ -235,6 +235,7 @@ class Pipeline {
   // The change log: exact segment sizes and each account's recent changes (a bounded ring).
   mutable std::mutex changes_mu_;
   absl::flat_hash_map<SegmentId, std::int64_t> segment_sizes_;  // guarded by changes_mu_
+  static constexpr std::size_t kRecentChanges = 1 << 16;        //!< the change log kept for /v1/accounts
   std::deque<SegmentChange> recent_;                            // guarded by changes_mu_
   std::atomic<std::uint64_t> change_count_{0};
   std::atomic<std::uint64_t> move_count_{0};

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -18,6 +19,16 @@
 
 namespace segmentd {
 namespace {
+
+//! BTCH: the clusterer's open mini-batch, u64 n × TouchedAccount as in memory, by account id.
+//! An account id >= `accounts` fails it.
+absl::StatusOr<std::vector<TouchedAccount>> read_open_batch(ByteReader& r, std::uint64_t accounts) {
+  std::vector<TouchedAccount> batch = r.pods<TouchedAccount>();
+  for (const TouchedAccount& t : batch)
+    if (t.account >= accounts) r.fail("an open-batch vector of an account without a name");
+  if (!r.ok()) return r.status();
+  return batch;
+}
 
 //! The shard sections inside SHRD: u32 count, then per shard a length-prefixed save_state.
 std::vector<std::string_view> shard_parts(ByteReader& r) {
@@ -112,6 +123,16 @@ absl::Status Pipeline::restore() {
         if (source->name() == name)
           if (absl::Status st = source->check_position(pos); !st.ok()) return st;
     if (!src.ok()) return src.status();
+    // Sections a checkpoint of an older build may lack: read only when present.
+    if (img.has(kSectionOpenBatch)) {
+      ByteReader b = img.reader(kSectionOpenBatch);
+      if (absl::Status st = read_open_batch(b, names).status(); !st.ok()) return st;
+    }
+    if (img.has(kSectionChangeLog)) {
+      ByteReader l = img.reader(kSectionChangeLog);
+      load_segment_changes(l, names);
+      if (!l.ok()) return l.status();
+    }
     return absl::OkStatus();
   };
   std::vector<CheckpointDirectory::Rejected> rejected;
@@ -155,7 +176,14 @@ absl::Status Pipeline::apply(const CheckpointImage& img) {
   ByteReader c = img.reader(kSectionClusterer);
   ClustererState cs = load_clusterer_state(c);
   if (!m.ok() || !c.ok()) return m.ok() ? c.status() : m.status();
-  clusterer_->restore(cs, model->version > 0 ? model : nullptr);
+  std::vector<TouchedAccount> open_batch;
+  if (img.has(kSectionOpenBatch)) {
+    ByteReader b = img.reader(kSectionOpenBatch);
+    auto read = read_open_batch(b, std::numeric_limits<std::uint64_t>::max());
+    if (!read.ok()) return read.status();
+    open_batch = std::move(*read);
+  }
+  clusterer_->restore(cs, model->version > 0 ? model : nullptr, open_batch);
 
   // Accounts: shard by shard when the shard count is the same, else each record to its new shard.
   ByteReader s = img.reader(kSectionShards);
@@ -198,6 +226,14 @@ absl::Status Pipeline::apply(const CheckpointImage& img) {
   // The change log's exact segment sizes, from the restored assignments.
   {
     std::lock_guard<std::mutex> lock(changes_mu_);
+    recent_.clear();
+    if (img.has(kSectionChangeLog)) {
+      ByteReader l = img.reader(kSectionChangeLog);
+      const std::vector<SegmentChange> log = load_segment_changes(l, accounts_.size());
+      if (!l.ok()) return l.status();
+      const std::size_t skip = log.size() > kRecentChanges ? log.size() - kRecentChanges : 0;
+      recent_.assign(log.begin() + static_cast<std::ptrdiff_t>(skip), log.end());
+    }
     segment_sizes_.clear();
     for (int k = 0; k < shards; ++k) {
       static_cast<AccountShard&>(shards_->handler(k)).for_each_account([this](const AccountSnapshot& snap) {
@@ -302,9 +338,10 @@ absl::StatusOr<CheckpointCapture> Pipeline::capture(CheckpointFile* file) {
   cap.cut_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   // Off the cut: the clusterer (on its thread, between batches) and the publisher (its lock).
-  auto [cstate, model] = clusterer_->request_state().get();
-  save_clusterer_state(img.add(kSectionClusterer), cstate);
-  save_model(img.add(kSectionModel), model ? *model : Model{});
+  ClustererLoopState loop = clusterer_->request_state().get();
+  save_clusterer_state(img.add(kSectionClusterer), loop.clusterer);
+  save_model(img.add(kSectionModel), loop.model ? *loop.model : Model{});
+  img.add(kSectionOpenBatch).pods(loop.open_batch);
   for (ByteWriter& b : shard_bytes) {
     ByteWriter len;
     len.u64(b.size());
@@ -319,6 +356,11 @@ absl::StatusOr<CheckpointCapture> Pipeline::capture(CheckpointFile* file) {
       w.str(name);
       w.str(pos);
     }
+  }
+  {
+    std::lock_guard<std::mutex> lock(changes_mu_);
+    const std::vector<SegmentChange> log(recent_.begin(), recent_.end());
+    save_segment_changes(img.add(kSectionChangeLog), log);
   }
   {
     ByteWriter& w = img.add(kSectionPipeline);

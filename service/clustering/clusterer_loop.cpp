@@ -36,17 +36,32 @@ void ClustererLoop::stop() {
   serve_state_requests();  // any asked meanwhile
 }
 
-void ClustererLoop::restore(const ClustererState& state, ModelPtr model) {
+void ClustererLoop::restore(const ClustererState& state, ModelPtr model, std::span<const TouchedAccount> open_batch) {
   clusterer_ = Clusterer(options_.config, state, model);
+  pending_.clear();
+  for (const TouchedAccount& t : open_batch) {
+    pending_[t.account] = t;
+    event_ns_ = std::max(event_ns_, t.as_of_ns);
+  }
   model_.store(clusterer_.model() ? clusterer_.model() : std::make_shared<const Model>());
   warmup_progress_.store(clusterer_.warmup_progress(), std::memory_order_relaxed);
 }
 
-std::future<std::pair<ClustererState, ModelPtr>> ClustererLoop::request_state() {
-  std::promise<std::pair<ClustererState, ModelPtr>> p;
+ClustererLoopState ClustererLoop::state_now() {
+  drain();  // every vector handed over so far joins the open batch
+  ClustererLoopState s{clusterer_.state(), model_.load(), {}};
+  s.open_batch.reserve(pending_.size());
+  for (const auto& [account, t] : pending_) s.open_batch.push_back(t);
+  std::sort(s.open_batch.begin(), s.open_batch.end(),
+            [](const TouchedAccount& a, const TouchedAccount& b) { return a.account < b.account; });
+  return s;
+}
+
+std::future<ClustererLoopState> ClustererLoop::request_state() {
+  std::promise<ClustererLoopState> p;
   auto f = p.get_future();
   if (!thread_.joinable()) {
-    p.set_value({clusterer_.state(), model_.load()});
+    p.set_value(state_now());
     return f;
   }
   {
@@ -59,13 +74,13 @@ std::future<std::pair<ClustererState, ModelPtr>> ClustererLoop::request_state() 
 
 void ClustererLoop::serve_state_requests() {
   if (!has_requests_.load(std::memory_order_acquire)) return;
-  std::vector<std::promise<std::pair<ClustererState, ModelPtr>>> asked;
+  std::vector<std::promise<ClustererLoopState>> asked;
   {
     std::lock_guard<std::mutex> lock(requests_mu_);
     asked.swap(requests_);
     has_requests_.store(false, std::memory_order_relaxed);
   }
-  for (auto& p : asked) p.set_value({clusterer_.state(), model_.load()});
+  for (auto& p : asked) p.set_value(state_now());
 }
 
 void ClustererLoop::offer(int shard, std::span<const TouchedAccount> touched) {

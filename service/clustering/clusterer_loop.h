@@ -30,6 +30,14 @@
 
 namespace segmentd {
 
+//! What a checkpoint takes of the loop: the clusterer, its last model, and the open mini-batch
+//! (each account's latest vector not yet in a batch, by account id).
+struct ClustererLoopState {
+  ClustererState clusterer;
+  ModelPtr model;
+  std::vector<TouchedAccount> open_batch;
+};
+
 struct ClustererLoopOptions {
   ClustererConfig config;
   int shards = 1;
@@ -47,12 +55,12 @@ class ClustererLoop {
   void start();
   void stop();  //!< closes the last batch, then joins
 
-  //! Before start(): continue from a checkpoint's clusterer state and its last published model.
-  void restore(const ClustererState& state, ModelPtr model);
-  //! The clusterer's state and model, taken on its thread between two batches (the open batch
-  //! is not included: its accounts hand their vectors over again at their next fill). Before
-  //! start() or after stop(), taken at once.
-  std::future<std::pair<ClustererState, ModelPtr>> request_state();
+  //! Before start(): continue from a checkpoint's clusterer state, its last published model and
+  //! the open mini-batch it held (closed by the usual rule once the loop runs).
+  void restore(const ClustererState& state, ModelPtr model, std::span<const TouchedAccount> open_batch = {});
+  //! The clusterer's state, model and open mini-batch (with every vector handed over so far),
+  //! taken on its thread between two batches. Before start() or after stop(), taken at once.
+  std::future<ClustererLoopState> request_state();
 
   //! Shard `shard`'s thread only.
   void offer(int shard, std::span<const TouchedAccount> touched);
@@ -86,7 +94,8 @@ class ClustererLoop {
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   std::mutex requests_mu_;
-  std::vector<std::promise<std::pair<ClustererState, ModelPtr>>> requests_;  // guarded by requests_mu_
+  ClustererLoopState state_now();
+  std::vector<std::promise<ClustererLoopState>> requests_;  // guarded by requests_mu_
   std::atomic<bool> has_requests_{false};
   alignas(kCacheLine) std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> batches_{0};

@@ -427,3 +427,60 @@ TEST_CASE("checkpoint: a layout that cannot be made in place is refused before a
   CheckpointImage big = laid_out_image(nullptr, 0, {5'000});
   CHECK(absl::IsFailedPrecondition(big.write_mapped(small.fd, small.map, small.size, small.path).status()));
 }
+
+TEST_CASE("checkpoint: the segment change log round-trips and refuses what it cannot mean", "[checkpoint]") {
+  std::vector<SegmentChange> log(3);
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    SegmentChange& c = log[i];
+    c.ts_ns = 1'700'000'000'000'000'000LL + static_cast<std::int64_t>(i);
+    c.recv_ns = c.ts_ns + 5;
+    c.account = static_cast<AccountId>(i * 2);
+    c.from = i == 0 ? kNoSegment : static_cast<SegmentId>(i);
+    c.to = static_cast<SegmentId>(i + 1);
+    c.confidence = 0.25 * static_cast<double>(i + 1);
+    c.model_version = 40 + i;
+    c.cause = i == 0 ? SegmentChange::Cause::kFirstAssignment : SegmentChange::Cause::kMoved;
+    c.reasons[0] = ChangeReason{static_cast<std::int8_t>(i), 1.5, 2.5, 3.5};
+  }
+  ByteWriter w;
+  save_segment_changes(w, log);
+  const std::string bytes(w.view());
+  {
+    ByteReader r(bytes, "CHLG");
+    const std::vector<SegmentChange> back = load_segment_changes(r, 5);
+    REQUIRE(r.ok());
+    CHECK(r.at_end());
+    REQUIRE(back.size() == log.size());
+    for (std::size_t i = 0; i < log.size(); ++i) {
+      CHECK(back[i].ts_ns == log[i].ts_ns);
+      CHECK(back[i].recv_ns == log[i].recv_ns);
+      CHECK(back[i].account == log[i].account);
+      CHECK(back[i].from == log[i].from);
+      CHECK(back[i].to == log[i].to);
+      CHECK(back[i].confidence == log[i].confidence);
+      CHECK(back[i].model_version == log[i].model_version);
+      CHECK(back[i].cause == log[i].cause);
+      CHECK(back[i].reasons[0].feature == log[i].reasons[0].feature);
+      CHECK(back[i].reasons[0].centroid_to == 3.5);
+      CHECK(back[i].reasons[1].feature == -1);
+    }
+  }
+  {
+    ByteReader r(bytes, "CHLG");
+    CHECK(load_segment_changes(r, 4).empty());  // account 4 has no name among 4 accounts
+    CHECK_THAT(std::string(r.status().message()), Catch::Contains("account without a name"));
+  }
+  {
+    ByteReader r(std::string_view(bytes).substr(0, bytes.size() - 3), "CHLG");
+    CHECK(load_segment_changes(r, 5).empty());
+    CHECK_FALSE(r.ok());  // truncated
+  }
+  {
+    std::string bad = bytes;
+    // The first change's cause byte: after u64 n, i64 ts, i64 recv, 3 × u32, f64, u64.
+    bad[8 + 8 + 8 + 12 + 8 + 8] = 7;
+    ByteReader r(bad, "CHLG");
+    CHECK(load_segment_changes(r, 5).empty());
+    CHECK_THAT(std::string(r.status().message()), Catch::Contains("unknown change cause"));
+  }
+}

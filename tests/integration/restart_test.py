@@ -237,6 +237,17 @@ def sample_accounts(svc, n=20):
     return out
 
 
+def recent_changes(svc, names):
+    """Each account's recent segment changes (/v1/accounts/{id} recent_changes), as comparable tuples."""
+    out = {}
+    for name in names:
+        code, body = svc.get("/v1/accounts/" + name)
+        if code == 200:
+            out[name] = [(c["ts"], c["model_version"], c["cause"], c["confidence"])
+                         for c in json.loads(body)["recent_changes"]]
+    return out
+
+
 # --- corrupt ------------------------------------------------------------------------------------
 
 
@@ -334,6 +345,7 @@ def test_default(args):
         before = svc.model()
         before_accounts = sample_accounts(svc)
         before_seq = svc.metric("segmentd_publisher_last_seq") or 0
+        before_changes = recent_changes(svc, before_accounts)
         if how == signal.SIGTERM:
             code, body = svc.post("/v1/checkpoint")
             written = json.loads(body)["last"] if code == 200 else {}
@@ -369,6 +381,7 @@ def test_default(args):
                   f"SIGTERM: a subscriber resuming with since_seq={last_seen} after the restart gets "
                   f"a replay from {last_seen + 1} with no gap ({len(seqs)} messages)")
         after_accounts = sample_accounts(after)
+        after_changes = recent_changes(after, before_accounts)
         seq = after.metric("segmentd_publisher_last_seq") or 0
         after.stop()
         log = open(after.log_path).read()
@@ -386,6 +399,11 @@ def test_default(args):
             lost = [a for a, n in before_accounts.items() if after_accounts.get(a, 0) < n]
             check(not lost, f"SIGTERM: every sampled account kept at least its fills ({len(before_accounts)} sampled)")
             check(seq >= before_seq, f"SIGTERM: the publisher's seq continues ({before_seq:.0f} → {seq:.0f})")
+            with_changes = [a for a, c in before_changes.items() if c]
+            kept = [a for a in with_changes if after_changes.get(a, [])[:len(before_changes[a])] == before_changes[a]]
+            check(with_changes and kept == with_changes,
+                  f"SIGTERM: each account's recent segment changes survive the restart "
+                  f"({len(kept)}/{len(with_changes)} sampled accounts with changes)")
         else:
             # Up to one checkpoint interval is lost to SIGKILL; nothing is reset.
             reset = [a for a, n in before_accounts.items() if n >= 20 and after_accounts.get(a, 0) < n // 2]
