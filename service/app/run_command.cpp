@@ -1,6 +1,8 @@
 #include "service/app/run_command.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <iomanip>
 #include <ostream>
@@ -43,6 +45,85 @@ void add_default_sources(Config& config) {
   config.sources.push_back(sim);
 }
 
+namespace {
+
+//! "250,000 USD"; 0 is the policy's "no limit".
+std::string max_order_text(double usd) {
+  if (!(usd > 0)) return "no limit";
+  std::string digits = absl::StrFormat("%.0f", usd);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out + " USD";
+}
+
+//! A label without the "-2", "-3" that tells apart segments the label rules named alike.
+std::string_view base_label(std::string_view label) {
+  const std::size_t dash = label.rfind('-');
+  if (dash == std::string_view::npos || dash + 1 == label.size()) return label;
+  for (std::size_t i = dash + 1; i < label.size(); ++i)
+    if (label[i] < '0' || label[i] > '9') return label;
+  return label.substr(0, dash);
+}
+
+//! 3 significant digits with k/M/B: "3.5k", "2.9M".
+std::string short_number(double v) {
+  const double a = std::abs(v);
+  if (a >= 1e9) return absl::StrFormat("%.3gB", v / 1e9);
+  if (a >= 1e6) return absl::StrFormat("%.3gM", v / 1e6);
+  if (a >= 1e3) return absl::StrFormat("%.3gk", v / 1e3);
+  return absl::StrFormat("%.3g", v);
+}
+
+//! A raw feature value in the units people use: the log1p features (core/features.md) back in
+//! their own units ("3.5k USD", "113 fills/h"), the others as they are.
+std::string raw_text(std::size_t j, double v) {
+  switch (static_cast<Feature>(j)) {
+    case Feature::kTradeRate: return short_number(std::expm1(v)) + " fills/h";
+    case Feature::kNotionalRate: return short_number(std::expm1(v)) + " USD/h";
+    case Feature::kTicketSize: return short_number(std::expm1(v)) + " USD";
+    case Feature::kTenor: return short_number(std::expm1(v)) + " days";
+    case Feature::kTurnover: return short_number(std::expm1(v)) + "x/h";
+    case Feature::kExposure: return short_number(std::expm1(v)) + " USD";
+    case Feature::kMarkoutBps: return short_number(v) + " bps";
+    default: return short_number(v);
+  }
+}
+
+//! What sets a segment apart from the population: its two features farthest from the mean in
+//! the model's scaled space (standard deviations × feature weight), with their raw values.
+std::string traits(const Segment& s) {
+  std::vector<int> order;
+  for (int j = 0; j < kFeatureCount; ++j)
+    if (std::abs(s.centroid[static_cast<std::size_t>(j)]) >= 0.5) order.push_back(j);
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return std::abs(s.centroid[static_cast<std::size_t>(a)]) > std::abs(s.centroid[static_cast<std::size_t>(b)]);
+  });
+  if (order.empty()) return "close to the population on every feature";
+  std::string out;
+  for (std::size_t i = 0; i < std::min<std::size_t>(2, order.size()); ++i) {
+    const auto j = static_cast<std::size_t>(order[i]);
+    out += str_cat(i > 0 ? ", " : "", s.centroid[j] > 0 ? "high " : "low ", kFeatureNames[j], " ",
+                   raw_text(j, s.centroid_raw[j]));
+  }
+  return out;
+}
+
+//! How segment `s` differs from `other`, which the label rules named alike: the feature on which
+//! their centres lie farthest apart in the scaled space.
+std::string difference(const Segment& s, const Segment& other) {
+  std::size_t best = 0;
+  for (std::size_t j = 1; j < static_cast<std::size_t>(kFeatureCount); ++j)
+    if (std::abs(s.centroid[j] - other.centroid[j]) > std::abs(s.centroid[best] - other.centroid[best])) best = j;
+  return str_cat("like #", other.id, " but ", s.centroid[best] > other.centroid[best] ? "higher " : "lower ",
+                 kFeatureNames[best], ": ", raw_text(best, s.centroid_raw[best]), " vs ",
+                 raw_text(best, other.centroid_raw[best]));
+}
+
+}  // namespace
+
 void print_pipeline_summary(const PipelineSummary& now, const PipelineSummary& before, std::ostream& out) {
   const double dt = now.seconds - before.seconds;
   const double fps = dt > 0 ? (now.fills - before.fills) / dt : 0.0;
@@ -57,14 +138,31 @@ void print_pipeline_summary(const PipelineSummary& now, const PipelineSummary& b
                            now.warmup_target);
     return;
   }
-  // Churn: accounts moving between segments per hour of wall-clock time (first assignments excluded).
-  const double churn = now.accounts > 0 && dt > 0 ? (now.moves - before.moves) / double(now.accounts) / dt * 3600 : 0;
-  out << absl::StrFormat("           %-26s %8s %7s %10s %14s   churn %.1f%% of accounts/h\n", "segment", "accounts",
-                         "margin", "quote bps", "max order USD", churn * 100);
-  for (const auto& s : now.segments) {
-    out << absl::StrFormat("           %-26s %8d %6.2fx %10.1f %14.0f\n", str_cat("#", s.id, " ", s.label), s.accounts,
-                           s.policy.margin_multiplier, s.policy.quote_width_bps, s.policy.max_order_notional_usd);
+  out << absl::StrFormat("           %-26s %8s %7s %10s %14s  %s\n", "segment", "accounts", "margin", "quote bps",
+                         "max order", "what sets it apart");
+  std::int64_t assigned = 0;
+  for (const auto& row : now.segments) {
+    assigned += row.accounts;
+    std::string why;
+    if (const Segment* seg = now.model->find(row.id)) {
+      why = traits(*seg);
+      // Named like an older segment ("delta-neutral-2" after "delta-neutral"): say how they differ.
+      for (const Segment& other : now.model->segments) {
+        if (other.id >= seg->id || base_label(other.label) != base_label(seg->label)) continue;
+        why = difference(*seg, other);
+        break;
+      }
+    }
+    out << absl::StrFormat("           %-26s %8d %6.2fx %10.1f %14s  %s\n", str_cat("#", row.id, " ", row.label),
+                           row.accounts, row.policy.margin_multiplier, row.policy.quote_width_bps,
+                           max_order_text(row.policy.max_order_notional_usd), why);
   }
+  // Moves over this summary's window, as counted: no extrapolation to an hour (a window of a warm
+  // model's reorganisation read as thousands of percent per hour).
+  const std::uint64_t moved = now.moves - before.moves;
+  out << absl::StrFormat(
+      "           in the last %.1f s (wall clock) %d accounts changed segment: %.1f%% of the %d assigned\n", dt, moved,
+      assigned > 0 ? 100.0 * static_cast<double>(moved) / static_cast<double>(assigned) : 0.0, assigned);
 }
 
 int run_service(Config config, SourceMaker simulator, std::ostream& out, std::ostream& err,
