@@ -127,8 +127,10 @@ std::string future_line(std::int64_t ts) {
          "95000.5}\n";
 }
 
-std::string replay_config() {
-  std::string cfg = tmp("future.toml");
+//! Each test its own file: ctest runs the test cases of this file in parallel, and one that
+//! removed a shared config at its end made another's replay exit 2 (a config it could not open).
+std::string replay_config(const std::string& name) {
+  std::string cfg = tmp(name + ".toml");
   std::ofstream(cfg) << "[clusterer]\nk = 3\nmin_accounts = 30\nmin_fills = 5\n";
   return cfg;
 }
@@ -139,7 +141,7 @@ TEST_CASE("cli: replay refuses fills stamped far in the future, and the model go
           "[cli][replay][event_time]") {
   // The hostile-input report: one fill +1 h, +1 day, in 2030 or in 2200, mid-file, dropped every
   // segment's weight to 0 and stopped the model; one such line halved the mini-batches.
-  const std::string cfg = replay_config();
+  const std::string cfg = replay_config("future");
   const std::string clean = tmp("clean.ndjson"), hostile = tmp("hostile.ndjson");
   write_population(clean, [](int, std::ofstream&) {});
   const std::int64_t t_mid = 1733011200000000000LL + 1200 * 1000000000LL;
@@ -176,7 +178,7 @@ TEST_CASE("cli: replay follows a stream whose event time jumps forward once the 
           "[cli][replay][event_time]") {
   // From fill 1200 on, every timestamp is a day later (a feed that resumed after an outage):
   // jump_confirm - 1 fills are refused, the rest are taken at their new time.
-  const std::string cfg = replay_config();
+  const std::string cfg = replay_config("jump");
   const std::string in = tmp("jump.ndjson");
   write_population(
       in, [](int, std::ofstream&) {}, 1200, 86400LL * 1000000000LL);
