@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "core/kmeans.h"
 #include "core/str_cat.h"
@@ -115,12 +116,12 @@ Clusterer::Clusterer(ClustererConfig config, const ClustererState& s, ModelPtr p
       last_quality_ns_(s.last_quality_ns),
       last_restart_ns_(s.last_restart_ns),
       warmup_accounts_(s.warmup_accounts.begin(), s.warmup_accounts.end()),
-      last_vote_(s.last_vote.begin(), s.last_vote.end()),
       inertia_(s.inertia),
       quality_(s.quality),
       pending_events_(s.pending_events),
       published_(s.published) {
   rng_.set_state(s.rng);
+  for (const auto& [account, t] : s.last_vote) last_vote_.exchange(account, t);
   if (published) {
     model_ = std::move(published);
   } else if (warm_) {
@@ -151,13 +152,46 @@ ClustererState Clusterer::state() const {
   s.sample = sample_.entries();
   s.warmup_accounts.assign(warmup_accounts_.begin(), warmup_accounts_.end());
   std::sort(s.warmup_accounts.begin(), s.warmup_accounts.end());
-  s.last_vote.assign(last_vote_.begin(), last_vote_.end());
-  std::sort(s.last_vote.begin(), s.last_vote.end());
+  s.last_vote = last_vote_.sorted();
   s.inertia = inertia_;
   s.quality = quality_;
   s.pending_events = pending_events_;
   s.published = published_;
   return s;
+}
+
+std::int64_t LastVotes::exchange(AccountId a, std::int64_t now_ns) {
+  std::int64_t before = kNever;
+  if (a < kDenseIds) {
+    if (a >= dense_.size()) dense_.resize(std::max<std::size_t>(std::size_t{a} + 1, dense_.size() * 2), kNever);
+    before = std::exchange(dense_[a], now_ns);
+  } else {
+    auto [it, fresh] = sparse_.try_emplace(a, now_ns);
+    if (!fresh) before = std::exchange(it->second, now_ns);
+  }
+  if (before == kNever) ++count_;
+  return before;
+}
+
+void LastVotes::erase_before(std::int64_t cutoff_ns) {
+  for (std::int64_t& t : dense_) {
+    if (t != kNever && t < cutoff_ns) {
+      t = kNever;
+      --count_;
+    }
+  }
+  count_ -= absl::erase_if(sparse_, [cutoff_ns](const auto& kv) { return kv.second < cutoff_ns; });
+}
+
+std::vector<std::pair<AccountId, std::int64_t>> LastVotes::sorted() const {
+  std::vector<std::pair<AccountId, std::int64_t>> out;
+  out.reserve(count_);
+  for (std::size_t a = 0; a < dense_.size(); ++a)
+    if (dense_[a] != kNever) out.emplace_back(static_cast<AccountId>(a), dense_[a]);
+  const std::size_t dense_end = out.size();
+  for (const auto& kv : sparse_) out.push_back(kv);
+  std::sort(out.begin() + static_cast<std::ptrdiff_t>(dense_end), out.end());
+  return out;
 }
 
 ModelPtr Clusterer::update(std::span<const BatchItem> batch, std::int64_t now_ns) {
@@ -187,11 +221,10 @@ ModelPtr Clusterer::update(std::span<const BatchItem> batch, std::int64_t now_ns
   for (std::size_t i = 0; i < batch_.size(); ++i) {
     double w = 1.0;
     if (config_.vote_horizon_ns > 0) {
-      auto [it, fresh] = last_vote_.try_emplace(batch_[i].account, now_ns);
-      if (!fresh) {
-        const std::int64_t dt = std::clamp<std::int64_t>(now_ns - it->second, 0, config_.vote_horizon_ns);
+      const std::int64_t before = last_vote_.exchange(batch_[i].account, now_ns);
+      if (before != LastVotes::kNever) {
+        const std::int64_t dt = std::clamp<std::int64_t>(now_ns - before, 0, config_.vote_horizon_ns);
         w = static_cast<double>(dt) / static_cast<double>(config_.vote_horizon_ns);
-        it->second = now_ns;
       }
     }
     votes_[i] = w;
@@ -571,7 +604,7 @@ void Clusterer::publish(std::int64_t now_ns) {
     if (config_.sample_ttl_ns > 0) {
       sample_.expire_before(now_ns - config_.sample_ttl_ns);
       const std::int64_t cutoff = now_ns - config_.sample_ttl_ns;
-      absl::erase_if(last_vote_, [cutoff](const auto& kv) { return kv.second < cutoff; });
+      last_vote_.erase_before(cutoff);
     }
     const double hours = static_cast<double>(now_ns - last_quality_ns_) / (3600.0 * kNanosPerSecond);
     SampleQuality q = evaluate_sample(*m, sample_.mutable_entries(), hours, config_.silhouette_points,

@@ -137,6 +137,29 @@ struct CentreState {
 
 //! Everything the clusterer needs to continue exactly where it stopped (checkpoints).
 //! Plain data: the checkpoint writer serializes the fields it sees.
+//! Each account's last vote time (Clusterer's vote weights): a dense array by account id, since
+//! ids are dense from 0 (the interner's), and a hash map for ids past kDenseIds. Reading and
+//! writing one account is an array access; a hash map here cost most of an update() when every
+//! batch brought new accounts (bench/README.md, "Clusterer vs scikit-learn").
+class LastVotes {
+ public:
+  static constexpr std::int64_t kNever = INT64_MIN;
+  static constexpr AccountId kDenseIds = AccountId{1} << 24;
+
+  //! Records `now_ns` as account `a`'s vote time and returns the previous one (kNever if none).
+  std::int64_t exchange(AccountId a, std::int64_t now_ns);
+  //! Forgets every vote older than `cutoff_ns`.
+  void erase_before(std::int64_t cutoff_ns);
+  //! Every recorded vote, by account.
+  std::vector<std::pair<AccountId, std::int64_t>> sorted() const;
+  std::size_t size() const { return count_; }
+
+ private:
+  std::vector<std::int64_t> dense_;  //!< by account id below kDenseIds; kNever where none
+  absl::flat_hash_map<AccountId, std::int64_t> sparse_;
+  std::size_t count_ = 0;
+};
+
 struct ClustererState {
   std::uint32_t format_version = 1;
   bool warm = false;
@@ -226,7 +249,7 @@ class Clusterer {
   absl::flat_hash_set<AccountId> warmup_accounts_;  //!< counted only, never iterated into output
   //! Event time of each account's previous batch vector (vote weights); entries older than
   //! sample_ttl are dropped at quality evaluations. Lookup only, never iterated into output.
-  absl::flat_hash_map<AccountId, std::int64_t> last_vote_;
+  LastVotes last_vote_;
   DecayedInertia inertia_;
   ModelQuality quality_;
   std::vector<ModelEvent> pending_events_;

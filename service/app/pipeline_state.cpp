@@ -358,8 +358,11 @@ absl::StatusOr<CheckpointCapture> Pipeline::capture(CheckpointFile* file) {
     }
   }
   {
-    std::lock_guard<std::mutex> lock(changes_mu_);
-    const std::vector<SegmentChange> log(recent_.begin(), recent_.end());
+    std::vector<SegmentChange> log;  // copied under the lock, written after it
+    {
+      std::lock_guard<std::mutex> lock(changes_mu_);
+      log.assign(recent_.begin(), recent_.end());
+    }
     save_segment_changes(img.add(kSectionChangeLog), log);
   }
   {

@@ -501,3 +501,23 @@ TEST_CASE("config validation names the bad field", "[clusterer]") {
   c.sample_size = 15;
   CHECK_FALSE(validate(c).ok());
 }
+
+TEST_CASE("clusterer: last vote times by account, dense ids and sparse ones alike", "[clusterer]") {
+  LastVotes v;
+  const AccountId far = LastVotes::kDenseIds + 7;  // past the dense array: kept in the map
+  CHECK(v.exchange(5, 100) == LastVotes::kNever);
+  CHECK(v.exchange(far, 150) == LastVotes::kNever);
+  CHECK(v.exchange(0, 200) == LastVotes::kNever);
+  CHECK(v.exchange(5, 300) == 100);  // the previous time, and the new one kept
+  CHECK(v.exchange(far, 350) == 150);
+  CHECK(v.size() == 3);
+  using Votes = std::vector<std::pair<AccountId, std::int64_t>>;
+  CHECK(v.sorted() == Votes{{0, 200}, {5, 300}, {far, 350}});
+  v.erase_before(250);  // account 0's vote is older
+  CHECK(v.size() == 2);
+  CHECK(v.sorted() == Votes{{5, 300}, {far, 350}});
+  CHECK(v.exchange(0, 400) == LastVotes::kNever);
+  v.erase_before(1000);
+  CHECK(v.size() == 0);
+  CHECK(v.sorted().empty());
+}
