@@ -1,6 +1,7 @@
 #include "protocol/venues/binance/history.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "core/str_cat.h"
 #include "protocol/hmac.h"
@@ -13,6 +14,37 @@ std::string binance_query_signature(std::string_view secret, std::string_view qu
   return hmac_sha256_hex(secret, query);
 }
 
+namespace {
+
+//! A SIGNED GET: `query` gets its recvWindow, timestamp and signature, the API key its header.
+RestCall signed_get(std::string_view path, std::string_view api_key, std::string_view secret, std::string query,
+                    std::int64_t ts_ms) {
+  query += str_cat("&recvWindow=", kBinanceRecvWindowMs, "&timestamp=", ts_ms);
+  query += str_cat("&signature=", binance_query_signature(secret, query));
+  RestCall c;
+  c.method = "GET";
+  c.target = str_cat(path, "?", query);
+  c.headers.emplace_back(std::string(kBinanceApiKeyHeader), std::string(api_key));
+  return c;
+}
+
+//! The answer's array of trades, or false with the reason: not JSON, or the venue's error object.
+bool trade_array(simdjson::dom::parser& parser, std::string_view body, std::string_view what,
+                 simdjson::dom::array& trades, ParseError& err) {
+  simdjson::dom::element root;
+  if (auto e = parser.parse(body.data(), body.size()).get(root); e) {
+    err = {ParseErrorReason::kMalformedJson, str_cat(what, ": ", simdjson::error_message(e))};
+    return false;
+  }
+  if (!root.get(trades)) return true;
+  std::int64_t code = 0;
+  if (root["code"].get(code)) code = {};
+  err = {ParseErrorReason::kUnknownMessage, str_cat(what, ": venue error ", code)};
+  return false;
+}
+
+}  // namespace
+
 RestCall binance_user_trades_request(std::string_view api_key, std::string_view secret, std::string_view symbol,
                                      std::int64_t start_ms, std::int64_t from_id, int limit, std::int64_t ts_ms) {
   std::string query = str_cat("symbol=", url_encode(symbol));
@@ -20,30 +52,15 @@ RestCall binance_user_trades_request(std::string_view api_key, std::string_view 
     query += str_cat("&fromId=", from_id);
   else
     query += str_cat("&startTime=", start_ms);
-  query += str_cat("&limit=", limit, "&recvWindow=", kBinanceRecvWindowMs, "&timestamp=", ts_ms);
-  query += str_cat("&signature=", binance_query_signature(secret, query));
-  RestCall c;
-  c.method = "GET";
-  c.target = str_cat(kBinanceUserTradesPath, "?", query);
-  c.headers.emplace_back(std::string(kBinanceApiKeyHeader), std::string(api_key));
-  return c;
+  query += str_cat("&limit=", limit);
+  return signed_get(kBinanceUserTradesPath, api_key, secret, std::move(query), ts_ms);
 }
 
 bool parse_binance_user_trades(std::string_view body, int limit, HistoryPage& page, ParseError& err) {
   page = HistoryPage{};
   simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (auto e = parser.parse(body.data(), body.size()).get(root); e) {
-    err = {ParseErrorReason::kMalformedJson, str_cat("userTrades: ", simdjson::error_message(e))};
-    return false;
-  }
   simdjson::dom::array trades;
-  if (root.get(trades)) {
-    std::int64_t code = 0;
-    if (root["code"].get(code)) code = {};
-    err = {ParseErrorReason::kUnknownMessage, str_cat("userTrades: venue error ", code)};
-    return false;
-  }
+  if (!trade_array(parser, body, "userTrades", trades, err)) return false;
   std::int64_t last_id = -1;
   for (simdjson::dom::element t : trades) {
     std::string_view symbol, side, price, qty, commission, asset;
@@ -86,30 +103,15 @@ bool parse_binance_user_trades(std::string_view body, int limit, HistoryPage& pa
 RestCall binance_options_user_trades_request(std::string_view api_key, std::string_view secret, std::int64_t start_ms,
                                              std::int64_t from_id, int limit, std::int64_t ts_ms) {
   std::string query = from_id >= 0 ? str_cat("fromId=", from_id) : str_cat("startTime=", start_ms);
-  query += str_cat("&limit=", limit, "&recvWindow=", kBinanceRecvWindowMs, "&timestamp=", ts_ms);
-  query += str_cat("&signature=", binance_query_signature(secret, query));
-  RestCall c;
-  c.method = "GET";
-  c.target = str_cat(kBinanceOptionsUserTradesPath, "?", query);
-  c.headers.emplace_back(std::string(kBinanceApiKeyHeader), std::string(api_key));
-  return c;
+  query += str_cat("&limit=", limit);
+  return signed_get(kBinanceOptionsUserTradesPath, api_key, secret, std::move(query), ts_ms);
 }
 
 bool parse_binance_options_user_trades(std::string_view body, int limit, HistoryPage& page, ParseError& err) {
   page = HistoryPage{};
   simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (auto e = parser.parse(body.data(), body.size()).get(root); e) {
-    err = {ParseErrorReason::kMalformedJson, str_cat("options userTrades: ", simdjson::error_message(e))};
-    return false;
-  }
   simdjson::dom::array trades;
-  if (root.get(trades)) {
-    std::int64_t code = 0;
-    if (root["code"].get(code)) code = {};
-    err = {ParseErrorReason::kUnknownMessage, str_cat("options userTrades: venue error ", code)};
-    return false;
-  }
+  if (!trade_array(parser, body, "options userTrades", trades, err)) return false;
   std::int64_t last_id = -1;
   for (simdjson::dom::element t : trades) {
     std::string_view symbol, side, price, quantity, liquidity, fee;
