@@ -9,6 +9,7 @@
 
 #include "protocol/publisher/admin_messages.h"
 #include "service/base/log.h"
+#include "service/net/stream_ops.h"
 
 namespace segmentd {
 namespace {
@@ -150,8 +151,8 @@ class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
       do_read();
     } else {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::nanoseconds(context_->request_timeout_ns));
-      stream_.async_handshake(net::ssl::stream_base::server,
-                              beast::bind_front_handler(&AdminSession::on_handshake, this->shared_from_this()));
+      beast_ops::tls_handshake(stream_, net::ssl::stream_base::server,
+                               beast::bind_front_handler(&AdminSession::on_handshake, this->shared_from_this()));
     }
   }
 
@@ -165,8 +166,8 @@ class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
     parser_->header_limit(static_cast<std::uint32_t>(context_->max_request_bytes));
     parser_->body_limit(context_->max_request_bytes);
     beast::get_lowest_layer(stream_).expires_after(std::chrono::nanoseconds(context_->request_timeout_ns));
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&AdminSession::on_read, this->shared_from_this()));
+    beast_ops::read_request(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&AdminSession::on_read, this->shared_from_this()));
   }
 
   void on_read(ErrorCode ec, std::size_t) {
@@ -229,8 +230,8 @@ class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
                         {"reason", req[http::field::authorization].empty() ? "no bearer token" : "bad bearer token"});
     }
     if (req.method() == http::verb::head) response_->body().clear();
-    http::async_write(stream_, *response_,
-                      beast::bind_front_handler(&AdminSession::on_write, this->shared_from_this()));
+    beast_ops::write_response(stream_, *response_,
+                              beast::bind_front_handler(&AdminSession::on_write, this->shared_from_this()));
   }
 
   void on_write(ErrorCode ec, std::size_t) {
@@ -246,7 +247,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
       stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
     } else {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
-      stream_.async_shutdown([self = this->shared_from_this()](ErrorCode) {});
+      beast_ops::tls_shutdown(stream_, [self = this->shared_from_this()](ErrorCode) {});
     }
   }
 

@@ -19,6 +19,7 @@
 #include "service/base/connection_gate.h"
 #include "service/base/log.h"
 #include "service/config/credentials.h"
+#include "service/net/stream_ops.h"
 #include "service/net/url.h"
 #include "service/net/ws_client.h"
 
@@ -129,10 +130,11 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
     });
     beast::get_lowest_layer(ws_).expires_after(std::chrono::nanoseconds(config_.handshake_timeout_ns));
     if constexpr (std::is_same_v<Next, beast::ssl_stream<beast::tcp_stream>>) {
-      ws_.next_layer().async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](error_code ec) {
-        if (ec) return fail(ec, "tls handshake");
-        self->do_read_upgrade();
-      });
+      beast_ops::tls_handshake(ws_.next_layer(), ssl::stream_base::server,
+                               [self = this->shared_from_this()](error_code ec) {
+                                 if (ec) return fail(ec, "tls handshake");
+                                 self->do_read_upgrade();
+                               });
     } else {
       do_read_upgrade();
     }
@@ -143,8 +145,9 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(0);
-    http::async_read(ws_.next_layer(), http_buffer_, *parser_,
-                     [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_read_upgrade(ec); });
+    beast_ops::read_request(
+        ws_.next_layer(), http_buffer_, *parser_,
+        [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_read_upgrade(ec); });
   }
 
   void on_read_upgrade(error_code ec) {
@@ -178,7 +181,7 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
     t.idle_timeout = std::chrono::nanoseconds(config_.idle_timeout_ns);
     ws_.set_option(t);
     ws_.read_message_max(0);  // bounded by hand below, so that an oversized frame does not drop the feed
-    ws_.async_accept(req, [self = this->shared_from_this()](error_code ec) {
+    beast_ops::accept(ws_, req, [self = this->shared_from_this()](error_code ec) {
       if (ec) return fail(ec, "accept");
       SourceStats::add(self->stats_.connects);
       self->do_read();
@@ -192,7 +195,7 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
     res->body() = std::string(body);
     res->keep_alive(false);
     res->prepare_payload();
-    http::async_write(ws_.next_layer(), *res, [self = this->shared_from_this(), res](error_code, std::size_t) {
+    beast_ops::write_response(ws_.next_layer(), *res, [self = this->shared_from_this(), res](error_code, std::size_t) {
       error_code ignored;
       beast::get_lowest_layer(self->ws_).socket().shutdown(Tcp::socket::shutdown_both, ignored);
     });
@@ -200,8 +203,8 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
 
   void do_read() {
     if (state_->stopping) return close();
-    ws_.async_read_some(buffer_, kReadChunk,
-                        [self = this->shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+    beast_ops::read_some(ws_, buffer_, kReadChunk,
+                         [self = this->shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
   }
 
   void on_read(error_code ec, std::size_t n) {
@@ -291,7 +294,7 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
 
   void do_write() {
     ws_.text(true);
-    ws_.async_write(asio::buffer(*out_.front()), [self = this->shared_from_this()](error_code ec, std::size_t) {
+    beast_ops::write(ws_, asio::buffer(*out_.front()), [self = this->shared_from_this()](error_code ec, std::size_t) {
       if (ec) return fail(ec, "write");
       self->out_.pop_front();
       if (!self->out_.empty())
@@ -310,7 +313,7 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
   }
 
   void do_close() {
-    ws_.async_close(websocket::close_code::going_away, [self = this->shared_from_this()](error_code) {});
+    beast_ops::close(ws_, websocket::close_code::going_away, [self = this->shared_from_this()](error_code) {});
   }
 
   //! Displaced from the gate by newer connections while still not authenticated: closed.

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "core/str_cat.h"
+#include "service/net/stream_ops.h"
 #include "service/net/url.h"
 
 namespace segmentd {
@@ -73,7 +74,7 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     if (!SSL_set_tlsext_host_name(tls_->native_handle(), url_.host.c_str()))
       return fail("TLS SNI", error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()));
     if (request_.tls_verify) tls_->set_verify_callback(ssl::host_name_verification(url_.host));
-    tls_->async_handshake(ssl::stream_base::client, [self = shared_from_this()](error_code ec) {
+    beast_ops::tls_handshake(*tls_, ssl::stream_base::client, [self = shared_from_this()](error_code ec) {
       if (ec) return self->fail("TLS handshake", ec);
       self->do_write();
     });
@@ -93,9 +94,9 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
       self->do_read();
     };
     if (tls_)
-      http::async_write(*tls_, req_, std::move(on_write));
+      beast_ops::write_request(*tls_, req_, std::move(on_write));
     else
-      http::async_write(*plain_, req_, std::move(on_write));
+      beast_ops::write_request(*plain_, req_, std::move(on_write));
   }
 
   void do_read() {
@@ -109,9 +110,9 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
       self->shutdown();
     };
     if (tls_)
-      http::async_read(*tls_, buffer_, parser_, std::move(on_read));
+      beast_ops::read_response(*tls_, buffer_, parser_, std::move(on_read));
     else
-      http::async_read(*plain_, buffer_, parser_, std::move(on_read));
+      beast_ops::read_response(*plain_, buffer_, parser_, std::move(on_read));
   }
 
   void shutdown() {

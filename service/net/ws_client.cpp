@@ -15,6 +15,7 @@
 #include <deque>
 
 #include "core/str_cat.h"
+#include "service/net/stream_ops.h"
 #include "service/net/url.h"
 
 namespace segmentd {
@@ -76,26 +77,27 @@ class LinkOf final : public Link {
       }
       if (o.tls_verify) ws_.next_layer().set_verify_callback(ssl::host_name_verification(url.host));
       beast::get_lowest_layer(ws_).expires_after(std::chrono::nanoseconds(o.handshake_timeout_ns));
-      ws_.next_layer().async_handshake(ssl::stream_base::client,
-                                       [this, &url, &o, h = std::move(h)](error_code ec) mutable {
-                                         if (ec) return h(ec, 0);
-                                         ws_handshake(url, o, std::move(h));
-                                       });
+      beast_ops::tls_handshake(ws_.next_layer(), ssl::stream_base::client,
+                               [this, &url, &o, h = std::move(h)](error_code ec) mutable {
+                                 if (ec) return h(ec, 0);
+                                 ws_handshake(url, o, std::move(h));
+                               });
     } else {
       ws_handshake(url, o, std::move(h));
     }
   }
 
   void read_some(beast::flat_buffer& buffer, Handler h) override {
-    ws_.async_read_some(buffer, kReadChunk, std::move(h));
+    beast_ops::read_some(ws_, buffer, kReadChunk, std::move(h));
   }
   void write(std::shared_ptr<const std::string> text, Handler h) override {
     ws_.text(true);
     const auto buffer = asio::buffer(*text);
-    ws_.async_write(buffer, [text = std::move(text), h = std::move(h)](error_code ec, std::size_t n) { h(ec, n); });
+    beast_ops::write(ws_, buffer,
+                     [text = std::move(text), h = std::move(h)](error_code ec, std::size_t n) { h(ec, n); });
   }
   void close(Handler h) override {
-    ws_.async_close(websocket::close_code::normal, [h = std::move(h)](error_code ec) { h(ec, 0); });
+    beast_ops::close(ws_, websocket::close_code::normal, [h = std::move(h)](error_code ec) { h(ec, 0); });
   }
   void abort() override {
     error_code ignored;
@@ -122,7 +124,7 @@ class LinkOf final : public Link {
       for (const auto& [k, v] : o.headers) req.set(k, v);
     }));
     host_ = url.host + ":" + url.port;
-    ws_.async_handshake(host_, url.target, [h = std::move(h)](error_code ec) { h(ec, 0); });
+    beast_ops::handshake(ws_, host_, url.target, [h = std::move(h)](error_code ec) { h(ec, 0); });
   }
 
   websocket::stream<Next> ws_;

@@ -9,6 +9,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "service/base/log.h"
+#include "service/net/stream_ops.h"
 #include "service/publisher/websocket_session.h"
 
 namespace segmentd {
@@ -45,8 +46,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       do_read();
     } else {
-      stream_.async_handshake(net::ssl::stream_base::server,
-                              beast::bind_front_handler(&HttpSession::on_handshake, this->shared_from_this()));
+      beast_ops::tls_handshake(stream_, net::ssl::stream_base::server,
+                               beast::bind_front_handler(&HttpSession::on_handshake, this->shared_from_this()));
     }
   }
 
@@ -60,8 +61,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(1024);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
+    beast_ops::read_request(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
   }
 
   void on_read(ErrorCode ec, std::size_t) {
@@ -110,8 +111,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     res->keep_alive(false);
     res->body() = body;
     res->prepare_payload();
-    http::async_write(stream_, *res,
-                      [self = this->shared_from_this(), res](ErrorCode, std::size_t) { self->do_shutdown(); });
+    beast_ops::write_response(stream_, *res,
+                              [self = this->shared_from_this(), res](ErrorCode, std::size_t) { self->do_shutdown(); });
   }
 
   void do_shutdown() {
@@ -119,7 +120,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       ErrorCode ignored;
       stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
     } else {
-      stream_.async_shutdown([self = this->shared_from_this()](ErrorCode) {});
+      beast_ops::tls_shutdown(stream_, [self = this->shared_from_this()](ErrorCode) {});
     }
   }
 

@@ -20,6 +20,7 @@
 #include "core/str_cat.h"
 #include "protocol/publisher/publisher_messages.h"
 #include "service/base/log.h"
+#include "service/net/stream_ops.h"
 
 namespace segmentd {
 namespace {
@@ -84,7 +85,7 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
     // stops a client that never ends its message.
     ws_.read_message_max(std::max<std::size_t>(options_.max_frame_bytes * 16, 16u << 20));
     ws_.auto_fragment(false);
-    ws_.async_accept(request, beast::bind_front_handler(&WebsocketSession::on_accept, this->shared_from_this()));
+    beast_ops::accept(ws_, request, beast::bind_front_handler(&WebsocketSession::on_accept, this->shared_from_this()));
   }
 
   // Subscriber (any thread, hub mutex held): only posts.
@@ -135,8 +136,8 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
   // ---------------------------------------------------------------- reading requests
 
   void do_read() {
-    ws_.async_read_some(read_buffer_, options_.max_frame_bytes + 1,
-                        beast::bind_front_handler(&WebsocketSession::on_read, this->shared_from_this()));
+    beast_ops::read_some(ws_, read_buffer_, options_.max_frame_bytes + 1,
+                         beast::bind_front_handler(&WebsocketSession::on_read, this->shared_from_this()));
   }
 
   void on_read(ErrorCode ec, std::size_t) {
@@ -525,7 +526,7 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
     if (batch_mode_) buffers_.emplace_back(&kCloseBracket, 1);
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(buffers_, beast::bind_front_handler(&WebsocketSession::on_write, this->shared_from_this()));
+    beast_ops::write(ws_, buffers_, beast::bind_front_handler(&WebsocketSession::on_write, this->shared_from_this()));
   }
 
   void on_write(ErrorCode ec, std::size_t) {
@@ -571,7 +572,8 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
   void do_close() {
     if (close_sent_) return;
     close_sent_ = true;
-    ws_.async_close(close_reason_, beast::bind_front_handler(&WebsocketSession::on_close, this->shared_from_this()));
+    beast_ops::close(ws_, close_reason_,
+                     beast::bind_front_handler(&WebsocketSession::on_close, this->shared_from_this()));
   }
 
   void on_close(ErrorCode ec) {

@@ -30,6 +30,7 @@
 #include "protocol/venues/hyperliquid/history.h"
 #include "protocol/venues/okx/history.h"
 #include "protocol/venues/venue_adapter.h"
+#include "service/net/stream_ops.h"
 #include "sim/simulator.h"
 #include "tools/fillsim/frame_trade_ids.h"
 #include "tools/fillsim/venue_auth.h"
@@ -42,6 +43,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
+namespace beast_ops = segmentd::beast_ops;
 using Tcp = asio::ip::tcp;
 using beast::error_code;
 using segmentd::str_cat;
@@ -158,10 +160,11 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   void run() {
     beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(10));
     if constexpr (std::is_same_v<Next, beast::ssl_stream<beast::tcp_stream>>) {
-      ws_.next_layer().async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](error_code ec) {
-        if (ec) return fail(ec, "tls");
-        self->do_read_request();
-      });
+      beast_ops::tls_handshake(ws_.next_layer(), ssl::stream_base::server,
+                               [self = this->shared_from_this()](error_code ec) {
+                                 if (ec) return fail(ec, "tls");
+                                 self->do_read_request();
+                               });
     } else {
       do_read_request();
     }
@@ -176,8 +179,8 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     parser_.emplace();
     parser_->header_limit(8192);
     parser_->body_limit(16384);
-    http::async_read(ws_.next_layer(), http_buffer_, *parser_,
-                     [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_request(ec); });
+    beast_ops::read_request(ws_.next_layer(), http_buffer_, *parser_,
+                            [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_request(ec); });
   }
 
   void on_request(error_code ec) {
@@ -210,7 +213,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.read_message_max(1 << 20);
-    ws_.async_accept(req, [self = this->shared_from_this()](error_code ec) {
+    beast_ops::accept(ws_, req, [self = this->shared_from_this()](error_code ec) {
       if (ec) return fail(ec, "accept");
       self->on_open();
     });
@@ -605,7 +608,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     res->body() = std::move(body);
     res->keep_alive(false);
     res->prepare_payload();
-    http::async_write(ws_.next_layer(), *res, [self = this->shared_from_this(), res](error_code, std::size_t) {
+    beast_ops::write_response(ws_.next_layer(), *res, [self = this->shared_from_this(), res](error_code, std::size_t) {
       error_code ignored;
       beast::get_lowest_layer(self->ws_).socket().shutdown(Tcp::socket::shutdown_both, ignored);
     });
@@ -622,7 +625,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   }
 
   void do_read() {
-    ws_.async_read(in_, [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
+    beast_ops::read(ws_, in_, [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(error_code ec) {
@@ -778,7 +781,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
 
   void do_write() {
     ws_.text(true);
-    ws_.async_write(asio::buffer(*out_.front()), [self = this->shared_from_this()](error_code ec, std::size_t) {
+    beast_ops::write(ws_, asio::buffer(*out_.front()), [self = this->shared_from_this()](error_code ec, std::size_t) {
       if (ec) {
         self->closed_ = true;
         self->leave();
