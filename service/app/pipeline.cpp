@@ -23,6 +23,7 @@
 #include "service/metrics/process_probe.h"
 #include "service/metrics/publisher_probe.h"
 #include "service/metrics/shard_probe.h"
+#include "service/publisher/jetstream_sink.h"
 #include "service/publisher/publisher.h"
 #include "service/state/config_fingerprint.h"
 
@@ -116,7 +117,10 @@ absl::Status Pipeline::start() {
     }
   }
 
-  if (config_.publisher.enabled) publisher_ = std::make_unique<Publisher>(config_.publisher, accounts_);
+  // The hub numbers every message for the websocket subscribers and the JetStream sink alike:
+  // with [publisher] off and [jetstream] on, it runs without its websocket server.
+  if (config_.publisher.enabled || config_.jetstream.enabled())
+    publisher_ = std::make_unique<Publisher>(config_.publisher, accounts_);
   // Durable state: everything is built and nothing runs yet, so the checkpoint loads into
   // components no thread touches.
   fingerprint_ = config_fingerprint(config_);
@@ -139,8 +143,12 @@ absl::Status Pipeline::start() {
             checkpoint_probe_->record_failure();
         });
   }
-  if (publisher_) {
+  if (publisher_ && config_.publisher.enabled) {
     if (auto st = publisher_->start(); !st.ok()) return st;
+  }
+  if (config_.jetstream.enabled()) {
+    jetstream_ = std::make_unique<JetStreamSink>(config_.jetstream, publisher_->hub());
+    if (auto st = jetstream_->start(); !st.ok()) return st;
   }
   start_probes();
   if (config_.admin.enabled) {
@@ -270,6 +278,22 @@ void Pipeline::start_probes() {
       return x;
     });
   }
+  if (jetstream_) {
+    jetstream_probe_ = std::make_unique<JetStreamProbe>(*metrics_);
+    JetStreamSink* sink = jetstream_.get();
+    jetstream_probe_->sample_from([sink] {
+      const JetStreamStats st = sink->stats();
+      JetStreamSample x;
+      x.connected = st.connected;
+      x.messages = st.messages;
+      x.published_seq = st.published_seq;
+      x.failed_rounds = st.failed_rounds;
+      x.gap_messages = st.gap_messages;
+      x.skipped = st.skipped;
+      x.queued_bytes = st.queued_bytes;
+      return x;
+    });
+  }
 }
 
 std::string Pipeline::render_metrics() { return metrics_ ? metrics_->render() : std::string(); }
@@ -286,6 +310,9 @@ void Pipeline::stop() {
   running_.store(false, std::memory_order_release);
   if (shards_) shards_->stop();
   if (clusterer_) clusterer_->stop();
+  // After the last publish: the sink sends what the hub holds before it goes.
+  jetstream_probe_.reset();
+  if (jetstream_) jetstream_->stop();
   if (publisher_) publisher_->stop();
   publisher_probe_.reset();
   admin_probe_.reset();

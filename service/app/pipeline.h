@@ -44,6 +44,8 @@
 namespace segmentd {
 
 class Publisher;
+class JetStreamSink;
+class JetStreamProbe;
 class AdminServer;
 class Metrics;
 class IngestProbe;
@@ -206,6 +208,7 @@ class Pipeline {
   std::vector<std::unique_ptr<TapeSink>> sinks_;
   std::vector<std::unique_ptr<Source>> sources_;
   std::unique_ptr<Publisher> publisher_;
+  std::unique_ptr<JetStreamSink> jetstream_;
   std::unique_ptr<AdminServer> admin_;
   // Metrics: this pipeline's own registry (tests run several pipelines in one process). The
   // probes read the components above at scrape time, so they are destroyed first (stop()).
@@ -215,6 +218,7 @@ class Pipeline {
   std::unique_ptr<ShardProbe> shard_probe_;
   std::unique_ptr<ClustererProbe> clusterer_probe_;
   std::unique_ptr<PublisherProbe> publisher_probe_;
+  std::unique_ptr<JetStreamProbe> jetstream_probe_;
   std::unique_ptr<AdminProbe> admin_probe_;  //!< reads admin_ (reset in stop(), after admin_ stopped)
   std::unique_ptr<LatencyProbe> latency_probe_;
   std::unique_ptr<ProcessProbe> process_probe_;

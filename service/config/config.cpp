@@ -176,6 +176,8 @@ absl::StatusOr<Config> from_table(const toml::table& root_table, const std::stri
       read_publisher_config(publisher, &config.publisher);
       ConfigSection admin(root.table("admin"), "admin", &errors);
       read_admin_config(admin, &config.admin);
+      ConfigSection jetstream(root.table("jetstream"), "jetstream", &errors);
+      read_jetstream_config(jetstream, &config.jetstream);
     }
   }  // sections report unknown keys as they close
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors.messages(), "\n"));

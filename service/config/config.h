@@ -96,6 +96,7 @@ struct Config {
   std::vector<SourceConfig> sources;  //!< [[sources]]: where fills come from (service/config/source_config.h)
   PublisherConfig publisher;          //!< [publisher]: websocket pub/sub (service/config/publisher_config.h)
   AdminConfig admin;                  //!< [admin]: admin HTTP API
+  JetStreamConfig jetstream;          //!< [jetstream]: changes to a NATS JetStream stream (off by default)
   CheckpointConfig checkpoint;        //!< [checkpoint]: durable state
   EventTimeGuardOptions event_time;   //!< [event_time]: fills too far ahead of their source (core/event_time_guard.h)
 };

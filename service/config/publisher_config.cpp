@@ -75,6 +75,28 @@ void read_publisher_config(ConfigSection& s, PublisherConfig* c) {
   if (c->enabled) check_listen(s, c->listen);
 }
 
+void read_jetstream_config(ConfigSection& s, JetStreamConfig* c) {
+  s.string("url", &c->url);
+  s.string("stream", &c->stream, false);
+  s.string("subject_prefix", &c->subject_prefix, false);
+  s.boolean("create_stream", &c->create_stream);
+  s.duration_ns("duplicate_window", &c->duplicate_window_ns, 1 * kSecond, 7 * 24 * 3600 * kSecond);
+  s.string("token_env", &c->token_env);
+  read_size(s, "max_pending", &c->max_pending, 1, 1'000'000);
+  s.duration_ns("ack_timeout", &c->ack_timeout_ns, 10 * kMs, 600 * kSecond);
+  s.duration_ns("retry_interval", &c->retry_interval_ns, 10 * kMs, 600 * kSecond);
+  if (!c->url.empty() && !c->url.starts_with("nats://") && !c->url.starts_with("tls://"))
+    s.error("url", str_cat("\"", c->url, "\" is not a NATS URL (nats://host:port or tls://host:port)"));
+  // Stream names may not hold '.', '*', '>' or spaces (JetStream's rule); a subject token may not
+  // be empty or hold a wildcard.
+  if (c->stream.find_first_of(".*> \t") != std::string::npos)
+    s.error("stream", str_cat("\"", c->stream, "\" is not a stream name (no '.', '*', '>' or spaces)"));
+  const std::string& p = c->subject_prefix;
+  if (!p.empty() && (p.find_first_of("*> \t") != std::string::npos || p.front() == '.' || p.back() == '.' ||
+                     p.find("..") != std::string::npos))
+    s.error("subject_prefix", str_cat("\"", p, "\" is not a subject prefix (dot-separated tokens, no wildcards)"));
+}
+
 void read_admin_config(ConfigSection& s, AdminConfig* c) {
   s.boolean("enabled", &c->enabled);
   read_listen(s, &c->listen);

@@ -56,7 +56,23 @@ struct AdminConfig {
   std::int64_t request_timeout_ns = 10'000'000'000;
 };
 
+//! [jetstream]: segment changes and model events also go to a NATS JetStream stream, for
+//! consumers that want a durable, replayable stream (protocol/publisher/publisher.md, "JetStream").
+struct JetStreamConfig {
+  std::string url;                                     //!< nats://host:port; empty = off (the default)
+  std::string stream = "SEGMENTD";                     //!< the stream's name
+  std::string subject_prefix = "segmentd";             //!< subjects <prefix>.changes.<segment>, <prefix>.model
+  bool create_stream = true;                           //!< create the stream when it does not exist
+  std::int64_t duplicate_window_ns = 120'000'000'000;  //!< of a stream it creates (Nats-Msg-Id de-duplication)
+  std::string token_env;                               //!< environment variable holding the server's auth token
+  std::size_t max_pending = 4096;                      //!< publishes awaiting the server's ack
+  std::int64_t ack_timeout_ns = 5'000'000'000;         //!< a round of publishes not all acked by then is sent again
+  std::int64_t retry_interval_ns = 1'000'000'000;      //!< between attempts while the server is away
+  bool enabled() const { return !url.empty(); }
+};
+
 void read_publisher_config(ConfigSection& s, PublisherConfig* c);
+void read_jetstream_config(ConfigSection& s, JetStreamConfig* c);
 //! Checks that a TLS certificate chain and key (both set) can be opened and loaded, reporting
 //! each problem against its key (also used by [[sources]] of kind "ingest").
 void check_tls_pair(ConfigSection& s, std::string_view cert_key, const std::string& cert, std::string_view key_key,

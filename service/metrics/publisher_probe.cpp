@@ -63,4 +63,40 @@ void PublisherProbe::collect() {
   messages_.sync(s.messages_published);
 }
 
+JetStreamProbe::JetStreamProbe(Metrics& m)
+    : connected_(gauge(m, "segmentd_jetstream_connected",
+                       "1 while the JetStream stream acknowledges the changes sent to it, else 0.")),
+      published_seq_(gauge(m, "segmentd_jetstream_published_seq",
+                           "Publisher seq of the last message the JetStream stream acknowledged.")),
+      queued_bytes_(gauge(m, "segmentd_jetstream_queued_bytes", "Published messages waiting to be sent to JetStream.")),
+      messages_(counter(m, "segmentd_jetstream_messages_total", "Messages the JetStream stream acknowledged.")),
+      failed_rounds_(counter(m, "segmentd_jetstream_failed_rounds_total",
+                             "Rounds of publishes sent again: no ack in time, an error, or the stream missing.")),
+      gaps_(counter(m, "segmentd_jetstream_gap_messages_total",
+                    "Messages that left the replay ring before they could be sent: the stream lacks them.")),
+      skipped_(counter(m, "segmentd_jetstream_skipped_messages_total",
+                       "Messages the stream already held when the sink started (not sent again).")),
+      hook_(m.on_collect([this] { collect(); })) {}
+
+void JetStreamProbe::sample_from(std::function<JetStreamSample()> sampler) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sampler_ = std::move(sampler);
+}
+
+void JetStreamProbe::collect() {
+  JetStreamSample s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!sampler_) return;
+    s = sampler_();
+  }
+  connected_.Set(s.connected ? 1.0 : 0.0);
+  published_seq_.Set(static_cast<double>(s.published_seq));
+  queued_bytes_.Set(static_cast<double>(s.queued_bytes));
+  messages_.sync(s.messages);
+  failed_rounds_.sync(s.failed_rounds);
+  gaps_.sync(s.gap_messages);
+  skipped_.sync(s.skipped);
+}
+
 }  // namespace segmentd

@@ -68,4 +68,44 @@ class PublisherProbe {
   Metrics::HookHandle hook_;
 };
 
+//! What the JetStream sink reports at each scrape ([jetstream], protocol/publisher/publisher.md):
+//   segmentd_jetstream_connected                 1 while the stream acknowledges, else 0
+//   segmentd_jetstream_messages_total            messages the stream acknowledged
+//   segmentd_jetstream_published_seq             seq of the last acknowledged message
+//   segmentd_jetstream_failed_rounds_total       rounds of publishes sent again (no ack in time,
+//                                                an error, the stream missing)
+//   segmentd_jetstream_gap_messages_total        seqs that left the replay ring before they could
+//                                                be sent: the stream lacks them
+//   segmentd_jetstream_skipped_messages_total    seqs the stream already held at start
+//   segmentd_jetstream_queued_bytes              delivered by the hub, not sent yet
+struct JetStreamSample {
+  bool connected = false;
+  std::uint64_t messages = 0;
+  std::uint64_t published_seq = 0;
+  std::uint64_t failed_rounds = 0;
+  std::uint64_t gap_messages = 0;
+  std::uint64_t skipped = 0;
+  std::int64_t queued_bytes = 0;
+};
+
+class JetStreamProbe {
+ public:
+  explicit JetStreamProbe(Metrics& metrics);
+  JetStreamProbe(const JetStreamProbe&) = delete;
+  JetStreamProbe& operator=(const JetStreamProbe&) = delete;
+
+  void sample_from(std::function<JetStreamSample()> sampler);
+
+ private:
+  void collect();
+
+  prometheus::Gauge& connected_;
+  prometheus::Gauge& published_seq_;
+  prometheus::Gauge& queued_bytes_;
+  CounterExport messages_, failed_rounds_, gaps_, skipped_;
+  std::mutex mu_;
+  std::function<JetStreamSample()> sampler_ ABSL_GUARDED_BY(mu_);
+  Metrics::HookHandle hook_;
+};
+
 }  // namespace segmentd

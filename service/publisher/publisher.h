@@ -51,6 +51,8 @@ class Publisher {
   void publish_changes(std::span<const SegmentChange> changes) { hub_->publish_changes(changes); }
   void publish_model(ModelPtr model) { hub_->publish_model(std::move(model)); }
   PublisherStats stats() const { return hub_->stats(); }
+  //! The hub, for the other subscribers of the numbered stream (the JetStream sink).
+  std::shared_ptr<PublisherHub> hub() const { return hub_; }
   //! Durable state (PublisherHub::save_state / load_state; load before start()).
   void save_state(ByteWriter& w) const { hub_->save_state(w); }
   absl::Status load_state(std::string_view bytes, ModelPtr model) { return hub_->load_state(bytes, std::move(model)); }

@@ -188,6 +188,28 @@ TEST_CASE("config: a Binance source names its market: usdm or options", "[config
              Catch::Contains("sources[0].history_symbols: Binance options fetch every symbol's trades at once"));
 }
 
+TEST_CASE("config: [jetstream] is off by default and names a bad URL or stream or subject prefix", "[config]") {
+  auto error = [](const std::string& text) {
+    auto c = load_config_text(text, "j.toml");
+    return c.ok() ? std::string("ok") : std::string(c.status().message());
+  };
+  auto off = load_config_text("", "j.toml");
+  REQUIRE(off.ok());
+  CHECK_FALSE(off->jetstream.enabled());
+  auto on = load_config_text("[jetstream]\nurl = \"nats://127.0.0.1:4222\"\nstream = \"CHANGES\"\n", "j.toml");
+  REQUIRE(on.ok());
+  CHECK(on->jetstream.enabled());
+  CHECK(on->jetstream.stream == "CHANGES");
+  CHECK_THAT(error("[jetstream]\nurl = \"http://127.0.0.1:4222\"\n"),
+             Catch::Contains("j.toml:2: jetstream.url: \"http://127.0.0.1:4222\" is not a NATS URL"));
+  CHECK_THAT(error("[jetstream]\nurl = \"nats://h:1\"\nstream = \"A.B\"\n"),
+             Catch::Contains("jetstream.stream: \"A.B\" is not a stream name"));
+  CHECK_THAT(error("[jetstream]\nurl = \"nats://h:1\"\nsubject_prefix = \"seg.>\"\n"),
+             Catch::Contains("jetstream.subject_prefix: \"seg.>\" is not a subject prefix"));
+  CHECK_THAT(error("[jetstream]\nack_timeout = \"0s\"\n"), Catch::Contains("jetstream.ack_timeout"));
+  CHECK_THAT(error("[jetstream]\nsubjects = 1\n"), Catch::Contains("jetstream.subjects"));
+}
+
 TEST_CASE("config: a directory given as the config file is an error", "[config]") {
   const std::string dir = scratch("as_file");
   auto c = load_config(dir);
@@ -264,6 +286,15 @@ std::map<std::string, Projection> config_fields() {
   SEGMENTD_FIELD("publisher.close_timeout", publisher.close_timeout_ns);
   SEGMENTD_FIELD("admin.max_request_bytes", admin.max_request_bytes);
   SEGMENTD_FIELD("admin.request_timeout", admin.request_timeout_ns);
+  SEGMENTD_FIELD("jetstream.url", jetstream.url);
+  SEGMENTD_FIELD("jetstream.stream", jetstream.stream);
+  SEGMENTD_FIELD("jetstream.subject_prefix", jetstream.subject_prefix);
+  SEGMENTD_FIELD("jetstream.create_stream", jetstream.create_stream);
+  SEGMENTD_FIELD("jetstream.duplicate_window", jetstream.duplicate_window_ns);
+  SEGMENTD_FIELD("jetstream.token_env", jetstream.token_env);
+  SEGMENTD_FIELD("jetstream.max_pending", jetstream.max_pending);
+  SEGMENTD_FIELD("jetstream.ack_timeout", jetstream.ack_timeout_ns);
+  SEGMENTD_FIELD("jetstream.retry_interval", jetstream.retry_interval_ns);
   SEGMENTD_FIELD("checkpoint.enabled", checkpoint.enabled);
   SEGMENTD_FIELD("checkpoint.dir", checkpoint.dir);
   SEGMENTD_FIELD("checkpoint.interval", checkpoint.interval_ns);
