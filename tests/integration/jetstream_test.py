@@ -90,7 +90,21 @@ def main():
     try:
         run(args, nats)
     finally:
+        # A failed check exits from the middle of a run: no segmentd or nats-server outlives it.
+        for svc in STARTED:
+            if svc.proc.poll() is None:
+                svc.proc.kill()
+                svc.proc.wait()
         nats.stop()
+
+
+STARTED = []
+
+
+def start(args, config, name):
+    svc = Service(args, config, name).start()
+    STARTED.append(svc)
+    return svc
 
 
 def run(args, nats):
@@ -105,7 +119,7 @@ retry_interval = "200ms"
 """)
 
     # 1. A first run: the stream is created and fills up.
-    svc = Service(args, config, "first").start()
+    svc = start(args, config, "first")
     last = wait_stream_caught_up(svc, 40)
     nc = NatsClient(nats.port)
     info, n = check_exactly_once(nc, last, "first run")
@@ -137,7 +151,7 @@ retry_interval = "200ms"
     _, before = read_stream(nc)
     stopped_at = len(before)
     check(stopped_at >= last, f"the stream holds everything published before SIGTERM ({stopped_at} messages)")
-    svc = Service(args, config, "second").start()
+    svc = start(args, config, "second")
     last = wait_stream_caught_up(svc, stopped_at + 5)
     check_exactly_once(nc, last, "after SIGTERM and restart")
     # The shutdown checkpoint is cut once the sources stopped; what the clusterer numbered after
@@ -150,7 +164,7 @@ retry_interval = "200ms"
     svc.stop(signal.SIGKILL)
     _, before = read_stream(nc)
     killed_at = len(before)
-    svc = Service(args, config, "third").start()
+    svc = start(args, config, "third")
     last = wait_stream_caught_up(svc, killed_at + 5)
     skipped = svc.metric("segmentd_jetstream_skipped_messages_total") or 0
     check(skipped > 0, f"after SIGKILL the seqs the stream already held were skipped ({int(skipped)})")
