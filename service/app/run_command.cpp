@@ -177,7 +177,7 @@ int run_service(Config config, SourceMaker simulator, std::ostream& out, std::os
   }
   out << "segmentd: running with " << config.path << ": " << config.sources.size() << " source(s), "
       << config.shards.shards << " shards";
-  if (pipeline.publisher())
+  if (pipeline.publisher() && config.publisher.enabled)  // else the hub runs for [jetstream] alone
     out << ", publisher ws://" << config.publisher.listen.address << ":" << pipeline.publisher()->port();
   if (pipeline.admin()) out << ", admin http://" << config.admin.listen.address << ":" << pipeline.admin()->port();
   out << "\n";

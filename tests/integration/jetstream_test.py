@@ -14,7 +14,8 @@ small client of the NATS protocol and JetStream API (nats_client.py), as any con
  3. nats-server stopped for a few seconds mid-run and started again (same store): the service
     reconnects and loses nothing, and its metrics showed the stream away and the failed rounds;
  4. after SIGKILL, the restart resumes from an older checkpoint: the seqs the stream already holds
-    are skipped (counted), none is sent twice.
+    are skipped (counted), none is sent twice;
+ 5. with [publisher] enabled = false the stream still gets every message (the hub runs alone).
 Prints "SEGMENTD_SKIP: ..." (ctest: skipped) when nats-server is not installed. Exit 0 = pass.
 """
 
@@ -169,6 +170,16 @@ retry_interval = "200ms"
     skipped = svc.metric("segmentd_jetstream_skipped_messages_total") or 0
     check(skipped > 0, f"after SIGKILL the seqs the stream already held were skipped ({int(skipped)})")
     check_exactly_once(nc, last, "after SIGKILL and restart")
+    code, _ = svc.stop(signal.SIGTERM)
+    check(code == 0, "the third run stops cleanly")
+
+    # 5. [publisher] enabled = false: no websocket server, the hub numbers for the stream alone.
+    alone = config.replace("[publisher]\n", "[publisher]\nenabled = false\n", 1)
+    svc = start(args, alone, "no_websocket")
+    last = wait_stream_caught_up(svc, last + 5)
+    check_exactly_once(nc, last, "with the websocket publisher off")
+    out = open(svc.log_path).read()
+    check("publisher ws://" not in out, "the start line names no websocket publisher")
     code, _ = svc.stop(signal.SIGTERM)
     check(code == 0, "the last run stops cleanly")
     nc.close()
