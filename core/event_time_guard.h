@@ -21,7 +21,9 @@
 //
 // A guard is used by one thread (its source's); it is a value (copy it to keep a state).
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 namespace segmentd {
@@ -59,6 +61,20 @@ class EventTimeGuard {
     std::int64_t candidate_ns = kNone;
     std::uint32_t candidates = 0;
   };
+  //! A State's bytes in a source's resume position: watermark, candidate time (i64), candidates (u32).
+  static constexpr std::size_t kStateBytes = 2 * sizeof(std::int64_t) + sizeof(std::uint32_t);
+  static void encode(const State& s, char* out) {
+    std::memcpy(out, &s.watermark, sizeof(s.watermark));
+    std::memcpy(out + 8, &s.candidate_ns, sizeof(s.candidate_ns));
+    std::memcpy(out + 16, &s.candidates, sizeof(s.candidates));
+  }
+  static State decode(const char* in) {
+    State s;
+    std::memcpy(&s.watermark, in, sizeof(s.watermark));
+    std::memcpy(&s.candidate_ns, in + 8, sizeof(s.candidate_ns));
+    std::memcpy(&s.candidates, in + 16, sizeof(s.candidates));
+    return s;
+  }
   State state() const { return {watermark_, candidate_ns_, candidates_}; }
   void restore(const State& s) {
     watermark_ = s.watermark;

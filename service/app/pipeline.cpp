@@ -11,6 +11,7 @@
 #include "service/admin/admin_server.h"
 #include "service/base/log.h"
 #include "service/ingest/ingest_server.h"
+#include "service/ingest/nats_source.h"
 #include "service/ingest/replay_source.h"
 #include "service/ingest/venue_source.h"
 #include "service/metrics/admin_probe.h"
@@ -114,7 +115,11 @@ absl::Status Pipeline::start() {
         sources_.push_back(*std::move(src));
         break;
       }
+      case SourceKind::kNats:
+        sources_.push_back(std::make_unique<NatsSource>(sc_i, accounts_, instruments_, sink));
+        break;
     }
+    sources_.back()->set_checkpointed(config_.checkpoint.enabled);
   }
 
   // The hub numbers every message for the websocket subscribers and the JetStream sink alike:
@@ -135,6 +140,9 @@ absl::Status Pipeline::start() {
         CheckpointDirectory(state_dir_, config_.checkpoint.keep), config_.checkpoint.interval_ns,
         [this](CheckpointFile& file) { return capture(&file); },
         [this](const CheckpointResult& r) {
+          // What the file holds is durable: sources that acknowledge upstream do so now.
+          if (r.ok)
+            for (auto& source : sources_) source->checkpoint_committed();
           if (!checkpoint_probe_) return;
           if (r.ok)
             checkpoint_probe_->record_success(static_cast<std::int64_t>(r.seconds * 1e9), r.bytes, r.accounts,

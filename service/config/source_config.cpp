@@ -159,6 +159,37 @@ void read_simulator(ConfigSection& s, SourceConfig* c) {
   s.number("duration_s", &c->duration_s, 0, 1e9);
 }
 
+void read_nats_source(ConfigSection& s, SourceConfig* c) {
+  c->url.clear();
+  s.string("url", &c->url, false);
+  if (!s.has("url"))
+    s.error("url", "is required for kind = \"nats\"");
+  else if (!c->url.starts_with("nats://") && !c->url.starts_with("tls://"))
+    s.error("url", str_cat("\"", c->url, "\" is not a NATS URL (nats://host:port or tls://host:port)"));
+  read_secret_ref(s, "token", &c->token);
+  s.string("stream", &c->stream, false);
+  s.string("subject", &c->subject, false);
+  s.string("durable", &c->durable, false);
+  // JetStream's names: no whitespace, '.', '*', '>' (they are tokens of API subjects).
+  for (auto [key, value] :
+       {std::pair<std::string_view, const std::string*>{"stream", &c->stream}, {"durable", &c->durable}}) {
+    if (value->empty() || value->find_first_of(" \t\r\n.*>/\\") != std::string::npos)
+      s.error(key, str_cat("\"", *value, "\" is not a JetStream name (no spaces, '.', '*', '>', '/')"));
+  }
+  if (c->subject.empty() || c->subject.find_first_of(" \t\r\n") != std::string::npos || c->subject.front() == '.' ||
+      c->subject.back() == '.' || c->subject.find("..") != std::string::npos)
+    s.error("subject", str_cat("\"", c->subject, "\" is not a NATS subject"));
+  s.boolean("create_stream", &c->create_stream);
+  std::int64_t batch = c->batch;
+  s.integer("batch", &batch, 1, 10'000);
+  c->batch = static_cast<int>(batch);
+  s.duration_ns("ack_wait", &c->ack_wait_ns, 1 * kSecond, 7 * 24 * 3600 * kSecond);
+  s.duration_ns("retry_interval", &c->retry_interval_ns, 10 * kMs, 600 * kSecond);
+  std::int64_t max_message = static_cast<std::int64_t>(c->max_frame_bytes);
+  s.integer("max_message_bytes", &max_message, 1024, 1LL << 26);
+  c->max_frame_bytes = static_cast<std::size_t>(max_message);
+}
+
 }  // namespace
 
 std::string_view to_string(SourceKind k) {
@@ -167,6 +198,7 @@ std::string_view to_string(SourceKind k) {
     case SourceKind::kIngest: return "ingest";
     case SourceKind::kReplay: return "replay";
     case SourceKind::kSimulator: return "simulator";
+    case SourceKind::kNats: return "nats";
   }
   return "?";
 }
@@ -178,16 +210,18 @@ void read_sources(ConfigSection& root, std::vector<SourceConfig>* out) {
     ConfigSection s(t, str_cat("sources[", index, "]"), root.errors());
     SourceConfig c;
     std::string kind = "venue";
-    s.choice("kind", &kind, {"venue", "ingest", "replay", "simulator"});
+    s.choice("kind", &kind, {"venue", "ingest", "replay", "simulator", "nats"});
     if (kind == "venue") c.kind = SourceKind::kVenue;
     if (kind == "ingest") c.kind = SourceKind::kIngest;
     if (kind == "replay") c.kind = SourceKind::kReplay;
     if (kind == "simulator") c.kind = SourceKind::kSimulator;
+    if (kind == "nats") c.kind = SourceKind::kNats;
     switch (c.kind) {
       case SourceKind::kVenue: read_venue(s, &c); break;
       case SourceKind::kIngest: read_ingest(s, &c); break;
       case SourceKind::kReplay: read_replay_source(s, &c); break;
       case SourceKind::kSimulator: read_simulator(s, &c); break;
+      case SourceKind::kNats: read_nats_source(s, &c); break;
     }
     s.string("name", &c.name, false);
     if (c.name.empty()) {

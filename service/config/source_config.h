@@ -17,7 +17,7 @@ namespace segmentd {
 
 class ConfigSection;
 
-enum class SourceKind : std::uint8_t { kVenue = 0, kIngest, kReplay, kSimulator };
+enum class SourceKind : std::uint8_t { kVenue = 0, kIngest, kReplay, kSimulator, kNats };
 std::string_view to_string(SourceKind k);
 
 //! One authenticated connection of a venue source.
@@ -76,6 +76,16 @@ struct SourceConfig {
   std::uint32_t sim_accounts = 10'000;
   double rate = 1'000;  //!< fills per wall-clock second (the simulator runs sim_speedup × faster)
   double duration_s = 60;
+
+  // kind = "nats" (service/ingest/nats_source.h): url (nats://), token, max_frame_bytes (key
+  // max_message_bytes) above, and:
+  std::string stream = "SEGMENTD_FILLS";           //!< the JetStream stream holding the fills
+  std::string subject = "segmentd.fills.>";        //!< the consumer's filter (partitions: segmentd.fills.<p>)
+  std::string durable = "segmentd";                //!< the durable pull consumer's name
+  bool create_stream = true;                       //!< create the stream (limits retention) when absent
+  int batch = 256;                                 //!< messages per fetch
+  std::int64_t ack_wait_ns = 300'000'000'000;      //!< the consumer's AckWait: above the checkpoint interval
+  std::int64_t retry_interval_ns = 1'000'000'000;  //!< between attempts while the server is away
 };
 
 //! Reads every [[sources]] entry of `root` into `out`, reporting problems through the section.

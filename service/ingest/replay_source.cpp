@@ -80,18 +80,14 @@ void ReplaySource::run() {
 
 namespace {
 
-constexpr std::size_t kPositionBytes = sizeof(std::uint64_t) + 2 * sizeof(std::int64_t) + sizeof(std::uint32_t);
+constexpr std::size_t kPositionBytes = sizeof(std::uint64_t) + EventTimeGuard::kStateBytes;
 
 }  // namespace
 
 void ReplaySource::save_position(std::string& out) const {
-  const EventTimeGuard::State g = clock_.state();
   out.resize(kPositionBytes);
-  char* p = out.data();
-  std::memcpy(p, &offset_, sizeof(offset_));
-  std::memcpy(p + 8, &g.watermark, sizeof(g.watermark));
-  std::memcpy(p + 16, &g.candidate_ns, sizeof(g.candidate_ns));
-  std::memcpy(p + 24, &g.candidates, sizeof(g.candidates));
+  std::memcpy(out.data(), &offset_, sizeof(offset_));
+  EventTimeGuard::encode(clock_.state(), out.data() + sizeof(offset_));
 }
 
 absl::Status ReplaySource::check_position(std::string_view bytes) const {
@@ -103,13 +99,7 @@ absl::Status ReplaySource::check_position(std::string_view bytes) const {
 absl::Status ReplaySource::restore_position(std::string_view bytes) {
   if (absl::Status st = check_position(bytes); !st.ok()) return st;
   std::memcpy(&offset_, bytes.data(), sizeof(offset_));
-  if (bytes.size() == kPositionBytes) {
-    EventTimeGuard::State g;
-    std::memcpy(&g.watermark, bytes.data() + 8, sizeof(g.watermark));
-    std::memcpy(&g.candidate_ns, bytes.data() + 16, sizeof(g.candidate_ns));
-    std::memcpy(&g.candidates, bytes.data() + 24, sizeof(g.candidates));
-    clock_.restore(g);
-  }
+  if (bytes.size() == kPositionBytes) clock_.restore(EventTimeGuard::decode(bytes.data() + sizeof(offset_)));
   return absl::OkStatus();
 }
 

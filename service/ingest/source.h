@@ -50,6 +50,14 @@ class Source {
     (void)bytes;
     return absl::OkStatus();
   }
+  //! The checkpoint that holds what save_position() last wrote is durable on disk (fsync'd and
+  //! renamed). Called on the checkpointer's thread, after each successful write, including the
+  //! one at shutdown (after stop()). A source whose upstream keeps messages until they are
+  //! acknowledged (kind "nats") acknowledges here what that checkpoint holds, and no earlier.
+  virtual void checkpoint_committed() {}
+  //! Whether the service writes checkpoints at all (called once, before start()). Without them a
+  //! source that acknowledges upstream does so as soon as it has pushed a message's fills.
+  virtual void set_checkpointed(bool checkpointed) { (void)checkpointed; }
 };
 
 }  // namespace segmentd

@@ -6,6 +6,7 @@ uses, so that the tests read the stream as any consumer would.
     nc = NatsClient(port)
     info = nc.js("STREAM.INFO.SEGMENTD")                    # the JSON answer, as a dict
     msgs = nc.stream_msgs("SEGMENTD", 1, 100)               # [{"subject", "seq", "headers", "data"}]
+    seqs = nc.js_publish([("segmentd.fills.0", b"...")])    # stream sequences
     nc.close()
 
 Also NatsServer: a real nats-server with JetStream, on 127.0.0.1 and a port the OS picked,
@@ -180,6 +181,20 @@ class NatsClient:
                 out.append({"subject": m["subject"], "seq": m["seq"], "headers": headers,
                             "data": base64.b64decode(m.get("data", ""))})
         return out
+
+
+    def js_publish(self, messages, window=256):
+        """Publishes every (subject, payload) to JetStream, `window` at a time, each as a request
+        whose reply is the stream's acknowledgement; returns the stream sequences. Raises when
+        the server refuses one."""
+        seqs = []
+        for lo in range(0, len(messages), window):
+            for _, data in self.requests(messages[lo:lo + window]):
+                answer = json.loads(data) if data else {"error": "no answer"}
+                if "error" in answer:
+                    raise OSError("publish refused: %r" % answer["error"])
+                seqs.append(answer["seq"])
+        return seqs
 
 
 def parse_headers(raw):

@@ -210,6 +210,36 @@ TEST_CASE("config: [jetstream] is off by default and names a bad URL or stream o
   CHECK_THAT(error("[jetstream]\nsubjects = 1\n"), Catch::Contains("jetstream.subjects"));
 }
 
+TEST_CASE("config: a source of kind nats has its defaults and names each bad key", "[config]") {
+  auto error = [](const std::string& text) {
+    auto c = load_config_text(text, "n.toml");
+    return c.ok() ? std::string("ok") : std::string(c.status().message());
+  };
+  auto ok = load_config_text("[[sources]]\nkind = \"nats\"\nurl = \"nats://127.0.0.1:4222\"\n", "n.toml");
+  REQUIRE(ok.ok());
+  REQUIRE(ok->sources.size() == 1);
+  const SourceConfig& s = ok->sources[0];
+  CHECK(s.kind == SourceKind::kNats);
+  CHECK(s.name == "nats-0");
+  CHECK(s.stream == "SEGMENTD_FILLS");
+  CHECK(s.subject == "segmentd.fills.>");
+  CHECK(s.durable == "segmentd");
+  CHECK(s.create_stream);
+  CHECK(s.ack_wait_ns == 300'000'000'000);
+  const std::string head = "[[sources]]\nkind = \"nats\"\n";
+  CHECK_THAT(error(head), Catch::Contains("n.toml:1: sources[0].url: is required for kind = \"nats\""));
+  CHECK_THAT(error(head + "url = \"ws://h:1\"\n"),
+             Catch::Contains("n.toml:3: sources[0].url: \"ws://h:1\" is not a NATS URL"));
+  CHECK_THAT(error(head + "url = \"nats://h:1\"\nstream = \"A.B\"\n"),
+             Catch::Contains("sources[0].stream: \"A.B\" is not a JetStream name"));
+  CHECK_THAT(error(head + "url = \"nats://h:1\"\ndurable = \"\"\n"), Catch::Contains("sources[0].durable"));
+  CHECK_THAT(error(head + "url = \"nats://h:1\"\nsubject = \"a..b\"\n"),
+             Catch::Contains("sources[0].subject: \"a..b\" is not a NATS subject"));
+  CHECK_THAT(error(head + "url = \"nats://h:1\"\nbatch = 0\n"), Catch::Contains("sources[0].batch"));
+  CHECK_THAT(error(head + "url = \"nats://h:1\"\nack_wait = \"10ms\"\n"), Catch::Contains("sources[0].ack_wait"));
+  CHECK_THAT(error(head + "url = \"nats://h:1\"\npath = \"x\"\n"), Catch::Contains("sources[0].path"));
+}
+
 TEST_CASE("config: a directory given as the config file is an error", "[config]") {
   const std::string dir = scratch("as_file");
   auto c = load_config(dir);
