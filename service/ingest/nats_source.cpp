@@ -66,6 +66,8 @@ absl::Status NatsSource::start() {
     if (auto token = load_secret(config_.token, "token"); !token.ok())
       return absl::FailedPreconditionError(str_cat(config_.name, ": ", token.status().message()));
   }
+  if (const natsStatus s = nats_Open(-1); s != NATS_OK)
+    return absl::InternalError(str_cat(config_.name, ": the NATS library failed to start: ", natsStatus_GetText(s)));
   thread_ = std::thread([this] { run(); });
   return absl::OkStatus();
 }
