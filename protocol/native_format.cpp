@@ -304,6 +304,15 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
   return true;
 }
 
+int partition_of_account(std::string_view account, int partitions) {
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a, 64-bit
+  for (const char c : account) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return partitions <= 1 ? 0 : static_cast<int>(h % static_cast<std::uint64_t>(partitions));
+}
+
 void append_native_fill(std::string& out, const Fill& f, std::string_view account, std::string_view symbol) {
   out.append("{\"ts_ns\":");
   json::append_int(out, f.recv_ns);

@@ -62,6 +62,11 @@ class NativeFillParser {
 //! so encoding then parsing gives back the same Fill. `trade_id` is written as the 64-bit hash.
 void append_native_fill(std::string& out, const Fill& fill, std::string_view account, std::string_view symbol);
 
+//! The partition of an account in a partitioned feed (NATS subjects segmentd.fills.<partition>,
+//! protocol/README.md): FNV-1a (64-bit) of the account's name, modulo `partitions` (≥ 1). Every
+//! producer and every instance must agree on it, so it is defined here, once.
+int partition_of_account(std::string_view account, int partitions);
+
 struct NativeReadStats {
   std::uint64_t lines = 0;  //!< non-empty lines seen
   std::uint64_t fills = 0;  //!< lines turned into fills

@@ -11,6 +11,9 @@ our own client of the NATS protocol (nats_client.py), and segmentd run with chec
      checkpoints.
   3. bad messages: not JSON, oversized, a bad line beside a good one, a fill from the far future:
      each counted once by reason and logged, the good fills around them taken, the service up.
+  4. fillsim --nats: the simulator's fills on partitioned subjects (each message's accounts on the
+     subject of their FNV-1a partition, computed here), read by segmentd: every account has the
+     fills the same simulation writes to a file.
 """
 
 import argparse
@@ -18,6 +21,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
@@ -278,9 +282,65 @@ def test_bad_messages(args, nats):
     nc.close()
 
 
+def fnv1a_partition(account, partitions):
+    h = 14695981039346656037
+    for b in account.encode():
+        h ^= b
+        h = (h * 1099511628211) % (1 << 64)
+    return h % partitions
+
+
+def test_fillsim(args, nats):
+    sim = ["--accounts", "60", "--rate", "150", "--duration", "20", "--seed", "5"]
+    ref_file = os.path.join(args.work, "sim.ndjson")
+    subprocess.run([args.fillsim, *sim, "--out", ref_file, "--quiet"], check=True, timeout=60)
+    expected = {}
+    for line in open(ref_file):
+        a = json.loads(line)["account"]
+        expected[a] = expected.get(a, 0) + 1
+    total = sum(expected.values())
+    p = subprocess.run([args.fillsim, *sim, "--nats", nats.url, "--nats-stream", "FILLS_SIM",
+                        "--nats-subject-prefix", "sim.fills", "--partitions", "5", "--nats-batch", "8"],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and "all acknowledged" in p.stderr, "fillsim --nats published: " + p.stderr.strip())
+    nc = NatsClient(nats.port)
+    last = nc.js("STREAM.INFO.FILLS_SIM")["state"]["last_seq"]
+    msgs = nc.stream_msgs("FILLS_SIM", 1, last)
+    wrong, fills = 0, 0
+    for m in msgs:
+        for line in m["data"].decode().splitlines():
+            fills += 1
+            part = fnv1a_partition(json.loads(line)["account"], 5)
+            wrong += m["subject"] != "sim.fills.%d" % part
+    check(fills == total and wrong == 0 and all(len(m["data"].splitlines()) <= 8 for m in msgs),
+          "the stream holds the simulation's %d fills, each on its account's partition, at most 8 per message "
+          "(%d fills, %d misplaced)" % (total, fills, wrong))
+    state = os.path.join(args.work, "sim-state")
+    svc = Service(args, config_for(args, nats, "FILLS_SIM", state, subject="sim.fills.>"), "sim").start()
+    try:
+        wait_fills(svc, total, "the simulation's fills")
+
+        def counts():
+            out = {}
+            for a in expected:
+                code, body = svc.get("/v1/accounts/" + a)
+                out[a] = json.loads(body)["fills"] if code == 200 else None
+            return out
+        got = svc.wait_for("every account's fills applied", lambda: (lambda c: c if c == expected else None)(counts()),
+                           timeout=30)
+        check(got == expected, "every account has the fills the simulation wrote for it")
+        code, _ = svc.stop()
+        check(code == 0, "stops cleanly")
+    finally:
+        if svc.proc.poll() is None:
+            svc.proc.kill()
+    nc.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--segmentd", required=True)
+    ap.add_argument("--fillsim", required=True)
     ap.add_argument("--work", required=True)
     args = ap.parse_args()
     if find_nats_server() is None:
@@ -294,6 +354,7 @@ def main():
         ref = test_reference(args, nats, messages, total)
         test_interrupted(args, nats, messages, total, ref)
         test_bad_messages(args, nats)
+        test_fillsim(args, nats)
     finally:
         nats.stop()
     print("nats source: all checks passed")

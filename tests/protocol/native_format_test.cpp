@@ -247,3 +247,12 @@ TEST_CASE("native: a missing file is an error, not a crash", "[native]") {
   CHECK_FALSE(st.ok());
   CHECK_THAT(std::string(st.message()), Catch::Contains("/nonexistent/file.ndjson"));
 }
+
+TEST_CASE("native: an account's partition is FNV-1a 64 of its name modulo the partitions", "[native]") {
+  // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c (the published test vector): 12638187200555641996.
+  CHECK(partition_of_account("a", 1000) == static_cast<int>(0xaf63dc4c8601ec8cull % 1000));
+  CHECK(partition_of_account("acc0000001", 8) == 1);
+  CHECK(partition_of_account("", 7) == static_cast<int>(14695981039346656037ull % 7));
+  CHECK(partition_of_account("anything", 1) == 0);
+  CHECK(partition_of_account("anything", 0) == 0);
+}

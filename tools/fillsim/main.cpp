@@ -1,11 +1,14 @@
 // fillsim: writes simulated Deribit fills in segmentd's native NDJSON format, to a file or as a
-// live stream paced in wall-clock time, plus the ground truth of every account's archetype.
+// live stream paced in wall-clock time, or publishes them to a NATS JetStream stream partitioned
+// by account (--nats), plus the ground truth of every account's archetype.
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +19,7 @@
 #include "sim/pacer.h"
 #include "sim/simulator.h"
 #include "tools/fillsim/feature_probe.h"
+#include "tools/fillsim/nats_publisher.h"
 
 namespace po = boost::program_options;
 
@@ -61,11 +65,14 @@ int main(int argc, char** argv) {
   std::vector<double> drift_at;
   double drift_share = 0.0, speed = 1.0;
   bool live = false, stats = false, quiet = false;
+  fillsim::NatsPublishConfig nats;
+  std::string nats_token_env;
 
   po::options_description opts(
       "fillsim: simulated crypto-derivatives fills (Deribit symbols, segmentd native NDJSON)\n\n"
       "  fillsim --accounts 10000 --rate 10000 --duration 3600 --seed 7 --out fills.ndjson --truth truth.csv\n"
-      "  fillsim --live --rate 2000 --duration 0 | segmentd ...\n\noptions");
+      "  fillsim --live --rate 2000 --duration 0 | segmentd ...\n"
+      "  fillsim --nats nats://127.0.0.1:4222 --partitions 8 --rate 100000 --duration 60 --live\n\noptions");
   opts.add_options()("help,h", "this help")("accounts,n", po::value(&config.accounts)->default_value(config.accounts),
                                             "number of accounts (up to 10,000,000)")(
       "rate,r", po::value(&config.rate)->default_value(config.rate), "fills per second of event time (all accounts)")(
@@ -89,7 +96,16 @@ int main(int argc, char** argv) {
       "speed", po::value(&speed)->default_value(speed), "live mode: event seconds per wall-clock second")(
       "stats", po::bool_switch(&stats),
       "print per-archetype feature estimates at the end (stderr; up to ~100k accounts)")(
-      "quiet,q", po::bool_switch(&quiet), "no summary on stderr");
+      "quiet,q", po::bool_switch(&quiet), "no summary on stderr")(
+      "nats", po::value(&nats.url),
+      "publish to this NATS JetStream server (nats://host:port) instead of writing --out: each account's fills "
+      "to <nats-subject-prefix>.<partition>")("nats-stream", po::value(&nats.stream)->default_value(nats.stream),
+                                              "the stream (created with subjects <prefix>.> when absent)")(
+      "nats-subject-prefix", po::value(&nats.subject_prefix)->default_value(nats.subject_prefix), "subject prefix")(
+      "partitions", po::value(&nats.partitions)->default_value(nats.partitions),
+      "partitions: FNV-1a of the account name modulo this (protocol/README.md)")(
+      "nats-batch", po::value(&nats.batch)->default_value(nats.batch), "fills per message at most")(
+      "nats-token-env", po::value(&nats_token_env), "environment variable holding the server's token");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -130,6 +146,28 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  std::unique_ptr<fillsim::NatsPublisher> publisher;
+  if (!nats.url.empty()) {
+    if (!vm["out"].defaulted()) {
+      std::fprintf(stderr, "fillsim: --nats and --out: choose one\n");
+      return 2;
+    }
+    if (!nats_token_env.empty()) {
+      const char* token = std::getenv(nats_token_env.c_str());
+      if (token == nullptr || *token == '\0') {
+        std::fprintf(stderr, "fillsim: --nats-token-env: %s is not set\n", nats_token_env.c_str());
+        return 2;
+      }
+      nats.token = token;
+    }
+    auto p = fillsim::NatsPublisher::connect(nats);
+    if (!p.ok()) {
+      std::fprintf(stderr, "fillsim: --nats: %s\n", std::string(p.status().message()).c_str());
+      return 1;
+    }
+    publisher = *std::move(p);
+    out_path = "/dev/null";
+  }
   std::FILE* out = out_path == "-" ? stdout : std::fopen(out_path.c_str(), "wb");
   if (out == nullptr) {
     std::fprintf(stderr, "fillsim: cannot open '%s' for writing\n", out_path.c_str());
@@ -153,7 +191,13 @@ int main(int argc, char** argv) {
   const std::size_t flush_at = live ? (64 << 10) : (4 << 20);
   buf.reserve(flush_at + 4096);
   bool write_ok = true;
+  absl::Status nats_status;
   auto flush = [&] {
+    if (publisher) {
+      if (nats_status.ok()) nats_status = publisher->flush();
+      write_ok = nats_status.ok();
+      return;
+    }
     if (!buf.empty() && std::fwrite(buf.data(), 1, buf.size(), out) != buf.size()) write_ok = false;
     buf.clear();
     if (live) std::fflush(out);
@@ -172,9 +216,20 @@ int main(int argc, char** argv) {
     fillsim::append_native_line(buf, f);
     bytes += buf.size() - before;
     if (probe) probe->add(f);
-    if (buf.size() >= flush_at) flush();
+    if (publisher) {
+      nats_status = publisher->add(f.account, std::string_view(buf).substr(before));
+      buf.clear();
+      write_ok = nats_status.ok();
+    } else if (buf.size() >= flush_at) {
+      flush();
+    }
   }
   flush();
+  if (publisher && nats_status.ok()) nats_status = publisher->finish(30'000);
+  if (!nats_status.ok()) {
+    std::fprintf(stderr, "fillsim: --nats: %s\n", std::string(nats_status.message()).c_str());
+    return 1;
+  }
   if (out != stdout && std::fclose(out) != 0) write_ok = false;
   if (out == stdout) std::fflush(stdout);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -191,6 +246,10 @@ int main(int argc, char** argv) {
                  sim.account_count(), sim.instrument_count(), secs, st.fills / std::max(secs, 1e-9),
                  bytes / 1e6 / std::max(secs, 1e-9));
   }
+  if (publisher && !quiet)
+    std::fprintf(stderr, "fillsim: %llu messages to stream %s, subjects %s.<0..%d>, all acknowledged\n",
+                 static_cast<unsigned long long>(publisher->messages()), nats.stream.c_str(),
+                 nats.subject_prefix.c_str(), nats.partitions - 1);
   if (probe) print_stats(*probe);
   return 0;
 }
