@@ -67,6 +67,8 @@ absl::Status Pipeline::start() {
   sc.producers = producers;
   sc.ring_capacity = config_.shards.ring_capacity;
   sc.full_policy = config_.shards.full_policy;
+  sc.idle_clock = [this](int shard, std::int64_t wall_ns) { return idle_clock(shard, wall_ns); };
+  idle_seen_.assign(static_cast<std::size_t>(sc.shards), std::vector<SinkSeen>(static_cast<std::size_t>(producers)));
   std::vector<std::unique_ptr<ShardHandler>> handlers;
   for (int s = 0; s < sc.shards; ++s) {
     AccountShardOptions o;
@@ -328,6 +330,20 @@ void Pipeline::stop() {
   checkpoint_probe_.reset();
   ingest_probes_.clear();
   gap_fill_probes_.clear();
+}
+
+std::int64_t Pipeline::idle_clock(int shard, std::int64_t wall_ns) {
+  std::vector<SinkSeen>& seen = idle_seen_[static_cast<std::size_t>(shard)];
+  const std::int64_t quiet_ns = std::max<std::int64_t>(2 * config_.features.markout_tick_ns, 1'000'000'000);
+  std::int64_t t = wall_ns;
+  for (std::size_t i = 0; i < sinks_.size() && i < seen.size(); ++i) {
+    const std::uint64_t pushes = sinks_[i]->pushes();
+    if (pushes != seen[i].pushes) seen[i] = {pushes, wall_ns};
+    const bool behind = i < sources_.size() && sources_[i]->behind();
+    if (behind || (pushes > 0 && wall_ns - seen[i].changed_wall_ns < quiet_ns))
+      t = std::min(t, sinks_[i]->max_event_ns());  // INT64_MIN before its first push: wait for it
+  }
+  return std::max<std::int64_t>(t, 0);
 }
 
 bool Pipeline::sources_finished() const {

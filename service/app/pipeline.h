@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -82,6 +83,11 @@ class TapeSink final : public FillSink {
       probe_->record_lag(fill.venue_ns, fill.recv_ns);
     }
     tape_.record(producer_, fill);
+    if (fill.recv_ns > max_event_local_) {
+      max_event_local_ = fill.recv_ns;
+      max_event_ns_.store(fill.recv_ns, std::memory_order_relaxed);
+    }
+    pushes_.store(++pushes_local_, std::memory_order_relaxed);
     const bool ok = shards_.push(producer_, fill);
     if (own_unit) end_unit();
     return ok;
@@ -101,6 +107,10 @@ class TapeSink final : public FillSink {
   }
   //! The checkpointer: true while the source is inside a unit (it must wait for it to end).
   bool busy() const { return busy_.load(std::memory_order_seq_cst); }
+  //! Fills pushed so far, and the latest event time among them (INT64_MIN before any): the
+  //! shards' idle clock (Pipeline::idle_clock). Any thread.
+  std::uint64_t pushes() const { return pushes_.load(std::memory_order_relaxed); }
+  std::int64_t max_event_ns() const { return max_event_ns_.load(std::memory_order_relaxed); }
 
  private:
   PriceTape& tape_;
@@ -108,9 +118,13 @@ class TapeSink final : public FillSink {
   int producer_;
   const std::atomic<bool>* pause_;
   IngestProbe* probe_ = nullptr;
-  std::int64_t last_venue_ns_ = 0;  //!< the source's thread only
-  int depth_ = 0;                   //!< the source's thread only
+  std::int64_t last_venue_ns_ = 0;                                           //!< the source's thread only
+  int depth_ = 0;                                                            //!< the source's thread only
+  std::uint64_t pushes_local_ = 0;                                           //!< the source's thread only
+  std::int64_t max_event_local_ = std::numeric_limits<std::int64_t>::min();  //!< the source's thread only
   std::atomic<bool> busy_{false};
+  std::atomic<std::uint64_t> pushes_{0};
+  std::atomic<std::int64_t> max_event_ns_{std::numeric_limits<std::int64_t>::min()};
 };
 
 //! Makes the source of a config entry of kind "simulator" (service/ingest/sim_source, given by
@@ -187,6 +201,14 @@ class Pipeline {
  private:
   void on_changes(int shard, std::span<const SegmentChange> changes);
   void start_probes();
+  //! What an idle shard is told the time is (ShardSetConfig::idle_clock): the wall clock, but no
+  //! later than the latest event time pushed by a source that is behind (Source::behind: a
+  //! stream's backlog, a file) or still pushing (within two markout ticks of wall time). The
+  //! markouts due after what such a source has read wait for their prices, so that reading a
+  //! backlog (after a restart) gives the values of a run that never stopped; a quiet live feed
+  //! leaves the wall clock in charge. On shard `shard`'s thread only (its own memory of what each
+  //! source had pushed).
+  std::int64_t idle_clock(int shard, std::int64_t wall_ns);
   void on_model(const ModelPtr& model);
   //! Loads the newest valid checkpoint into the components (built, not started). Errors: no
   //! valid checkpoint and on_invalid = "refuse" (FailedPrecondition, every file named).
@@ -205,6 +227,11 @@ class Pipeline {
   std::unique_ptr<PriceTape> tape_;
   std::unique_ptr<ClustererLoop> clusterer_;
   std::unique_ptr<ShardSet> shards_;
+  struct SinkSeen {
+    std::uint64_t pushes = 0;
+    std::int64_t changed_wall_ns = 0;
+  };
+  std::vector<std::vector<SinkSeen>> idle_seen_;  //!< [shard][source]: written by that shard's thread only
   std::vector<std::unique_ptr<TapeSink>> sinks_;
   std::vector<std::unique_ptr<Source>> sources_;
   std::unique_ptr<Publisher> publisher_;

@@ -98,7 +98,10 @@ void NatsSource::run() {
     natsMsgList list{};
     jsErrCode jerr = static_cast<jsErrCode>(0);
     const natsStatus s = natsSubscription_Fetch(&list, nats_->sub, config_.batch, kFetchWaitMs, &jerr);
-    if (s == NATS_TIMEOUT) continue;
+    if (s == NATS_TIMEOUT) {
+      behind_.store(false, std::memory_order_relaxed);  // nothing more in the stream for now
+      continue;
+    }
     if (s != NATS_OK) {
       if (last_failure_.empty()) SourceStats::add(stats_.disconnects);
       const std::string what = str_cat("fetch from consumer '", config_.durable, "' failed: ", nats_error(s, jerr));
@@ -260,6 +263,7 @@ bool NatsSource::prepare() {
 }
 
 void NatsSource::teardown_subscription() {
+  behind_.store(true, std::memory_order_relaxed);
   if (nats_->sub == nullptr) return;
   natsSubscription_Destroy(nats_->sub);  // the durable consumer stays (prepare() resets it)
   nats_->sub = nullptr;
@@ -271,6 +275,8 @@ bool NatsSource::handle(void* raw) {
   if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) return true;  // not a JetStream delivery (a status)
   const std::uint64_t sseq = meta->Sequence.Stream;
   const std::uint64_t cseq = meta->Sequence.Consumer;
+  // Messages the stream holds for the consumer after this one.
+  behind_.store(meta->NumPending > 0, std::memory_order_relaxed);
   jsMsgMetaData_Destroy(meta);
   if (sseq <= last_seq_) {
     // Sent again (its AckWait passed before a checkpoint acknowledged it): applied already.

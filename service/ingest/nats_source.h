@@ -61,6 +61,9 @@ class NatsSource final : public Source {
   absl::Status restore_position(std::string_view bytes) override;
   void checkpoint_committed() override;
   void set_checkpointed(bool checkpointed) override { checkpointed_ = checkpointed; }
+  //! Until a fetch finds the consumer at the end of the stream, and again whenever the server or
+  //! the consumer is lost: the stream holds what comes next.
+  bool behind() const override { return behind_.load(std::memory_order_relaxed); }
 
   //! For tests and status: the stream sequence of the last message read, and of the last one
   //! acknowledged to the server.
@@ -105,6 +108,7 @@ class NatsSource final : public Source {
   mutable std::uint64_t cut_generation_ = 0;
 
   std::mutex ack_mu_;  //!< acks from the checkpointer's thread and the source's
+  std::atomic<bool> behind_{true};
   std::atomic<std::uint64_t> read_seq_{0};
   std::atomic<std::uint64_t> acked_seq_{0};
   std::atomic<std::uint64_t> current_generation_{0};  //!< generation_, for the checkpointer's thread

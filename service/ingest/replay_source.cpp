@@ -22,6 +22,7 @@ ReplaySource::~ReplaySource() { stop(); }
 absl::Status ReplaySource::start() {
   if (thread_.joinable()) return absl::OkStatus();
   if (!std::ifstream(config_.path)) return absl::NotFoundError(str_cat(config_.name, ": cannot read ", config_.path));
+  thread_started_.store(true, std::memory_order_release);
   thread_ = std::thread([this] { run(); });
   return absl::OkStatus();
 }

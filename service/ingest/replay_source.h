@@ -25,6 +25,7 @@ class ReplaySource final : public Source {
   absl::Status start() override;
   void stop() override;
   bool finished() const override { return finished_.load(std::memory_order_acquire); }
+  bool behind() const override { return thread_started_.load(std::memory_order_acquire) && !finished(); }
   const SourceStats& stats() const override { return stats_; }
   //! The byte offset of the next line to read (u64), then the event-time guard's state
   //! (watermark, candidate time: i64; candidates: u32): a restart reads on from there and
@@ -43,6 +44,7 @@ class ReplaySource final : public Source {
   SourceStats stats_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> finished_{false};
+  std::atomic<bool> thread_started_{false};
   std::thread thread_;
   std::uint64_t offset_ = 0;   //!< of the next line; written in units only (save_position reads it)
   std::uint64_t line_no_ = 0;  //!< lines read so far (for log lines; not saved: restarts count anew)

@@ -27,6 +27,12 @@ class Source {
   virtual void stop() = 0;
   //! A finite source (replay, a bounded simulation) read everything; live sources never finish.
   virtual bool finished() const { return false; }
+  //! The source knows it has not read all there is yet (a stream's backlog, the rest of a file,
+  //! or a server it cannot reach that holds what comes next): its fills so far are the past, and
+  //! what it has not pushed yet is in time after them. The shards' idle clock then waits for it
+  //! (Pipeline::idle_clock): markouts due later resolve only once their prices have come. Any
+  //! thread.
+  virtual bool behind() const { return false; }
   virtual const SourceStats& stats() const = 0;
 
   // Durable state (core/checkpoint.md). A checkpoint stores each source's resume position as

@@ -22,6 +22,7 @@ ShardSet::ShardSet(const ShardSetConfig& config, std::vector<std::unique_ptr<Sha
     : config_(config) {
   for (auto& h : handlers) {
     auto shard = std::make_unique<Shard>();
+    shard->index = static_cast<int>(shards_.size());
     shard->handler = std::move(h);
     for (int p = 0; p < config_.producers; ++p)
       shard->rings.push_back(std::make_unique<SpscRing<Fill>>(config_.ring_capacity));
@@ -107,7 +108,8 @@ void ShardSet::run(Shard& shard) {
     bool ran = run_commands(shard);
     if (got > 0 || ran) continue;
     if (stopping) break;
-    handler.on_idle(wall_ns());
+    const std::int64_t now = wall_ns();
+    handler.on_idle(config_.idle_clock ? config_.idle_clock(shard.index, now) : now);
     // Back off: spin, then yield, then sleep briefly (bounded added latency of ~50 µs).
     ++idle_rounds;
     if (idle_rounds < 64)

@@ -55,6 +55,11 @@ struct ShardSetConfig {
   std::size_t ring_capacity = 1 << 16;  //!< fills per (producer, shard) ring
   std::size_t burst_size = 256;         //!< fills taken from one ring before moving on
   RingFullPolicy full_policy = RingFullPolicy::kBlock;
+  //! The time an idle shard is told (ShardHandler::on_idle), from the wall clock's: called on
+  //! shard `shard`'s own thread. Unset: the wall clock itself. The pipeline bounds it by how far
+  //! its busy sources have read (Pipeline::idle_clock), so that a backlog's markouts wait for
+  //! its prices.
+  std::function<std::int64_t(int shard, std::int64_t wall_ns)> idle_clock;
 };
 
 //! Routes an account to a shard: a multiplicative mix of the dense id, so that consecutive ids
@@ -105,6 +110,7 @@ class ShardSet {
 
  private:
   struct Shard {
+    int index = 0;
     std::unique_ptr<ShardHandler> handler;
     std::vector<std::unique_ptr<SpscRing<Fill>>> rings;  //!< one per producer
     std::thread thread;

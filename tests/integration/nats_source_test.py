@@ -93,10 +93,12 @@ def accounts_state(svc):
     """Each account's fills and raw features, as /v1/accounts shows them, once they settle (the
     source counts a fill when it pushes it; its shard applies it a moment later).
 
-    Without markout_bps: in a live run a pending markout also resolves on a wall-clock tick when
-    its shard is idle, so for fills from the past (a backlog read again after a restart) it can
-    resolve before the price at t + horizon has arrived, and its value depends on when the
-    messages came (docs/architecture.md, "Durable state"; the closing note of this test's issue)."""
+    Without markout_bps: a live run resolves a markout with the tape's latest price at the tick
+    that finds it due (core/features.md), not the price at t + horizon. Read in real time that
+    is within a tick; a backlog read at full speed (everything here) resolves with a later price,
+    which depends on how the messages were batched. segmentd replay is exact; the live path
+    only guarantees that no markout resolves before its due time in the feed's event time
+    (Pipeline::idle_clock). docs/architecture.md, "Not built yet"."""
     def snapshot():
         out = {}
         for a in range(ACCOUNTS):

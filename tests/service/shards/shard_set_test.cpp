@@ -160,3 +160,42 @@ TEST_CASE("shard routing is stable and spreads accounts", "[shards]") {
   CHECK(shard_of(12345, 7) == 6);
   CHECK(shard_of(12345, 4) == 3);
 }
+
+namespace {
+
+// Records the times its idle calls were given; only its shard thread writes.
+class IdleRecorder final : public ShardHandler {
+ public:
+  void on_fill(const Fill&) override {}
+  void on_idle(std::int64_t now_ns) override {
+    last_idle_ns.store(now_ns, std::memory_order_relaxed);
+    idles.fetch_add(1, std::memory_order_relaxed);
+  }
+  std::atomic<std::int64_t> last_idle_ns{0};
+  std::atomic<int> idles{0};
+};
+
+}  // namespace
+
+TEST_CASE("shard set: an idle shard is told the time its idle clock gives for that shard", "[shards]") {
+  ShardSetConfig cfg;
+  cfg.shards = 2;
+  cfg.producers = 1;
+  std::atomic<int> bad_shard{0};
+  cfg.idle_clock = [&bad_shard](int shard, std::int64_t wall_ns) {
+    if (shard < 0 || shard > 1 || wall_ns <= 0) bad_shard.fetch_add(1);
+    return std::int64_t{1'000} * (shard + 1);  // not the wall clock: what the pipeline decides
+  };
+  std::vector<std::unique_ptr<ShardHandler>> hs;
+  hs.push_back(std::make_unique<IdleRecorder>());
+  hs.push_back(std::make_unique<IdleRecorder>());
+  auto* r0 = static_cast<IdleRecorder*>(hs[0].get());
+  auto* r1 = static_cast<IdleRecorder*>(hs[1].get());
+  ShardSet set(cfg, std::move(hs));
+  set.start();
+  while (r0->idles.load() < 10 || r1->idles.load() < 10) std::this_thread::yield();
+  set.stop();
+  CHECK(bad_shard.load() == 0);
+  CHECK(r0->last_idle_ns.load() == 1'000);
+  CHECK(r1->last_idle_ns.load() == 2'000);
+}
