@@ -21,6 +21,7 @@
 #include "service/metrics/ingest_probe.h"
 #include "service/metrics/latency_probe.h"
 #include "service/metrics/metrics.h"
+#include "service/metrics/nats_source_probe.h"
 #include "service/metrics/process_probe.h"
 #include "service/metrics/publisher_probe.h"
 #include "service/metrics/shard_probe.h"
@@ -247,6 +248,13 @@ void Pipeline::start_probes() {
       });
       gap_fill_probes_.push_back(std::move(gap));
     }
+    if (const auto* nats = dynamic_cast<const NatsSource*>(s)) {
+      auto probe_n = std::make_unique<NatsSourceProbe>(*metrics_, std::string(src->name()));
+      probe_n->sample_from([nats] {
+        return NatsSourceSample{nats->pending(), nats->read_seq(), nats->acked_seq(), nats->behind()};
+      });
+      nats_probes_.push_back(std::move(probe_n));
+    }
   }
   // One sink per source, in the same order.
   for (std::size_t i = 0; i < sources_.size() && i < sinks_.size(); ++i)
@@ -330,6 +338,7 @@ void Pipeline::stop() {
   checkpoint_probe_.reset();
   ingest_probes_.clear();
   gap_fill_probes_.clear();
+  nats_probes_.clear();
 }
 
 std::int64_t Pipeline::idle_clock(int shard, std::int64_t wall_ns) {

@@ -55,6 +55,7 @@ class ClustererProbe;
 class PublisherProbe;
 class AdminProbe;
 class GapFillProbe;
+class NatsSourceProbe;
 class LatencyProbe;
 class ProcessProbe;
 class CheckpointProbe;
@@ -242,6 +243,7 @@ class Pipeline {
   std::unique_ptr<Metrics> metrics_;
   std::vector<std::unique_ptr<IngestProbe>> ingest_probes_;
   std::vector<std::unique_ptr<GapFillProbe>> gap_fill_probes_;  //!< venue sources only
+  std::vector<std::unique_ptr<NatsSourceProbe>> nats_probes_;   //!< nats sources only
   std::unique_ptr<ShardProbe> shard_probe_;
   std::unique_ptr<ClustererProbe> clusterer_probe_;
   std::unique_ptr<PublisherProbe> publisher_probe_;

@@ -100,6 +100,7 @@ void NatsSource::run() {
     const natsStatus s = natsSubscription_Fetch(&list, nats_->sub, config_.batch, kFetchWaitMs, &jerr);
     if (s == NATS_TIMEOUT) {
       behind_.store(false, std::memory_order_relaxed);  // nothing more in the stream for now
+      pending_.store(0, std::memory_order_relaxed);
       continue;
     }
     if (s != NATS_OK) {
@@ -277,6 +278,7 @@ bool NatsSource::handle(void* raw) {
   const std::uint64_t cseq = meta->Sequence.Consumer;
   // Messages the stream holds for the consumer after this one.
   behind_.store(meta->NumPending > 0, std::memory_order_relaxed);
+  pending_.store(meta->NumPending, std::memory_order_relaxed);
   jsMsgMetaData_Destroy(meta);
   if (sseq <= last_seq_) {
     // Sent again (its AckWait passed before a checkpoint acknowledged it): applied already.

@@ -69,6 +69,8 @@ class NatsSource final : public Source {
   //! acknowledged to the server.
   std::uint64_t read_seq() const { return read_seq_.load(std::memory_order_relaxed); }
   std::uint64_t acked_seq() const { return acked_seq_.load(std::memory_order_relaxed); }
+  //! Messages the stream holds for the consumer after the last one read (0 at the end).
+  std::uint64_t pending() const { return pending_.load(std::memory_order_relaxed); }
 
  private:
   struct Nats;
@@ -109,6 +111,7 @@ class NatsSource final : public Source {
 
   std::mutex ack_mu_;  //!< acks from the checkpointer's thread and the source's
   std::atomic<bool> behind_{true};
+  std::atomic<std::uint64_t> pending_{0};
   std::atomic<std::uint64_t> read_seq_{0};
   std::atomic<std::uint64_t> acked_seq_{0};
   std::atomic<std::uint64_t> current_generation_{0};  //!< generation_, for the checkpointer's thread

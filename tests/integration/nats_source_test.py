@@ -163,6 +163,14 @@ def test_reference(args, nats, messages, total):
         c = consumer(nc, "FILLS_REF")
         check(c["ack_floor"]["stream_seq"] == 0, "nothing is acknowledged before a checkpoint (ack floor %d)"
               % c["ack_floor"]["stream_seq"])
+        lag = {k: metric_sum(svc, "segmentd_nats_source_" + k) for k in ("read_seq", "acked_seq", "pending_messages",
+                                                                          "behind")}
+        svc.wait_for("the source at the stream's end", lambda: metric_sum(svc, "segmentd_nats_source_behind") == 0,
+                     timeout=30)
+        lag["behind"] = metric_sum(svc, "segmentd_nats_source_behind")
+        check(lag == {"read_seq": seqs[-1], "acked_seq": 0, "pending_messages": 0, "behind": 0},
+              "the source's metrics: read through %d, nothing acknowledged, nothing pending, not behind (%r)"
+              % (seqs[-1], lag))
         code, log = svc.stop()
         check(code == 0, "the reference run stops cleanly")
         c = consumer(nc, "FILLS_REF")
@@ -195,6 +203,8 @@ def test_interrupted(args, nats, messages, total, ref):
         check(code == 200, "a checkpoint on request: %s" % body[:200])
         svc.wait_for("the acknowledgement of the checkpoint",
                      lambda: consumer(nc, "FILLS_RUN")["ack_floor"]["stream_seq"] == seqs[-1], timeout=30)
+        check(metric_sum(svc, "segmentd_nats_source_acked_seq") == seqs[-1],
+              "segmentd_nats_source_acked_seq shows the checkpoint's acknowledgement (%d)" % seqs[-1])
         seqs += nc.js_publish(second)
         wait_fills(svc, fills_in(first) + fills_in(second), "the second part's fills")
         svc.proc.send_signal(signal.SIGKILL)
