@@ -10,6 +10,7 @@
 #include "core/str_cat.h"
 #include "protocol/native_format.h"
 #include "service/base/log.h"
+#include "service/net/nats_error.h"
 
 namespace segmentd {
 namespace {
@@ -19,12 +20,6 @@ constexpr std::int64_t kMs = 1'000'000;
 constexpr std::int64_t kFetchWaitMs = 500;
 
 std::int64_t to_ms(std::int64_t ns) { return std::max<std::int64_t>(1, ns / kMs); }
-
-std::string nats_error(natsStatus s, jsErrCode jerr = static_cast<jsErrCode>(0)) {
-  const char* last = nats_GetLastError(nullptr);
-  return str_cat(natsStatus_GetText(s), last != nullptr && *last != '\0' ? str_cat(" (", last, ")") : std::string(),
-                 jerr != 0 ? str_cat(" [JetStream error ", static_cast<int>(jerr), "]") : std::string());
-}
 
 constexpr std::size_t kFixedPositionBytes = sizeof(std::uint64_t) + EventTimeGuard::kStateBytes;
 

@@ -11,6 +11,7 @@
 
 #include "core/str_cat.h"
 #include "service/base/log.h"
+#include "service/net/nats_error.h"
 
 namespace segmentd {
 namespace {
@@ -20,11 +21,6 @@ constexpr std::int64_t kMs = 1'000'000;
 constexpr std::size_t kCatchUpChunkBytes = 1u << 20;
 
 std::int64_t to_ms(std::int64_t ns) { return std::max<std::int64_t>(1, ns / kMs); }
-
-std::string nats_error(natsStatus s) {
-  const char* last = nats_GetLastError(nullptr);
-  return str_cat(natsStatus_GetText(s), last != nullptr && *last != '\0' ? str_cat(" (", last, ")") : std::string());
-}
 
 //! The subject of one message: <prefix>.changes.<segment the account moved to> ("none" when it
 //! left every segment), <prefix>.model.
@@ -102,8 +98,7 @@ struct JetStreamSink::Impl final : Subscriber, std::enable_shared_from_this<JetS
                           {"duplicate_window_s", config.duplicate_window_ns / 1'000'000'000});
     }
     if (s != NATS_OK) {
-      note_failure(str_cat("stream '", config.stream, "' unavailable: ", nats_error(s),
-                           jerr != 0 ? str_cat(" [JetStream error ", static_cast<int>(jerr), "]") : std::string()));
+      note_failure(str_cat("stream '", config.stream, "' unavailable: ", nats_error(s, jerr)));
       return false;
     }
     const std::uint64_t last_stream_seq = si->State.LastSeq;

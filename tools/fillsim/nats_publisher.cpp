@@ -4,17 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "protocol/native_format.h"
+#include "service/net/nats_error.h"
 
 namespace fillsim {
-namespace {
-
-std::string nats_error(natsStatus s, jsErrCode jerr = static_cast<jsErrCode>(0)) {
-  const char* last = nats_GetLastError(nullptr);
-  return absl::StrCat(natsStatus_GetText(s), last != nullptr && *last != '\0' ? absl::StrCat(" (", last, ")") : "",
-                      jerr != 0 ? absl::StrCat(" [JetStream error ", static_cast<int>(jerr), "]") : "");
-}
-
-}  // namespace
 
 struct NatsPublisher::Nats {
   natsConnection* nc = nullptr;
@@ -50,7 +42,8 @@ absl::StatusOr<std::unique_ptr<NatsPublisher>> NatsPublisher::connect(const Nats
   if (s == NATS_OK && !config.token.empty()) s = natsOptions_SetToken(opts, config.token.c_str());
   if (s == NATS_OK) s = natsConnection_Connect(&pub->nats_->nc, opts);
   natsOptions_Destroy(opts);
-  if (s != NATS_OK) return absl::UnavailableError(absl::StrCat("cannot connect to ", config.url, ": ", nats_error(s)));
+  if (s != NATS_OK)
+    return absl::UnavailableError(absl::StrCat("cannot connect to ", config.url, ": ", segmentd::nats_error(s)));
 
   jsOptions jo;
   jsOptions_Init(&jo);
@@ -63,7 +56,7 @@ absl::StatusOr<std::unique_ptr<NatsPublisher>> NatsPublisher::connect(const Nats
   };
   jo.PublishAsync.ErrHandlerClosure = pub.get();
   s = natsConnection_JetStream(&pub->nats_->js, pub->nats_->nc, &jo);
-  if (s != NATS_OK) return absl::UnavailableError(absl::StrCat("cannot open JetStream: ", nats_error(s)));
+  if (s != NATS_OK) return absl::UnavailableError(absl::StrCat("cannot open JetStream: ", segmentd::nats_error(s)));
 
   jsErrCode jerr = static_cast<jsErrCode>(0);
   jsStreamInfo* si = nullptr;
@@ -81,7 +74,8 @@ absl::StatusOr<std::unique_ptr<NatsPublisher>> NatsPublisher::connect(const Nats
     s = js_AddStream(&si, pub->nats_->js, &sc, nullptr, &jerr);
   }
   if (s != NATS_OK)
-    return absl::UnavailableError(absl::StrCat("stream '", config.stream, "' unavailable: ", nats_error(s, jerr)));
+    return absl::UnavailableError(
+        absl::StrCat("stream '", config.stream, "' unavailable: ", segmentd::nats_error(s, jerr)));
   jsStreamInfo_Destroy(si);
   return pub;
 }
@@ -98,7 +92,8 @@ absl::Status NatsPublisher::send(int p) {
   if (body.empty()) return absl::OkStatus();
   const natsStatus s = js_PublishAsync(nats_->js, subjects_[static_cast<std::size_t>(p)].c_str(), body.data(),
                                        static_cast<int>(body.size()), nullptr);
-  if (s != NATS_OK) return absl::UnavailableError(absl::StrCat("publish to ", subjects_[p], ": ", nats_error(s)));
+  if (s != NATS_OK)
+    return absl::UnavailableError(absl::StrCat("publish to ", subjects_[p], ": ", segmentd::nats_error(s)));
   ++messages_;
   body.clear();
   pending_fills_[static_cast<std::size_t>(p)] = 0;
@@ -117,7 +112,7 @@ absl::Status NatsPublisher::finish(std::int64_t timeout_ms) {
   jsPubOptions_Init(&po);
   po.MaxWait = timeout_ms;
   const natsStatus s = js_PublishAsyncComplete(nats_->js, &po);
-  if (s != NATS_OK) return absl::DeadlineExceededError(absl::StrCat("acknowledgements: ", nats_error(s)));
+  if (s != NATS_OK) return absl::DeadlineExceededError(absl::StrCat("acknowledgements: ", segmentd::nats_error(s)));
   if (failed() > 0) return absl::DataLossError(absl::StrCat(failed(), " messages refused by the server"));
   return absl::OkStatus();
 }
