@@ -11,6 +11,30 @@
 namespace segmentd {
 namespace {
 
+//! The population's percentiles and a picture-sized sample (core/model.h, PopulationSummary).
+std::shared_ptr<const PopulationSummary> summarize_population(const std::vector<SampleEntry>& sample) {
+  auto p = std::make_shared<PopulationSummary>();
+  p->sample_size = sample.size();
+  if (sample.empty()) return p;
+  p->quantiles.assign(PopulationSummary::kQuantiles, FeatureVector{});
+  std::vector<double> column(sample.size());
+  for (int f = 0; f < kFeatureCount; ++f) {
+    for (std::size_t i = 0; i < sample.size(); ++i) column[i] = sample[i].raw[f];
+    std::sort(column.begin(), column.end());
+    for (int q = 0; q < PopulationSummary::kQuantiles; ++q) {
+      // Linear interpolation between order statistics (the "type 7" quantile of R and numpy).
+      const double pos = static_cast<double>(column.size() - 1) * q / (PopulationSummary::kQuantiles - 1);
+      const auto lo = static_cast<std::size_t>(pos);
+      const std::size_t hi = std::min(lo + 1, column.size() - 1);
+      p->quantiles[q][f] = column[lo] + (column[hi] - column[lo]) * (pos - static_cast<double>(lo));
+    }
+  }
+  const std::size_t n = std::min(sample.size(), PopulationSummary::kMaxPoints);
+  p->points.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) p->points.push_back({sample[i].account, sample[i].raw});
+  return p;
+}
+
 StandardizerConfig standardizer_config(const ClustererConfig& c) {
   StandardizerConfig s;
   s.half_life_ns = c.scaler_half_life_ns;
@@ -616,8 +640,10 @@ void Clusterer::publish(std::int64_t now_ns) {
       centres_[i].size = q.sizes[i];
       m->segments[i].size = q.sizes[i];
     }
+    population_ = summarize_population(sample_.entries());
     last_quality_ns_ = now_ns;
   }
+  m->population = population_;
   Model previous_model;
   for (const auto& [id, raw] : published_) {
     Segment s;

@@ -252,6 +252,7 @@ class Clusterer {
   LastVotes last_vote_;
   DecayedInertia inertia_;
   ModelQuality quality_;
+  std::shared_ptr<const PopulationSummary> population_;  //!< from the last quality evaluation
   std::vector<ModelEvent> pending_events_;
   std::vector<std::pair<SegmentId, FeatureVector>> published_;
   ModelPtr model_;

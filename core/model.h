@@ -58,6 +58,24 @@ struct ModelQuality {
   double adjusted_rand = 1.0;   //!< ARI between consecutive assignments of the sample
 };
 
+//! What the population looks like, for people (the admin API's /v1/overview and /v1/map): computed
+//! by the clusterer from its account sample at each quality evaluation and shared by the versions
+//! until the next one. Not in checkpoints: a restored model has none until the first evaluation.
+struct PopulationSummary {
+  static constexpr int kQuantiles = 21;  //!< the 0th, 5th, …, 100th percentiles
+  //! quantiles[q][f]: the (5·q)th percentile of raw feature f over the sample.
+  std::vector<FeatureVector> quantiles;
+  struct Point {
+    AccountId account = 0;
+    FeatureVector raw{};
+  };
+  //! Up to kMaxPoints accounts of the sample with their latest raw vectors (a uniform sample: the
+  //! bottom-k sketch's order), for a picture of the population.
+  static constexpr std::size_t kMaxPoints = 1000;
+  std::vector<Point> points;
+  std::size_t sample_size = 0;  //!< accounts the quantiles were computed on
+};
+
 struct Model {
   std::uint64_t version = 0;  //!< 0 = no model yet (warm-up)
   std::int64_t ts_ns = 0;     //!< event time of the batch that produced it
@@ -65,7 +83,8 @@ struct Model {
   std::vector<Segment> segments;   //!< live segments, ordered by id
   std::vector<ModelEvent> events;  //!< what changed from the previous version
   ModelQuality quality;
-  std::uint64_t scaler_version = 0;  //!< bumped when a version freezes a new Scaler (rescale)
+  std::uint64_t scaler_version = 0;                     //!< bumped when a version freezes a new Scaler (rescale)
+  std::shared_ptr<const PopulationSummary> population;  //!< null until the first quality evaluation
 
   bool ready() const { return !segments.empty(); }
   const Segment* find(SegmentId id) const {

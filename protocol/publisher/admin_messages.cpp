@@ -133,6 +133,132 @@ void append_account(std::string& out, const AccountView& v, const Model* model) 
   out.append("]}");
 }
 
+void append_overview(std::string& out, const Overview& o) {
+  const Model* m = o.model;
+  out.append("{\"model_version\":");
+  append_uint(out, m != nullptr ? m->version : 0);
+  out.append(",\"model_ts\":");
+  append_int(out, m != nullptr ? m->ts_ns : 0);
+  out.append(",\"segments\":");
+  append_uint(out, m != nullptr ? m->segments.size() : 0);
+  out.append(",\"quality\":");
+  if (m != nullptr && m->ready()) {
+    out.append("{\"inertia\":");
+    append_double(out, m->quality.inertia);
+    out.append(",\"silhouette\":");
+    append_double(out, m->quality.silhouette);
+    out.append(",\"churn_per_hour\":");
+    append_double(out, m->quality.churn_per_hour);
+    out.append(",\"centroid_drift\":");
+    append_double(out, m->quality.centroid_drift);
+    out.append(",\"adjusted_rand\":");
+    append_double(out, m->quality.adjusted_rand);
+    out.push_back('}');
+  } else {
+    out.append("null");
+  }
+  out.append(",\"readiness\":");
+  append_readiness(out, o.checks);
+  out.append(",\"throughput\":{\"fills_total\":");
+  append_uint(out, o.fills_total);
+  out.append(",\"fills_per_second\":");
+  if (o.fills_per_second >= 0) {
+    append_double(out, o.fills_per_second);
+  } else {
+    out.append("null");
+  }
+  out.append(",\"accounts\":");
+  append_uint(out, o.accounts);
+  out.append("},\"publisher\":{\"enabled\":");
+  out.append(o.publisher_enabled ? "true" : "false");
+  out.append(",\"port\":");
+  append_uint(out, o.publisher_port);
+  out.append(",\"tls\":");
+  out.append(o.publisher_tls ? "true" : "false");
+  out.append(",\"path\":\"/v1/stream\",\"seq\":");
+  append_uint(out, o.publisher_seq);
+  out.append("},\"quantiles\":");
+  const PopulationSummary* p = m != nullptr ? m->population.get() : nullptr;
+  if (p != nullptr && !p->quantiles.empty()) {
+    out.push_back('{');
+    for (int f = 0; f < kFeatureCount; ++f) {
+      if (f) out.push_back(',');
+      append_string(out, kFeatureNames[f]);
+      out.append(":[");
+      for (std::size_t q = 0; q < p->quantiles.size(); ++q) {
+        if (q) out.push_back(',');
+        append_double(out, p->quantiles[q][f]);
+      }
+      out.push_back(']');
+    }
+    out.push_back('}');
+  } else {
+    out.append("null");
+  }
+  out.append(",\"sample_size\":");
+  append_uint(out, p != nullptr ? p->sample_size : 0);
+  out.append(",\"history\":[");
+  bool first = true;
+  for (const SizeHistoryEntry& h : o.history) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("{\"ts\":");
+    append_int(out, h.ts_ns);
+    out.append(",\"version\":");
+    append_uint(out, h.version);
+    out.append(",\"sizes\":{");
+    bool first_size = true;
+    for (const auto& [id, size] : h.sizes) {
+      if (!first_size) out.push_back(',');
+      first_size = false;
+      out.push_back('"');
+      append_uint(out, id);
+      out.append("\":");
+      append_uint(out, size);
+    }
+    out.append("}}");
+  }
+  out.append("]}");
+}
+
+void append_map(std::string& out, const MapView& v, const Model* model) {
+  out.append("{\"model_version\":");
+  append_uint(out, v.model_version);
+  out.append(",\"projection_version\":");
+  append_uint(out, v.projection_version);
+  out.append(",\"points\":[");
+  bool first = true;
+  for (const MapPoint& p : v.points) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("{\"account\":");
+    append_string(out, p.account);
+    out.append(",\"x\":");
+    append_double(out, p.x);
+    out.append(",\"y\":");
+    append_double(out, p.y);
+    out.append(",\"segment\":");
+    append_segment_ref(out, p.segment, model);
+    out.push_back('}');
+  }
+  out.append("],\"centroids\":[");
+  first = true;
+  for (const MapPoint& p : v.centroids) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("{\"segment\":");
+    append_segment_ref(out, p.segment, model);
+    out.append(",\"label\":");
+    append_label(out, p.segment, model);
+    out.append(",\"x\":");
+    append_double(out, p.x);
+    out.append(",\"y\":");
+    append_double(out, p.y);
+    out.push_back('}');
+  }
+  out.append("]}");
+}
+
 void append_error(std::string& out, std::string_view error, std::string_view message) {
   out.append("{\"error\":");
   append_string(out, error);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/feature_vector.h"
@@ -39,6 +40,43 @@ struct ReadinessCheck {
   std::string detail;  //!< e.g. "3/4 connected; okx: reconnecting"
 };
 
+//! Segment sizes at one model version (the console's size history).
+struct SizeHistoryEntry {
+  std::int64_t ts_ns = 0;  //!< the model's event time
+  std::uint64_t version = 0;
+  std::vector<std::pair<SegmentId, std::uint64_t>> sizes;
+};
+
+//! GET /v1/overview: what the console's dashboard shows, assembled by the service.
+struct Overview {
+  const Model* model = nullptr;  //!< may be null (no model yet)
+  std::vector<ReadinessCheck> checks;
+  std::uint64_t fills_total = 0;   //!< fills delivered by every source since start
+  double fills_per_second = -1.0;  //!< over the last few seconds; < 0 = not measured yet
+  std::uint64_t accounts = 0;      //!< accounts seen (interned names)
+  bool publisher_enabled = false;  //!< the websocket server runs
+  std::uint16_t publisher_port = 0;
+  bool publisher_tls = false;
+  std::uint64_t publisher_seq = 0;        //!< the last seq numbered
+  std::vector<SizeHistoryEntry> history;  //!< oldest first
+};
+
+//! One account (or a centre) on the console's map.
+struct MapPoint {
+  std::string account;  //!< account name (empty for a centre)
+  double x = 0.0;
+  double y = 0.0;
+  SegmentId segment = kNoSegment;  //!< the nearest centre of the model (a centre: its own)
+};
+
+//! GET /v1/map: a sample of accounts projected to 2-D (core/projection.h).
+struct MapView {
+  std::uint64_t model_version = 0;
+  std::uint64_t projection_version = 0;  //!< bumped when the axes are refitted (a rescale)
+  std::vector<MapPoint> points;
+  std::vector<MapPoint> centroids;
+};
+
 namespace adminmsg {
 
 //! {"ready":bool,"checks":[{"name","ok","detail"}]}
@@ -47,6 +85,10 @@ void append_readiness(std::string& out, const std::vector<ReadinessCheck>& check
 void append_segments(std::string& out, const Model* model);
 //! The account view; labels of its segment and of every distance come from `model` (may be null).
 void append_account(std::string& out, const AccountView& view, const Model* model);
+//! The overview (docs/console.md has its fields).
+void append_overview(std::string& out, const Overview& o);
+//! The map; centre labels from `model` (may be null).
+void append_map(std::string& out, const MapView& m, const Model* model);
 //! {"error":"...","message":"..."}
 void append_error(std::string& out, std::string_view error, std::string_view message);
 

@@ -57,6 +57,7 @@ absl::Status AdminServer::start() {
   if (!tokens.ok())
     return absl::Status(tokens.status().code(), str_cat("admin: ", std::string(tokens.status().message())));
   ctx.tokens = *std::move(tokens);
+  ctx.sessions = ctx.handlers.console_sessions ? ctx.handlers.console_sessions : std::make_shared<ConsoleSessions>();
   if (!config_.listen.tls_cert.empty()) {
     auto tls = make_server_tls_context(config_.listen.tls_cert, config_.listen.tls_key);
     if (!tls.ok()) return absl::Status(tls.status().code(), str_cat("admin: ", std::string(tls.status().message())));

@@ -7,11 +7,19 @@
 //   GET /v1/segments       the model in original units: segments, sizes, labels, policy
 //   GET /v1/accounts/{id}  one account: raw and scaled features, segment, distances to every
 //                          centroid, confidence, recent changes (404 when unknown)
+//   GET /v1/overview       the console's dashboard: quality, throughput, readiness, the
+//                          population's percentiles, segment sizes over time, the publisher's seq
+//   GET /v1/map            the console's map: a sample of accounts projected to 2-D
+//   GET /                  the console (service/admin/console/): its page with a session, else
+//                          the login form; POST /console/login (form field `token`) opens a
+//                          session, POST /console/logout ends it; /console/<file> its scripts
+//                          and styles (docs/console.md)
 //
-// /v1/* requires "Authorization: Bearer <token>" (401 otherwise, logged with the peer's address,
-// never the token); /healthz, /readyz and /metrics are open (probes and Prometheus) and answered
-// even while max_connections are held (admin_session.h, "Connections"). Only GET and HEAD;
-// keep-alive; bounded requests.
+// /v1/* requires "Authorization: Bearer <token>" or the console's session cookie (401 otherwise,
+// logged with the peer's address, never the token); POST /v1/checkpoint takes the token only (the
+// console changes nothing). /healthz, /readyz and /metrics are open (probes and Prometheus) and
+// answered even while max_connections are held (admin_session.h, "Connections"). GET and HEAD,
+// and the POSTs named above; keep-alive; bounded requests.
 //
 // Handlers run on the admin I/O thread, one request at a time: they may block briefly (e.g.
 // wait for a shard's answer) without touching the publisher or ingest. They must be set before
@@ -29,6 +37,7 @@
 #include "core/model.h"
 #include "protocol/publisher/admin_messages.h"
 #include "service/config/publisher_config.h"
+#include "service/net/console_sessions.h"
 
 namespace segmentd {
 
@@ -44,6 +53,16 @@ struct AdminHandlers {
   //! thread serves other requests (probes, scrapes) meanwhile.
   using CheckpointDone = std::function<void(bool ok, std::string body)>;
   std::function<void(CheckpointDone done)> checkpoint_now;
+  //! GET /v1/overview and GET /v1/map, as JSON (unset → 404).
+  std::function<std::string()> overview;
+  std::function<std::string()> map;
+  //! The console's logins, shared with the publisher (whose websocket accepts them for the live
+  //! feed); null → the admin server keeps its own.
+  std::shared_ptr<ConsoleSessions> console_sessions;
+  //! Where the console's live feed connects (the Content-Security-Policy names it): the
+  //! publisher's port on the host the browser used, 0 = no publisher.
+  std::uint16_t publisher_port = 0;
+  bool publisher_tls = false;
 };
 
 //! Counters for metrics and tests; relaxed atomic reads, any thread.

@@ -1,5 +1,6 @@
 #include "service/admin/admin_session.h"
 
+#include <cctype>
 #include <chrono>
 #include <optional>
 
@@ -7,7 +8,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "core/str_cat.h"
 #include "protocol/publisher/admin_messages.h"
+#include "service/admin/console_assets.h"
 #include "service/base/log.h"
 #include "service/net/stream_ops.h"
 
@@ -21,12 +24,13 @@ using ErrorCode = boost::system::error_code;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
-//! Percent-decodes a path segment; nullopt on a malformed escape.
-std::optional<std::string> url_decode(std::string_view s) {
+//! Percent-decodes a path segment (and '+' as a space in a form field); nullopt on a malformed
+//! escape.
+std::optional<std::string> url_decode(std::string_view s, bool form = false) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] != '%') {
-      out.push_back(s[i]);
+      out.push_back(form && s[i] == '+' ? ' ' : s[i]);
       continue;
     }
     auto hex = [](char c) -> int {
@@ -55,12 +59,111 @@ Response make_response(const Request& req, http::status status, std::string body
   return res;
 }
 
+//! The value of field `name` of an application/x-www-form-urlencoded body, decoded.
+std::optional<std::string> form_value(std::string_view body, std::string_view name) {
+  while (!body.empty()) {
+    const std::size_t end = body.find('&');
+    std::string_view pair = body.substr(0, end);
+    body = end == std::string_view::npos ? std::string_view() : body.substr(end + 1);
+    const std::size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return url_decode(pair.substr(eq + 1), true);
+  }
+  return std::nullopt;
+}
+
+//! The host part of a Host or Origin header's authority ("h", "h:port", "[v6]:port"), when it
+//! is made of the characters a host name or an address may have; else empty.
+std::string_view host_of(std::string_view authority) {
+  std::string_view host;
+  if (authority.starts_with('[')) {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return {};
+    host = authority.substr(0, close + 1);
+    for (char c : host.substr(1, host.size() - 2))
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return {};
+    return host;
+  }
+  host = authority.substr(0, authority.find(':'));
+  for (char c : host)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return {};
+  return host;
+}
+
+//! A POST from a page of another origin (its Origin header names another host) is refused:
+//! SameSite=Strict already keeps the cookie from such requests, this keeps their login out too.
+bool same_origin_post(const Request& req) {
+  const std::string_view origin = req[http::field::origin];
+  if (origin.empty()) return true;  // not a browser, or a browser that does not say: the token decides
+  const std::size_t scheme = origin.find("://");
+  if (scheme == std::string_view::npos) return false;
+  const std::string_view host = host_of(origin.substr(scheme + 3));
+  return !host.empty() && host == host_of(req[http::field::host]);
+}
+
 Response json_error(const Request& req, http::status status, std::string_view error, std::string_view message) {
   std::string body;
   adminmsg::append_error(body, error, message);
   Response res = make_response(req, status, std::move(body), "application/json");
   if (status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
   return res;
+}
+
+//! A page of the console with the headers that keep it to itself: a Content-Security-Policy that
+//! allows only its own script and styles and, for the live feed, the publisher's websocket on
+//! the host the browser used.
+Response console_page(const Request& req, const AdminContext& ctx, http::status status, std::string body) {
+  Response res = make_response(req, status, std::move(body), "text/html; charset=utf-8");
+  std::string connect = "'self'";
+  const std::string_view host = host_of(req[http::field::host]);
+  if (ctx.handlers.publisher_port != 0 && !host.empty())
+    connect =
+        str_cat(connect, ctx.handlers.publisher_tls ? " wss://" : " ws://", host, ":", ctx.handlers.publisher_port);
+  res.set("Content-Security-Policy",
+          str_cat("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src ",
+                  connect, "; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"));
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("X-Frame-Options", "DENY");
+  res.set("Referrer-Policy", "no-referrer");
+  return res;
+}
+
+//! The login form; `error` (a fixed text, never the request's) shown above it.
+Response login_page(const Request& req, const AdminContext& ctx, http::status status, std::string_view error) {
+  const ConsoleAsset* page = find_console_asset("login.html");
+  std::string body =
+      page ? std::string(page->body) : std::string("<!doctype html><title>segmentd</title>login.html is missing");
+  constexpr std::string_view kSlot = "<!--LOGIN_ERROR-->";
+  if (const std::size_t at = body.find(kSlot); at != std::string::npos)
+    body.replace(at, kSlot.size(), error.empty() ? std::string() : str_cat("<p class=\"login-error\">", error, "</p>"));
+  return console_page(req, ctx, status, std::move(body));
+}
+
+Response see_other(const Request& req, std::string_view cookie) {
+  Response res = make_response(req, http::status::see_other, "", "text/plain");
+  res.set(http::field::location, "/");
+  res.set(http::field::set_cookie, cookie);
+  return res;
+}
+
+//! POST /console/login and /console/logout.
+Response console_post(const Request& req, const AdminContext& ctx, std::string_view action) {
+  if (!same_origin_post(req))
+    return json_error(req, http::status::forbidden, "cross_origin", "a login from another site's page is refused");
+  const std::string secure = ctx.tls ? "; Secure" : "";
+  if (action == "logout") {
+    ctx.sessions->close(req[http::field::cookie]);
+    return see_other(req, str_cat(kConsoleCookie, "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict", secure));
+  }
+  const std::optional<std::string> token = form_value(req.body(), "token");
+  if (!token || token->empty() || !ctx.tokens.check_token(*token))
+    return login_page(req, ctx, http::status::unauthorized, "That token is not valid.");
+  return see_other(req, str_cat(kConsoleCookie, "=", ctx.sessions->open(), "; Path=/; Max-Age=",
+                                ctx.sessions->ttl().count(), "; HttpOnly; SameSite=Strict", secure));
+}
+
+//! A /v1 read: the bearer token, or the console's session cookie.
+bool authorized_read(const Request& req, const AdminContext& ctx) {
+  return ctx.tokens.check_header(req[http::field::authorization]) || ctx.sessions->check(req[http::field::cookie]);
 }
 
 //! The router: a pure function of the request and the handlers. nullopt for an authorized
@@ -78,6 +181,9 @@ std::optional<Response> handle(const Request& req, const AdminContext& ctx) {
       return json_error(req, http::status::not_found, "not_found", "checkpoints are disabled ([checkpoint] enabled)");
     return std::nullopt;
   }
+  constexpr std::string_view kConsole = "/console/";
+  if (req.method() == http::verb::post && (path == "/console/login" || path == "/console/logout"))
+    return console_post(req, ctx, path.substr(kConsole.size()));
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
     Response res = json_error(req, http::status::method_not_allowed, "method_not_allowed",
                               path == kCheckpoint ? "GET, HEAD or POST" : "only GET and HEAD");
@@ -99,14 +205,36 @@ std::optional<Response> handle(const Request& req, const AdminContext& ctx) {
     if (!h.metrics) return json_error(req, http::status::not_found, "not_found", "metrics are not enabled");
     return make_response(req, http::status::ok, h.metrics(), "text/plain; version=0.0.4");
   }
+  if (path == "/" || path == "/index.html") {
+    const ConsoleAsset* page = find_console_asset("index.html");
+    if (page == nullptr) return json_error(req, http::status::not_found, "not_found", "the console is not built in");
+    // Without a session (or the token itself, for a script): the login form, answered 200.
+    if (!authorized_read(req, ctx)) return login_page(req, ctx, http::status::ok, "");
+    return console_page(req, ctx, http::status::ok, std::string(page->body));
+  }
+  if (path.starts_with(kConsole)) {
+    // Scripts and styles only: they hold no data. The pages go through "/" (session checked).
+    const ConsoleAsset* asset = find_console_asset(path.substr(kConsole.size()));
+    if (asset != nullptr && !asset->name.ends_with(".html")) {
+      Response res = make_response(req, http::status::ok, std::string(asset->body), asset->content_type);
+      res.set("X-Content-Type-Options", "nosniff");
+      return res;
+    }
+    return json_error(req, http::status::not_found, "not_found", "no such file of the console");
+  }
   if (path.starts_with("/v1/")) {
-    if (!ctx.tokens.check_header(req[http::field::authorization])) {
+    if (!authorized_read(req, ctx)) {
       return json_error(req, http::status::unauthorized, "unauthorized", "a valid bearer token is required");
     }
     if (path == kCheckpoint) {
       if (!h.checkpoint_status)
         return json_error(req, http::status::not_found, "not_found", "checkpoints are disabled ([checkpoint] enabled)");
       return make_response(req, http::status::ok, h.checkpoint_status(), "application/json");
+    }
+    if (path == "/v1/overview" || path == "/v1/map") {
+      const auto& view = path == "/v1/overview" ? h.overview : h.map;
+      if (!view) return json_error(req, http::status::not_found, "not_found", "no such endpoint");
+      return make_response(req, http::status::ok, view(), "application/json");
     }
     ModelPtr model = h.model ? h.model() : nullptr;
     if (path == "/v1/segments") {
@@ -226,8 +354,9 @@ class AdminSession : public std::enable_shared_from_this<AdminSession<Stream>> {
     if (response_->result() == http::status::unauthorized) {
       context_->auth_failures.fetch_add(1, std::memory_order_relaxed);
       // Who tried, never what they presented.
-      SEGMENTD_LOG_WARN("admin", "admin login failed", {"peer", peer_},
-                        {"reason", req[http::field::authorization].empty() ? "no bearer token" : "bad bearer token"});
+      std::string_view reason = req[http::field::authorization].empty() ? "no bearer token" : "bad bearer token";
+      if (req.target() == "/console/login") reason = "bad token at the console's login";
+      SEGMENTD_LOG_WARN("admin", "admin login failed", {"peer", peer_}, {"reason", reason});
     }
     if (req.method() == http::verb::head) response_->body().clear();
     beast_ops::write_response(stream_, *response_,

@@ -18,6 +18,7 @@
 
 #include "service/admin/admin_server.h"
 #include "service/base/connection_gate.h"
+#include "service/net/console_sessions.h"
 #include "service/net/token_auth.h"
 
 namespace segmentd {
@@ -26,6 +27,7 @@ namespace segmentd {
 struct AdminContext {
   AdminHandlers handlers;
   TokenSet tokens;
+  std::shared_ptr<ConsoleSessions> sessions;       //!< the console's logins (never null)
   std::shared_ptr<boost::asio::ssl::context> tls;  //!< null = plain TCP
   std::size_t max_request_bytes = 8192;
   std::int64_t request_timeout_ns = 10'000'000'000;

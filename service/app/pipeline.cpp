@@ -154,7 +154,13 @@ absl::Status Pipeline::start() {
             checkpoint_probe_->record_failure();
         });
   }
+  if (config_.admin.enabled) {
+    console_ = std::make_unique<ConsoleViews>(accounts_);
+    console_sessions_ = std::make_shared<ConsoleSessions>();
+  }
   if (publisher_ && config_.publisher.enabled) {
+    // The console's live feed is the publisher's stream, opened with the console's login.
+    if (console_sessions_) publisher_->set_console_sessions(console_sessions_);
     if (auto st = publisher_->start(); !st.ok()) return st;
   }
   if (config_.jetstream.enabled()) {
@@ -187,6 +193,36 @@ absl::Status Pipeline::start() {
         c->request([this, done = std::move(done)](const CheckpointResult& r) { done(r.ok, checkpoint_json(r)); });
       };
     }
+    h.console_sessions = console_sessions_;
+    if (publisher_ && config_.publisher.enabled) {
+      h.publisher_port = publisher_->port();
+      h.publisher_tls = !config_.publisher.listen.tls_cert.empty();
+    }
+    h.overview = [this, readiness = h.readiness] {
+      ModelPtr model = clusterer_->model();
+      Overview o;
+      o.model = model.get();
+      o.checks = readiness();
+      for (const auto& s : sources_) o.fills_total += SourceStats::get(s->stats().fills);
+      o.fills_per_second = console_->fills_per_second(o.fills_total);
+      o.accounts = accounts_.size();
+      if (publisher_) {
+        o.publisher_enabled = config_.publisher.enabled;
+        o.publisher_port = config_.publisher.enabled ? publisher_->port() : 0;
+        o.publisher_tls = !config_.publisher.listen.tls_cert.empty();
+        o.publisher_seq = publisher_->stats().last_seq;
+      }
+      o.history = console_->history();
+      std::string body;
+      adminmsg::append_overview(body, o);
+      return body;
+    };
+    h.map = [this] {
+      ModelPtr model = clusterer_->model();
+      std::string body;
+      adminmsg::append_map(body, console_->map(model), model.get());
+      return body;
+    };
     admin_ = std::make_unique<AdminServer>(config_.admin, std::move(h));
     if (auto st = admin_->start(); !st.ok()) return st;
     admin_probe_ = std::make_unique<AdminProbe>(*metrics_);
@@ -390,6 +426,7 @@ void Pipeline::on_changes(int shard, std::span<const SegmentChange> changes) {
 
 void Pipeline::on_model(const ModelPtr& model) {
   if (clusterer_probe_) clusterer_probe_->record_model(*model);
+  if (console_) console_->on_model(model);
   if (publisher_) publisher_->publish_model(model);
   for (const ModelEvent& e : model->events) {
     switch (e.kind) {

@@ -33,11 +33,13 @@
 #include "core/instrument_registry.h"
 #include "core/price_tape.h"
 #include "protocol/publisher/admin_messages.h"
+#include "service/app/console_views.h"
 #include "service/clustering/clusterer_loop.h"
 #include "service/config/config.h"
 #include "service/ingest/fill_sink.h"
 #include "service/ingest/source.h"
 #include "service/metrics/ingest_probe.h"
+#include "service/net/console_sessions.h"
 #include "service/shards/account_shard.h"
 #include "service/shards/shard_set.h"
 #include "service/state/checkpointer.h"
@@ -238,6 +240,8 @@ class Pipeline {
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<JetStreamSink> jetstream_;
   std::unique_ptr<AdminServer> admin_;
+  std::unique_ptr<ConsoleViews> console_;              //!< with the admin server: /v1/overview, /v1/map
+  std::shared_ptr<ConsoleSessions> console_sessions_;  //!< the console's logins, admin and publisher
   // Metrics: this pipeline's own registry (tests run several pipelines in one process). The
   // probes read the components above at scrape time, so they are destroyed first (stop()).
   std::unique_ptr<Metrics> metrics_;

@@ -75,11 +75,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       return respond(req, http::status::upgrade_required, "websocket upgrade required\n");
     }
     const auto authorization = req[http::field::authorization];
-    if (!context_->tokens.check_header(authorization)) {
+    if (!context_->tokens.check_header(authorization) && !console_session(req)) {
       context_->hub->count_auth_failure();
       // Who tried, never what they presented.
       SEGMENTD_LOG_WARN("publisher", "subscriber login failed", {"peer", peer_},
-                        {"reason", authorization.empty() ? "no bearer token" : "bad bearer token"});
+                        {"reason", !authorization.empty()             ? "bad bearer token"
+                                   : req[http::field::cookie].empty() ? "no bearer token"
+                                                                      : "no bearer token, no live console session"});
       return respond(req, http::status::unauthorized, "a valid bearer token is required\n");
     }
     ticket_.admit();
@@ -93,6 +95,23 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     }
     beast::get_lowest_layer(stream_).expires_never();  // the websocket stream has its own timeouts
     run_websocket_session(std::move(stream_), std::move(req), context_, std::move(slot), std::move(peer_));
+  }
+
+  //! The console's live feed: no token, a live session's cookie, and (a browser always says) an
+  //! Origin on the same host as the request, so that a page of another site on this host cannot
+  //! read the stream with the desk's session.
+  bool console_session(const http::request<http::string_body>& req) const {
+    if (!context_->console_sessions || !req[http::field::authorization].empty()) return false;
+    if (!context_->console_sessions->check(req[http::field::cookie])) return false;
+    auto host_of = [](std::string_view authority) {
+      if (authority.starts_with('[')) return authority.substr(0, authority.find(']') + 1);
+      return authority.substr(0, authority.find(':'));
+    };
+    const std::string_view origin = req[http::field::origin];
+    const std::size_t scheme = origin.find("://");
+    if (scheme == std::string_view::npos) return false;
+    const std::string_view host = host_of(req[http::field::host]);
+    return !host.empty() && host_of(origin.substr(scheme + 3)) == host;
   }
 
   //! Displaced from the gate while still unauthenticated: closed (its pending read ends).

@@ -77,6 +77,7 @@ absl::Status Publisher::start() {
   if (!tokens.ok())
     return absl::Status(tokens.status().code(), str_cat("publisher: ", std::string(tokens.status().message())));
   context->tokens = *std::move(tokens);
+  context->console_sessions = console_sessions_;
   if (!config_.listen.tls_cert.empty()) {
     auto tls = make_server_tls_context(config_.listen.tls_cert, config_.listen.tls_key);
     if (!tls.ok())

@@ -28,6 +28,7 @@
 #include "core/model.h"
 #include "core/segment_change.h"
 #include "service/config/publisher_config.h"
+#include "service/net/console_sessions.h"
 #include "service/publisher/publisher_hub.h"
 
 namespace segmentd {
@@ -47,6 +48,12 @@ class Publisher {
   void stop();
   //! The bound port (the ephemeral one when config.port is 0); 0 before start().
   std::uint16_t port() const;
+  //! The console's logins (service/net/console_sessions.h): an upgrade request with no bearer
+  //! token is accepted with a live session's cookie, from a page of the same host. Set before
+  //! start(); null (the default) = tokens only.
+  void set_console_sessions(std::shared_ptr<const ConsoleSessions> sessions) {
+    console_sessions_ = std::move(sessions);
+  }
 
   void publish_changes(std::span<const SegmentChange> changes) { hub_->publish_changes(changes); }
   void publish_model(ModelPtr model) { hub_->publish_model(std::move(model)); }
@@ -61,6 +68,7 @@ class Publisher {
   struct Io;  //!< Asio state, kept out of this header
   PublisherConfig config_;
   std::shared_ptr<PublisherHub> hub_;
+  std::shared_ptr<const ConsoleSessions> console_sessions_;
   std::unique_ptr<Io> io_;
 };
 

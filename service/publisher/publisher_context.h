@@ -11,6 +11,7 @@
 
 #include "protocol/publisher/publisher_messages.h"
 #include "service/base/connection_gate.h"
+#include "service/net/console_sessions.h"
 #include "service/net/token_auth.h"
 #include "service/publisher/publisher_hub.h"
 
@@ -32,6 +33,8 @@ struct PublisherContext {
   std::shared_ptr<PublisherHub> hub;
   SessionOptions session;
   TokenSet tokens;
+  //! The console's logins, accepted in place of a token (Publisher::set_console_sessions); may be null.
+  std::shared_ptr<const ConsoleSessions> console_sessions;
   std::shared_ptr<boost::asio::ssl::context> tls;  //!< null = plain TCP
   //! Connections not authenticated yet: at most max_connections, kMaxPendingPerPeer per address.
   std::shared_ptr<ConnectionGate> gate;
