@@ -25,6 +25,7 @@ ctest's TIMEOUT is the guard against a hang. segmentd is stopped with SIGTERM an
 
 import argparse
 import asyncio
+import http.client
 import json
 import math
 import os
@@ -35,6 +36,7 @@ import tempfile
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import websockets
@@ -427,6 +429,175 @@ class AdminApiTest(unittest.TestCase):
                 self.assertIn("fill refused: timestamp too far ahead", s.log_text())
             finally:
                 s.stop()
+
+    def test_console_login_views_and_feed(self):
+        """The console (issue 21) from a running segmentd: the login form and its session cookie,
+        the page's headers, /v1/overview and /v1/map against what was fed, the publisher's
+        websocket opened with the session, and logout. (tests/console/ drives the page itself in
+        a browser.)"""
+        names = population()
+        hostile = "<img src=x onerror=alert(1)>"
+        lines, t = feed_lines(names, T0)
+        # The hostile name trades like the option sellers.
+        for i, f in enumerate(fills_of("opt-0", 0)):
+            lines.append(json.dumps(dict(f, account=hostile, trade_id=f"hostile-{i}", ts_ns=t)))
+            t += 1_000_000_000
+        more, _ = feed_lines(names, t)
+        more = [json.dumps(dict(json.loads(x), trade_id=f"again-{i}")) for i, x in enumerate(more)]
+        accounts = names + [hostile]
+        with tempfile.TemporaryDirectory() as work:
+            s = Segmentd(work)
+            try:
+                s.start()
+                asyncio.run(s.feed(lines + more))
+                total = len(lines) + len(more)
+                s.wait_for(lambda: s.metric_sum("segmentd_shard_fills_processed_total") == total,
+                           f"{total} fills processed")
+                s.wait_for(lambda: s.json("/v1/overview")["sample_size"] == len(accounts),
+                           f"the population sample to hold the {len(accounts)} accounts")
+
+                # 1. No session: the login form (200), and the data is refused.
+                status, headers, body = console_request(s, "GET", "/")
+                self.assertEqual(status, 200)
+                self.assertIn('action="/console/login"', body)
+                self.assertIn('name="token"', body)
+                csp = headers.get("Content-Security-Policy", "")
+                for directive in ("default-src 'none'", "script-src 'self'", "frame-ancestors 'none'"):
+                    self.assertIn(directive, csp)
+                self.assertNotIn("unsafe-inline", csp)
+                for path in ("/v1/overview", "/v1/map", "/v1/segments"):
+                    self.assertEqual(s.http(path)[0], 401, path)
+                failures = s.metric_sum("segmentd_admin_auth_failures_total")
+
+                # 2. A wrong token: 401, the form again with its error, no cookie; counted and logged.
+                status, headers, body = console_request(s, "POST", "/console/login", form={"token": "wrong"})
+                self.assertEqual(status, 401)
+                self.assertIn("not valid", body)
+                self.assertNotIn("Set-Cookie", headers)
+                self.assertEqual(s.metric_sum("segmentd_admin_auth_failures_total"), failures + 1)
+                self.assertIn("bad token at the console's login", s.log_text())
+                # A login posted from another site's page is refused whatever the token.
+                status, headers, _ = console_request(s, "POST", "/console/login", form={"token": ADMIN_TOKEN},
+                                                     origin="http://evil.example")
+                self.assertEqual(status, 403)
+                self.assertNotIn("Set-Cookie", headers)
+
+                # 3. The right token: a session cookie the page's script cannot read.
+                status, headers, _ = console_request(s, "POST", "/console/login", form={"token": ADMIN_TOKEN},
+                                                     origin=f"http://127.0.0.1:{s.admin_port}")
+                self.assertEqual(status, 303)
+                self.assertEqual(headers.get("Location"), "/")
+                cookie = headers["Set-Cookie"]
+                attrs = [a.strip() for a in cookie.split(";")]
+                self.assertRegex(attrs[0], r"^segmentd_session=[0-9a-f]{64}$")
+                for attr in ("HttpOnly", "SameSite=Strict", "Path=/"):
+                    self.assertIn(attr, attrs)
+                session = attrs[0]
+
+                # 4. With it: the page, its script, the data. HTML files only through "/".
+                overview = json.loads(console_request(s, "GET", "/v1/overview", cookie=session)[2])
+                pub = overview["publisher"]
+                status, headers, body = console_request(s, "GET", "/", cookie=session)
+                self.assertEqual(status, 200)
+                self.assertIn('src="/console/console.js"', body)
+                self.assertIn(f"connect-src 'self' ws://127.0.0.1:{pub['port']};",
+                              headers["Content-Security-Policy"])
+                status, headers, body = console_request(s, "GET", "/console/console.js")
+                self.assertEqual(status, 200)
+                self.assertTrue(headers["Content-Type"].startswith("text/javascript"))
+                self.assertGreater(len(body), 1000)
+                self.assertEqual(console_request(s, "GET", "/console/index.html", cookie=session)[0], 404)
+                self.assertEqual(console_request(s, "GET", "/console/../../etc/passwd")[0], 404)
+                # The console changes nothing: POST /v1/checkpoint takes the token only.
+                self.assertEqual(console_request(s, "POST", "/v1/checkpoint", cookie=session)[0], 401)
+
+                # 5. /v1/overview against the feed, computed here from what was fed.
+                model = s.json("/v1/segments")["model"]
+                self.assertEqual(overview["model_version"] >= 1, True)
+                self.assertEqual(overview["segments"], K)
+                self.assertEqual(overview["throughput"]["fills_total"], total)
+                self.assertEqual(overview["throughput"]["accounts"], len(accounts))
+                self.assertTrue(overview["readiness"]["ready"])
+                self.assertEqual(pub["path"], "/v1/stream")
+                self.assertGreaterEqual(pub["seq"], len(accounts))
+                # maker_ratio is 1 for the 14 market makers and 0 for the 29 others: the
+                # percentiles 0..65 are 0 and 70..100 are 1 (type-7 quantiles of 43 values).
+                q = overview["quantiles"]
+                self.assertEqual(len(q), 16)
+                for value, want in zip(q["maker_ratio"], [0.0] * 14 + [1.0] * 7):
+                    self.assertAlmostEqual(value, want, places=9)
+                for feature, values in q.items():
+                    self.assertEqual(len(values), 21, feature)
+                    self.assertEqual(values, sorted(values), feature)
+                self.assertTrue(overview["history"])
+                last = overview["history"][-1]
+                self.assertEqual({int(k) for k in last["sizes"]}, {seg["id"] for seg in model["segments"]})
+                self.assertLessEqual(sum(last["sizes"].values()), len(accounts))
+
+                # 6. /v1/map: every account once, on the segment the shards gave it; the same
+                # picture on a second read (points do not jump between reads).
+                view = json.loads(console_request(s, "GET", "/v1/map", cookie=session)[2])
+                self.assertEqual(sorted(p["account"] for p in view["points"]), sorted(accounts))
+                self.assertEqual({c["segment"] for c in view["centroids"]}, {seg["id"] for seg in model["segments"]})
+                for p in view["points"]:
+                    acct = s.json("/v1/accounts/" + urllib.parse.quote(p["account"], safe=""))
+                    self.assertEqual(p["segment"], acct["segment"], p)
+                    self.assertTrue(math.isfinite(p["x"]) and math.isfinite(p["y"]), p)
+                again = json.loads(console_request(s, "GET", "/v1/map", cookie=session)[2])
+                if again["projection_version"] == view["projection_version"]:
+                    self.assertEqual(again["points"], view["points"])
+
+                # 7. The live feed: the publisher's websocket with the session, from the page's origin.
+                origin = f"http://127.0.0.1:{s.admin_port}"
+                first = asyncio.run(subscribe_with(pub["port"], {"Cookie": session}, origin))
+                self.assertEqual(first["type"], "subscribed")
+                for headers_, origin_ in (({"Cookie": session}, None), ({"Cookie": session}, "http://evil.example"),
+                                          ({"Cookie": "segmentd_session=" + "0" * 64}, origin)):
+                    with self.assertRaises(websockets.exceptions.InvalidStatusCode) as refused:
+                        asyncio.run(subscribe_with(pub["port"], headers_, origin_))
+                    self.assertEqual(refused.exception.status_code, 401)
+
+                # 8. Logout: the cookie is cleared and the session no longer opens anything.
+                status, headers, _ = console_request(s, "POST", "/console/logout", cookie=session,
+                                                     origin=origin)
+                self.assertEqual(status, 303)
+                self.assertIn("Max-Age=0", headers["Set-Cookie"])
+                status, _, body = console_request(s, "GET", "/", cookie=session)
+                self.assertIn('action="/console/login"', body)
+                self.assertEqual(console_request(s, "GET", "/v1/overview", cookie=session)[0], 401)
+                with self.assertRaises(websockets.exceptions.InvalidStatusCode):
+                    asyncio.run(subscribe_with(pub["port"], {"Cookie": session}, origin))
+            finally:
+                s.stop()
+
+
+def console_request(s, method, path, cookie=None, form=None, origin=None):
+    """(status, headers, body) of a request to the admin server, redirects not followed."""
+    conn = http.client.HTTPConnection("127.0.0.1", s.admin_port, timeout=30)
+    headers = {}
+    body = None
+    if cookie:
+        headers["Cookie"] = cookie
+    if origin:
+        headers["Origin"] = origin
+    if form is not None:
+        body = urllib.parse.urlencode(form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    conn.request(method, path, body=body, headers=headers)
+    res = conn.getresponse()
+    out = (res.status, dict(res.getheaders()), res.read().decode())
+    conn.close()
+    return out
+
+
+async def subscribe_with(port, headers, origin):
+    """The first message of a subscription opened with these upgrade headers."""
+    kwargs = {"extra_headers": headers}
+    if origin:
+        kwargs["origin"] = origin
+    async with websockets.connect(f"ws://127.0.0.1:{port}/v1/stream", **kwargs) as ws:
+        await ws.send(json.dumps({"op": "subscribe", "since_seq": 0}))
+        return json.loads(await asyncio.wait_for(ws.recv(), 30))
 
 
 if __name__ == "__main__":
