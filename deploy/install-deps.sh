@@ -14,7 +14,12 @@ packages=(
   catch2 libbenchmark-dev clang libclang-rt-14-dev clang-tidy clang-format openssl
   python3 python3-numpy python3-sklearn python3-websockets python3-yaml python3-jsonschema
   prometheus nats-server
+  chromium fonts-dejavu-core                   # the console's browser test (tests/console/)
 )
+# Node.js and npm for the console's browser test (puppeteer-core, tests/console/): Debian's
+# packages when no node is installed; a node from elsewhere (with its own npm) is left alone.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

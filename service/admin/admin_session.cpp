@@ -123,7 +123,7 @@ Response console_page(const Request& req, const AdminContext& ctx, http::status 
                   connect, "; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"));
   res.set("X-Content-Type-Options", "nosniff");
   res.set("X-Frame-Options", "DENY");
-  res.set("Referrer-Policy", "no-referrer");
+  res.set("Referrer-Policy", "same-origin");  // not no-referrer: Chromium then sends "Origin: null" on the form's POST
   return res;
 }
 

@@ -97,8 +97,29 @@ std::shared_ptr<const AdminContext> make_context() {
   auto ctx = std::make_shared<AdminContext>();
   ctx->tokens = TokenSet::of({std::string(kToken)});
   ctx->gate = std::make_shared<ConnectionGate>(16, kAdminMaxPendingPerPeer);
+  ctx->sessions = std::make_shared<ConsoleSessions>();
   const ModelPtr model = make_model();
   AdminHandlers& h = ctx->handlers;
+  h.publisher_port = 8765;
+  h.overview = [model] {
+    Overview o;
+    o.model = model.get();
+    o.checks = {{"model", true, "version 3"}};
+    o.fills_total = 10;
+    o.history = {{1, 3, {{1, 5}, {2, 7}}}};
+    std::string body;
+    adminmsg::append_overview(body, o);
+    return body;
+  };
+  h.map = [model] {
+    MapView v;
+    v.model_version = 3;
+    v.points = {{"acct-1", 0.5, -1.0, 2}, {"<img src=x>\"", 1.0, 2.0, 1}};
+    v.centroids = {{"", 0.0, 0.0, 1}, {"", 1.0, 1.0, 2}};
+    std::string body;
+    adminmsg::append_map(body, v, model.get());
+    return body;
+  };
   h.readiness = [] {
     return std::vector<ReadinessCheck>{{"sources", true, "1/1 connected"}, {"model", false, "warming up"}};
   };
@@ -128,6 +149,8 @@ std::shared_ptr<const AdminContext> make_context() {
 bool is_known_status(http::status s) {
   switch (s) {
     case http::status::ok:
+    case http::status::see_other:
+    case http::status::forbidden:
     case http::status::bad_request:
     case http::status::unauthorized:
     case http::status::not_found:
@@ -151,7 +174,16 @@ void check(const Request& req, const Response& res, simdjson::dom::parser& json)
   const std::string_view path = target.substr(0, target.find('?'));
   const std::string_view authorization = req[http::field::authorization];
   if (res.result() == http::status::unauthorized)
-    require(path.starts_with("/v1/") && authorization != str_cat("Bearer ", kToken));
+    require((path.starts_with("/v1/") && authorization != str_cat("Bearer ", kToken)) ||
+            (path == "/console/login" && req.method() == http::verb::post));
+  // The console's pages carry their Content-Security-Policy; a session cookie is set only by a
+  // login with the token (or cleared by a logout).
+  if (res[http::field::content_type].starts_with("text/html"))
+    require(res["Content-Security-Policy"].starts_with("default-src 'none'; script-src 'self';"));
+  if (!res[http::field::set_cookie].empty()) {
+    require(res.result() == http::status::see_other && req.method() == http::verb::post);
+    require(path == "/console/logout" || (path == "/console/login" && req.body().find("token=") != std::string::npos));
+  }
   const bool read = req.method() == http::verb::get || req.method() == http::verb::head;
   if (path.starts_with("/v1/") && authorization.empty() &&
       (read || (req.method() == http::verb::post && path == "/v1/checkpoint")))
