@@ -8,7 +8,8 @@
 #   - the other targets (native, publisher_request, admin_http, ingest_frame, config),
 #     $SEGMENTD_FUZZ_TARGET_SECONDS each (default SECONDS), seeded from tests/fuzz/corpus/<target>.
 # Every target also gets the inputs that once crashed it, tests/fuzz/regressions/<name>/.
-# The fuzzers run FUZZ_JOBS at a time (default: the number of cores).
+# The fuzzers run FUZZ_JOBS at a time (default: the number of cores). SEGMENTD_FUZZ_BUILD_ONLY=1
+# only builds them.
 # Fails when a fuzzer finds a crash, a sanitizer report or a broken invariant; the reproducer is
 # left in build/fuzz/artifacts/<name>/.
 #   tests/fuzz/run_fuzzers.sh [SECONDS] [VENUE|TARGET...]   (no name: every venue, the default targets)
@@ -63,6 +64,8 @@ targets=()
 for v in "${venues[@]}"; do targets+=("fuzz_${v}_adapter"); done
 for t in "${others[@]}"; do targets+=("fuzz_${t}"); done
 cmake --build "$build" --target "${targets[@]}" -j"$jobs"
+# SEGMENTD_FUZZ_BUILD_ONLY=1: build the targets and stop (CI builds them ahead, beside other work).
+if [ "${SEGMENTD_FUZZ_BUILD_ONLY:-0}" = 1 ]; then exit 0; fi
 
 # The fuzzers run side by side, FUZZ_JOBS at a time (default: one per core): each is one process
 # on one core, so on 2 cores the stage takes half as long. Each writes its own log; the summaries
