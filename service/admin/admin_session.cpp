@@ -1,6 +1,5 @@
 #include "service/admin/admin_session.h"
 
-#include <cctype>
 #include <chrono>
 #include <optional>
 
@@ -71,33 +70,12 @@ std::optional<std::string> form_value(std::string_view body, std::string_view na
   return std::nullopt;
 }
 
-//! The host part of a Host or Origin header's authority ("h", "h:port", "[v6]:port"), when it
-//! is made of the characters a host name or an address may have; else empty.
-std::string_view host_of(std::string_view authority) {
-  std::string_view host;
-  if (authority.starts_with('[')) {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return {};
-    host = authority.substr(0, close + 1);
-    for (char c : host.substr(1, host.size() - 2))
-      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return {};
-    return host;
-  }
-  host = authority.substr(0, authority.find(':'));
-  for (char c : host)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return {};
-  return host;
-}
-
 //! A POST from a page of another origin (its Origin header names another host) is refused:
 //! SameSite=Strict already keeps the cookie from such requests, this keeps their login out too.
 bool same_origin_post(const Request& req) {
   const std::string_view origin = req[http::field::origin];
   if (origin.empty()) return true;  // not a browser, or a browser that does not say: the token decides
-  const std::size_t scheme = origin.find("://");
-  if (scheme == std::string_view::npos) return false;
-  const std::string_view host = host_of(origin.substr(scheme + 3));
-  return !host.empty() && host == host_of(req[http::field::host]);
+  return ConsoleSessions::origin_on_host(origin, req[http::field::host]);
 }
 
 Response json_error(const Request& req, http::status status, std::string_view error, std::string_view message) {
@@ -114,7 +92,7 @@ Response json_error(const Request& req, http::status status, std::string_view er
 Response console_page(const Request& req, const AdminContext& ctx, http::status status, std::string body) {
   Response res = make_response(req, status, std::move(body), "text/html; charset=utf-8");
   std::string connect = "'self'";
-  const std::string_view host = host_of(req[http::field::host]);
+  const std::string_view host = ConsoleSessions::host_of(req[http::field::host]);
   if (ctx.handlers.publisher_port != 0 && !host.empty())
     connect =
         str_cat(connect, ctx.handlers.publisher_tls ? " wss://" : " ws://", host, ":", ctx.handlers.publisher_port);

@@ -198,7 +198,7 @@ absl::Status Pipeline::start() {
       h.publisher_port = publisher_->port();
       h.publisher_tls = !config_.publisher.listen.tls_cert.empty();
     }
-    h.overview = [this, readiness = h.readiness] {
+    h.overview = [this, readiness = h.readiness, port = h.publisher_port, tls = h.publisher_tls] {
       ModelPtr model = clusterer_->model();
       Overview o;
       o.model = model.get();
@@ -206,12 +206,10 @@ absl::Status Pipeline::start() {
       for (const auto& s : sources_) o.fills_total += SourceStats::get(s->stats().fills);
       o.fills_per_second = console_->fills_per_second(o.fills_total);
       o.accounts = accounts_.size();
-      if (publisher_) {
-        o.publisher_enabled = config_.publisher.enabled;
-        o.publisher_port = config_.publisher.enabled ? publisher_->port() : 0;
-        o.publisher_tls = !config_.publisher.listen.tls_cert.empty();
-        o.publisher_seq = publisher_->stats().last_seq;
-      }
+      o.publisher_enabled = port != 0;
+      o.publisher_port = port;
+      o.publisher_tls = tls;
+      if (publisher_) o.publisher_seq = publisher_->stats().last_seq;
       o.history = console_->history();
       std::string body;
       adminmsg::append_overview(body, o);

@@ -1,6 +1,7 @@
 #include "service/net/console_sessions.h"
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 #include <openssl/evp.h>
@@ -56,6 +57,28 @@ std::optional<std::string_view> ConsoleSessions::cookie_value(std::string_view h
     return value;
   }
   return std::nullopt;
+}
+
+std::string_view ConsoleSessions::host_of(std::string_view authority) {
+  if (authority.starts_with('[')) {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return {};
+    const std::string_view host = authority.substr(0, close + 1);
+    for (char c : host.substr(1, host.size() - 2))
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return {};
+    return host;
+  }
+  const std::string_view host = authority.substr(0, authority.find(':'));
+  for (char c : host)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return {};
+  return host;
+}
+
+bool ConsoleSessions::origin_on_host(std::string_view origin, std::string_view host_header) {
+  const std::size_t scheme = origin.find("://");
+  if (scheme == std::string_view::npos) return false;
+  const std::string_view host = host_of(host_header);
+  return !host.empty() && host_of(origin.substr(scheme + 3)) == host;
 }
 
 bool ConsoleSessions::check(std::string_view cookie_header) const {

@@ -39,6 +39,12 @@ class ConsoleSessions {
 
   //! The value of cookie `name` in a Cookie header ("a=1; b=2"), or nullopt.
   static std::optional<std::string_view> cookie_value(std::string_view header, std::string_view name);
+  //! The host part of a Host header or an origin's authority ("h", "h:port", "[v6]:port"), when
+  //! it is made of the characters a host name or an address may have; else empty.
+  static std::string_view host_of(std::string_view authority);
+  //! True when `origin` (an Origin header, "scheme://authority") names the host of `host_header`
+  //! (any port): the page that sent the request is served from this host.
+  static bool origin_on_host(std::string_view origin, std::string_view host_header);
 
  private:
   static std::string digest(std::string_view id);

@@ -102,16 +102,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   //! read the stream with the desk's session.
   bool console_session(const http::request<http::string_body>& req) const {
     if (!context_->console_sessions || !req[http::field::authorization].empty()) return false;
-    if (!context_->console_sessions->check(req[http::field::cookie])) return false;
-    auto host_of = [](std::string_view authority) {
-      if (authority.starts_with('[')) return authority.substr(0, authority.find(']') + 1);
-      return authority.substr(0, authority.find(':'));
-    };
-    const std::string_view origin = req[http::field::origin];
-    const std::size_t scheme = origin.find("://");
-    if (scheme == std::string_view::npos) return false;
-    const std::string_view host = host_of(req[http::field::host]);
-    return !host.empty() && host_of(origin.substr(scheme + 3)) == host;
+    return context_->console_sessions->check(req[http::field::cookie]) &&
+           ConsoleSessions::origin_on_host(req[http::field::origin], req[http::field::host]);
   }
 
   //! Displaced from the gate while still unauthenticated: closed (its pending read ends).

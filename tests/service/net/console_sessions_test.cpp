@@ -68,3 +68,16 @@ TEST_CASE("console sessions: past max_sessions a login ends the oldest", "[conso
   CHECK(sessions.check(cookie(third)));
   CHECK(sessions.check(cookie(fourth)));
 }
+
+TEST_CASE("console sessions: an origin on the request's host, any port", "[console]") {
+  CHECK(ConsoleSessions::origin_on_host("http://127.0.0.1:8766", "127.0.0.1:8765"));
+  CHECK(ConsoleSessions::origin_on_host("https://desk.example", "desk.example:8765"));
+  CHECK(ConsoleSessions::origin_on_host("http://[::1]:8766", "[::1]:8765"));
+  CHECK_FALSE(ConsoleSessions::origin_on_host("http://evil.example", "127.0.0.1:8765"));
+  CHECK_FALSE(ConsoleSessions::origin_on_host("null", "127.0.0.1:8765"));
+  CHECK_FALSE(ConsoleSessions::origin_on_host("", "127.0.0.1:8765"));
+  CHECK_FALSE(ConsoleSessions::origin_on_host("http://127.0.0.1", ""));
+  CHECK_FALSE(ConsoleSessions::origin_on_host("http://a b", "a b"));  // not a host name
+  CHECK(ConsoleSessions::host_of("[::1") == "");
+  CHECK(ConsoleSessions::host_of("x.example:80") == "x.example");
+}
