@@ -8,7 +8,7 @@
 // simulator each compiled the same server- and client-side operations, twice (plain and TLS).
 //
 // Here each operation takes a type-erased handler, so it is instantiated once per stream type,
-// in stream_ops_plain.cpp and stream_ops_tls.cpp. The cost is one allocation per operation (a
+// in stream_ops_{plain,tls}_*.cpp. The cost is one allocation per operation (a
 // read is up to a 64 KiB chunk, a write one frame or one response). The handler carries no
 // executor or allocator of its own: it runs on the stream's executor (a strand, where the stream
 // was made on one), as the lambdas it wraps did.
