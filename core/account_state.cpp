@@ -120,44 +120,61 @@ void rebuild_book(const Slots& sl) {
 
 //! Moves the account's sums from last_ns to t (> last_ns): decays them, integrates the gross
 //! position held over (last_ns, t], and drops positions that expired in between.
+//! Scales every decayed sum by d.
+void decay_sums(DecayedSums& s, double d) {
+  double* fields[] = {&s.fills,       &s.notional,    &s.maker,      &s.buy,       &s.sell,          &s.option,
+                      &s.future,      &s.perp,        &s.tenor_num,  &s.tenor_den, &s.moneyness_num, &s.moneyness_den,
+                      &s.markout_num, &s.markout_den, &s.gross_time, &s.time};
+  for (double* x : fields) *x *= d;
+}
+
 void advance(const FeatureParams& p, AccountRef a, std::int64_t t) {
   AccountCore& c = *a.core;
   PositionBook& b = *a.book;
-  const double hl = static_cast<double>(p.half_life_ns);
-  const double tau = hl / kLn2;  // ∫₀^∞ 2^(−s/hl) ds
-  const double d = decay_factor(t - c.last_ns, p.half_life_ns);
+  // Per clock k: tau = ∫₀^∞ 2^(−s/hl) ds and the decay d over (last_ns, t].
+  const std::int64_t hl[2] = {p.half_life_ns, p.slow_half_life_ns};
+  const double tau[2] = {static_cast<double>(hl[0]) / kLn2, static_cast<double>(hl[1]) / kLn2};
+  const double d[2] = {decay_factor(t - c.last_ns, hl[0]), decay_factor(t - c.last_ns, hl[1])};
 
   // ∫ over (last, end] of |delta| · 2^(−(t−s)/hl) ds = |delta|·tau·(2^(−(t−end)/hl) − d). When no
   // position expires by t, every end is t and the sum is the book's gross delta: the positions
   // are not read.
   const Slots sl{a, overflow_of(a)};
-  double gross_time = 0.0;
+  double gross_time[2] = {0.0, 0.0};
   const bool expiring = b.next_expiry_ns != 0 && b.next_expiry_ns <= t;
   if (!expiring) {
-    gross_time = b.gross_delta_usd * tau * (1.0 - d);
+    for (int k = 0; k < 2; ++k) gross_time[k] = b.gross_delta_usd * tau[k] * (1.0 - d[k]);
   } else {
     for (int i = 0; i < sl.size(); ++i) {  // empty slots are zero and never expire
       const HeldPosition& pos = sl.pos(i);
       const double g = std::abs(pos.delta_usd());
-      if (pos.expiry_ns != 0 && pos.expiry_ns < t) {
-        const std::int64_t end = std::max(pos.expiry_ns, c.last_ns);
-        gross_time += g * tau * (decay_factor(t - end, p.half_life_ns) - d);
-      } else {
-        gross_time += g * tau * (1.0 - d);
+      for (int k = 0; k < 2; ++k) {
+        if (pos.expiry_ns != 0 && pos.expiry_ns < t) {
+          const std::int64_t end = std::max(pos.expiry_ns, c.last_ns);
+          gross_time[k] += g * tau[k] * (decay_factor(t - end, hl[k]) - d[k]);
+        } else {
+          gross_time[k] += g * tau[k] * (1.0 - d[k]);
+        }
       }
     }
   }
 
   DecayedSums& s = c.sums;
-  double* fields[] = {&s.fills,       &s.notional,    &s.maker,      &s.buy,       &s.sell,          &s.option,
-                      &s.future,      &s.perp,        &s.tenor_num,  &s.tenor_den, &s.moneyness_num, &s.moneyness_den,
-                      &s.markout_num, &s.markout_den, &s.gross_time, &s.time};
-  for (double* x : fields) *x *= d;
-  for (double& u : c.underlying_notional) u *= d;
-  if (sl.ov != nullptr)
-    for (int i = 0; i < sl.ov->underlying_count; ++i) sl.ov->underlying_notional[i] *= d;
-  s.gross_time += gross_time;
-  s.time += tau * (1.0 - d);
+  DecayedSums& slow = a.slow->sums;
+  decay_sums(s, d[0]);
+  decay_sums(slow, d[1]);
+  for (double& u : c.underlying_notional) u *= d[0];
+  for (double& u : a.slow->underlying_notional) u *= d[1];
+  if (sl.ov != nullptr) {
+    for (int i = 0; i < sl.ov->underlying_count; ++i) {
+      sl.ov->underlying_notional[i] *= d[0];
+      sl.ov->slow_underlying_notional[i] *= d[1];
+    }
+  }
+  s.gross_time += gross_time[0];
+  s.time += tau[0] * (1.0 - d[0]);
+  slow.gross_time += gross_time[1];
+  slow.time += tau[1] * (1.0 - d[1]);
 
   if (expiring) {
     // Expired positions drop out; the scan makes the book exact again.
@@ -169,21 +186,25 @@ void advance(const FeatureParams& p, AccountRef a, std::int64_t t) {
   c.last_ns = t;
 }
 
-//! Adds x to the decayed notional of underlying u: the core's kTrackedUnderlyings first, then the
-//! overflow block's (taken when the core's are full). With every slot taken, a tracked underlying
-//! whose share is negligible (kNegligibleShare) makes way; failing that the smallest makes way for
-//! a larger newcomer and the concentration is no longer exact (counted).
-void add_underlying(AccountRef a, UnderlyingId u, double x, AccountStats* stats) {
+//! Adds x (fast clock) and xs (slow clock) to the decayed notional of underlying u: the core's
+//! kTrackedUnderlyings first, then the overflow block's (taken when the core's are full). With
+//! every slot taken, a tracked underlying whose share is negligible (kNegligibleShare) on both
+//! clocks makes way; failing that the smallest (on the slow clock, which forgets last) makes way
+//! for a larger newcomer and the concentration is no longer exact (counted).
+void add_underlying(AccountRef a, UnderlyingId u, double x, double xs, AccountStats* stats) {
   AccountCore& c = *a.core;
+  SlowSums& sl = *a.slow;
   for (int i = 0; i < c.underlying_count; ++i) {
     if (c.underlyings[i] == u) {
       c.underlying_notional[i] += x;
+      sl.underlying_notional[i] += xs;
       return;
     }
   }
   if (c.underlying_count < kTrackedUnderlyings) {
     c.underlyings[c.underlying_count] = u;
     c.underlying_notional[c.underlying_count] = x;
+    sl.underlying_notional[c.underlying_count] = xs;
     ++c.underlying_count;
     return;
   }
@@ -192,46 +213,42 @@ void add_underlying(AccountRef a, UnderlyingId u, double x, AccountStats* stats)
     for (int i = 0; i < ov->underlying_count; ++i) {
       if (ov->underlyings[i] == u) {
         ov->underlying_notional[i] += x;
+        ov->slow_underlying_notional[i] += xs;
         return;
       }
     }
   }
-  if (ov == nullptr || ov->underlying_count == kOverflowUnderlyings) {
-    if (ov == nullptr) ov = take_overflow(a, stats);
-    if (ov != nullptr && ov->underlying_count < kOverflowUnderlyings) {
-      ov->underlyings[ov->underlying_count] = u;
-      ov->underlying_notional[ov->underlying_count] = x;
-      ++ov->underlying_count;
-      return;
-    }
-  } else {
+  if (ov == nullptr) ov = take_overflow(a, stats);
+  if (ov != nullptr && ov->underlying_count < kOverflowUnderlyings) {
     ov->underlyings[ov->underlying_count] = u;
     ov->underlying_notional[ov->underlying_count] = x;
+    ov->slow_underlying_notional[ov->underlying_count] = xs;
     ++ov->underlying_count;
     return;
   }
-  // Every slot taken: the smallest tracked underlying (core first, then the block).
-  double* min_n = &c.underlying_notional[0];
-  UnderlyingId* min_u = &c.underlyings[0];
-  for (int i = 1; i < kTrackedUnderlyings; ++i) {
-    if (c.underlying_notional[i] < *min_n) {
-      min_n = &c.underlying_notional[i];
-      min_u = &c.underlyings[i];
-    }
-  }
+  // Every slot taken: the smallest tracked underlying on the slow clock (core first, then the
+  // block).
+  struct Tracked {
+    UnderlyingId* id;
+    double* fast;
+    double* slow;
+  };
+  Tracked min{&c.underlyings[0], &c.underlying_notional[0], &sl.underlying_notional[0]};
+  for (int i = 1; i < kTrackedUnderlyings; ++i)
+    if (sl.underlying_notional[i] < *min.slow)
+      min = {&c.underlyings[i], &c.underlying_notional[i], &sl.underlying_notional[i]};
   if (ov != nullptr) {
-    for (int i = 0; i < ov->underlying_count; ++i) {
-      if (ov->underlying_notional[i] < *min_n) {
-        min_n = &ov->underlying_notional[i];
-        min_u = &ov->underlyings[i];
-      }
-    }
+    for (int i = 0; i < ov->underlying_count; ++i)
+      if (ov->slow_underlying_notional[i] < *min.slow)
+        min = {&ov->underlyings[i], &ov->underlying_notional[i], &ov->slow_underlying_notional[i]};
   }
-  const bool negligible = *min_n < kNegligibleShare * c.sums.notional;
+  const bool negligible =
+      *min.fast < kNegligibleShare * c.sums.notional && *min.slow < kNegligibleShare * sl.sums.notional;
   if (!negligible) ++stats->underlying_overflow;
-  if (negligible || *min_n < x) {
-    *min_u = u;
-    *min_n = x;
+  if (negligible || *min.slow < xs) {
+    *min.id = u;
+    *min.fast = x;
+    *min.slow = xs;
   }
 }
 
@@ -373,34 +390,9 @@ bool add_markout(const FeatureParams& p, AccountRef a, const Fill& f, std::int64
   return true;
 }
 
-}  // namespace
-
-double decay_factor(std::int64_t dt_ns, std::int64_t half_life_ns) {
-  if (dt_ns <= 0) return 1.0;
-  return std::exp2(-static_cast<double>(dt_ns) / static_cast<double>(half_life_ns));
-}
-
-double per_hour(double decayed_sum, std::int64_t half_life_ns) {
-  return decayed_sum * kLn2 * kNsPerHour / static_cast<double>(half_life_ns);
-}
-
-bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStats* stats) {
-  AccountCore& c = *a.core;
-  const std::int64_t t = f.recv_ns;
-  double w = 1.0;  // weight of this fill as of last_ns
-  if (c.fills == 0) {
-    c.last_ns = t;
-  } else if (t > c.last_ns) {
-    advance(p, a, t);
-  } else if (t < c.last_ns) {
-    // Late fill (out of order): it counts, decayed to the account's clock, which never goes back.
-    w = decay_factor(c.last_ns - t, p.half_life_ns);
-    ++stats->late_fills;
-  }
-
-  const double n = std::isfinite(f.notional_usd) && f.notional_usd > 0 ? f.notional_usd : 0.0;
+//! Adds the fill (notional n, weight w as of the account's clock) to one clock's sums.
+void add_to_sums(DecayedSums& s, const Fill& f, std::int64_t t, double n, double w) {
   const double wn = w * n;
-  DecayedSums& s = c.sums;
   s.fills += w;
   s.notional += wn;
   if (f.liquidity == Liquidity::kMaker) s.maker += wn;
@@ -423,7 +415,39 @@ bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStat
       s.moneyness_den += wn;
     }
   }
-  if (wn > 0) add_underlying(a, f.underlying, wn, stats);
+}
+
+}  // namespace
+
+double decay_factor(std::int64_t dt_ns, std::int64_t half_life_ns) {
+  if (dt_ns <= 0) return 1.0;
+  return std::exp2(-static_cast<double>(dt_ns) / static_cast<double>(half_life_ns));
+}
+
+double per_hour(double decayed_sum, std::int64_t half_life_ns) {
+  return decayed_sum * kLn2 * kNsPerHour / static_cast<double>(half_life_ns);
+}
+
+bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStats* stats) {
+  AccountCore& c = *a.core;
+  const std::int64_t t = f.recv_ns;
+  double w = 1.0;   // weight of this fill as of last_ns, fast clock
+  double ws = 1.0;  // and slow clock
+  if (c.fills == 0) {
+    c.last_ns = t;
+  } else if (t > c.last_ns) {
+    advance(p, a, t);
+  } else if (t < c.last_ns) {
+    // Late fill (out of order): it counts, decayed to the account's clock, which never goes back.
+    w = decay_factor(c.last_ns - t, p.half_life_ns);
+    ws = decay_factor(c.last_ns - t, p.slow_half_life_ns);
+    ++stats->late_fills;
+  }
+
+  const double n = std::isfinite(f.notional_usd) && f.notional_usd > 0 ? f.notional_usd : 0.0;
+  add_to_sums(c.sums, f, t, n, w);
+  add_to_sums(a.slow->sums, f, t, n, ws);
+  if (w * n > 0 || ws * n > 0) add_underlying(a, f.underlying, w * n, ws * n, stats);
   ++c.fills;
   c.notional_usd += n;
 
@@ -444,8 +468,12 @@ int resolve_markouts(const FeatureParams& p, AccountRef a, std::int64_t now_ns, 
       // Weighted as of the fill: decayed from the group's first fill to the account's clock.
       const std::int64_t start = m.due_ns - p.markout_horizon_ns;
       const double w = decay_factor(c.last_ns - start, p.half_life_ns);
-      c.sums.markout_num += w * (px->price * m.a - m.b);
+      const double ws = decay_factor(c.last_ns - start, p.slow_half_life_ns);
+      const double m_num = px->price * m.a - m.b;
+      c.sums.markout_num += w * m_num;
       c.sums.markout_den += w * m.w;
+      a.slow->sums.markout_num += ws * m_num;
+      a.slow->sums.markout_den += ws * m.w;
       ++stats->markouts_resolved;
       ++resolved;
     } else {
@@ -470,19 +498,15 @@ Exposure exposure_of(std::span<const HeldPosition> positions) {
   return e;
 }
 
-FeatureVector compute_features(const FeatureParams& p, const AccountCore& c, std::span<const HeldPosition> positions,
-                               const OverflowBlock* overflow) {
-  const DecayedSums& s = c.sums;
-  Exposure e = exposure_of(positions);  // every slot: empty ones are zero
-  if (overflow != nullptr) {
-    const Exposure more = exposure_of(overflow->positions);
-    e.net_delta_usd += more.net_delta_usd;
-    e.gross_delta_usd += more.gross_delta_usd;
-    e.net_vega += more.net_vega;
-    e.gross_vega += more.gross_vega;
-  }
-  const double fills_h = per_hour(s.fills, p.half_life_ns);
-  const double notional_h = per_hour(s.notional, p.half_life_ns);
+namespace {
+
+//! The 16 features from one clock's sums (half-life hl), the tracked underlyings' notionals on
+//! that clock (core's, then the block's) and the open positions' aggregates.
+FeatureVector features_of(const FeatureParams& p, std::int64_t hl, const DecayedSums& s,
+                          std::span<const double> core_underlyings, std::span<const double> block_underlyings,
+                          const Exposure& e) {
+  const double fills_h = per_hour(s.fills, hl);
+  const double notional_h = per_hour(s.notional, hl);
 
   FeatureVector v{};
   v[index(Feature::kTradeRate)] = std::log1p(fills_h);
@@ -501,12 +525,12 @@ FeatureVector compute_features(const FeatureParams& p, const AccountCore& c, std
   v[index(Feature::kMoneyness)] = s.moneyness_den > 0 ? s.moneyness_num / s.moneyness_den : 0.0;
   double hhi = 0.0;
   if (s.notional > 0) {
-    for (int i = 0; i < c.underlying_count; ++i) {
-      const double share = std::min(c.underlying_notional[i] / s.notional, 1.0);
+    for (double n : core_underlyings) {
+      const double share = std::min(n / s.notional, 1.0);
       hhi += share * share;
     }
-    for (int i = 0; overflow != nullptr && i < overflow->underlying_count; ++i) {
-      const double share = std::min(overflow->underlying_notional[i] / s.notional, 1.0);
+    for (double n : block_underlyings) {
+      const double share = std::min(n / s.notional, 1.0);
       hhi += share * share;
     }
   }
@@ -521,11 +545,76 @@ FeatureVector compute_features(const FeatureParams& p, const AccountCore& c, std
   return v;
 }
 
-FeatureVector compute_features_at(const FeatureParams& p, const AccountCore& core, const PositionBook& book,
-                                  std::span<const InstrumentId> instruments, std::span<const HeldPosition> positions,
-                                  std::int64_t now_ns, const OverflowBlock* overflow) {
-  if (core.fills == 0 || now_ns <= core.last_ns) return compute_features(p, core, positions, overflow);
+Exposure exposure_with(std::span<const HeldPosition> positions, const OverflowBlock* overflow) {
+  Exposure e = exposure_of(positions);  // every slot: empty ones are zero
+  if (overflow != nullptr) {
+    const Exposure more = exposure_of(overflow->positions);
+    e.net_delta_usd += more.net_delta_usd;
+    e.gross_delta_usd += more.gross_delta_usd;
+    e.net_vega += more.net_vega;
+    e.gross_vega += more.gross_vega;
+  }
+  return e;
+}
+
+FeatureVector features_on(const FeatureParams& p, Clock clock, const AccountCore& c, const SlowSums& slow,
+                          const OverflowBlock* overflow, const Exposure& e) {
+  const std::size_t nc = c.underlying_count;
+  const std::size_t nb = overflow != nullptr ? overflow->underlying_count : 0;
+  if (clock == Clock::kFast) {
+    return features_of(
+        p, p.half_life_ns, c.sums, std::span<const double>(c.underlying_notional, nc),
+        overflow != nullptr ? std::span<const double>(overflow->underlying_notional, nb) : std::span<const double>(),
+        e);
+  }
+  return features_of(
+      p, p.slow_half_life_ns, slow.sums, std::span<const double>(slow.underlying_notional, nc),
+      overflow != nullptr ? std::span<const double>(overflow->slow_underlying_notional, nb) : std::span<const double>(),
+      e);
+}
+
+}  // namespace
+
+FeatureVector ClockFeatures::model() const {
+  FeatureVector v{};
+  for (int i = 0; i < kFeatureCount; ++i) {
+    const double w = fast_weight[static_cast<std::size_t>(i)];
+    v[static_cast<std::size_t>(i)] =
+        w == 1.0   ? fast[static_cast<std::size_t>(i)]
+        : w == 0.0 ? slow[static_cast<std::size_t>(i)]
+                   : w * fast[static_cast<std::size_t>(i)] + (1.0 - w) * slow[static_cast<std::size_t>(i)];
+  }
+  return v;
+}
+
+FeatureVector compute_features(const FeatureParams& p, Clock clock, const AccountCore& c, const SlowSums& slow,
+                               std::span<const HeldPosition> positions, const OverflowBlock* overflow) {
+  return features_on(p, clock, c, slow, overflow, exposure_with(positions, overflow));
+}
+
+ClockFeatures compute_clock_features(const FeatureParams& p, const AccountCore& c, const SlowSums& slow,
+                                     std::span<const HeldPosition> positions, const OverflowBlock* overflow) {
+  const Exposure e = exposure_with(positions, overflow);
+  ClockFeatures f;
+  f.fast = features_on(p, Clock::kFast, c, slow, overflow, e);
+  f.slow = features_on(p, Clock::kSlow, c, slow, overflow, e);
+  f.fast_weight = p.fast_weight;
+  return f;
+}
+
+FeatureVector compute_model_features(const FeatureParams& p, const AccountCore& c, const SlowSums& slow,
+                                     std::span<const HeldPosition> positions, const OverflowBlock* overflow) {
+  if (p.model_is_fast()) return compute_features(p, Clock::kFast, c, slow, positions, overflow);
+  return compute_clock_features(p, c, slow, positions, overflow).model();
+}
+
+ClockFeatures compute_features_at(const FeatureParams& p, const AccountCore& core, const SlowSums& slow,
+                                  const PositionBook& book, std::span<const InstrumentId> instruments,
+                                  std::span<const HeldPosition> positions, std::int64_t now_ns,
+                                  const OverflowBlock* overflow) {
+  if (core.fills == 0 || now_ns <= core.last_ns) return compute_clock_features(p, core, slow, positions, overflow);
   AccountCore c = core;
+  SlowSums s = slow;
   PositionBook b = book;
   std::array<HeldPosition, kMaxPositionsLimit> held;
   std::array<InstrumentId, kMaxPositionsLimit> ids;
@@ -539,11 +628,12 @@ FeatureVector compute_features_at(const FeatureParams& p, const AccountCore& cor
     b.overflow = pool.allocate(overflow->account);
     pool.at(b.overflow) = *overflow;
   }
-  advance(
-      p, AccountRef{&c, &b, std::span<InstrumentId>(ids.data(), n), std::span<HeldPosition>(held.data(), n), {}, &pool},
-      now_ns);
-  return compute_features(p, c, std::span<const HeldPosition>(held.data(), n),
-                          b.overflow != 0 ? &pool.at(b.overflow) : nullptr);
+  advance(p,
+          AccountRef{
+              &c, &b, std::span<InstrumentId>(ids.data(), n), std::span<HeldPosition>(held.data(), n), {}, &s, &pool},
+          now_ns);
+  return compute_clock_features(p, c, s, std::span<const HeldPosition>(held.data(), n),
+                                b.overflow != 0 ? &pool.at(b.overflow) : nullptr);
 }
 
 std::uint32_t OverflowPool::allocate(AccountId account) {

@@ -1,12 +1,14 @@
 #pragma once
 // The state of one account (core/features.md) and the arithmetic on it: exponentially decayed sums in
-// event time, open positions with Black-76 greeks, pending markouts, and the 16 features of
-// feature vector v1. core/features.md defines every feature and every edge case precisely.
+// event time on two clocks (a fast and a slow half-life), open positions with Black-76 greeks,
+// pending markouts, and the 16 features of feature vector v1 on each clock. core/features.md
+// defines every feature and every edge case precisely.
 //
 // Decay is lazy: the sums are stored as of `last_ns` and scaled by 2^(−Δt/half_life) on the next
 // touch. Every function here runs on the thread that owns the account (its shard); nothing here
 // is shared.
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <span>
@@ -20,8 +22,23 @@ namespace segmentd {
 
 class PriceTape;
 
+//! Every feature's weight = w.
+constexpr std::array<double, kFeatureCount> filled_feature_weights(double w) {
+  std::array<double, kFeatureCount> a{};
+  for (double& x : a) x = w;
+  return a;
+}
+
+//! The two clocks every rate and ratio feature is kept on (core/features.md, "Two clocks").
+enum class Clock : int { kFast = 0, kSlow = 1 };
+
 struct FeatureParams {
-  std::int64_t half_life_ns = 3600LL * 1'000'000'000;      //!< of every decayed sum, in event time
+  std::int64_t half_life_ns = 3600LL * 1'000'000'000;            //!< the fast clock's, in event time
+  std::int64_t slow_half_life_ns = 24 * 3600LL * 1'000'000'000;  //!< the slow clock's
+  //! What the model (clusterer and assigner) sees of feature i: fast_weight[i]·fast +
+  //! (1 − fast_weight[i])·slow, in raw units. 1 = the fast clock alone (the default), 0 = the
+  //! slow one. Position features (delta_neutrality, vega_bias, exposure) are the same on both.
+  std::array<double, kFeatureCount> fast_weight = filled_feature_weights(1.0);
   std::int64_t markout_horizon_ns = 10LL * 1'000'000'000;  //!< h of markout_bps
   //! A fill on the same instrument as the newest pending markout, at most this much later, joins
   //! it (exactly: the markout of a group is a sum over its fills) instead of taking a new slot.
@@ -34,6 +51,14 @@ struct FeatureParams {
   int markout_slots = 8;  //!< pending markouts per account
   //! Floor of the mean gross position in turnover, so an always-flat account stays finite.
   double min_mean_gross_usd = 1.0;
+
+  std::int64_t half_life(Clock c) const { return c == Clock::kFast ? half_life_ns : slow_half_life_ns; }
+  //! The model sees the fast clock alone (every weight 1): no slow vector is computed for it.
+  bool model_is_fast() const {
+    for (double w : fast_weight)
+      if (w != 1.0) return false;
+    return true;
+  }
 };
 
 inline constexpr int kMaxPositionsLimit = 64;
@@ -105,12 +130,15 @@ inline std::uint32_t instrument_bit(InstrumentId instrument) { return 1u << ((in
 struct OverflowBlock {
   InstrumentId instruments[kOverflowPositions];
   HeldPosition positions[kOverflowPositions];
-  double underlying_notional[kOverflowUnderlyings];  //!< decayed, valid as of the core's last_ns
+  double underlying_notional[kOverflowUnderlyings];  //!< decayed (fast clock), valid as of the core's last_ns
   UnderlyingId underlyings[kOverflowUnderlyings];
   AccountId account = 0;
   std::uint32_t greeks_mask = 0;  //!< bit i: positions[i]'s greeks came from an implied vol
   std::uint8_t positions_open = 0;
   std::uint8_t underlying_count = 0;
+  //! underlying_notional on the slow clock. Last, so that a block of checkpoint version 2 (which
+  //! had one clock) is a prefix of this one (core/checkpoint.md).
+  double slow_underlying_notional[kOverflowUnderlyings];
 };
 static_assert(kOverflowPositions <= 32, "greeks_mask has a bit per overflow position");
 
@@ -170,6 +198,16 @@ struct DecayedSums {
   double time = 0;           //!< ∫ dt (decayed) since the first fill, ns
 };
 
+//! The slow clock's sums of an account (Clock::kSlow): the same sums as the core's `sums` and
+//! `underlying_notional`, on FeatureParams::slow_half_life_ns, valid as of the core's last_ns
+//! too. 160 bytes, at the end of the account's record (after the markout ring), so that a record
+//! keeps the core, book and positions where they were, and the default record is 1 KiB.
+struct SlowSums {
+  DecayedSums sums;
+  double underlying_notional[kTrackedUnderlyings] = {};  //!< same underlyings as the core's
+};
+static_assert(sizeof(SlowSums) == 160);
+
 //! The fixed-size part of an account's state, exactly four cache lines. Its PositionBook, its
 //! positions and the ring of its older pending markouts follow it in the same record of the
 //! store (their bounds come from config).
@@ -220,6 +258,7 @@ struct AccountRef {
   std::span<HeldPosition> positions;
   //! Ring of the older pending markouts, capacity markout_slots − 1 (the newest is in the core).
   std::span<PendingMarkout> markouts;
+  SlowSums* slow;  //!< the slow clock's sums
   //! The store's overflow blocks (book->overflow names the account's); null: none may be taken.
   OverflowPool* pool = nullptr;
 };
@@ -280,17 +319,35 @@ bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStat
 int resolve_markouts(const FeatureParams& p, AccountRef a, std::int64_t now_ns, const PriceTape& tape,
                      AccountStats* stats);
 
-//! The 16 features in raw units, as of core->last_ns (positions: every slot, empty ones zero;
-//! the account's overflow block, when it has one, adds its positions and underlyings).
-FeatureVector compute_features(const FeatureParams& p, const AccountCore& core, std::span<const HeldPosition> positions,
-                               const OverflowBlock* overflow = nullptr);
+//! The 16 features on both clocks, and the vector the model sees (FeatureParams::fast_weight).
+struct ClockFeatures {
+  FeatureVector fast{};
+  FeatureVector slow{};
+  FeatureVector model() const;
+  //! Set by compute_clock_features from the params, so model() needs no params.
+  std::array<double, kFeatureCount> fast_weight = filled_feature_weights(1.0);
+};
 
-//! The 16 features as of now_ns: when now_ns is after core.last_ns, the sums are decayed, the
-//! gross position integrated and expired positions dropped up to now_ns on a copy (exactly what
-//! the account's next fill would do first); otherwise compute_features. Reads only.
-FeatureVector compute_features_at(const FeatureParams& p, const AccountCore& core, const PositionBook& book,
-                                  std::span<const InstrumentId> instruments, std::span<const HeldPosition> positions,
-                                  std::int64_t now_ns, const OverflowBlock* overflow = nullptr);
+//! The 16 features on `clock` in raw units, as of core->last_ns (positions: every slot, empty
+//! ones zero; the account's overflow block, when it has one, adds its positions and underlyings).
+FeatureVector compute_features(const FeatureParams& p, Clock clock, const AccountCore& core, const SlowSums& slow,
+                               std::span<const HeldPosition> positions, const OverflowBlock* overflow = nullptr);
+//! The features on both clocks as of core->last_ns.
+ClockFeatures compute_clock_features(const FeatureParams& p, const AccountCore& core, const SlowSums& slow,
+                                     std::span<const HeldPosition> positions, const OverflowBlock* overflow = nullptr);
+//! What the model sees (FeatureParams::fast_weight) as of core->last_ns: the fast clock's vector
+//! alone when every weight is 1.
+FeatureVector compute_model_features(const FeatureParams& p, const AccountCore& core, const SlowSums& slow,
+                                     std::span<const HeldPosition> positions, const OverflowBlock* overflow = nullptr);
+
+//! The features on both clocks as of now_ns: when now_ns is after core.last_ns, the sums are
+//! decayed, the gross position integrated and expired positions dropped up to now_ns on a copy
+//! (exactly what the account's next fill would do first); otherwise compute_clock_features.
+//! Reads only.
+ClockFeatures compute_features_at(const FeatureParams& p, const AccountCore& core, const SlowSums& slow,
+                                  const PositionBook& book, std::span<const InstrumentId> instruments,
+                                  std::span<const HeldPosition> positions, std::int64_t now_ns,
+                                  const OverflowBlock* overflow = nullptr);
 
 //! Position aggregates used by the features (exposed for tests).
 struct Exposure {

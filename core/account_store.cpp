@@ -26,12 +26,15 @@ AccountStore::AccountStore(const FeatureParams& params)
   const auto np = static_cast<std::size_t>(params_.max_positions);
   const std::size_t ring = ring_slots();
   // core | book + instruments (the line after the core for up to 10 positions) | positions, from
-  // a line boundary so that none straddles two lines | ring of older markouts.
+  // a line boundary so that none straddles two lines | ring of older markouts | the slow clock's
+  // sums (with the default bounds they end the record at exactly 1 KiB).
   book_offset_ = sizeof(AccountCore);
   instruments_offset_ = book_offset_ + sizeof(PositionBook);
   positions_offset_ = round_up(instruments_offset_ + np * sizeof(InstrumentId), kLine);
   markouts_offset_ = round_up(positions_offset_ + np * sizeof(HeldPosition), alignof(PendingMarkout));
-  record_bytes_ = round_up(markouts_offset_ + ring * sizeof(PendingMarkout), kLine);
+  slow_offset_ = round_up(markouts_offset_ + ring * sizeof(PendingMarkout), alignof(SlowSums));
+  record_bytes_ = round_up(slow_offset_ + sizeof(SlowSums), kLine);
+  one_clock_record_bytes_ = round_up(markouts_offset_ + ring * sizeof(PendingMarkout), kLine);
   block_bytes_ = huge_page_round(kBlockAccounts * record_bytes_);
 }
 
@@ -43,6 +46,7 @@ AccountRef AccountStore::ref(Slot slot) {
                     std::span<InstrumentId>(reinterpret_cast<InstrumentId*>(r + instruments_offset_), np),
                     std::span<HeldPosition>(reinterpret_cast<HeldPosition*>(r + positions_offset_), np),
                     std::span<PendingMarkout>(reinterpret_cast<PendingMarkout*>(r + markouts_offset_), ring_slots()),
+                    reinterpret_cast<SlowSums*>(r + slow_offset_),
                     &pool_};
 }
 
@@ -66,6 +70,7 @@ AccountStore::Slot AccountStore::create(AccountId account) {
   for (InstrumentId& id : a.instruments) new (&id) InstrumentId{kNoInstrument};
   for (HeldPosition& pos : a.positions) new (&pos) HeldPosition{};
   for (PendingMarkout& m : a.markouts) new (&m) PendingMarkout{};
+  new (a.slow) SlowSums{};
   a.core->account = account;
   return slot;
 }
@@ -103,8 +108,20 @@ std::optional<AccountStore::Slot> AccountStore::find(AccountId account) const {
   return slot;
 }
 
-FeatureVector AccountStore::features(Slot slot) const {
-  return compute_features(params_, core(slot), held(slot), overflow(slot));
+FeatureVector AccountStore::features(Slot slot, Clock clock) const {
+  return compute_features(params_, clock, core(slot), slow(slot), held(slot), overflow(slot));
+}
+
+ClockFeatures AccountStore::clock_features(Slot slot) const {
+  return compute_clock_features(params_, core(slot), slow(slot), held(slot), overflow(slot));
+}
+
+FeatureVector AccountStore::model_features(Slot slot) const {
+  return compute_model_features(params_, core(slot), slow(slot), held(slot), overflow(slot));
+}
+
+const SlowSums& AccountStore::slow(Slot slot) const {
+  return *reinterpret_cast<const SlowSums*>(record(slot) + slow_offset_);
 }
 
 const OverflowBlock* AccountStore::overflow(Slot slot) const {
@@ -112,12 +129,12 @@ const OverflowBlock* AccountStore::overflow(Slot slot) const {
   return h != 0 ? &pool_.at(h) : nullptr;
 }
 
-FeatureVector AccountStore::features(Slot slot, std::int64_t now_ns) const {
+ClockFeatures AccountStore::clock_features(Slot slot, std::int64_t now_ns) const {
   const std::byte* r = record(slot);
   const std::span<const InstrumentId> ids(reinterpret_cast<const InstrumentId*>(r + instruments_offset_),
                                           static_cast<std::size_t>(params_.max_positions));
-  return compute_features_at(params_, core(slot), *reinterpret_cast<const PositionBook*>(r + book_offset_), ids,
-                             held(slot), now_ns, overflow(slot));
+  return compute_features_at(params_, core(slot), slow(slot), *reinterpret_cast<const PositionBook*>(r + book_offset_),
+                             ids, held(slot), now_ns, overflow(slot));
 }
 
 std::span<const HeldPosition> AccountStore::held(Slot slot) const {
@@ -199,26 +216,65 @@ void AccountStore::save(ByteWriter& w) const {
   w.pod(stats_);
 }
 
+SlowSums AccountStore::slow_from_fast(const FeatureParams& params, const AccountCore& core) {
+  const double r = static_cast<double>(params.slow_half_life_ns) / static_cast<double>(params.half_life_ns);
+  SlowSums s;
+  s.sums = core.sums;
+  double* fields[] = {&s.sums.fills,       &s.sums.notional,    &s.sums.maker,         &s.sums.buy,
+                      &s.sums.sell,        &s.sums.option,      &s.sums.future,        &s.sums.perp,
+                      &s.sums.tenor_num,   &s.sums.tenor_den,   &s.sums.moneyness_num, &s.sums.moneyness_den,
+                      &s.sums.markout_num, &s.sums.markout_den, &s.sums.gross_time,    &s.sums.time};
+  for (double* x : fields) *x *= r;
+  for (int i = 0; i < kTrackedUnderlyings; ++i) s.underlying_notional[i] = core.underlying_notional[i] * r;
+  return s;
+}
+
 absl::Status AccountStore::for_each_saved_record(ByteReader& r, const FeatureParams& params,
                                                  const std::function<void(std::string_view, AccountId)>& fn) {
   const auto layout = r.pod<RecordLayout>();
   AccountStore probe(params);
-  if (r.ok() && (layout.core_bytes != sizeof(AccountCore) || layout.record_bytes != probe.record_bytes_ ||
-                 layout.max_positions != params.max_positions || layout.markout_slots != params.markout_slots ||
-                 layout.overflow_bytes != sizeof(OverflowBlock)))
+  const bool same_bounds = layout.core_bytes == sizeof(AccountCore) && layout.max_positions == params.max_positions &&
+                           layout.markout_slots == params.markout_slots;
+  // Records of a checkpoint written before the slow clock: the same record without its SlowSums,
+  // overflow blocks without their slow underlyings. Converted as they are read (core/checkpoint.md).
+  const bool one_clock = same_bounds && layout.record_bytes == probe.one_clock_record_bytes_ &&
+                         layout.overflow_bytes == kOneClockOverflowBytes;
+  if (r.ok() && !one_clock &&
+      (!same_bounds || layout.record_bytes != probe.record_bytes_ || layout.overflow_bytes != sizeof(OverflowBlock)))
     return absl::FailedPreconditionError(str_cat("account records of another layout (record ", layout.record_bytes,
                                                  " B, max_positions ", layout.max_positions, ", markout_slots ",
                                                  layout.markout_slots, "; this build and config: ", probe.record_bytes_,
                                                  " B, ", params.max_positions, ", ", params.markout_slots, ")"));
-  std::vector<OverflowBlock> blocks(r.count(sizeof(OverflowBlock)));
-  for (OverflowBlock& b : blocks) b = r.pod<OverflowBlock>();
+  const double slow_ratio = static_cast<double>(params.slow_half_life_ns) / static_cast<double>(params.half_life_ns);
+  std::vector<OverflowBlock> blocks(r.count(layout.overflow_bytes == 0 ? 1 : layout.overflow_bytes));
+  for (OverflowBlock& b : blocks) {
+    if (!one_clock) {
+      b = r.pod<OverflowBlock>();
+      continue;
+    }
+    const std::string_view bytes = r.raw(kOneClockOverflowBytes);
+    if (!r.ok()) break;
+    b = OverflowBlock{};
+    std::memcpy(&b, bytes.data(), bytes.size());
+    for (int i = 0; i < kOverflowUnderlyings; ++i)
+      b.slow_underlying_notional[i] = b.underlying_notional[i] * slow_ratio;
+  }
   const std::uint64_t n = r.count(layout.record_bytes == 0 ? 1 : layout.record_bytes);
   std::string with_block;
+  std::string converted;
   for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
-    const std::string_view rec = r.raw(layout.record_bytes);
+    std::string_view rec = r.raw(layout.record_bytes);
     if (!r.ok()) break;
     AccountCore core;
     std::memcpy(&core, rec.data(), sizeof(core));
+    if (one_clock) {
+      // Core, book, positions and ring where they were; the slow clock starts from the fast one.
+      converted.assign(probe.record_bytes_, '\0');
+      std::memcpy(converted.data(), rec.data(), std::min(rec.size(), probe.slow_offset_));
+      const SlowSums slow = slow_from_fast(params, core);
+      std::memcpy(converted.data() + probe.slow_offset_, &slow, sizeof(slow));
+      rec = converted;
+    }
     PositionBook book;
     std::memcpy(&book, rec.data() + sizeof(AccountCore), sizeof(book));
     if (book.overflow == 0) {

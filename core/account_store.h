@@ -2,11 +2,12 @@
 // The accounts of one shard: dense slots behind an index (AccountId → slot, a plain array over
 // the interner's dense ids: core/account_index.h). Each account is one contiguous record — its
 // AccountCore (four lines, holding the newest pending markout), its PositionBook with the
-// instrument of each position (the next line), its positions (32 B, two to a line), then the ring
-// of its older pending markouts (bounds from config: max_positions, markout_slots) — padded to
-// whole cache lines, so that an update touches one page and few lines: the core, the book, its
-// own position and, when it opens a markout, one ring slot (8 of the record's 14 with the
-// default bounds; no other position is read unless one expires or the positions are full).
+// instrument of each position (the next line), its positions (32 B, two to a line), the ring of
+// its older pending markouts (bounds from config: max_positions, markout_slots), then the slow
+// clock's sums (SlowSums, 160 B) — padded to whole cache lines, so that an update touches one
+// page and few lines: the core, the book, its own position, the slow sums and, when it opens a
+// markout, one ring slot (11 of the record's 16 with the default bounds; no other position is
+// read unless one expires or the positions are full).
 // Records live in blocks of kBlockAccounts, allocated 2 MiB-aligned and advised for
 // transparent huge pages (MADV_HUGEPAGE), so that growth never copies and a random update over
 // millions of accounts costs no page walk.
@@ -51,7 +52,7 @@ class AccountStore {
  public:
   using Slot = std::uint32_t;
   //! Accounts per block (a power of two, so a slot splits with a shift and a mask). With the
-  //! default bounds a record is 896 B and a block exactly 7 huge pages (14 MiB).
+  //! default bounds a record is 1,024 B and a block exactly 8 huge pages (16 MiB).
   static constexpr std::size_t kBlockAccounts = 16384;
   static constexpr std::size_t kLine = 64;
   //! What apply() returns for a fill it refused (the account is new and the store is full).
@@ -91,6 +92,13 @@ class AccountStore {
   //! account with an overflow block gets it appended to its record in the view.
   static absl::Status for_each_saved_record(ByteReader& r, const FeatureParams& params,
                                             const std::function<void(std::string_view, AccountId)>& fn);
+  //! The size of an OverflowBlock in checkpoints written before the slow clock (the block
+  //! without slow_underlying_notional, which is last).
+  static constexpr std::uint32_t kOneClockOverflowBytes = offsetof(OverflowBlock, slow_underlying_notional);
+  //! The slow sums a record of a one-clock checkpoint starts with: the fast sums scaled by
+  //! slow_half_life / half_life, i.e. the slow clock reads what the fast clock read (every rate
+  //! and ratio as on the fast clock), as if the account had traded so for ever.
+  static SlowSums slow_from_fast(const FeatureParams& params, const AccountCore& core);
   //! Appends one record read by for_each_saved_record (a new slot; its pending markouts are listed).
   void append_record(std::string_view record);
   //! Records the assigner's decision on the account (docs/architecture.md, "The model and segments": the account's
@@ -101,12 +109,21 @@ class AccountStore {
     c.confidence = confidence;
     c.segment_since_ns = since_ns;
   }
-  //! The features as of the account's last fill (core->last_ns).
-  FeatureVector features(Slot slot) const;
-  //! The features as of now_ns: decayed to now_ns when that is after the account's last fill
-  //! (an idle account's rates fall, expired positions drop out), as its next fill would see
-  //! them. The account's state is not changed. now_ns ≤ last_ns gives features(slot).
-  FeatureVector features(Slot slot, std::int64_t now_ns) const;
+  //! The features on `clock` as of the account's last fill (core->last_ns).
+  FeatureVector features(Slot slot, Clock clock = Clock::kFast) const;
+  //! The features on both clocks as of the account's last fill.
+  ClockFeatures clock_features(Slot slot) const;
+  //! What the model sees (FeatureParams::fast_weight) as of the account's last fill.
+  FeatureVector model_features(Slot slot) const;
+  //! The features on both clocks as of now_ns: decayed to now_ns when that is after the
+  //! account's last fill (an idle account's rates fall, expired positions drop out), as its next
+  //! fill would see them. The account's state is not changed. now_ns ≤ last_ns gives
+  //! clock_features(slot).
+  ClockFeatures clock_features(Slot slot, std::int64_t now_ns) const;
+  //! The fast clock's features as of now_ns (clock_features(slot, now_ns).fast).
+  FeatureVector features(Slot slot, std::int64_t now_ns) const { return clock_features(slot, now_ns).fast; }
+  //! The slow clock's sums (in the record, after the markout ring).
+  const SlowSums& slow(Slot slot) const;
   const AccountCore& core(Slot slot) const { return *reinterpret_cast<const AccountCore*>(record(slot)); }
   //! The open positions, copied out of the record (instrument and greeks flag from the book), in
   //! the order of their slots.
@@ -176,8 +193,10 @@ class AccountStore {
   std::size_t instruments_offset_;
   std::size_t positions_offset_;
   std::size_t markouts_offset_;
-  std::size_t record_bytes_;  //!< a multiple of kLine
-  std::size_t block_bytes_;   //!< kBlockAccounts records, rounded up to whole huge pages
+  std::size_t slow_offset_;             //!< within a record: the SlowSums
+  std::size_t one_clock_record_bytes_;  //!< a record of a checkpoint written before the slow clock
+  std::size_t record_bytes_;            //!< a multiple of kLine
+  std::size_t block_bytes_;             //!< kBlockAccounts records, rounded up to whole huge pages
   std::vector<BlockPtr> blocks_;
   OverflowPool pool_;
   std::size_t size_ = 0;
@@ -224,6 +243,9 @@ inline void AccountStore::prefetch_core(Slot slot, InstrumentId instrument) cons
   // record: fetched now, it is not a third miss in a chain index → core → position.
   const int pref = preferred_position_slot(instrument, params_.max_positions);
   prefetch(r + positions_offset_ + static_cast<std::size_t>(pref) * sizeof(HeldPosition));
+  // The slow clock's sums: every fill writes them too (three lines, the record's last).
+  for (std::size_t off = slow_offset_ & ~(kLine - 1); off < slow_offset_ + sizeof(SlowSums); off += kLine)
+    prefetch(r + off);
 }
 
 inline void AccountStore::prefetch_state(Slot slot, InstrumentId instrument) const {

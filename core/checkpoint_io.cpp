@@ -341,14 +341,14 @@ absl::StatusOr<std::uint64_t> CheckpointImage::write_mapped(int fd, char* map, s
   return out.total();
 }
 
-absl::StatusOr<CheckpointImage> CheckpointImage::decode(std::string bytes, std::uint64_t expect_fingerprint,
+absl::StatusOr<CheckpointImage> CheckpointImage::decode(std::string bytes, Fingerprints expect,
                                                         CheckpointFault* fault) {
   auto owner = std::make_shared<const std::string>(std::move(bytes));
   std::string_view view(*owner);
-  return decode_view(std::move(owner), view, expect_fingerprint, fault);
+  return decode_view(std::move(owner), view, expect, fault);
 }
 
-absl::StatusOr<CheckpointImage> CheckpointImage::decode_file(const std::string& path, std::uint64_t expect_fingerprint,
+absl::StatusOr<CheckpointImage> CheckpointImage::decode_file(const std::string& path, Fingerprints expect,
                                                              CheckpointFault* fault) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -370,11 +370,11 @@ absl::StatusOr<CheckpointImage> CheckpointImage::decode_file(const std::string& 
     return fault_status(fault, CheckpointFault::kNotACheckpoint, str_cat("cannot map: ", std::strerror(errno)));
   (void)::madvise(p, size, MADV_SEQUENTIAL);
   std::shared_ptr<const void> owner(p, [size](const void* q) { ::munmap(const_cast<void*>(q), size); });
-  return decode_view(std::move(owner), std::string_view(static_cast<const char*>(p), size), expect_fingerprint, fault);
+  return decode_view(std::move(owner), std::string_view(static_cast<const char*>(p), size), expect, fault);
 }
 
 absl::StatusOr<CheckpointImage> CheckpointImage::decode_view(std::shared_ptr<const void> owner, std::string_view in,
-                                                             std::uint64_t expect_fingerprint, CheckpointFault* fault) {
+                                                             Fingerprints expect, CheckpointFault* fault) {
   if (fault != nullptr) *fault = CheckpointFault::kNone;
   if (in.size() < sizeof(kMagic) || std::memcmp(in.data(), kMagic, sizeof(kMagic)) != 0)
     return fault_status(fault, CheckpointFault::kNotACheckpoint, "not a segmentd checkpoint (no magic)");
@@ -397,11 +397,11 @@ absl::StatusOr<CheckpointImage> CheckpointImage::decode_view(std::shared_ptr<con
       get<std::uint64_t>(in, in.size() - kTrailerBytes) != in.size())
     return fault_status(fault, CheckpointFault::kTruncated,
                         str_cat("truncated or extended: ", in.size(), " bytes, no valid trailer"));
-  if (img.header.config_fingerprint != expect_fingerprint)
+  if (!expect.accepts(img.header.config_fingerprint))
     return fault_status(
         fault, CheckpointFault::kConfig,
         str_cat("written with another configuration (fingerprint ", img.header.config_fingerprint, ", this config ",
-                expect_fingerprint, "): a feature, half-life, bound, k or weight changed"));
+                expect.current, "): a feature, half-life, bound, k or weight changed"));
   std::size_t at = kHeaderBytes;
   const std::size_t end = in.size() - kTrailerBytes;
   for (std::uint32_t i = 0; i < sections; ++i) {

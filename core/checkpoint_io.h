@@ -248,6 +248,18 @@ struct CheckpointHeader {
 //! reports the reason with the path.
 enum class CheckpointFault { kNone, kNotACheckpoint, kTruncated, kChecksum, kVersion, kConfig, kMalformed };
 
+//! The config fingerprints a reader accepts: this build's, and `legacy`, what the same config
+//! hashed to before a format change whose files this build still converts (0: none). Implicit
+//! from one fingerprint.
+struct Fingerprints {
+  std::uint64_t current = 0;
+  std::uint64_t legacy = 0;
+  Fingerprints(std::uint64_t current_fingerprint,
+               std::uint64_t legacy_fingerprint = 0)  // NOLINT(google-explicit-constructor)
+      : current(current_fingerprint), legacy(legacy_fingerprint) {}
+  bool accepts(std::uint64_t f) const { return f == current || (legacy != 0 && f == legacy); }
+};
+
 class CheckpointImage {
  public:
   CheckpointHeader header;
@@ -281,11 +293,11 @@ class CheckpointImage {
   //! the mapping): the caller then writes another file with write_to().
   absl::StatusOr<std::uint64_t> write_mapped(int fd, char* map, std::size_t map_size, const std::string& path) const;
   //! decode() of a file, mapped rather than read into memory.
-  static absl::StatusOr<CheckpointImage> decode_file(const std::string& path, std::uint64_t expect_fingerprint,
+  static absl::StatusOr<CheckpointImage> decode_file(const std::string& path, Fingerprints expect,
                                                      CheckpointFault* fault = nullptr);
-  //! Checks and splits a file. `expect_fingerprint` is compared with the header's; a mismatch
-  //! is kConfig. On error, *fault says which kind.
-  static absl::StatusOr<CheckpointImage> decode(std::string bytes, std::uint64_t expect_fingerprint,
+  //! Checks and splits a file. The header's fingerprint must be one of `expect`; a mismatch is
+  //! kConfig. On error, *fault says which kind.
+  static absl::StatusOr<CheckpointImage> decode(std::string bytes, Fingerprints expect,
                                                 CheckpointFault* fault = nullptr);
 
  private:
@@ -299,7 +311,7 @@ class CheckpointImage {
     std::uint32_t crc() const;
   };
   static absl::StatusOr<CheckpointImage> decode_view(std::shared_ptr<const void> owner, std::string_view bytes,
-                                                     std::uint64_t expect_fingerprint, CheckpointFault* fault);
+                                                     Fingerprints expect, CheckpointFault* fault);
   std::vector<Section> sections_;
   std::shared_ptr<const void> owner_;  //!< keeps the decoded bytes alive (a string or a mapping)
   std::string_view data_;              //!< the decoded file (sections view into it)

@@ -96,6 +96,10 @@ void append_account(std::string& out, const AccountView& v, const Model* model) 
   append_features(out, v.features_raw);
   out.append(",\"scaled\":");
   append_features(out, v.features_scaled);
+  out.append(",\"fast\":");
+  append_features(out, v.features_fast);
+  out.append(",\"slow\":");
+  append_features(out, v.features_slow);
   out.append("},\"distances\":[");
   bool first = true;
   for (const SegmentDistance& d : v.distances) {

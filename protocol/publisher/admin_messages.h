@@ -22,7 +22,9 @@ struct SegmentDistance {
 //! One account as its shard sees it now (a copy; the admin API never reads live shard state).
 struct AccountView {
   std::string account;              //!< name
-  FeatureVector features_raw{};     //!< original units
+  FeatureVector features_raw{};     //!< original units: what the model sees
+  FeatureVector features_fast{};    //!< the fast clock's, original units
+  FeatureVector features_slow{};    //!< the slow clock's, original units
   FeatureVector features_scaled{};  //!< (raw − mean) / stddev × weight of the model's scaler
   SegmentId segment = kNoSegment;
   double confidence = 0.0;                    //!< 1 − d1/d2

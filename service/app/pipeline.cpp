@@ -570,6 +570,8 @@ std::optional<AccountView> Pipeline::account_view(std::string_view name) {
   AccountView v;
   v.account = std::string(name);
   v.features_raw = snap->raw;
+  v.features_fast = snap->fast;
+  v.features_slow = snap->slow;
   v.segment = snap->segment;
   v.confidence = snap->confidence;
   v.segment_since_ns = snap->segment_since_ns;

@@ -137,7 +137,7 @@ absl::Status Pipeline::restore() {
   };
   std::vector<CheckpointDirectory::Rejected> rejected;
   absl::StatusOr<std::optional<CheckpointDirectory::Loaded>> loaded =
-      dir.load_newest(fingerprint_, validate, &rejected);
+      dir.load_newest(Fingerprints(fingerprint_, config_fingerprint_one_clock(config_)), validate, &rejected);
   for (const auto& r : rejected)
     SEGMENTD_LOG_WARN("checkpoint", "checkpoint refused", {"path", r.path}, {"reason", r.reason});
   if (!loaded.ok()) {

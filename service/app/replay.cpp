@@ -41,9 +41,13 @@ std::int64_t floor_to(std::int64_t t, std::int64_t step) {
   return q * step;
 }
 
-std::uint64_t replay_fingerprint(const Config& config, const std::string& input) {
+//! one_clock: the fingerprint a replay checkpoint of this config had before the slow clock (0 when
+//! none can continue under this config: config_fingerprint_one_clock).
+std::uint64_t replay_fingerprint(const Config& config, const std::string& input, bool one_clock = false) {
+  const std::uint64_t base = one_clock ? config_fingerprint_one_clock(config) : config_fingerprint(config);
+  if (base == 0) return 0;
   Fingerprint f;
-  f.add_pod(config_fingerprint(config));
+  f.add_pod(base);
   f.add("replay");
   f.add_pod(config.shards.shards);  // the barrier protocol's state is per shard
   f.add_pod(config.clusterer.batch_size);
@@ -188,7 +192,8 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
         if (!r->ok()) return r->status();
       return absl::OkStatus();
     };
-    auto loaded = state_dir.load_newest(fingerprint, validate, &rejected);
+    auto loaded = state_dir.load_newest(Fingerprints(fingerprint, replay_fingerprint(config, options.input, true)),
+                                        validate, &rejected);
     for (const auto& r : rejected) log << "checkpoint " << r.path << " refused: " << r.reason << "\n";
     if (!loaded.ok()) return loaded.status();
     if (loaded->has_value()) {
@@ -430,14 +435,20 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     json::append_uint(line, r.snap.fills);
     line.append(",\"notional_usd\":");
     json::append_double(line, r.snap.notional_usd);
-    line.append(",\"features\":{");
-    for (int i = 0; i < kFeatureCount; ++i) {
-      if (i) line.push_back(',');
-      json::append_string(line, kFeatureNames[static_cast<std::size_t>(i)]);
-      line.push_back(':');
-      json::append_double(line, r.snap.raw[static_cast<std::size_t>(i)]);
+    // "features": what the model sees; then each clock's.
+    const std::pair<const char*, const FeatureVector*> vectors[] = {{",\"features\":{", &r.snap.raw},
+                                                                    {",\"features_fast\":{", &r.snap.fast},
+                                                                    {",\"features_slow\":{", &r.snap.slow}};
+    for (const auto& [key, v] : vectors) {
+      line.append(key);
+      for (int i = 0; i < kFeatureCount; ++i) {
+        if (i) line.push_back(',');
+        json::append_string(line, kFeatureNames[static_cast<std::size_t>(i)]);
+        line.push_back(':');
+        json::append_double(line, (*v)[static_cast<std::size_t>(i)]);
+      }
+      line.append("}");
     }
-    line.append("}");
     const Segment* seg = final_model ? final_model->find(r.snap.segment) : nullptr;
     line.append(",\"segment\":");
     if (seg)

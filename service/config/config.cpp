@@ -85,6 +85,16 @@ void read_features(ConfigSection s, FeaturesConfig* c) {
   FeatureParams& p = c->params;
   constexpr std::int64_t kSecond = 1'000'000'000;
   s.duration_ns("half_life", &p.half_life_ns, kSecond, 365LL * 86400 * kSecond);
+  s.duration_ns("slow_half_life", &p.slow_half_life_ns, kSecond, 3650LL * 86400 * kSecond);
+  // [features.fast_weight]: what the model sees of each feature, w·fast + (1 − w)·slow; "all"
+  // first, then a feature by name.
+  if (const toml::table* w = s.table("fast_weight")) {
+    ConfigSection ws(w, "features.fast_weight", s.errors());
+    double all = 1.0;
+    ws.number("all", &all, 0, 1);
+    p.fast_weight = filled_feature_weights(all);
+    for (int i = 0; i < kFeatureCount; ++i) ws.number(kFeatureNames[i], &p.fast_weight[i], 0, 1);
+  }
   s.duration_ns("markout_horizon", &p.markout_horizon_ns, 1'000'000, 86400 * kSecond);
   s.duration_ns("markout_coalesce", &p.markout_coalesce_ns, 0, 86400 * kSecond);
   s.duration_ns("markout_tick", &c->markout_tick_ns, 1'000'000, 86400 * kSecond);
@@ -98,6 +108,7 @@ void read_features(ConfigSection s, FeaturesConfig* c) {
   std::int64_t underlyings = static_cast<std::int64_t>(c->tape_underlyings);
   s.integer("tape_underlyings", &underlyings, 16, 1LL << 16);
   c->tape_underlyings = static_cast<std::size_t>(underlyings);
+  if (p.slow_half_life_ns < p.half_life_ns) s.error("slow_half_life", "must not be shorter than half_life");
   if (p.markout_coalesce_ns > p.markout_horizon_ns) s.error("markout_coalesce", "must not exceed markout_horizon");
   if (c->markout_tick_ns > p.markout_horizon_ns) s.error("markout_tick", "must not exceed markout_horizon");
 }

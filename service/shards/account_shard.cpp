@@ -96,7 +96,7 @@ void AccountShard::publish(bool assign_now) {
   batch_slots_.clear();
   for (AccountStore::Slot s : touched_) {
     const AccountCore& c = store_.core(s);
-    batch_.push_back(TouchedAccount{c.account, c.fills, c.last_ns, store_.features(s)});
+    batch_.push_back(TouchedAccount{c.account, c.fills, c.last_ns, store_.model_features(s)});
     batch_slots_.push_back(s);
     touched_bits_[s / 64] &= ~(1ULL << (s % 64));
   }
@@ -131,7 +131,7 @@ bool AccountShard::segments_changed(const Model& m) {
 
 void AccountShard::decide(const Model& model, AccountStore::Slot s, std::int64_t now_ns) {
   const AccountCore& c = store_.core(s);
-  const FeatureVector raw = store_.features(s);
+  const FeatureVector raw = store_.model_features(s);
   AssignDecision d = assign(model, options_.assigner, c.account, raw, c.segment, c.segment_since_ns, now_ns);
   const std::int64_t since = d.segment != c.segment ? now_ns : c.segment_since_ns;
   store_.set_segment(s, d.segment, static_cast<float>(d.confidence), since);
@@ -222,7 +222,10 @@ AccountSnapshot AccountShard::snapshot_of(AccountStore::Slot slot) const {
   s.fills = c.fills;
   s.notional_usd = c.notional_usd;
   s.as_of_ns = c.last_ns;
-  s.raw = store_.features(slot);
+  const ClockFeatures f = store_.clock_features(slot);
+  s.raw = f.model();
+  s.fast = f.fast;
+  s.slow = f.slow;
   s.open_positions = c.positions;
   if (const OverflowBlock* ov = store_.overflow(slot)) s.open_positions += ov->positions_open;
   s.pending_markouts = c.markout_count;

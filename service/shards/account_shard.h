@@ -48,7 +48,9 @@ struct AccountSnapshot {
   std::uint64_t fills = 0;
   double notional_usd = 0.0;  //!< lifetime
   std::int64_t as_of_ns = 0;
-  FeatureVector raw{};
+  FeatureVector raw{};   //!< what the model sees ([features.fast_weight] of the two clocks)
+  FeatureVector fast{};  //!< the fast clock's features ([features] half_life)
+  FeatureVector slow{};  //!< the slow clock's ([features] slow_half_life)
   int open_positions = 0;
   int pending_markouts = 0;
   SegmentId segment = kNoSegment;  //!< current segment (kNoSegment before the first model)

@@ -261,7 +261,7 @@ void CheckpointFile::populate(char* p, std::size_t n) const {
 }
 
 absl::StatusOr<std::optional<CheckpointDirectory::Loaded>> CheckpointDirectory::load_newest(
-    std::uint64_t fingerprint, const std::function<absl::Status(const CheckpointImage&)>& validate,
+    Fingerprints fingerprint, const std::function<absl::Status(const CheckpointImage&)>& validate,
     std::vector<Rejected>* rejected) const {
   const std::vector<File> files = list();
   if (files.empty()) return std::optional<Loaded>();

@@ -75,7 +75,7 @@ class CheckpointDirectory {
   //! the directory has no checkpoint file at all. Every file tried and refused is appended to
   //! *rejected. An error only when files exist and none is valid (the caller decides: refuse or
   //! start empty).
-  absl::StatusOr<std::optional<Loaded>> load_newest(std::uint64_t fingerprint,
+  absl::StatusOr<std::optional<Loaded>> load_newest(Fingerprints fingerprint,
                                                     const std::function<absl::Status(const CheckpointImage&)>& validate,
                                                     std::vector<Rejected>* rejected) const;
 

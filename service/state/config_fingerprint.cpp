@@ -5,7 +5,11 @@
 
 namespace segmentd {
 
-std::uint64_t config_fingerprint(const Config& config) {
+namespace {
+
+//! two_clocks = false: the keys as they were before the slow clock (checkpoints whose records
+//! have one clock).
+std::uint64_t fingerprint_of(const Config& config, bool two_clocks) {
   Fingerprint f;
   f.add("segmentd-state-v1");
   f.add_pod(kFeatureCount);
@@ -15,6 +19,10 @@ std::uint64_t config_fingerprint(const Config& config) {
   }
   const FeatureParams& p = config.features.params;
   f.add_pod(p.half_life_ns);
+  if (two_clocks) {
+    f.add_pod(p.slow_half_life_ns);
+    f.add_pod(p.fast_weight);
+  }
   f.add_pod(p.markout_horizon_ns);
   f.add_pod(p.markout_coalesce_ns);
   f.add_pod(p.max_positions);
@@ -31,6 +39,14 @@ std::uint64_t config_fingerprint(const Config& config) {
   f.add_pod(c.sample_size);
   f.add_pod(c.seed);
   return f.value();
+}
+
+}  // namespace
+
+std::uint64_t config_fingerprint(const Config& config) { return fingerprint_of(config, true); }
+
+std::uint64_t config_fingerprint_one_clock(const Config& config) {
+  return config.features.params.model_is_fast() ? fingerprint_of(config, false) : 0;
 }
 
 }  // namespace segmentd

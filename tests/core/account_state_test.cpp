@@ -380,10 +380,169 @@ TEST_CASE("property: the order of accounts is irrelevant", "[features][property]
   }
 }
 
-TEST_CASE("memory: account state and index fit in 1 KiB per account", "[features][memory]") {
+// The budget with two clocks (bench/README.md, "Memory per account"): the record is 1 KiB with
+// the default bounds (the slow clock's 160 B included); with the index, the pending-markout list
+// and the last block's unused records an account costs at most 1,152 B.
+TEST_CASE("memory: account state and index fit in 1152 B per account with both clocks", "[features][memory]") {
   AccountStore store(FeatureParams{});
   CHECK(sizeof(HeldPosition) == 32);
   CHECK(sizeof(PendingMarkout) == 40);
+  CHECK(sizeof(SlowSums) == 160);
+  CHECK(store.bytes_per_account_state() == 1024u);
   for (AccountId i = 0; i < 200000; ++i) store.apply(perp(i, kT0, Side::kBuy, 1, 100));
-  CHECK(store.memory_bytes() / store.size() <= 1024u);
+  CHECK(store.memory_bytes() / store.size() <= 1152u);
+}
+
+// ---- Two clocks (core/features.md, "Two clocks") ----
+
+namespace {
+
+//! Decayed sums of one clock computed directly from the fills (Σ xᵢ·2^(−(T − tᵢ)/H), T the
+//! latest fill time), independently of the store's lazy decay.
+struct DirectSums {
+  double fills = 0, notional = 0, maker = 0, buy = 0, sell = 0, perp = 0;
+  std::vector<double> underlying;  //!< by underlying id
+};
+
+DirectSums direct_sums(const std::vector<Fill>& fills, std::int64_t hl) {
+  std::int64_t last = 0;
+  for (const Fill& f : fills) last = std::max(last, f.recv_ns);
+  DirectSums s;
+  s.underlying.assign(8, 0.0);
+  for (const Fill& f : fills) {
+    const double w = std::exp2(-static_cast<double>(last - f.recv_ns) / static_cast<double>(hl));
+    s.fills += w;
+    s.notional += w * f.notional_usd;
+    if (f.liquidity == Liquidity::kMaker) s.maker += w * f.notional_usd;
+    (f.side == Side::kBuy ? s.buy : s.sell) += w * f.notional_usd;
+    if (f.kind == InstrumentKind::kPerpetual) s.perp += w * f.notional_usd;
+    s.underlying[f.underlying] += w * f.notional_usd;
+  }
+  return s;
+}
+
+void check_against_direct(const FeatureVector& v, const DirectSums& s, std::int64_t hl) {
+  const double per_h = kLn2 * 3600.0 * kSec / static_cast<double>(hl);
+  CHECK(feat(v, Feature::kTradeRate) == Approx(std::log1p(s.fills * per_h)).epsilon(1e-12));
+  CHECK(feat(v, Feature::kNotionalRate) == Approx(std::log1p(s.notional * per_h)).epsilon(1e-12));
+  CHECK(feat(v, Feature::kTicketSize) == Approx(std::log1p(s.notional / s.fills)).epsilon(1e-12));
+  CHECK(feat(v, Feature::kMakerRatio) == Approx(s.maker / s.notional).epsilon(1e-12));
+  CHECK(feat(v, Feature::kDirectionImbalance) == Approx(std::abs(s.buy - s.sell) / s.notional).epsilon(1e-12));
+  CHECK(feat(v, Feature::kPerpShare) == Approx(s.perp / s.notional).epsilon(1e-12));
+  double hhi = 0;
+  for (double u : s.underlying) hhi += (u / s.notional) * (u / s.notional);
+  CHECK(feat(v, Feature::kConcentration) == Approx(hhi).epsilon(1e-12));
+}
+
+}  // namespace
+
+TEST_CASE("two clocks: each clock's features equal a direct decayed computation", "[features][clocks]") {
+  // Three days of fills on 5 underlyings, perp and spot, maker and taker, with late fills: the
+  // fast clock (1 h) sees the last hours, the slow one (24 h) the days.
+  FeatureParams p = hour_params();
+  p.slow_half_life_ns = 24 * kHour;
+  AccountStore store(p);
+  std::mt19937_64 rng(7);
+  std::vector<Fill> fills;
+  std::int64_t t = kT0;
+  for (int i = 0; i < 600; ++i) {
+    t += static_cast<std::int64_t>(std::uniform_real_distribution<double>(0, 720)(rng) * kSec);
+    // One in ten arrives late: up to an hour before the account's last fill.
+    const bool late = i > 0 && rng() % 10 == 0;
+    const std::int64_t ts = late ? t - static_cast<std::int64_t>(rng() % 3600) * kSec : t;
+    Fill f = perp(3, ts, rng() % 3 == 0 ? Side::kSell : Side::kBuy, 1.0 + static_cast<double>(rng() % 50),
+                  100.0 + static_cast<double>(rng() % 7), rng() % 4 == 0 ? Liquidity::kMaker : Liquidity::kTaker);
+    f.underlying = static_cast<UnderlyingId>(rng() % 5);
+    f.instrument = 20 + f.underlying;
+    if (rng() % 5 == 0) f.kind = InstrumentKind::kSpot;
+    fills.push_back(f);
+    store.apply(f);
+  }
+  const auto slot = *store.find(3);
+  const ClockFeatures f = store.clock_features(slot);
+  check_against_direct(f.fast, direct_sums(fills, kHour), kHour);
+  check_against_direct(f.slow, direct_sums(fills, 24 * kHour), 24 * kHour);
+  CHECK(store.features(slot, Clock::kSlow) == f.slow);
+  CHECK(store.features(slot) == f.fast);
+  // The clocks really differ: the slow one remembers the whole run's mix.
+  CHECK(feat(f.fast, Feature::kTradeRate) != Approx(feat(f.slow, Feature::kTradeRate)).epsilon(1e-3));
+  // Position features are the same on both clocks.
+  CHECK(feat(f.fast, Feature::kExposure) == feat(f.slow, Feature::kExposure));
+  CHECK(feat(f.fast, Feature::kDeltaNeutrality) == feat(f.slow, Feature::kDeltaNeutrality));
+}
+
+TEST_CASE("two clocks: with equal half-lives the clocks are identical", "[features][clocks]") {
+  FeatureParams p = hour_params();
+  p.slow_half_life_ns = kHour;
+  AccountStore store(p);
+  for (int i = 0; i < 50; ++i) {
+    Fill f = perp(1, kT0 + i * 97 * kSec, i % 3 ? Side::kBuy : Side::kSell, 1 + i % 4, 100 + i % 5);
+    f.underlying = static_cast<UnderlyingId>(i % 7);  // past the core's 4: the overflow block too
+    f.instrument = 30 + f.underlying;
+    store.apply(f);
+  }
+  const ClockFeatures f = store.clock_features(*store.find(1));
+  CHECK(f.fast == f.slow);
+}
+
+TEST_CASE("two clocks: an idle account decays on each clock by its own half-life", "[features][clocks]") {
+  FeatureParams p = hour_params();
+  p.slow_half_life_ns = 24 * kHour;
+  AccountStore store(p);
+  const auto slot = store.apply(perp(1, kT0, Side::kBuy, 1, 100));
+  const ClockFeatures later = store.clock_features(slot, kT0 + 6 * kHour);
+  // One fill reads ln2·3600 s/H per hour, then halves every half-life.
+  CHECK(std::expm1(feat(later.fast, Feature::kTradeRate)) == Approx(kLn2 * std::exp2(-6.0)).epsilon(1e-12));
+  CHECK(std::expm1(feat(later.slow, Feature::kTradeRate)) == Approx(kLn2 / 24 * std::exp2(-6.0 / 24)).epsilon(1e-12));
+  CHECK(store.clock_features(slot).fast == store.features(slot));  // nothing stored changed
+}
+
+TEST_CASE("two clocks: a resolved markout is weighted on each clock", "[features][clocks]") {
+  FeatureParams p = hour_params();
+  p.slow_half_life_ns = 24 * kHour;
+  AccountStore store(p);
+  PriceTape tape(16, 16, 1);
+  // A buy at 100 marked out at 101, then a sell at 100 three hours later marked out at 99.5.
+  const Fill a = perp(4, kT0, Side::kBuy, 10, 100);
+  tape.record(0, a);
+  const auto slot = store.apply(a);
+  tape.record_instrument(0, 1, kT0 + 10 * kSec, 101);
+  store.resolve_markouts(kT0 + 10 * kSec, tape, [](auto) {});
+  const Fill b = perp(4, kT0 + 3 * kHour, Side::kSell, 20, 100);
+  store.apply(b);
+  tape.record_instrument(0, 1, kT0 + 3 * kHour + 10 * kSec, 99.5);
+  store.resolve_markouts(kT0 + 3 * kHour + 10 * kSec, tape, [](auto) {});
+  for (const auto& [clock, hl] : {std::pair{Clock::kFast, 1.0}, std::pair{Clock::kSlow, 24.0}}) {
+    const double w1 = std::exp2(-3.0 / hl);  // the first markout, as of the account's last fill
+    const double num = w1 * 1000 * (101 - 100) / 100.0 + -2000 * (99.5 - 100) / 100.0;
+    const double den = w1 * 1000 + 2000;
+    CHECK(feat(store.features(slot, clock), Feature::kMarkoutBps) == Approx(signed_log1p(1e4 * num / den)));
+  }
+}
+
+TEST_CASE("two clocks: the model sees fast_weight of each clock", "[features][clocks]") {
+  FeatureParams p = hour_params();
+  p.slow_half_life_ns = 24 * kHour;
+  p.fast_weight = filled_feature_weights(0.25);
+  p.fast_weight[static_cast<std::size_t>(index(Feature::kMakerRatio))] = 0.0;
+  p.fast_weight[static_cast<std::size_t>(index(Feature::kTradeRate))] = 1.0;
+  CHECK_FALSE(p.model_is_fast());
+  AccountStore store(p);
+  store.apply(perp(2, kT0, Side::kBuy, 5, 100, Liquidity::kMaker));
+  const auto slot = store.apply(perp(2, kT0 + 5 * kHour, Side::kSell, 1, 100));
+  const ClockFeatures f = store.clock_features(slot);
+  const FeatureVector m = store.model_features(slot);
+  for (int i = 0; i < kFeatureCount; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    INFO(kFeatureNames[k]);
+    CHECK(m[k] == Approx(p.fast_weight[k] * f.fast[k] + (1 - p.fast_weight[k]) * f.slow[k]).epsilon(1e-15));
+  }
+  CHECK(feat(m, Feature::kMakerRatio) == feat(f.slow, Feature::kMakerRatio));
+  CHECK(feat(m, Feature::kTradeRate) == feat(f.fast, Feature::kTradeRate));
+  CHECK(feat(f.fast, Feature::kMakerRatio) != Approx(feat(f.slow, Feature::kMakerRatio)));
+  // Every weight 1 (the default): the model sees the fast clock exactly.
+  AccountStore fast_only(hour_params());
+  fast_only.apply(perp(2, kT0, Side::kBuy, 5, 100, Liquidity::kMaker));
+  const auto s2 = fast_only.apply(perp(2, kT0 + 5 * kHour, Side::kSell, 1, 100));
+  CHECK(fast_only.model_features(s2) == fast_only.features(s2));
 }

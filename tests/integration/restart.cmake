@@ -2,7 +2,8 @@
 # resumes to byte-identical output; corrupt, short, other-version and other-config checkpoints are
 # refused by name (exit 2, or start-empty); the default run keeps its segments, each account's
 # fills and the publisher's seq across SIGTERM and SIGKILL; an ingest feed's fills re-sent after a
-# restart count once. SEGMENTD_RESTART_KILLS sets the number
+# restart count once; a checkpoint of the build before the slow clock loads and goes on (upgrade).
+# SEGMENTD_RESTART_KILLS sets the number
 # of kill points of the replay test (CI: 4; the figure in bench/README.md was run with 24).
 if(TARGET segmentd AND TARGET fillsim)
   add_test(NAME integration/restart_replay_sigkill
@@ -17,9 +18,13 @@ if(TARGET segmentd AND TARGET fillsim)
   add_test(NAME integration/restart_ingest_feed_resend
     COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/restart_test.py ingest --segmentd $<TARGET_FILE:segmentd>
             --work ${CMAKE_CURRENT_BINARY_DIR}/restart_ingest)
+  add_test(NAME integration/restart_upgrade_from_one_clock_checkpoint
+    COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/restart_test.py upgrade --segmentd $<TARGET_FILE:segmentd>
+            --work ${CMAKE_CURRENT_BINARY_DIR}/restart_upgrade)
   # The slowest entries of the suite (25-35 s under ASan, mostly waiting on the processes they
   # drive): a COST starts them first, beside the short ones, instead of last and alone.
   set_tests_properties(integration/restart_replay_sigkill integration/restart_corrupt_checkpoints
     integration/restart_default_run PROPERTIES LABELS "integration" TIMEOUT 300 COST 100)
-  set_tests_properties(integration/restart_ingest_feed_resend PROPERTIES LABELS "integration" TIMEOUT 120 COST 50)
+  set_tests_properties(integration/restart_ingest_feed_resend integration/restart_upgrade_from_one_clock_checkpoint
+    PROPERTIES LABELS "integration" TIMEOUT 120 COST 50)
 endif()

@@ -15,6 +15,14 @@
   restart_test.py ingest --segmentd BIN --work DIR
       `segmentd run` with an ingest feed: fills sent before a SIGTERM and re-sent after the
       restart count once (the feed's de-duplication window is in the checkpoint).
+  restart_test.py upgrade --segmentd BIN --work DIR [--fixture DIR]
+      a checkpoint written by segmentd before the slow clock (tests/fixtures/checkpoints/one_clock,
+      one clock per account) loads: every account's fills and fast features are what the old
+      binary had, its slow clock starts from the fast one, and the same fills afterwards give
+      the fast features the old binary computed from them. Rewritten by this build, it loads as
+      it was written (core/checkpoint.md, "One-clock records").
+  restart_test.py make-one-clock-fixture --segmentd OLD_BIN --work DIR --fixture DIR
+      writes that fixture with a segmentd built before the slow clock (its README says which).
 
 Every server binds 127.0.0.1 on ports the OS picked free. Exit 0 = pass.
 """
@@ -483,16 +491,193 @@ def test_ingest(args):
     check(code == 0, "the second run stops cleanly")
 
 
+# ---- A checkpoint from before the slow clock (upgrade) -------------------------------------------
+
+UPGRADE_TOKEN = "upgrade-test-token"
+
+
+def upgrade_fills(first_hour, hours, seed):
+    """Fills of 12 accounts over `hours` hours of event time from 2024-12-01 + first_hour: options
+    with an iv, inverse perps and a dated future on Deribit, linear perps on Binance; makers and
+    takers, buys and sells, so that every feature has something to read.
+
+    Each instrument trades at one price. A live run resolves markouts at ticks of event time and,
+    once its sources are quiet for a second, at the wall clock's (service/app/pipeline.cpp,
+    idle_clock): these fills are stamped in 2024, so when their markouts resolve depends on how
+    the frames were timed, and with moving prices so would markout_bps. At one price per
+    instrument every markout is 0 whenever it resolves, and every feature is a function of the
+    fills alone."""
+    rng = random.Random(seed)
+    t0 = 1_733_011_200_000_000_000 + first_hour * 3_600_000_000_000
+    lines = []
+    t = t0
+    k = 0
+    while t < t0 + hours * 3_600_000_000_000:
+        t += rng.randint(5, 120) * 1_000_000_000
+        acct = "upg-%02d" % rng.randrange(12)
+        kind = rng.random()
+        fill = {"ts_ns": t, "account": acct, "side": rng.choice(["buy", "sell"]),
+                "liquidity": rng.choice(["maker", "taker"]), "trade_id": "U-%d-%d" % (seed, k)}
+        btc = 96000.0 + rng.uniform(-800, 800)  # the index: greeks move, instrument prices do not
+        if kind < 0.3:
+            strike = rng.choice([90000, 100000, 110000])
+            call = rng.choice("CP")
+            premium = {90000: 0.07, 100000: 0.03, 110000: 0.01}[strike] if call == "C" else \
+                {90000: 0.008, 100000: 0.045, 110000: 0.13}[strike]
+            fill.update(venue="deribit", symbol="BTC-27DEC24-%d-%s" % (strike, call),
+                        qty=rng.choice([0.1, 0.5, 1.0]), price=premium,
+                        iv=round(rng.uniform(0.45, 0.7), 3), underlying_price=btc)
+        elif kind < 0.55:
+            fill.update(venue="deribit", symbol="BTC-PERPETUAL", qty=round(rng.uniform(0.05, 2.0), 3), price=96000.0)
+        elif kind < 0.65:
+            fill.update(venue="deribit", symbol="BTC-27DEC24", qty=round(rng.uniform(0.05, 1.0), 3), price=96400.0)
+        elif kind < 0.85:
+            fill.update(venue="binance", symbol="ETHUSDT", qty=round(rng.uniform(0.5, 20), 2), price=3600.0)
+        else:
+            fill.update(venue="binance", symbol="SOLUSDT", qty=round(rng.uniform(5, 200), 1), price=230.0)
+        lines.append(json.dumps(fill) + "\n")
+        k += 1
+    return lines
+
+
+def upgrade_config(state, port):
+    return (INGEST_CONFIG.replace("STATE", state).replace("INTERVAL", "1h").replace("ON_INVALID", "refuse")
+            .replace("INGEST_PORT", str(port)).replace("SEGMENTD_TEST_INGEST_TOKEN", "SEGMENTD_TEST_UPGRADE_TOKEN"))
+
+
+def send_lines(port, lines, per_frame=200):
+    for i in range(0, len(lines), per_frame):
+        send_frame(port, UPGRADE_TOKEN, "".join(lines[i:i + per_frame]))
+
+
+def accounts_of(svc, names):
+    out = {}
+    for name in names:
+        code, body = svc.get("/v1/accounts/" + name)
+        if code == 200:
+            out[name] = json.loads(body)
+    return out
+
+
+def upgrade_names(lines):
+    return sorted({json.loads(line)["account"] for line in lines})
+
+
+def make_one_clock_fixture(args):
+    """With a segmentd from before the slow clock: batch A, a checkpoint, the accounts; then batch B
+    and the accounts again (not checkpointed: the test replays B itself)."""
+    os.makedirs(args.fixture, exist_ok=True)
+    state = os.path.join(args.work, "one-clock-state")
+    shutil.rmtree(state, ignore_errors=True)
+    os.environ["SEGMENTD_TEST_UPGRADE_TOKEN"] = UPGRADE_TOKEN
+    port = free_port()
+    a, b = upgrade_fills(0, 6, 1), upgrade_fills(6, 3, 2)
+    svc = Service(args, upgrade_config(state, port), "one-clock").start()
+    svc.wait_for("the admin API", lambda: svc.get("/healthz")[0] == 200)
+    send_lines(port, a)
+    svc.wait_for("batch A", lambda: svc.metric("segmentd_ingest_fills_total") == len(a))
+    code, body = svc.post("/v1/checkpoint")
+    written = json.loads(body)["last"]
+    check(code == 200 and written.get("ok"), "the old binary wrote a checkpoint after batch A")
+    names = upgrade_names(a + b)
+    after_a = accounts_of(svc, names)
+    send_lines(port, b)
+    svc.wait_for("batch B", lambda: svc.metric("segmentd_ingest_fills_total") == len(a) + len(b))
+    after_b = accounts_of(svc, names)
+    svc.stop(signal.SIGKILL)  # no checkpoint at exit: the fixture's holds batch A only
+    ckpt = os.path.basename(written["path"])
+    for old in os.listdir(args.fixture):
+        if old.startswith("checkpoint-"):
+            os.remove(os.path.join(args.fixture, old))
+    shutil.copy(written["path"], os.path.join(args.fixture, ckpt))
+    for name, lines in (("fills_a.ndjson", a), ("fills_b.ndjson", b)):
+        with open(os.path.join(args.fixture, name), "w") as f:
+            f.writelines(lines)
+    keep = lambda accts: {n: {"fills": v["fills"], "features": v["features"]["raw"]} for n, v in accts.items()}
+    with open(os.path.join(args.fixture, "expected.json"), "w") as f:
+        json.dump({"checkpoint": ckpt, "after_a": keep(after_a), "after_b": keep(after_b)}, f, indent=1,
+                  sort_keys=True)
+    print("fixture written to", args.fixture)
+
+
+def rel_close(a, b, rel=1e-12, absolute=1e-12):
+    return abs(a - b) <= rel * max(abs(a), abs(b)) + absolute
+
+
+RATE_AND_RATIO = ["trade_rate", "notional_rate", "ticket_size", "maker_ratio", "direction_imbalance", "option_share",
+                  "future_share", "perp_share", "tenor", "moneyness", "concentration", "turnover", "markout_bps"]
+
+
+def test_upgrade(args):
+    fixture = args.fixture or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures",
+                                           "checkpoints", "one_clock")
+    with open(os.path.join(fixture, "expected.json")) as f:
+        expected = json.load(f)
+    with open(os.path.join(fixture, "fills_b.ndjson")) as f:
+        batch_b = f.readlines()
+    state = os.path.join(args.work, "upgrade-state")
+    shutil.rmtree(state, ignore_errors=True)
+    os.makedirs(state)
+    shutil.copy(os.path.join(fixture, expected["checkpoint"]), os.path.join(state, expected["checkpoint"]))
+    os.environ["SEGMENTD_TEST_UPGRADE_TOKEN"] = UPGRADE_TOKEN
+    port = free_port()
+    config = upgrade_config(state, port)
+    svc = Service(args, config, "upgrade-1").start()
+    svc.wait_for("the admin API", lambda: svc.get("/healthz")[0] == 200)
+    names = sorted(expected["after_a"])
+    got = accounts_of(svc, names)
+    check(sorted(got) == names, f"the one-clock checkpoint loaded: all {len(names)} accounts are there")
+    bad = [(n, k) for n in names for k, v in expected["after_a"][n]["features"].items()
+           if not rel_close(got[n]["features"]["fast"][k], v) or got[n]["fills"] != expected["after_a"][n]["fills"]]
+    bad = [(n, k, got[n]["features"]["fast"][k], expected["after_a"][n]["features"][k]) for n, k in bad]
+    check(not bad, f"each account's fills and fast features are the old binary's ({bad[:3]})")
+    bad = [(n, k) for n in names for k in RATE_AND_RATIO
+           if not rel_close(got[n]["features"]["slow"][k], got[n]["features"]["fast"][k], 1e-9)]
+    check(not bad, f"the slow clock starts where the fast clock was: same rates and ratios ({bad[:3]})")
+    check(all(got[n]["features"]["raw"] == got[n]["features"]["fast"] for n in names),
+          "the model sees the fast clock, as the old model did")
+    send_lines(port, batch_b)
+    svc.wait_for("batch B", lambda: svc.metric("segmentd_ingest_fills_total") == len(batch_b))
+    got = accounts_of(svc, sorted(expected["after_b"]))
+    bad = [(n, k, got[n]["features"]["fast"][k], v) for n in expected["after_b"]
+           for k, v in expected["after_b"][n]["features"].items() if not rel_close(got[n]["features"]["fast"][k], v)]
+    check(not bad and all(got[n]["fills"] == expected["after_b"][n]["fills"] for n in expected["after_b"]),
+          f"the same fills afterwards give the old binary's fast features ({bad[:3]})")
+    moved = [n for n in expected["after_b"]
+             if any(not rel_close(got[n]["features"]["slow"][k], got[n]["features"]["fast"][k], 1e-6)
+                    for k in ("trade_rate", "notional_rate"))]
+    check(moved, f"after 3 more hours the clocks differ ({len(moved)} accounts' rates)")
+    code, log = svc.stop()
+    check(code == 0 and "checkpoint written" in log, "the upgraded service wrote a checkpoint of its own at SIGTERM")
+    again = Service(args, config, "upgrade-2").start()
+    again.wait_for("the admin API", lambda: again.get("/healthz")[0] == 200)
+    reloaded = accounts_of(again, sorted(got))
+    check(all(reloaded[n]["features"] == got[n]["features"] and reloaded[n]["fills"] == got[n]["fills"] for n in got),
+          "its own checkpoint (two clocks) reloads exactly: fast, slow and what the model sees")
+    code, _ = again.stop()
+    check(code == 0, "the second run stops cleanly")
+    # A config whose model would see the slow clock cannot continue the old model: refused.
+    shutil.rmtree(state)
+    os.makedirs(state)
+    shutil.copy(os.path.join(fixture, expected["checkpoint"]), os.path.join(state, expected["checkpoint"]))
+    mixed = Service(args, config + "\n[features.fast_weight]\nall = 0.5\n", "upgrade-mixed")
+    code, log = mixed.run_to_exit()
+    check(code == 2 and "written with another configuration" in log,
+          f"with [features.fast_weight] all = 0.5 the one-clock checkpoint is refused (exit {code})")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["replay", "corrupt", "default", "ingest"])
+    ap.add_argument("mode", choices=["replay", "corrupt", "default", "ingest", "upgrade", "make-one-clock-fixture"])
     ap.add_argument("--segmentd", required=True)
     ap.add_argument("--fillsim")
     ap.add_argument("--work", required=True)
     ap.add_argument("--kills", type=int, default=int(os.environ.get("SEGMENTD_RESTART_KILLS", "4")))
+    ap.add_argument("--fixture", help="upgrade: the one-clock fixture directory (default: the repository's)")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    {"replay": test_replay, "corrupt": test_corrupt, "default": test_default, "ingest": test_ingest}[args.mode](args)
+    {"replay": test_replay, "corrupt": test_corrupt, "default": test_default, "ingest": test_ingest,
+     "upgrade": test_upgrade, "make-one-clock-fixture": make_one_clock_fixture}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -276,6 +276,8 @@ std::map<std::string, Projection> config_fields() {
   SEGMENTD_FIELD("event_time.max_ahead", event_time.max_ahead_ns);
   SEGMENTD_FIELD("event_time.jump_confirm", event_time.jump_confirm);
   SEGMENTD_FIELD("features.half_life", features.params.half_life_ns);
+  SEGMENTD_FIELD("features.slow_half_life", features.params.slow_half_life_ns);
+  SEGMENTD_FIELD("features.fast_weight.all", features.params.fast_weight[0]);
   SEGMENTD_FIELD("features.markout_horizon", features.params.markout_horizon_ns);
   SEGMENTD_FIELD("features.markout_coalesce", features.params.markout_coalesce_ns);
   SEGMENTD_FIELD("features.markout_tick", features.markout_tick_ns);
