@@ -50,8 +50,15 @@ def free_port():
     return port
 
 
+STARTED = []  # every segmentd this run started: a failed check must not leave one running
+
+
 def fail(msg):
     print("FAIL: " + msg, flush=True)
+    for proc in STARTED:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     sys.exit(1)
 
 
@@ -138,6 +145,7 @@ class Service:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([self.args.segmentd, "run", "--config", self.config], stdout=self.log,
                                      stderr=subprocess.STDOUT)
+        STARTED.append(self.proc)
         return self
 
     def run_to_exit(self, timeout=30):
