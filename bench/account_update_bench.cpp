@@ -352,9 +352,10 @@ void print_memory() {
     const std::size_t after = rss_bytes();
     std::printf(
         "accounts: %zu, state %zu B/account (core %zu incl. the newest markout + book %zu and %d instruments x %zu + "
-        "%d positions x %zu + %d older markouts x %zu, padded to lines)\n",
+        "%d positions x %zu + %d older markouts x %zu + the slow clock's sums %zu, padded to lines)\n",
         store.size(), store.bytes_per_account_state(), sizeof(AccountCore), sizeof(PositionBook), p.max_positions,
-        sizeof(InstrumentId), p.max_positions, sizeof(HeldPosition), p.markout_slots - 1, sizeof(PendingMarkout));
+        sizeof(InstrumentId), p.max_positions, sizeof(HeldPosition), p.markout_slots - 1, sizeof(PendingMarkout),
+        sizeof(SlowSums));
     std::printf(
         "memory per account incl. index: %.1f B (accounted), %.1f B (RSS growth); goal <= 1152 B with two clocks "
         "(bench/README.md)\n",
