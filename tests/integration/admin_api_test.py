@@ -247,6 +247,16 @@ class AdminApiTest(unittest.TestCase):
         for e, g, f in zip(expect, got, ("maker_ratio", "direction_imbalance", "option_share")):
             tol = 0.01 if (kind_of(name), f) == ("mm", "direction_imbalance") else 1e-9
             self.assertTrue(math.isclose(g, e, abs_tol=tol), f"{name}: {f} = {g}, fed fills imply {e}")
+        # Two clocks (core/features.md): the model sees the fast one by default; the slow clock
+        # reads the same ratios the fills imply, and a lower trade rate than the fast one for
+        # fills this recent (its window is 24 h, not 1 h).
+        self.assertEqual(acct["features"]["fast"], raw, name)
+        slow = acct["features"]["slow"]
+        self.assertEqual(sorted(slow), sorted(raw), name)
+        for e, f in zip(expect, ("maker_ratio", "direction_imbalance", "option_share")):
+            tol = 0.01 if (kind_of(name), f) == ("mm", "direction_imbalance") else 1e-9
+            self.assertTrue(math.isclose(slow[f], e, abs_tol=tol), f"{name}: slow {f} = {slow[f]}, fed fills imply {e}")
+        self.assertLess(slow["trade_rate"], raw["trade_rate"], name)
         self.assertEqual(acct["last_fill"], last_ts[name], f"{name}: last fill = last ts fed")
         if model is None:
             self.assertEqual(acct["model_version"], 0, name)
