@@ -580,6 +580,9 @@ async function main() {
       const positions = await page.$eval('#account-positions', (e) => e.textContent);
       assertEq(positions, 'positions: not reported by this build', 'positions note');
       assert((await page.$$('#account-body .dist-table tr.nearest')).length === 1, 'no nearest centre highlighted');
+      // Both clocks (core/features.md): the slow clock's value of every feature beside the model's.
+      const slowCells = await page.$$eval('#account-body tr[data-feature] td:nth-child(3)', (tds) => tds.map((td) => td.textContent));
+      assert(slowCells.length === 16 && slowCells.every((x) => x !== '–' && x !== ''), `slow clock column: ${slowCells}`);
       await shot('account.png', true);
     });
 

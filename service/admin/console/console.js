@@ -1000,6 +1000,8 @@
     // Features: raw values, percentile in the population, scaled value.
     const raw = a.features && a.features.raw ? a.features.raw : {};
     const scaled = a.features && a.features.scaled ? a.features.scaled : {};
+    // The slow clock (core/features.md, "Two clocks"): the same feature over the long half-life.
+    const slow = a.features && a.features.slow ? a.features.slow : {};
     const ftBody = h('tbody');
     for (const f of FEATURES) {
       const v = raw[f[0]];
@@ -1007,13 +1009,15 @@
       ftBody.appendChild(h('tr', { 'data-feature': f[0] },
         h('td', { title: f[0] }, f[1]),
         h('td', { class: 'num', title: rawTooltip(f[0], v) }, featureText(f[0], v)),
+        h('td', { class: 'num muted', title: rawTooltip(f[0], slow[f[0]]) }, isNum(slow[f[0]]) ? featureText(f[0], slow[f[0]]) : '–'),
         h('td', { class: 'feat-bar' }, percentileBar(p, seg)),
         h('td', { class: 'num muted' }, p === null ? '–' : 'p' + Math.round(p)),
         h('td', { class: 'num muted' }, isNum(scaled[f[0]]) ? (Math.abs(scaled[f[0]]) < 0.005 ? 0 : scaled[f[0]]).toFixed(2) : '–')));
     }
     const features = h('section', { class: 'card' }, h('h2', null, 'Features'),
       h('table', { class: 'data feat-detail' },
-        h('thead', null, h('tr', null, h('th', null, 'Feature'), h('th', { class: 'num' }, 'Value'),
+        h('thead', null, h('tr', null, h('th', null, 'Feature'), h('th', { class: 'num', title: 'what the model sees (by default the fast clock)' }, 'Value'),
+          h('th', { class: 'num', title: 'the same feature on the slow clock ([features] slow_half_life)' }, 'Slow clock'),
           h('th', null, 'Percentile in the population'), h('th', { class: 'num' }, ''), h('th', { class: 'num', title: 'standard deviations from the mean, as the model sees it' }, 'Scaled'))),
         ftBody));
 
