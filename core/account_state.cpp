@@ -475,6 +475,12 @@ int resolve_markouts(const FeatureParams& p, AccountRef a, std::int64_t now_ns, 
       a.slow->sums.markout_num += ws * m_num;
       a.slow->sums.markout_den += ws * m.w;
       ++stats->markouts_resolved;
+      if (px->set_by == c.account)
+        ++stats->markouts_priced_own_fill;
+      else if (px->set_by == kMarketData)
+        ++stats->markouts_priced_market_data;
+      else
+        ++stats->markouts_priced_other_fill;
       ++resolved;
     } else {
       ++stats->markouts_unpriced;

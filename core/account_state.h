@@ -9,6 +9,7 @@
 // is shared.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <span>
@@ -275,7 +276,15 @@ struct AccountStats {
   std::uint64_t markouts_resolved = 0;
   std::uint64_t markouts_unpriced = 0;  //!< due, but the tape had no price for the instrument
   std::uint64_t late_fills = 0;         //!< older than the account's last fill (weighted down)
+  // Not checkpointed (the fields above are; these count from the process's start): who set the
+  // tape's price that resolved a markout (core/features.md, "Markouts and the price tape").
+  std::uint64_t markouts_priced_own_fill = 0;     //!< a fill of the same account
+  std::uint64_t markouts_priced_other_fill = 0;   //!< a fill of another account
+  std::uint64_t markouts_priced_market_data = 0;  //!< market data (or a price restored from a checkpoint)
 };
+//! The bytes of AccountStats a checkpoint holds (core/checkpoint.md, SHRD): its first eight counters.
+inline constexpr std::size_t kCheckpointedAccountStatsBytes = 8 * sizeof(std::uint64_t);
+static_assert(offsetof(AccountStats, markouts_priced_own_fill) == kCheckpointedAccountStatsBytes);
 
 //! Where a position on `instrument` goes when it opens, if that slot is free: its place is known
 //! from the fill alone, before the account's record is read, so the line can be fetched together

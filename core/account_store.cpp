@@ -213,7 +213,7 @@ void AccountStore::save(ByteWriter& w) const {
   }
   static_assert(std::is_trivially_copyable_v<Pending>);
   w.pods(pending_);
-  w.pod(stats_);
+  w.raw(&stats_, kCheckpointedAccountStatsBytes);  // the counters since the process started are not saved
 }
 
 SlowSums AccountStore::slow_from_fast(const FeatureParams& params, const AccountCore& core) {
@@ -320,8 +320,10 @@ absl::Status AccountStore::load(ByteReader& r) {
   // The saved pending list replaces the one rebuilt in slot order: resolution then visits the
   // accounts in the order an uninterrupted run would.
   std::vector<Pending> pending = r.pods<Pending>();
-  stats_ = r.pod<AccountStats>();
+  const std::string_view saved_stats = r.raw(kCheckpointedAccountStatsBytes);
   if (!r.ok()) return r.status();
+  stats_ = AccountStats{};
+  std::memcpy(&stats_, saved_stats.data(), kCheckpointedAccountStatsBytes);
   if (pending.size() != pending_.size()) return absl::DataLossError("pending-markout list does not match the records");
   for (const Pending& p : pending)
     if (p.slot >= size_) return absl::DataLossError("pending-markout list names a slot past the records");

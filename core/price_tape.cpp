@@ -11,7 +11,7 @@ PriceTape::PriceTape(std::size_t instruments, std::size_t underlyings, int write
       prices_(new Slot[instruments_ * static_cast<std::size_t>(writers_)]),
       indices_(new Slot[underlyings_ * static_cast<std::size_t>(writers_)]) {}
 
-void PriceTape::write(Slot& s, std::int64_t ts_ns, double price) {
+void PriceTape::write(Slot& s, std::int64_t ts_ns, double price, AccountId set_by) {
   // Single writer per slot: plain load of its own seq, then the classic seqlock sequence.
   if (s.seq.load(std::memory_order_relaxed) != 0 && ts_ns < s.ts_ns.load(std::memory_order_relaxed)) return;
   const std::uint64_t seq = s.seq.load(std::memory_order_relaxed);
@@ -19,6 +19,7 @@ void PriceTape::write(Slot& s, std::int64_t ts_ns, double price) {
   std::atomic_thread_fence(std::memory_order_release);
   s.ts_ns.store(ts_ns, std::memory_order_relaxed);
   s.price.store(price, std::memory_order_relaxed);
+  s.set_by.store(set_by, std::memory_order_relaxed);
   s.seq.store(seq + 2, std::memory_order_release);
 }
 
@@ -30,6 +31,7 @@ std::optional<TapePrice> PriceTape::read(const Slot& s) {
     TapePrice p;
     p.ts_ns = s.ts_ns.load(std::memory_order_relaxed);
     p.price = s.price.load(std::memory_order_relaxed);
+    p.set_by = s.set_by.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (s.seq.load(std::memory_order_relaxed) == before) return p;
   }
@@ -44,13 +46,13 @@ std::optional<TapePrice> PriceTape::newest(const Slot* rows, std::size_t stride,
   return best;
 }
 
-void PriceTape::record_instrument(int writer, InstrumentId id, std::int64_t ts_ns, double price) {
+void PriceTape::record_instrument(int writer, InstrumentId id, std::int64_t ts_ns, double price, AccountId set_by) {
   if (id >= instruments_) {
     out_of_range_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   if (!(price > 0.0) || !std::isfinite(price)) return;
-  write(prices_[static_cast<std::size_t>(writer) * instruments_ + id], ts_ns, price);
+  write(prices_[static_cast<std::size_t>(writer) * instruments_ + id], ts_ns, price, set_by);
 }
 
 void PriceTape::record_index(int writer, UnderlyingId id, std::int64_t ts_ns, double usd) {
@@ -64,7 +66,7 @@ void PriceTape::record_index(int writer, UnderlyingId id, std::int64_t ts_ns, do
 
 void PriceTape::record(int writer, const Fill& fill) {
   const double p = std::isfinite(fill.mark_price) && fill.mark_price > 0 ? fill.mark_price : fill.price;
-  record_instrument(writer, fill.instrument, fill.recv_ns, p);
+  record_instrument(writer, fill.instrument, fill.recv_ns, p, fill.account);
   if (std::isfinite(fill.underlying_price)) record_index(writer, fill.underlying, fill.recv_ns, fill.underlying_price);
 }
 

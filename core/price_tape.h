@@ -26,9 +26,15 @@
 
 namespace segmentd {
 
+//! TapePrice::set_by of a price no account's fill set.
+inline constexpr AccountId kMarketData = ~AccountId{0};
+
 struct TapePrice {
   std::int64_t ts_ns = 0;
   double price = 0.0;
+  //! Whose fill set the price (its account), or kMarketData: a price from market data, or one
+  //! restored from a checkpoint (whose setter is not saved).
+  AccountId set_by = kMarketData;
 };
 
 class PriceTape {
@@ -42,7 +48,8 @@ class PriceTape {
   //! The instrument's price from a fill: its mark price when the venue sent one (no bid/ask
   //! bounce), else its trade price; the underlying's index price when present.
   void record(int writer, const Fill& fill);
-  void record_instrument(int writer, InstrumentId id, std::int64_t ts_ns, double price);
+  //! set_by: the account whose fill it is, kMarketData for market data.
+  void record_instrument(int writer, InstrumentId id, std::int64_t ts_ns, double price, AccountId set_by = kMarketData);
   void record_index(int writer, UnderlyingId id, std::int64_t ts_ns, double usd);
 
   // Any thread.
@@ -60,8 +67,9 @@ class PriceTape {
     std::atomic<std::uint64_t> seq{0};  //!< odd while a write is in progress
     std::atomic<std::int64_t> ts_ns{0};
     std::atomic<double> price{0.0};
+    std::atomic<AccountId> set_by{kMarketData};
   };
-  void write(Slot& s, std::int64_t ts_ns, double price);
+  void write(Slot& s, std::int64_t ts_ns, double price, AccountId set_by = kMarketData);
   static std::optional<TapePrice> read(const Slot& s);
   std::optional<TapePrice> newest(const Slot* rows, std::size_t stride, std::size_t id) const;
 

@@ -304,6 +304,9 @@ void Pipeline::start_probes() {
   shard_probe_->sample_overflow([shards](int shard, int kind) {
     return static_cast<const AccountShard&>(shards->handler(shard)).overflow_count(kind);
   });
+  shard_probe_->sample_markouts_priced([shards](int shard, int kind) {
+    return static_cast<const AccountShard&>(shards->handler(shard)).markouts_priced(kind);
+  });
   clusterer_probe_ = std::make_unique<ClustererProbe>(*metrics_, shards_->shards());
   latency_probe_ = std::make_unique<LatencyProbe>(*metrics_);
   if (config_.checkpoint.enabled) checkpoint_probe_ = std::make_unique<CheckpointProbe>(*metrics_);

@@ -397,6 +397,8 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   for (int s = 0; s < shards.shards(); ++s) {
     auto& h = static_cast<AccountShard&>(shards.handler(s));
     h.for_each_account([&](const AccountSnapshot& a) { rows.push_back({&accounts.name(a.account), a}); });
+    for (int k = 0; k < AccountShard::kMarkoutPricedKinds; ++k)
+      summary.markouts_priced[static_cast<std::size_t>(k)] += h.markouts_priced(k);
   }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return *a.name < *b.name; });
 
@@ -484,6 +486,17 @@ void print_summary(const ReplaySummary& s, std::ostream& out) {
   for (int r = 0; r < kParseErrorReasonCount; ++r) {
     if (s.errors.by_reason[r] == 0) continue;
     out << absl::StrFormat("  bad lines, %s: %d\n", to_string(static_cast<ParseErrorReason>(r)), s.errors.by_reason[r]);
+  }
+  const std::uint64_t markouts = s.markouts_priced[0] + s.markouts_priced[1] + s.markouts_priced[2];
+  if (markouts > 0) {
+    const auto pct = [markouts](std::uint64_t n) {
+      return 100.0 * static_cast<double>(n) / static_cast<double>(markouts);
+    };
+    out << absl::StrFormat(
+        "  markouts resolved: %d, priced by the account's own fill %d (%.1f %%), another account's fill %d (%.1f "
+        "%%), market data %d (%.1f %%)\n",
+        markouts, s.markouts_priced[0], pct(s.markouts_priced[0]), s.markouts_priced[1], pct(s.markouts_priced[1]),
+        s.markouts_priced[2], pct(s.markouts_priced[2]));
   }
   if (!s.model || !s.model->ready()) {
     out << absl::StrFormat("  no model: warm-up not complete after %d batches\n", s.batches);

@@ -4,6 +4,7 @@
 // account name with its feature vector in raw units. The same input and config give
 // byte-identical output, whatever the shard count (markouts resolve behind a barrier).
 
+#include <array>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
@@ -46,6 +47,9 @@ struct ReplaySummary {
   std::int64_t last_ns = 0;
   std::string resumed_from;       //!< the checkpoint this run continued ("" = from the start)
   std::uint64_t checkpoints = 0;  //!< written by this run
+  //! Markouts this run resolved, by who set the price (AccountShard::markouts_priced): the
+  //! account's own fill, another account's fill, market data.
+  std::array<std::uint64_t, 3> markouts_priced{};
   // With ReplayOptions::keep_changes:
   std::vector<SegmentChange> change_log;                       //!< every change, in barrier order
   std::vector<std::pair<std::string, SegmentId>> assignments;  //!< final segment per account, by name

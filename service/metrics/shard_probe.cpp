@@ -29,8 +29,15 @@ ShardProbe::ShardProbe(Metrics& m, int shards, std::size_t ring_capacity)
                                   "What the bounds of the account state cost: positions not tracked (position), "
                                   "fills on an untracked instrument (untracked_fill), underlyings not tracked "
                                   "exactly (underlying), overflow blocks asked of a full pool (pool_full).");
+  auto& priced = counter_family(m, "segmentd_markouts_resolved_total",
+                                "Markouts resolved since the process started, by who set the price on the tape that "
+                                "resolved them: a fill of the same account (own_fill: the account's markout is "
+                                "priced by its own trading), of another account (other_fill), or market data "
+                                "(market_data; core/features.md).");
   for (int s = 0; s < shards; ++s) {
     prometheus::Labels l{{"shard", std::to_string(s)}};
+    for (const char* by : {"own_fill", "other_fill", "market_data"})
+      markouts_priced_.emplace_back(priced.Add({{"shard", std::to_string(s)}, {"priced_by", by}}));
     accounts_.push_back(&accounts.Add(l));
     depth_.push_back(&depth.Add(l));
     capacity.Add(l).Set(static_cast<double>(ring_capacity));
@@ -59,6 +66,11 @@ void ShardProbe::sample_overflow(std::function<std::uint64_t(int, int)> overflow
   sample_overflow_ = std::move(overflow);
 }
 
+void ShardProbe::sample_markouts_priced(std::function<std::uint64_t(int, int)> priced) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sample_markouts_priced_ = std::move(priced);
+}
+
 void ShardProbe::set_max_accounts(std::uint64_t per_shard) {
   for (prometheus::Gauge* g : max_accounts_) g->Set(static_cast<double>(per_shard));
 }
@@ -78,6 +90,10 @@ void ShardProbe::collect() {
   if (sample_overflow_)
     for (int s = 0; s < n; ++s)
       for (int k = 0; k < 4; ++k) overflow_[static_cast<std::size_t>(s * 4 + k)].sync(sample_overflow_(s, k));
+  if (sample_markouts_priced_)
+    for (int s = 0; s < n; ++s)
+      for (int k = 0; k < 3; ++k)
+        markouts_priced_[static_cast<std::size_t>(s * 3 + k)].sync(sample_markouts_priced_(s, k));
 }
 
 }  // namespace segmentd

@@ -54,6 +54,9 @@ class ShardProbe {
   //! Samples the state-overflow counters at every scrape: overflow(shard, kind) is the shard's total
   //! so far of kind 0..3 (position, untracked_fill, underlying, pool_full).
   void sample_overflow(std::function<std::uint64_t(int shard, int kind)> overflow);
+  //! segmentd_markouts_resolved_total{priced_by}: kind 0 own_fill, 1 other_fill, 2 market_data
+  //! (AccountShard::markouts_priced), sampled at scrape.
+  void sample_markouts_priced(std::function<std::uint64_t(int shard, int kind)> priced);
   //! The cap of each shard (0 = none), for the gauge.
   void set_max_accounts(std::uint64_t per_shard);
   void record_accounts(int shard, std::uint64_t accounts) { accounts_[shard]->Set(static_cast<double>(accounts)); }
@@ -67,13 +70,15 @@ class ShardProbe {
   std::vector<CounterExport> full_events_;
   std::vector<CounterExport> processed_;
   std::vector<CounterExport> refused_;
-  std::vector<CounterExport> overflow_;  //!< [shard × 4 + kind]
+  std::vector<CounterExport> overflow_;         //!< [shard × 4 + kind]
+  std::vector<CounterExport> markouts_priced_;  //!< [shard × 3 + kind]
   std::vector<prometheus::Gauge*> max_accounts_;
   CounterExport dropped_;
   std::mutex mu_;
   const ShardSet* set_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::function<std::uint64_t(int)> sample_refused_ ABSL_GUARDED_BY(mu_);
   std::function<std::uint64_t(int, int)> sample_overflow_ ABSL_GUARDED_BY(mu_);
+  std::function<std::uint64_t(int, int)> sample_markouts_priced_ ABSL_GUARDED_BY(mu_);
   Metrics::HookHandle hook_;
 };
 

@@ -89,6 +89,14 @@ void AccountShard::maybe_tick(std::int64_t now_ns) {
   if (tick <= resolved_to_ns_) return;
   resolved_to_ns_ = tick;
   store_.resolve_markouts(tick, *options_.tape, [this](AccountStore::Slot s) { touch(s); });
+  note_markouts();
+}
+
+void AccountShard::note_markouts() {
+  const AccountStats& st = store_.stats();
+  const std::uint64_t priced[kMarkoutPricedKinds] = {st.markouts_priced_own_fill, st.markouts_priced_other_fill,
+                                                     st.markouts_priced_market_data};
+  for (int k = 0; k < kMarkoutPricedKinds; ++k) markouts_priced_[k].store(priced[k], std::memory_order_relaxed);
 }
 
 void AccountShard::publish(bool assign_now) {
@@ -208,6 +216,7 @@ void AccountShard::on_stop() {
 void AccountShard::advance_to(std::int64_t t_ns) {
   clock_ns_ = std::max(clock_ns_, t_ns);
   store_.resolve_markouts(t_ns, *options_.tape, [this](AccountStore::Slot s) { touch(s); });
+  note_markouts();
   if (t_ns > resolved_to_ns_) resolved_to_ns_ = t_ns;
   if (!touched_.empty())
     publish(true);

@@ -147,6 +147,10 @@ class AccountShard final : public ShardHandler {
   //! opened), 2 underlyings not tracked exactly, 3 overflow blocks asked of a full pool.
   static constexpr int kOverflowKinds = 4;
   std::uint64_t overflow_count(int kind) const { return overflow_[kind].load(std::memory_order_relaxed); }
+  //! Markouts resolved since the process started, by who set the tape's price (AccountStats):
+  //! kind 0 a fill of the same account, 1 a fill of another account, 2 market data. Any thread.
+  static constexpr int kMarkoutPricedKinds = 3;
+  std::uint64_t markouts_priced(int kind) const { return markouts_priced_[kind].load(std::memory_order_relaxed); }
   //! Order-independent checksum of the fills applied (sum of a per-fill hash): tests compare it
   //! with the producers' own.
   std::uint64_t fill_checksum() const { return checksum_; }
@@ -159,6 +163,8 @@ class AccountShard final : public ShardHandler {
   void assign_batch();
   //! Live, idle: starts a sweep if the model's segments changed since the last batch, and
   //! continues one under way.
+  //! Copies the store's markout counters into markouts_priced_ (after resolution).
+  void note_markouts();
   void sweep_if_segments_changed();
   //! Re-assigns the next chunk of a live sweep under way (all of it when chunk is 0).
   void continue_sweep(const Model& model, std::size_t chunk);
@@ -192,8 +198,9 @@ class AccountShard final : public ShardHandler {
   std::vector<SegmentId> assigned_ids_;  //!< its segment ids
   std::uint64_t fills_ = 0;
   std::uint64_t checksum_ = 0;
-  std::atomic<std::uint64_t> refused_{0};                     //!< store_.refused_fills(), for other threads
-  std::atomic<std::uint64_t> overflow_[kOverflowKinds] = {};  //!< store_.stats(), for other threads
+  std::atomic<std::uint64_t> refused_{0};                                 //!< store_.refused_fills(), for other threads
+  std::atomic<std::uint64_t> overflow_[kOverflowKinds] = {};              //!< store_.stats(), for other threads
+  std::atomic<std::uint64_t> markouts_priced_[kMarkoutPricedKinds] = {};  //!< store_.stats(), for other threads
 };
 
 //! A per-fill hash for checksums (order-independent when summed).

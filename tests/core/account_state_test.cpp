@@ -546,3 +546,38 @@ TEST_CASE("two clocks: the model sees fast_weight of each clock", "[features][cl
   const auto s2 = fast_only.apply(perp(2, kT0 + 5 * kHour, Side::kSell, 1, 100));
   CHECK(fast_only.model_features(s2) == fast_only.features(s2));
 }
+
+TEST_CASE("markouts: each resolved one is counted by who set the price that resolved it", "[features][markout]") {
+  // Issue 20 item 4: with no market data a markout is priced by a fill on the tape, often the
+  // account's own next one. The tape keeps whose fill set each price (market data: nobody's).
+  AccountStore store(hour_params());
+  PriceTape tape(16, 16, 1);
+  auto trade = [&](AccountId acct, std::int64_t t, double px) {
+    const Fill f = perp(acct, t, Side::kBuy, 1, px);
+    tape.record(0, f);
+    store.apply(f);
+  };
+  trade(1, kT0, 100);  // account 1's markout, due at +10 s
+  CHECK(tape.instrument(1)->set_by == 1);
+  trade(1, kT0 + 5 * kSec, 101);  // joins no group (5 s later): a second markout, due at +15 s
+  store.resolve_markouts(kT0 + 10 * kSec, tape, [](auto) {});
+  CHECK(store.stats().markouts_priced_own_fill == 1);  // priced by its own fill at +5 s
+  trade(2, kT0 + 12 * kSec, 102);                      // another account's fill sets the price
+  store.resolve_markouts(kT0 + 15 * kSec, tape, [](auto) {});
+  CHECK(store.stats().markouts_priced_other_fill == 1);
+  // Account 2's markout (due at +22 s) is resolved by market data.
+  tape.record_instrument(0, 1, kT0 + 20 * kSec, 103);
+  CHECK(tape.instrument(1)->set_by == kMarketData);
+  store.resolve_markouts(kT0 + 22 * kSec, tape, [](auto) {});
+  CHECK(store.stats().markouts_priced_market_data == 1);
+  CHECK(store.stats().markouts_resolved == 3);
+  // The counters since the process started are not in a checkpoint; the others are.
+  ByteWriter w;
+  store.save(w);
+  AccountStore restored(hour_params());
+  ByteReader r(w.view(), "SHRD");
+  REQUIRE(restored.load(r).ok());
+  CHECK(r.at_end());
+  CHECK(restored.stats().markouts_resolved == 3);
+  CHECK(restored.stats().markouts_priced_own_fill == 0);
+}

@@ -29,6 +29,7 @@ import http.client
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -372,6 +373,16 @@ class AdminApiTest(unittest.TestCase):
                 self.assertGreater(s.metric_sum("segmentd_ingest_bytes_total", m), 0)
                 self.assertGreater(s.metric_sum("segmentd_clusterer_batch_accounts_count", m), 0)
                 self.assertGreater(s.metric_sum("process_resident_memory_bytes", m), 0)
+                # Markouts by who priced them (issue 20 item 4): this feed has no market data, so
+                # every one is priced by a fill, the account's own or another's.
+                s.wait_for(lambda: (s.metric_sum("segmentd_markouts_resolved_total") or 0) > 0, "markouts resolved")
+                by = {}
+                for labels, v in s.metrics()["segmentd_markouts_resolved_total"].items():
+                    kind = re.search(r'priced_by="([a-z_]+)"', labels).group(1)
+                    by[kind] = by.get(kind, 0) + v
+                self.assertEqual(sorted(by), ["market_data", "other_fill", "own_fill"], by)
+                self.assertEqual(by["market_data"], 0, by)
+                self.assertGreater(by["own_fill"] + by["other_fill"], 0, by)
             finally:
                 s.stop()
 

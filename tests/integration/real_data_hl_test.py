@@ -39,6 +39,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -98,6 +99,8 @@ class Account:
         self.under = collections.defaultdict(float)  # decayed notional per underlying
         self.pos = {}                               # symbol -> [qty, delta USD per unit]
         self.pending = []                           # [start, symbol, a, b, w], oldest first
+        self.name = None
+        self.priced = collections.Counter()         # resolved markouts by who set the price: own, other
 
     def gross(self):
         return sum(abs(q * d) for q, d in self.pos.values())
@@ -157,9 +160,10 @@ class Account:
         if len(self.pending) < MARKOUT_SLOTS:
             self.pending.append([t, f["symbol"], sn / f["price"], sn, n])
 
-    def resolve(self, now, tape, h):
+    def resolve(self, now, tape, h, tape_by):
         while self.pending and self.pending[0][0] + HORIZON_NS <= now:
             start, sym, a, b, w = self.pending.pop(0)
+            self.priced["own" if tape_by[sym] == self.name else "other"] += 1
             wt = decay(self.last - start, h)
             self.s["markout_num"] += wt * (tape[sym] * a - b)
             self.s["markout_den"] += wt * w
@@ -192,6 +196,7 @@ def independent(fills, h):
     instrument among the fills before it; what is due by the last fill resolves at the end."""
     accounts = collections.defaultdict(Account)
     tape = {}
+    tape_by = {}  # who set each price: the account of the fill
     next_tick = None
     max_ts = None
     for f in fills:
@@ -199,15 +204,17 @@ def independent(fills, h):
         if next_tick is not None and t >= next_tick:
             tick = t - t % TICK_NS
             for a in accounts.values():
-                a.resolve(tick, tape, h)
+                a.resolve(tick, tape, h, tape_by)
             next_tick = tick + TICK_NS
         elif next_tick is None:
             next_tick = t - t % TICK_NS + TICK_NS
         max_ts = t if max_ts is None else max(max_ts, t)
         tape[f["symbol"]] = f["price"]
+        tape_by[f["symbol"]] = f["account"]
+        accounts[f["account"]].name = f["account"]
         accounts[f["account"]].apply(f, h)
     for a in accounts.values():
-        a.resolve(max_ts, tape, h)
+        a.resolve(max_ts, tape, h, tape_by)
     return accounts
 
 
@@ -226,6 +233,7 @@ def replay(native, workdir):
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
     if r.returncode != 0:
         raise AssertionError("segmentd replay failed (%d):\n%s\n%s" % (r.returncode, r.stdout, r.stderr))
+    replay.log = r.stdout + r.stderr
     with open(out) as f:
         rows = {row["account"]: row for row in map(json.loads, f)}
     for row in rows.values():
@@ -312,6 +320,23 @@ class RealData(unittest.TestCase):
         for f in failures:
             print("  differs: " + f)
         self.assertEqual(len(failures), 0, "%d features differ (listed above)" % len(failures))
+
+    def test_markouts_are_counted_by_who_priced_them(self):
+        # Issue 20 item 4: with no market data every markout is priced by a fill on the tape,
+        # most by the account's own next fill. The replay's summary counts them; the independent
+        # replay of the tape says which fill set each price.
+        m = re.search(r"markouts resolved: (\d+), priced by the account's own fill (\d+) \(([\d.]+) %\), "
+                      r"another account's fill (\d+) \(([\d.]+) %\), market data (\d+)", replay.log)
+        self.assertIsNotNone(m, replay.log)
+        total, own, own_pct, other, _, market = (float(x) for x in m.groups())
+        want = collections.Counter()
+        for a in self.ref["1h"].values():
+            want.update(a.priced)
+        print("markouts resolved %d: own fill %d (%.1f %%), other account %d, market data %d; independent: %s"
+              % (total, own, own_pct, other, market, dict(want)))
+        self.assertEqual((own, other, market), (want["own"], want["other"], 0))
+        self.assertEqual(total, sum(want.values()))
+        self.assertGreater(own / total, 0.9)
 
     def test_concentration_counts_every_underlying(self):
         # The 26-coin account at 720 h: the four largest alone (the old definition) read low.

@@ -177,6 +177,12 @@ TEST_CASE("metrics: shard probe samples the shard set at scrape", "[metrics]") {
     text = m.render();
     CHECK(has_line(text, "segmentd_shard_state_overflow_total{kind=\"untracked_fill\",shard=\"1\"} 11"));
     CHECK(has_line(text, "segmentd_shard_state_overflow_total{kind=\"pool_full\",shard=\"0\"} 3"));
+    // Markouts by who priced them (issue 20 item 4), sampled at scrape.
+    CHECK(has_line(text, "segmentd_markouts_resolved_total{priced_by=\"own_fill\",shard=\"0\"} 0"));
+    probe.sample_markouts_priced([](int shard, int kind) { return static_cast<std::uint64_t>(100 * shard + kind); });
+    text = m.render();
+    CHECK(has_line(text, "segmentd_markouts_resolved_total{priced_by=\"other_fill\",shard=\"1\"} 101"));
+    CHECK(has_line(text, "segmentd_markouts_resolved_total{priced_by=\"market_data\",shard=\"0\"} 2"));
   }
   // The probe is gone: its hook no longer runs (no dangling reads of the shard set).
   CHECK_NOTHROW(m.render());
