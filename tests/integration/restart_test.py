@@ -660,8 +660,16 @@ def test_upgrade(args):
     again = Service(args, config, "upgrade-2").start()
     again.wait_for("the admin API", lambda: again.get("/healthz")[0] == 200)
     reloaded = accounts_of(again, sorted(got))
-    check(all(reloaded[n]["features"] == got[n]["features"] and reloaded[n]["fills"] == got[n]["fills"] for n in got),
-          "its own checkpoint (two clocks) reloads exactly: fast, slow and what the model sees")
+    # Exactly, but for markout_bps: markouts still pending when `got` was read may resolve before
+    # the SIGTERM checkpoint (at the idle clock's tick), and at one price per instrument their
+    # markout is 0 up to the rounding residue of P'·a − b (core/features.md): |value| < 1e-9.
+    bad = [(n, view, k, got[n]["features"][view][k], reloaded[n]["features"][view][k]) for n in got
+           for view in ("raw", "fast", "slow") for k in got[n]["features"][view]
+           if got[n]["features"][view][k] != reloaded[n]["features"][view][k]
+           and not (k == "markout_bps" and abs(got[n]["features"][view][k]) < 1e-9
+                    and abs(reloaded[n]["features"][view][k]) < 1e-9)]
+    check(not bad and all(reloaded[n]["fills"] == got[n]["fills"] for n in got),
+          f"its own checkpoint (two clocks) reloads exactly: fast, slow and what the model sees ({bad[:3]})")
     code, _ = again.stop()
     check(code == 0, "the second run stops cleanly")
     # A config whose model would see the slow clock cannot continue the old model: refused.
