@@ -120,14 +120,6 @@ void rebuild_book(const Slots& sl) {
 
 //! Moves the account's sums from last_ns to t (> last_ns): decays them, integrates the gross
 //! position held over (last_ns, t], and drops positions that expired in between.
-//! Scales every decayed sum by d.
-void decay_sums(DecayedSums& s, double d) {
-  double* fields[] = {&s.fills,       &s.notional,    &s.maker,      &s.buy,       &s.sell,          &s.option,
-                      &s.future,      &s.perp,        &s.tenor_num,  &s.tenor_den, &s.moneyness_num, &s.moneyness_den,
-                      &s.markout_num, &s.markout_den, &s.gross_time, &s.time};
-  for (double* x : fields) *x *= d;
-}
-
 void advance(const FeatureParams& p, AccountRef a, std::int64_t t) {
   AccountCore& c = *a.core;
   PositionBook& b = *a.book;
@@ -161,8 +153,8 @@ void advance(const FeatureParams& p, AccountRef a, std::int64_t t) {
 
   DecayedSums& s = c.sums;
   DecayedSums& slow = a.slow->sums;
-  decay_sums(s, d[0]);
-  decay_sums(slow, d[1]);
+  scale_sums(s, d[0]);
+  scale_sums(slow, d[1]);
   for (double& u : c.underlying_notional) u *= d[0];
   for (double& u : a.slow->underlying_notional) u *= d[1];
   if (sl.ov != nullptr) {
@@ -418,6 +410,14 @@ void add_to_sums(DecayedSums& s, const Fill& f, std::int64_t t, double n, double
 }
 
 }  // namespace
+
+void scale_sums(DecayedSums& s, double factor) {
+  double* fields[] = {&s.fills,       &s.notional,    &s.maker,      &s.buy,       &s.sell,          &s.option,
+                      &s.future,      &s.perp,        &s.tenor_num,  &s.tenor_den, &s.moneyness_num, &s.moneyness_den,
+                      &s.markout_num, &s.markout_den, &s.gross_time, &s.time};
+  static_assert(sizeof(fields) / sizeof(fields[0]) * sizeof(double) == sizeof(DecayedSums), "every sum is scaled");
+  for (double* x : fields) *x *= factor;
+}
 
 double decay_factor(std::int64_t dt_ns, std::int64_t half_life_ns) {
   if (dt_ns <= 0) return 1.0;

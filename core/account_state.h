@@ -53,7 +53,6 @@ struct FeatureParams {
   //! Floor of the mean gross position in turnover, so an always-flat account stays finite.
   double min_mean_gross_usd = 1.0;
 
-  std::int64_t half_life(Clock c) const { return c == Clock::kFast ? half_life_ns : slow_half_life_ns; }
   //! The model sees the fast clock alone (every weight 1): no slow vector is computed for it.
   bool model_is_fast() const {
     for (double w : fast_weight)
@@ -313,6 +312,9 @@ inline int free_position_slot(std::span<const InstrumentId> instruments, Instrum
   return position_slot_holding(instruments, kNoInstrument, preferred_position_slot(instrument, n));
 }
 
+//! Multiplies every decayed sum by `factor` (the decay of a time step; the slow clock's start
+//! from the fast one's sums when a one-clock checkpoint is converted).
+void scale_sums(DecayedSums& s, double factor);
 //! 2^(−Δ/half_life), Δ ≥ 0.
 double decay_factor(std::int64_t dt_ns, std::int64_t half_life_ns);
 //! Decayed sum → rate per hour: a steady rate r gives the sum r·half_life/ln 2, so the rate is

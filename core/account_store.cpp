@@ -220,11 +220,7 @@ SlowSums AccountStore::slow_from_fast(const FeatureParams& params, const Account
   const double r = static_cast<double>(params.slow_half_life_ns) / static_cast<double>(params.half_life_ns);
   SlowSums s;
   s.sums = core.sums;
-  double* fields[] = {&s.sums.fills,       &s.sums.notional,    &s.sums.maker,         &s.sums.buy,
-                      &s.sums.sell,        &s.sums.option,      &s.sums.future,        &s.sums.perp,
-                      &s.sums.tenor_num,   &s.sums.tenor_den,   &s.sums.moneyness_num, &s.sums.moneyness_den,
-                      &s.sums.markout_num, &s.sums.markout_den, &s.sums.gross_time,    &s.sums.time};
-  for (double* x : fields) *x *= r;
+  scale_sums(s.sums, r);
   for (int i = 0; i < kTrackedUnderlyings; ++i) s.underlying_notional[i] = core.underlying_notional[i] * r;
   return s;
 }
