@@ -613,7 +613,7 @@ def console_request(s, method, path, cookie=None, form=None, origin=None):
 
 async def subscribe_with(port, headers, origin):
     """The first message of a subscription opened with these upgrade headers."""
-    kwargs = {"extra_headers": headers}
+    kwargs = {"extra_headers": headers, "max_queue": None}  # see restart_test.ws_messages
     if origin:
         kwargs["origin"] = origin
     async with websockets.connect(f"ws://127.0.0.1:{port}/v1/stream", **kwargs) as ws:

@@ -104,6 +104,10 @@ class Harness:
     async def connect(self, token=TOKEN, **kw):
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
         kw.setdefault("max_size", None)
+        # Unbounded library queue: with its default (32 messages) the library stops reading the
+        # socket, and a client that closes with messages unread waits out the close timeout (10 s)
+        # for a close frame it no longer reads. Tests of slow readers open their own sockets.
+        kw.setdefault("max_queue", None)
         return await websockets.connect(f"{self.scheme}://127.0.0.1:{self.ws_port}/", extra_headers=headers,
                                         ssl=self.ssl, **kw)
 
@@ -463,6 +467,9 @@ class PublisherTest(unittest.TestCase):
                 self.assertEqual(stats["slow_consumer_closes"], 1)
                 self.assertEqual(stats["auth_failures"], 1)
                 self.assertEqual(stats["admin_auth_failures"], 1)
+                # Dropped under the library too: its close handshake would otherwise wait out its
+                # timeouts (20 s) when the event loop ends, for a peer that reads nothing.
+                slow.transport.abort()
                 sock.close()
             finally:
                 await h.stop()

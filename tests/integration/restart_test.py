@@ -331,7 +331,10 @@ async def ws_messages(port, since_seq=None, count=50, timeout=30):
     """Subscribes (unfiltered) and returns (subscribed, the next `count` seq-carrying messages)."""
     import websockets  # python3-websockets: /usr/bin/python3
 
-    async with websockets.connect(f"ws://127.0.0.1:{port}/", max_size=None) as ws:
+    # max_queue=None: the client stops reading the socket once max_queue messages wait unread, and
+    # the close handshake on leaving (the server's close frame behind the rest of a replay) would
+    # then wait for its timeouts (2 x 30 s of this test, once).
+    async with websockets.connect(f"ws://127.0.0.1:{port}/", max_size=None, max_queue=None) as ws:
         req = {"op": "subscribe"}
         if since_seq is not None:
             req["since_seq"] = since_seq
