@@ -289,10 +289,12 @@ void load_registry(ByteReader& r, InstrumentRegistry& registry) {
 }
 
 void save_tape(ByteWriter& w, const PriceTape& tape) {
-  // Sparse: (id, ts, price) of every slot with a price.
+  // Sparse: (id, ts, price) of every slot with a price: the fills' prices, the indices, then
+  // (since market data) the market-data prices. A section without the last part (an older build)
+  // loads with no market data.
   std::vector<std::tuple<std::uint32_t, std::int64_t, double>> rows;
   for (std::size_t i = 0; i < tape.instrument_capacity(); ++i)
-    if (auto p = tape.instrument(static_cast<InstrumentId>(i))) rows.emplace_back(i, p->ts_ns, p->price);
+    if (auto p = tape.fill_price(static_cast<InstrumentId>(i))) rows.emplace_back(i, p->ts_ns, p->price);
   w.u64(rows.size());
   for (const auto& [id, ts, price] : rows) {
     w.u32(id);
@@ -302,6 +304,15 @@ void save_tape(ByteWriter& w, const PriceTape& tape) {
   rows.clear();
   for (std::size_t i = 0; i < tape.underlying_capacity(); ++i)
     if (auto p = tape.index(static_cast<UnderlyingId>(i))) rows.emplace_back(i, p->ts_ns, p->price);
+  w.u64(rows.size());
+  for (const auto& [id, ts, price] : rows) {
+    w.u32(id);
+    w.i64(ts);
+    w.f64(price);
+  }
+  rows.clear();
+  for (std::size_t i = 0; i < tape.instrument_capacity(); ++i)
+    if (auto p = tape.market_price(static_cast<InstrumentId>(i))) rows.emplace_back(i, p->ts_ns, p->price);
   w.u64(rows.size());
   for (const auto& [id, ts, price] : rows) {
     w.u32(id);
@@ -324,6 +335,14 @@ void load_tape(ByteReader& r, PriceTape& tape) {
     const std::int64_t ts = r.i64();
     const double price = r.f64();
     if (r.ok()) tape.record_index(0, static_cast<UnderlyingId>(id), ts, price);
+  }
+  if (r.at_end()) return;  // written before market data
+  const std::uint64_t m = r.count(20);
+  for (std::uint64_t i = 0; i < m && r.ok(); ++i) {
+    const std::uint32_t id = r.u32();
+    const std::int64_t ts = r.i64();
+    const double price = r.f64();
+    if (r.ok()) tape.record_market(0, static_cast<InstrumentId>(id), ts, price);
   }
 }
 

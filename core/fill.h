@@ -39,6 +39,21 @@ struct Fill {
   bool is_option() const { return kind == InstrumentKind::kOption; }
 };
 
+//! A market-data observation: an instrument's trade and/or mark price and its underlying's index
+//! price at one time, from a native price record (protocol/README.md) or, later, a venue's public
+//! channels. It goes on the price tape (core/price_tape.h) and nowhere else: it is no account's
+//! fill, so a markout it prices is counted as priced by market data (core/features.md, #15).
+struct PriceRecord {
+  std::int64_t recv_ns = 0;   //!< receive time, ns since the Unix epoch (event time in replay)
+  std::int64_t venue_ns = 0;  //!< venue's time of the observation (0 = unknown)
+  InstrumentId instrument = 0;
+  UnderlyingId underlying = 0;
+  Venue venue = Venue::kNative;
+  double price = kNaN;             //!< last trade price, the instrument's quote units; NaN when absent
+  double mark_price = kNaN;        //!< mark price, quote units; NaN when absent
+  double underlying_price = kNaN;  //!< the underlying's index price in USD; NaN when absent
+};
+
 //! FNV-1a, 64 bit: a stable hash (same value on every run and machine) for trade ids.
 constexpr std::uint64_t stable_hash(const char* p, std::size_t n, std::uint64_t h = 14695981039346656037ULL) {
   for (std::size_t i = 0; i < n; ++i) {

@@ -4,11 +4,13 @@
 
 namespace segmentd {
 
-PriceTape::PriceTape(std::size_t instruments, std::size_t underlyings, int writers)
+PriceTape::PriceTape(std::size_t instruments, std::size_t underlyings, int writers, std::int64_t market_data_hold_ns)
     : instruments_(instruments),
       underlyings_(underlyings),
       writers_(writers < 1 ? 1 : writers),
+      hold_ns_(market_data_hold_ns < 0 ? 0 : market_data_hold_ns),
       prices_(new Slot[instruments_ * static_cast<std::size_t>(writers_)]),
+      market_(new Slot[instruments_ * static_cast<std::size_t>(writers_)]),
       indices_(new Slot[underlyings_ * static_cast<std::size_t>(writers_)]) {}
 
 void PriceTape::write(Slot& s, std::int64_t ts_ns, double price, AccountId set_by) {
@@ -55,6 +57,15 @@ void PriceTape::record_instrument(int writer, InstrumentId id, std::int64_t ts_n
   write(prices_[static_cast<std::size_t>(writer) * instruments_ + id], ts_ns, price, set_by);
 }
 
+void PriceTape::record_market(int writer, InstrumentId id, std::int64_t ts_ns, double price) {
+  if (id >= instruments_) {
+    out_of_range_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (!(price > 0.0) || !std::isfinite(price)) return;
+  write(market_[static_cast<std::size_t>(writer) * instruments_ + id], ts_ns, price, kMarketData);
+}
+
 void PriceTape::record_index(int writer, UnderlyingId id, std::int64_t ts_ns, double usd) {
   if (id >= underlyings_) {
     out_of_range_.fetch_add(1, std::memory_order_relaxed);
@@ -70,9 +81,29 @@ void PriceTape::record(int writer, const Fill& fill) {
   if (std::isfinite(fill.underlying_price)) record_index(writer, fill.underlying, fill.recv_ns, fill.underlying_price);
 }
 
+void PriceTape::record(int writer, const PriceRecord& observed) {
+  const double p = std::isfinite(observed.mark_price) && observed.mark_price > 0 ? observed.mark_price : observed.price;
+  if (std::isfinite(p)) record_market(writer, observed.instrument, observed.recv_ns, p);
+  if (std::isfinite(observed.underlying_price))
+    record_index(writer, observed.underlying, observed.recv_ns, observed.underlying_price);
+}
+
 std::optional<TapePrice> PriceTape::instrument(InstrumentId id) const {
   if (id >= instruments_) return std::nullopt;
+  std::optional<TapePrice> fill = newest(prices_.get(), instruments_, id);
+  std::optional<TapePrice> market = newest(market_.get(), instruments_, id);
+  if (market && (!fill || market->ts_ns >= fill->ts_ns - hold_ns_)) return market;
+  return fill;
+}
+
+std::optional<TapePrice> PriceTape::fill_price(InstrumentId id) const {
+  if (id >= instruments_) return std::nullopt;
   return newest(prices_.get(), instruments_, id);
+}
+
+std::optional<TapePrice> PriceTape::market_price(InstrumentId id) const {
+  if (id >= instruments_) return std::nullopt;
+  return newest(market_.get(), instruments_, id);
 }
 
 std::optional<TapePrice> PriceTape::index(UnderlyingId id) const {

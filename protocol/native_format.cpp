@@ -46,7 +46,11 @@ enum FieldBit : std::uint32_t {
   kIv = 1u << 12,
   kUnderlying = 1u << 13,
   kMark = 1u << 14,
+  kRecord = 1u << 15,
 };
+// The fields a price record may carry; any other fill field in one is an error.
+constexpr std::uint32_t kPriceRecordFields =
+    kTs | kVenueTs | kVenueF | kSymbol | kPrice | kUnderlying | kMark | kRecord;
 
 }  // namespace
 
@@ -61,15 +65,33 @@ NativeFillParser::NativeFillParser(AccountInterner& accounts, InstrumentRegistry
 NativeFillParser::~NativeFillParser() = default;
 
 bool NativeFillParser::parse(std::string_view line, Fill* out, ParseError* err) {
-  if (parse_document(line.data(), line.size(), line.size() + kJsonPadding, out, err)) return true;
+  NativeLine kind = NativeLine::kFill;
+  PriceRecord ignored;
+  if (!parse_line(line, &kind, out, &ignored, err)) return false;
+  if (kind == NativeLine::kFill) return true;
+  return fail(err, ParseErrorReason::kBadValue, "'record' is \"price\": only fills are read here");
+}
+
+bool NativeFillParser::parse_unpadded(std::string_view line, Fill* out, ParseError* err) {
+  NativeLine kind = NativeLine::kFill;
+  PriceRecord ignored;
+  if (!parse_line_unpadded(line, &kind, out, &ignored, err)) return false;
+  if (kind == NativeLine::kFill) return true;
+  return fail(err, ParseErrorReason::kBadValue, "'record' is \"price\": only fills are read here");
+}
+
+bool NativeFillParser::parse_line(std::string_view line, NativeLine* kind, Fill* fill, PriceRecord* price,
+                                  ParseError* err) {
+  if (parse_document(line.data(), line.size(), line.size() + kJsonPadding, kind, fill, price, err)) return true;
   classify_error(line, err);
   return false;
 }
 
-bool NativeFillParser::parse_unpadded(std::string_view line, Fill* out, ParseError* err) {
+bool NativeFillParser::parse_line_unpadded(std::string_view line, NativeLine* kind, Fill* fill, PriceRecord* price,
+                                           ParseError* err) {
   scratch_.assign(line.data(), line.size());
   scratch_.append(kJsonPadding, ' ');
-  if (parse_document(scratch_.data(), line.size(), scratch_.size(), out, err)) return true;
+  if (parse_document(scratch_.data(), line.size(), scratch_.size(), kind, fill, price, err)) return true;
   classify_error(line, err);
   return false;
 }
@@ -109,8 +131,8 @@ bool NativeFillParser::lookup_instrument(Venue venue, std::string_view symbol, c
   return true;
 }
 
-bool NativeFillParser::parse_document(const char* data, std::size_t len, std::size_t capacity, Fill* out,
-                                      ParseError* err) {
+bool NativeFillParser::parse_document(const char* data, std::size_t len, std::size_t capacity, NativeLine* kind,
+                                      Fill* out, PriceRecord* price, ParseError* err) {
   using simdjson::ondemand::json_type;
   simdjson::ondemand::document doc;
   if (auto e = json_->parser.iterate(data, len, capacity).get(doc); e) {
@@ -128,6 +150,7 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
   std::string_view account, symbol;
   Venue venue = Venue::kNative;
   bool has_trade_id = false;
+  *kind = NativeLine::kFill;
 
   auto number = [&](simdjson::ondemand::value& v, std::string_view key, double* dst) {
     if (auto e = v.get_double().get(*dst); e) {
@@ -262,6 +285,14 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
     } else if (key == "mark_price") {
       bit = kMark;
       ok = positive(v, key, &out->mark_price);
+    } else if (key == "record") {
+      bit = kRecord;
+      std::string_view s;
+      ok = text(v, key, &s);
+      if (ok && s == "price")
+        *kind = NativeLine::kPrice;
+      else if (ok && s != "fill")
+        ok = fail(err, ParseErrorReason::kBadValue, "'record' must be \"fill\" or \"price\"");
     } else {
       return fail(err, ParseErrorReason::kUnknownField, str_cat("unknown field '", key.substr(0, 64), "'"));
     }
@@ -272,6 +303,8 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
   // simdjson 3.0 has no document::at_end(): a readable current location means trailing bytes.
   if (const char* rest = nullptr; doc.current_location().get(rest) == simdjson::SUCCESS)
     return fail(err, ParseErrorReason::kMalformedJson, "trailing content after the JSON object");
+
+  if (*kind == NativeLine::kPrice) return finish_price_record(seen, venue, symbol, *out, price, err);
 
   constexpr std::pair<std::uint32_t, const char*> kRequired[] = {
       {kTs, "ts_ns"}, {kAccount, "account"}, {kSymbol, "symbol"}, {kSideF, "side"}, {kQty, "qty"}, {kPrice, "price"}};
@@ -301,6 +334,35 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
   }
   if (!has_trade_id) out->trade_id = 0;
   out->account = accounts_.intern(account);
+  return true;
+}
+
+bool NativeFillParser::finish_price_record(std::uint32_t seen, Venue venue, std::string_view symbol, const Fill& fields,
+                                           PriceRecord* out, ParseError* err) {
+  constexpr std::pair<std::uint32_t, const char*> kFillOnly[] = {
+      {kAccount, "account"}, {kSideF, "side"},  {kQty, "qty"},          {kNotional, "notional_usd"},
+      {kLiq, "liquidity"},   {kFee, "fee_usd"}, {kTradeId, "trade_id"}, {kIv, "iv"}};
+  for (auto [bit, name] : kFillOnly) {
+    if (seen & bit)
+      return fail(err, ParseErrorReason::kUnknownField, str_cat("'", name, "' is not a field of a price record"));
+  }
+  static_assert((kPriceRecordFields & (kAccount | kSideF | kQty)) == 0);
+  if (!(seen & kTs)) return fail(err, ParseErrorReason::kMissingField, "missing required field 'ts_ns'");
+  if (!(seen & kSymbol)) return fail(err, ParseErrorReason::kMissingField, "missing required field 'symbol'");
+  if (!(seen & (kPrice | kMark | kUnderlying)))
+    return fail(err, ParseErrorReason::kMissingField,
+                "a price record needs at least one of 'price', 'mark_price', 'underlying_price'");
+  const CachedInstrument* ins = nullptr;
+  if (!lookup_instrument(venue, symbol, &ins, err)) return false;
+  *out = PriceRecord{};
+  out->recv_ns = fields.recv_ns;
+  out->venue_ns = fields.venue_ns;
+  out->instrument = ins->id;
+  out->underlying = ins->underlying;
+  out->venue = venue;
+  if (seen & kPrice) out->price = fields.price;
+  if (seen & kMark) out->mark_price = fields.mark_price;
+  if (seen & kUnderlying) out->underlying_price = fields.underlying_price;
   return true;
 }
 
@@ -362,16 +424,43 @@ void append_native_fill(std::string& out, const Fill& f, std::string_view accoun
   out.append("}\n");
 }
 
+void append_native_price(std::string& out, const PriceRecord& p, std::string_view symbol) {
+  out.append("{\"record\":\"price\",\"ts_ns\":");
+  json::append_int(out, p.recv_ns);
+  if (p.venue_ns > 0) {
+    out.append(",\"venue_ts_ns\":");
+    json::append_int(out, p.venue_ns);
+  }
+  out.append(",\"venue\":\"");
+  out.append(to_string(p.venue));
+  out.append("\",\"symbol\":");
+  json::append_string(out, symbol);
+  if (!std::isnan(p.price)) {
+    out.append(",\"price\":");
+    json::append_double(out, p.price);
+  }
+  if (!std::isnan(p.mark_price)) {
+    out.append(",\"mark_price\":");
+    json::append_double(out, p.mark_price);
+  }
+  if (!std::isnan(p.underlying_price)) {
+    out.append(",\"underlying_price\":");
+    json::append_double(out, p.underlying_price);
+  }
+  out.append("}\n");
+}
+
 absl::Status read_native_file(const std::string& path, NativeFillParser& parser, std::size_t max_line_bytes,
                               const std::function<void(const Fill&)>& on_fill,
                               const std::function<void(std::uint64_t line, const ParseError&)>& on_error,
                               NativeReadStats* stats) {
   NativeReadPosition ignored;
-  return read_native_file(path, parser, max_line_bytes, on_fill, on_error, stats, NativeReadPosition{}, &ignored);
+  return read_native_file(path, parser, max_line_bytes, on_fill, {}, on_error, stats, NativeReadPosition{}, &ignored);
 }
 
 absl::Status read_native_file(const std::string& path, NativeFillParser& parser, std::size_t max_line_bytes,
                               const std::function<void(const Fill&)>& on_fill,
+                              const std::function<void(const PriceRecord&)>& on_price,
                               const std::function<void(std::uint64_t line, const ParseError&)>& on_error,
                               NativeReadStats* stats, NativeReadPosition from, NativeReadPosition* current) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
@@ -388,6 +477,8 @@ absl::Status read_native_file(const std::string& path, NativeFillParser& parser,
   std::uint64_t line_no = from.line;
   bool skipping_oversized = false;  // inside a line already reported as oversized
   Fill fill;
+  PriceRecord price;
+  NativeLine kind = NativeLine::kFill;
   ParseError err;
   auto handle_line = [&](const char* p, std::size_t n) {
     current->offset = buf_offset + static_cast<std::uint64_t>(p - buf.data());
@@ -398,9 +489,14 @@ absl::Status read_native_file(const std::string& path, NativeFillParser& parser,
     for (std::size_t i = 0; i < n && blank; ++i) blank = (p[i] == ' ' || p[i] == '\t');
     if (blank) return;
     ++stats->lines;
-    if (parser.parse(std::string_view(p, n), &fill, &err)) {
-      ++stats->fills;
-      on_fill(fill);
+    if (parser.parse_line(std::string_view(p, n), &kind, &fill, &price, &err)) {
+      if (kind == NativeLine::kFill) {
+        ++stats->fills;
+        on_fill(fill);
+      } else {
+        ++stats->prices;
+        if (on_price) on_price(price);
+      }
     } else {
       stats->errors.add(err.reason);
       on_error(line_no, err);

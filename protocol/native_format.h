@@ -21,7 +21,12 @@ namespace segmentd {
 //! Bytes that must be readable after a line handed to NativeFillParser::parse (simdjson padding).
 inline constexpr std::size_t kJsonPadding = 64;
 
-//! Parses native lines into Fills. One per thread (owns a simdjson parser and a symbol cache).
+//! What a native line holds: a fill (the default) or a price record ("record":"price",
+//! protocol/README.md).
+enum class NativeLine : std::uint8_t { kFill, kPrice };
+
+//! Parses native lines into Fills and PriceRecords. One per thread (owns a simdjson parser and a
+//! symbol cache).
 class NativeFillParser {
  public:
   NativeFillParser(AccountInterner& accounts, InstrumentRegistry& instruments);
@@ -34,10 +39,17 @@ class NativeFillParser {
   bool parse(std::string_view line, Fill* out, ParseError* err);
   //! Same, for a line with no padding guarantee (copies it into a padded buffer).
   bool parse_unpadded(std::string_view line, Fill* out, ParseError* err);
+  //! A fill or a price record: *kind says which of *fill and *price holds the line. The two
+  //! above take fills only (a price record is then a kBadValue error naming 'record').
+  bool parse_line(std::string_view line, NativeLine* kind, Fill* fill, PriceRecord* price, ParseError* err);
+  bool parse_line_unpadded(std::string_view line, NativeLine* kind, Fill* fill, PriceRecord* price, ParseError* err);
 
  private:
   void classify_error(std::string_view line, ParseError* err);
-  bool parse_document(const char* data, std::size_t len, std::size_t capacity, Fill* out, ParseError* err);
+  bool finish_price_record(std::uint32_t seen, Venue venue, std::string_view symbol, const Fill& fields,
+                           PriceRecord* out, ParseError* err);
+  bool parse_document(const char* data, std::size_t len, std::size_t capacity, NativeLine* kind, Fill* out,
+                      PriceRecord* price, ParseError* err);
 
   AccountInterner& accounts_;
   InstrumentRegistry& instruments_;
@@ -58,6 +70,9 @@ class NativeFillParser {
   std::string key_scratch_;
 };
 
+//! Appends one native price record (with '\n'): the fields of `price` that are present.
+void append_native_price(std::string& out, const PriceRecord& price, std::string_view symbol);
+
 //! Appends one native line (with '\n') for `fill`. Numbers use the shortest round-trip form,
 //! so encoding then parsing gives back the same Fill. `trade_id` is written as the 64-bit hash.
 void append_native_fill(std::string& out, const Fill& fill, std::string_view account, std::string_view symbol);
@@ -68,8 +83,9 @@ void append_native_fill(std::string& out, const Fill& fill, std::string_view acc
 int partition_of_account(std::string_view account, int partitions);
 
 struct NativeReadStats {
-  std::uint64_t lines = 0;  //!< non-empty lines seen
-  std::uint64_t fills = 0;  //!< lines turned into fills
+  std::uint64_t lines = 0;   //!< non-empty lines seen
+  std::uint64_t fills = 0;   //!< lines turned into fills
+  std::uint64_t prices = 0;  //!< price records (handed to on_price, or skipped without one)
   std::uint64_t bytes = 0;
   ParseErrorCounts errors;
 };
@@ -88,10 +104,12 @@ struct NativeReadPosition {
   std::uint64_t line = 0;
 };
 //! As above, starting at `start` (a position an earlier read reported: a line start), and
-//! keeping *current at the start of the line being handled while on_fill/on_error run (a
-//! checkpoint taken in on_fill before using the fill resumes there).
+//! keeping *current at the start of the line being handled while on_fill/on_price/on_error run (a
+//! checkpoint taken in on_fill before using the fill resumes there). Price records go to
+//! on_price; an empty on_price skips them (counted in stats->prices either way).
 absl::Status read_native_file(const std::string& path, NativeFillParser& parser, std::size_t max_line_bytes,
                               const std::function<void(const Fill&)>& on_fill,
+                              const std::function<void(const PriceRecord&)>& on_price,
                               const std::function<void(std::uint64_t line, const ParseError&)>& on_error,
                               NativeReadStats* stats, NativeReadPosition start, NativeReadPosition* current);
 

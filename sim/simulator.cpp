@@ -679,6 +679,43 @@ void append_native_line(std::string& out, const SimFill& f) {
   segmentd::append_native_fill(out, f.fill, f.account, f.symbol);
 }
 
+PriceTicker::PriceTicker(const Simulator& sim, std::int64_t interval_ns) : sim_(sim), interval_ns_(interval_ns) {}
+
+std::size_t PriceTicker::before(std::string& out, std::int64_t ts) {
+  if (next_tick_ == 0) next_tick_ = (ts / interval_ns_ + 1) * interval_ns_;
+  if (ts < next_tick_) return 0;
+  constexpr std::int64_t kBackNs = 60'000'000'000;  // Market keeps ~100 s of path behind
+  std::int64_t tick = next_tick_;
+  if (ts - tick > kBackNs) tick += (ts - tick - kBackNs) / interval_ns_ * interval_ns_;
+  std::size_t n = 0;
+  for (; tick <= ts; tick += interval_ns_) {
+    for (std::uint32_t id : traded_) {
+      const SimInstrument& ins = sim_.instrument(id);
+      if (ins.expiry_ns != 0 && ins.expiry_ns <= tick) continue;
+      segmentd::PriceRecord p;
+      p.recv_ns = tick;
+      p.venue = segmentd::Venue::kDeribit;
+      p.mark_price = sim_.fair_price(id, tick);
+      p.underlying_price = sim_.market().index(ins.underlying, tick);
+      if (!(p.mark_price > 0) || !std::isfinite(p.mark_price)) continue;
+      segmentd::append_native_price(out, p, ins.symbol);
+      ++n;
+    }
+  }
+  next_tick_ = tick;
+  records_ += n;
+  return n;
+}
+
+void PriceTicker::traded(const SimFill& f) {
+  const std::uint32_t id = f.fill.instrument;  // the simulator lists instruments as they first trade
+  if (id >= seen_.size()) seen_.resize(std::max<std::size_t>(id + 1, sim_.instrument_count()), false);
+  if (!seen_[id]) {
+    seen_[id] = true;
+    traded_.push_back(id);
+  }
+}
+
 absl::Status write_truth_csv(const Simulator& sim, std::FILE* out) {
   std::string buf = "account,archetype,switch_ts_ns,new_archetype\n";
   for (std::uint32_t i = 0; i < sim.account_count(); ++i) {

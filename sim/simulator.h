@@ -197,6 +197,31 @@ class Simulator {
 //! Appends the native NDJSON line of a simulated fill (venue "deribit").
 void append_native_line(std::string& out, const SimFill& f);
 
+//! Market data beside the fills (fillsim --prices): every `interval_ns` of event time, one native
+//! price record per instrument traded so far and not expired — its fair (mark) price and its
+//! underlying's index, at that tick (protocol/README.md, "Price records"). A consumer's price
+//! tape then prices markouts with the market, not with the next fill.
+//!
+//!   PriceTicker ticker(sim, 1'000'000'000);
+//!   while (sim.next(&f)) { ticker.before(out, f.fill.recv_ns); append_native_line(out, f); ticker.traded(f); }
+class PriceTicker {
+ public:
+  PriceTicker(const Simulator& sim, std::int64_t interval_ns);
+  //! Appends the records of the ticks in (last tick, ts] (at most the last minute of them: the
+  //! market's path does not reach further back); returns how many.
+  std::size_t before(std::string& out, std::int64_t ts_ns);
+  void traded(const SimFill& f);
+  std::uint64_t records() const { return records_; }
+
+ private:
+  const Simulator& sim_;
+  std::int64_t interval_ns_;
+  std::int64_t next_tick_ = 0;  //!< 0 until the first fill
+  std::vector<std::uint32_t> traded_;
+  std::vector<bool> seen_;
+  std::uint64_t records_ = 0;
+};
+
 //! Writes the ground truth CSV `account,archetype,switch_ts_ns,new_archetype`, one row per
 //! account in account order; the switch columns are empty for accounts that never switch.
 absl::Status write_truth_csv(const Simulator& sim, std::FILE* out);

@@ -16,6 +16,7 @@ std::string_view to_string(MessageKind k) {
     case MessageKind::kVenueError: return "venue_error";
     case MessageKind::kIgnored: return "ignored";
     case MessageKind::kUnknown: return "unknown";
+    case MessageKind::kMarketData: return "market_data";
   }
   return "?";
 }

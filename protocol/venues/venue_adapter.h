@@ -45,8 +45,9 @@ enum class MessageKind : std::uint8_t {
   kVenueError,       //!< the venue reports an error or a notice that needs action (e.g. reconnect)
   kIgnored,          //!< understood and deliberately not used (e.g. Binance TRADE_LITE, funding)
   kUnknown,          //!< the venue's envelope, but a message type we do not know
+  kMarketData,       //!< prices for the tape (a native price record; venue trades, mark, index channels)
 };
-inline constexpr int kMessageKindCount = 10;
+inline constexpr int kMessageKindCount = 11;
 
 std::string_view to_string(MessageKind k);
 

@@ -52,7 +52,8 @@ absl::Status Pipeline::start() {
   started_ns_ = wall_ns();
   const int producers = std::max<int>(1, static_cast<int>(config_.sources.size()));
 
-  tape_ = std::make_unique<PriceTape>(config_.features.tape_instruments, config_.features.tape_underlyings, producers);
+  tape_ = std::make_unique<PriceTape>(config_.features.tape_instruments, config_.features.tape_underlyings, producers,
+                                      config_.features.markout_tick_ns);
 
   ClustererLoopOptions lo;
   lo.config = config_.clusterer;
@@ -257,6 +258,7 @@ void Pipeline::start_probes() {
       x.messages = SourceStats::get(st.messages);
       x.bytes = SourceStats::get(st.bytes);
       x.fills = SourceStats::get(st.fills);
+      x.prices = SourceStats::get(st.prices);
       const std::uint64_t connects = SourceStats::get(st.connects);
       x.reconnects = connects > 0 ? connects - 1 : 0;
       x.duplicates = SourceStats::get(st.duplicates);

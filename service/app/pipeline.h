@@ -95,6 +95,18 @@ class TapeSink final : public FillSink {
     if (own_unit) end_unit();
     return ok;
   }
+  //! Market data: on the tape (set by no account), and the idle clock moves with it.
+  bool push_price(const PriceRecord& price) override {
+    const bool own_unit = depth_ == 0;
+    if (own_unit) begin_unit();
+    tape_.record(producer_, price);
+    if (price.recv_ns > max_event_local_) {
+      max_event_local_ = price.recv_ns;
+      max_event_ns_.store(price.recv_ns, std::memory_order_relaxed);
+    }
+    if (own_unit) end_unit();
+    return true;
+  }
   void begin_unit() override {
     if (depth_++ > 0) return;
     for (;;) {

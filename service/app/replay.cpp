@@ -33,7 +33,8 @@ namespace {
 
 constexpr std::int64_t kNoTime = std::numeric_limits<std::int64_t>::min();
 //! First word of the replay driver's section (RPLY): its layout with the event-time guard's state.
-constexpr std::uint32_t kDriverTag = 0x32'4c'50'52;  // "RPL2"
+constexpr std::uint32_t kDriverTag = 0x33'4c'50'52;          // "RPL3": with the price records' count
+constexpr std::uint32_t kDriverTagNoPrices = 0x32'4c'50'52;  // "RPL2": before price records
 
 std::int64_t floor_to(std::int64_t t, std::int64_t step) {
   std::int64_t q = t / step;
@@ -70,7 +71,8 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   sc.ring_capacity = config.shards.ring_capacity;
   sc.full_policy = RingFullPolicy::kBlock;  // a file can always wait for the shards
   // The replay thread is the tape's only writer (row 0): it records each fill before pushing it.
-  PriceTape tape(config.features.tape_instruments, config.features.tape_underlyings, 1);
+  PriceTape tape(config.features.tape_instruments, config.features.tape_underlyings, 1,
+                 config.features.markout_tick_ns);
   // The clusterer runs on this thread, between barriers; shards assign against the model only at
   // barriers (assign_only_on_advance), so every decision sees the same model at the same point
   // of the input whatever the shard count.
@@ -135,7 +137,8 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   };
   auto read_driver = [](ByteReader& r) {
     DriverState d;
-    if (r.u32() != kDriverTag) {
+    const std::uint32_t tag = r.u32();
+    if (tag != kDriverTag && tag != kDriverTagNoPrices) {
       r.fail("the replay driver's state is of an older build (no event-time guard)");
       return d;
     }
@@ -143,6 +146,7 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     d.resume.line = r.u64();
     d.stats.lines = r.u64();
     d.stats.fills = r.u64();
+    if (tag == kDriverTag) d.stats.prices = r.u64();
     d.stats.bytes = r.u64();
     d.stats.errors = r.pod<ParseErrorCounts>();
     d.shown = r.u64();
@@ -272,6 +276,7 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   // then hold every fill before this line and nothing in flight, and the driver's own state is
   // the open mini-batch. The line is read again on resume (its counts are taken out here).
   auto last_checkpoint = std::chrono::steady_clock::now();
+  bool current_is_price = false;  //!< the line being handled is a price record
   absl::Status checkpoint_error;
   auto write_checkpoint = [&]() {
     CheckpointImage img;
@@ -297,7 +302,8 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
       w.u64(current.offset);
       w.u64(current.line);
       w.u64(stats.lines - 1);  // the current line, counted already, is read again on resume
-      w.u64(stats.fills - 1);
+      w.u64(stats.fills - (current_is_price ? 0 : 1));
+      w.u64(stats.prices - (current_is_price ? 1 : 0));
       w.u64(current.offset);
       w.pod(stats.errors);
       w.u64(shown);
@@ -340,31 +346,55 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     if (shown++ < options.max_errors_shown)
       log << options.input << ":" << line << ": skipped (" << to_string(e.reason) << "): " << e.detail << "\n";
   };
-  auto on_fill = [&](const Fill& f) {
+  // The event-time guard and the ticks, for a fill or a price record at ts: false when the line
+  // is refused (counted as a bad line, taken out of the reader's count by the caller).
+  auto admit = [&](std::int64_t ts) {
     guard_before_line = guard;
-    const EventTimeGuard::Verdict verdict = guard.check(f.recv_ns);
+    const EventTimeGuard::Verdict verdict = guard.check(ts);
     if (verdict == EventTimeGuard::Verdict::kRefuse) {
-      // Counted as a bad line, not a fill (the reader counted it as one).
-      --stats.fills;
       stats.errors.add(ParseErrorReason::kFutureTime);
-      report(current.line + 1,
-             ParseError{ParseErrorReason::kFutureTime,
-                        str_cat("ts_ns ", f.recv_ns, " is ", guard.last_refused_ahead_ns() / 1'000'000'000,
-                                " s ahead of the file's event time (max_ahead ",
-                                config.event_time.max_ahead_ns / 1'000'000'000, " s)")});
-      return;
+      report(current.line + 1, ParseError{ParseErrorReason::kFutureTime,
+                                          str_cat("ts_ns ", ts, " is ", guard.last_refused_ahead_ns() / 1'000'000'000,
+                                                  " s ahead of the file's event time (max_ahead ",
+                                                  config.event_time.max_ahead_ns / 1'000'000'000, " s)")});
+      return false;
     }
     if (verdict == EventTimeGuard::Verdict::kJump)
-      log << options.input << ":" << current.line + 1 << ": event time jumped forward to ts_ns " << f.recv_ns
+      log << options.input << ":" << current.line + 1 << ": event time jumped forward to ts_ns " << ts
           << ", confirmed by " << config.event_time.jump_confirm << " lines in a row\n";
-    if (next_tick != kNoTime && f.recv_ns >= next_tick) {
-      const std::int64_t t = floor_to(f.recv_ns, tick);
+    return true;
+  };
+  // A tick boundary crossed resolves what is due before the line's prices reach the tape.
+  auto tick_to = [&](std::int64_t ts) {
+    if (next_tick != kNoTime && ts >= next_tick) {
+      const std::int64_t t = floor_to(ts, tick);
       barrier(t);
       next_tick = t + tick;
       after_barrier();
-    } else if (next_tick == kNoTime) {
-      next_tick = floor_to(f.recv_ns, tick) + tick;
-    } else if (batch_accounts.size() >= config.clusterer.batch_size && !batch_accounts.contains(f.account)) {
+      return true;
+    }
+    if (next_tick == kNoTime) next_tick = floor_to(ts, tick) + tick;
+    return false;
+  };
+  // Market data: on the tape (set by no account) after the ticks it crosses; no shard sees it.
+  auto on_price = [&](const PriceRecord& p) {
+    current_is_price = true;
+    if (!admit(p.recv_ns)) {
+      --stats.prices;
+      return;
+    }
+    tick_to(p.recv_ns);
+    if (p.recv_ns > max_ts) max_ts = p.recv_ns;
+    tape.record(0, p);
+  };
+  auto on_fill = [&](const Fill& f) {
+    current_is_price = false;
+    if (!admit(f.recv_ns)) {
+      --stats.fills;
+      return;
+    }
+    const bool ticked = tick_to(f.recv_ns);
+    if (!ticked && batch_accounts.size() >= config.clusterer.batch_size && !batch_accounts.contains(f.account)) {
       // batch_size distinct accounts since the batch opened: close it before this fill.
       barrier(max_ts);
       after_barrier();
@@ -377,8 +407,8 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     shards.push(0, f);
   };
 
-  auto status =
-      read_native_file(options.input, parser, config.replay.max_line_bytes, on_fill, report, &stats, resume, &current);
+  auto status = read_native_file(options.input, parser, config.replay.max_line_bytes, on_fill, on_price, report, &stats,
+                                 resume, &current);
   if (max_ts != kNoTime) barrier(max_ts);  // what is due by the last fill resolves; the rest stays pending
   shards.stop();
   if (!status.ok()) return status;
@@ -473,6 +503,7 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
 
   summary.lines = stats.lines;
   summary.fills = stats.fills;
+  summary.prices = stats.prices;
   summary.errors = stats.errors;
   summary.accounts = rows.size();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -487,6 +518,7 @@ void print_summary(const ReplaySummary& s, std::ostream& out) {
     if (s.errors.by_reason[r] == 0) continue;
     out << absl::StrFormat("  bad lines, %s: %d\n", to_string(static_cast<ParseErrorReason>(r)), s.errors.by_reason[r]);
   }
+  if (s.prices > 0) out << absl::StrFormat("  price records (market data, on the price tape): %d\n", s.prices);
   const std::uint64_t markouts = s.markouts_priced[0] + s.markouts_priced[1] + s.markouts_priced[2];
   if (markouts > 0) {
     const auto pct = [markouts](std::uint64_t n) {

@@ -36,6 +36,7 @@ struct ReplayOptions {
 struct ReplaySummary {
   std::uint64_t lines = 0;
   std::uint64_t fills = 0;
+  std::uint64_t prices = 0;  //!< price records (market data) put on the tape
   std::uint64_t accounts = 0;
   double notional_usd = 0.0;
   ParseErrorCounts errors;

@@ -14,6 +14,9 @@ class FillSink {
   //! Called from the owning source's thread only. False when the fill was refused (a full ring
   //! under RingFullPolicy::kFail); the source counts it.
   virtual bool push(const Fill& fill) = 0;
+  //! A market-data observation for the price tape (no shard sees it). Same thread and units as
+  //! push. False when refused (a sink without a tape); the source counts it.
+  virtual bool push_price(const PriceRecord& price) = 0;
   //! A unit: pushes that a checkpoint must not split, with the source's position update that goes
   //! with them (one message's fills and the trade id after them; one line and the offset after
   //! it). The live service's sink pauses a source only between units, so a checkpoint holds a
@@ -40,6 +43,8 @@ class ShardSetSink final : public FillSink {
  public:
   ShardSetSink(ShardSet& shards, int producer) : shards_(shards), producer_(producer) {}
   bool push(const Fill& fill) override { return shards_.push(producer_, fill); }
+  //! No price tape behind it: market data is refused (counted by the source).
+  bool push_price(const PriceRecord&) override { return false; }
   int producer() const { return producer_; }
 
  private:

@@ -91,6 +91,8 @@ struct IngestServer::State {
   std::optional<ssl::context> tls;
   std::unique_ptr<NativeFillParser> parser;  //!< one, because every session runs on the one loop thread
   Fill fill;
+  PriceRecord price;
+  NativeLine kind = NativeLine::kFill;
   ParseError error;
   std::shared_ptr<ConnectionGate> gate;  //!< connections not authenticated yet
   TradeDedup dedup;                      //!< every connection of the source: a feed re-sends after a reconnect
@@ -252,24 +254,34 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
       frame = nl == std::string_view::npos ? std::string_view() : frame.substr(nl + 1);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (line.empty()) continue;
-      if (!s.parser->parse_unpadded(line, &s.fill, &s.error)) {
+      if (!s.parser->parse_line_unpadded(line, &s.kind, &s.fill, &s.price, &s.error)) {
         stats_.add_error(s.error.reason);
         continue;
       }
-      SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kFills)]);
-      const EventTimeGuard::Verdict v = s.clock.check(s.fill.recv_ns, wall);
+      const bool is_price = s.kind == NativeLine::kPrice;
+      const std::int64_t ts = is_price ? s.price.recv_ns : s.fill.recv_ns;
+      SourceStats::add(stats_.kinds[static_cast<int>(is_price ? MessageKind::kMarketData : MessageKind::kFills)]);
+      const EventTimeGuard::Verdict v = s.clock.check(ts, wall);
       if (v == EventTimeGuard::Verdict::kRefuse) {
         stats_.add_error(ParseErrorReason::kFutureTime);
-        SEGMENTD_LOG_WARN("ingest", "fill refused: timestamp too far ahead of the feed's event time",
-                          {"source", config_.name}, {"peer", peer_}, {"ts_ns", s.fill.recv_ns},
+        SEGMENTD_LOG_WARN("ingest",
+                          is_price ? "price refused: timestamp too far ahead of the feed's event time"
+                                   : "fill refused: timestamp too far ahead of the feed's event time",
+                          {"source", config_.name}, {"peer", peer_}, {"ts_ns", ts},
                           {"ahead_s", s.clock.last_refused_ahead_ns() / 1'000'000'000},
                           {"max_ahead_s", config_.event_time.max_ahead_ns / 1'000'000'000});
         continue;
       }
       if (v == EventTimeGuard::Verdict::kJump)
         SEGMENTD_LOG_WARN("ingest", "feed event time jumped forward, confirmed by its fills", {"source", config_.name},
-                          {"peer", peer_}, {"ts_ns", s.fill.recv_ns},
-                          {"confirmed_by", config_.event_time.jump_confirm});
+                          {"peer", peer_}, {"ts_ns", ts}, {"confirmed_by", config_.event_time.jump_confirm});
+      if (is_price) {  // no trade id, nothing to de-duplicate: a repeated price changes nothing
+        if (s.sink.push_price(s.price))
+          SourceStats::add(stats_.prices);
+        else
+          SourceStats::add(stats_.sink_rejected);
+        continue;
+      }
       // One unit: the window and the state change together, so a checkpoint's cut holds both
       // or neither (IngestServer::save_position).
       UnitGuard unit(s.sink);

@@ -297,6 +297,7 @@ bool NatsSource::handle(void* raw) {
   SourceStats::add(stats_.messages);
   SourceStats::add(stats_.bytes, size);
   std::size_t good = 0;
+  std::size_t prices = 0;
   std::size_t lines = 0;
   std::string first_error;
   if (size > config_.max_frame_bytes) {
@@ -306,6 +307,8 @@ bool NatsSource::handle(void* raw) {
   } else {
     std::string_view rest(data != nullptr ? data : "", size);
     Fill fill;
+    PriceRecord price;
+    NativeLine kind = NativeLine::kFill;
     ParseError err;
     while (!rest.empty()) {
       const std::size_t nl = rest.find('\n');
@@ -314,12 +317,13 @@ bool NatsSource::handle(void* raw) {
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (line.empty()) continue;
       ++lines;
-      if (!nats_->parser->parse_unpadded(line, &fill, &err)) {
+      if (!nats_->parser->parse_line_unpadded(line, &kind, &fill, &price, &err)) {
         stats_.add_error(err.reason);
         if (first_error.empty()) first_error = str_cat(to_string(err.reason), ": ", err.detail);
         continue;
       }
-      const EventTimeGuard::Verdict v = clock_.check(fill.recv_ns);
+      const bool is_price = kind == NativeLine::kPrice;
+      const EventTimeGuard::Verdict v = clock_.check(is_price ? price.recv_ns : fill.recv_ns);
       if (v == EventTimeGuard::Verdict::kRefuse) {
         stats_.add_error(ParseErrorReason::kFutureTime);
         if (first_error.empty())
@@ -328,6 +332,14 @@ bool NatsSource::handle(void* raw) {
         continue;
       }
       ++good;
+      if (is_price) {
+        ++prices;
+        if (sink_.push_price(price))
+          SourceStats::add(stats_.prices);
+        else
+          SourceStats::add(stats_.sink_rejected);
+        continue;
+      }
       if (sink_.push(fill))
         SourceStats::add(stats_.fills);
       else
@@ -338,7 +350,8 @@ bool NatsSource::handle(void* raw) {
       first_error = "malformed_json: an empty message";
     }
   }
-  if (good > 0) SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kFills)]);
+  if (good > prices) SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kFills)]);
+  if (prices > 0) SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kMarketData)]);
   if (!first_error.empty()) {
     SEGMENTD_LOG_WARN("nats", good == 0 ? "message refused" : "lines of a message refused", {"source", config_.name},
                       {"stream_seq", sseq}, {"subject", natsMsg_GetSubject(msg)}, {"lines", lines},

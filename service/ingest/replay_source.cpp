@@ -40,6 +40,8 @@ void ReplaySource::run() {
   if (offset_ > 0) in.seekg(static_cast<std::streamoff>(offset_));
   std::string line;
   Fill fill;
+  PriceRecord price;
+  NativeLine kind = NativeLine::kFill;
   ParseError err;
   while (!stopping_.load(std::memory_order_acquire) && std::getline(in, line)) {
     // One line is one unit: its fill and the offset after it are in a checkpoint together or not
@@ -55,22 +57,33 @@ void ReplaySource::run() {
       stats_.add_error(ParseErrorReason::kOversized);
       continue;
     }
-    if (!parser.parse_unpadded(line, &fill, &err)) {
+    if (!parser.parse_line_unpadded(line, &kind, &fill, &price, &err)) {
       stats_.add_error(err.reason);
       continue;
     }
-    SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kFills)]);
-    const EventTimeGuard::Verdict v = clock_.check(fill.recv_ns);
+    const bool is_price = kind == NativeLine::kPrice;
+    const std::int64_t ts = is_price ? price.recv_ns : fill.recv_ns;
+    SourceStats::add(stats_.kinds[static_cast<int>(is_price ? MessageKind::kMarketData : MessageKind::kFills)]);
+    const EventTimeGuard::Verdict v = clock_.check(ts);
     if (v == EventTimeGuard::Verdict::kRefuse) {
       stats_.add_error(ParseErrorReason::kFutureTime);
-      SEGMENTD_LOG_WARN("replay", "fill refused: timestamp too far ahead of the file's event time",
-                        {"source", config_.name}, {"line", line_no_}, {"ts_ns", fill.recv_ns},
+      SEGMENTD_LOG_WARN("replay",
+                        is_price ? "price refused: timestamp too far ahead of the file's event time"
+                                 : "fill refused: timestamp too far ahead of the file's event time",
+                        {"source", config_.name}, {"line", line_no_}, {"ts_ns", ts},
                         {"ahead_s", clock_.last_refused_ahead_ns() / 1'000'000'000});
       continue;
     }
     if (v == EventTimeGuard::Verdict::kJump)
       SEGMENTD_LOG_WARN("replay", "event time jumped forward, confirmed by the following fills",
-                        {"source", config_.name}, {"line", line_no_}, {"ts_ns", fill.recv_ns});
+                        {"source", config_.name}, {"line", line_no_}, {"ts_ns", ts});
+    if (is_price) {
+      if (sink_.push_price(price))
+        SourceStats::add(stats_.prices);
+      else
+        SourceStats::add(stats_.sink_rejected);
+      continue;
+    }
     if (sink_.push(fill))
       SourceStats::add(stats_.fills);
     else

@@ -17,6 +17,7 @@ struct SourceStats {
   Counter messages{0};          //!< complete messages (frames, lines) received
   Counter bytes{0};             //!< payload bytes received
   Counter fills{0};             //!< fills handed to the sink
+  Counter prices{0};            //!< market-data price observations handed to the sink (the price tape)
   Counter duplicates{0};        //!< fills dropped as already seen (re-sent by the venue)
   Counter sink_rejected{0};     //!< fills the sink refused (full ring under the "fail" policy)
   Counter connects{0};          //!< successful websocket handshakes (first connect and reconnects)

@@ -31,6 +31,9 @@ IngestProbe::IngestProbe(Metrics& m, const std::string& source, const std::strin
                      .Add(labels_of(source, venue))),
       fills_out_(counter_family(m, "segmentd_ingest_fills_total", "Fills decoded from the source and routed to shards.")
                      .Add(labels_of(source, venue))),
+      prices_out_(counter_family(m, "segmentd_ingest_prices_total",
+                                 "Market-data prices (trade, mark, index) from the source put on the price tape.")
+                      .Add(labels_of(source, venue))),
       reconnects_out_(counter_family(m, "segmentd_ingest_reconnects_total",
                                      "Connections to the source re-established after a loss.")
                           .Add(labels_of(source, venue))),
@@ -71,6 +74,7 @@ void IngestProbe::collect() {
   messages_out_.sync(messages);
   bytes_out_.sync(bytes_.value() + s.bytes);
   fills_out_.sync(fills_.value() + s.fills);
+  prices_out_.sync(s.prices);
   reconnects_out_.sync(reconnects_.value() + s.reconnects);
   duplicates_out_.sync(s.duplicates);
   auth_failures_out_.sync(s.auth_failures);

@@ -288,6 +288,37 @@ TEST_CASE("checkpoint: names, instruments and the tape keep their ids", "[checkp
   CHECK(tape2.instrument(5)->ts_ns == 100);
   CHECK_FALSE(tape2.instrument(4).has_value());
   CHECK(tape2.index(3)->price == 60000.0);
+
+  // Market data is saved beside the fill prints, each kind in its own slots, so that the tape
+  // restored answers as the one saved (a replay resumed from it writes the same bytes).
+  PriceTape hold(32, 8, 1, 1000);
+  hold.record_instrument(0, 6, 2000, 10.0, /*set_by=*/3);
+  hold.record_market(0, 6, 1500, 9.5);  // within the hold of the print: it is the price
+  hold.record_market(0, 7, 100, 1.25);
+  ByteWriter hw;
+  save_tape(hw, hold);
+  PriceTape restored_tape(32, 8, 1, 1000);
+  ByteReader hr(hw.view(), "TAPE");
+  load_tape(hr, restored_tape);
+  REQUIRE(hr.ok());
+  CHECK(hr.at_end());
+  CHECK(restored_tape.instrument(6)->price == 9.5);
+  CHECK(restored_tape.fill_price(6)->price == 10.0);
+  CHECK(restored_tape.market_price(7)->price == 1.25);
+
+  // A section written before market data (fill prints and indices only) still loads.
+  ByteWriter old;
+  old.u64(1);
+  old.u32(5);
+  old.i64(100);
+  old.f64(42.5);
+  old.u64(0);
+  PriceTape from_old(32, 8, 1);
+  ByteReader orr(old.view(), "TAPE");
+  load_tape(orr, from_old);
+  REQUIRE(orr.ok());
+  CHECK(from_old.instrument(5)->price == 42.5);
+  CHECK_FALSE(from_old.market_price(5).has_value());
 }
 
 namespace {

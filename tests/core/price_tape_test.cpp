@@ -43,6 +43,68 @@ TEST_CASE("price tape: a fill records its mark price (else trade price) and the 
   CHECK(tape.index(1)->ts_ns == 5);
 }
 
+TEST_CASE("price tape: market data holds against fill prints for market_data_hold_ns, then the newer print wins",
+          "[tape]") {
+  PriceTape tape(16, 4, 2, /*market_data_hold_ns=*/1000);
+  PriceRecord md;
+  md.instrument = 2;
+  md.underlying = 1;
+  md.recv_ns = 10'000;
+  md.price = 101.0;       // a trade print on the venue's public tape
+  md.mark_price = 100.5;  // the mark is what the tape keeps when both are there
+  md.underlying_price = 99.0;
+  tape.record(1, md);
+  REQUIRE(tape.instrument(2).has_value());
+  CHECK(tape.instrument(2)->price == 100.5);
+  CHECK(tape.instrument(2)->set_by == kMarketData);
+  CHECK(tape.index(1)->price == 99.0);
+
+  Fill f;
+  f.account = 7;
+  f.instrument = 2;
+  f.recv_ns = 10'800;  // a fill print 800 ns after the mark: the mark still holds
+  f.price = 103.0;
+  tape.record(0, f);
+  CHECK(tape.instrument(2)->price == 100.5);
+  CHECK(tape.fill_price(2)->price == 103.0);
+  f.recv_ns = 11'001;  // more than the hold after it: the print is the price now
+  f.price = 104.0;
+  tape.record(0, f);
+  CHECK(tape.instrument(2)->price == 104.0);
+  CHECK(tape.instrument(2)->set_by == 7);
+  md.recv_ns = 11'000;  // a newer mark within the hold of that print takes over again
+  md.price = kNaN;
+  md.mark_price = 102.0;
+  md.underlying_price = kNaN;
+  tape.record(1, md);
+  CHECK(tape.instrument(2)->price == 102.0);
+  CHECK(tape.market_price(2)->ts_ns == 11'000);
+  CHECK(tape.index(1)->price == 99.0);  // no index in that record: unchanged
+
+  // A trade price alone (no mark) is market data too; with no hold, a later print wins at once.
+  PriceTape strict(16, 4, 1);
+  PriceRecord trade;
+  trade.instrument = 3;
+  trade.recv_ns = 50;
+  trade.price = 7.0;
+  strict.record(0, trade);
+  CHECK(strict.instrument(3)->price == 7.0);
+  CHECK(strict.instrument(3)->set_by == kMarketData);
+  f.instrument = 3;
+  f.recv_ns = 50;  // same time: market data wins the tie
+  f.price = 8.0;
+  strict.record(0, f);
+  CHECK(strict.instrument(3)->price == 7.0);
+  f.recv_ns = 51;
+  strict.record(0, f);
+  CHECK(strict.instrument(3)->price == 8.0);
+  PriceRecord empty;  // nothing to record: no slot changes
+  empty.instrument = 4;
+  empty.recv_ns = 60;
+  strict.record(0, empty);
+  CHECK_FALSE(strict.instrument(4).has_value());
+}
+
 TEST_CASE("price tape: readers never see a torn slot while writers write [tsan]", "[tape][tsan]") {
   // Each writer owns its row; the price always equals 2·ts, so a torn read would show.
   constexpr int kWriters = 2;

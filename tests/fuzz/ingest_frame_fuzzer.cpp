@@ -60,6 +60,11 @@ class CheckingSink final : public FillSink {
     require(std::isfinite(f.notional_usd) && f.notional_usd >= 0 && f.recv_ns > 0);
     return pushes.fetch_add(1, std::memory_order_relaxed) % 5 != 4;
   }
+  bool push_price(const PriceRecord& p) override {
+    require(p.recv_ns > 0 &&
+            (std::isfinite(p.price) || std::isfinite(p.mark_price) || std::isfinite(p.underlying_price)));
+    return true;
+  }
   std::atomic<std::uint64_t> pushes{0};
 };
 

@@ -18,6 +18,14 @@ add_test(NAME integration/admin_api/test_future_timestamps_do_not_stop_the_model
 set_tests_properties(integration/admin_api/test_future_timestamps_do_not_stop_the_model PROPERTIES
   LABELS "integration" TIMEOUT 300)
 
+# Market data (issue 20, item 4): native price records on an ingest feed price the markouts.
+add_test(NAME integration/admin_api/test_price_records_on_an_ingest_feed_price_the_markouts
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/admin_api_test.py
+          --segmentd $<TARGET_FILE:segmentd>
+          test_price_records_on_an_ingest_feed_price_the_markouts)
+set_tests_properties(integration/admin_api/test_price_records_on_an_ingest_feed_price_the_markouts PROPERTIES
+  LABELS "integration" TIMEOUT 300)
+
 # The console (issue 21): login form and session cookie, the page's headers, /v1/overview and
 # /v1/map against the feed, the publisher's websocket with the session, logout.
 add_test(NAME integration/admin_api/test_console_login_views_and_feed

@@ -451,6 +451,57 @@ class AdminApiTest(unittest.TestCase):
             finally:
                 s.stop()
 
+    def test_price_records_on_an_ingest_feed_price_the_markouts(self):
+        """Issue 20, item 4: native price records (market data) on a feed go on the price tape,
+        are counted (segmentd_ingest_prices_total), and the markouts resolve with them: counted
+        priced_by="market_data", none by a fill. A hostile price record (an account in it, a time
+        far ahead) is refused by name and counted, as a bad fill is."""
+        sec = 10**9
+        marks = [95000.0 + 10.0 * i for i in range(40)]  # a market rising 10 USD a second
+        lines = []
+        for i in range(40):
+            lines.append(json.dumps({"record": "price", "ts_ns": T0 + i * sec, "venue": "binance",
+                                     "symbol": "BTCUSDT", "mark_price": marks[i], "underlying_price": marks[i]}))
+            if i in (1, 5, 9):  # a taker buys at the mark, three times, 4 s apart: three markouts
+                lines.append(json.dumps({"ts_ns": T0 + i * sec + sec // 2, "venue": "binance", "account": "md-buyer",
+                                         "symbol": "BTCUSDT", "side": "buy", "qty": 0.5, "price": marks[i],
+                                         "liquidity": "taker", "trade_id": f"md-{i}"}))
+        hostile = [json.dumps({"record": "price", "ts_ns": T0 + 5 * sec, "venue": "binance", "symbol": "BTCUSDT",
+                               "account": "md-buyer", "mark_price": 1.0}),
+                   json.dumps({"record": "price", "ts_ns": T0 + 86400 * sec, "venue": "binance",
+                               "symbol": "BTCUSDT", "mark_price": 1.0})]
+        with tempfile.TemporaryDirectory() as work:
+            s = Segmentd(work)
+            try:
+                s.start()
+                asyncio.run(s.feed(lines[:20] + hostile + lines[20:], per_frame=5))
+                s.wait_for(lambda: s.metric_sum("segmentd_ingest_prices_total") == 40, "40 price records counted")
+                s.wait_for(lambda: s.metric_sum("segmentd_shard_fills_processed_total") == 3, "3 fills processed")
+
+                def priced():
+                    m = s.metrics().get("segmentd_markouts_resolved_total", {})
+                    out = {}
+                    for labels, v in m.items():
+                        kind = labels.split('priced_by="')[1].split('"')[0]
+                        out[kind] = out.get(kind, 0) + v
+                    return out
+                s.wait_for(lambda: priced().get("market_data", 0) == 3, "3 markouts resolved by market data")
+                by = priced()
+                self.assertEqual((by.get("own_fill", 0), by.get("other_fill", 0)), (0, 0), by)
+                m = s.metrics()
+                errors = {k.split('reason="')[1].split('"')[0]: v
+                          for k, v in m.get("segmentd_ingest_parse_errors_total", {}).items() if v}
+                self.assertEqual(errors, {"unknown_field": 1, "future_time": 1}, errors)
+                self.assertEqual(s.metric_sum("segmentd_ingest_fills_total", m), 3)
+                # The marks rose after every buy: a positive markout (the buys' own prints would
+                # have priced it at 0).
+                acct = s.json("/v1/accounts/md-buyer")
+                self.assertEqual(acct["fills"], 3)
+                self.assertGreater(acct["features"]["raw"]["markout_bps"], 0, acct["features"]["raw"])
+                self.assertIn("price refused: timestamp too far ahead", s.log_text())
+            finally:
+                s.stop()
+
     def test_console_login_views_and_feed(self):
         """The console (issue 21) from a running segmentd: the login form and its session cookie,
         the page's headers, /v1/overview and /v1/map against what was fed, the publisher's

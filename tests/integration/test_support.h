@@ -25,9 +25,18 @@ class CollectingSink final : public FillSink {
     fills_.push_back(fill);
     return true;
   }
+  bool push_price(const PriceRecord& price) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    prices_.push_back(price);
+    return true;
+  }
   std::vector<Fill> fills() const {
     std::lock_guard<std::mutex> lock(mu_);
     return fills_;
+  }
+  std::vector<PriceRecord> prices() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return prices_;
   }
   std::size_t size() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -37,6 +46,7 @@ class CollectingSink final : public FillSink {
  private:
   mutable std::mutex mu_;
   std::vector<Fill> fills_;
+  std::vector<PriceRecord> prices_;
 };
 
 //! Polls `done` until it holds or `limit` passes (a bound, never an expectation on speed).

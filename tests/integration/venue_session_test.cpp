@@ -127,6 +127,11 @@ class UnitSink final : public FillSink {
     fills_.push_back(fill);
     return true;
   }
+  bool push_price(const PriceRecord&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (depth_ != 1) ++outside_;
+    return true;
+  }
   void begin_unit() override {
     std::lock_guard<std::mutex> lock(mu_);
     if (depth_++ != 0) ++nested_;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -255,4 +256,157 @@ TEST_CASE("native: an account's partition is FNV-1a 64 of its name modulo the pa
   CHECK(partition_of_account("", 7) == static_cast<int>(14695981039346656037ull % 7));
   CHECK(partition_of_account("anything", 1) == 0);
   CHECK(partition_of_account("anything", 0) == 0);
+}
+
+// --- price records (market data) -------------------------------------------------------------
+
+namespace {
+
+struct PriceLine {
+  NativeLine kind = NativeLine::kFill;
+  PriceRecord price;
+  ParseError error;
+  bool ok = false;
+};
+
+PriceLine parse_price_line(Fixture& fx, const std::string& line) {
+  PriceLine out;
+  Fill ignored;
+  out.ok = fx.parser.parse_line_unpadded(line, &out.kind, &ignored, &out.price, &out.error);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("native: a price record carries trade, mark and index prices for the tape", "[native]") {
+  Fixture fx;
+  const PriceLine p = parse_price_line(
+      fx, R"({"record":"price","ts_ns":1730678400000000000,"venue_ts_ns":1730678399990000000,"venue":"deribit",)"
+          R"("symbol":"BTC-PERPETUAL","price":69010.5,"mark_price":69012.25,"underlying_price":69001})");
+  INFO(p.error.detail);
+  REQUIRE(p.ok);
+  CHECK(p.kind == NativeLine::kPrice);
+  CHECK(p.price.recv_ns == 1730678400000000000);
+  CHECK(p.price.venue_ns == 1730678399990000000);
+  CHECK(p.price.venue == Venue::kDeribit);
+  CHECK(p.price.price == 69010.5);
+  CHECK(p.price.mark_price == 69012.25);
+  CHECK(p.price.underlying_price == 69001.0);
+  // The same symbol in a fill resolves to the same instrument.
+  const Fill f = fx.parse_ok(
+      R"({"ts_ns":1730678400000000000,"venue":"deribit","account":"a","symbol":"BTC-PERPETUAL","side":"buy","qty":1,"price":69010.5})");
+  CHECK(f.instrument == p.price.instrument);
+  CHECK(f.underlying == p.price.underlying);
+
+  // Any one of the three prices is enough; the others stay absent (NaN).
+  const PriceLine mark_only = parse_price_line(
+      fx,
+      R"({"ts_ns":1730678401000000000,"record":"price","venue":"deribit","symbol":"BTC-PERPETUAL","mark_price":69020})");
+  REQUIRE(mark_only.ok);
+  CHECK(std::isnan(mark_only.price.price));
+  CHECK(std::isnan(mark_only.price.underlying_price));
+  CHECK(mark_only.price.mark_price == 69020.0);
+  // "record":"fill" is a fill, as a line without "record" is.
+  const PriceLine fill_line = parse_price_line(
+      fx,
+      R"({"record":"fill","ts_ns":1730678400000000000,"venue":"deribit","account":"a","symbol":"BTC-PERPETUAL","side":"buy","qty":1,"price":1})");
+  REQUIRE(fill_line.ok);
+  CHECK(fill_line.kind == NativeLine::kFill);
+}
+
+TEST_CASE("native: bad price records name the field", "[native]") {
+  Fixture fx;
+  const std::string head =
+      R"({"record":"price","ts_ns":1730678400000000000,"venue":"deribit","symbol":"BTC-PERPETUAL")";
+  struct Case {
+    std::string line;
+    ParseErrorReason reason;
+    std::string_view names;
+  };
+  const Case cases[] = {
+      {head + "}", ParseErrorReason::kMissingField, "at least one of 'price'"},
+      {head + R"(,"mark_price":1,"account":"a"})", ParseErrorReason::kUnknownField, "'account'"},
+      {head + R"(,"mark_price":1,"qty":2})", ParseErrorReason::kUnknownField, "'qty'"},
+      {head + R"(,"mark_price":1,"side":"buy"})", ParseErrorReason::kUnknownField, "'side'"},
+      {head + R"(,"mark_price":-1})", ParseErrorReason::kBadValue, "'mark_price'"},
+      {head + R"(,"price":0})", ParseErrorReason::kBadValue, "'price'"},
+      {R"({"record":"price","venue":"deribit","symbol":"BTC-PERPETUAL","price":1})", ParseErrorReason::kMissingField,
+       "'ts_ns'"},
+      {R"({"record":"price","ts_ns":1,"venue":"deribit","price":1})", ParseErrorReason::kMissingField, "'symbol'"},
+      {R"({"record":"quote","ts_ns":1,"venue":"deribit","symbol":"BTC-PERPETUAL","price":1})",
+       ParseErrorReason::kBadValue, "'record'"},
+      {R"({"record":7,"ts_ns":1,"venue":"deribit","symbol":"BTC-PERPETUAL","price":1})", ParseErrorReason::kWrongType,
+       "'record'"},
+      {head + R"(,"price":1,"record":"price"})", ParseErrorReason::kBadValue, "duplicate field 'record'"},
+      {R"({"record":"price","ts_ns":1,"venue":"deribit","symbol":"NOPE-XYZ","price":1})", ParseErrorReason::kBadSymbol,
+       ""},
+  };
+  for (const Case& c : cases) {
+    INFO(c.line);
+    const PriceLine p = parse_price_line(fx, c.line);
+    INFO(p.error.detail);
+    REQUIRE_FALSE(p.ok);
+    CHECK(p.error.reason == c.reason);
+    CHECK(p.error.detail.find(c.names) != std::string::npos);
+  }
+  // Where only fills are read (parse, parse_unpadded), a price record is refused by name.
+  const ParseError e = fx.parse_bad(head + R"(,"price":1})");
+  CHECK(e.reason == ParseErrorReason::kBadValue);
+  CHECK(e.detail.find("'record'") != std::string::npos);
+}
+
+TEST_CASE("native: append_native_price then parse gives back the record", "[native]") {
+  Fixture fx;
+  const PriceLine first = parse_price_line(
+      fx,
+      R"({"record":"price","ts_ns":1730678400123456789,"venue":"deribit","symbol":"BTC-27DEC24-70000-C","mark_price":0.0731,"underlying_price":69001.125})");
+  REQUIRE(first.ok);
+  std::string line;
+  append_native_price(line, first.price, "BTC-27DEC24-70000-C");
+  REQUIRE(line.back() == '\n');
+  line.pop_back();
+  const PriceLine again = parse_price_line(fx, line);
+  INFO(line);
+  REQUIRE(again.ok);
+  CHECK(again.kind == NativeLine::kPrice);
+  CHECK(again.price.recv_ns == first.price.recv_ns);
+  CHECK(again.price.instrument == first.price.instrument);
+  CHECK(std::isnan(again.price.price));
+  CHECK(again.price.mark_price == first.price.mark_price);
+  CHECK(again.price.underlying_price == first.price.underlying_price);
+}
+
+TEST_CASE("native: a file of fills and price records hands each to its callback", "[native]") {
+  Fixture fx;
+  const std::string path = (std::filesystem::temp_directory_path() / "segmentd_native_prices.ndjson").string();
+  {
+    std::ofstream out(path);
+    out << R"({"record":"price","ts_ns":1730678400000000000,"venue":"deribit","symbol":"BTC-PERPETUAL","mark_price":69000})"
+        << "\n"
+        << R"({"ts_ns":1730678400500000000,"venue":"deribit","account":"a","symbol":"BTC-PERPETUAL","side":"buy","qty":1,"price":69001})"
+        << "\n"
+        << R"({"record":"price","ts_ns":1730678401000000000,"venue":"deribit","symbol":"BTC-PERPETUAL","account":"a","mark_price":1})"
+        << "\n"
+        << R"({"record":"price","ts_ns":1730678402000000000,"venue":"deribit","symbol":"ETH-PERPETUAL","price":2600})"
+        << "\n";
+  }
+  std::vector<Fill> fills;
+  std::vector<PriceRecord> prices;
+  std::vector<std::uint64_t> bad;
+  NativeReadStats stats;
+  NativeReadPosition current;
+  auto st = read_native_file(
+      path, fx.parser, 1 << 16, [&](const Fill& f) { fills.push_back(f); },
+      [&](const PriceRecord& p) { prices.push_back(p); },
+      [&](std::uint64_t line, const ParseError&) { bad.push_back(line); }, &stats, NativeReadPosition{}, &current);
+  std::filesystem::remove(path);
+  REQUIRE(st.ok());
+  CHECK(fills.size() == 1);
+  REQUIRE(prices.size() == 2);
+  CHECK(prices[0].mark_price == 69000.0);
+  CHECK(prices[1].price == 2600.0);
+  CHECK(bad == std::vector<std::uint64_t>{3});
+  CHECK(stats.lines == 4);
+  CHECK(stats.fills == 1);
+  CHECK(stats.prices == 2);
 }

@@ -2,8 +2,10 @@
 // live stream paced in wall-clock time, or publishes them to a NATS JetStream stream partitioned
 // by account (--nats), plus the ground truth of every account's archetype.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -63,7 +65,7 @@ int main(int argc, char** argv) {
   fillsim::Config config;
   std::string mix = "default", out_path = "-", truth_path, start = "2024-11-04T00:00:00Z";
   std::vector<double> drift_at;
-  double drift_share = 0.0, speed = 1.0;
+  double drift_share = 0.0, speed = 1.0, prices_s = 0.0;
   bool live = false, stats = false, quiet = false;
   fillsim::NatsPublishConfig nats;
   std::string nats_token_env;
@@ -97,6 +99,9 @@ int main(int argc, char** argv) {
       "stats", po::bool_switch(&stats),
       "print per-archetype feature estimates at the end (stderr; up to ~100k accounts)")(
       "quiet,q", po::bool_switch(&quiet), "no summary on stderr")(
+      "prices", po::value(&prices_s)->default_value(prices_s),
+      "market data: every this many event-time seconds, a native price record (mark and index price) of every "
+      "instrument traded so far; 0 = none")(
       "nats", po::value(&nats.url),
       "publish to this NATS JetStream server (nats://host:port) instead of writing --out: each account's fills "
       "to <nats-subject-prefix>.<partition>")("nats-stream", po::value(&nats.stream)->default_value(nats.stream),
@@ -146,6 +151,16 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (!(prices_s >= 0) || prices_s > 3600) {
+    std::fprintf(stderr, "fillsim: --prices must be in [0, 3600] seconds\n");
+    return 2;
+  }
+  if (prices_s > 0 && !nats.url.empty()) {
+    std::fprintf(stderr,
+                 "fillsim: --prices with --nats: price records are not partitioned by account; not supported\n");
+    return 2;
+  }
+
   std::unique_ptr<fillsim::NatsPublisher> publisher;
   if (!nats.url.empty()) {
     if (!vm["out"].defaulted()) {
@@ -186,6 +201,9 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<fillsim::FeatureProbe> probe;
   if (stats) probe = std::make_unique<fillsim::FeatureProbe>(sim);
+  std::unique_ptr<fillsim::PriceTicker> ticker;
+  if (prices_s > 0)
+    ticker = std::make_unique<fillsim::PriceTicker>(sim, std::max<std::int64_t>(1, std::llround(prices_s * 1e9)));
 
   std::string buf;
   const std::size_t flush_at = live ? (64 << 10) : (4 << 20);
@@ -213,8 +231,10 @@ int main(int argc, char** argv) {
       if (!pacer.wait_until(f.fill.recv_ns, &g_stop)) break;
     }
     std::size_t before = buf.size();
+    if (ticker) ticker->before(buf, f.fill.recv_ns);
     fillsim::append_native_line(buf, f);
     bytes += buf.size() - before;
+    if (ticker) ticker->traded(f);
     if (probe) probe->add(f);
     if (publisher) {
       nats_status = publisher->add(f.account, std::string_view(buf).substr(before));
@@ -246,6 +266,9 @@ int main(int argc, char** argv) {
                  sim.account_count(), sim.instrument_count(), secs, st.fills / std::max(secs, 1e-9),
                  bytes / 1e6 / std::max(secs, 1e-9));
   }
+  if (ticker && !quiet)
+    std::fprintf(stderr, "fillsim: %llu price records (every %g s)\n",
+                 static_cast<unsigned long long>(ticker->records()), prices_s);
   if (publisher && !quiet)
     std::fprintf(stderr, "fillsim: %llu messages to stream %s, subjects %s.<0..%d>, all acknowledged\n",
                  static_cast<unsigned long long>(publisher->messages()), nats.stream.c_str(),
