@@ -78,6 +78,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool ok = parser.parse(std::string_view(padded.data(), line.size()), &fill, &error);
     const bool ok_unpadded = parser.parse_unpadded(line, &again, &error_unpadded);
     require(ok == ok_unpadded);
+    // parse_line: a fill exactly where parse() takes one; else a price record (which parse()
+    // refuses) or the same refusal. A price record's writer line parses back to it.
+    NativeLine kind = NativeLine::kFill;
+    PriceRecord price, price_again;
+    Fill line_fill;
+    ParseError line_error;
+    const bool ok_line = parser.parse_line_unpadded(line, &kind, &line_fill, &price, &line_error);
+    require(ok_line == ok || (ok_line && kind == NativeLine::kPrice));
+    if (ok_line && kind == NativeLine::kFill) require(same_fill(line_fill, again));
+    if (ok_line && kind == NativeLine::kPrice) {
+      require(price.recv_ns > 0 && price.instrument < instruments.size());
+      require(std::isfinite(price.price) || std::isfinite(price.mark_price) || std::isfinite(price.underlying_price));
+      encoded.clear();
+      append_native_price(encoded, price, native_symbol(instruments.get(price.instrument)));
+      encoded.pop_back();
+      require(parser.parse_line_unpadded(encoded, &kind, &line_fill, &price_again, &line_error));
+      require(kind == NativeLine::kPrice && price_again.instrument == price.instrument &&
+              price_again.recv_ns == price.recv_ns);
+      for (auto [a, b] :
+           {std::pair{price.price, price_again.price}, std::pair{price.mark_price, price_again.mark_price},
+            std::pair{price.underlying_price, price_again.underlying_price}})
+        require((std::isnan(a) && std::isnan(b)) || a == b);
+    }
     if (!ok) {
       // Same reason; the detail may differ: on a truncated document simdjson's message depends
       // on what the padding holds.
