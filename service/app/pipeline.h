@@ -104,6 +104,7 @@ class TapeSink final : public FillSink {
       max_event_local_ = price.recv_ns;
       max_event_ns_.store(price.recv_ns, std::memory_order_relaxed);
     }
+    pushes_.store(++pushes_local_, std::memory_order_relaxed);  // a feed of prices alone is not quiet
     if (own_unit) end_unit();
     return true;
   }
@@ -122,8 +123,8 @@ class TapeSink final : public FillSink {
   }
   //! The checkpointer: true while the source is inside a unit (it must wait for it to end).
   bool busy() const { return busy_.load(std::memory_order_seq_cst); }
-  //! Fills pushed so far, and the latest event time among them (INT64_MIN before any): the
-  //! shards' idle clock (Pipeline::idle_clock). Any thread.
+  //! Fills and price records pushed so far, and the latest event time among them (INT64_MIN
+  //! before any): the shards' idle clock (Pipeline::idle_clock). Any thread.
   std::uint64_t pushes() const { return pushes_.load(std::memory_order_relaxed); }
   std::int64_t max_event_ns() const { return max_event_ns_.load(std::memory_order_relaxed); }
 
