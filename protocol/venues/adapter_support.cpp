@@ -299,6 +299,7 @@ JsonAdapter::~JsonAdapter() = default;
 bool JsonAdapter::decode(std::string_view message, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,
                          ParseError& error) {
   outcome.reset();
+  market_.clear();
   if (decode_text(message, outcome)) return true;
   const std::size_t start = out.size();
   od::document doc;
@@ -319,6 +320,7 @@ bool JsonAdapter::decode(std::string_view message, std::int64_t recv_ns, std::ve
   }
   if (!ok) {
     out.resize(start);
+    market_.clear();
     outcome.reset();
     return false;
   }

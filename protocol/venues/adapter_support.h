@@ -156,6 +156,7 @@ class InstrumentCache {
   InstrumentCache(InstrumentRegistry& registry, Venue venue) : registry_(registry), venue_(venue) {}
   //! The instrument of `symbol`, or nullptr with err = kBadSymbol.
   const InstrumentInfo* find(std::string_view symbol, ParseError& err);
+  InstrumentRegistry& registry() { return registry_; }
 
  private:
   static constexpr std::size_t kMaxEntries = 1 << 16;  //!< junk symbols from a broken feed stay bounded

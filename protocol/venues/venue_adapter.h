@@ -104,6 +104,13 @@ class VenueAdapter {
   bool decode_unpadded(std::string_view message, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,
                        ParseError& error);
 
+  //! The market data of the last message decoded (kind kMarketData: public trades, mark and index
+  //! prices), for the price tape; empty otherwise. Valid until the next decode.
+  const std::vector<PriceRecord>& market_data() const { return market_; }
+
+ protected:
+  std::vector<PriceRecord> market_;
+
  private:
   std::string padded_;
 };

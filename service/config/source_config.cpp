@@ -80,6 +80,15 @@ void read_venue(ConfigSection& s, SourceConfig* c) {
   s.strings("coins", &c->coins);
   if (!c->coins.empty() && c->venue != Venue::kHyperliquid)
     s.error("coins", "only Hyperliquid sources follow public trades");
+  s.strings("market_data", &c->market_data);
+  if (!c->market_data.empty() && c->venue != Venue::kDeribit)
+    s.error("market_data", "only Deribit sources subscribe to market-data channels so far");
+  for (const std::string& ch : c->market_data) {
+    if (!(ch.starts_with("trades.") || ch.starts_with("markprice.options.") || ch.starts_with("deribit_price_index.")))
+      s.error("market_data", str_cat("'", ch,
+                                     "' is not a Deribit market-data channel (trades.*, markprice.options.*, "
+                                     "deribit_price_index.*)"));
+  }
   s.boolean("gap_fill", &c->gap_fill);
   s.duration_ns("gap_fill_lookback", &c->gap_fill_lookback_ns, 0, 3600 * kSecond);
   s.strings("history_currencies", &c->history_currencies);

@@ -43,6 +43,9 @@ struct SourceConfig {
   control::BinanceMarket binance_market = control::BinanceMarket::kUsdM;
   std::vector<SourceAccount> accounts;
   std::vector<std::string> coins;  //!< Hyperliquid: public `trades` channels to follow as well
+  //! Deribit: public market-data channels for the price tape (trades.*, markprice.options.*,
+  //! deribit_price_index.*), subscribed beside the user's trades.
+  std::vector<std::string> market_data;
   //! Gap-fill (service/ingest/venue_history.h): after a restart and every reconnect, fetch the
   //! fills since the last seen trade from rest_url's trade history. Needs rest_url.
   bool gap_fill = true;

@@ -59,7 +59,8 @@ class VenueControl {
 struct ControlSettings {
   std::int64_t heartbeat_interval_ns = 20'000'000'000;
   std::int64_t auth_timeout_ns = 10'000'000'000;
-  std::vector<std::string> coins;  //!< Hyperliquid public trades
+  std::vector<std::string> coins;        //!< Hyperliquid public trades
+  std::vector<std::string> market_data;  //!< Deribit public market-data channels
 };
 
 std::unique_ptr<VenueControl> make_venue_control(Venue venue, ControlCredentials credentials, ControlSettings settings);

@@ -142,6 +142,7 @@ VenueSession::VenueSession(boost::asio::io_context& ioc, const SourceConfig& con
   settings.heartbeat_interval_ns = config.heartbeat_interval_ns;
   settings.auth_timeout_ns = config.auth_timeout_ns;
   settings.coins = config.coins;
+  settings.market_data = config.market_data;
   control_ = make_venue_control(config.venue, std::move(credentials), std::move(settings));
   client_.set_tick_interval(control_->tick_interval_ns());
   fills_.reserve(256);
@@ -182,6 +183,7 @@ void VenueSession::on_message(std::string_view message, std::int64_t recv_ns) {
   if (outcome_.kind == MessageKind::kPong) SourceStats::add(stats_.pongs);
   if (outcome_.kind == MessageKind::kVenueError) SourceStats::add(stats_.venue_errors);
   push_fills();
+  push_market_data();
   control_->on_message(outcome_, *this, recv_ns);
 }
 
@@ -207,6 +209,18 @@ void VenueSession::push_fills() {
     else
       SourceStats::add(stats_.sink_rejected);
     position_.note(f.trade_id, f.venue_ns / 1'000'000, lookback_ms_);
+  }
+}
+
+void VenueSession::push_market_data() {
+  const std::vector<PriceRecord>& prices = adapter_->market_data();
+  if (prices.empty()) return;
+  UnitGuard unit(sink_);
+  for (const PriceRecord& p : prices) {
+    if (sink_.push_price(p))
+      SourceStats::add(stats_.prices);
+    else
+      SourceStats::add(stats_.sink_rejected);
   }
 }
 

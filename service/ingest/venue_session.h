@@ -81,6 +81,8 @@ class VenueSession final : public WsClientHandler, private ControlChannel {
   //! Decodes one message (live or a gap-fill page) and pushes its fills as one unit.
   void push_message(std::string_view message, std::int64_t recv_ns);
   void push_fills();
+  //! The message's market data (public trades, mark and index prices) to the price tape.
+  void push_market_data();
 
   // ControlChannel
   void send(std::string text) override { client_.send(std::move(text)); }

@@ -14,8 +14,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -420,6 +422,63 @@ TEST_CASE("a venue source refuses a position it cannot read", "[integration][ven
   std::string saved;
   source.save_position(saved);
   CHECK(saved == "segmentd-venue-position 1\nsub0\t1700000000123\t42\t41:1700000000100,42:1700000000123\n");
+}
+
+TEST_CASE("deribit market data: public trades, marks and the index reach the price tape", "[integration][venue]") {
+  // The session subscribes to the configured public channels beside user.trades; the simulator
+  // pushes every account's fills as public trades (and the options' marks, and the index they
+  // carry); the adapter turns each into a PriceRecord for the sink. No fill comes from them.
+  REQUIRE(test_certificate().ok);
+  auto options = server_options(Venue::kDeribit);
+  fillsim::VenueServer server(options);
+  REQUIRE(server.start().ok());
+  AccountInterner accounts;
+  InstrumentRegistry instruments{segmentd::parse_symbol};
+  CollectingSink sink;
+  AdapterContext ctx;
+  ctx.accounts = &accounts;
+  ctx.instruments = &instruments;
+  SourceConfig config = client_config(Venue::kDeribit, server, options, false);
+  config.gap_fill = false;
+  config.market_data = {"trades.any.any.100ms", "markprice.options.btc_usd", "deribit_price_index.btc_usd"};
+  VenueSource source(config, ctx, sink);
+  REQUIRE(source.start().ok());
+  const bool got = wait_until([&] {
+    const auto prices = sink.prices();
+    bool index = false, trade = false;
+    for (const PriceRecord& p : prices) {
+      index = index || (std::isnan(p.price) && std::isnan(p.mark_price) && p.underlying_price > 0);
+      trade = trade || p.price > 0;
+    }
+    return index && trade && sink.size() >= 10;
+  });
+  source.stop();
+  server.stop();
+  const auto prices = sink.prices();
+  const auto fills = sink.fills();
+  INFO("prices " << prices.size() << ", fills " << fills.size() << ", market-data messages "
+                 << server.stats().market_data_messages.load());
+  CHECK(got);
+  CHECK(server.stats().market_data_messages.load() >= 2);
+  CHECK(SourceStats::get(source.stats().prices) == prices.size());
+  CHECK(source.stats().kind_count(MessageKind::kMarketData) >= 2);
+  CHECK(source.stats().error_total() == 0);
+  // Every public trade is a fill of some simulated account: its print and mark are one of the
+  // venue's fills on that instrument (the accounts' own among them).
+  std::map<InstrumentId, std::set<double>> printed;
+  for (const Fill& f : fills) printed[f.instrument].insert(f.price);
+  std::size_t matched = 0, trades = 0;
+  for (const PriceRecord& p : prices) {
+    if (std::isnan(p.price)) continue;
+    ++trades;
+    CHECK(p.mark_price > 0);
+    CHECK(p.underlying_price > 0);
+    CHECK(p.venue == Venue::kDeribit);
+    CHECK(p.venue_ns > 0);
+    matched += printed.count(p.instrument) > 0 && printed[p.instrument].count(p.price) > 0;
+  }
+  CHECK(trades > 0);
+  CHECK(matched > 0);  // the connected accounts' fills are among the public trades
 }
 
 TEST_CASE("deribit refuses a wrong secret", "[integration][venue]") { run_wrong_secret(Venue::kDeribit); }

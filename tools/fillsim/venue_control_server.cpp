@@ -1,5 +1,6 @@
 #include "tools/fillsim/venue_control_server.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 
@@ -73,6 +74,10 @@ ControlResult deribit(std::string_view text, const std::vector<ServerAccount>& a
     for (const std::string& c : req.channels) {
       if (!channels.empty()) channels.push_back(',');
       segmentd::json::append_string(channels, c);
+      const bool market =
+          c.starts_with("trades.") || c.starts_with("markprice.options.") || c.starts_with("deribit_price_index.");
+      if (market && std::find(s.market_data.begin(), s.market_data.end(), c) == s.market_data.end())
+        s.market_data.push_back(c);
     }
     r.replies.push_back(str_cat(R"({"jsonrpc":"2.0","id":)", id, R"(,"result":[)", channels, "]}"));
   } else if (req.method == "public/test") {

@@ -29,6 +29,9 @@ struct ControlState {
   std::int64_t heartbeat_interval_ms = 0;  //!< Deribit public/set_heartbeat
   bool test_answered = true;               //!< Deribit: the last test_request got its public/test
   std::uint64_t conn = 0;                  //!< connection number, for conn ids
+  //! Deribit: the public market-data channels subscribed (trades.*, markprice.options.*,
+  //! deribit_price_index.*).
+  std::vector<std::string> market_data;
 };
 
 struct ControlResult {

@@ -102,6 +102,106 @@ void deribit_trade(std::string& m, const VenueFill& vf) {
   m += "}";
 }
 
+//! A trade of the public trades channel: what every client sees, without the private fields.
+void deribit_public_trade(std::string& m, const VenueFill& vf) {
+  const segmentd::Fill& f = vf.fill;
+  const bool option = f.kind == InstrumentKind::kOption;
+  const std::string base = base_of(vf);
+  const double amount =
+      option ? f.qty
+             : std::max(1.0, std::round(f.notional_usd / (base == "BTC" ? 10.0 : 1.0))) * (base == "BTC" ? 10.0 : 1.0);
+  m += R"({"trade_seq":)";
+  segmentd::json::append_uint(m, vf.seq);
+  m += R"(,"trade_id":)";
+  segmentd::json::append_string(m, vf.trade_id);
+  m += str_cat(R"(,"timestamp":)", ms(f), R"(,"tick_direction":1,"price":)");
+  segmentd::json::append_double(m, f.price);
+  m += R"(,"mark_price":)";
+  segmentd::json::append_double(m, std::isnan(f.mark_price) ? f.price : f.mark_price);
+  if (option) {
+    m += R"(,"iv":)";
+    segmentd::json::append_double(m, round_to(f.iv * 100.0, 0.01));
+  }
+  m += R"(,"instrument_name":)";
+  segmentd::json::append_string(m, vf.symbol);
+  m += R"(,"index_price":)";
+  segmentd::json::append_double(m, f.underlying_price);
+  m += str_cat(R"(,"direction":")", f.side == Side::kBuy ? "buy" : "sell", R"(","amount":)");
+  segmentd::json::append_double(m, option ? round_to(amount, 0.1) : amount);
+  m += "}";
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+bool deribit_channel_covers(std::string_view channel, const VenueFill& f) {
+  std::vector<std::string_view> parts;
+  for (std::size_t at = 0;;) {
+    const std::size_t dot = channel.find('.', at);
+    parts.push_back(channel.substr(at, dot == std::string_view::npos ? std::string_view::npos : dot - at));
+    if (dot == std::string_view::npos) break;
+    at = dot + 1;
+  }
+  const std::string base = base_of(f);
+  const std::string index = lower(base) + "_usd";
+  if (parts.size() == 2 && parts[0] == "deribit_price_index") return parts[1] == index;
+  if (parts.size() == 3 && parts[0] == "markprice" && parts[1] == "options")
+    return parts[2] == index && f.fill.kind == InstrumentKind::kOption;
+  if (parts.empty() || parts[0] != "trades") return false;
+  if (parts.size() == 3) return parts[1] == f.symbol;  // trades.{instrument}.{interval}
+  if (parts.size() != 4) return false;                 // trades.{kind}.{currency}.{interval}
+  const bool option = f.fill.kind == InstrumentKind::kOption;
+  const bool kind_ok = parts[1] == "any" || (parts[1] == "option" && option) ||
+                       (parts[1] == "future" && !option && f.fill.kind != InstrumentKind::kSpot) ||
+                       (parts[1] == "spot" && f.fill.kind == InstrumentKind::kSpot);
+  return kind_ok && (parts[2] == "any" || parts[2] == base);
+}
+
+std::string encode_deribit_market_data(std::string_view channel, std::span<const VenueFill* const> fills) {
+  std::vector<const VenueFill*> covered;
+  for (const VenueFill* f : fills)
+    if (deribit_channel_covers(channel, *f)) covered.push_back(f);
+  if (covered.empty()) return {};
+  std::string m = R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":)";
+  segmentd::json::append_string(m, channel);
+  m += R"(,"data":)";
+  if (channel.starts_with("deribit_price_index.")) {
+    const VenueFill& last = *covered.back();
+    m += str_cat(R"({"timestamp":)", ms(last.fill), R"(,"price":)");
+    segmentd::json::append_double(m, last.fill.underlying_price);
+    m += R"(,"index_name":)";
+    segmentd::json::append_string(m, channel.substr(std::string_view("deribit_price_index.").size()));
+    m += "}}}";
+    return m;
+  }
+  m += "[";
+  const bool marks = channel.starts_with("markprice.");
+  for (std::size_t i = 0; i < covered.size(); ++i) {
+    if (i > 0) m += ',';
+    const segmentd::Fill& f = covered[i]->fill;
+    if (marks) {
+      m += R"({"timestamp":)";
+      m += str_cat(ms(f), R"(,"mark_price":)");
+      segmentd::json::append_double(m, std::isnan(f.mark_price) ? f.price : f.mark_price);
+      m += R"(,"iv":)";
+      segmentd::json::append_double(m, round_to(f.iv, 0.0001));
+      m += R"(,"instrument_name":)";
+      segmentd::json::append_string(m, covered[i]->symbol);
+      m += "}";
+    } else {
+      deribit_public_trade(m, *covered[i]);
+    }
+  }
+  m += "]}}";
+  return m;
+}
+
+namespace {
+
 // --- OKX -------------------------------------------------------------------------------------
 
 void okx_order(std::string& m, const VenueFill& vf) {

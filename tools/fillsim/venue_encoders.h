@@ -43,6 +43,14 @@ bool venue_supports(segmentd::Venue venue, const segmentd::Fill& fill,
 //! The venue's symbol for a simulated instrument ("BTC-PERPETUAL" → "BTC-USDT-SWAP" on OKX).
 std::string venue_symbol(segmentd::Venue venue, const VenueFill& f);
 
+//! Deribit public market data for a client subscribed to `channel` (protocol/README.md, "Market
+//! data from the venues"): the fills of every account as public trades (trades.{instrument}.
+//! {interval}, trades.{kind}.{currency}.{interval}), the options among them as mark prices
+//! (markprice.options.{index}), and the last index price they carry (deribit_price_index.{index}).
+//! Only the fills the channel covers are used; "" when none is.
+bool deribit_channel_covers(std::string_view channel, const VenueFill& f);
+std::string encode_deribit_market_data(std::string_view channel, std::span<const VenueFill* const> fills);
+
 //! One push carrying `fills` (all of one account, all supported). `account` is the Hyperliquid
 //! user address (ignored elsewhere: private streams carry no account). `snapshot`: Hyperliquid's
 //! first userFills push after a subscribe.

@@ -718,7 +718,34 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       return close_now();
     }
     if (subscribed_) send_fills();
+    if (subscribed_ && !control_.market_data.empty()) send_market_data();
     if (!closed_) do_tick();
+  }
+
+  //! Deribit public market data: every account's fills that happened since the last tick, as
+  //! public trades, mark prices and index prices on the channels this client subscribed to.
+  void send_market_data() {
+    const std::size_t accounts = sh_->streams.size();
+    if (market_pos_.size() != accounts) {  // first time: from now on
+      market_pos_.resize(accounts);
+      for (std::size_t a = 0; a < accounts; ++a) market_pos_[a] = sh_->happened[a].load();
+    }
+    std::vector<const VenueFill*> fresh;
+    for (std::size_t a = 0; a < accounts; ++a) {
+      const std::size_t happened = sh_->happened[a].load();
+      for (std::size_t i = market_pos_[a]; i < happened && fresh.size() < 4096; ++i)
+        fresh.push_back(&sh_->streams[a][i]);
+      market_pos_[a] = happened;
+    }
+    if (fresh.empty()) return;
+    std::stable_sort(fresh.begin(), fresh.end(),
+                     [](const VenueFill* x, const VenueFill* y) { return x->fill.venue_ns < y->fill.venue_ns; });
+    for (const std::string& channel : control_.market_data) {
+      std::string m = encode_deribit_market_data(channel, fresh);
+      if (m.empty()) continue;
+      send(std::move(m));
+      stats().market_data_messages.fetch_add(1);
+    }
   }
 
   void send_fills() {
@@ -813,7 +840,8 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   std::deque<std::shared_ptr<const std::string>> out_;
   ControlState control_;
   bool subscribed_ = false;
-  bool live_ = false;  //!< counted in Shared::live
+  std::vector<std::size_t> market_pos_;  //!< per account: its fills already sent as market data
+  bool live_ = false;                    //!< counted in Shared::live
   bool closed_ = false;
   bool closing_ = false;    //!< close once the queued messages are written
   std::string listen_key_;  //!< Binance: the key this stream was opened with

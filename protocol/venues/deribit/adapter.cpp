@@ -1,5 +1,8 @@
 #include "protocol/venues/deribit/adapter.h"
 
+#include <cctype>
+#include <cmath>
+#include <string>
 #include <type_traits>
 
 #include "protocol/fill_checks.h"
@@ -12,6 +15,12 @@ namespace {
 using namespace adapter;
 
 constexpr std::string_view kUserTrades = "user.trades.";
+// Public market data (protocol/README.md, "Market data from the venues"): trades.{instrument}.
+// {interval} and trades.{kind}.{currency}.{interval}; markprice.options.{index};
+// deribit_price_index.{index}.
+constexpr std::string_view kPublicTrades = "trades.";
+constexpr std::string_view kMarkPrices = "markprice.options.";
+constexpr std::string_view kPriceIndex = "deribit_price_index.";
 
 class DeribitAdapter final : public JsonAdapter {
  public:
@@ -127,21 +136,32 @@ class DeribitAdapter final : public JsonAdapter {
         } else if (is_user_trades(channel)) {
           if (!decode_trades(fv, recv_ns, out, outcome, err)) return false;
           decoded = true;
+        } else if (is_market_data(channel)) {
+          if (!decode_market_data(fv, channel, recv_ns, err)) return false;
+          decoded = true;
         }
       }
     }
     if (!has_channel)
       return fail(err, ParseErrorReason::kMissingField, "subscription notification without 'params.channel'");
-    if (data_pending && is_user_trades(channel)) {
+    if (data_pending && (is_user_trades(channel) || is_market_data(channel))) {
       if (auto e = params.reset().error(); e) return fail_json(err, e, "'params'");
       od::value dv;
       if (auto e = params.find_field_unordered("data").get(dv); e) return fail_json(err, e, "'params.data'");
-      if (!decode_trades(dv, recv_ns, out, outcome, err)) return false;
+      if (is_user_trades(channel) ? !decode_trades(dv, recv_ns, out, outcome, err)
+                                  : !decode_market_data(dv, channel, recv_ns, err))
+        return false;
       decoded = true;
       if (auto e = params.reset().error(); e) return fail_json(err, e, "'params'");
       for (auto f : params) {
         if (auto e = f.error(); e) return fail_json(err, e, "'params'");
       }
+    }
+    if (is_market_data(channel)) {
+      if (!decoded) return fail(err, ParseErrorReason::kMissingField, "market-data notification without 'params.data'");
+      outcome.kind = MessageKind::kMarketData;
+      outcome.reason = "public market data (trades, mark or index prices) for the price tape";
+      return true;
     }
     if (!is_user_trades(channel)) {
       outcome.kind = MessageKind::kIgnored;
@@ -155,6 +175,76 @@ class DeribitAdapter final : public JsonAdapter {
   }
 
   static bool is_user_trades(std::string_view channel) { return channel.substr(0, kUserTrades.size()) == kUserTrades; }
+  static bool is_market_data(std::string_view channel) {
+    return channel.starts_with(kPublicTrades) || channel.starts_with(kMarkPrices) || channel.starts_with(kPriceIndex);
+  }
+
+  //! trades.* and markprice.options.*: an array of entries with instrument_name and prices;
+  //! deribit_price_index.*: one object {timestamp, price, index_name}. Each becomes a PriceRecord.
+  bool decode_market_data(od::value& v, std::string_view channel, std::int64_t recv_ns, ParseError& err) {
+    if (channel.starts_with(kPriceIndex)) {
+      od::object obj;
+      if (auto e = v.get_object().get(obj); e) return fail_json(err, e, "'params.data' (object)");
+      double price = kNaN;
+      std::int64_t timestamp = kNoTime;
+      std::string_view index_name;
+      for (auto field_result : obj) {
+        od::field field;
+        if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "'params.data'");
+        const std::string_view key = raw_key(field);
+        if (key == "price") {
+          if (!get_number(field, key, price, err)) return false;
+        } else if (key == "timestamp") {
+          if (!get_int(field, key, timestamp, err)) return false;
+        } else if (key == "index_name") {
+          if (!get_string(field, key, index_name, err)) return false;
+        }
+      }
+      if (!(price > 0) || !std::isfinite(price))
+        return fail(err, ParseErrorReason::kBadValue, "price index without a positive 'price'");
+      // "btc_usd": the underlying's USD index. Other quote currencies (btc_usdc) are USD-like.
+      const std::size_t sep = index_name.find('_');
+      if (sep == 0 || sep == std::string_view::npos)
+        return fail(err, ParseErrorReason::kBadValue, "price index without an 'index_name' such as btc_usd");
+      std::string base(index_name.substr(0, sep));
+      for (char& c : base) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      PriceRecord p;
+      p.recv_ns = recv_ns;
+      p.venue_ns = timestamp != kNoTime ? timestamp * 1'000'000 : 0;
+      p.venue = Venue::kDeribit;
+      p.underlying = instruments_.registry().underlying_id(base);
+      p.underlying_price = price;
+      market_.push_back(p);
+      return true;
+    }
+    od::array entries;
+    if (auto e = v.get_array().get(entries); e) return fail_json(err, e, "'params.data' (array)");
+    for (auto entry_result : entries) {
+      od::value entry;
+      if (auto e = std::move(entry_result).get(entry); e) return fail_json(err, e, "'params.data'");
+      od::object obj;
+      if (auto e = entry.get_object().get(obj); e) return fail_json(err, e, "market-data entry (object)");
+      TradeFields t;
+      if (!read_any_order(obj, t, err)) return false;
+      if (t.instrument.empty())
+        return fail(err, ParseErrorReason::kMissingField, "market-data entry without 'instrument_name'");
+      const InstrumentInfo* ins = instruments_.find(t.instrument, err);
+      if (ins == nullptr) return false;
+      PriceRecord p;
+      p.recv_ns = recv_ns;
+      p.venue_ns = t.timestamp != kNoTime ? t.timestamp * 1'000'000 : 0;
+      p.venue = Venue::kDeribit;
+      p.instrument = ins->id;
+      p.underlying = ins->underlying;
+      if (t.price > 0 && std::isfinite(t.price)) p.price = t.price;
+      if (t.mark_price > 0 && std::isfinite(t.mark_price)) p.mark_price = t.mark_price;
+      if (t.index_price > 0 && std::isfinite(t.index_price)) p.underlying_price = t.index_price;
+      if (std::isnan(p.price) && std::isnan(p.mark_price))
+        return fail(err, ParseErrorReason::kMissingField, "market-data entry without 'price' or 'mark_price'");
+      market_.push_back(p);
+    }
+    return true;
+  }
 
   bool decode_trades(od::value& v, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,
                      ParseError& err) {

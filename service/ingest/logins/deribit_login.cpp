@@ -35,7 +35,12 @@ class DeribitControl final : public VenueControl {
         ch.send(control::deribit_set_heartbeat_request(
             kHeartbeatId,
             static_cast<int>(std::clamp<std::int64_t>(settings_.heartbeat_interval_ns / 1'000'000'000, 10, 3600))));
-        ch.send(control::deribit_subscribe_request(kSubscribeId, {"user.trades.any.any.raw"}));
+        {
+          // private/subscribe takes public channels too: the market data in the same request.
+          std::vector<std::string> channels = {"user.trades.any.any.raw"};
+          channels.insert(channels.end(), settings_.market_data.begin(), settings_.market_data.end());
+          ch.send(control::deribit_subscribe_request(kSubscribeId, channels));
+        }
         return;
       case MessageKind::kSubscriptionAck:
         if (stage_ == Stage::kSubscribe && o.request_id == kSubscribeId) {

@@ -421,3 +421,94 @@ TEST_CASE("deribit: a trade in any key order, or with escapes, gives the same fi
 
 }  // namespace
 }  // namespace segmentd::testing
+
+// ---- Public market data (issue 20, item 4): trades, mark prices and the index, for the price
+// tape. Shapes of docs.deribit.com's subscription pages; no fill comes out of them.
+
+namespace segmentd::testing {
+namespace {
+
+TEST_CASE("deribit: the price index notification is an index price for the tape", "[deribit][market_data]") {
+  AdapterHarness h(Venue::kDeribit);
+  // The docs' example notification, verbatim in its fields.
+  const auto out = h.ok(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"deribit_price_index.btc_usd",)"
+                        R"("data":{"timestamp":1535098298227,"price":6521.17,"index_name":"btc_usd"}}})");
+  CHECK(out.kind == MessageKind::kMarketData);
+  CHECK(h.fills.empty());
+  const auto& md = h.adapter->market_data();
+  REQUIRE(md.size() == 1);
+  CHECK(md[0].underlying == h.instruments.underlying_id("BTC"));
+  CHECK(md[0].underlying_price == 6521.17);
+  CHECK(std::isnan(md[0].price));
+  CHECK(std::isnan(md[0].mark_price));
+  CHECK(md[0].venue_ns == 1535098298227 * kMs);
+  CHECK(md[0].recv_ns == kRecvNs);
+}
+
+TEST_CASE("deribit: public trades carry the print, the mark and the index of each instrument",
+          "[deribit][market_data]") {
+  AdapterHarness h(Venue::kDeribit);
+  const auto out = h.ok(
+      R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"trades.future.BTC.100ms","data":[)"
+      R"({"trade_seq":30289432,"trade_id":"48079254","timestamp":1590484156350,"tick_direction":0,"price":8954,)"
+      R"("mark_price":8952.86,"instrument_name":"BTC-PERPETUAL","index_price":8956.73,"direction":"sell","amount":20},)"
+      R"({"trade_seq":74405,"trade_id":"48079262","timestamp":1590484255886,"tick_direction":2,"price":8947,)"
+      R"("mark_price":8970.03,"instrument_name":"BTC-25SEP20","index_price":8953.53,"direction":"sell","amount":8940}]}})");
+  CHECK(out.kind == MessageKind::kMarketData);
+  CHECK(out.fills == 0);
+  CHECK(h.fills.empty());
+  const auto& md = h.adapter->market_data();
+  REQUIRE(md.size() == 2);
+  CHECK(md[0].instrument == *h.instruments.resolve(Venue::kDeribit, "BTC-PERPETUAL"));
+  CHECK(md[0].price == 8954.0);
+  CHECK(md[0].mark_price == 8952.86);
+  CHECK(md[0].underlying_price == 8956.73);
+  CHECK(md[0].venue_ns == 1590484156350 * kMs);
+  CHECK(md[1].instrument == *h.instruments.resolve(Venue::kDeribit, "BTC-25SEP20"));
+  CHECK(md[1].mark_price == 8970.03);
+  CHECK(md[1].underlying == md[0].underlying);
+
+  // markprice.options: marks of option instruments (premium in BTC), no trade print.
+  const auto marks =
+      h.ok(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"markprice.options.btc_usd","data":[)"
+           R"({"timestamp":1622470378005,"mark_price":0.0333,"iv":0.9,"instrument_name":"BTC-2JUN21-37000-P"},)"
+           R"({"timestamp":1622470378005,"mark_price":0.117,"iv":0.9,"instrument_name":"BTC-4JUN21-40500-P"}]}})");
+  CHECK(marks.kind == MessageKind::kMarketData);
+  REQUIRE(h.adapter->market_data().size() == 2);  // the last message's only
+  CHECK(h.adapter->market_data()[1].mark_price == 0.117);
+  CHECK(std::isnan(h.adapter->market_data()[1].price));
+
+  // A user.trades message after it leaves no market data behind.
+  h.ok(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.trades.any.any.raw","data":[]}})");
+  CHECK(h.adapter->market_data().empty());
+}
+
+TEST_CASE("deribit: bad market data is refused by name and leaves nothing", "[deribit][market_data]") {
+  AdapterHarness h(Venue::kDeribit);
+  h.rejects(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"deribit_price_index.btc_usd",)"
+            R"("data":{"timestamp":1,"index_name":"btc_usd"}}})",
+            ParseErrorReason::kBadValue);
+  h.rejects(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"deribit_price_index.btc_usd",)"
+            R"("data":{"timestamp":1,"price":5,"index_name":"btcusd"}}})",
+            ParseErrorReason::kBadValue);
+  h.rejects(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"trades.any.any.raw",)"
+            R"("data":[{"timestamp":1,"price":5,"instrument_name":"NOT-A-SYMBOL-X"}]}})",
+            ParseErrorReason::kBadSymbol);
+  h.rejects(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"trades.any.any.raw",)"
+            R"("data":[{"timestamp":1,"price":5}]}})",
+            ParseErrorReason::kMissingField);
+  h.rejects(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"trades.any.any.raw",)"
+            R"("data":[{"timestamp":1,"instrument_name":"BTC-PERPETUAL","amount":1}]}})",
+            ParseErrorReason::kMissingField);
+  h.rejects(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"trades.any.any.raw","data":{}}})",
+            ParseErrorReason::kWrongType);
+  // A good trade before a bad one: the message is refused whole.
+  h.rejects(
+      R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"trades.any.any.raw","data":[)"
+      R"({"timestamp":1,"price":5,"instrument_name":"BTC-PERPETUAL"},{"timestamp":1,"price":"x","instrument_name":"BTC-PERPETUAL"}]}})",
+      ParseErrorReason::kWrongType);
+  CHECK(h.adapter->market_data().empty());
+}
+
+}  // namespace
+}  // namespace segmentd::testing

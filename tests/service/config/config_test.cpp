@@ -188,6 +188,27 @@ TEST_CASE("config: a Binance source names its market: usdm or options", "[config
              Catch::Contains("sources[0].history_symbols: Binance options fetch every symbol's trades at once"));
 }
 
+TEST_CASE("config: a Deribit source subscribes to market-data channels and other venues refuse the key", "[config]") {
+  const std::string account = "[[sources.accounts]]\nname = \"a\"\nkey_env = \"K\"\nsecret_env = \"S\"\n";
+  const std::string deribit = "[[sources]]\nvenue = \"deribit\"\nurl = \"wss://www.deribit.com/ws/api/v2\"\n";
+  auto good = load_config_text(
+      deribit + "market_data = [\"trades.future.BTC.100ms\", \"deribit_price_index.btc_usd\"]\n" + account, "d.toml");
+  INFO(good.status().message());
+  REQUIRE(good.ok());
+  CHECK(good->sources[0].market_data ==
+        std::vector<std::string>{"trades.future.BTC.100ms", "deribit_price_index.btc_usd"});
+  auto error = [](const std::string& text) {
+    auto c = load_config_text(text, "d.toml");
+    return c.ok() ? std::string("ok") : std::string(c.status().message());
+  };
+  CHECK_THAT(error(deribit + "market_data = [\"book.BTC-PERPETUAL.100ms\"]\n" + account),
+             Catch::Contains("d.toml:4: sources[0].market_data: 'book.BTC-PERPETUAL.100ms' is not a Deribit "
+                             "market-data channel"));
+  CHECK_THAT(error("[[sources]]\nvenue = \"okx\"\nurl = \"wss://x\"\nmarket_data = [\"trades\"]\n[[sources.accounts]]\n"
+                   "name = \"a\"\nkey_env = \"K\"\nsecret_env = \"S\"\npassphrase_env = \"P\"\n"),
+             Catch::Contains("sources[0].market_data: only Deribit sources subscribe to market-data channels"));
+}
+
 TEST_CASE("config: [jetstream] is off by default and names a bad URL or stream or subject prefix", "[config]") {
   auto error = [](const std::string& text) {
     auto c = load_config_text(text, "j.toml");
