@@ -86,7 +86,7 @@ def replay_cmd(args, inp, out, model, ckpt=None, interval="40ms"):
 def test_replay(args):
     work = args.work
     inp = os.path.join(work, "fills.ndjson")
-    subprocess.run([args.fillsim, "--accounts", "3000", "--rate", "400", "--duration", "1500", "--seed", "11",
+    subprocess.run([args.fillsim, "--accounts", "3000", "--rate", "400", "--duration", str(args.fill_seconds), "--seed", "11",
                     "--out", inp], check=True, stdout=subprocess.DEVNULL)
     args.config = os.path.join(work, "replay.toml")
     with open(args.config, "w") as f:
@@ -692,6 +692,8 @@ def main():
     ap.add_argument("--fillsim")
     ap.add_argument("--work", required=True)
     ap.add_argument("--kills", type=int, default=int(os.environ.get("SEGMENTD_RESTART_KILLS", "4")))
+    ap.add_argument("--fill-seconds", type=int, default=1500,
+                    help="replay: event-time seconds of the simulated file (sanitizer builds: fewer)")
     ap.add_argument("--fixture", help="upgrade: the one-clock fixture directory (default: the repository's)")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
