@@ -138,8 +138,7 @@ class LinkOf final : public Link {
 class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
  public:
   Impl(asio::io_context& ioc, WsClientOptions options, WsClientHandler& handler)
-      : ioc_(ioc),
-        strand_(asio::make_strand(ioc)),
+      : strand_(asio::make_strand(ioc)),
         options_(std::move(options)),
         handler_(handler),
         backoff_(options_.backoff),
@@ -377,7 +376,6 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
     }
   }
 
-  asio::io_context& ioc_;
   asio::strand<asio::io_context::executor_type> strand_;
   WsClientOptions options_;
   WsClientHandler& handler_;

@@ -1,5 +1,5 @@
-// fillsim-venue: serve simulated fills as one venue would, for manual runs and fault drills.
-//   fillsim-venue --venue deribit --listen 127.0.0.1:8443 --cert c.pem --key k.pem \
+// fillsim-venue: serve simulated fills as one venue would, for manual runs and fault drills, e.g. (one command):
+//   fillsim-venue --venue deribit --listen 127.0.0.1:8443 --cert c.pem --key k.pem
 //     --account acc1:KEY:SECRET[:PASSPHRASE] --fills 1000 --drop-after 50
 // Secrets on the command line are for a simulator only; they are never printed.
 #include <atomic>
