@@ -88,6 +88,10 @@ struct AdapterContext {
   TradeDedup* dedup = nullptr;
   //! Optional (may be null): see UnderlyingPrices.
   const UnderlyingPrices* prices = nullptr;
+  //! Hyperliquid: coins whose public trades are prices for the tape only (a source's
+  //! market_data "trades:COIN" without the coin in `coins`); other coins' public trades with
+  //! their `users` are also both accounts' fills.
+  std::vector<std::string> price_only_coins;
 };
 
 class VenueAdapter {

@@ -4,6 +4,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include "core/str_cat.h"
+#include "protocol/venues/hyperliquid/control.h"
 
 #include "service/config/config_reader.h"
 #include "service/config/publisher_config.h"
@@ -81,13 +82,18 @@ void read_venue(ConfigSection& s, SourceConfig* c) {
   if (!c->coins.empty() && c->venue != Venue::kHyperliquid)
     s.error("coins", "only Hyperliquid sources follow public trades");
   s.strings("market_data", &c->market_data);
-  if (!c->market_data.empty() && c->venue != Venue::kDeribit)
-    s.error("market_data", "only Deribit sources subscribe to market-data channels so far");
+  if (!c->market_data.empty() && c->venue != Venue::kDeribit && c->venue != Venue::kHyperliquid)
+    s.error("market_data", "only Deribit and Hyperliquid sources subscribe to market-data channels so far");
   for (const std::string& ch : c->market_data) {
-    if (!(ch.starts_with("trades.") || ch.starts_with("markprice.options.") || ch.starts_with("deribit_price_index.")))
+    control::HyperliquidMarketChannel hl;
+    if (c->venue == Venue::kDeribit &&
+        !(ch.starts_with("trades.") || ch.starts_with("markprice.options.") || ch.starts_with("deribit_price_index.")))
       s.error("market_data", str_cat("'", ch,
                                      "' is not a Deribit market-data channel (trades.*, markprice.options.*, "
                                      "deribit_price_index.*)"));
+    if (c->venue == Venue::kHyperliquid && !control::parse_hyperliquid_market_channel(ch, hl))
+      s.error("market_data",
+              str_cat("'", ch, "' is not a Hyperliquid market-data subscription (trades:COIN, activeAssetCtx:COIN)"));
   }
   s.boolean("gap_fill", &c->gap_fill);
   s.duration_ns("gap_fill_lookback", &c->gap_fill_lookback_ns, 0, 3600 * kSecond);

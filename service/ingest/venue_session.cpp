@@ -1,9 +1,11 @@
 #include "service/ingest/venue_session.h"
-#include "protocol/venues/registry.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/str_cat.h"
+#include "protocol/venues/hyperliquid/control.h"
+#include "protocol/venues/registry.h"
 
 namespace segmentd {
 namespace {
@@ -110,6 +112,15 @@ VenueSession::VenueSession(boost::asio::io_context& ioc, const SourceConfig& con
   for (const auto& [id, t] : position_.recent) dedup_.insert(id);
   adapter_base.account = account_;
   adapter_base.dedup = &dedup_;
+  if (config.venue == Venue::kHyperliquid) {
+    // market_data "trades:COIN" without COIN in `coins`: its public trades are prints only.
+    for (const std::string& name : config.market_data) {
+      control::HyperliquidMarketChannel ch;
+      if (control::parse_hyperliquid_market_channel(name, ch) && ch.type == "trades" &&
+          std::find(config.coins.begin(), config.coins.end(), ch.coin) == config.coins.end())
+        adapter_base.price_only_coins.emplace_back(ch.coin);
+    }
+  }
   adapter_ = make_venue_adapter(config.venue, std::move(adapter_base));
   if (config.venue == Venue::kBinance) {
     BinanceListenKey::Options lk;

@@ -424,12 +424,22 @@ TEST_CASE("a venue source refuses a position it cannot read", "[integration][ven
   CHECK(saved == "segmentd-venue-position 1\nsub0\t1700000000123\t42\t41:1700000000100,42:1700000000123\n");
 }
 
-TEST_CASE("deribit market data: public trades, marks and the index reach the price tape", "[integration][venue]") {
-  // The session subscribes to the configured public channels beside user.trades; the simulator
-  // pushes every account's fills as public trades (and the options' marks, and the index they
-  // carry); the adapter turns each into a PriceRecord for the sink. No fill comes from them.
+//! What a venue session subscribed to `market_data` collected until `enough` held of its prices
+//! and at least 10 fills arrived (or the wait ran out).
+struct MarketDataRun {
+  bool got = false;
+  std::vector<PriceRecord> prices;
+  std::vector<Fill> fills;
+  std::set<std::string> fill_accounts;  //!< the names of the fills' accounts
+  std::set<std::string> configured;     //!< the source's account names
+  std::uint64_t prices_counted = 0, market_data_messages = 0, market_data_kind = 0, errors = 0, pushed = 0;
+};
+
+MarketDataRun run_market_data(Venue venue, std::vector<std::string> market_data,
+                              const std::function<bool(const std::vector<PriceRecord>&)>& enough) {
+  MarketDataRun run;
   REQUIRE(test_certificate().ok);
-  auto options = server_options(Venue::kDeribit);
+  auto options = server_options(venue);
   fillsim::VenueServer server(options);
   REQUIRE(server.start().ok());
   AccountInterner accounts;
@@ -438,47 +448,107 @@ TEST_CASE("deribit market data: public trades, marks and the index reach the pri
   AdapterContext ctx;
   ctx.accounts = &accounts;
   ctx.instruments = &instruments;
-  SourceConfig config = client_config(Venue::kDeribit, server, options, false);
+  SourceConfig config = client_config(venue, server, options, false);
   config.gap_fill = false;
-  config.market_data = {"trades.any.any.100ms", "markprice.options.btc_usd", "deribit_price_index.btc_usd"};
+  config.market_data = std::move(market_data);
   VenueSource source(config, ctx, sink);
   REQUIRE(source.start().ok());
-  const bool got = wait_until([&] {
-    const auto prices = sink.prices();
-    bool index = false, trade = false;
-    for (const PriceRecord& p : prices) {
-      index = index || (std::isnan(p.price) && std::isnan(p.mark_price) && p.underlying_price > 0);
-      trade = trade || p.price > 0;
-    }
-    return index && trade && sink.size() >= 10;
-  });
+  run.got = wait_until([&] { return enough(sink.prices()) && sink.size() >= 10; });
   source.stop();
   server.stop();
-  const auto prices = sink.prices();
-  const auto fills = sink.fills();
-  INFO("prices " << prices.size() << ", fills " << fills.size() << ", market-data messages "
-                 << server.stats().market_data_messages.load());
-  CHECK(got);
-  CHECK(server.stats().market_data_messages.load() >= 2);
-  CHECK(SourceStats::get(source.stats().prices) == prices.size());
-  CHECK(source.stats().kind_count(MessageKind::kMarketData) >= 2);
-  CHECK(source.stats().error_total() == 0);
-  // Every public trade is a fill of some simulated account: its print and mark are one of the
-  // venue's fills on that instrument (the accounts' own among them).
+  run.prices = sink.prices();
+  run.fills = sink.fills();
+  for (const Fill& f : run.fills) run.fill_accounts.insert(accounts.name(f.account));
+  for (const auto& a : config.accounts) run.configured.insert(a.name);
+  run.prices_counted = SourceStats::get(source.stats().prices);
+  run.market_data_messages = server.stats().market_data_messages.load();
+  run.market_data_kind = source.stats().kind_count(MessageKind::kMarketData);
+  run.errors = source.stats().error_total();
+  return run;
+}
+
+//! How many of the public trade prints are at a price one of the sessions' own fills had on that
+//! instrument: the connected accounts' fills are among the venue's public trades.
+std::size_t prints_matching_fills(const MarketDataRun& run) {
   std::map<InstrumentId, std::set<double>> printed;
-  for (const Fill& f : fills) printed[f.instrument].insert(f.price);
-  std::size_t matched = 0, trades = 0;
-  for (const PriceRecord& p : prices) {
+  for (const Fill& f : run.fills) printed[f.instrument].insert(f.price);
+  std::size_t matched = 0;
+  for (const PriceRecord& p : run.prices)
+    matched += p.price > 0 && printed.count(p.instrument) > 0 && printed[p.instrument].count(p.price) > 0;
+  return matched;
+}
+
+TEST_CASE("deribit market data: public trades, marks and the index reach the price tape", "[integration][venue]") {
+  // The session subscribes to the configured public channels beside user.trades; the simulator
+  // pushes every account's fills as public trades (and the options' marks, and the index they
+  // carry); the adapter turns each into a PriceRecord for the sink. No fill comes from them.
+  const auto run = run_market_data(
+      Venue::kDeribit, {"trades.any.any.100ms", "markprice.options.btc_usd", "deribit_price_index.btc_usd"},
+      [](const std::vector<PriceRecord>& prices) {
+        bool index = false, trade = false;
+        for (const PriceRecord& p : prices) {
+          index = index || (std::isnan(p.price) && std::isnan(p.mark_price) && p.underlying_price > 0);
+          trade = trade || p.price > 0;
+        }
+        return index && trade;
+      });
+  INFO("prices " << run.prices.size() << ", fills " << run.fills.size() << ", market-data messages "
+                 << run.market_data_messages);
+  CHECK(run.got);
+  CHECK(run.market_data_messages >= 2);
+  CHECK(run.prices_counted == run.prices.size());
+  CHECK(run.market_data_kind >= 2);
+  CHECK(run.errors == 0);
+  std::size_t trades = 0;
+  for (const PriceRecord& p : run.prices) {
     if (std::isnan(p.price)) continue;
     ++trades;
     CHECK(p.mark_price > 0);
     CHECK(p.underlying_price > 0);
     CHECK(p.venue == Venue::kDeribit);
     CHECK(p.venue_ns > 0);
-    matched += printed.count(p.instrument) > 0 && printed[p.instrument].count(p.price) > 0;
   }
   CHECK(trades > 0);
-  CHECK(matched > 0);  // the connected accounts' fills are among the public trades
+  CHECK(prints_matching_fills(run) > 0);
+}
+
+TEST_CASE("hyperliquid market data: public trades and asset contexts reach the price tape", "[integration][venue]") {
+  // market_data "trades:COIN" and "activeAssetCtx:COIN" beside userFills on the same connection.
+  // The simulator pushes every account's fills as public trades (users: the account and a market
+  // address) and each coin's context at its last fill. The coins are not in `coins`, so their
+  // trades are prints only: no fill of the market address, nor a second fill of an account.
+  const auto run =
+      run_market_data(Venue::kHyperliquid, {"trades:BTC", "trades:ETH", "activeAssetCtx:BTC", "activeAssetCtx:ETH"},
+                      [](const std::vector<PriceRecord>& prices) {
+                        bool mark = false, trade = false;
+                        for (const PriceRecord& p : prices) {
+                          mark = mark || (p.mark_price > 0 && p.underlying_price > 0);
+                          trade = trade || p.price > 0;
+                        }
+                        return mark && trade;
+                      });
+  INFO("prices " << run.prices.size() << ", fills " << run.fills.size() << ", market-data messages "
+                 << run.market_data_messages);
+  CHECK(run.got);
+  CHECK(run.prices_counted == run.prices.size());
+  CHECK(run.market_data_kind >= 2);
+  CHECK(run.errors == 0);
+  for (const std::string& name : run.fill_accounts) CHECK(run.configured.count(name) == 1);  // no market address
+  std::size_t trades = 0, marks = 0;
+  for (const PriceRecord& p : run.prices) {
+    CHECK(p.venue == Venue::kHyperliquid);
+    if (p.price > 0) {
+      ++trades;
+      CHECK(p.venue_ns > 0);
+    } else {
+      ++marks;
+      CHECK(p.mark_price > 0);
+      CHECK(p.venue_ns == 0);  // activeAssetCtx carries no time
+    }
+  }
+  CHECK(trades > 0);
+  CHECK(marks > 0);
+  CHECK(prints_matching_fills(run) > 0);
 }
 
 TEST_CASE("deribit refuses a wrong secret", "[integration][venue]") { run_wrong_secret(Venue::kDeribit); }

@@ -201,6 +201,11 @@ ControlResult hyperliquid(std::string_view text, const std::vector<ServerAccount
   echo += "}";
   r.replies.push_back(
       str_cat(R"({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":)", echo, "}}"));
+  if (req.type == "trades" || req.type == "activeAssetCtx") {
+    std::string sub = str_cat(req.type, ":", req.coin);
+    if (!req.coin.empty() && std::find(s.market_data.begin(), s.market_data.end(), sub) == s.market_data.end())
+      s.market_data.push_back(std::move(sub));
+  }
   if (req.type == "userFills") {
     for (std::size_t i = 0; i < accounts.size(); ++i)
       if (accounts[i].name == req.user) s.account = static_cast<int>(i);

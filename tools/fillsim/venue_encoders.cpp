@@ -5,6 +5,7 @@
 
 #include "core/str_cat.h"
 #include "protocol/json_writer.h"
+#include "protocol/venues/hyperliquid/control.h"
 #include "simdjson.h"
 
 namespace fillsim {
@@ -400,7 +401,68 @@ void hyperliquid_fill(std::string& m, const VenueFill& vf) {
   m += str_cat(R"(,"tid":)", vf.trade_id, R"(,"feeToken":"USDC"})");
 }
 
+//! Hyperliquid's trades entry: "side" is the aggressor's (B: a buyer took).
+void hyperliquid_public_trade(std::string& m, const VenueFill& vf, std::string_view account) {
+  const segmentd::Fill& f = vf.fill;
+  const bool account_buys = f.side == Side::kBuy;
+  const bool account_took = f.liquidity != Liquidity::kMaker;
+  const bool buyer_took = account_buys == account_took;
+  const double sz = round_to(f.qty, 1e-5) > 0 ? round_to(f.qty, 1e-5) : 1e-5;
+  m += R"({"coin":)";
+  segmentd::json::append_string(m, base_of(vf));
+  m += str_cat(R"(,"side":")", buyer_took ? "B" : "A", R"(","px":)");
+  dec(m, f.price);
+  m += R"(,"sz":)";
+  dec(m, sz);
+  m += str_cat(R"(,"time":)", ms(f), R"(,"hash":"0x)", str_cat(1'000'000'000'000ULL + vf.seq), R"(","tid":)",
+               vf.trade_id, R"(,"users":[)");
+  segmentd::json::append_string(m, account_buys ? account : kSimMarketUser);
+  m += ',';
+  segmentd::json::append_string(m, account_buys ? kSimMarketUser : account);
+  m += "]}";
+}
+
 }  // namespace
+
+std::string encode_hyperliquid_market_data(std::string_view subscription, std::span<const VenueFill* const> fills,
+                                           std::span<const std::string_view> accounts) {
+  segmentd::control::HyperliquidMarketChannel sub;
+  if (!segmentd::control::parse_hyperliquid_market_channel(subscription, sub)) return {};
+  std::vector<std::size_t> covered;
+  for (std::size_t i = 0; i < fills.size(); ++i)
+    if (base_of(*fills[i]) == sub.coin) covered.push_back(i);
+  if (covered.empty()) return {};
+  std::string m;
+  if (sub.type == "trades") {
+    m = R"({"channel":"trades","data":[)";
+    for (std::size_t k = 0; k < covered.size(); ++k) {
+      if (k > 0) m += ',';
+      hyperliquid_public_trade(m, *fills[covered[k]], accounts[covered[k]]);
+    }
+    m += "]}";
+    return m;
+  }
+  // activeAssetCtx at the last fill: its mark and the underlying's index (the oracle price).
+  const segmentd::Fill& f = fills[covered.back()]->fill;
+  const double mark = std::isnan(f.mark_price) ? f.price : f.mark_price;
+  const double oracle = std::isnan(f.underlying_price) ? mark : f.underlying_price;
+  m = R"({"channel":"activeAssetCtx","data":{"coin":)";
+  segmentd::json::append_string(m, sub.coin);
+  m += R"(,"ctx":{"funding":"0.0000125","openInterest":"1000.0","prevDayPx":)";
+  dec(m, mark);
+  m += R"(,"dayNtlVlm":"1000000.0","premium":"0.0","oraclePx":)";
+  dec(m, oracle);
+  m += R"(,"markPx":)";
+  dec(m, mark);
+  m += R"(,"midPx":)";
+  dec(m, f.price);
+  m += R"(,"impactPxs":[)";
+  dec(m, f.price);
+  m += ',';
+  dec(m, f.price);
+  m += R"(],"dayBaseVlm":"10.0"}}})";
+  return m;
+}
 
 std::int64_t binance_options_history_id(std::string_view trade_id) {
   std::int64_t n = 0;

@@ -51,6 +51,15 @@ std::string venue_symbol(segmentd::Venue venue, const VenueFill& f);
 bool deribit_channel_covers(std::string_view channel, const VenueFill& f);
 std::string encode_deribit_market_data(std::string_view channel, std::span<const VenueFill* const> fills);
 
+//! Hyperliquid public market data for a client subscribed to `subscription` ("trades:COIN" or
+//! "activeAssetCtx:COIN", as protocol/README.md names them): the coin's fills of every account as
+//! public trades, `users` = [buyer, seller] with `accounts[i]` (fill i's account address) on its
+//! side and kSimMarketUser on the other; or the coin's asset context (mark price, oracle price)
+//! at its last fill. "" when no fill is of that coin.
+inline constexpr std::string_view kSimMarketUser = "0x00000000000000000000000000000000000000aa";
+std::string encode_hyperliquid_market_data(std::string_view subscription, std::span<const VenueFill* const> fills,
+                                           std::span<const std::string_view> accounts);
+
 //! One push carrying `fills` (all of one account, all supported). `account` is the Hyperliquid
 //! user address (ignored elsewhere: private streams carry no account). `snapshot`: Hyperliquid's
 //! first userFills push after a subscribe.

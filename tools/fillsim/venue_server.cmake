@@ -1,7 +1,7 @@
-# The venue server mode (fillsim-venue): simulated fills in each venue's wire format over
-# websocket, with the venue's control plane. A library of its own, so that the integration tests
-# link the server in-process; it reads requests with the protocol control-plane parsers
-# (protocol/*_control.h) and checks their signatures with its own code (venue_auth.cpp).
+#The venue server mode(fillsim - venue) : simulated fills in each venue's wire format over
+#websocket, with the venue's control plane. A library of its own, so that the integration tests
+#link the server in - process; it reads requests with the protocol control - plane parsers
+#(protocol/*_control.h) and checks their signatures with its own code (venue_auth.cpp).
 add_library(fillsim_venue STATIC
   ${CMAKE_CURRENT_LIST_DIR}/frame_trade_ids.cpp
   ${CMAKE_CURRENT_LIST_DIR}/venue_auth.cpp

@@ -718,30 +718,38 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       return close_now();
     }
     if (subscribed_) send_fills();
-    if (subscribed_ && !control_.market_data.empty()) send_market_data();
+    if (!control_.market_data.empty() && (subscribed_ || opt().venue == Venue::kHyperliquid)) send_market_data();
     if (!closed_) do_tick();
   }
 
-  //! Deribit public market data: every account's fills that happened since the last tick, as
-  //! public trades, mark prices and index prices on the channels this client subscribed to.
+  //! Public market data: every account's fills that happened since the last tick, as public
+  //! trades, mark prices and index prices on the channels this client subscribed to (Deribit's
+  //! channels; Hyperliquid's trades and activeAssetCtx, which need no userFills subscription).
   void send_market_data() {
     const std::size_t accounts = sh_->streams.size();
     if (market_pos_.size() != accounts) {  // first time: from now on
       market_pos_.resize(accounts);
       for (std::size_t a = 0; a < accounts; ++a) market_pos_[a] = sh_->happened[a].load();
     }
-    std::vector<const VenueFill*> fresh;
+    std::vector<std::pair<const VenueFill*, std::size_t>> happened_fills;
     for (std::size_t a = 0; a < accounts; ++a) {
       const std::size_t happened = sh_->happened[a].load();
-      for (std::size_t i = market_pos_[a]; i < happened && fresh.size() < 4096; ++i)
-        fresh.push_back(&sh_->streams[a][i]);
+      for (std::size_t i = market_pos_[a]; i < happened && happened_fills.size() < 4096; ++i)
+        happened_fills.emplace_back(&sh_->streams[a][i], a);
       market_pos_[a] = happened;
     }
-    if (fresh.empty()) return;
-    std::stable_sort(fresh.begin(), fresh.end(),
-                     [](const VenueFill* x, const VenueFill* y) { return x->fill.venue_ns < y->fill.venue_ns; });
+    if (happened_fills.empty()) return;
+    std::stable_sort(happened_fills.begin(), happened_fills.end(),
+                     [](const auto& x, const auto& y) { return x.first->fill.venue_ns < y.first->fill.venue_ns; });
+    std::vector<const VenueFill*> fresh;
+    std::vector<std::string_view> users;
+    for (const auto& [vf, a] : happened_fills) {
+      fresh.push_back(vf);
+      users.push_back(opt().accounts[a].name);
+    }
     for (const std::string& channel : control_.market_data) {
-      std::string m = encode_deribit_market_data(channel, fresh);
+      std::string m = opt().venue == Venue::kHyperliquid ? encode_hyperliquid_market_data(channel, fresh, users)
+                                                         : encode_deribit_market_data(channel, fresh);
       if (m.empty()) continue;
       send(std::move(m));
       stats().market_data_messages.fetch_add(1);

@@ -1,5 +1,7 @@
 #include "protocol/venues/hyperliquid/adapter.h"
 
+#include <algorithm>
+
 #include "protocol/fill_checks.h"
 #include "protocol/ordered_fields.h"
 #include "protocol/venues/adapter_support.h"
@@ -19,7 +21,7 @@ AdapterContext lower_case_account(AdapterContext ctx) {
 class HyperliquidAdapter final : public JsonAdapter {
  public:
   explicit HyperliquidAdapter(AdapterContext ctx)
-      : JsonAdapter(Venue::kHyperliquid, lower_case_account(std::move(ctx)), true) {}
+      : JsonAdapter(Venue::kHyperliquid, lower_case_account(ctx), true), price_only_(std::move(ctx.price_only_coins)) {}
 
  protected:
   bool decode_document(od::document& doc, std::string_view, std::int64_t recv_ns, std::vector<Fill>& out,
@@ -46,9 +48,17 @@ class HyperliquidAdapter final : public JsonAdapter {
       if (!find_field(root, "data", v, found, err)) return false;
       if (!found) return fail(err, ParseErrorReason::kMissingField, "no 'data'");
       if (!decode_trades(v, recv_ns, out, outcome, err)) return false;
-      outcome.kind = out.size() > before ? MessageKind::kFills : MessageKind::kIgnored;
-      outcome.reason = out.size() > before ? "public trades with both users (buyer and seller fills)"
-                                           : "public trades without 'users' (cannot be attributed to accounts)";
+      outcome.kind = out.size() > before ? MessageKind::kFills
+                     : market_.empty()   ? MessageKind::kIgnored
+                                         : MessageKind::kMarketData;
+      outcome.reason = out.size() > before ? "public trades with both users (buyer and seller fills, and prints)"
+                                           : "public trades as prints only (no 'users', or a price-only coin)";
+    } else if (channel == "activeAssetCtx") {
+      if (!find_field(root, "data", v, found, err)) return false;
+      if (!found) return fail(err, ParseErrorReason::kMissingField, "no 'data'");
+      if (!decode_asset_ctx(v, recv_ns, err)) return false;
+      outcome.kind = MessageKind::kMarketData;
+      outcome.reason = "perpetual asset context (mark and oracle price for the price tape)";
     } else if (channel == "subscriptionResponse") {
       outcome.kind = MessageKind::kSubscriptionAck;
       outcome.reason = "subscription response";
@@ -61,7 +71,7 @@ class HyperliquidAdapter final : public JsonAdapter {
       outcome.reason = "error channel";
     } else {
       outcome.kind = MessageKind::kIgnored;
-      outcome.reason = "channel other than userFills, user and trades";
+      outcome.reason = "channel other than userFills, user, trades and activeAssetCtx";
     }
     return finish_object(root, err);
   }
@@ -206,15 +216,25 @@ class HyperliquidAdapter final : public JsonAdapter {
       const double px = x.px, sz = x.sz;
       const std::int64_t time = x.time;
       const std::uint64_t tid = x.tid;
-      if (!has_users) {
-        ++outcome.skipped;  // older feed without users: a market trade, not attributable
-        continue;
-      }
-      if (n_users != 2 || users[0].empty() || users[1].empty()) {
+      if (has_users && (n_users != 2 || users[0].empty() || users[1].empty())) {
         return fail(err, ParseErrorReason::kBadValue, "'users' must be [buyer, seller]");
       }
       Fill buyer;
       if (!common(coin, side, px, sz, time, has_tid, recv_ns, buyer, err)) return false;
+      // Every public trade is a print for the price tape.
+      PriceRecord print;
+      print.recv_ns = recv_ns;
+      print.venue_ns = buyer.venue_ns;
+      print.venue = Venue::kHyperliquid;
+      print.instrument = buyer.instrument;
+      print.underlying = buyer.underlying;
+      print.price = px;
+      market_.push_back(print);
+      // A trade without users (older feeds) cannot be attributed; a price-only coin's is not.
+      if (!has_users || std::find(price_only_.begin(), price_only_.end(), coin) != price_only_.end()) {
+        ++outcome.skipped;
+        continue;
+      }
       const bool buyer_took = side == "B";
       Fill seller = buyer;
       buyer.side = Side::kBuy;
@@ -228,6 +248,57 @@ class HyperliquidAdapter final : public JsonAdapter {
       out.push_back(buyer);
       out.push_back(seller);
     }
+    return true;
+  }
+
+  //! activeAssetCtx: {"coin": C, "ctx": {"markPx", "oraclePx", ...}}; the message has no time
+  //! of its own, so the record's is the receive time. The oracle price is the coin's index.
+  bool decode_asset_ctx(od::value& v, std::int64_t recv_ns, ParseError& err) {
+    od::object data;
+    if (auto e = v.get_object().get(data); e) return fail_json(err, e, "'data' (object)");
+    std::string_view coin;
+    double mark = kNaN, oracle = kNaN;
+    bool has_ctx = false;
+    for (auto field_result : data) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "'data'");
+      const std::string_view key = raw_key(field);
+      if (key == "coin") {
+        if (!get_string(field, "data.coin", coin, err)) return false;
+      } else if (key == "ctx") {
+        has_ctx = true;
+        od::object ctx;
+        if (auto e = field.value().get_object().get(ctx); e) return fail_json(err, e, "'data.ctx' (object)");
+        for (auto cf_result : ctx) {
+          od::field cf;
+          if (auto e = std::move(cf_result).get(cf); e) return fail_json(err, e, "'data.ctx'");
+          const std::string_view ckey = raw_key(cf);
+          bool present = false;
+          if (ckey == "markPx") {
+            if (!get_decimal_string(cf.value(), "ctx.markPx", mark, present, err)) return false;
+          } else if (ckey == "oraclePx") {
+            if (!get_decimal_string(cf.value(), "ctx.oraclePx", oracle, present, err)) return false;
+          }
+        }
+      }
+    }
+    if (coin.empty()) return fail(err, ParseErrorReason::kMissingField, "activeAssetCtx without 'data.coin'");
+    if (!has_ctx) return fail(err, ParseErrorReason::kMissingField, "activeAssetCtx without 'data.ctx'");
+    if (std::isnan(mark)) return fail(err, ParseErrorReason::kMissingField, "activeAssetCtx without 'ctx.markPx'");
+    if (!(mark > 0) || !std::isfinite(mark))
+      return fail(err, ParseErrorReason::kBadValue, "activeAssetCtx 'ctx.markPx' must be positive");
+    if (!std::isnan(oracle) && (!(oracle > 0) || !std::isfinite(oracle)))
+      return fail(err, ParseErrorReason::kBadValue, "activeAssetCtx 'ctx.oraclePx' must be positive");
+    const InstrumentInfo* ins = instruments_.find(coin, err);
+    if (ins == nullptr) return false;
+    PriceRecord p;
+    p.recv_ns = recv_ns;
+    p.venue = Venue::kHyperliquid;
+    p.instrument = ins->id;
+    p.underlying = ins->underlying;
+    p.mark_price = mark;
+    p.underlying_price = oracle;
+    market_.push_back(p);
     return true;
   }
 
@@ -258,6 +329,8 @@ class HyperliquidAdapter final : public JsonAdapter {
     auto [p, ec] = std::to_chars(buf, buf + sizeof buf, tid);
     return TradeIdHasher("hyperliquid").add(std::string_view(buf, static_cast<std::size_t>(p - buf))).add(user).value();
   }
+
+  std::vector<std::string> price_only_;
 };
 
 }  // namespace

@@ -19,6 +19,21 @@ std::string hyperliquid_subscribe_trades(std::string_view coin) {
   return out;
 }
 
+std::string hyperliquid_subscribe_asset_ctx(std::string_view coin) {
+  std::string out = R"({"method":"subscribe","subscription":{"type":"activeAssetCtx","coin":)";
+  json::append_string(out, coin);
+  out += "}}";
+  return out;
+}
+
+bool parse_hyperliquid_market_channel(std::string_view name, HyperliquidMarketChannel& out) {
+  const std::size_t colon = name.find(':');
+  if (colon == std::string_view::npos || colon + 1 == name.size()) return false;
+  out.type = name.substr(0, colon);
+  out.coin = name.substr(colon + 1);
+  return out.type == "trades" || out.type == "activeAssetCtx";
+}
+
 bool parse_hyperliquid_request(std::string_view message, HyperliquidRequest& out, ParseError& err) {
   out = HyperliquidRequest{};
   control_json::Document doc;

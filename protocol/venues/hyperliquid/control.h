@@ -14,6 +14,16 @@ inline constexpr std::string_view kHyperliquidPing = R"({"method":"ping"})";
 
 std::string hyperliquid_subscribe_user_fills(std::string_view user);
 std::string hyperliquid_subscribe_trades(std::string_view coin);
+//! The coin's perpetual context: mark price, oracle (index) price, funding, open interest.
+std::string hyperliquid_subscribe_asset_ctx(std::string_view coin);
+
+//! A Hyperliquid market-data subscription as a source config names it: "trades:BTC" (public
+//! trades) or "activeAssetCtx:BTC" (mark and oracle price). False when `name` is neither.
+struct HyperliquidMarketChannel {
+  std::string_view type;  //!< "trades" or "activeAssetCtx"
+  std::string_view coin;
+};
+bool parse_hyperliquid_market_channel(std::string_view name, HyperliquidMarketChannel& out);
 
 struct HyperliquidRequest {
   std::string method;  //!< "subscribe", "unsubscribe", "ping"

@@ -1,7 +1,9 @@
 // Hyperliquid websocket: no login; subscribe userFills for the account's user address (and the
-// public trades of the configured coins) → {"method":"ping"} every heartbeat interval
-// (Hyperliquid closes connections silent for 60 s).
+// public trades of the configured coins, and the market-data subscriptions) → {"method":"ping"} every heartbeat
+// interval (Hyperliquid closes connections silent for 60 s).
 #include <algorithm>
+#include <string_view>
+#include <vector>
 
 #include "protocol/venues/hyperliquid/control.h"
 #include "service/ingest/venue_control.h"
@@ -23,8 +25,22 @@ class HyperliquidControl final : public VenueControl {
       ch.send(control::hyperliquid_subscribe_user_fills(creds_.account));
       ++expected_acks_;
     }
-    for (const std::string& coin : settings_.coins) {
+    // Public trades once per coin, whether followed for its accounts (`coins`) or for its
+    // prints (market_data "trades:COIN"); then the asset contexts (marks and oracle prices).
+    std::vector<std::string_view> trades(settings_.coins.begin(), settings_.coins.end());
+    std::vector<std::string_view> contexts;
+    for (const std::string& name : settings_.market_data) {
+      control::HyperliquidMarketChannel m;
+      if (!control::parse_hyperliquid_market_channel(name, m)) continue;  // the config refused it
+      auto& list = m.type == "trades" ? trades : contexts;
+      if (std::find(list.begin(), list.end(), m.coin) == list.end()) list.push_back(m.coin);
+    }
+    for (std::string_view coin : trades) {
       ch.send(control::hyperliquid_subscribe_trades(coin));
+      ++expected_acks_;
+    }
+    for (std::string_view coin : contexts) {
+      ch.send(control::hyperliquid_subscribe_asset_ctx(coin));
       ++expected_acks_;
     }
   }

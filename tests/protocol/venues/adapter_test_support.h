@@ -43,12 +43,14 @@ struct AdapterHarness {
   DecodeOutcome outcome;
   ParseError error;
 
-  explicit AdapterHarness(Venue venue, std::string account = "acct-1", const UnderlyingPrices* prices = nullptr) {
+  explicit AdapterHarness(Venue venue, std::string account = "acct-1", const UnderlyingPrices* prices = nullptr,
+                          std::vector<std::string> price_only_coins = {}) {
     AdapterContext ctx;
     ctx.accounts = &accounts;
     ctx.instruments = &instruments;
     ctx.account = std::move(account);
     ctx.prices = prices;
+    ctx.price_only_coins = std::move(price_only_coins);
     adapter = make_venue_adapter(venue, std::move(ctx));
     REQUIRE(adapter != nullptr);
   }

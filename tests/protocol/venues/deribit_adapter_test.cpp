@@ -84,7 +84,7 @@ TEST_CASE("fixture deribit/user_trades_perpetual_taker_buy: with a dedup set a r
   AccountInterner accounts;
   InstrumentRegistry instruments{segmentd::parse_symbol};
   TradeDedup dedup(16);
-  AdapterContext ctx{&accounts, &instruments, "deribit-main", &dedup, nullptr};
+  AdapterContext ctx{&accounts, &instruments, "deribit-main", &dedup, nullptr, {}};
   auto adapter = make_venue_adapter(Venue::kDeribit, ctx);
   std::vector<Fill> fills;
   DecodeOutcome out;
@@ -355,7 +355,7 @@ TEST_CASE("deribit: with a dedup set a replayed notification yields no fill twic
   AccountInterner accounts;
   InstrumentRegistry instruments{segmentd::parse_symbol};
   TradeDedup dedup(16);
-  AdapterContext ctx{&accounts, &instruments, "a", &dedup, nullptr};
+  AdapterContext ctx{&accounts, &instruments, "a", &dedup, nullptr, {}};
   auto adapter = make_venue_adapter(Venue::kDeribit, ctx);
   const auto sample = shared_fixture_or_skip("deribit/user_trades_any_raw__ccxt_comment.json");
   if (!sample) return;

@@ -90,6 +90,10 @@ TEST_CASE("fixture hyperliquid/trades_no_users: a trade without users cannot be 
   check_own_fixture(Venue::kHyperliquid, "hyperliquid/trades_no_users");
 }
 
+TEST_CASE("fixture hyperliquid/active_asset_ctx: a mark and oracle price and no fill", "[hyperliquid]") {
+  check_own_fixture(Venue::kHyperliquid, "hyperliquid/active_asset_ctx");
+}
+
 TEST_CASE("fixture hyperliquid/subscription_response: subscribe acknowledged", "[hyperliquid]") {
   check_own_fixture(Venue::kHyperliquid, "hyperliquid/subscription_response");
 }
@@ -276,8 +280,10 @@ TEST_CASE("hyperliquid: control messages and trades without users", "[hyperliqui
   out = h.ok(R"({"channel":"error","data":"Invalid subscription"})");
   CHECK(out.kind == MessageKind::kVenueError);
   out = h.ok(own_fixture("hyperliquid/trades_no_users.json"));
-  CHECK(out.kind == MessageKind::kIgnored);  // no users: a market trade we cannot attribute
+  CHECK(out.kind == MessageKind::kMarketData);  // no users: a print we cannot attribute
   CHECK(out.skipped == 1);
+  REQUIRE(h.adapter->market_data().size() == 1);
+  CHECK(h.adapter->market_data()[0].price == 3516.0);
   out = h.ok(R"({"channel":"l2Book","data":{"coin":"BTC","levels":[[],[]]}})");
   CHECK(out.kind == MessageKind::kIgnored);
   CHECK(h.fills.empty());
@@ -290,7 +296,7 @@ TEST_CASE("hyperliquid: control messages and trades without users of the third-p
   auto out = h.ok(*ack);
   CHECK(out.kind == MessageKind::kSubscriptionAck);
   out = h.ok(shared_fixture("hyperliquid/trades_channel__ccxt_comment_no_users.json"));
-  CHECK(out.kind == MessageKind::kIgnored);
+  CHECK(out.kind == MessageKind::kMarketData);
   CHECK(out.skipped == 1);
   CHECK(h.fills.empty());
 }
@@ -315,6 +321,104 @@ TEST_CASE("hyperliquid: bad messages are rejected by reason and append no fill",
   CHECK(h.fills.empty());
   // No configured user: a "user" channel message cannot be attributed.
   h.rejects(shared_fixture("hyperliquid/userEvents_fill_liquidation__nautilus.json"), ParseErrorReason::kBadValue);
+}
+
+}  // namespace
+}  // namespace segmentd::testing
+
+// ---- Public market data (issue 20, item 4): trades as prints, activeAssetCtx as marks and the
+// oracle (index) price, for the price tape.
+
+namespace segmentd::testing {
+namespace {
+
+constexpr const char* kTwoTrades =
+    R"({"channel":"trades","data":[)"
+    R"({"coin":"BTC","side":"A","px":"84133.0","sz":"0.02279","time":1790231124037,"hash":"0x00","tid":140238147810435,)"
+    R"("users":["0xbb160cb61e694570f9d570f9fcde7c61dd2143ad","0x48314750d70312eddf7e6b6b7c2852773727839a"]},)"
+    R"({"coin":"BTC","side":"B","px":"84134.0","sz":"0.002","time":1790231124365,"hash":"0xca","tid":206823745374058,)"
+    R"("users":["0xfab8ca72b59921324bad0f007797294d4c185c5c","0x7717a7a245d9f950e586822b8c9b46863ed7bd7e"]}]})";
+
+TEST_CASE("hyperliquid: every public trade is a print and trades with users are also both accounts' fills",
+          "[hyperliquid][market_data]") {
+  AdapterHarness h(Venue::kHyperliquid, "");
+  const auto out = h.ok(kTwoTrades);
+  CHECK(out.kind == MessageKind::kFills);
+  CHECK(h.fills.size() == 4);
+  const auto& md = h.adapter->market_data();
+  REQUIRE(md.size() == 2);
+  CHECK(md[0].price == 84133.0);
+  CHECK(md[1].price == 84134.0);
+  CHECK(md[0].venue_ns == 1790231124037 * kMs);
+  CHECK(md[0].recv_ns == kRecvNs);
+  CHECK(md[0].venue == Venue::kHyperliquid);
+  CHECK(md[0].instrument == h.fills[0].instrument);
+  CHECK(md[0].underlying == h.fills[0].underlying);
+  CHECK(std::isnan(md[0].mark_price));
+  CHECK(std::isnan(md[0].underlying_price));
+}
+
+TEST_CASE("hyperliquid: a price-only coin's public trades are prints and no account's fills",
+          "[hyperliquid][market_data]") {
+  AdapterHarness h(Venue::kHyperliquid, "", nullptr, {"BTC"});
+  const auto out = h.ok(kTwoTrades);
+  CHECK(out.kind == MessageKind::kMarketData);
+  CHECK(out.skipped == 2);
+  CHECK(h.fills.empty());
+  CHECK(h.adapter->market_data().size() == 2);
+  // Another coin's trades still attribute.
+  const auto eth =
+      h.ok(R"({"channel":"trades","data":[{"coin":"ETH","side":"B","px":"3516.0","sz":"0.3","time":1741953540077,)"
+           R"("hash":"0x7f","tid":402281763910057,"users":["0xaa","0xbb"]}]})");
+  CHECK(eth.kind == MessageKind::kFills);
+  CHECK(h.fills.size() == 2);
+}
+
+TEST_CASE("hyperliquid: activeAssetCtx gives the mark and the oracle price at the receive time",
+          "[hyperliquid][market_data]") {
+  AdapterHarness h(Venue::kHyperliquid, "");
+  // The shape of Hyperliquid's websocket docs (subscriptions, WsActiveAssetCtx), all ctx fields.
+  const auto out = h.ok(
+      R"({"channel":"activeAssetCtx","data":{"coin":"ETH","ctx":{"funding":"0.0000125","openInterest":"446072.075",)"
+      R"("prevDayPx":"3180.2","dayNtlVlm":"543210987.65432","premium":"-0.00021","oraclePx":"3230.1",)"
+      R"("markPx":"3227.4","midPx":"3228.25","impactPxs":["3228.2","3228.3"],"dayBaseVlm":"157234.21"}}})");
+  CHECK(out.kind == MessageKind::kMarketData);
+  CHECK(h.fills.empty());
+  const auto& md = h.adapter->market_data();
+  REQUIRE(md.size() == 1);
+  CHECK(md[0].mark_price == 3227.4);
+  CHECK(md[0].underlying_price == 3230.1);
+  CHECK(std::isnan(md[0].price));
+  CHECK(md[0].venue_ns == 0);  // the message carries no time
+  CHECK(md[0].recv_ns == kRecvNs);
+  CHECK(md[0].instrument == *h.instruments.resolve(Venue::kHyperliquid, "ETH"));
+  CHECK(md[0].underlying == h.instruments.underlying_id("ETH"));
+  // Without an oracle price: a mark only.
+  h.ok(R"({"channel":"activeAssetCtx","data":{"coin":"BTC","ctx":{"markPx":"84100.5"}}})");
+  REQUIRE(h.adapter->market_data().size() == 1);
+  CHECK(h.adapter->market_data()[0].mark_price == 84100.5);
+  CHECK(std::isnan(h.adapter->market_data()[0].underlying_price));
+}
+
+TEST_CASE("hyperliquid: bad market data is refused by name and leaves nothing", "[hyperliquid][market_data]") {
+  AdapterHarness h(Venue::kHyperliquid, "");
+  h.rejects(R"({"channel":"activeAssetCtx","data":{"coin":"ETH","ctx":{"oraclePx":"3230.1"}}})",
+            ParseErrorReason::kMissingField);
+  h.rejects(R"({"channel":"activeAssetCtx","data":{"ctx":{"markPx":"3227.4"}}})", ParseErrorReason::kMissingField);
+  h.rejects(R"({"channel":"activeAssetCtx","data":{"coin":"ETH"}})", ParseErrorReason::kMissingField);
+  h.rejects(R"({"channel":"activeAssetCtx","data":{"coin":"ETH","ctx":{"markPx":"-1"}}})", ParseErrorReason::kBadValue);
+  h.rejects(R"({"channel":"activeAssetCtx","data":{"coin":"ETH","ctx":{"markPx":"3227.4","oraclePx":"0"}}})",
+            ParseErrorReason::kBadValue);
+  h.rejects(R"({"channel":"activeAssetCtx","data":{"coin":"ETH","ctx":{"markPx":3227.4}}})",
+            ParseErrorReason::kWrongType);
+  h.rejects(R"({"channel":"activeAssetCtx","data":[]})", ParseErrorReason::kWrongType);
+  h.rejects(R"({"channel":"activeAssetCtx"})", ParseErrorReason::kMissingField);
+  // A good trade before a bad one: the message is refused whole.
+  h.rejects(R"({"channel":"trades","data":[{"coin":"ETH","side":"B","px":"3516.0","sz":"0.3","time":1741953540077,)"
+            R"("hash":"0x7f","tid":1},{"coin":"ETH","side":"B","px":"-3","sz":"0.3","time":1741953540077,)"
+            R"("hash":"0x7f","tid":2}]})",
+            ParseErrorReason::kBadValue);
+  CHECK(h.adapter->market_data().empty());
 }
 
 }  // namespace

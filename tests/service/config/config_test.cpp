@@ -206,7 +206,27 @@ TEST_CASE("config: a Deribit source subscribes to market-data channels and other
                              "market-data channel"));
   CHECK_THAT(error("[[sources]]\nvenue = \"okx\"\nurl = \"wss://x\"\nmarket_data = [\"trades\"]\n[[sources.accounts]]\n"
                    "name = \"a\"\nkey_env = \"K\"\nsecret_env = \"S\"\npassphrase_env = \"P\"\n"),
-             Catch::Contains("sources[0].market_data: only Deribit sources subscribe to market-data channels"));
+             Catch::Contains("sources[0].market_data: only Deribit and Hyperliquid sources subscribe to market-data"));
+}
+
+TEST_CASE("config: a Hyperliquid source names its market data as trades:COIN and activeAssetCtx:COIN", "[config]") {
+  const std::string hl = "[[sources]]\nvenue = \"hyperliquid\"\nurl = \"wss://api.hyperliquid.xyz/ws\"\n";
+  const std::string account = "[[sources.accounts]]\nname = \"0x15f43d1f2dee81424afd891943262aa90f22cc2a\"\n";
+  auto good = load_config_text(hl + "market_data = [\"trades:BTC\", \"activeAssetCtx:BTC\"]\n" + account, "h.toml");
+  INFO(good.status().message());
+  REQUIRE(good.ok());
+  CHECK(good->sources[0].market_data == std::vector<std::string>{"trades:BTC", "activeAssetCtx:BTC"});
+  auto error = [](const std::string& text) {
+    auto c = load_config_text(text, "h.toml");
+    return c.ok() ? std::string("ok") : std::string(c.status().message());
+  };
+  CHECK_THAT(error(hl + "market_data = [\"l2Book:BTC\"]\n" + account),
+             Catch::Contains("h.toml:4: sources[0].market_data: 'l2Book:BTC' is not a Hyperliquid market-data "
+                             "subscription (trades:COIN, activeAssetCtx:COIN)"));
+  CHECK_THAT(error(hl + "market_data = [\"trades:\"]\n" + account), Catch::Contains("'trades:' is not a Hyperliquid"));
+  // Deribit's channel names are not Hyperliquid's.
+  CHECK_THAT(error(hl + "market_data = [\"trades.BTC-PERPETUAL.100ms\"]\n" + account),
+             Catch::Contains("is not a Hyperliquid market-data subscription"));
 }
 
 TEST_CASE("config: [jetstream] is off by default and names a bad URL or stream or subject prefix", "[config]") {
