@@ -62,10 +62,14 @@ absl::Status VenueSource::start() {
     }
     creds.push_back(std::move(c));
   }
-  if (creds.empty() && !config_.coins.empty()) creds.emplace_back();  // Hyperliquid public trades only
+  // Hyperliquid public data only (no account): one session for it.
+  if (creds.empty() && config_.venue == Venue::kHyperliquid && !(config_.coins.empty() && config_.market_data.empty()))
+    creds.emplace_back();
+  // The public channels on the first session only: on every session each public trade would be
+  // pushed once per account (and, for `coins`, each of its fills too).
   for (std::size_t i = 0; i < creds.size(); ++i)
     sessions_.push_back(std::make_unique<VenueSession>(loop_.context(), config_, std::move(creds[i]), adapter_base_,
-                                                       sink_, stats_, positions_[i], gap_stats_));
+                                                       sink_, stats_, positions_[i], gap_stats_, i == 0));
   for (auto& s : sessions_) s->start();
   loop_.start();
   started_ = true;

@@ -432,7 +432,8 @@ struct MarketDataRun {
   std::vector<Fill> fills;
   std::set<std::string> fill_accounts;  //!< the names of the fills' accounts
   std::set<std::string> configured;     //!< the source's account names
-  std::uint64_t prices_counted = 0, market_data_messages = 0, market_data_kind = 0, errors = 0, pushed = 0;
+  std::uint64_t prices_counted = 0, market_data_messages = 0, market_data_connections = 0, market_data_kind = 0,
+                errors = 0;
 };
 
 MarketDataRun run_market_data(Venue venue, std::vector<std::string> market_data,
@@ -462,6 +463,7 @@ MarketDataRun run_market_data(Venue venue, std::vector<std::string> market_data,
   for (const auto& a : config.accounts) run.configured.insert(a.name);
   run.prices_counted = SourceStats::get(source.stats().prices);
   run.market_data_messages = server.stats().market_data_messages.load();
+  run.market_data_connections = server.stats().market_data_connections.load();
   run.market_data_kind = source.stats().kind_count(MessageKind::kMarketData);
   run.errors = source.stats().error_total();
   return run;
@@ -495,6 +497,7 @@ TEST_CASE("deribit market data: public trades, marks and the index reach the pri
   INFO("prices " << run.prices.size() << ", fills " << run.fills.size() << ", market-data messages "
                  << run.market_data_messages);
   CHECK(run.got);
+  CHECK(run.market_data_connections == 1);  // one of the kAccounts sessions subscribes public channels
   CHECK(run.market_data_messages >= 2);
   CHECK(run.prices_counted == run.prices.size());
   CHECK(run.market_data_kind >= 2);
@@ -530,6 +533,7 @@ TEST_CASE("hyperliquid market data: public trades and asset contexts reach the p
   INFO("prices " << run.prices.size() << ", fills " << run.fills.size() << ", market-data messages "
                  << run.market_data_messages);
   CHECK(run.got);
+  CHECK(run.market_data_connections == 1);  // one of the kAccounts sessions subscribes public channels
   CHECK(run.prices_counted == run.prices.size());
   CHECK(run.market_data_kind >= 2);
   CHECK(run.errors == 0);

@@ -728,6 +728,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   void send_market_data() {
     const std::size_t accounts = sh_->streams.size();
     if (market_pos_.size() != accounts) {  // first time: from now on
+      stats().market_data_connections.fetch_add(1);
       market_pos_.resize(accounts);
       for (std::size_t a = 0; a < accounts; ++a) market_pos_[a] = sh_->happened[a].load();
     }
