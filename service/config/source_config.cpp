@@ -5,6 +5,7 @@
 #include <boost/asio/ip/address.hpp>
 #include "core/str_cat.h"
 #include "protocol/venues/hyperliquid/control.h"
+#include "protocol/venues/okx/control.h"
 
 #include "service/config/config_reader.h"
 #include "service/config/publisher_config.h"
@@ -82,10 +83,23 @@ void read_venue(ConfigSection& s, SourceConfig* c) {
   if (!c->coins.empty() && c->venue != Venue::kHyperliquid)
     s.error("coins", "only Hyperliquid sources follow public trades");
   s.strings("market_data", &c->market_data);
-  if (!c->market_data.empty() && c->venue != Venue::kDeribit && c->venue != Venue::kHyperliquid)
-    s.error("market_data", "only Deribit and Hyperliquid sources subscribe to market-data channels so far");
+  if (!c->market_data.empty() && c->venue != Venue::kDeribit && c->venue != Venue::kHyperliquid &&
+      c->venue != Venue::kOkx)
+    s.error("market_data", "only Deribit, OKX and Hyperliquid sources subscribe to market-data channels so far");
+  s.string("market_data_url", &c->market_data_url, false);
+  if (s.has("market_data_url") && c->venue != Venue::kOkx)
+    s.error("market_data_url", "only OKX sources read market data on a connection of its own");
+  if (!c->market_data_url.empty() && !url_scheme_ok(c->market_data_url, false))
+    s.error("market_data_url", "must start with ws:// or wss://");
+  if (c->venue == Venue::kOkx && !c->market_data.empty() && c->market_data_url.empty())
+    s.error("market_data", "OKX public channels need market_data_url (wss://ws.okx.com:8443/ws/v5/public)");
   for (const std::string& ch : c->market_data) {
     control::HyperliquidMarketChannel hl;
+    control::OkxMarketChannel okx;
+    if (c->venue == Venue::kOkx && !control::parse_okx_market_channel(ch, okx))
+      s.error("market_data", str_cat("'", ch,
+                                     "' is not an OKX market-data subscription (trades:INSTID, mark-price:INSTID, "
+                                     "index-tickers:INDEX)"));
     if (c->venue == Venue::kDeribit &&
         !(ch.starts_with("trades.") || ch.starts_with("markprice.options.") || ch.starts_with("deribit_price_index.")))
       s.error("market_data", str_cat("'", ch,

@@ -60,7 +60,10 @@ struct ControlSettings {
   std::int64_t heartbeat_interval_ns = 20'000'000'000;
   std::int64_t auth_timeout_ns = 10'000'000'000;
   std::vector<std::string> coins;        //!< Hyperliquid public trades
-  std::vector<std::string> market_data;  //!< Deribit channels; Hyperliquid "trades:COIN", "activeAssetCtx:COIN"
+  std::vector<std::string> market_data;  //!< SourceConfig::market_data
+  //! A connection to the venue's public websocket (OKX's market_data_url): no login, the
+  //! market_data subscriptions only.
+  bool public_only = false;
 };
 
 std::unique_ptr<VenueControl> make_venue_control(Venue venue, ControlCredentials credentials, ControlSettings settings);

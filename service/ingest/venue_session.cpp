@@ -98,7 +98,7 @@ absl::Status decode_positions(std::string_view bytes, std::vector<VenuePosition>
 
 VenueSession::VenueSession(boost::asio::io_context& ioc, const SourceConfig& config, ControlCredentials credentials,
                            AdapterContext adapter_base, FillSink& sink, SourceStats& stats, VenuePosition& position,
-                           GapFillStats& gap_stats, bool public_feeds)
+                           GapFillStats& gap_stats, Feeds feeds)
     : config_(config),
       account_(credentials.account),
       sink_(sink),
@@ -152,10 +152,11 @@ VenueSession::VenueSession(boost::asio::io_context& ioc, const SourceConfig& con
   ControlSettings settings;
   settings.heartbeat_interval_ns = config.heartbeat_interval_ns;
   settings.auth_timeout_ns = config.auth_timeout_ns;
-  if (public_feeds) {
+  if (feeds != Feeds::kAccount) {
     settings.coins = config.coins;
     settings.market_data = config.market_data;
   }
+  settings.public_only = feeds == Feeds::kPublicOnly;
   control_ = make_venue_control(config.venue, std::move(credentials), std::move(settings));
   client_.set_tick_interval(control_->tick_interval_ns());
   fills_.reserve(256);

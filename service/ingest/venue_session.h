@@ -56,12 +56,14 @@ class VenueSession final : public WsClientHandler, private ControlChannel {
  public:
   //! `adapter_base` supplies the interner and registry; its account and dedup are set here.
   //! `position` (the source's, outliving the session) says where a restored source stood.
-  //! `public_feeds`: this session also subscribes the source's public channels (`coins`,
-  //! `market_data`); one session per source does, or every public message would come once per
-  //! account.
+  //! `feeds`: whether this session subscribes the source's public channels (`coins`,
+  //! `market_data`) as well as its account's. One session per source does, or every public
+  //! message would come once per account. kPublicOnly: a connection to the venue's public
+  //! websocket (`config.url` is then OKX's market_data_url), no login.
+  enum class Feeds { kAccount, kAccountAndPublic, kPublicOnly };
   VenueSession(boost::asio::io_context& ioc, const SourceConfig& config, ControlCredentials credentials,
                AdapterContext adapter_base, FillSink& sink, SourceStats& stats, VenuePosition& position,
-               GapFillStats& gap_stats, bool public_feeds = true);
+               GapFillStats& gap_stats, Feeds feeds = Feeds::kAccountAndPublic);
   ~VenueSession() override;
 
   void start() { client_.start(); }

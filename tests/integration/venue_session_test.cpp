@@ -432,6 +432,7 @@ struct MarketDataRun {
   std::vector<Fill> fills;
   std::set<std::string> fill_accounts;  //!< the names of the fills' accounts
   std::set<std::string> configured;     //!< the source's account names
+  std::size_t sessions = 0;
   std::uint64_t prices_counted = 0, market_data_messages = 0, market_data_connections = 0, market_data_kind = 0,
                 errors = 0;
 };
@@ -452,8 +453,10 @@ MarketDataRun run_market_data(Venue venue, std::vector<std::string> market_data,
   SourceConfig config = client_config(venue, server, options, false);
   config.gap_fill = false;
   config.market_data = std::move(market_data);
+  if (venue == Venue::kOkx) config.market_data_url = str_cat("wss://127.0.0.1:", server.port(), "/ws/v5/public");
   VenueSource source(config, ctx, sink);
   REQUIRE(source.start().ok());
+  run.sessions = source.sessions();
   run.got = wait_until([&] { return enough(sink.prices()) && sink.size() >= 10; });
   source.stop();
   server.stop();
@@ -512,6 +515,40 @@ TEST_CASE("deribit market data: public trades, marks and the index reach the pri
     CHECK(p.venue_ns > 0);
   }
   CHECK(trades > 0);
+  CHECK(prints_matching_fills(run) > 0);
+}
+
+TEST_CASE("okx market data: public trades, marks and index tickers arrive on a public connection of their own",
+          "[integration][venue]") {
+  // The public channels are on OKX's public websocket (market_data_url): one more session, which
+  // subscribes without a login; the accounts' sessions log in and read their orders as before.
+  const auto run = run_market_data(Venue::kOkx,
+                                   {"trades:BTC-USDT-SWAP", "trades:ETH-USDT-SWAP", "mark-price:BTC-USDT-SWAP",
+                                    "mark-price:ETH-USDT-SWAP", "index-tickers:BTC-USDT", "index-tickers:ETH-USDT"},
+                                   [](const std::vector<PriceRecord>& prices) {
+                                     bool index = false, mark = false, trade = false;
+                                     for (const PriceRecord& p : prices) {
+                                       index = index || p.underlying_price > 0;
+                                       mark = mark || p.mark_price > 0;
+                                       trade = trade || p.price > 0;
+                                     }
+                                     return index && mark && trade;
+                                   });
+  INFO("prices " << run.prices.size() << ", fills " << run.fills.size() << ", market-data messages "
+                 << run.market_data_messages);
+  CHECK(run.got);
+  CHECK(run.sessions == kAccounts + 1);
+  CHECK(run.market_data_connections == 1);
+  CHECK(run.prices_counted == run.prices.size());
+  CHECK(run.market_data_kind >= 3);
+  CHECK(run.errors == 0);
+  for (const std::string& name : run.fill_accounts) CHECK(run.configured.count(name) == 1);
+  for (const PriceRecord& p : run.prices) {
+    CHECK(p.venue == Venue::kOkx);
+    CHECK(p.venue_ns > 0);
+    // One price per record: a trade print, a mark, or an index.
+    CHECK((p.price > 0) + (p.mark_price > 0) + (p.underlying_price > 0) == 1);
+  }
   CHECK(prints_matching_fills(run) > 0);
 }
 

@@ -120,6 +120,24 @@ ControlResult okx(std::string_view text, const std::vector<ServerAccount>& accou
     s.account = a;
     r.auth_ok = true;
     r.replies.push_back(str_cat(R"({"event":"login","code":"0","msg":"","connId":")", conn, "\"}"));
+  } else if (req.op == "subscribe" && !req.channels.empty() && req.channels[0] != "orders") {
+    // Public channels (the public websocket's): no login; an acknowledgement per argument.
+    for (std::size_t i = 0; i < req.channels.size(); ++i) {
+      std::string sub = str_cat(req.channels[i], ":", req.inst_ids[i]);
+      control::OkxMarketChannel m;
+      if (!control::parse_okx_market_channel(sub, m)) {
+        r.replies.push_back(str_cat(R"({"event":"error","code":"60018","msg":"Wrong URL or channel:)", req.channels[i],
+                                    R"( doesn't exist.","connId":")", conn, "\"}"));
+        continue;
+      }
+      std::string ack = str_cat(R"({"event":"subscribe","arg":{"channel":)");
+      segmentd::json::append_string(ack, req.channels[i]);
+      ack += R"(,"instId":)";
+      segmentd::json::append_string(ack, req.inst_ids[i]);
+      r.replies.push_back(str_cat(ack, R"(},"connId":")", conn, "\"}"));
+      if (std::find(s.market_data.begin(), s.market_data.end(), sub) == s.market_data.end())
+        s.market_data.push_back(std::move(sub));
+    }
   } else if (req.op == "subscribe") {
     if (s.account < 0) {
       r.replies.push_back(str_cat(R"({"event":"error","code":"60011","msg":"Please log in","connId":")", conn, "\"}"));

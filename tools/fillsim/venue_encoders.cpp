@@ -6,6 +6,7 @@
 #include "core/str_cat.h"
 #include "protocol/json_writer.h"
 #include "protocol/venues/hyperliquid/control.h"
+#include "protocol/venues/okx/control.h"
 #include "simdjson.h"
 
 namespace fillsim {
@@ -461,6 +462,62 @@ std::string encode_hyperliquid_market_data(std::string_view subscription, std::s
   m += ',';
   dec(m, f.price);
   m += R"(],"dayBaseVlm":"10.0"}}})";
+  return m;
+}
+
+std::string encode_okx_market_data(std::string_view subscription, std::span<const VenueFill* const> fills) {
+  segmentd::control::OkxMarketChannel sub;
+  if (!segmentd::control::parse_okx_market_channel(subscription, sub)) return {};
+  const bool index = sub.channel == "index-tickers";
+  std::vector<const VenueFill*> covered;
+  for (const VenueFill* f : fills) {
+    const bool match = index
+                           ? str_cat(base_of(*f), "-USDT") == sub.inst_id || str_cat(base_of(*f), "-USD") == sub.inst_id
+                           : venue_symbol(Venue::kOkx, *f) == sub.inst_id;
+    if (match) covered.push_back(f);
+  }
+  if (covered.empty()) return {};
+  std::string m = R"({"arg":{"channel":)";
+  segmentd::json::append_string(m, sub.channel);
+  m += R"(,"instId":)";
+  segmentd::json::append_string(m, sub.inst_id);
+  m += R"(},"data":[)";
+  if (sub.channel == "trades") {
+    for (std::size_t i = 0; i < covered.size(); ++i) {
+      const segmentd::Fill& f = covered[i]->fill;
+      const bool buyer_took = (f.side == Side::kBuy) == (f.liquidity != Liquidity::kMaker);
+      if (i > 0) m += ',';
+      m += R"({"instId":)";
+      segmentd::json::append_string(m, sub.inst_id);
+      m += str_cat(R"(,"tradeId":")", covered[i]->trade_id, R"(","px":)");
+      dec(m, f.price);
+      m += R"(,"sz":"1","side":")";
+      m += str_cat(buyer_took ? "buy" : "sell", R"(","ts":")", ms(f), R"(","count":"1","source":"0","seqId":)",
+                   covered[i]->seq, "}");
+    }
+  } else {
+    const VenueFill& last = *covered.back();
+    const segmentd::Fill& f = last.fill;
+    const double px = index ? f.underlying_price : std::isnan(f.mark_price) ? f.price : f.mark_price;
+    if (!(px > 0)) return {};
+    m += index ? R"({"instId":)"
+               : str_cat(R"({"instType":")",
+                         f.kind == InstrumentKind::kPerpetual ? "SWAP"
+                         : f.kind == InstrumentKind::kFuture  ? "FUTURES"
+                                                              : "OPTION",
+                         R"(","instId":)");
+    segmentd::json::append_string(m, sub.inst_id);
+    m += index ? R"(,"idxPx":)" : R"(,"markPx":)";
+    dec(m, px);
+    if (index) {
+      for (const char* k : {"high24h", "low24h", "open24h", "sodUtc0", "sodUtc8"}) {
+        m += str_cat(",\"", k, "\":");
+        dec(m, px);
+      }
+    }
+    m += str_cat(R"(,"ts":")", ms(f), "\"}");
+  }
+  m += "]}";
   return m;
 }
 

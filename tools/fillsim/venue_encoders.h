@@ -56,6 +56,12 @@ std::string encode_deribit_market_data(std::string_view channel, std::span<const
 //! public trades, `users` = [buyer, seller] with `accounts[i]` (fill i's account address) on its
 //! side and kSimMarketUser on the other; or the coin's asset context (mark price, oracle price)
 //! at its last fill. "" when no fill is of that coin.
+//! OKX public market data for a client subscribed to `subscription` ("trades:INSTID",
+//! "mark-price:INSTID", "index-tickers:BASE-USDT"): the instrument's fills of every account as
+//! public trades, the mark at its last fill, or the index (the underlying price) at the last fill
+//! on that base. "" when no fill is covered.
+std::string encode_okx_market_data(std::string_view subscription, std::span<const VenueFill* const> fills);
+
 inline constexpr std::string_view kSimMarketUser = "0x00000000000000000000000000000000000000aa";
 std::string encode_hyperliquid_market_data(std::string_view subscription, std::span<const VenueFill* const> fills,
                                            std::span<const std::string_view> accounts);

@@ -1,5 +1,6 @@
 #include "protocol/venues/okx/adapter.h"
 
+#include "core/str_cat.h"
 #include "protocol/fill_checks.h"
 #include "protocol/ordered_fields.h"
 #include "protocol/venues/adapter_support.h"
@@ -43,6 +44,14 @@ class OkxAdapter final : public JsonAdapter {
     if (!found) return fail(err, ParseErrorReason::kMissingField, "'arg' without 'channel'");
     if (!get_string(v, "arg.channel", channel, err)) return false;
     if (!finish_object(arg, err)) return false;
+    if (channel == "trades" || channel == "mark-price" || channel == "index-tickers") {
+      if (!find_field(root, "data", v, found, err)) return false;
+      if (!found) return fail(err, ParseErrorReason::kMissingField, "market-data push without 'data'");
+      if (!decode_market_data(v, channel, recv_ns, err)) return false;
+      outcome.kind = MessageKind::kMarketData;
+      outcome.reason = "public market data (trades, mark or index prices) for the price tape";
+      return finish_object(root, err);
+    }
     if (channel != "orders") {
       outcome.kind = MessageKind::kIgnored;
       outcome.reason = "channel other than orders (not a source of fills)";
@@ -69,6 +78,57 @@ class OkxAdapter final : public JsonAdapter {
   }
 
  private:
+  //! trades (px), mark-price (markPx) and index-tickers (idxPx): an array of rows with instId and
+  //! ts (ms, as text). An index's instId ("BTC-USDT") names its base; the others an instrument.
+  bool decode_market_data(od::value& v, std::string_view channel, std::int64_t recv_ns, ParseError& err) {
+    const std::string_view price_key = channel == "trades" ? "px" : channel == "mark-price" ? "markPx" : "idxPx";
+    od::array rows;
+    if (auto e = v.get_array().get(rows); e) return fail_json(err, e, "'data' (array)");
+    for (auto row_result : rows) {
+      od::object row;
+      if (auto e = row_result.get_object().get(row); e) return fail_json(err, e, "market-data row (object)");
+      std::string_view inst_id;
+      double price = kNaN;
+      bool has_price = false;
+      std::int64_t ts_ns = 0;
+      for (auto field_result : row) {
+        od::field field;
+        if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "market-data row");
+        const std::string_view key = raw_key(field);
+        if (key == "instId") {
+          if (!get_string(field, "instId", inst_id, err)) return false;
+        } else if (key == price_key) {
+          if (!get_decimal_string(field.value(), price_key, price, has_price, err)) return false;
+        } else if (key == "ts") {
+          if (!get_ms_string(field.value(), "ts", ts_ns, err)) return false;
+        }
+      }
+      if (inst_id.empty()) return fail(err, ParseErrorReason::kMissingField, "market-data row without 'instId'");
+      if (!has_price)
+        return fail(err, ParseErrorReason::kMissingField, str_cat("market-data row without '", price_key, "'"));
+      if (!(price > 0)) return fail(err, ParseErrorReason::kBadValue, str_cat("'", price_key, "' must be positive"));
+      PriceRecord p;
+      p.recv_ns = recv_ns;
+      p.venue_ns = ts_ns;
+      p.venue = Venue::kOkx;
+      if (channel == "index-tickers") {
+        const std::size_t dash = inst_id.find('-');
+        if (dash == 0 || dash == std::string_view::npos || !is_usd_like(inst_id.substr(dash + 1)))
+          return fail(err, ParseErrorReason::kBadValue, "index instId must be BASE-USD, BASE-USDT or BASE-USDC");
+        p.underlying = instruments_.registry().underlying_id(inst_id.substr(0, dash));
+        p.underlying_price = price;
+      } else {
+        const InstrumentInfo* ins = instruments_.find(inst_id, err);
+        if (ins == nullptr) return false;
+        p.instrument = ins->id;
+        p.underlying = ins->underlying;
+        (channel == "trades" ? p.price : p.mark_price) = price;
+      }
+      market_.push_back(p);
+    }
+    return true;
+  }
+
   bool decode_event(od::object& root, std::string_view event, DecodeOutcome& outcome, ParseError& err) {
     od::value v;
     bool found = false;

@@ -32,6 +32,32 @@ std::string okx_subscribe_orders_request(std::string_view inst_type) {
   return out;
 }
 
+bool parse_okx_market_channel(std::string_view name, OkxMarketChannel& out) {
+  const std::size_t colon = name.find(':');
+  if (colon == std::string_view::npos || colon + 1 == name.size()) return false;
+  out.channel = name.substr(0, colon);
+  out.inst_id = name.substr(colon + 1);
+  return out.channel == "trades" || out.channel == "mark-price" || out.channel == "index-tickers";
+}
+
+std::string okx_subscribe_public_request(const std::vector<std::string>& names) {
+  std::string out = R"({"op":"subscribe","args":[)";
+  bool first = true;
+  for (const std::string& name : names) {
+    OkxMarketChannel m;
+    if (!parse_okx_market_channel(name, m)) continue;
+    if (!first) out += ',';
+    first = false;
+    out += R"({"channel":)";
+    json::append_string(out, m.channel);
+    out += R"(,"instId":)";
+    json::append_string(out, m.inst_id);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
 bool parse_okx_request(std::string_view message, OkxRequest& out, ParseError& err) {
   out = OkxRequest{};
   if (message == kOkxPing) {
@@ -59,9 +85,11 @@ bool parse_okx_request(std::string_view message, OkxRequest& out, ParseError& er
       if (!control_json::get_string(arg, "sign", true, out.sign, err)) return false;
       break;
     }
-    std::string channel;
+    std::string channel, inst_id;
     if (!control_json::get_string(arg, "channel", true, channel, err)) return false;
+    if (!control_json::get_string(arg, "instId", false, inst_id, err)) return false;
     out.channels.push_back(std::move(channel));
+    out.inst_ids.push_back(std::move(inst_id));
   }
   return true;
 }

@@ -22,6 +22,17 @@ std::string okx_login_request(std::string_view api_key, std::string_view passphr
 //! Subscribes the orders channel for every instrument type.
 std::string okx_subscribe_orders_request(std::string_view inst_type = "ANY");
 
+//! An OKX public market-data subscription as a source config names it, "channel:instId":
+//! "trades:BTC-USDT-SWAP", "mark-price:BTC-USDT-SWAP", "index-tickers:BTC-USDT". False when the
+//! channel is none of those three or the instId is empty.
+struct OkxMarketChannel {
+  std::string_view channel;
+  std::string_view inst_id;
+};
+bool parse_okx_market_channel(std::string_view name, OkxMarketChannel& out);
+//! One public subscribe request for `names` (each "channel:instId"; the bad ones left out).
+std::string okx_subscribe_public_request(const std::vector<std::string>& names);
+
 struct OkxRequest {
   std::string op;  //!< "login", "subscribe", "unsubscribe"; "ping" for the bare text
   // login
@@ -31,6 +42,7 @@ struct OkxRequest {
   std::string sign;
   // subscribe: one entry per args element
   std::vector<std::string> channels;
+  std::vector<std::string> inst_ids;  //!< each element's instId ("" when absent)
 };
 
 bool parse_okx_request(std::string_view message, OkxRequest& out, ParseError& err);

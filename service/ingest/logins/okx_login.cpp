@@ -1,6 +1,8 @@
 // OKX v5 private websocket: login (base64 HMAC of timestamp + GET/users/self/verify) → subscribe
 // the orders channel (instType ANY) → the text "ping" every heartbeat interval (OKX drops a
 // connection that is silent for 30 s). A notice event (64008, service upgrade) means reconnect.
+// On the public websocket (ControlSettings::public_only): no login, one subscribe of the source's
+// market_data channels, ready at the first acknowledgement.
 #include <algorithm>
 
 #include "core/str_cat.h"
@@ -18,6 +20,11 @@ class OkxControl final : public VenueControl {
     stage_ = Stage::kAuth;
     deadline_ns_ = now_ns + settings_.auth_timeout_ns;
     next_ping_ns_ = now_ns + settings_.heartbeat_interval_ns;
+    if (settings_.public_only) {  // the public websocket: no login
+      stage_ = Stage::kSubscribe;
+      ch.send(control::okx_subscribe_public_request(settings_.market_data));
+      return;
+    }
     const std::string ts = str_cat(now_ns / 1'000'000'000);
     ch.send(control::okx_login_request(creds_.key.reveal(), creds_.passphrase.reveal(), creds_.secret.reveal(), ts));
   }

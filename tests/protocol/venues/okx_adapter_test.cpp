@@ -284,3 +284,85 @@ TEST_CASE("okx: bad messages are rejected by reason and append no fill", "[okx]"
 
 }  // namespace
 }  // namespace segmentd::testing
+
+// ---- Public market data (issue 20, item 4): trades, mark-price and index-tickers pushes of the
+// public websocket, in the shapes of OKX's v5 docs (WebSocket public channels).
+
+namespace segmentd::testing {
+namespace {
+
+TEST_CASE("okx: public trades, mark prices and index tickers are prices for the tape", "[okx][market_data]") {
+  AdapterHarness h(Venue::kOkx, "");
+  auto out = h.ok(R"({"arg":{"channel":"trades","instId":"BTC-USDT-SWAP"},"data":[)"
+                  R"({"instId":"BTC-USDT-SWAP","tradeId":"130639474","px":"42219.9","sz":"12","side":"buy",)"
+                  R"("ts":"1630048897897","count":"3","source":"0","seqId":1234},)"
+                  R"({"instId":"BTC-USDT-SWAP","tradeId":"130639475","px":"42220.1","sz":"1","side":"sell",)"
+                  R"("ts":"1630048897901","count":"1","source":"0","seqId":1235}]})");
+  CHECK(out.kind == MessageKind::kMarketData);
+  CHECK(h.fills.empty());
+  auto md = h.adapter->market_data();
+  REQUIRE(md.size() == 2);
+  CHECK(md[0].instrument == *h.instruments.resolve(Venue::kOkx, "BTC-USDT-SWAP"));
+  CHECK(md[0].price == 42219.9);
+  CHECK(md[1].price == 42220.1);
+  CHECK(md[0].venue_ns == 1630048897897 * kMs);
+  CHECK(md[0].recv_ns == kRecvNs);
+  CHECK(md[0].venue == Venue::kOkx);
+  CHECK(std::isnan(md[0].mark_price));
+
+  out = h.ok(R"({"arg":{"channel":"mark-price","instId":"BTC-USD-240628-60000-C"},"data":[)"
+             R"({"instType":"OPTION","instId":"BTC-USD-240628-60000-C","markPx":"0.0321","ts":"1630049139746"}]})");
+  CHECK(out.kind == MessageKind::kMarketData);
+  md = h.adapter->market_data();
+  REQUIRE(md.size() == 1);
+  CHECK(md[0].instrument == *h.instruments.resolve(Venue::kOkx, "BTC-USD-240628-60000-C"));
+  CHECK(md[0].mark_price == 0.0321);
+  CHECK(std::isnan(md[0].price));
+
+  out = h.ok(R"({"arg":{"channel":"index-tickers","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT",)"
+             R"("idxPx":"42310.6","high24h":"43000","low24h":"41000","open24h":"41500","sodUtc0":"41600",)"
+             R"("sodUtc8":"41700","ts":"1597026383085"}]})");
+  CHECK(out.kind == MessageKind::kMarketData);
+  md = h.adapter->market_data();
+  REQUIRE(md.size() == 1);
+  CHECK(md[0].underlying == h.instruments.underlying_id("BTC"));
+  CHECK(md[0].underlying_price == 42310.6);
+  CHECK(md[0].instrument == 0);
+  CHECK(std::isnan(md[0].price));
+  CHECK(std::isnan(md[0].mark_price));
+  CHECK(md[0].venue_ns == 1597026383085 * kMs);
+
+  // The public subscribe acknowledgement.
+  out = h.ok(R"({"event":"subscribe","arg":{"channel":"trades","instId":"BTC-USDT-SWAP"},"connId":"a4d3ae55"})");
+  CHECK(out.kind == MessageKind::kSubscriptionAck);
+  CHECK(h.adapter->market_data().empty());
+}
+
+TEST_CASE("okx: bad market data is refused by name and leaves nothing", "[okx][market_data]") {
+  AdapterHarness h(Venue::kOkx, "");
+  h.rejects(R"({"arg":{"channel":"trades","instId":"BTC-USDT-SWAP"},"data":[{"instId":"BTC-USDT-SWAP","ts":"1"}]})",
+            ParseErrorReason::kMissingField);
+  h.rejects(R"({"arg":{"channel":"trades","instId":"BTC-USDT-SWAP"},"data":[{"px":"1","ts":"1"}]})",
+            ParseErrorReason::kMissingField);
+  h.rejects(R"({"arg":{"channel":"mark-price","instId":"BTC-USDT-SWAP"},"data":[)"
+            R"({"instId":"BTC-USDT-SWAP","markPx":"-5","ts":"1"}]})",
+            ParseErrorReason::kBadValue);
+  h.rejects(R"({"arg":{"channel":"mark-price","instId":"NOPE"},"data":[{"instId":"NOPE","markPx":"5","ts":"1"}]})",
+            ParseErrorReason::kBadSymbol);
+  h.rejects(
+      R"({"arg":{"channel":"index-tickers","instId":"BTC-EUR"},"data":[{"instId":"BTC-EUR","idxPx":"5","ts":"1"}]})",
+      ParseErrorReason::kBadValue);
+  h.rejects(
+      R"({"arg":{"channel":"trades","instId":"BTC-USDT-SWAP"},"data":[{"instId":"BTC-USDT-SWAP","px":5,"ts":"1"}]})",
+      ParseErrorReason::kWrongType);
+  h.rejects(R"({"arg":{"channel":"trades","instId":"BTC-USDT-SWAP"},"data":{}})", ParseErrorReason::kWrongType);
+  h.rejects(R"({"arg":{"channel":"trades","instId":"BTC-USDT-SWAP"}})", ParseErrorReason::kMissingField);
+  // A good row before a bad one: the message is refused whole.
+  h.rejects(R"({"arg":{"channel":"trades","instId":"BTC-USDT-SWAP"},"data":[)"
+            R"({"instId":"BTC-USDT-SWAP","px":"5","ts":"1"},{"instId":"BTC-USDT-SWAP","px":"x","ts":"1"}]})",
+            ParseErrorReason::kBadValue);
+  CHECK(h.adapter->market_data().empty());
+}
+
+}  // namespace
+}  // namespace segmentd::testing

@@ -204,9 +204,39 @@ TEST_CASE("config: a Deribit source subscribes to market-data channels and other
   CHECK_THAT(error(deribit + "market_data = [\"book.BTC-PERPETUAL.100ms\"]\n" + account),
              Catch::Contains("d.toml:4: sources[0].market_data: 'book.BTC-PERPETUAL.100ms' is not a Deribit "
                              "market-data channel"));
-  CHECK_THAT(error("[[sources]]\nvenue = \"okx\"\nurl = \"wss://x\"\nmarket_data = [\"trades\"]\n[[sources.accounts]]\n"
-                   "name = \"a\"\nkey_env = \"K\"\nsecret_env = \"S\"\npassphrase_env = \"P\"\n"),
-             Catch::Contains("sources[0].market_data: only Deribit and Hyperliquid sources subscribe to market-data"));
+  CHECK_THAT(
+      error("[[sources]]\nvenue = \"bybit\"\nurl = \"wss://x\"\nmarket_data = [\"trades\"]\n[[sources.accounts]]\n"
+            "name = \"a\"\nkey_env = \"K\"\nsecret_env = \"S\"\n"),
+      Catch::Contains("sources[0].market_data: only Deribit, OKX and Hyperliquid sources subscribe to market-data"));
+  CHECK_THAT(
+      error(deribit + "market_data_url = \"wss://x\"\n" + account),
+      Catch::Contains("sources[0].market_data_url: only OKX sources read market data on a connection of its own"));
+}
+
+TEST_CASE("config: an OKX source reads its market data on market_data_url", "[config]") {
+  const std::string okx = "[[sources]]\nvenue = \"okx\"\nurl = \"wss://ws.okx.com:8443/ws/v5/private\"\n";
+  const std::string account =
+      "[[sources.accounts]]\nname = \"a\"\nkey_env = \"K\"\nsecret_env = \"S\"\npassphrase_env = \"P\"\n";
+  auto good = load_config_text(okx +
+                                   "market_data_url = \"wss://ws.okx.com:8443/ws/v5/public\"\n"
+                                   "market_data = [\"trades:BTC-USDT-SWAP\", \"mark-price:BTC-USDT-SWAP\", "
+                                   "\"index-tickers:BTC-USDT\"]\n" +
+                                   account,
+                               "o.toml");
+  INFO(good.status().message());
+  REQUIRE(good.ok());
+  CHECK(good->sources[0].market_data_url == "wss://ws.okx.com:8443/ws/v5/public");
+  CHECK(good->sources[0].market_data.size() == 3);
+  auto error = [](const std::string& text) {
+    auto c = load_config_text(text, "o.toml");
+    return c.ok() ? std::string("ok") : std::string(c.status().message());
+  };
+  CHECK_THAT(error(okx + "market_data = [\"trades:BTC-USDT-SWAP\"]\n" + account),
+             Catch::Contains("sources[0].market_data: OKX public channels need market_data_url"));
+  CHECK_THAT(error(okx + "market_data_url = \"wss://x\"\nmarket_data = [\"tickers:BTC-USDT-SWAP\"]\n" + account),
+             Catch::Contains("'tickers:BTC-USDT-SWAP' is not an OKX market-data subscription"));
+  CHECK_THAT(error(okx + "market_data_url = \"https://x\"\nmarket_data = [\"trades:BTC-USDT-SWAP\"]\n" + account),
+             Catch::Contains("sources[0].market_data_url: must start with ws:// or wss://"));
 }
 
 TEST_CASE("config: a Hyperliquid source names its market data as trades:COIN and activeAssetCtx:COIN", "[config]") {
