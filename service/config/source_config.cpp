@@ -83,19 +83,25 @@ void read_venue(ConfigSection& s, SourceConfig* c) {
   if (!c->coins.empty() && c->venue != Venue::kHyperliquid)
     s.error("coins", "only Hyperliquid sources follow public trades");
   s.strings("market_data", &c->market_data);
-  if (!c->market_data.empty() && c->venue != Venue::kDeribit && c->venue != Venue::kHyperliquid &&
-      c->venue != Venue::kOkx)
-    s.error("market_data", "only Deribit, OKX and Hyperliquid sources subscribe to market-data channels so far");
+  if (!c->market_data.empty() && c->venue == Venue::kBinance)
+    s.error("market_data", "Binance sources do not subscribe to market-data channels yet");
+  const bool separate_public = c->venue == Venue::kOkx || c->venue == Venue::kBybit;
   s.string("market_data_url", &c->market_data_url, false);
-  if (s.has("market_data_url") && c->venue != Venue::kOkx)
-    s.error("market_data_url", "only OKX sources read market data on a connection of its own");
+  if (s.has("market_data_url") && !separate_public)
+    s.error("market_data_url", "only OKX and Bybit sources read market data on a connection of its own");
   if (!c->market_data_url.empty() && !url_scheme_ok(c->market_data_url, false))
     s.error("market_data_url", "must start with ws:// or wss://");
-  if (c->venue == Venue::kOkx && !c->market_data.empty() && c->market_data_url.empty())
-    s.error("market_data", "OKX public channels need market_data_url (wss://ws.okx.com:8443/ws/v5/public)");
+  if (separate_public && !c->market_data.empty() && c->market_data_url.empty())
+    s.error("market_data", c->venue == Venue::kOkx
+                               ? "OKX public channels need market_data_url (wss://ws.okx.com:8443/ws/v5/public)"
+                               : "Bybit public topics need market_data_url (wss://stream.bybit.com/v5/public/linear, "
+                                 "or .../option)");
   for (const std::string& ch : c->market_data) {
     control::HyperliquidMarketChannel hl;
     control::OkxMarketChannel okx;
+    if (c->venue == Venue::kBybit && !(ch.starts_with("publicTrade.") || ch.starts_with("tickers.")))
+      s.error("market_data",
+              str_cat("'", ch, "' is not a Bybit market-data topic (publicTrade.SYMBOL, tickers.SYMBOL)"));
     if (c->venue == Venue::kOkx && !control::parse_okx_market_channel(ch, okx))
       s.error("market_data", str_cat("'", ch,
                                      "' is not an OKX market-data subscription (trades:INSTID, mark-price:INSTID, "

@@ -46,9 +46,10 @@ struct SourceConfig {
   //! Public market data for the price tape (protocol/README.md, "Market data from the venues"):
   //! Deribit channels (trades.*, markprice.options.*, deribit_price_index.*) and Hyperliquid
   //! subscriptions ("trades:COIN", "activeAssetCtx:COIN") beside the user's trades; OKX public
-  //! channels ("trades:INSTID", "mark-price:INSTID", "index-tickers:INDEX") on market_data_url.
+  //! channels ("trades:INSTID", "mark-price:INSTID", "index-tickers:INDEX") and Bybit topics
+  //! ("publicTrade.SYMBOL", "tickers.SYMBOL") on market_data_url.
   std::vector<std::string> market_data;
-  std::string market_data_url;  //!< OKX: the public websocket the market_data channels are on
+  std::string market_data_url;  //!< OKX, Bybit: the public websocket the market_data channels are on
   //! Gap-fill (service/ingest/venue_history.h): after a restart and every reconnect, fetch the
   //! fills since the last seen trade from rest_url's trade history. Needs rest_url.
   bool gap_fill = true;

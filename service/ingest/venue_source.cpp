@@ -67,8 +67,9 @@ absl::Status VenueSource::start() {
     creds.emplace_back();
   // The public channels on the first session only: on every session each public trade would be
   // pushed once per account (and, for `coins`, each of its fills too). OKX's are on a public
-  // websocket: a session of their own.
-  const bool separate_public = config_.venue == Venue::kOkx && !config_.market_data.empty();
+  // websocket (Bybit's too): a session of their own.
+  const bool separate_public =
+      (config_.venue == Venue::kOkx || config_.venue == Venue::kBybit) && !config_.market_data.empty();
   using Feeds = VenueSession::Feeds;
   for (std::size_t i = 0; i < creds.size(); ++i)
     sessions_.push_back(std::make_unique<VenueSession>(

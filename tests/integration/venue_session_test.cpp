@@ -454,6 +454,7 @@ MarketDataRun run_market_data(Venue venue, std::vector<std::string> market_data,
   config.gap_fill = false;
   config.market_data = std::move(market_data);
   if (venue == Venue::kOkx) config.market_data_url = str_cat("wss://127.0.0.1:", server.port(), "/ws/v5/public");
+  if (venue == Venue::kBybit) config.market_data_url = str_cat("wss://127.0.0.1:", server.port(), "/v5/public/linear");
   VenueSource source(config, ctx, sink);
   REQUIRE(source.start().ok());
   run.sessions = source.sessions();
@@ -548,6 +549,33 @@ TEST_CASE("okx market data: public trades, marks and index tickers arrive on a p
     CHECK(p.venue_ns > 0);
     // One price per record: a trade print, a mark, or an index.
     CHECK((p.price > 0) + (p.mark_price > 0) + (p.underlying_price > 0) == 1);
+  }
+  CHECK(prints_matching_fills(run) > 0);
+}
+
+TEST_CASE("bybit market data: public trades and tickers arrive on a public connection of their own",
+          "[integration][venue]") {
+  const auto run = run_market_data(Venue::kBybit,
+                                   {"publicTrade.BTCUSDT", "publicTrade.ETHUSDT", "tickers.BTCUSDT", "tickers.ETHUSDT"},
+                                   [](const std::vector<PriceRecord>& prices) {
+                                     bool mark = false, trade = false;
+                                     for (const PriceRecord& p : prices) {
+                                       mark = mark || (p.mark_price > 0 && p.underlying_price > 0);
+                                       trade = trade || (p.price > 0 && std::isnan(p.mark_price));
+                                     }
+                                     return mark && trade;
+                                   });
+  INFO("prices " << run.prices.size() << ", fills " << run.fills.size() << ", market-data messages "
+                 << run.market_data_messages);
+  CHECK(run.got);
+  CHECK(run.sessions == kAccounts + 1);
+  CHECK(run.market_data_connections == 1);
+  CHECK(run.prices_counted == run.prices.size());
+  CHECK(run.market_data_kind >= 2);
+  CHECK(run.errors == 0);
+  for (const PriceRecord& p : run.prices) {
+    CHECK(p.venue == Venue::kBybit);
+    CHECK(p.venue_ns > 0);
   }
   CHECK(prints_matching_fills(run) > 0);
 }

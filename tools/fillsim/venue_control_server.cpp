@@ -178,12 +178,23 @@ ControlResult bybit(std::string_view text, const std::vector<ServerAccount>& acc
     s.account = a;
     r.auth_ok = true;
     r.replies.push_back(str_cat("{", req, R"("success":true,"ret_msg":"","op":"auth","conn_id":")", conn, "\"}"));
+  } else if (reqm.op == "subscribe" && !reqm.topics.empty() &&
+             std::all_of(reqm.topics.begin(), reqm.topics.end(), [](const std::string& t) {
+               return t.starts_with("publicTrade.") || t.starts_with("tickers.");
+             })) {
+    // Public topics (the public websocket's): no auth.
+    for (const std::string& t : reqm.topics)
+      if (std::find(s.market_data.begin(), s.market_data.end(), t) == s.market_data.end()) s.market_data.push_back(t);
+    r.replies.push_back(str_cat("{", req, R"("success":true,"ret_msg":"","op":"subscribe","conn_id":")", conn, "\"}"));
   } else if (reqm.op == "subscribe") {
     const bool ok = parsed && s.account >= 0;
     r.newly_subscribed = ok && !s.subscribed;
     s.subscribed = s.subscribed || ok;
     r.replies.push_back(str_cat("{", req, R"("success":)", ok ? "true" : "false", R"(,"ret_msg":")",
                                 ok ? "" : "Request not authorized", R"(","op":"subscribe","conn_id":")", conn, "\"}"));
+  } else if (reqm.op == "ping" && s.account < 0 && !s.market_data.empty()) {
+    r.ping = true;  // the public websocket's answer
+    r.replies.push_back(str_cat("{", req, R"("success":true,"ret_msg":"pong","conn_id":")", conn, R"(","op":"ping"})"));
   } else if (reqm.op == "ping") {
     r.ping = true;
     r.replies.push_back(str_cat("{", req, R"("op":"pong","args":[")", now_ms, R"("],"conn_id":")", conn, "\"}"));

@@ -521,6 +521,50 @@ std::string encode_okx_market_data(std::string_view subscription, std::span<cons
   return m;
 }
 
+std::string encode_bybit_market_data(std::string_view topic, std::span<const VenueFill* const> fills) {
+  const bool tickers = topic.starts_with("tickers.");
+  if (!tickers && !topic.starts_with("publicTrade.")) return {};
+  const std::string_view symbol = topic.substr(topic.find('.') + 1);
+  std::vector<const VenueFill*> covered;
+  for (const VenueFill* f : fills)
+    if (venue_symbol(Venue::kBybit, *f) == symbol) covered.push_back(f);
+  if (covered.empty()) return {};
+  const segmentd::Fill& last = covered.back()->fill;
+  std::string m = R"({"topic":)";
+  segmentd::json::append_string(m, topic);
+  if (tickers) {
+    const double mark = std::isnan(last.mark_price) ? last.price : last.mark_price;
+    m += R"(,"type":"snapshot","data":{"symbol":)";
+    segmentd::json::append_string(m, symbol);
+    m += R"(,"tickDirection":"PlusTick","lastPrice":)";
+    dec(m, last.price);
+    m += R"(,"markPrice":)";
+    dec(m, mark);
+    m += R"(,"indexPrice":)";
+    dec(m, last.underlying_price > 0 ? last.underlying_price : mark);
+    m += str_cat(R"(,"fundingRate":"0.0001","openInterest":"1000"},"cs":)", covered.back()->seq, R"(,"ts":)", ms(last),
+                 "}");
+    return m;
+  }
+  m += str_cat(R"(,"type":"snapshot","ts":)", ms(last), R"(,"data":[)");
+  for (std::size_t i = 0; i < covered.size(); ++i) {
+    const segmentd::Fill& f = covered[i]->fill;
+    const bool buyer_took = (f.side == Side::kBuy) == (f.liquidity != Liquidity::kMaker);
+    if (i > 0) m += ',';
+    m += str_cat(R"({"T":)", ms(f), R"(,"s":)");
+    segmentd::json::append_string(m, symbol);
+    m += str_cat(R"(,"S":")", buyer_took ? "Buy" : "Sell", R"(","v":)");
+    dec(m, round_to(f.qty, 1e-3) > 0 ? round_to(f.qty, 1e-3) : 1e-3);
+    m += R"(,"p":)";
+    dec(m, f.price);
+    m += R"(,"L":"PlusTick","i":)";
+    segmentd::json::append_string(m, covered[i]->trade_id);
+    m += R"(,"BT":false})";
+  }
+  m += "]}";
+  return m;
+}
+
 std::int64_t binance_options_history_id(std::string_view trade_id) {
   std::int64_t n = 0;
   for (char c : trade_id)

@@ -62,6 +62,11 @@ std::string encode_deribit_market_data(std::string_view channel, std::span<const
 //! on that base. "" when no fill is covered.
 std::string encode_okx_market_data(std::string_view subscription, std::span<const VenueFill* const> fills);
 
+//! Bybit public market data for a client subscribed to `topic` ("publicTrade.SYMBOL",
+//! "tickers.SYMBOL"): the symbol's fills of every account as public trades, or a ticker snapshot
+//! (last, mark and index price) at its last fill. "" when no fill is of that symbol.
+std::string encode_bybit_market_data(std::string_view topic, std::span<const VenueFill* const> fills);
+
 inline constexpr std::string_view kSimMarketUser = "0x00000000000000000000000000000000000000aa";
 std::string encode_hyperliquid_market_data(std::string_view subscription, std::span<const VenueFill* const> fills,
                                            std::span<const std::string_view> accounts);

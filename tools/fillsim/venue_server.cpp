@@ -725,7 +725,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   //! Public market data: every account's fills that happened since the last tick, as public
   //! trades, mark prices and index prices on the channels this client subscribed to (Deribit's
   //! channels; Hyperliquid's trades and activeAssetCtx, which need no userFills subscription;
-  //! OKX's public channels, on a connection without a login).
+  //! OKX's and Bybit's public channels, on a connection without a login).
   void send_market_data() {
     const std::size_t accounts = sh_->streams.size();
     if (market_pos_.size() != accounts) {  // first time: from now on
@@ -752,6 +752,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     for (const std::string& channel : control_.market_data) {
       std::string m = opt().venue == Venue::kHyperliquid ? encode_hyperliquid_market_data(channel, fresh, users)
                       : opt().venue == Venue::kOkx       ? encode_okx_market_data(channel, fresh)
+                      : opt().venue == Venue::kBybit     ? encode_bybit_market_data(channel, fresh)
                                                          : encode_deribit_market_data(channel, fresh);
       if (m.empty()) continue;
       send(std::move(m));

@@ -93,7 +93,7 @@ struct VenueServerStats {
   std::atomic<std::uint64_t> subscriptions{0};
   std::atomic<std::uint64_t> fill_messages{0};
   std::atomic<std::uint64_t> market_data_connections{0};  //!< connections that subscribed public market data
-  std::atomic<std::uint64_t> market_data_messages{0};     //!< public market data pushed (Deribit, Hyperliquid, OKX)
+  std::atomic<std::uint64_t> market_data_messages{0};  //!< public market data pushed (Deribit, Hyperliquid, OKX, Bybit)
   std::atomic<std::uint64_t> fills_sent{0};
   std::atomic<std::uint64_t> bad_frames{0};
   std::atomic<std::uint64_t> oversized_frames{0};

@@ -25,6 +25,21 @@ class BybitAdapter final : public JsonAdapter {
     if (found) {
       std::string_view topic;
       if (!get_string(v, "topic", topic, err)) return false;
+      if (topic.starts_with("publicTrade.") || topic.starts_with("tickers.")) {
+        if (!find_field(root, "data", v, found, err)) return false;
+        if (!found) return fail(err, ParseErrorReason::kMissingField, "market-data push without 'data'");
+        const bool tickers = topic.starts_with("tickers.");
+        if (!decode_market_data(v, tickers, recv_ns, err)) return false;
+        if (tickers) {  // a ticker's time is the push's "ts"
+          if (!find_field(root, "ts", v, found, err)) return false;
+          std::int64_t ts_ms = kNoTime;
+          if (found && !get_int(v, "ts", ts_ms, err)) return false;
+          for (PriceRecord& p : market_) p.venue_ns = ts_ms > 0 ? ts_ms * 1'000'000 : 0;
+        }
+        outcome.kind = MessageKind::kMarketData;
+        outcome.reason = "public market data (trades, mark or index prices) for the price tape";
+        return finish_object(root, err);
+      }
       if (topic != "execution" && topic.substr(0, 10) != "execution.") {
         outcome.kind = MessageKind::kIgnored;
         outcome.reason = "topic other than execution (not a source of fills)";
@@ -91,6 +106,66 @@ class BybitAdapter final : public JsonAdapter {
   }
 
  private:
+  //! publicTrade.{symbol}: an array of {T, s, S, v, p, i, ...}, p → price at T (ms). tickers.
+  //! {symbol}: one object; a snapshot has every field, a delta only those that changed, so a
+  //! ticker without markPrice, indexPrice or lastPrice gives no record.
+  bool decode_market_data(od::value& v, bool tickers, std::int64_t recv_ns, ParseError& err) {
+    auto read_row = [&](od::object& row) -> bool {
+      std::string_view symbol;
+      double price = kNaN, mark = kNaN, index = kNaN;
+      std::int64_t time_ms = kNoTime;
+      for (auto field_result : row) {
+        od::field field;
+        if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "market-data row");
+        const std::string_view key = raw_key(field);
+        bool present = false;
+        if (key == (tickers ? "symbol" : "s")) {
+          if (!get_string(field, key, symbol, err)) return false;
+        } else if (key == (tickers ? "lastPrice" : "p")) {
+          if (!get_decimal_string(field.value(), key, price, present, err)) return false;
+        } else if (tickers && key == "markPrice") {
+          if (!get_decimal_string(field.value(), key, mark, present, err)) return false;
+        } else if (tickers && key == "indexPrice") {
+          if (!get_decimal_string(field.value(), key, index, present, err)) return false;
+        } else if (!tickers && key == "T") {
+          if (!get_int(field, key, time_ms, err)) return false;
+        }
+      }
+      if (symbol.empty())
+        return fail(err, ParseErrorReason::kMissingField, tickers ? "ticker without 'symbol'" : "trade without 's'");
+      if (!tickers && std::isnan(price)) return fail(err, ParseErrorReason::kMissingField, "trade without 'p'");
+      for (double x : {price, mark, index})
+        if (!std::isnan(x) && !(x > 0)) return fail(err, ParseErrorReason::kBadValue, "a price must be positive");
+      if (std::isnan(price) && std::isnan(mark) && std::isnan(index)) return true;  // a delta of other fields
+      const InstrumentInfo* ins = instruments_.find(symbol, err);
+      if (ins == nullptr) return false;
+      PriceRecord p;
+      p.recv_ns = recv_ns;
+      p.venue_ns = time_ms != kNoTime ? time_ms * 1'000'000 : 0;
+      p.venue = Venue::kBybit;
+      p.instrument = ins->id;
+      p.underlying = ins->underlying;
+      p.price = price;
+      p.mark_price = mark;
+      p.underlying_price = index;
+      market_.push_back(p);
+      return true;
+    };
+    if (tickers) {
+      od::object row;
+      if (auto e = v.get_object().get(row); e) return fail_json(err, e, "'data' (object)");
+      return read_row(row);
+    }
+    od::array rows;
+    if (auto e = v.get_array().get(rows); e) return fail_json(err, e, "'data' (array)");
+    for (auto row_result : rows) {
+      od::object row;
+      if (auto e = row_result.get_object().get(row); e) return fail_json(err, e, "trade (object)");
+      if (!read_row(row)) return false;
+    }
+    return true;
+  }
+
   //! The fields of an execution that a fill needs; NaN / empty / 0 when absent.
   struct ExecFields {
     std::string_view category, symbol, exec_id, exec_type, side, fee_currency;

@@ -1,5 +1,6 @@
 // Bybit v5 private websocket: auth (hex HMAC of "GET/realtime" + expires) → subscribe execution
-// → {"op":"ping"} every heartbeat interval (Bybit recommends 20 s).
+// → {"op":"ping"} every heartbeat interval (Bybit recommends 20 s). On the public websocket
+// (ControlSettings::public_only): no auth, one subscribe of the source's market_data topics.
 #include <algorithm>
 
 #include "protocol/venues/bybit/control.h"
@@ -16,6 +17,11 @@ class BybitControl final : public VenueControl {
     stage_ = Stage::kAuth;
     deadline_ns_ = now_ns + settings_.auth_timeout_ns;
     next_ping_ns_ = now_ns + settings_.heartbeat_interval_ns;
+    if (settings_.public_only) {  // the public websocket: no auth
+      stage_ = Stage::kSubscribe;
+      ch.send(control::bybit_subscribe_request(settings_.market_data));
+      return;
+    }
     const std::int64_t expires = now_ns / 1'000'000 + 10'000;
     ch.send(control::bybit_auth_request(creds_.key.reveal(), creds_.secret.reveal(), expires));
   }

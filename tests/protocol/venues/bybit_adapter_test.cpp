@@ -286,3 +286,96 @@ TEST_CASE("bybit: bad messages are rejected by reason and append no fill", "[byb
 
 }  // namespace
 }  // namespace segmentd::testing
+
+// ---- Public market data (issue 20, item 4): publicTrade and tickers pushes of the public
+// websocket, in the shapes of Bybit's v5 docs (WebSocket Stream, Public).
+
+namespace segmentd::testing {
+namespace {
+
+TEST_CASE("bybit: public trades and tickers are prices for the tape", "[bybit][market_data]") {
+  AdapterHarness h(Venue::kBybit, "");
+  auto out = h.ok(R"({"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1672304486868,"data":[)"
+                  R"({"T":1672304486865,"s":"BTCUSDT","S":"Buy","v":"0.001","p":"16578.50","L":"PlusTick",)"
+                  R"("i":"20f43950-d8dd-5b31-9112-a178eb6023af","BT":false}]})");
+  CHECK(out.kind == MessageKind::kMarketData);
+  CHECK(h.fills.empty());
+  auto md = h.adapter->market_data();
+  REQUIRE(md.size() == 1);
+  CHECK(md[0].instrument == *h.instruments.resolve(Venue::kBybit, "BTCUSDT"));
+  CHECK(md[0].price == 16578.5);
+  CHECK(md[0].venue_ns == 1672304486865 * kMs);
+  CHECK(md[0].recv_ns == kRecvNs);
+  CHECK(std::isnan(md[0].mark_price));
+
+  // A linear ticker snapshot: last, mark and index price at the push's ts.
+  out = h.ok(R"({"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","tickDirection":"PlusTick",)"
+             R"("price24hPcnt":"0.017103","lastPrice":"17216.00","prevPrice24h":"16926.50","highPrice24h":"17281.50",)"
+             R"("lowPrice24h":"16915.00","prevPrice1h":"17238.00","markPrice":"17217.33","indexPrice":"17227.36",)"
+             R"("openInterest":"68744.761","openInterestValue":"1183601235.91","turnover24h":"1570383121.943499",)"
+             R"("volume24h":"91705.276","nextFundingTime":"1673280000000","fundingRate":"-0.000212",)"
+             R"("bid1Price":"17215.50","bid1Size":"84.489","ask1Price":"17216.00","ask1Size":"83.020"},)"
+             R"("cs":24987956059,"ts":1673272861686})");
+  CHECK(out.kind == MessageKind::kMarketData);
+  md = h.adapter->market_data();
+  REQUIRE(md.size() == 1);
+  CHECK(md[0].price == 17216.0);
+  CHECK(md[0].mark_price == 17217.33);
+  CHECK(md[0].underlying_price == 17227.36);
+  CHECK(md[0].venue_ns == 1673272861686 * kMs);
+
+  // A delta with other fields only gives nothing; one with the mark gives the mark.
+  out = h.ok(R"({"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","openInterest":"68744.8"},)"
+             R"("cs":24987956060,"ts":1673272861786})");
+  CHECK(out.kind == MessageKind::kMarketData);
+  CHECK(h.adapter->market_data().empty());
+  h.ok(R"({"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","markPrice":"17218.1"},)"
+       R"("cs":24987956061,"ts":1673272861886})");
+  REQUIRE(h.adapter->market_data().size() == 1);
+  CHECK(h.adapter->market_data()[0].mark_price == 17218.1);
+  CHECK(std::isnan(h.adapter->market_data()[0].price));
+
+  // An option ticker: its mark is the premium in USD(C), its index the underlying's.
+  h.ok(R"({"id":"tickers.BTC-6JAN23-17500-C-2480","topic":"tickers.BTC-6JAN23-17500-C","ts":1672917511074,)"
+       R"("data":{"symbol":"BTC-6JAN23-17500-C","bidPrice":"0","bidSize":"0","bidIv":"0","askPrice":"10",)"
+       R"("askSize":"5.1","askIv":"0.514","lastPrice":"10","highPrice24h":"25","lowPrice24h":"5",)"
+       R"("markPrice":"7.86976724","indexPrice":"16823.73","markPriceIv":"0.4896","underlyingPrice":"16815.1"},)"
+       R"("type":"snapshot"})");
+  REQUIRE(h.adapter->market_data().size() == 1);
+  CHECK(h.adapter->market_data()[0].instrument == *h.instruments.resolve(Venue::kBybit, "BTC-6JAN23-17500-C"));
+  CHECK(h.adapter->market_data()[0].mark_price == 7.86976724);
+  CHECK(h.adapter->market_data()[0].underlying_price == 16823.73);
+
+  // The public websocket's subscribe answer and pong.
+  out = h.ok(R"({"success":true,"ret_msg":"","conn_id":"2324d924-aa4d-45b0-a858-7b8be29ab52b","req_id":"10001",)"
+             R"("op":"subscribe"})");
+  CHECK(out.kind == MessageKind::kSubscriptionAck);
+  out = h.ok(R"({"success":true,"ret_msg":"pong","conn_id":"0970e817-426e-429a-a679-ff7f55e0b16a","op":"ping"})");
+  CHECK(out.kind == MessageKind::kPong);
+}
+
+TEST_CASE("bybit: bad market data is refused by name and leaves nothing", "[bybit][market_data]") {
+  AdapterHarness h(Venue::kBybit, "");
+  h.rejects(R"({"topic":"publicTrade.BTCUSDT","ts":1,"data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1"}]})",
+            ParseErrorReason::kMissingField);
+  h.rejects(R"({"topic":"publicTrade.BTCUSDT","ts":1,"data":[{"T":1,"S":"Buy","v":"1","p":"5"}]})",
+            ParseErrorReason::kMissingField);
+  h.rejects(R"({"topic":"publicTrade.BTCUSDT","ts":1,"data":[{"T":1,"s":"BTCUSDT","p":"-5"}]})",
+            ParseErrorReason::kBadValue);
+  h.rejects(R"({"topic":"publicTrade.BTCUSDT","ts":1,"data":[{"T":1,"s":"BTCUSDT","p":5}]})",
+            ParseErrorReason::kWrongType);
+  h.rejects(R"({"topic":"publicTrade.NOPE","ts":1,"data":[{"T":1,"s":"NOPE","p":"5"}]})", ParseErrorReason::kBadSymbol);
+  h.rejects(R"({"topic":"tickers.BTCUSDT","ts":1,"data":{"markPrice":"5"}})", ParseErrorReason::kMissingField);
+  h.rejects(R"({"topic":"tickers.BTCUSDT","ts":1,"data":{"symbol":"BTCUSDT","markPrice":"0"}})",
+            ParseErrorReason::kBadValue);
+  h.rejects(R"({"topic":"tickers.BTCUSDT","ts":1,"data":[]})", ParseErrorReason::kWrongType);
+  h.rejects(R"({"topic":"tickers.BTCUSDT","ts":1})", ParseErrorReason::kMissingField);
+  // A good trade before a bad one: the message is refused whole.
+  h.rejects(R"({"topic":"publicTrade.BTCUSDT","ts":1,"data":[{"T":1,"s":"BTCUSDT","p":"5"},)"
+            R"({"T":1,"s":"BTCUSDT","p":"x"}]})",
+            ParseErrorReason::kBadValue);
+  CHECK(h.adapter->market_data().empty());
+}
+
+}  // namespace
+}  // namespace segmentd::testing

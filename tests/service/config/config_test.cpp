@@ -204,13 +204,34 @@ TEST_CASE("config: a Deribit source subscribes to market-data channels and other
   CHECK_THAT(error(deribit + "market_data = [\"book.BTC-PERPETUAL.100ms\"]\n" + account),
              Catch::Contains("d.toml:4: sources[0].market_data: 'book.BTC-PERPETUAL.100ms' is not a Deribit "
                              "market-data channel"));
-  CHECK_THAT(
-      error("[[sources]]\nvenue = \"bybit\"\nurl = \"wss://x\"\nmarket_data = [\"trades\"]\n[[sources.accounts]]\n"
-            "name = \"a\"\nkey_env = \"K\"\nsecret_env = \"S\"\n"),
-      Catch::Contains("sources[0].market_data: only Deribit, OKX and Hyperliquid sources subscribe to market-data"));
-  CHECK_THAT(
-      error(deribit + "market_data_url = \"wss://x\"\n" + account),
-      Catch::Contains("sources[0].market_data_url: only OKX sources read market data on a connection of its own"));
+  CHECK_THAT(error("[[sources]]\nvenue = \"binance\"\nurl = \"wss://x\"\nrest_url = \"https://x\"\n"
+                   "market_data = [\"btcusdt@aggTrade\"]\n[[sources.accounts]]\n"
+                   "name = \"a\"\nkey_env = \"K\"\nsecret_env = \"S\"\n"),
+             Catch::Contains("sources[0].market_data: Binance sources do not subscribe to market-data channels yet"));
+  CHECK_THAT(error(deribit + "market_data_url = \"wss://x\"\n" + account),
+             Catch::Contains("sources[0].market_data_url: only OKX and Bybit sources read market data on a "
+                             "connection of its own"));
+}
+
+TEST_CASE("config: a Bybit source reads its market-data topics on market_data_url", "[config]") {
+  const std::string bybit = "[[sources]]\nvenue = \"bybit\"\nurl = \"wss://stream.bybit.com/v5/private\"\n";
+  const std::string account = "[[sources.accounts]]\nname = \"a\"\nkey_env = \"K\"\nsecret_env = \"S\"\n";
+  auto good = load_config_text(bybit +
+                                   "market_data_url = \"wss://stream.bybit.com/v5/public/linear\"\n"
+                                   "market_data = [\"publicTrade.BTCUSDT\", \"tickers.BTCUSDT\"]\n" +
+                                   account,
+                               "b.toml");
+  INFO(good.status().message());
+  REQUIRE(good.ok());
+  CHECK(good->sources[0].market_data == std::vector<std::string>{"publicTrade.BTCUSDT", "tickers.BTCUSDT"});
+  auto error = [](const std::string& text) {
+    auto c = load_config_text(text, "b.toml");
+    return c.ok() ? std::string("ok") : std::string(c.status().message());
+  };
+  CHECK_THAT(error(bybit + "market_data = [\"tickers.BTCUSDT\"]\n" + account),
+             Catch::Contains("sources[0].market_data: Bybit public topics need market_data_url"));
+  CHECK_THAT(error(bybit + "market_data_url = \"wss://x\"\nmarket_data = [\"orderbook.50.BTCUSDT\"]\n" + account),
+             Catch::Contains("'orderbook.50.BTCUSDT' is not a Bybit market-data topic"));
 }
 
 TEST_CASE("config: an OKX source reads its market data on market_data_url", "[config]") {
