@@ -83,22 +83,27 @@ void read_venue(ConfigSection& s, SourceConfig* c) {
   if (!c->coins.empty() && c->venue != Venue::kHyperliquid)
     s.error("coins", "only Hyperliquid sources follow public trades");
   s.strings("market_data", &c->market_data);
-  if (!c->market_data.empty() && c->venue == Venue::kBinance)
-    s.error("market_data", "Binance sources do not subscribe to market-data channels yet");
-  const bool separate_public = c->venue == Venue::kOkx || c->venue == Venue::kBybit;
+  if (!c->market_data.empty() && c->venue == Venue::kBinance && c->binance_market != control::BinanceMarket::kUsdM)
+    s.error("market_data", "Binance options sources do not subscribe to market data yet (USD-M sources do)");
+  const bool separate_public = c->venue == Venue::kOkx || c->venue == Venue::kBybit || c->venue == Venue::kBinance;
   s.string("market_data_url", &c->market_data_url, false);
   if (s.has("market_data_url") && !separate_public)
-    s.error("market_data_url", "only OKX and Bybit sources read market data on a connection of its own");
+    s.error("market_data_url", "only OKX, Bybit and Binance sources read market data on a connection of its own");
   if (!c->market_data_url.empty() && !url_scheme_ok(c->market_data_url, false))
     s.error("market_data_url", "must start with ws:// or wss://");
   if (separate_public && !c->market_data.empty() && c->market_data_url.empty())
-    s.error("market_data", c->venue == Venue::kOkx
-                               ? "OKX public channels need market_data_url (wss://ws.okx.com:8443/ws/v5/public)"
-                               : "Bybit public topics need market_data_url (wss://stream.bybit.com/v5/public/linear, "
-                                 "or .../option)");
+    s.error("market_data",
+            c->venue == Venue::kOkx ? "OKX public channels need market_data_url (wss://ws.okx.com:8443/ws/v5/public)"
+            : c->venue == Venue::kBybit ? "Bybit public topics need market_data_url "
+                                          "(wss://stream.bybit.com/v5/public/linear, or .../option)"
+                                        : "Binance market streams need market_data_url (wss://fstream.binance.com/ws)");
   for (const std::string& ch : c->market_data) {
     control::HyperliquidMarketChannel hl;
     control::OkxMarketChannel okx;
+    if (c->venue == Venue::kBinance && !control::binance_market_stream_ok(ch))
+      s.error("market_data", str_cat("'", ch,
+                                     "' is not a Binance USD-M market stream (<symbol>@aggTrade, <symbol>@markPrice, "
+                                     "<symbol>@markPrice@1s; symbol in lower case)"));
     if (c->venue == Venue::kBybit && !(ch.starts_with("publicTrade.") || ch.starts_with("tickers.")))
       s.error("market_data",
               str_cat("'", ch, "' is not a Bybit market-data topic (publicTrade.SYMBOL, tickers.SYMBOL)"));

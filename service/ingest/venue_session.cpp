@@ -122,7 +122,7 @@ VenueSession::VenueSession(boost::asio::io_context& ioc, const SourceConfig& con
     }
   }
   adapter_ = make_venue_adapter(config.venue, std::move(adapter_base));
-  if (config.venue == Venue::kBinance) {
+  if (config.venue == Venue::kBinance && feeds != Feeds::kPublicOnly) {  // the public streams need no key
     BinanceListenKey::Options lk;
     lk.rest_url = config.rest_url;
     lk.path = control::binance_listen_key_request(config.binance_market, control::ListenKeyOp::kCreate, "").path;

@@ -67,9 +67,10 @@ absl::Status VenueSource::start() {
     creds.emplace_back();
   // The public channels on the first session only: on every session each public trade would be
   // pushed once per account (and, for `coins`, each of its fills too). OKX's are on a public
-  // websocket (Bybit's too): a session of their own.
+  // websocket (Bybit's and Binance's too): a session of their own.
   const bool separate_public =
-      (config_.venue == Venue::kOkx || config_.venue == Venue::kBybit) && !config_.market_data.empty();
+      (config_.venue == Venue::kOkx || config_.venue == Venue::kBybit || config_.venue == Venue::kBinance) &&
+      !config_.market_data.empty();
   using Feeds = VenueSession::Feeds;
   for (std::size_t i = 0; i < creds.size(); ++i)
     sessions_.push_back(std::make_unique<VenueSession>(

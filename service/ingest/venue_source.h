@@ -1,8 +1,8 @@
 #pragma once
 // kind = "venue": one VenueSession per configured account, all on one EventLoop thread, which is
-// this source's producer thread. The first subscribes the source's public channels too; OKX's
-// and Bybit's are on a websocket of their own (market_data_url), read by one more session,
-// kPublicOnly.
+// this source's producer thread. The first subscribes the source's public channels too; OKX's,
+// Bybit's and Binance's are on a websocket of their own (market_data_url), read by one more
+// session, kPublicOnly.
 //
 // Resume position (Source::save_position): per account, the newest venue time of a fill pushed
 // and the trade ids pushed within the gap-fill's look-back before it (VenuePosition). A source
@@ -47,7 +47,7 @@ class VenueSource final : public Source {
   //! One per configured account, in config order; outlives the sessions (a checkpoint after
   //! stop() still reads it). Sessions write it inside sink units only.
   std::vector<VenuePosition> positions_;
-  SourceConfig public_config_;     //!< OKX's or Bybit's public session: url = market_data_url
+  SourceConfig public_config_;     //!< the public session's (OKX, Bybit, Binance): url = market_data_url
   VenuePosition public_position_;  //!< the public session's (no fills: never saved)
   EventLoop loop_;                 //!< before sessions_: outlives them
   std::vector<std::unique_ptr<VenueSession>> sessions_;

@@ -455,6 +455,7 @@ MarketDataRun run_market_data(Venue venue, std::vector<std::string> market_data,
   config.market_data = std::move(market_data);
   if (venue == Venue::kOkx) config.market_data_url = str_cat("wss://127.0.0.1:", server.port(), "/ws/v5/public");
   if (venue == Venue::kBybit) config.market_data_url = str_cat("wss://127.0.0.1:", server.port(), "/v5/public/linear");
+  if (venue == Venue::kBinance) config.market_data_url = str_cat("wss://127.0.0.1:", server.port(), "/ws");
   VenueSource source(config, ctx, sink);
   REQUIRE(source.start().ok());
   run.sessions = source.sessions();
@@ -575,6 +576,35 @@ TEST_CASE("bybit market data: public trades and tickers arrive on a public conne
   CHECK(run.errors == 0);
   for (const PriceRecord& p : run.prices) {
     CHECK(p.venue == Venue::kBybit);
+    CHECK(p.venue_ns > 0);
+  }
+  CHECK(prints_matching_fills(run) > 0);
+}
+
+TEST_CASE("binance market data: aggregate trades and mark prices arrive on the raw market streams",
+          "[integration][venue]") {
+  // The USD-M user-data streams need a listenKey each; the market streams are on the /ws base,
+  // subscribed with one SUBSCRIBE and no key.
+  const auto run = run_market_data(
+      Venue::kBinance, {"btcusdt@aggTrade", "ethusdt@aggTrade", "btcusdt@markPrice@1s", "ethusdt@markPrice@1s"},
+      [](const std::vector<PriceRecord>& prices) {
+        bool mark = false, trade = false;
+        for (const PriceRecord& p : prices) {
+          mark = mark || (p.mark_price > 0 && p.underlying_price > 0);
+          trade = trade || p.price > 0;
+        }
+        return mark && trade;
+      });
+  INFO("prices " << run.prices.size() << ", fills " << run.fills.size() << ", market-data messages "
+                 << run.market_data_messages);
+  CHECK(run.got);
+  CHECK(run.sessions == kAccounts + 1);
+  CHECK(run.market_data_connections == 1);
+  CHECK(run.prices_counted == run.prices.size());
+  CHECK(run.market_data_kind >= 2);
+  CHECK(run.errors == 0);
+  for (const PriceRecord& p : run.prices) {
+    CHECK(p.venue == Venue::kBinance);
     CHECK(p.venue_ns > 0);
   }
   CHECK(prints_matching_fills(run) > 0);

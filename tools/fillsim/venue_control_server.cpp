@@ -6,6 +6,7 @@
 
 #include "core/str_cat.h"
 #include "protocol/json_writer.h"
+#include "protocol/venues/binance/control.h"
 #include "protocol/venues/bybit/control.h"
 #include "protocol/venues/deribit/control.h"
 #include "protocol/venues/hyperliquid/control.h"
@@ -244,6 +245,29 @@ ControlResult hyperliquid(std::string_view text, const std::vector<ServerAccount
   return r;
 }
 
+//! The raw market streams' SUBSCRIBE (the user-data stream takes no message).
+ControlResult binance(std::string_view text, ControlState& s) {
+  ControlResult r;
+  std::vector<std::string> streams;
+  std::int64_t id = 0;
+  segmentd::ParseError err;
+  if (!control::parse_binance_subscribe(text, streams, id, err)) {
+    r.replies.push_back(str_cat(R"({"error":{"code":2,"msg":"Invalid request"},"id":)", id, "}"));
+    return r;
+  }
+  for (const std::string& stream : streams) {
+    if (!control::binance_market_stream_ok(stream)) {
+      r.replies.push_back(str_cat(R"({"error":{"code":2,"msg":"Invalid request: unknown stream"},"id":)", id, "}"));
+      return r;
+    }
+  }
+  for (std::string& stream : streams)
+    if (std::find(s.market_data.begin(), s.market_data.end(), stream) == s.market_data.end())
+      s.market_data.push_back(std::move(stream));
+  r.replies.push_back(str_cat(R"({"result":null,"id":)", id, "}"));
+  return r;
+}
+
 }  // namespace
 
 ControlResult handle_client_message(Venue venue, std::string_view text, const std::vector<ServerAccount>& accounts,
@@ -253,6 +277,7 @@ ControlResult handle_client_message(Venue venue, std::string_view text, const st
     case Venue::kOkx: return okx(text, accounts, now_ms, state);
     case Venue::kBybit: return bybit(text, accounts, now_ms, state);
     case Venue::kHyperliquid: return hyperliquid(text, accounts, state);
+    case Venue::kBinance: return binance(text, state);
     default: return {};
   }
 }

@@ -196,7 +196,10 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       }
       sh_->away_account = -1;
     }
-    if (opt().venue == Venue::kBinance) {
+    if (opt().venue == Venue::kBinance &&
+        std::string_view(req.target().data(), req.target().size()) == kBinancePublicStreamPath) {
+      public_stream_ = true;  // the raw market streams: SUBSCRIBE, no listenKey
+    } else if (opt().venue == Venue::kBinance) {
       // The user-data stream: /ws/<listenKey>.
       std::string_view target(req.target().data(), req.target().size());
       const std::size_t slash = target.rfind('/');
@@ -619,7 +622,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   void on_open() {
     stats().connections.fetch_add(1);
     last_heard_ms_ = now_ms();
-    if (opt().venue == Venue::kBinance) subscribe();  // the listenKey is the subscription
+    if (opt().venue == Venue::kBinance && !public_stream_) subscribe();  // the listenKey is the subscription
     do_read();
     do_tick();
   }
@@ -725,7 +728,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   //! Public market data: every account's fills that happened since the last tick, as public
   //! trades, mark prices and index prices on the channels this client subscribed to (Deribit's
   //! channels; Hyperliquid's trades and activeAssetCtx, which need no userFills subscription;
-  //! OKX's and Bybit's public channels, on a connection without a login).
+  //! OKX's, Bybit's and Binance's public channels, on a connection without a login).
   void send_market_data() {
     const std::size_t accounts = sh_->streams.size();
     if (market_pos_.size() != accounts) {  // first time: from now on
@@ -753,8 +756,18 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       std::string m = opt().venue == Venue::kHyperliquid ? encode_hyperliquid_market_data(channel, fresh, users)
                       : opt().venue == Venue::kOkx       ? encode_okx_market_data(channel, fresh)
                       : opt().venue == Venue::kBybit     ? encode_bybit_market_data(channel, fresh)
+                      : opt().venue == Venue::kBinance   ? encode_binance_market_data(channel, fresh)
                                                          : encode_deribit_market_data(channel, fresh);
       if (m.empty()) continue;
+      if (opt().venue == Venue::kBinance) {  // the raw stream: one event per message
+        for (std::size_t at = 0; at < m.size();) {
+          const std::size_t nl = std::min(m.find('\n', at), m.size());
+          send(m.substr(at, nl - at));
+          stats().market_data_messages.fetch_add(1);
+          at = nl + 1;
+        }
+        continue;
+      }
       send(std::move(m));
       stats().market_data_messages.fetch_add(1);
     }
@@ -855,8 +868,9 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   std::vector<std::size_t> market_pos_;  //!< per account: its fills already sent as market data
   bool live_ = false;                    //!< counted in Shared::live
   bool closed_ = false;
-  bool closing_ = false;    //!< close once the queued messages are written
-  std::string listen_key_;  //!< Binance: the key this stream was opened with
+  bool closing_ = false;        //!< close once the queued messages are written
+  std::string listen_key_;      //!< Binance: the key this stream was opened with
+  bool public_stream_ = false;  //!< Binance: a connection to the raw market streams (kBinancePublicStreamPath)
   std::size_t position_ = 0;
   std::uint64_t sent_ = 0;  //!< fill messages on this connection
   std::int64_t last_heard_ms_ = 0;

@@ -72,6 +72,47 @@ class BinanceAdapter final : public JsonAdapter {
   }
 
  private:
+  //! aggTrade {s, p, T, ...}: p → price at T (ms). markPriceUpdate {s, p, i, E, ...}: p → mark,
+  //! i → the underlying's index, at the event time E.
+  bool decode_market_data(od::object& event, bool mark, std::int64_t recv_ns, ParseError& err) {
+    std::string_view symbol;
+    double p = kNaN, index = kNaN;
+    bool has_p = false, has_index = false;
+    std::int64_t time_ms = kNoTime;
+    // "e" was read already: walk the event from its start.
+    if (auto e = event.reset().error(); e) return fail_json(err, e, "market-data event");
+    for (auto field_result : event) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "market-data event");
+      const std::string_view key = raw_key(field);
+      if (key == "s") {
+        if (!get_string(field, "s", symbol, err)) return false;
+      } else if (key == "p") {
+        if (!get_decimal_string(field.value(), "p", p, has_p, err)) return false;
+      } else if (mark && key == "i") {
+        if (!get_decimal_string(field.value(), "i", index, has_index, err)) return false;
+      } else if (key == (mark ? "E" : "T")) {
+        if (!get_int(field, key, time_ms, err)) return false;
+      }
+    }
+    if (symbol.empty()) return fail(err, ParseErrorReason::kMissingField, "market-data event without 's'");
+    if (!has_p) return fail(err, ParseErrorReason::kMissingField, "market-data event without 'p'");
+    if (!(p > 0) || (has_index && !(index > 0)))
+      return fail(err, ParseErrorReason::kBadValue, "market-data prices must be positive");
+    const InstrumentInfo* ins = instruments_.find(symbol, err);
+    if (ins == nullptr) return false;
+    PriceRecord r;
+    r.recv_ns = recv_ns;
+    r.venue_ns = time_ms > 0 ? time_ms * 1'000'000 : 0;
+    r.venue = Venue::kBinance;
+    r.instrument = ins->id;
+    r.underlying = ins->underlying;
+    (mark ? r.mark_price : r.price) = p;
+    if (has_index) r.underlying_price = index;
+    market_.push_back(r);
+    return true;
+  }
+
   bool decode_event(od::object& event, od::value& type_value, std::int64_t recv_ns, std::vector<Fill>& out,
                     DecodeOutcome& outcome, ParseError& err) {
     std::string_view type;
@@ -108,6 +149,12 @@ class BinanceAdapter final : public JsonAdapter {
         outcome.reason =
             any ? "ORDER_TRADE_UPDATE with executions" : "ORDER_TRADE_UPDATE without an execution (no fills)";
       }
+      return true;
+    }
+    if (type == "aggTrade" || type == "markPriceUpdate") {
+      if (!decode_market_data(event, type == "markPriceUpdate", recv_ns, err)) return false;
+      outcome.kind = MessageKind::kMarketData;
+      outcome.reason = "public market data (aggregate trades, mark and index prices) for the price tape";
       return true;
     }
     if (type == "TRADE_LITE") {

@@ -1,5 +1,7 @@
 #include "protocol/venues/binance/control.h"
 
+#include "core/str_cat.h"
+#include "protocol/json_writer.h"
 #include "protocol/venues/control_json.h"
 
 namespace segmentd::control {
@@ -47,6 +49,43 @@ bool parse_binance_listen_key_response(std::string_view body, std::string& liste
     err = {ParseErrorReason::kBadValue, "'listenKey' is empty"};
     return false;
   }
+  return true;
+}
+
+bool binance_market_stream_ok(std::string_view stream) {
+  const std::size_t at = stream.find('@');
+  if (at == 0 || at == std::string_view::npos) return false;
+  for (char c : stream.substr(0, at))
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  const std::string_view kind = stream.substr(at + 1);
+  return kind == "aggTrade" || kind == "markPrice" || kind == "markPrice@1s";
+}
+
+std::string binance_subscribe_request(const std::vector<std::string>& streams, std::int64_t id) {
+  std::string out = R"({"method":"SUBSCRIBE","params":[)";
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    if (i > 0) out += ',';
+    json::append_string(out, streams[i]);
+  }
+  out += str_cat(R"(],"id":)", id, "}");
+  return out;
+}
+
+bool parse_binance_subscribe(std::string_view message, std::vector<std::string>& streams, std::int64_t& id,
+                             ParseError& err) {
+  streams.clear();
+  id = 0;
+  control_json::Document doc;
+  if (!doc.parse(message, err)) return false;
+  const auto root = doc.root();
+  std::string method;
+  if (!control_json::get_string(root, "method", true, method, err)) return false;
+  if (method != "SUBSCRIBE") {
+    err = {ParseErrorReason::kBadValue, "'method' is not SUBSCRIBE"};
+    return false;
+  }
+  if (!control_json::get_string_array(root, "params", true, streams, err)) return false;
+  if (!control_json::get_int(root, "id", true, id, err)) return false;
   return true;
 }
 

@@ -371,3 +371,59 @@ TEST_CASE("binance: bad messages are rejected by reason and append no fill", "[b
 
 }  // namespace
 }  // namespace segmentd::testing
+
+// ---- Public market data (issue 20, item 4): the USD-M raw market streams' aggTrade and
+// markPriceUpdate events, in the shapes of Binance's USD-M futures docs (Websocket Market Streams).
+
+namespace segmentd::testing {
+namespace {
+
+TEST_CASE("binance: aggregate trades and mark price updates are prices for the tape", "[binance][market_data]") {
+  AdapterHarness h(Venue::kBinance, "");
+  auto out = h.ok(R"({"e":"aggTrade","E":123456789,"s":"BTCUSDT","a":5933014,"p":"0.001","q":"100","f":100,)"
+                  R"("l":105,"T":123456785,"m":true})");
+  CHECK(out.kind == MessageKind::kMarketData);
+  CHECK(h.fills.empty());
+  auto md = h.adapter->market_data();
+  REQUIRE(md.size() == 1);
+  CHECK(md[0].instrument == *h.instruments.resolve(Venue::kBinance, "BTCUSDT"));
+  CHECK(md[0].price == 0.001);
+  CHECK(md[0].venue_ns == 123456785 * kMs);
+  CHECK(md[0].recv_ns == kRecvNs);
+  CHECK(std::isnan(md[0].mark_price));
+
+  out = h.ok(R"({"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSDT","p":"11794.15000000","ap":"11794.15000000",)"
+             R"("i":"11784.62659091","P":"11784.25641265","r":"0.00038167","T":1562306400000})");
+  CHECK(out.kind == MessageKind::kMarketData);
+  md = h.adapter->market_data();
+  REQUIRE(md.size() == 1);
+  CHECK(md[0].mark_price == 11794.15);
+  CHECK(md[0].underlying_price == 11784.62659091);
+  CHECK(std::isnan(md[0].price));
+  CHECK(md[0].venue_ns == 1562305380000 * kMs);  // the event time; "T" is the next funding time
+
+  // In a combined-stream envelope, and the SUBSCRIBE's answer.
+  out = h.ok(R"({"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":2,"s":"BTCUSDT","a":1,"p":"42000.5",)"
+             R"("q":"0.01","f":1,"l":1,"T":1,"m":false}})");
+  CHECK(out.kind == MessageKind::kMarketData);
+  REQUIRE(h.adapter->market_data().size() == 1);
+  CHECK(h.adapter->market_data()[0].price == 42000.5);
+  out = h.ok(R"({"result":null,"id":1})");
+  CHECK(out.kind == MessageKind::kSubscriptionAck);
+  CHECK(h.adapter->market_data().empty());
+}
+
+TEST_CASE("binance: bad market data is refused by name and leaves nothing", "[binance][market_data]") {
+  AdapterHarness h(Venue::kBinance, "");
+  h.rejects(R"({"e":"aggTrade","E":1,"s":"BTCUSDT","q":"1","T":1})", ParseErrorReason::kMissingField);
+  h.rejects(R"({"e":"aggTrade","E":1,"p":"5","q":"1","T":1})", ParseErrorReason::kMissingField);
+  h.rejects(R"({"e":"aggTrade","E":1,"s":"BTCUSDT","p":"-5","T":1})", ParseErrorReason::kBadValue);
+  h.rejects(R"({"e":"aggTrade","E":1,"s":"BTCUSDT","p":5,"T":1})", ParseErrorReason::kWrongType);
+  h.rejects(R"({"e":"aggTrade","E":1,"s":"NOT_A_SYMBOL","p":"5","T":1})", ParseErrorReason::kBadSymbol);
+  h.rejects(R"({"e":"markPriceUpdate","E":1,"s":"BTCUSDT","p":"5","i":"0"})", ParseErrorReason::kBadValue);
+  h.rejects(R"({"e":"markPriceUpdate","E":1,"s":"BTCUSDT","p":"x"})", ParseErrorReason::kBadValue);
+  CHECK(h.adapter->market_data().empty());
+}
+
+}  // namespace
+}  // namespace segmentd::testing

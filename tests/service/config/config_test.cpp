@@ -188,7 +188,7 @@ TEST_CASE("config: a Binance source names its market: usdm or options", "[config
              Catch::Contains("sources[0].history_symbols: Binance options fetch every symbol's trades at once"));
 }
 
-TEST_CASE("config: a Deribit source subscribes to market-data channels and other venues refuse the key", "[config]") {
+TEST_CASE("config: a Deribit source subscribes to market-data channels and takes no market_data_url", "[config]") {
   const std::string account = "[[sources.accounts]]\nname = \"a\"\nkey_env = \"K\"\nsecret_env = \"S\"\n";
   const std::string deribit = "[[sources]]\nvenue = \"deribit\"\nurl = \"wss://www.deribit.com/ws/api/v2\"\n";
   auto good = load_config_text(
@@ -204,13 +204,9 @@ TEST_CASE("config: a Deribit source subscribes to market-data channels and other
   CHECK_THAT(error(deribit + "market_data = [\"book.BTC-PERPETUAL.100ms\"]\n" + account),
              Catch::Contains("d.toml:4: sources[0].market_data: 'book.BTC-PERPETUAL.100ms' is not a Deribit "
                              "market-data channel"));
-  CHECK_THAT(error("[[sources]]\nvenue = \"binance\"\nurl = \"wss://x\"\nrest_url = \"https://x\"\n"
-                   "market_data = [\"btcusdt@aggTrade\"]\n[[sources.accounts]]\n"
-                   "name = \"a\"\nkey_env = \"K\"\nsecret_env = \"S\"\n"),
-             Catch::Contains("sources[0].market_data: Binance sources do not subscribe to market-data channels yet"));
   CHECK_THAT(error(deribit + "market_data_url = \"wss://x\"\n" + account),
-             Catch::Contains("sources[0].market_data_url: only OKX and Bybit sources read market data on a "
-                             "connection of its own"));
+             Catch::Contains("sources[0].market_data_url: only OKX, Bybit and Binance sources read market data "
+                             "on a connection of its own"));
 }
 
 TEST_CASE("config: a Bybit source reads its market-data topics on market_data_url", "[config]") {
@@ -232,6 +228,36 @@ TEST_CASE("config: a Bybit source reads its market-data topics on market_data_ur
              Catch::Contains("sources[0].market_data: Bybit public topics need market_data_url"));
   CHECK_THAT(error(bybit + "market_data_url = \"wss://x\"\nmarket_data = [\"orderbook.50.BTCUSDT\"]\n" + account),
              Catch::Contains("'orderbook.50.BTCUSDT' is not a Bybit market-data topic"));
+}
+
+TEST_CASE("config: a Binance USD-M source reads its market streams on market_data_url", "[config]") {
+  const std::string binance =
+      "[[sources]]\nvenue = \"binance\"\nurl = \"wss://fstream.binance.com/ws\"\n"
+      "rest_url = \"https://fapi.binance.com\"\n";
+  const std::string account = "[[sources.accounts]]\nname = \"a\"\nkey_env = \"K\"\nsecret_env = \"S\"\n";
+  auto good = load_config_text(binance +
+                                   "market_data_url = \"wss://fstream.binance.com/ws\"\n"
+                                   "market_data = [\"btcusdt@aggTrade\", \"btcusdt@markPrice@1s\"]\n" +
+                                   account,
+                               "n.toml");
+  INFO(good.status().message());
+  REQUIRE(good.ok());
+  CHECK(good->sources[0].market_data == std::vector<std::string>{"btcusdt@aggTrade", "btcusdt@markPrice@1s"});
+  auto error = [](const std::string& text) {
+    auto c = load_config_text(text, "n.toml");
+    return c.ok() ? std::string("ok") : std::string(c.status().message());
+  };
+  CHECK_THAT(error(binance + "market_data = [\"btcusdt@aggTrade\"]\n" + account),
+             Catch::Contains("sources[0].market_data: Binance market streams need market_data_url"));
+  CHECK_THAT(error(binance + "market_data_url = \"wss://x/ws\"\nmarket_data = [\"BTCUSDT@aggTrade\"]\n" + account),
+             Catch::Contains("'BTCUSDT@aggTrade' is not a Binance USD-M market stream"));
+  CHECK_THAT(error(binance + "market_data_url = \"wss://x/ws\"\nmarket_data = [\"btcusdt@depth\"]\n" + account),
+             Catch::Contains("'btcusdt@depth' is not a Binance USD-M market stream"));
+  CHECK_THAT(error(binance +
+                   "market = \"options\"\nmarket_data_url = \"wss://x/ws\"\n"
+                   "market_data = [\"btcusdt@aggTrade\"]\n" +
+                   account),
+             Catch::Contains("Binance options sources do not subscribe to market data yet"));
 }
 
 TEST_CASE("config: an OKX source reads its market data on market_data_url", "[config]") {
