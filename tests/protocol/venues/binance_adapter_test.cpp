@@ -107,6 +107,10 @@ TEST_CASE(
   check_own_fixture(Venue::kBinance, "binance/options_order_trade_update", only_fields({"notional_usd"}));
 }
 
+TEST_CASE("fixture binance/usdm_mark_price_update: a mark and an index price and no fill", "[binance]") {
+  check_own_fixture(Venue::kBinance, "binance/usdm_mark_price_update");
+}
+
 TEST_CASE("fixture binance/usdm_account_update: ACCOUNT_UPDATE is ignored", "[binance]") {
   check_own_fixture(Venue::kBinance, "binance/usdm_account_update");
 }

@@ -11,6 +11,10 @@ constexpr std::int64_t kMs = 1'000'000;
 // ---- The repository's own fixtures (tests/fixtures/exchanges/bybit), checked against their
 // hand-computed .expected.json.
 
+TEST_CASE("fixture bybit/public_ticker_linear: last and mark and index price and no fill", "[bybit]") {
+  check_own_fixture(Venue::kBybit, "bybit/public_ticker_linear");
+}
+
 TEST_CASE("fixture bybit/execution_linear_taker_sell: current shape, taker, fee in feeCurrency USDT", "[bybit]") {
   check_own_fixture(Venue::kBybit, "bybit/execution_linear_taker_sell");
 }

@@ -46,6 +46,10 @@ ExpectedFill spot_taker_fill() {
 // ---- The repository's own fixtures (tests/fixtures/exchanges/okx), checked against their
 // hand-computed .expected.json.
 
+TEST_CASE("fixture okx/public_trades: a print for the price tape and no fill", "[okx]") {
+  check_own_fixture(Venue::kOkx, "okx/public_trades");
+}
+
 TEST_CASE("fixture okx/orders_spot_maker_fill: spot maker sell, fee in USDT, no index price", "[okx]") {
   check_own_fixture(Venue::kOkx, "okx/orders_spot_maker_fill");
 }
