@@ -85,7 +85,7 @@ void read_venue(ConfigSection& s, SourceConfig* c) {
   s.strings("market_data", &c->market_data);
   if (!c->market_data.empty() && c->venue == Venue::kBinance && c->binance_market != control::BinanceMarket::kUsdM)
     s.error("market_data", "Binance options sources do not subscribe to market data yet (USD-M sources do)");
-  const bool separate_public = c->venue == Venue::kOkx || c->venue == Venue::kBybit || c->venue == Venue::kBinance;
+  const bool separate_public = market_data_on_own_connection(c->venue);
   s.string("market_data_url", &c->market_data_url, false);
   if (s.has("market_data_url") && !separate_public)
     s.error("market_data_url", "only OKX, Bybit and Binance sources read market data on a connection of its own");

@@ -28,6 +28,12 @@ struct SourceAccount {
   SecretRef passphrase;  //!< OKX only
 };
 
+//! OKX, Bybit and Binance serve public market data on another websocket than the account's:
+//! their sources read `market_data` on `market_data_url`, one more connection.
+inline bool market_data_on_own_connection(Venue venue) {
+  return venue == Venue::kOkx || venue == Venue::kBybit || venue == Venue::kBinance;
+}
+
 struct SourceConfig {
   std::string name;  //!< unique; defaults to "<kind>-<venue>-<index>"
   SourceKind kind = SourceKind::kVenue;
@@ -46,10 +52,11 @@ struct SourceConfig {
   //! Public market data for the price tape (protocol/README.md, "Market data from the venues"):
   //! Deribit channels (trades.*, markprice.options.*, deribit_price_index.*) and Hyperliquid
   //! subscriptions ("trades:COIN", "activeAssetCtx:COIN") beside the user's trades; OKX public
-  //! channels ("trades:INSTID", "mark-price:INSTID", "index-tickers:INDEX") and Bybit topics
-  //! ("publicTrade.SYMBOL", "tickers.SYMBOL") on market_data_url.
+  //! channels ("trades:INSTID", "mark-price:INSTID", "index-tickers:INDEX"), Bybit topics
+  //! ("publicTrade.SYMBOL", "tickers.SYMBOL") and Binance USD-M streams ("<symbol>@aggTrade",
+  //! "<symbol>@markPrice") on market_data_url.
   std::vector<std::string> market_data;
-  std::string market_data_url;  //!< OKX, Bybit: the public websocket the market_data channels are on
+  std::string market_data_url;  //!< see market_data_on_own_connection()
   //! Gap-fill (service/ingest/venue_history.h): after a restart and every reconnect, fetch the
   //! fills since the last seen trade from rest_url's trade history. Needs rest_url.
   bool gap_fill = true;

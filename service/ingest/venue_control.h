@@ -61,8 +61,8 @@ struct ControlSettings {
   std::int64_t auth_timeout_ns = 10'000'000'000;
   std::vector<std::string> coins;        //!< Hyperliquid public trades
   std::vector<std::string> market_data;  //!< SourceConfig::market_data
-  //! A connection to the venue's public websocket (OKX's market_data_url): no login, the
-  //! market_data subscriptions only.
+  //! A connection to the venue's public websocket (market_data_url of OKX, Bybit, Binance): no
+  //! login, the market_data subscriptions only.
   bool public_only = false;
 };
 

@@ -59,7 +59,7 @@ class VenueSession final : public WsClientHandler, private ControlChannel {
   //! `feeds`: whether this session subscribes the source's public channels (`coins`,
   //! `market_data`) as well as its account's. One session per source does, or every public
   //! message would come once per account. kPublicOnly: a connection to the venue's public
-  //! websocket (`config.url` is then OKX's market_data_url), no login.
+  //! websocket (`config.url` is then the source's market_data_url), no login.
   enum class Feeds { kAccount, kAccountAndPublic, kPublicOnly };
   VenueSession(boost::asio::io_context& ioc, const SourceConfig& config, ControlCredentials credentials,
                AdapterContext adapter_base, FillSink& sink, SourceStats& stats, VenuePosition& position,

@@ -66,11 +66,9 @@ absl::Status VenueSource::start() {
   if (creds.empty() && config_.venue == Venue::kHyperliquid && !(config_.coins.empty() && config_.market_data.empty()))
     creds.emplace_back();
   // The public channels on the first session only: on every session each public trade would be
-  // pushed once per account (and, for `coins`, each of its fills too). OKX's are on a public
-  // websocket (Bybit's and Binance's too): a session of their own.
-  const bool separate_public =
-      (config_.venue == Venue::kOkx || config_.venue == Venue::kBybit || config_.venue == Venue::kBinance) &&
-      !config_.market_data.empty();
+  // pushed once per account (and, for `coins`, each of its fills too). OKX's, Bybit's and
+  // Binance's are on a public websocket: a session of their own.
+  const bool separate_public = market_data_on_own_connection(config_.venue) && !config_.market_data.empty();
   using Feeds = VenueSession::Feeds;
   for (std::size_t i = 0; i < creds.size(); ++i)
     sessions_.push_back(std::make_unique<VenueSession>(
@@ -80,7 +78,6 @@ absl::Status VenueSource::start() {
     public_config_ = config_;
     public_config_.url = config_.market_data_url;
     public_config_.gap_fill = false;
-    public_position_.account.clear();
     sessions_.push_back(std::make_unique<VenueSession>(loop_.context(), public_config_, ControlCredentials{},
                                                        adapter_base_, sink_, stats_, public_position_, gap_stats_,
                                                        Feeds::kPublicOnly));

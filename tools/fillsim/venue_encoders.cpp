@@ -566,7 +566,7 @@ std::string encode_bybit_market_data(std::string_view topic, std::span<const Ven
   return m;
 }
 
-std::string encode_binance_market_data(std::string_view stream, std::span<const VenueFill* const> fills) {
+std::vector<std::string> encode_binance_market_data(std::string_view stream, std::span<const VenueFill* const> fills) {
   if (!segmentd::control::binance_market_stream_ok(stream)) return {};
   const std::size_t at = stream.find('@');
   std::string symbol(stream.substr(0, at));
@@ -576,11 +576,11 @@ std::string encode_binance_market_data(std::string_view stream, std::span<const 
   for (const VenueFill* f : fills)
     if (venue_supports(Venue::kBinance, f->fill) && venue_symbol(Venue::kBinance, *f) == symbol) covered.push_back(f);
   if (covered.empty()) return {};
-  std::string m;
+  std::vector<std::string> events;
   if (mark) {
     const segmentd::Fill& f = covered.back()->fill;
     const double px = std::isnan(f.mark_price) ? f.price : f.mark_price;
-    m = str_cat(R"({"e":"markPriceUpdate","E":)", ms(f), R"(,"s":")", symbol, R"(","p":)");
+    std::string m = str_cat(R"({"e":"markPriceUpdate","E":)", ms(f), R"(,"s":")", symbol, R"(","p":)");
     dec(m, px);
     m += R"(,"ap":)";
     dec(m, px);
@@ -589,23 +589,22 @@ std::string encode_binance_market_data(std::string_view stream, std::span<const 
     m += R"(,"P":)";
     dec(m, px);
     m += str_cat(R"(,"r":"0.00010000","T":)", ms(f) + 3'600'000, "}");
-    return m;
+    events.push_back(std::move(m));
+    return events;
   }
-  // One aggTrade event per message, as the raw stream sends them: joined by '\n' here, split
-  // by the server into messages.
-  for (std::size_t i = 0; i < covered.size(); ++i) {
-    const segmentd::Fill& f = covered[i]->fill;
+  for (const VenueFill* vf : covered) {
+    const segmentd::Fill& f = vf->fill;
     const bool buyer_maker = (f.side == Side::kBuy) == (f.liquidity == Liquidity::kMaker);
-    if (i > 0) m += '\n';
-    m += str_cat(R"({"e":"aggTrade","E":)", ms(f) + 1, R"(,"s":")", symbol, R"(","a":)",
-                 5'000'000'000ULL + covered[i]->seq, R"(,"p":)");
+    std::string m = str_cat(R"({"e":"aggTrade","E":)", ms(f) + 1, R"(,"s":")", symbol, R"(","a":)",
+                            5'000'000'000ULL + vf->seq, R"(,"p":)");
     dec(m, f.price);
     m += R"(,"q":)";
     dec(m, round_to(f.qty, 1e-3) > 0 ? round_to(f.qty, 1e-3) : 1e-3);
-    m += str_cat(R"(,"f":)", covered[i]->seq, R"(,"l":)", covered[i]->seq, R"(,"T":)", ms(f), R"(,"m":)",
+    m += str_cat(R"(,"f":)", vf->seq, R"(,"l":)", vf->seq, R"(,"T":)", ms(f), R"(,"m":)",
                  buyer_maker ? "true" : "false", "}");
+    events.push_back(std::move(m));
   }
-  return m;
+  return events;
 }
 
 std::int64_t binance_options_history_id(std::string_view trade_id) {

@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/fill.h"
 #include "protocol/venues/binance/control.h"
@@ -68,10 +69,10 @@ std::string encode_okx_market_data(std::string_view subscription, std::span<cons
 std::string encode_bybit_market_data(std::string_view topic, std::span<const VenueFill* const> fills);
 
 //! Binance USDⓈ-M public market data for a client subscribed to `stream` ("btcusdt@aggTrade",
-//! "btcusdt@markPrice[@1s]"), raw (the /ws base's shape, no combined-stream envelope): the
-//! symbol's fills of every account as aggTrade events, or one markPriceUpdate (mark and index)
-//! at its last fill. "" when no fill is of that symbol.
-std::string encode_binance_market_data(std::string_view stream, std::span<const VenueFill* const> fills);
+//! "btcusdt@markPrice[@1s]"), raw (the /ws base's shape, no combined-stream envelope), one
+//! message per event: the symbol's fills of every account as aggTrade events, or one
+//! markPriceUpdate (mark and index) at its last fill. None when no fill is of that symbol.
+std::vector<std::string> encode_binance_market_data(std::string_view stream, std::span<const VenueFill* const> fills);
 //! The simulator's path of Binance's raw market streams (wss://fstream.binance.com/ws).
 inline constexpr std::string_view kBinancePublicStreamPath = "/ws";
 

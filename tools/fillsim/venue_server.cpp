@@ -753,23 +753,20 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       users.push_back(opt().accounts[a].name);
     }
     for (const std::string& channel : control_.market_data) {
-      std::string m = opt().venue == Venue::kHyperliquid ? encode_hyperliquid_market_data(channel, fresh, users)
-                      : opt().venue == Venue::kOkx       ? encode_okx_market_data(channel, fresh)
-                      : opt().venue == Venue::kBybit     ? encode_bybit_market_data(channel, fresh)
-                      : opt().venue == Venue::kBinance   ? encode_binance_market_data(channel, fresh)
-                                                         : encode_deribit_market_data(channel, fresh);
-      if (m.empty()) continue;
+      std::vector<std::string> messages;
       if (opt().venue == Venue::kBinance) {  // the raw stream: one event per message
-        for (std::size_t at = 0; at < m.size();) {
-          const std::size_t nl = std::min(m.find('\n', at), m.size());
-          send(m.substr(at, nl - at));
-          stats().market_data_messages.fetch_add(1);
-          at = nl + 1;
-        }
-        continue;
+        messages = encode_binance_market_data(channel, fresh);
+      } else {
+        std::string m = opt().venue == Venue::kHyperliquid ? encode_hyperliquid_market_data(channel, fresh, users)
+                        : opt().venue == Venue::kOkx       ? encode_okx_market_data(channel, fresh)
+                        : opt().venue == Venue::kBybit     ? encode_bybit_market_data(channel, fresh)
+                                                           : encode_deribit_market_data(channel, fresh);
+        if (!m.empty()) messages.push_back(std::move(m));
       }
-      send(std::move(m));
-      stats().market_data_messages.fetch_add(1);
+      for (std::string& m : messages) {
+        send(std::move(m));
+        stats().market_data_messages.fetch_add(1);
+      }
     }
   }
 
