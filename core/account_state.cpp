@@ -256,7 +256,9 @@ void put_position(const Slots& sl, int i, InstrumentId instrument, const HeldPos
     b.next_expiry_ns = pos.expiry_ns;
 }
 
-void change_position(AccountRef a, const Fill& f, std::int64_t t, AccountStats* stats) {
+//! Moves the position on f.instrument by the fill's signed quantity. `from_venue`: the venue
+//! stated the position (set_position), so the untracked filter does not stop it from opening.
+void change_position(AccountRef a, const Fill& f, std::int64_t t, AccountStats* stats, bool from_venue = false) {
   if (f.expiry_ns != 0 && f.expiry_ns <= t) return;  // trades at or after expiry open nothing
   AccountCore& c = *a.core;
   PositionBook& b = *a.book;
@@ -265,7 +267,7 @@ void change_position(AccountRef a, const Fill& f, std::int64_t t, AccountStats* 
 
   Slots sl{a, overflow_of(a)};
   const int idx = sl.find(f.instrument);
-  if (idx < 0 && (b.untracked & instrument_bit(f.instrument)) != 0) {
+  if (idx < 0 && !from_venue && (b.untracked & instrument_bit(f.instrument)) != 0) {
     // Once found no room: this fill may reduce a position the book never saw, and must not open
     // an opposite one.
     ++stats->untracked_position_fills;
@@ -343,8 +345,8 @@ void change_position(AccountRef a, const Fill& f, std::int64_t t, AccountStats* 
   release_if_empty(a, sl.ov);
 }
 
-void update_position(AccountRef a, const Fill& f, std::int64_t t, AccountStats* stats) {
-  change_position(a, f, t, stats);
+void update_position(AccountRef a, const Fill& f, std::int64_t t, AccountStats* stats, bool from_venue = false) {
+  change_position(a, f, t, stats, from_venue);
   // A position whose delta overflowed (absurd sizes) must not leave the running sum at inf or NaN
   // after it is gone: the sum is taken again from the positions held.
   if (!std::isfinite(a.book->gross_delta_usd)) rebuild_book(Slots{a, overflow_of(a)});
@@ -428,7 +430,7 @@ double per_hour(double decayed_sum, std::int64_t half_life_ns) {
   return decayed_sum * kLn2 * kNsPerHour / static_cast<double>(half_life_ns);
 }
 
-bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStats* stats) {
+bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStats* stats, bool move_position) {
   AccountCore& c = *a.core;
   const std::int64_t t = f.recv_ns;
   double w = 1.0;   // weight of this fill as of last_ns, fast clock
@@ -451,8 +453,41 @@ bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStat
   ++c.fills;
   c.notional_usd += n;
 
-  update_position(a, f, t, stats);
+  if (move_position) update_position(a, f, t, stats);
   return add_markout(p, a, f, t, n, stats);
+}
+
+double position_qty(AccountRef a, InstrumentId instrument, double* usd_per_unit) {
+  const Slots sl{a, overflow_of(a)};
+  const int idx = instrument == kNoInstrument ? -1 : sl.find(instrument);
+  if (idx < 0) return 0.0;
+  if (usd_per_unit != nullptr) *usd_per_unit = sl.pos(idx).delta_usd_per_unit;
+  return sl.pos(idx).qty;
+}
+
+void set_position(const FeatureParams& p, AccountRef a, const Fill& rec, AccountStats* stats) {
+  AccountCore& c = *a.core;
+  const std::int64_t t = rec.recv_ns;
+  // Time passes to the record (the gross position is integrated up to it with what was held);
+  // the account's clock never goes back, and a first record starts it.
+  if (c.fills == 0 && c.last_ns == 0)
+    c.last_ns = t;
+  else if (t > c.last_ns)
+    advance(p, a, t);
+  if (!std::isfinite(rec.qty) || rec.instrument == kNoInstrument) return;
+  const double dq = rec.qty - position_qty(a, rec.instrument, nullptr);
+  if (dq == 0.0) return;
+  // The difference as a fill of the account: the same greeks, slots and overflow as a trade,
+  // except that the venue's word opens a position the untracked filter would have refused.
+  Fill move = rec;
+  move.record = RecordKind::kFill;
+  move.side = dq > 0 ? Side::kBuy : Side::kSell;
+  move.qty = std::abs(dq);
+  move.iv = kNaN;  // a position carries no vol: an option keeps the greeks of its last fill
+  if (!(std::isfinite(rec.underlying_price) && rec.underlying_price > 0) && rec.notional_usd > 0 && rec.qty != 0.0)
+    move.underlying_price = rec.notional_usd / std::abs(rec.qty);  // the position's USD per unit
+  move.notional_usd = 0.0;
+  update_position(a, move, std::max(t, c.last_ns), stats, /*from_venue=*/true);
 }
 
 int resolve_markouts(const FeatureParams& p, AccountRef a, std::int64_t now_ns, const PriceTape& tape,

@@ -322,8 +322,20 @@ double decay_factor(std::int64_t dt_ns, std::int64_t half_life_ns);
 double per_hour(double decayed_sum, std::int64_t half_life_ns);
 
 //! Applies one fill. Returns true when it opened a new pending markout (the caller tracks which
-//! accounts have pending markouts).
-bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStats* stats);
+//! accounts have pending markouts). `move_position` false: a venue position already includes
+//! the fill (core/position_reconciler.h), which then counts in every sum but moves no position.
+bool apply_fill(const FeatureParams& p, AccountRef a, const Fill& f, AccountStats* stats, bool move_position = true);
+
+//! The account's position on `instrument` (signed base units; 0 when none is open), and its USD
+//! per base unit (delta_usd_per_unit) in *usd_per_unit when open and the pointer is not null.
+double position_qty(AccountRef a, InstrumentId instrument, double* usd_per_unit);
+
+//! Sets the account's position on rec.instrument to rec.qty (a RecordKind::kPosition: the
+//! venue's word; 0 closes it), as a fill of the difference would move it: greeks from the
+//! record's prices (an option keeps those of its last fill with a vol), the same slots and
+//! overflow, and it may open a position on an instrument the untracked filter holds. The account's
+//! clock moves to rec.recv_ns when that is later; no sum counts the record as a trade.
+void set_position(const FeatureParams& p, AccountRef a, const Fill& rec, AccountStats* stats);
 
 //! Resolves pending markouts due at or before `now_ns` against the tape. Returns the number
 //! resolved (each changes markout_bps).

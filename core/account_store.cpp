@@ -88,9 +88,9 @@ AccountStore::Slot AccountStore::slot_for(AccountId account) {
   return slot;
 }
 
-void AccountStore::apply_at(Slot slot, const Fill& fill) {
+void AccountStore::apply_at(Slot slot, const Fill& fill, bool move_position) {
   AccountRef a = ref(slot);
-  if (apply_fill(params_, a, fill, &stats_) && !(a.core->flags & AccountCore::kInPendingList)) {
+  if (apply_fill(params_, a, fill, &stats_, move_position) && !(a.core->flags & AccountCore::kInPendingList)) {
     a.core->flags |= AccountCore::kInPendingList;
     pending_.push_back(pending_entry(slot, a));
   }
@@ -100,6 +100,22 @@ AccountStore::Slot AccountStore::apply(const Fill& fill) {
   const Slot slot = slot_for(fill.account);
   if (slot != kNoSlot) apply_at(slot, fill);
   return slot;
+}
+
+AccountStore::Slot AccountStore::apply(const Fill& fill, bool move_position) {
+  const Slot slot = slot_for(fill.account);
+  if (slot != kNoSlot) apply_at(slot, fill, move_position);
+  return slot;
+}
+
+AccountStore::Slot AccountStore::set_position(const Fill& rec) {
+  const Slot slot = slot_for(rec.account);
+  if (slot != kNoSlot) segmentd::set_position(params_, ref(slot), rec, &stats_);
+  return slot;
+}
+
+double AccountStore::position_qty(Slot slot, InstrumentId instrument, double* usd_per_unit) {
+  return segmentd::position_qty(ref(slot), instrument, usd_per_unit);
 }
 
 std::optional<AccountStore::Slot> AccountStore::find(AccountId account) const {

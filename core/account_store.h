@@ -67,6 +67,14 @@ class AccountStore {
   //! kNoSlot when the account is new and the store already holds max_accounts() (the fill is
   //! refused and counted in refused_fills()).
   Slot apply(const Fill& fill);
+  //! Same; `move_position` false: a venue position already includes the fill (apply_fill).
+  Slot apply(const Fill& fill, bool move_position);
+
+  //! Sets an account's position as the venue states it (a RecordKind::kPosition; set_position in
+  //! core/account_state.h), creating the account on first sight. kNoSlot as for apply().
+  Slot set_position(const Fill& rec);
+  //! The account's position on `instrument` and its USD per unit (position_qty).
+  double position_qty(Slot slot, InstrumentId instrument, double* usd_per_unit);
 
   //! Applies the fills in order, exactly as apply() one by one would, calling
   //! on_applied(slot, fill) after each applied fill (never for a refused one); prefetches the
@@ -174,7 +182,7 @@ class AccountStore {
   Slot create(AccountId account);
   //! The account's slot, created if new; kNoSlot (counted) when new and the store is full.
   Slot slot_for(AccountId account);
-  void apply_at(Slot slot, const Fill& fill);
+  void apply_at(Slot slot, const Fill& fill, bool move_position = true);
   //! The slot of an account already in the index (kNoSlot otherwise), prefetching its record and
   //! the preferred slot of the fill's position.
   Slot find_and_prefetch(AccountId account, InstrumentId instrument) const;

@@ -51,6 +51,33 @@ enum FieldBit : std::uint32_t {
 // The fields a price record may carry; any other fill field in one is an error.
 constexpr std::uint32_t kPriceRecordFields =
     kTs | kVenueTs | kVenueF | kSymbol | kPrice | kUnderlying | kMark | kRecord;
+// Likewise for a position record and the end of a positions snapshot.
+constexpr std::uint32_t kPositionRecordFields =
+    kTs | kVenueTs | kVenueF | kAccount | kSymbol | kQty | kPrice | kNotional | kUnderlying | kMark | kRecord;
+constexpr std::uint32_t kPositionsEndFields = kTs | kVenueTs | kVenueF | kAccount | kRecord;
+
+//! The first field of `seen` outside `allowed`, by name ("" when none).
+std::string_view first_field_outside(std::uint32_t seen, std::uint32_t allowed) {
+  constexpr std::pair<std::uint32_t, const char*> kNames[] = {{kTs, "ts_ns"},
+                                                              {kVenueTs, "venue_ts_ns"},
+                                                              {kVenueF, "venue"},
+                                                              {kAccount, "account"},
+                                                              {kSymbol, "symbol"},
+                                                              {kSideF, "side"},
+                                                              {kQty, "qty"},
+                                                              {kPrice, "price"},
+                                                              {kNotional, "notional_usd"},
+                                                              {kLiq, "liquidity"},
+                                                              {kFee, "fee_usd"},
+                                                              {kTradeId, "trade_id"},
+                                                              {kIv, "iv"},
+                                                              {kUnderlying, "underlying_price"},
+                                                              {kMark, "mark_price"},
+                                                              {kRecord, "record"}};
+  for (auto [bit, name] : kNames)
+    if ((seen & bit) && !(allowed & bit)) return name;
+  return {};
+}
 
 }  // namespace
 
@@ -69,7 +96,7 @@ bool NativeFillParser::parse(std::string_view line, Fill* out, ParseError* err) 
   PriceRecord ignored;
   if (!parse_line(line, &kind, out, &ignored, err)) return false;
   if (kind == NativeLine::kFill) return true;
-  return fail(err, ParseErrorReason::kBadValue, "'record' is \"price\": only fills are read here");
+  return fail(err, ParseErrorReason::kBadValue, "'record' is not \"fill\": only fills are read here");
 }
 
 bool NativeFillParser::parse_unpadded(std::string_view line, Fill* out, ParseError* err) {
@@ -77,7 +104,7 @@ bool NativeFillParser::parse_unpadded(std::string_view line, Fill* out, ParseErr
   PriceRecord ignored;
   if (!parse_line_unpadded(line, &kind, out, &ignored, err)) return false;
   if (kind == NativeLine::kFill) return true;
-  return fail(err, ParseErrorReason::kBadValue, "'record' is \"price\": only fills are read here");
+  return fail(err, ParseErrorReason::kBadValue, "'record' is not \"fill\": only fills are read here");
 }
 
 bool NativeFillParser::parse_line(std::string_view line, NativeLine* kind, Fill* fill, PriceRecord* price,
@@ -236,7 +263,7 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
       }
     } else if (key == "qty") {
       bit = kQty;
-      ok = positive(v, key, &out->qty);
+      ok = number(v, key, &out->qty);  // > 0 for a fill, signed for a position (checked below)
     } else if (key == "price") {
       bit = kPrice;
       ok = positive(v, key, &out->price);
@@ -291,8 +318,13 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
       ok = text(v, key, &s);
       if (ok && s == "price")
         *kind = NativeLine::kPrice;
+      else if (ok && s == "position")
+        *kind = NativeLine::kPosition;
+      else if (ok && s == "positions_end")
+        *kind = NativeLine::kPositionsEnd;
       else if (ok && s != "fill")
-        ok = fail(err, ParseErrorReason::kBadValue, "'record' must be \"fill\" or \"price\"");
+        ok = fail(err, ParseErrorReason::kBadValue,
+                  "'record' must be \"fill\", \"price\", \"position\" or \"positions_end\"");
     } else {
       return fail(err, ParseErrorReason::kUnknownField, str_cat("unknown field '", key.substr(0, 64), "'"));
     }
@@ -304,7 +336,13 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
   if (const char* rest = nullptr; doc.current_location().get(rest) == simdjson::SUCCESS)
     return fail(err, ParseErrorReason::kMalformedJson, "trailing content after the JSON object");
 
-  if (*kind == NativeLine::kPrice) return finish_price_record(seen, venue, symbol, *out, price, err);
+  if (*kind == NativeLine::kPrice) {
+    if (seen & kQty) return fail(err, ParseErrorReason::kUnknownField, "'qty' is not a field of a price record");
+    return finish_price_record(seen, venue, symbol, *out, price, err);
+  }
+  if (*kind == NativeLine::kPosition || *kind == NativeLine::kPositionsEnd)
+    return finish_position_record(seen, venue, account, symbol, *kind, out, err);
+  if ((seen & kQty) && !(out->qty > 0)) return fail(err, ParseErrorReason::kBadValue, "'qty' must be > 0");
 
   constexpr std::pair<std::uint32_t, const char*> kRequired[] = {
       {kTs, "ts_ns"}, {kAccount, "account"}, {kSymbol, "symbol"}, {kSideF, "side"}, {kQty, "qty"}, {kPrice, "price"}};
@@ -363,6 +401,46 @@ bool NativeFillParser::finish_price_record(std::uint32_t seen, Venue venue, std:
   if (seen & kPrice) out->price = fields.price;
   if (seen & kMark) out->mark_price = fields.mark_price;
   if (seen & kUnderlying) out->underlying_price = fields.underlying_price;
+  return true;
+}
+
+bool NativeFillParser::finish_position_record(std::uint32_t seen, Venue venue, std::string_view account,
+                                              std::string_view symbol, NativeLine kind, Fill* out, ParseError* err) {
+  const bool end = kind == NativeLine::kPositionsEnd;
+  const std::string_view what = end ? "an end of positions" : "a position record";
+  if (const std::string_view extra = first_field_outside(seen, end ? kPositionsEndFields : kPositionRecordFields);
+      !extra.empty())
+    return fail(err, ParseErrorReason::kUnknownField, str_cat("'", extra, "' is not a field of ", what));
+  const std::uint32_t required = end ? (kTs | kAccount) : (kTs | kAccount | kSymbol | kQty);
+  for (auto [bit, name] : {std::pair{kTs, "ts_ns"}, std::pair{kAccount, "account"}, std::pair{kSymbol, "symbol"},
+                           std::pair{kQty, "qty"}}) {
+    if ((required & bit) && !(seen & bit))
+      return fail(err, ParseErrorReason::kMissingField, str_cat("missing required field '", name, "'"));
+  }
+  out->venue = venue;
+  out->record = end ? RecordKind::kPositionsEnd : RecordKind::kPosition;
+  if (!end) {
+    const CachedInstrument* ins = nullptr;
+    if (!lookup_instrument(venue, symbol, &ins, err)) return false;
+    out->instrument = ins->id;
+    out->underlying = ins->underlying;
+    out->kind = ins->kind;
+    out->option_type = ins->option_type;
+    out->expiry_ns = ins->expiry_ns;
+    out->strike = ins->strike;
+    if (!(seen & kNotional)) {
+      // USD of the position, when its prices say it: as a fill's notional.
+      if (seen & kUnderlying)
+        out->notional_usd = std::abs(out->qty) * out->underlying_price;
+      else if (ins->usd_quoted && (seen & kMark))
+        out->notional_usd = std::abs(out->qty) * out->mark_price;
+      else if (ins->usd_quoted && (seen & kPrice))
+        out->notional_usd = std::abs(out->qty) * out->price;
+    }
+    if (!(seen & kUnderlying) && ins->usd_quoted && out->qty != 0.0 && out->notional_usd > 0)
+      out->underlying_price = out->notional_usd / std::abs(out->qty);
+  }
+  out->account = accounts_.intern(account);
   return true;
 }
 
@@ -450,6 +528,43 @@ void append_native_price(std::string& out, const PriceRecord& p, std::string_vie
   out.append("}\n");
 }
 
+void append_native_position(std::string& out, const Fill& rec, std::string_view account, std::string_view symbol) {
+  const bool end = rec.record == RecordKind::kPositionsEnd;
+  out.append(end ? "{\"record\":\"positions_end\",\"ts_ns\":" : "{\"record\":\"position\",\"ts_ns\":");
+  json::append_int(out, rec.recv_ns);
+  if (rec.venue_ns > 0) {
+    out.append(",\"venue_ts_ns\":");
+    json::append_int(out, rec.venue_ns);
+  }
+  out.append(",\"venue\":\"");
+  out.append(to_string(rec.venue));
+  out.append("\",\"account\":");
+  json::append_string(out, account);
+  if (!end) {
+    out.append(",\"symbol\":");
+    json::append_string(out, symbol);
+    out.append(",\"qty\":");
+    json::append_double(out, rec.qty);
+    if (rec.price > 0 && std::isfinite(rec.price)) {
+      out.append(",\"price\":");
+      json::append_double(out, rec.price);
+    }
+    if (rec.notional_usd > 0 && std::isfinite(rec.notional_usd)) {
+      out.append(",\"notional_usd\":");
+      json::append_double(out, rec.notional_usd);
+    }
+    if (rec.underlying_price > 0 && std::isfinite(rec.underlying_price)) {
+      out.append(",\"underlying_price\":");
+      json::append_double(out, rec.underlying_price);
+    }
+    if (rec.mark_price > 0 && std::isfinite(rec.mark_price)) {
+      out.append(",\"mark_price\":");
+      json::append_double(out, rec.mark_price);
+    }
+  }
+  out.append("}\n");
+}
+
 absl::Status read_native_file(const std::string& path, NativeFillParser& parser, std::size_t max_line_bytes,
                               const std::function<void(const Fill&)>& on_fill,
                               const std::function<void(std::uint64_t line, const ParseError&)>& on_error,
@@ -493,6 +608,9 @@ absl::Status read_native_file(const std::string& path, NativeFillParser& parser,
       if (kind == NativeLine::kFill) {
         ++stats->fills;
         on_fill(fill);
+      } else if (kind == NativeLine::kPosition || kind == NativeLine::kPositionsEnd) {
+        ++stats->positions;
+        on_fill(fill);  // Fill::record says what it is
       } else {
         ++stats->prices;
         if (on_price) on_price(price);

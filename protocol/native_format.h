@@ -21,9 +21,10 @@ namespace segmentd {
 //! Bytes that must be readable after a line handed to NativeFillParser::parse (simdjson padding).
 inline constexpr std::size_t kJsonPadding = 64;
 
-//! What a native line holds: a fill (the default) or a price record ("record":"price",
-//! protocol/README.md).
-enum class NativeLine : std::uint8_t { kFill, kPrice };
+//! What a native line holds (protocol/README.md): a fill (the default), a price record
+//! ("record":"price"), a venue position ("record":"position": a Fill with RecordKind::kPosition)
+//! or the end of a complete positions snapshot ("record":"positions_end": RecordKind::kPositionsEnd).
+enum class NativeLine : std::uint8_t { kFill, kPrice, kPosition, kPositionsEnd };
 
 //! Parses native lines into Fills and PriceRecords. One per thread (owns a simdjson parser and a
 //! symbol cache).
@@ -39,8 +40,9 @@ class NativeFillParser {
   bool parse(std::string_view line, Fill* out, ParseError* err);
   //! Same, for a line with no padding guarantee (copies it into a padded buffer).
   bool parse_unpadded(std::string_view line, Fill* out, ParseError* err);
-  //! A fill or a price record: *kind says which of *fill and *price holds the line. The two
-  //! above take fills only (a price record is then a kBadValue error naming 'record').
+  //! Any native line: *kind says which of *fill and *price holds it (a position record and the
+  //! end of a snapshot are in *fill, Fill::record set). The two above take fills only (any other
+  //! record is then a kBadValue error naming 'record').
   bool parse_line(std::string_view line, NativeLine* kind, Fill* fill, PriceRecord* price, ParseError* err);
   bool parse_line_unpadded(std::string_view line, NativeLine* kind, Fill* fill, PriceRecord* price, ParseError* err);
 
@@ -48,6 +50,8 @@ class NativeFillParser {
   void classify_error(std::string_view line, ParseError* err);
   bool finish_price_record(std::uint32_t seen, Venue venue, std::string_view symbol, const Fill& fields,
                            PriceRecord* out, ParseError* err);
+  bool finish_position_record(std::uint32_t seen, Venue venue, std::string_view account, std::string_view symbol,
+                              NativeLine kind, Fill* out, ParseError* err);
   bool parse_document(const char* data, std::size_t len, std::size_t capacity, NativeLine* kind, Fill* out,
                       PriceRecord* price, ParseError* err);
 
@@ -70,6 +74,9 @@ class NativeFillParser {
   std::string key_scratch_;
 };
 
+//! Appends one native position record or end of a positions snapshot (with '\n'), by
+//! rec.record (RecordKind::kPosition or kPositionsEnd; `symbol` unused for the end).
+void append_native_position(std::string& out, const Fill& rec, std::string_view account, std::string_view symbol);
 //! Appends one native price record (with '\n'): the fields of `price` that are present.
 void append_native_price(std::string& out, const PriceRecord& price, std::string_view symbol);
 
@@ -83,14 +90,16 @@ void append_native_fill(std::string& out, const Fill& fill, std::string_view acc
 int partition_of_account(std::string_view account, int partitions);
 
 struct NativeReadStats {
-  std::uint64_t lines = 0;   //!< non-empty lines seen
-  std::uint64_t fills = 0;   //!< lines turned into fills
-  std::uint64_t prices = 0;  //!< price records (handed to on_price, or skipped without one)
+  std::uint64_t lines = 0;      //!< non-empty lines seen
+  std::uint64_t fills = 0;      //!< lines turned into fills
+  std::uint64_t prices = 0;     //!< price records (handed to on_price, or skipped without one)
+  std::uint64_t positions = 0;  //!< position records and ends of snapshots (handed to on_fill, Fill::record set)
   std::uint64_t bytes = 0;
   ParseErrorCounts errors;
 };
 
-//! Streams a native NDJSON file: calls on_fill for each good line and on_error (1-based line
+//! Streams a native NDJSON file: calls on_fill for each good line (a fill, or a venue position
+//! record with Fill::record set) and on_error (1-based line
 //! number) for each bad one, then goes on. Returns an error only when the file cannot be read.
 //! Lines longer than max_line_bytes are reported as kOversized and skipped.
 absl::Status read_native_file(const std::string& path, NativeFillParser& parser, std::size_t max_line_bytes,

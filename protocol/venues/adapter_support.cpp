@@ -300,6 +300,7 @@ bool JsonAdapter::decode(std::string_view message, std::int64_t recv_ns, std::ve
                          ParseError& error) {
   outcome.reset();
   market_.clear();
+  positions_.clear();
   if (decode_text(message, outcome)) return true;
   const std::size_t start = out.size();
   od::document doc;
@@ -321,6 +322,7 @@ bool JsonAdapter::decode(std::string_view message, std::int64_t recv_ns, std::ve
   if (!ok) {
     out.resize(start);
     market_.clear();
+    positions_.clear();
     outcome.reset();
     return false;
   }

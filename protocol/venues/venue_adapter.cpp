@@ -17,6 +17,7 @@ std::string_view to_string(MessageKind k) {
     case MessageKind::kIgnored: return "ignored";
     case MessageKind::kUnknown: return "unknown";
     case MessageKind::kMarketData: return "market_data";
+    case MessageKind::kPositions: return "positions";
   }
   return "?";
 }

@@ -46,8 +46,9 @@ enum class MessageKind : std::uint8_t {
   kIgnored,          //!< understood and deliberately not used (e.g. Binance TRADE_LITE, funding)
   kUnknown,          //!< the venue's envelope, but a message type we do not know
   kMarketData,       //!< prices for the tape (a native price record; venue trades, mark, index channels)
+  kPositions,        //!< the account's positions as the venue states them (a position channel or snapshot)
 };
-inline constexpr int kMessageKindCount = 11;
+inline constexpr int kMessageKindCount = 12;
 
 std::string_view to_string(MessageKind k);
 
@@ -108,12 +109,18 @@ class VenueAdapter {
   bool decode_unpadded(std::string_view message, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,
                        ParseError& error);
 
+  //! The venue positions of the last message decoded (kind kPositions, or beside the fills of a
+  //! message that carries both): RecordKind::kPosition records, then a kPositionsEnd when the
+  //! message was a complete snapshot. Empty otherwise. Valid until the next decode.
+  const std::vector<Fill>& positions() const { return positions_; }
+
   //! The market data of the last message decoded (kind kMarketData: public trades, mark and index
   //! prices), for the price tape; empty otherwise. Valid until the next decode.
   const std::vector<PriceRecord>& market_data() const { return market_; }
 
  protected:
   std::vector<PriceRecord> market_;
+  std::vector<Fill> positions_;
 
  private:
   std::string padded_;

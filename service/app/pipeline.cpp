@@ -81,6 +81,10 @@ absl::Status Pipeline::start() {
     o.model = &clusterer_->model_slot();
     o.assigner = config_.clusterer.assigner;
     o.max_accounts = per_shard_max_accounts(config_.shards.max_accounts, sc.shards);
+    o.instrument_of = [this](InstrumentId id) {
+      const Instrument& ins = instruments_.get(id);
+      return std::pair<Venue, InstrumentKind>{ins.venue, ins.kind};
+    };
     o.on_batch = [this](int shard, std::span<const TouchedAccount> touched) {
       clusterer_->offer(shard, touched);
       // On the shard's own thread, so its handler may be read here.
@@ -259,6 +263,7 @@ void Pipeline::start_probes() {
       x.bytes = SourceStats::get(st.bytes);
       x.fills = SourceStats::get(st.fills);
       x.prices = SourceStats::get(st.prices);
+      x.positions = SourceStats::get(st.positions);
       const std::uint64_t connects = SourceStats::get(st.connects);
       x.reconnects = connects > 0 ? connects - 1 : 0;
       x.duplicates = SourceStats::get(st.duplicates);
@@ -306,6 +311,8 @@ void Pipeline::start_probes() {
   shard_probe_->sample_overflow([shards](int shard, int kind) {
     return static_cast<const AccountShard&>(shards->handler(shard)).overflow_count(kind);
   });
+  shard_probe_->sample_reconcile(
+      [shards](int shard) { return static_cast<const AccountShard&>(shards->handler(shard)).reconcile_stats(); });
   shard_probe_->sample_markouts_priced([shards](int shard, int kind) {
     return static_cast<const AccountShard&>(shards->handler(shard)).markouts_priced(kind);
   });

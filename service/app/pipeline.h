@@ -81,11 +81,13 @@ class TapeSink final : public FillSink {
   bool push(const Fill& fill) override {
     const bool own_unit = depth_ == 0;
     if (own_unit) begin_unit();
-    if (probe_ != nullptr && fill.venue_ns > 0 && fill.venue_ns != last_venue_ns_) {
-      last_venue_ns_ = fill.venue_ns;
-      probe_->record_lag(fill.venue_ns, fill.recv_ns);
+    if (fill.is_fill()) {  // a venue position record is no trade: no lag sample, no print
+      if (probe_ != nullptr && fill.venue_ns > 0 && fill.venue_ns != last_venue_ns_) {
+        last_venue_ns_ = fill.venue_ns;
+        probe_->record_lag(fill.venue_ns, fill.recv_ns);
+      }
+      tape_.record(producer_, fill);
     }
-    tape_.record(producer_, fill);
     if (fill.recv_ns > max_event_local_) {
       max_event_local_ = fill.recv_ns;
       max_event_ns_.store(fill.recv_ns, std::memory_order_relaxed);

@@ -90,6 +90,10 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     o.model = &model_slot;
     o.assigner = config.clusterer.assigner;
     o.assign_only_on_advance = true;
+    o.instrument_of = [&instruments](InstrumentId id) {
+      const Instrument& ins = instruments.get(id);
+      return std::pair<Venue, InstrumentKind>{ins.venue, ins.kind};
+    };
     o.on_batch = [&touched](int shard, std::span<const TouchedAccount> t) {
       auto& v = touched[static_cast<std::size_t>(shard)];
       v.insert(v.end(), t.begin(), t.end());
@@ -276,7 +280,8 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   // then hold every fill before this line and nothing in flight, and the driver's own state is
   // the open mini-batch. The line is read again on resume (its counts are taken out here).
   auto last_checkpoint = std::chrono::steady_clock::now();
-  bool current_is_price = false;  //!< the line being handled is a price record
+  bool current_is_price = false;     //!< the line being handled is a price record
+  bool current_is_position = false;  //!< ... a venue position record (not in the driver's checkpointed counts)
   absl::Status checkpoint_error;
   auto write_checkpoint = [&]() {
     CheckpointImage img;
@@ -302,7 +307,7 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
       w.u64(current.offset);
       w.u64(current.line);
       w.u64(stats.lines - 1);  // the current line, counted already, is read again on resume
-      w.u64(stats.fills - (current_is_price ? 0 : 1));
+      w.u64(stats.fills - (current_is_price || current_is_position ? 0 : 1));
       w.u64(stats.prices - (current_is_price ? 1 : 0));
       w.u64(current.offset);
       w.pod(stats.errors);
@@ -389,8 +394,9 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   };
   auto on_fill = [&](const Fill& f) {
     current_is_price = false;
+    current_is_position = !f.is_fill();
     if (!admit(f.recv_ns)) {
-      --stats.fills;
+      --(current_is_position ? stats.positions : stats.fills);
       return;
     }
     const bool ticked = tick_to(f.recv_ns);
@@ -401,6 +407,11 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     }
     batch_accounts.insert(f.account);
     if (f.recv_ns > max_ts) max_ts = f.recv_ns;
+    if (current_is_position) {  // the venue's word on the account's positions: its shard only
+      pushed[static_cast<std::size_t>(shard_of(f.account, shards.shards()))]++;
+      shards.push(0, f);
+      return;
+    }
     if (summary.first_ns == 0) summary.first_ns = f.recv_ns;
     tape.record(0, f);
     pushed[static_cast<std::size_t>(shard_of(f.account, shards.shards()))]++;
@@ -429,6 +440,15 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     h.for_each_account([&](const AccountSnapshot& a) { rows.push_back({&accounts.name(a.account), a}); });
     for (int k = 0; k < AccountShard::kMarkoutPricedKinds; ++k)
       summary.markouts_priced[static_cast<std::size_t>(k)] += h.markouts_priced(k);
+    const ReconcileStats rs = h.reconcile_stats();
+    summary.reconcile.records += rs.records;
+    summary.reconcile.stale_records += rs.stale_records;
+    summary.reconcile.snapshots += rs.snapshots;
+    summary.reconcile.closed_by_snapshot += rs.closed_by_snapshot;
+    summary.reconcile.fills_covered += rs.fills_covered;
+    summary.reconcile.checked += rs.checked;
+    summary.reconcile.disagreements += rs.disagreements;
+    summary.reconcile.disagreement_usd += rs.disagreement_usd;
   }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return *a.name < *b.name; });
 
@@ -504,6 +524,7 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
   summary.lines = stats.lines;
   summary.fills = stats.fills;
   summary.prices = stats.prices;
+  summary.positions = stats.positions;
   summary.errors = stats.errors;
   summary.accounts = rows.size();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -519,6 +540,14 @@ void print_summary(const ReplaySummary& s, std::ostream& out) {
     out << absl::StrFormat("  bad lines, %s: %d\n", to_string(static_cast<ParseErrorReason>(r)), s.errors.by_reason[r]);
   }
   if (s.prices > 0) out << absl::StrFormat("  price records (market data, on the price tape): %d\n", s.prices);
+  if (s.positions > 0) {
+    const ReconcileStats& r = s.reconcile;
+    out << absl::StrFormat(
+        "  venue positions: %d records (%d stale), %d snapshots closing %d positions; %d fills already in a venue "
+        "position; %d compared, %d disagreed with the fills (%.2f USD)\n",
+        r.records, r.stale_records, r.snapshots, r.closed_by_snapshot, r.fills_covered, r.checked, r.disagreements,
+        r.disagreement_usd);
+  }
   const std::uint64_t markouts = s.markouts_priced[0] + s.markouts_priced[1] + s.markouts_priced[2];
   if (markouts > 0) {
     const auto pct = [markouts](std::uint64_t n) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/model.h"
+#include "core/position_reconciler.h"
 #include "core/segment_change.h"
 #include "protocol/parse_error.h"
 #include "service/config/config.h"
@@ -51,6 +52,8 @@ struct ReplaySummary {
   //! Markouts this run resolved, by who set the price (AccountShard::markouts_priced): the
   //! account's own fill, another account's fill, market data.
   std::array<std::uint64_t, 3> markouts_priced{};
+  std::uint64_t positions = 0;  //!< venue position records and ends of snapshots read
+  ReconcileStats reconcile;     //!< what they did, summed over the shards (PositionReconciler)
   // With ReplayOptions::keep_changes:
   std::vector<SegmentChange> change_log;                       //!< every change, in barrier order
   std::vector<std::pair<std::string, SegmentId>> assignments;  //!< final segment per account, by name

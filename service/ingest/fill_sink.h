@@ -12,7 +12,9 @@ class FillSink {
  public:
   virtual ~FillSink() = default;
   //! Called from the owning source's thread only. False when the fill was refused (a full ring
-  //! under RingFullPolicy::kFail); the source counts it.
+  //! under RingFullPolicy::kFail); the source counts it. A venue position record
+  //! (Fill::record, core/fill.h) goes the same way, in order with the account's fills; it is
+  //! no trade, so nothing that counts or prices trades sees it.
   virtual bool push(const Fill& fill) = 0;
   //! A market-data observation for the price tape (no shard sees it). Same thread and units as
   //! push. False when refused (a sink without a tape); the source counts it.

@@ -259,14 +259,18 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
         continue;
       }
       const bool is_price = s.kind == NativeLine::kPrice;
+      const bool is_position = s.kind == NativeLine::kPosition || s.kind == NativeLine::kPositionsEnd;
       const std::int64_t ts = is_price ? s.price.recv_ns : s.fill.recv_ns;
-      SourceStats::add(stats_.kinds[static_cast<int>(is_price ? MessageKind::kMarketData : MessageKind::kFills)]);
+      SourceStats::add(stats_.kinds[static_cast<int>(is_price      ? MessageKind::kMarketData
+                                                     : is_position ? MessageKind::kPositions
+                                                                   : MessageKind::kFills)]);
       const EventTimeGuard::Verdict v = s.clock.check(ts, wall);
       if (v == EventTimeGuard::Verdict::kRefuse) {
         stats_.add_error(ParseErrorReason::kFutureTime);
         SEGMENTD_LOG_WARN("ingest",
-                          is_price ? "price refused: timestamp too far ahead of the feed's event time"
-                                   : "fill refused: timestamp too far ahead of the feed's event time",
+                          is_price      ? "price refused: timestamp too far ahead of the feed's event time"
+                          : is_position ? "position refused: timestamp too far ahead of the feed's event time"
+                                        : "fill refused: timestamp too far ahead of the feed's event time",
                           {"source", config_.name}, {"peer", peer_}, {"ts_ns", ts},
                           {"ahead_s", s.clock.last_refused_ahead_ns() / 1'000'000'000},
                           {"max_ahead_s", config_.event_time.max_ahead_ns / 1'000'000'000});
@@ -278,6 +282,13 @@ class IngestSession : public std::enable_shared_from_this<IngestSession<Next>> {
       if (is_price) {  // no trade id, nothing to de-duplicate: a repeated price changes nothing
         if (s.sink.push_price(s.price))
           SourceStats::add(stats_.prices);
+        else
+          SourceStats::add(stats_.sink_rejected);
+        continue;
+      }
+      if (is_position) {  // the venue's word, not a trade: nothing to de-duplicate (restating is harmless)
+        if (s.sink.push(s.fill))
+          SourceStats::add(stats_.positions);
         else
           SourceStats::add(stats_.sink_rejected);
         continue;

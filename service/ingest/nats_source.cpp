@@ -298,6 +298,7 @@ bool NatsSource::handle(void* raw) {
   SourceStats::add(stats_.bytes, size);
   std::size_t good = 0;
   std::size_t prices = 0;
+  std::size_t positions = 0;
   std::size_t lines = 0;
   std::string first_error;
   if (size > config_.max_frame_bytes) {
@@ -340,8 +341,10 @@ bool NatsSource::handle(void* raw) {
           SourceStats::add(stats_.sink_rejected);
         continue;
       }
+      const bool is_position = kind == NativeLine::kPosition || kind == NativeLine::kPositionsEnd;
+      if (is_position) ++positions;
       if (sink_.push(fill))
-        SourceStats::add(stats_.fills);
+        SourceStats::add(is_position ? stats_.positions : stats_.fills);
       else
         SourceStats::add(stats_.sink_rejected);
     }
@@ -350,8 +353,9 @@ bool NatsSource::handle(void* raw) {
       first_error = "malformed_json: an empty message";
     }
   }
-  if (good > prices) SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kFills)]);
+  if (good > prices + positions) SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kFills)]);
   if (prices > 0) SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kMarketData)]);
+  if (positions > 0) SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kPositions)]);
   if (!first_error.empty()) {
     SEGMENTD_LOG_WARN("nats", good == 0 ? "message refused" : "lines of a message refused", {"source", config_.name},
                       {"stream_seq", sseq}, {"subject", natsMsg_GetSubject(msg)}, {"lines", lines},

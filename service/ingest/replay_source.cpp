@@ -62,14 +62,18 @@ void ReplaySource::run() {
       continue;
     }
     const bool is_price = kind == NativeLine::kPrice;
+    const bool is_position = kind == NativeLine::kPosition || kind == NativeLine::kPositionsEnd;
     const std::int64_t ts = is_price ? price.recv_ns : fill.recv_ns;
-    SourceStats::add(stats_.kinds[static_cast<int>(is_price ? MessageKind::kMarketData : MessageKind::kFills)]);
+    SourceStats::add(stats_.kinds[static_cast<int>(is_price      ? MessageKind::kMarketData
+                                                   : is_position ? MessageKind::kPositions
+                                                                 : MessageKind::kFills)]);
     const EventTimeGuard::Verdict v = clock_.check(ts);
     if (v == EventTimeGuard::Verdict::kRefuse) {
       stats_.add_error(ParseErrorReason::kFutureTime);
       SEGMENTD_LOG_WARN("replay",
-                        is_price ? "price refused: timestamp too far ahead of the file's event time"
-                                 : "fill refused: timestamp too far ahead of the file's event time",
+                        is_price      ? "price refused: timestamp too far ahead of the file's event time"
+                        : is_position ? "position refused: timestamp too far ahead of the file's event time"
+                                      : "fill refused: timestamp too far ahead of the file's event time",
                         {"source", config_.name}, {"line", line_no_}, {"ts_ns", ts},
                         {"ahead_s", clock_.last_refused_ahead_ns() / 1'000'000'000});
       continue;
@@ -85,7 +89,7 @@ void ReplaySource::run() {
       continue;
     }
     if (sink_.push(fill))
-      SourceStats::add(stats_.fills);
+      SourceStats::add(is_position ? stats_.positions : stats_.fills);
     else
       SourceStats::add(stats_.sink_rejected);
   }

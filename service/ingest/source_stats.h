@@ -18,6 +18,7 @@ struct SourceStats {
   Counter bytes{0};             //!< payload bytes received
   Counter fills{0};             //!< fills handed to the sink
   Counter prices{0};            //!< market-data price observations handed to the sink (the price tape)
+  Counter positions{0};         //!< venue position records (and ends of snapshots) handed to the sink
   Counter duplicates{0};        //!< fills dropped as already seen (re-sent by the venue)
   Counter sink_rejected{0};     //!< fills the sink refused (full ring under the "fail" policy)
   Counter connects{0};          //!< successful websocket handshakes (first connect and reconnects)

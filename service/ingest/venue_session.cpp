@@ -197,6 +197,7 @@ void VenueSession::on_message(std::string_view message, std::int64_t recv_ns) {
   if (outcome_.kind == MessageKind::kPong) SourceStats::add(stats_.pongs);
   if (outcome_.kind == MessageKind::kVenueError) SourceStats::add(stats_.venue_errors);
   push_fills();
+  push_positions();
   push_market_data();
   control_->on_message(outcome_, *this, recv_ns);
 }
@@ -210,6 +211,21 @@ void VenueSession::push_message(std::string_view message, std::int64_t recv_ns) 
     return;
   }
   push_fills();
+  push_positions();
+}
+
+void VenueSession::push_positions() {
+  // After the message's fills: a message that carries both (Deribit user.changes) states the
+  // positions those fills made.
+  const std::vector<Fill>& records = adapter_->positions();
+  if (records.empty()) return;
+  UnitGuard unit(sink_);
+  for (const Fill& r : records) {
+    if (sink_.push(r))
+      SourceStats::add(stats_.positions);
+    else
+      SourceStats::add(stats_.sink_rejected);
+  }
 }
 
 void VenueSession::push_fills() {

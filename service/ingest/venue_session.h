@@ -87,6 +87,8 @@ class VenueSession final : public WsClientHandler, private ControlChannel {
   void push_message(std::string_view message, std::int64_t recv_ns);
   void push_fills();
   //! The message's market data (public trades, mark and index prices) to the price tape.
+  //! The venue positions of the last message (VenueAdapter::positions), after its fills.
+  void push_positions();
   void push_market_data();
 
   // ControlChannel

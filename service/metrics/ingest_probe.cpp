@@ -34,6 +34,10 @@ IngestProbe::IngestProbe(Metrics& m, const std::string& source, const std::strin
       prices_out_(counter_family(m, "segmentd_ingest_prices_total",
                                  "Market-data prices (trade, mark, index) from the source put on the price tape.")
                       .Add(labels_of(source, venue))),
+      positions_out_(counter_family(m, "segmentd_ingest_positions_total",
+                                    "Venue position records (and ends of position snapshots) from the source, "
+                                    "routed to the accounts' shards.")
+                         .Add(labels_of(source, venue))),
       reconnects_out_(counter_family(m, "segmentd_ingest_reconnects_total",
                                      "Connections to the source re-established after a loss.")
                           .Add(labels_of(source, venue))),
@@ -75,6 +79,7 @@ void IngestProbe::collect() {
   bytes_out_.sync(bytes_.value() + s.bytes);
   fills_out_.sync(fills_.value() + s.fills);
   prices_out_.sync(s.prices);
+  positions_out_.sync(s.positions);
   reconnects_out_.sync(reconnects_.value() + s.reconnects);
   duplicates_out_.sync(s.duplicates);
   auth_failures_out_.sync(s.auth_failures);

@@ -34,6 +34,20 @@ ShardProbe::ShardProbe(Metrics& m, int shards, std::size_t ring_capacity)
                                 "resolved them: a fill of the same account (own_fill: the account's markout is "
                                 "priced by its own trading), of another account (other_fill), or market data "
                                 "(market_data; core/features.md).");
+  auto& reconcile = counter_family(m, "segmentd_positions_reconcile_total",
+                                   "Venue positions against the positions the fills build (core/features.md, "
+                                   "\"Positions from the venue\"): records applied (record), older than the book's "
+                                   "(stale_record), complete snapshots (snapshot), book positions a snapshot closed "
+                                   "(closed_by_snapshot), fills a venue position already held (fill_covered), venue "
+                                   "positions compared with their fills (checked) and those that disagreed "
+                                   "(disagreed).");
+  for (const char* event :
+       {"record", "stale_record", "snapshot", "closed_by_snapshot", "fill_covered", "checked", "disagreed"})
+    reconcile_.emplace_back(reconcile.Add({{"event", event}}));
+  disagreement_usd_ = &counter_family(m, "segmentd_positions_disagreement_usd_total",
+                                      "Size of the disagreements between venue positions and the fills, in USD: "
+                                      "the sum of |venue quantity - fills' quantity| x USD per unit.")
+                           .Add({});
   for (int s = 0; s < shards; ++s) {
     prometheus::Labels l{{"shard", std::to_string(s)}};
     for (const char* by : {"own_fill", "other_fill", "market_data"})
@@ -71,6 +85,11 @@ void ShardProbe::sample_markouts_priced(std::function<std::uint64_t(int, int)> p
   sample_markouts_priced_ = std::move(priced);
 }
 
+void ShardProbe::sample_reconcile(std::function<ReconcileStats(int)> reconcile) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sample_reconcile_ = std::move(reconcile);
+}
+
 void ShardProbe::set_max_accounts(std::uint64_t per_shard) {
   for (prometheus::Gauge* g : max_accounts_) g->Set(static_cast<double>(per_shard));
 }
@@ -94,6 +113,28 @@ void ShardProbe::collect() {
     for (int s = 0; s < n; ++s)
       for (int k = 0; k < 3; ++k)
         markouts_priced_[static_cast<std::size_t>(s * 3 + k)].sync(sample_markouts_priced_(s, k));
+  if (sample_reconcile_) {
+    ReconcileStats sum;
+    for (int s = 0; s < n; ++s) {
+      const ReconcileStats r = sample_reconcile_(s);
+      sum.records += r.records;
+      sum.stale_records += r.stale_records;
+      sum.snapshots += r.snapshots;
+      sum.closed_by_snapshot += r.closed_by_snapshot;
+      sum.fills_covered += r.fills_covered;
+      sum.checked += r.checked;
+      sum.disagreements += r.disagreements;
+      sum.disagreement_usd += r.disagreement_usd;
+    }
+    const std::uint64_t events[kReconcileEvents] = {
+        sum.records,       sum.stale_records, sum.snapshots,    sum.closed_by_snapshot,
+        sum.fills_covered, sum.checked,       sum.disagreements};
+    for (int k = 0; k < kReconcileEvents; ++k) reconcile_[static_cast<std::size_t>(k)].sync(events[k]);
+    if (sum.disagreement_usd > disagreement_usd_last_) {
+      disagreement_usd_->Increment(sum.disagreement_usd - disagreement_usd_last_);
+      disagreement_usd_last_ = sum.disagreement_usd;
+    }
+  }
 }
 
 }  // namespace segmentd

@@ -18,6 +18,11 @@
 //                                                 "pool_full" (no overflow block left)
 //   segmentd_shard_fills_dropped_total            fills refused under ring_full_policy = "fail"
 //                                                 (always 0 under "block")
+//   segmentd_positions_reconcile_total{event}     venue positions against the fills
+//                                                 (core/position_reconciler.h): record, stale_record,
+//                                                 snapshot, closed_by_snapshot, fill_covered,
+//                                                 checked, disagreed
+//   segmentd_positions_disagreement_usd_total     Σ |venue − fills| × USD per unit of the disagreements
 //
 // The ShardSet already counts in atomics: attach() samples them at scrape time, so the shard
 // hot path pays nothing; so are the refusals (sample_refused: a function reading the shards'
@@ -33,6 +38,7 @@
 #include <vector>
 #include "absl/base/thread_annotations.h"
 
+#include "core/position_reconciler.h"
 #include "service/metrics/metrics.h"
 
 namespace segmentd {
@@ -57,6 +63,9 @@ class ShardProbe {
   //! segmentd_markouts_resolved_total{priced_by}: kind 0 own_fill, 1 other_fill, 2 market_data
   //! (AccountShard::markouts_priced), sampled at scrape.
   void sample_markouts_priced(std::function<std::uint64_t(int shard, int kind)> priced);
+  //! segmentd_positions_*: reconcile(shard) is the shard's ReconcileStats so far (any thread),
+  //! summed over the shards at scrape.
+  void sample_reconcile(std::function<ReconcileStats(int shard)> reconcile);
   //! The cap of each shard (0 = none), for the gauge.
   void set_max_accounts(std::uint64_t per_shard);
   void record_accounts(int shard, std::uint64_t accounts) { accounts_[shard]->Set(static_cast<double>(accounts)); }
@@ -79,6 +88,11 @@ class ShardProbe {
   std::function<std::uint64_t(int)> sample_refused_ ABSL_GUARDED_BY(mu_);
   std::function<std::uint64_t(int, int)> sample_overflow_ ABSL_GUARDED_BY(mu_);
   std::function<std::uint64_t(int, int)> sample_markouts_priced_ ABSL_GUARDED_BY(mu_);
+  std::function<ReconcileStats(int)> sample_reconcile_ ABSL_GUARDED_BY(mu_);
+  static constexpr int kReconcileEvents = 7;
+  std::vector<CounterExport> reconcile_;  //!< [event]
+  prometheus::Counter* disagreement_usd_ = nullptr;
+  double disagreement_usd_last_ ABSL_GUARDED_BY(mu_) = 0.0;
   Metrics::HookHandle hook_;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <limits>
 
 #include "service/base/log.h"
 
@@ -62,26 +63,92 @@ void AccountShard::note_refusals() {
                       {"accounts", store_.size()}, {"max_accounts_per_shard", store_.max_accounts()});
 }
 
-void AccountShard::on_fill(const Fill& fill) {
-  const AccountStore::Slot slot = store_.apply(fill);
-  if (slot == AccountStore::kNoSlot) {
-    note_refusals();
-    return;
-  }
+void AccountShard::applied(AccountStore::Slot slot, const Fill& fill) {
   touch(slot);
   if (fill.recv_ns > max_event_ns_) max_event_ns_ = fill.recv_ns;
   ++fills_;
   checksum_ += fill_hash(fill);
 }
 
+void AccountShard::on_fill(const Fill& fill) { on_fills(std::span<const Fill>(&fill, 1)); }
+
 void AccountShard::on_fills(std::span<const Fill> fills) {
-  store_.apply_burst(fills, [this](AccountStore::Slot slot, const Fill& fill) {
-    touch(slot);
-    if (fill.recv_ns > max_event_ns_) max_event_ns_ = fill.recv_ns;
-    ++fills_;
-    checksum_ += fill_hash(fill);
-  });
+  // Venue position records travel among the fills (in order with the account's fills): runs of
+  // fills between them go to the store as a burst.
+  std::size_t start = 0;
+  bool records = false;
+  for (std::size_t i = 0; i <= fills.size(); ++i) {
+    if (i < fills.size() && fills[i].is_fill()) continue;
+    const std::span<const Fill> run = fills.subspan(start, i - start);
+    if (!run.empty()) {
+      if (!reconciled_) {
+        store_.apply_burst(run, [this](AccountStore::Slot slot, const Fill& fill) { applied(slot, fill); });
+      } else {
+        apply_reconciled(run);
+      }
+    }
+    if (i < fills.size()) {
+      on_position(fills[i]);
+      records = true;
+    }
+    start = i + 1;
+  }
   note_refusals();
+  if (records || reconciled_) note_reconcile();
+}
+
+void AccountShard::apply_reconciled(std::span<const Fill> fills) {
+  for (const Fill& fill : fills) {
+    // A venue position of the fill's time or later already holds it: it moves no position.
+    const AccountStore::Slot slot = store_.apply(fill, reconciler_.on_fill(fill));
+    if (slot != AccountStore::kNoSlot) applied(slot, fill);
+  }
+}
+
+void AccountShard::on_position(const Fill& rec) {
+  reconciled_ = true;
+  if (rec.recv_ns > max_event_ns_) max_event_ns_ = rec.recv_ns;
+  if (rec.record == RecordKind::kPositionsEnd) {
+    const std::optional<AccountStore::Slot> found = store_.find(rec.account);
+    const std::vector<Position> held = found ? store_.positions(*found) : std::vector<Position>{};
+    to_close_.clear();
+    reconciler_.on_snapshot_end(
+        rec, held,
+        [this](InstrumentId id) {
+          return options_.instrument_of ? options_.instrument_of(id)
+                                        : std::pair<Venue, InstrumentKind>{Venue::kNative, InstrumentKind::kSpot};
+        },
+        &to_close_);
+    for (const InstrumentId id : to_close_) {
+      Fill flat = rec;
+      flat.record = RecordKind::kPosition;
+      flat.instrument = id;
+      flat.qty = 0.0;
+      on_position(flat);
+    }
+    return;
+  }
+  if (rec.record != RecordKind::kPosition) return;
+  const std::optional<AccountStore::Slot> found = store_.find(rec.account);
+  double usd = kNaN;
+  const double book = found ? store_.position_qty(*found, rec.instrument, &usd) : 0.0;
+  if (!reconciler_.on_record(rec, book, usd)) return;  // older than what the book has
+  const AccountStore::Slot slot = store_.set_position(rec);
+  if (slot == AccountStore::kNoSlot) {
+    note_refusals();
+    return;
+  }
+  touch(slot);
+}
+
+void AccountShard::note_reconcile() {
+  const std::lock_guard lock(reconcile_mu_);
+  reconcile_copy_ = reconciler_.stats();
+}
+
+ReconcileStats AccountShard::reconcile_stats() const {
+  const std::lock_guard lock(reconcile_mu_);
+  return reconcile_copy_;
 }
 
 void AccountShard::maybe_tick(std::int64_t now_ns) {
@@ -90,6 +157,10 @@ void AccountShard::maybe_tick(std::int64_t now_ns) {
   resolved_to_ns_ = tick;
   store_.resolve_markouts(tick, *options_.tape, [this](AccountStore::Slot s) { touch(s); });
   note_markouts();
+  if (reconciled_) {
+    reconciler_.settle(tick);
+    note_reconcile();
+  }
 }
 
 void AccountShard::note_markouts() {
@@ -211,12 +282,21 @@ void AccountShard::sweep_if_segments_changed() {
 
 void AccountShard::on_stop() {
   if (!touched_.empty()) publish(!options_.assign_only_on_advance);
+  if (reconciled_) {
+    // Every fill has arrived: the venue positions still open to comparison are compared.
+    reconciler_.settle(std::numeric_limits<std::int64_t>::max());
+    note_reconcile();
+  }
 }
 
 void AccountShard::advance_to(std::int64_t t_ns) {
   clock_ns_ = std::max(clock_ns_, t_ns);
   store_.resolve_markouts(t_ns, *options_.tape, [this](AccountStore::Slot s) { touch(s); });
   note_markouts();
+  if (reconciled_) {
+    reconciler_.settle(t_ns);
+    note_reconcile();
+  }
   if (t_ns > resolved_to_ns_) resolved_to_ns_ = t_ns;
   if (!touched_.empty())
     publish(true);

@@ -20,14 +20,17 @@
 #include <cstdint>
 #include <functional>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "core/account_store.h"
 #include "core/assigner.h"
 #include "core/feature_vector.h"
 #include "core/model.h"
+#include "core/position_reconciler.h"
 #include "core/price_tape.h"
 #include "core/segment_change.h"
 #include "service/shards/shard_set.h"
@@ -90,6 +93,10 @@ struct AccountShardOptions {
   //! (refused_fills()); the accounts held keep getting theirs. A warning is logged the first
   //! time a shard refuses.
   std::size_t max_accounts = 0;
+  //! An instrument's venue and kind (InstrumentRegistry::get), for the end of a venue's position
+  //! snapshot (PositionReconciler::on_snapshot_end); called on the shard thread, only then. When
+  //! empty a snapshot closes nothing it did not restate.
+  std::function<std::pair<Venue, InstrumentKind>(InstrumentId)> instrument_of;
 };
 
 //! Each shard's share of an instance-wide cap on accounts: ceil(max_accounts / shards); 0 stays
@@ -151,6 +158,9 @@ class AccountShard final : public ShardHandler {
   //! kind 0 a fill of the same account, 1 a fill of another account, 2 market data. Any thread.
   static constexpr int kMarkoutPricedKinds = 3;
   std::uint64_t markouts_priced(int kind) const { return markouts_priced_[kind].load(std::memory_order_relaxed); }
+  //! The venue positions' reconciliation (PositionReconciler), copied after each run of records
+  //! and fills and at each tick, for other threads.
+  ReconcileStats reconcile_stats() const;
   //! Order-independent checksum of the fills applied (sum of a per-fill hash): tests compare it
   //! with the producers' own.
   std::uint64_t fill_checksum() const { return checksum_; }
@@ -173,6 +183,13 @@ class AccountShard final : public ShardHandler {
   //! True (once) when `m`'s segment ids differ from those of the last model assigned against.
   bool segments_changed(const Model& m);
   void maybe_tick(std::int64_t now_ns);
+  //! A venue position record (RecordKind::kPosition or kPositionsEnd) from the ring.
+  void on_position(const Fill& rec);
+  //! Fills (all RecordKind::kFill) once the reconciler has venue positions: one by one.
+  void apply_reconciled(std::span<const Fill> fills);
+  void applied(AccountStore::Slot slot, const Fill& fill);
+  //! Copies reconciler_.stats() for reconcile_stats().
+  void note_reconcile();
   AccountSnapshot snapshot_of(AccountStore::Slot slot) const;
 
   int shard_;
@@ -201,6 +218,11 @@ class AccountShard final : public ShardHandler {
   std::atomic<std::uint64_t> refused_{0};                                 //!< store_.refused_fills(), for other threads
   std::atomic<std::uint64_t> overflow_[kOverflowKinds] = {};              //!< store_.stats(), for other threads
   std::atomic<std::uint64_t> markouts_priced_[kMarkoutPricedKinds] = {};  //!< store_.stats(), for other threads
+  PositionReconciler reconciler_;
+  bool reconciled_ = false;             //!< a venue position record was seen: fills go one by one
+  std::vector<InstrumentId> to_close_;  //!< scratch of on_position
+  mutable std::mutex reconcile_mu_;     //!< guards reconcile_copy_ (std::mutex: TSan sees it)
+  ReconcileStats reconcile_copy_;
 };
 
 //! A per-fill hash for checksums (order-independent when summed).

@@ -56,6 +56,10 @@ void require(bool ok) {
 class CheckingSink final : public FillSink {
  public:
   bool push(const Fill& f) override {
+    if (!f.is_fill()) {  // a venue position record: a finite signed quantity
+      require(std::isfinite(f.qty) && f.recv_ns > 0);
+      return pushes.fetch_add(1, std::memory_order_relaxed) % 5 != 4;
+    }
     require(std::isfinite(f.qty) && f.qty > 0 && std::isfinite(f.price) && f.price > 0);
     require(std::isfinite(f.notional_usd) && f.notional_usd >= 0 && f.recv_ns > 0);
     return pushes.fetch_add(1, std::memory_order_relaxed) % 5 != 4;

@@ -410,3 +410,132 @@ TEST_CASE("native: a file of fills and price records hands each to its callback"
   CHECK(stats.fills == 1);
   CHECK(stats.prices == 2);
 }
+
+// --- venue position records ------------------------------------------------------------------
+
+namespace {
+
+struct AnyLine {
+  NativeLine kind = NativeLine::kFill;
+  Fill fill;
+  ParseError error;
+  bool ok = false;
+};
+
+AnyLine parse_any(Fixture& fx, const std::string& line) {
+  AnyLine out;
+  PriceRecord ignored;
+  out.ok = fx.parser.parse_line_unpadded(line, &out.kind, &out.fill, &ignored, &out.error);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("native: a position record states a signed position as of the venue's time", "[native][positions]") {
+  Fixture fx;
+  const AnyLine p = parse_any(
+      fx, R"({"record":"position","ts_ns":1730678400000000000,"venue_ts_ns":1730678399990000000,"venue":"binance",)"
+          R"("account":"acct-7","symbol":"BTCUSDT","qty":-0.25,"price":69000,"mark_price":69012.5})");
+  INFO(p.error.detail);
+  REQUIRE(p.ok);
+  CHECK(p.kind == NativeLine::kPosition);
+  CHECK(p.fill.record == RecordKind::kPosition);
+  CHECK_FALSE(p.fill.is_fill());
+  CHECK(p.fill.qty == -0.25);
+  CHECK(p.fill.price == 69000.0);
+  CHECK(p.fill.mark_price == 69012.5);
+  CHECK(p.fill.kind == InstrumentKind::kPerpetual);
+  CHECK(p.fill.venue_ns == 1730678399990000000);
+  // USD-quoted: the mark gives the position's USD per unit.
+  CHECK(p.fill.notional_usd == Approx(0.25 * 69012.5));
+  CHECK(p.fill.underlying_price == Approx(69012.5));
+  CHECK(p.fill.account == fx.accounts.intern("acct-7"));
+  // Flat is a position too: qty 0.
+  const AnyLine flat = parse_any(
+      fx,
+      R"({"record":"position","ts_ns":1730678400000000000,"venue":"okx","account":"a","symbol":"BTC-USDT-SWAP","qty":0})");
+  INFO(flat.error.detail);
+  REQUIRE(flat.ok);
+  CHECK(flat.fill.qty == 0.0);
+}
+
+TEST_CASE("native: the end of a positions snapshot names the account and the venue", "[native][positions]") {
+  Fixture fx;
+  const AnyLine e =
+      parse_any(fx, R"({"record":"positions_end","ts_ns":1730678400000000000,"venue":"deribit","account":"acct-7"})");
+  INFO(e.error.detail);
+  REQUIRE(e.ok);
+  CHECK(e.kind == NativeLine::kPositionsEnd);
+  CHECK(e.fill.record == RecordKind::kPositionsEnd);
+  CHECK(e.fill.venue == Venue::kDeribit);
+  CHECK(e.fill.account == fx.accounts.intern("acct-7"));
+}
+
+TEST_CASE("native: position records refuse a trade's fields and need their own", "[native][positions]") {
+  Fixture fx;
+  auto bad = [&](const std::string& line, ParseErrorReason reason, const std::string& words) {
+    const AnyLine p = parse_any(fx, line);
+    INFO(line);
+    REQUIRE_FALSE(p.ok);
+    CHECK(p.error.reason == reason);
+    CHECK_THAT(p.error.detail, Catch::Contains(words));
+  };
+  bad(R"({"record":"position","ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","qty":1,"side":"buy"})",
+      ParseErrorReason::kUnknownField, "'side' is not a field of a position record");
+  bad(R"({"record":"position","ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","qty":1,"trade_id":"x"})",
+      ParseErrorReason::kUnknownField, "'trade_id'");
+  bad(R"({"record":"position","ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance"})",
+      ParseErrorReason::kMissingField, "'qty'");
+  bad(R"({"record":"position","ts_ns":1,"symbol":"BTCUSDT","venue":"binance","qty":1})",
+      ParseErrorReason::kMissingField, "'account'");
+  bad(R"({"record":"position","ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","qty":"1"})",
+      ParseErrorReason::kWrongType, "'qty'");
+  bad(R"({"record":"positions_end","ts_ns":1,"account":"a","venue":"binance","symbol":"BTCUSDT"})",
+      ParseErrorReason::kUnknownField, "'symbol' is not a field of an end of positions");
+  bad(R"({"record":"positions_end","ts_ns":1,"venue":"binance"})", ParseErrorReason::kMissingField, "'account'");
+  bad(R"({"record":"positions","ts_ns":1,"account":"a"})", ParseErrorReason::kBadValue, "'record' must be");
+  // A fill's quantity is still > 0, and a price record has none.
+  bad(R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":-1,"price":1})",
+      ParseErrorReason::kBadValue, "'qty' must be > 0");
+  bad(R"({"record":"price","ts_ns":1,"symbol":"BTCUSDT","venue":"binance","price":1,"qty":1})",
+      ParseErrorReason::kUnknownField, "'qty'");
+  // parse() reads fills only.
+  Fill f;
+  ParseError err;
+  CHECK_FALSE(
+      fx.parser.parse_unpadded(R"({"record":"positions_end","ts_ns":1,"venue":"binance","account":"a"})", &f, &err));
+  CHECK(err.reason == ParseErrorReason::kBadValue);
+}
+
+TEST_CASE("native: position records round-trip through the writer", "[native][positions]") {
+  Fixture fx;
+  const AnyLine p = parse_any(
+      fx, R"({"record":"position","ts_ns":1730678400000000000,"venue_ts_ns":1730678399000000000,"venue":"deribit",)"
+          R"("account":"acct-7","symbol":"BTC-27DEC24-100000-C","qty":2.5,"price":0.0125,"underlying_price":95000})");
+  INFO(p.error.detail);
+  REQUIRE(p.ok);
+  std::string line;
+  append_native_position(line, p.fill, "acct-7", "BTC-27DEC24-100000-C");
+  REQUIRE(!line.empty());
+  line.pop_back();  // '\n'
+  const AnyLine again = parse_any(fx, line);
+  INFO(line);
+  REQUIRE(again.ok);
+  CHECK(again.kind == NativeLine::kPosition);
+  CHECK(again.fill.qty == p.fill.qty);
+  CHECK(again.fill.price == p.fill.price);
+  CHECK(again.fill.underlying_price == p.fill.underlying_price);
+  CHECK(again.fill.notional_usd == p.fill.notional_usd);
+  CHECK(again.fill.instrument == p.fill.instrument);
+  CHECK(again.fill.venue_ns == p.fill.venue_ns);
+  CHECK(again.fill.kind == InstrumentKind::kOption);
+  Fill end = p.fill;
+  end.record = RecordKind::kPositionsEnd;
+  line.clear();
+  append_native_position(line, end, "acct-7", "");
+  line.pop_back();
+  const AnyLine end_again = parse_any(fx, line);
+  INFO(line);
+  REQUIRE(end_again.ok);
+  CHECK(end_again.kind == NativeLine::kPositionsEnd);
+}
