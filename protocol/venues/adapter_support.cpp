@@ -350,6 +350,37 @@ void JsonAdapter::set_instrument(Fill& f, const InstrumentInfo& ins) {
   f.strike = ins.strike;
 }
 
+void JsonAdapter::add_position(const VenuePosition& p, std::int64_t recv_ns) {
+  Fill r;
+  r.record = RecordKind::kPosition;
+  r.recv_ns = recv_ns;
+  r.venue_ns = p.venue_ns;
+  r.account = p.account;
+  r.venue = venue_;
+  set_instrument(r, *p.instrument);
+  r.qty = p.qty == 0.0 ? 0.0 : p.qty;  // no negative zero
+  r.price = std::isfinite(p.entry_price) && p.entry_price > 0 ? p.entry_price : 0.0;
+  r.mark_price = std::isfinite(p.mark_price) && p.mark_price > 0 ? p.mark_price : kNaN;
+  double usd = std::isfinite(p.underlying_price) && p.underlying_price > 0 ? p.underlying_price : kNaN;
+  // A linear instrument quoted in USD: its mark is USD per base unit.
+  if (std::isnan(usd) && p.instrument->usd_quoted && p.instrument->kind != InstrumentKind::kOption &&
+      std::isfinite(r.mark_price))
+    usd = r.mark_price;
+  r.underlying_price = usd;
+  r.notional_usd = std::isfinite(usd) ? std::abs(r.qty) * usd : 0.0;
+  positions_.push_back(r);
+}
+
+void JsonAdapter::end_positions(AccountId account, std::int64_t venue_ns, std::int64_t recv_ns) {
+  Fill r;
+  r.record = RecordKind::kPositionsEnd;
+  r.recv_ns = recv_ns;
+  r.venue_ns = venue_ns;
+  r.account = account;
+  r.venue = venue_;
+  positions_.push_back(r);
+}
+
 bool JsonAdapter::set_notional(Fill& f, const InstrumentInfo& ins) {
   if (std::isfinite(f.underlying_price) && f.underlying_price > 0) {
     f.notional_usd = f.qty * f.underlying_price;

@@ -213,6 +213,21 @@ class JsonAdapter : public VenueAdapter {
 
   //! Sets the instrument fields of `f` from `ins`.
   static void set_instrument(Fill& f, const InstrumentInfo& ins);
+
+  //! What a venue says of one position (PositionRecord below); NaN when it does not say.
+  struct VenuePosition {
+    AccountId account = 0;
+    const InstrumentInfo* instrument = nullptr;
+    double qty = 0.0;                //!< signed, base units
+    double entry_price = kNaN;       //!< average entry, quote units
+    double mark_price = kNaN;        //!< quote units
+    double underlying_price = kNaN;  //!< USD per base unit (the index, or the position's value / size)
+    std::int64_t venue_ns = 0;       //!< the venue's time of the position (0: unknown)
+  };
+  //! Appends a RecordKind::kPosition to positions_ (the message's venue positions).
+  void add_position(const VenuePosition& p, std::int64_t recv_ns);
+  //! Appends the end of a complete snapshot of `account`'s positions on this venue as of venue_ns.
+  void end_positions(AccountId account, std::int64_t venue_ns, std::int64_t recv_ns);
   //! Notional and underlying price in USD: qty × underlying price when the venue gave one (the
   //! index / forward / underlying), otherwise qty × price when the price is in USD. False when
   //! neither is known (a coin-quoted option without an underlying price).

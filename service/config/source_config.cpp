@@ -121,6 +121,7 @@ void read_venue(ConfigSection& s, SourceConfig* c) {
               str_cat("'", ch, "' is not a Hyperliquid market-data subscription (trades:COIN, activeAssetCtx:COIN)"));
   }
   s.boolean("gap_fill", &c->gap_fill);
+  s.boolean("positions", &c->positions);
   s.duration_ns("gap_fill_lookback", &c->gap_fill_lookback_ns, 0, 3600 * kSecond);
   s.strings("history_currencies", &c->history_currencies);
   s.strings("history_symbols", &c->history_symbols);

@@ -60,6 +60,10 @@ struct SourceConfig {
   //! Gap-fill (service/ingest/venue_history.h): after a restart and every reconnect, fetch the
   //! fills since the last seen trade from rest_url's trade history. Needs rest_url.
   bool gap_fill = true;
+  //! Positions from the venue (core/features.md, "Positions from the venue"): subscribe the
+  //! account's position channel and take a snapshot at every connect, to correct the book the
+  //! fills build. Off: positions come from fills alone.
+  bool positions = true;
   std::int64_t gap_fill_lookback_ns = 5'000'000'000;  //!< re-read this much before the last seen trade
   std::vector<std::string> history_currencies = {"BTC", "ETH", "USDC", "USDT"};  //!< Deribit: per currency
   std::vector<std::string> history_symbols;  //!< Binance USDⓈ-M: userTrades takes one symbol per call

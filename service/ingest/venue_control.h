@@ -64,6 +64,8 @@ struct ControlSettings {
   //! A connection to the venue's public websocket (market_data_url of OKX, Bybit, Binance): no
   //! login, the market_data subscriptions only.
   bool public_only = false;
+  //! Subscribe the account's position channel and take a snapshot at connect (SourceConfig::positions).
+  bool positions = true;
 };
 
 std::unique_ptr<VenueControl> make_venue_control(Venue venue, ControlCredentials credentials, ControlSettings settings);

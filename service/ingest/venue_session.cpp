@@ -157,6 +157,7 @@ VenueSession::VenueSession(boost::asio::io_context& ioc, const SourceConfig& con
     settings.market_data = config.market_data;
   }
   settings.public_only = feeds == Feeds::kPublicOnly;
+  settings.positions = config.positions && feeds != Feeds::kPublicOnly;
   control_ = make_venue_control(config.venue, std::move(credentials), std::move(settings));
   client_.set_tick_interval(control_->tick_interval_ns());
   fills_.reserve(256);

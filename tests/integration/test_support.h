@@ -22,7 +22,7 @@ class CollectingSink final : public FillSink {
  public:
   bool push(const Fill& fill) override {
     std::lock_guard<std::mutex> lock(mu_);
-    fills_.push_back(fill);
+    (fill.is_fill() ? fills_ : positions_).push_back(fill);
     return true;
   }
   bool push_price(const PriceRecord& price) override {
@@ -33,6 +33,11 @@ class CollectingSink final : public FillSink {
   std::vector<Fill> fills() const {
     std::lock_guard<std::mutex> lock(mu_);
     return fills_;
+  }
+  //! Venue position records and ends of snapshots (Fill::record), in push order.
+  std::vector<Fill> positions() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return positions_;
   }
   std::vector<PriceRecord> prices() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -47,6 +52,7 @@ class CollectingSink final : public FillSink {
   mutable std::mutex mu_;
   std::vector<Fill> fills_;
   std::vector<PriceRecord> prices_;
+  std::vector<Fill> positions_;
 };
 
 //! Polls `done` until it holds or `limit` passes (a bound, never an expectation on speed).

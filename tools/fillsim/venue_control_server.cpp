@@ -236,6 +236,16 @@ ControlResult hyperliquid(std::string_view text, const std::vector<ServerAccount
     if (!req.coin.empty() && std::find(s.market_data.begin(), s.market_data.end(), sub) == s.market_data.end())
       s.market_data.push_back(std::move(sub));
   }
+  if (req.type == "clearinghouseState") {
+    int account = -1;
+    for (std::size_t i = 0; i < accounts.size(); ++i)
+      if (accounts[i].name == req.user) account = static_cast<int>(i);
+    if (account >= 0 && (s.account < 0 || s.account == account)) {
+      s.account = account;
+      r.positions_subscribed = !s.positions;
+      s.positions = true;
+    }
+  }
   if (req.type == "userFills") {
     for (std::size_t i = 0; i < accounts.size(); ++i)
       if (accounts[i].name == req.user) s.account = static_cast<int>(i);

@@ -32,6 +32,9 @@ struct ControlState {
   //! Deribit: the public market-data channels subscribed (trades.*, markprice.options.*,
   //! deribit_price_index.*).
   std::vector<std::string> market_data;
+  //! The account's position channel is subscribed (Hyperliquid clearinghouseState, OKX positions,
+  //! Bybit position, Deribit user.changes; Binance's user-data stream always carries it).
+  bool positions = false;
 };
 
 struct ControlResult {
@@ -40,6 +43,10 @@ struct ControlResult {
   bool auth_rejected = false;
   bool newly_subscribed = false;
   bool ping = false;  //!< an application ping or public/test arrived
+  //! The position channel was just subscribed: its snapshot is due (the server sends it).
+  bool positions_subscribed = false;
+  //! A request for the position snapshot (Deribit private/get_positions): its JSON-RPC id.
+  std::int64_t positions_request_id = -1;
 };
 
 //! Handles one text message from a client.

@@ -653,6 +653,67 @@ std::string venue_symbol(Venue venue, const VenueFill& vf) {
   return vf.symbol;
 }
 
+namespace {
+
+//! A position's mark: the last fill's mark, else its price (quote units).
+double mark_of(const SimPosition& p) {
+  const segmentd::Fill& f = p.sample->fill;
+  return std::isnan(f.mark_price) ? f.price : f.mark_price;
+}
+
+//! Hyperliquid clearinghouseState: the whole perpetual state of the user, open positions only.
+std::string hyperliquid_positions(std::span<const SimPosition> positions, std::string_view user, std::int64_t now_ms) {
+  double notional = 0;
+  std::string list;
+  for (const SimPosition& p : positions) {
+    if (p.qty == 0.0) continue;
+    const double mark = mark_of(p);
+    const double value = std::abs(p.qty) * mark;
+    notional += value;
+    if (!list.empty()) list += ',';
+    list += R"({"type":"oneWay","position":{"coin":)";
+    segmentd::json::append_string(list, base_of(*p.sample));
+    list += R"(,"szi":)";
+    dec(list, p.qty);
+    list += R"(,"leverage":{"type":"cross","value":10},"entryPx":)";
+    dec(list, p.sample->fill.price);
+    list += R"(,"positionValue":)";
+    dec(list, value);
+    list += R"(,"unrealizedPnl":"0.0","returnOnEquity":"0.0","liquidationPx":null,"marginUsed":)";
+    dec(list, value / 10);
+    list += R"(,"maxLeverage":40,"cumFunding":{"allTime":"0.0","sinceOpen":"0.0","sinceChange":"0.0"}}})";
+  }
+  std::string summary = R"({"accountValue":"1000000.0","totalNtlPos":)";
+  dec(summary, notional);
+  summary += R"(,"totalRawUsd":"1000000.0","totalMarginUsed":)";
+  dec(summary, notional / 10);
+  summary += "}";
+  std::string m = R"({"channel":"clearinghouseState","data":{"dex":"","user":)";
+  segmentd::json::append_string(m, user);
+  m += R"(,"clearinghouseState":{"marginSummary":)";
+  m += summary;
+  m += R"(,"crossMarginSummary":)";
+  m += summary;
+  m += R"(,"crossMaintenanceMarginUsed":"0.0","withdrawable":"900000.0","assetPositions":[)";
+  m += list;
+  m += R"(],"time":)";
+  m += std::to_string(now_ms);
+  m += "}}}";
+  return m;
+}
+
+}  // namespace
+
+std::string encode_positions(Venue venue, std::span<const SimPosition> positions, std::string_view account,
+                             std::int64_t now_ms, bool snapshot, std::int64_t request_id) {
+  (void)snapshot;
+  (void)request_id;
+  switch (venue) {
+    case Venue::kHyperliquid: return hyperliquid_positions(positions, account, now_ms);
+    default: return {};
+  }
+}
+
 std::string encode_fill_message(Venue venue, std::span<const VenueFill> fills, std::string_view account,
                                 bool snapshot) {
   std::string m;

@@ -36,6 +36,21 @@ struct VenueFill {
   std::uint64_t seq = 0;  //!< position in the account's stream (order id, trade_seq)
 };
 
+//! One position as the simulated venue holds it: an instrument (a fill of it, for its symbol and
+//! contract) and the signed quantity in base units.
+struct SimPosition {
+  const VenueFill* sample = nullptr;
+  double qty = 0.0;
+};
+
+//! The venue's position message for `account` (protocol/README.md, "Positions from the venues"),
+//! as of `now_ms`: `snapshot` says the list is every position of the account (the first push or
+//! the answer to a snapshot request: Hyperliquid sends the whole state every time). Positions of
+//! qty 0 are listed as flat where the venue does so, left out where it does not. "" when the venue
+//! has no such message for the list.
+std::string encode_positions(segmentd::Venue venue, std::span<const SimPosition> positions, std::string_view account,
+                             std::int64_t now_ms, bool snapshot, std::int64_t request_id = -1);
+
 //! Whether the venue lists the fill's instrument; Binance per market (USDⓈ-M: perpetuals and
 //! dated futures; options: options).
 bool venue_supports(segmentd::Venue venue, const segmentd::Fill& fill,

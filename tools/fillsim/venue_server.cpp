@@ -115,6 +115,26 @@ struct VenueServer::Shared {
     }
     happened[a].store(target);
   }
+  //! Account `a`'s positions as the venue holds them once the first `upto` fills of its stream
+  //! happened: the start position, then every fill; one entry per instrument ever held.
+  std::vector<SimPosition> positions_after(std::size_t a, std::size_t upto) const {
+    const auto& stream = streams[a];
+    std::vector<SimPosition> out;
+    auto add = [&out](const VenueFill* vf, double dq) {
+      for (SimPosition& p : out) {
+        if (p.sample->symbol != vf->symbol) continue;
+        p.qty += dq;
+        p.sample = vf;
+        if (std::abs(p.qty) <= 1e-9 * std::abs(dq)) p.qty = 0.0;
+        return;
+      }
+      out.push_back(SimPosition{vf, dq});
+    };
+    if (!stream.empty() && options.start_position != 0.0) add(&stream[0], options.start_position);
+    for (std::size_t i = 0; i < upto && i < stream.size(); ++i)
+      add(&stream[i], (stream[i].fill.side == segmentd::Side::kBuy ? 1.0 : -1.0) * stream[i].fill.qty);
+    return out;
+  }
   //! Takes one REST call from account `a`'s bucket; false when it is empty (rate limited).
   bool take_token(std::size_t a, std::int64_t now) {
     const double rate = std::max(0.1, options.history_requests_per_second);
@@ -647,7 +667,46 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     if (r.ping) stats().pings.fetch_add(1);
     for (auto& reply : r.replies) send(std::move(reply));
     if (r.newly_subscribed) subscribe();
+    if (r.positions_subscribed || r.positions_request_id >= 0) send_position_snapshot(r.positions_request_id);
     do_read();
+  }
+
+  std::vector<SimPosition> positions_after(std::size_t upto) const {
+    return sh_->positions_after(static_cast<std::size_t>(control_.account), upto);
+  }
+
+  //! The venue's snapshot of the account's positions: every fill that happened so far is in it.
+  void send_position_snapshot(std::int64_t request_id) {
+    if (control_.account < 0) return;
+    const std::size_t account = static_cast<std::size_t>(control_.account);
+    const std::int64_t now = now_ms();
+    sh_->advance(account, now);
+    std::string m = encode_positions(opt().venue, positions_after(sh_->happened[account].load()),
+                                     opt().accounts[account].name, now, true, request_id);
+    if (m.empty()) return;
+    send(std::move(m));
+    stats().position_messages.fetch_add(1);
+  }
+
+  //! The position update that goes with a fill message: the positions after its fills, as of
+  //! its last fill's time.
+  void send_position_update(const std::vector<VenueFill>& stream, std::size_t from, std::size_t count) {
+    if (!control_.positions || count == 0) return;
+    const std::size_t account = static_cast<std::size_t>(control_.account);
+    std::vector<SimPosition> all = positions_after(from + count);
+    std::vector<SimPosition> changed;
+    for (const SimPosition& p : all)
+      for (std::size_t i = from; i < from + count; ++i)
+        if (stream[i].symbol == p.sample->symbol) {
+          changed.push_back(p);
+          break;
+        }
+    const bool whole = opt().venue == Venue::kHyperliquid;  // Hyperliquid pushes the whole state
+    std::string m = encode_positions(opt().venue, whole ? all : changed, opt().accounts[account].name,
+                                     stream[from + count - 1].fill.venue_ns / 1'000'000, false);
+    if (m.empty()) return;
+    send(std::move(m));
+    stats().position_messages.fetch_add(1);
   }
 
   void subscribe() {
@@ -813,8 +872,12 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     }
     const std::size_t batch = opt().venue == Venue::kBinance ? 1 : std::max<std::size_t>(1, opt().batch);
     const std::size_t count = std::min(batch, sh_->happened[account].load() - position_);
+    // Binance pushes the position (ACCOUNT_UPDATE) before the trade (ORDER_TRADE_UPDATE); the
+    // others after it.
+    if (opt().venue == Venue::kBinance) send_position_update(stream, position_, count);
     send(encode_fill_message(opt().venue, std::span<const VenueFill>(stream.data() + position_, count),
                              opt().accounts[account].name));
+    if (opt().venue != Venue::kBinance) send_position_update(stream, position_, count);
     position_ += count;
     ++sent_;
     stats().fill_messages.fetch_add(1);
@@ -927,6 +990,14 @@ std::vector<std::string> VenueServer::symbols() const {
       std::string s = venue_symbol(options_.venue, f);
       if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(std::move(s));
     }
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> VenueServer::venue_positions(std::size_t account) const {
+  std::vector<std::pair<std::string, double>> out;
+  if (!shared_) return out;
+  for (const SimPosition& p : shared_->positions_after(account, shared_->happened[account].load()))
+    out.emplace_back(venue_symbol(options_.venue, *p.sample), p.qty);
   return out;
 }
 

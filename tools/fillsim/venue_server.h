@@ -72,6 +72,10 @@ struct VenueServerOptions {
   std::size_t batch = 4;                //!< fills per message (Binance: always 1)
   double messages_per_second = 500;     //!< per connection
   std::size_t snapshot_fills = 10;      //!< Hyperliquid: recent fills in the userFills snapshot
+  //! Every account holds this position (signed, base units) on the instrument of its stream's
+  //! first fill before its stream starts: what a service that rebuilds positions from fills
+  //! alone cannot know, and the venue's position channel tells.
+  double start_position = 0.0;
   //! REST history page size; 0: the venue's own maximum (Deribit 1000, OKX 100, Binance 1000,
   //! Bybit 100, Hyperliquid 2000). Smaller in tests, so that a gap spans several pages.
   std::size_t history_page_limit = 0;
@@ -93,6 +97,7 @@ struct VenueServerStats {
   std::atomic<std::uint64_t> subscriptions{0};
   std::atomic<std::uint64_t> fill_messages{0};
   std::atomic<std::uint64_t> market_data_connections{0};  //!< connections that subscribed public market data
+  std::atomic<std::uint64_t> position_messages{0};        //!< position snapshots and updates pushed
   std::atomic<std::uint64_t> market_data_messages{0};  //!< public market data pushed (Deribit, Hyperliquid, OKX, Bybit)
   std::atomic<std::uint64_t> fills_sent{0};
   std::atomic<std::uint64_t> bad_frames{0};
@@ -137,6 +142,9 @@ class VenueServer {
   std::size_t missed(std::size_t account) const;
   //! Every venue symbol of the streams (Binance's userTrades takes one symbol per call).
   std::vector<std::string> symbols() const;
+  //! The account's positions as the venue holds them now (the start position and every fill
+  //! that happened): venue symbol → signed base units, flat ones included. Any thread.
+  std::vector<std::pair<std::string, double>> venue_positions(std::size_t account) const;
 
   struct Shared;
   struct Io;

@@ -59,6 +59,12 @@ class HyperliquidAdapter final : public JsonAdapter {
       if (!decode_asset_ctx(v, recv_ns, err)) return false;
       outcome.kind = MessageKind::kMarketData;
       outcome.reason = "perpetual asset context (mark and oracle price for the price tape)";
+    } else if (channel == "clearinghouseState") {
+      if (!find_field(root, "data", v, found, err)) return false;
+      if (!found) return fail(err, ParseErrorReason::kMissingField, "no 'data'");
+      if (!decode_clearinghouse(v, recv_ns, err)) return false;
+      outcome.kind = MessageKind::kPositions;
+      outcome.reason = "clearinghouse state (every perpetual position of the user: a complete snapshot)";
     } else if (channel == "subscriptionResponse") {
       outcome.kind = MessageKind::kSubscriptionAck;
       outcome.reason = "subscription response";
@@ -71,7 +77,7 @@ class HyperliquidAdapter final : public JsonAdapter {
       outcome.reason = "error channel";
     } else {
       outcome.kind = MessageKind::kIgnored;
-      outcome.reason = "channel other than userFills, user, trades and activeAssetCtx";
+      outcome.reason = "channel other than userFills, user, trades, activeAssetCtx and clearinghouseState";
     }
     return finish_object(root, err);
   }
@@ -302,6 +308,106 @@ class HyperliquidAdapter final : public JsonAdapter {
     return true;
   }
 
+  //! clearinghouseState: {"dex", "user", "clearinghouseState": {"assetPositions": [{"type",
+  //! "position": {"coin", "szi", "entryPx", "positionValue", ...}}], "marginSummary", ...,
+  //! "time"}}. Every push is the user's whole set of perpetual positions on the dex: records,
+  //! then the end of a snapshot. szi is signed, in coins; positionValue = |szi| × mark (USD).
+  bool decode_clearinghouse(od::value& v, std::int64_t recv_ns, ParseError& err) {
+    od::object data;
+    if (auto e = v.get_object().get(data); e) return fail_json(err, e, "'data' (object)");
+    std::string_view user;
+    std::int64_t time_ms = kNoTime;
+    bool has_state = false;
+    const std::size_t first = positions_.size();
+    pending_positions_.clear();
+    for (auto field_result : data) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "'data'");
+      const std::string_view key = raw_key(field);
+      if (key == "user") {
+        if (!get_string(field, "data.user", user, err)) return false;
+      } else if (key == "clearinghouseState") {
+        has_state = true;
+        od::object state;
+        if (auto e = field.value().get_object().get(state); e)
+          return fail_json(err, e, "'data.clearinghouseState' (object)");
+        for (auto sf_result : state) {
+          od::field sf;
+          if (auto e = std::move(sf_result).get(sf); e) return fail_json(err, e, "'clearinghouseState'");
+          const std::string_view skey = raw_key(sf);
+          if (skey == "time") {
+            if (!get_int(sf, "clearinghouseState.time", time_ms, err)) return false;
+          } else if (skey == "assetPositions") {
+            od::array list;
+            if (auto e = sf.value().get_array().get(list); e) return fail_json(err, e, "'assetPositions' (array)");
+            for (auto item_result : list) {
+              od::object item;
+              if (auto e = item_result.get_object().get(item); e) return fail_json(err, e, "asset position (object)");
+              od::value pv;
+              bool found = false;
+              if (!find_field(item, "position", pv, found, err)) return false;
+              if (!found) return fail(err, ParseErrorReason::kMissingField, "asset position without 'position'");
+              od::object pos;
+              if (auto e = pv.get_object().get(pos); e) return fail_json(err, e, "'position' (object)");
+              PendingPosition p;
+              for (auto pf_result : pos) {
+                od::field pf;
+                if (auto e = std::move(pf_result).get(pf); e) return fail_json(err, e, "'position'");
+                const std::string_view pkey = raw_key(pf);
+                bool present = false;
+                if (pkey == "coin") {
+                  if (!get_string(pf, "position.coin", p.coin, err)) return false;
+                } else if (pkey == "szi") {
+                  if (!get_decimal_string(pf.value(), "position.szi", p.szi, present, err)) return false;
+                } else if (pkey == "entryPx") {
+                  // null for a position of size 0
+                  if (pf.value().is_null()) continue;
+                  if (!get_decimal_string(pf.value(), "position.entryPx", p.entry, present, err)) return false;
+                } else if (pkey == "positionValue") {
+                  if (!get_decimal_string(pf.value(), "position.positionValue", p.value, present, err)) return false;
+                }
+              }
+              if (p.coin.empty()) return fail(err, ParseErrorReason::kMissingField, "position without 'coin'");
+              if (std::isnan(p.szi)) return fail(err, ParseErrorReason::kMissingField, "position without 'szi'");
+              if (!std::isfinite(p.szi)) return fail(err, ParseErrorReason::kBadValue, "position 'szi' must be finite");
+              if (!std::isnan(p.value) && (!(p.value >= 0) || !std::isfinite(p.value)))
+                return fail(err, ParseErrorReason::kBadValue, "position 'positionValue' must be >= 0");
+              if (!finish_object(item, err)) return false;
+              pending_positions_.push_back(p);
+            }
+          }
+        }
+      }
+    }
+    if (!has_state) return fail(err, ParseErrorReason::kMissingField, "no 'data.clearinghouseState'");
+    std::string_view who = user.empty() ? std::string_view(account_name_) : user;
+    if (who.empty()) return fail(err, ParseErrorReason::kMissingField, "clearinghouseState without 'data.user'");
+    std::int64_t venue_ns = 0;
+    if (time_ms != kNoTime && !ms_to_ns(time_ms, "clearinghouseState.time", venue_ns, err)) return false;
+    const AccountId account = accounts_.intern(who);  // as userFills keys its fills
+    for (const PendingPosition& p : pending_positions_) {
+      const InstrumentInfo* ins = instruments_.find(p.coin, err);
+      if (ins == nullptr) {
+        positions_.resize(first);
+        return false;
+      }
+      VenuePosition vp;
+      vp.account = account;
+      vp.instrument = ins;
+      vp.qty = p.szi * ins->contract_value;
+      vp.entry_price = p.entry;
+      const double size = std::abs(p.szi);
+      if (size > 0 && std::isfinite(p.value) && p.value > 0) {
+        vp.mark_price = p.value / size;
+        vp.underlying_price = vp.mark_price;
+      }
+      vp.venue_ns = venue_ns;
+      add_position(vp, recv_ns);
+    }
+    end_positions(account, venue_ns, recv_ns);
+    return finish_object(data, err);
+  }
+
   //! Fields shared by userFills and trades; side "B" (bid) is a buy, "A" (ask) a sell.
   bool common(std::string_view coin, std::string_view side, double px, double sz, std::int64_t time, bool has_tid,
               std::int64_t recv_ns, Fill& f, ParseError& err) {
@@ -331,6 +437,12 @@ class HyperliquidAdapter final : public JsonAdapter {
   }
 
   std::vector<std::string> price_only_;
+  //! A clearinghouseState position read, before its coin is resolved.
+  struct PendingPosition {
+    std::string_view coin;
+    double szi = kNaN, entry = kNaN, value = kNaN;
+  };
+  std::vector<PendingPosition> pending_positions_;  //!< scratch of decode_clearinghouse
 };
 
 }  // namespace

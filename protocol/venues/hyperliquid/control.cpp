@@ -12,6 +12,13 @@ std::string hyperliquid_subscribe_user_fills(std::string_view user) {
   return out;
 }
 
+std::string hyperliquid_subscribe_clearinghouse(std::string_view user) {
+  std::string out = R"({"method":"subscribe","subscription":{"type":"clearinghouseState","user":)";
+  json::append_string(out, user);
+  out += "}}";
+  return out;
+}
+
 std::string hyperliquid_subscribe_trades(std::string_view coin) {
   std::string out = R"({"method":"subscribe","subscription":{"type":"trades","coin":)";
   json::append_string(out, coin);

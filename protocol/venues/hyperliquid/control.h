@@ -14,6 +14,8 @@ inline constexpr std::string_view kHyperliquidPing = R"({"method":"ping"})";
 
 std::string hyperliquid_subscribe_user_fills(std::string_view user);
 std::string hyperliquid_subscribe_trades(std::string_view coin);
+//! The user's clearinghouse state: every perpetual position, at subscribe and on every change.
+std::string hyperliquid_subscribe_clearinghouse(std::string_view user);
 //! The coin's perpetual context: mark price, oracle (index) price, funding, open interest.
 std::string hyperliquid_subscribe_asset_ctx(std::string_view coin);
 

@@ -1,4 +1,5 @@
-// Hyperliquid websocket: no login; subscribe userFills for the account's user address (and the
+// Hyperliquid websocket: no login; subscribe userFills and clearinghouseState (positions) for the
+// account's user address (and the
 // public trades of the configured coins, and the market-data subscriptions) → {"method":"ping"} every heartbeat
 // interval (Hyperliquid closes connections silent for 60 s).
 #include <algorithm>
@@ -24,6 +25,11 @@ class HyperliquidControl final : public VenueControl {
     if (!creds_.account.empty()) {
       ch.send(control::hyperliquid_subscribe_user_fills(creds_.account));
       ++expected_acks_;
+      // Its first push is a snapshot of every perpetual position, then one per change.
+      if (settings_.positions) {
+        ch.send(control::hyperliquid_subscribe_clearinghouse(creds_.account));
+        ++expected_acks_;
+      }
     }
     // Public trades once per coin, whether followed for its accounts (`coins`) or for its
     // prints (market_data "trades:COIN"); then the asset contexts (marks and oracle prices).

@@ -94,6 +94,57 @@ TEST_CASE("fixture hyperliquid/active_asset_ctx: a mark and oracle price and no 
   check_own_fixture(Venue::kHyperliquid, "hyperliquid/active_asset_ctx");
 }
 
+TEST_CASE("fixture hyperliquid/clearinghouse_state: every perpetual position, then the end of the snapshot",
+          "[hyperliquid][positions]") {
+  auto h = check_own_fixture(Venue::kHyperliquid, "hyperliquid/clearinghouse_state");
+  const std::vector<Fill>& r = h->adapter->positions();
+  REQUIRE(r.size() == 3);
+  const std::int64_t t = 1764936000123 * kMs;
+  CHECK(r[0].record == RecordKind::kPosition);
+  CHECK(h->account_name(r[0].account) == kUser);
+  CHECK(r[0].kind == InstrumentKind::kPerpetual);
+  CHECK(r[0].qty == 0.5);
+  CHECK(r[0].price == 101250.0);
+  CHECK(r[0].mark_price == Approx(50812.5 / 0.5));  // positionValue / |szi|
+  CHECK(r[0].underlying_price == Approx(101625.0));
+  CHECK(r[0].notional_usd == Approx(50812.5));
+  CHECK(r[0].venue_ns == t);
+  CHECK(r[1].qty == -3.25);
+  CHECK(r[1].mark_price == Approx(10327.75 / 3.25));
+  CHECK(r[1].notional_usd == Approx(10327.75));
+  CHECK(r[1].instrument != r[0].instrument);
+  CHECK(r[2].record == RecordKind::kPositionsEnd);
+  CHECK(r[2].account == r[0].account);
+  CHECK(r[2].venue == Venue::kHyperliquid);
+  CHECK(r[2].venue_ns == t);
+}
+
+TEST_CASE("fixture hyperliquid/clearinghouse_state: altered, it is rejected by reason and states nothing",
+          "[hyperliquid][positions]") {
+  AdapterHarness h(Venue::kHyperliquid, "");
+  const std::string good = own_fixture("hyperliquid/clearinghouse_state.json");
+  auto with = [&](const std::string& from, const std::string& to) { return replaced(good, from, to); };
+  auto rejects = [&](const std::string& message, ParseErrorReason reason) {
+    h.rejects(message, reason);
+    CHECK(h.adapter->positions().empty());
+  };
+  rejects(good.substr(0, good.size() / 2), ParseErrorReason::kMalformedJson);
+  rejects(with(R"("szi": "0.5")", R"("szi": 0.5)"), ParseErrorReason::kWrongType);
+  rejects(with(R"("szi": "0.5", )", ""), ParseErrorReason::kMissingField);
+  rejects(with(R"("coin": "BTC", )", ""), ParseErrorReason::kMissingField);
+  rejects(with(R"("coin": "ETH")", R"("coin": "")"), ParseErrorReason::kMissingField);
+  rejects(with(R"("szi": "-3.25")", R"("szi": "abc")"), ParseErrorReason::kBadValue);
+  rejects(with(R"("positionValue": "50812.5")", R"("positionValue": "-1")"), ParseErrorReason::kBadValue);
+  rejects(with(R"("time": 1764936000123)", R"("time": -5)"), ParseErrorReason::kBadValue);
+  rejects(R"({"channel":"clearinghouseState","data":{"user":"0xabc"}})", ParseErrorReason::kMissingField);
+  // A flat account: no position, and the end of the snapshot closes whatever the book held.
+  const DecodeOutcome flat = h.ok(
+      R"({"channel":"clearinghouseState","data":{"dex":"","user":"0xabc","clearinghouseState":{"assetPositions":[],"time":1764936000123}}})");
+  CHECK(flat.kind == MessageKind::kPositions);
+  REQUIRE(h.adapter->positions().size() == 1);
+  CHECK(h.adapter->positions()[0].record == RecordKind::kPositionsEnd);
+}
+
 TEST_CASE("fixture hyperliquid/subscription_response: subscribe acknowledged", "[hyperliquid]") {
   check_own_fixture(Venue::kHyperliquid, "hyperliquid/subscription_response");
 }
