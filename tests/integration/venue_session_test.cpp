@@ -506,6 +506,11 @@ TEST_CASE("hyperliquid positions: clearinghouseState snapshots correct the book 
   run_positions(Venue::kHyperliquid);
 }
 
+TEST_CASE("okx positions: a paged snapshot at every login and the changes after it correct the book",
+          "[integration][venue][positions]") {
+  run_positions(Venue::kOkx);
+}
+
 TEST_CASE("deribit restart gap-fills from the saved position", "[integration][venue][restart]") {
   run_restart(Venue::kDeribit);
 }

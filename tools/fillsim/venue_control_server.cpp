@@ -121,6 +121,15 @@ ControlResult okx(std::string_view text, const std::vector<ServerAccount>& accou
     s.account = a;
     r.auth_ok = true;
     r.replies.push_back(str_cat(R"({"event":"login","code":"0","msg":"","connId":")", conn, "\"}"));
+  } else if (req.op == "subscribe" && !req.channels.empty() && req.channels[0] == "positions") {
+    if (s.account < 0) {
+      r.replies.push_back(str_cat(R"({"event":"error","code":"60011","msg":"Please log in","connId":")", conn, "\"}"));
+      return r;
+    }
+    r.positions_subscribed = !s.positions;
+    s.positions = true;
+    r.replies.push_back(
+        str_cat(R"({"event":"subscribe","arg":{"channel":"positions","instType":"ANY"},"connId":")", conn, "\"}"));
   } else if (req.op == "subscribe" && !req.channels.empty() && req.channels[0] != "orders") {
     // Public channels (the public websocket's): no login; an acknowledgement per argument.
     for (std::size_t i = 0; i < req.channels.size(); ++i) {

@@ -655,6 +655,46 @@ std::string venue_symbol(Venue venue, const VenueFill& vf) {
 
 namespace {
 
+//! OKX contracts of a fill (okx_order): 0.01 BTC / 0.1 ETH for swaps and options, 100 / 10 USD
+//! for the inverse futures.
+double okx_contracts(const VenueFill& vf) {
+  const segmentd::Fill& f = vf.fill;
+  const bool btc = base_of(vf) == "BTC";
+  if (f.kind == InstrumentKind::kFuture) return std::max(1.0, std::round(f.notional_usd / (btc ? 100.0 : 10.0)));
+  return std::max(1.0, std::round(f.qty / (btc ? 0.01 : 0.1)));
+}
+
+}  // namespace
+
+double venue_size(Venue venue, const VenueFill& vf) {
+  const segmentd::Fill& f = vf.fill;
+  const double sign = f.side == Side::kBuy ? 1.0 : -1.0;
+  const bool option = f.kind == InstrumentKind::kOption;
+  switch (venue) {
+    case Venue::kDeribit: {
+      if (option) return sign * f.qty;
+      const double step = base_of(vf) == "BTC" ? 10.0 : 1.0;
+      return sign * std::max(1.0, std::round(f.notional_usd / step)) * step;
+    }
+    case Venue::kOkx: return sign * okx_contracts(vf);
+    case Venue::kBybit: {
+      const double q = option ? round_to(f.qty, 0.01) : round_to(f.qty, 0.001);
+      return sign * (q > 0 ? q : 0.001);
+    }
+    case Venue::kBinance: {
+      if (option) {
+        const double q = round_to(f.qty, 0.01);
+        return sign * (q > 0 ? q : 0.01);
+      }
+      const double q = round_to(f.qty, 0.001);
+      return sign * (q > 0 ? q : 0.001);
+    }
+    default: return sign * f.qty;
+  }
+}
+
+namespace {
+
 //! A position's mark: the last fill's mark, else its price (quote units).
 double mark_of(const SimPosition& p) {
   const segmentd::Fill& f = p.sample->fill;
@@ -666,15 +706,15 @@ std::string hyperliquid_positions(std::span<const SimPosition> positions, std::s
   double notional = 0;
   std::string list;
   for (const SimPosition& p : positions) {
-    if (p.qty == 0.0) continue;
+    if (p.venue_qty == 0.0) continue;
     const double mark = mark_of(p);
-    const double value = std::abs(p.qty) * mark;
+    const double value = std::abs(p.venue_qty) * mark;
     notional += value;
     if (!list.empty()) list += ',';
     list += R"({"type":"oneWay","position":{"coin":)";
     segmentd::json::append_string(list, base_of(*p.sample));
     list += R"(,"szi":)";
-    dec(list, p.qty);
+    dec(list, p.venue_qty);
     list += R"(,"leverage":{"type":"cross","value":10},"entryPx":)";
     dec(list, p.sample->fill.price);
     list += R"(,"positionValue":)";
@@ -702,14 +742,80 @@ std::string hyperliquid_positions(std::span<const SimPosition> positions, std::s
   return m;
 }
 
+//! OKX positions push: a snapshot lists the open positions, two to a page (curPage, lastPage);
+//! an update the positions that changed, flat ones with pos "0".
+std::vector<std::string> okx_positions(std::span<const SimPosition> positions, std::int64_t now_ms, bool snapshot) {
+  std::vector<const SimPosition*> listed;
+  for (const SimPosition& p : positions)
+    if (!snapshot || p.venue_qty != 0.0) listed.push_back(&p);
+  constexpr std::size_t kPage = 2;
+  const std::size_t pages = snapshot ? std::max<std::size_t>(1, (listed.size() + kPage - 1) / kPage) : 1;
+  std::vector<std::string> out;
+  for (std::size_t page = 0; page < pages; ++page) {
+    std::string m = R"({"arg":{"channel":"positions","uid":"77982378738415879","instType":"ANY"},"eventType":)";
+    m += snapshot
+             ? str_cat(R"("snapshot","curPage":)", page + 1, R"(,"lastPage":)", page + 1 == pages ? "true" : "false")
+             : R"("event_update")";
+    m += R"(,"data":[)";
+    const std::size_t from = snapshot ? page * kPage : 0;
+    const std::size_t to = snapshot ? std::min(listed.size(), from + kPage) : listed.size();
+    for (std::size_t i = from; i < to; ++i) {
+      const SimPosition& p = *listed[i];
+      const segmentd::Fill& f = p.sample->fill;
+      const char* type = f.kind == InstrumentKind::kPerpetual ? "SWAP"
+                         : f.kind == InstrumentKind::kFuture  ? "FUTURES"
+                                                              : "OPTION";
+      const double mark = mark_of(p);
+      const double base = position_base(Venue::kOkx, p);
+      const double usd = f.kind == InstrumentKind::kOption ? f.underlying_price : mark;
+      if (i > from) m += ',';
+      m += R"({"adl":"1","availPos":"","avgPx":)";
+      dec(m, f.price);
+      m += str_cat(R"(,"cTime":")", now_ms - 60'000, R"(","ccy":")",
+                   f.kind == InstrumentKind::kPerpetual ? "USDT" : base_of(*p.sample),
+                   R"(","deltaBS":"","deltaPA":"","gammaBS":"","gammaPA":"","idxPx":)");
+      dec(m, f.underlying_price);
+      m += R"(,"imr":"","instId":)";
+      segmentd::json::append_string(m, venue_symbol(Venue::kOkx, *p.sample));
+      m += str_cat(R"(,"instType":")", type, R"(","interest":"0","last":)");
+      dec(m, f.price);
+      m += R"(,"lever":"10","liab":"","liabCcy":"","liqPx":"","markPx":)";
+      dec(m, mark);
+      m += R"(,"margin":"","mgnMode":"cross","mgnRatio":"","mmr":"","notionalUsd":)";
+      dec(m, std::abs(base) * usd);
+      m += str_cat(R"(,"optVal":"","pTime":")", now_ms, R"(","pos":)");
+      dec(m, p.venue_qty);
+      m += str_cat(R"(,"posCcy":"","posId":")", 307173036051017730ULL + p.sample->seq,
+                   R"(","posSide":"net","thetaBS":"","thetaPA":"","tradeId":"","uTime":")", now_ms,
+                   R"(","upl":"0","uplRatio":"0","vegaBS":"","vegaPA":""})");
+    }
+    m += "]}";
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 }  // namespace
 
-std::string encode_positions(Venue venue, std::span<const SimPosition> positions, std::string_view account,
-                             std::int64_t now_ms, bool snapshot, std::int64_t request_id) {
-  (void)snapshot;
+double position_base(Venue venue, const SimPosition& p) {
+  const segmentd::Fill& f = p.sample->fill;
+  const bool option = f.kind == InstrumentKind::kOption;
+  const bool btc = base_of(*p.sample) == "BTC";
+  switch (venue) {
+    case Venue::kDeribit: return option ? p.venue_qty : p.venue_qty / mark_of(p);
+    case Venue::kOkx:
+      if (f.kind == InstrumentKind::kFuture) return p.venue_qty * (btc ? 100.0 : 10.0) / mark_of(p);
+      return p.venue_qty * (btc ? 0.01 : 0.1);
+    default: return p.venue_qty;
+  }
+}
+
+std::vector<std::string> encode_positions(Venue venue, std::span<const SimPosition> positions, std::string_view account,
+                                          std::int64_t now_ms, bool snapshot, std::int64_t request_id) {
   (void)request_id;
   switch (venue) {
-    case Venue::kHyperliquid: return hyperliquid_positions(positions, account, now_ms);
+    case Venue::kHyperliquid: return {hyperliquid_positions(positions, account, now_ms)};
+    case Venue::kOkx: return okx_positions(positions, now_ms, snapshot);
     default: return {};
   }
 }

@@ -40,16 +40,25 @@ struct VenueFill {
 //! contract) and the signed quantity in base units.
 struct SimPosition {
   const VenueFill* sample = nullptr;
-  double qty = 0.0;
+  double qty = 0.0;        //!< base units, as the simulation's fills add up
+  double venue_qty = 0.0;  //!< in the venue's size unit, as its fill frames add up (venue_size)
 };
+
+//! A fill's size as the venue's frames state it, signed by side: contracts on OKX, USD on Deribit's
+//! inverse futures, the coin elsewhere (rounded to the venue's steps, as the frames are).
+double venue_size(segmentd::Venue venue, const VenueFill& f);
+//! A position's size in base units as the venue's position message lets a reader compute it: the
+//! venue quantity, converted at the position's mark where the contract is inverse.
+double position_base(segmentd::Venue venue, const SimPosition& p);
 
 //! The venue's position message for `account` (protocol/README.md, "Positions from the venues"),
 //! as of `now_ms`: `snapshot` says the list is every position of the account (the first push or
 //! the answer to a snapshot request: Hyperliquid sends the whole state every time). Positions of
-//! qty 0 are listed as flat where the venue does so, left out where it does not. "" when the venue
-//! has no such message for the list.
-std::string encode_positions(segmentd::Venue venue, std::span<const SimPosition> positions, std::string_view account,
-                             std::int64_t now_ms, bool snapshot, std::int64_t request_id = -1);
+//! qty 0 are listed as flat where the venue does so, left out where it does not. A snapshot may
+//! take several messages (OKX pages it). Empty when the venue has no such message for the list.
+std::vector<std::string> encode_positions(segmentd::Venue venue, std::span<const SimPosition> positions,
+                                          std::string_view account, std::int64_t now_ms, bool snapshot,
+                                          std::int64_t request_id = -1);
 
 //! Whether the venue lists the fill's instrument; Binance per market (USDⓈ-M: perpetuals and
 //! dated futures; options: options).

@@ -120,19 +120,26 @@ struct VenueServer::Shared {
   std::vector<SimPosition> positions_after(std::size_t a, std::size_t upto) const {
     const auto& stream = streams[a];
     std::vector<SimPosition> out;
-    auto add = [&out](const VenueFill* vf, double dq) {
+    auto add = [&out](const VenueFill* vf, double dq, double dv) {
       for (SimPosition& p : out) {
         if (p.sample->symbol != vf->symbol) continue;
         p.qty += dq;
+        p.venue_qty += dv;
         p.sample = vf;
-        if (std::abs(p.qty) <= 1e-9 * std::abs(dq)) p.qty = 0.0;
+        if (std::abs(p.venue_qty) <= 1e-9 * std::abs(dv)) p.qty = p.venue_qty = 0.0;
         return;
       }
-      out.push_back(SimPosition{vf, dq});
+      out.push_back(SimPosition{vf, dq, dv});
     };
-    if (!stream.empty() && options.start_position != 0.0) add(&stream[0], options.start_position);
+    // The start position, in the venue's unit: as many of its first fill's size as make it.
+    if (!stream.empty() && options.start_position != 0.0) {
+      const VenueFill& f0 = stream[0];
+      const double per_base = std::abs(venue_size(options.venue, f0)) / f0.fill.qty;
+      add(&f0, options.start_position, std::round(options.start_position * per_base * 100) / 100);
+    }
     for (std::size_t i = 0; i < upto && i < stream.size(); ++i)
-      add(&stream[i], (stream[i].fill.side == segmentd::Side::kBuy ? 1.0 : -1.0) * stream[i].fill.qty);
+      add(&stream[i], (stream[i].fill.side == segmentd::Side::kBuy ? 1.0 : -1.0) * stream[i].fill.qty,
+          venue_size(options.venue, stream[i]));
     return out;
   }
   //! Takes one REST call from account `a`'s bucket; false when it is empty (rate limited).
@@ -681,11 +688,11 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     const std::size_t account = static_cast<std::size_t>(control_.account);
     const std::int64_t now = now_ms();
     sh_->advance(account, now);
-    std::string m = encode_positions(opt().venue, positions_after(sh_->happened[account].load()),
-                                     opt().accounts[account].name, now, true, request_id);
-    if (m.empty()) return;
-    send(std::move(m));
-    stats().position_messages.fetch_add(1);
+    for (std::string& m : encode_positions(opt().venue, positions_after(sh_->happened[account].load()),
+                                           opt().accounts[account].name, now, true, request_id)) {
+      send(std::move(m));
+      stats().position_messages.fetch_add(1);
+    }
   }
 
   //! The position update that goes with a fill message: the positions after its fills, as of
@@ -702,11 +709,11 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
           break;
         }
     const bool whole = opt().venue == Venue::kHyperliquid;  // Hyperliquid pushes the whole state
-    std::string m = encode_positions(opt().venue, whole ? all : changed, opt().accounts[account].name,
-                                     stream[from + count - 1].fill.venue_ns / 1'000'000, false);
-    if (m.empty()) return;
-    send(std::move(m));
-    stats().position_messages.fetch_add(1);
+    for (std::string& m : encode_positions(opt().venue, whole ? all : changed, opt().accounts[account].name,
+                                           stream[from + count - 1].fill.venue_ns / 1'000'000, false)) {
+      send(std::move(m));
+      stats().position_messages.fetch_add(1);
+    }
   }
 
   void subscribe() {
@@ -997,7 +1004,7 @@ std::vector<std::pair<std::string, double>> VenueServer::venue_positions(std::si
   std::vector<std::pair<std::string, double>> out;
   if (!shared_) return out;
   for (const SimPosition& p : shared_->positions_after(account, shared_->happened[account].load()))
-    out.emplace_back(venue_symbol(options_.venue, *p.sample), p.qty);
+    out.emplace_back(venue_symbol(options_.venue, *p.sample), position_base(options_.venue, p));
   return out;
 }
 

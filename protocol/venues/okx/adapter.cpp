@@ -52,6 +52,12 @@ class OkxAdapter final : public JsonAdapter {
       outcome.reason = "public market data (trades, mark or index prices) for the price tape";
       return finish_object(root, err);
     }
+    if (channel == "positions") {
+      if (!decode_positions(root, recv_ns, err)) return false;
+      outcome.kind = MessageKind::kPositions;
+      outcome.reason = "positions push (a snapshot, or the positions that changed)";
+      return true;
+    }
     if (channel != "orders") {
       outcome.kind = MessageKind::kIgnored;
       outcome.reason = "channel other than orders (not a source of fills)";
@@ -182,6 +188,116 @@ class OkxAdapter final : public JsonAdapter {
     if (!parse_int(s, ms)) return fail(err, ParseErrorReason::kBadValue, "time is not an integer in ms");
     return ms_to_ns(ms, what, out_ns, err);
   }
+
+  //! positions: {"arg", "eventType": "snapshot" | "event_update", "curPage", "lastPage", "data":
+  //! [{"instId", "posSide", "pos", "avgPx", "markPx", "idxPx", "notionalUsd", "uTime", "pTime",
+  //! ...}]}. pos is in contracts (signed in net mode; long/short in hedge mode). A snapshot (the
+  //! first push after subscribe, and the regular ones) lists every open position, possibly over
+  //! pages: its end comes with lastPage, timed by its first page so that every page's records
+  //! count as restated. A record's time is the push time (pTime): the position as of then.
+  bool decode_positions(od::object& root, std::int64_t recv_ns, ParseError& err) {
+    bool snapshot = false, last_page = true;
+    std::int64_t cur_page = 1;
+    bool has_data = false;
+    const std::size_t first = positions_.size();
+    std::int64_t push_ns = 0;
+    if (auto e = root.reset().error(); e) return fail_json(err, e, "positions push");
+    for (auto field_result : root) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "positions push");
+      const std::string_view key = raw_key(field);
+      if (key == "eventType") {
+        std::string_view type;
+        if (!get_string(field, "eventType", type, err)) return false;
+        snapshot = type == "snapshot";
+      } else if (key == "curPage") {
+        if (!get_int(field, "curPage", cur_page, err)) return false;
+      } else if (key == "lastPage") {
+        od::value lv = field.value();
+        if (!get_bool(lv, "lastPage", last_page, err)) return false;
+      } else if (key == "data") {
+        has_data = true;
+        od::array list;
+        if (auto e = field.value().get_array().get(list); e) return fail_json(err, e, "'data' (array)");
+        for (auto item_result : list) {
+          od::object item;
+          if (auto e = item_result.get_object().get(item); e) return fail_json(err, e, "position (object)");
+          if (!decode_position(item, recv_ns, push_ns, err)) {
+            positions_.resize(first);
+            return false;
+          }
+        }
+      }
+    }
+    if (!has_data) return fail(err, ParseErrorReason::kMissingField, "positions push without 'data'");
+    if (snapshot) {
+      if (cur_page <= 1) snapshot_ns_ = push_ns;  // 0 (the receive time) for an empty snapshot
+      if (last_page) end_positions(account_, snapshot_ns_, recv_ns);
+    }
+    return true;
+  }
+
+  bool decode_position(od::object& item, std::int64_t recv_ns, std::int64_t& push_ns, ParseError& err) {
+    std::string_view inst_id, pos_side;
+    double pos = kNaN, avg = kNaN, mark = kNaN, idx = kNaN, notional = kNaN;
+    std::int64_t u_time = 0, p_time = 0;
+    for (auto field_result : item) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "position");
+      const std::string_view key = raw_key(field);
+      bool present = false;
+      od::value v = field.value();
+      if (key == "instId") {
+        if (!get_string(v, "instId", inst_id, err)) return false;
+      } else if (key == "posSide") {
+        if (!get_string(v, "posSide", pos_side, err)) return false;
+      } else if (key == "pos") {
+        if (!get_decimal_string(v, "pos", pos, present, err)) return false;
+      } else if (key == "avgPx") {
+        if (!get_decimal_string(v, "avgPx", avg, present, err)) return false;
+      } else if (key == "markPx") {
+        if (!get_decimal_string(v, "markPx", mark, present, err)) return false;
+      } else if (key == "idxPx") {
+        if (!get_decimal_string(v, "idxPx", idx, present, err)) return false;
+      } else if (key == "notionalUsd") {
+        if (!get_decimal_string(v, "notionalUsd", notional, present, err)) return false;
+      } else if (key == "uTime") {
+        if (!get_optional_ms(v, "uTime", u_time, err)) return false;
+      } else if (key == "pTime") {
+        if (!get_optional_ms(v, "pTime", p_time, err)) return false;
+      }
+    }
+    constexpr std::string_view kWhat = "position";
+    if (!require_text(inst_id, kWhat, "instId", err) || !require_number(pos, kWhat, "pos", err)) return false;
+    if (pos_side != "net" && pos_side != "long" && pos_side != "short" && !pos_side.empty())
+      return fail(err, ParseErrorReason::kBadValue, "position 'posSide' must be net, long or short");
+    const InstrumentInfo* ins = instruments_.find(inst_id, err);
+    if (ins == nullptr) return false;
+    if (ins->kind == InstrumentKind::kSpot) return true;  // a MARGIN position: a loan, not a derivative
+    double contracts = pos;
+    if (pos_side == "long") contracts = std::abs(pos);
+    if (pos_side == "short") contracts = -std::abs(pos);
+    const double px = mark > 0 ? mark : avg;
+    if (ins->inverse && contracts != 0 && !(px > 0))
+      return fail(err, ParseErrorReason::kMissingField, "inverse position without 'markPx' or 'avgPx'");
+    VenuePosition p;
+    p.account = account_;
+    p.instrument = ins;
+    p.qty = ins->inverse ? contracts * ins->contract_value / px : contracts * ins->contract_value;
+    p.entry_price = avg;
+    p.mark_price = mark;
+    if (idx > 0 && ins->kind != InstrumentKind::kOption)
+      p.underlying_price = idx;
+    else if (notional > 0 && p.qty != 0)
+      p.underlying_price = notional / std::abs(p.qty);
+    p.venue_ns = p_time > 0 ? p_time : u_time;
+    push_ns = std::max(push_ns, p.venue_ns);
+    add_position(p, recv_ns);
+    return true;
+  }
+
+  //! The time of the snapshot being read (its first page's push time).
+  std::int64_t snapshot_ns_ = 0;
 
   //! The fields of an order that a fill needs; NaN / empty / 0 when absent.
   struct OrderFields {

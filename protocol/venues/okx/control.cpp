@@ -32,6 +32,10 @@ std::string okx_subscribe_orders_request(std::string_view inst_type) {
   return out;
 }
 
+std::string okx_subscribe_positions_request() {
+  return R"({"op":"subscribe","args":[{"channel":"positions","instType":"ANY"}]})";
+}
+
 bool parse_okx_market_channel(std::string_view name, OkxMarketChannel& out) {
   const std::size_t colon = name.find(':');
   if (colon == std::string_view::npos || colon + 1 == name.size()) return false;

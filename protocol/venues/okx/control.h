@@ -21,6 +21,8 @@ std::string okx_login_request(std::string_view api_key, std::string_view passphr
                               std::string_view timestamp_s);
 //! Subscribes the orders channel for every instrument type.
 std::string okx_subscribe_orders_request(std::string_view inst_type = "ANY");
+//! The account's positions of every instrument type: a snapshot first, then every change.
+std::string okx_subscribe_positions_request();
 
 //! An OKX public market-data subscription as a source config names it, "channel:instId":
 //! "trades:BTC-USDT-SWAP", "mark-price:BTC-USDT-SWAP", "index-tickers:BTC-USDT". False when the

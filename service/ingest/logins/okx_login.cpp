@@ -1,5 +1,5 @@
 // OKX v5 private websocket: login (base64 HMAC of timestamp + GET/users/self/verify) → subscribe
-// the orders channel (instType ANY) → the text "ping" every heartbeat interval (OKX drops a
+// the orders and positions channels (instType ANY) → the text "ping" every heartbeat interval (OKX drops a
 // connection that is silent for 30 s). A notice event (64008, service upgrade) means reconnect.
 // On the public websocket (ControlSettings::public_only): no login, one subscribe of the source's
 // market_data channels, ready at the first acknowledgement.
@@ -39,6 +39,8 @@ class OkxControl final : public VenueControl {
         }
         stage_ = Stage::kSubscribe;
         ch.send(control::okx_subscribe_orders_request("ANY"));
+        // Positions: a snapshot at every connect, then each change (its ack comes second).
+        if (settings_.positions) ch.send(control::okx_subscribe_positions_request());
         return;
       case MessageKind::kSubscriptionAck:
         if (stage_ == Stage::kSubscribe) {

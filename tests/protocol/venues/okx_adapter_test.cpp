@@ -46,6 +46,61 @@ ExpectedFill spot_taker_fill() {
 // ---- The repository's own fixtures (tests/fixtures/exchanges/okx), checked against their
 // hand-computed .expected.json.
 
+TEST_CASE("fixture okx/positions_snapshot: contracts to coins, signed, timed by the push", "[okx][positions]") {
+  auto h = check_own_fixture(Venue::kOkx, "okx/positions_snapshot");
+  const std::vector<Fill>& r = h->adapter->positions();
+  REQUIRE(r.size() == 3);
+  CHECK(r[0].record == RecordKind::kPosition);
+  CHECK(h->account_name(r[0].account) == "sub-okx");
+  CHECK(r[0].kind == InstrumentKind::kPerpetual);
+  CHECK(r[0].qty == Approx(0.05));  // 5 contracts × 0.01 BTC
+  CHECK(r[0].price == 101100.5);
+  CHECK(r[0].mark_price == 101400.0);
+  CHECK(r[0].underlying_price == 101410.2);     // idxPx
+  CHECK(r[0].venue_ns == 1764936000250 * kMs);  // pTime, not uTime
+  CHECK(r[1].kind == InstrumentKind::kFuture);
+  CHECK(r[1].qty == Approx(-32 * 10.0 / 3200.0));  // inverse: USD contracts at the mark
+  CHECK(r[2].record == RecordKind::kPositionsEnd);
+  CHECK(r[2].venue_ns == 1764936000250 * kMs);
+}
+
+TEST_CASE("fixture okx/positions_snapshot: an update ends no snapshot, and pages end at the last", "[okx][positions]") {
+  AdapterHarness h(Venue::kOkx, "sub-okx");
+  const std::string good = own_fixture("okx/positions_snapshot.json");
+  auto with = [&](const std::string& text, const std::string& from, const std::string& to) {
+    return replaced(text, from, to);
+  };
+  // An event update: the positions that changed, no end of snapshot.
+  CHECK(h.ok(with(good, R"("eventType":"snapshot","curPage":1,"lastPage":true,)", R"("eventType":"event_update",)"))
+            .kind == MessageKind::kPositions);
+  CHECK(h.adapter->positions().size() == 2);
+  // Page 1 of 2, then page 2: the end comes with the last, timed by the first.
+  h.ok(with(good, R"("lastPage":true)", R"("lastPage":false)"));
+  CHECK(h.adapter->positions().size() == 2);
+  const std::string page2 = with(with(with(good, R"("curPage":1)", R"("curPage":2)"), "1764936000250", "1764936000900"),
+                                 "1764936000250", "1764936000900");
+  h.ok(page2);
+  REQUIRE(h.adapter->positions().size() == 3);
+  CHECK(h.adapter->positions()[2].record == RecordKind::kPositionsEnd);
+  CHECK(h.adapter->positions()[2].venue_ns == 1764936000250 * kMs);
+  // Altered: rejected by reason, nothing stated.
+  for (const auto& [bad, reason] : std::vector<std::pair<std::string, ParseErrorReason>>{
+           {with(good, R"("pos":"5")", R"("pos":5)"), ParseErrorReason::kWrongType},
+           {with(good, R"("pos":"5",)", ""), ParseErrorReason::kMissingField},
+           {with(good, R"("posSide":"net","thetaBS":"","thetaPA":"","tradeId":"921004415")",
+                 R"("posSide":"both","thetaBS":"","thetaPA":"","tradeId":"921004415")"),
+            ParseErrorReason::kBadValue},
+           {with(good, R"("instId":"BTC-USDT-SWAP")", R"("instId":"NOT A SYMBOL")"), ParseErrorReason::kBadSymbol},
+           {with(good, R"("markPx":"3200")", R"("markPx":"")")
+                .replace(good.find(R"("avgPx":"3204.1")"), 16, R"("avgPx":""      )"),
+            ParseErrorReason::kMissingField},
+       }) {
+    INFO(bad);
+    h.rejects(bad, reason);
+    CHECK(h.adapter->positions().empty());
+  }
+}
+
 TEST_CASE("fixture okx/public_trades: a print for the price tape and no fill", "[okx]") {
   check_own_fixture(Venue::kOkx, "okx/public_trades");
 }
@@ -246,9 +301,16 @@ TEST_CASE("okx: control messages are recognised", "[okx]") {
   out = h.ok(R"({"event":"login","code":"60009","msg":"Login failed."})");
   CHECK(out.kind == MessageKind::kAuthResult);
   CHECK_FALSE(out.success);
+  // A positions push without eventType or rows: positions, none stated, no snapshot ended.
   out = h.ok(R"({"arg":{"channel":"positions","instType":"ANY"},"data":[]})");
-  CHECK(out.kind == MessageKind::kIgnored);
+  CHECK(out.kind == MessageKind::kPositions);
+  CHECK(h.adapter->positions().empty());
   CHECK(h.fills.empty());
+  // An empty snapshot: the account holds nothing: the end alone.
+  out = h.ok(
+      R"({"arg":{"channel":"positions","instType":"ANY"},"eventType":"snapshot","curPage":1,"lastPage":true,"data":[]})");
+  REQUIRE(h.adapter->positions().size() == 1);
+  CHECK(h.adapter->positions()[0].record == RecordKind::kPositionsEnd);
 }
 
 TEST_CASE("okx: control messages of the third-party samples are recognised", "[okx]") {
