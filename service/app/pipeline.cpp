@@ -83,7 +83,7 @@ absl::Status Pipeline::start() {
     o.max_accounts = per_shard_max_accounts(config_.shards.max_accounts, sc.shards);
     o.instrument_of = [this](InstrumentId id) {
       const Instrument& ins = instruments_.get(id);
-      return std::pair<Venue, InstrumentKind>{ins.venue, ins.kind};
+      return InstrumentScope{ins.venue, ins.kind, ins.inverse};
     };
     o.on_batch = [this](int shard, std::span<const TouchedAccount> touched) {
       clusterer_->offer(shard, touched);

@@ -92,7 +92,7 @@ absl::StatusOr<ReplaySummary> run_replay(const Config& config, const ReplayOptio
     o.assign_only_on_advance = true;
     o.instrument_of = [&instruments](InstrumentId id) {
       const Instrument& ins = instruments.get(id);
-      return std::pair<Venue, InstrumentKind>{ins.venue, ins.kind};
+      return InstrumentScope{ins.venue, ins.kind, ins.inverse};
     };
     o.on_batch = [&touched](int shard, std::span<const TouchedAccount> t) {
       auto& v = touched[static_cast<std::size_t>(shard)];

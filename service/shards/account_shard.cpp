@@ -36,6 +36,8 @@ std::uint64_t fill_hash(const Fill& f) {
 AccountShard::AccountShard(int shard, AccountShardOptions options)
     : shard_(shard), options_(std::move(options)), store_(options_.params) {
   store_.set_max_accounts(options_.max_accounts);
+  if (options_.instrument_of)
+    reconciler_ = PositionReconciler([this](InstrumentId id) { return options_.instrument_of(id).inverse; });
 }
 
 void AccountShard::touch(AccountStore::Slot slot) {
@@ -114,10 +116,7 @@ void AccountShard::on_position(const Fill& rec) {
     to_close_.clear();
     reconciler_.on_snapshot_end(
         rec, held,
-        [this](InstrumentId id) {
-          return options_.instrument_of ? options_.instrument_of(id)
-                                        : std::pair<Venue, InstrumentKind>{Venue::kNative, InstrumentKind::kSpot};
-        },
+        [this](InstrumentId id) { return options_.instrument_of ? options_.instrument_of(id) : InstrumentScope{}; },
         &to_close_);
     for (const InstrumentId id : to_close_) {
       Fill flat = rec;
@@ -132,7 +131,8 @@ void AccountShard::on_position(const Fill& rec) {
   const std::optional<AccountStore::Slot> found = store_.find(rec.account);
   double usd = kNaN;
   const double book = found ? store_.position_qty(*found, rec.instrument, &usd) : 0.0;
-  if (!reconciler_.on_record(rec, book, usd)) return;  // older than what the book has
+  const bool inverse = options_.instrument_of && options_.instrument_of(rec.instrument).inverse;
+  if (!reconciler_.on_record(rec, book, usd, inverse)) return;  // older than what the book has
   const AccountStore::Slot slot = store_.set_position(rec);
   if (slot == AccountStore::kNoSlot) {
     note_refusals();

@@ -93,10 +93,10 @@ struct AccountShardOptions {
   //! (refused_fills()); the accounts held keep getting theirs. A warning is logged the first
   //! time a shard refuses.
   std::size_t max_accounts = 0;
-  //! An instrument's venue and kind (InstrumentRegistry::get), for the end of a venue's position
-  //! snapshot (PositionReconciler::on_snapshot_end); called on the shard thread, only then. When
-  //! empty a snapshot closes nothing it did not restate.
-  std::function<std::pair<Venue, InstrumentKind>(InstrumentId)> instrument_of;
+  //! An instrument's venue, kind and whether it is inverse (InstrumentRegistry::get), for venue
+  //! positions (PositionReconciler); called on the shard thread, per position record only. When
+  //! empty a snapshot closes nothing it did not restate, and every instrument counts as linear.
+  std::function<InstrumentScope(InstrumentId)> instrument_of;
 };
 
 //! Each shard's share of an instance-wide cap on accounts: ceil(max_accounts / shards); 0 stays

@@ -323,17 +323,30 @@ void run_positions(Venue venue) {
   const bool complete = wait_until([&] {
     std::set<std::uint64_t> got;
     for (const Fill& f : sink.fills()) got.insert(f.trade_id);
-    return got == expected && ends() >= kAccounts + 1 && server.stats().position_messages.load() >= kAccounts + 2;
+    return got == expected && ends() >= kAccounts && SourceStats::get(source.stats().connects) >= kAccounts + 1 &&
+           source.ready_sessions() == kAccounts;
   });
   // The last fill message's position update may still be on its way.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   source.stop();
   server.stop();
+  INFO("connects " << SourceStats::get(source.stats().connects) << ", position messages sent "
+                   << server.stats().position_messages.load() << ", positions kind "
+                   << source.stats().kind_count(MessageKind::kPositions) << ", venue errors "
+                   << SourceStats::get(source.stats().venue_errors) << ", snapshot ends " << ends() << ", bad messages "
+                   << source.stats().error_total() << ", unknown " << source.stats().kind_count(MessageKind::kUnknown)
+                   << ", ignored " << source.stats().kind_count(MessageKind::kIgnored) << ", acks "
+                   << source.stats().kind_count(MessageKind::kSubscriptionAck) << "; server: connections "
+                   << server.stats().connections.load() << ", auth " << server.stats().auth_ok.load()
+                   << ", heartbeat closes " << server.stats().heartbeat_closes.load() << ", refused upgrades "
+                   << server.stats().refused_upgrades.load());
   CHECK(complete);
   CHECK(server.stats().drops.load() == 1);
-  CHECK(ends() >= kAccounts + 1);
+  // A snapshot for each account; a connection dropped before the venue answered its request
+  // (Deribit asks after the subscribe, while fills already flow) gets its own at the reconnect.
+  CHECK(ends() >= kAccounts);
   CHECK(SourceStats::get(source.stats().positions) == sink.records().size());
-  CHECK(source.stats().kind_count(MessageKind::kPositions) >= kAccounts + 1);
+  CHECK(source.stats().kind_count(MessageKind::kPositions) >= kAccounts);
   CHECK(sink.outside() == 0);
 
   // Replay what the source pushed into a shard, and into one that sees the fills only.
@@ -342,7 +355,7 @@ void run_positions(Venue venue) {
   with_options.tape = &tape;
   with_options.instrument_of = [&instruments](InstrumentId id) {
     const Instrument& ins = instruments.get(id);
-    return std::pair<Venue, InstrumentKind>{ins.venue, ins.kind};
+    return InstrumentScope{ins.venue, ins.kind, ins.inverse};
   };
   AccountShard with_venue(0, with_options);
   AccountShardOptions fills_options;
@@ -386,9 +399,12 @@ void run_positions(Venue venue) {
   const ReconcileStats r = with_venue.reconcile_stats();
   INFO("records " << r.records << ", snapshots " << r.snapshots << ", covered " << r.fills_covered << ", checked "
                   << r.checked << ", disagreed " << r.disagreements << " (" << r.disagreement_usd << " USD)");
-  CHECK(r.snapshots >= kAccounts + 1);
+  CHECK(r.snapshots >= kAccounts);
   CHECK(r.disagreements >= kAccounts);  // each account's start position, at its first snapshot
   CHECK(r.disagreement_usd > 0);
+  // Only the start positions, and a snapshot's own timing, make the fills and the venue differ:
+  // at most one disagreement per snapshot and per account beyond them.
+  CHECK(r.disagreements <= r.snapshots + kAccounts);
 }
 
 void run_wrong_secret(Venue venue) {
@@ -509,6 +525,11 @@ TEST_CASE("hyperliquid positions: clearinghouseState snapshots correct the book 
 TEST_CASE("okx positions: a paged snapshot at every login and the changes after it correct the book",
           "[integration][venue][positions]") {
   run_positions(Venue::kOkx);
+}
+
+TEST_CASE("deribit positions: get_positions at every login and user.changes after it correct the book",
+          "[integration][venue][positions]") {
+  run_positions(Venue::kDeribit);
 }
 
 TEST_CASE("deribit restart gap-fills from the saved position", "[integration][venue][restart]") {

@@ -80,7 +80,12 @@ ControlResult deribit(std::string_view text, const std::vector<ServerAccount>& a
       if (market && std::find(s.market_data.begin(), s.market_data.end(), c) == s.market_data.end())
         s.market_data.push_back(c);
     }
+    for (const std::string& c : req.channels)
+      if (c.starts_with("user.changes.")) s.positions = true;  // no snapshot: private/get_positions has it
     r.replies.push_back(str_cat(R"({"jsonrpc":"2.0","id":)", id, R"(,"result":[)", channels, "]}"));
+  } else if (req.method == "private/get_positions") {
+    if (s.account < 0) return error(13009, "unauthorized"), r;
+    r.positions_request_id = req.id;  // the server answers with the account's positions
   } else if (req.method == "public/test") {
     s.test_answered = true;
     r.ping = true;

@@ -795,6 +795,78 @@ std::vector<std::string> okx_positions(std::span<const SimPosition> positions, s
   return out;
 }
 
+//! A Deribit position object (numbers, not strings): size in USD for the inverse futures and
+//! perpetuals (with size_currency in the coin), in the coin for options.
+void deribit_position(std::string& m, const SimPosition& p) {
+  const segmentd::Fill& f = p.sample->fill;
+  const bool option = f.kind == InstrumentKind::kOption;
+  const double mark = mark_of(p);
+  m += R"({"average_price":)";
+  segmentd::json::append_double(m, f.price);
+  m += R"(,"delta":)";
+  segmentd::json::append_double(m, option ? 0.5 * p.venue_qty : p.venue_qty / mark);
+  m += str_cat(R"(,"direction":")",
+               p.venue_qty > 0   ? "buy"
+               : p.venue_qty < 0 ? "sell"
+                                 : "zero",
+               R"(","estimated_liquidation_price":null,"floating_profit_loss":0,"index_price":)");
+  segmentd::json::append_double(m, f.underlying_price);
+  m += R"(,"initial_margin":0,"instrument_name":)";
+  segmentd::json::append_string(m, p.sample->symbol);
+  m += str_cat(R"(,"interest_value":0,"kind":")", option ? "option" : "future",
+               R"(","leverage":50,"maintenance_margin":0,"mark_price":)");
+  segmentd::json::append_double(m, mark);
+  m += R"(,"open_orders_margin":0,"realized_funding":0,"realized_profit_loss":0,"settlement_price":)";
+  segmentd::json::append_double(m, mark);
+  m += R"(,"size":)";
+  segmentd::json::append_double(m, p.venue_qty);
+  if (!option) {
+    m += R"(,"size_currency":)";
+    segmentd::json::append_double(m, p.venue_qty / mark);
+  }
+  m += R"(,"total_profit_loss":0})";
+}
+
+//! Deribit: the answer to private/get_positions (every open position), or one user.changes
+//! notification per instrument that changed, with the message's trades of that instrument.
+std::vector<std::string> deribit_positions(std::span<const SimPosition> positions, std::int64_t now_ms, bool snapshot,
+                                           std::int64_t request_id, std::span<const VenueFill> fills) {
+  std::vector<std::string> out;
+  if (snapshot) {
+    std::string m = str_cat(R"({"jsonrpc":"2.0","id":)", request_id, R"(,"result":[)");
+    bool first = true;
+    for (const SimPosition& p : positions) {
+      if (p.venue_qty == 0.0) continue;
+      if (!first) m += ',';
+      first = false;
+      deribit_position(m, p);
+    }
+    const std::int64_t us = now_ms * 1000;
+    m += str_cat(R"(],"usIn":)", us - 150, R"(,"usOut":)", us, R"(,"usDiff":150,"testnet":false})");
+    out.push_back(std::move(m));
+    return out;
+  }
+  for (const SimPosition& p : positions) {
+    const bool option = p.sample->fill.kind == InstrumentKind::kOption;
+    std::string m = str_cat(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.changes.)",
+                            option ? "option" : "future", R"(.any.raw","data":{"instrument_name":)");
+    segmentd::json::append_string(m, p.sample->symbol);
+    m += R"(,"trades":[)";
+    bool first = true;
+    for (const VenueFill& vf : fills) {
+      if (vf.symbol != p.sample->symbol) continue;
+      if (!first) m += ',';
+      first = false;
+      deribit_trade(m, vf);
+    }
+    m += R"(],"orders":[],"positions":[)";
+    deribit_position(m, p);
+    m += "]}}}";
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 }  // namespace
 
 double position_base(Venue venue, const SimPosition& p) {
@@ -811,9 +883,10 @@ double position_base(Venue venue, const SimPosition& p) {
 }
 
 std::vector<std::string> encode_positions(Venue venue, std::span<const SimPosition> positions, std::string_view account,
-                                          std::int64_t now_ms, bool snapshot, std::int64_t request_id) {
-  (void)request_id;
+                                          std::int64_t now_ms, bool snapshot, std::int64_t request_id,
+                                          std::span<const VenueFill> fills) {
   switch (venue) {
+    case Venue::kDeribit: return deribit_positions(positions, now_ms, snapshot, request_id, fills);
     case Venue::kHyperliquid: return {hyperliquid_positions(positions, account, now_ms)};
     case Venue::kOkx: return okx_positions(positions, now_ms, snapshot);
     default: return {};

@@ -56,9 +56,11 @@ double position_base(segmentd::Venue venue, const SimPosition& p);
 //! the answer to a snapshot request: Hyperliquid sends the whole state every time). Positions of
 //! qty 0 are listed as flat where the venue does so, left out where it does not. A snapshot may
 //! take several messages (OKX pages it). Empty when the venue has no such message for the list.
+//! `fills`: an update's fill message (Deribit's user.changes carries its trades); `request_id`: the
+//! request a snapshot answers (Deribit's private/get_positions).
 std::vector<std::string> encode_positions(segmentd::Venue venue, std::span<const SimPosition> positions,
                                           std::string_view account, std::int64_t now_ms, bool snapshot,
-                                          std::int64_t request_id = -1);
+                                          std::int64_t request_id = -1, std::span<const VenueFill> fills = {});
 
 //! Whether the venue lists the fill's instrument; Binance per market (USDⓈ-M: perpetuals and
 //! dated futures; options: options).

@@ -710,7 +710,8 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
         }
     const bool whole = opt().venue == Venue::kHyperliquid;  // Hyperliquid pushes the whole state
     for (std::string& m : encode_positions(opt().venue, whole ? all : changed, opt().accounts[account].name,
-                                           stream[from + count - 1].fill.venue_ns / 1'000'000, false)) {
+                                           stream[from + count - 1].fill.venue_ns / 1'000'000, false, -1,
+                                           std::span<const VenueFill>(stream.data() + from, count))) {
       send(std::move(m));
       stats().position_messages.fetch_add(1);
     }

@@ -8,6 +8,7 @@
 #include "protocol/fill_checks.h"
 #include "protocol/ordered_fields.h"
 #include "protocol/venues/adapter_support.h"
+#include "protocol/venues/deribit/control.h"
 
 namespace segmentd {
 namespace {
@@ -15,6 +16,7 @@ namespace {
 using namespace adapter;
 
 constexpr std::string_view kUserTrades = "user.trades.";
+constexpr std::string_view kUserChanges = "user.changes.";
 // Public market data (protocol/README.md, "Market data from the venues"): trades.{instrument}.
 // {interval} and trades.{kind}.{currency}.{interval}; markprice.options.{index};
 // deribit_price_index.{index}.
@@ -32,6 +34,8 @@ class DeribitAdapter final : public JsonAdapter {
                        DecodeOutcome& outcome, ParseError& err) override {
     doc_ = &doc;
     end_ = message.data() + message.size();
+    us_out_ = 0;
+    position_rows_ = false;
     od::object root;
     if (auto e = doc.get_object().get(root); e) return fail_root(doc, e, err);
     std::string_view method;
@@ -56,8 +60,10 @@ class DeribitAdapter final : public JsonAdapter {
       } else if (key == "id") {
         if (!get_int(v, "id", outcome.request_id, err)) return false;
       } else if (key == "result") {
-        if (!decode_result(v, outcome, err)) return false;
+        if (!decode_result(v, recv_ns, outcome, err)) return false;
         classified = true;
+      } else if (key == "usOut") {
+        if (!get_int(v, "usOut", us_out_, err)) return false;
       } else if (key == "error") {
         if (!decode_error(v, outcome, err)) return false;
         classified = true;
@@ -74,6 +80,18 @@ class DeribitAdapter final : public JsonAdapter {
       for (auto f : root) {
         if (auto e = f.error(); e) return fail_json(err, e, "message");
       }
+    }
+    // The answer to private/get_positions (known by the id our sessions give it; the id may
+    // come after the result): a complete snapshot, as of the venue's send time (usOut, µs).
+    if (outcome.request_id == control::kDeribitPositionsRequestId &&
+        (position_rows_ || outcome.kind == MessageKind::kSubscriptionAck)) {
+      const std::int64_t t = us_out_ > 0 ? us_out_ * 1000 : 0;
+      for (std::size_t i = positions_start_; i < positions_.size(); ++i) positions_[i].venue_ns = t;
+      end_positions(account_, t, recv_ns);
+      outcome.kind = MessageKind::kPositions;
+      outcome.reason = "private/get_positions answer (a complete snapshot)";
+    } else if (position_rows_) {
+      return fail(err, ParseErrorReason::kUnknownMessage, "a list of positions that answers no request of ours");
     }
     if (!classified) {
       if (has_method) {
@@ -139,8 +157,29 @@ class DeribitAdapter final : public JsonAdapter {
         } else if (is_market_data(channel)) {
           if (!decode_market_data(fv, channel, recv_ns, err)) return false;
           decoded = true;
+        } else if (channel.starts_with(kUserChanges)) {
+          if (!decode_changes(fv, recv_ns, err)) return false;
+          decoded = true;
         }
       }
+    }
+    if (channel.starts_with(kUserChanges)) {
+      if (data_pending) {
+        if (auto e = params.reset().error(); e) return fail_json(err, e, "'params'");
+        od::value dv;
+        if (auto e = params.find_field_unordered("data").get(dv); e) return fail_json(err, e, "'params.data'");
+        if (!decode_changes(dv, recv_ns, err)) return false;
+        decoded = true;
+        if (auto e = params.reset().error(); e) return fail_json(err, e, "'params'");
+        for (auto f : params) {
+          if (auto e = f.error(); e) return fail_json(err, e, "'params'");
+        }
+      }
+      if (!decoded)
+        return fail(err, ParseErrorReason::kMissingField, "user.changes notification without 'params.data'");
+      outcome.kind = MessageKind::kPositions;
+      outcome.reason = "user.changes notification (its positions; its trades come on user.trades)";
+      return true;
     }
     if (!has_channel)
       return fail(err, ParseErrorReason::kMissingField, "subscription notification without 'params.channel'");
@@ -496,17 +535,37 @@ class DeribitAdapter final : public JsonAdapter {
     return true;
   }
 
-  bool decode_result(od::value& v, DecodeOutcome& outcome, ParseError& err) {
+  bool decode_result(od::value& v, std::int64_t recv_ns, DecodeOutcome& outcome, ParseError& err) {
     od::json_type type;
     if (auto e = v.type().get(type); e) return fail_json(err, e, "'result'");
     outcome.kind = MessageKind::kIgnored;
     outcome.reason = "response to a request of ours";
     switch (type) {
-      case od::json_type::array:
-        // public/subscribe and private/subscribe answer with the list of subscribed channels.
+      case od::json_type::array: {
+        // public/subscribe and private/subscribe answer with the list of subscribed channels;
+        // private/get_positions with a list of positions (objects).
+        od::array list;
+        if (auto e = v.get_array().get(list); e) return fail_json(err, e, "'result'");
+        positions_start_ = positions_.size();
+        for (auto item_result : list) {
+          od::value item;
+          if (auto e = std::move(item_result).get(item); e) return fail_json(err, e, "'result'");
+          od::json_type t;
+          if (auto e = item.type().get(t); e) return fail_json(err, e, "'result' element");
+          if (t == od::json_type::object) {
+            od::object pos;
+            if (auto e = item.get_object().get(pos); e) return fail_json(err, e, "position (object)");
+            if (!decode_position(pos, 0, recv_ns, err)) return false;
+            position_rows_ = true;
+          } else if (!skip(item, err)) {
+            return false;
+          }
+        }
+        if (position_rows_) return true;
         outcome.kind = MessageKind::kSubscriptionAck;
         outcome.reason = "subscribe response (list of channels)";
-        return skip(v, err);
+        return true;
+      }
       case od::json_type::object: {
         od::object obj;
         if (auto e = v.get_object().get(obj); e) return fail_json(err, e, "'result'");
@@ -533,6 +592,106 @@ class DeribitAdapter final : public JsonAdapter {
       }
       default: return true;
     }
+  }
+
+  //! user.changes data: {"instrument_name", "trades": [...], "orders": [...], "positions": [...]}.
+  //! The positions as of the newest of its trades (the change they made); a change without trades
+  //! (a delivery, a settlement) as of its receive time.
+  bool decode_changes(od::value& v, std::int64_t recv_ns, ParseError& err) {
+    od::object data;
+    if (auto e = v.get_object().get(data); e) return fail_json(err, e, "'params.data' (object)");
+    std::int64_t newest_ms = 0;
+    bool has_positions = false;
+    const std::size_t first = positions_.size();
+    for (auto field_result : data) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "'params.data'");
+      const std::string_view key = raw_key(field);
+      if (key == "trades") {
+        od::array trades;
+        if (auto e = field.value().get_array().get(trades); e) return fail_json(err, e, "'data.trades' (array)");
+        for (auto trade_result : trades) {
+          od::object trade;
+          if (auto e = trade_result.get_object().get(trade); e) return fail_json(err, e, "trade (object)");
+          od::value tv;
+          bool found = false;
+          if (!find_field(trade, "timestamp", tv, found, err)) return false;
+          std::int64_t ms = 0;
+          if (found && !get_int(tv, "trade.timestamp", ms, err)) return false;
+          newest_ms = std::max(newest_ms, ms);
+          if (!finish_object(trade, err)) return false;
+        }
+      } else if (key == "positions") {
+        has_positions = true;
+        od::array list;
+        if (auto e = field.value().get_array().get(list); e) return fail_json(err, e, "'data.positions' (array)");
+        for (auto item_result : list) {
+          od::object pos;
+          if (auto e = item_result.get_object().get(pos); e) return fail_json(err, e, "position (object)");
+          if (!decode_position(pos, 0, recv_ns, err)) return false;
+        }
+      }
+    }
+    if (!has_positions) return true;  // orders only
+    std::int64_t t = 0;
+    if (newest_ms > 0 && !ms_to_ns(newest_ms, "trade.timestamp", t, err)) return false;
+    for (std::size_t i = first; i < positions_.size(); ++i) positions_[i].venue_ns = t;
+    return true;
+  }
+
+  //! A position object: {"instrument_name", "kind", "direction": buy|sell|zero, "size" (signed; USD
+  //! for inverse futures and perpetuals, the coin for options and linear ones), "size_currency"
+  //! (futures: the coin, signed), "average_price", "mark_price", "index_price", ...}.
+  bool decode_position(od::object& pos, std::int64_t venue_ns, std::int64_t recv_ns, ParseError& err) {
+    std::string_view instrument, direction;
+    double size = kNaN, size_currency = kNaN, average = kNaN, mark = kNaN, index = kNaN;
+    for (auto field_result : pos) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "position");
+      const std::string_view key = raw_key(field);
+      if (key == "instrument_name") {
+        if (!get_string(field, "position.instrument_name", instrument, err)) return false;
+      } else if (key == "direction") {
+        if (!get_string(field, "position.direction", direction, err)) return false;
+      } else if (key == "size") {
+        if (!get_number(field, "position.size", size, err)) return false;
+      } else if (key == "size_currency") {
+        if (!get_number(field, "position.size_currency", size_currency, err)) return false;
+      } else if (key == "average_price") {
+        if (!get_number(field, "position.average_price", average, err)) return false;
+      } else if (key == "mark_price") {
+        if (!get_number(field, "position.mark_price", mark, err)) return false;
+      } else if (key == "index_price") {
+        if (!get_number(field, "position.index_price", index, err)) return false;
+      }
+    }
+    constexpr std::string_view kWhat = "position";
+    if (!require_text(instrument, kWhat, "instrument_name", err) || !require_number(size, kWhat, "size", err))
+      return false;
+    if (!direction.empty() && direction != "buy" && direction != "sell" && direction != "zero")
+      return fail(err, ParseErrorReason::kBadValue, "position 'direction' must be buy, sell or zero");
+    const InstrumentInfo* ins = instruments_.find(instrument, err);
+    if (ins == nullptr) return false;
+    if (ins->kind == InstrumentKind::kSpot) return true;  // spot holdings are balances
+    double qty = size;
+    if (std::isfinite(size_currency)) {
+      qty = size_currency;
+    } else if (ins->inverse && size != 0.0) {
+      const double px = mark > 0 ? mark : index;
+      if (!(px > 0)) return fail(err, ParseErrorReason::kMissingField, "inverse position without 'mark_price'");
+      qty = size / px;
+    }
+    if (direction == "zero") qty = 0.0;
+    VenuePosition p;
+    p.account = account_;
+    p.instrument = ins;
+    p.qty = qty;
+    p.entry_price = average;
+    p.mark_price = mark;
+    p.underlying_price = index;
+    p.venue_ns = venue_ns;
+    add_position(p, recv_ns);
+    return true;
   }
 
   static bool skip(od::value& v, ParseError& err) {
@@ -562,8 +721,11 @@ class DeribitAdapter final : public JsonAdapter {
     return true;
   }
 
-  od::document* doc_ = nullptr;  //!< the message being decoded (for peek_key)
-  const char* end_ = nullptr;    //!< its end
+  od::document* doc_ = nullptr;      //!< the message being decoded (for peek_key)
+  const char* end_ = nullptr;        //!< its end
+  std::int64_t us_out_ = 0;          //!< the message's usOut (µs), 0 when absent
+  bool position_rows_ = false;       //!< the message's result was a list of positions
+  std::size_t positions_start_ = 0;  //!< where that list's records start in positions_
 };
 
 }  // namespace

@@ -58,6 +58,13 @@ std::string deribit_subscribe_request(std::int64_t id, const std::vector<std::st
   return out;
 }
 
+std::string deribit_get_positions_request(std::int64_t id) {
+  std::string out = R"({"jsonrpc":"2.0","id":)";
+  json::append_int(out, id);
+  out += R"(,"method":"private/get_positions","params":{"currency":"any"}})";
+  return out;
+}
+
 bool parse_deribit_request(std::string_view message, DeribitRequest& out, ParseError& err) {
   out = DeribitRequest{};
   control_json::Document doc;

@@ -44,6 +44,15 @@ struct DeribitRequest {
   std::vector<std::string> channels;
 };
 
+//! The id our sessions give private/get_positions: its answer (a list of positions, possibly
+//! empty) is a complete snapshot, and the adapter knows it by this id.
+inline constexpr std::int64_t kDeribitPositionsRequestId = 4;
+//! private/get_positions of every currency and kind: the account's open positions.
+std::string deribit_get_positions_request(std::int64_t id = kDeribitPositionsRequestId);
+//! The channels of position changes (user.changes.{kind}.any.raw, kinds future and option).
+inline constexpr const char* kDeribitPositionChannels[] = {"user.changes.future.any.raw",
+                                                           "user.changes.option.any.raw"};
+
 bool parse_deribit_request(std::string_view message, DeribitRequest& out, ParseError& err);
 //! True when `r` is a client_signature auth signed with `client_secret`.
 bool verify_deribit_auth(const DeribitRequest& r, std::string_view client_secret);

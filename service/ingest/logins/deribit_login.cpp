@@ -1,6 +1,7 @@
 // Deribit JSON-RPC: public/auth (client_signature) → public/set_heartbeat + private/subscribe
-// user.trades.any.any.raw; a heartbeat test_request is answered with public/test at once (Deribit
-// closes the connection when it is not).
+// user.trades.any.any.raw (and user.changes.{future,option}.any.raw for positions) → after the
+// subscribe ack, private/get_positions (the snapshot); a heartbeat test_request is answered with public/test at once
+// (Deribit closes the connection when it is not).
 #include <algorithm>
 #include <random>
 
@@ -38,6 +39,10 @@ class DeribitControl final : public VenueControl {
         {
           // private/subscribe takes public channels too: the market data in the same request.
           std::vector<std::string> channels = {"user.trades.any.any.raw"};
+          // Position changes (fills come from user.trades; user.changes' positions correct the book).
+          if (settings_.positions)
+            channels.insert(channels.end(), std::begin(control::kDeribitPositionChannels),
+                            std::end(control::kDeribitPositionChannels));
           channels.insert(channels.end(), settings_.market_data.begin(), settings_.market_data.end());
           ch.send(control::deribit_subscribe_request(kSubscribeId, channels));
         }
@@ -46,6 +51,8 @@ class DeribitControl final : public VenueControl {
         if (stage_ == Stage::kSubscribe && o.request_id == kSubscribeId) {
           stage_ = Stage::kReady;
           ch.ready();
+          // The snapshot, once the changes flow: a change after it is newer than it.
+          if (settings_.positions) ch.send(control::deribit_get_positions_request());
         }
         return;
       case MessageKind::kVenueError:

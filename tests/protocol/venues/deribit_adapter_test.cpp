@@ -75,6 +75,67 @@ TEST_CASE("fixture deribit/set_heartbeat_response: \"ok\" to public/set_heartbea
   check_own_fixture(Venue::kDeribit, "deribit/set_heartbeat_response");
 }
 
+TEST_CASE("fixture deribit/get_positions_answer: a complete snapshot as of usOut", "[deribit][positions]") {
+  auto h = check_own_fixture(Venue::kDeribit, "deribit/get_positions_answer");
+  const std::vector<Fill>& r = h->adapter->positions();
+  REQUIRE(r.size() == 3);
+  const std::int64_t t = 1764936000120915LL * 1000;  // usOut, µs
+  CHECK(r[0].kind == InstrumentKind::kPerpetual);
+  CHECK(r[0].qty == 0.49261084);  // size_currency, not the USD size
+  CHECK(r[0].price == 101250.5);
+  CHECK(r[0].mark_price == 101500.0);
+  CHECK(r[0].underlying_price == 101480.2);
+  CHECK(r[0].venue_ns == t);
+  CHECK(r[1].kind == InstrumentKind::kOption);
+  CHECK(r[1].qty == -1.5);
+  CHECK(r[2].record == RecordKind::kPositionsEnd);
+  CHECK(r[2].venue_ns == t);
+  CHECK(h->account_name(r[2].account) == "sub-deribit");
+}
+
+TEST_CASE("deribit: user.changes positions are as of their trades and get_positions is known by its id",
+          "[deribit][positions]") {
+  AdapterHarness h(Venue::kDeribit, "sub-deribit");
+  // A change with a trade: the position as of the trade; its fill comes on user.trades.
+  const DecodeOutcome o =
+      h.ok(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.changes.future.any.raw","data":{)"
+           R"("instrument_name":"BTC-PERPETUAL","trades":[{"trade_id":"1","instrument_name":"BTC-PERPETUAL",)"
+           R"("direction":"sell","amount":10,"price":101000,"timestamp":1764936000100}],"orders":[],)"
+           R"("positions":[{"instrument_name":"BTC-PERPETUAL","kind":"future","direction":"sell","size":-20000,)"
+           R"("average_price":101000,"mark_price":100000,"index_price":100010}]}}})");
+  CHECK(o.kind == MessageKind::kPositions);
+  CHECK(h.fills.empty());
+  REQUIRE(h.adapter->positions().size() == 1);
+  CHECK(h.adapter->positions()[0].qty == Approx(-0.2));  // USD at the mark: no size_currency here
+  CHECK(h.adapter->positions()[0].venue_ns == 1764936000100 * kMs);
+  // Flat: direction zero.
+  h.ok(R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"user.changes.option.any.raw","data":{)"
+       R"("instrument_name":"BTC-27DEC26-110000-C","trades":[],"orders":[],"positions":[{"instrument_name":)"
+       R"("BTC-27DEC26-110000-C","kind":"option","direction":"zero","size":0,"mark_price":0.04}]}}})");
+  REQUIRE(h.adapter->positions().size() == 1);
+  CHECK(h.adapter->positions()[0].qty == 0.0);
+  CHECK(h.adapter->positions()[0].venue_ns == 0);  // no trade: the receive time
+  // An empty answer to get_positions: nothing held, the end alone; the id may follow the result.
+  CHECK(h.ok(R"({"jsonrpc":"2.0","result":[],"id":4,"usOut":1764936000120915})").kind == MessageKind::kPositions);
+  REQUIRE(h.adapter->positions().size() == 1);
+  CHECK(h.adapter->positions()[0].record == RecordKind::kPositionsEnd);
+  // An empty list answering another request is a subscribe acknowledgement.
+  CHECK(h.ok(R"({"jsonrpc":"2.0","id":3,"result":[]})").kind == MessageKind::kSubscriptionAck);
+  CHECK(h.adapter->positions().empty());
+  // Altered positions are rejected by reason, and state nothing.
+  h.rejects(R"({"jsonrpc":"2.0","id":4,"result":[{"instrument_name":"BTC-PERPETUAL","size":"5"}]})",
+            ParseErrorReason::kWrongType);
+  CHECK(h.adapter->positions().empty());
+  h.rejects(R"({"jsonrpc":"2.0","id":4,"result":[{"instrument_name":"BTC-PERPETUAL"}]})",
+            ParseErrorReason::kMissingField);
+  h.rejects(R"({"jsonrpc":"2.0","id":4,"result":[{"instrument_name":"BTC-PERPETUAL","size":10,"direction":"up"}]})",
+            ParseErrorReason::kBadValue);
+  h.rejects(R"({"jsonrpc":"2.0","id":4,"result":[{"instrument_name":"BTC-PERPETUAL","size":10}]})",
+            ParseErrorReason::kMissingField);  // inverse, USD size, no mark: cannot be read in coins
+  h.rejects(R"({"jsonrpc":"2.0","id":9,"result":[{"instrument_name":"BTC-PERPETUAL","size":10,"size_currency":1}]})",
+            ParseErrorReason::kUnknownMessage);
+}
+
 TEST_CASE("fixture deribit/subscribe_response: private/subscribe acknowledged", "[deribit]") {
   check_own_fixture(Venue::kDeribit, "deribit/subscribe_response");
 }
