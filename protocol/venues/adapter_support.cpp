@@ -363,9 +363,8 @@ void JsonAdapter::add_position(const VenuePosition& p, std::int64_t recv_ns) {
   r.mark_price = std::isfinite(p.mark_price) && p.mark_price > 0 ? p.mark_price : kNaN;
   double usd = std::isfinite(p.underlying_price) && p.underlying_price > 0 ? p.underlying_price : kNaN;
   // A linear instrument quoted in USD: its mark is USD per base unit.
-  if (std::isnan(usd) && p.instrument->usd_quoted && p.instrument->kind != InstrumentKind::kOption &&
-      std::isfinite(r.mark_price))
-    usd = r.mark_price;
+  if (std::isnan(usd) && p.instrument->usd_quoted && p.instrument->kind != InstrumentKind::kOption)
+    usd = std::isfinite(r.mark_price) ? r.mark_price : r.price > 0 ? r.price : kNaN;  // else the entry price
   r.underlying_price = usd;
   r.notional_usd = std::isfinite(usd) ? std::abs(r.qty) * usd : 0.0;
   positions_.push_back(r);

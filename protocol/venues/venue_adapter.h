@@ -109,6 +109,20 @@ class VenueAdapter {
   bool decode_unpadded(std::string_view message, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,
                        ParseError& error);
 
+  //! A venue's REST answer of positions (Binance /fapi/v2/positionRisk, Bybit /v5/position/list):
+  //! replaces positions() with its position records, as of `call_ns` (when the request was sent:
+  //! the venue's answer holds at least every trade before it; a later one is stated again by the
+  //! stream's next position update), then, when `last`, the end of a snapshot as of `snapshot_ns`
+  //! (the snapshot's first call: one over several calls, Bybit's categories and pages, closes
+  //! nothing its later calls stated). False (and positions() empty) on a bad answer or a venue
+  //! without one.
+  virtual bool decode_rest_positions(std::string_view body, bool last, std::int64_t snapshot_ns, std::int64_t call_ns,
+                                     std::int64_t recv_ns, ParseError& error) {
+    positions_.clear();
+    error = {ParseErrorReason::kUnknownMessage, "this venue has no REST positions"};
+    return false;
+  }
+
   //! The venue positions of the last message decoded (kind kPositions, or beside the fills of a
   //! message that carries both): RecordKind::kPosition records, then a kPositionsEnd when the
   //! message was a complete snapshot. Empty otherwise. Valid until the next decode.

@@ -149,6 +149,33 @@ VenueSession::VenueSession(boost::asio::io_context& ioc, const SourceConfig& con
         ioc, std::move(h), credentials, [this](std::function<void()> fn) { client_.post(std::move(fn)); },
         [this](std::string_view m) { push_message(m, wall_clock_ns()); }, gap_stats);
   }
+  // Positions: the venues whose stream has no snapshot take theirs over REST at every connect.
+  if (config.positions && feeds != Feeds::kPublicOnly && positions_snapshot_over_rest(config.venue) &&
+      !(config.venue == Venue::kBinance && config.binance_market != control::BinanceMarket::kUsdM) &&
+      !config.rest_url.empty()) {
+    VenuePositionsFetch::Options p;
+    p.venue = config.venue;
+    p.rest_url = config.rest_url;
+    while (!p.rest_url.empty() && p.rest_url.back() == '/') p.rest_url.pop_back();
+    p.timeout_ns = config.connect_timeout_ns + config.handshake_timeout_ns;
+    p.tls_verify = config.tls_verify;
+    p.ca_file = config.ca_file;
+    p.backoff = config.backoff;
+    p.source = config.name;
+    positions_fetch_ = std::make_unique<VenuePositionsFetch>(
+        ioc, std::move(p), credentials, [this](std::function<void()> fn) { client_.post(std::move(fn)); },
+        [this](std::string_view body, bool last, std::int64_t snapshot_ns, std::int64_t call_ns) {
+          ParseError e;
+          if (!adapter_->decode_rest_positions(body, last, snapshot_ns, call_ns, wall_clock_ns(), e)) {
+            stats_.add_error(e.reason);
+            return false;
+          }
+          SourceStats::add(stats_.kinds[static_cast<int>(MessageKind::kPositions)]);
+          push_positions();
+          return true;
+        },
+        positions_fetch_stats_);
+  }
   ControlSettings settings;
   settings.heartbeat_interval_ns = config.heartbeat_interval_ns;
   settings.auth_timeout_ns = config.auth_timeout_ns;
@@ -282,6 +309,7 @@ void VenueSession::ready() {
   ready_count_.fetch_add(1, std::memory_order_relaxed);
   // Subscribed: what the stream pushes from now on arrives; what happened since the last trade
   // pushed (or since this session started) comes from the venue's history.
+  if (positions_fetch_) positions_fetch_->fetch();
   if (history_) {
     const std::int64_t from = position_.last_time_ms >= 0 ? position_.last_time_ms : started_ms_;
     history_->fetch(from - lookback_ms_);

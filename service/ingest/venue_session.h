@@ -30,6 +30,7 @@
 #include "service/ingest/source_stats.h"
 #include "service/ingest/venue_control.h"
 #include "service/ingest/venue_history.h"
+#include "service/ingest/venue_positions_fetch.h"
 #include "service/net/ws_client.h"
 
 namespace segmentd {
@@ -69,6 +70,7 @@ class VenueSession final : public WsClientHandler, private ControlChannel {
   void start() { client_.start(); }
   void stop() {
     if (history_) client_.post([this] { history_->stop(); });
+    if (positions_fetch_) client_.post([this] { positions_fetch_->stop(); });
     client_.stop();
   }
 
@@ -112,6 +114,9 @@ class VenueSession final : public WsClientHandler, private ControlChannel {
   std::int64_t lookback_ms_ = 0;
   std::int64_t started_ms_ = 0;            //!< gap-fill start when no fill was seen yet
   std::unique_ptr<VenueHistory> history_;  //!< null when gap-fill is off or has no REST base
+  //! The positions snapshot over REST at every connect (Binance USDⓈ-M, Bybit); null otherwise.
+  std::unique_ptr<VenuePositionsFetch> positions_fetch_;
+  VenuePositionsFetch::Stats positions_fetch_stats_;
   std::int64_t next_keepalive_ns_ = 0;
   std::vector<Fill> fills_;  //!< reused per message
   DecodeOutcome outcome_;

@@ -387,6 +387,16 @@ void run_positions(Venue venue) {
     INFO("account " << a << ": venue positions " << truth.size() << ", book " << book.size() << ", fills alone "
                     << alone.size());
     CHECK(book.size() == truth.size());
+    if (std::getenv("SEGMENTD_DEBUG_POSITIONS") != nullptr) {
+      for (const Fill& f : sink.pushed()) {
+        if (f.account != account) continue;
+        std::fprintf(stderr, "%s %s t=%lld recv=%lld qty=%g side=%d\n", instruments.get(f.instrument).symbol.c_str(),
+                     f.record == RecordKind::kFill       ? "fill"
+                     : f.record == RecordKind::kPosition ? "pos"
+                                                         : "end",
+                     (long long)(f.venue_ns / 1000000), (long long)(f.recv_ns / 1000000), f.qty, (int)f.side);
+      }
+    }
     for (const auto& [id, qty] : truth) {
       INFO(instruments.get(id).symbol);
       REQUIRE(book.count(id) == 1);
@@ -530,6 +540,16 @@ TEST_CASE("okx positions: a paged snapshot at every login and the changes after 
 TEST_CASE("deribit positions: get_positions at every login and user.changes after it correct the book",
           "[integration][venue][positions]") {
   run_positions(Venue::kDeribit);
+}
+
+TEST_CASE("binance positions: ACCOUNT_UPDATE before each trade corrects the book and the trade is not counted twice",
+          "[integration][venue][positions]") {
+  run_positions(Venue::kBinance);
+}
+
+TEST_CASE("bybit positions: a REST snapshot at every connect and the position topic correct the book",
+          "[integration][venue][positions]") {
+  run_positions(Venue::kBybit);
 }
 
 TEST_CASE("deribit restart gap-fills from the saved position", "[integration][venue][restart]") {

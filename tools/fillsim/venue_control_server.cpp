@@ -205,6 +205,8 @@ ControlResult bybit(std::string_view text, const std::vector<ServerAccount>& acc
     const bool ok = parsed && s.account >= 0;
     r.newly_subscribed = ok && !s.subscribed;
     s.subscribed = s.subscribed || ok;
+    // The position topic: changes only (no snapshot; /v5/position/list has it).
+    if (ok && std::find(reqm.topics.begin(), reqm.topics.end(), "position") != reqm.topics.end()) s.positions = true;
     r.replies.push_back(str_cat("{", req, R"("success":)", ok ? "true" : "false", R"(,"ret_msg":")",
                                 ok ? "" : "Request not authorized", R"(","op":"subscribe","conn_id":")", conn, "\"}"));
   } else if (reqm.op == "ping" && s.account < 0 && !s.market_data.empty()) {

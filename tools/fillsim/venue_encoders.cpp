@@ -867,6 +867,92 @@ std::vector<std::string> deribit_positions(std::span<const SimPosition> position
   return out;
 }
 
+//! Binance USDⓈ-M ACCOUNT_UPDATE (reason ORDER): the positions that changed, `pa` signed in the
+//! coin, as of the trade's time T. Options positions are not in it (their stream has its own).
+std::vector<std::string> binance_account_update(std::span<const SimPosition> positions, std::int64_t now_ms) {
+  std::string list;
+  for (const SimPosition& p : positions) {
+    if (p.sample->fill.kind == InstrumentKind::kOption) continue;
+    if (!list.empty()) list += ',';
+    list += R"({"s":)";
+    segmentd::json::append_string(list, venue_symbol(Venue::kBinance, *p.sample));
+    list += R"(,"pa":)";
+    dec(list, p.venue_qty);
+    list += R"(,"ep":)";
+    dec(list, p.venue_qty == 0.0 ? 0.0 : p.sample->fill.price);
+    list += R"(,"bep":)";
+    dec(list, p.venue_qty == 0.0 ? 0.0 : p.sample->fill.price);
+    list += R"(,"cr":"0","up":"0","mt":"cross","iw":"0","ps":"BOTH"})";
+  }
+  if (list.empty()) return {};
+  return {str_cat(R"({"e":"ACCOUNT_UPDATE","E":)", now_ms + 1, R"(,"T":)", now_ms,
+                  R"(,"a":{"m":"ORDER","B":[{"a":"USDT","wb":"1000000","cw":"1000000","bc":"0"}],"P":[)", list, "]}}")};
+}
+
+//! Binance /fapi/v2/positionRisk: every symbol's row (flat ones too), strings but updateTime.
+std::string binance_position_risk(std::span<const SimPosition> positions) {
+  std::string m = "[";
+  bool first = true;
+  for (const SimPosition& p : positions) {
+    if (p.sample->fill.kind == InstrumentKind::kOption) continue;
+    const double mark = mark_of(p);
+    if (!first) m += ',';
+    first = false;
+    m += R"({"symbol":)";
+    segmentd::json::append_string(m, venue_symbol(Venue::kBinance, *p.sample));
+    m += R"(,"positionAmt":)";
+    dec(m, p.venue_qty);
+    m += R"(,"entryPrice":)";
+    dec(m, p.venue_qty == 0.0 ? 0.0 : p.sample->fill.price);
+    m += R"(,"breakEvenPrice":"0.0","markPrice":)";
+    dec(m, mark);
+    m +=
+        R"(,"unRealizedProfit":"0.00000000","liquidationPrice":"0","leverage":"20","maxNotionalValue":"25000000","marginType":"cross","isolatedMargin":"0.00000000","isAutoAddMargin":"false","positionSide":"BOTH","notional":)";
+    dec(m, p.venue_qty * mark);
+    m += str_cat(R"(,"isolatedWallet":"0","updateTime":)", p.sample->fill.venue_ns / 1'000'000, "}");
+  }
+  m += "]";
+  return m;
+}
+
+//! Bybit: the position topic's push (the positions that changed, flat ones with side "" and size
+//! "0"), or, for a snapshot, the /v5/position/list answer of every open position (one page; the
+//! categories the server is asked for are filtered by the caller).
+std::string bybit_positions(std::span<const SimPosition> positions, std::int64_t now_ms, bool snapshot) {
+  std::string rows;
+  for (const SimPosition& p : positions) {
+    if (snapshot && p.venue_qty == 0.0) continue;
+    const segmentd::Fill& f = p.sample->fill;
+    const bool option = f.kind == InstrumentKind::kOption;
+    const double mark = mark_of(p);
+    const double mark_usd = option ? mark * f.underlying_price : mark;
+    if (!rows.empty()) rows += ',';
+    rows += str_cat(R"({"positionIdx":0,"tradeMode":0,"riskId":1,"riskLimitValue":"2000000","symbol":")",
+                    venue_symbol(Venue::kBybit, *p.sample), R"(","side":")",
+                    p.venue_qty > 0   ? "Buy"
+                    : p.venue_qty < 0 ? "Sell"
+                                      : "",
+                    R"(","size":)");
+    dec(rows, std::abs(p.venue_qty));
+    rows += snapshot ? R"(,"avgPrice":)" : R"(,"entryPrice":)";
+    dec(rows, option ? f.price * f.underlying_price : f.price);
+    rows += R"(,"positionValue":)";
+    dec(rows, std::abs(p.venue_qty) * mark_usd);
+    rows += R"(,"leverage":"10","markPrice":)";
+    dec(rows, mark_usd);
+    rows += str_cat(R"(,"liqPrice":"","positionIM":"0","positionMM":"0","unrealisedPnl":"0","curRealisedPnl":"0",)",
+                    R"("cumRealisedPnl":"0","positionStatus":"Normal","createdTime":")", now_ms - 60'000,
+                    R"(","updatedTime":")", snapshot ? now_ms : f.venue_ns / 1'000'000, R"(","seq":)", p.sample->seq,
+                    R"(,"isReduceOnly":false)",
+                    snapshot ? std::string() : str_cat(R"(,"category":")", option ? "option" : "linear", "\""), "}");
+  }
+  if (snapshot)
+    return str_cat(R"({"retCode":0,"retMsg":"OK","result":{"list":[)", rows,
+                   R"(],"nextPageCursor":"","category":"linear"},"retExtInfo":{},"time":)", now_ms, "}");
+  return str_cat(R"({"id":"sim-position-)", now_ms, R"(","topic":"position","creationTime":)", now_ms, R"(,"data":[)",
+                 rows, "]}");
+}
+
 }  // namespace
 
 double position_base(Venue venue, const SimPosition& p) {
@@ -887,6 +973,10 @@ std::vector<std::string> encode_positions(Venue venue, std::span<const SimPositi
                                           std::span<const VenueFill> fills) {
   switch (venue) {
     case Venue::kDeribit: return deribit_positions(positions, now_ms, snapshot, request_id, fills);
+    case Venue::kBinance:
+      return snapshot ? std::vector<std::string>{binance_position_risk(positions)}
+                      : binance_account_update(positions, now_ms);
+    case Venue::kBybit: return {bybit_positions(positions, now_ms, snapshot)};
     case Venue::kHyperliquid: return {hyperliquid_positions(positions, account, now_ms)};
     case Venue::kOkx: return okx_positions(positions, now_ms, snapshot);
     default: return {};

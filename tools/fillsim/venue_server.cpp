@@ -260,6 +260,9 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
                          (opt().venue == Venue::kBybit && path == segmentd::control::kBybitExecutionListPath) ||
                          (opt().venue == Venue::kHyperliquid && path == segmentd::control::kHyperliquidInfoPath);
     if (history) return on_history(req, target);
+    if ((opt().venue == Venue::kBinance && path == segmentd::control::kBinancePositionRiskPath) ||
+        (opt().venue == Venue::kBybit && path == segmentd::control::kBybitPositionListPath))
+      return on_positions_rest(req, target);
     if (opt().venue != Venue::kBinance || path != binance_listen_key_path())
       return respond(req, http::status::not_found, R"({"code":-1,"msg":"not found"})", false);
     auto key_it = req.find("X-MBX-APIKEY");
@@ -441,6 +444,41 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       }
       default: return -1;
     }
+  }
+
+  //! The account's positions over REST (Binance positionRisk, Bybit position/list), signed as the
+  //! history calls are; every rest_error_every-th REST call fails as theirs do.
+  void on_positions_rest(const http::request<http::string_body>& req, std::string_view target) {
+    const int account = history_account(req, target);
+    if (account < 0) {
+      stats().history_rejected.fetch_add(1);
+      return respond(req, http::status::unauthorized, auth_error_body(), false);
+    }
+    const int every = opt().faults.rest_error_every;
+    if (every > 0 && ++sh_->rest_calls % static_cast<std::uint64_t>(every) == 0) {
+      stats().history_faults.fetch_add(1);
+      return respond(req, http::status::internal_server_error, "Internal Server Error", false);
+    }
+    const auto a = static_cast<std::size_t>(account);
+    const std::int64_t now = now_ms();
+    sh_->advance(a, now);
+    std::vector<SimPosition> all = sh_->positions_after(a, sh_->happened[a].load());
+    std::vector<SimPosition> listed;
+    for (const SimPosition& p : all) {
+      if (opt().venue != Venue::kBybit) {
+        listed.push_back(p);
+        continue;
+      }
+      // Bybit: one category (and settle coin) per call.
+      const bool option = p.sample->fill.kind == segmentd::InstrumentKind::kOption;
+      const bool wanted = option ? target.find("category=option") != std::string_view::npos
+                                 : target.find("category=linear") != std::string_view::npos &&
+                                       target.find("settleCoin=USDT") != std::string_view::npos;
+      if (wanted) listed.push_back(p);
+    }
+    std::vector<std::string> body = encode_positions(opt().venue, listed, opt().accounts[a].name, now, true);
+    stats().position_messages.fetch_add(1);
+    respond(req, http::status::ok, body.empty() ? std::string("[]") : std::move(body.front()), false);
   }
 
   void on_history(const http::request<http::string_body>& req, std::string_view target) {
@@ -725,6 +763,9 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     const std::int64_t now = now_ms();
     // The account's fills start to run at its first subscribe, and run on from then on.
     if (sh_->start_ms[account] < 0) sh_->start_ms[account] = now;
+    // Binance's user-data stream carries the account's position changes (ACCOUNT_UPDATE).
+    if (opt().venue == Venue::kBinance && opt().binance_market == segmentd::control::BinanceMarket::kUsdM)
+      control_.positions = true;
     sh_->advance(account, now);
     ++sh_->live[account];
     live_ = true;

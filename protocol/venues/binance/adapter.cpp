@@ -1,7 +1,9 @@
 #include "protocol/venues/binance/adapter.h"
 
+#include "core/str_cat.h"
 #include "protocol/fill_checks.h"
 #include "protocol/venues/adapter_support.h"
+#include "simdjson.h"
 
 namespace segmentd {
 namespace {
@@ -11,6 +13,59 @@ using namespace adapter;
 class BinanceAdapter final : public JsonAdapter {
  public:
   explicit BinanceAdapter(AdapterContext ctx) : JsonAdapter(Venue::kBinance, std::move(ctx), true) {}
+
+  //! /fapi/v2/positionRisk: [{"symbol", "positionAmt", "entryPrice", "markPrice", "positionSide",
+  //! ...}] for every symbol; hedge mode's LONG and SHORT rows of a symbol add up to its position.
+  //! Symbols we cannot read are skipped (no fill of ours is on them).
+  bool decode_rest_positions(std::string_view body, bool last, std::int64_t snapshot_ns, std::int64_t call_ns,
+                             std::int64_t recv_ns, ParseError& err) override {
+    positions_.clear();
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    if (auto e = parser.parse(body.data(), body.size()).get(root); e)
+      return fail(err, ParseErrorReason::kMalformedJson, "positionRisk: not JSON");
+    simdjson::dom::array rows;
+    if (root.get(rows)) {
+      std::int64_t code = 0;
+      if (root["code"].get(code)) code = 0;
+      return fail(err, ParseErrorReason::kUnknownMessage, str_cat("positionRisk: venue error ", code));
+    }
+    for (simdjson::dom::element row : rows) {
+      std::string_view symbol, amount_text, entry_text, mark_text;
+      if (row["symbol"].get(symbol) || row["positionAmt"].get(amount_text)) {
+        positions_.clear();
+        return fail(err, ParseErrorReason::kMissingField, "positionRisk: a row without symbol or positionAmt");
+      }
+      double amount = kNaN, entry = kNaN, mark = kNaN;
+      if (!parse_decimal(amount_text, amount)) {
+        positions_.clear();
+        return fail(err, ParseErrorReason::kBadValue, "positionRisk: positionAmt is not a decimal");
+      }
+      if (!row["entryPrice"].get(entry_text)) parse_decimal(entry_text, entry);
+      if (!row["markPrice"].get(mark_text)) parse_decimal(mark_text, mark);
+      ParseError ignored;
+      const InstrumentInfo* ins = instruments_.find(symbol, ignored);
+      if (ins == nullptr) continue;
+      Fill* same = nullptr;
+      for (Fill& r : positions_)
+        if (r.instrument == ins->id) same = &r;
+      if (same != nullptr) {  // hedge mode: the other side of the same symbol
+        same->qty += amount;
+        same->notional_usd = std::isfinite(same->underlying_price) ? std::abs(same->qty) * same->underlying_price : 0.0;
+        continue;
+      }
+      VenuePosition p;
+      p.account = account_;
+      p.instrument = ins;
+      p.qty = amount;
+      p.entry_price = entry > 0 ? entry : kNaN;
+      p.mark_price = mark > 0 ? mark : kNaN;
+      p.venue_ns = call_ns;
+      add_position(p, recv_ns);
+    }
+    if (last) end_positions(account_, snapshot_ns, recv_ns);
+    return true;
+  }
 
  protected:
   bool decode_document(od::document& doc, std::string_view, std::int64_t recv_ns, std::vector<Fill>& out,
@@ -168,10 +223,16 @@ class BinanceAdapter final : public JsonAdapter {
       outcome.reason = "listenKeyExpired: create a new listenKey and reconnect";
       return true;
     }
-    if (type == "ACCOUNT_UPDATE" || type == "MARGIN_CALL" || type == "ACCOUNT_CONFIG_UPDATE" ||
-        type == "BALANCE_POSITION_UPDATE" || type == "RISK_LEVEL_CHANGE" || type == "STRATEGY_UPDATE" ||
-        type == "GRID_UPDATE" || type == "CONDITIONAL_ORDER_TRIGGER_REJECT" || type == "ALGO_UPDATE" ||
-        type == "GREEK_UPDATE") {
+    if (type == "ACCOUNT_UPDATE") {
+      if (!decode_account_update(event, recv_ns, err)) return false;
+      outcome.kind = positions_.empty() ? MessageKind::kIgnored : MessageKind::kPositions;
+      outcome.reason = positions_.empty() ? "ACCOUNT_UPDATE of balances only (funding, transfer)"
+                                          : "ACCOUNT_UPDATE: the positions that changed";
+      return true;
+    }
+    if (type == "MARGIN_CALL" || type == "ACCOUNT_CONFIG_UPDATE" || type == "BALANCE_POSITION_UPDATE" ||
+        type == "RISK_LEVEL_CHANGE" || type == "STRATEGY_UPDATE" || type == "GRID_UPDATE" ||
+        type == "CONDITIONAL_ORDER_TRIGGER_REJECT" || type == "ALGO_UPDATE" || type == "GREEK_UPDATE") {
       outcome.kind = MessageKind::kIgnored;
       outcome.reason = "account, position or algo event (not an execution)";
       return true;
@@ -179,6 +240,70 @@ class BinanceAdapter final : public JsonAdapter {
     outcome.kind = MessageKind::kUnknown;
     outcome.reason = "user data event type we do not know";
     return true;
+  }
+
+  //! USDⓈ-M ACCOUNT_UPDATE: {"e", "E", "T", "a": {"m": reason, "B": [balances], "P": [{"s", "pa",
+  //! "ep", "bep", "cr", "up", "mt", "iw", "ps"}]}}: only the positions that changed, `pa` signed in
+  //! the coin, as of the transaction time T. Binance sends it before the ORDER_TRADE_UPDATE of the
+  //! same trade (the reconciler knows the trade is inside it). No snapshot.
+  bool decode_account_update(od::object& event, std::int64_t recv_ns, ParseError& err) {
+    od::value v;
+    bool found = false;
+    std::int64_t t_ms = kNoTime;
+    if (!find_field(event, "T", v, found, err)) return false;
+    if (found && !get_int(v, "T", t_ms, err)) return false;
+    if (!found) {
+      if (!find_field(event, "E", v, found, err)) return false;
+      if (found && !get_int(v, "E", t_ms, err)) return false;
+    }
+    std::int64_t venue_ns = 0;
+    if (t_ms != kNoTime && !ms_to_ns(t_ms, "T", venue_ns, err)) return false;
+    if (!find_field(event, "a", v, found, err)) return false;
+    if (!found) return fail(err, ParseErrorReason::kMissingField, "ACCOUNT_UPDATE without 'a'");
+    od::object a;
+    if (auto e = v.get_object().get(a); e) return fail_json(err, e, "'a' (object)");
+    od::value pv;
+    if (!find_field(a, "P", pv, found, err)) return false;
+    if (found) {
+      od::array list;
+      if (auto e = pv.get_array().get(list); e) return fail_json(err, e, "'a.P' (array)");
+      for (auto item_result : list) {
+        od::object pos;
+        if (auto e = item_result.get_object().get(pos); e) return fail_json(err, e, "position (object)");
+        std::string_view symbol, side;
+        double amount = kNaN, entry = kNaN;
+        for (auto field_result : pos) {
+          od::field field;
+          if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "position");
+          const std::string_view key = raw_key(field);
+          od::value fv = field.value();
+          bool present = false;
+          if (key == "s") {
+            if (!get_string(fv, "P.s", symbol, err)) return false;
+          } else if (key == "pa") {
+            if (!get_decimal_string(fv, "P.pa", amount, present, err)) return false;
+          } else if (key == "ep") {
+            if (!get_decimal_string(fv, "P.ep", entry, present, err)) return false;
+          } else if (key == "ps") {
+            if (!get_string(fv, "P.ps", side, err)) return false;
+          }
+        }
+        constexpr std::string_view kWhat = "position";
+        if (!require_text(symbol, kWhat, "s", err) || !require_number(amount, kWhat, "pa", err)) return false;
+        if (!side.empty() && side != "BOTH" && side != "LONG" && side != "SHORT")
+          return fail(err, ParseErrorReason::kBadValue, "position 'ps' must be BOTH, LONG or SHORT");
+        const InstrumentInfo* ins = instruments_.find(symbol, err);
+        if (ins == nullptr) return false;
+        VenuePosition p;
+        p.account = account_;
+        p.instrument = ins;
+        p.qty = amount;
+        p.entry_price = entry;
+        p.venue_ns = venue_ns;
+        add_position(p, recv_ns);
+      }
+    }
+    return finish_object(a, err);
   }
 
   bool decode_futures_order(od::object& order, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,

@@ -19,7 +19,7 @@ namespace {
 //! A SIGNED GET: `query` gets its recvWindow, timestamp and signature, the API key its header.
 RestCall signed_get(std::string_view path, std::string_view api_key, std::string_view secret, std::string query,
                     std::int64_t ts_ms) {
-  query += str_cat("&recvWindow=", kBinanceRecvWindowMs, "&timestamp=", ts_ms);
+  query += str_cat(query.empty() ? "" : "&", "recvWindow=", kBinanceRecvWindowMs, "&timestamp=", ts_ms);
   query += str_cat("&signature=", binance_query_signature(secret, query));
   RestCall c;
   c.method = "GET";
@@ -180,6 +180,10 @@ bool verify_binance_query_signature(std::string_view query, std::string_view sec
   const std::size_t at = query.rfind(kSig);
   if (at == std::string_view::npos) return false;
   return constant_time_equal(query.substr(at + kSig.size()), binance_query_signature(secret, query.substr(0, at)));
+}
+
+RestCall binance_position_risk_request(std::string_view api_key, std::string_view secret, std::int64_t ts_ms) {
+  return signed_get(kBinancePositionRiskPath, api_key, secret, std::string(), ts_ms);
 }
 
 }  // namespace segmentd::control

@@ -60,4 +60,11 @@ bool parse_binance_options_user_trades(std::string_view body, int limit, History
 //! The venue side: true when `query` ends in a `&signature=` over what precedes it.
 bool verify_binance_query_signature(std::string_view query, std::string_view secret);
 
+//! Positions (USDⓈ-M, SIGNED, weight 5): GET /fapi/v2/positionRisk answers a JSON array of every
+//! symbol's position: {"symbol", "positionAmt" (signed, the coin), "entryPrice", "markPrice",
+//! "notional", "positionSide", "updateTime", ...}, strings but updateTime. The session's snapshot
+//! at connect (the user-data stream has none: ACCOUNT_UPDATE says only what changed).
+inline constexpr std::string_view kBinancePositionRiskPath = "/fapi/v2/positionRisk";
+RestCall binance_position_risk_request(std::string_view api_key, std::string_view secret, std::int64_t ts_ms);
+
 }  // namespace segmentd::control

@@ -1,5 +1,6 @@
 #include "protocol/venues/bybit/adapter.h"
 
+#include "core/str_cat.h"
 #include "protocol/fill_checks.h"
 #include "protocol/ordered_fields.h"
 #include "protocol/venues/adapter_support.h"
@@ -13,6 +14,62 @@ using namespace adapter;
 class BybitAdapter final : public JsonAdapter {
  public:
   explicit BybitAdapter(AdapterContext ctx) : JsonAdapter(Venue::kBybit, std::move(ctx), true) {}
+
+  //! /v5/position/list: {"retCode":0,"result":{"category","list":[rows as the position topic's,
+  //! avgPrice for entryPrice],"nextPageCursor"}}.
+  bool decode_rest_positions(std::string_view body, bool last, std::int64_t snapshot_ns, std::int64_t call_ns,
+                             std::int64_t recv_ns, ParseError& err) override {
+    positions_.clear();
+    rest_body_.assign(body.data(), body.size());
+    rest_body_.append(kJsonPadding, ' ');
+    od::document doc;
+    if (auto e = rest_parser_.iterate(rest_body_.data(), body.size(), rest_body_.size()).get(doc); e)
+      return fail(err, ParseErrorReason::kMalformedJson, "position list: not JSON");
+    od::object root;
+    if (auto e = doc.get_object().get(root); e)
+      return fail(err, ParseErrorReason::kWrongType, "position list: not an object");
+    std::int64_t code = -1;
+    bool ok = true;
+    for (auto field_result : root) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "position list");
+      const std::string_view key = raw_key(field);
+      if (key == "retCode") {
+        if (!get_int(field, "retCode", code, err)) return false;
+      } else if (key == "result") {
+        od::object result;
+        if (auto e = field.value().get_object().get(result); e) return fail_json(err, e, "'result' (object)");
+        for (auto rf_result : result) {
+          od::field rf;
+          if (auto e = std::move(rf_result).get(rf); e) return fail_json(err, e, "'result'");
+          const std::string_view rkey = raw_key(rf);
+          if (rkey == "list") {
+            od::array rows;
+            if (auto e = rf.value().get_array().get(rows); e) return fail_json(err, e, "'result.list' (array)");
+            for (auto row_result : rows) {
+              od::object row;
+              if (auto e = row_result.get_object().get(row); e) return fail_json(err, e, "position (object)");
+              ok = ok && decode_position_row(row, true, recv_ns, err);
+              if (ok) positions_.back().venue_ns = positions_.back().record == RecordKind::kPosition ? call_ns : 0;
+              if (!ok) break;
+            }
+          }
+          if (!ok) break;
+        }
+      }
+      if (!ok) break;
+    }
+    if (!ok) {
+      positions_.clear();
+      return false;
+    }
+    if (code != 0) {
+      positions_.clear();
+      return fail(err, ParseErrorReason::kUnknownMessage, str_cat("position list: venue error ", code));
+    }
+    if (last) end_positions(account_, snapshot_ns, recv_ns);
+    return true;
+  }
 
  protected:
   bool decode_document(od::document& doc, std::string_view, std::int64_t recv_ns, std::vector<Fill>& out,
@@ -38,6 +95,20 @@ class BybitAdapter final : public JsonAdapter {
         }
         outcome.kind = MessageKind::kMarketData;
         outcome.reason = "public market data (trades, mark or index prices) for the price tape";
+        return finish_object(root, err);
+      }
+      if (topic == "position" || topic.starts_with("position.")) {
+        if (!find_field(root, "data", v, found, err)) return false;
+        if (!found) return fail(err, ParseErrorReason::kMissingField, "position push without 'data'");
+        od::array rows;
+        if (auto e = v.get_array().get(rows); e) return fail_json(err, e, "'data' (array)");
+        for (auto row_result : rows) {
+          od::object row;
+          if (auto e = row_result.get_object().get(row); e) return fail_json(err, e, "position (object)");
+          if (!decode_position_row(row, false, recv_ns, err)) return false;
+        }
+        outcome.kind = MessageKind::kPositions;
+        outcome.reason = "position push (the positions that changed)";
         return finish_object(root, err);
       }
       if (topic != "execution" && topic.substr(0, 10) != "execution.") {
@@ -106,6 +177,57 @@ class BybitAdapter final : public JsonAdapter {
   }
 
  private:
+  //! A position row (the topic's or the REST list's): {"symbol", "side": Buy | Sell | "" (flat),
+  //! "size" (>= 0: the coin for linear and options, USD for inverse), "entryPrice" | "avgPrice",
+  //! "markPrice", "positionValue", "updatedTime", "category", ...}. The topic's rows are as of
+  //! updatedTime; the list's (`from_list`) as of the call (the caller sets it).
+  bool decode_position_row(od::object& row, bool from_list, std::int64_t recv_ns, ParseError& err) {
+    std::string_view symbol, side;
+    double size = kNaN, entry = kNaN, mark = kNaN;
+    std::int64_t updated_ns = 0;
+    bool present = false;
+    for (auto field_result : row) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "position");
+      const std::string_view key = raw_key(field);
+      od::value v = field.value();
+      if (key == "symbol") {
+        if (!get_string(v, "symbol", symbol, err)) return false;
+      } else if (key == "side") {
+        if (!get_string(v, "side", side, err)) return false;
+      } else if (key == "size") {
+        if (!get_decimal_string(v, "size", size, present, err)) return false;
+      } else if (key == "entryPrice" || key == "avgPrice") {
+        if (!get_decimal_string(v, key, entry, present, err)) return false;
+      } else if (key == "markPrice") {
+        if (!get_decimal_string(v, "markPrice", mark, present, err)) return false;
+      } else if (key == "updatedTime" && !from_list) {
+        if (!get_ms_string(v, "updatedTime", updated_ns, err)) return false;
+      }
+    }
+    constexpr std::string_view kWhat = "position";
+    if (!require_text(symbol, kWhat, "symbol", err) || !require_number(size, kWhat, "size", err)) return false;
+    if (size < 0) return fail(err, ParseErrorReason::kBadValue, "position 'size' must be >= 0");
+    if (side != "Buy" && side != "Sell" && !side.empty() && side != "None")
+      return fail(err, ParseErrorReason::kBadValue, "position 'side' must be Buy, Sell or empty");
+    const InstrumentInfo* ins = instruments_.find(symbol, err);
+    if (ins == nullptr) return false;
+    if (ins->kind == InstrumentKind::kSpot) return true;
+    const double signed_size = side == "Sell" ? -size : side == "Buy" ? size : 0.0;
+    const double px = mark > 0 ? mark : entry;
+    if (ins->inverse && signed_size != 0 && !(px > 0))
+      return fail(err, ParseErrorReason::kMissingField, "inverse position without 'markPrice'");
+    VenuePosition p;
+    p.account = account_;
+    p.instrument = ins;
+    p.qty = ins->inverse ? signed_size * ins->contract_value / px : signed_size * ins->contract_value;
+    p.entry_price = entry;
+    p.mark_price = mark;
+    p.venue_ns = updated_ns;
+    add_position(p, recv_ns);
+    return true;
+  }
+
   //! publicTrade.{symbol}: an array of {T, s, S, v, p, i, ...}, p → price at T (ms). tickers.
   //! {symbol}: one object; a snapshot has every field, a delta only those that changed, so a
   //! ticker without markPrice, indexPrice or lastPrice gives no record.
@@ -260,6 +382,8 @@ class BybitAdapter final : public JsonAdapter {
   }
 
   std::string spot_symbol_;
+  od::parser rest_parser_;  //!< decode_rest_positions' own, so as not to disturb a message being read
+  std::string rest_body_;
 };
 
 }  // namespace

@@ -28,6 +28,21 @@ RestCall bybit_execution_list_request(std::string_view api_key, std::string_view
   return c;
 }
 
+RestCall bybit_position_list_request(std::string_view api_key, std::string_view secret, std::string_view category,
+                                     std::string_view settle_coin, std::string_view cursor, std::int64_t ts_ms) {
+  std::string query = str_cat("category=", url_encode(category), "&limit=", kBybitPositionListMaxLimit);
+  if (!settle_coin.empty()) query += str_cat("&settleCoin=", url_encode(settle_coin));
+  if (!cursor.empty()) query += str_cat("&cursor=", cursor);
+  RestCall c;
+  c.method = "GET";
+  c.target = str_cat(kBybitPositionListPath, "?", query);
+  c.headers.emplace_back("X-BAPI-API-KEY", std::string(api_key));
+  c.headers.emplace_back("X-BAPI-TIMESTAMP", str_cat(ts_ms));
+  c.headers.emplace_back("X-BAPI-RECV-WINDOW", str_cat(kBybitRecvWindowMs));
+  c.headers.emplace_back("X-BAPI-SIGN", bybit_rest_signature(secret, ts_ms, api_key, kBybitRecvWindowMs, query));
+  return c;
+}
+
 bool parse_bybit_execution_list(std::string_view body, HistoryPage& page, ParseError& err) {
   page = HistoryPage{};
   simdjson::dom::parser parser;

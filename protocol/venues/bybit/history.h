@@ -31,6 +31,16 @@ RestCall bybit_execution_list_request(std::string_view api_key, std::string_view
                                       std::int64_t start_ms, std::int64_t end_ms, std::string_view cursor, int limit,
                                       std::int64_t ts_ms);
 
+//! Positions (the snapshot at connect; the position topic says only what changed):
+//!   GET /v5/position/list?category=<linear|inverse|option>&limit=200[&settleCoin=USDT][&cursor=..]
+//! answers {"retCode":0,"result":{"category","list":[{"symbol","side" (Buy|Sell|""),"size" (>= 0),
+//! "avgPrice","markPrice","positionValue","updatedTime",...}],"nextPageCursor"},"time"}. Linear
+//! needs a settleCoin (or a symbol).
+inline constexpr std::string_view kBybitPositionListPath = "/v5/position/list";
+inline constexpr int kBybitPositionListMaxLimit = 200;
+RestCall bybit_position_list_request(std::string_view api_key, std::string_view secret, std::string_view category,
+                                     std::string_view settle_coin, std::string_view cursor, std::int64_t ts_ms);
+
 //! Reads one answer into `page` (stream message: an execution topic push; cursor: nextPageCursor).
 bool parse_bybit_execution_list(std::string_view body, HistoryPage& page, ParseError& err);
 

@@ -35,7 +35,9 @@ class BybitControl final : public VenueControl {
           return;
         }
         stage_ = Stage::kSubscribe;
-        ch.send(control::bybit_subscribe_request({"execution"}));
+        // Positions: what changed (the snapshot comes over REST at every connect).
+        ch.send(control::bybit_subscribe_request(settings_.positions ? std::vector<std::string>{"execution", "position"}
+                                                                     : std::vector<std::string>{"execution"}));
         return;
       case MessageKind::kSubscriptionAck:
         if (!o.success) {

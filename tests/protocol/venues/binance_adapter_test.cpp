@@ -111,8 +111,54 @@ TEST_CASE("fixture binance/usdm_mark_price_update: a mark and an index price and
   check_own_fixture(Venue::kBinance, "binance/usdm_mark_price_update");
 }
 
-TEST_CASE("fixture binance/usdm_account_update: ACCOUNT_UPDATE is ignored", "[binance]") {
-  check_own_fixture(Venue::kBinance, "binance/usdm_account_update");
+TEST_CASE("fixture binance/usdm_account_update: ACCOUNT_UPDATE states the positions that changed",
+          "[binance][positions]") {
+  auto h = check_own_fixture(Venue::kBinance, "binance/usdm_account_update");
+  const std::vector<Fill>& r = h->adapter->positions();
+  REQUIRE(r.size() == 1);  // no snapshot: no end
+  CHECK(r[0].record == RecordKind::kPosition);
+  CHECK(h->account_name(r[0].account) == "binance-sub-7");
+  CHECK(r[0].qty == 2.5);
+  CHECK(r[0].price == 3380.25);
+  CHECK(r[0].underlying_price == 3380.25);              // no mark in it: the entry price gives the USD per unit
+  CHECK(r[0].venue_ns == 1750434100408LL * 1'000'000);  // T, the transaction time
+  // A funding fee: balances only, no position.
+  const std::string funding =
+      R"({"e":"ACCOUNT_UPDATE","E":1750434100413,"T":1750434100408,"a":{"m":"FUNDING_FEE","B":[{"a":"USDT","wb":"1","cw":"1","bc":"0"}]}})";
+  CHECK(h->ok(funding).kind == MessageKind::kIgnored);
+  CHECK(h->adapter->positions().empty());
+  const std::string good = own_fixture("binance/usdm_account_update.json");
+  h->rejects(replaced(good, R"("pa": "2.500")", R"("pa": 2.5)"), ParseErrorReason::kWrongType);
+  h->rejects(replaced(good, R"("ps": "BOTH")", R"("ps": "EITHER")"), ParseErrorReason::kBadValue);
+  h->rejects(replaced(good, R"("s": "ETHUSDT",)", ""), ParseErrorReason::kMissingField);
+  CHECK(h->adapter->positions().empty());
+}
+
+TEST_CASE("binance: positionRisk is a snapshot of every symbol and hedge sides add up", "[binance][positions]") {
+  AdapterHarness h(Venue::kBinance, "binance-sub-7");
+  ParseError err;
+  const std::string body =
+      R"([{"symbol":"BTCUSDT","positionAmt":"0.010","entryPrice":"101000.0","markPrice":"101500.5","positionSide":"LONG","updateTime":1750434100408},)"
+      R"({"symbol":"BTCUSDT","positionAmt":"-0.004","entryPrice":"101200.0","markPrice":"101500.5","positionSide":"SHORT","updateTime":1750434100408},)"
+      R"({"symbol":"ETHUSDT","positionAmt":"0.000","entryPrice":"0.0","markPrice":"3380.1","positionSide":"BOTH","updateTime":0},)"
+      R"({"symbol":"NOT-A-SYMBOL","positionAmt":"1","positionSide":"BOTH","updateTime":0}])";
+  REQUIRE(h.adapter->decode_rest_positions(body, true, 1750434100000LL * 1'000'000, 1750434100000LL * 1'000'000,
+                                           1750434100500LL * 1'000'000, err));
+  const std::vector<Fill>& r = h.adapter->positions();
+  REQUIRE(r.size() == 3);
+  CHECK(r[0].qty == Approx(0.006));
+  CHECK(r[0].mark_price == 101500.5);
+  CHECK(r[0].venue_ns == 1750434100000LL * 1'000'000);  // as of the call
+  CHECK(r[1].qty == 0.0);
+  CHECK(r[2].record == RecordKind::kPositionsEnd);
+  CHECK(r[2].venue_ns == 1750434100000LL * 1'000'000);
+  CHECK_FALSE(h.adapter->decode_rest_positions(R"({"code":-2015,"msg":"Invalid API-key"})", true, 1, 1, 1, err));
+  CHECK(err.reason == ParseErrorReason::kUnknownMessage);
+  CHECK(h.adapter->positions().empty());
+  CHECK_FALSE(h.adapter->decode_rest_positions(R"([{"symbol":"BTCUSDT","positionAmt":"x"}])", true, 1, 1, 1, err));
+  CHECK(err.reason == ParseErrorReason::kBadValue);
+  CHECK_FALSE(h.adapter->decode_rest_positions("[{", true, 1, 1, 1, err));
+  CHECK(err.reason == ParseErrorReason::kMalformedJson);
 }
 
 TEST_CASE("fixture binance/listen_key_expired: the stream ended, a venue error", "[binance]") {

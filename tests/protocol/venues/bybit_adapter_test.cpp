@@ -11,6 +11,47 @@ constexpr std::int64_t kMs = 1'000'000;
 // ---- The repository's own fixtures (tests/fixtures/exchanges/bybit), checked against their
 // hand-computed .expected.json.
 
+TEST_CASE("bybit: the position topic and the position list state positions", "[bybit][positions]") {
+  AdapterHarness h(Venue::kBybit, "bybit-sub-3");
+  const DecodeOutcome o = h.ok(
+      R"({"id":"1003076014fb7eedb","topic":"position","creationTime":1764936000200,"data":[)"
+      R"({"positionIdx":0,"symbol":"BTCUSDT","side":"Sell","size":"0.015","entryPrice":"101000.5","markPrice":"101400",)"
+      R"("positionValue":"1521","leverage":"10","updatedTime":"1764936000150","category":"linear","seq":1},)"
+      R"({"positionIdx":0,"symbol":"ETHUSDT","side":"","size":"0","entryPrice":"0","markPrice":"3380",)"
+      R"("positionValue":"0","updatedTime":"1764936000150","category":"linear","seq":2}]})");
+  CHECK(o.kind == MessageKind::kPositions);
+  const std::vector<Fill>& r = h.adapter->positions();
+  REQUIRE(r.size() == 2);  // changes only: no end
+  CHECK(r[0].qty == Approx(-0.015));
+  CHECK(r[0].mark_price == 101400.0);
+  CHECK(r[0].venue_ns == 1764936000150LL * 1'000'000);  // updatedTime
+  CHECK(r[1].qty == 0.0);
+  h.rejects(R"({"topic":"position","data":[{"symbol":"BTCUSDT","side":"Long","size":"1"}]})",
+            ParseErrorReason::kBadValue);
+  h.rejects(R"({"topic":"position","data":[{"symbol":"BTCUSDT","side":"Buy","size":"-1"}]})",
+            ParseErrorReason::kBadValue);
+  h.rejects(R"({"topic":"position","data":[{"symbol":"BTCUSDT","side":"Buy"}]})", ParseErrorReason::kMissingField);
+  // The REST list (category after list, as Bybit sends it): as of the receive time; the end last.
+  ParseError err;
+  const std::string list =
+      R"({"retCode":0,"retMsg":"OK","result":{"list":[{"positionIdx":0,"symbol":"BTCUSDT","side":"Buy","size":"0.2",)"
+      R"("avgPrice":"100000","markPrice":"101000","positionValue":"20200","updatedTime":"1600000000000"}],)"
+      R"("nextPageCursor":"","category":"linear"},"retExtInfo":{},"time":1764936000300})";
+  REQUIRE(h.adapter->decode_rest_positions(list, false, 5, 7, 1764936000300LL * 1'000'000, err));
+  REQUIRE(h.adapter->positions().size() == 1);
+  CHECK(h.adapter->positions()[0].qty == Approx(0.2));
+  CHECK(h.adapter->positions()[0].price == 100000.0);
+  CHECK(h.adapter->positions()[0].venue_ns == 7);  // as of the call, not the position's old updatedTime
+  REQUIRE(h.adapter->decode_rest_positions(list, true, 5, 7, 1764936000300LL * 1'000'000, err));
+  REQUIRE(h.adapter->positions().size() == 2);
+  CHECK(h.adapter->positions()[1].record == RecordKind::kPositionsEnd);
+  CHECK(h.adapter->positions()[1].venue_ns == 5);
+  CHECK_FALSE(h.adapter->decode_rest_positions(R"({"retCode":10006,"retMsg":"Too many visits","result":{}})", true, 5,
+                                               6, 6, err));
+  CHECK(err.reason == ParseErrorReason::kUnknownMessage);
+  CHECK(h.adapter->positions().empty());
+}
+
 TEST_CASE("fixture bybit/public_ticker_linear: last and mark and index price and no fill", "[bybit]") {
   check_own_fixture(Venue::kBybit, "bybit/public_ticker_linear");
 }
