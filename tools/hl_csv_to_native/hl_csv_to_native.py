@@ -23,6 +23,14 @@ Transaction Hash, Order ID, Crossed, Fee, Trade ID, Timestamp. What each becomes
 
 The fills are written in time order; fills of the same minute keep the file's order (a stable
 sort). A row whose size or price is not a positive number is left out and counted on stderr.
+
+With --positions the venue's word on positions goes in too (protocol/README.md, "Position
+records"): `Start Position` is the account's position on the coin just before the fill, so
+wherever it is not what the fills before it add up to (the coin's first fill, a fill missing from
+the export, a spot buy's fee taken out of the bought token) a position record states it, as of
+1 ns before the fill's minute; after each coin's last fill a record states the position the
+fills leave (its Start Position plus the fill). Such a record's underlying_price is the fill's
+execution price.
 """
 
 import argparse
@@ -73,9 +81,38 @@ def convert_row(row, line):
     return fill
 
 
-def convert(csv_path, out_path):
+def position_record(fill, qty, venue_ts_ns):
+    return {"record": "position", "ts_ns": fill["ts_ns"], "venue_ts_ns": venue_ts_ns, "venue": "hyperliquid",
+            "account": fill["account"], "symbol": fill["symbol"], "qty": qty, "underlying_price": fill["price"]}
+
+
+def with_positions(fills, rows):
+    """The fills with the venue's position records (see --positions), in time order."""
+    out, running, last = [], {}, {}
+    for fill, row in zip(fills, rows):
+        key = (fill["account"], fill["symbol"])
+        start = float(row["Start Position"])
+        if key not in running or abs(start - running[key]) > 1e-9 * max(1.0, abs(start)):
+            if key in running or start != 0.0:
+                out.append(position_record(fill, start, fill["ts_ns"] - 1))
+        q = fill["qty"] if fill["side"] == "buy" else -fill["qty"]
+        if is_spot(fill["symbol"]) and fill["side"] == "buy" and row.get("Fee", "").strip():
+            after = start + q - float(row["Fee"])  # the fee is taken out of the bought token
+        else:
+            after = start + q
+        running[key] = after
+        last[key] = fill
+        out.append(fill)
+    for key, fill in last.items():
+        out.append(position_record(fill, running[key], fill["ts_ns"]))
+    out.sort(key=lambda x: x["ts_ns"])  # stable
+    return out
+
+
+def convert(csv_path, out_path, positions=False):
     """Returns (fills written, rows skipped)."""
     fills = []
+    rows = []
     skipped = 0
     with open(csv_path, newline="", encoding="utf-8") as f:
         # Line 1 is the header: the first data row is line 2.
@@ -88,9 +125,12 @@ def convert(csv_path, out_path):
                       file=sys.stderr)
                 continue
             fills.append(fill)
-    fills.sort(key=lambda x: x["ts_ns"])  # stable: a minute keeps the file's order
+            rows.append(row)
+    order = sorted(range(len(fills)), key=lambda i: fills[i]["ts_ns"])  # stable: a minute keeps the file's order
+    fills = [fills[i] for i in order]
+    lines = with_positions(fills, [rows[i] for i in order]) if positions else fills
     with open(out_path, "w", encoding="utf-8") as out:
-        for fill in fills:
+        for fill in lines:
             out.write(json.dumps(fill, separators=(",", ":")))
             out.write("\n")
     return len(fills), skipped
@@ -100,8 +140,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("input", help="the Hyperliquid CSV export")
     ap.add_argument("output", help="the native NDJSON file to write")
+    ap.add_argument("--positions", action="store_true",
+                    help="also write the venue's positions (Start Position) as position records")
     args = ap.parse_args()
-    written, skipped = convert(args.input, args.output)
+    written, skipped = convert(args.input, args.output, args.positions)
     print("%d fills written, %d rows left out" % (written, skipped), file=sys.stderr)
 
 
