@@ -264,6 +264,8 @@ void Pipeline::start_probes() {
       x.fills = SourceStats::get(st.fills);
       x.prices = SourceStats::get(st.prices);
       x.positions = SourceStats::get(st.positions);
+      x.position_snapshots = SourceStats::get(st.position_snapshots);
+      x.position_snapshot_failures = SourceStats::get(st.position_snapshot_failures);
       const std::uint64_t connects = SourceStats::get(st.connects);
       x.reconnects = connects > 0 ? connects - 1 : 0;
       x.duplicates = SourceStats::get(st.duplicates);

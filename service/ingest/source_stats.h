@@ -14,17 +14,19 @@ namespace segmentd {
 struct SourceStats {
   using Counter = std::atomic<std::uint64_t>;
 
-  Counter messages{0};          //!< complete messages (frames, lines) received
-  Counter bytes{0};             //!< payload bytes received
-  Counter fills{0};             //!< fills handed to the sink
-  Counter prices{0};            //!< market-data price observations handed to the sink (the price tape)
-  Counter positions{0};         //!< venue position records (and ends of snapshots) handed to the sink
-  Counter duplicates{0};        //!< fills dropped as already seen (re-sent by the venue)
-  Counter sink_rejected{0};     //!< fills the sink refused (full ring under the "fail" policy)
-  Counter connects{0};          //!< successful websocket handshakes (first connect and reconnects)
-  Counter disconnects{0};       //!< connections lost or closed
-  Counter connect_failures{0};  //!< resolve / connect / TLS / websocket handshake failures
-  Counter auth_failures{0};     //!< venue rejected our credentials (or the ingest token was bad)
+  Counter messages{0};                    //!< complete messages (frames, lines) received
+  Counter bytes{0};                       //!< payload bytes received
+  Counter fills{0};                       //!< fills handed to the sink
+  Counter prices{0};                      //!< market-data price observations handed to the sink (the price tape)
+  Counter positions{0};                   //!< venue position records (and ends of snapshots) handed to the sink
+  Counter position_snapshots{0};          //!< REST position snapshots read to their end (VenuePositionsFetch)
+  Counter position_snapshot_failures{0};  //!< REST position calls retried: no answer, HTTP error, bad body
+  Counter duplicates{0};                  //!< fills dropped as already seen (re-sent by the venue)
+  Counter sink_rejected{0};               //!< fills the sink refused (full ring under the "fail" policy)
+  Counter connects{0};                    //!< successful websocket handshakes (first connect and reconnects)
+  Counter disconnects{0};                 //!< connections lost or closed
+  Counter connect_failures{0};            //!< resolve / connect / TLS / websocket handshake failures
+  Counter auth_failures{0};               //!< venue rejected our credentials (or the ingest token was bad)
   Counter subscribe_failures{0};
   Counter test_requests_answered{0};  //!< Deribit test_request → public/test
   Counter pings_sent{0};              //!< application-level pings (OKX "ping", Bybit op ping, ...)

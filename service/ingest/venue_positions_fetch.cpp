@@ -23,7 +23,7 @@ bool positions_snapshot_over_rest(Venue venue) { return venue == Venue::kBinance
 
 VenuePositionsFetch::VenuePositionsFetch(boost::asio::io_context& ioc, Options options,
                                          const ControlCredentials& credentials, Post post, Deliver deliver,
-                                         Stats& stats)
+                                         SourceStats& stats)
     : ioc_(ioc),
       options_(std::move(options)),
       credentials_(credentials),
@@ -86,7 +86,6 @@ void VenuePositionsFetch::call() {
   req.tls_verify = options_.tls_verify;
   req.ca_file = options_.ca_file;
   req.max_body_bytes = 16 << 20;
-  stats_.requests.fetch_add(1, std::memory_order_relaxed);
   std::weak_ptr<bool> alive = alive_;
   async_http_request(ioc_, std::move(req), [this, alive](absl::StatusOr<HttpResponse> r) mutable {
     auto a = alive.lock();
@@ -122,7 +121,7 @@ void VenuePositionsFetch::on_answer(absl::StatusOr<HttpResponse> r) {
   const bool last = call_ + 1 == calls_.size() && next_cursor.empty();
   if (detail.empty() && !deliver_(r->body, last, snapshot_ns_, call_ns_)) detail = "an answer the adapter refused";
   if (!detail.empty()) {
-    stats_.failures.fetch_add(1, std::memory_order_relaxed);
+    SourceStats::add(stats_.position_snapshot_failures);
     SEGMENTD_LOG_WARN("ingest", "positions snapshot call failed", {"source", options_.source},
                       {"account", credentials_.account}, {"detail", detail});
     return retry();
@@ -135,7 +134,7 @@ void VenuePositionsFetch::on_answer(absl::StatusOr<HttpResponse> r) {
   cursor_.clear();
   if (++call_ < calls_.size()) return call();
   running_ = false;
-  stats_.snapshots.fetch_add(1, std::memory_order_relaxed);
+  SourceStats::add(stats_.position_snapshots);
   if (again_ && !stopped_) {
     again_ = false;
     begin();

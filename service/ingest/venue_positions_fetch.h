@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/types.h"
+#include "service/ingest/source_stats.h"
 #include "service/ingest/venue_control.h"
 #include "service/net/backoff.h"
 
@@ -50,20 +51,15 @@ class VenuePositionsFetch {
     BackoffConfig backoff;
     std::string source;  //!< for log lines
   };
-  //! Counters (relaxed atomics, read by anyone).
-  struct Stats {
-    std::atomic<std::uint64_t> snapshots{0};  //!< snapshots read to their end
-    std::atomic<std::uint64_t> requests{0};
-    std::atomic<std::uint64_t> failures{0};  //!< calls retried: no answer, HTTP error, rate limit, bad body
-  };
   using Post = std::function<void(std::function<void()>)>;
   //! One answer's body, whether it is the snapshot's last, when the snapshot's first call and
   //! this call were sent (VenueAdapter::decode_rest_positions); false when the adapter refused it
   //! (the call is retried). Called on the strand.
   using Deliver = std::function<bool(std::string_view body, bool last, std::int64_t snapshot_ns, std::int64_t call_ns)>;
 
+  //! Counts in stats.position_snapshots and stats.position_snapshot_failures.
   VenuePositionsFetch(boost::asio::io_context& ioc, Options options, const ControlCredentials& credentials, Post post,
-                      Deliver deliver, Stats& stats);
+                      Deliver deliver, SourceStats& stats);
   ~VenuePositionsFetch();
 
   //! Takes a snapshot (every call of it, in turn).
@@ -85,7 +81,7 @@ class VenuePositionsFetch {
   ControlCredentials credentials_;
   Post post_;
   Deliver deliver_;
-  Stats& stats_;
+  SourceStats& stats_;
   Backoff backoff_;
   std::unique_ptr<struct PositionsTimer> timer_;
   std::vector<Call> calls_;

@@ -174,7 +174,7 @@ VenueSession::VenueSession(boost::asio::io_context& ioc, const SourceConfig& con
           push_positions();
           return true;
         },
-        positions_fetch_stats_);
+        stats_);
   }
   ControlSettings settings;
   settings.heartbeat_interval_ns = config.heartbeat_interval_ns;

@@ -116,7 +116,6 @@ class VenueSession final : public WsClientHandler, private ControlChannel {
   std::unique_ptr<VenueHistory> history_;  //!< null when gap-fill is off or has no REST base
   //! The positions snapshot over REST at every connect (Binance USDⓈ-M, Bybit); null otherwise.
   std::unique_ptr<VenuePositionsFetch> positions_fetch_;
-  VenuePositionsFetch::Stats positions_fetch_stats_;
   std::int64_t next_keepalive_ns_ = 0;
   std::vector<Fill> fills_;  //!< reused per message
   DecodeOutcome outcome_;

@@ -38,6 +38,14 @@ IngestProbe::IngestProbe(Metrics& m, const std::string& source, const std::strin
                                     "Venue position records (and ends of position snapshots) from the source, "
                                     "routed to the accounts' shards.")
                          .Add(labels_of(source, venue))),
+      position_snapshots_out_(counter_family(m, "segmentd_ingest_position_snapshots_total",
+                                             "Snapshots of the account positions read over the venue's REST API "
+                                             "(Binance USD-M, Bybit), one per connect.")
+                                  .Add(labels_of(source, venue))),
+      position_snapshot_failures_out_(counter_family(m, "segmentd_ingest_position_snapshot_failures_total",
+                                                     "REST position-snapshot calls that failed and were retried: no "
+                                                     "answer, an HTTP error, a rate limit, an answer refused.")
+                                          .Add(labels_of(source, venue))),
       reconnects_out_(counter_family(m, "segmentd_ingest_reconnects_total",
                                      "Connections to the source re-established after a loss.")
                           .Add(labels_of(source, venue))),
@@ -80,6 +88,8 @@ void IngestProbe::collect() {
   fills_out_.sync(fills_.value() + s.fills);
   prices_out_.sync(s.prices);
   positions_out_.sync(s.positions);
+  position_snapshots_out_.sync(s.position_snapshots);
+  position_snapshot_failures_out_.sync(s.position_snapshot_failures);
   reconnects_out_.sync(reconnects_.value() + s.reconnects);
   duplicates_out_.sync(s.duplicates);
   auth_failures_out_.sync(s.auth_failures);

@@ -38,8 +38,10 @@ struct IngestSample {
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
   std::uint64_t fills = 0;
-  std::uint64_t prices = 0;     //!< SourceStats::prices
-  std::uint64_t positions = 0;  //!< SourceStats::positions
+  std::uint64_t prices = 0;                      //!< SourceStats::prices
+  std::uint64_t positions = 0;                   //!< SourceStats::positions
+  std::uint64_t position_snapshots = 0;          //!< SourceStats::position_snapshots
+  std::uint64_t position_snapshot_failures = 0;  //!< SourceStats::position_snapshot_failures
   std::uint64_t reconnects = 0;
   std::uint64_t duplicates = 0;     //!< SourceStats::duplicates
   std::uint64_t auth_failures = 0;  //!< SourceStats::auth_failures
@@ -83,8 +85,8 @@ class IngestProbe {
   std::mutex sampler_mu_;
   std::function<IngestSample()> sampler_ ABSL_GUARDED_BY(sampler_mu_);
   std::uint64_t last_messages_ = 0;
-  CounterExport messages_out_, bytes_out_, fills_out_, prices_out_, positions_out_, reconnects_out_, duplicates_out_,
-      auth_failures_out_;
+  CounterExport messages_out_, bytes_out_, fills_out_, prices_out_, positions_out_, position_snapshots_out_,
+      position_snapshot_failures_out_, reconnects_out_, duplicates_out_, auth_failures_out_;
   std::vector<CounterExport> parse_errors_out_;
   HistogramExport lag_out_;
   prometheus::Gauge& connected_gauge_;
