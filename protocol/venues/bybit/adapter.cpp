@@ -50,7 +50,6 @@ class BybitAdapter final : public JsonAdapter {
               od::object row;
               if (auto e = row_result.get_object().get(row); e) return fail_json(err, e, "position (object)");
               ok = ok && decode_position_row(row, true, recv_ns, err);
-              if (ok) positions_.back().venue_ns = positions_.back().record == RecordKind::kPosition ? call_ns : 0;
               if (!ok) break;
             }
           }
@@ -67,6 +66,7 @@ class BybitAdapter final : public JsonAdapter {
       positions_.clear();
       return fail(err, ParseErrorReason::kUnknownMessage, str_cat("position list: venue error ", code));
     }
+    for (Fill& r : positions_) r.venue_ns = call_ns;  // the list's rows are as of the call
     if (last) end_positions(account_, snapshot_ns, recv_ns);
     return true;
   }

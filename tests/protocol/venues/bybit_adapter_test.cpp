@@ -46,6 +46,12 @@ TEST_CASE("bybit: the position topic and the position list state positions", "[b
   REQUIRE(h.adapter->positions().size() == 2);
   CHECK(h.adapter->positions()[1].record == RecordKind::kPositionsEnd);
   CHECK(h.adapter->positions()[1].venue_ns == 5);
+  // A spot row (a balance, skipped) first in the list: nothing stated for it, the rest read.
+  const std::string with_spot =
+      replaced(list, R"("list":[{)", R"("list":[{"symbol":"spot:BTCUSDT","side":"Buy","size":"1"},{)");
+  REQUIRE(h.adapter->decode_rest_positions(with_spot, false, 5, 7, 1764936000300LL * 1'000'000, err));
+  REQUIRE(h.adapter->positions().size() == 1);
+  CHECK(h.adapter->positions()[0].venue_ns == 7);
   CHECK_FALSE(h.adapter->decode_rest_positions(R"({"retCode":10006,"retMsg":"Too many visits","result":{}})", true, 5,
                                                6, 6, err));
   CHECK(err.reason == ParseErrorReason::kUnknownMessage);
