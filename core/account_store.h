@@ -80,7 +80,15 @@ class AccountStore {
   //! on_applied(slot, fill) after each applied fill (never for a refused one); prefetches the
   //! accounts of the fills ahead.
   template <class Fn>
-  void apply_burst(std::span<const Fill> fills, Fn&& on_applied);
+  void apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
+    apply_burst(
+        fills, [](const Fill&) { return true; }, on_applied);
+  }
+  //! Same, asking moves(fill) in order, just before each fill is applied (also for a refused
+  //! one), whether the fill moves its position (apply(fill, move_position)): the shard's
+  //! reconciler says no for a fill a venue position already includes.
+  template <class Moves, class Fn>
+  void apply_burst(std::span<const Fill> fills, Moves&& moves, Fn&& on_applied);
 
   //! Resolves every pending markout due at or before now_ns, calling on_resolved(slot) once for
   //! each account whose markout_bps changed. Only accounts with pending markouts are visited.
@@ -282,8 +290,8 @@ inline AccountStore::Slot AccountStore::find_and_prefetch(AccountId account, Ins
   return slot;
 }
 
-template <class Fn>
-void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
+template <class Moves, class Fn>
+void AccountStore::apply_burst(std::span<const Fill> fills, Moves&& moves, Fn&& on_applied) {
   // Three stages ahead of fill i, so that the misses of several fills are in flight at once:
   //  - i + kIndexAhead: the index entry of the account is prefetched (its address needs no load);
   //  - i + kCoreAhead: the index (now cached) gives the slot, and the account's core is
@@ -306,10 +314,11 @@ void AccountStore::apply_burst(std::span<const Fill> fills, Fn&& on_applied) {
   // every miss buffer busy stalls dispatch, and what was dispatched before it (the arithmetic of
   // fill i, whose lines are in cache) still executes meanwhile.
   for (std::size_t i = 0; i < n; ++i) {
+    const bool move_position = moves(fills[i]);
     Slot slot = ahead[i % kCoreAhead];
     if (slot == kNoSlot) slot = slot_for(fills[i].account);
     if (slot != kNoSlot) {
-      apply_at(slot, fills[i]);
+      apply_at(slot, fills[i], move_position);
       on_applied(slot, fills[i]);
     }
     if (i + kIndexAhead < n) index_.prefetch(fills[i + kIndexAhead].account);

@@ -58,6 +58,7 @@ struct ReconcileStats {
   std::uint64_t checked = 0;             //!< settled instruments: their corrections compared with the late fills
   std::uint64_t disagreements = 0;       //!< of those, a correction the fills did not explain
   double disagreement_usd = 0.0;         //!< Σ |unexplained correction| × USD per unit over the disagreements
+  bool operator==(const ReconcileStats&) const = default;
 };
 
 class PositionReconciler {

@@ -100,11 +100,11 @@ void AccountShard::on_fills(std::span<const Fill> fills) {
 }
 
 void AccountShard::apply_reconciled(std::span<const Fill> fills) {
-  for (const Fill& fill : fills) {
-    // A venue position of the fill's time or later already holds it: it moves no position.
-    const AccountStore::Slot slot = store_.apply(fill, reconciler_.on_fill(fill));
-    if (slot != AccountStore::kNoSlot) applied(slot, fill);
-  }
+  // A venue position of the fill's time or later already holds it: it moves no position. The
+  // fills still go as a burst (prefetched ahead), the reconciler asked in order.
+  store_.apply_burst(
+      fills, [this](const Fill& fill) { return reconciler_.on_fill(fill); },
+      [this](AccountStore::Slot slot, const Fill& fill) { applied(slot, fill); });
 }
 
 void AccountShard::on_position(const Fill& rec) {
@@ -142,8 +142,11 @@ void AccountShard::on_position(const Fill& rec) {
 }
 
 void AccountShard::note_reconcile() {
+  // Only this thread writes the copy, so it reads it without the lock; readers take the lock.
+  const ReconcileStats& now = reconciler_.stats();
+  if (now == reconcile_copy_) return;
   const std::lock_guard lock(reconcile_mu_);
-  reconcile_copy_ = reconciler_.stats();
+  reconcile_copy_ = now;
 }
 
 ReconcileStats AccountShard::reconcile_stats() const {
