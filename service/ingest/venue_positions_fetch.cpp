@@ -72,9 +72,10 @@ void VenuePositionsFetch::call() {
   const std::int64_t now = wall_clock_ns() / 1'000'000;
   const std::string key(credentials_.key.reveal()), secret(credentials_.secret.reveal());
   const Call& c = calls_[call_];
-  control::RestCall rc = options_.venue == Venue::kBybit ? control::bybit_position_list_request(
-                                                               key, secret, c.category, c.settle_coin, cursor_, now)
-                                                         : control::binance_position_risk_request(key, secret, now);
+  control::RestCall rc =
+      options_.venue == Venue::kBybit
+          ? control::bybit_position_list_request(key, secret, c.category, c.settle_coin, cursor_, now)
+          : control::binance_position_risk_request(key, secret, now, options_.binance_market);
   call_ns_ = wall_clock_ns();
   if (snapshot_ns_ == 0) snapshot_ns_ = call_ns_;
   HttpRequest req;

@@ -1,11 +1,13 @@
 #pragma once
 // The snapshot of an account's positions over the venue's REST API, for the venues whose private
-// stream says only what changed (Binance USDⓈ-M ACCOUNT_UPDATE, Bybit's position topic): at every
-// connect the session asks for the account's positions, and hands each answer to its adapter
-// (VenueAdapter::decode_rest_positions), which makes the position records and, after the last
-// call, the end of the snapshot (core/features.md, "Positions from the venue").
+// stream says only what changed (Binance ACCOUNT_UPDATE and BALANCE_POSITION_UPDATE, Bybit's
+// position topic): at every connect the session asks for the account's positions, and hands each
+// answer to its adapter (VenueAdapter::decode_rest_positions), which makes the position records
+// and, after the last call, the end of the snapshot (core/features.md, "Positions from the venue").
 //
 //   Binance USDⓈ-M  GET /fapi/v2/positionRisk (signed), one call
+//   Binance COIN-M  GET /dapi/v1/positionRisk (signed), one call
+//   Binance options GET /eapi/v1/position (signed), one call
 //   Bybit           GET /v5/position/list (signed), per category: linear (settleCoin USDT and
 //                   USDC), inverse, option; nextPageCursor pages
 //
@@ -25,6 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/types.h"
+#include "protocol/venues/binance/control.h"
 #include "service/ingest/source_stats.h"
 #include "service/ingest/venue_control.h"
 #include "service/net/backoff.h"
@@ -49,7 +52,8 @@ class VenuePositionsFetch {
     bool tls_verify = true;
     std::string ca_file;
     BackoffConfig backoff;
-    std::string source;  //!< for log lines
+    std::string source;                                                     //!< for log lines
+    control::BinanceMarket binance_market = control::BinanceMarket::kUsdM;  //!< which positions call
   };
   using Post = std::function<void(std::function<void()>)>;
   //! One answer's body, whether it is the snapshot's last, when the snapshot's first call and

@@ -151,7 +151,6 @@ VenueSession::VenueSession(boost::asio::io_context& ioc, const SourceConfig& con
   }
   // Positions: the venues whose stream has no snapshot take theirs over REST at every connect.
   if (config.positions && feeds != Feeds::kPublicOnly && positions_snapshot_over_rest(config.venue) &&
-      !(config.venue == Venue::kBinance && config.binance_market != control::BinanceMarket::kUsdM) &&
       !config.rest_url.empty()) {
     VenuePositionsFetch::Options p;
     p.venue = config.venue;
@@ -162,6 +161,7 @@ VenueSession::VenueSession(boost::asio::io_context& ioc, const SourceConfig& con
     p.ca_file = config.ca_file;
     p.backoff = config.backoff;
     p.source = config.name;
+    p.binance_market = config.binance_market;
     positions_fetch_ = std::make_unique<VenuePositionsFetch>(
         ioc, std::move(p), credentials, [this](std::function<void()> fn) { client_.post(std::move(fn)); },
         [this](std::string_view body, bool last, std::int64_t snapshot_ns, std::int64_t call_ns) {

@@ -867,43 +867,87 @@ std::vector<std::string> deribit_positions(std::span<const SimPosition> position
   return out;
 }
 
-//! Binance USDⓈ-M ACCOUNT_UPDATE (reason ORDER): the positions that changed, `pa` signed in the
-//! coin, as of the trade's time T. Options positions are not in it (their stream has its own).
+//! Binance: the positions that changed, as of the trade's time T. Futures (USDⓈ-M) in an
+//! ACCOUNT_UPDATE (reason ORDER), `pa` signed in the coin; options in a BALANCE_POSITION_UPDATE,
+//! `c` signed. A server serves one market, so one of the two is empty.
 std::vector<std::string> binance_account_update(std::span<const SimPosition> positions, std::int64_t now_ms) {
-  std::string list;
+  std::string futures, options;
   for (const SimPosition& p : positions) {
-    if (p.sample->fill.kind == InstrumentKind::kOption) continue;
-    if (!list.empty()) list += ',';
-    list += R"({"s":)";
-    segmentd::json::append_string(list, venue_symbol(Venue::kBinance, *p.sample));
-    list += R"(,"pa":)";
-    dec(list, p.venue_qty);
-    list += R"(,"ep":)";
-    dec(list, p.venue_qty == 0.0 ? 0.0 : p.sample->fill.price);
-    list += R"(,"bep":)";
-    dec(list, p.venue_qty == 0.0 ? 0.0 : p.sample->fill.price);
-    list += R"(,"cr":"0","up":"0","mt":"cross","iw":"0","ps":"BOTH"})";
+    const double entry = p.venue_qty == 0.0 ? 0.0 : p.sample->fill.price;
+    if (p.sample->fill.kind == InstrumentKind::kOption) {
+      if (!options.empty()) options += ',';
+      options += R"({"s":)";
+      segmentd::json::append_string(options, venue_symbol(Venue::kBinance, *p.sample));
+      options += R"(,"c":)";
+      dec(options, p.venue_qty);
+      options += R"(,"p":)";
+      dec(options, p.venue_qty * mark_of(p));
+      options += R"(,"a":)";
+      dec(options, entry);
+      options += '}';
+      continue;
+    }
+    if (!futures.empty()) futures += ',';
+    futures += R"({"s":)";
+    segmentd::json::append_string(futures, venue_symbol(Venue::kBinance, *p.sample));
+    futures += R"(,"pa":)";
+    dec(futures, p.venue_qty);
+    futures += R"(,"ep":)";
+    dec(futures, entry);
+    futures += R"(,"bep":)";
+    dec(futures, entry);
+    futures += R"(,"cr":"0","up":"0","mt":"cross","iw":"0","ps":"BOTH"})";
   }
-  if (list.empty()) return {};
-  return {str_cat(R"({"e":"ACCOUNT_UPDATE","E":)", now_ms + 1, R"(,"T":)", now_ms,
-                  R"(,"a":{"m":"ORDER","B":[{"a":"USDT","wb":"1000000","cw":"1000000","bc":"0"}],"P":[)", list, "]}}")};
+  std::vector<std::string> out;
+  if (!futures.empty())
+    out.push_back(str_cat(R"({"e":"ACCOUNT_UPDATE","E":)", now_ms + 1, R"(,"T":)", now_ms,
+                          R"(,"a":{"m":"ORDER","B":[{"a":"USDT","wb":"1000000","cw":"1000000","bc":"0"}],"P":[)",
+                          futures, "]}}"));
+  if (!options.empty())
+    out.push_back(str_cat(R"({"e":"BALANCE_POSITION_UPDATE","E":)", now_ms + 1, R"(,"T":)", now_ms,
+                          R"(,"m":"ORDER","B":[{"a":"USDT","b":"1000000.00000000","bc":"0"}],"P":[)", options, "]}"));
+  return out;
 }
 
-//! Binance /fapi/v2/positionRisk: every symbol's row (flat ones too), strings but updateTime.
+//! Binance's REST positions: /fapi/v2/positionRisk (every futures symbol's row, flat ones too,
+//! strings but updateTime), or /eapi/v1/position (the open options positions).
 std::string binance_position_risk(std::span<const SimPosition> positions) {
   std::string m = "[";
   bool first = true;
   for (const SimPosition& p : positions) {
-    if (p.sample->fill.kind == InstrumentKind::kOption) continue;
+    const bool option = p.sample->fill.kind == InstrumentKind::kOption;
+    if (option && p.venue_qty == 0.0) continue;
     const double mark = mark_of(p);
+    const double entry = p.venue_qty == 0.0 ? 0.0 : p.sample->fill.price;
     if (!first) m += ',';
     first = false;
     m += R"({"symbol":)";
     segmentd::json::append_string(m, venue_symbol(Venue::kBinance, *p.sample));
+    if (option) {
+      const segmentd::Fill& f = p.sample->fill;
+      m += R"(,"side":)";
+      m += p.venue_qty > 0 ? R"("LONG")" : R"("SHORT")";
+      m += R"(,"quantity":)";
+      dec(m, p.venue_qty);
+      m += R"(,"reducibleQty":"0","markValue":)";
+      dec(m, p.venue_qty * mark);
+      m += R"(,"ror":"0","unrealizedPNL":"0","markPrice":)";
+      dec(m, mark);
+      m += R"(,"strikePrice":)";
+      dec(m, f.strike);
+      m += R"(,"positionCost":)";
+      dec(m, p.venue_qty * entry);
+      m += str_cat(R"(,"expiryDate":)", f.expiry_ns / 1'000'000, R"(,"priceScale":2,"quantityScale":2,"optionSide":)",
+                   f.option_type == segmentd::OptionType::kPut ? R"("PUT")" : R"("CALL")",
+                   R"(,"quoteAsset":"USDT","entryPrice":)");
+      dec(m, entry);
+      m += str_cat(R"(,"time":)", f.venue_ns / 1'000'000, "}");
+      continue;
+    }
     m += R"(,"positionAmt":)";
     dec(m, p.venue_qty);
     m += R"(,"entryPrice":)";
-    dec(m, p.venue_qty == 0.0 ? 0.0 : p.sample->fill.price);
+    dec(m, entry);
     m += R"(,"breakEvenPrice":"0.0","markPrice":)";
     dec(m, mark);
     m +=
@@ -975,7 +1019,7 @@ std::vector<std::string> encode_positions(Venue venue, std::span<const SimPositi
     case Venue::kDeribit: return deribit_positions(positions, now_ms, snapshot, request_id, fills);
     case Venue::kBinance:
       return snapshot ? std::vector<std::string>{binance_position_risk(positions)}
-                      : binance_account_update(positions, now_ms);
+                      : binance_account_update(positions, now_ms);  // futures or options
     case Venue::kBybit: return {bybit_positions(positions, now_ms, snapshot)};
     case Venue::kHyperliquid: return {hyperliquid_positions(positions, account, now_ms)};
     case Venue::kOkx: return okx_positions(positions, now_ms, snapshot);

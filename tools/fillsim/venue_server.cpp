@@ -260,7 +260,7 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
                          (opt().venue == Venue::kBybit && path == segmentd::control::kBybitExecutionListPath) ||
                          (opt().venue == Venue::kHyperliquid && path == segmentd::control::kHyperliquidInfoPath);
     if (history) return on_history(req, target);
-    if ((opt().venue == Venue::kBinance && path == segmentd::control::kBinancePositionRiskPath) ||
+    if ((opt().venue == Venue::kBinance && path == segmentd::control::binance_positions_path(opt().binance_market)) ||
         (opt().venue == Venue::kBybit && path == segmentd::control::kBybitPositionListPath))
       return on_positions_rest(req, target);
     if (opt().venue != Venue::kBinance || path != binance_listen_key_path())
@@ -446,7 +446,8 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     }
   }
 
-  //! The account's positions over REST (Binance positionRisk, Bybit position/list), signed as the
+  //! The account's positions over REST (Binance positionRisk or options position, Bybit
+  //! position/list), signed as the
   //! history calls are; every rest_error_every-th REST call fails as theirs do.
   void on_positions_rest(const http::request<http::string_body>& req, std::string_view target) {
     const int account = history_account(req, target);
@@ -763,9 +764,9 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     const std::int64_t now = now_ms();
     // The account's fills start to run at its first subscribe, and run on from then on.
     if (sh_->start_ms[account] < 0) sh_->start_ms[account] = now;
-    // Binance's user-data stream carries the account's position changes (ACCOUNT_UPDATE).
-    if (opt().venue == Venue::kBinance && opt().binance_market == segmentd::control::BinanceMarket::kUsdM)
-      control_.positions = true;
+    // Binance's user-data streams carry the account's position changes (futures ACCOUNT_UPDATE,
+    // options BALANCE_POSITION_UPDATE).
+    if (opt().venue == Venue::kBinance) control_.positions = true;
     sh_->advance(account, now);
     ++sh_->live[account];
     live_ = true;

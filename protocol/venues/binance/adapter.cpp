@@ -14,50 +14,57 @@ class BinanceAdapter final : public JsonAdapter {
  public:
   explicit BinanceAdapter(AdapterContext ctx) : JsonAdapter(Venue::kBinance, std::move(ctx), true) {}
 
-  //! /fapi/v2/positionRisk: [{"symbol", "positionAmt", "entryPrice", "markPrice", "positionSide",
-  //! ...}] for every symbol; hedge mode's LONG and SHORT rows of a symbol add up to its position.
-  //! Symbols we cannot read are skipped (no fill of ours is on them).
+  //! The REST snapshot (control::binance_positions_path): an array of rows, {"symbol",
+  //! "positionAmt", "entryPrice", "markPrice", "positionSide", ...} for futures (USDⓈ-M in the
+  //! coin, COIN-M in contracts; hedge mode's LONG and SHORT rows of a symbol add up to its
+  //! position), {"symbol", "quantity", "entryPrice", "markPrice", ...} for options. Symbols we
+  //! cannot read are skipped (no fill of ours is on them).
   bool decode_rest_positions(std::string_view body, bool last, std::int64_t snapshot_ns, std::int64_t call_ns,
                              std::int64_t recv_ns, ParseError& err) override {
     positions_.clear();
     simdjson::dom::parser parser;
     simdjson::dom::element root;
     if (auto e = parser.parse(body.data(), body.size()).get(root); e)
-      return fail(err, ParseErrorReason::kMalformedJson, "positionRisk: not JSON");
+      return fail(err, ParseErrorReason::kMalformedJson, "positions: not JSON");
     simdjson::dom::array rows;
     if (root.get(rows)) {
       std::int64_t code = 0;
       if (root["code"].get(code)) code = 0;
-      return fail(err, ParseErrorReason::kUnknownMessage, str_cat("positionRisk: venue error ", code));
+      return fail(err, ParseErrorReason::kUnknownMessage, str_cat("positions: venue error ", code));
     }
     for (simdjson::dom::element row : rows) {
       std::string_view symbol, amount_text, entry_text, mark_text;
-      if (row["symbol"].get(symbol) || row["positionAmt"].get(amount_text)) {
+      if (row["symbol"].get(symbol) || (row["positionAmt"].get(amount_text) && row["quantity"].get(amount_text))) {
         positions_.clear();
-        return fail(err, ParseErrorReason::kMissingField, "positionRisk: a row without symbol or positionAmt");
+        return fail(err, ParseErrorReason::kMissingField, "positions: a row without symbol or positionAmt/quantity");
       }
       double amount = kNaN, entry = kNaN, mark = kNaN;
       if (!parse_decimal(amount_text, amount)) {
         positions_.clear();
-        return fail(err, ParseErrorReason::kBadValue, "positionRisk: positionAmt is not a decimal");
+        return fail(err, ParseErrorReason::kBadValue, "positions: positionAmt/quantity is not a decimal");
       }
       if (!row["entryPrice"].get(entry_text)) parse_decimal(entry_text, entry);
       if (!row["markPrice"].get(mark_text)) parse_decimal(mark_text, mark);
       ParseError ignored;
       const InstrumentInfo* ins = instruments_.find(symbol, ignored);
       if (ins == nullptr) continue;
+      double qty = amount;
+      if (!coins(*ins, amount, mark > 0 ? mark : entry, qty, err)) {
+        positions_.clear();
+        return false;
+      }
       Fill* same = nullptr;
       for (Fill& r : positions_)
         if (r.instrument == ins->id) same = &r;
       if (same != nullptr) {  // hedge mode: the other side of the same symbol
-        same->qty += amount;
+        same->qty += qty;
         same->notional_usd = std::isfinite(same->underlying_price) ? std::abs(same->qty) * same->underlying_price : 0.0;
         continue;
       }
       VenuePosition p;
       p.account = account_;
       p.instrument = ins;
-      p.qty = amount;
+      p.qty = qty;
       p.entry_price = entry > 0 ? entry : kNaN;
       p.mark_price = mark > 0 ? mark : kNaN;
       p.venue_ns = call_ns;
@@ -223,16 +230,18 @@ class BinanceAdapter final : public JsonAdapter {
       outcome.reason = "listenKeyExpired: create a new listenKey and reconnect";
       return true;
     }
-    if (type == "ACCOUNT_UPDATE") {
-      if (!decode_account_update(event, recv_ns, err)) return false;
+    if (type == "ACCOUNT_UPDATE" || type == "BALANCE_POSITION_UPDATE") {
+      const bool options_event = type == "BALANCE_POSITION_UPDATE";
+      if (!decode_position_event(event, options_event, recv_ns, err)) return false;
       outcome.kind = positions_.empty() ? MessageKind::kIgnored : MessageKind::kPositions;
-      outcome.reason = positions_.empty() ? "ACCOUNT_UPDATE of balances only (funding, transfer)"
+      outcome.reason = positions_.empty() ? "account update of balances only (funding, transfer, equity)"
+                       : options_event    ? "BALANCE_POSITION_UPDATE: the options positions that changed"
                                           : "ACCOUNT_UPDATE: the positions that changed";
       return true;
     }
-    if (type == "MARGIN_CALL" || type == "ACCOUNT_CONFIG_UPDATE" || type == "BALANCE_POSITION_UPDATE" ||
-        type == "RISK_LEVEL_CHANGE" || type == "STRATEGY_UPDATE" || type == "GRID_UPDATE" ||
-        type == "CONDITIONAL_ORDER_TRIGGER_REJECT" || type == "ALGO_UPDATE" || type == "GREEK_UPDATE") {
+    if (type == "MARGIN_CALL" || type == "ACCOUNT_CONFIG_UPDATE" || type == "RISK_LEVEL_CHANGE" ||
+        type == "STRATEGY_UPDATE" || type == "GRID_UPDATE" || type == "CONDITIONAL_ORDER_TRIGGER_REJECT" ||
+        type == "ALGO_UPDATE" || type == "GREEK_UPDATE") {
       outcome.kind = MessageKind::kIgnored;
       outcome.reason = "account, position or algo event (not an execution)";
       return true;
@@ -242,11 +251,17 @@ class BinanceAdapter final : public JsonAdapter {
     return true;
   }
 
-  //! USDⓈ-M ACCOUNT_UPDATE: {"e", "E", "T", "a": {"m": reason, "B": [balances], "P": [{"s", "pa",
-  //! "ep", "bep", "cr", "up", "mt", "iw", "ps"}]}}: only the positions that changed, `pa` signed in
-  //! the coin, as of the transaction time T. Binance sends it before the ORDER_TRADE_UPDATE of the
-  //! same trade (the reconciler knows the trade is inside it). No snapshot.
-  bool decode_account_update(od::object& event, std::int64_t recv_ns, ParseError& err) {
+  //! The position events of the user-data streams: only the positions that changed, as of the
+  //! transaction time T (else E). No snapshot (the REST snapshot is taken at connect).
+  //!  - Futures ACCOUNT_UPDATE: {"e", "E", "T", "a": {"m": reason, "B": [balances], "P": [{"s",
+  //!    "pa", "ep", "bep", "cr", "up", "mt", "iw", "ps"}]}}, `pa` signed: the coin on USDⓈ-M,
+  //!    contracts on COIN-M. Binance sends it before the ORDER_TRADE_UPDATE of the same trade (the
+  //!    reconciler knows the trade is inside it).
+  //!  - Options BALANCE_POSITION_UPDATE: {"e", "E", "T", "m", "B": [balances], "P": [{"s", "c"
+  //!    (signed quantity), "p" (value), "a" (average entry price)}]}.
+  //!  - Options ACCOUNT_UPDATE (account data: equity, margin; no "a"): older versions carried the
+  //!    positions in a top-level "P" of the options shape, read when present.
+  bool decode_position_event(od::object& event, bool options_event, std::int64_t recv_ns, ParseError& err) {
     od::value v;
     bool found = false;
     std::int64_t t_ms = kNoTime;
@@ -258,52 +273,88 @@ class BinanceAdapter final : public JsonAdapter {
     }
     std::int64_t venue_ns = 0;
     if (t_ms != kNoTime && !ms_to_ns(t_ms, "T", venue_ns, err)) return false;
-    if (!find_field(event, "a", v, found, err)) return false;
-    if (!found) return fail(err, ParseErrorReason::kMissingField, "ACCOUNT_UPDATE without 'a'");
-    od::object a;
-    if (auto e = v.get_object().get(a); e) return fail_json(err, e, "'a' (object)");
-    od::value pv;
-    if (!find_field(a, "P", pv, found, err)) return false;
-    if (found) {
-      od::array list;
-      if (auto e = pv.get_array().get(list); e) return fail_json(err, e, "'a.P' (array)");
-      for (auto item_result : list) {
-        od::object pos;
-        if (auto e = item_result.get_object().get(pos); e) return fail_json(err, e, "position (object)");
-        std::string_view symbol, side;
-        double amount = kNaN, entry = kNaN;
-        for (auto field_result : pos) {
-          od::field field;
-          if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "position");
-          const std::string_view key = raw_key(field);
-          od::value fv = field.value();
-          bool present = false;
-          if (key == "s") {
-            if (!get_string(fv, "P.s", symbol, err)) return false;
-          } else if (key == "pa") {
-            if (!get_decimal_string(fv, "P.pa", amount, present, err)) return false;
-          } else if (key == "ep") {
-            if (!get_decimal_string(fv, "P.ep", entry, present, err)) return false;
-          } else if (key == "ps") {
-            if (!get_string(fv, "P.ps", side, err)) return false;
-          }
-        }
-        constexpr std::string_view kWhat = "position";
-        if (!require_text(symbol, kWhat, "s", err) || !require_number(amount, kWhat, "pa", err)) return false;
-        if (!side.empty() && side != "BOTH" && side != "LONG" && side != "SHORT")
-          return fail(err, ParseErrorReason::kBadValue, "position 'ps' must be BOTH, LONG or SHORT");
-        const InstrumentInfo* ins = instruments_.find(symbol, err);
-        if (ins == nullptr) return false;
-        VenuePosition p;
-        p.account = account_;
-        p.instrument = ins;
-        p.qty = amount;
-        p.entry_price = entry;
-        p.venue_ns = venue_ns;
-        add_position(p, recv_ns);
+    if (!options_event) {
+      if (!find_field(event, "a", v, found, err)) return false;
+      if (found) {  // futures
+        od::object a;
+        if (auto e = v.get_object().get(a); e) return fail_json(err, e, "'a' (object)");
+        od::value pv;
+        if (!find_field(a, "P", pv, found, err)) return false;
+        if (found && !decode_position_list(pv, false, venue_ns, recv_ns, err)) return false;
+        return finish_object(a, err);
       }
     }
-    return finish_object(a, err);
+    if (!find_field(event, "P", v, found, err)) return false;
+    if (!found) {
+      if (options_event) return fail(err, ParseErrorReason::kMissingField, "BALANCE_POSITION_UPDATE without 'P'");
+      return true;  // options account data: equity and margin only
+    }
+    return decode_position_list(v, true, venue_ns, recv_ns, err);
+  }
+
+  //! A "P" list: futures items {"s", "pa", "ep", "ps", ...}, options items {"s", "c", "a", ...}.
+  bool decode_position_list(od::value& list_value, bool options_shape, std::int64_t venue_ns, std::int64_t recv_ns,
+                            ParseError& err) {
+    od::array list;
+    if (auto e = list_value.get_array().get(list); e) return fail_json(err, e, "'P' (array)");
+    const std::string_view qty_key = options_shape ? "c" : "pa";
+    const std::string_view entry_key = options_shape ? "a" : "ep";
+    for (auto item_result : list) {
+      od::object pos;
+      if (auto e = item_result.get_object().get(pos); e) return fail_json(err, e, "position (object)");
+      std::string_view symbol, side;
+      double amount = kNaN, entry = kNaN;
+      for (auto field_result : pos) {
+        od::field field;
+        if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "position");
+        const std::string_view key = raw_key(field);
+        od::value fv = field.value();
+        bool present = false;
+        if (key == "s") {
+          if (!get_string(fv, "P.s", symbol, err)) return false;
+        } else if (key == qty_key) {
+          if (!get_decimal_string(fv, options_shape ? "P.c" : "P.pa", amount, present, err)) return false;
+        } else if (key == entry_key) {
+          if (!get_decimal_string(fv, options_shape ? "P.a" : "P.ep", entry, present, err)) return false;
+        } else if (key == "ps" && !options_shape) {
+          if (!get_string(fv, "P.ps", side, err)) return false;
+        }
+      }
+      constexpr std::string_view kWhat = "position";
+      if (!require_text(symbol, kWhat, "s", err) || !require_number(amount, kWhat, qty_key, err)) return false;
+      if (!side.empty() && side != "BOTH" && side != "LONG" && side != "SHORT")
+        return fail(err, ParseErrorReason::kBadValue, "position 'ps' must be BOTH, LONG or SHORT");
+      const InstrumentInfo* ins = instruments_.find(symbol, err);
+      if (ins == nullptr) return false;
+      double qty = amount;
+      // COIN-M's event has no mark price: its contracts become coins at the entry price, so that
+      // the record's USD size (coins × its price) is exactly contracts × contract value.
+      if (!coins(*ins, amount, entry, qty, err)) return false;
+      VenuePosition p;
+      p.account = account_;
+      p.instrument = ins;
+      p.qty = qty;
+      p.entry_price = entry;
+      p.venue_ns = venue_ns;
+      add_position(p, recv_ns);
+    }
+    return true;
+  }
+
+  //! A venue amount in the instrument's base coin: an inverse instrument's contracts (USD) at
+  //! `px`, which must be positive unless the amount is 0; otherwise contracts × contract value.
+  static bool coins(const InstrumentInfo& ins, double amount, double px, double& out, ParseError& err) {
+    if (!ins.inverse) {
+      out = amount * ins.contract_value;
+      return true;
+    }
+    if (amount == 0.0) {
+      out = 0.0;
+      return true;
+    }
+    if (!(px > 0)) return fail(err, ParseErrorReason::kMissingField, "inverse position without a price");
+    out = amount * ins.contract_value / px;
+    return true;
   }
 
   bool decode_futures_order(od::object& order, std::int64_t recv_ns, std::vector<Fill>& out, DecodeOutcome& outcome,

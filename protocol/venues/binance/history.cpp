@@ -182,8 +182,18 @@ bool verify_binance_query_signature(std::string_view query, std::string_view sec
   return constant_time_equal(query.substr(at + kSig.size()), binance_query_signature(secret, query.substr(0, at)));
 }
 
-RestCall binance_position_risk_request(std::string_view api_key, std::string_view secret, std::int64_t ts_ms) {
-  return signed_get(kBinancePositionRiskPath, api_key, secret, std::string(), ts_ms);
+std::string_view binance_positions_path(BinanceMarket market) {
+  switch (market) {
+    case BinanceMarket::kUsdM: return kBinancePositionRiskPath;
+    case BinanceMarket::kCoinM: return kBinanceCoinMPositionRiskPath;
+    case BinanceMarket::kOptions: return kBinanceOptionsPositionPath;
+  }
+  return kBinancePositionRiskPath;
+}
+
+RestCall binance_position_risk_request(std::string_view api_key, std::string_view secret, std::int64_t ts_ms,
+                                       BinanceMarket market) {
+  return signed_get(binance_positions_path(market), api_key, secret, std::string(), ts_ms);
 }
 
 }  // namespace segmentd::control

@@ -30,6 +30,7 @@
 #include <string_view>
 
 #include "protocol/parse_error.h"
+#include "protocol/venues/binance/control.h"
 #include "protocol/venues/control_json.h"
 
 namespace segmentd::control {
@@ -60,11 +61,21 @@ bool parse_binance_options_user_trades(std::string_view body, int limit, History
 //! The venue side: true when `query` ends in a `&signature=` over what precedes it.
 bool verify_binance_query_signature(std::string_view query, std::string_view secret);
 
-//! Positions (USDⓈ-M, SIGNED, weight 5): GET /fapi/v2/positionRisk answers a JSON array of every
-//! symbol's position: {"symbol", "positionAmt" (signed, the coin), "entryPrice", "markPrice",
-//! "notional", "positionSide", "updateTime", ...}, strings but updateTime. The session's snapshot
-//! at connect (the user-data stream has none: ACCOUNT_UPDATE says only what changed).
+//! Positions, SIGNED: the session's snapshot at connect (the user-data streams have none:
+//! ACCOUNT_UPDATE and BALANCE_POSITION_UPDATE say only what changed). Each answers a JSON array.
+//!  - USDⓈ-M, GET /fapi/v2/positionRisk (weight 5): every symbol's row, {"symbol", "positionAmt"
+//!    (signed, the coin), "entryPrice", "markPrice", "notional", "positionSide", "updateTime",
+//!    ...}, strings but updateTime.
+//!  - COIN-M, GET /dapi/v1/positionRisk: the same rows, "positionAmt" in contracts (100 USD for
+//!    BTC, 10 USD for the other coins).
+//!  - Options, GET /eapi/v1/position (weight 5): the open positions, {"symbol", "side",
+//!    "quantity" (signed, the coin), "entryPrice", "markPrice", "markValue", "strikePrice",
+//!    "expiryDate", "optionSide", "quoteAsset", "time", ...}.
 inline constexpr std::string_view kBinancePositionRiskPath = "/fapi/v2/positionRisk";
-RestCall binance_position_risk_request(std::string_view api_key, std::string_view secret, std::int64_t ts_ms);
+inline constexpr std::string_view kBinanceCoinMPositionRiskPath = "/dapi/v1/positionRisk";
+inline constexpr std::string_view kBinanceOptionsPositionPath = "/eapi/v1/position";
+std::string_view binance_positions_path(BinanceMarket market);
+RestCall binance_position_risk_request(std::string_view api_key, std::string_view secret, std::int64_t ts_ms,
+                                       BinanceMarket market = BinanceMarket::kUsdM);
 
 }  // namespace segmentd::control

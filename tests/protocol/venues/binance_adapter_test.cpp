@@ -161,6 +161,96 @@ TEST_CASE("binance: positionRisk is a snapshot of every symbol and hedge sides a
   CHECK(err.reason == ParseErrorReason::kMalformedJson);
 }
 
+TEST_CASE("fixture binance/coinm_account_update: COIN-M contracts become coins at the entry price",
+          "[binance][positions]") {
+  auto h = check_own_fixture(Venue::kBinance, "binance/coinm_account_update");
+  const std::vector<Fill>& r = h->adapter->positions();
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].record == RecordKind::kPosition);
+  CHECK(r[0].qty == Approx(-0.005));  // 5 contracts x 100 USD / 100,000
+  CHECK(r[0].price == 100000.0);
+  CHECK(std::abs(r[0].qty) * r[0].price == Approx(500.0));  // the USD size of the contracts
+  CHECK(r[0].venue_ns == 1750434200408LL * kMs);
+  const std::string good = own_fixture("binance/coinm_account_update.json");
+  // Contracts without a price cannot become coins.
+  h->rejects(replaced(good, R"("ep": "100000.0",)", ""), ParseErrorReason::kMissingField);
+  CHECK(h->adapter->positions().empty());
+  // A flat position needs no price.
+  h->ok(replaced(replaced(good, R"("ep": "100000.0",)", ""), R"("pa": "-5")", R"("pa": "0")"));
+  REQUIRE(h->adapter->positions().size() == 1);
+  CHECK(h->adapter->positions()[0].qty == 0.0);
+}
+
+TEST_CASE("fixture binance/options_balance_position_update: the options positions that changed",
+          "[binance][positions]") {
+  auto h = check_own_fixture(Venue::kBinance, "binance/options_balance_position_update");
+  const std::vector<Fill>& r = h->adapter->positions();
+  REQUIRE(r.size() == 1);  // only what changed: no end
+  CHECK(r[0].record == RecordKind::kPosition);
+  CHECK(h->account_name(r[0].account) == "binance-sub-7");
+  CHECK(r[0].kind == InstrumentKind::kOption);
+  CHECK(r[0].qty == Approx(-0.1));
+  CHECK(r[0].price == 1200.0);
+  CHECK(r[0].venue_ns == 1762917544206LL * kMs);  // T
+  const std::string good = own_fixture("binance/options_balance_position_update.json");
+  h->rejects(replaced(good, R"("c": "-0.1000")", R"("c": -0.1)"), ParseErrorReason::kWrongType);
+  h->rejects(replaced(good, R"("c": "-0.1000",)", ""), ParseErrorReason::kMissingField);
+  h->rejects(replaced(good, R"("BTC-251123-126000-C")", R"("BTC-25112-126000-C")"), ParseErrorReason::kBadSymbol);
+  CHECK(h->adapter->positions().empty());
+  // The options account data event (equity and margin) has no position; its older shape had
+  // the positions in a top-level "P".
+  CHECK(
+      h->ok(
+           R"({"e":"ACCOUNT_UPDATE","E":1762917544216,"T":1762917544206,"eq":"10000","aeq":"10000","b":"10000","m":"0","u":"0","mm":"0","im":"0"})")
+          .kind == MessageKind::kIgnored);
+  CHECK(h->adapter->positions().empty());
+  CHECK(
+      h->ok(
+           R"({"e":"ACCOUNT_UPDATE","E":1762917544216,"B":[],"G":[],"P":[{"s":"BTC-251123-126000-C","c":"2","r":"2","p":"2400","a":"1200"}],"uid":1})")
+          .kind == MessageKind::kPositions);
+  REQUIRE(h->adapter->positions().size() == 1);
+  CHECK(h->adapter->positions()[0].qty == 2.0);
+  CHECK(h->adapter->positions()[0].venue_ns == 1762917544216LL * kMs);  // no T: E
+  // BALANCE_POSITION_UPDATE without its list is not what the venue sends.
+  h->rejects(R"({"e":"BALANCE_POSITION_UPDATE","E":1762917544216,"T":1762917544206,"m":"ORDER","B":[]})",
+             ParseErrorReason::kMissingField);
+}
+
+TEST_CASE("binance: COIN-M positionRisk in contracts and the options position list", "[binance][positions]") {
+  AdapterHarness h(Venue::kBinance, "binance-sub-7");
+  ParseError err;
+  const std::string coinm =
+      R"([{"symbol":"BTCUSD_PERP","positionAmt":"12","entryPrice":"99000.0","markPrice":"100000.0","positionSide":"BOTH","updateTime":1750434100408},)"
+      R"({"symbol":"ETHUSD_PERP","positionAmt":"0","entryPrice":"0.0","markPrice":"0","positionSide":"BOTH","updateTime":0}])";
+  REQUIRE(h.adapter->decode_rest_positions(coinm, true, 1750434100000LL * kMs, 1750434100000LL * kMs,
+                                           1750434100500LL * kMs, err));
+  const std::vector<Fill>& r = h.adapter->positions();
+  REQUIRE(r.size() == 3);
+  CHECK(r[0].qty == Approx(0.012));  // 12 x 100 USD / the mark
+  CHECK(r[0].mark_price == 100000.0);
+  CHECK(r[1].qty == 0.0);
+  CHECK(r[2].record == RecordKind::kPositionsEnd);
+  CHECK_FALSE(h.adapter->decode_rest_positions(R"([{"symbol":"BTCUSD_PERP","positionAmt":"12","positionSide":"BOTH"}])",
+                                               true, 1, 1, 1, err));
+  CHECK(err.reason == ParseErrorReason::kMissingField);  // contracts without any price
+  const std::string options =
+      R"([{"entryPrice":"1000","symbol":"BTC-251123-126000-C","side":"SHORT","quantity":"-0.1","markValue":"105.00138",)"
+      R"("unrealizedPNL":"-5.00138","markPrice":"1050.0138","strikePrice":"126000","expiryDate":1763884800000,)"
+      R"("priceScale":2,"quantityScale":2,"optionSide":"CALL","quoteAsset":"USDT","time":1762872654561}])";
+  REQUIRE(h.adapter->decode_rest_positions(options, true, 1762872655000LL * kMs, 1762872655000LL * kMs,
+                                           1762872655100LL * kMs, err));
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].kind == InstrumentKind::kOption);
+  CHECK(r[0].qty == Approx(-0.1));
+  CHECK(r[0].price == 1000.0);
+  CHECK(r[0].mark_price == 1050.0138);
+  CHECK(r[1].record == RecordKind::kPositionsEnd);
+  CHECK(r[1].venue_ns == 1762872655000LL * kMs);
+  CHECK_FALSE(
+      h.adapter->decode_rest_positions(R"([{"symbol":"BTC-251123-126000-C","side":"SHORT"}])", true, 1, 1, 1, err));
+  CHECK(err.reason == ParseErrorReason::kMissingField);
+}
+
 TEST_CASE("fixture binance/listen_key_expired: the stream ended, a venue error", "[binance]") {
   check_own_fixture(Venue::kBinance, "binance/listen_key_expired");
 }
