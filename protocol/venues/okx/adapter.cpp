@@ -1,5 +1,7 @@
 #include "protocol/venues/okx/adapter.h"
 
+#include <unordered_map>
+
 #include "core/str_cat.h"
 #include "protocol/fill_checks.h"
 #include "protocol/ordered_fields.h"
@@ -195,6 +197,9 @@ class OkxAdapter final : public JsonAdapter {
   //! first push after subscribe, and the regular ones) lists every open position, possibly over
   //! pages: its end comes with lastPage, timed by its first page so that every page's records
   //! count as restated. A record's time is the push time (pTime): the position as of then.
+  //! Hedge mode: the book holds the net position, so each side's last stated size is kept
+  //! (hedge_) and a push of one side nets with the other; a snapshot's first page forgets them
+  //! (a side it does not list is flat). OKX sends eventType and curPage before data.
   bool decode_positions(od::object& root, std::int64_t recv_ns, ParseError& err) {
     bool snapshot = false, last_page = true;
     std::int64_t cur_page = 1;
@@ -217,6 +222,7 @@ class OkxAdapter final : public JsonAdapter {
         if (!get_bool(lv, "lastPage", last_page, err)) return false;
       } else if (key == "data") {
         has_data = true;
+        if (snapshot && cur_page <= 1) hedge_.clear();
         od::array list;
         if (auto e = field.value().get_array().get(list); e) return fail_json(err, e, "'data' (array)");
         for (auto item_result : list) {
@@ -275,8 +281,15 @@ class OkxAdapter final : public JsonAdapter {
     if (ins == nullptr) return false;
     if (ins->kind == InstrumentKind::kSpot) return true;  // a MARGIN position: a loan, not a derivative
     double contracts = pos;
-    if (pos_side == "long") contracts = std::abs(pos);
-    if (pos_side == "short") contracts = -std::abs(pos);
+    const bool hedge = pos_side == "long" || pos_side == "short";
+    if (hedge) {
+      HedgeSides& sides = hedge_[ins->id];
+      (pos_side == "long" ? sides.long_contracts : sides.short_contracts) = std::abs(pos);
+      contracts = sides.long_contracts - sides.short_contracts;
+      // The other side's row earlier in this push: this record, the net of both, replaces it.
+      std::erase_if(positions_,
+                    [ins](const Fill& r) { return r.record == RecordKind::kPosition && r.instrument == ins->id; });
+    }
     const double px = mark > 0 ? mark : avg;
     if (ins->inverse && contracts != 0 && !(px > 0))
       return fail(err, ParseErrorReason::kMissingField, "inverse position without 'markPx' or 'avgPx'");
@@ -298,6 +311,12 @@ class OkxAdapter final : public JsonAdapter {
 
   //! The time of the snapshot being read (its first page's push time).
   std::int64_t snapshot_ns_ = 0;
+  //! Hedge mode: each side's last stated size (contracts, ≥ 0) per instrument of the account.
+  struct HedgeSides {
+    double long_contracts = 0.0;
+    double short_contracts = 0.0;
+  };
+  std::unordered_map<InstrumentId, HedgeSides> hedge_;
 
   //! The fields of an order that a fill needs; NaN / empty / 0 when absent.
   struct OrderFields {

@@ -64,6 +64,38 @@ TEST_CASE("fixture okx/positions_snapshot: contracts to coins, signed, timed by 
   CHECK(r[2].venue_ns == 1764936000250 * kMs);
 }
 
+TEST_CASE("okx positions in hedge mode: the long and short sides net, across pushes", "[okx][positions]") {
+  AdapterHarness h(Venue::kOkx, "sub-okx");
+  const std::string good = own_fixture("okx/positions_snapshot.json");
+  // The snapshot's BTC swap row as the long side (5 contracts), its ETH future row turned into
+  // the short side of the same swap (32 contracts): one record, long - short.
+  std::string hedged = replaced(good, R"("posSide":"net","thetaBS":"","thetaPA":"","tradeId":"921004415")",
+                                R"("posSide":"long","thetaBS":"","thetaPA":"","tradeId":"921004415")");
+  hedged = replaced(hedged, R"("instId":"ETH-USD-251226")", R"("instId":"BTC-USDT-SWAP")");
+  hedged = replaced(hedged, R"("posSide":"net","thetaBS":"","thetaPA":"","tradeId":"921004002")",
+                    R"("posSide":"short","thetaBS":"","thetaPA":"","tradeId":"921004002")");
+  REQUIRE(h.ok(hedged).kind == MessageKind::kPositions);
+  {
+    const std::vector<Fill>& r = h.adapter->positions();
+    REQUIRE(r.size() == 2);
+    CHECK(r[0].record == RecordKind::kPosition);
+    CHECK(r[0].qty == Approx((5 - 32) * 0.01));
+    CHECK(r[1].record == RecordKind::kPositionsEnd);
+  }
+  // An update of the short side alone (now 2 contracts, as "-2" or "2"): nets with the long 5.
+  const std::string short_only =
+      R"({"arg":{"channel":"positions","instType":"ANY"},"eventType":"event_update","data":[{"instId":"BTC-USDT-SWAP","posSide":"short","pos":"-2","avgPx":"101000","markPx":"101400","pTime":"1764936001000","uTime":"1764936001000"}]})";
+  REQUIRE(h.ok(short_only).kind == MessageKind::kPositions);
+  REQUIRE(h.adapter->positions().size() == 1);
+  CHECK(h.adapter->positions()[0].qty == Approx(0.03));
+  // A new snapshot that lists only the long side: the short side is flat.
+  std::string long_only = replaced(good, R"("posSide":"net","thetaBS":"","thetaPA":"","tradeId":"921004415")",
+                                   R"("posSide":"long","thetaBS":"","thetaPA":"","tradeId":"921004415")");
+  REQUIRE(h.ok(long_only).kind == MessageKind::kPositions);
+  REQUIRE(h.adapter->positions().size() == 3);
+  CHECK(h.adapter->positions()[0].qty == Approx(0.05));
+}
+
 TEST_CASE("fixture okx/positions_snapshot: an update ends no snapshot, and pages end at the last", "[okx][positions]") {
   AdapterHarness h(Venue::kOkx, "sub-okx");
   const std::string good = own_fixture("okx/positions_snapshot.json");
