@@ -22,6 +22,7 @@
 #include "core/account_store.h"
 #include "core/huge_pages.h"
 #include "core/price_tape.h"
+#include "core/segment_exposure.h"
 
 using namespace segmentd;
 
@@ -277,6 +278,30 @@ void BM_MillionAccountsRing(benchmark::State& state) {
                        : "1M accounts, bursts of 256 from a ring, perps");
 }
 BENCHMARK(BM_MillionAccountsRing)->Arg(0)->Arg(1);
+
+//! Segment exposure (core/segment_exposure.h): one iteration scans every account of the
+//! 1M-account store (warmed as above: perps and options open), spread over 8 segments. A live
+//! shard scans its own share between two bursts (service/shards/account_shard.h), so the
+//! iteration time is how long a single-shard service would take no fill. Items are accounts.
+void BM_ExposureScan1M(benchmark::State& state) {
+  AccountStore& store = million_store();
+  static const bool segmented = [&store] {
+    for (AccountStore::Slot s = 0; s < store.size(); ++s) store.set_segment(s, s % 8, 0.5f, 0);
+    return true;
+  }();
+  benchmark::DoNotOptimize(segmented);
+  std::uint64_t positions = 0;
+  for (auto _ : state) {
+    ExposureScan scan;  // no expiry cut: the bench's event times are not calendar times
+    store.scan_exposure(scan);
+    positions = 0;
+    for (const auto& [segment, sums] : scan.segments()) positions += sums.positions;
+    benchmark::DoNotOptimize(positions);
+  }
+  state.counters["positions"] = static_cast<double>(positions);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(store.size()));
+}
+BENCHMARK(BM_ExposureScan1M)->Unit(benchmark::kMillisecond);
 
 //! The machine's memory as the 1M-account store meets it, measured beside it so that a run's
 //! figures can be read against the state of this shared guest at the time (its cold-line cost

@@ -47,6 +47,7 @@
 namespace segmentd {
 
 class PriceTape;
+class ExposureScan;
 
 class AccountStore {
  public:
@@ -144,6 +145,10 @@ class AccountStore {
   //! The open positions, copied out of the record (instrument and greeks flag from the book), in
   //! the order of their slots.
   std::vector<Position> positions(Slot slot) const;
+  //! The same into `out` (cleared first), so that a scan reuses one buffer.
+  void positions(Slot slot, std::vector<Position>& out) const;
+  //! Adds every account (its segment, its open positions) to `scan` (core/segment_exposure.h).
+  void scan_exposure(ExposureScan& scan) const;
   //! Every position slot's quantity and greeks as stored (max_positions; an empty slot is zero).
   std::span<const HeldPosition> held(Slot slot) const;
   //! The account's overflow block (more positions and underlyings), or null.

@@ -225,6 +225,74 @@ void append_overview(std::string& out, const Overview& o) {
   out.append("]}");
 }
 
+void append_exposure(std::string& out, const ExposureView& v, const Model* model) {
+  out.append("{\"as_of\":");
+  append_int(out, v.as_of_ns);
+  out.append(",\"scanned_at\":");
+  append_int(out, v.scanned_at_ns);
+  out.append(",\"scan_seconds\":");
+  append_double(out, v.scan_seconds);
+  out.append(",\"accounts_scanned\":");
+  append_uint(out, v.accounts_scanned);
+  out.append(",\"segments\":[");
+  bool first = true;
+  for (const SegmentExposureView& s : v.segments) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("{\"segment\":");
+    append_segment_ref(out, s.segment, model);
+    out.append(",\"label\":");
+    append_label(out, s.segment, model);
+    out.append(",\"accounts\":");
+    append_uint(out, s.accounts);
+    out.append(",\"positions\":");
+    append_uint(out, s.positions);
+    out.append(",\"gross_delta_usd\":");
+    append_double(out, s.gross_delta_usd);
+    out.append(",\"net_delta_usd\":");
+    append_double(out, s.net_delta_usd);
+    out.append(",\"net_vega_usd\":");
+    append_double(out, s.net_vega_usd);
+    out.append(",\"concentration\":{\"top1\":");
+    append_double(out, s.top1_share);
+    out.append(",\"top5\":");
+    append_double(out, s.top5_share);
+    out.append(",\"top10\":");
+    append_double(out, s.top10_share);
+    out.append("},\"largest_accounts\":[");
+    for (std::size_t i = 0; i < s.largest.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      out.append("{\"account\":");
+      append_string(out, s.largest[i].account);
+      out.append(",\"gross_delta_usd\":");
+      append_double(out, s.largest[i].gross_delta_usd);
+      out.append(",\"net_delta_usd\":");
+      append_double(out, s.largest[i].net_delta_usd);
+      out.push_back('}');
+    }
+    out.append("],\"underlyings\":[");
+    for (std::size_t i = 0; i < s.underlyings.size(); ++i) {
+      const UnderlyingExposureView& u = s.underlyings[i];
+      if (i > 0) out.push_back(',');
+      out.append("{\"underlying\":");
+      append_string(out, u.underlying);
+      out.append(",\"net_delta_usd\":");
+      append_double(out, u.net_delta_usd);
+      out.append(",\"long_delta_usd\":");
+      append_double(out, u.long_delta_usd);
+      out.append(",\"short_delta_usd\":");
+      append_double(out, u.short_delta_usd);
+      out.append(",\"net_vega_usd\":");
+      append_double(out, u.net_vega_usd);
+      out.append(",\"positions\":");
+      append_uint(out, u.positions);
+      out.push_back('}');
+    }
+    out.append("]}");
+  }
+  out.append("]}");
+}
+
 void append_map(std::string& out, const MapView& v, const Model* model) {
   out.append("{\"model_version\":");
   append_uint(out, v.model_version);

@@ -79,6 +79,41 @@ struct MapView {
   std::vector<MapPoint> centroids;
 };
 
+//! GET /v1/risk/exposure (core/segment_exposure.h), names resolved by the service.
+struct UnderlyingExposureView {
+  std::string underlying;  //!< "BTC"
+  double net_delta_usd = 0.0;
+  double long_delta_usd = 0.0;
+  double short_delta_usd = 0.0;  //!< ≤ 0
+  double net_vega_usd = 0.0;
+  std::uint64_t positions = 0;
+};
+struct AccountExposureView {
+  std::string account;
+  double gross_delta_usd = 0.0;
+  double net_delta_usd = 0.0;
+};
+struct SegmentExposureView {
+  SegmentId segment = kNoSegment;  //!< kNoSegment: accounts not assigned yet
+  std::uint64_t accounts = 0;      //!< with an open position
+  std::uint64_t positions = 0;
+  double gross_delta_usd = 0.0;
+  double net_delta_usd = 0.0;
+  double net_vega_usd = 0.0;
+  double top1_share = 0.0;  //!< of gross_delta_usd, held by the largest account
+  double top5_share = 0.0;
+  double top10_share = 0.0;
+  std::vector<AccountExposureView> largest;         //!< largest gross first
+  std::vector<UnderlyingExposureView> underlyings;  //!< largest gross (long − short) first
+};
+struct ExposureView {
+  std::int64_t as_of_ns = 0;       //!< event time of the scan (the newest shard's)
+  std::int64_t scanned_at_ns = 0;  //!< wall clock when it was taken
+  double scan_seconds = 0.0;       //!< how long the scan took, all shards
+  std::uint64_t accounts_scanned = 0;
+  std::vector<SegmentExposureView> segments;  //!< by segment id, unassigned last
+};
+
 namespace adminmsg {
 
 //! {"ready":bool,"checks":[{"name","ok","detail"}]}
@@ -91,6 +126,8 @@ void append_account(std::string& out, const AccountView& view, const Model* mode
 void append_overview(std::string& out, const Overview& o);
 //! The map; centre labels from `model` (may be null).
 void append_map(std::string& out, const MapView& m, const Model* model);
+//! The exposure report (docs/api.md, "GET /v1/risk/exposure"); labels from `model` (may be null).
+void append_exposure(std::string& out, const ExposureView& v, const Model* model);
 //! {"error":"...","message":"..."}
 void append_error(std::string& out, std::string_view error, std::string_view message);
 

@@ -56,6 +56,8 @@ struct AdminHandlers {
   //! GET /v1/overview and GET /v1/map, as JSON (unset → 404).
   std::function<std::string()> overview;
   std::function<std::string()> map;
+  //! GET /v1/risk/exposure, as JSON (unset → 404; "" → 503, the shards are not running).
+  std::function<std::string()> exposure;
   //! The console's logins, shared with the publisher (whose websocket accepts them for the live
   //! feed); null → the admin server keeps its own.
   std::shared_ptr<ConsoleSessions> console_sessions;

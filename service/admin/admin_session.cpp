@@ -214,6 +214,13 @@ std::optional<Response> handle(const Request& req, const AdminContext& ctx) {
       if (!view) return json_error(req, http::status::not_found, "not_found", "no such endpoint");
       return make_response(req, http::status::ok, view(), "application/json");
     }
+    if (path == "/v1/risk/exposure") {
+      if (!h.exposure) return json_error(req, http::status::not_found, "not_found", "no such endpoint");
+      std::string body = h.exposure();
+      if (body.empty())
+        return json_error(req, http::status::service_unavailable, "not_running", "the shards are not running");
+      return make_response(req, http::status::ok, std::move(body), "application/json");
+    }
     ModelPtr model = h.model ? h.model() : nullptr;
     if (path == "/v1/segments") {
       std::string body;

@@ -220,6 +220,14 @@ absl::Status Pipeline::start() {
       adminmsg::append_overview(body, o);
       return body;
     };
+    h.exposure = [this] {
+      std::shared_ptr<const ExposureView> view = exposure_view();
+      if (!view) return std::string();
+      ModelPtr model = clusterer_->model();
+      std::string body;
+      adminmsg::append_exposure(body, *view, model.get());
+      return body;
+    };
     h.map = [this] {
       ModelPtr model = clusterer_->model();
       std::string body;
@@ -322,6 +330,8 @@ void Pipeline::start_probes() {
   latency_probe_ = std::make_unique<LatencyProbe>(*metrics_);
   if (config_.checkpoint.enabled) checkpoint_probe_ = std::make_unique<CheckpointProbe>(*metrics_);
   process_probe_ = std::make_unique<ProcessProbe>(*metrics_, SEGMENTD_VERSION);
+  exposure_probe_ = std::make_unique<ExposureProbe>(
+      *metrics_, [this] { return std::make_pair(exposure_view(), clusterer_ ? clusterer_->model() : nullptr); });
   if (publisher_) {
     publisher_probe_ = std::make_unique<PublisherProbe>(*metrics_);
     Publisher* pub = publisher_.get();
@@ -384,6 +394,7 @@ void Pipeline::stop() {
   admin_probe_.reset();
   shard_probe_.reset();
   checkpoint_probe_.reset();
+  exposure_probe_.reset();
   ingest_probes_.clear();
   gap_fill_probes_.clear();
   nats_probes_.clear();
@@ -574,6 +585,64 @@ std::vector<std::pair<AccountId, SegmentId>> Pipeline::assignments() {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::shared_ptr<const ExposureView> Pipeline::exposure_view() {
+  const std::lock_guard lock(exposure_mu_);
+  const auto steady_ns = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
+  const std::int64_t start = steady_ns();
+  if (exposure_ && start - exposure_taken_ns_ < kExposureMaxAgeNs) return exposure_;
+  // The shards answer only while their threads run (not before start, not after stop).
+  if (!shards_ || !running_.load(std::memory_order_acquire)) return exposure_;
+  const ExposureScan scan = scan_exposure(*shards_);
+  auto view = std::make_shared<ExposureView>();
+  view->as_of_ns = scan.as_of_ns();
+  view->scanned_at_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  view->accounts_scanned = scan.accounts_scanned();
+  for (const auto& [segment, s] : scan.segments()) {
+    SegmentExposureView v;
+    v.segment = segment;
+    v.accounts = s.accounts;
+    v.positions = s.positions;
+    v.gross_delta_usd = s.gross_delta_usd;
+    v.net_delta_usd = s.net_delta_usd;
+    v.net_vega_usd = s.net_vega_usd;
+    v.top1_share = s.top_share(1);
+    v.top5_share = s.top_share(5);
+    v.top10_share = s.top_share(10);
+    for (const AccountExposure& a : s.top)
+      v.largest.push_back(AccountExposureView{accounts_.name(a.account), a.gross_delta_usd, a.net_delta_usd});
+    // Instruments to their underlyings (the spot and the perpetual of a coin are one).
+    absl::flat_hash_map<UnderlyingId, UnderlyingExposureView> by_underlying;
+    for (const auto& [instrument, e] : s.by_instrument) {
+      const UnderlyingId u = instruments_.underlying_of(instrument);
+      UnderlyingExposureView& x = by_underlying[u];
+      if (x.underlying.empty()) x.underlying = instruments_.underlying_name(u);
+      x.net_delta_usd += e.net_delta_usd;
+      x.long_delta_usd += e.long_delta_usd;
+      x.short_delta_usd += e.short_delta_usd;
+      x.net_vega_usd += e.net_vega_usd;
+      x.positions += e.positions;
+    }
+    for (auto& [u, x] : by_underlying) v.underlyings.push_back(std::move(x));
+    std::sort(v.underlyings.begin(), v.underlyings.end(), [](const auto& a, const auto& b) {
+      const double ga = a.long_delta_usd - a.short_delta_usd, gb = b.long_delta_usd - b.short_delta_usd;
+      return ga != gb ? ga > gb : a.underlying < b.underlying;
+    });
+    view->segments.push_back(std::move(v));
+  }
+  // Assigned segments by id, the unassigned accounts last.
+  std::stable_partition(view->segments.begin(), view->segments.end(),
+                        [](const SegmentExposureView& v) { return v.segment != kNoSegment; });
+  const std::int64_t end = steady_ns();
+  view->scan_seconds = static_cast<double>(end - start) / 1e9;
+  exposure_ = std::move(view);
+  exposure_taken_ns_ = end;
+  return exposure_;
 }
 
 std::optional<AccountView> Pipeline::account_view(std::string_view name) {

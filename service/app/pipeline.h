@@ -38,6 +38,7 @@
 #include "service/config/config.h"
 #include "service/ingest/fill_sink.h"
 #include "service/ingest/source.h"
+#include "service/metrics/exposure_probe.h"
 #include "service/metrics/ingest_probe.h"
 #include "service/net/console_sessions.h"
 #include "service/shards/account_shard.h"
@@ -200,6 +201,10 @@ class Pipeline {
   std::vector<std::pair<AccountId, SegmentId>> assignments();
   //! One account as the admin API shows it; nullopt when unknown.
   std::optional<AccountView> account_view(std::string_view name);
+  //! Segment exposure (core/segment_exposure.h; GET /v1/risk/exposure and its metrics): a scan
+  //! of every shard, reused while younger than kExposureMaxAgeNs. Any thread; callers serialize.
+  std::shared_ptr<const ExposureView> exposure_view();
+  static constexpr std::int64_t kExposureMaxAgeNs = 1'000'000'000;
   //! The Prometheus exposition of this pipeline's metrics (GET /metrics).
   std::string render_metrics();
 
@@ -271,6 +276,10 @@ class Pipeline {
   std::unique_ptr<LatencyProbe> latency_probe_;
   std::unique_ptr<ProcessProbe> process_probe_;
   std::unique_ptr<CheckpointProbe> checkpoint_probe_;
+  std::unique_ptr<ExposureProbe> exposure_probe_;
+  std::mutex exposure_mu_;  //!< one scan at a time; guards exposure_ and exposure_taken_ns_
+  std::shared_ptr<const ExposureView> exposure_;
+  std::int64_t exposure_taken_ns_ = 0;  //!< steady clock
   std::int64_t started_ns_ = 0;
   bool started_ = false;
   bool stopped_ = false;

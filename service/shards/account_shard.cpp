@@ -392,6 +392,19 @@ absl::Status AccountShard::merge_saved_clocks(ByteReader& r, AccountShard& into)
   return absl::OkStatus();
 }
 
+ExposureScan AccountShard::exposure() const {
+  ExposureScan scan(max_event_ns_ > 0 ? max_event_ns_ : 0);
+  store_.scan_exposure(scan);
+  return scan;
+}
+
+ExposureScan scan_exposure(ShardSet& shards) {
+  ExposureScan all;
+  for (int k = 0; k < shards.shards(); ++k)
+    all.merge(shards.call(k, [](ShardHandler& h) { return static_cast<const AccountShard&>(h).exposure(); }).get());
+  return all;
+}
+
 std::future<std::optional<AccountSnapshot>> read_account(ShardSet& shards, AccountId account) {
   return shards.call(shard_of(account, shards.shards()),
                      [account](ShardHandler& h) { return static_cast<const AccountShard&>(h).snapshot(account); });

@@ -33,6 +33,7 @@
 #include "core/position_reconciler.h"
 #include "core/price_tape.h"
 #include "core/segment_change.h"
+#include "core/segment_exposure.h"
 #include "service/shards/shard_set.h"
 
 namespace segmentd {
@@ -122,6 +123,9 @@ class AccountShard final : public ShardHandler {
   void advance_to(std::int64_t t_ns);
 
   std::optional<AccountSnapshot> snapshot(AccountId account) const;
+  //! Every account's segment and open positions summed (core/segment_exposure.h), as of the
+  //! shard's newest event: positions expired by then are left out.
+  ExposureScan exposure() const;
 
   // Checkpoints (core/checkpoint.md, section SHRD). Shard thread, between bursts, or before
   // start()/after stop(). save_state writes this shard's clocks and assignment bookkeeping, then
@@ -219,7 +223,7 @@ class AccountShard final : public ShardHandler {
   std::atomic<std::uint64_t> overflow_[kOverflowKinds] = {};              //!< store_.stats(), for other threads
   std::atomic<std::uint64_t> markouts_priced_[kMarkoutPricedKinds] = {};  //!< store_.stats(), for other threads
   PositionReconciler reconciler_;
-  bool reconciled_ = false;             //!< a venue position record was seen: fills go one by one
+  bool reconciled_ = false;             //!< a venue position record was seen: fills ask the reconciler
   std::vector<InstrumentId> to_close_;  //!< scratch of on_position
   mutable std::mutex reconcile_mu_;     //!< guards reconcile_copy_ (std::mutex: TSan sees it)
   ReconcileStats reconcile_copy_;
@@ -231,5 +235,9 @@ std::uint64_t fill_hash(const Fill& f);
 //! Reads an account's snapshot from any thread, without a data race: the read runs on the
 //! account's shard thread between two bursts.
 std::future<std::optional<AccountSnapshot>> read_account(ShardSet& shards, AccountId account);
+
+//! Every shard's exposure() merged, from any thread: each shard scans between two bursts (it
+//! takes no fill while it scans), one after the other; blocks until the last has answered.
+ExposureScan scan_exposure(ShardSet& shards);
 
 }  // namespace segmentd

@@ -34,3 +34,12 @@ add_test(NAME integration/admin_api/test_console_login_views_and_feed
           test_console_login_views_and_feed)
 set_tests_properties(integration/admin_api/test_console_login_views_and_feed PROPERTIES
   LABELS "integration" TIMEOUT 300)
+
+# Segment exposure (issue 22, item 1): /v1/risk/exposure and its metrics against an independent
+# computation from the fed fills (delta-one and Black-76 deltas, vega, concentration).
+add_test(NAME integration/admin_api/test_segment_exposure_of_a_running_pipeline
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/admin_api_test.py
+          --segmentd $<TARGET_FILE:segmentd>
+          test_segment_exposure_of_a_running_pipeline)
+set_tests_properties(integration/admin_api/test_segment_exposure_of_a_running_pipeline PROPERTIES
+  LABELS "integration" TIMEOUT 300)

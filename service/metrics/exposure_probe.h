@@ -1,0 +1,56 @@
+#pragma once
+// Metrics of segment exposure (core/segment_exposure.h; docs/api.md, "GET /v1/risk/exposure"),
+// from the service's exposure scan at each scrape (Pipeline::exposure_view, reused for a second):
+//   segmentd_segment_exposure_accounts{segment,label}               accounts with an open position
+//   segmentd_segment_delta_usd{segment,label,side="net"|"gross"}     Σ position deltas, Σ |…| per account
+//   segmentd_segment_vega_usd{segment,label}                        net vega, USD per 1.00 of implied vol
+//   segmentd_segment_concentration{segment,label,top="1"|"5"|"10"}  share of the gross delta its largest accounts hold
+//   segmentd_segment_underlying_delta_usd{segment,label,underlying} net delta of the segment's 5 largest
+//                                                                    underlyings (by gross), the rest as "other"
+//   segmentd_exposure_scan_seconds                                  how long the last scan took (all shards)
+// segment is the id, "none" for accounts not assigned yet. Series of segments and underlyings
+// that are gone are removed, so at most (segments + 1) × 15 series exist.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/model.h"
+#include "protocol/publisher/admin_messages.h"
+#include "service/metrics/metrics.h"
+
+namespace segmentd {
+
+class ExposureProbe {
+ public:
+  //! What a scrape reads: the exposure and the model whose labels name its segments.
+  using Source = std::function<std::pair<std::shared_ptr<const ExposureView>, ModelPtr>()>;
+  static constexpr std::size_t kUnderlyingsPerSegment = 5;
+
+  ExposureProbe(Metrics& m, Source source);
+  ExposureProbe(const ExposureProbe&) = delete;
+  ExposureProbe& operator=(const ExposureProbe&) = delete;
+
+ private:
+  //! The gauges of one family that the last scrape set, by their label values.
+  struct Series {
+    prometheus::Family<prometheus::Gauge>* family = nullptr;
+    std::map<std::vector<std::string>, prometheus::Gauge*> live;
+    std::map<std::vector<std::string>, prometheus::Gauge*> next;
+    //! Sets the gauge with these label values (names in `names`), creating it when new.
+    void set(const std::vector<std::string>& names, const std::vector<std::string>& values, double v);
+    //! Removes the series the scrape did not set.
+    void sweep();
+  };
+  void collect();
+
+  Source source_;
+  Series accounts_, delta_, vega_, concentration_, underlying_;
+  prometheus::Gauge& scan_seconds_;
+  Metrics::HookHandle hook_;
+};
+
+}  // namespace segmentd
