@@ -293,6 +293,60 @@ void append_exposure(std::string& out, const ExposureView& v, const Model* model
   out.append("]}");
 }
 
+void append_regime(std::string& out, const RegimeReport& r) {
+  out.append("{\"market\":");
+  append_string(out, to_string(r.market));
+  out.append(",\"switches\":");
+  append_uint(out, r.switches);
+  out.append(",\"index_prices\":");
+  append_uint(out, r.index_prices);
+  out.append(",\"underlyings\":[");
+  for (std::size_t i = 0; i < r.underlyings.size(); ++i) {
+    const auto& [name, u] = r.underlyings[i];
+    if (i > 0) out.push_back(',');
+    out.append("{\"underlying\":");
+    append_string(out, name);
+    out.append(",\"regime\":");
+    append_string(out, to_string(u.regime));
+    out.append(",\"since\":");
+    append_int(out, u.since_ns);
+    out.append(",\"last_sample\":");
+    append_int(out, u.last_ns);
+    out.append(",\"price\":");
+    append_double(out, u.price);
+    out.append(",\"fast_vol\":");
+    append_double(out, u.fast_vol);
+    out.append(",\"slow_vol\":");
+    append_double(out, u.slow_vol);
+    out.append(",\"vol_ratio\":");
+    append_double(out, u.vol_ratio);
+    out.append(",\"drawdown\":");
+    append_double(out, u.drawdown);
+    out.append(",\"samples\":");
+    append_uint(out, u.samples);
+    out.append(",\"warm\":");
+    out.append(u.warm ? "true" : "false");
+    out.push_back('}');
+  }
+  out.append("],\"events\":[");
+  for (std::size_t i = 0; i < r.events.size(); ++i) {
+    const auto& [name, e] = r.events[i];
+    if (i > 0) out.push_back(',');
+    out.append("{\"underlying\":");
+    append_string(out, name);
+    out.append(",\"from\":");
+    append_string(out, to_string(e.from));
+    out.append(",\"to\":");
+    append_string(out, to_string(e.to));
+    out.append(",\"time\":");
+    append_int(out, e.ts_ns);
+    out.append(",\"reason\":");
+    append_string(out, e.reason);
+    out.push_back('}');
+  }
+  out.append("]}");
+}
+
 void append_map(std::string& out, const MapView& v, const Model* model) {
   out.append("{\"model_version\":");
   append_uint(out, v.model_version);

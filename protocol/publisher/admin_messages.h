@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/feature_vector.h"
+#include "core/market_regime.h"
 #include "core/model.h"
 #include "core/segment_change.h"
 #include "core/types.h"
@@ -114,6 +115,15 @@ struct ExposureView {
   std::vector<SegmentExposureView> segments;  //!< by segment id, unassigned last
 };
 
+//! GET /v1/risk/regime (core/market_regime.h), names resolved by the service.
+struct RegimeReport {
+  Regime market = Regime::kCalm;
+  std::uint64_t switches = 0;
+  std::uint64_t index_prices = 0;  //!< index prices observed
+  std::vector<std::pair<std::string, UnderlyingRegime>> underlyings;
+  std::vector<std::pair<std::string, RegimeEvent>> events;  //!< oldest first
+};
+
 namespace adminmsg {
 
 //! {"ready":bool,"checks":[{"name","ok","detail"}]}
@@ -128,6 +138,8 @@ void append_overview(std::string& out, const Overview& o);
 void append_map(std::string& out, const MapView& m, const Model* model);
 //! The exposure report (docs/api.md, "GET /v1/risk/exposure"); labels from `model` (may be null).
 void append_exposure(std::string& out, const ExposureView& v, const Model* model);
+//! The regime report (docs/architecture.md, "GET /v1/risk/regime").
+void append_regime(std::string& out, const RegimeReport& r);
 //! {"error":"...","message":"..."}
 void append_error(std::string& out, std::string_view error, std::string_view message);
 

@@ -58,6 +58,8 @@ struct AdminHandlers {
   std::function<std::string()> map;
   //! GET /v1/risk/exposure, as JSON (unset → 404; "" → 503, the shards are not running).
   std::function<std::string()> exposure;
+  //! GET /v1/risk/regime, as JSON (unset → 404: [regime] enabled = false).
+  std::function<std::string()> regime;
   //! The console's logins, shared with the publisher (whose websocket accepts them for the live
   //! feed); null → the admin server keeps its own.
   std::shared_ptr<ConsoleSessions> console_sessions;

@@ -214,6 +214,11 @@ std::optional<Response> handle(const Request& req, const AdminContext& ctx) {
       if (!view) return json_error(req, http::status::not_found, "not_found", "no such endpoint");
       return make_response(req, http::status::ok, view(), "application/json");
     }
+    if (path == "/v1/risk/regime") {
+      if (!h.regime)
+        return json_error(req, http::status::not_found, "not_found", "the regime is disabled ([regime] enabled)");
+      return make_response(req, http::status::ok, h.regime(), "application/json");
+    }
     if (path == "/v1/risk/exposure") {
       if (!h.exposure) return json_error(req, http::status::not_found, "not_found", "no such endpoint");
       std::string body = h.exposure();

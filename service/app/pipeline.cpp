@@ -98,6 +98,13 @@ absl::Status Pipeline::start() {
 
   // Sources, each with its own producer index.
   for (int p = 0; p < producers; ++p) sinks_.push_back(std::make_unique<TapeSink>(*tape_, *shards_, p, &pause_sinks_));
+  if (config_.regime_enabled) {
+    regime_ = std::make_unique<RegimeFeed>(config_.regime, [this](UnderlyingId u) {
+      return u < instruments_.underlying_count() ? instruments_.underlying_name(u) : std::string("?");
+    });
+    for (auto& sink : sinks_)
+      sink->attach_regime(regime_.get(), config_.features.tape_underlyings, config_.regime.sample_ns);
+  }
   for (std::size_t i = 0; i < config_.sources.size(); ++i) {
     const SourceConfig& sc_i = config_.sources[i];
     FillSink& sink = *sinks_[i];
@@ -228,6 +235,13 @@ absl::Status Pipeline::start() {
       adminmsg::append_exposure(body, *view, model.get());
       return body;
     };
+    if (regime_) {
+      h.regime = [this] {
+        std::string body;
+        adminmsg::append_regime(body, regime_report());
+        return body;
+      };
+    }
     h.map = [this] {
       ModelPtr model = clusterer_->model();
       std::string body;
@@ -330,6 +344,7 @@ void Pipeline::start_probes() {
   latency_probe_ = std::make_unique<LatencyProbe>(*metrics_);
   if (config_.checkpoint.enabled) checkpoint_probe_ = std::make_unique<CheckpointProbe>(*metrics_);
   process_probe_ = std::make_unique<ProcessProbe>(*metrics_, SEGMENTD_VERSION);
+  if (regime_) regime_probe_ = std::make_unique<RegimeProbe>(*metrics_, [this] { return regime_report(); });
   exposure_probe_ = std::make_unique<ExposureProbe>(
       *metrics_, [this] { return std::make_pair(exposure_view(), clusterer_ ? clusterer_->model() : nullptr); });
   if (publisher_) {
@@ -395,6 +410,7 @@ void Pipeline::stop() {
   shard_probe_.reset();
   checkpoint_probe_.reset();
   exposure_probe_.reset();
+  regime_probe_.reset();
   ingest_probes_.clear();
   gap_fill_probes_.clear();
   nats_probes_.clear();
@@ -585,6 +601,21 @@ std::vector<std::pair<AccountId, SegmentId>> Pipeline::assignments() {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+RegimeReport Pipeline::regime_report() const {
+  RegimeReport r;
+  if (!regime_) return r;
+  const RegimeFeed::View v = regime_->view();
+  auto name = [this](UnderlyingId u) {
+    return u < instruments_.underlying_count() ? instruments_.underlying_name(u) : std::string("?");
+  };
+  r.market = v.market;
+  r.switches = v.switches;
+  r.index_prices = v.observed;
+  for (const UnderlyingRegime& u : v.underlyings) r.underlyings.emplace_back(name(u.underlying), u);
+  for (const RegimeEvent& e : v.recent) r.events.emplace_back(name(e.underlying), e);
+  return r;
 }
 
 std::shared_ptr<const ExposureView> Pipeline::exposure_view() {

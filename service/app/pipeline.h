@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -34,12 +35,14 @@
 #include "core/price_tape.h"
 #include "protocol/publisher/admin_messages.h"
 #include "service/app/console_views.h"
+#include "service/app/regime_feed.h"
 #include "service/clustering/clusterer_loop.h"
 #include "service/config/config.h"
 #include "service/ingest/fill_sink.h"
 #include "service/ingest/source.h"
 #include "service/metrics/exposure_probe.h"
 #include "service/metrics/ingest_probe.h"
+#include "service/metrics/regime_probe.h"
 #include "service/net/console_sessions.h"
 #include "service/shards/account_shard.h"
 #include "service/shards/shard_set.h"
@@ -79,6 +82,13 @@ class TapeSink final : public FillSink {
   //! message share it: the probe's "once per message"), not once per fill. Set before the source
   //! starts (its thread then sees it).
   void attach_probe(IngestProbe* probe) { probe_ = probe; }
+  //! The market-stress regime, fed each price record's index price and a fill's index price at
+  //! most once per sample_ns per underlying (ids < underlyings). Set before the source starts.
+  void attach_regime(RegimeFeed* regime, std::size_t underlyings, std::int64_t sample_ns) {
+    regime_ = regime;
+    regime_next_.assign(underlyings, INT64_MIN);
+    regime_sample_ns_ = sample_ns;
+  }
   bool push(const Fill& fill) override {
     const bool own_unit = depth_ == 0;
     if (own_unit) begin_unit();
@@ -88,6 +98,15 @@ class TapeSink final : public FillSink {
         probe_->record_lag(fill.venue_ns, fill.recv_ns);
       }
       tape_.record(producer_, fill);
+      // The regime samples an index price a second: a delta-one fill's index is passed on at
+      // most once per sample interval per underlying, so fills rarely take the lock. (An
+      // option's underlying_price is the forward of its expiry, not the index: not passed on.)
+      if (regime_ != nullptr && fill.kind != InstrumentKind::kOption && std::isfinite(fill.underlying_price) &&
+          fill.underlying_price > 0 && fill.underlying < regime_next_.size() &&
+          fill.recv_ns >= regime_next_[fill.underlying]) {
+        regime_next_[fill.underlying] = fill.recv_ns + regime_sample_ns_;
+        regime_->observe(fill.underlying, fill.recv_ns, fill.underlying_price);
+      }
     }
     if (fill.recv_ns > max_event_local_) {
       max_event_local_ = fill.recv_ns;
@@ -103,6 +122,8 @@ class TapeSink final : public FillSink {
     const bool own_unit = depth_ == 0;
     if (own_unit) begin_unit();
     tape_.record(producer_, price);
+    if (regime_ != nullptr && std::isfinite(price.underlying_price) && price.underlying_price > 0)
+      regime_->observe(price.underlying, price.recv_ns, price.underlying_price);
     if (price.recv_ns > max_event_local_) {
       max_event_local_ = price.recv_ns;
       max_event_ns_.store(price.recv_ns, std::memory_order_relaxed);
@@ -137,6 +158,9 @@ class TapeSink final : public FillSink {
   int producer_;
   const std::atomic<bool>* pause_;
   IngestProbe* probe_ = nullptr;
+  RegimeFeed* regime_ = nullptr;
+  std::vector<std::int64_t> regime_next_;  //!< per underlying: the next fill time whose index is passed on
+  std::int64_t regime_sample_ns_ = 0;
   std::int64_t last_venue_ns_ = 0;                                           //!< the source's thread only
   int depth_ = 0;                                                            //!< the source's thread only
   std::uint64_t pushes_local_ = 0;                                           //!< the source's thread only
@@ -204,6 +228,8 @@ class Pipeline {
   //! Segment exposure (core/segment_exposure.h; GET /v1/risk/exposure and its metrics): a scan
   //! of every shard, reused while younger than kExposureMaxAgeNs. Any thread; callers serialize.
   std::shared_ptr<const ExposureView> exposure_view();
+  //! The market-stress regime with names (GET /v1/risk/regime and its metrics); any thread.
+  RegimeReport regime_report() const;
   static constexpr std::int64_t kExposureMaxAgeNs = 1'000'000'000;
   //! The Prometheus exposition of this pipeline's metrics (GET /metrics).
   std::string render_metrics();
@@ -277,6 +303,8 @@ class Pipeline {
   std::unique_ptr<ProcessProbe> process_probe_;
   std::unique_ptr<CheckpointProbe> checkpoint_probe_;
   std::unique_ptr<ExposureProbe> exposure_probe_;
+  std::unique_ptr<RegimeFeed> regime_;  //!< null with [regime] enabled = false
+  std::unique_ptr<RegimeProbe> regime_probe_;
   std::mutex exposure_mu_;  //!< one scan at a time; guards exposure_ and exposure_taken_ns_
   std::shared_ptr<const ExposureView> exposure_;
   std::int64_t exposure_taken_ns_ = 0;  //!< steady clock

@@ -121,6 +121,25 @@ void read_checkpoint(ConfigSection s, CheckpointConfig* c) {
   s.choice("on_invalid", &c->on_invalid, {"refuse", "start-empty"});
 }
 
+void read_regime(ConfigSection s, bool* enabled, RegimeParams* r) {
+  constexpr std::int64_t kSec = 1'000'000'000;
+  s.boolean("enabled", enabled);
+  s.duration_ns("sample", &r->sample_ns, 1'000'000, 3600 * kSec);
+  s.duration_ns("fast_half_life", &r->fast_half_life_ns, kSec, 30LL * 86400 * kSec);
+  s.duration_ns("slow_half_life", &r->slow_half_life_ns, kSec, 365LL * 86400 * kSec);
+  s.duration_ns("warmup", &r->warmup_ns, 0, 30LL * 86400 * kSec);
+  s.duration_ns("drawdown_window", &r->drawdown_window_ns, kSec, 30LL * 86400 * kSec);
+  s.number("stressed_ratio", &r->stressed_ratio, 1.0, 1000.0);
+  s.number("extreme_ratio", &r->extreme_ratio, 1.0, 1000.0);
+  s.number("stressed_drawdown", &r->stressed_drawdown, 1e-6, 0.99);
+  s.number("extreme_drawdown", &r->extreme_drawdown, 1e-6, 0.99);
+  s.number("exit_fraction", &r->exit_fraction, 0.01, 1.0);
+  s.duration_ns("min_dwell", &r->min_dwell_ns, 0, 30LL * 86400 * kSec);
+  if (r->fast_half_life_ns >= r->slow_half_life_ns) s.error("fast_half_life", "must be shorter than slow_half_life");
+  if (r->extreme_ratio < r->stressed_ratio) s.error("extreme_ratio", "must be at least stressed_ratio");
+  if (r->extreme_drawdown < r->stressed_drawdown) s.error("extreme_drawdown", "must be at least stressed_drawdown");
+}
+
 void read_contracts(ConfigSection& root, std::vector<ContractOverride>* out) {
   for (const toml::table* t : root.tables("contracts")) {
     ConfigSection s(t, "contracts[]", root.errors());
@@ -181,6 +200,7 @@ absl::StatusOr<Config> from_table(const toml::table& root_table, const std::stri
     read_run(ConfigSection(root.table("run"), "run", &errors), &config.run);
     read_checkpoint(ConfigSection(root.table("checkpoint"), "checkpoint", &errors), &config.checkpoint);
     read_event_time(ConfigSection(root.table("event_time"), "event_time", &errors), &config.event_time);
+    read_regime(ConfigSection(root.table("regime"), "regime", &errors), &config.regime_enabled, &config.regime);
     for (SourceConfig& source : config.sources) source.event_time = config.event_time;
     {
       ConfigSection publisher(root.table("publisher"), "publisher", &errors);

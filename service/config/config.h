@@ -11,6 +11,7 @@
 #include "core/clusterer.h"
 #include "core/event_time_guard.h"
 #include "core/instrument_registry.h"
+#include "core/market_regime.h"
 #include "service/base/log.h"
 #include "service/config/publisher_config.h"
 #include "service/config/source_config.h"
@@ -98,7 +99,10 @@ struct Config {
   AdminConfig admin;                  //!< [admin]: admin HTTP API
   JetStreamConfig jetstream;          //!< [jetstream]: changes to a NATS JetStream stream (off by default)
   CheckpointConfig checkpoint;        //!< [checkpoint]: durable state
-  EventTimeGuardOptions event_time;   //!< [event_time]: fills too far ahead of their source (core/event_time_guard.h)
+  //! [regime]: the market-stress regime from the sources' index prices (core/market_regime.h).
+  bool regime_enabled = true;
+  RegimeParams regime;
+  EventTimeGuardOptions event_time;  //!< [event_time]: fills too far ahead of their source (core/event_time_guard.h)
 };
 
 //! Loads and validates a config file. On error the status message lists every problem, one per

@@ -618,6 +618,59 @@ class AdminApiTest(unittest.TestCase):
             finally:
                 s.stop()
 
+    def test_a_crash_in_the_index_switches_the_market_regime(self):
+        """Issue 22, item 3: index prices on a feed (native price records) drive the market
+        regime (core/market_regime.h). 40 minutes of a calm random walk, then the index falls
+        12 % in two minutes: /v1/risk/regime goes stressed then extreme within the crash, with
+        the reason, the metrics say so, and the change is logged. The calm part alone switches
+        nothing."""
+        import random
+        rng = random.Random(3)
+        sec = 10**9
+        price, lines, t = 95000.0, [], T0
+        for i in range(40 * 60):  # calm: 1e-4 a second
+            price *= math.exp(rng.gauss(0.0, 1e-4))
+            t += sec
+            lines.append(json.dumps({"record": "price", "ts_ns": t, "venue": "binance", "symbol": "BTCUSDT",
+                                     "mark_price": price, "underlying_price": price}))
+        calm_lines = len(lines)
+        crash_start = t
+        for i in range(120):  # -12 %
+            price *= math.exp(math.log(0.88) / 120 + rng.gauss(0.0, 1e-4))
+            t += sec
+            lines.append(json.dumps({"record": "price", "ts_ns": t, "venue": "binance", "symbol": "BTCUSDT",
+                                     "mark_price": price, "underlying_price": price}))
+        lines.append(json.dumps({"record": "price", "ts_ns": t + sec, "venue": "binance", "symbol": "BTCUSDT",
+                                 "mark_price": price, "underlying_price": price}))
+        with tempfile.TemporaryDirectory() as work:
+            s = Segmentd(work)
+            try:
+                s.start()
+                self.assertEqual(s.http("/v1/risk/regime")[0], 401)  # a /v1 endpoint: token needed
+                asyncio.run(s.feed(lines[:calm_lines], per_frame=200))
+                s.wait_for(lambda: s.json("/v1/risk/regime")["index_prices"] == calm_lines, "the calm part")
+                doc = s.json("/v1/risk/regime")
+                self.assertEqual((doc["market"], doc["switches"], doc["events"]), ("calm", 0, []), doc)
+                btc = doc["underlyings"][0]
+                self.assertEqual((btc["underlying"], btc["regime"], btc["warm"]), ("BTC", "calm", True), btc)
+                self.assertTrue(0.5 < btc["vol_ratio"] < 1.6, btc)
+                self.assertAlmostEqual(btc["slow_vol"], 1e-4, delta=3e-5)
+                asyncio.run(s.feed(lines[calm_lines:], per_frame=200))
+                s.wait_for(lambda: s.json("/v1/risk/regime")["market"] == "extreme", "the extreme regime")
+                doc = s.json("/v1/risk/regime")
+                ev = doc["events"]
+                self.assertEqual([(e["from"], e["to"]) for e in ev], [("calm", "stressed"), ("stressed", "extreme")], ev)
+                self.assertTrue(all(e["underlying"] == "BTC" and e["reason"] for e in ev), ev)
+                self.assertLessEqual(ev[0]["time"] - crash_start, 30 * sec, ev)
+                self.assertLessEqual(ev[1]["time"] - crash_start, 120 * sec, ev)
+                m = s.metrics()
+                self.assertEqual(s.metric_sum("segmentd_market_regime", m), 2)
+                self.assertEqual(s.metric_sum("segmentd_market_regime_switches_total", m), 2)
+                self.assertEqual(m["segmentd_underlying_regime"]['{underlying="BTC"}'], 2, m["segmentd_underlying_regime"])
+                self.assertIn("market regime changed", s.log_text())
+            finally:
+                s.stop()
+
     def test_console_login_views_and_feed(self):
         """The console (issue 21) from a running segmentd: the login form and its session cookie,
         the page's headers, /v1/overview and /v1/map against what was fed, the publisher's

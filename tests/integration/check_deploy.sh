@@ -36,7 +36,7 @@ step "dashboard rows"
 import json, sys
 d = json.load(open(sys.argv[1]))
 rows = [p["title"] for p in d["panels"] if p["type"] == "row"]
-want = ["Ingest", "Latency", "Segments", "Churn and quality", "Publisher", "Segment exposure", "Process"]
+want = ["Ingest", "Latency", "Segments", "Churn and quality", "Publisher", "Segment risk", "Process"]
 assert rows == want, f"rows {rows} != {want}"
 ids = [p["id"] for p in d["panels"]]
 assert len(ids) == len(set(ids)), "duplicate panel ids"

@@ -55,6 +55,27 @@ TEST_CASE("config: errors name file, line, key and reason", "[config]") {
   CHECK_THAT(msg, Catch::Contains("test.toml:6: nonsense: unknown key"));
 }
 
+TEST_CASE("config: [regime] thresholds must be ordered and the clocks apart", "[config]") {
+  auto c = load_config_text(
+      "[regime]\n"
+      "fast_half_life = \"2d\"\n"  // line 2: not shorter than the slow clock (24 h)
+      "extreme_ratio = 1.5\n"      // line 3: under stressed_ratio (2)
+      "stressed_drawdown = 0.2\n"  // line 4
+      "extreme_drawdown = 0.1\n"   // line 5: under stressed_drawdown
+      "exit_fraction = 1.5\n",     // line 6: out of range
+      "regime.toml");
+  REQUIRE_FALSE(c.ok());
+  std::string msg(c.status().message());
+  INFO(msg);
+  CHECK_THAT(msg, Catch::Contains("regime.fast_half_life: must be shorter than slow_half_life"));
+  CHECK_THAT(msg, Catch::Contains("regime.extreme_ratio: must be at least stressed_ratio"));
+  CHECK_THAT(msg, Catch::Contains("regime.extreme_drawdown: must be at least stressed_drawdown"));
+  CHECK_THAT(msg, Catch::Contains("regime.toml:6: regime.exit_fraction: must be in"));
+  auto off = load_config_text("[regime]\nenabled = false\n", "off.toml");
+  REQUIRE(off.ok());
+  CHECK_FALSE(off->regime_enabled);
+}
+
 TEST_CASE("config: TOML syntax errors carry the line", "[config]") {
   auto c = load_config_text("[shards]\ncount = = 3\n", "broken.toml");
   REQUIRE_FALSE(c.ok());
@@ -450,6 +471,18 @@ std::map<std::string, Projection> config_fields() {
   SEGMENTD_FIELD("checkpoint.interval", checkpoint.interval_ns);
   SEGMENTD_FIELD("checkpoint.keep", checkpoint.keep);
   SEGMENTD_FIELD("checkpoint.on_invalid", checkpoint.on_invalid);
+  SEGMENTD_FIELD("regime.enabled", regime_enabled);
+  SEGMENTD_FIELD("regime.sample", regime.sample_ns);
+  SEGMENTD_FIELD("regime.fast_half_life", regime.fast_half_life_ns);
+  SEGMENTD_FIELD("regime.slow_half_life", regime.slow_half_life_ns);
+  SEGMENTD_FIELD("regime.warmup", regime.warmup_ns);
+  SEGMENTD_FIELD("regime.drawdown_window", regime.drawdown_window_ns);
+  SEGMENTD_FIELD("regime.stressed_ratio", regime.stressed_ratio);
+  SEGMENTD_FIELD("regime.stressed_drawdown", regime.stressed_drawdown);
+  SEGMENTD_FIELD("regime.extreme_ratio", regime.extreme_ratio);
+  SEGMENTD_FIELD("regime.extreme_drawdown", regime.extreme_drawdown);
+  SEGMENTD_FIELD("regime.exit_fraction", regime.exit_fraction);
+  SEGMENTD_FIELD("regime.min_dwell", regime.min_dwell_ns);
   SEGMENTD_FIELD("clusterer.k", clusterer.k);
   SEGMENTD_FIELD("clusterer.batch_size", clusterer.batch_size);
   SEGMENTD_FIELD("clusterer.batch_interval", clusterer.batch_interval_ns);
