@@ -62,7 +62,7 @@ void append_readiness(std::string& out, const std::vector<ReadinessCheck>& check
   out.append("]}");
 }
 
-void append_segments(std::string& out, const Model* model) {
+void append_segments(std::string& out, const Model* model, const ExposureView* exposure) {
   const bool ready = model != nullptr && model->ready();
   out.append("{\"ready\":");
   out.append(ready ? "true" : "false");
@@ -72,7 +72,36 @@ void append_segments(std::string& out, const Model* model) {
   } else {
     out.append("null");
   }
-  out.push_back('}');
+  out.append(",\"exposure\":");
+  if (exposure == nullptr) {
+    out.append("null}");
+    return;
+  }
+  out.append("{\"as_of\":");
+  append_int(out, exposure->as_of_ns);
+  out.append(",\"scanned_at\":");
+  append_int(out, exposure->scanned_at_ns);
+  out.append(",\"segments\":[");
+  for (std::size_t i = 0; i < exposure->segments.size(); ++i) {
+    const SegmentExposureView& s = exposure->segments[i];
+    if (i > 0) out.push_back(',');
+    out.append("{\"segment\":");
+    append_segment_ref(out, s.segment, model);
+    out.append(",\"accounts\":");
+    append_uint(out, s.accounts);
+    out.append(",\"positions\":");
+    append_uint(out, s.positions);
+    out.append(",\"gross_delta_usd\":");
+    append_double(out, s.gross_delta_usd);
+    out.append(",\"net_delta_usd\":");
+    append_double(out, s.net_delta_usd);
+    out.append(",\"net_vega_usd\":");
+    append_double(out, s.net_vega_usd);
+    out.append(",\"top5_share\":");
+    append_double(out, s.top5_share);
+    out.push_back('}');
+  }
+  out.append("]}}");
 }
 
 void append_account(std::string& out, const AccountView& v, const Model* model) {

@@ -128,8 +128,10 @@ namespace adminmsg {
 
 //! {"ready":bool,"checks":[{"name","ok","detail"}]}
 void append_readiness(std::string& out, const std::vector<ReadinessCheck>& checks);
-//! {"ready":bool,"model":{...}|null}: the model in original units (same object as the publisher's).
-void append_segments(std::string& out, const Model* model);
+//! {"ready":bool,"model":{...}|null,"exposure":{...}|null}: the model in original units (same
+//! object as the publisher's) and, when given, each segment's exposure in short (the totals and
+//! concentration of GET /v1/risk/exposure, without the accounts and underlyings).
+void append_segments(std::string& out, const Model* model, const ExposureView* exposure = nullptr);
 //! The account view; labels of its segment and of every distance come from `model` (may be null).
 void append_account(std::string& out, const AccountView& view, const Model* model);
 //! The overview (docs/console.md has its fields).

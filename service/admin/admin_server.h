@@ -58,6 +58,8 @@ struct AdminHandlers {
   std::function<std::string()> map;
   //! GET /v1/risk/exposure, as JSON (unset → 404; "" → 503, the shards are not running).
   std::function<std::string()> exposure;
+  //! The exposure /v1/segments shows beside the model (unset or null: "exposure": null).
+  std::function<std::shared_ptr<const ExposureView>()> exposure_view;
   //! GET /v1/risk/regime, as JSON (unset → 404: [regime] enabled = false).
   std::function<std::string()> regime;
   //! The console's logins, shared with the publisher (whose websocket accepts them for the live

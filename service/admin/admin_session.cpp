@@ -229,7 +229,8 @@ std::optional<Response> handle(const Request& req, const AdminContext& ctx) {
     ModelPtr model = h.model ? h.model() : nullptr;
     if (path == "/v1/segments") {
       std::string body;
-      adminmsg::append_segments(body, model.get());
+      const std::shared_ptr<const ExposureView> exposure = h.exposure_view ? h.exposure_view() : nullptr;
+      adminmsg::append_segments(body, model.get(), exposure.get());
       return make_response(req, http::status::ok, std::move(body), "application/json");
     }
     constexpr std::string_view kAccounts = "/v1/accounts/";

@@ -227,6 +227,7 @@ absl::Status Pipeline::start() {
       adminmsg::append_overview(body, o);
       return body;
     };
+    h.exposure_view = [this] { return exposure_view(); };
     h.exposure = [this] {
       std::shared_ptr<const ExposureView> view = exposure_view();
       if (!view) return std::string();

@@ -610,6 +610,18 @@ class AdminApiTest(unittest.TestCase):
                     net = [v for k, v in series.items() if 'side="net"' in k]
                     self.assertEqual(len(net), 1, series)
                     self.assertTrue(close(net[0], e["net"]), (where, net, e["net"]))
+                # /v1/segments shows the same scan beside the model, in short.
+                for _ in range(20):
+                    ex = s.json("/v1/risk/exposure")
+                    seg_doc = s.json("/v1/segments")
+                    if seg_doc["exposure"] and seg_doc["exposure"]["scanned_at"] == ex["scanned_at"]:
+                        break
+                self.assertEqual(seg_doc["exposure"]["scanned_at"], ex["scanned_at"])
+                self.assertEqual([(x["segment"], x["accounts"], x["gross_delta_usd"], x["net_delta_usd"],
+                                   x["net_vega_usd"], x["top5_share"]) for x in seg_doc["exposure"]["segments"]],
+                                 [(x["segment"], x["accounts"], x["gross_delta_usd"], x["net_delta_usd"],
+                                   x["net_vega_usd"], x["concentration"]["top5"]) for x in ex["segments"]])
+                self.assertTrue(seg_doc["ready"] and seg_doc["model"])
                 # The option sellers are short vega and delta; the directional buyers long delta.
                 opt_seg = segment_of["opt-0"]
                 self.assertLess(expected[opt_seg]["vega"], 0)

@@ -242,7 +242,46 @@ TEST_CASE("admin messages: account view and segments", "[publisher_messages]") {
   CHECK(e["recent_changes"].at(0)["from"].is_null());
   out.clear();
   adminmsg::append_segments(out, nullptr);
-  CHECK(out == R"({"ready":false,"model":null})");
+  CHECK(out == R"({"ready":false,"model":null,"exposure":null})");
+  out.clear();
+  ExposureView ev;
+  ev.as_of_ns = 5;
+  ev.scanned_at_ns = 6;
+  SegmentExposureView sv;
+  sv.segment = 3;
+  sv.accounts = 2;
+  sv.positions = 4;
+  sv.gross_delta_usd = 1500.5;
+  sv.net_delta_usd = -250.0;
+  sv.net_vega_usd = 12.0;
+  sv.top5_share = 1.0;
+  ev.segments.push_back(sv);
+  sv.segment = kNoSegment;
+  ev.segments.push_back(sv);
+  adminmsg::append_segments(out, &m, &ev);
+  {
+    simdjson::dom::parser p2;
+    auto doc = parse(p2, out);
+    auto x = doc["exposure"];
+    CHECK(std::int64_t(x["as_of"]) == 5);
+    CHECK(double(x["segments"].at(0)["gross_delta_usd"]) == 1500.5);
+    CHECK(std::uint64_t(x["segments"].at(0)["segment"]) == 3);
+    CHECK(x["segments"].at(1)["segment"].is_null());  // not assigned yet
+    CHECK(double(x["segments"].at(1)["net_delta_usd"]) == -250.0);
+  }
+  out.clear();
+  // The full report: labels from the model, largest accounts and underlyings.
+  ev.segments[0].largest.push_back(AccountExposureView{"acct \"1\"", 1000.0, -200.0});
+  ev.segments[0].underlyings.push_back(UnderlyingExposureView{"BTC", -250.0, 600.0, -850.0, 12.0, 4});
+  adminmsg::append_exposure(out, ev, &m);
+  {
+    simdjson::dom::parser p2;
+    auto doc = parse(p2, out);
+    CHECK(std::string_view(doc["segments"].at(0)["label"]) == "market-maker");  // segment 3 of the model
+    CHECK(std::string_view(doc["segments"].at(0)["largest_accounts"].at(0)["account"]) == "acct \"1\"");
+    CHECK(double(doc["segments"].at(0)["underlyings"].at(0)["short_delta_usd"]) == -850.0);
+    CHECK(doc["segments"].at(1)["label"].is_null());
+  }
   out.clear();
   adminmsg::append_readiness(out, {{"sources", true, "2/2"}, {"model", false, "warming up"}});
   CHECK(out.starts_with(R"({"ready":false,)"));
