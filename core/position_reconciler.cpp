@@ -35,6 +35,8 @@ bool PositionReconciler::on_fill_slow(const Fill& f) {
   Entry& e = it->second;
   const double size = fill_size(f, e.inverse);
   e.scale = std::max(e.scale, std::abs(size));
+  // A record that knew no USD price for its unit (an option row with no index): the fill's.
+  if (!(e.usd_per_size > 0) && f.qty > 0 && f.notional_usd > 0) e.usd_per_size = f.notional_usd / f.qty;
   if (t > e.as_of) {
     e.after += size;
     return true;

@@ -131,6 +131,11 @@ void AccountShard::on_position(const Fill& rec) {
   const std::optional<AccountStore::Slot> found = store_.find(rec.account);
   double usd = kNaN;
   const double book = found ? store_.position_qty(*found, rec.instrument, &usd) : 0.0;
+  // Neither the record nor the book prices the unit (an option the book does not hold yet, from a
+  // venue row with no index): the tape's index of its underlying does.
+  if (!(usd > 0) && !(rec.underlying_price > 0) && options_.tape != nullptr) {
+    if (const auto index = options_.tape->index(rec.underlying); index && index->price > 0) usd = index->price;
+  }
   const bool inverse = options_.instrument_of && options_.instrument_of(rec.instrument).inverse;
   if (!reconciler_.on_record(rec, book, usd, inverse)) return;  // older than what the book has
   const AccountStore::Slot slot = store_.set_position(rec);

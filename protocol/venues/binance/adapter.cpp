@@ -44,6 +44,13 @@ class BinanceAdapter final : public JsonAdapter {
         return fail(err, ParseErrorReason::kBadValue, "positions: positionAmt/quantity is not a decimal");
       }
       if (!row["entryPrice"].get(entry_text)) parse_decimal(entry_text, entry);
+      // The row's last update ("updateTime" futures, "time" options; ms): the venue answers after
+      // the call was sent, and a fill in between is in the row. The row is as of the later of the
+      // two, so that such a fill does not move the book again when it arrives.
+      std::int64_t updated_ms = 0;
+      if (row["updateTime"].get(updated_ms) && row["time"].get(updated_ms)) updated_ms = 0;
+      const std::int64_t as_of_ns =
+          updated_ms > 0 && updated_ms < kMaxMs ? std::max(call_ns, updated_ms * 1'000'000) : call_ns;
       if (!row["markPrice"].get(mark_text)) parse_decimal(mark_text, mark);
       ParseError ignored;
       const InstrumentInfo* ins = instruments_.find(symbol, ignored);
@@ -58,6 +65,7 @@ class BinanceAdapter final : public JsonAdapter {
         if (r.instrument == ins->id) same = &r;
       if (same != nullptr) {  // hedge mode: the other side of the same symbol
         same->qty += qty;
+        same->venue_ns = std::max(same->venue_ns, as_of_ns);
         same->notional_usd = std::isfinite(same->underlying_price) ? std::abs(same->qty) * same->underlying_price : 0.0;
         continue;
       }
@@ -67,7 +75,7 @@ class BinanceAdapter final : public JsonAdapter {
       p.qty = qty;
       p.entry_price = entry > 0 ? entry : kNaN;
       p.mark_price = mark > 0 ? mark : kNaN;
-      p.venue_ns = call_ns;
+      p.venue_ns = as_of_ns;
       add_position(p, recv_ns);
     }
     if (last) end_positions(account_, snapshot_ns, recv_ns);

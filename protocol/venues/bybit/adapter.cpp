@@ -66,7 +66,10 @@ class BybitAdapter final : public JsonAdapter {
       positions_.clear();
       return fail(err, ParseErrorReason::kUnknownMessage, str_cat("position list: venue error ", code));
     }
-    for (Fill& r : positions_) r.venue_ns = call_ns;  // the list's rows are as of the call
+    // A row is as of the call, or of its own last update when that is later: the venue answers
+    // after the call was sent, and a fill in between is in its row (so a fill up to the row's
+    // update time is inside it, and must not move the book again).
+    for (Fill& r : positions_) r.venue_ns = std::max(call_ns, r.venue_ns);
     if (last) end_positions(account_, snapshot_ns, recv_ns);
     return true;
   }
@@ -180,7 +183,8 @@ class BybitAdapter final : public JsonAdapter {
   //! A position row (the topic's or the REST list's): {"symbol", "side": Buy | Sell | "" (flat),
   //! "size" (>= 0: the coin for linear and options, USD for inverse), "entryPrice" | "avgPrice",
   //! "markPrice", "positionValue", "updatedTime", "category", ...}. The topic's rows are as of
-  //! updatedTime; the list's (`from_list`) as of the call (the caller sets it).
+  //! updatedTime; the list's (`from_list`) as of the later of the call and updatedTime (the
+  //! caller sets it).
   bool decode_position_row(od::object& row, bool from_list, std::int64_t recv_ns, ParseError& err) {
     std::string_view symbol, side;
     double size = kNaN, entry = kNaN, mark = kNaN;
@@ -201,7 +205,7 @@ class BybitAdapter final : public JsonAdapter {
         if (!get_decimal_string(v, key, entry, present, err)) return false;
       } else if (key == "markPrice") {
         if (!get_decimal_string(v, "markPrice", mark, present, err)) return false;
-      } else if (key == "updatedTime" && !from_list) {
+      } else if (key == "updatedTime") {
         if (!get_ms_string(v, "updatedTime", updated_ns, err)) return false;
       }
     }

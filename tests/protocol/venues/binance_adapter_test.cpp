@@ -148,7 +148,10 @@ TEST_CASE("binance: positionRisk is a snapshot of every symbol and hedge sides a
   REQUIRE(r.size() == 3);
   CHECK(r[0].qty == Approx(0.006));
   CHECK(r[0].mark_price == 101500.5);
-  CHECK(r[0].venue_ns == 1750434100000LL * 1'000'000);  // as of the call
+  // As of its last update, 408 ms after the call was sent (a fill while the venue answered); the
+  // flat ETH row (updateTime 0) as of the call.
+  CHECK(r[0].venue_ns == 1750434100408LL * 1'000'000);
+  CHECK(r[1].venue_ns == 1750434100000LL * 1'000'000);
   CHECK(r[1].qty == 0.0);
   CHECK(r[2].record == RecordKind::kPositionsEnd);
   CHECK(r[2].venue_ns == 1750434100000LL * 1'000'000);

@@ -37,21 +37,26 @@ TEST_CASE("bybit: the position topic and the position list state positions", "[b
       R"({"retCode":0,"retMsg":"OK","result":{"list":[{"positionIdx":0,"symbol":"BTCUSDT","side":"Buy","size":"0.2",)"
       R"("avgPrice":"100000","markPrice":"101000","positionValue":"20200","updatedTime":"1600000000000"}],)"
       R"("nextPageCursor":"","category":"linear"},"retExtInfo":{},"time":1764936000300})";
-  REQUIRE(h.adapter->decode_rest_positions(list, false, 5, 7, 1764936000300LL * 1'000'000, err));
+  constexpr std::int64_t kCall = 1764936000000LL * 1'000'000, kFirst = kCall - 5;
+  REQUIRE(h.adapter->decode_rest_positions(list, false, kFirst, kCall, 1764936000300LL * 1'000'000, err));
   REQUIRE(h.adapter->positions().size() == 1);
   CHECK(h.adapter->positions()[0].qty == Approx(0.2));
   CHECK(h.adapter->positions()[0].price == 100000.0);
-  CHECK(h.adapter->positions()[0].venue_ns == 7);  // as of the call, not the position's old updatedTime
-  REQUIRE(h.adapter->decode_rest_positions(list, true, 5, 7, 1764936000300LL * 1'000'000, err));
+  CHECK(h.adapter->positions()[0].venue_ns == kCall);  // as of the call, not the position's old updatedTime
+  // A row updated after the call was sent (a fill while the venue answered): as of that update.
+  REQUIRE(h.adapter->decode_rest_positions(replaced(list, "1600000000000", "1764936000120"), false, kFirst, kCall,
+                                           1764936000300LL * 1'000'000, err));
+  CHECK(h.adapter->positions()[0].venue_ns == 1764936000120LL * 1'000'000);
+  REQUIRE(h.adapter->decode_rest_positions(list, true, kFirst, kCall, 1764936000300LL * 1'000'000, err));
   REQUIRE(h.adapter->positions().size() == 2);
   CHECK(h.adapter->positions()[1].record == RecordKind::kPositionsEnd);
-  CHECK(h.adapter->positions()[1].venue_ns == 5);
+  CHECK(h.adapter->positions()[1].venue_ns == kFirst);
   // A spot row (a balance, skipped) first in the list: nothing stated for it, the rest read.
   const std::string with_spot =
       replaced(list, R"("list":[{)", R"("list":[{"symbol":"spot:BTCUSDT","side":"Buy","size":"1"},{)");
-  REQUIRE(h.adapter->decode_rest_positions(with_spot, false, 5, 7, 1764936000300LL * 1'000'000, err));
+  REQUIRE(h.adapter->decode_rest_positions(with_spot, false, kFirst, kCall, 1764936000300LL * 1'000'000, err));
   REQUIRE(h.adapter->positions().size() == 1);
-  CHECK(h.adapter->positions()[0].venue_ns == 7);
+  CHECK(h.adapter->positions()[0].venue_ns == kCall);
   CHECK_FALSE(h.adapter->decode_rest_positions(R"({"retCode":10006,"retMsg":"Too many visits","result":{}})", true, 5,
                                                6, 6, err));
   CHECK(err.reason == ParseErrorReason::kUnknownMessage);
