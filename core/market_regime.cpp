@@ -42,6 +42,35 @@ void RegimeMonitor::observe(UnderlyingId underlying, std::int64_t ts_ns, double 
   if (!std::isfinite(price) || price <= 0) return;
   State& s = states_[underlying];
   s.view.underlying = underlying;
+  if (s.next_sample_ns == 0) {
+    accept(s, ts_ns, price);
+    return;
+  }
+  if (ts_ns < s.view.last_ns) return;  // older than what was sampled: the monitor never goes back
+  // A jump larger than max_jump from the last accepted price is held until the next price says
+  // whether the level is real (it stays within a quarter of max_jump of it: both go in) or was a
+  // bad tick (the next price is elsewhere: the held one is dropped and counted).
+  if (std::abs(std::log(price / s.pending_price)) > p_.max_jump) {
+    if (s.suspect_ns != 0 && std::abs(std::log(price / s.suspect_price)) <= p_.max_jump / 4) {
+      const std::int64_t held_ns = s.suspect_ns;
+      s.suspect_ns = 0;
+      accept(s, held_ns, s.suspect_price);
+      accept(s, ts_ns, price);
+      return;
+    }
+    if (s.suspect_ns != 0) ++s.view.outliers;
+    s.suspect_ns = ts_ns;
+    s.suspect_price = price;
+    return;
+  }
+  if (s.suspect_ns != 0) {  // back near the accepted level: the held price was a bad tick
+    ++s.view.outliers;
+    s.suspect_ns = 0;
+  }
+  accept(s, ts_ns, price);
+}
+
+void RegimeMonitor::accept(State& s, std::int64_t ts_ns, double price) {
   if (s.next_sample_ns == 0) {  // the first price: the reference of the first return
     s.first_ns = ts_ns;
     s.view.price = price;

@@ -16,7 +16,9 @@
 // A level is entered when its measure reaches 1, at once (a crash must not wait), and left
 // only when the measure of the level has stayed below exit_fraction for min_dwell (hysteresis:
 // two thresholds and a time). Before `warmup` of samples the slow variance is not trusted and
-// the regime stays calm. Each change is an event with its reason.
+// the regime stays calm. Each change is an event with its reason. A price more than max_jump
+// (log) from the last accepted one waits for the next price: kept when that one confirms the
+// level, dropped and counted (outliers) when it does not, so that one bad tick is no crash.
 //
 // Not thread-safe: one owner (the service's regime loop; tests).
 
@@ -43,6 +45,9 @@ struct RegimeParams {
   double extreme_ratio = 4.0;
   double stressed_drawdown = 0.05;
   double extreme_drawdown = 0.10;
+  //! A move larger than this (|log return| from the last accepted price) is held until the next
+  //! price confirms the level (within max_jump / 4 of it); otherwise it is a bad tick, dropped.
+  double max_jump = 0.15;
   double exit_fraction = 0.7;                   //!< leave a level when its measure < this ...
   std::int64_t min_dwell_ns = 600'000'000'000;  //!< ... for 10 min
 };
@@ -67,7 +72,8 @@ struct UnderlyingRegime {
   double vol_ratio = 0.0;     //!< fast / slow (0 during warm-up)
   double drawdown = 0.0;      //!< from the window's peak, in [0, 1)
   std::uint64_t samples = 0;
-  bool warm = false;  //!< warm-up done: switches may happen
+  std::uint64_t outliers = 0;  //!< jumps beyond max_jump the next price did not confirm: dropped
+  bool warm = false;           //!< warm-up done: switches may happen
 };
 
 class RegimeMonitor {
@@ -99,7 +105,10 @@ class RegimeMonitor {
     std::int64_t first_ns = 0;
     std::int64_t below_since_ns = 0;  //!< the current level's measure has been < exit since (0: not below)
     std::deque<std::pair<std::int64_t, double>> peaks;  //!< monotone deque of (ts, price) over the window
+    std::int64_t suspect_ns = 0;                        //!< a price held for confirmation (0: none)
+    double suspect_price = 0.0;
   };
+  void accept(State& s, std::int64_t ts_ns, double price);
   void sample(State& s, std::int64_t ts_ns, double price);
   void decide(State& s, std::int64_t ts_ns);
 

@@ -353,6 +353,8 @@ void append_regime(std::string& out, const RegimeReport& r) {
     append_double(out, u.drawdown);
     out.append(",\"samples\":");
     append_uint(out, u.samples);
+    out.append(",\"outliers\":");
+    append_uint(out, u.outliers);
     out.append(",\"warm\":");
     out.append(u.warm ? "true" : "false");
     out.push_back('}');

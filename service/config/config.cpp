@@ -133,6 +133,7 @@ void read_regime(ConfigSection s, bool* enabled, RegimeParams* r) {
   s.number("extreme_ratio", &r->extreme_ratio, 1.0, 1000.0);
   s.number("stressed_drawdown", &r->stressed_drawdown, 1e-6, 0.99);
   s.number("extreme_drawdown", &r->extreme_drawdown, 1e-6, 0.99);
+  s.number("max_jump", &r->max_jump, 0.001, 10.0);
   s.number("exit_fraction", &r->exit_fraction, 0.01, 1.0);
   s.duration_ns("min_dwell", &r->min_dwell_ns, 0, 30LL * 86400 * kSec);
   if (r->fast_half_life_ns >= r->slow_half_life_ns) s.error("fast_half_life", "must be shorter than slow_half_life");

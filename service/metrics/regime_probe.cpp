@@ -9,6 +9,10 @@ RegimeProbe::RegimeProbe(Metrics& m, Source source)
                   .Add({})),
       switches_(counter_family(m, "segmentd_market_regime_switches_total", "Market regime changes of any underlying.")
                     .Add({})),
+      outliers_(
+          counter_family(m, "segmentd_market_regime_outliers_total",
+                         "Index prices dropped as bad ticks: a jump beyond max_jump the next price did not confirm.")
+              .Add({})),
       regime_family_(gauge_family(m, "segmentd_underlying_regime",
                                   "An underlying's market regime: 0 calm, 1 stressed, 2 extreme.")),
       ratio_family_(gauge_family(m, "segmentd_underlying_vol_ratio",
@@ -23,6 +27,12 @@ void RegimeProbe::collect() {
   if (r.switches > switches_seen_) {
     switches_.Increment(static_cast<double>(r.switches - switches_seen_));
     switches_seen_ = r.switches;
+  }
+  std::uint64_t outliers = 0;
+  for (const auto& [name, u] : r.underlyings) outliers += u.outliers;
+  if (outliers > outliers_seen_) {
+    outliers_.Increment(static_cast<double>(outliers - outliers_seen_));
+    outliers_seen_ = outliers;
   }
   for (const auto& [name, u] : r.underlyings) {
     PerUnderlying& g = underlyings_[name];

@@ -3,6 +3,7 @@
 // at each scrape:
 //   segmentd_market_regime                        the most stressed regime: 0 calm, 1 stressed, 2 extreme
 //   segmentd_market_regime_switches_total         regime changes of any underlying
+//   segmentd_market_regime_outliers_total         index prices dropped as bad ticks (a jump not confirmed)
 //   segmentd_underlying_regime{underlying}        each underlying's regime (0, 1, 2)
 //   segmentd_underlying_vol_ratio{underlying}     fast / slow realized vol (0 during warm-up)
 //   segmentd_underlying_drawdown{underlying}      from the peak of the drawdown window, [0, 1)
@@ -38,6 +39,8 @@ class RegimeProbe {
   prometheus::Gauge& market_;
   prometheus::Counter& switches_;
   std::uint64_t switches_seen_ = 0;
+  prometheus::Counter& outliers_;
+  std::uint64_t outliers_seen_ = 0;
   prometheus::Family<prometheus::Gauge>& regime_family_;
   prometheus::Family<prometheus::Gauge>& ratio_family_;
   prometheus::Family<prometheus::Gauge>& drawdown_family_;

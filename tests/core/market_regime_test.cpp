@@ -134,3 +134,33 @@ TEST_CASE("regime: no switch during warm-up, and a gap with no prices is no cras
   CHECK(m.events().empty());
   CHECK(m.regime(99) == Regime::kCalm);  // never observed
 }
+
+TEST_CASE("regime: one bad tick is dropped and counted, a real gap is confirmed by the next price", "[regime]") {
+  RegimeMonitor m;
+  std::mt19937_64 rng(17);
+  std::int64_t t = kT0;
+  double p = walk(m, rng, t, 95000.0, 2 * 3600, kSigma);
+  // A fat finger: half the price for one tick, then the market where it was.
+  t += kSec;
+  m.observe(7, t, p * 0.5);
+  p = walk(m, rng, t, p, 600, kSigma);
+  CHECK(m.switches() == 0);
+  CHECK(m.states()[0].outliers == 1);
+  CHECK(m.states()[0].drawdown < 0.01);
+  // Two different bad ticks in a row, then the market: both dropped.
+  t += kSec;
+  m.observe(7, t, p * 3.0);
+  t += kSec;
+  m.observe(7, t, p * 0.2);
+  p = walk(m, rng, t, p, 60, kSigma);
+  CHECK(m.switches() == 0);
+  CHECK(m.states()[0].outliers == 3);
+  // A real gap down of 20 %: the next price confirms it, and the regime goes extreme at once.
+  const std::int64_t gap = t + kSec;
+  p *= 0.8;
+  p = walk(m, rng, t, p, 5, kSigma);
+  REQUIRE(m.switches() >= 1);
+  CHECK(m.market() == Regime::kExtreme);
+  CHECK(m.events().back().ts_ns - gap <= 3 * kSec);
+  CHECK(m.states()[0].outliers == 3);
+}

@@ -481,6 +481,7 @@ std::map<std::string, Projection> config_fields() {
   SEGMENTD_FIELD("regime.stressed_drawdown", regime.stressed_drawdown);
   SEGMENTD_FIELD("regime.extreme_ratio", regime.extreme_ratio);
   SEGMENTD_FIELD("regime.extreme_drawdown", regime.extreme_drawdown);
+  SEGMENTD_FIELD("regime.max_jump", regime.max_jump);
   SEGMENTD_FIELD("regime.exit_fraction", regime.exit_fraction);
   SEGMENTD_FIELD("regime.min_dwell", regime.min_dwell_ns);
   SEGMENTD_FIELD("clusterer.k", clusterer.k);
