@@ -103,12 +103,6 @@ AccountStore::Slot AccountStore::apply(const Fill& fill) {
   return slot;
 }
 
-AccountStore::Slot AccountStore::apply(const Fill& fill, bool move_position) {
-  const Slot slot = slot_for(fill.account);
-  if (slot != kNoSlot) apply_at(slot, fill, move_position);
-  return slot;
-}
-
 AccountStore::Slot AccountStore::set_position(const Fill& rec) {
   const Slot slot = slot_for(rec.account);
   if (slot != kNoSlot) segmentd::set_position(params_, ref(slot), rec, &stats_);

@@ -68,8 +68,6 @@ class AccountStore {
   //! kNoSlot when the account is new and the store already holds max_accounts() (the fill is
   //! refused and counted in refused_fills()).
   Slot apply(const Fill& fill);
-  //! Same; `move_position` false: a venue position already includes the fill (apply_fill).
-  Slot apply(const Fill& fill, bool move_position);
 
   //! Sets an account's position as the venue states it (a RecordKind::kPosition; set_position in
   //! core/account_state.h), creating the account on first sight. kNoSlot as for apply().
@@ -86,7 +84,7 @@ class AccountStore {
         fills, [](const Fill&) { return true; }, on_applied);
   }
   //! Same, asking moves(fill) in order, just before each fill is applied (also for a refused
-  //! one), whether the fill moves its position (apply(fill, move_position)): the shard's
+  //! one), whether the fill moves its position (apply_fill's move_position): the shard's
   //! reconciler says no for a fill a venue position already includes.
   template <class Moves, class Fn>
   void apply_burst(std::span<const Fill> fills, Moves&& moves, Fn&& on_applied);
