@@ -840,10 +840,16 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
   //! OKX's, Bybit's and Binance's public channels, on a connection without a login).
   void send_market_data() {
     const std::size_t accounts = sh_->streams.size();
-    if (market_pos_.size() != accounts) {  // first time: from now on
+    if (market_pos_.size() != accounts) {
+      // First time: each account's latest fill, then what happens from now on. A venue answers a
+      // subscription with the current state (Bybit's tickers snapshot, OKX's first mark push), so a
+      // client that subscribed after the last trade still learns the prices.
       stats().market_data_connections.fetch_add(1);
       market_pos_.resize(accounts);
-      for (std::size_t a = 0; a < accounts; ++a) market_pos_[a] = sh_->happened[a].load();
+      for (std::size_t a = 0; a < accounts; ++a) {
+        const std::size_t happened = sh_->happened[a].load();
+        market_pos_[a] = happened > 0 ? happened - 1 : 0;
+      }
     }
     std::vector<std::pair<const VenueFill*, std::size_t>> happened_fills;
     for (std::size_t a = 0; a < accounts; ++a) {
