@@ -94,6 +94,12 @@ void save_model(ByteWriter& w, const Model& m) {
   for (const ModelEvent& e : m.events) save_event(w, e);
   save_quality(w, m.quality);
   w.u64(m.scaler_version);
+  // Since the market regimes: each segment's stressed and extreme policies, in segment order.
+  // A checkpoint written before has none; its segments keep their calm policy in every regime.
+  for (const Segment& s : m.segments) {
+    save_policy(w, s.stressed_policy);
+    save_policy(w, s.extreme_policy);
+  }
 }
 
 ModelPtr load_model(ByteReader& r) {
@@ -117,6 +123,11 @@ ModelPtr load_model(ByteReader& r) {
   for (std::uint64_t i = 0; i < events && r.ok(); ++i) m->events.push_back(load_event(r));
   m->quality = load_quality(r);
   m->scaler_version = r.u64();
+  const bool regimes = r.ok() && !r.at_end();
+  for (Segment& s : m->segments) {
+    s.stressed_policy = regimes ? load_policy(r) : s.policy;
+    s.extreme_policy = regimes ? load_policy(r) : s.policy;
+  }
   if (!r.ok()) return nullptr;
   return m;
 }

@@ -574,7 +574,10 @@ std::shared_ptr<Model> Clusterer::assemble() const {
     s.centroid_raw = c.raw;
     s.weight = c.weight;
     s.size = c.size;
-    s.policy = policy_for(config_.policies, c.base_label);
+    const RegimePolicies& policies = policies_for(config_.policies, c.base_label);
+    s.policy = policies[static_cast<std::size_t>(Regime::kCalm)];
+    s.stressed_policy = policies[static_cast<std::size_t>(Regime::kStressed)];
+    s.extreme_policy = policies[static_cast<std::size_t>(Regime::kExtreme)];
     m->segments.push_back(std::move(s));
   }
   m->quality = quality_;

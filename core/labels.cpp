@@ -102,17 +102,27 @@ LabelRules default_label_rules() {
 // half-spread the market-making desk shows this flow, and a per-order notional cap (0 = none).
 PolicyRules default_policy_rules() {
   PolicyRules p;
+  // Per regime: calm, stressed, extreme. Under stress every segment posts more margin and is
+  // quoted wider, and the flows that hurt a book when the market breaks (toxic, short vol,
+  // one-way leverage) most: their orders are capped lower too.
   p.rules = {
-      {"hft-scalper", {1.0, 3.0, 250'000}},              // toxic, fast flow: widen quotes
-      {"market-maker", {0.8, 1.0, 0}},                   // provides liquidity, two-sided inventory
-      {"delta-neutral", {0.7, 0.5, 5'000'000}},          // hedged book: portfolio margin relief
-      {"option-premium-seller", {1.5, 1.0, 1'000'000}},  // short vol: tail risk
-      {"retail-option-lottery", {1.0, 0.0, 50'000}},     // benign flow: tightest quotes
-      {"directional-whale", {1.3, 2.0, 10'000'000}},     // large one-way risk, informed
-      {"institutional-hedger", {0.9, 0.5, 20'000'000}},
-      {"retail-perp-gambler", {1.2, 0.0, 100'000}},  // leveraged, benign for quoting
+      // toxic, fast flow: widen quotes, and much more when the market breaks
+      {"hft-scalper", {{{1.0, 3.0, 250'000}, {1.25, 6.0, 100'000}, {1.5, 12.0, 50'000}}}},
+      // provides liquidity, two-sided inventory
+      {"market-maker", {{{0.8, 1.0, 0}, {1.0, 2.0, 0}, {1.25, 4.0, 0}}}},
+      // hedged book: portfolio margin relief, kept while hedges hold
+      {"delta-neutral", {{{0.7, 0.5, 5'000'000}, {0.85, 1.0, 5'000'000}, {1.0, 2.0, 2'500'000}}}},
+      // short vol: tail risk, the first to hurt in a vol spike
+      {"option-premium-seller", {{{1.5, 1.0, 1'000'000}, {2.0, 2.0, 500'000}, {3.0, 4.0, 250'000}}}},
+      // benign flow: tightest quotes
+      {"retail-option-lottery", {{{1.0, 0.0, 50'000}, {1.0, 0.5, 50'000}, {1.25, 1.0, 25'000}}}},
+      // large one-way risk, informed
+      {"directional-whale", {{{1.3, 2.0, 10'000'000}, {1.6, 5.0, 5'000'000}, {2.0, 10.0, 2'000'000}}}},
+      {"institutional-hedger", {{{0.9, 0.5, 20'000'000}, {1.0, 1.0, 20'000'000}, {1.2, 2.0, 10'000'000}}}},
+      // leveraged, benign for quoting; liquidated first in a crash
+      {"retail-perp-gambler", {{{1.2, 0.0, 100'000}, {1.5, 0.5, 50'000}, {2.0, 1.0, 25'000}}}},
   };
-  p.fallback = {1.0, 0.5, 1'000'000};
+  p.fallback = {{{1.0, 0.5, 1'000'000}, {1.25, 1.0, 500'000}, {1.5, 2.0, 250'000}}};
   return p;
 }
 
@@ -206,10 +216,14 @@ std::vector<SegmentLabel> assign_labels(const LabelRules& rules, std::span<const
   return out;
 }
 
-SegmentPolicy policy_for(const PolicyRules& rules, std::string_view base_label) {
+const RegimePolicies& policies_for(const PolicyRules& rules, std::string_view base_label) {
   for (const auto& r : rules.rules)
-    if (r.label == base_label) return r.policy;
+    if (r.label == base_label) return r.policies;
   return rules.fallback;
+}
+
+SegmentPolicy policy_for(const PolicyRules& rules, std::string_view base_label) {
+  return policies_for(rules, base_label)[static_cast<std::size_t>(Regime::kCalm)];
 }
 
 }  // namespace segmentd

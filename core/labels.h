@@ -17,6 +17,7 @@
 //
 // Pure functions over plain data.
 
+#include <array>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,14 +49,18 @@ struct LabelRules {
   double hysteresis = 0.02;
 };
 
+//! A label's policy in each market regime, indexed by Regime: calm, stressed, extreme. A regime a
+//! config rule does not set takes the milder regime's values (config/README.md).
+using RegimePolicies = std::array<SegmentPolicy, kRegimeCount>;
+
 struct PolicyRule {
   std::string label;  //!< base label, no suffix
-  SegmentPolicy policy;
+  RegimePolicies policies;
 };
 
 struct PolicyRules {
   std::vector<PolicyRule> rules;
-  SegmentPolicy fallback;
+  RegimePolicies fallback;
 };
 
 //! The default archetypes of a crypto derivatives venue (see labels.cpp for the thresholds).
@@ -83,7 +88,9 @@ struct SegmentLabel {
 std::vector<SegmentLabel> assign_labels(const LabelRules& rules, std::span<const FeatureVector> centroids_raw,
                                         std::span<const SegmentLabel> previous);
 
-//! Policy of a base label.
+//! Policies of a base label in every regime (the fallback's for a label no rule names).
+const RegimePolicies& policies_for(const PolicyRules& rules, std::string_view base_label);
+//! Policy of a base label in a calm market.
 SegmentPolicy policy_for(const PolicyRules& rules, std::string_view base_label);
 
 }  // namespace segmentd

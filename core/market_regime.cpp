@@ -24,15 +24,6 @@ std::string fixed(double v, int digits) {
 
 }  // namespace
 
-const char* to_string(Regime r) {
-  switch (r) {
-    case Regime::kCalm: return "calm";
-    case Regime::kStressed: return "stressed";
-    case Regime::kExtreme: return "extreme";
-  }
-  return "calm";
-}
-
 RegimeMonitor::RegimeMonitor(RegimeParams params)
     : p_(params),
       fast_alpha_(ewma_alpha(params.sample_ns, params.fast_half_life_ns)),

@@ -32,9 +32,6 @@
 
 namespace segmentd {
 
-enum class Regime : std::uint8_t { kCalm = 0, kStressed = 1, kExtreme = 2 };
-const char* to_string(Regime r);
-
 struct RegimeParams {
   std::int64_t sample_ns = 1'000'000'000;               //!< one return a second of event time
   std::int64_t fast_half_life_ns = 300'000'000'000;     //!< 5 min

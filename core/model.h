@@ -20,6 +20,7 @@ struct SegmentPolicy {
   double margin_multiplier = 1.0;       //!< margin engine: × base initial margin
   double quote_width_bps = 0.0;         //!< quoting engine: extra half-spread for this flow
   double max_order_notional_usd = 0.0;  //!< risk desk: 0 = no limit
+  bool operator==(const SegmentPolicy&) const = default;
 };
 
 //! Decayed standardization, frozen per model version: scaled = (raw − mean) / stddev × weight.
@@ -30,13 +31,19 @@ struct Scaler {
 };
 
 struct Segment {
-  SegmentId id = kNoSegment;     //!< never reused, never permuted
-  std::string label;             //!< from config label rules on centroid_raw
-  FeatureVector centroid{};      //!< in scaled space (what assignment uses)
-  FeatureVector centroid_raw{};  //!< in original units (what people read)
-  double weight = 0.0;           //!< decayed count of vectors the centre has absorbed
-  std::uint64_t size = 0;        //!< accounts assigned at the last count
-  SegmentPolicy policy;
+  SegmentId id = kNoSegment;      //!< never reused, never permuted
+  std::string label;              //!< from config label rules on centroid_raw
+  FeatureVector centroid{};       //!< in scaled space (what assignment uses)
+  FeatureVector centroid_raw{};   //!< in original units (what people read)
+  double weight = 0.0;            //!< decayed count of vectors the centre has absorbed
+  std::uint64_t size = 0;         //!< accounts assigned at the last count
+  SegmentPolicy policy;           //!< in a calm market
+  SegmentPolicy stressed_policy;  //!< while the market regime is stressed (core/market_regime.h)
+  SegmentPolicy extreme_policy;   //!< while it is extreme
+  //! The policy in force in market regime `r`.
+  const SegmentPolicy& policy_in(Regime r) const {
+    return r == Regime::kExtreme ? extreme_policy : r == Regime::kStressed ? stressed_policy : policy;
+  }
 };
 
 struct ModelEvent {

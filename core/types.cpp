@@ -35,6 +35,15 @@ std::string_view to_string(InstrumentKind k) {
   return "?";
 }
 
+const char* to_string(Regime r) {
+  switch (r) {
+    case Regime::kCalm: return "calm";
+    case Regime::kStressed: return "stressed";
+    case Regime::kExtreme: return "extreme";
+  }
+  return "calm";
+}
+
 std::string_view to_string(OptionType t) {
   switch (t) {
     case OptionType::kCall: return "call";

@@ -69,6 +69,10 @@ void append_model_fields(std::string& out, const Model& m) {
     append_features(out, s.centroid_raw);
     out.append(",\"policy\":");
     append_policy(out, s.policy);
+    out.append(",\"stressed_policy\":");
+    append_policy(out, s.stressed_policy);
+    out.append(",\"extreme_policy\":");
+    append_policy(out, s.extreme_policy);
     out.push_back('}');
   }
   out.append("],\"quality\":{\"inertia\":");
@@ -149,6 +153,8 @@ void append_segment_change(std::string& out, std::uint64_t seq, const SegmentCha
   } else {
     out.append("null");
   }
+  out.append(",\"regime\":");
+  append_string(out, to_string(to.regime));
   out.append(",\"model_version\":");
   append_uint(out, c.model_version);
   out.append(",\"cause\":");
@@ -197,8 +203,49 @@ void append_model(std::string& out, std::uint64_t seq, const Model& m) {
   out.push_back('}');
 }
 
+void append_regime_change(std::string& out, std::uint64_t seq, const RegimeChangeInfo& c) {
+  out.append("{\"type\":\"regime_change\",\"seq\":");
+  append_uint(out, seq);
+  out.append(",\"ts\":");
+  append_int(out, c.ts_ns);
+  out.append(",\"underlying\":");
+  if (c.underlying.empty()) {
+    out.append("null");
+  } else {
+    append_string(out, c.underlying);
+  }
+  out.append(",\"from\":");
+  append_string(out, to_string(c.from));
+  out.append(",\"to\":");
+  append_string(out, to_string(c.to));
+  out.append(",\"reason\":");
+  append_string(out, c.reason);
+  out.append(",\"market_from\":");
+  append_string(out, to_string(c.market_from));
+  out.append(",\"market\":");
+  append_string(out, to_string(c.market));
+  out.append(",\"model_version\":");
+  append_uint(out, c.model != nullptr ? c.model->version : 0);
+  out.append(",\"policies\":[");
+  if (c.model != nullptr) {
+    bool first = true;
+    for (const Segment& s : c.model->segments) {
+      if (!first) out.push_back(',');
+      first = false;
+      out.append("{\"segment\":");
+      append_uint(out, s.id);
+      out.append(",\"label\":");
+      append_string(out, s.label);
+      out.append(",\"policy\":");
+      append_policy(out, s.policy_in(c.market));
+      out.push_back('}');
+    }
+  }
+  out.append("]}");
+}
+
 void append_snapshot_chunk(std::string& out, std::uint64_t seq, std::uint32_t chunk, std::uint32_t chunks,
-                           const Model* model, std::span<const AccountAssignment> accounts) {
+                           const Model* model, std::span<const AccountAssignment> accounts, Regime regime) {
   out.append("{\"type\":\"snapshot\",\"seq\":");
   append_uint(out, seq);
   out.append(",\"chunk\":");
@@ -212,6 +259,8 @@ void append_snapshot_chunk(std::string& out, std::uint64_t seq, std::uint32_t ch
     } else {
       out.append("null");
     }
+    out.append(",\"regime\":");
+    append_string(out, to_string(regime));
   }
   out.append(",\"accounts\":[");
   bool first = true;

@@ -42,7 +42,22 @@ struct AccountAssignment {
 struct SegmentInfo {
   bool known = false;
   std::string_view label;
-  SegmentPolicy policy;
+  SegmentPolicy policy;           //!< the policy in force in `regime`
+  Regime regime = Regime::kCalm;  //!< the market regime when the change was published
+};
+
+//! A change of an underlying's market regime (core/market_regime.h), or of the market's after a
+//! restart (underlying empty), and what it does to the policies: the market regime is the most
+//! stressed of the underlyings', and every segment's policy follows it.
+struct RegimeChangeInfo {
+  std::int64_t ts_ns = 0;       //!< event time of the sample that decided it
+  std::string_view underlying;  //!< "" = the market as a whole (written as null)
+  Regime from = Regime::kCalm;
+  Regime to = Regime::kCalm;
+  std::string_view reason;
+  Regime market_from = Regime::kCalm;  //!< the market regime before
+  Regime market = Regime::kCalm;       //!< and after: the one the policies follow
+  const Model* model = nullptr;        //!< the segments whose policies are listed (null: none yet)
 };
 
 //! The model as a JSON object (version, ts, scaler_version, segments with centroids in original
@@ -58,10 +73,15 @@ void append_segment_change(std::string& out, std::uint64_t seq, const SegmentCha
 //! `model` message: the new model version, its segments (centroids in original units, keyed by
 //! feature name), sizes, policies and what changed (born / retired / relabelled).
 void append_model(std::string& out, std::uint64_t seq, const Model& m);
-//! One chunk of a snapshot. Chunk 0 of `chunks` carries the model (null before warm-up); every
-//! chunk carries `seq`: the snapshot is the state after message `seq`, deltas follow from seq+1.
+//! `regime_change` message: an underlying's regime changed; `policies` lists every segment of the
+//! model with its policy in the market regime now in force.
+void append_regime_change(std::string& out, std::uint64_t seq, const RegimeChangeInfo& c);
+//! One chunk of a snapshot. Chunk 0 of `chunks` carries the model (null before warm-up) and the
+//! market regime in force; every chunk carries `seq`: the snapshot is the state after message
+//! `seq`, deltas follow from seq+1.
 void append_snapshot_chunk(std::string& out, std::uint64_t seq, std::uint32_t chunk, std::uint32_t chunks,
-                           const Model* model, std::span<const AccountAssignment> accounts);
+                           const Model* model, std::span<const AccountAssignment> accounts,
+                           Regime regime = Regime::kCalm);
 //! Sent every heartbeat interval: `seq` is the last seq published, so a filtered subscriber
 //! knows it has seen everything up to there.
 void append_heartbeat(std::string& out, std::uint64_t seq, std::int64_t now_ns);

@@ -148,6 +148,7 @@ absl::Status Pipeline::start() {
     state_dir_ = checkpoint_directory(config_.checkpoint);
     if (absl::Status st = restore(); !st.ok()) return st;
   }
+  if (publisher_) wire_regime_policies();
   // Built before the admin server starts (its handlers read the pointer from their thread);
   // its thread starts once everything runs.
   if (config_.checkpoint.enabled) {
@@ -602,6 +603,35 @@ std::vector<std::pair<AccountId, SegmentId>> Pipeline::assignments() {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+void Pipeline::wire_regime_policies() {
+  const std::shared_ptr<PublisherHub> hub = publisher_->hub();
+  // The regime monitor is not in checkpoints: it starts calm and warms up again. A restored
+  // stream that was last told "stressed" or "extreme" is told that the policies are calm again.
+  if (hub->regime() != Regime::kCalm) {
+    pubmsg::RegimeChangeInfo c;
+    c.ts_ns = wall_ns();
+    c.from = hub->regime();
+    c.to = Regime::kCalm;
+    c.market = Regime::kCalm;
+    c.reason = regime_ ? "restart: the regime monitor starts calm and warms up again"
+                       : "regime detection is off ([regime] enabled = false)";
+    hub->publish_regime(c);
+  }
+  if (!regime_) return;
+  regime_->set_on_change([this, hub](const RegimeEvent& e, Regime market) {
+    const std::string name =
+        e.underlying < instruments_.underlying_count() ? instruments_.underlying_name(e.underlying) : "?";
+    pubmsg::RegimeChangeInfo c;
+    c.ts_ns = e.ts_ns;
+    c.underlying = name;
+    c.from = e.from;
+    c.to = e.to;
+    c.reason = e.reason;
+    c.market = market;
+    hub->publish_regime(c);
+  });
 }
 
 RegimeReport Pipeline::regime_report() const {

@@ -249,6 +249,9 @@ class Pipeline {
 
  private:
   void on_changes(int shard, std::span<const SegmentChange> changes);
+  //! Regime changes become regime_change messages on the publisher's stream, and the policies of
+  //! later segment changes follow the market regime (issue 22, item 3).
+  void wire_regime_policies();
   void start_probes();
   //! What an idle shard is told the time is (ShardSetConfig::idle_clock): the wall clock, but no
   //! later than the latest event time pushed by a source that is behind (Source::behind: a

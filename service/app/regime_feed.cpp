@@ -1,5 +1,7 @@
 #include "service/app/regime_feed.h"
 
+#include <algorithm>
+
 #include "service/base/log.h"
 
 namespace segmentd {
@@ -18,6 +20,10 @@ void RegimeFeed::observe(UnderlyingId underlying, std::int64_t ts_ns, double usd
     for (const RegimeEvent& e : fresh) {
       recent_.push_back(e);
       if (recent_.size() > kRecentEvents) recent_.pop_front();
+      current_[e.underlying] = e.to;
+      Regime market = Regime::kCalm;
+      for (const auto& [u, r] : current_) market = std::max(market, r);
+      if (on_change_) on_change_(e, market);
     }
   }
   for (const RegimeEvent& e : fresh)

@@ -12,6 +12,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/market_regime.h"
@@ -26,6 +27,12 @@ class RegimeFeed {
 
   void observe(UnderlyingId underlying, std::int64_t ts_ns, double usd);
 
+  //! Called for every change, in order, with the market regime after it (the most stressed of the
+  //! underlyings'), under the feed's mutex: the publisher's regime_change messages (set before the
+  //! sources start; it must not call back into the feed).
+  using OnChange = std::function<void(const RegimeEvent& e, Regime market)>;
+  void set_on_change(OnChange on_change) { on_change_ = std::move(on_change); }
+
   struct View {
     Regime market = Regime::kCalm;
     std::vector<UnderlyingRegime> underlyings;
@@ -37,9 +44,11 @@ class RegimeFeed {
 
  private:
   mutable std::mutex mu_;
-  RegimeMonitor monitor_;           // guarded by mu_
-  std::deque<RegimeEvent> recent_;  // guarded by mu_
-  std::uint64_t observed_ = 0;      // guarded by mu_
+  RegimeMonitor monitor_;                             // guarded by mu_
+  std::deque<RegimeEvent> recent_;                    // guarded by mu_
+  std::uint64_t observed_ = 0;                        // guarded by mu_
+  std::unordered_map<UnderlyingId, Regime> current_;  // guarded by mu_: each underlying's regime
+  OnChange on_change_;
   std::function<std::string(UnderlyingId)> name_of_;
 };
 

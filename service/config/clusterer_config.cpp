@@ -16,6 +16,20 @@ void read_policy(ConfigSection& s, SegmentPolicy* p) {
   s.number("max_order_notional_usd", &p->max_order_notional_usd, 0, 1e15);
 }
 
+//! A policy table: the calm values at its top level, then optional `stressed` and `extreme`
+//! sub-tables (market regimes, core/market_regime.h); a key a regime does not set keeps the milder
+//! regime's value, so a table with neither keeps its calm policy in every regime.
+void read_policies(ConfigSection& s, RegimePolicies* p) {
+  constexpr auto kCalm = static_cast<std::size_t>(Regime::kCalm);
+  read_policy(s, &(*p)[kCalm]);
+  for (std::size_t r = kCalm + 1; r < kRegimeCount; ++r) {
+    const char* name = to_string(static_cast<Regime>(r));
+    (*p)[r] = (*p)[r - 1];
+    ConfigSection rs(s.table(name), str_cat(s.path(), ".", name), s.errors());
+    read_policy(rs, &(*p)[r]);
+  }
+}
+
 }  // namespace
 
 void read_clusterer(ConfigSection& root, ClustererConfig* c) {
@@ -97,14 +111,14 @@ void read_clusterer(ConfigSection& root, ClustererConfig* c) {
       PolicyRule r;
       ps.string("label", &r.label, false);
       if (!ps.has("label")) ps.error("label", "is required");
-      read_policy(ps, &r.policy);
+      read_policies(ps, &r.policies);
       rules.rules.push_back(std::move(r));
     }
     c->policies = std::move(rules);
   }
   if (const toml::table* f = s.table("fallback_policy")) {
     ConfigSection fs(f, "clusterer.fallback_policy", root.errors());
-    read_policy(fs, &c->policies.fallback);
+    read_policies(fs, &c->policies.fallback);
   }
   if (auto st = validate(*c); !st.ok()) s.error("k", std::string(st.message()));
 }

@@ -23,10 +23,25 @@ constexpr std::size_t kCatchUpChunkBytes = 1u << 20;
 std::int64_t to_ms(std::int64_t ns) { return std::max<std::int64_t>(1, ns / kMs); }
 
 //! The subject of one message: <prefix>.changes.<segment the account moved to> ("none" when it
-//! left every segment), <prefix>.model.
+//! left every segment), <prefix>.model, <prefix>.regime.
 std::string subject_of(const std::string& prefix, const PublishedEntry& e) {
   if (e.kind == PublishedEntry::Kind::kModel) return str_cat(prefix, ".model");
+  if (e.kind == PublishedEntry::Kind::kRegime) return str_cat(prefix, ".regime");
   return e.to == kNoSegment ? str_cat(prefix, ".changes.none") : str_cat(prefix, ".changes.", e.to);
+}
+
+//! Whether the NATS subject filter `pattern` (tokens separated by '.', `*` one token, `>` one or
+//! more at the end) matches the literal `subject`.
+bool subject_matches(std::string_view pattern, std::string_view subject) {
+  while (true) {
+    const std::size_t pd = pattern.find('.'), sd = subject.find('.');
+    const std::string_view p = pattern.substr(0, pd), s = subject.substr(0, sd);
+    if (p == ">") return !s.empty();
+    if (p != "*" && p != s) return false;
+    if (pd == std::string_view::npos || sd == std::string_view::npos) return pd == sd;
+    pattern.remove_prefix(pd + 1);
+    subject.remove_prefix(sd + 1);
+  }
 }
 
 }  // namespace
@@ -74,6 +89,43 @@ struct JetStreamSink::Impl final : Subscriber, std::enable_shared_from_this<JetS
     }
   }
 
+  //! A stream created before regime changes were published lacks <prefix>.regime: segmentd adds
+  //! it to a stream it may create (create_stream); an operator's stream must hold it. False (and
+  //! `si` destroyed) when the stream cannot take regime changes.
+  bool holds_regime_subject(jsStreamInfo*& si) {
+    const std::string regime = str_cat(config.subject_prefix, ".regime");
+    std::vector<const char*> subjects;
+    if (si->Config != nullptr)
+      for (int i = 0; i < si->Config->SubjectsLen; ++i) {
+        if (subject_matches(si->Config->Subjects[i], regime)) return true;
+        subjects.push_back(si->Config->Subjects[i]);
+      }
+    if (!config.create_stream || si->Config == nullptr) {
+      jsStreamInfo_Destroy(si);
+      si = nullptr;
+      note_failure(str_cat("stream '", config.stream, "' does not hold the subject ", regime,
+                           " (regime changes); add it, or let segmentd manage the stream (create_stream)"));
+      return false;
+    }
+    subjects.push_back(regime.c_str());
+    jsStreamConfig sc = *si->Config;
+    sc.Subjects = subjects.data();
+    sc.SubjectsLen = static_cast<int>(subjects.size());
+    jsStreamInfo* updated = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_UpdateStream(&updated, js, &sc, nullptr, &jerr);
+    jsStreamInfo_Destroy(si);
+    si = updated;
+    if (s != NATS_OK) {
+      si = nullptr;
+      note_failure(
+          str_cat("cannot add the subject ", regime, " to stream '", config.stream, "': ", nats_error(s, jerr)));
+      return false;
+    }
+    SEGMENTD_LOG_INFO("jetstream", "subject added to the stream", {"stream", config.stream}, {"subject", regime});
+    return true;
+  }
+
   //! Connects (when not connected), and finds or creates the stream. Logs what failed, once per
   //! failure kind in a row.
   bool prepare() {
@@ -84,12 +136,13 @@ struct JetStreamSink::Impl final : Subscriber, std::enable_shared_from_this<JetS
     if ((s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) && config.create_stream) {
       const std::string changes = str_cat(config.subject_prefix, ".changes.>");
       const std::string model = str_cat(config.subject_prefix, ".model");
-      const char* subjects[] = {changes.c_str(), model.c_str()};
+      const std::string regime = str_cat(config.subject_prefix, ".regime");
+      const char* subjects[] = {changes.c_str(), model.c_str(), regime.c_str()};
       jsStreamConfig sc;
       jsStreamConfig_Init(&sc);
       sc.Name = config.stream.c_str();
       sc.Subjects = subjects;
-      sc.SubjectsLen = 2;
+      sc.SubjectsLen = 3;
       sc.Storage = js_FileStorage;
       sc.Duplicates = config.duplicate_window_ns;
       s = js_AddStream(&si, js, &sc, nullptr, &jerr);
@@ -101,6 +154,7 @@ struct JetStreamSink::Impl final : Subscriber, std::enable_shared_from_this<JetS
       note_failure(str_cat("stream '", config.stream, "' unavailable: ", nats_error(s, jerr)));
       return false;
     }
+    if (!holds_regime_subject(si)) return false;  // si destroyed
     const std::uint64_t last_stream_seq = si->State.LastSeq;
     const std::uint64_t msgs = si->State.Msgs;
     jsStreamInfo_Destroy(si);

@@ -35,7 +35,7 @@ bool SubscriberFilter::matches_account(AccountId id) {
 }
 
 bool SubscriberFilter::matches(const PublishedEntry& e) {
-  if (e.kind != PublishedEntry::Kind::kChange) return true;  // models and heartbeats go to all
+  if (e.kind != PublishedEntry::Kind::kChange) return true;  // models, regimes and heartbeats go to all
   switch (kind_) {
     case pubmsg::Filter::Kind::kAll: return true;
     case pubmsg::Filter::Kind::kSegments:
@@ -183,10 +183,11 @@ void PublisherHub::publish_changes(std::span<const SegmentChange> changes) {
     e.from = c.from;
     e.to = c.to;
     pubmsg::SegmentInfo info;
+    info.regime = regime_;
     if (auto it = segments_->find(c.to); it != segments_->end()) {
       info.known = true;
       info.label = it->second.label;
-      info.policy = it->second.policy;
+      info.policy = it->second.policy_in(regime_);
     }
     e.offset = static_cast<std::uint32_t>(chunk->size());
     pubmsg::append_segment_change(*chunk, e.seq, c, names_.name(c.account), info);
@@ -210,7 +211,8 @@ void PublisherHub::publish_model(ModelPtr model) {
   auto chunk = std::make_shared<std::string>();
   std::lock_guard<std::mutex> lock(mu_);
   auto table = std::make_shared<SegmentTable>(*segments_);
-  for (const Segment& s : model->segments) (*table)[s.id] = PublishedSegment{s.label, s.policy};
+  for (const Segment& s : model->segments)
+    (*table)[s.id] = PublishedSegment{s.label, s.policy, s.stressed_policy, s.extreme_policy};
   segments_ = std::move(table);
   model_ = model;
   PublishedEntry& e = entries[0];
@@ -223,6 +225,28 @@ void PublisherHub::publish_model(ModelPtr model) {
   append_to_ring(e);
   last_seq_.store(seq_, std::memory_order_relaxed);
   model_version_.store(model->version, std::memory_order_relaxed);
+  messages_published_.fetch_add(1, std::memory_order_relaxed);
+  enqueue(std::move(text), entries, alive);
+}
+
+void PublisherHub::publish_regime(pubmsg::RegimeChangeInfo c) {
+  std::vector<std::shared_ptr<Subscriber>> alive;  // see publish_changes
+  std::vector<PublishedEntry> entries(1);
+  auto chunk = std::make_shared<std::string>();
+  std::lock_guard<std::mutex> lock(mu_);
+  c.market_from = regime_;
+  c.model = model_.get();
+  regime_ = c.market;
+  regime_now_.store(static_cast<std::uint8_t>(c.market), std::memory_order_relaxed);
+  PublishedEntry& e = entries[0];
+  e.kind = PublishedEntry::Kind::kRegime;
+  e.seq = ++seq_;
+  pubmsg::append_regime_change(*chunk, e.seq, c);
+  e.size = static_cast<std::uint32_t>(chunk->size());
+  std::shared_ptr<const std::string> text = std::move(chunk);
+  e.chunk = text;
+  append_to_ring(e);
+  last_seq_.store(seq_, std::memory_order_relaxed);
   messages_published_.fetch_add(1, std::memory_order_relaxed);
   enqueue(std::move(text), entries, alive);
 }
@@ -309,6 +333,7 @@ void PublisherHub::attach(std::uint64_t id, std::optional<std::uint64_t> since_s
     }
     start->mode = pubmsg::StartMode::kSnapshot;
     start->model = model_;
+    start->regime = regime_;
     start->segments = segments_;
     // Capture: the pages as they are now. Publishers copy a page before writing to it from
     // now on (its generation is older), so these stay the state at start->seq.

@@ -58,7 +58,7 @@ namespace segmentd {
 //! an immutable buffer shared by the messages of one publish call (one allocation per call, not
 //! per message); every session and the replay ring share it.
 struct PublishedEntry {
-  enum class Kind : std::uint8_t { kChange, kModel, kHeartbeat };
+  enum class Kind : std::uint8_t { kChange, kModel, kHeartbeat, kRegime };
   Kind kind = Kind::kChange;
   std::uint64_t seq = 0;        //!< heartbeat: the last seq at the time
   AccountId account = 0;        //!< kChange only
@@ -111,10 +111,15 @@ struct PublishBatch {
 };
 using BatchPtr = std::shared_ptr<const PublishBatch>;
 
-//! Label and policy of a segment as last published; kept after a segment is retired.
+//! Label and policies of a segment as last published; kept after a segment is retired.
 struct PublishedSegment {
   std::string label;
-  SegmentPolicy policy;
+  SegmentPolicy policy;  //!< calm
+  SegmentPolicy stressed_policy;
+  SegmentPolicy extreme_policy;
+  const SegmentPolicy& policy_in(Regime r) const {
+    return r == Regime::kExtreme ? extreme_policy : r == Regime::kStressed ? stressed_policy : policy;
+  }
 };
 using SegmentTable = absl::flat_hash_map<SegmentId, PublishedSegment>;
 
@@ -167,6 +172,7 @@ struct SubscribeStart {
   std::uint64_t ring_first_seq = 0;  //!< oldest seq still in the ring (0 = empty)
   // mode kSnapshot:
   ModelPtr model;
+  Regime regime = Regime::kCalm;  //!< the market regime at seq
   std::shared_ptr<const SegmentTable> segments;
   struct Row {
     AccountId account;
@@ -260,6 +266,11 @@ class PublisherHub {
   void publish_changes(std::span<const SegmentChange> changes) ABSL_LOCKS_EXCLUDED(mu_);
   void publish_model(ModelPtr model) ABSL_LOCKS_EXCLUDED(mu_);
   void publish_heartbeat(std::int64_t now_ns) ABSL_LOCKS_EXCLUDED(mu_);
+  //! A `regime_change` message (to every subscriber, whatever its filter): `c.market` becomes the
+  //! regime whose policies later segment changes carry; c.market_from and c.model are filled here.
+  void publish_regime(pubmsg::RegimeChangeInfo c) ABSL_LOCKS_EXCLUDED(mu_);
+  //! The market regime the published policies follow (restored with the state).
+  Regime regime() const { return static_cast<Regime>(regime_now_.load(std::memory_order_relaxed)); }
 
   //! With a scheduler, publish_* only append to the pending batch and flush() delivers it: at
   //! most once per `interval_ns` (measured from the previous flush), or as soon as `flush_bytes`
@@ -344,6 +355,7 @@ class PublisherHub {
   std::size_t accounts_ ABSL_GUARDED_BY(mu_) = 0;                            //!< 1 + highest AccountId seen
   std::uint64_t capture_generation_ ABSL_GUARDED_BY(mu_) = 0;                //!< bumped by each snapshot capture
   ModelPtr model_ ABSL_GUARDED_BY(mu_);
+  Regime regime_ ABSL_GUARDED_BY(mu_) = Regime::kCalm;
   std::shared_ptr<const SegmentTable> segments_ ABSL_GUARDED_BY(mu_);  //!< copy-on-write per model
   std::vector<Registration> sessions_ ABSL_GUARDED_BY(mu_);
   std::uint64_t next_session_id_ ABSL_GUARDED_BY(mu_) = 1;
@@ -363,6 +375,7 @@ class PublisherHub {
   std::atomic<std::uint64_t> subscribers_{0};
   std::atomic<std::uint64_t> messages_published_{0};
   std::atomic<std::uint64_t> model_version_{0};
+  std::atomic<std::uint8_t> regime_now_{0};  //!< regime_, for regime()
   std::atomic<std::uint64_t> snapshots_{0};
   std::atomic<std::uint64_t> replays_{0};
   alignas(64) std::atomic<std::int64_t> queued_bytes_{0};  //!< hot: every session, every batch

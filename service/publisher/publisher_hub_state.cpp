@@ -40,6 +40,17 @@ void PublisherHub::save_state(ByteWriter& w) const {
       w.f64(seg.policy.quote_width_bps);
       w.f64(seg.policy.max_order_notional_usd);
     }
+    // Since the market regimes: the regime in force, then each segment's stressed and extreme
+    // policies (absent from an older checkpoint: calm, and the calm policy in every regime).
+    w.u8(static_cast<std::uint8_t>(regime_));
+    for (const auto& [id, seg] : *segments_) {
+      w.u32(id);
+      for (const SegmentPolicy* p : {&seg.stressed_policy, &seg.extreme_policy}) {
+        w.f64(p->margin_multiplier);
+        w.f64(p->quote_width_bps);
+        w.f64(p->max_order_notional_usd);
+      }
+    }
   }
 }
 
@@ -51,7 +62,9 @@ absl::Status PublisherHub::load_state(std::string_view bytes, ModelPtr model) {
   for (std::uint64_t i = 0; i < ring_n && r.ok(); ++i) {
     PublishedEntry e;
     const std::uint8_t kind = r.u8();
-    if (kind > static_cast<std::uint8_t>(PublishedEntry::Kind::kHeartbeat)) r.fail("bad message kind");
+    if (kind > static_cast<std::uint8_t>(PublishedEntry::Kind::kRegime) ||
+        kind == static_cast<std::uint8_t>(PublishedEntry::Kind::kHeartbeat))
+      r.fail("bad message kind");
     e.kind = static_cast<PublishedEntry::Kind>(kind);
     e.seq = r.u64();
     e.account = r.u32();
@@ -87,7 +100,28 @@ absl::Status PublisherHub::load_state(std::string_view bytes, ModelPtr model) {
     seg.policy.margin_multiplier = r.f64();
     seg.policy.quote_width_bps = r.f64();
     seg.policy.max_order_notional_usd = r.f64();
+    seg.stressed_policy = seg.policy;
+    seg.extreme_policy = seg.policy;
     (*table)[id] = std::move(seg);
+  }
+  Regime regime = Regime::kCalm;
+  if (r.ok() && !r.at_end()) {
+    const std::uint8_t v = r.u8();
+    if (v >= kRegimeCount) r.fail("bad market regime");
+    regime = static_cast<Regime>(v);
+    for (std::uint64_t i = 0; i < segs && r.ok(); ++i) {
+      const SegmentId id = r.u32();
+      auto it = table->find(id);
+      if (it == table->end()) {
+        r.fail("regime policies of a segment not in the table");
+        break;
+      }
+      for (SegmentPolicy* p : {&it->second.stressed_policy, &it->second.extreme_policy}) {
+        p->margin_multiplier = r.f64();
+        p->quote_width_bps = r.f64();
+        p->max_order_notional_usd = r.f64();
+      }
+    }
   }
   if (r.ok() && !r.at_end()) r.fail("bytes after the segment table");
   if (!r.ok()) return r.status();
@@ -102,6 +136,8 @@ absl::Status PublisherHub::load_state(std::string_view bytes, ModelPtr model) {
   accounts_ = accounts;
   segments_ = std::move(table);
   model_ = std::move(model);
+  regime_ = regime;
+  regime_now_.store(static_cast<std::uint8_t>(regime), std::memory_order_relaxed);
   last_seq_.store(seq_, std::memory_order_relaxed);
   ring_first_seq_.store(ring_.empty() ? 0 : ring_.front().seq, std::memory_order_relaxed);
   ring_size_.store(ring_.size(), std::memory_order_relaxed);

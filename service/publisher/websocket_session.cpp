@@ -450,7 +450,7 @@ class WebsocketSession final : public Subscriber, public std::enable_shared_from
       rows.push_back(a);
     }
     auto text = std::make_shared<std::string>();
-    pubmsg::append_snapshot_chunk(*text, s.seq, c.chunk, c.chunks, s.model.get(), rows);
+    pubmsg::append_snapshot_chunk(*text, s.seq, c.chunk, c.chunks, s.model.get(), rows, s.regime);
     c.next_row = end;
     ++c.chunk;
     snapshot_text_ = std::move(text);

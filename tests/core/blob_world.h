@@ -95,6 +95,8 @@ inline std::string model_bytes(const Model& m) {
     num(s.size);
     num(s.policy.margin_multiplier);
     num(s.policy.quote_width_bps);
+    num(s.stressed_policy.margin_multiplier);
+    num(s.extreme_policy.quote_width_bps);
     num(s.policy.max_order_notional_usd);
   }
   for (const auto& e : m.events) {

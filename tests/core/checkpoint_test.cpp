@@ -233,6 +233,23 @@ TEST_CASE("checkpoint: the clusterer and its model through the codec continue by
   REQUIRE(cr.at_end());
   REQUIRE(model);
   REQUIRE(mr.at_end());
+  for (const Segment& s : model->segments) {  // the default rules' policies in every regime
+    CHECK(s.stressed_policy.margin_multiplier >= s.policy.margin_multiplier);
+    CHECK(s.extreme_policy.quote_width_bps > s.policy.quote_width_bps);
+  }
+  {
+    // A MODL section written before the market regimes ends at the scaler version: its segments
+    // keep their calm policy in every regime.
+    const std::string_view older = mw.view().substr(0, mw.view().size() - model->segments.size() * 48);
+    ByteReader r(older, "MODL");
+    const ModelPtr m = load_model(r);
+    REQUIRE(m);
+    CHECK(r.at_end());
+    for (const Segment& s : m->segments) {
+      CHECK(s.stressed_policy == s.policy);
+      CHECK(s.extreme_policy == s.policy);
+    }
+  }
   Clusterer b(cfg, state, model);
   CHECK(model_bytes(*b.model()) == model_bytes(*a.model()));
   CHECK(b.model()->events.size() == a.model()->events.size());

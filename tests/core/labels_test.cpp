@@ -126,10 +126,24 @@ TEST_CASE("policy comes from the base label, unknown labels get the fallback", "
   const PolicyRules p = default_policy_rules();
   CHECK(policy_for(p, "option-premium-seller").margin_multiplier == 1.5);
   CHECK(policy_for(p, "hft-scalper").quote_width_bps == 3.0);
-  CHECK(policy_for(p, "no-such-label").margin_multiplier == p.fallback.margin_multiplier);
+  CHECK(policy_for(p, "no-such-label").margin_multiplier == p.fallback[0].margin_multiplier);
+  CHECK(&policies_for(p, "no-such-label") == &p.fallback);
+  CHECK(policies_for(p, "hft-scalper")[static_cast<std::size_t>(Regime::kExtreme)].quote_width_bps == 12.0);
   for (const auto& rule : default_label_rules().rules) {
     bool found = false;
     for (const auto& pr : p.rules) found |= pr.label == rule.label;
     CHECK(found);  // every default label has a default policy
   }
+  // Under stress no default loosens: margin and quote width never fall, the order cap never rises
+  // (0 = no limit stays 0).
+  std::vector<RegimePolicies> all;
+  for (const auto& pr : p.rules) all.push_back(pr.policies);
+  all.push_back(p.fallback);
+  for (const RegimePolicies& r : all)
+    for (std::size_t i = 1; i < kRegimeCount; ++i) {
+      CHECK(r[i].margin_multiplier >= r[i - 1].margin_multiplier);
+      CHECK(r[i].quote_width_bps >= r[i - 1].quote_width_bps);
+      CHECK((r[i].max_order_notional_usd == 0) == (r[i - 1].max_order_notional_usd == 0));
+      if (r[i].max_order_notional_usd > 0) CHECK(r[i].max_order_notional_usd <= r[i - 1].max_order_notional_usd);
+    }
 }

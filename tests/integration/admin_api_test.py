@@ -335,7 +335,8 @@ class AdminApiTest(unittest.TestCase):
                 self.assertGreaterEqual(model["version"], 1)
                 self.assertEqual(len(model["segments"]), K)
                 for seg in model["segments"]:
-                    self.assertEqual(set(seg), {"id", "label", "size", "weight", "centroid", "policy"})
+                    self.assertEqual(set(seg), {"id", "label", "size", "weight", "centroid", "policy", "stressed_policy",
+                                    "extreme_policy"})
                     self.assertEqual(len(seg["centroid"]), 16)
                     self.assertTrue(seg["label"])
                 # Every account gets a first assignment against the new model (the shards' sweep).
@@ -667,7 +668,22 @@ class AdminApiTest(unittest.TestCase):
                 self.assertEqual((btc["underlying"], btc["regime"], btc["warm"]), ("BTC", "calm", True), btc)
                 self.assertTrue(0.5 < btc["vol_ratio"] < 1.6, btc)
                 self.assertAlmostEqual(btc["slow_vol"], 1e-4, delta=3e-5)
-                asyncio.run(s.feed(lines[calm_lines:], per_frame=200))
+                # The publisher's stream carries each change (issue 22, item 3): a subscriber opened now.
+                port = s.json("/v1/overview")["publisher"]["port"]
+                changes = []
+
+                async def crash_and_listen():
+                    async with websockets.connect(f"ws://127.0.0.1:{port}/",
+                                                  extra_headers={"Authorization": f"Bearer {PUBLISHER_TOKEN}"},
+                                                  max_queue=None) as ws:
+                        await ws.send(json.dumps({"op": "subscribe", "since_seq": 0}))
+                        await s.feed(lines[calm_lines:], per_frame=200)
+                        while len(changes) < 2:
+                            m = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                            if m["type"] == "regime_change":
+                                changes.append(m)
+
+                asyncio.run(crash_and_listen())
                 s.wait_for(lambda: s.json("/v1/risk/regime")["market"] == "extreme", "the extreme regime")
                 doc = s.json("/v1/risk/regime")
                 ev = doc["events"]
@@ -680,6 +696,14 @@ class AdminApiTest(unittest.TestCase):
                 self.assertEqual(s.metric_sum("segmentd_market_regime_switches_total", m), 2)
                 self.assertEqual(m["segmentd_underlying_regime"]['{underlying="BTC"}'], 2, m["segmentd_underlying_regime"])
                 self.assertIn("market regime changed", s.log_text())
+                # The same two changes on the stream, in order, with the market regime the policies
+                # now follow (no model yet: no segment policies to list).
+                self.assertEqual([(c["underlying"], c["from"], c["to"], c["market_from"], c["market"]) for c in changes],
+                                 [("BTC", "calm", "stressed", "calm", "stressed"),
+                                  ("BTC", "stressed", "extreme", "stressed", "extreme")], changes)
+                self.assertEqual([(c["ts"], c["reason"]) for c in changes], [(e["time"], e["reason"]) for e in ev])
+                self.assertEqual(changes[1]["seq"], changes[0]["seq"] + 1)
+                self.assertEqual([c["policies"] for c in changes], [[], []])
             finally:
                 s.stop()
 

@@ -13,6 +13,7 @@ set(publisher_cases
   test_auth_missing_or_wrong_token_401
   test_malformed_subscribe_error_frame_connection_stays
   test_filters
+  test_a_regime_change_is_sequenced_and_switches_the_policies
   test_batch_mode
   test_batch_frames_are_the_shared_messages_joined
   test_limits
@@ -30,6 +31,7 @@ set(publisher_tsan_cases
   test_snapshot_then_changes
   test_resume_no_gap_no_duplicate
   test_filters
+  test_a_regime_change_is_sequenced_and_switches_the_policies
   test_batch_mode
   test_batch_frames_are_the_shared_messages_joined
   test_admin_server_http_layer

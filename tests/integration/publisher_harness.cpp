@@ -6,6 +6,8 @@
 // Commands (one per line; each answers one line):
 //   publish N [B]   publish the next N changes, B per publish_changes call (default N) → "OK <last_seq>"
 //   model           publish the next model version                          → "OK <last_seq>"
+//   regime U TO     a regime change of underlying U to TO (calm, stressed, extreme), which
+//                   becomes the market regime too                           → "OK <last_seq>"
 //   sources 0|1     what the scripted readiness check "sources" reports     → "OK"
 //   stats           → "STATS {json}" (publisher counters, and the admin server's as admin_*)
 //   quit            stop the servers and exit 0
@@ -94,6 +96,8 @@ struct Script {
       s.weight = 100.0 + id;
       s.size = 10 + id;
       s.policy = SegmentPolicy{1.0 + 0.25 * id, 0.5 * id, 1e6 * id};
+      s.stressed_policy = SegmentPolicy{1.5 + 0.25 * id, 1.0 * id, 5e5 * id};
+      s.extreme_policy = SegmentPolicy{2.0 + 0.25 * id, 2.0 * id, 2.5e5 * id};
       m->segments.push_back(std::move(s));
     }
     m->quality = ModelQuality{1.5, 0.4, 0.01, 0.02, 0.95};
@@ -259,6 +263,19 @@ int main(int argc, char** argv) {
         m = script.next_model();
       }
       publisher.publish_model(m);
+      std::printf("OK %llu\n", static_cast<unsigned long long>(publisher.stats().last_seq));
+    } else if (cmd == "regime") {
+      std::string underlying, to;
+      in >> underlying >> to;
+      pubmsg::RegimeChangeInfo c;
+      c.to = to == "extreme" ? Regime::kExtreme : to == "stressed" ? Regime::kStressed : Regime::kCalm;
+      c.from = publisher.hub()->regime();
+      c.market = c.to;
+      c.underlying = underlying;
+      c.ts_ns = 1'735'000'000'000'000'000 + static_cast<std::int64_t>(publisher.stats().last_seq);
+      const std::string reason = str_cat("scripted: ", to);
+      c.reason = reason;
+      publisher.hub()->publish_regime(c);
       std::printf("OK %llu\n", static_cast<unsigned long long>(publisher.stats().last_seq));
     } else if (cmd == "sources") {
       int v = 0;

@@ -75,6 +75,11 @@ class Harness:
         assert reply.startswith("OK "), reply
         return int(reply.split()[1])
 
+    async def regime(self, underlying, to):
+        reply = await self.cmd(f"regime {underlying} {to}")
+        assert reply.startswith("OK "), reply
+        return int(reply.split()[1])
+
     async def model(self):
         reply = await self.cmd("model")
         assert reply.startswith("OK "), reply
@@ -165,11 +170,12 @@ async def read_snapshot(ws):
 
 
 async def read_until(ws, last_seq, out=None):
-    """Sequenced messages (segment_change, model) until seq == last_seq; heartbeats skipped."""
+    """Sequenced messages (segment_change, model, regime_change) until seq == last_seq;
+    heartbeats skipped."""
     out = [] if out is None else out
     while not out or out[-1]["seq"] < last_seq:
         m = await recv(ws)
-        if m["type"] in ("segment_change", "model"):
+        if m["type"] in ("segment_change", "model", "regime_change"):
             out.append(m)
     return out
 
@@ -581,6 +587,81 @@ class PublisherTest(unittest.TestCase):
                 await h.stop()
         run(body())
 
+    def test_a_regime_change_is_sequenced_and_switches_the_policies(self):
+        """Issue 22, item 3: a regime change is a message of the stream, in seq order, to every
+        subscriber whatever its filter, listing each segment's policy in the new market regime;
+        the segment changes after it carry that regime's policies, and a snapshot says which
+        regime is in force."""
+        async def body():
+            h = await Harness().start()
+            try:
+                everything = await h.connect()
+                await subscribe(everything, since_seq=0)
+                by_segment = await h.connect()
+                await subscribe(by_segment, since_seq=0, filter={"segments": [2]})
+                last = await h.publish(80, 10)
+                seen = await read_until(everything, last)
+                model = seen[0]
+                self.assertEqual(model["type"], "model")
+                segs = {s["id"]: s for s in model["segments"]}
+                for s in segs.values():  # three policies per segment, as the harness's model has them
+                    self.assertNotEqual(s["policy"], s["stressed_policy"])
+                    self.assertNotEqual(s["stressed_policy"], s["extreme_policy"])
+                calm = [m for m in seen if m["type"] == "segment_change"]
+                self.assertTrue(calm)
+                for m in calm:
+                    self.assertEqual(m["regime"], "calm")
+                    self.assertEqual(m["policy"], segs[m["to"]]["policy"])
+
+                r = await h.regime("ETH", "stressed")
+                self.assertEqual(r, last + 1)
+                last2 = await h.publish(40, 8)
+                new = await read_until(everything, last2)
+                assert_gap_free(self, seen + new, 1)
+                change = new[0]
+                self.assertEqual(change["type"], "regime_change")
+                self.assertEqual((change["seq"], change["underlying"], change["from"], change["to"]),
+                                 (last + 1, "ETH", "calm", "stressed"))
+                self.assertEqual((change["market_from"], change["market"]), ("calm", "stressed"))
+                self.assertEqual(change["reason"], "scripted: stressed")
+                self.assertEqual(change["model_version"], model["version"])
+                self.assertEqual({p["segment"]: p["policy"] for p in change["policies"]},
+                                 {i: s["stressed_policy"] for i, s in segs.items()})
+                self.assertEqual({p["segment"]: p["label"] for p in change["policies"]},
+                                 {i: s["label"] for i, s in segs.items()})
+                moved = [m for m in new if m["type"] == "segment_change"]
+                self.assertEqual(len(moved), 40)
+                for m in moved:
+                    self.assertEqual(m["regime"], "stressed")
+                    self.assertEqual(m["policy"], segs[m["to"]]["stressed_policy"])
+
+                # The filtered subscriber: its segment's changes, and the regime change.
+                expect = [m for m in seen + new
+                          if m["type"] != "segment_change" or 2 in (m["from"], m["to"])]
+                got = await read_until(by_segment, expect[-1]["seq"])
+                self.assertEqual(got, expect)
+                self.assertIn("regime_change", [m["type"] for m in got])
+
+                # A late subscriber learns the regime in force from its snapshot.
+                late = await h.connect()
+                await subscribe(late)
+                first = await recv_type(late, "snapshot")
+                self.assertEqual(first["regime"], "stressed")
+
+                # Back to calm: the calm policies again.
+                await h.regime("ETH", "calm")
+                last3 = await h.publish(10)
+                back = await read_until(everything, last3)
+                self.assertEqual((back[0]["type"], back[0]["from"], back[0]["to"], back[0]["market"]),
+                                 ("regime_change", "stressed", "calm", "calm"))
+                for m in back[1:]:
+                    self.assertEqual((m["regime"], m["policy"]), ("calm", segs[m["to"]]["policy"]))
+                for ws in (everything, by_segment, late):
+                    await ws.close()
+            finally:
+                await h.stop()
+        run(body())
+
     def test_batch_mode(self):
         async def body():
             h = await Harness().start()
@@ -715,6 +796,8 @@ class PublisherTest(unittest.TestCase):
                 for _ in range(4):
                     last = await h.model()  # born, relabelled, retired+born
                     last = await h.publish(20)
+                await h.regime("BTC", "extreme")
+                last = await h.publish(5)
                 while True:
                     m = await recv(ws)
                     samples.setdefault(m["type"], []).append(m)

@@ -32,6 +32,8 @@ Model two_segment_model() {
     s.size = 10 * id;
     s.weight = 1.5;
     s.policy = SegmentPolicy{1.25, 2.0, 1e6};
+    s.stressed_policy = SegmentPolicy{1.5, 4.0, 5e5};
+    s.extreme_policy = SegmentPolicy{2.0, 8.0, 2.5e5};
     m.segments.push_back(s);
   }
   m.events.push_back({ModelEvent::Kind::kBorn, 5, 3, "retail", "", "split of highest-SSE segment"});
@@ -66,12 +68,13 @@ TEST_CASE("publisher messages: segment_change carries everything a consumer acts
   c.cause = SegmentChange::Cause::kMoved;
   c.reasons[0] = {static_cast<std::int8_t>(index(Feature::kMakerRatio)), 0.8, 0.9, 0.1};
   std::string out;
-  append_segment_change(out, 42, c, "acct \"x\"", SegmentInfo{true, "retail", SegmentPolicy{1.5, 3.0, 0.0}});
+  append_segment_change(out, 42, c, "acct \"x\"",
+                        SegmentInfo{true, "retail", SegmentPolicy{1.5, 3.0, 0.0}, Regime::kStressed});
   CHECK(out ==
         R"({"type":"segment_change","seq":42,"ts":1700000000000000001,"account":"acct \"x\"","from":3,"to":5,)"
         R"("label":"retail","confidence":0.25,"reason":[{"feature":"maker_ratio","value":0.8,"centroid_from":0.9,)"
         R"("centroid_to":0.1}],"policy":{"margin_multiplier":1.5,"quote_width_bps":3,"max_order_notional_usd":0},)"
-        R"("model_version":7,"cause":"moved"})");
+        R"("regime":"stressed","model_version":7,"cause":"moved"})");
 
   // First assignment to a segment no model has named yet: from, label and policy are null.
   c.from = kNoSegment;
@@ -104,6 +107,8 @@ TEST_CASE("publisher messages: model has centroids by feature name and every eve
   CHECK(double(s0["centroid"]["maker_ratio"]) == 0.9);
   CHECK(s0["centroid"].get_object().value().size() == kFeatureCount);
   CHECK(double(s0["policy"]["margin_multiplier"]) == 1.25);
+  CHECK(double(s0["stressed_policy"]["margin_multiplier"]) == 1.5);
+  CHECK(double(s0["extreme_policy"]["quote_width_bps"]) == 8);
   CHECK(uint64_t(s0["size"]) == 30);
   CHECK(std::string_view(segs.at(1)["label"]) == "retail \"small\"");
   CHECK(uint64_t(e["born"].at(0)["parent"]) == 3);
@@ -111,22 +116,60 @@ TEST_CASE("publisher messages: model has centroids by feature name and every eve
   CHECK(std::string_view(e["relabelled"].at(0)["previous_label"]) == "hedger");
 }
 
+TEST_CASE("publisher messages: a regime change lists every segment's policy in the new market regime",
+          "[publisher_messages]") {
+  Model m = two_segment_model();
+  RegimeChangeInfo c;
+  c.ts_ns = 1700000000000000002;
+  c.underlying = "BTC";
+  c.from = Regime::kStressed;
+  c.to = Regime::kExtreme;
+  c.reason = "drawdown 10.2 % >= 10 %";
+  c.market_from = Regime::kStressed;
+  c.market = Regime::kExtreme;
+  c.model = &m;
+  std::string out;
+  append_regime_change(out, 77, c);
+  CHECK(
+      out ==
+      R"({"type":"regime_change","seq":77,"ts":1700000000000000002,"underlying":"BTC","from":"stressed",)"
+      R"("to":"extreme","reason":"drawdown 10.2 % >= 10 %","market_from":"stressed","market":"extreme",)"
+      R"("model_version":7,"policies":[)"
+      R"({"segment":3,"label":"market-maker","policy":{"margin_multiplier":2,"quote_width_bps":8,"max_order_notional_usd":250000}},)"
+      R"({"segment":5,"label":"retail \"small\"","policy":{"margin_multiplier":2,"quote_width_bps":8,"max_order_notional_usd":250000}}]})");
+
+  // The market as a whole (after a restart), before any model: underlying null, no policies.
+  c.underlying = "";
+  c.model = nullptr;
+  c.market = Regime::kCalm;
+  out.clear();
+  append_regime_change(out, 1, c);
+  simdjson::dom::parser p;
+  auto e = parse(p, out);
+  CHECK(e["underlying"].is_null());
+  CHECK(std::string_view(e["market"]) == "calm");
+  CHECK(uint64_t(e["model_version"]) == 0);
+  CHECK(e["policies"].get_array().value().size() == 0);
+}
+
 TEST_CASE("publisher messages: snapshot chunks carry seq, the model only in chunk 0", "[publisher_messages]") {
   Model m = two_segment_model();
   std::vector<AccountAssignment> rows = {{"a", 3, "market-maker", 0.5, 10, 4}, {"b", 5, "retail", 0.25, 11, 6}};
   simdjson::dom::parser p;
   std::string first, second, empty;
-  append_snapshot_chunk(first, 100, 0, 2, &m, rows);
+  append_snapshot_chunk(first, 100, 0, 2, &m, rows, Regime::kExtreme);
   append_snapshot_chunk(second, 100, 1, 2, &m, std::span(rows).subspan(1));
   append_snapshot_chunk(empty, 0, 0, 1, nullptr, {});
   auto e = parse(p, first);
   CHECK(uint64_t(e["seq"]) == 100);
   CHECK(uint64_t(e["chunks"]) == 2);
   CHECK(uint64_t(e["model"]["version"]) == 7);
+  CHECK(std::string_view(e["regime"]) == "extreme");
   CHECK(e["accounts"].get_array().value().size() == 2);
   CHECK(std::string_view(e["accounts"].at(1)["label"]) == "retail");
   auto e2 = parse(p, second);
   CHECK(e2["model"].error() == simdjson::NO_SUCH_FIELD);
+  CHECK(e2["regime"].error() == simdjson::NO_SUCH_FIELD);
   auto e3 = parse(p, empty);
   CHECK(e3["model"].is_null());
 }

@@ -76,6 +76,48 @@ TEST_CASE("config: [regime] thresholds must be ordered and the clocks apart", "[
   CHECK_FALSE(off->regime_enabled);
 }
 
+TEST_CASE("config: a policy sets values per market regime, each regime inheriting the milder one's", "[config]") {
+  auto c = load_config_text(
+      "[[clusterer.policies]]\n"
+      "label = \"hft-scalper\"\n"
+      "margin_multiplier = 1.1\n"
+      "quote_width_bps = 2\n"
+      "max_order_notional_usd = 300000\n"
+      "stressed = { quote_width_bps = 5 }\n"
+      "[clusterer.policies.extreme]\n"
+      "margin_multiplier = 2\n"
+      "max_order_notional_usd = 50000\n"
+      "[[clusterer.policies]]\n"
+      "label = \"market-maker\"\n"
+      "margin_multiplier = 0.8\n",
+      "policies.toml");
+  REQUIRE(c.ok());
+  const auto& rules = c->clusterer.policies.rules;
+  REQUIRE(rules.size() == 2);
+  const RegimePolicies& hft = rules[0].policies;
+  CHECK(hft[0] == SegmentPolicy{1.1, 2, 300'000});
+  CHECK(hft[1] == SegmentPolicy{1.1, 5, 300'000});  // stressed: its width, the rest calm's
+  CHECK(hft[2] == SegmentPolicy{2, 5, 50'000});     // extreme: the rest stressed's
+  const RegimePolicies& mm = rules[1].policies;     // no regime given: calm in every regime
+  CHECK(mm[0] == SegmentPolicy{0.8, 0, 0});
+  CHECK(mm[1] == mm[0]);
+  CHECK(mm[2] == mm[0]);
+
+  auto bad = load_config_text(
+      "[[clusterer.policies]]\n"
+      "label = \"x\"\n"
+      "stressed = { margin_multiplier = 0, colour = 1 }\n"
+      "[clusterer.fallback_policy.extreme]\n"
+      "quote_width_bps = -1\n",
+      "bad.toml");
+  REQUIRE_FALSE(bad.ok());
+  std::string msg(bad.status().message());
+  INFO(msg);
+  CHECK_THAT(msg, Catch::Contains("clusterer.policies[].stressed.margin_multiplier: must be in"));
+  CHECK_THAT(msg, Catch::Contains("clusterer.policies[].stressed.colour: unknown key"));
+  CHECK_THAT(msg, Catch::Contains("bad.toml:5: clusterer.fallback_policy.extreme.quote_width_bps: must be in"));
+}
+
 TEST_CASE("config: TOML syntax errors carry the line", "[config]") {
   auto c = load_config_text("[shards]\ncount = = 3\n", "broken.toml");
   REQUIRE_FALSE(c.ok());

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/checkpoint_io.h"
 #include "core/str_cat.h"
 #include "service/net/token_auth.h"
 
@@ -419,4 +420,63 @@ TEST_CASE("publisher hub: a session catching up whose next message leaves the ri
   std::shared_ptr<PublishBatch> chunk;
   CHECK(w.hub.catch_up(id, 5, 1 << 20, &chunk) == CatchUp::kGone);
   CHECK(w.hub.stats().catch_ups == 1);
+}
+
+TEST_CASE("publisher hub: the market regime picks the policy of later changes and survives a restart",
+          "[publisher_hub]") {
+  World w;
+  auto model = std::make_shared<Model>();
+  model->version = 1;
+  Segment s{.id = 1, .label = "maker"};
+  s.policy = SegmentPolicy{1.0, 1.0, 0};
+  s.stressed_policy = SegmentPolicy{1.5, 3.0, 0};
+  s.extreme_policy = SegmentPolicy{2.0, 9.0, 1e5};
+  model->segments.push_back(s);
+  w.hub.publish_model(model);
+  std::vector<SegmentChange> cs = {change(0, kNoSegment, 1)};
+  w.hub.publish_changes(cs);  // seq 2, calm
+  pubmsg::RegimeChangeInfo c;
+  c.underlying = "BTC";
+  c.to = Regime::kExtreme;
+  c.market = Regime::kExtreme;
+  c.reason = "drawdown 11 % >= 10 %";
+  w.hub.publish_regime(c);  // seq 3
+  CHECK(w.hub.regime() == Regime::kExtreme);
+  cs = {change(1, kNoSegment, 1)};
+  w.hub.publish_changes(cs);  // seq 4, extreme
+
+  ByteWriter out;
+  w.hub.save_state(out);
+  World restored;
+  REQUIRE(restored.hub.load_state(out.view(), model).ok());
+  CHECK(restored.hub.regime() == Regime::kExtreme);
+  Recorder r;
+  auto sub = std::shared_ptr<Subscriber>(&r, [](Subscriber*) {});
+  const std::uint64_t id = restored.hub.add_session(sub);
+  SubscriberFilter all;
+  SubscribeStart start;
+  restored.hub.attach(id, 1, all, &start);  // replay of seqs 2..4 from the restored ring
+  CHECK(start.mode == pubmsg::StartMode::kReplay);
+  std::vector<PublishedEntry> ring;
+  auto read = [&](std::uint64_t from) {
+    std::shared_ptr<PublishBatch> batch;
+    restored.hub.catch_up(id, from, 1 << 20, &batch);
+    if (batch)
+      for (const auto& e : batch->entries) ring.push_back(e);
+  };
+  read(2);
+  REQUIRE(ring.size() == 3);
+  CHECK_THAT(std::string(ring[0].text()), Catch::Contains(R"("regime":"calm")"));
+  CHECK_THAT(std::string(ring[1].text()), Catch::Contains(R"("type":"regime_change")"));
+  CHECK(ring[1].kind == PublishedEntry::Kind::kRegime);
+  CHECK_THAT(std::string(ring[2].text()),
+             Catch::Contains(R"("policy":{"margin_multiplier":2,"quote_width_bps":9,"max_order_notional_usd":1e+05},)"
+                             R"("regime":"extreme")"));
+  // After the restart the stressed and extreme policies were restored with the segment table.
+  cs = {change(2, kNoSegment, 1)};
+  restored.hub.publish_changes(cs);
+  read(5);
+  REQUIRE(ring.size() == 4);
+  CHECK_THAT(std::string(ring[3].text()), Catch::Contains(R"("quote_width_bps":9)"));
+  restored.hub.remove_session(id);
 }
