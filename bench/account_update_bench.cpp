@@ -22,6 +22,7 @@
 #include "core/account_store.h"
 #include "core/huge_pages.h"
 #include "core/price_tape.h"
+#include "core/scenario.h"
 #include "core/segment_exposure.h"
 
 using namespace segmentd;
@@ -302,6 +303,32 @@ void BM_ExposureScan1M(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(store.size()));
 }
 BENCHMARK(BM_ExposureScan1M)->Unit(benchmark::kMillisecond);
+
+//! Shock scenarios (core/scenario.h) in the same pass as the exposure: BM_ExposureScan1M plus
+//! every account revalued under the default 34 shocks (the perpetuals linearly, the options from
+//! Black-76 rows built once per scan, as Pipeline::scenario_setup does; the row build is timed
+//! too). The difference to BM_ExposureScan1M is what the scenarios add.
+void BM_ScenarioScan1M(benchmark::State& state) {
+  AccountStore& store = million_store();
+  for (AccountStore::Slot s = 0; s < store.size(); ++s) store.set_segment(s, s % 8, 0.5f, 0);
+  std::uint64_t positions = 0;
+  for (auto _ : state) {
+    auto setup = std::make_shared<ScenarioSetup>(shock_grid(ScenarioParams{}));
+    for (InstrumentId i = 0; i < 4; ++i) setup->table.set_linear(i, 95000.0);
+    for (InstrumentId i = 10; i < 14; ++i)
+      setup->table.set_option(i, i % 2 == 0, 95000.0, 90000.0, 30.0 / 365.25, 0.5, 0.01);
+    for (SegmentId s = 0; s < 8; ++s) setup->margin_multiplier[s] = 1.0 + 0.1 * s;
+    ExposureScan scan;
+    ScenarioScan scenarios(setup);
+    store.scan_exposure(scan, &scenarios);
+    positions = scenarios.positions_repriced();
+    benchmark::DoNotOptimize(scenarios.segments().begin()->second.pnl_usd.data());
+  }
+  state.counters["positions"] = static_cast<double>(positions);
+  state.counters["shocks"] = static_cast<double>(shock_grid(ScenarioParams{}).size());
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(store.size()));
+}
+BENCHMARK(BM_ScenarioScan1M)->Unit(benchmark::kMillisecond);
 
 //! The machine's memory as the 1M-account store meets it, measured beside it so that a run's
 //! figures can be read against the state of this shared guest at the time (its cold-line cost

@@ -1,4 +1,5 @@
 #include "core/account_store.h"
+#include "core/scenario.h"
 
 #include <cstring>
 #include <string>
@@ -160,7 +161,7 @@ std::vector<Position> AccountStore::positions(Slot slot) const {
   return out;
 }
 
-void AccountStore::scan_exposure(ExposureScan& scan) const {
+void AccountStore::scan_exposure(ExposureScan& scan, ScenarioScan* scenarios) const {
   // The lines a scan reads (core, book, instruments, positions) of the account kAhead places on
   // are prefetched: records are 1 KiB apart, more than the hardware prefetcher follows.
   constexpr Slot kAhead = 6;
@@ -174,6 +175,7 @@ void AccountStore::scan_exposure(ExposureScan& scan) const {
     positions(s, held_now);
     const AccountCore& c = core(s);
     scan.add_account(c.segment, c.account, held_now);
+    if (scenarios != nullptr) scenarios->add_account(c.segment, held_now);
   }
 }
 

@@ -48,6 +48,7 @@ namespace segmentd {
 
 class PriceTape;
 class ExposureScan;
+class ScenarioScan;
 
 class AccountStore {
  public:
@@ -146,7 +147,8 @@ class AccountStore {
   //! The same into `out` (cleared first), so that a scan reuses one buffer.
   void positions(Slot slot, std::vector<Position>& out) const;
   //! Adds every account (its segment, its open positions) to `scan` (core/segment_exposure.h).
-  void scan_exposure(ExposureScan& scan) const;
+  //! With `scenarios`, the same pass revalues each account under the shocks (core/scenario.h).
+  void scan_exposure(ExposureScan& scan, ScenarioScan* scenarios = nullptr) const;
   //! Every position slot's quantity and greeks as stored (max_positions; an empty slot is zero).
   std::span<const HeldPosition> held(Slot slot) const;
   //! The account's overflow block (more positions and underlyings), or null.

@@ -1,5 +1,7 @@
 #include "protocol/publisher/admin_messages.h"
 
+#include <algorithm>
+
 #include "protocol/json_writer.h"
 #include "protocol/publisher/publisher_messages.h"
 
@@ -250,6 +252,94 @@ void append_overview(std::string& out, const Overview& o) {
       append_uint(out, size);
     }
     out.append("}}");
+  }
+  out.append("]}");
+}
+
+void append_scenarios(std::string& out, const ScenarioView& v, const Model* model) {
+  const std::size_t n = v.shocks.size();
+  out.append("{\"as_of\":");
+  append_int(out, v.as_of_ns);
+  out.append(",\"regime\":");
+  append_string(out, to_string(v.regime));
+  out.append(",\"base_margin_rate\":");
+  append_double(out, v.base_margin_rate);
+  out.append(",\"instruments_repriced\":");
+  append_uint(out, v.instruments_repriced);
+  out.append(",\"options_assumed_vol\":");
+  append_uint(out, v.options_assumed_vol);
+  out.append(",\"positions_repriced\":");
+  append_uint(out, v.positions_repriced);
+  out.append(",\"positions_approximated\":");
+  append_uint(out, v.positions_approximated);
+  out.append(",\"shocks\":[");
+  for (std::size_t s = 0; s < n; ++s) {
+    if (s > 0) out.push_back(',');
+    out.append("{\"shock\":");
+    append_string(out, shock_name(v.shocks[s]));
+    out.append(",\"price\":");
+    append_double(out, v.shocks[s].price);
+    out.append(",\"vol_points\":");
+    append_double(out, v.shocks[s].vol_points);
+    out.push_back('}');
+  }
+  // One shock's sums: the venue's total and each segment's.
+  const auto append_row = [&](std::size_t s, double pnl, std::uint64_t over, double liquidation, double worst) {
+    out.append("{\"shock\":");
+    append_string(out, shock_name(v.shocks[s]));
+    out.append(",\"pnl_usd\":");
+    append_double(out, pnl);
+    out.append(",\"accounts_over_margin\":");
+    append_uint(out, over);
+    out.append(",\"liquidation_usd\":");
+    append_double(out, liquidation);
+    out.append(",\"worst_account_usd\":");
+    append_double(out, worst);
+    out.push_back('}');
+  };
+  out.append("],\"total\":[");
+  for (std::size_t s = 0; s < n; ++s) {
+    double pnl = 0, liquidation = 0, worst = 0;
+    std::uint64_t over = 0;
+    for (const ScenarioView::Row& r : v.segments) {
+      pnl += r.sums.pnl_usd[s];
+      over += r.sums.over_margin[s];
+      liquidation += r.sums.liquidation_usd[s];
+      worst = std::min(worst, r.sums.worst_account_usd[s]);
+    }
+    if (s > 0) out.push_back(',');
+    append_row(s, pnl, over, liquidation, worst);
+  }
+  out.append("],\"segments\":[");
+  bool first = true;
+  for (const ScenarioView::Row& r : v.segments) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("{\"segment\":");
+    append_segment_ref(out, r.segment, model);
+    out.append(",\"label\":");
+    append_label(out, r.segment, model);
+    out.append(",\"accounts\":");
+    append_uint(out, r.sums.accounts);
+    out.append(",\"gross_delta_usd\":");
+    append_double(out, r.sums.gross_delta_usd);
+    out.append(",\"margin_usd\":");
+    append_double(out, r.sums.margin_usd);
+    std::size_t worst = 0;
+    for (std::size_t s = 1; s < n; ++s)
+      if (r.sums.pnl_usd[s] < r.sums.pnl_usd[worst]) worst = s;
+    out.append(",\"worst_shock\":");
+    if (n > 0) {
+      append_string(out, shock_name(v.shocks[worst]));
+    } else {
+      out.append("null");
+    }
+    out.append(",\"scenarios\":[");
+    for (std::size_t s = 0; s < n; ++s) {
+      if (s > 0) out.push_back(',');
+      append_row(s, r.sums.pnl_usd[s], r.sums.over_margin[s], r.sums.liquidation_usd[s], r.sums.worst_account_usd[s]);
+    }
+    out.append("]}");
   }
   out.append("]}");
 }

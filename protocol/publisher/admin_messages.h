@@ -3,6 +3,7 @@
 // one account that the service assembles for /v1/accounts (from its shard, on request).
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "core/feature_vector.h"
 #include "core/market_regime.h"
 #include "core/model.h"
+#include "core/scenario.h"
 #include "core/segment_change.h"
 #include "core/types.h"
 
@@ -107,12 +109,30 @@ struct SegmentExposureView {
   std::vector<AccountExposureView> largest;         //!< largest gross first
   std::vector<UnderlyingExposureView> underlyings;  //!< largest gross (long − short) first
 };
+//! GET /v1/risk/scenarios (core/scenario.h): each segment's sums under every shock.
+struct ScenarioView {
+  std::int64_t as_of_ns = 0;  //!< event time the options' times to expiry are counted from
+  std::vector<Shock> shocks;
+  Regime regime = Regime::kCalm;  //!< whose margin multipliers the margin estimates use
+  double base_margin_rate = 0.0;
+  std::uint64_t instruments_repriced = 0;  //!< instruments with a row (an index price)
+  std::uint64_t options_assumed_vol = 0;   //!< of them, options priced at default_vol
+  std::uint64_t positions_repriced = 0;
+  std::uint64_t positions_approximated = 0;  //!< revalued from their greeks (no index price)
+  struct Row {
+    SegmentId segment = kNoSegment;  //!< kNoSegment: accounts not assigned yet
+    SegmentScenarioSums sums;
+  };
+  std::vector<Row> segments;  //!< by segment id, unassigned last
+};
+
 struct ExposureView {
   std::int64_t as_of_ns = 0;       //!< event time of the scan (the newest shard's)
   std::int64_t scanned_at_ns = 0;  //!< wall clock when it was taken
-  double scan_seconds = 0.0;       //!< how long the scan took, all shards
+  double scan_seconds = 0.0;       //!< how long the scan took (exposure and scenarios), all shards
   std::uint64_t accounts_scanned = 0;
-  std::vector<SegmentExposureView> segments;  //!< by segment id, unassigned last
+  std::vector<SegmentExposureView> segments;      //!< by segment id, unassigned last
+  std::shared_ptr<const ScenarioView> scenarios;  //!< null when no scan revalued
 };
 
 //! GET /v1/risk/regime (core/market_regime.h), names resolved by the service.
@@ -126,6 +146,9 @@ struct RegimeReport {
 
 namespace adminmsg {
 
+//! GET /v1/risk/scenarios: the shocks, venue-wide totals and each segment's sums per shock
+//! (labels from `model`, may be null).
+void append_scenarios(std::string& out, const ScenarioView& v, const Model* model);
 //! {"ready":bool,"checks":[{"name","ok","detail"}]}
 void append_readiness(std::string& out, const std::vector<ReadinessCheck>& checks);
 //! {"ready":bool,"model":{...}|null,"exposure":{...}|null}: the model in original units (same

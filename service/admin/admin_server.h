@@ -58,6 +58,8 @@ struct AdminHandlers {
   std::function<std::string()> map;
   //! GET /v1/risk/exposure, as JSON (unset → 404; "" → 503, the shards are not running).
   std::function<std::string()> exposure;
+  //! GET /v1/risk/scenarios, as JSON (unset → 404; "" → 503, the shards are not running).
+  std::function<std::string()> scenarios;
   //! The exposure /v1/segments shows beside the model (unset or null: "exposure": null).
   std::function<std::shared_ptr<const ExposureView>()> exposure_view;
   //! GET /v1/risk/regime, as JSON (unset → 404: [regime] enabled = false).

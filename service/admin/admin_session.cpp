@@ -219,9 +219,10 @@ std::optional<Response> handle(const Request& req, const AdminContext& ctx) {
         return json_error(req, http::status::not_found, "not_found", "the regime is disabled ([regime] enabled)");
       return make_response(req, http::status::ok, h.regime(), "application/json");
     }
-    if (path == "/v1/risk/exposure") {
-      if (!h.exposure) return json_error(req, http::status::not_found, "not_found", "no such endpoint");
-      std::string body = h.exposure();
+    if (path == "/v1/risk/exposure" || path == "/v1/risk/scenarios") {
+      const auto& handler = path == "/v1/risk/exposure" ? h.exposure : h.scenarios;
+      if (!handler) return json_error(req, http::status::not_found, "not_found", "no such endpoint");
+      std::string body = handler();
       if (body.empty())
         return json_error(req, http::status::service_unavailable, "not_running", "the shards are not running");
       return make_response(req, http::status::ok, std::move(body), "application/json");

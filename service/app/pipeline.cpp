@@ -54,6 +54,8 @@ absl::Status Pipeline::start() {
 
   tape_ = std::make_unique<PriceTape>(config_.features.tape_instruments, config_.features.tape_underlyings, producers,
                                       config_.features.markout_tick_ns);
+  vols_ = std::make_unique<VolBoard>(config_.features.tape_instruments);
+  shocks_ = shock_grid(config_.risk);
 
   ClustererLoopOptions lo;
   lo.config = config_.clusterer;
@@ -97,7 +99,10 @@ absl::Status Pipeline::start() {
   shards_ = std::make_unique<ShardSet>(sc, std::move(handlers));
 
   // Sources, each with its own producer index.
-  for (int p = 0; p < producers; ++p) sinks_.push_back(std::make_unique<TapeSink>(*tape_, *shards_, p, &pause_sinks_));
+  for (int p = 0; p < producers; ++p) {
+    sinks_.push_back(std::make_unique<TapeSink>(*tape_, *shards_, p, &pause_sinks_));
+    sinks_.back()->attach_vols(vols_.get());
+  }
   if (config_.regime_enabled) {
     regime_ = std::make_unique<RegimeFeed>(config_.regime, [this](UnderlyingId u) {
       return u < instruments_.underlying_count() ? instruments_.underlying_name(u) : std::string("?");
@@ -235,6 +240,14 @@ absl::Status Pipeline::start() {
       ModelPtr model = clusterer_->model();
       std::string body;
       adminmsg::append_exposure(body, *view, model.get());
+      return body;
+    };
+    h.scenarios = [this] {
+      std::shared_ptr<const ExposureView> view = exposure_view();
+      if (!view || !view->scenarios) return std::string();
+      ModelPtr model = clusterer_->model();
+      std::string body;
+      adminmsg::append_scenarios(body, *view->scenarios, model.get());
       return body;
     };
     if (regime_) {
@@ -659,8 +672,25 @@ std::shared_ptr<const ExposureView> Pipeline::exposure_view() {
   if (exposure_ && start - exposure_taken_ns_ < kExposureMaxAgeNs) return exposure_;
   // The shards answer only while their threads run (not before start, not after stop).
   if (!shards_ || !running_.load(std::memory_order_acquire)) return exposure_;
-  const ExposureScan scan = scan_exposure(*shards_);
+  const std::shared_ptr<const ScenarioSetup> setup = scenario_setup();
+  const RiskScan risk = scan_exposure(*shards_, setup);
+  const ExposureScan& scan = risk.exposure;
   auto view = std::make_shared<ExposureView>();
+  if (risk.scenarios) {
+    auto sv = std::make_shared<ScenarioView>();
+    sv->as_of_ns = setup->as_of_ns;
+    sv->shocks = setup->table.shocks();
+    sv->regime = setup->regime;
+    sv->base_margin_rate = setup->base_margin_rate;
+    sv->instruments_repriced = setup->table.instruments();
+    sv->options_assumed_vol = setup->options_assumed_vol;
+    sv->positions_repriced = risk.scenarios->positions_repriced();
+    sv->positions_approximated = risk.scenarios->positions_approximated();
+    for (const auto& [segment, sums] : risk.scenarios->segments()) sv->segments.push_back({segment, sums});
+    std::stable_partition(sv->segments.begin(), sv->segments.end(),
+                          [](const ScenarioView::Row& r) { return r.segment != kNoSegment; });
+    view->scenarios = std::move(sv);
+  }
   view->as_of_ns = scan.as_of_ns();
   view->scanned_at_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -705,6 +735,44 @@ std::shared_ptr<const ExposureView> Pipeline::exposure_view() {
   exposure_ = std::move(view);
   exposure_taken_ns_ = end;
   return exposure_;
+}
+
+Regime Pipeline::market_regime() const {
+  if (publisher_) return publisher_->hub()->regime();
+  if (regime_) return regime_->view().market;
+  return Regime::kCalm;
+}
+
+std::shared_ptr<const ScenarioSetup> Pipeline::scenario_setup() {
+  constexpr double kNsPerYear = 365.25 * 86400e9;
+  auto setup = std::make_shared<ScenarioSetup>(shocks_);
+  setup->base_margin_rate = config_.risk.base_margin_rate;
+  // Event time: the newest any source pushed (the wall clock before any).
+  std::int64_t as_of = std::numeric_limits<std::int64_t>::min();
+  for (const auto& sink : sinks_) as_of = std::max(as_of, sink->max_event_ns());
+  setup->as_of_ns = as_of == std::numeric_limits<std::int64_t>::min() ? wall_ns() : as_of;
+  setup->regime = market_regime();
+  const auto regime = static_cast<std::size_t>(setup->regime);
+  setup->fallback_multiplier = config_.clusterer.policies.fallback[regime].margin_multiplier;
+  if (const ModelPtr model = clusterer_->model())
+    for (const Segment& s : model->segments)
+      setup->margin_multiplier[s.id] = s.policy_in(setup->regime).margin_multiplier;
+  const std::size_t n = std::min(instruments_.size(), tape_->instrument_capacity());
+  for (InstrumentId id = 0; id < n; ++id) {
+    const std::optional<TapePrice> index = tape_->index(instruments_.underlying_of(id));
+    if (!index || !(index->price > 0)) continue;  // no index price: its positions go by their greeks
+    const Instrument& ins = instruments_.get(id);
+    if (ins.kind != InstrumentKind::kOption) {
+      setup->table.set_linear(id, index->price);
+      continue;
+    }
+    const double years = static_cast<double>(ins.expiry_ns - setup->as_of_ns) / kNsPerYear;
+    const std::optional<double> iv = vols_->iv(id);
+    if (years > 0 && !iv) ++setup->options_assumed_vol;
+    setup->table.set_option(id, ins.option_type != OptionType::kPut, index->price, ins.strike, years,
+                            iv.value_or(config_.risk.default_vol), config_.risk.min_vol);
+  }
+  return setup;
 }
 
 std::optional<AccountView> Pipeline::account_view(std::string_view name) {

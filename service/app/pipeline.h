@@ -33,6 +33,8 @@
 #include "core/account_interner.h"
 #include "core/instrument_registry.h"
 #include "core/price_tape.h"
+#include "core/scenario.h"
+#include "core/vol_board.h"
 #include "protocol/publisher/admin_messages.h"
 #include "service/app/console_views.h"
 #include "service/app/regime_feed.h"
@@ -84,6 +86,9 @@ class TapeSink final : public FillSink {
   void attach_probe(IngestProbe* probe) { probe_ = probe; }
   //! The market-stress regime, fed each price record's index price and a fill's index price at
   //! most once per sample_ns per underlying (ids < underlyings). Set before the source starts.
+  //! The options' latest implied vols (shock scenarios), from fills that carry one. Set before
+  //! the source starts.
+  void attach_vols(VolBoard* vols) { vols_ = vols; }
   void attach_regime(RegimeFeed* regime, std::size_t underlyings, std::int64_t sample_ns) {
     regime_ = regime;
     regime_next_.assign(underlyings, INT64_MIN);
@@ -98,6 +103,7 @@ class TapeSink final : public FillSink {
         probe_->record_lag(fill.venue_ns, fill.recv_ns);
       }
       tape_.record(producer_, fill);
+      if (vols_ != nullptr && fill.kind == InstrumentKind::kOption) vols_->record(fill.instrument, fill.iv);
       // The regime samples an index price a second: a delta-one fill's index is passed on at
       // most once per sample interval per underlying, so fills rarely take the lock. (An
       // option's underlying_price is the forward of its expiry, not the index: not passed on.)
@@ -159,6 +165,7 @@ class TapeSink final : public FillSink {
   const std::atomic<bool>* pause_;
   IngestProbe* probe_ = nullptr;
   RegimeFeed* regime_ = nullptr;
+  VolBoard* vols_ = nullptr;
   std::vector<std::int64_t> regime_next_;  //!< per underlying: the next fill time whose index is passed on
   std::int64_t regime_sample_ns_ = 0;
   std::int64_t last_venue_ns_ = 0;                                           //!< the source's thread only
@@ -225,9 +232,12 @@ class Pipeline {
   std::vector<std::pair<AccountId, SegmentId>> assignments();
   //! One account as the admin API shows it; nullopt when unknown.
   std::optional<AccountView> account_view(std::string_view name);
-  //! Segment exposure (core/segment_exposure.h; GET /v1/risk/exposure and its metrics): a scan
-  //! of every shard, reused while younger than kExposureMaxAgeNs. Any thread; callers serialize.
+  //! Segment exposure (core/segment_exposure.h; GET /v1/risk/exposure and its metrics) and the
+  //! shock scenarios (core/scenario.h; GET /v1/risk/scenarios) from one scan of every shard,
+  //! reused while younger than kExposureMaxAgeNs. Any thread; callers serialize.
   std::shared_ptr<const ExposureView> exposure_view();
+  //! The market regime the policies follow now (the publisher's; calm without [regime]).
+  Regime market_regime() const;
   //! The market-stress regime with names (GET /v1/risk/regime and its metrics); any thread.
   RegimeReport regime_report() const;
   static constexpr std::int64_t kExposureMaxAgeNs = 1'000'000'000;
@@ -308,7 +318,12 @@ class Pipeline {
   std::unique_ptr<ExposureProbe> exposure_probe_;
   std::unique_ptr<RegimeFeed> regime_;  //!< null with [regime] enabled = false
   std::unique_ptr<RegimeProbe> regime_probe_;
-  std::mutex exposure_mu_;  //!< one scan at a time; guards exposure_ and exposure_taken_ns_
+  //! The instruments' repricing for a scan (core/scenario.h) at the tape's index prices, the
+  //! options' latest vols and the margin multipliers of the regime in force.
+  std::shared_ptr<const ScenarioSetup> scenario_setup();
+  std::vector<Shock> shocks_;       //!< [risk]'s grid
+  std::unique_ptr<VolBoard> vols_;  //!< the options' latest implied vols (the sources write)
+  std::mutex exposure_mu_;          //!< one scan at a time; guards exposure_ and exposure_taken_ns_
   std::shared_ptr<const ExposureView> exposure_;
   std::int64_t exposure_taken_ns_ = 0;  //!< steady clock
   std::int64_t started_ns_ = 0;

@@ -141,6 +141,18 @@ void read_regime(ConfigSection s, bool* enabled, RegimeParams* r) {
   if (r->extreme_drawdown < r->stressed_drawdown) s.error("extreme_drawdown", "must be at least stressed_drawdown");
 }
 
+void read_risk(ConfigSection s, ScenarioParams* r) {
+  s.numbers("price_moves", &r->price_moves, -0.99, 10.0, 16);
+  s.numbers("vol_shifts", &r->vol_shifts, -500.0, 500.0, 16);
+  s.number("base_margin_rate", &r->base_margin_rate, 0.0, 10.0);
+  s.number("default_vol", &r->default_vol, 0.001, 20.0);
+  s.number("min_vol", &r->min_vol, 0.0001, 1.0);
+  if (std::find(r->price_moves.begin(), r->price_moves.end(), 0.0) != r->price_moves.end())
+    s.error("price_moves", "must not hold 0 (the grid adds the unshocked price itself)");
+  if (std::find(r->vol_shifts.begin(), r->vol_shifts.end(), 0.0) != r->vol_shifts.end())
+    s.error("vol_shifts", "must not hold 0 (the grid adds the unshifted vol itself)");
+}
+
 void read_contracts(ConfigSection& root, std::vector<ContractOverride>* out) {
   for (const toml::table* t : root.tables("contracts")) {
     ConfigSection s(t, "contracts[]", root.errors());
@@ -202,6 +214,7 @@ absl::StatusOr<Config> from_table(const toml::table& root_table, const std::stri
     read_checkpoint(ConfigSection(root.table("checkpoint"), "checkpoint", &errors), &config.checkpoint);
     read_event_time(ConfigSection(root.table("event_time"), "event_time", &errors), &config.event_time);
     read_regime(ConfigSection(root.table("regime"), "regime", &errors), &config.regime_enabled, &config.regime);
+    read_risk(ConfigSection(root.table("risk"), "risk", &errors), &config.risk);
     for (SourceConfig& source : config.sources) source.event_time = config.event_time;
     {
       ConfigSection publisher(root.table("publisher"), "publisher", &errors);

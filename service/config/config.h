@@ -12,6 +12,7 @@
 #include "core/event_time_guard.h"
 #include "core/instrument_registry.h"
 #include "core/market_regime.h"
+#include "core/scenario.h"
 #include "service/base/log.h"
 #include "service/config/publisher_config.h"
 #include "service/config/source_config.h"
@@ -102,6 +103,8 @@ struct Config {
   //! [regime]: the market-stress regime from the sources' index prices (core/market_regime.h).
   bool regime_enabled = true;
   RegimeParams regime;
+  //! [risk]: shock scenarios per segment (core/scenario.h).
+  ScenarioParams risk;
   EventTimeGuardOptions event_time;  //!< [event_time]: fills too far ahead of their source (core/event_time_guard.h)
 };
 

@@ -175,6 +175,30 @@ void ConfigSection::strings(std::string_view key, std::vector<std::string>* dst)
   *dst = std::move(out);
 }
 
+void ConfigSection::numbers(std::string_view key, std::vector<double>* dst, double min, double max,
+                            std::size_t max_items) {
+  const toml::node* n = take(key);
+  if (n == nullptr) return;
+  const toml::array* arr = n->as_array();
+  if (arr == nullptr) return errors_->add(n->source(), full(key), "must be an array of numbers");
+  if (arr->size() > max_items)
+    return errors_->add(n->source(), full(key),
+                        str_cat("must have at most ", max_items, " numbers, got ", arr->size()));
+  std::vector<double> out;
+  for (const auto& e : *arr) {
+    std::optional<double> v;
+    if (e.is_floating_point())
+      v = e.as_floating_point()->get();
+    else if (e.is_integer())
+      v = static_cast<double>(e.as_integer()->get());
+    if (!v) return errors_->add(e.source(), full(key), "must be an array of numbers");
+    if (!std::isfinite(*v) || *v < min || *v > max)
+      return errors_->add(e.source(), full(key), str_cat("each must be in ", min, "..", max, ", got ", *v));
+    out.push_back(*v);
+  }
+  *dst = std::move(out);
+}
+
 std::optional<std::string> file_problem(const std::string& path) {
   // O_NONBLOCK: a FIFO must not hang validation (it is refused as not a regular file below).
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);

@@ -46,6 +46,8 @@ class ConfigSection {
   //! A duration: an integer or float number of seconds, or a string "250ms", "10s", "5m", "1h", "2d".
   void duration_ns(std::string_view key, std::int64_t* dst, std::int64_t min_ns, std::int64_t max_ns);
   void strings(std::string_view key, std::vector<std::string>* dst);
+  //! An array of numbers, each in min..max, at most max_items.
+  void numbers(std::string_view key, std::vector<double>* dst, double min, double max, std::size_t max_items);
   //! Checks that `path`, the value of `key`, names a file that can be opened and read now: a
   //! config that validates must not fail later on a file it references (check-config opens
   //! every one). "" = not set, nothing to check.

@@ -43,6 +43,21 @@ ExposureProbe::ExposureProbe(Metrics& m, Source source)
                                         "Share of a segment's gross delta held by its largest accounts.");
   underlying_.family = &gauge_family(m, "segmentd_segment_underlying_delta_usd",
                                      "Net delta in USD of a segment's largest underlyings; the rest as other.");
+  shock_pnl_.family = &gauge_family(m, "segmentd_scenario_pnl_usd", "P&L in USD of every account in a shock scenario.");
+  shock_over_.family = &gauge_family(m, "segmentd_scenario_accounts_over_margin",
+                                     "Accounts whose loss in a shock scenario would exceed their margin estimate.");
+  shock_liquidation_.family = &gauge_family(
+      m, "segmentd_scenario_liquidation_usd",
+      "Gross delta in USD of the accounts over margin in a shock scenario: what their liquidation puts on "
+      "the book.");
+  worst_pnl_.family = &gauge_family(m, "segmentd_segment_scenario_worst_pnl_usd",
+                                    "A segment's P&L in USD in its worst shock scenario (named by shock).");
+  segment_over_.family =
+      &gauge_family(m, "segmentd_segment_scenario_accounts_over_margin",
+                    "The most accounts of a segment whose loss would exceed their margin, over the shock scenarios.");
+  margin_.family = &gauge_family(m, "segmentd_segment_margin_usd",
+                                 "Sum of a segment's accounts' margin estimates in USD (base rate x gross delta x "
+                                 "the policy's margin multiplier in the regime in force).");
 }
 
 void ExposureProbe::collect() {
@@ -73,7 +88,37 @@ void ExposureProbe::collect() {
     }
     if (any_other) underlying_.set({"segment", "label", "underlying"}, {id, label, "other"}, other);
   }
-  for (Series* s : {&accounts_, &delta_, &vega_, &concentration_, &underlying_}) s->sweep();
+  if (const ScenarioView* sv = view->scenarios.get()) {
+    const std::size_t n = sv->shocks.size();
+    for (std::size_t k = 0; k < n; ++k) {
+      double pnl = 0.0, liquidation = 0.0;
+      std::uint64_t over = 0;
+      for (const ScenarioView::Row& r : sv->segments) {
+        pnl += r.sums.pnl_usd[k];
+        over += r.sums.over_margin[k];
+        liquidation += r.sums.liquidation_usd[k];
+      }
+      const std::string shock = shock_name(sv->shocks[k]);
+      shock_pnl_.set({"shock"}, {shock}, pnl);
+      shock_over_.set({"shock"}, {shock}, static_cast<double>(over));
+      shock_liquidation_.set({"shock"}, {shock}, liquidation);
+    }
+    for (const ScenarioView::Row& r : sv->segments) {
+      if (n == 0) break;
+      const Segment* seg = model != nullptr ? model->find(r.segment) : nullptr;
+      const std::string id = r.segment == kNoSegment ? std::string("none") : std::to_string(r.segment);
+      const std::string label = seg != nullptr ? seg->label : std::string(r.segment == kNoSegment ? "unassigned" : "");
+      const std::size_t worst = static_cast<std::size_t>(
+          std::min_element(r.sums.pnl_usd.begin(), r.sums.pnl_usd.end()) - r.sums.pnl_usd.begin());
+      worst_pnl_.set({"segment", "label", "shock"}, {id, label, shock_name(sv->shocks[worst])}, r.sums.pnl_usd[worst]);
+      segment_over_.set({"segment", "label"}, {id, label},
+                        static_cast<double>(*std::max_element(r.sums.over_margin.begin(), r.sums.over_margin.end())));
+      margin_.set({"segment", "label"}, {id, label}, r.sums.margin_usd);
+    }
+  }
+  for (Series* s : {&accounts_, &delta_, &vega_, &concentration_, &underlying_, &shock_pnl_, &shock_over_,
+                    &shock_liquidation_, &worst_pnl_, &segment_over_, &margin_})
+    s->sweep();
 }
 
 }  // namespace segmentd

@@ -8,8 +8,15 @@
 //   segmentd_segment_underlying_delta_usd{segment,label,underlying} net delta of the segment's 5 largest
 //                                                                    underlyings (by gross), the rest as "other"
 //   segmentd_exposure_scan_seconds                                  how long the last scan took (all shards)
+// and of the shock scenarios of the same scan (core/scenario.h; GET /v1/risk/scenarios):
+//   segmentd_scenario_pnl_usd{shock}                     the venue's clients' P&L in the shock
+//   segmentd_scenario_accounts_over_margin{shock}        accounts whose loss would exceed their margin
+//   segmentd_scenario_liquidation_usd{shock}             their gross delta: what liquidating them puts on the book
+//   segmentd_segment_scenario_worst_pnl_usd{segment,label,shock}  a segment's P&L in its worst shock
+//   segmentd_segment_scenario_accounts_over_margin{segment,label} the most of its accounts over margin in any shock
+//   segmentd_segment_margin_usd{segment,label}           Σ of its accounts' margin estimates
 // segment is the id, "none" for accounts not assigned yet. Series of segments and underlyings
-// that are gone are removed, so at most (segments + 1) × 15 series exist.
+// that are gone are removed, so at most (segments + 1) × 18 + 3 × shocks series exist.
 
 #include <functional>
 #include <map>
@@ -49,6 +56,7 @@ class ExposureProbe {
 
   Source source_;
   Series accounts_, delta_, vega_, concentration_, underlying_;
+  Series shock_pnl_, shock_over_, shock_liquidation_, worst_pnl_, segment_over_, margin_;
   prometheus::Gauge& scan_seconds_;
   Metrics::HookHandle hook_;
 };

@@ -397,16 +397,23 @@ absl::Status AccountShard::merge_saved_clocks(ByteReader& r, AccountShard& into)
   return absl::OkStatus();
 }
 
-ExposureScan AccountShard::exposure() const {
-  ExposureScan scan(max_event_ns_ > 0 ? max_event_ns_ : 0);
-  store_.scan_exposure(scan);
+RiskScan AccountShard::exposure(const std::shared_ptr<const ScenarioSetup>& scenarios) const {
+  RiskScan scan{ExposureScan(max_event_ns_ > 0 ? max_event_ns_ : 0), std::nullopt};
+  if (scenarios) scan.scenarios.emplace(scenarios);
+  store_.scan_exposure(scan.exposure, scan.scenarios ? &*scan.scenarios : nullptr);
   return scan;
 }
 
-ExposureScan scan_exposure(ShardSet& shards) {
-  ExposureScan all;
-  for (int k = 0; k < shards.shards(); ++k)
-    all.merge(shards.call(k, [](ShardHandler& h) { return static_cast<const AccountShard&>(h).exposure(); }).get());
+RiskScan scan_exposure(ShardSet& shards, const std::shared_ptr<const ScenarioSetup>& scenarios) {
+  RiskScan all{ExposureScan(), std::nullopt};
+  if (scenarios) all.scenarios.emplace(scenarios);
+  for (int k = 0; k < shards.shards(); ++k) {
+    const RiskScan one =
+        shards.call(k, [scenarios](ShardHandler& h) { return static_cast<const AccountShard&>(h).exposure(scenarios); })
+            .get();
+    all.exposure.merge(one.exposure);
+    if (all.scenarios && one.scenarios) all.scenarios->merge(*one.scenarios);
+  }
   return all;
 }
 

@@ -32,6 +32,7 @@
 #include "core/model.h"
 #include "core/position_reconciler.h"
 #include "core/price_tape.h"
+#include "core/scenario.h"
 #include "core/segment_change.h"
 #include "core/segment_exposure.h"
 #include "service/shards/shard_set.h"
@@ -108,6 +109,12 @@ inline std::size_t per_shard_max_accounts(std::uint64_t max_accounts, int shards
   return static_cast<std::size_t>((max_accounts + n - 1) / n);
 }
 
+//! One pass over a shard's accounts: their exposure, and their shock scenarios when asked for.
+struct RiskScan {
+  ExposureScan exposure;
+  std::optional<ScenarioScan> scenarios;
+};
+
 class AccountShard final : public ShardHandler {
  public:
   AccountShard(int shard, AccountShardOptions options);
@@ -124,8 +131,9 @@ class AccountShard final : public ShardHandler {
 
   std::optional<AccountSnapshot> snapshot(AccountId account) const;
   //! Every account's segment and open positions summed (core/segment_exposure.h), as of the
-  //! shard's newest event: positions expired by then are left out.
-  ExposureScan exposure() const;
+  //! shard's newest event: positions expired by then are left out. With a setup, the same pass
+  //! revalues every account under its shocks (core/scenario.h).
+  RiskScan exposure(const std::shared_ptr<const ScenarioSetup>& scenarios = nullptr) const;
 
   // Checkpoints (core/checkpoint.md, section SHRD). Shard thread, between bursts, or before
   // start()/after stop(). save_state writes this shard's clocks and assignment bookkeeping, then
@@ -238,6 +246,6 @@ std::future<std::optional<AccountSnapshot>> read_account(ShardSet& shards, Accou
 
 //! Every shard's exposure() merged, from any thread: each shard scans between two bursts (it
 //! takes no fill while it scans), one after the other; blocks until the last has answered.
-ExposureScan scan_exposure(ShardSet& shards);
+RiskScan scan_exposure(ShardSet& shards, const std::shared_ptr<const ScenarioSetup>& scenarios = nullptr);
 
 }  // namespace segmentd

@@ -44,6 +44,15 @@ add_test(NAME integration/admin_api/test_segment_exposure_of_a_running_pipeline
 set_tests_properties(integration/admin_api/test_segment_exposure_of_a_running_pipeline PROPERTIES
   LABELS "integration" TIMEOUT 300)
 
+# Shock scenarios (issue 22, item 2): /v1/risk/scenarios and its metrics against an independent
+# Black-76 and delta-one revaluation of the fed positions, with the margin test per account.
+add_test(NAME integration/admin_api/test_shock_scenarios_of_a_running_pipeline
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/admin_api_test.py
+          --segmentd $<TARGET_FILE:segmentd>
+          test_shock_scenarios_of_a_running_pipeline)
+set_tests_properties(integration/admin_api/test_shock_scenarios_of_a_running_pipeline PROPERTIES
+  LABELS "integration" TIMEOUT 300)
+
 # The market regime (issue 22, item 3): index prices on a feed switch it in a crash.
 add_test(NAME integration/admin_api/test_a_crash_in_the_index_switches_the_market_regime
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/admin_api_test.py

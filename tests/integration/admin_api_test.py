@@ -631,6 +631,124 @@ class AdminApiTest(unittest.TestCase):
             finally:
                 s.stop()
 
+    def test_shock_scenarios_of_a_running_pipeline(self):
+        """Issue 22, item 2: GET /v1/risk/scenarios and its metrics from a running segmentd, against
+        an independent computation (core/features.md, "Shock scenarios"): each account's positions
+        from its fills, revalued at the index price fed last (92,000) with Black-76 written here
+        (the call at the 60 % vol its fills carried, shifted by the shock's vol points) and
+        linearly for the perpetuals; margin = 0.1 × gross delta × the segment's calm margin
+        multiplier (from /v1/segments), an account over margin when its loss exceeds it."""
+        names = population()
+        lines, ts = feed_lines(names, T0)
+        index, as_of = 92000.0, ts + 10**9
+        lines.append(json.dumps({"record": "price", "ts_ns": as_of, "venue": "binance", "symbol": "BTCUSDT",
+                                 "mark_price": index, "underlying_price": index}))
+        qty, last = {}, {}
+        for line in lines[:-1]:
+            f = json.loads(line)
+            key = (f["account"], f["symbol"])
+            qty[key] = qty.get(key, 0.0) + (f["qty"] if f["side"] == "buy" else -f["qty"])
+            last[key] = f
+        expiry, year_ns, strike = 1_735_286_400_000_000_000, 365.25 * 86400e9, 100000.0
+        ncdf = lambda x: 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+        def call(fwd, sigma, t):
+            d1 = (math.log(fwd / strike) + 0.5 * sigma * sigma * t) / (sigma * math.sqrt(t))
+            return fwd * ncdf(d1) - strike * ncdf(d1 - sigma * math.sqrt(t))
+
+        def account(name, shocks):
+            """(gross delta USD at the fills, P&L per shock) of the account's positions."""
+            gross, pnl = 0.0, [0.0] * len(shocks)
+            for (acct, symbol), q in qty.items():
+                if acct != name or abs(q) < 1e-12:
+                    continue
+                f = last[(acct, symbol)]
+                if symbol.endswith("-C"):
+                    t_fill = (expiry - f["ts_ns"]) / year_ns
+                    d1 = (math.log(f["underlying_price"] / strike) + 0.18 * t_fill) / (0.6 * math.sqrt(t_fill))
+                    gross += abs(q * ncdf(d1) * f["underlying_price"])
+                    t = (expiry - as_of) / year_ns
+                    for i, sh in enumerate(shocks):
+                        sigma = max(0.6 + sh["vol_points"] / 100.0, 0.01)
+                        pnl[i] += q * (call(index * (1 + sh["price"]), sigma, t) - call(index, 0.6, t))
+                else:
+                    gross += abs(q * f["price"])
+                    for i, sh in enumerate(shocks):
+                        pnl[i] += q * index * sh["price"]
+            return gross, pnl
+
+        with tempfile.TemporaryDirectory() as work:
+            s = Segmentd(work)
+            try:
+                s.start()
+                self.assertEqual(s.http("/v1/risk/scenarios")[0], 401)  # a /v1 endpoint: token needed
+                asyncio.run(s.feed(lines))
+                s.wait_for(lambda: s.http("/readyz")[0] == 200, "the model")
+                s.wait_for(lambda: s.metric_sum("segmentd_shard_fills_processed_total") == len(lines) - 1,
+                           "every fill processed")
+                got = None
+                for _ in range(20):
+                    before = {n: s.json(f"/v1/accounts/{n}")["segment"] for n in names}
+                    time.sleep(1.1)  # past the one-second reuse: a fresh scan
+                    doc, model = s.json("/v1/risk/scenarios"), s.json("/v1/segments")["model"]
+                    after = {n: s.json(f"/v1/accounts/{n}")["segment"] for n in names}
+                    if before == after:
+                        got = (doc, model, after)
+                        break
+                self.assertIsNotNone(got, "segments kept moving")
+                doc, model, segment_of = got
+                shocks = doc["shocks"]
+                self.assertEqual(len(shocks), 34)
+                self.assertEqual((doc["as_of"], doc["regime"], doc["base_margin_rate"]), (as_of, "calm", 0.1))
+                self.assertEqual((doc["options_assumed_vol"], doc["positions_approximated"]), (0, 0), doc)
+                multiplier = {seg["id"]: seg["policy"]["margin_multiplier"] for seg in model["segments"]}
+                expected = {}
+                for n in names:
+                    gross, pnl = account(n, shocks)
+                    if gross == 0:
+                        continue
+                    margin = 0.1 * multiplier.get(segment_of[n], 1.0) * gross
+                    e = expected.setdefault(segment_of[n], {"accounts": 0, "gross": 0.0, "margin": 0.0,
+                                                            "pnl": [0.0] * len(shocks), "over": [0] * len(shocks),
+                                                            "liq": [0.0] * len(shocks)})
+                    e["accounts"] += 1
+                    e["gross"] += gross
+                    e["margin"] += margin
+                    for i, p in enumerate(pnl):
+                        e["pnl"][i] += p
+                        if -p > margin:
+                            e["over"][i] += 1
+                            e["liq"][i] += gross
+                self.assertEqual(sorted(str(x["segment"]) for x in doc["segments"]), sorted(str(k) for k in expected))
+                close = lambda a, b: math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-3)
+                for seg in doc["segments"]:
+                    e = expected[seg["segment"]]
+                    where = f"segment {seg['segment']} ({seg['label']})"
+                    self.assertEqual(seg["accounts"], e["accounts"], where)
+                    self.assertTrue(close(seg["gross_delta_usd"], e["gross"]), (where, seg["gross_delta_usd"], e))
+                    self.assertTrue(close(seg["margin_usd"], e["margin"]), (where, seg["margin_usd"], e["margin"]))
+                    for i, row in enumerate(seg["scenarios"]):
+                        self.assertEqual(row["shock"], shocks[i]["shock"])
+                        self.assertTrue(close(row["pnl_usd"], e["pnl"][i]), (where, row, e["pnl"][i]))
+                        self.assertEqual(row["accounts_over_margin"], e["over"][i], (where, row))
+                        self.assertTrue(close(row["liquidation_usd"], e["liq"][i]), (where, row, e["liq"][i]))
+                # The option sellers lose when the market rallies with vol up; the directional
+                # buyers lose in a crash, some beyond their margin.
+                shock_index = {sh["shock"]: i for i, sh in enumerate(shocks)}
+                opt = expected[segment_of["opt-0"]]
+                self.assertLess(opt["pnl"][shock_index["spot+20%/vol+25"]], 0)
+                crash = shock_index["spot-20%"]
+                self.assertGreater(expected[segment_of["dir-0"]]["over"][crash], 0)
+                total = sum(e["pnl"][crash] for e in expected.values())
+                self.assertTrue(close(doc["total"][crash]["pnl_usd"], total), doc["total"][crash])
+                metrics = s.metrics()
+                self.assertTrue(close(metrics["segmentd_scenario_pnl_usd"]['{shock="spot-20%"}'], total),
+                                metrics["segmentd_scenario_pnl_usd"])
+                self.assertEqual(s.metric_sum("segmentd_scenario_accounts_over_margin", metrics),
+                                 sum(sum(e["over"]) for e in expected.values()))
+            finally:
+                s.stop()
+
     def test_a_crash_in_the_index_switches_the_market_regime(self):
         """Issue 22, item 3: index prices on a feed (native price records) drive the market
         regime (core/market_regime.h). 40 minutes of a calm random walk, then the index falls

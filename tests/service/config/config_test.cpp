@@ -118,6 +118,29 @@ TEST_CASE("config: a policy sets values per market regime, each regime inheritin
   CHECK_THAT(msg, Catch::Contains("bad.toml:5: clusterer.fallback_policy.extreme.quote_width_bps: must be in"));
 }
 
+TEST_CASE("config: [risk] shocks are arrays of numbers without 0 and each error is named", "[config]") {
+  auto c =
+      load_config_text("[risk]\nprice_moves = [-0.3, 0.3]\nvol_shifts = [50]\nbase_margin_rate = 0.2\n", "risk.toml");
+  REQUIRE(c.ok());
+  CHECK(c->risk.price_moves == std::vector<double>{-0.3, 0.3});
+  CHECK(shock_grid(c->risk).size() == 3 * 2 - 1);
+  CHECK(c->risk.base_margin_rate == 0.2);
+  auto bad = load_config_text(
+      "[risk]\n"
+      "price_moves = [0.1, 0]\n"  // line 2: the unshocked price is implied
+      "vol_shifts = [\"10\"]\n"   // line 3: not a number
+      "default_vol = 0\n"         // line 4: out of range
+      "colour = 1\n",             // line 5
+      "risk.toml");
+  REQUIRE_FALSE(bad.ok());
+  std::string msg(bad.status().message());
+  INFO(msg);
+  CHECK_THAT(msg, Catch::Contains("risk.price_moves: must not hold 0"));
+  CHECK_THAT(msg, Catch::Contains("risk.toml:3: risk.vol_shifts: must be an array of numbers"));
+  CHECK_THAT(msg, Catch::Contains("risk.toml:4: risk.default_vol: must be in"));
+  CHECK_THAT(msg, Catch::Contains("risk.toml:5: risk.colour: unknown key"));
+}
+
 TEST_CASE("config: TOML syntax errors carry the line", "[config]") {
   auto c = load_config_text("[shards]\ncount = = 3\n", "broken.toml");
   REQUIRE_FALSE(c.ok());
@@ -526,6 +549,16 @@ std::map<std::string, Projection> config_fields() {
   SEGMENTD_FIELD("regime.max_jump", regime.max_jump);
   SEGMENTD_FIELD("regime.exit_fraction", regime.exit_fraction);
   SEGMENTD_FIELD("regime.min_dwell", regime.min_dwell_ns);
+  SEGMENTD_FIELD("risk.base_margin_rate", risk.base_margin_rate);
+  SEGMENTD_FIELD("risk.default_vol", risk.default_vol);
+  SEGMENTD_FIELD("risk.min_vol", risk.min_vol);
+  const auto list = [](const std::vector<double>& v) {
+    std::string out;
+    for (double x : v) out += text_of(x) + ",";
+    return out;
+  };
+  f["risk.price_moves"] = [list](const Config& c) { return list(c.risk.price_moves); };
+  f["risk.vol_shifts"] = [list](const Config& c) { return list(c.risk.vol_shifts); };
   SEGMENTD_FIELD("clusterer.k", clusterer.k);
   SEGMENTD_FIELD("clusterer.batch_size", clusterer.batch_size);
   SEGMENTD_FIELD("clusterer.batch_interval", clusterer.batch_interval_ns);
