@@ -99,6 +99,7 @@ void save_model(ByteWriter& w, const Model& m) {
   for (const Segment& s : m.segments) {
     save_policy(w, s.stressed_policy);
     save_policy(w, s.extreme_policy);
+    w.str(s.base_label);
   }
 }
 
@@ -127,6 +128,7 @@ ModelPtr load_model(ByteReader& r) {
   for (Segment& s : m->segments) {
     s.stressed_policy = regimes ? load_policy(r) : s.policy;
     s.extreme_policy = regimes ? load_policy(r) : s.policy;
+    s.base_label = regimes ? r.str() : s.label;
   }
   if (!r.ok()) return nullptr;
   return m;

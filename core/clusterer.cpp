@@ -570,6 +570,7 @@ std::shared_ptr<Model> Clusterer::assemble() const {
     Segment s;
     s.id = c.id;
     s.label = c.label;
+    s.base_label = c.base_label;
     s.centroid = scale(scaler_, c.raw);
     s.centroid_raw = c.raw;
     s.weight = c.weight;

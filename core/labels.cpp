@@ -222,6 +222,12 @@ const RegimePolicies& policies_for(const PolicyRules& rules, std::string_view ba
   return rules.fallback;
 }
 
+double dynamic_margin_cap_for(const PolicyRules& rules, std::string_view base_label) {
+  for (const auto& r : rules.rules)
+    if (r.label == base_label) return r.dynamic_margin_cap;
+  return rules.fallback_dynamic_margin_cap;
+}
+
 SegmentPolicy policy_for(const PolicyRules& rules, std::string_view base_label) {
   return policies_for(rules, base_label)[static_cast<std::size_t>(Regime::kCalm)];
 }

@@ -56,11 +56,16 @@ using RegimePolicies = std::array<SegmentPolicy, kRegimeCount>;
 struct PolicyRule {
   std::string label;  //!< base label, no suffix
   RegimePolicies policies;
+  //! Dynamic margin (core/scenario.h, dynamic_margin_multiplier): > 0 raises the margin
+  //! multiplier until the segment's margin estimate covers its worst shock scenario loss, at most
+  //! to this; 0 = the fixed multipliers of `policies`.
+  double dynamic_margin_cap = 0.0;
 };
 
 struct PolicyRules {
   std::vector<PolicyRule> rules;
   RegimePolicies fallback;
+  double fallback_dynamic_margin_cap = 0.0;
 };
 
 //! The default archetypes of a crypto derivatives venue (see labels.cpp for the thresholds).
@@ -90,6 +95,8 @@ std::vector<SegmentLabel> assign_labels(const LabelRules& rules, std::span<const
 
 //! Policies of a base label in every regime (the fallback's for a label no rule names).
 const RegimePolicies& policies_for(const PolicyRules& rules, std::string_view base_label);
+//! The dynamic margin cap of a base label (0: fixed margin).
+double dynamic_margin_cap_for(const PolicyRules& rules, std::string_view base_label);
 //! Policy of a base label in a calm market.
 SegmentPolicy policy_for(const PolicyRules& rules, std::string_view base_label);
 

@@ -33,6 +33,7 @@ struct Scaler {
 struct Segment {
   SegmentId id = kNoSegment;      //!< never reused, never permuted
   std::string label;              //!< from config label rules on centroid_raw
+  std::string base_label;         //!< the rule's label, without the "-N" of a second segment with it
   FeatureVector centroid{};       //!< in scaled space (what assignment uses)
   FeatureVector centroid_raw{};   //!< in original units (what people read)
   double weight = 0.0;            //!< decayed count of vectors the centre has absorbed

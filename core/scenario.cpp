@@ -67,6 +67,13 @@ void Revaluation::set_option(InstrumentId id, bool is_call, double forward_usd, 
   }
 }
 
+double dynamic_margin_multiplier(double policy, double cap, double worst_loss_usd, double gross_delta_usd,
+                                 double base_margin_rate) {
+  const double base = base_margin_rate * gross_delta_usd;
+  if (!(base > 0) || !(worst_loss_usd > 0) || !std::isfinite(worst_loss_usd)) return policy;
+  return std::clamp(worst_loss_usd / base, policy, std::max(policy, cap));
+}
+
 ScenarioScan::ScenarioScan(std::shared_ptr<const ScenarioSetup> setup)
     : setup_(std::move(setup)), account_(setup_->table.shocks().size()) {}
 

@@ -49,6 +49,8 @@ struct ScenarioParams {
   double base_margin_rate = 0.10;  //!< margin estimate per USD of gross delta, before the policy's multiplier
   double default_vol = 0.60;       //!< implied vol of an option with none observed yet
   double min_vol = 0.01;           //!< a shifted vol never goes below this
+  //! The service publishes the scenarios (a `risk` message) this often; 0 = never.
+  std::int64_t publish_interval_ns = 60'000'000'000;
 };
 
 //! The grid: each price move alone, each vol shift alone, and every combination (no zero shock).
@@ -93,6 +95,15 @@ struct ScenarioSetup {
   std::int64_t as_of_ns = 0;              //!< positions expiring at or before are left out (0: none is)
   std::uint64_t options_assumed_vol = 0;  //!< option rows priced at default_vol (no vol observed)
 };
+
+//! The margin multiplier of a segment whose policy has a dynamic margin (core/features.md,
+//! "Dynamic margin"): the multiplier that makes the segment's margin estimate cover its worst
+//! shock scenario loss, never under the policy's own multiplier and never over `cap`:
+//!   clamp(worst_loss / (base_margin_rate × gross_delta), policy, max(policy, cap)),
+//! where worst_loss = max(0, −min over shocks of the segment's P&L). The policy's multiplier when
+//! the segment holds nothing or base_margin_rate is 0.
+double dynamic_margin_multiplier(double policy, double cap, double worst_loss_usd, double gross_delta_usd,
+                                 double base_margin_rate);
 
 struct SegmentScenarioSums {
   std::uint64_t accounts = 0;              //!< accounts with at least one open position

@@ -228,18 +228,77 @@ void append_regime_change(std::string& out, std::uint64_t seq, const RegimeChang
   append_uint(out, c.model != nullptr ? c.model->version : 0);
   out.append(",\"policies\":[");
   if (c.model != nullptr) {
-    bool first = true;
-    for (const Segment& s : c.model->segments) {
-      if (!first) out.push_back(',');
-      first = false;
+    for (std::size_t i = 0; i < c.model->segments.size(); ++i) {
+      const Segment& s = c.model->segments[i];
+      if (i > 0) out.push_back(',');
       out.append("{\"segment\":");
       append_uint(out, s.id);
       out.append(",\"label\":");
       append_string(out, s.label);
       out.append(",\"policy\":");
-      append_policy(out, s.policy_in(c.market));
+      append_policy(out, i < c.policies.size() ? c.policies[i] : s.policy_in(c.market));
       out.push_back('}');
     }
+  }
+  out.append("]}");
+}
+
+void append_risk(std::string& out, std::uint64_t seq, const RiskInfo& r) {
+  out.append("{\"type\":\"risk\",\"seq\":");
+  append_uint(out, seq);
+  out.append(",\"ts\":");
+  append_int(out, r.ts_ns);
+  out.append(",\"as_of\":");
+  append_int(out, r.as_of_ns);
+  out.append(",\"regime\":");
+  append_string(out, to_string(r.regime));
+  out.append(",\"model_version\":");
+  append_uint(out, r.model_version);
+  out.append(",\"shocks\":[");
+  for (std::size_t i = 0; i < r.shocks.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    append_string(out, shock_name(r.shocks[i]));
+  }
+  out.append("],\"segments\":[");
+  const auto numbers = [&out](auto values) {
+    out.push_back('[');
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      append_double(out, static_cast<double>(values[i]));
+    }
+    out.push_back(']');
+  };
+  for (std::size_t k = 0; k < r.segments.size(); ++k) {
+    const RiskSegment& s = r.segments[k];
+    if (k > 0) out.push_back(',');
+    out.append("{\"segment\":");
+    append_segment_id(out, s.segment);
+    out.append(",\"label\":");
+    if (s.segment == kNoSegment) {
+      out.append("null");
+    } else {
+      append_string(out, s.label);
+    }
+    out.append(",\"accounts\":");
+    append_uint(out, s.accounts);
+    out.append(",\"gross_delta_usd\":");
+    append_double(out, s.gross_delta_usd);
+    out.append(",\"margin_usd\":");
+    append_double(out, s.margin_usd);
+    out.append(",\"margin_multiplier\":");
+    append_double(out, s.margin_multiplier);
+    out.append(",\"dynamic_margin\":");
+    out.append(s.dynamic_margin ? "true" : "false");
+    out.append(",\"pnl_usd\":");
+    numbers(s.pnl_usd);
+    out.append(",\"accounts_over_margin\":[");
+    for (std::size_t i = 0; i < s.accounts_over_margin.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      append_uint(out, s.accounts_over_margin[i]);
+    }
+    out.append("],\"liquidation_usd\":");
+    numbers(s.liquidation_usd);
+    out.push_back('}');
   }
   out.append("]}");
 }

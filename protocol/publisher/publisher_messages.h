@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/model.h"
+#include "core/scenario.h"
 #include "core/segment_change.h"
 #include "core/types.h"
 
@@ -58,6 +59,33 @@ struct RegimeChangeInfo {
   Regime market_from = Regime::kCalm;  //!< the market regime before
   Regime market = Regime::kCalm;       //!< and after: the one the policies follow
   const Model* model = nullptr;        //!< the segments whose policies are listed (null: none yet)
+  //! The policies to list, parallel to model->segments (a dynamic margin applied); empty: each
+  //! segment's policy_in(market).
+  std::span<const SegmentPolicy> policies;
+};
+
+//! One segment's line of a `risk` message: its sums under each shock, in the order of the
+//! message's shocks, and the margin multiplier its policy sets now.
+struct RiskSegment {
+  SegmentId segment = kNoSegment;  //!< kNoSegment: accounts not assigned yet (written as null)
+  std::string_view label;          //!< "" for kNoSegment (null)
+  std::uint64_t accounts = 0;
+  double gross_delta_usd = 0.0;
+  double margin_usd = 0.0;
+  double margin_multiplier = 0.0;  //!< in force now: the policy's, or its dynamic margin
+  bool dynamic_margin = false;
+  std::span<const double> pnl_usd;
+  std::span<const std::uint64_t> accounts_over_margin;
+  std::span<const double> liquidation_usd;
+};
+//! A periodic publication of the shock scenarios (core/scenario.h).
+struct RiskInfo {
+  std::int64_t ts_ns = 0;     //!< wall clock of the publication
+  std::int64_t as_of_ns = 0;  //!< event time the scan priced at
+  Regime regime = Regime::kCalm;
+  std::uint64_t model_version = 0;
+  std::span<const Shock> shocks;
+  std::span<const RiskSegment> segments;
 };
 
 //! The model as a JSON object (version, ts, scaler_version, segments with centroids in original
@@ -76,6 +104,9 @@ void append_model(std::string& out, std::uint64_t seq, const Model& m);
 //! `regime_change` message: an underlying's regime changed; `policies` lists every segment of the
 //! model with its policy in the market regime now in force.
 void append_regime_change(std::string& out, std::uint64_t seq, const RegimeChangeInfo& c);
+//! `risk` message: each segment's P&L, accounts over margin and liquidation notional under every
+//! shock, and the margin multiplier in force (dynamic margins included).
+void append_risk(std::string& out, std::uint64_t seq, const RiskInfo& r);
 //! One chunk of a snapshot. Chunk 0 of `chunks` carries the model (null before warm-up) and the
 //! market regime in force; every chunk carries `seq`: the snapshot is the state after message
 //! `seq`, deltas follow from seq+1.

@@ -281,6 +281,7 @@ absl::Status Pipeline::start() {
       return absl::Status(st.code(), str_cat("source '", s->name(), "': ", st.message()));
   }
   if (checkpointer_) checkpointer_->start();
+  if (publisher_ && config_.risk.publish_interval_ns > 0) risk_thread_ = std::thread([this] { risk_loop(); });
   return absl::OkStatus();
 }
 
@@ -407,6 +408,14 @@ std::string Pipeline::render_metrics() { return metrics_ ? metrics_->render() : 
 void Pipeline::stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
+  if (risk_thread_.joinable()) {  // before the last checkpoint: what it publishes is in it
+    {
+      const std::lock_guard lock(risk_mu_);
+      risk_stop_ = true;
+    }
+    risk_cv_.notify_all();
+    risk_thread_.join();
+  }
   if (admin_) admin_->stop();  // no scrape runs while the probes go away
   if (checkpointer_) checkpointer_->stop();
   for (auto& s : sources_) s->stop();
@@ -735,6 +744,60 @@ std::shared_ptr<const ExposureView> Pipeline::exposure_view() {
   exposure_ = std::move(view);
   exposure_taken_ns_ = end;
   return exposure_;
+}
+
+void Pipeline::risk_loop() {
+  std::unique_lock lock(risk_mu_);
+  while (!risk_cv_.wait_for(lock, std::chrono::nanoseconds(config_.risk.publish_interval_ns),
+                            [this] { return risk_stop_; })) {
+    lock.unlock();
+    const std::shared_ptr<const ExposureView> view = exposure_view();
+    if (view && view->scenarios) publish_risk(*view);
+    lock.lock();
+  }
+}
+
+void Pipeline::publish_risk(const ExposureView& view) {
+  const ScenarioView& sv = *view.scenarios;
+  const ModelPtr model = clusterer_->model();
+  const PolicyRules& rules = config_.clusterer.policies;
+  const auto regime = static_cast<std::size_t>(sv.regime);
+  std::vector<pubmsg::RiskSegment> rows;
+  DynamicMargins dynamic;
+  for (const ScenarioView::Row& r : sv.segments) {
+    pubmsg::RiskSegment x;
+    x.segment = r.segment;
+    x.accounts = r.sums.accounts;
+    x.gross_delta_usd = r.sums.gross_delta_usd;
+    x.margin_usd = r.sums.margin_usd;
+    x.pnl_usd = r.sums.pnl_usd;
+    x.accounts_over_margin = r.sums.over_margin;
+    x.liquidation_usd = r.sums.liquidation_usd;
+    const Segment* seg = model && r.segment != kNoSegment ? model->find(r.segment) : nullptr;
+    if (seg != nullptr) x.label = seg->label;
+    const double policy =
+        seg != nullptr ? seg->policy_in(sv.regime).margin_multiplier : rules.fallback[regime].margin_multiplier;
+    const double cap =
+        seg != nullptr ? dynamic_margin_cap_for(rules, seg->base_label) : rules.fallback_dynamic_margin_cap;
+    double worst = 0.0;
+    for (double pnl : r.sums.pnl_usd) worst = std::max(worst, -pnl);
+    x.margin_multiplier = policy;
+    if (cap > 0) {
+      x.dynamic_margin = true;
+      x.margin_multiplier = dynamic_margin_multiplier(policy, cap, worst, r.sums.gross_delta_usd, sv.base_margin_rate);
+      const double base = sv.base_margin_rate * r.sums.gross_delta_usd;
+      if (seg != nullptr) dynamic[seg->id] = DynamicMargin{base > 0 ? worst / base : 0.0, cap};
+    }
+    rows.push_back(x);
+  }
+  pubmsg::RiskInfo info;
+  info.ts_ns = wall_ns();
+  info.as_of_ns = sv.as_of_ns;
+  info.regime = sv.regime;
+  info.model_version = model ? model->version : 0;
+  info.shocks = sv.shocks;
+  info.segments = rows;
+  publisher_->hub()->publish_risk(info, std::move(dynamic));
 }
 
 Regime Pipeline::market_regime() const {

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -321,6 +322,14 @@ class Pipeline {
   //! The instruments' repricing for a scan (core/scenario.h) at the tape's index prices, the
   //! options' latest vols and the margin multipliers of the regime in force.
   std::shared_ptr<const ScenarioSetup> scenario_setup();
+  //! Every [risk] publish_interval: the scenarios of a fresh scan as a `risk` message, and the
+  //! dynamic margins they set (core/scenario.h) handed to the publisher.
+  void risk_loop();
+  void publish_risk(const ExposureView& view);
+  std::thread risk_thread_;
+  std::mutex risk_mu_;
+  std::condition_variable risk_cv_;
+  bool risk_stop_ = false;          //!< guarded by risk_mu_
   std::vector<Shock> shocks_;       //!< [risk]'s grid
   std::unique_ptr<VolBoard> vols_;  //!< the options' latest implied vols (the sources write)
   std::mutex exposure_mu_;          //!< one scan at a time; guards exposure_ and exposure_taken_ns_

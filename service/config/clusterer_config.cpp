@@ -112,6 +112,7 @@ void read_clusterer(ConfigSection& root, ClustererConfig* c) {
       ps.string("label", &r.label, false);
       if (!ps.has("label")) ps.error("label", "is required");
       read_policies(ps, &r.policies);
+      ps.number("dynamic_margin_cap", &r.dynamic_margin_cap, 0, 100);
       rules.rules.push_back(std::move(r));
     }
     c->policies = std::move(rules);
@@ -119,6 +120,7 @@ void read_clusterer(ConfigSection& root, ClustererConfig* c) {
   if (const toml::table* f = s.table("fallback_policy")) {
     ConfigSection fs(f, "clusterer.fallback_policy", root.errors());
     read_policies(fs, &c->policies.fallback);
+    fs.number("dynamic_margin_cap", &c->policies.fallback_dynamic_margin_cap, 0, 100);
   }
   if (auto st = validate(*c); !st.ok()) s.error("k", std::string(st.message()));
 }

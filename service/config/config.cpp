@@ -147,6 +147,9 @@ void read_risk(ConfigSection s, ScenarioParams* r) {
   s.number("base_margin_rate", &r->base_margin_rate, 0.0, 10.0);
   s.number("default_vol", &r->default_vol, 0.001, 20.0);
   s.number("min_vol", &r->min_vol, 0.0001, 1.0);
+  s.duration_ns("publish_interval", &r->publish_interval_ns, 0, 86400LL * 1'000'000'000);
+  if (r->publish_interval_ns > 0 && r->publish_interval_ns < 1'000'000'000)
+    s.error("publish_interval", "must be 0 (off) or at least 1s (each publication scans every account)");
   if (std::find(r->price_moves.begin(), r->price_moves.end(), 0.0) != r->price_moves.end())
     s.error("price_moves", "must not hold 0 (the grid adds the unshocked price itself)");
   if (std::find(r->vol_shifts.begin(), r->vol_shifts.end(), 0.0) != r->vol_shifts.end())

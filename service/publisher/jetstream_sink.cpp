@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "core/str_cat.h"
 #include "service/base/log.h"
 #include "service/net/nats_error.h"
@@ -23,10 +24,11 @@ constexpr std::size_t kCatchUpChunkBytes = 1u << 20;
 std::int64_t to_ms(std::int64_t ns) { return std::max<std::int64_t>(1, ns / kMs); }
 
 //! The subject of one message: <prefix>.changes.<segment the account moved to> ("none" when it
-//! left every segment), <prefix>.model, <prefix>.regime.
+//! left every segment), <prefix>.model, <prefix>.regime, <prefix>.risk.
 std::string subject_of(const std::string& prefix, const PublishedEntry& e) {
   if (e.kind == PublishedEntry::Kind::kModel) return str_cat(prefix, ".model");
   if (e.kind == PublishedEntry::Kind::kRegime) return str_cat(prefix, ".regime");
+  if (e.kind == PublishedEntry::Kind::kRisk) return str_cat(prefix, ".risk");
   return e.to == kNoSegment ? str_cat(prefix, ".changes.none") : str_cat(prefix, ".changes.", e.to);
 }
 
@@ -89,25 +91,31 @@ struct JetStreamSink::Impl final : Subscriber, std::enable_shared_from_this<JetS
     }
   }
 
-  //! A stream created before regime changes were published lacks <prefix>.regime: segmentd adds
-  //! it to a stream it may create (create_stream); an operator's stream must hold it. False (and
-  //! `si` destroyed) when the stream cannot take regime changes.
-  bool holds_regime_subject(jsStreamInfo*& si) {
-    const std::string regime = str_cat(config.subject_prefix, ".regime");
+  //! A stream created by an older segmentd lacks the subjects of the messages added since
+  //! (<prefix>.regime, <prefix>.risk): segmentd adds them to a stream it may create
+  //! (create_stream); an operator's stream must hold them. False (and `si` destroyed) when the
+  //! stream cannot take every message.
+  bool holds_every_subject(jsStreamInfo*& si) {
+    std::vector<std::string> missing;
     std::vector<const char*> subjects;
     if (si->Config != nullptr)
-      for (int i = 0; i < si->Config->SubjectsLen; ++i) {
-        if (subject_matches(si->Config->Subjects[i], regime)) return true;
-        subjects.push_back(si->Config->Subjects[i]);
-      }
+      for (int i = 0; i < si->Config->SubjectsLen; ++i) subjects.push_back(si->Config->Subjects[i]);
+    for (const char* tail : {".regime", ".risk"}) {
+      const std::string want = str_cat(config.subject_prefix, tail);
+      bool held = false;
+      for (const char* pattern : subjects) held = held || subject_matches(pattern, want);
+      if (!held) missing.push_back(want);
+    }
+    if (missing.empty()) return true;
+    const std::string names = absl::StrJoin(missing, ", ");
     if (!config.create_stream || si->Config == nullptr) {
       jsStreamInfo_Destroy(si);
       si = nullptr;
-      note_failure(str_cat("stream '", config.stream, "' does not hold the subject ", regime,
-                           " (regime changes); add it, or let segmentd manage the stream (create_stream)"));
+      note_failure(str_cat("stream '", config.stream, "' does not hold the subjects ", names,
+                           " (regime changes, risk); add them, or let segmentd manage the stream (create_stream)"));
       return false;
     }
-    subjects.push_back(regime.c_str());
+    for (const std::string& m : missing) subjects.push_back(m.c_str());
     jsStreamConfig sc = *si->Config;
     sc.Subjects = subjects.data();
     sc.SubjectsLen = static_cast<int>(subjects.size());
@@ -119,10 +127,10 @@ struct JetStreamSink::Impl final : Subscriber, std::enable_shared_from_this<JetS
     if (s != NATS_OK) {
       si = nullptr;
       note_failure(
-          str_cat("cannot add the subject ", regime, " to stream '", config.stream, "': ", nats_error(s, jerr)));
+          str_cat("cannot add the subjects ", names, " to stream '", config.stream, "': ", nats_error(s, jerr)));
       return false;
     }
-    SEGMENTD_LOG_INFO("jetstream", "subject added to the stream", {"stream", config.stream}, {"subject", regime});
+    SEGMENTD_LOG_INFO("jetstream", "subjects added to the stream", {"stream", config.stream}, {"subjects", names});
     return true;
   }
 
@@ -137,12 +145,13 @@ struct JetStreamSink::Impl final : Subscriber, std::enable_shared_from_this<JetS
       const std::string changes = str_cat(config.subject_prefix, ".changes.>");
       const std::string model = str_cat(config.subject_prefix, ".model");
       const std::string regime = str_cat(config.subject_prefix, ".regime");
-      const char* subjects[] = {changes.c_str(), model.c_str(), regime.c_str()};
+      const std::string risk = str_cat(config.subject_prefix, ".risk");
+      const char* subjects[] = {changes.c_str(), model.c_str(), regime.c_str(), risk.c_str()};
       jsStreamConfig sc;
       jsStreamConfig_Init(&sc);
       sc.Name = config.stream.c_str();
       sc.Subjects = subjects;
-      sc.SubjectsLen = 3;
+      sc.SubjectsLen = 4;
       sc.Storage = js_FileStorage;
       sc.Duplicates = config.duplicate_window_ns;
       s = js_AddStream(&si, js, &sc, nullptr, &jerr);
@@ -154,7 +163,7 @@ struct JetStreamSink::Impl final : Subscriber, std::enable_shared_from_this<JetS
       note_failure(str_cat("stream '", config.stream, "' unavailable: ", nats_error(s, jerr)));
       return false;
     }
-    if (!holds_regime_subject(si)) return false;  // si destroyed
+    if (!holds_every_subject(si)) return false;  // si destroyed
     const std::uint64_t last_stream_seq = si->State.LastSeq;
     const std::uint64_t msgs = si->State.Msgs;
     jsStreamInfo_Destroy(si);

@@ -35,7 +35,7 @@ bool SubscriberFilter::matches_account(AccountId id) {
 }
 
 bool SubscriberFilter::matches(const PublishedEntry& e) {
-  if (e.kind != PublishedEntry::Kind::kChange) return true;  // models, regimes and heartbeats go to all
+  if (e.kind != PublishedEntry::Kind::kChange) return true;  // models, regimes, risk and heartbeats go to all
   switch (kind_) {
     case pubmsg::Filter::Kind::kAll: return true;
     case pubmsg::Filter::Kind::kSegments:
@@ -187,7 +187,7 @@ void PublisherHub::publish_changes(std::span<const SegmentChange> changes) {
     if (auto it = segments_->find(c.to); it != segments_->end()) {
       info.known = true;
       info.label = it->second.label;
-      info.policy = it->second.policy_in(regime_);
+      info.policy = policy_in_force(c.to, it->second.policy_in(regime_));
     }
     e.offset = static_cast<std::uint32_t>(chunk->size());
     pubmsg::append_segment_change(*chunk, e.seq, c, names_.name(c.account), info);
@@ -236,12 +236,21 @@ void PublisherHub::publish_regime(pubmsg::RegimeChangeInfo c) {
   std::lock_guard<std::mutex> lock(mu_);
   c.market_from = regime_;
   c.model = model_.get();
+  std::vector<SegmentPolicy> policies;
+  if (model_)
+    for (const Segment& s : model_->segments) policies.push_back(policy_in_force(s.id, s.policy_in(c.market)));
+  c.policies = policies;
   regime_ = c.market;
   regime_now_.store(static_cast<std::uint8_t>(c.market), std::memory_order_relaxed);
+  entries[0].kind = PublishedEntry::Kind::kRegime;
+  entries[0].seq = ++seq_;
+  pubmsg::append_regime_change(*chunk, entries[0].seq, c);
+  publish_one(std::move(chunk), entries, alive);
+}
+
+void PublisherHub::publish_one(std::shared_ptr<std::string> chunk, std::vector<PublishedEntry>& entries,
+                               std::vector<std::shared_ptr<Subscriber>>& alive) {
   PublishedEntry& e = entries[0];
-  e.kind = PublishedEntry::Kind::kRegime;
-  e.seq = ++seq_;
-  pubmsg::append_regime_change(*chunk, e.seq, c);
   e.size = static_cast<std::uint32_t>(chunk->size());
   std::shared_ptr<const std::string> text = std::move(chunk);
   e.chunk = text;
@@ -249,6 +258,25 @@ void PublisherHub::publish_regime(pubmsg::RegimeChangeInfo c) {
   last_seq_.store(seq_, std::memory_order_relaxed);
   messages_published_.fetch_add(1, std::memory_order_relaxed);
   enqueue(std::move(text), entries, alive);
+}
+
+SegmentPolicy PublisherHub::policy_in_force(SegmentId id, const SegmentPolicy& regime_policy) const {
+  SegmentPolicy p = regime_policy;
+  if (auto it = dynamic_.find(id); it != dynamic_.end())
+    p.margin_multiplier = dynamic_margin_multiplier(p.margin_multiplier, it->second.cap, it->second.ratio, 1.0, 1.0);
+  return p;
+}
+
+void PublisherHub::publish_risk(const pubmsg::RiskInfo& r, DynamicMargins dynamic) {
+  std::vector<std::shared_ptr<Subscriber>> alive;  // see publish_changes
+  std::vector<PublishedEntry> entries(1);
+  auto chunk = std::make_shared<std::string>();
+  std::lock_guard<std::mutex> lock(mu_);
+  dynamic_ = std::move(dynamic);
+  entries[0].kind = PublishedEntry::Kind::kRisk;
+  entries[0].seq = ++seq_;
+  pubmsg::append_risk(*chunk, entries[0].seq, r);
+  publish_one(std::move(chunk), entries, alive);
 }
 
 void PublisherHub::publish_heartbeat(std::int64_t now_ns) {

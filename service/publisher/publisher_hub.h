@@ -58,7 +58,7 @@ namespace segmentd {
 //! an immutable buffer shared by the messages of one publish call (one allocation per call, not
 //! per message); every session and the replay ring share it.
 struct PublishedEntry {
-  enum class Kind : std::uint8_t { kChange, kModel, kHeartbeat, kRegime };
+  enum class Kind : std::uint8_t { kChange, kModel, kHeartbeat, kRegime, kRisk };
   Kind kind = Kind::kChange;
   std::uint64_t seq = 0;        //!< heartbeat: the last seq at the time
   AccountId account = 0;        //!< kChange only
@@ -122,6 +122,15 @@ struct PublishedSegment {
   }
 };
 using SegmentTable = absl::flat_hash_map<SegmentId, PublishedSegment>;
+
+//! A segment's dynamic margin (core/scenario.h, dynamic_margin_multiplier) as the last risk
+//! publication measured it: its worst scenario loss over base_margin_rate × its gross delta, and
+//! its policy's cap. The multiplier in force follows the regime's policy multiplier from it.
+struct DynamicMargin {
+  double ratio = 0.0;
+  double cap = 0.0;
+};
+using DynamicMargins = absl::flat_hash_map<SegmentId, DynamicMargin>;
 
 //! The publisher's own copy of an account's assignment (from the changes it published).
 struct PublishedAssignment {
@@ -269,6 +278,9 @@ class PublisherHub {
   //! A `regime_change` message (to every subscriber, whatever its filter): `c.market` becomes the
   //! regime whose policies later segment changes carry; c.market_from and c.model are filled here.
   void publish_regime(pubmsg::RegimeChangeInfo c) ABSL_LOCKS_EXCLUDED(mu_);
+  //! A `risk` message (to every subscriber, whatever its filter); `dynamic` replaces the dynamic
+  //! margins later segment changes and regime changes apply.
+  void publish_risk(const pubmsg::RiskInfo& r, DynamicMargins dynamic) ABSL_LOCKS_EXCLUDED(mu_);
   //! The market regime the published policies follow (restored with the state).
   Regime regime() const { return static_cast<Regime>(regime_now_.load(std::memory_order_relaxed)); }
 
@@ -336,6 +348,10 @@ class PublisherHub {
   };
 
   void append_to_ring(const PublishedEntry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  //! The tail of publishing one sequenced message (entries[0], its kind and seq set, its text in
+  //! `chunk`): into the ring and the pending batch.
+  void publish_one(std::shared_ptr<std::string> chunk, std::vector<PublishedEntry>& entries,
+                   std::vector<std::shared_ptr<Subscriber>>& alive) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   //! The writable slot of `account` in the assignment table (copying its page when captured).
   PublishedAssignment& assignment(AccountId account) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   //! Appends to the pending batch, then flushes it now or makes sure a flush is scheduled.
@@ -356,6 +372,11 @@ class PublisherHub {
   std::uint64_t capture_generation_ ABSL_GUARDED_BY(mu_) = 0;                //!< bumped by each snapshot capture
   ModelPtr model_ ABSL_GUARDED_BY(mu_);
   Regime regime_ ABSL_GUARDED_BY(mu_) = Regime::kCalm;
+  DynamicMargins dynamic_ ABSL_GUARDED_BY(mu_);
+  //! The policy of segment `id` in force in regime `r`: its regime's policy, with its dynamic
+  //! margin when it has one.
+  SegmentPolicy policy_in_force(SegmentId id, const SegmentPolicy& regime_policy) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::shared_ptr<const SegmentTable> segments_ ABSL_GUARDED_BY(mu_);  //!< copy-on-write per model
   std::vector<Registration> sessions_ ABSL_GUARDED_BY(mu_);
   std::uint64_t next_session_id_ ABSL_GUARDED_BY(mu_) = 1;

@@ -62,7 +62,7 @@ absl::Status PublisherHub::load_state(std::string_view bytes, ModelPtr model) {
   for (std::uint64_t i = 0; i < ring_n && r.ok(); ++i) {
     PublishedEntry e;
     const std::uint8_t kind = r.u8();
-    if (kind > static_cast<std::uint8_t>(PublishedEntry::Kind::kRegime) ||
+    if (kind > static_cast<std::uint8_t>(PublishedEntry::Kind::kRisk) ||
         kind == static_cast<std::uint8_t>(PublishedEntry::Kind::kHeartbeat))
       r.fail("bad message kind");
     e.kind = static_cast<PublishedEntry::Kind>(kind);

@@ -89,6 +89,7 @@ inline std::string model_bytes(const Model& m) {
   for (const auto& s : m.segments) {
     num(s.id);
     str(s.label);
+    str(s.base_label);
     vec(s.centroid);
     vec(s.centroid_raw);
     num(s.weight);

@@ -240,7 +240,9 @@ TEST_CASE("checkpoint: the clusterer and its model through the codec continue by
   {
     // A MODL section written before the market regimes ends at the scaler version: its segments
     // keep their calm policy in every regime.
-    const std::string_view older = mw.view().substr(0, mw.view().size() - model->segments.size() * 48);
+    std::size_t trailing = 0;
+    for (const Segment& s : model->segments) trailing += 48 + 4 + s.base_label.size();  // u32 length + bytes
+    const std::string_view older = mw.view().substr(0, mw.view().size() - trailing);
     ByteReader r(older, "MODL");
     const ModelPtr m = load_model(r);
     REQUIRE(m);

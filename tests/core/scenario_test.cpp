@@ -221,3 +221,14 @@ TEST_CASE("scenarios: the store's scan revalues every account in the same pass a
   CHECK(scenarios.segments().at(4).pnl_usd[0] == Approx(2.0 * 120.0 * -0.20));
   CHECK(scenarios.segments().at(kNoSegment).pnl_usd[0] == Approx(-1.0 * 120.0 * -0.20));
 }
+
+TEST_CASE("scenarios: a dynamic margin covers the worst loss between the policy and its cap", "[scenario]") {
+  // Worst loss 300 on a gross delta of 1,000 at a base rate of 0.1: a multiplier of 3 covers it.
+  CHECK(dynamic_margin_multiplier(1.2, 5.0, 300.0, 1'000.0, 0.1) == Approx(3.0));
+  CHECK(dynamic_margin_multiplier(1.2, 2.0, 300.0, 1'000.0, 0.1) == 2.0);  // capped
+  CHECK(dynamic_margin_multiplier(1.2, 5.0, 50.0, 1'000.0, 0.1) == 1.2);   // never under the policy
+  CHECK(dynamic_margin_multiplier(1.2, 0.5, 300.0, 1'000.0, 0.1) == 1.2);  // a cap under it: the policy
+  CHECK(dynamic_margin_multiplier(1.2, 5.0, 0.0, 1'000.0, 0.1) == 1.2);    // no loss
+  CHECK(dynamic_margin_multiplier(1.2, 5.0, 300.0, 0.0, 0.1) == 1.2);      // holds nothing
+  CHECK(dynamic_margin_multiplier(1.2, 5.0, 300.0, 1'000.0, 0.0) == 1.2);  // no base rate
+}

@@ -108,8 +108,9 @@ def feed_lines(accounts, t_start):
 # ---------------------------------------------------------------------------- segmentd
 
 class Segmentd:
-    def __init__(self, work):
+    def __init__(self, work, extra=""):
         self.work = work
+        self.extra = extra  # TOML appended to the config
         self.admin_port = free_port()
         self.ingest_port = free_port()
         self.proc = None
@@ -145,7 +146,7 @@ kind = "ingest"
 name = "feed"
 listen = "127.0.0.1:{self.ingest_port}"
 token_env = "SEGMENTD_TEST_INGEST_TOKEN"
-""")
+""" + self.extra)
         env = dict(os.environ, SEGMENTD_TEST_ADMIN_TOKENS=ADMIN_TOKEN, SEGMENTD_TEST_INGEST_TOKEN=INGEST_TOKEN,
                    SEGMENTD_TEST_PUBLISHER_TOKENS=PUBLISHER_TOKEN)
         self.log = open(self.log_path, "w")
@@ -637,7 +638,10 @@ class AdminApiTest(unittest.TestCase):
         from its fills, revalued at the index price fed last (92,000) with Black-76 written here
         (the call at the 60 % vol its fills carried, shifted by the shock's vol points) and
         linearly for the perpetuals; margin = 0.1 × gross delta × the segment's calm margin
-        multiplier (from /v1/segments), an account over margin when its loss exceeds it."""
+        multiplier (from /v1/segments), an account over margin when its loss exceeds it. The same
+        figures are published every second as a `risk` message (item 2), with each segment's
+        dynamic margin (item 4: every segment here has the fallback policy, multiplier 1 and
+        dynamic_margin_cap 4): clamp(worst loss / (0.1 × gross delta), 1, 4)."""
         names = population()
         lines, ts = feed_lines(names, T0)
         index, as_of = 92000.0, ts + 10**9
@@ -677,8 +681,17 @@ class AdminApiTest(unittest.TestCase):
                         pnl[i] += q * index * sh["price"]
             return gross, pnl
 
+        extra = """
+[risk]
+publish_interval = "1s"
+[[clusterer.policies]]
+label = "no-such-label"
+[clusterer.fallback_policy]
+margin_multiplier = 1.0
+dynamic_margin_cap = 4.0
+"""
         with tempfile.TemporaryDirectory() as work:
-            s = Segmentd(work)
+            s = Segmentd(work, extra)
             try:
                 s.start()
                 self.assertEqual(s.http("/v1/risk/scenarios")[0], 401)  # a /v1 endpoint: token needed
@@ -746,6 +759,37 @@ class AdminApiTest(unittest.TestCase):
                                 metrics["segmentd_scenario_pnl_usd"])
                 self.assertEqual(s.metric_sum("segmentd_scenario_accounts_over_margin", metrics),
                                  sum(sum(e["over"]) for e in expected.values()))
+
+                # The publisher's stream: a `risk` message with the same figures, and the margins.
+                port = s.json("/v1/overview")["publisher"]["port"]
+
+                async def risk_message():
+                    async with websockets.connect(f"ws://127.0.0.1:{port}/",
+                                                  extra_headers={"Authorization": f"Bearer {PUBLISHER_TOKEN}"},
+                                                  max_queue=None) as ws:
+                        await ws.send(json.dumps({"op": "subscribe", "filter": {"accounts": ["nobody"]}}))
+                        while True:
+                            m = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                            if m["type"] == "risk":
+                                return m
+
+                risk = asyncio.run(risk_message())
+                self.assertEqual((risk["as_of"], risk["regime"]), (as_of, "calm"))
+                self.assertEqual(risk["shocks"], [sh["shock"] for sh in shocks])
+                self.assertEqual(sorted(str(x["segment"]) for x in risk["segments"]), sorted(str(k) for k in expected))
+                raised = 0
+                for seg in risk["segments"]:
+                    e = expected[seg["segment"]]
+                    where = f"risk, segment {seg['segment']}"
+                    self.assertEqual(seg["accounts"], e["accounts"], where)
+                    self.assertTrue(all(close(a, b) for a, b in zip(seg["pnl_usd"], e["pnl"])), where)
+                    self.assertEqual(seg["accounts_over_margin"], e["over"], where)
+                    worst = max(0.0, -min(e["pnl"]))
+                    want = min(4.0, max(1.0, worst / (0.1 * e["gross"])))
+                    self.assertTrue(seg["dynamic_margin"], where)
+                    self.assertTrue(close(seg["margin_multiplier"], want), (where, seg["margin_multiplier"], want))
+                    raised += want > 1.0
+                self.assertGreater(raised, 0, "some segment's worst loss is beyond its margin: raised")
             finally:
                 s.stop()
 

@@ -9,14 +9,14 @@ with the built-in simulator and [jetstream] url = that server. The stream is rea
 small client of the NATS protocol and JetStream API (nats_client.py), as any consumer would:
  1. the stream is created and holds every segment change and model message the publisher
     numbered, seqs 1..N each exactly once and in order: Nats-Msg-Id = the body's "seq", subjects
-    segmentd.changes.<to>, segmentd.model and segmentd.regime, bodies the publisher's JSON messages;
+    segmentd.changes.<to>, segmentd.model, segmentd.regime and segmentd.risk, bodies the publisher's JSON messages;
  2. after SIGTERM and a restart from the checkpoint, nothing is sent twice and the stream goes on;
  3. nats-server stopped for a few seconds mid-run and started again (same store): the service
     reconnects and loses nothing, and its metrics showed the stream away and the failed rounds;
  4. after SIGKILL, the restart resumes from an older checkpoint: the seqs the stream already holds
     are skipped (counted), none is sent twice;
  5. with [publisher] enabled = false the stream still gets every message (the hub runs alone);
- 6. a stream of an older segmentd, without the regime subject, gets it added.
+ 6. a stream of an older segmentd, without the regime and risk subjects, gets them added.
 Prints "SEGMENTD_SKIP: ..." (ctest: skipped) when nats-server is not installed. Exit 0 = pass.
 """
 
@@ -48,7 +48,7 @@ def check_exactly_once(nc, through, what):
     ids = [int(m["headers"].get("Nats-Msg-Id", "0")) for m in msgs]
     check(ids[:through] == list(range(1, through + 1)) and ids == list(range(1, len(ids) + 1)),
           f"{what}: the stream holds seqs 1..{len(ids)} exactly once, in order (publisher at {through})")
-    kinds = {"segment_change": 0, "model": 0, "regime_change": 0}
+    kinds = {"segment_change": 0, "model": 0, "regime_change": 0, "risk": 0}
     for m in msgs:
         body = json.loads(m["data"])
         seq = int(m["headers"]["Nats-Msg-Id"])
@@ -61,6 +61,8 @@ def check_exactly_once(nc, through, what):
             want = "segmentd.model"
         elif body["type"] == "regime_change":
             want = "segmentd.regime"
+        elif body["type"] == "risk":
+            want = "segmentd.risk"
         else:
             fail(f"message {seq}: type {body['type']} does not belong in the stream")
         if m["subject"] != want:
@@ -128,7 +130,7 @@ retry_interval = "200ms"
     nc = NatsClient(nats.port)
     info, n = check_exactly_once(nc, last, "first run")
     check(info["config"]["duplicate_window"] == 120 * 10**9 and info["config"]["subjects"] ==
-          ["segmentd.changes.>", "segmentd.model", "segmentd.regime"],
+          ["segmentd.changes.>", "segmentd.model", "segmentd.regime", "segmentd.risk"],
           "the stream was created with the subjects and duplicate window")
     check(svc.metric("segmentd_jetstream_connected") == 1, "segmentd_jetstream_connected is 1")
     sent = svc.metric("segmentd_jetstream_messages_total") or 0
@@ -187,7 +189,7 @@ retry_interval = "200ms"
     code, _ = svc.stop(signal.SIGTERM)
     check(code == 0, "the fourth run stops cleanly")
 
-    # 6. A stream made by an older segmentd (no regime subject): the sink adds the subject and goes on.
+    # 6. A stream made by an older segmentd (no regime or risk subject): the sink adds them and goes on.
     older = {"name": "SEGMENTD_OLD", "subjects": ["old.changes.>", "old.model"], "storage": "file",
              "duplicate_window": 120 * 10**9}
     made = nc.js("STREAM.CREATE.SEGMENTD_OLD", older)
@@ -196,9 +198,9 @@ retry_interval = "200ms"
     svc = start(args, fresh, "older_stream")
     wait_stream_caught_up(svc, 5)
     info = nc.js("STREAM.INFO.SEGMENTD_OLD")
-    check(info["config"]["subjects"] == ["old.changes.>", "old.model", "old.regime"],
-          f"the regime subject was added to the older stream ({info['config']['subjects']})")
-    check("subject added to the stream" in open(svc.log_path).read(), "the addition is logged")
+    check(info["config"]["subjects"] == ["old.changes.>", "old.model", "old.regime", "old.risk"],
+          f"the regime and risk subjects were added to the older stream ({info['config']['subjects']})")
+    check("subjects added to the stream" in open(svc.log_path).read(), "the addition is logged")
     code, _ = svc.stop(signal.SIGTERM)
     check(code == 0, "the last run stops cleanly")
     nc.close()

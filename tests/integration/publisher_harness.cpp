@@ -8,6 +8,7 @@
 //   model           publish the next model version                          → "OK <last_seq>"
 //   regime U TO     a regime change of underlying U to TO (calm, stressed, extreme), which
 //                   becomes the market regime too                           → "OK <last_seq>"
+//   risk            a scripted `risk` message over the live segments        → "OK <last_seq>"
 //   sources 0|1     what the scripted readiness check "sources" reports     → "OK"
 //   stats           → "STATS {json}" (publisher counters, and the admin server's as admin_*)
 //   quit            stop the servers and exit 0
@@ -276,6 +277,27 @@ int main(int argc, char** argv) {
       const std::string reason = str_cat("scripted: ", to);
       c.reason = reason;
       publisher.hub()->publish_regime(c);
+      std::printf("OK %llu\n", static_cast<unsigned long long>(publisher.stats().last_seq));
+    } else if (cmd == "risk") {
+      const std::vector<Shock> shocks = {{-0.1, 0}, {0, 25}};
+      const std::vector<double> pnl = {-1000.0, 250.0}, liquidation = {5000.0, 0.0};
+      const std::vector<std::uint64_t> over = {2, 0};
+      std::vector<std::string> labels;
+      std::vector<pubmsg::RiskSegment> rows;
+      {
+        std::lock_guard lock(script.mu);
+        for (SegmentId id : script.live) labels.push_back(Script::label_of(id, script.version));
+        for (std::size_t i = 0; i < script.live.size(); ++i)
+          rows.push_back({script.live[i], labels[i], 10, 1e6, 1e5, 1.5, i == 0, pnl, over, liquidation});
+      }
+      rows.push_back({kNoSegment, "", 3, 2e5, 2e4, 1.0, false, pnl, over, liquidation});
+      pubmsg::RiskInfo r;
+      r.ts_ns = 1'735'000'000'000'000'000;
+      r.as_of_ns = r.ts_ns - 1;
+      r.model_version = 1;
+      r.shocks = shocks;
+      r.segments = rows;
+      publisher.hub()->publish_risk(r, {});
       std::printf("OK %llu\n", static_cast<unsigned long long>(publisher.stats().last_seq));
     } else if (cmd == "sources") {
       int v = 0;

@@ -170,12 +170,12 @@ async def read_snapshot(ws):
 
 
 async def read_until(ws, last_seq, out=None):
-    """Sequenced messages (segment_change, model, regime_change) until seq == last_seq;
+    """Sequenced messages (segment_change, model, regime_change, risk) until seq == last_seq;
     heartbeats skipped."""
     out = [] if out is None else out
     while not out or out[-1]["seq"] < last_seq:
         m = await recv(ws)
-        if m["type"] in ("segment_change", "model", "regime_change"):
+        if m["type"] in ("segment_change", "model", "regime_change", "risk"):
             out.append(m)
     return out
 
@@ -797,6 +797,7 @@ class PublisherTest(unittest.TestCase):
                     last = await h.model()  # born, relabelled, retired+born
                     last = await h.publish(20)
                 await h.regime("BTC", "extreme")
+                await h.cmd("risk")
                 last = await h.publish(5)
                 while True:
                     m = await recv(ws)

@@ -83,6 +83,7 @@ TEST_CASE("config: a policy sets values per market regime, each regime inheritin
       "margin_multiplier = 1.1\n"
       "quote_width_bps = 2\n"
       "max_order_notional_usd = 300000\n"
+      "dynamic_margin_cap = 3\n"
       "stressed = { quote_width_bps = 5 }\n"
       "[clusterer.policies.extreme]\n"
       "margin_multiplier = 2\n"
@@ -98,7 +99,10 @@ TEST_CASE("config: a policy sets values per market regime, each regime inheritin
   CHECK(hft[0] == SegmentPolicy{1.1, 2, 300'000});
   CHECK(hft[1] == SegmentPolicy{1.1, 5, 300'000});  // stressed: its width, the rest calm's
   CHECK(hft[2] == SegmentPolicy{2, 5, 50'000});     // extreme: the rest stressed's
-  const RegimePolicies& mm = rules[1].policies;     // no regime given: calm in every regime
+  CHECK(rules[0].dynamic_margin_cap == 3.0);
+  CHECK(rules[1].dynamic_margin_cap == 0.0);  // fixed unless asked
+  CHECK(dynamic_margin_cap_for(c->clusterer.policies, "hft-scalper") == 3.0);
+  const RegimePolicies& mm = rules[1].policies;  // no regime given: calm in every regime
   CHECK(mm[0] == SegmentPolicy{0.8, 0, 0});
   CHECK(mm[1] == mm[0]);
   CHECK(mm[2] == mm[0]);
@@ -127,10 +131,11 @@ TEST_CASE("config: [risk] shocks are arrays of numbers without 0 and each error 
   CHECK(c->risk.base_margin_rate == 0.2);
   auto bad = load_config_text(
       "[risk]\n"
-      "price_moves = [0.1, 0]\n"  // line 2: the unshocked price is implied
-      "vol_shifts = [\"10\"]\n"   // line 3: not a number
-      "default_vol = 0\n"         // line 4: out of range
-      "colour = 1\n",             // line 5
+      "price_moves = [0.1, 0]\n"         // line 2: the unshocked price is implied
+      "vol_shifts = [\"10\"]\n"          // line 3: not a number
+      "default_vol = 0\n"                // line 4: out of range
+      "colour = 1\n"                     // line 5
+      "publish_interval = \"500ms\"\n",  // line 6: a scan of every account twice a second
       "risk.toml");
   REQUIRE_FALSE(bad.ok());
   std::string msg(bad.status().message());
@@ -139,6 +144,7 @@ TEST_CASE("config: [risk] shocks are arrays of numbers without 0 and each error 
   CHECK_THAT(msg, Catch::Contains("risk.toml:3: risk.vol_shifts: must be an array of numbers"));
   CHECK_THAT(msg, Catch::Contains("risk.toml:4: risk.default_vol: must be in"));
   CHECK_THAT(msg, Catch::Contains("risk.toml:5: risk.colour: unknown key"));
+  CHECK_THAT(msg, Catch::Contains("risk.publish_interval: must be 0 (off) or at least 1s"));
 }
 
 TEST_CASE("config: TOML syntax errors carry the line", "[config]") {
@@ -552,6 +558,7 @@ std::map<std::string, Projection> config_fields() {
   SEGMENTD_FIELD("risk.base_margin_rate", risk.base_margin_rate);
   SEGMENTD_FIELD("risk.default_vol", risk.default_vol);
   SEGMENTD_FIELD("risk.min_vol", risk.min_vol);
+  SEGMENTD_FIELD("risk.publish_interval", risk.publish_interval_ns);
   const auto list = [](const std::vector<double>& v) {
     std::string out;
     for (double x : v) out += text_of(x) + ",";

@@ -480,3 +480,51 @@ TEST_CASE("publisher hub: the market regime picks the policy of later changes an
   CHECK_THAT(std::string(ring[3].text()), Catch::Contains(R"("quote_width_bps":9)"));
   restored.hub.remove_session(id);
 }
+
+TEST_CASE("publisher hub: a risk message sets the dynamic margins later changes carry", "[publisher_hub]") {
+  World w;
+  auto model = std::make_shared<Model>();
+  model->version = 1;
+  Segment s{.id = 1, .label = "whale"};
+  s.policy = SegmentPolicy{1.2, 1.0, 0};
+  s.stressed_policy = SegmentPolicy{1.6, 2.0, 0};
+  s.extreme_policy = s.stressed_policy;
+  model->segments.push_back(s);
+  model->segments.push_back(Segment{.id = 2, .label = "maker"});
+  w.hub.publish_model(model);
+  Recorder r;
+  auto sub = std::shared_ptr<Subscriber>(&r, [](Subscriber*) {});
+  const std::uint64_t id = w.hub.add_session(sub);
+  SubscriberFilter all;
+  SubscribeStart start;
+  w.hub.attach(id, std::nullopt, all, &start);
+  // The last scan: segment 1's worst loss is 2.5 × base_margin_rate × its gross delta; cap 2.
+  const std::vector<double> pnl = {-250.0};
+  const std::vector<std::uint64_t> over = {1};
+  const std::vector<Shock> shocks = {{-0.2, 0}};
+  std::vector<pubmsg::RiskSegment> rows = {{1, "whale", 1, 1000.0, 120.0, 2.0, true, pnl, over, pnl}};
+  pubmsg::RiskInfo info;
+  info.shocks = shocks;
+  info.segments = rows;
+  w.hub.publish_risk(info, DynamicMargins{{1, DynamicMargin{2.5, 2.0}}});
+  std::vector<SegmentChange> cs = {change(0, kNoSegment, 1), change(1, kNoSegment, 2)};
+  w.hub.publish_changes(cs);
+  pubmsg::RegimeChangeInfo c;
+  c.to = c.market = Regime::kStressed;
+  c.reason = "vol ratio 2.1 >= 2";
+  w.hub.publish_regime(c);
+  cs = {change(2, kNoSegment, 1)};
+  w.hub.publish_changes(cs);
+  std::lock_guard lock(r.mu);
+  REQUIRE(r.got.size() == 5);
+  CHECK(r.got[0].kind == PublishedEntry::Kind::kRisk);
+  CHECK_THAT(std::string(r.got[0].text()), Catch::Contains(R"("type":"risk")"));
+  // Calm: the policy says 1.2, the dynamic margin min(2.5, cap 2) = 2; segment 2 has none.
+  CHECK_THAT(std::string(r.got[1].text()), Catch::Contains(R"("policy":{"margin_multiplier":2,)"));
+  CHECK_THAT(std::string(r.got[2].text()), Catch::Contains(R"("policy":{"margin_multiplier":1,)"));
+  // Stressed: the policy's 1.6 is under the cap, the dynamic margin still 2, listed in the change.
+  CHECK_THAT(std::string(r.got[3].text()),
+             Catch::Contains(R"({"segment":1,"label":"whale","policy":{"margin_multiplier":2,"quote_width_bps":2,)"));
+  CHECK_THAT(std::string(r.got[4].text()), Catch::Contains(R"("policy":{"margin_multiplier":2,"quote_width_bps":2,)"));
+  w.hub.remove_session(id);
+}
