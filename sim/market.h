@@ -10,7 +10,10 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "absl/status/statusor.h"
 
 #include "sim/sim_rng.h"
 
@@ -34,6 +37,26 @@ struct UnderlyingSpec {
   double option_lot = 0;        //!< option quantity step in base units
 };
 
+//! A scheduled market event (issue 22, item 5): what makes the service's market regime switch,
+//! and its policies follow, in the tests and on the console.
+struct MarketEvent {
+  enum class Kind : std::uint8_t {
+    kCrash,          //!< every index falls by `size` (0.15 = 15 %) over the duration, diffusion vol ×2,
+                     //!< implied vols × (1 + 3 × size) until twice the duration has passed
+    kVolSpike,       //!< diffusion and implied vols × `size` over the duration
+    kLiquidityHole,  //!< the fill rate falls to `size` of itself over the duration
+  };
+  Kind kind = Kind::kCrash;
+  double at_s = 0;        //!< seconds of event time after the start
+  double duration_s = 0;  //!< > 0
+  double size = 0;
+};
+
+//! Parses "crash@45m:0.15/5m,vol_spike@2h:3/20m,liquidity_hole@3h:0.1/10m": kind@start:size/duration
+//! (durations as 90s, 45m, 2h or plain seconds). "" = none. Sizes: crash in (0, 0.9], vol_spike
+//! in [1, 20], liquidity_hole in (0, 1].
+absl::StatusOr<std::vector<MarketEvent>> parse_market_events(std::string_view text);
+
 class Market {
  public:
   static constexpr int kUnderlyings = 2;                         //!< 0 = BTC, 1 = ETH
@@ -41,7 +64,7 @@ class Market {
   static constexpr std::int64_t kLookaheadNs = 150'000'000'000;  //!< how far ahead prices are known
   static constexpr double kCorrelation = 0.8;                    //!< BTC/ETH diffusion correlation
 
-  Market(std::uint64_t seed, std::int64_t start_ns);
+  Market(std::uint64_t seed, std::int64_t start_ns, std::vector<MarketEvent> events = {});
 
   const UnderlyingSpec& spec(int u) const { return specs_[u]; }
 
@@ -52,8 +75,11 @@ class Market {
   double perpetual(int u, std::int64_t ts_ns) const { return index(u, ts_ns) * (1.0 + specs_[u].perp_premium); }
   //! Future / option forward of an expiry.
   double forward(int u, std::int64_t expiry_ns, std::int64_t ts_ns) const;
-  //! Implied vol (fraction) at log-moneyness k = ln(K/F) and time to expiry in years.
-  double implied_vol(int u, double k, double years) const;
+  //! Implied vol (fraction) at log-moneyness k = ln(K/F) and time to expiry in years, at event
+  //! time ts (a crash or a vol spike raises it; 0 = the calm surface).
+  double implied_vol(int u, double k, double years, std::int64_t ts_ns = 0) const;
+  //! The share of the configured fill rate at ts: below 1 in a liquidity hole.
+  double liquidity(std::int64_t ts_ns) const;
   //! Listed strike nearest to F·exp(k).
   double strike_for(int u, double forward, double k) const;
 
@@ -63,7 +89,15 @@ class Market {
   static constexpr std::size_t kRing = 4096;  // 409.6 s of path; > lookahead + the back window
   void step();
 
+  //! Of the events active at ts: the diffusion vol multiplier, the log drift per step, the implied
+  //! vol multiplier.
+  struct Stress {
+    double vol = 1.0, drift = 0.0, iv = 1.0, liquidity = 1.0;
+  };
+  Stress stress(std::int64_t ts_ns) const;
+
   std::array<UnderlyingSpec, kUnderlyings> specs_;
+  std::vector<MarketEvent> events_;
   Rng rng_;
   std::int64_t start_ns_;
   std::int64_t generated_ = -1;  //!< last generated grid index

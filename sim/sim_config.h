@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "sim/archetype.h"
+#include "sim/market.h"
 
 namespace fillsim {
 
@@ -29,7 +30,8 @@ struct Config {
   std::int64_t start_ns = 1'730'678'400'000'000'000;        //!< 2024-11-04T00:00:00Z
   std::array<double, kArchetypeCount> mix = default_mix();  //!< population weights, normalised
   std::vector<DriftEvent> drift;
-  std::string account_prefix = "acc";  //!< account names: prefix + 7 digits
+  std::vector<MarketEvent> market_events;  //!< crashes, vol spikes, liquidity holes (sim/market.h)
+  std::string account_prefix = "acc";      //!< account names: prefix + 7 digits
 };
 
 absl::Status validate(const Config& config);

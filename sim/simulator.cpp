@@ -56,7 +56,7 @@ Simulator::Simulator(Config config)
       end_ns_(config_.duration_s > 0
                   ? config_.start_ns + static_cast<std::int64_t>(std::llround(config_.duration_s * 1e9))
                   : std::numeric_limits<std::int64_t>::max()),
-      market_(config_.seed, config_.start_ns),
+      market_(config_.seed, config_.start_ns, config_.market_events),
       rng_(mix64(config_.seed, 0x6265686176ULL)),
       arrival_rng_(mix64(config_.seed, 0x617272697665ULL)) {
   if (auto st = validate(config_); !st.ok()) {
@@ -277,7 +277,8 @@ bool Simulator::next(SimFill* out) {
       if (emit(p.account, p.order, p.ts, p.follow_up, out)) return true;
       continue;
     }
-    arrival_offset_ns_ += arrival_rng_.exponential(mean_gap_ns());
+    // A liquidity hole thins the arrivals (the same draw, stretched).
+    arrival_offset_ns_ += arrival_rng_.exponential(mean_gap_ns()) / market_.liquidity(now);
     std::uint32_t account = pick_account();
     ++stats_.arrivals;
     ++stats_.arrivals_by_archetype[static_cast<int>(accounts_[account].archetype)];
@@ -536,7 +537,7 @@ double Simulator::fair_price(std::uint32_t id, std::int64_t ts) const {
     case InstrumentKind::kOption: {
       double f = market_.forward(ins.underlying, ins.expiry_ns, ts);
       double years = static_cast<double>(ins.expiry_ns - ts) / kNsPerYear;
-      double iv = market_.implied_vol(ins.underlying, std::log(ins.strike / f), years);
+      double iv = market_.implied_vol(ins.underlying, std::log(ins.strike / f), years, ts);
       return segmentd::black76::greeks(ins.option_type == OptionType::kCall, f, ins.strike, years, iv).price / f;
     }
     case InstrumentKind::kSpot: return market_.index(ins.underlying, ts);
@@ -578,7 +579,7 @@ bool Simulator::emit(std::uint32_t account, const Order& order, std::int64_t ts,
     double fwd = market_.forward(u, expiry, ts);
     double strike = market_.strike_for(u, fwd, order.k);
     double years = static_cast<double>(expiry - ts) / kNsPerYear;
-    double iv = market_.implied_vol(u, std::log(strike / fwd), years);
+    double iv = market_.implied_vol(u, std::log(strike / fwd), years, ts);
     auto g = segmentd::black76::greeks(order.option_type == OptionType::kCall, fwd, strike, years, iv);
     double fair = g.price / fwd;  // premium in coin, Deribit style
     // Near the money the spread is ~1% of the premium; far out it is a tick or two wide.

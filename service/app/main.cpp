@@ -25,6 +25,9 @@ segmentd::SourceMaker simulator_maker(double speedup) {
     // sc.rate is fills per wall-clock second; the simulator counts fills per simulated second.
     o.sim.rate = speedup > 0 ? sc.rate / speedup : sc.rate;
     o.sim.duration_s = sc.duration_s;
+    auto events = fillsim::parse_market_events(sc.market_events);
+    if (!events.ok()) return events.status();  // validated with the config: not reached
+    o.sim.market_events = *std::move(events);
     // Start the simulated market at the current time so event time tracks the wall clock.
     o.sim.start_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())

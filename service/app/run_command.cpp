@@ -42,6 +42,7 @@ void add_default_sources(Config& config) {
   sim.rate = config.run.sim_rate;
   sim.seed = config.run.sim_seed;
   sim.duration_s = 0;  // unbounded
+  sim.market_events = config.run.sim_market_events;
   config.sources.push_back(sim);
 }
 

@@ -10,6 +10,7 @@
 #include "service/config/clusterer_config.h"
 #include "service/config/config_reader.h"
 #include "service/config/source_config.h"
+#include "sim/market.h"
 
 namespace segmentd {
 
@@ -79,6 +80,9 @@ void read_run(ConfigSection s, RunConfig* c) {
   s.integer("sim_seed", &seed, 0, INT64_MAX);
   c->sim_seed = static_cast<std::uint64_t>(seed);
   s.number("sim_speedup", &c->sim_speedup, 0.001, 1e6);
+  s.string("sim_market_events", &c->sim_market_events);
+  if (auto events = fillsim::parse_market_events(c->sim_market_events); !events.ok())
+    s.error("sim_market_events", std::string(events.status().message()));
 }
 
 void read_features(ConfigSection s, FeaturesConfig* c) {

@@ -66,6 +66,9 @@ struct RunConfig {
   double sim_rate = 5'000;  //!< fills per second, wall clock
   std::uint64_t sim_seed = 7;
   double sim_speedup = 60;  //!< simulated seconds per wall-clock second: segments form in minutes
+  //! Scheduled market events of the simulated market (sim/market.h, parse_market_events):
+  //! "crash@45m:0.15/5m,vol_spike@2h:3/20m"; "" = none.
+  std::string sim_market_events;
 };
 
 //! [checkpoint]: durable state (core/checkpoint.md is the format; docs/architecture.md, "Durable state").

@@ -10,6 +10,7 @@
 #include "service/config/config_reader.h"
 #include "service/config/publisher_config.h"
 #include "service/net/url.h"
+#include "sim/market.h"
 
 namespace segmentd {
 namespace {
@@ -198,6 +199,9 @@ void read_simulator(ConfigSection& s, SourceConfig* c) {
   c->sim_accounts = static_cast<std::uint32_t>(accounts);
   s.number("rate", &c->rate, 1e-3, 1e8);
   s.number("duration_s", &c->duration_s, 0, 1e9);
+  s.string("market_events", &c->market_events);
+  if (auto events = fillsim::parse_market_events(c->market_events); !events.ok())
+    s.error("market_events", std::string(events.status().message()));
 }
 
 void read_nats_source(ConfigSection& s, SourceConfig* c) {

@@ -92,7 +92,8 @@ struct SourceConfig {
   // kind = "simulator" (built by binaries that link tools/fillsim, see service/source_factory.h)
   std::uint64_t seed = 1;
   std::uint32_t sim_accounts = 10'000;
-  double rate = 1'000;  //!< fills per wall-clock second (the simulator runs sim_speedup × faster)
+  std::string market_events;  //!< simulator: sim/market.h parse_market_events ("" = none)
+  double rate = 1'000;        //!< fills per wall-clock second (the simulator runs sim_speedup × faster)
   double duration_s = 60;
 
   // kind = "nats" (service/ingest/nats_source.h): url (nats://), token, max_frame_bytes (key

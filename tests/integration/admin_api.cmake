@@ -53,6 +53,15 @@ add_test(NAME integration/admin_api/test_shock_scenarios_of_a_running_pipeline
 set_tests_properties(integration/admin_api/test_shock_scenarios_of_a_running_pipeline PROPERTIES
   LABELS "integration" TIMEOUT 300)
 
+# The simulator's market crashes (issue 22, item 5): the regime switches and back, and the
+# publisher's stream carries the regime changes and the policies following them.
+add_test(NAME integration/admin_api/test_a_simulated_crash_switches_the_regime_and_the_policies
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/admin_api_test.py
+          --segmentd $<TARGET_FILE:segmentd>
+          test_a_simulated_crash_switches_the_regime_and_the_policies)
+set_tests_properties(integration/admin_api/test_a_simulated_crash_switches_the_regime_and_the_policies PROPERTIES
+  LABELS "integration" TIMEOUT 300)
+
 # The market regime (issue 22, item 3): index prices on a feed switch it in a crash.
 add_test(NAME integration/admin_api/test_a_crash_in_the_index_switches_the_market_regime
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/admin_api_test.py

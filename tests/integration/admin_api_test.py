@@ -108,9 +108,11 @@ def feed_lines(accounts, t_start):
 # ---------------------------------------------------------------------------- segmentd
 
 class Segmentd:
-    def __init__(self, work, extra=""):
+    def __init__(self, work, extra="", simulator=None):
         self.work = work
         self.extra = extra  # TOML appended to the config
+        # A simulator source instead of the ingest feed: (market_events, sim_speedup).
+        self.simulator = simulator
         self.admin_port = free_port()
         self.ingest_port = free_port()
         self.proc = None
@@ -141,12 +143,21 @@ min_fills = 5
 seeds = 2
 [run]
 summary_interval = 0
+""" + (f"""sim_speedup = {self.simulator[1]}
 [[sources]]
+kind = "simulator"
+name = "sim"
+accounts = 300
+rate = 3000
+seed = 5
+duration_s = 0
+market_events = "{self.simulator[0]}"
+""" if self.simulator else f"""[[sources]]
 kind = "ingest"
 name = "feed"
 listen = "127.0.0.1:{self.ingest_port}"
 token_env = "SEGMENTD_TEST_INGEST_TOKEN"
-""" + self.extra)
+""") + self.extra)
         env = dict(os.environ, SEGMENTD_TEST_ADMIN_TOKENS=ADMIN_TOKEN, SEGMENTD_TEST_INGEST_TOKEN=INGEST_TOKEN,
                    SEGMENTD_TEST_PUBLISHER_TOKENS=PUBLISHER_TOKEN)
         self.log = open(self.log_path, "w")
@@ -790,6 +801,71 @@ dynamic_margin_cap = 4.0
                     self.assertTrue(close(seg["margin_multiplier"], want), (where, seg["margin_multiplier"], want))
                     raised += want > 1.0
                 self.assertGreater(raised, 0, "some segment's worst loss is beyond its margin: raised")
+            finally:
+                s.stop()
+
+    def test_a_simulated_crash_switches_the_regime_and_the_policies(self):
+        """Issue 22, items 3 and 5: the built-in simulator's market crashes 15 % over 3 minutes
+        after 36 minutes of event time (240 simulated seconds a wall second). The subscriber of the
+        publisher sees, in seq order: no regime change while the market is calm (after the 30-min
+        warm-up too), then regime changes to stressed and extreme within the crash, each listing
+        every segment's policy in the new market regime; the segment changes after them carry
+        that regime's policies; and after the crash, with hysteresis, the way back to calm."""
+        crash_at_s, speedup = 36 * 60, 240
+        with tempfile.TemporaryDirectory() as work:
+            s = Segmentd(work, simulator=(f"crash@{crash_at_s}s:0.15/3m", speedup))
+            try:
+                s.start()
+                port = s.json("/v1/overview")["publisher"]["port"]
+                seen = []
+
+                async def listen():
+                    async with websockets.connect(f"ws://127.0.0.1:{port}/",
+                                                  extra_headers={"Authorization": f"Bearer {PUBLISHER_TOKEN}"},
+                                                  max_queue=None) as ws:
+                        await ws.send(json.dumps({"op": "subscribe", "since_seq": 0, "batch": True}))
+                        back_to_calm = False
+                        while not back_to_calm:
+                            frame = json.loads(await asyncio.wait_for(ws.recv(), 120))
+                            for m in frame if isinstance(frame, list) else [frame]:
+                                if "seq" in m and m["type"] in ("segment_change", "model", "regime_change"):
+                                    seen.append(m)
+                                back_to_calm = back_to_calm or (m["type"] == "regime_change" and
+                                                                m["market"] == "calm")
+
+                asyncio.run(listen())
+                changes = [m for m in seen if m["type"] == "regime_change"]
+                first_ts = min(m["ts"] for m in seen if m["type"] == "segment_change")
+                start_ns = first_ts - 60 * 10**9  # the first fills come within the first minute
+                crash_ns = first_ts + crash_at_s * 10**9
+                self.assertGreaterEqual(changes[0]["ts"], crash_ns - 60 * 10**9,
+                                        f"no switch in the calm half hour before the crash: {changes[0]}")
+                self.assertLessEqual(changes[0]["ts"], crash_ns + 180 * 10**9, changes[0])
+                markets = [m["market"] for m in changes]
+                self.assertIn("extreme", markets, changes)
+                self.assertEqual(markets[-1], "calm")
+                self.assertTrue(all(m["underlying"] in ("BTC", "ETH") and m["reason"] for m in changes), changes)
+                # Every regime change lists the latest model's segments with that regime's policies,
+                # and every segment change after it until the next carries the same.
+                model, market = None, "calm"
+                checked = 0
+                for m in seen:
+                    if m["type"] == "model":
+                        model = {seg["id"]: seg for seg in m["segments"]}
+                    elif m["type"] == "regime_change":
+                        market = m["market"]
+                        key = {"calm": "policy", "stressed": "stressed_policy", "extreme": "extreme_policy"}[market]
+                        self.assertIsNotNone(model, "the model came first")
+                        self.assertEqual({p["segment"]: p["policy"] for p in m["policies"]},
+                                         {i: seg[key] for i, seg in model.items()}, m)
+                    elif model and m["to"] in model:
+                        key = {"calm": "policy", "stressed": "stressed_policy", "extreme": "extreme_policy"}[market]
+                        self.assertEqual((m["regime"], m["policy"]), (market, model[m["to"]][key]), m)
+                        checked += market != "calm"
+                self.assertGreater(checked, 0, "segment changes were published under stress")
+                self.assertLess(start_ns, crash_ns)
+                doc = s.json("/v1/risk/regime")
+                self.assertEqual(doc["switches"], len(changes))
             finally:
                 s.stop()
 

@@ -17,6 +17,7 @@
 #include "protocol/native_format.h"
 #include "protocol/venues/registry.h"
 #include "sim/calendar.h"
+#include "sim/market.h"
 #include "sim/sim_config.h"
 #include "sim/simulator.h"
 #include "sim/truth.h"
@@ -117,6 +118,43 @@ TEST_CASE("config: mix parsing and validation name the problem", "[fillsim]") {
   c = small_config();
   c.rate = 0;
   CHECK(!fillsim::validate(c).ok());
+}
+
+TEST_CASE("market events: parsed with their errors named and they move the market", "[fillsim]") {
+  auto events = fillsim::parse_market_events("crash@45m:0.15/5m,vol_spike@2h:3/20m,liquidity_hole@90:0.1/10s");
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 3);
+  CHECK((*events)[0].kind == fillsim::MarketEvent::Kind::kCrash);
+  CHECK((*events)[0].at_s == 2700);
+  CHECK((*events)[0].duration_s == 300);
+  CHECK((*events)[0].size == 0.15);
+  CHECK((*events)[1].at_s == 7200);
+  CHECK((*events)[2].at_s == 90);
+  CHECK((*events)[2].duration_s == 10);
+  CHECK(fillsim::parse_market_events("")->empty());
+  for (const char* bad : {"crash", "crash@1m:0.15", "meltdown@1m:0.1/1m", "crash@1m:1.5/1m", "crash@1m:0.1/0s",
+                          "vol_spike@1m:0.5/1m", "liquidity_hole@x:0.1/1m", "crash@1m:abc/1m"}) {
+    INFO(bad);
+    const auto r = fillsim::parse_market_events(bad);
+    CHECK_FALSE(r.ok());
+    CHECK_THAT(std::string(r.status().message()), Catch::Contains("market event"));
+  }
+  // A 20 % crash over 10 minutes at 30 minutes: the index ends ~20 % lower than the calm path
+  // of the same seed (the diffusion is the same draws, doubled in vol during the fall), and
+  // implied vols are up meanwhile.
+  const std::int64_t t0 = 1'730'678'400'000'000'000, min = 60'000'000'000;
+  fillsim::Market calm(3, t0), crash(3, t0, {{fillsim::MarketEvent::Kind::kCrash, 1800, 600, 0.20}});
+  calm.advance_to(t0 + 27 * min);  // the path is kept for ~400 s around the time advanced to
+  crash.advance_to(t0 + 27 * min);
+  CHECK(crash.index(0, t0 + 29 * min) == calm.index(0, t0 + 29 * min));
+  calm.advance_to(t0 + 41 * min);
+  crash.advance_to(t0 + 41 * min);
+  const double ratio = crash.index(0, t0 + 41 * min) / calm.index(0, t0 + 41 * min);
+  CHECK(ratio == Approx(0.8).margin(0.06));
+  CHECK(crash.implied_vol(0, 0.0, 0.1, t0 + 35 * min) == Approx(calm.implied_vol(0, 0.0, 0.1) * 1.6));
+  fillsim::Market hole(3, t0, {{fillsim::MarketEvent::Kind::kLiquidityHole, 60, 30, 0.1}});
+  CHECK(hole.liquidity(t0 + 70'000'000'000) == 0.1);
+  CHECK(hole.liquidity(t0 + 100'000'000'000) == 1.0);
 }
 
 TEST_CASE("same config and seed give byte-identical output, and another seed does not", "[fillsim]") {

@@ -595,6 +595,7 @@ std::map<std::string, Projection> config_fields() {
   SEGMENTD_FIELD("run.sim_rate", run.sim_rate);
   SEGMENTD_FIELD("run.sim_speedup", run.sim_speedup);
   SEGMENTD_FIELD("run.sim_seed", run.sim_seed);
+  SEGMENTD_FIELD("run.sim_market_events", run.sim_market_events);
 #undef SEGMENTD_FIELD
   return f;
 }
