@@ -41,7 +41,7 @@ double* Revaluation::slot(InstrumentId id) {
   if (id >= offset_.size()) offset_.resize(static_cast<std::size_t>(id) + 1, kNone);
   if (offset_[id] == kNone) {
     offset_[id] = static_cast<std::uint32_t>(rows_.size());
-    rows_.resize(rows_.size() + shocks_.size(), 0.0);
+    rows_.resize(rows_.size() + width(), 0.0);
   }
   return rows_.data() + offset_[id];
 }
@@ -50,6 +50,8 @@ void Revaluation::set_linear(InstrumentId id, double usd) {
   if (!std::isfinite(usd) || usd <= 0) return;
   double* row = slot(id);
   for (std::size_t s = 0; s < shocks_.size(); ++s) row[s] = usd * shocks_[s].price;
+  row[shocks_.size()] = 0.0;
+  row[shocks_.size() + 1] = usd;
 }
 
 void Revaluation::set_option(InstrumentId id, bool is_call, double forward_usd, double strike_usd, double years,
@@ -57,8 +59,11 @@ void Revaluation::set_option(InstrumentId id, bool is_call, double forward_usd, 
   if (!(years > 0) || !std::isfinite(forward_usd) || forward_usd <= 0 || !std::isfinite(strike_usd) ||
       strike_usd <= 0 || !std::isfinite(sigma) || sigma <= 0)
     return;
-  const double before = black76::greeks(is_call, forward_usd, strike_usd, years, sigma).price;
+  const black76::Greeks now = black76::greeks(is_call, forward_usd, strike_usd, years, sigma);
+  const double before = now.price;
   double* row = slot(id);
+  row[shocks_.size()] = now.gamma * forward_usd * forward_usd / 100.0;
+  row[shocks_.size() + 1] = forward_usd;
   for (std::size_t s = 0; s < shocks_.size(); ++s) {
     const Shock& k = shocks_[s];
     const double vol = std::max(sigma + k.vol_points / 100.0, min_vol);
@@ -94,7 +99,7 @@ void ScenarioScan::add_account(SegmentId segment, std::span<const Position> posi
   const std::size_t n = shocks.size();
   double* __restrict acc = account_.data();
   std::fill(acc, acc + n, 0.0);
-  double gross = 0.0;
+  double gross = 0.0, gamma = 0.0, notional = 0.0;
   bool any = false;
   for (const Position& p : positions) {
     if (p.qty == 0.0 || (setup_->as_of_ns > 0 && p.expiry_ns != 0 && p.expiry_ns <= setup_->as_of_ns)) continue;
@@ -103,8 +108,11 @@ void ScenarioScan::add_account(SegmentId segment, std::span<const Position> posi
     if (const double* __restrict row = setup_->table.row(p.instrument)) {
       const double q = p.qty;
       for (std::size_t s = 0; s < n; ++s) acc[s] += q * row[s];
+      gamma += q * row[n];
+      notional += std::abs(q) * row[n + 1];
       ++repriced_;
     } else {
+      notional += std::abs(p.delta_usd());  // delta-one: |qty| × its last price
       // No price to revalue at: first order in the greeks the position carries.
       const double delta = p.delta_usd(), vega = p.vega_usd() / 100.0;
       for (std::size_t s = 0; s < n; ++s) acc[s] += delta * shocks[s].price + vega * shocks[s].vol_points;
@@ -124,6 +132,8 @@ void ScenarioScan::add_account(SegmentId segment, std::span<const Position> posi
   const double margin = setup_->base_margin_rate * last_multiplier_ * gross;
   ++sum.accounts;
   sum.gross_delta_usd += gross;
+  sum.net_gamma_usd += gamma;
+  sum.open_notional_usd += notional;
   sum.margin_usd += margin;
   double* __restrict pnl = sum.pnl_usd.data();
   double* __restrict worst = sum.worst_account_usd.data();
@@ -144,6 +154,8 @@ void ScenarioScan::merge(const ScenarioScan& other) {
     SegmentScenarioSums& sum = sums(segment);
     sum.accounts += o.accounts;
     sum.gross_delta_usd += o.gross_delta_usd;
+    sum.net_gamma_usd += o.net_gamma_usd;
+    sum.open_notional_usd += o.open_notional_usd;
     sum.margin_usd += o.margin_usd;
     for (std::size_t s = 0; s < sum.pnl_usd.size() && s < o.pnl_usd.size(); ++s) {
       sum.pnl_usd[s] += o.pnl_usd[s];

@@ -68,12 +68,15 @@ class Revaluation {
   //! `sigma`; shifted vols are floored at `min_vol`. Nothing is set for years ≤ 0 (expired).
   void set_option(InstrumentId id, bool is_call, double forward_usd, double strike_usd, double years, double sigma,
                   double min_vol);
-  //! The instrument's row (one value per shock), or null when it has none.
+  //! The instrument's row, or null when it has none: one value per shock, then its dollar gamma
+  //! per unit (row[shocks]: the change of its delta in USD for a 1 % move, Γ·F²/100; 0 for
+  //! delta-one) and its notional per unit (row[shocks + 1]: the underlying's price, USD).
   const double* row(InstrumentId id) const {
     return id < offset_.size() && offset_[id] != kNone ? rows_.data() + offset_[id] : nullptr;
   }
   const std::vector<Shock>& shocks() const { return shocks_; }
-  std::size_t instruments() const { return rows_.size() / (shocks_.empty() ? 1 : shocks_.size()); }
+  std::size_t instruments() const { return rows_.size() / width(); }
+  std::size_t width() const { return shocks_.size() + 2; }
 
  private:
   static constexpr std::uint32_t kNone = ~std::uint32_t{0};
@@ -108,6 +111,8 @@ double dynamic_margin_multiplier(double policy, double cap, double worst_loss_us
 struct SegmentScenarioSums {
   std::uint64_t accounts = 0;              //!< accounts with at least one open position
   double gross_delta_usd = 0.0;            //!< Σ over accounts of Σ |position delta|
+  double net_gamma_usd = 0.0;              //!< Σ qty × dollar gamma: the delta USD gained on a 1 % up-move, now
+  double open_notional_usd = 0.0;          //!< Σ |qty| × the underlying's price now
   double margin_usd = 0.0;                 //!< Σ of the accounts' margin estimates
   std::vector<double> pnl_usd;             //!< per shock: Σ of the accounts' P&L
   std::vector<std::uint64_t> over_margin;  //!< per shock: accounts whose loss exceeds their margin

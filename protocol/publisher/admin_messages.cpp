@@ -325,6 +325,10 @@ void append_scenarios(std::string& out, const ScenarioView& v, const Model* mode
     append_double(out, r.sums.gross_delta_usd);
     out.append(",\"margin_usd\":");
     append_double(out, r.sums.margin_usd);
+    out.append(",\"net_gamma_usd\":");
+    append_double(out, r.sums.net_gamma_usd);
+    out.append(",\"open_notional_usd\":");
+    append_double(out, r.sums.open_notional_usd);
     std::size_t worst = 0;
     for (std::size_t s = 1; s < n; ++s)
       if (r.sums.pnl_usd[s] < r.sums.pnl_usd[worst]) worst = s;

@@ -285,6 +285,10 @@ void append_risk(std::string& out, std::uint64_t seq, const RiskInfo& r) {
     append_double(out, s.gross_delta_usd);
     out.append(",\"margin_usd\":");
     append_double(out, s.margin_usd);
+    out.append(",\"net_gamma_usd\":");
+    append_double(out, s.net_gamma_usd);
+    out.append(",\"open_notional_usd\":");
+    append_double(out, s.open_notional_usd);
     out.append(",\"margin_multiplier\":");
     append_double(out, s.margin_multiplier);
     out.append(",\"dynamic_margin\":");

@@ -72,6 +72,8 @@ struct RiskSegment {
   std::uint64_t accounts = 0;
   double gross_delta_usd = 0.0;
   double margin_usd = 0.0;
+  double net_gamma_usd = 0.0;  //!< delta USD gained on a 1 % up-move
+  double open_notional_usd = 0.0;
   double margin_multiplier = 0.0;  //!< in force now: the policy's, or its dynamic margin
   bool dynamic_margin = false;
   std::span<const double> pnl_usd;

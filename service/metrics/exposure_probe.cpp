@@ -55,6 +55,10 @@ ExposureProbe::ExposureProbe(Metrics& m, Source source)
   segment_over_.family =
       &gauge_family(m, "segmentd_segment_scenario_accounts_over_margin",
                     "The most accounts of a segment whose loss would exceed their margin, over the shock scenarios.");
+  gamma_.family = &gauge_family(m, "segmentd_segment_gamma_usd",
+                                "Net dollar gamma of a segment: the delta in USD its positions gain on a 1 % up-move.");
+  notional_.family = &gauge_family(m, "segmentd_segment_open_notional_usd",
+                                   "Open notional of a segment: sum of |quantity| x the underlying's price now, USD.");
   margin_.family = &gauge_family(m, "segmentd_segment_margin_usd",
                                  "Sum of a segment's accounts' margin estimates in USD (base rate x gross delta x "
                                  "the policy's margin multiplier in the regime in force).");
@@ -114,10 +118,12 @@ void ExposureProbe::collect() {
       segment_over_.set({"segment", "label"}, {id, label},
                         static_cast<double>(*std::max_element(r.sums.over_margin.begin(), r.sums.over_margin.end())));
       margin_.set({"segment", "label"}, {id, label}, r.sums.margin_usd);
+      gamma_.set({"segment", "label"}, {id, label}, r.sums.net_gamma_usd);
+      notional_.set({"segment", "label"}, {id, label}, r.sums.open_notional_usd);
     }
   }
   for (Series* s : {&accounts_, &delta_, &vega_, &concentration_, &underlying_, &shock_pnl_, &shock_over_,
-                    &shock_liquidation_, &worst_pnl_, &segment_over_, &margin_})
+                    &shock_liquidation_, &worst_pnl_, &segment_over_, &margin_, &gamma_, &notional_})
     s->sweep();
 }
 

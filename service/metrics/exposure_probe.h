@@ -15,6 +15,8 @@
 //   segmentd_segment_scenario_worst_pnl_usd{segment,label,shock}  a segment's P&L in its worst shock
 //   segmentd_segment_scenario_accounts_over_margin{segment,label} the most of its accounts over margin in any shock
 //   segmentd_segment_margin_usd{segment,label}           Σ of its accounts' margin estimates
+//   segmentd_segment_gamma_usd{segment,label}            net dollar gamma: delta USD gained on a 1 % up-move
+//   segmentd_segment_open_notional_usd{segment,label}    Σ |qty| × the underlying's price
 // segment is the id, "none" for accounts not assigned yet. Series of segments and underlyings
 // that are gone are removed, so at most (segments + 1) × 18 + 3 × shocks series exist.
 
@@ -56,7 +58,7 @@ class ExposureProbe {
 
   Source source_;
   Series accounts_, delta_, vega_, concentration_, underlying_;
-  Series shock_pnl_, shock_over_, shock_liquidation_, worst_pnl_, segment_over_, margin_;
+  Series shock_pnl_, shock_over_, shock_liquidation_, worst_pnl_, segment_over_, margin_, gamma_, notional_;
   prometheus::Gauge& scan_seconds_;
   Metrics::HookHandle hook_;
 };

@@ -94,6 +94,14 @@ TEST_CASE("scenarios: options are repriced with Black-76 and delta-one linearly"
                                  .margin(1e-9));
     CHECK(table.row(3)[s] == Approx(3'000 * grid[s].price));  // delta-one: the index × the move
   }
+  // Dollar gamma per unit (Γ·F²/100, Γ = φ(d1) / (F σ √T)) and notional per unit.
+  const std::size_t n = grid.size();
+  const double d1 = (std::log(100'000.0 / 110'000.0) + 0.6 * 0.6 * 0.25 / 2) / (0.6 * 0.5);
+  const double gamma = std::exp(-d1 * d1 / 2) / std::sqrt(2 * M_PI) / (100'000.0 * 0.6 * 0.5);
+  CHECK(table.row(1)[n] == Approx(gamma * 100'000.0 * 100'000.0 / 100.0).epsilon(1e-9));
+  CHECK(table.row(1)[n + 1] == 100'000.0);
+  CHECK(table.row(3)[n] == 0.0);
+  CHECK(table.row(3)[n + 1] == 3'000.0);
   // A vol shift below the floor is floored, not negative.
   Revaluation low({Shock{0, -25}});
   low.set_option(5, true, 100'000, 100'000, 0.25, 0.2, 0.05);
@@ -129,10 +137,13 @@ TEST_CASE("scenarios: an account's loss against its margin per segment with expi
   CHECK(a.pnl_usd[1] == Approx(300.0));
   CHECK(a.over_margin[0] == 0);
   CHECK(a.worst_account_usd[0] == Approx(-200.0));
+  CHECK(a.open_notional_usd == Approx(3'000.0));  // 30 units at 100, the expired one left out
+  CHECK(a.net_gamma_usd == 0.0);                  // delta-one
   CHECK(a.worst_account_usd[1] == 0.0);
   const SegmentScenarioSums& b = scan.segments().at(9);
   CHECK(b.accounts == 2);
-  CHECK(b.pnl_usd[0] == Approx(-300.0 + 50.0));  // the short gains 500 × 10 %
+  CHECK(b.pnl_usd[0] == Approx(-300.0 + 50.0));           // the short gains 500 × 10 %
+  CHECK(b.open_notional_usd == Approx(3'000.0 + 500.0));  // unpriced: |its delta|
   CHECK(b.pnl_usd[1] == Approx(300.0 - 50.0));
   CHECK(b.over_margin[0] == 1);  // the long 30: −300 > 150
   CHECK(b.liquidation_usd[0] == Approx(3'000.0));

@@ -672,8 +672,9 @@ class AdminApiTest(unittest.TestCase):
             return fwd * ncdf(d1) - strike * ncdf(d1 - sigma * math.sqrt(t))
 
         def account(name, shocks):
-            """(gross delta USD at the fills, P&L per shock) of the account's positions."""
-            gross, pnl = 0.0, [0.0] * len(shocks)
+            """(gross delta USD at the fills, P&L per shock, dollar gamma, open notional) of the
+            account's positions."""
+            gross, pnl, gamma, notional = 0.0, [0.0] * len(shocks), 0.0, 0.0
             for (acct, symbol), q in qty.items():
                 if acct != name or abs(q) < 1e-12:
                     continue
@@ -686,11 +687,16 @@ class AdminApiTest(unittest.TestCase):
                     for i, sh in enumerate(shocks):
                         sigma = max(0.6 + sh["vol_points"] / 100.0, 0.01)
                         pnl[i] += q * (call(index * (1 + sh["price"]), sigma, t) - call(index, 0.6, t))
+                    d1_now = (math.log(index / strike) + 0.18 * t) / (0.6 * math.sqrt(t))
+                    pdf = math.exp(-0.5 * d1_now * d1_now) / math.sqrt(2.0 * math.pi)
+                    gamma += q * pdf / (index * 0.6 * math.sqrt(t)) * index * index / 100.0
+                    notional += abs(q) * index
                 else:
                     gross += abs(q * f["price"])
+                    notional += abs(q) * index
                     for i, sh in enumerate(shocks):
                         pnl[i] += q * index * sh["price"]
-            return gross, pnl
+            return gross, pnl, gamma, notional
 
         extra = """
 [risk]
@@ -728,16 +734,19 @@ dynamic_margin_cap = 4.0
                 multiplier = {seg["id"]: seg["policy"]["margin_multiplier"] for seg in model["segments"]}
                 expected = {}
                 for n in names:
-                    gross, pnl = account(n, shocks)
+                    gross, pnl, gamma, notional = account(n, shocks)
                     if gross == 0:
                         continue
                     margin = 0.1 * multiplier.get(segment_of[n], 1.0) * gross
                     e = expected.setdefault(segment_of[n], {"accounts": 0, "gross": 0.0, "margin": 0.0,
+                                                            "gamma": 0.0, "notional": 0.0,
                                                             "pnl": [0.0] * len(shocks), "over": [0] * len(shocks),
                                                             "liq": [0.0] * len(shocks)})
                     e["accounts"] += 1
                     e["gross"] += gross
                     e["margin"] += margin
+                    e["gamma"] += gamma
+                    e["notional"] += notional
                     for i, p in enumerate(pnl):
                         e["pnl"][i] += p
                         if -p > margin:
@@ -751,6 +760,8 @@ dynamic_margin_cap = 4.0
                     self.assertEqual(seg["accounts"], e["accounts"], where)
                     self.assertTrue(close(seg["gross_delta_usd"], e["gross"]), (where, seg["gross_delta_usd"], e))
                     self.assertTrue(close(seg["margin_usd"], e["margin"]), (where, seg["margin_usd"], e["margin"]))
+                    self.assertTrue(close(seg["net_gamma_usd"], e["gamma"]), (where, seg["net_gamma_usd"], e["gamma"]))
+                    self.assertTrue(close(seg["open_notional_usd"], e["notional"]), (where, seg["open_notional_usd"]))
                     for i, row in enumerate(seg["scenarios"]):
                         self.assertEqual(row["shock"], shocks[i]["shock"])
                         self.assertTrue(close(row["pnl_usd"], e["pnl"][i]), (where, row, e["pnl"][i]))

@@ -288,9 +288,9 @@ int main(int argc, char** argv) {
         std::lock_guard lock(script.mu);
         for (SegmentId id : script.live) labels.push_back(Script::label_of(id, script.version));
         for (std::size_t i = 0; i < script.live.size(); ++i)
-          rows.push_back({script.live[i], labels[i], 10, 1e6, 1e5, 1.5, i == 0, pnl, over, liquidation});
+          rows.push_back({script.live[i], labels[i], 10, 1e6, 1e5, -300.0, 2e6, 1.5, i == 0, pnl, over, liquidation});
       }
-      rows.push_back({kNoSegment, "", 3, 2e5, 2e4, 1.0, false, pnl, over, liquidation});
+      rows.push_back({kNoSegment, "", 3, 2e5, 2e4, 0.0, 2e5, 1.0, false, pnl, over, liquidation});
       pubmsg::RiskInfo r;
       r.ts_ns = 1'735'000'000'000'000'000;
       r.as_of_ns = r.ts_ns - 1;

@@ -502,7 +502,7 @@ TEST_CASE("publisher hub: a risk message sets the dynamic margins later changes 
   const std::vector<double> pnl = {-250.0};
   const std::vector<std::uint64_t> over = {1};
   const std::vector<Shock> shocks = {{-0.2, 0}};
-  std::vector<pubmsg::RiskSegment> rows = {{1, "whale", 1, 1000.0, 120.0, 2.0, true, pnl, over, pnl}};
+  std::vector<pubmsg::RiskSegment> rows = {{1, "whale", 1, 1000.0, 120.0, 0.0, 1000.0, 2.0, true, pnl, over, pnl}};
   pubmsg::RiskInfo info;
   info.shocks = shocks;
   info.segments = rows;
