@@ -20,7 +20,8 @@
 //      first assignment appears, as text; the account filter keeps only it;
 //   7. Account: the clicked account shows the segment label /v1/accounts/{id} gives; the hostile
 //      account, searched by name, shows its name as text: no <img> in the page, no dialog;
-//   8. Health shows a model version the API had while the page was read;
+//   8. Health shows a model version the API had while the page was read; the topbar's market
+//      regime badge says what /v1/risk/regime says;
 //   9. Log out returns to the login form and the old session cookie no longer reads /v1;
 //  10. no console error, page error, failed request or dialog at any time, except the browser's
 //      own report of the 401 answer to the wrong login of step 2 (the status the server must send).
@@ -462,6 +463,22 @@ async function main() {
     });
 
     const needLogin = () => assert(loggedIn, 'not logged in (an earlier check failed)');
+
+    await check('Topbar: the market regime badge says what /v1/risk/regime says', async () => {
+      needLogin();
+      let last = '';
+      for (let attempt = 0; attempt < 6; attempt++) {
+        const api = await seg.api('/v1/risk/regime');
+        const badge = await page.$eval('#regime-badge', (e) => [e.getAttribute('data-regime'), e.textContent.trim()]);
+        if (badge[0] === api.market && badge[1].startsWith('market ' + api.market)) {
+          last = '';
+          break;
+        }
+        last = `badge ${JSON.stringify(badge)} vs API market ${api.market}`;
+        await sleep(5500);
+      }
+      assert(!last, `the regime badge differs from the API: ${last}`);
+    });
 
     await check('Segments: one card per segment of /v1/segments, labels as the API says', async () => {
       needLogin();

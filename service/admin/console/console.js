@@ -48,6 +48,7 @@
     overview: null,
     overviewMissing: false,
     model: null,           // /v1/segments "model"
+    regime: null,          // /v1/risk/regime
     ready: false,
     map: null,
     labels: new Map(),     // segment id → label (latest model seen, /v1/segments or the stream)
@@ -266,6 +267,31 @@
     if (isNum(version) && version > 0) setText('model-badge', 'model v' + version);
   }
 
+  // The market regime (issue 22): the badge says calm, stressed or extreme, and which
+  // underlyings are not calm; regime_change messages on the stream update it between refreshes.
+  function setRegimeBadge(market, stressedUnderlyings) {
+    const e = $('regime-badge');
+    if (!e) return;
+    const known = market === 'calm' || market === 'stressed' || market === 'extreme';
+    e.setAttribute('data-regime', known ? market : 'unknown');
+    const names = Array.isArray(stressedUnderlyings) && stressedUnderlyings.length ? ' (' + stressedUnderlyings.join(', ') + ')' : '';
+    e.textContent = 'market ' + (known ? market : '–') + (known && market !== 'calm' ? names : '');
+  }
+  async function loadRegime() {
+    try {
+      const r = await api('/v1/risk/regime');
+      state.regime = r;
+      const stressed = Array.isArray(r.underlyings)
+        ? r.underlyings.filter((u) => u && u.regime !== 'calm' && typeof u.underlying === 'string').map((u) => u.underlying)
+        : [];
+      setRegimeBadge(r.market, stressed);
+    } catch (e) {
+      if (e.status === 401) return;
+      if (e.status === 404) { const b = $('regime-badge'); if (b) b.hidden = true; return; }  // [regime] off
+      setRegimeBadge(null, []);
+    }
+  }
+
   async function loadOverview() {
     try {
       const o = await api('/v1/overview');
@@ -350,7 +376,7 @@
     if (refreshing) { refreshAgain = true; return; }
     refreshing = true;
     try {
-      const jobs = [loadOverview()];
+      const jobs = [loadOverview(), loadRegime()];
       if (state.view === 'segments' || state.view === 'health' || !state.model) jobs.push(loadSegments());
       if (state.view === 'map') jobs.push(loadMap());
       await Promise.all(jobs);
@@ -833,6 +859,15 @@
         setModelBadge(m.version);
         renderStreamStatus();
         break;
+      case 'regime_change': {
+        if (Number.isInteger(m.seq)) stream.lastSeq = m.seq;
+        const stressed = state.regime && Array.isArray(state.regime.underlyings)
+          ? state.regime.underlyings.filter((u) => u && u.underlying !== m.underlying && u.regime !== 'calm').map((u) => u.underlying)
+          : [];
+        if (typeof m.underlying === 'string' && m.to !== 'calm') stressed.push(m.underlying);
+        setRegimeBadge(m.market, stressed);
+        break;
+      }
       case 'snapshot':
         // A snapshot replaces a replay the ring no longer holds: its contents are not changes.
         if (Number.isInteger(m.seq)) stream.lastSeq = m.seq;
