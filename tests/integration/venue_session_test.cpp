@@ -612,6 +612,8 @@ struct MarketDataRun {
                 errors = 0;
 };
 
+std::size_t prints_matching_fills(const MarketDataRun& run);
+
 MarketDataRun run_market_data(Venue venue, std::vector<std::string> market_data,
                               const std::function<bool(const std::vector<PriceRecord>&)>& enough) {
   MarketDataRun run;
@@ -635,6 +637,16 @@ MarketDataRun run_market_data(Venue venue, std::vector<std::string> market_data,
   REQUIRE(source.start().ok());
   run.sessions = source.sessions();
   run.got = wait_until([&] { return enough(sink.prices()) && sink.size() >= 10; });
+  // A public print can arrive before the account's own session has delivered that fill (the
+  // public connection is another socket): give the fills a moment to catch up with the prints.
+  wait_until(
+      [&] {
+        MarketDataRun probe;
+        probe.prices = sink.prices();
+        probe.fills = sink.fills();
+        return prints_matching_fills(probe) > 0;
+      },
+      std::chrono::seconds(10));
   source.stop();
   server.stop();
   run.prices = sink.prices();
