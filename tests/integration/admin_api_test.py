@@ -847,7 +847,6 @@ dynamic_margin_cap = 4.0
                 asyncio.run(listen())
                 changes = [m for m in seen if m["type"] == "regime_change"]
                 first_ts = min(m["ts"] for m in seen if m["type"] == "segment_change")
-                start_ns = first_ts - 60 * 10**9  # the first fills come within the first minute
                 crash_ns = first_ts + crash_at_s * 10**9
                 self.assertGreaterEqual(changes[0]["ts"], crash_ns - 60 * 10**9,
                                         f"no switch in the calm half hour before the crash: {changes[0]}")
@@ -874,7 +873,6 @@ dynamic_margin_cap = 4.0
                         self.assertEqual((m["regime"], m["policy"]), (market, model[m["to"]][key]), m)
                         checked += market != "calm"
                 self.assertGreater(checked, 0, "segment changes were published under stress")
-                self.assertLess(start_ns, crash_ns)
                 doc = s.json("/v1/risk/regime")
                 self.assertEqual(doc["switches"], len(changes))
             finally:
