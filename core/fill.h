@@ -71,6 +71,9 @@ struct PriceRecord {
   double price = kNaN;             //!< last trade price, the instrument's quote units; NaN when absent
   double mark_price = kNaN;        //!< mark price, quote units; NaN when absent
   double underlying_price = kNaN;  //!< the underlying's index price in USD; NaN when absent
+  //! The venue's open interest of the instrument: open contracts (each has a long and a short
+  //! side), in base units of the underlying as a Fill's qty; NaN when absent.
+  double open_interest = kNaN;
 };
 
 //! FNV-1a, 64 bit: a stable hash (same value on every run and machine) for trade ids.

@@ -6,7 +6,7 @@
 // A shock moves every underlying's price by the same relative amount and every option's implied
 // vol by the same number of vol points. An instrument's P&L per base unit held is computed once
 // per scan (Revaluation): Black-76 repricing for options, at the underlying's index price from
-// the price tape and the instrument's latest implied vol (core/vol_board.h; `default_vol` when it
+// the price tape and the instrument's latest implied vol (core/instrument_board.h; `default_vol` when it
 // has none), minus the price before the shock; the index price × the move for delta-one.
 // A position on an instrument with no row (no index price yet) is revalued from its greeks
 // (delta × move + vega × vol shift), counted as approximated.
@@ -51,6 +51,9 @@ struct ScenarioParams {
   double min_vol = 0.01;           //!< a shifted vol never goes below this
   //! The service publishes the scenarios (a `risk` message) this often; 0 = never.
   std::int64_t publish_interval_ns = 60'000'000'000;
+  //! The service re-scans the segments' exposure this often, so that each `model` message
+  //! carries one this recent; 0 = only when asked (the admin API, a publication).
+  std::int64_t exposure_interval_ns = 10'000'000'000;
 };
 
 //! The grid: each price move alone, each vol shift alone, and every combination (no zero shock).

@@ -41,6 +41,7 @@ void ExposureScan::add_account(SegmentId segment, AccountId account, std::span<c
     e.net_delta_usd += delta;
     (delta >= 0 ? e.long_delta_usd : e.short_delta_usd) += delta;
     e.net_vega_usd += vega;
+    (p.qty > 0 ? e.long_qty : e.short_qty) += std::abs(p.qty);
     ++e.positions;
     a.gross_delta_usd += std::abs(delta);
     a.net_delta_usd += delta;
@@ -70,6 +71,8 @@ void ExposureScan::merge(const ExposureScan& other) {
       mine.long_delta_usd += e.long_delta_usd;
       mine.short_delta_usd += e.short_delta_usd;
       mine.net_vega_usd += e.net_vega_usd;
+      mine.long_qty += e.long_qty;
+      mine.short_qty += e.short_qty;
       mine.positions += e.positions;
     }
     for (const AccountExposure& a : o.top) keep_top(s.top, a);

@@ -32,6 +32,8 @@ struct InstrumentExposure {
   double long_delta_usd = 0.0;   //!< Σ of the positive position deltas
   double short_delta_usd = 0.0;  //!< Σ of the negative ones (≤ 0)
   double net_vega_usd = 0.0;     //!< Σ qty × vega_per_unit
+  double long_qty = 0.0;         //!< Σ of the long positions' qty, base units
+  double short_qty = 0.0;        //!< Σ of the short positions' |qty|, base units
   std::uint64_t positions = 0;   //!< open positions (one per account holding it)
 };
 

@@ -47,10 +47,11 @@ enum FieldBit : std::uint32_t {
   kUnderlying = 1u << 13,
   kMark = 1u << 14,
   kRecord = 1u << 15,
+  kOpenInterest = 1u << 16,
 };
 // The fields a price record may carry; any other fill field in one is an error.
 constexpr std::uint32_t kPriceRecordFields =
-    kTs | kVenueTs | kVenueF | kSymbol | kPrice | kUnderlying | kMark | kRecord;
+    kTs | kVenueTs | kVenueF | kSymbol | kPrice | kUnderlying | kMark | kRecord | kOpenInterest;
 // Likewise for a position record and the end of a positions snapshot.
 constexpr std::uint32_t kPositionRecordFields =
     kTs | kVenueTs | kVenueF | kAccount | kSymbol | kQty | kPrice | kNotional | kUnderlying | kMark | kRecord;
@@ -73,7 +74,8 @@ std::string_view first_field_outside(std::uint32_t seen, std::uint32_t allowed) 
                                                               {kIv, "iv"},
                                                               {kUnderlying, "underlying_price"},
                                                               {kMark, "mark_price"},
-                                                              {kRecord, "record"}};
+                                                              {kRecord, "record"},
+                                                              {kOpenInterest, "open_interest"}};
   for (auto [bit, name] : kNames)
     if ((seen & bit) && !(allowed & bit)) return name;
   return {};
@@ -177,6 +179,7 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
   std::string_view account, symbol;
   Venue venue = Venue::kNative;
   bool has_trade_id = false;
+  double open_interest = kNaN;  // price records only
   *kind = NativeLine::kFill;
 
   auto number = [&](simdjson::ondemand::value& v, std::string_view key, double* dst) {
@@ -312,6 +315,10 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
     } else if (key == "mark_price") {
       bit = kMark;
       ok = positive(v, key, &out->mark_price);
+    } else if (key == "open_interest") {
+      bit = kOpenInterest;
+      ok = number(v, key, &open_interest);
+      if (ok && open_interest < 0) ok = fail(err, ParseErrorReason::kBadValue, "'open_interest' must be >= 0");
     } else if (key == "record") {
       bit = kRecord;
       std::string_view s;
@@ -338,10 +345,12 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
 
   if (*kind == NativeLine::kPrice) {
     if (seen & kQty) return fail(err, ParseErrorReason::kUnknownField, "'qty' is not a field of a price record");
-    return finish_price_record(seen, venue, symbol, *out, price, err);
+    return finish_price_record(seen, venue, symbol, *out, open_interest, price, err);
   }
   if (*kind == NativeLine::kPosition || *kind == NativeLine::kPositionsEnd)
     return finish_position_record(seen, venue, account, symbol, *kind, out, err);
+  if (seen & kOpenInterest)
+    return fail(err, ParseErrorReason::kUnknownField, "'open_interest' is a field of a price record, not of a fill");
   if ((seen & kQty) && !(out->qty > 0)) return fail(err, ParseErrorReason::kBadValue, "'qty' must be > 0");
 
   constexpr std::pair<std::uint32_t, const char*> kRequired[] = {
@@ -376,7 +385,7 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
 }
 
 bool NativeFillParser::finish_price_record(std::uint32_t seen, Venue venue, std::string_view symbol, const Fill& fields,
-                                           PriceRecord* out, ParseError* err) {
+                                           double open_interest, PriceRecord* out, ParseError* err) {
   constexpr std::pair<std::uint32_t, const char*> kFillOnly[] = {
       {kAccount, "account"}, {kSideF, "side"},  {kQty, "qty"},          {kNotional, "notional_usd"},
       {kLiq, "liquidity"},   {kFee, "fee_usd"}, {kTradeId, "trade_id"}, {kIv, "iv"}};
@@ -387,9 +396,9 @@ bool NativeFillParser::finish_price_record(std::uint32_t seen, Venue venue, std:
   static_assert((kPriceRecordFields & (kAccount | kSideF | kQty)) == 0);
   if (!(seen & kTs)) return fail(err, ParseErrorReason::kMissingField, "missing required field 'ts_ns'");
   if (!(seen & kSymbol)) return fail(err, ParseErrorReason::kMissingField, "missing required field 'symbol'");
-  if (!(seen & (kPrice | kMark | kUnderlying)))
+  if (!(seen & (kPrice | kMark | kUnderlying | kOpenInterest)))
     return fail(err, ParseErrorReason::kMissingField,
-                "a price record needs at least one of 'price', 'mark_price', 'underlying_price'");
+                "a price record needs at least one of 'price', 'mark_price', 'underlying_price', 'open_interest'");
   const CachedInstrument* ins = nullptr;
   if (!lookup_instrument(venue, symbol, &ins, err)) return false;
   *out = PriceRecord{};
@@ -401,6 +410,7 @@ bool NativeFillParser::finish_price_record(std::uint32_t seen, Venue venue, std:
   if (seen & kPrice) out->price = fields.price;
   if (seen & kMark) out->mark_price = fields.mark_price;
   if (seen & kUnderlying) out->underlying_price = fields.underlying_price;
+  if (seen & kOpenInterest) out->open_interest = open_interest;
   return true;
 }
 
@@ -524,6 +534,10 @@ void append_native_price(std::string& out, const PriceRecord& p, std::string_vie
   if (!std::isnan(p.underlying_price)) {
     out.append(",\"underlying_price\":");
     json::append_double(out, p.underlying_price);
+  }
+  if (!std::isnan(p.open_interest)) {
+    out.append(",\"open_interest\":");
+    json::append_double(out, p.open_interest);
   }
   out.append("}\n");
 }

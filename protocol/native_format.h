@@ -49,7 +49,7 @@ class NativeFillParser {
  private:
   void classify_error(std::string_view line, ParseError* err);
   bool finish_price_record(std::uint32_t seen, Venue venue, std::string_view symbol, const Fill& fields,
-                           PriceRecord* out, ParseError* err);
+                           double open_interest, PriceRecord* out, ParseError* err);
   bool finish_position_record(std::uint32_t seen, Venue venue, std::string_view account, std::string_view symbol,
                               NativeLine kind, Fill* out, ParseError* err);
   bool parse_document(const char* data, std::size_t len, std::size_t capacity, NativeLine* kind, Fill* out,

@@ -79,13 +79,23 @@ void append_segments(std::string& out, const Model* model, const ExposureView* e
     out.append("null}");
     return;
   }
+  append_exposure_summary(out, *exposure, model);
+  out.push_back('}');
+}
+
+void append_exposure_summary(std::string& out, const ExposureView& exposure, const Model* model) {
+  constexpr std::size_t kUnderlyings = 5;
   out.append("{\"as_of\":");
-  append_int(out, exposure->as_of_ns);
+  append_int(out, exposure.as_of_ns);
   out.append(",\"scanned_at\":");
-  append_int(out, exposure->scanned_at_ns);
+  append_int(out, exposure.scanned_at_ns);
   out.append(",\"segments\":[");
-  for (std::size_t i = 0; i < exposure->segments.size(); ++i) {
-    const SegmentExposureView& s = exposure->segments[i];
+  for (std::size_t i = 0; i < exposure.segments.size(); ++i) {
+    const SegmentExposureView& s = exposure.segments[i];
+    const SegmentScenarioSums* sums = nullptr;
+    if (exposure.scenarios)
+      for (const ScenarioView::Row& r : exposure.scenarios->segments)
+        if (r.segment == s.segment) sums = &r.sums;
     if (i > 0) out.push_back(',');
     out.append("{\"segment\":");
     append_segment_ref(out, s.segment, model);
@@ -99,11 +109,31 @@ void append_segments(std::string& out, const Model* model, const ExposureView* e
     append_double(out, s.net_delta_usd);
     out.append(",\"net_vega_usd\":");
     append_double(out, s.net_vega_usd);
+    out.append(",\"net_gamma_usd\":");
+    append_double(out, sums != nullptr ? sums->net_gamma_usd : kNaN);
+    out.append(",\"open_notional_usd\":");
+    append_double(out, sums != nullptr ? sums->open_notional_usd : kNaN);
     out.append(",\"top5_share\":");
     append_double(out, s.top5_share);
-    out.push_back('}');
+    out.append(",\"open_interest_share\":");
+    append_double(out, s.open_interest_share);
+    out.append(",\"underlyings\":[");
+    for (std::size_t k = 0; k < std::min(kUnderlyings, s.underlyings.size()); ++k) {
+      const UnderlyingExposureView& u = s.underlyings[k];
+      if (k > 0) out.push_back(',');
+      out.append("{\"underlying\":");
+      append_string(out, u.underlying);
+      out.append(",\"net_delta_usd\":");
+      append_double(out, u.net_delta_usd);
+      out.append(",\"gross_delta_usd\":");
+      append_double(out, u.long_delta_usd - u.short_delta_usd);
+      out.append(",\"open_interest_share\":");
+      append_double(out, u.open_interest_share);
+      out.push_back('}');
+    }
+    out.append("]}");
   }
-  out.append("]}}");
+  out.append("]}");
 }
 
 void append_account(std::string& out, const AccountView& v, const Model* model) {
@@ -382,7 +412,9 @@ void append_exposure(std::string& out, const ExposureView& v, const Model* model
     append_double(out, s.top5_share);
     out.append(",\"top10\":");
     append_double(out, s.top10_share);
-    out.append("},\"largest_accounts\":[");
+    out.append("},\"open_interest_share\":");
+    append_double(out, s.open_interest_share);
+    out.append(",\"largest_accounts\":[");
     for (std::size_t i = 0; i < s.largest.size(); ++i) {
       if (i > 0) out.push_back(',');
       out.append("{\"account\":");
@@ -409,9 +441,25 @@ void append_exposure(std::string& out, const ExposureView& v, const Model* model
       append_double(out, u.net_vega_usd);
       out.append(",\"positions\":");
       append_uint(out, u.positions);
+      out.append(",\"open_interest_share\":");
+      append_double(out, u.open_interest_share);
       out.push_back('}');
     }
     out.append("]}");
+  }
+  out.append("],\"open_interest\":[");
+  for (std::size_t i = 0; i < v.open_interest.size(); ++i) {
+    const OpenInterestView& x = v.open_interest[i];
+    if (i > 0) out.push_back(',');
+    out.append("{\"underlying\":");
+    append_string(out, x.underlying);
+    out.append(",\"open_interest\":");
+    append_double(out, x.open_interest);
+    out.append(",\"open_interest_usd\":");
+    append_double(out, x.open_interest_usd);
+    out.append(",\"instruments\":");
+    append_uint(out, x.instruments);
+    out.push_back('}');
   }
   out.append("]}");
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/feature_vector.h"
+#include "core/fill.h"
 #include "core/market_regime.h"
 #include "core/model.h"
 #include "core/scenario.h"
@@ -90,6 +91,18 @@ struct UnderlyingExposureView {
   double short_delta_usd = 0.0;  //!< ≤ 0
   double net_vega_usd = 0.0;
   std::uint64_t positions = 0;
+  //! The segment's open positions (long and short, base units) over the open contracts' two
+  //! sides (2 × the venues' open interest), in the underlying's instruments whose open interest
+  //! a venue gave; NaN when none did.
+  double open_interest_share = kNaN;
+};
+//! The venues' open interest of one underlying: the sum over its instruments whose open interest
+//! market data gave (core/instrument_board.h).
+struct OpenInterestView {
+  std::string underlying;
+  double open_interest = 0.0;       //!< base units
+  double open_interest_usd = kNaN;  //!< at the underlying's index price; NaN without one
+  std::uint64_t instruments = 0;
 };
 struct AccountExposureView {
   std::string account;
@@ -106,6 +119,9 @@ struct SegmentExposureView {
   double top1_share = 0.0;  //!< of gross_delta_usd, held by the largest account
   double top5_share = 0.0;
   double top10_share = 0.0;
+  //! Over every underlying with an open interest and an index price, in USD (as the
+  //! underlyings' open_interest_share); NaN when there is none.
+  double open_interest_share = kNaN;
   std::vector<AccountExposureView> largest;         //!< largest gross first
   std::vector<UnderlyingExposureView> underlyings;  //!< largest gross (long − short) first
 };
@@ -132,6 +148,7 @@ struct ExposureView {
   double scan_seconds = 0.0;       //!< how long the scan took (exposure and scenarios), all shards
   std::uint64_t accounts_scanned = 0;
   std::vector<SegmentExposureView> segments;      //!< by segment id, unassigned last
+  std::vector<OpenInterestView> open_interest;    //!< by underlying name
   std::shared_ptr<const ScenarioView> scenarios;  //!< null when no scan revalued
 };
 
@@ -152,9 +169,15 @@ void append_scenarios(std::string& out, const ScenarioView& v, const Model* mode
 //! {"ready":bool,"checks":[{"name","ok","detail"}]}
 void append_readiness(std::string& out, const std::vector<ReadinessCheck>& checks);
 //! {"ready":bool,"model":{...}|null,"exposure":{...}|null}: the model in original units (same
-//! object as the publisher's) and, when given, each segment's exposure in short (the totals and
-//! concentration of GET /v1/risk/exposure, without the accounts and underlyings).
+//! object as the publisher's) and, when given, each segment's exposure in short
+//! (append_exposure_summary).
 void append_segments(std::string& out, const Model* model, const ExposureView* exposure = nullptr);
+//! Each segment's exposure in short, as /v1/segments and the publisher's `model` message carry it:
+//! {"as_of","scanned_at","segments":[{"segment","accounts","positions","gross_delta_usd",
+//! "net_delta_usd","net_vega_usd","net_gamma_usd","open_notional_usd" (null without a scenario
+//! scan),"top5_share","open_interest_share","underlyings":[{"underlying","net_delta_usd",
+//! "gross_delta_usd","open_interest_share"}] (the 5 largest by gross)}]}.
+void append_exposure_summary(std::string& out, const ExposureView& exposure, const Model* model);
 //! The account view; labels of its segment and of every distance come from `model` (may be null).
 void append_account(std::string& out, const AccountView& view, const Model* model);
 //! The overview (docs/console.md has its fields).

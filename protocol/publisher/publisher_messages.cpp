@@ -5,6 +5,7 @@
 
 #include "core/str_cat.h"
 #include "protocol/json_writer.h"
+#include "protocol/publisher/admin_messages.h"
 #include "simdjson.h"
 
 namespace segmentd::pubmsg {
@@ -162,7 +163,7 @@ void append_segment_change(std::string& out, std::uint64_t seq, const SegmentCha
   out.push_back('}');
 }
 
-void append_model(std::string& out, std::uint64_t seq, const Model& m) {
+void append_model(std::string& out, std::uint64_t seq, const Model& m, const ExposureView* exposure) {
   out.append("{\"type\":\"model\",\"seq\":");
   append_uint(out, seq);
   out.push_back(',');
@@ -200,6 +201,11 @@ void append_model(std::string& out, std::uint64_t seq, const Model& m) {
   append_events(ModelEvent::Kind::kRetired);
   out.append(",\"relabelled\":");
   append_events(ModelEvent::Kind::kRelabelled);
+  out.append(",\"exposure\":");
+  if (exposure != nullptr)
+    adminmsg::append_exposure_summary(out, *exposure, &m);
+  else
+    out.append("null");
   out.push_back('}');
 }
 

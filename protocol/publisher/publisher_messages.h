@@ -23,6 +23,10 @@
 #include "core/segment_change.h"
 #include "core/types.h"
 
+namespace segmentd {
+struct ExposureView;  // protocol/publisher/admin_messages.h
+}  // namespace segmentd
+
 namespace segmentd::pubmsg {
 
 // ---------------------------------------------------------------- server → client
@@ -101,8 +105,10 @@ std::string_view to_string(SegmentChange::Cause c);
 void append_segment_change(std::string& out, std::uint64_t seq, const SegmentChange& c, std::string_view account,
                            const SegmentInfo& to);
 //! `model` message: the new model version, its segments (centroids in original units, keyed by
-//! feature name), sizes, policies and what changed (born / retired / relabelled).
-void append_model(std::string& out, std::uint64_t seq, const Model& m);
+//! feature name), sizes, policies, what changed (born / retired / relabelled) and `exposure`:
+//! each segment's exposure from the latest exposure scan (adminmsg::append_exposure_summary;
+//! null when none was taken).
+void append_model(std::string& out, std::uint64_t seq, const Model& m, const ExposureView* exposure = nullptr);
 //! `regime_change` message: an underlying's regime changed; `policies` lists every segment of the
 //! model with its policy in the market regime now in force.
 void append_regime_change(std::string& out, std::uint64_t seq, const RegimeChangeInfo& c);

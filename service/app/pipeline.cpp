@@ -54,7 +54,8 @@ absl::Status Pipeline::start() {
 
   tape_ = std::make_unique<PriceTape>(config_.features.tape_instruments, config_.features.tape_underlyings, producers,
                                       config_.features.markout_tick_ns);
-  vols_ = std::make_unique<VolBoard>(config_.features.tape_instruments);
+  vols_ = std::make_unique<InstrumentBoard>(config_.features.tape_instruments);
+  open_interest_ = std::make_unique<InstrumentBoard>(config_.features.tape_instruments);
   shocks_ = shock_grid(config_.risk);
 
   ClustererLoopOptions lo;
@@ -101,7 +102,7 @@ absl::Status Pipeline::start() {
   // Sources, each with its own producer index.
   for (int p = 0; p < producers; ++p) {
     sinks_.push_back(std::make_unique<TapeSink>(*tape_, *shards_, p, &pause_sinks_));
-    sinks_.back()->attach_vols(vols_.get());
+    sinks_.back()->attach_boards(vols_.get(), open_interest_.get());
   }
   if (config_.regime_enabled) {
     regime_ = std::make_unique<RegimeFeed>(config_.regime, [this](UnderlyingId u) {
@@ -281,7 +282,8 @@ absl::Status Pipeline::start() {
       return absl::Status(st.code(), str_cat("source '", s->name(), "': ", st.message()));
   }
   if (checkpointer_) checkpointer_->start();
-  if (publisher_ && config_.risk.publish_interval_ns > 0) risk_thread_ = std::thread([this] { risk_loop(); });
+  if (publisher_ && (config_.risk.publish_interval_ns > 0 || config_.risk.exposure_interval_ns > 0))
+    risk_thread_ = std::thread([this] { risk_loop(); });
   return absl::OkStatus();
 }
 
@@ -490,7 +492,7 @@ void Pipeline::on_changes(int shard, std::span<const SegmentChange> changes) {
 void Pipeline::on_model(const ModelPtr& model) {
   if (clusterer_probe_) clusterer_probe_->record_model(*model);
   if (console_) console_->on_model(model);
-  if (publisher_) publisher_->publish_model(model);
+  if (publisher_) publisher_->publish_model(model, latest_exposure());
   for (const ModelEvent& e : model->events) {
     switch (e.kind) {
       case ModelEvent::Kind::kBorn:
@@ -671,14 +673,14 @@ RegimeReport Pipeline::regime_report() const {
   return r;
 }
 
-std::shared_ptr<const ExposureView> Pipeline::exposure_view() {
+std::shared_ptr<const ExposureView> Pipeline::exposure_view(std::int64_t max_age_ns) {
   const std::lock_guard lock(exposure_mu_);
   const auto steady_ns = [] {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
   };
   const std::int64_t start = steady_ns();
-  if (exposure_ && start - exposure_taken_ns_ < kExposureMaxAgeNs) return exposure_;
+  if (exposure_ && start - exposure_taken_ns_ < max_age_ns) return exposure_;
   // The shards answer only while their threads run (not before start, not after stop).
   if (!shards_ || !running_.load(std::memory_order_acquire)) return exposure_;
   const std::shared_ptr<const ScenarioSetup> setup = scenario_setup();
@@ -704,6 +706,31 @@ std::shared_ptr<const ExposureView> Pipeline::exposure_view() {
   view->scanned_at_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   view->accounts_scanned = scan.accounts_scanned();
+  // The venues' open interest per underlying, over the instruments market data gave one for.
+  const std::size_t boarded = std::min(instruments_.size(), open_interest_->capacity());
+  absl::flat_hash_map<UnderlyingId, OpenInterestView> open_interest;
+  absl::flat_hash_map<UnderlyingId, double> index_usd;
+  for (InstrumentId id = 0; id < boarded; ++id) {
+    const std::optional<double> oi = open_interest_->latest(id);
+    if (!oi) continue;
+    const UnderlyingId u = instruments_.underlying_of(id);
+    OpenInterestView& x = open_interest[u];
+    if (x.underlying.empty()) {
+      x.underlying = instruments_.underlying_name(u);
+      const std::optional<TapePrice> index = tape_->index(u);
+      index_usd[u] = index && index->price > 0 ? index->price : kNaN;
+    }
+    x.open_interest += *oi;
+    x.open_interest_usd = x.open_interest * index_usd[u];
+    ++x.instruments;
+  }
+  double venue_oi_usd = 0.0;  // the denominator of a segment's share: underlyings with an index
+  for (const auto& [u, x] : open_interest) {
+    if (x.open_interest > 0 && std::isfinite(x.open_interest_usd)) venue_oi_usd += x.open_interest_usd;
+    view->open_interest.push_back(x);
+  }
+  std::sort(view->open_interest.begin(), view->open_interest.end(),
+            [](const OpenInterestView& a, const OpenInterestView& b) { return a.underlying < b.underlying; });
   for (const auto& [segment, s] : scan.segments()) {
     SegmentExposureView v;
     v.segment = segment;
@@ -719,6 +746,7 @@ std::shared_ptr<const ExposureView> Pipeline::exposure_view() {
       v.largest.push_back(AccountExposureView{accounts_.name(a.account), a.gross_delta_usd, a.net_delta_usd});
     // Instruments to their underlyings (the spot and the perpetual of a coin are one).
     absl::flat_hash_map<UnderlyingId, UnderlyingExposureView> by_underlying;
+    absl::flat_hash_map<UnderlyingId, double> held;  // open positions where the open interest is known
     for (const auto& [instrument, e] : s.by_instrument) {
       const UnderlyingId u = instruments_.underlying_of(instrument);
       UnderlyingExposureView& x = by_underlying[u];
@@ -728,8 +756,18 @@ std::shared_ptr<const ExposureView> Pipeline::exposure_view() {
       x.short_delta_usd += e.short_delta_usd;
       x.net_vega_usd += e.net_vega_usd;
       x.positions += e.positions;
+      if (instrument < boarded && open_interest_->latest(instrument)) held[u] += e.long_qty + e.short_qty;
     }
-    for (auto& [u, x] : by_underlying) v.underlyings.push_back(std::move(x));
+    double held_usd = 0.0;
+    for (auto& [u, x] : by_underlying) {
+      const auto oi = open_interest.find(u);
+      if (oi != open_interest.end() && oi->second.open_interest > 0) {
+        x.open_interest_share = held[u] / (2.0 * oi->second.open_interest);
+        if (std::isfinite(oi->second.open_interest_usd)) held_usd += held[u] * index_usd[u];
+      }
+      v.underlyings.push_back(std::move(x));
+    }
+    if (venue_oi_usd > 0) v.open_interest_share = held_usd / (2.0 * venue_oi_usd);
     std::sort(v.underlyings.begin(), v.underlyings.end(), [](const auto& a, const auto& b) {
       const double ga = a.long_delta_usd - a.short_delta_usd, gb = b.long_delta_usd - b.short_delta_usd;
       return ga != gb ? ga > gb : a.underlying < b.underlying;
@@ -743,17 +781,37 @@ std::shared_ptr<const ExposureView> Pipeline::exposure_view() {
   view->scan_seconds = static_cast<double>(end - start) / 1e9;
   exposure_ = std::move(view);
   exposure_taken_ns_ = end;
+  {
+    const std::lock_guard latest(latest_exposure_mu_);
+    latest_exposure_ = exposure_;
+  }
   return exposure_;
 }
 
+std::shared_ptr<const ExposureView> Pipeline::latest_exposure() const {
+  const std::lock_guard lock(latest_exposure_mu_);
+  return latest_exposure_;
+}
+
 void Pipeline::risk_loop() {
+  using Clock = std::chrono::steady_clock;
+  const std::int64_t scan_every = config_.risk.exposure_interval_ns, publish_every = config_.risk.publish_interval_ns;
+  const auto never = Clock::time_point::max();
+  const Clock::time_point start = Clock::now();
+  Clock::time_point next_scan = scan_every > 0 ? start + std::chrono::nanoseconds(scan_every) : never;
+  Clock::time_point next_publish = publish_every > 0 ? start + std::chrono::nanoseconds(publish_every) : never;
   std::unique_lock lock(risk_mu_);
-  while (!risk_cv_.wait_for(lock, std::chrono::nanoseconds(config_.risk.publish_interval_ns),
-                            [this] { return risk_stop_; })) {
+  while (!risk_cv_.wait_until(lock, std::min(next_scan, next_publish), [this] { return risk_stop_; })) {
+    const Clock::time_point now = Clock::now();
+    const bool publish = now >= next_publish;
+    if (!publish && now < next_scan) continue;  // woken early
     lock.unlock();
-    const std::shared_ptr<const ExposureView> view = exposure_view();
-    if (view && view->scenarios) publish_risk(*view);
+    const std::shared_ptr<const ExposureView> view = exposure_view(0);  // a fresh scan, on schedule
+    if (publish && view && view->scenarios) publish_risk(*view);
     lock.lock();
+    if (scan_every > 0) next_scan = Clock::now() + std::chrono::nanoseconds(scan_every);
+    if (publish) next_publish += std::chrono::nanoseconds(publish_every);
+    if (publish && next_publish < Clock::now()) next_publish = Clock::now() + std::chrono::nanoseconds(publish_every);
   }
 }
 
@@ -832,7 +890,7 @@ std::shared_ptr<const ScenarioSetup> Pipeline::scenario_setup() {
       continue;
     }
     const double years = static_cast<double>(ins.expiry_ns - setup->as_of_ns) / kNsPerYear;
-    const std::optional<double> iv = vols_->iv(id);
+    const std::optional<double> iv = vols_->latest(id);
     if (years > 0 && !iv) ++setup->options_assumed_vol;
     setup->table.set_option(id, ins.option_type != OptionType::kPut, index->price, ins.strike, years,
                             iv.value_or(config_.risk.default_vol), config_.risk.min_vol);

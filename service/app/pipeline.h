@@ -32,10 +32,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "core/account_interner.h"
+#include "core/instrument_board.h"
 #include "core/instrument_registry.h"
 #include "core/price_tape.h"
 #include "core/scenario.h"
-#include "core/vol_board.h"
 #include "protocol/publisher/admin_messages.h"
 #include "service/app/console_views.h"
 #include "service/app/regime_feed.h"
@@ -85,11 +85,14 @@ class TapeSink final : public FillSink {
   //! message share it: the probe's "once per message"), not once per fill. Set before the source
   //! starts (its thread then sees it).
   void attach_probe(IngestProbe* probe) { probe_ = probe; }
+  //! The options' latest implied vols (shock scenarios), from fills that carry one, and the
+  //! venues' open interest, from price records that carry it. Set before the source starts.
+  void attach_boards(InstrumentBoard* vols, InstrumentBoard* open_interest) {
+    vols_ = vols;
+    open_interest_ = open_interest;
+  }
   //! The market-stress regime, fed each price record's index price and a fill's index price at
   //! most once per sample_ns per underlying (ids < underlyings). Set before the source starts.
-  //! The options' latest implied vols (shock scenarios), from fills that carry one. Set before
-  //! the source starts.
-  void attach_vols(VolBoard* vols) { vols_ = vols; }
   void attach_regime(RegimeFeed* regime, std::size_t underlyings, std::int64_t sample_ns) {
     regime_ = regime;
     regime_next_.assign(underlyings, INT64_MIN);
@@ -104,7 +107,8 @@ class TapeSink final : public FillSink {
         probe_->record_lag(fill.venue_ns, fill.recv_ns);
       }
       tape_.record(producer_, fill);
-      if (vols_ != nullptr && fill.kind == InstrumentKind::kOption) vols_->record(fill.instrument, fill.iv);
+      if (vols_ != nullptr && fill.kind == InstrumentKind::kOption && fill.iv > 0)
+        vols_->record(fill.instrument, fill.iv);
       // The regime samples an index price a second: a delta-one fill's index is passed on at
       // most once per sample interval per underlying, so fills rarely take the lock. (An
       // option's underlying_price is the forward of its expiry, not the index: not passed on.)
@@ -129,6 +133,8 @@ class TapeSink final : public FillSink {
     const bool own_unit = depth_ == 0;
     if (own_unit) begin_unit();
     tape_.record(producer_, price);
+    if (open_interest_ != nullptr && !std::isnan(price.open_interest))
+      open_interest_->record(price.instrument, price.open_interest);
     if (regime_ != nullptr && std::isfinite(price.underlying_price) && price.underlying_price > 0)
       regime_->observe(price.underlying, price.recv_ns, price.underlying_price);
     if (price.recv_ns > max_event_local_) {
@@ -166,7 +172,8 @@ class TapeSink final : public FillSink {
   const std::atomic<bool>* pause_;
   IngestProbe* probe_ = nullptr;
   RegimeFeed* regime_ = nullptr;
-  VolBoard* vols_ = nullptr;
+  InstrumentBoard* vols_ = nullptr;
+  InstrumentBoard* open_interest_ = nullptr;
   std::vector<std::int64_t> regime_next_;  //!< per underlying: the next fill time whose index is passed on
   std::int64_t regime_sample_ns_ = 0;
   std::int64_t last_venue_ns_ = 0;                                           //!< the source's thread only
@@ -235,8 +242,10 @@ class Pipeline {
   std::optional<AccountView> account_view(std::string_view name);
   //! Segment exposure (core/segment_exposure.h; GET /v1/risk/exposure and its metrics) and the
   //! shock scenarios (core/scenario.h; GET /v1/risk/scenarios) from one scan of every shard,
-  //! reused while younger than kExposureMaxAgeNs. Any thread; callers serialize.
-  std::shared_ptr<const ExposureView> exposure_view();
+  //! reused while younger than `max_age_ns` (0: always a fresh scan). Any thread; callers serialize.
+  std::shared_ptr<const ExposureView> exposure_view(std::int64_t max_age_ns = kExposureMaxAgeNs);
+  //! The latest exposure scan taken (by exposure_view), without scanning; null before the first.
+  std::shared_ptr<const ExposureView> latest_exposure() const;
   //! The market regime the policies follow now (the publisher's; calm without [regime]).
   Regime market_regime() const;
   //! The market-stress regime with names (GET /v1/risk/regime and its metrics); any thread.
@@ -322,19 +331,24 @@ class Pipeline {
   //! The instruments' repricing for a scan (core/scenario.h) at the tape's index prices, the
   //! options' latest vols and the margin multipliers of the regime in force.
   std::shared_ptr<const ScenarioSetup> scenario_setup();
-  //! Every [risk] publish_interval: the scenarios of a fresh scan as a `risk` message, and the
-  //! dynamic margins they set (core/scenario.h) handed to the publisher.
+  //! Every [risk] exposure_interval: a fresh exposure scan (what the next `model` message
+  //! carries); every [risk] publish_interval: the scenarios of a fresh scan as a `risk` message,
+  //! and the dynamic margins they set (core/scenario.h) handed to the publisher.
   void risk_loop();
   void publish_risk(const ExposureView& view);
   std::thread risk_thread_;
   std::mutex risk_mu_;
   std::condition_variable risk_cv_;
-  bool risk_stop_ = false;          //!< guarded by risk_mu_
-  std::vector<Shock> shocks_;       //!< [risk]'s grid
-  std::unique_ptr<VolBoard> vols_;  //!< the options' latest implied vols (the sources write)
-  std::mutex exposure_mu_;          //!< one scan at a time; guards exposure_ and exposure_taken_ns_
+  bool risk_stop_ = false;                          //!< guarded by risk_mu_
+  std::vector<Shock> shocks_;                       //!< [risk]'s grid
+  std::unique_ptr<InstrumentBoard> vols_;           //!< the options' latest implied vols (the sources write)
+  std::unique_ptr<InstrumentBoard> open_interest_;  //!< the venues' open interest, base units (the sources write)
+  std::mutex exposure_mu_;                          //!< one scan at a time; guards exposure_ and exposure_taken_ns_
   std::shared_ptr<const ExposureView> exposure_;
   std::int64_t exposure_taken_ns_ = 0;  //!< steady clock
+  //! The latest scan again, for readers that must not wait for a scan (a `model` message).
+  mutable std::mutex latest_exposure_mu_;
+  std::shared_ptr<const ExposureView> latest_exposure_;  //!< guarded by latest_exposure_mu_
   std::int64_t started_ns_ = 0;
   bool started_ = false;
   bool stopped_ = false;

@@ -154,6 +154,9 @@ void read_risk(ConfigSection s, ScenarioParams* r) {
   s.duration_ns("publish_interval", &r->publish_interval_ns, 0, 86400LL * 1'000'000'000);
   if (r->publish_interval_ns > 0 && r->publish_interval_ns < 1'000'000'000)
     s.error("publish_interval", "must be 0 (off) or at least 1s (each publication scans every account)");
+  s.duration_ns("exposure_interval", &r->exposure_interval_ns, 0, 86400LL * 1'000'000'000);
+  if (r->exposure_interval_ns > 0 && r->exposure_interval_ns < 1'000'000'000)
+    s.error("exposure_interval", "must be 0 (on demand only) or at least 1s (each scan reads every account)");
   if (std::find(r->price_moves.begin(), r->price_moves.end(), 0.0) != r->price_moves.end())
     s.error("price_moves", "must not hold 0 (the grid adds the unshocked price itself)");
   if (std::find(r->vol_shifts.begin(), r->vol_shifts.end(), 0.0) != r->vol_shifts.end())

@@ -1,5 +1,6 @@
 #include "service/ingest/sim_source.h"
 
+#include <climits>
 #include <cstring>
 
 #include "core/str_cat.h"
@@ -67,6 +68,20 @@ void SimSource::run() {
       segmentd::SourceStats::add(stats_.fills);
     else
       segmentd::SourceStats::add(stats_.sink_rejected);
+    // The venue's open interest of the instrument, as a ticker would state it: at most once a
+    // second of event time per instrument.
+    const double oi = open_interest_.on_fill(a, ins, f.side == segmentd::Side::kBuy ? f.qty : -f.qty);
+    if (ins >= next_open_interest_ns_.size()) next_open_interest_ns_.resize(ins + 1, INT64_MIN);
+    if (f.recv_ns >= next_open_interest_ns_[ins]) {
+      next_open_interest_ns_[ins] = f.recv_ns + kOpenInterestEveryNs;
+      segmentd::PriceRecord p;
+      p.recv_ns = f.recv_ns;
+      p.venue = f.venue;
+      p.instrument = f.instrument;
+      p.underlying = f.underlying;
+      p.open_interest = oi;
+      if (sink_.push_price(p)) segmentd::SourceStats::add(stats_.prices);
+    }
     event_ns_.store(f.recv_ns, std::memory_order_relaxed);
   }
   finished_.store(true, std::memory_order_release);

@@ -2,7 +2,10 @@
 // The simulator as a live Source of the service: the embedded default of `segmentd run`, and the
 // driver of the end-to-end tests. It runs a fillsim::Simulator on its own thread, paces its fills
 // onto the wall clock (optionally faster than real time) and pushes them, re-resolved against the
-// service's own account interner and instrument registry, into its FillSink.
+// service's own account interner and instrument registry, into its FillSink, with the simulated
+// venue's open interest of each instrument traded (sim/open_interest.h) as price records, at most
+// once a second of event time per instrument. That open interest counts the fills since the
+// source started (after a restart, not those a checkpoint restored).
 //
 // Threading: start()/stop() from the owner's thread; the emitting thread is the only one that
 // touches the Simulator and calls the sink.
@@ -18,6 +21,7 @@
 #include "service/ingest/fill_sink.h"
 #include "service/ingest/source.h"
 #include "service/ingest/source_stats.h"
+#include "sim/open_interest.h"
 #include "sim/simulator.h"
 
 namespace fillsim {
@@ -63,6 +67,9 @@ class SimSource final : public segmentd::Source {
   std::vector<segmentd::AccountId> account_ids_;        //!< sim account → service id (0xFFFFFFFF unseen)
   std::vector<segmentd::InstrumentId> instrument_ids_;  //!< sim instrument → service id
   std::vector<segmentd::UnderlyingId> underlying_ids_;  //!< sim instrument → service underlying
+  OpenInterestTracker open_interest_;                   //!< the simulated venue's, per sim instrument
+  std::vector<std::int64_t> next_open_interest_ns_;     //!< per sim instrument: when its next is pushed
+  static constexpr std::int64_t kOpenInterestEveryNs = 1'000'000'000;
   segmentd::SourceStats stats_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};

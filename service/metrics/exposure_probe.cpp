@@ -57,6 +57,10 @@ ExposureProbe::ExposureProbe(Metrics& m, Source source)
                     "The most accounts of a segment whose loss would exceed their margin, over the shock scenarios.");
   gamma_.family = &gauge_family(m, "segmentd_segment_gamma_usd",
                                 "Net dollar gamma of a segment: the delta in USD its positions gain on a 1 % up-move.");
+  oi_share_.family = &gauge_family(
+      m, "segmentd_segment_open_interest_share",
+      "Share of the venues' open interest a segment holds: its open positions over the open contracts' two sides, per "
+      "underlying (5 largest by gross delta) and over all (\"all\", in USD).");
   notional_.family = &gauge_family(m, "segmentd_segment_open_notional_usd",
                                    "Open notional of a segment: sum of |quantity| x the underlying's price now, USD.");
   margin_.family = &gauge_family(m, "segmentd_segment_margin_usd",
@@ -91,6 +95,12 @@ void ExposureProbe::collect() {
       }
     }
     if (any_other) underlying_.set({"segment", "label", "underlying"}, {id, label, "other"}, other);
+    for (std::size_t i = 0; i < std::min(kUnderlyingsPerSegment, s.underlyings.size()); ++i)
+      if (std::isfinite(s.underlyings[i].open_interest_share))
+        oi_share_.set({"segment", "label", "underlying"}, {id, label, s.underlyings[i].underlying},
+                      s.underlyings[i].open_interest_share);
+    if (std::isfinite(s.open_interest_share))
+      oi_share_.set({"segment", "label", "underlying"}, {id, label, "all"}, s.open_interest_share);
   }
   if (const ScenarioView* sv = view->scenarios.get()) {
     const std::size_t n = sv->shocks.size();
@@ -122,7 +132,7 @@ void ExposureProbe::collect() {
       notional_.set({"segment", "label"}, {id, label}, r.sums.open_notional_usd);
     }
   }
-  for (Series* s : {&accounts_, &delta_, &vega_, &concentration_, &underlying_, &shock_pnl_, &shock_over_,
+  for (Series* s : {&accounts_, &delta_, &vega_, &concentration_, &underlying_, &oi_share_, &shock_pnl_, &shock_over_,
                     &shock_liquidation_, &worst_pnl_, &segment_over_, &margin_, &gamma_, &notional_})
     s->sweep();
 }

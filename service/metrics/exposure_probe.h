@@ -7,6 +7,9 @@
 //   segmentd_segment_concentration{segment,label,top="1"|"5"|"10"}  share of the gross delta its largest accounts hold
 //   segmentd_segment_underlying_delta_usd{segment,label,underlying} net delta of the segment's 5 largest
 //                                                                    underlyings (by gross), the rest as "other"
+//   segmentd_segment_open_interest_share{segment,label,underlying} share of the venues' open interest the
+//                                                                    segment holds (core/features.md), per underlying
+//                                                                    of the 5 largest that has one, and "all" (USD)
 //   segmentd_exposure_scan_seconds                                  how long the last scan took (all shards)
 // and of the shock scenarios of the same scan (core/scenario.h; GET /v1/risk/scenarios):
 //   segmentd_scenario_pnl_usd{shock}                     the venue's clients' P&L in the shock
@@ -18,7 +21,7 @@
 //   segmentd_segment_gamma_usd{segment,label}            net dollar gamma: delta USD gained on a 1 % up-move
 //   segmentd_segment_open_notional_usd{segment,label}    Σ |qty| × the underlying's price
 // segment is the id, "none" for accounts not assigned yet. Series of segments and underlyings
-// that are gone are removed, so at most (segments + 1) × 18 + 3 × shocks series exist.
+// that are gone are removed, so at most (segments + 1) × 24 + 3 × shocks series exist.
 
 #include <functional>
 #include <map>
@@ -57,7 +60,7 @@ class ExposureProbe {
   void collect();
 
   Source source_;
-  Series accounts_, delta_, vega_, concentration_, underlying_;
+  Series accounts_, delta_, vega_, concentration_, underlying_, oi_share_;
   Series shock_pnl_, shock_over_, shock_liquidation_, worst_pnl_, segment_over_, margin_, gamma_, notional_;
   prometheus::Gauge& scan_seconds_;
   Metrics::HookHandle hook_;

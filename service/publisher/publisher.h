@@ -56,7 +56,9 @@ class Publisher {
   }
 
   void publish_changes(std::span<const SegmentChange> changes) { hub_->publish_changes(changes); }
-  void publish_model(ModelPtr model) { hub_->publish_model(std::move(model)); }
+  void publish_model(ModelPtr model, std::shared_ptr<const ExposureView> exposure = nullptr) {
+    hub_->publish_model(std::move(model), std::move(exposure));
+  }
   PublisherStats stats() const { return hub_->stats(); }
   //! The hub, for the other subscribers of the numbered stream (the JetStream sink).
   std::shared_ptr<PublisherHub> hub() const { return hub_; }

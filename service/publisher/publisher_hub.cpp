@@ -204,7 +204,7 @@ void PublisherHub::publish_changes(std::span<const SegmentChange> changes) {
   enqueue(std::move(text), entries, alive);
 }
 
-void PublisherHub::publish_model(ModelPtr model) {
+void PublisherHub::publish_model(ModelPtr model, std::shared_ptr<const ExposureView> exposure) {
   if (!model) return;
   std::vector<std::shared_ptr<Subscriber>> alive;  // see publish_changes
   std::vector<PublishedEntry> entries(1);
@@ -218,7 +218,7 @@ void PublisherHub::publish_model(ModelPtr model) {
   PublishedEntry& e = entries[0];
   e.kind = PublishedEntry::Kind::kModel;
   e.seq = ++seq_;
-  pubmsg::append_model(*chunk, e.seq, *model);
+  pubmsg::append_model(*chunk, e.seq, *model, exposure.get());
   e.size = static_cast<std::uint32_t>(chunk->size());
   std::shared_ptr<const std::string> text = std::move(chunk);
   e.chunk = text;

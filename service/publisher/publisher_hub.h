@@ -273,7 +273,8 @@ class PublisherHub {
 
   // --- producers (any thread) ---
   void publish_changes(std::span<const SegmentChange> changes) ABSL_LOCKS_EXCLUDED(mu_);
-  void publish_model(ModelPtr model) ABSL_LOCKS_EXCLUDED(mu_);
+  //! `exposure`: the latest exposure scan, carried in the message (null: "exposure": null).
+  void publish_model(ModelPtr model, std::shared_ptr<const ExposureView> exposure = nullptr) ABSL_LOCKS_EXCLUDED(mu_);
   void publish_heartbeat(std::int64_t now_ns) ABSL_LOCKS_EXCLUDED(mu_);
   //! A `regime_change` message (to every subscriber, whatever its filter): `c.market` becomes the
   //! regime whose policies later segment changes carry; c.market_from and c.model are filled here.

@@ -49,6 +49,10 @@ TEST_CASE("exposure: sums per segment and instrument, long and short apart", "[e
   CHECK(one.long_delta_usd == 200.0);
   CHECK(one.short_delta_usd == -50.0);
   CHECK(one.positions == 2);
+  CHECK(one.long_qty == 2.0);  // open positions by their quantity's sign, base units
+  CHECK(one.short_qty == 0.5);
+  CHECK(s.by_instrument.at(2).long_qty == 0.0);
+  CHECK(s.by_instrument.at(2).short_qty == 1.0);
   REQUIRE(s.top.size() == 2);
   CHECK(s.top[0].account == 11);
   CHECK(s.top[0].gross_delta_usd == 250.0);

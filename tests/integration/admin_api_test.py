@@ -521,15 +521,26 @@ class AdminApiTest(unittest.TestCase):
         account's position per instrument from its fills; a perpetual's delta in USD is its
         quantity × the price of its last fill, a call's is the quantity × Black-76 delta × forward
         at its last fill (and vega F·φ(d1)·√T, USD per 1.00 of vol), both written here from the
-        formulas, not from the C++. The market makers end flat and hold nothing."""
+        formulas, not from the C++. The market makers end flat and hold nothing.
+
+        The venues' open interest comes as native price records after the fills; a segment's share
+        of it is its open positions, long and short, over 2 × the open interest of the instruments
+        that have one. The publisher's `model` messages carry the exposure of the latest scan."""
         names = population()
-        lines, _ = feed_lines(names, T0)
+        lines, t_end = feed_lines(names, T0)
         qty, last = {}, {}  # (account, symbol) -> signed quantity; account -> last fill
         for line in lines:
             f = json.loads(line)
             key = (f["account"], f["symbol"])
             qty[key] = qty.get(key, 0.0) + (f["qty"] if f["side"] == "buy" else -f["qty"])
             last[f["account"]] = f
+        open_interest = {("deribit", "BTC-PERPETUAL"): 10.0, ("binance", "BTCUSDT"): 2000.0,
+                         ("deribit", "BTC-27DEC24-100000-C"): 500.0}
+        index_usd = 95000.0
+        price_lines = [json.dumps({"record": "price", "ts_ns": t_end, "venue": venue, "symbol": symbol,
+                                   "underlying_price": index_usd, "open_interest": oi})
+                       for (venue, symbol), oi in open_interest.items()]
+        oi_total = sum(open_interest.values())
         expiry = 1_735_286_400_000_000_000  # 2024-12-27 08:00 UTC, BTC-27DEC24-100000-C
         year_ns = 365.25 * 86400e9
 
@@ -555,14 +566,16 @@ class AdminApiTest(unittest.TestCase):
             return delta, vega, gross
 
         with tempfile.TemporaryDirectory() as work:
-            s = Segmentd(work)
+            s = Segmentd(work, extra='[risk]\nexposure_interval = "1s"\n')
             try:
                 s.start()
                 self.assertEqual(s.http("/v1/risk/exposure")[0], 401)  # a /v1 endpoint: token needed
-                asyncio.run(s.feed(lines))
+                asyncio.run(s.feed(lines + price_lines))
                 s.wait_for(lambda: s.http("/readyz")[0] == 200, "the model")
                 s.wait_for(lambda: s.metric_sum("segmentd_shard_fills_processed_total") == len(lines),
                            "every fill processed")
+                s.wait_for(lambda: s.metric_sum("segmentd_ingest_prices_total") == len(price_lines),
+                           "every price record")
 
                 def consistent():
                     """The exposure and every account's segment, read until a re-read agrees."""
@@ -592,6 +605,7 @@ class AdminApiTest(unittest.TestCase):
                     e["gross"] += g
                     e["vega"] += v
                     e["grosses"][n] = g
+                    e["held"] = e.get("held", 0.0) + sum(abs(q) for (a, _), q in qty.items() if a == n)
                 self.assertEqual(sorted(str(x["segment"]) for x in doc["segments"]),
                                  sorted(str(k) for k in expected), doc)
                 close = lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
@@ -616,6 +630,10 @@ class AdminApiTest(unittest.TestCase):
                     u = seg["underlyings"][0]
                     self.assertTrue(close(u["net_delta_usd"], e["net"]), where)
                     self.assertTrue(close(u["long_delta_usd"] - u["short_delta_usd"], e["gross"]), where)
+                    # Every instrument held has an open interest, and BTC is the only underlying.
+                    share = e["held"] / (2.0 * oi_total)
+                    self.assertTrue(close(u["open_interest_share"], share), (where, u["open_interest_share"], share))
+                    self.assertTrue(close(seg["open_interest_share"], share), (where, seg["open_interest_share"]))
                     # The same figures on /metrics (labelled by segment id and label).
                     sid = "none" if seg["segment"] is None else str(seg["segment"])
                     series = {k: v for k, v in metrics.get("segmentd_segment_delta_usd", {}).items()
@@ -623,6 +641,15 @@ class AdminApiTest(unittest.TestCase):
                     net = [v for k, v in series.items() if 'side="net"' in k]
                     self.assertEqual(len(net), 1, series)
                     self.assertTrue(close(net[0], e["net"]), (where, net, e["net"]))
+                self.assertEqual(doc["open_interest"], [{"underlying": "BTC", "open_interest": oi_total,
+                                                         "open_interest_usd": oi_total * index_usd,
+                                                         "instruments": 3}])
+                held_all = sum(abs(q) for q in qty.values())
+                shares = [seg["open_interest_share"] for seg in doc["segments"]]
+                self.assertTrue(close(sum(shares), held_all / (2.0 * oi_total)), shares)
+                oi_series = metrics.get("segmentd_segment_open_interest_share", {})
+                self.assertTrue(close(sum(v for k, v in oi_series.items() if 'underlying="BTC"' in k),
+                                      held_all / (2.0 * oi_total)), oi_series)
                 # /v1/segments shows the same scan beside the model, in short.
                 for _ in range(20):
                     ex = s.json("/v1/risk/exposure")
@@ -640,6 +667,43 @@ class AdminApiTest(unittest.TestCase):
                 self.assertLess(expected[opt_seg]["vega"], 0)
                 self.assertGreater(expected[segment_of["dir-0"]]["net"], 0)
                 self.assertGreater(s.metric_sum("segmentd_exposure_scan_seconds", metrics), 0)
+
+                # The publisher's `model` messages carry the latest periodic scan ([risk]
+                # exposure_interval = 1s here). A market maker trades ETH there and back to make a
+                # new model version; the BTC figures summed over segments are the fed book's
+                # whatever the segments are.
+                port = s.json("/v1/overview")["publisher"]["port"]
+                after_ns = time.time_ns()  # everything fed is processed: any scan from now holds it all
+                time.sleep(1.5)  # a periodic scan in between
+                probe = [json.dumps({"venue": "deribit", "account": "mm-0", "symbol": "ETH-PERPETUAL",
+                                     "liquidity": "maker", "side": side, "qty": 0.1, "price": 3000.0,
+                                     "underlying_price": 3000.0, "ts_ns": t_end + (1 + i) * 1_000_000_000,
+                                     "trade_id": f"probe-{i}"}) for i, side in enumerate(("buy", "sell"))]
+
+                async def model_with_exposure():
+                    async with websockets.connect(f"ws://127.0.0.1:{port}/",
+                                                  extra_headers={"Authorization": f"Bearer {PUBLISHER_TOKEN}"},
+                                                  max_queue=None) as ws:
+                        await ws.send(json.dumps({"op": "subscribe", "filter": {"accounts": ["nobody"]}}))
+                        await s.feed(probe)
+                        while True:
+                            m = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                            if m["type"] == "model" and m["exposure"] and m["exposure"]["scanned_at"] > after_ns:
+                                return m
+
+                m = asyncio.run(model_with_exposure())
+                ex = m["exposure"]
+                btc = [u for seg in ex["segments"] for u in seg["underlyings"] if u["underlying"] == "BTC"]
+                want_net = sum(e["net"] for e in expected.values())
+                want_gross = sum(e["gross"] for e in expected.values())
+                self.assertTrue(close(sum(u["net_delta_usd"] for u in btc), want_net), (btc, want_net))
+                self.assertTrue(close(sum(u["gross_delta_usd"] for u in btc), want_gross), (btc, want_gross))
+                self.assertTrue(close(sum(u["open_interest_share"] for u in btc), held_all / (2.0 * oi_total)), btc)
+                self.assertTrue(close(sum(x["open_interest_share"] for x in ex["segments"]),
+                                      held_all / (2.0 * oi_total)), ex["segments"])
+                self.assertTrue(all(x["open_notional_usd"] is not None and x["net_gamma_usd"] is not None
+                                    for x in ex["segments"]), ex["segments"])
+                self.assertGreaterEqual(ex["as_of"], max(f["ts_ns"] for f in last.values()), ex)
             finally:
                 s.stop()
 

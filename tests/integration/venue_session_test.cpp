@@ -672,6 +672,25 @@ std::size_t prints_matching_fills(const MarketDataRun& run) {
   return matched;
 }
 
+//! The venue's open interest (tickers, asset contexts) reaches the records, in base units, and
+//! only on the instruments the accounts trade (the simulated venue states the longs of all its
+//! users: positive once one holds a position).
+void check_open_interest(const MarketDataRun& run) {
+  std::set<InstrumentId> traded;
+  for (const Fill& f : run.fills) traded.insert(f.instrument);
+  std::size_t records = 0, positive = 0;
+  for (const PriceRecord& p : run.prices) {
+    if (std::isnan(p.open_interest)) continue;
+    ++records;
+    positive += p.open_interest > 0;
+    CHECK(p.open_interest >= 0);
+    CHECK(traded.count(p.instrument) == 1);
+  }
+  INFO("open interest records " << records);
+  CHECK(records > 0);
+  CHECK(positive > 0);
+}
+
 TEST_CASE("deribit market data: public trades, marks and the index reach the price tape", "[integration][venue]") {
   // The session subscribes to the configured public channels beside user.trades; the simulator
   // pushes every account's fills as public trades (and the options' marks, and the index they
@@ -766,6 +785,7 @@ TEST_CASE("bybit market data: public trades and tickers arrive on a public conne
     CHECK(p.venue_ns > 0);
   }
   CHECK(prints_matching_fills(run) > 0);
+  check_open_interest(run);
 }
 
 TEST_CASE("binance market data: aggregate trades and mark prices arrive on the raw market streams",
@@ -835,6 +855,7 @@ TEST_CASE("hyperliquid market data: public trades and asset contexts reach the p
   CHECK(trades > 0);
   CHECK(marks > 0);
   CHECK(prints_matching_fills(run) > 0);
+  check_open_interest(run);
 }
 
 TEST_CASE("deribit refuses a wrong secret", "[integration][venue]") { run_wrong_secret(Venue::kDeribit); }

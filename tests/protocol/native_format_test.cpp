@@ -306,6 +306,28 @@ TEST_CASE("native: a price record carries trade, mark and index prices for the t
   CHECK(std::isnan(mark_only.price.price));
   CHECK(std::isnan(mark_only.price.underlying_price));
   CHECK(mark_only.price.mark_price == 69020.0);
+  CHECK(std::isnan(mark_only.price.open_interest));
+  // The venue's open interest alone is a record too (base units; 0 is a value).
+  const PriceLine oi_only = parse_price_line(
+      fx,
+      R"({"ts_ns":1730678402000000000,"record":"price","venue":"deribit","symbol":"BTC-PERPETUAL","open_interest":1250.5})");
+  INFO(oi_only.error.detail);
+  REQUIRE(oi_only.ok);
+  CHECK(oi_only.price.open_interest == 1250.5);
+  CHECK(std::isnan(oi_only.price.price));
+  CHECK(std::isnan(oi_only.price.mark_price));
+  const PriceLine oi_zero = parse_price_line(
+      fx,
+      R"({"ts_ns":1730678402000000000,"record":"price","venue":"deribit","symbol":"BTC-PERPETUAL","open_interest":0})");
+  REQUIRE(oi_zero.ok);
+  CHECK(oi_zero.price.open_interest == 0.0);
+  // It round-trips through the writer.
+  std::string line;
+  append_native_price(line, oi_only.price, "BTC-PERPETUAL");
+  line.pop_back();  // the newline
+  const PriceLine again = parse_price_line(fx, line);
+  REQUIRE(again.ok);
+  CHECK(again.price.open_interest == 1250.5);
   // "record":"fill" is a fill, as a line without "record" is.
   const PriceLine fill_line = parse_price_line(
       fx,
@@ -330,6 +352,8 @@ TEST_CASE("native: bad price records name the field", "[native]") {
       {head + R"(,"mark_price":1,"side":"buy"})", ParseErrorReason::kUnknownField, "'side'"},
       {head + R"(,"mark_price":-1})", ParseErrorReason::kBadValue, "'mark_price'"},
       {head + R"(,"price":0})", ParseErrorReason::kBadValue, "'price'"},
+      {head + R"(,"open_interest":-3})", ParseErrorReason::kBadValue, "'open_interest' must be >= 0"},
+      {head + R"(,"open_interest":"3"})", ParseErrorReason::kWrongType, "'open_interest'"},
       {R"({"record":"price","venue":"deribit","symbol":"BTC-PERPETUAL","price":1})", ParseErrorReason::kMissingField,
        "'ts_ns'"},
       {R"({"record":"price","ts_ns":1,"venue":"deribit","price":1})", ParseErrorReason::kMissingField, "'symbol'"},
@@ -499,6 +523,11 @@ TEST_CASE("native: position records refuse a trade's fields and need their own",
       ParseErrorReason::kBadValue, "'qty' must be > 0");
   bad(R"({"record":"price","ts_ns":1,"symbol":"BTCUSDT","venue":"binance","price":1,"qty":1})",
       ParseErrorReason::kUnknownField, "'qty'");
+  // The open interest is the venue's, of a price record: not a fill's nor a position's field.
+  bad(R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":1,"open_interest":5})",
+      ParseErrorReason::kUnknownField, "'open_interest' is a field of a price record");
+  bad(R"({"record":"position","ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","qty":1,"open_interest":5})",
+      ParseErrorReason::kUnknownField, "'open_interest' is not a field of a position record");
   // parse() reads fills only.
   Fill f;
   ParseError err;

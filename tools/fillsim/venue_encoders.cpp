@@ -427,7 +427,8 @@ void hyperliquid_public_trade(std::string& m, const VenueFill& vf, std::string_v
 }  // namespace
 
 std::string encode_hyperliquid_market_data(std::string_view subscription, std::span<const VenueFill* const> fills,
-                                           std::span<const std::string_view> accounts) {
+                                           std::span<const std::string_view> accounts,
+                                           const OpenInterestOf& open_interest) {
   segmentd::control::HyperliquidMarketChannel sub;
   if (!segmentd::control::parse_hyperliquid_market_channel(subscription, sub)) return {};
   std::vector<std::size_t> covered;
@@ -450,7 +451,9 @@ std::string encode_hyperliquid_market_data(std::string_view subscription, std::s
   const double oracle = std::isnan(f.underlying_price) ? mark : f.underlying_price;
   m = R"({"channel":"activeAssetCtx","data":{"coin":)";
   segmentd::json::append_string(m, sub.coin);
-  m += R"(,"ctx":{"funding":"0.0000125","openInterest":"1000.0","prevDayPx":)";
+  m += R"(,"ctx":{"funding":"0.0000125","openInterest":)";
+  dec(m, round_to(open_interest(sub.coin), 1e-3));
+  m += R"(,"prevDayPx":)";
   dec(m, mark);
   m += R"(,"dayNtlVlm":"1000000.0","premium":"0.0","oraclePx":)";
   dec(m, oracle);
@@ -522,7 +525,8 @@ std::string encode_okx_market_data(std::string_view subscription, std::span<cons
   return m;
 }
 
-std::string encode_bybit_market_data(std::string_view topic, std::span<const VenueFill* const> fills) {
+std::string encode_bybit_market_data(std::string_view topic, std::span<const VenueFill* const> fills,
+                                     const OpenInterestOf& open_interest) {
   const bool tickers = topic.starts_with("tickers.");
   if (!tickers && !topic.starts_with("publicTrade.")) return {};
   const std::string_view symbol = topic.substr(topic.find('.') + 1);
@@ -543,8 +547,9 @@ std::string encode_bybit_market_data(std::string_view topic, std::span<const Ven
     dec(m, mark);
     m += R"(,"indexPrice":)";
     dec(m, last.underlying_price > 0 ? last.underlying_price : mark);
-    m += str_cat(R"(,"fundingRate":"0.0001","openInterest":"1000"},"cs":)", covered.back()->seq, R"(,"ts":)", ms(last),
-                 "}");
+    m += R"(,"fundingRate":"0.0001","openInterest":)";
+    dec(m, round_to(open_interest(symbol), 1e-3));
+    m += str_cat(R"(},"cs":)", covered.back()->seq, R"(,"ts":)", ms(last), "}");
     return m;
   }
   m += str_cat(R"(,"type":"snapshot","ts":)", ms(last), R"(,"data":[)");

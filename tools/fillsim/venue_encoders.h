@@ -17,6 +17,7 @@
 // Plain functions, no state; deterministic for the same input.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,6 +39,9 @@ struct VenueFill {
 
 //! One position as the simulated venue holds it: an instrument (a fill of it, for its symbol and
 //! contract) and the signed quantity in base units.
+//! A venue symbol's open interest in the venue's size unit (VenueServer::open_interest).
+using OpenInterestOf = std::function<double(std::string_view symbol)>;
+
 struct SimPosition {
   const VenueFill* sample = nullptr;
   double qty = 0.0;        //!< base units, as the simulation's fills add up
@@ -82,7 +86,7 @@ std::string encode_deribit_market_data(std::string_view channel, std::span<const
 //! "activeAssetCtx:COIN", as protocol/README.md names them): the coin's fills of every account as
 //! public trades, `users` = [buyer, seller] with `accounts[i]` (fill i's account address) on its
 //! side and kSimMarketUser on the other; or the coin's asset context (mark price, oracle price)
-//! at its last fill. "" when no fill is of that coin.
+//! at its last fill, and `open_interest` of the coin now. "" when no fill is of that coin.
 //! OKX public market data for a client subscribed to `subscription` ("trades:INSTID",
 //! "mark-price:INSTID", "index-tickers:BASE-USDT"): the instrument's fills of every account as
 //! public trades, the mark at its last fill, or the index (the underlying price) at the last fill
@@ -91,8 +95,10 @@ std::string encode_okx_market_data(std::string_view subscription, std::span<cons
 
 //! Bybit public market data for a client subscribed to `topic` ("publicTrade.SYMBOL",
 //! "tickers.SYMBOL"): the symbol's fills of every account as public trades, or a ticker snapshot
-//! (last, mark and index price) at its last fill. "" when no fill is of that symbol.
-std::string encode_bybit_market_data(std::string_view topic, std::span<const VenueFill* const> fills);
+//! (last, mark and index price) at its last fill with `open_interest` of the symbol now. "" when
+//! no fill is of that symbol.
+std::string encode_bybit_market_data(std::string_view topic, std::span<const VenueFill* const> fills,
+                                     const OpenInterestOf& open_interest);
 
 //! Binance USDⓈ-M public market data for a client subscribed to `stream` ("btcusdt@aggTrade",
 //! "btcusdt@markPrice[@1s]"), raw (the /ws base's shape, no combined-stream envelope), one
@@ -104,7 +110,8 @@ inline constexpr std::string_view kBinancePublicStreamPath = "/ws";
 
 inline constexpr std::string_view kSimMarketUser = "0x00000000000000000000000000000000000000aa";
 std::string encode_hyperliquid_market_data(std::string_view subscription, std::span<const VenueFill* const> fills,
-                                           std::span<const std::string_view> accounts);
+                                           std::span<const std::string_view> accounts,
+                                           const OpenInterestOf& open_interest);
 
 //! One push carrying `fills` (all of one account, all supported). `account` is the Hyperliquid
 //! user address (ignored elsewhere: private streams carry no account). `snapshot`: Hyperliquid's

@@ -142,6 +142,18 @@ struct VenueServer::Shared {
           venue_size(options.venue, stream[i]));
     return out;
   }
+  //! The venue's open interest of a symbol, in its size unit, once the fills that happened so far
+  //! did: the open contracts, each with a long and a short side. The accounts trade with the
+  //! venue's other users (kSimMarketUser), who hold the other side of their net, so the longs
+  //! of all users are max(Σ the accounts' longs, Σ their shorts).
+  double open_interest(std::string_view symbol) const {
+    double longs = 0.0, shorts = 0.0;
+    for (std::size_t a = 0; a < streams.size(); ++a)
+      for (const SimPosition& p : positions_after(a, happened[a].load()))
+        if (venue_symbol(options.venue, *p.sample) == symbol)
+          (p.venue_qty > 0 ? longs : shorts) += std::abs(p.venue_qty);
+    return std::max(longs, shorts);
+  }
   //! Takes one REST call from account `a`'s bucket; false when it is empty (rate limited).
   bool take_token(std::size_t a, std::int64_t now) {
     const double rate = std::max(0.1, options.history_requests_per_second);
@@ -861,6 +873,8 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
     if (happened_fills.empty()) return;
     std::stable_sort(happened_fills.begin(), happened_fills.end(),
                      [](const auto& x, const auto& y) { return x.first->fill.venue_ns < y.first->fill.venue_ns; });
+    // A ticker or an asset context states the symbol's open interest as the venue holds it now.
+    const OpenInterestOf open_interest = [this](std::string_view symbol) { return sh_->open_interest(symbol); };
     std::vector<const VenueFill*> fresh;
     std::vector<std::string_view> users;
     for (const auto& [vf, a] : happened_fills) {
@@ -872,10 +886,11 @@ class VenueSession : public std::enable_shared_from_this<VenueSession<Next>> {
       if (opt().venue == Venue::kBinance) {  // the raw stream: one event per message
         messages = encode_binance_market_data(channel, fresh);
       } else {
-        std::string m = opt().venue == Venue::kHyperliquid ? encode_hyperliquid_market_data(channel, fresh, users)
-                        : opt().venue == Venue::kOkx       ? encode_okx_market_data(channel, fresh)
-                        : opt().venue == Venue::kBybit     ? encode_bybit_market_data(channel, fresh)
-                                                           : encode_deribit_market_data(channel, fresh);
+        std::string m = opt().venue == Venue::kHyperliquid
+                            ? encode_hyperliquid_market_data(channel, fresh, users, open_interest)
+                        : opt().venue == Venue::kOkx   ? encode_okx_market_data(channel, fresh)
+                        : opt().venue == Venue::kBybit ? encode_bybit_market_data(channel, fresh, open_interest)
+                                                       : encode_deribit_market_data(channel, fresh);
         if (!m.empty()) messages.push_back(std::move(m));
       }
       for (std::string& m : messages) {
@@ -1047,6 +1062,10 @@ std::vector<std::string> VenueServer::symbols() const {
       if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(std::move(s));
     }
   return out;
+}
+
+double VenueServer::open_interest(std::string_view symbol) const {
+  return shared_ ? shared_->open_interest(symbol) : 0.0;
 }
 
 std::vector<std::pair<std::string, double>> VenueServer::venue_positions(std::size_t account) const {

@@ -145,6 +145,9 @@ class VenueServer {
   //! The account's positions as the venue holds them now (the start position and every fill
   //! that happened): venue symbol → signed base units, flat ones included. Any thread.
   std::vector<std::pair<std::string, double>> venue_positions(std::size_t account) const;
+  //! A symbol's open interest as the venue's tickers state it now (its size unit): the longs of
+  //! all its users, the accounts' and the market's on the other side of their net. Any thread.
+  double open_interest(std::string_view symbol) const;
 
   struct Shared;
   struct Io;

@@ -238,7 +238,7 @@ class BybitAdapter final : public JsonAdapter {
   bool decode_market_data(od::value& v, bool tickers, std::int64_t recv_ns, ParseError& err) {
     auto read_row = [&](od::object& row) -> bool {
       std::string_view symbol;
-      double price = kNaN, mark = kNaN, index = kNaN;
+      double price = kNaN, mark = kNaN, index = kNaN, open_interest = kNaN;
       std::int64_t time_ms = kNoTime;
       for (auto field_result : row) {
         od::field field;
@@ -253,6 +253,8 @@ class BybitAdapter final : public JsonAdapter {
           if (!get_decimal_string(field.value(), key, mark, present, err)) return false;
         } else if (tickers && key == "indexPrice") {
           if (!get_decimal_string(field.value(), key, index, present, err)) return false;
+        } else if (tickers && key == "openInterest") {
+          if (!get_decimal_string(field.value(), key, open_interest, present, err)) return false;
         } else if (!tickers && key == "T") {
           if (!get_int(field, key, time_ms, err)) return false;
         }
@@ -262,9 +264,22 @@ class BybitAdapter final : public JsonAdapter {
       if (!tickers && std::isnan(price)) return fail(err, ParseErrorReason::kMissingField, "trade without 'p'");
       for (double x : {price, mark, index})
         if (!std::isnan(x) && !(x > 0)) return fail(err, ParseErrorReason::kBadValue, "a price must be positive");
-      if (std::isnan(price) && std::isnan(mark) && std::isnan(index)) return true;  // a delta of other fields
+      if (!std::isnan(open_interest) && !(open_interest >= 0))
+        return fail(err, ParseErrorReason::kBadValue, "'openInterest' must be >= 0");
+      if (std::isnan(price) && std::isnan(mark) && std::isnan(index) && std::isnan(open_interest))
+        return true;  // a delta of other fields
       const InstrumentInfo* ins = instruments_.find(symbol, err);
       if (ins == nullptr) return false;
+      // Open interest in contracts: base units × contract_value (linear, options), or USD
+      // (inverse): base units at the mark (else the last price); unknown without either.
+      double oi_base = kNaN;
+      if (!std::isnan(open_interest)) {
+        const double px = !std::isnan(mark) ? mark : price;
+        oi_base = !ins->inverse ? open_interest * ins->contract_value
+                  : px > 0      ? open_interest * ins->contract_value / px
+                                : kNaN;
+      }
+      if (std::isnan(price) && std::isnan(mark) && std::isnan(index) && std::isnan(oi_base)) return true;
       PriceRecord p;
       p.recv_ns = recv_ns;
       p.venue_ns = time_ms != kNoTime ? time_ms * 1'000'000 : 0;
@@ -274,6 +289,7 @@ class BybitAdapter final : public JsonAdapter {
       p.price = price;
       p.mark_price = mark;
       p.underlying_price = index;
+      p.open_interest = oi_base;
       market_.push_back(p);
       return true;
     };

@@ -257,13 +257,14 @@ class HyperliquidAdapter final : public JsonAdapter {
     return true;
   }
 
-  //! activeAssetCtx: {"coin": C, "ctx": {"markPx", "oraclePx", ...}}; the message has no time
-  //! of its own, so the record's is the receive time. The oracle price is the coin's index.
+  //! activeAssetCtx: {"coin": C, "ctx": {"markPx", "oraclePx", "openInterest", ...}}; the message
+  //! has no time of its own, so the record's is the receive time. The oracle price is the coin's
+  //! index; the open interest is in coins.
   bool decode_asset_ctx(od::value& v, std::int64_t recv_ns, ParseError& err) {
     od::object data;
     if (auto e = v.get_object().get(data); e) return fail_json(err, e, "'data' (object)");
     std::string_view coin;
-    double mark = kNaN, oracle = kNaN;
+    double mark = kNaN, oracle = kNaN, open_interest = kNaN;
     bool has_ctx = false;
     for (auto field_result : data) {
       od::field field;
@@ -284,6 +285,8 @@ class HyperliquidAdapter final : public JsonAdapter {
             if (!get_decimal_string(cf.value(), "ctx.markPx", mark, present, err)) return false;
           } else if (ckey == "oraclePx") {
             if (!get_decimal_string(cf.value(), "ctx.oraclePx", oracle, present, err)) return false;
+          } else if (ckey == "openInterest") {
+            if (!get_decimal_string(cf.value(), "ctx.openInterest", open_interest, present, err)) return false;
           }
         }
       }
@@ -295,11 +298,14 @@ class HyperliquidAdapter final : public JsonAdapter {
       return fail(err, ParseErrorReason::kBadValue, "activeAssetCtx 'ctx.markPx' must be positive");
     if (!std::isnan(oracle) && (!(oracle > 0) || !std::isfinite(oracle)))
       return fail(err, ParseErrorReason::kBadValue, "activeAssetCtx 'ctx.oraclePx' must be positive");
+    if (!std::isnan(open_interest) && !(open_interest >= 0))
+      return fail(err, ParseErrorReason::kBadValue, "activeAssetCtx 'ctx.openInterest' must be >= 0");
     const InstrumentInfo* ins = instruments_.find(coin, err);
     if (ins == nullptr) return false;
     PriceRecord p;
     p.recv_ns = recv_ns;
     p.venue = Venue::kHyperliquid;
+    p.open_interest = open_interest;  // in coins, as the perpetual's size
     p.instrument = ins->id;
     p.underlying = ins->underlying;
     p.mark_price = mark;

@@ -116,6 +116,68 @@ TEST_CASE("publisher messages: model has centroids by feature name and every eve
   CHECK(std::string_view(e["relabelled"].at(0)["previous_label"]) == "hedger");
 }
 
+TEST_CASE("publisher messages: model carries the latest exposure scan, in short", "[publisher_messages]") {
+  Model m = two_segment_model();
+  std::string out;
+  append_model(out, 9, m);
+  simdjson::dom::parser p;
+  CHECK(parse(p, out)["exposure"].is_null());  // no scan yet
+
+  ExposureView x;
+  x.as_of_ns = 1700000000000000000;
+  x.scanned_at_ns = 1700000000500000000;
+  SegmentExposureView s;
+  s.segment = 3;
+  s.accounts = 2;
+  s.positions = 3;
+  s.gross_delta_usd = 300.0;
+  s.net_delta_usd = 100.0;
+  s.net_vega_usd = -3.0;
+  s.top5_share = 1.0;
+  s.open_interest_share = 0.125;
+  for (int i = 0; i < 7; ++i) {  // the 5 largest are listed
+    UnderlyingExposureView u;
+    u.underlying = "U" + std::to_string(i);
+    u.net_delta_usd = 10.0 - i;
+    u.long_delta_usd = 20.0;
+    u.short_delta_usd = -5.0;
+    u.open_interest_share = i == 0 ? 0.25 : kNaN;
+    s.underlyings.push_back(u);
+  }
+  x.segments.push_back(s);
+  auto sv = std::make_shared<ScenarioView>();
+  ScenarioView::Row row;
+  row.segment = 3;
+  row.sums.net_gamma_usd = 42.0;
+  row.sums.open_notional_usd = 9000.0;
+  sv->segments.push_back(row);
+  x.scenarios = sv;
+  out.clear();
+  append_model(out, 10, m, &x);
+  auto e = parse(p, out)["exposure"];
+  CHECK(int64_t(e["as_of"]) == 1700000000000000000);
+  CHECK(int64_t(e["scanned_at"]) == 1700000000500000000);
+  auto seg = e["segments"].at(0);
+  CHECK(uint64_t(seg["segment"]) == 3);
+  CHECK(uint64_t(seg["accounts"]) == 2);
+  CHECK(double(seg["gross_delta_usd"]) == 300.0);
+  CHECK(double(seg["net_vega_usd"]) == -3.0);
+  CHECK(double(seg["net_gamma_usd"]) == 42.0);
+  CHECK(double(seg["open_notional_usd"]) == 9000.0);
+  CHECK(double(seg["open_interest_share"]) == 0.125);
+  auto us = seg["underlyings"].get_array().value();
+  REQUIRE(us.size() == 5);
+  CHECK(std::string_view(us.at(0)["underlying"]) == "U0");
+  CHECK(double(us.at(0)["gross_delta_usd"]) == 25.0);
+  CHECK(double(us.at(0)["open_interest_share"]) == 0.25);
+  CHECK(us.at(1)["open_interest_share"].is_null());  // no venue gave that underlying's
+  // Without a scenario scan, gamma and open notional are null.
+  x.scenarios = nullptr;
+  out.clear();
+  append_model(out, 11, m, &x);
+  CHECK(parse(p, out)["exposure"]["segments"].at(0)["net_gamma_usd"].is_null());
+}
+
 TEST_CASE("publisher messages: a regime change lists every segment's policy in the new market regime",
           "[publisher_messages]") {
   Model m = two_segment_model();

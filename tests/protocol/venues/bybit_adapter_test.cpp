@@ -379,12 +379,24 @@ TEST_CASE("bybit: public trades and tickers are prices for the tape", "[bybit][m
   CHECK(md[0].mark_price == 17217.33);
   CHECK(md[0].underlying_price == 17227.36);
   CHECK(md[0].venue_ns == 1673272861686 * kMs);
+  CHECK(md[0].open_interest == 68744.761);  // linear: in the coin, as the venue states it
 
-  // A delta with other fields only gives nothing; one with the mark gives the mark.
+  // A delta with other fields only gives nothing; one with the open interest gives it alone.
+  out = h.ok(R"({"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","fundingRate":"-0.0002"},)"
+             R"("cs":24987956059,"ts":1673272861736})");
+  CHECK(out.kind == MessageKind::kMarketData);
+  CHECK(h.adapter->market_data().empty());
   out = h.ok(R"({"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","openInterest":"68744.8"},)"
              R"("cs":24987956060,"ts":1673272861786})");
   CHECK(out.kind == MessageKind::kMarketData);
-  CHECK(h.adapter->market_data().empty());
+  REQUIRE(h.adapter->market_data().size() == 1);
+  CHECK(h.adapter->market_data()[0].open_interest == 68744.8);
+  CHECK(std::isnan(h.adapter->market_data()[0].mark_price));
+  CHECK(std::isnan(h.adapter->market_data()[0].price));
+  // A negative open interest is an error.
+  h.rejects(R"({"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","openInterest":"-1"},)"
+            R"("cs":24987956060,"ts":1673272861786})",
+            ParseErrorReason::kBadValue);
   h.ok(R"({"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","markPrice":"17218.1"},)"
        R"("cs":24987956061,"ts":1673272861886})");
   REQUIRE(h.adapter->market_data().size() == 1);

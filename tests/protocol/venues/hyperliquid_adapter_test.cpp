@@ -444,11 +444,13 @@ TEST_CASE("hyperliquid: activeAssetCtx gives the mark and the oracle price at th
   CHECK(md[0].recv_ns == kRecvNs);
   CHECK(md[0].instrument == *h.instruments.resolve(Venue::kHyperliquid, "ETH"));
   CHECK(md[0].underlying == h.instruments.underlying_id("ETH"));
-  // Without an oracle price: a mark only.
+  CHECK(md[0].open_interest == 446072.075);  // in coins
+  // Without an oracle price and an open interest: a mark only.
   h.ok(R"({"channel":"activeAssetCtx","data":{"coin":"BTC","ctx":{"markPx":"84100.5"}}})");
   REQUIRE(h.adapter->market_data().size() == 1);
   CHECK(h.adapter->market_data()[0].mark_price == 84100.5);
   CHECK(std::isnan(h.adapter->market_data()[0].underlying_price));
+  CHECK(std::isnan(h.adapter->market_data()[0].open_interest));
 }
 
 TEST_CASE("hyperliquid: bad market data is refused by name and leaves nothing", "[hyperliquid][market_data]") {
@@ -458,6 +460,8 @@ TEST_CASE("hyperliquid: bad market data is refused by name and leaves nothing", 
   h.rejects(R"({"channel":"activeAssetCtx","data":{"ctx":{"markPx":"3227.4"}}})", ParseErrorReason::kMissingField);
   h.rejects(R"({"channel":"activeAssetCtx","data":{"coin":"ETH"}})", ParseErrorReason::kMissingField);
   h.rejects(R"({"channel":"activeAssetCtx","data":{"coin":"ETH","ctx":{"markPx":"-1"}}})", ParseErrorReason::kBadValue);
+  h.rejects(R"({"channel":"activeAssetCtx","data":{"coin":"ETH","ctx":{"markPx":"3227.4","openInterest":"-5"}}})",
+            ParseErrorReason::kBadValue);
   h.rejects(R"({"channel":"activeAssetCtx","data":{"coin":"ETH","ctx":{"markPx":"3227.4","oraclePx":"0"}}})",
             ParseErrorReason::kBadValue);
   h.rejects(R"({"channel":"activeAssetCtx","data":{"coin":"ETH","ctx":{"markPx":3227.4}}})",

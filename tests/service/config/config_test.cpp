@@ -131,11 +131,12 @@ TEST_CASE("config: [risk] shocks are arrays of numbers without 0 and each error 
   CHECK(c->risk.base_margin_rate == 0.2);
   auto bad = load_config_text(
       "[risk]\n"
-      "price_moves = [0.1, 0]\n"         // line 2: the unshocked price is implied
-      "vol_shifts = [\"10\"]\n"          // line 3: not a number
-      "default_vol = 0\n"                // line 4: out of range
-      "colour = 1\n"                     // line 5
-      "publish_interval = \"500ms\"\n",  // line 6: a scan of every account twice a second
+      "price_moves = [0.1, 0]\n"          // line 2: the unshocked price is implied
+      "vol_shifts = [\"10\"]\n"           // line 3: not a number
+      "default_vol = 0\n"                 // line 4: out of range
+      "colour = 1\n"                      // line 5
+      "publish_interval = \"500ms\"\n"    // line 6: a scan of every account twice a second
+      "exposure_interval = \"100ms\"\n",  // line 7: ten a second
       "risk.toml");
   REQUIRE_FALSE(bad.ok());
   std::string msg(bad.status().message());
@@ -145,6 +146,7 @@ TEST_CASE("config: [risk] shocks are arrays of numbers without 0 and each error 
   CHECK_THAT(msg, Catch::Contains("risk.toml:4: risk.default_vol: must be in"));
   CHECK_THAT(msg, Catch::Contains("risk.toml:5: risk.colour: unknown key"));
   CHECK_THAT(msg, Catch::Contains("risk.publish_interval: must be 0 (off) or at least 1s"));
+  CHECK_THAT(msg, Catch::Contains("risk.exposure_interval: must be 0 (on demand only) or at least 1s"));
 }
 
 TEST_CASE("config: TOML syntax errors carry the line", "[config]") {
@@ -559,6 +561,7 @@ std::map<std::string, Projection> config_fields() {
   SEGMENTD_FIELD("risk.default_vol", risk.default_vol);
   SEGMENTD_FIELD("risk.min_vol", risk.min_vol);
   SEGMENTD_FIELD("risk.publish_interval", risk.publish_interval_ns);
+  SEGMENTD_FIELD("risk.exposure_interval", risk.exposure_interval_ns);
   const auto list = [](const std::vector<double>& v) {
     std::string out;
     for (double x : v) out += text_of(x) + ",";
