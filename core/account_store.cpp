@@ -175,7 +175,7 @@ void AccountStore::scan_exposure(ExposureScan& scan, ScenarioScan* scenarios) co
     positions(s, held_now);
     const AccountCore& c = core(s);
     scan.add_account(c.segment, c.account, held_now);
-    if (scenarios != nullptr) scenarios->add_account(c.segment, held_now);
+    if (scenarios != nullptr) scenarios->add_account(c.segment, c.account, held_now);
   }
 }
 

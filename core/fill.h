@@ -24,8 +24,10 @@ enum class RecordKind : std::uint8_t {
   kPosition,
   //! The end of a complete snapshot of the account's derivative positions on `venue` as of
   //! venue_ns (recv_ns when 0): its open futures, perpetual and option positions on that venue
-  //! that no kPosition of the same time restated are flat. Only account, venue and the times mean
-  //! something. Spot holdings are balances, not positions: no snapshot closes them.
+  //! that no kPosition of the same time restated are flat. Only account, venue, the times and
+  //! fee_usd mean something: fee_usd is the margin the venue holds against these positions in
+  //! USD, where the snapshot states it (NaN when not; Fill::venue_margin_usd). Spot holdings are
+  //! balances, not positions: no snapshot closes them.
   kPositionsEnd,
 };
 
@@ -54,6 +56,9 @@ struct Fill {
   std::uint64_t trade_id = 0;             //!< stable 64-bit hash of the venue trade id (dedup key)
 
   bool is_option() const { return kind == InstrumentKind::kOption; }
+  //! A kPositionsEnd's margin the venue holds against the snapshot's positions, USD; NaN when the
+  //! snapshot did not state one (and for every other record).
+  double venue_margin_usd() const { return record == RecordKind::kPositionsEnd ? fee_usd : kNaN; }
   bool is_fill() const { return record == RecordKind::kFill; }
 };
 static_assert(sizeof(Fill) == 112, "the record kind sits in padding: a ring slot stays the same size");

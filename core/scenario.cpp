@@ -94,7 +94,7 @@ SegmentScenarioSums& ScenarioScan::sums(SegmentId segment) {
   return it->second;
 }
 
-void ScenarioScan::add_account(SegmentId segment, std::span<const Position> positions) {
+void ScenarioScan::add_account(SegmentId segment, AccountId account, std::span<const Position> positions) {
   const std::vector<Shock>& shocks = setup_->table.shocks();
   const std::size_t n = shocks.size();
   double* __restrict acc = account_.data();
@@ -129,7 +129,10 @@ void ScenarioScan::add_account(SegmentId segment, std::span<const Position> posi
     last_multiplier_ = m != setup_->margin_multiplier.end() ? m->second : setup_->fallback_multiplier;
   }
   SegmentScenarioSums& sum = *last_sums_;
-  const double margin = setup_->base_margin_rate * last_multiplier_ * gross;
+  const std::optional<double> stated =
+      setup_->venue_margins != nullptr ? setup_->venue_margins->margin(account) : std::nullopt;
+  const double margin = (stated ? *stated : setup_->base_margin_rate * gross) * last_multiplier_;
+  sum.venue_margin_accounts += stated ? 1 : 0;
   ++sum.accounts;
   sum.gross_delta_usd += gross;
   sum.net_gamma_usd += gamma;
@@ -157,6 +160,7 @@ void ScenarioScan::merge(const ScenarioScan& other) {
     sum.net_gamma_usd += o.net_gamma_usd;
     sum.open_notional_usd += o.open_notional_usd;
     sum.margin_usd += o.margin_usd;
+    sum.venue_margin_accounts += o.venue_margin_accounts;
     for (std::size_t s = 0; s < sum.pnl_usd.size() && s < o.pnl_usd.size(); ++s) {
       sum.pnl_usd[s] += o.pnl_usd[s];
       sum.over_margin[s] += o.over_margin[s];

@@ -11,8 +11,10 @@
 // A position on an instrument with no row (no index price yet) is revalued from its greeks
 // (delta × move + vega × vol shift), counted as approximated.
 //
-// An account's margin is an estimate: base_margin_rate × its gross delta in USD × the margin
-// multiplier of its segment's policy in the market regime in force. An account whose loss in a
+// An account's margin is the margin its venues hold against its positions, where their position
+// snapshots state it (core/venue_margin_board.h), else an estimate: base_margin_rate × its gross
+// delta in USD; either × the margin multiplier of its segment's policy in the market regime in
+// force. An account whose loss in a
 // shock exceeds it counts as over margin, and its gross delta as the notional its liquidation
 // would put on the book.
 //
@@ -33,6 +35,7 @@
 
 #include "core/account_state.h"
 #include "core/types.h"
+#include "core/venue_margin_board.h"
 
 namespace segmentd {
 
@@ -100,6 +103,8 @@ struct ScenarioSetup {
   Regime regime = Regime::kCalm;          //!< the market regime whose margin multipliers these are
   std::int64_t as_of_ns = 0;              //!< positions expiring at or before are left out (0: none is)
   std::uint64_t options_assumed_vol = 0;  //!< option rows priced at default_vol (no vol observed)
+  //! The venues' stated margins (null: every account's margin is the estimate). Outlives the scan.
+  const VenueMarginBoard* venue_margins = nullptr;
 };
 
 //! The margin multiplier of a segment whose policy has a dynamic margin (core/features.md,
@@ -112,22 +117,24 @@ double dynamic_margin_multiplier(double policy, double cap, double worst_loss_us
                                  double base_margin_rate);
 
 struct SegmentScenarioSums {
-  std::uint64_t accounts = 0;              //!< accounts with at least one open position
-  double gross_delta_usd = 0.0;            //!< Σ over accounts of Σ |position delta|
-  double net_gamma_usd = 0.0;              //!< Σ qty × dollar gamma: the delta USD gained on a 1 % up-move, now
-  double open_notional_usd = 0.0;          //!< Σ |qty| × the underlying's price now
-  double margin_usd = 0.0;                 //!< Σ of the accounts' margin estimates
-  std::vector<double> pnl_usd;             //!< per shock: Σ of the accounts' P&L
-  std::vector<std::uint64_t> over_margin;  //!< per shock: accounts whose loss exceeds their margin
-  std::vector<double> liquidation_usd;     //!< per shock: their gross delta in USD
-  std::vector<double> worst_account_usd;   //!< per shock: the largest loss of one account (≤ 0; 0 = none lost)
+  std::uint64_t accounts = 0;               //!< accounts with at least one open position
+  double gross_delta_usd = 0.0;             //!< Σ over accounts of Σ |position delta|
+  double net_gamma_usd = 0.0;               //!< Σ qty × dollar gamma: the delta USD gained on a 1 % up-move, now
+  double open_notional_usd = 0.0;           //!< Σ |qty| × the underlying's price now
+  double margin_usd = 0.0;                  //!< Σ of the accounts' margins (the venue's or the estimate) × policy
+  std::uint64_t venue_margin_accounts = 0;  //!< accounts whose margin a venue stated
+  std::vector<double> pnl_usd;              //!< per shock: Σ of the accounts' P&L
+  std::vector<std::uint64_t> over_margin;   //!< per shock: accounts whose loss exceeds their margin
+  std::vector<double> liquidation_usd;      //!< per shock: their gross delta in USD
+  std::vector<double> worst_account_usd;    //!< per shock: the largest loss of one account (≤ 0; 0 = none lost)
 };
 
 class ScenarioScan {
  public:
   explicit ScenarioScan(std::shared_ptr<const ScenarioSetup> setup);
 
-  void add_account(SegmentId segment, std::span<const Position> positions);
+  //! `account` finds the venues' stated margin (ScenarioSetup::venue_margins).
+  void add_account(SegmentId segment, AccountId account, std::span<const Position> positions);
   void merge(const ScenarioScan& other);
 
   const std::map<SegmentId, SegmentScenarioSums>& segments() const { return segments_; }

@@ -48,6 +48,7 @@ enum FieldBit : std::uint32_t {
   kMark = 1u << 14,
   kRecord = 1u << 15,
   kOpenInterest = 1u << 16,
+  kMarginUsd = 1u << 17,
 };
 // The fields a price record may carry; any other fill field in one is an error.
 constexpr std::uint32_t kPriceRecordFields =
@@ -55,7 +56,7 @@ constexpr std::uint32_t kPriceRecordFields =
 // Likewise for a position record and the end of a positions snapshot.
 constexpr std::uint32_t kPositionRecordFields =
     kTs | kVenueTs | kVenueF | kAccount | kSymbol | kQty | kPrice | kNotional | kUnderlying | kMark | kRecord;
-constexpr std::uint32_t kPositionsEndFields = kTs | kVenueTs | kVenueF | kAccount | kRecord;
+constexpr std::uint32_t kPositionsEndFields = kTs | kVenueTs | kVenueF | kAccount | kRecord | kMarginUsd;
 
 //! The first field of `seen` outside `allowed`, by name ("" when none).
 std::string_view first_field_outside(std::uint32_t seen, std::uint32_t allowed) {
@@ -75,7 +76,8 @@ std::string_view first_field_outside(std::uint32_t seen, std::uint32_t allowed) 
                                                               {kUnderlying, "underlying_price"},
                                                               {kMark, "mark_price"},
                                                               {kRecord, "record"},
-                                                              {kOpenInterest, "open_interest"}};
+                                                              {kOpenInterest, "open_interest"},
+                                                              {kMarginUsd, "margin_usd"}};
   for (auto [bit, name] : kNames)
     if ((seen & bit) && !(allowed & bit)) return name;
   return {};
@@ -180,6 +182,7 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
   Venue venue = Venue::kNative;
   bool has_trade_id = false;
   double open_interest = kNaN;  // price records only
+  double margin_usd = kNaN;     // ends of positions only
   *kind = NativeLine::kFill;
 
   auto number = [&](simdjson::ondemand::value& v, std::string_view key, double* dst) {
@@ -319,6 +322,10 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
       bit = kOpenInterest;
       ok = number(v, key, &open_interest);
       if (ok && open_interest < 0) ok = fail(err, ParseErrorReason::kBadValue, "'open_interest' must be >= 0");
+    } else if (key == "margin_usd") {
+      bit = kMarginUsd;
+      ok = number(v, key, &margin_usd);
+      if (ok && margin_usd < 0) ok = fail(err, ParseErrorReason::kBadValue, "'margin_usd' must be >= 0");
     } else if (key == "record") {
       bit = kRecord;
       std::string_view s;
@@ -345,12 +352,19 @@ bool NativeFillParser::parse_document(const char* data, std::size_t len, std::si
 
   if (*kind == NativeLine::kPrice) {
     if (seen & kQty) return fail(err, ParseErrorReason::kUnknownField, "'qty' is not a field of a price record");
+    if (seen & kMarginUsd)
+      return fail(err, ParseErrorReason::kUnknownField, "'margin_usd' is not a field of a price record");
     return finish_price_record(seen, venue, symbol, *out, open_interest, price, err);
   }
-  if (*kind == NativeLine::kPosition || *kind == NativeLine::kPositionsEnd)
-    return finish_position_record(seen, venue, account, symbol, *kind, out, err);
+  if (*kind == NativeLine::kPosition || *kind == NativeLine::kPositionsEnd) {
+    if (!finish_position_record(seen, venue, account, symbol, *kind, out, err)) return false;
+    if (*kind == NativeLine::kPositionsEnd) out->fee_usd = margin_usd;  // Fill::venue_margin_usd
+    return true;
+  }
   if (seen & kOpenInterest)
     return fail(err, ParseErrorReason::kUnknownField, "'open_interest' is a field of a price record, not of a fill");
+  if (seen & kMarginUsd)
+    return fail(err, ParseErrorReason::kUnknownField, "'margin_usd' is a field of an end of positions, not of a fill");
   if ((seen & kQty) && !(out->qty > 0)) return fail(err, ParseErrorReason::kBadValue, "'qty' must be > 0");
 
   constexpr std::pair<std::uint32_t, const char*> kRequired[] = {

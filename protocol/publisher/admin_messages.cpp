@@ -355,6 +355,8 @@ void append_scenarios(std::string& out, const ScenarioView& v, const Model* mode
     append_double(out, r.sums.gross_delta_usd);
     out.append(",\"margin_usd\":");
     append_double(out, r.sums.margin_usd);
+    out.append(",\"venue_margin_accounts\":");
+    append_uint(out, r.sums.venue_margin_accounts);
     out.append(",\"net_gamma_usd\":");
     append_double(out, r.sums.net_gamma_usd);
     out.append(",\"open_notional_usd\":");

@@ -370,9 +370,10 @@ void JsonAdapter::add_position(const VenuePosition& p, std::int64_t recv_ns) {
   positions_.push_back(r);
 }
 
-void JsonAdapter::end_positions(AccountId account, std::int64_t venue_ns, std::int64_t recv_ns) {
+void JsonAdapter::end_positions(AccountId account, std::int64_t venue_ns, std::int64_t recv_ns, double margin_usd) {
   Fill r;
   r.record = RecordKind::kPositionsEnd;
+  r.fee_usd = margin_usd;
   r.recv_ns = recv_ns;
   r.venue_ns = venue_ns;
   r.account = account;

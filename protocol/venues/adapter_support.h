@@ -227,7 +227,8 @@ class JsonAdapter : public VenueAdapter {
   //! Appends a RecordKind::kPosition to positions_ (the message's venue positions).
   void add_position(const VenuePosition& p, std::int64_t recv_ns);
   //! Appends the end of a complete snapshot of `account`'s positions on this venue as of venue_ns.
-  void end_positions(AccountId account, std::int64_t venue_ns, std::int64_t recv_ns);
+  //! `margin_usd`: the margin the venue holds against the snapshot's positions (NaN: not stated).
+  void end_positions(AccountId account, std::int64_t venue_ns, std::int64_t recv_ns, double margin_usd = kNaN);
   //! Notional and underlying price in USD: qty × underlying price when the venue gave one (the
   //! index / forward / underlying), otherwise qty × price when the price is in USD. False when
   //! neither is known (a coin-quoted option without an underlying price).

@@ -56,6 +56,7 @@ absl::Status Pipeline::start() {
                                       config_.features.markout_tick_ns);
   vols_ = std::make_unique<InstrumentBoard>(config_.features.tape_instruments);
   open_interest_ = std::make_unique<InstrumentBoard>(config_.features.tape_instruments);
+  venue_margins_ = std::make_unique<VenueMarginBoard>();
   shocks_ = shock_grid(config_.risk);
 
   ClustererLoopOptions lo;
@@ -102,7 +103,7 @@ absl::Status Pipeline::start() {
   // Sources, each with its own producer index.
   for (int p = 0; p < producers; ++p) {
     sinks_.push_back(std::make_unique<TapeSink>(*tape_, *shards_, p, &pause_sinks_));
-    sinks_.back()->attach_boards(vols_.get(), open_interest_.get());
+    sinks_.back()->attach_boards(vols_.get(), open_interest_.get(), venue_margins_.get());
   }
   if (config_.regime_enabled) {
     regime_ = std::make_unique<RegimeFeed>(config_.regime, [this](UnderlyingId u) {
@@ -870,6 +871,7 @@ std::shared_ptr<const ScenarioSetup> Pipeline::scenario_setup() {
   constexpr double kNsPerYear = 365.25 * 86400e9;
   auto setup = std::make_shared<ScenarioSetup>(shocks_);
   setup->base_margin_rate = config_.risk.base_margin_rate;
+  setup->venue_margins = venue_margins_.get();
   // Event time: the newest any source pushed (the wall clock before any).
   std::int64_t as_of = std::numeric_limits<std::int64_t>::min();
   for (const auto& sink : sinks_) as_of = std::max(as_of, sink->max_event_ns());

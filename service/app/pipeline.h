@@ -36,6 +36,7 @@
 #include "core/instrument_registry.h"
 #include "core/price_tape.h"
 #include "core/scenario.h"
+#include "core/venue_margin_board.h"
 #include "protocol/publisher/admin_messages.h"
 #include "service/app/console_views.h"
 #include "service/app/regime_feed.h"
@@ -87,9 +88,11 @@ class TapeSink final : public FillSink {
   void attach_probe(IngestProbe* probe) { probe_ = probe; }
   //! The options' latest implied vols (shock scenarios), from fills that carry one, and the
   //! venues' open interest, from price records that carry it. Set before the source starts.
-  void attach_boards(InstrumentBoard* vols, InstrumentBoard* open_interest) {
+  //! And the margins the venues state in their position snapshots (an end of positions').
+  void attach_boards(InstrumentBoard* vols, InstrumentBoard* open_interest, VenueMarginBoard* margins) {
     vols_ = vols;
     open_interest_ = open_interest;
+    margins_ = margins;
   }
   //! The market-stress regime, fed each price record's index price and a fill's index price at
   //! most once per sample_ns per underlying (ids < underlyings). Set before the source starts.
@@ -119,6 +122,8 @@ class TapeSink final : public FillSink {
         regime_->observe(fill.underlying, fill.recv_ns, fill.underlying_price);
       }
     }
+    if (fill.record == RecordKind::kPositionsEnd && margins_ != nullptr)
+      margins_->record(fill.account, fill.venue, fill.venue_margin_usd());
     if (fill.recv_ns > max_event_local_) {
       max_event_local_ = fill.recv_ns;
       max_event_ns_.store(fill.recv_ns, std::memory_order_relaxed);
@@ -174,6 +179,7 @@ class TapeSink final : public FillSink {
   RegimeFeed* regime_ = nullptr;
   InstrumentBoard* vols_ = nullptr;
   InstrumentBoard* open_interest_ = nullptr;
+  VenueMarginBoard* margins_ = nullptr;
   std::vector<std::int64_t> regime_next_;  //!< per underlying: the next fill time whose index is passed on
   std::int64_t regime_sample_ns_ = 0;
   std::int64_t last_venue_ns_ = 0;                                           //!< the source's thread only
@@ -339,11 +345,12 @@ class Pipeline {
   std::thread risk_thread_;
   std::mutex risk_mu_;
   std::condition_variable risk_cv_;
-  bool risk_stop_ = false;                          //!< guarded by risk_mu_
-  std::vector<Shock> shocks_;                       //!< [risk]'s grid
-  std::unique_ptr<InstrumentBoard> vols_;           //!< the options' latest implied vols (the sources write)
-  std::unique_ptr<InstrumentBoard> open_interest_;  //!< the venues' open interest, base units (the sources write)
-  std::mutex exposure_mu_;                          //!< one scan at a time; guards exposure_ and exposure_taken_ns_
+  bool risk_stop_ = false;                           //!< guarded by risk_mu_
+  std::vector<Shock> shocks_;                        //!< [risk]'s grid
+  std::unique_ptr<InstrumentBoard> vols_;            //!< the options' latest implied vols (the sources write)
+  std::unique_ptr<InstrumentBoard> open_interest_;   //!< the venues' open interest, base units (the sources write)
+  std::unique_ptr<VenueMarginBoard> venue_margins_;  //!< the margins venues state per account (the sources write)
+  std::mutex exposure_mu_;                           //!< one scan at a time; guards exposure_ and exposure_taken_ns_
   std::shared_ptr<const ExposureView> exposure_;
   std::int64_t exposure_taken_ns_ = 0;  //!< steady clock
   //! The latest scan again, for readers that must not wait for a scan (a `model` message).

@@ -119,14 +119,14 @@ TEST_CASE("scenarios: an account's loss against its margin per segment with expi
   setup->as_of_ns = 1000;
   ScenarioScan scan(setup);
   // Long 10 units (gross 1,000 USD, margin 100): −100 in the fall = not over its margin.
-  scan.add_account(7, std::vector<Position>{pos(1, 10.0, 100.0)});
+  scan.add_account(7, 4, std::vector<Position>{pos(1, 10.0, 100.0)});
   // Long 20 and an expired position (left out): gross 2,000, margin 200, loses 200: not over.
-  scan.add_account(7, std::vector<Position>{pos(1, 20.0, 100.0), pos(1, 50.0, 100.0, 0.0, 900)});
+  scan.add_account(7, 5, std::vector<Position>{pos(1, 20.0, 100.0), pos(1, 50.0, 100.0, 0.0, 900)});
   // Long 30 with no margin relief in segment 9 (fallback 1.0): gross 3,000, margin 150, loses 300.
-  scan.add_account(9, std::vector<Position>{pos(1, 30.0, 100.0)});
+  scan.add_account(9, 1, std::vector<Position>{pos(1, 30.0, 100.0)});
   // Short 5 of an instrument with no row: first order in its greeks (delta −500 USD, vega 2 per vol).
-  scan.add_account(9, std::vector<Position>{pos(2, -5.0, 100.0, 2.0)});
-  scan.add_account(9, std::vector<Position>{});  // no position: counts nowhere
+  scan.add_account(9, 2, std::vector<Position>{pos(2, -5.0, 100.0, 2.0)});
+  scan.add_account(9, 3, std::vector<Position>{});  // no position: counts nowhere
   CHECK(scan.positions_repriced() == 3);
   CHECK(scan.positions_approximated() == 1);
   const SegmentScenarioSums& a = scan.segments().at(7);
@@ -150,6 +150,39 @@ TEST_CASE("scenarios: an account's loss against its margin per segment with expi
   CHECK(b.over_margin[1] == 1);  // the short loses 50 against a margin of 25
   CHECK(b.liquidation_usd[1] == Approx(500.0));
   CHECK(b.worst_account_usd[1] == Approx(-50.0));
+}
+
+TEST_CASE("scenarios: a margin a venue stated replaces the estimate, times the policy", "[scenario]") {
+  VenueMarginBoard board;
+  board.record(1, Venue::kHyperliquid, 120.0);
+  board.record(1, Venue::kDeribit, 30.0);  // two venues: their sum
+  board.record(2, Venue::kDeribit, 500.0);
+  board.record(2, Venue::kDeribit, kNaN);  // the next snapshot stated none: cleared
+  board.record(3'000'000, Venue::kBybit, 7.0);
+  CHECK(board.margin(1) == 150.0);
+  CHECK_FALSE(board.margin(2));
+  CHECK(board.margin(3'000'000) == 7.0);
+  CHECK_FALSE(board.margin(4));
+  CHECK_FALSE(board.margin(5'000'000));  // a block never written
+
+  auto setup = std::make_shared<ScenarioSetup>(std::vector<Shock>{{-0.10, 0}});
+  setup->table.set_linear(1, 100);
+  setup->base_margin_rate = 0.05;
+  setup->margin_multiplier[7] = 2.0;
+  setup->venue_margins = &board;
+  ScenarioScan scan(setup);
+  // Account 1: long 10 (gross 1,000; estimate 0.05 × 2 × 1,000 = 100) with 150 stated: margin
+  // 300, the fall's −100 is not over it.
+  scan.add_account(7, 1, std::vector<Position>{pos(1, 10.0, 100.0)});
+  // Account 2: nothing stated: the estimate, 0.05 × 2 × 3,000 = 300 against a loss of 300.
+  scan.add_account(7, 2, std::vector<Position>{pos(1, 30.0, 100.0)});
+  // Account 3'000'000: 7 stated × 2 = 14 against a loss of 100: over.
+  scan.add_account(7, 3'000'000, std::vector<Position>{pos(1, 10.0, 100.0)});
+  const SegmentScenarioSums& a = scan.segments().at(7);
+  CHECK(a.venue_margin_accounts == 2);
+  CHECK(a.margin_usd == Approx(300.0 + 300.0 + 14.0));
+  CHECK(a.over_margin[0] == 1);
+  CHECK(a.liquidation_usd[0] == Approx(1'000.0));
 }
 
 TEST_CASE("scenarios: a segment's sums are the sums over its accounts merged in any order", "[scenario]") {
@@ -176,8 +209,8 @@ TEST_CASE("scenarios: a segment's sums are the sums over its accounts merged in 
   }
   ScenarioScan one(setup), left(setup), right(setup);
   for (std::size_t i = 0; i < accounts.size(); ++i) {
-    one.add_account(accounts[i].segment, accounts[i].positions);
-    (i % 2 ? left : right).add_account(accounts[i].segment, accounts[i].positions);
+    one.add_account(accounts[i].segment, static_cast<AccountId>(i), accounts[i].positions);
+    (i % 2 ? left : right).add_account(accounts[i].segment, static_cast<AccountId>(i), accounts[i].positions);
   }
   ScenarioScan merged(setup);
   merged.merge(right);

@@ -713,7 +713,9 @@ class AdminApiTest(unittest.TestCase):
         from its fills, revalued at the index price fed last (92,000) with Black-76 written here
         (the call at the 60 % vol its fills carried, shifted by the shock's vol points) and
         linearly for the perpetuals; margin = 0.1 × gross delta × the segment's calm margin
-        multiplier (from /v1/segments), an account over margin when its loss exceeds it. The same
+        multiplier (from /v1/segments), an account over margin when its loss exceeds it; for the
+        accounts whose venue stated a margin (a native end of positions with margin_usd, after a
+        position record restating what they hold), that margin × the multiplier instead. The same
         figures are published every second as a `risk` message (item 2), with each segment's
         dynamic margin (item 4: every segment here has the fallback policy, multiplier 1 and
         dynamic_margin_cap 4): clamp(worst loss / (0.1 × gross delta), 1, 4)."""
@@ -728,6 +730,14 @@ class AdminApiTest(unittest.TestCase):
             key = (f["account"], f["symbol"])
             qty[key] = qty.get(key, 0.0) + (f["qty"] if f["side"] == "buy" else -f["qty"])
             last[key] = f
+        stated = {f"dir-{i}": 1000.0 * (i + 1) for i in range(7)}  # the venue's margin, USD
+        margin_lines = []
+        for name, margin_usd in stated.items():
+            margin_lines.append(json.dumps({"record": "position", "ts_ns": as_of, "venue": "binance", "account": name,
+                                            "symbol": "BTCUSDT", "qty": qty[(name, "BTCUSDT")],
+                                            "mark_price": 95000.0}))
+            margin_lines.append(json.dumps({"record": "positions_end", "ts_ns": as_of, "venue": "binance",
+                                            "account": name, "margin_usd": margin_usd}))
         expiry, year_ns, strike = 1_735_286_400_000_000_000, 365.25 * 86400e9, 100000.0
         ncdf = lambda x: 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
@@ -780,6 +790,13 @@ dynamic_margin_cap = 4.0
                 s.wait_for(lambda: s.http("/readyz")[0] == 200, "the model")
                 s.wait_for(lambda: s.metric_sum("segmentd_shard_fills_processed_total") == len(lines) - 1,
                            "every fill processed")
+                asyncio.run(s.feed(margin_lines))
+
+                def venue_margins():
+                    time.sleep(1.1)  # past the one-second reuse: a fresh scan
+                    return sum(x["venue_margin_accounts"] for x in s.json("/v1/risk/scenarios")["segments"])
+
+                s.wait_for(lambda: venue_margins() == len(stated), "the venue's margins")
                 got = None
                 for _ in range(20):
                     before = {n: s.json(f"/v1/accounts/{n}")["segment"] for n in names}
@@ -801,12 +818,14 @@ dynamic_margin_cap = 4.0
                     gross, pnl, gamma, notional = account(n, shocks)
                     if gross == 0:
                         continue
-                    margin = 0.1 * multiplier.get(segment_of[n], 1.0) * gross
-                    e = expected.setdefault(segment_of[n], {"accounts": 0, "gross": 0.0, "margin": 0.0,
+                    margin = stated[n] if n in stated else 0.1 * gross
+                    margin *= multiplier.get(segment_of[n], 1.0)
+                    e = expected.setdefault(segment_of[n], {"accounts": 0, "gross": 0.0, "margin": 0.0, "stated": 0,
                                                             "gamma": 0.0, "notional": 0.0,
                                                             "pnl": [0.0] * len(shocks), "over": [0] * len(shocks),
                                                             "liq": [0.0] * len(shocks)})
                     e["accounts"] += 1
+                    e["stated"] += n in stated
                     e["gross"] += gross
                     e["margin"] += margin
                     e["gamma"] += gamma
@@ -824,6 +843,7 @@ dynamic_margin_cap = 4.0
                     self.assertEqual(seg["accounts"], e["accounts"], where)
                     self.assertTrue(close(seg["gross_delta_usd"], e["gross"]), (where, seg["gross_delta_usd"], e))
                     self.assertTrue(close(seg["margin_usd"], e["margin"]), (where, seg["margin_usd"], e["margin"]))
+                    self.assertEqual(seg["venue_margin_accounts"], e["stated"], where)
                     self.assertTrue(close(seg["net_gamma_usd"], e["gamma"]), (where, seg["net_gamma_usd"], e["gamma"]))
                     self.assertTrue(close(seg["open_notional_usd"], e["notional"]), (where, seg["open_notional_usd"]))
                     for i, row in enumerate(seg["scenarios"]):

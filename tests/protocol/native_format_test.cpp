@@ -523,6 +523,24 @@ TEST_CASE("native: position records refuse a trade's fields and need their own",
       ParseErrorReason::kBadValue, "'qty' must be > 0");
   bad(R"({"record":"price","ts_ns":1,"symbol":"BTCUSDT","venue":"binance","price":1,"qty":1})",
       ParseErrorReason::kUnknownField, "'qty'");
+  // margin_usd is an end of positions' own (the venue's margin against the snapshot).
+  bad(R"({"record":"positions_end","ts_ns":1,"account":"a","venue":"binance","margin_usd":-1})",
+      ParseErrorReason::kBadValue, "'margin_usd' must be >= 0");
+  bad(R"({"record":"position","ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","qty":1,"margin_usd":5})",
+      ParseErrorReason::kUnknownField, "'margin_usd' is not a field of a position record");
+  bad(R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":1,"margin_usd":5})",
+      ParseErrorReason::kUnknownField, "'margin_usd' is a field of an end of positions");
+  bad(R"({"record":"price","ts_ns":1,"symbol":"BTCUSDT","venue":"binance","price":1,"margin_usd":5})",
+      ParseErrorReason::kUnknownField, "'margin_usd' is not a field of a price record");
+  {
+    const AnyLine p =
+        parse_any(fx, R"({"record":"positions_end","ts_ns":1,"account":"a","venue":"binance","margin_usd":2500.5})");
+    REQUIRE(p.ok);
+    CHECK(p.fill.venue_margin_usd() == 2500.5);
+    const AnyLine none = parse_any(fx, R"({"record":"positions_end","ts_ns":1,"account":"a","venue":"binance"})");
+    REQUIRE(none.ok);
+    CHECK(std::isnan(none.fill.venue_margin_usd()));
+  }
   // The open interest is the venue's, of a price record: not a fill's nor a position's field.
   bad(R"({"ts_ns":1,"account":"a","symbol":"BTCUSDT","venue":"binance","side":"buy","qty":1,"price":1,"open_interest":5})",
       ParseErrorReason::kUnknownField, "'open_interest' is a field of a price record");

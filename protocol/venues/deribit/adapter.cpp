@@ -36,6 +36,7 @@ class DeribitAdapter final : public JsonAdapter {
     end_ = message.data() + message.size();
     us_out_ = 0;
     position_rows_ = false;
+    positions_margin_usd_ = 0.0;
     od::object root;
     if (auto e = doc.get_object().get(root); e) return fail_root(doc, e, err);
     std::string_view method;
@@ -87,7 +88,7 @@ class DeribitAdapter final : public JsonAdapter {
         (position_rows_ || outcome.kind == MessageKind::kSubscriptionAck)) {
       const std::int64_t t = us_out_ > 0 ? us_out_ * 1000 : 0;
       for (std::size_t i = positions_start_; i < positions_.size(); ++i) positions_[i].venue_ns = t;
-      end_positions(account_, t, recv_ns);
+      end_positions(account_, t, recv_ns, positions_margin_usd_);
       outcome.kind = MessageKind::kPositions;
       outcome.reason = "private/get_positions answer (a complete snapshot)";
     } else if (position_rows_) {
@@ -644,7 +645,7 @@ class DeribitAdapter final : public JsonAdapter {
   //! (futures: the coin, signed), "average_price", "mark_price", "index_price", ...}.
   bool decode_position(od::object& pos, std::int64_t venue_ns, std::int64_t recv_ns, ParseError& err) {
     std::string_view instrument, direction;
-    double size = kNaN, size_currency = kNaN, average = kNaN, mark = kNaN, index = kNaN;
+    double size = kNaN, size_currency = kNaN, average = kNaN, mark = kNaN, index = kNaN, initial_margin = kNaN;
     for (auto field_result : pos) {
       od::field field;
       if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "position");
@@ -663,6 +664,8 @@ class DeribitAdapter final : public JsonAdapter {
         if (!get_number(field, "position.mark_price", mark, err)) return false;
       } else if (key == "index_price") {
         if (!get_number(field, "position.index_price", index, err)) return false;
+      } else if (key == "initial_margin") {
+        if (!get_number(field, "position.initial_margin", initial_margin, err)) return false;
       }
     }
     constexpr std::string_view kWhat = "position";
@@ -673,6 +676,13 @@ class DeribitAdapter final : public JsonAdapter {
     const InstrumentInfo* ins = instruments_.find(instrument, err);
     if (ins == nullptr) return false;
     if (ins->kind == InstrumentKind::kSpot) return true;  // spot holdings are balances
+    // The margin, in the position's currency: the coin (inverse and coin-settled options, at the
+    // index price) or USDC (linear). Unknown for the whole snapshot once one row lacks it.
+    if (!std::isnan(initial_margin) && !(initial_margin >= 0 && std::isfinite(initial_margin)))
+      return fail(err, ParseErrorReason::kBadValue, "position 'initial_margin' must be >= 0");
+    const bool in_coin = ins->inverse || !ins->usd_quoted;
+    const double margin_usd = !in_coin ? initial_margin : index > 0 ? initial_margin * index : kNaN;
+    positions_margin_usd_ += margin_usd;  // NaN stays NaN
     double qty = size;
     if (std::isfinite(size_currency)) {
       qty = size_currency;
@@ -721,11 +731,12 @@ class DeribitAdapter final : public JsonAdapter {
     return true;
   }
 
-  od::document* doc_ = nullptr;      //!< the message being decoded (for peek_key)
-  const char* end_ = nullptr;        //!< its end
-  std::int64_t us_out_ = 0;          //!< the message's usOut (µs), 0 when absent
-  bool position_rows_ = false;       //!< the message's result was a list of positions
-  std::size_t positions_start_ = 0;  //!< where that list's records start in positions_
+  od::document* doc_ = nullptr;        //!< the message being decoded (for peek_key)
+  const char* end_ = nullptr;          //!< its end
+  std::int64_t us_out_ = 0;            //!< the message's usOut (µs), 0 when absent
+  bool position_rows_ = false;         //!< the message's result was a list of positions
+  double positions_margin_usd_ = 0.0;  //!< Σ of its rows' initial_margin in USD (NaN: one lacked it)
+  std::size_t positions_start_ = 0;    //!< where that list's records start in positions_
 };
 
 }  // namespace

@@ -315,14 +315,16 @@ class HyperliquidAdapter final : public JsonAdapter {
   }
 
   //! clearinghouseState: {"dex", "user", "clearinghouseState": {"assetPositions": [{"type",
-  //! "position": {"coin", "szi", "entryPx", "positionValue", ...}}], "marginSummary", ...,
-  //! "time"}}. Every push is the user's whole set of perpetual positions on the dex: records,
-  //! then the end of a snapshot. szi is signed, in coins; positionValue = |szi| × mark (USD).
+  //! "position": {"coin", "szi", "entryPx", "positionValue", ...}}], "marginSummary":
+  //! {"totalMarginUsed", ...}, ..., "time"}}. Every push is the user's whole set of perpetual
+  //! positions on the dex: records, then the end of a snapshot (with the margin used, USD). szi is
+  //! signed, in coins; positionValue = |szi| × mark (USD).
   bool decode_clearinghouse(od::value& v, std::int64_t recv_ns, ParseError& err) {
     od::object data;
     if (auto e = v.get_object().get(data); e) return fail_json(err, e, "'data' (object)");
     std::string_view user;
     std::int64_t time_ms = kNoTime;
+    double margin_used = kNaN;  // marginSummary.totalMarginUsed: USD held against the positions
     bool has_state = false;
     const std::size_t first = positions_.size();
     pending_positions_.clear();
@@ -343,6 +345,19 @@ class HyperliquidAdapter final : public JsonAdapter {
           const std::string_view skey = raw_key(sf);
           if (skey == "time") {
             if (!get_int(sf, "clearinghouseState.time", time_ms, err)) return false;
+          } else if (skey == "marginSummary") {
+            od::object summary;
+            if (auto e = sf.value().get_object().get(summary); e) return fail_json(err, e, "'marginSummary' (object)");
+            for (auto mf_result : summary) {
+              od::field mf;
+              if (auto e = std::move(mf_result).get(mf); e) return fail_json(err, e, "'marginSummary'");
+              bool present = false;
+              if (raw_key(mf) == "totalMarginUsed" &&
+                  !get_decimal_string(mf.value(), "marginSummary.totalMarginUsed", margin_used, present, err))
+                return false;
+            }
+            if (!std::isnan(margin_used) && (!(margin_used >= 0) || !std::isfinite(margin_used)))
+              return fail(err, ParseErrorReason::kBadValue, "'marginSummary.totalMarginUsed' must be >= 0");
           } else if (skey == "assetPositions") {
             od::array list;
             if (auto e = sf.value().get_array().get(list); e) return fail_json(err, e, "'assetPositions' (array)");
@@ -410,7 +425,7 @@ class HyperliquidAdapter final : public JsonAdapter {
       vp.venue_ns = venue_ns;
       add_position(vp, recv_ns);
     }
-    end_positions(account, venue_ns, recv_ns);
+    end_positions(account, venue_ns, recv_ns, margin_used);
     return finish_object(data, err);
   }
 

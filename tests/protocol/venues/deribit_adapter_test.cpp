@@ -91,6 +91,8 @@ TEST_CASE("fixture deribit/get_positions_answer: a complete snapshot as of usOut
   CHECK(r[2].record == RecordKind::kPositionsEnd);
   CHECK(r[2].venue_ns == t);
   CHECK(h->account_name(r[2].account) == "sub-deribit");
+  // Σ initial_margin: the perpetual's 0.00049 BTC and the option's 0, at the index price.
+  CHECK(r[2].venue_margin_usd() == Approx(0.00049 * 101480.2));
 }
 
 TEST_CASE("deribit: user.changes positions are as of their trades and get_positions is known by its id",

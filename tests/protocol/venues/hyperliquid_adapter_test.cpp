@@ -117,6 +117,8 @@ TEST_CASE("fixture hyperliquid/clearinghouse_state: every perpetual position, th
   CHECK(r[2].account == r[0].account);
   CHECK(r[2].venue == Venue::kHyperliquid);
   CHECK(r[2].venue_ns == t);
+  CHECK(r[2].venue_margin_usd() == 3057.01);  // marginSummary.totalMarginUsed
+  CHECK(std::isnan(r[0].venue_margin_usd()));
 }
 
 TEST_CASE("fixture hyperliquid/clearinghouse_state: altered, it is rejected by reason and states nothing",
@@ -136,6 +138,7 @@ TEST_CASE("fixture hyperliquid/clearinghouse_state: altered, it is rejected by r
   rejects(with(R"("szi": "-3.25")", R"("szi": "abc")"), ParseErrorReason::kBadValue);
   rejects(with(R"("positionValue": "50812.5")", R"("positionValue": "-1")"), ParseErrorReason::kBadValue);
   rejects(with(R"("time": 1764936000123)", R"("time": -5)"), ParseErrorReason::kBadValue);
+  rejects(with(R"("totalMarginUsed": "3057.01")", R"("totalMarginUsed": "-3")"), ParseErrorReason::kBadValue);
   rejects(R"({"channel":"clearinghouseState","data":{"user":"0xabc"}})", ParseErrorReason::kMissingField);
   // A flat account: no position, and the end of the snapshot closes whatever the book held.
   const DecodeOutcome flat = h.ok(
@@ -143,6 +146,7 @@ TEST_CASE("fixture hyperliquid/clearinghouse_state: altered, it is rejected by r
   CHECK(flat.kind == MessageKind::kPositions);
   REQUIRE(h.adapter->positions().size() == 1);
   CHECK(h.adapter->positions()[0].record == RecordKind::kPositionsEnd);
+  CHECK(std::isnan(h.adapter->positions()[0].venue_margin_usd()));  // no marginSummary: not stated
 }
 
 TEST_CASE("fixture hyperliquid/subscription_response: subscribe acknowledged", "[hyperliquid]") {
