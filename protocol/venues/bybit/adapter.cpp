@@ -20,6 +20,10 @@ class BybitAdapter final : public JsonAdapter {
   bool decode_rest_positions(std::string_view body, bool last, std::int64_t snapshot_ns, std::int64_t call_ns,
                              std::int64_t recv_ns, ParseError& err) override {
     positions_.clear();
+    if (snapshot_ns != rest_snapshot_ns_) {  // the first call of a snapshot: its margin starts at 0
+      rest_snapshot_ns_ = snapshot_ns;
+      rest_margin_usd_ = 0.0;
+    }
     rest_body_.assign(body.data(), body.size());
     rest_body_.append(kJsonPadding, ' ');
     od::document doc;
@@ -51,6 +55,7 @@ class BybitAdapter final : public JsonAdapter {
               if (auto e = row_result.get_object().get(row); e) return fail_json(err, e, "position (object)");
               ok = ok && decode_position_row(row, true, recv_ns, err);
               if (!ok) break;
+              rest_margin_usd_ += row_margin_usd_;  // NaN (a row without one) stays NaN
             }
           }
           if (!ok) break;
@@ -58,19 +63,21 @@ class BybitAdapter final : public JsonAdapter {
       }
       if (!ok) break;
     }
-    if (!ok) {
+    if (!ok || code != 0) {
       positions_.clear();
-      return false;
-    }
-    if (code != 0) {
-      positions_.clear();
+      rest_snapshot_ns_ = kNoTime;  // the snapshot is abandoned: the next call starts another
+      if (!ok) return false;
       return fail(err, ParseErrorReason::kUnknownMessage, str_cat("position list: venue error ", code));
     }
     // A row is as of the call, or of its own last update when that is later: the venue answers
     // after the call was sent, and a fill in between is in its row (so a fill up to the row's
     // update time is inside it, and must not move the book again).
     for (Fill& r : positions_) r.venue_ns = std::max(call_ns, r.venue_ns);
-    if (last) end_positions(account_, snapshot_ns, recv_ns);
+    if (last) {
+      // positionIM summed over the snapshot's rows: the margin Bybit holds against them.
+      end_positions(account_, snapshot_ns, recv_ns, rest_margin_usd_);
+      rest_snapshot_ns_ = kNoTime;
+    }
     return true;
   }
 
@@ -187,9 +194,10 @@ class BybitAdapter final : public JsonAdapter {
   //! caller sets it).
   bool decode_position_row(od::object& row, bool from_list, std::int64_t recv_ns, ParseError& err) {
     std::string_view symbol, side;
-    double size = kNaN, entry = kNaN, mark = kNaN;
+    double size = kNaN, entry = kNaN, mark = kNaN, initial_margin = kNaN;
     std::int64_t updated_ns = 0;
     bool present = false;
+    row_margin_usd_ = kNaN;
     for (auto field_result : row) {
       od::field field;
       if (auto e = std::move(field_result).get(field); e) return fail_json(err, e, "position");
@@ -207,6 +215,8 @@ class BybitAdapter final : public JsonAdapter {
         if (!get_decimal_string(v, "markPrice", mark, present, err)) return false;
       } else if (key == "updatedTime") {
         if (!get_ms_string(v, "updatedTime", updated_ns, err)) return false;
+      } else if (key == "positionIM") {
+        if (!get_decimal_string(v, "positionIM", initial_margin, present, err)) return false;
       }
     }
     constexpr std::string_view kWhat = "position";
@@ -214,10 +224,17 @@ class BybitAdapter final : public JsonAdapter {
     if (size < 0) return fail(err, ParseErrorReason::kBadValue, "position 'size' must be >= 0");
     if (side != "Buy" && side != "Sell" && !side.empty() && side != "None")
       return fail(err, ParseErrorReason::kBadValue, "position 'side' must be Buy, Sell or empty");
+    if (!std::isnan(initial_margin) && !(initial_margin >= 0))
+      return fail(err, ParseErrorReason::kBadValue, "position 'positionIM' must be >= 0");
     const InstrumentInfo* ins = instruments_.find(symbol, err);
     if (ins == nullptr) return false;
-    if (ins->kind == InstrumentKind::kSpot) return true;
+    if (ins->kind == InstrumentKind::kSpot) {
+      row_margin_usd_ = 0.0;  // a balance: no margin of a derivative position
+      return true;
+    }
     const double signed_size = side == "Sell" ? -size : side == "Buy" ? size : 0.0;
+    // positionIM is in the settle coin: USDT / USDC (linear, options), the coin (inverse).
+    row_margin_usd_ = !ins->inverse ? initial_margin : mark > 0 ? initial_margin * mark : kNaN;
     const double px = mark > 0 ? mark : entry;
     if (ins->inverse && signed_size != 0 && !(px > 0))
       return fail(err, ParseErrorReason::kMissingField, "inverse position without 'markPrice'");
@@ -404,6 +421,9 @@ class BybitAdapter final : public JsonAdapter {
   std::string spot_symbol_;
   od::parser rest_parser_;  //!< decode_rest_positions' own, so as not to disturb a message being read
   std::string rest_body_;
+  std::int64_t rest_snapshot_ns_ = kNoTime;  //!< the REST snapshot being read (its first call's time)
+  double rest_margin_usd_ = 0.0;             //!< Σ of its rows' positionIM, USD (NaN: a row had none)
+  double row_margin_usd_ = kNaN;             //!< decode_position_row's row's positionIM, USD
 };
 
 }  // namespace

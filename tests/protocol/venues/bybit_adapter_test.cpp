@@ -51,6 +51,20 @@ TEST_CASE("bybit: the position topic and the position list state positions", "[b
   REQUIRE(h.adapter->positions().size() == 2);
   CHECK(h.adapter->positions()[1].record == RecordKind::kPositionsEnd);
   CHECK(h.adapter->positions()[1].venue_ns == kFirst);
+  CHECK(std::isnan(h.adapter->positions()[1].venue_margin_usd()));  // no row stated positionIM
+  // With positionIM on every row, the end carries their sum over the snapshot's calls (linear
+  // then options; USDT and USDC count as USD).
+  const std::string with_im =
+      replaced(list, R"("positionValue":"20200",)", R"("positionValue":"20200","positionIM":"2020.5",)");
+  REQUIRE(h.adapter->decode_rest_positions(with_im, false, kFirst + 1, kCall, 1764936000300LL * 1'000'000, err));
+  REQUIRE(h.adapter->decode_rest_positions(replaced(with_im, "2020.5", "79.5"), true, kFirst + 1, kCall,
+                                           1764936000300LL * 1'000'000, err));
+  REQUIRE(h.adapter->positions().size() == 2);
+  CHECK(h.adapter->positions()[1].venue_margin_usd() == 2100.0);
+  // A negative one is refused.
+  CHECK_FALSE(h.adapter->decode_rest_positions(replaced(with_im, "2020.5", "-1"), true, kFirst + 2, kCall,
+                                               1764936000300LL * 1'000'000, err));
+  CHECK(err.reason == ParseErrorReason::kBadValue);
   // A spot row (a balance, skipped) first in the list: nothing stated for it, the rest read.
   const std::string with_spot =
       replaced(list, R"("list":[{)", R"("list":[{"symbol":"spot:BTCUSDT","side":"Buy","size":"1"},{)");
