@@ -291,6 +291,8 @@ void append_risk(std::string& out, std::uint64_t seq, const RiskInfo& r) {
     append_double(out, s.gross_delta_usd);
     out.append(",\"margin_usd\":");
     append_double(out, s.margin_usd);
+    out.append(",\"venue_margin_accounts\":");
+    append_uint(out, s.venue_margin_accounts);
     out.append(",\"net_gamma_usd\":");
     append_double(out, s.net_gamma_usd);
     out.append(",\"open_notional_usd\":");

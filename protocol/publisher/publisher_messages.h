@@ -83,6 +83,7 @@ struct RiskSegment {
   std::span<const double> pnl_usd;
   std::span<const std::uint64_t> accounts_over_margin;
   std::span<const double> liquidation_usd;
+  std::uint64_t venue_margin_accounts = 0;  //!< accounts whose margin a venue stated (last: older initializers)
 };
 //! A periodic publication of the shock scenarios (core/scenario.h).
 struct RiskInfo {

@@ -829,6 +829,7 @@ void Pipeline::publish_risk(const ExposureView& view) {
     x.accounts = r.sums.accounts;
     x.gross_delta_usd = r.sums.gross_delta_usd;
     x.margin_usd = r.sums.margin_usd;
+    x.venue_margin_accounts = r.sums.venue_margin_accounts;
     x.net_gamma_usd = r.sums.net_gamma_usd;
     x.open_notional_usd = r.sums.open_notional_usd;
     x.pnl_usd = r.sums.pnl_usd;

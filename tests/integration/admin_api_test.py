@@ -888,6 +888,8 @@ dynamic_margin_cap = 4.0
                     e = expected[seg["segment"]]
                     where = f"risk, segment {seg['segment']}"
                     self.assertEqual(seg["accounts"], e["accounts"], where)
+                    self.assertEqual(seg["venue_margin_accounts"], e["stated"], where)
+                    self.assertTrue(close(seg["margin_usd"], e["margin"]), (where, seg["margin_usd"], e["margin"]))
                     self.assertTrue(all(close(a, b) for a, b in zip(seg["pnl_usd"], e["pnl"])), where)
                     self.assertEqual(seg["accounts_over_margin"], e["over"], where)
                     worst = max(0.0, -min(e["pnl"]))
