@@ -381,8 +381,11 @@ class HyperliquidAdapter final : public JsonAdapter {
                 } else if (pkey == "szi") {
                   if (!get_decimal_string(pf.value(), "position.szi", p.szi, present, err)) return false;
                 } else if (pkey == "entryPx") {
-                  // null for a position of size 0
-                  if (pf.value().is_null()) continue;
+                  // null for a position of size 0. is_null() fails on a broken value: an error, not
+                  // an exception (the adapter is fed hostile bytes).
+                  bool null_entry = false;
+                  if (auto e = pf.value().is_null().get(null_entry); e) return fail_json(err, e, "'position.entryPx'");
+                  if (null_entry) continue;
                   if (!get_decimal_string(pf.value(), "position.entryPx", p.entry, present, err)) return false;
                 } else if (pkey == "positionValue") {
                   if (!get_decimal_string(pf.value(), "position.positionValue", p.value, present, err)) return false;

@@ -139,6 +139,8 @@ TEST_CASE("fixture hyperliquid/clearinghouse_state: altered, it is rejected by r
   rejects(with(R"("positionValue": "50812.5")", R"("positionValue": "-1")"), ParseErrorReason::kBadValue);
   rejects(with(R"("time": 1764936000123)", R"("time": -5)"), ParseErrorReason::kBadValue);
   rejects(with(R"("totalMarginUsed": "3057.01")", R"("totalMarginUsed": "-3")"), ParseErrorReason::kBadValue);
+  // A broken value where entryPx is read (the fuzzer's find: it threw from simdjson's is_null()).
+  rejects(with(R"("entryPx": "101250.0")", R"("entryPx": nioc"101250.0")"), ParseErrorReason::kWrongType);
   rejects(R"({"channel":"clearinghouseState","data":{"user":"0xabc"}})", ParseErrorReason::kMissingField);
   // A flat account: no position, and the end of the snapshot closes whatever the book held.
   const DecodeOutcome flat = h.ok(
